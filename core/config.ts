@@ -1,0 +1,40 @@
+/**
+ * Settings, read from the environment on use (as in Lambda), never at import time,
+ * so the local runtime and tests can set them before the first call.
+ */
+import { CirrusError } from './errors';
+import { tables, queues, type TableKey, type QueueKey } from './manifest';
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new CirrusError('INTERNAL', `Setting ${name} is missing`);
+  return value;
+}
+
+function numberSetting(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value)) throw new CirrusError('INTERNAL', `Setting ${name} is not a number`);
+  return value;
+}
+
+export const config = {
+  tableName: (key: TableKey): string => required(tables[key].envVar),
+  queueUrl: (key: QueueKey): string => required(queues[key].envVar),
+  /** Days a message stays in the DynamoDB offline store (default 14). */
+  messageTtlDays: (): number => numberSetting('MESSAGE_TTL_DAYS', 14),
+  /**
+   * An allocated seq whose message has not appeared this long after allocation is a
+   * settled hole (default 30 s, longer than any send path may run).
+   */
+  seqSettleMs: (): number => numberSetting('SEQ_SETTLE_MS', 30_000),
+  /** Fan-outs up to this many recipients are pushed inline by delivery (default 10). */
+  inlinePushMax: (): number => numberSetting('INLINE_PUSH_MAX', 10),
+  signingSecretId: (): string => required('SIGNING_SECRET_ID'),
+  adminSecretId: (): string => required('ADMIN_SECRET_ID'),
+  connectionsEndpoint: (): string => required('CONNECTIONS_ENDPOINT'),
+  db: () => ({ resourceArn: required('DB_CLUSTER_ARN'), secretArn: required('DB_SECRET_ARN'), database: process.env.DB_NAME || 'cirrus' }),
+  /** Connection records expire after API Gateway's 2-hour connection cap plus a margin. */
+  connectionTtlSeconds: (): number => 2 * 3600 + 600,
+};

@@ -1,0 +1,95 @@
+/**
+ * Errors are data: one table of codes shared by the WebSocket protocol, the HTTP API,
+ * the docs and the SDK. Ranges:
+ *
+ * - 1000–1099 request shape (the frame or body is wrong; fix the request, do not retry)
+ * - 1100–1199 authentication and authorization
+ * - 1200–1299 resources (users, groups, conversations)
+ * - 1300–1399 messaging
+ * - 1500–1599 server side (retry with backoff)
+ */
+export const errorCodes = {
+  MALFORMED_FRAME: { code: 1001, status: 400, retryable: false, summary: 'The frame or body is not a JSON object of the expected envelope.' },
+  UNKNOWN_ACTION: { code: 1002, status: 400, retryable: false, summary: 'The frame names an action that does not exist.' },
+  INVALID_ARGUMENT: { code: 1003, status: 400, retryable: false, summary: 'A field is missing, has the wrong type or is out of range.' },
+  CONTENT_TOO_LARGE: { code: 1004, status: 413, retryable: false, summary: 'The message content exceeds the size limit.' },
+  NOT_FOUND: { code: 1005, status: 404, retryable: false, summary: 'No such route.' },
+  TOKEN_MISSING: { code: 1101, status: 401, retryable: false, summary: 'No token was presented.' },
+  TOKEN_INVALID: { code: 1102, status: 401, retryable: false, summary: 'The token is malformed or its signature does not verify.' },
+  TOKEN_EXPIRED: { code: 1103, status: 401, retryable: false, summary: 'The token has expired; ask the app backend for a new one.' },
+  TOKEN_REVOKED: { code: 1104, status: 401, retryable: false, summary: 'The session was ended (logout or force logout).' },
+  FORBIDDEN: { code: 1105, status: 403, retryable: false, summary: 'The caller may not act on this resource.' },
+  ADMIN_REQUIRED: { code: 1106, status: 403, retryable: false, summary: 'Only an admin token may call this route.' },
+  ADMIN_SECRET_INVALID: { code: 1107, status: 401, retryable: false, summary: 'The admin secret is wrong.' },
+  USER_NOT_FOUND: { code: 1201, status: 404, retryable: false, summary: 'The user is not registered.' },
+  GROUP_NOT_FOUND: { code: 1202, status: 404, retryable: false, summary: 'The group does not exist.' },
+  NOT_GROUP_MEMBER: { code: 1203, status: 403, retryable: false, summary: 'The user is not a member of the group.' },
+  CONVERSATION_NOT_FOUND: { code: 1204, status: 404, retryable: false, summary: 'The conversation does not exist or the user is not in it.' },
+  ALREADY_EXISTS: { code: 1205, status: 409, retryable: false, summary: 'The resource exists already.' },
+  SEND_IN_PROGRESS: { code: 1301, status: 409, retryable: true, summary: 'The same clientMsgId is being sent right now; retry shortly for its ack.' },
+  INTERNAL: { code: 1500, status: 500, retryable: true, summary: 'Unexpected server error; retry with backoff.' },
+  UNAVAILABLE: { code: 1501, status: 503, retryable: true, summary: 'A backing service is temporarily unavailable (e.g. the history database is resuming).' },
+  THROTTLED: { code: 1502, status: 429, retryable: true, summary: 'Too many requests; retry with backoff.' },
+} as const;
+
+export type ErrorReason = keyof typeof errorCodes;
+
+/** The wire shape of an error, in WebSocket replies and HTTP error bodies. */
+export interface WireError {
+  code: number;
+  reason: ErrorReason;
+  message: string;
+  retryable: boolean;
+}
+
+/** A failure a client can act on; anything else thrown becomes INTERNAL. */
+export class CirrusError extends Error {
+  readonly reason: ErrorReason;
+
+  constructor(reason: ErrorReason, message?: string, options?: { cause?: unknown }) {
+    super(message ?? errorCodes[reason].summary, options);
+    this.name = 'CirrusError';
+    this.reason = reason;
+  }
+
+  get code(): number {
+    return errorCodes[this.reason].code;
+  }
+
+  get status(): number {
+    return errorCodes[this.reason].status;
+  }
+
+  get retryable(): boolean {
+    return errorCodes[this.reason].retryable;
+  }
+
+  toWire(): WireError {
+    return { code: this.code, reason: this.reason, message: this.message, retryable: this.retryable };
+  }
+}
+
+/** Maps anything thrown to the wire; unknown errors never leak their message. */
+export function toWireError(err: unknown): WireError {
+  if (err instanceof CirrusError) return err.toWire();
+  const name = (err as { name?: string } | undefined)?.name;
+  if (name === 'ThrottlingException' || name === 'ProvisionedThroughputExceededException' || name === 'RequestLimitExceeded') {
+    return new CirrusError('THROTTLED').toWire();
+  }
+  if (name === 'DatabaseResumingException' || name === 'ServiceUnavailableError' || name === 'ServiceUnavailableException') {
+    return new CirrusError('UNAVAILABLE').toWire();
+  }
+  return new CirrusError('INTERNAL').toWire();
+}
+
+/**
+ * WebSocket close codes a client may see. 1000–1015 are the standard ones API Gateway
+ * uses; 4000–4099 are Cirrus's own.
+ */
+export const closeCodes = {
+  1000: { name: 'NORMAL', reconnect: false, summary: 'Closed by the client or by a server-side delete of the connection.' },
+  1001: { name: 'GOING_AWAY', reconnect: true, summary: 'The connection reached its maximum duration (2 hours on API Gateway) or the server is shutting down.' },
+  1009: { name: 'MESSAGE_TOO_BIG', reconnect: true, summary: 'A frame was over 32 KB or a message over 128 KB; do not resend it.' },
+  1011: { name: 'SERVER_ERROR', reconnect: true, summary: 'Unexpected server condition.' },
+  4001: { name: 'SESSION_REVOKED', reconnect: false, summary: 'The session behind the token was ended; log in again.' },
+} as const;

@@ -1,0 +1,47 @@
+/**
+ * Named points on the message path where tests inject a crash. In production nothing
+ * is ever armed and a fault point costs one Map lookup. Tests arm a point with a
+ * function that throws, exactly as a Lambda timeout or crash would stop the work there.
+ */
+export type FaultPoint =
+  /** sendMsg: after the seq was allocated, before the idempotency record and message are written. */
+  | 'send.afterAllocate'
+  /** sendMsg: after the idempotency record, before the message is written. */
+  | 'send.afterClaim'
+  /** sendMsg: after the message is written, before the delivery job is queued. */
+  | 'send.afterWrite'
+  /** delivery: after the fan-out (pushes, push jobs, archive job) before the batch returns. */
+  | 'delivery.afterFanout'
+  /** push: after posting to the connections, before the batch returns. */
+  | 'push.afterPost'
+  /** archive: after the rows were inserted, before the batch returns. */
+  | 'archive.afterInsert';
+
+type Trigger = (details: Record<string, unknown>) => void;
+const armed = new Map<FaultPoint, Trigger>();
+
+export function faultPoint(point: FaultPoint, details: Record<string, unknown> = {}): void {
+  armed.get(point)?.(details);
+}
+
+export const faults = {
+  /** Arms a point; the trigger throws to crash the work, or returns to let it continue. */
+  arm(point: FaultPoint, trigger: Trigger): void {
+    armed.set(point, trigger);
+  },
+  /** Arms a point to crash the next `times` passes (default once). */
+  crash(point: FaultPoint, times = 1): void {
+    let left = times;
+    armed.set(point, () => {
+      if (left <= 0) return;
+      left -= 1;
+      throw new Error(`Injected fault at ${point}`);
+    });
+  },
+  disarm(point: FaultPoint): void {
+    armed.delete(point);
+  },
+  clear(): void {
+    armed.clear();
+  },
+};

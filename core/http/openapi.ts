@@ -1,0 +1,77 @@
+/** The OpenAPI 3.1 document, generated from the same schemas that validate requests. */
+import { z } from 'zod';
+import { errorCodes } from '../errors';
+import { httpRoutes } from './routes';
+
+type JsonSchema = Record<string, unknown>;
+
+const schemaOf = (schema: z.ZodType, io: 'input' | 'output'): JsonSchema => {
+  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as JsonSchema;
+  return rest;
+};
+
+function parametersOf(schema: z.ZodType | undefined, where: 'path' | 'query'): unknown[] {
+  if (!schema) return [];
+  const json = schemaOf(schema, 'input') as { properties?: Record<string, JsonSchema>; required?: string[] };
+  return Object.entries(json.properties ?? {}).map(([name, prop]) => ({
+    name,
+    in: where,
+    required: where === 'path' || (json.required ?? []).includes(name),
+    ...(prop.description ? { description: prop.description } : {}),
+    schema: prop,
+  }));
+}
+
+export function buildOpenApi(): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const route of httpRoutes) {
+    const spec = route as { params?: z.ZodType; query?: z.ZodType; body?: z.ZodType };
+    const errorReasons = Object.entries(errorCodes);
+    (paths[route.path] ??= {})[route.method.toLowerCase()] = {
+      operationId: route.operationId,
+      summary: route.summary,
+      ...(route.auth === 'admin' ? { security: [{ bearer: [] }] } : { security: [] }),
+      parameters: [...parametersOf(spec.params, 'path'), ...parametersOf(spec.query, 'query')],
+      ...(spec.body ? { requestBody: { required: true, content: { 'application/json': { schema: schemaOf(spec.body, 'input') } } } } : {}),
+      responses: {
+        200: { description: 'Success', content: { 'application/json': { schema: schemaOf(route.response, 'output') } } },
+        default: {
+          description: `An error: ${[...new Set(errorReasons.map(([, e]) => e.status))].sort().join(', ')}; the body names the code`,
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorBody' } } },
+        },
+      },
+    };
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Cirrus IM HTTP API',
+      version: '1',
+      description:
+        'For app backends and administrators. Authenticate with `Authorization: Bearer <token>`; an admin token comes from POST /auth/admin-token with the deployment\'s admin secret. Error codes are listed in docs/protocol.md.',
+    },
+    servers: [{ url: '/' }],
+    paths,
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+      schemas: {
+        ErrorBody: {
+          type: 'object',
+          required: ['error'],
+          properties: {
+            error: {
+              type: 'object',
+              required: ['code', 'reason', 'message', 'retryable'],
+              properties: {
+                code: { type: 'integer', enum: Object.values(errorCodes).map((e) => e.code) },
+                reason: { type: 'string', enum: Object.keys(errorCodes) },
+                message: { type: 'string' },
+                retryable: { type: 'boolean' },
+              },
+            },
+          },
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,328 @@
+/**
+ * The one description of Cirrus's resources. The CDK construct (`lib/`) and the local
+ * runtime (`local/`) are both built from it, so the cloud and the laptop cannot drift:
+ * a table, queue, function or route exists in both or in neither.
+ *
+ * Handlers never read this file to find resources; they read the environment variables
+ * named here (`envVar`), exactly as a Lambda function does.
+ */
+
+export type KeyType = 'S' | 'N';
+
+export interface KeySpec {
+  readonly name: string;
+  readonly type: KeyType;
+}
+
+export interface TableSpec {
+  /** Logical name, used for construct ids and local table names. */
+  readonly name: string;
+  readonly partitionKey: KeySpec;
+  readonly sortKey?: KeySpec;
+  /** Attribute holding an epoch-seconds expiry; DynamoDB deletes expired items lazily. */
+  readonly ttlAttribute?: string;
+  /** Environment variable through which functions receive the table name. */
+  readonly envVar: string;
+  readonly description: string;
+}
+
+export const tables = {
+  users: {
+    name: 'Users',
+    partitionKey: { name: 'userId', type: 'S' },
+    envVar: 'TABLE_USERS',
+    description: 'User profiles, one item per user.',
+  },
+  sessions: {
+    name: 'Sessions',
+    partitionKey: { name: 'userId', type: 'S' },
+    sortKey: { name: 'sessionId', type: 'S' },
+    ttlAttribute: 'expiresAt',
+    envVar: 'TABLE_SESSIONS',
+    description: 'Issued user tokens; a token is valid only while its session item exists and is not revoked.',
+  },
+  connections: {
+    name: 'Connections',
+    partitionKey: { name: 'userId', type: 'S' },
+    sortKey: { name: 'connectionId', type: 'S' },
+    ttlAttribute: 'expiresAt',
+    envVar: 'TABLE_CONNECTIONS',
+    description: "Live WebSocket connections, queried by user id (never scanned) for push.",
+  },
+  groups: {
+    name: 'Groups',
+    partitionKey: { name: 'groupId', type: 'S' },
+    envVar: 'TABLE_GROUPS',
+    description: 'Group profiles.',
+  },
+  groupMembers: {
+    name: 'GroupMembers',
+    partitionKey: { name: 'groupId', type: 'S' },
+    sortKey: { name: 'userId', type: 'S' },
+    envVar: 'TABLE_GROUP_MEMBERS',
+    description: 'Group membership, paged by group id.',
+  },
+  conversations: {
+    name: 'Conversations',
+    partitionKey: { name: 'conversationId', type: 'S' },
+    envVar: 'TABLE_CONVERSATIONS',
+    description: "One item per conversation holding its seq counter (maxSeq) and the time of the last allocation.",
+  },
+  userConversations: {
+    name: 'UserConversations',
+    partitionKey: { name: 'userId', type: 'S' },
+    sortKey: { name: 'conversationId', type: 'S' },
+    envVar: 'TABLE_USER_CONVERSATIONS',
+    description: "A member's state in a conversation: readSeq, minSeq, leftSeq.",
+  },
+  messages: {
+    name: 'Messages',
+    partitionKey: { name: 'conversationId', type: 'S' },
+    sortKey: { name: 'seq', type: 'N' },
+    ttlAttribute: 'expiresAt',
+    envVar: 'TABLE_MESSAGES',
+    description: 'The offline message store that clients sync from, numbered by seq per conversation.',
+  },
+  messageIds: {
+    name: 'MessageIds',
+    partitionKey: { name: 'senderMsgKey', type: 'S' },
+    ttlAttribute: 'expiresAt',
+    envVar: 'TABLE_MESSAGE_IDS',
+    description: "Idempotency records: (sender, clientMsgId) -> the seq and id the message was given.",
+  },
+} as const satisfies Record<string, TableSpec>;
+
+export type TableKey = keyof typeof tables;
+
+/** Declared ahead of the maps below because queues name their consumers and functions their queues. */
+export type QueueKey = 'delivery' | 'push' | 'archive';
+export type FunctionKey = 'wsAuthorizer' | 'wsConnect' | 'wsDisconnect' | 'wsMessage' | 'http' | 'delivery' | 'push' | 'archive' | 'migrate';
+
+export interface QueueSpec {
+  readonly name: string;
+  readonly envVar: string;
+  /** Function consuming the queue through an event source mapping. */
+  readonly consumer: FunctionKey;
+  readonly batchSize: number;
+  /** Seconds the event source waits to fill a batch (0 = invoke as soon as messages arrive). */
+  readonly maxBatchingWindowSeconds: number;
+  readonly visibilityTimeoutSeconds: number;
+  /** Receives before a message moves to the queue's dead-letter queue. */
+  readonly maxReceiveCount: number;
+  /** Cap on concurrent consumer invocations (SQS event source MaximumConcurrency). */
+  readonly maxConcurrency: number;
+  readonly description: string;
+}
+
+export const queues = {
+  delivery: {
+    name: 'Delivery',
+    envVar: 'QUEUE_DELIVERY_URL',
+    consumer: 'delivery',
+    batchSize: 10,
+    maxBatchingWindowSeconds: 0,
+    visibilityTimeoutSeconds: 60,
+    maxReceiveCount: 5,
+    maxConcurrency: 50,
+    description: 'Accepted messages, to resolve recipients, push and archive (the seed\'s msg_transfer).',
+  },
+  push: {
+    name: 'Push',
+    envVar: 'QUEUE_PUSH_URL',
+    consumer: 'push',
+    batchSize: 10,
+    maxBatchingWindowSeconds: 0,
+    visibilityTimeoutSeconds: 60,
+    maxReceiveCount: 5,
+    maxConcurrency: 100,
+    description: 'Push jobs: one message for a slice of recipients, delivered to their live connections.',
+  },
+  archive: {
+    name: 'Archive',
+    envVar: 'QUEUE_ARCHIVE_URL',
+    consumer: 'archive',
+    batchSize: 100,
+    maxBatchingWindowSeconds: 2,
+    visibilityTimeoutSeconds: 180,
+    maxReceiveCount: 10,
+    maxConcurrency: 5,
+    description: 'Messages to copy into the Aurora history, in batches; Aurora being paused only delays them.',
+  },
+} as const satisfies Record<QueueKey, QueueSpec>;
+
+
+/** What a function may do to a table; the CDK construct turns it into a least-privilege grant. */
+export type TableAccess = 'read' | 'write' | 'readWrite';
+
+export interface FunctionSpec {
+  readonly name: string;
+  /** Module under `functions/`, exporting `handler`. */
+  readonly entry: string;
+  readonly description: string;
+  readonly memoryMb: number;
+  readonly timeoutSeconds: number;
+  readonly tables: Partial<Record<TableKey, TableAccess>>;
+  /** Queues the function sends to. */
+  readonly sendsTo: readonly QueueKey[];
+  /** Needs the signing key (and admin secret) to issue or verify tokens. */
+  readonly secrets: readonly ('signingKey' | 'adminSecret')[];
+  /** Calls API Gateway's @connections API. */
+  readonly postsToConnections: boolean;
+  /** Uses the Aurora history through the RDS Data API. */
+  readonly history: boolean;
+}
+
+const fn = (spec: Omit<FunctionSpec, 'sendsTo' | 'secrets' | 'postsToConnections' | 'history' | 'tables'> & Partial<FunctionSpec>): FunctionSpec => ({
+  tables: {},
+  sendsTo: [],
+  secrets: [],
+  postsToConnections: false,
+  history: false,
+  ...spec,
+});
+
+export const functions = {
+  wsAuthorizer: fn({
+    name: 'WsAuthorizer',
+    entry: 'ws-authorizer',
+    description: 'REQUEST authorizer for $connect: verifies the token query parameter and its session.',
+    memoryMb: 512,
+    timeoutSeconds: 5,
+    tables: { sessions: 'read' },
+    secrets: ['signingKey'],
+  }),
+  wsConnect: fn({
+    name: 'WsConnect',
+    entry: 'ws-connect',
+    description: 'Records a new connection under its user.',
+    memoryMb: 512,
+    timeoutSeconds: 5,
+    tables: { connections: 'write' },
+  }),
+  wsDisconnect: fn({
+    name: 'WsDisconnect',
+    entry: 'ws-disconnect',
+    description: 'Removes a closed connection.',
+    memoryMb: 512,
+    timeoutSeconds: 5,
+    tables: { connections: 'write' },
+  }),
+  wsMessage: fn({
+    name: 'WsMessage',
+    entry: 'ws-message',
+    description: 'Every WebSocket action (sendMsg, getNewestSeq, pullMsgs, markRead, heartbeat) and $default.',
+    memoryMb: 1024,
+    timeoutSeconds: 10,
+    tables: {
+      users: 'read',
+      groupMembers: 'read',
+      conversations: 'readWrite',
+      userConversations: 'readWrite',
+      messages: 'readWrite',
+      messageIds: 'readWrite',
+    },
+    sendsTo: ['delivery'],
+  }),
+  http: fn({
+    name: 'HttpApi',
+    entry: 'http-api',
+    description: 'The HTTP API for app backends and administrators.',
+    memoryMb: 1024,
+    timeoutSeconds: 15,
+    tables: {
+      users: 'readWrite',
+      sessions: 'readWrite',
+      groups: 'readWrite',
+      groupMembers: 'readWrite',
+      conversations: 'readWrite',
+      userConversations: 'readWrite',
+      messages: 'readWrite',
+      messageIds: 'readWrite',
+      connections: 'readWrite',
+    },
+    sendsTo: ['delivery'],
+    secrets: ['signingKey', 'adminSecret'],
+    postsToConnections: true,
+    history: true,
+  }),
+  delivery: fn({
+    name: 'Delivery',
+    entry: 'delivery',
+    description: 'Resolves recipients, pushes small fan-outs inline, splits large ones into push jobs, hands messages to the archive.',
+    memoryMb: 1024,
+    timeoutSeconds: 30,
+    tables: { groupMembers: 'read', connections: 'readWrite', userConversations: 'readWrite' },
+    sendsTo: ['push', 'archive'],
+    postsToConnections: true,
+  }),
+  push: fn({
+    name: 'Push',
+    entry: 'push',
+    description: "Delivers push jobs to recipients' live connections.",
+    memoryMb: 1024,
+    timeoutSeconds: 30,
+    tables: { connections: 'readWrite' },
+    postsToConnections: true,
+  }),
+  archive: fn({
+    name: 'Archive',
+    entry: 'archive',
+    description: 'Writes messages into the Aurora history, idempotently.',
+    memoryMb: 512,
+    timeoutSeconds: 30,
+    history: true,
+  }),
+  migrate: fn({
+    name: 'Migrate',
+    entry: 'migrate',
+    description: 'Custom resource: applies the history schema migrations through the Data API at deploy.',
+    memoryMb: 512,
+    timeoutSeconds: 300,
+    history: true,
+  }),
+} as const satisfies Record<FunctionKey, FunctionSpec>;
+
+
+/** WebSocket routes; the route key is the frame's `action` (`$request.body.action`). */
+export interface WsRouteSpec {
+  readonly routeKey: string;
+  readonly function: FunctionKey;
+  /** The function's return value is sent back to the caller as the route response. */
+  readonly routeResponse: boolean;
+}
+
+export const wsActions = ['sendMsg', 'getNewestSeq', 'pullMsgs', 'markRead', 'heartbeat'] as const;
+export type WsAction = (typeof wsActions)[number];
+
+export const wsRoutes: readonly WsRouteSpec[] = [
+  { routeKey: '$connect', function: 'wsConnect', routeResponse: false },
+  { routeKey: '$disconnect', function: 'wsDisconnect', routeResponse: false },
+  { routeKey: '$default', function: 'wsMessage', routeResponse: true },
+  ...wsActions.map((routeKey) => ({ routeKey, function: 'wsMessage' as const, routeResponse: true })),
+];
+
+/** The authorizer of `$connect`, reading the token from the query string. */
+export const wsAuthorizer = { function: 'wsAuthorizer' as const, identitySource: 'route.request.querystring.token' };
+
+/** Every HTTP API route is served by one function; the routes themselves live in `core/http/routes.ts`. */
+export const httpFunction: FunctionKey = 'http';
+
+/** Environment variables every function receives, besides its tables and queues. */
+export const commonEnv = {
+  /** Days a message stays in the DynamoDB offline store. */
+  MESSAGE_TTL_DAYS: 'MESSAGE_TTL_DAYS',
+  /** Milliseconds after which an allocated seq without a message is a settled hole. */
+  SEQ_SETTLE_MS: 'SEQ_SETTLE_MS',
+  /** Fan-outs up to this many recipients are pushed by the delivery function itself. */
+  INLINE_PUSH_MAX: 'INLINE_PUSH_MAX',
+  LOG_LEVEL: 'LOG_LEVEL',
+  /** Secrets Manager ids. */
+  SIGNING_SECRET_ID: 'SIGNING_SECRET_ID',
+  ADMIN_SECRET_ID: 'ADMIN_SECRET_ID',
+  /** API Gateway @connections endpoint (https://{api}.execute-api.{region}.amazonaws.com/{stage}). */
+  CONNECTIONS_ENDPOINT: 'CONNECTIONS_ENDPOINT',
+  /** Aurora through the Data API. */
+  DB_CLUSTER_ARN: 'DB_CLUSTER_ARN',
+  DB_SECRET_ARN: 'DB_SECRET_ARN',
+  DB_NAME: 'DB_NAME',
+} as const;

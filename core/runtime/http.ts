@@ -1,0 +1,71 @@
+/**
+ * The HTTP API function: route, authenticate, validate, run, answer JSON. Errors use
+ * the shared code table; unknown failures never leak their message.
+ */
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { z } from 'zod';
+import { CirrusError, toWireError } from '../errors';
+import { newId } from '../domain/ids';
+import { log, withLogContext } from '../log';
+import { authenticate } from '../services/auth';
+import { operations } from '../http/handlers';
+import { matchRoute, routeByKey } from '../http/match';
+
+const json = (statusCode: number, body: unknown): APIGatewayProxyStructuredResultV2 => ({
+  statusCode,
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify(body),
+});
+
+function validate(schema: z.ZodType | undefined, value: unknown, what: string): unknown {
+  if (!schema) return undefined;
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new CirrusError('INVALID_ARGUMENT', `Invalid ${what}: ${issue.path.length ? `${issue.path.join('.')}: ` : ''}${issue.message}`);
+  }
+  return parsed.data;
+}
+
+function bearer(event: APIGatewayProxyEventV2): string | undefined {
+  const header = event.headers?.authorization ?? event.headers?.Authorization;
+  if (!header) return undefined;
+  const m = /^Bearer\s+(.+)$/i.exec(header.trim());
+  return m ? m[1] : header.trim();
+}
+
+export async function httpHandler(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
+  return withLogContext({ fn: 'http', correlationId: event.requestContext?.requestId ?? newId() }, async () => {
+    try {
+      const method = event.requestContext.http.method;
+      const byKey = event.routeKey && event.routeKey !== '$default' ? routeByKey(event.routeKey) : undefined;
+      const match = byKey ? { route: byKey, pathParameters: event.pathParameters ?? {} } : matchRoute(method, event.rawPath);
+      if (!match) throw new CirrusError('NOT_FOUND', `No route ${method} ${event.rawPath}`);
+      const { route } = match;
+      if (route.auth === 'admin') {
+        const claims = await authenticate(bearer(event));
+        if (claims.kind !== 'admin') throw new CirrusError('ADMIN_REQUIRED');
+      }
+      const spec = route as { params?: z.ZodType; query?: z.ZodType; body?: z.ZodType };
+      let body: unknown;
+      if (spec.body) {
+        const text = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : (event.body ?? '');
+        try {
+          body = JSON.parse(text);
+        } catch {
+          throw new CirrusError('MALFORMED_FRAME', 'The body is not valid JSON');
+        }
+      }
+      const result = await operations[route.operationId]({
+        params: validate(spec.params, match.pathParameters, 'path'),
+        query: validate(spec.query, event.queryStringParameters ?? {}, 'query'),
+        body: validate(spec.body, body, 'body'),
+      });
+      return json(200, result);
+    } catch (err) {
+      const wire = toWireError(err);
+      if (wire.reason === 'INTERNAL') log.error('request failed', { err });
+      return json(err instanceof CirrusError ? err.status : wire.reason === 'INTERNAL' ? 500 : wire.reason === 'THROTTLED' ? 429 : 503, { error: wire });
+    }
+  });
+}

@@ -1,0 +1,91 @@
+/**
+ * The WebSocket message route: parse the frame, validate its data against the action's
+ * schema, run the action as the connection's user, and answer with a reply frame as the
+ * route response. Every failure becomes an error frame; nothing is thrown to API Gateway
+ * except real crashes (which API Gateway reports to the client as an internal error).
+ */
+import { CirrusError, toWireError } from '../errors';
+import { newId } from '../domain/ids';
+import { log, withLogContext } from '../log';
+import { actions, RequestFrame, type ActionName } from '../protocol/schema';
+
+/** What the REQUEST authorizer put in the connection's context. */
+export interface ConnectionIdentity {
+  userId: string;
+  platformId: number;
+  sessionId: string;
+  connectionId: string;
+}
+
+export interface WsRouteEvent {
+  body?: string | null;
+  isBase64Encoded?: boolean;
+  requestContext: {
+    routeKey: string;
+    connectionId: string;
+    requestId?: string;
+    authorizer?: Record<string, unknown> | null;
+    [key: string]: unknown;
+  };
+}
+
+export interface WsRouteResult {
+  statusCode: number;
+  body: string;
+}
+
+export type ActionHandlers = { [A in ActionName]: (identity: ConnectionIdentity, data: never) => Promise<unknown> };
+
+export function identityOf(event: WsRouteEvent): ConnectionIdentity {
+  const auth = event.requestContext.authorizer ?? {};
+  const userId = auth.userId;
+  if (typeof userId !== 'string' || !userId) throw new Error('Connection has no authorizer context');
+  return { userId, platformId: Number(auth.platformId), sessionId: String(auth.sessionId ?? ''), connectionId: event.requestContext.connectionId };
+}
+
+function reply(id: string | null, action: string | undefined, outcome: { data: unknown } | { error: unknown }): WsRouteResult {
+  return { statusCode: 200, body: JSON.stringify({ id, ...(action ? { action } : {}), ...outcome }) };
+}
+
+function describeIssue(err: { issues: { path: PropertyKey[]; message: string }[] }): string {
+  return err.issues
+    .slice(0, 3)
+    .map((i) => (i.path.length ? `${i.path.map(String).join('.')}: ${i.message}` : i.message))
+    .join('; ');
+}
+
+export function wsMessageHandler(handlers: ActionHandlers) {
+  return async (event: WsRouteEvent): Promise<WsRouteResult> =>
+    withLogContext({ fn: 'wsMessage', correlationId: event.requestContext.requestId ?? newId(), connectionId: event.requestContext.connectionId }, async () => {
+      let raw: unknown;
+      try {
+        const text = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : (event.body ?? '');
+        raw = JSON.parse(text);
+      } catch {
+        return reply(null, undefined, { error: new CirrusError('MALFORMED_FRAME', 'The frame is not valid JSON').toWire() });
+      }
+      const frame = RequestFrame.safeParse(raw);
+      const rawId = typeof (raw as { id?: unknown })?.id === 'string' ? ((raw as { id: string }).id as string) : null;
+      if (!frame.success) {
+        return reply(rawId, undefined, { error: new CirrusError('MALFORMED_FRAME', `Invalid frame: ${describeIssue(frame.error)}`).toWire() });
+      }
+      const { id, action } = frame.data;
+      if (!Object.hasOwn(actions, action)) {
+        return reply(id, action, { error: new CirrusError('UNKNOWN_ACTION', `Unknown action "${action}"; expected one of ${Object.keys(actions).join(', ')}`).toWire() });
+      }
+      const name = action as ActionName;
+      const data = actions[name].request.safeParse(frame.data.data ?? {});
+      if (!data.success) {
+        return reply(id, action, { error: new CirrusError('INVALID_ARGUMENT', describeIssue(data.error)).toWire() });
+      }
+      try {
+        const identity = identityOf(event);
+        const result = await handlers[name](identity, data.data as never);
+        return reply(id, action, { data: result });
+      } catch (err) {
+        const wire = toWireError(err);
+        if (wire.reason === 'INTERNAL' || wire.reason === 'UNAVAILABLE') log.error('action failed', { action, err });
+        return reply(id, action, { error: wire });
+      }
+    });
+}

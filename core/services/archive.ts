@@ -1,0 +1,36 @@
+/** Archive: copy messages into the Aurora history, idempotently. */
+import { history } from '../history/history';
+import { log } from '../log';
+import type { Message } from '../protocol/schema';
+
+export interface ArchiveItem {
+  id: string;
+  message: Message;
+}
+
+/** Archives a batch; returns the ids to retry. */
+export async function archive(items: readonly ArchiveItem[]): Promise<Set<string>> {
+  try {
+    await history.insertMessages(items.map((i) => i.message));
+    return new Set();
+  } catch (err) {
+    const name = (err as { name?: string }).name;
+    if (name === 'DatabaseResumingException') {
+      // Aurora is waking from auto-pause: the whole batch waits for the next visibility timeout.
+      log.info('history database resuming; batch will be retried', { size: items.length });
+      return new Set(items.map((i) => i.id));
+    }
+    // Find the rows at fault so one bad message cannot hold back the rest.
+    log.warn('batch insert failed; retrying rows one by one', { err });
+    const failed = new Set<string>();
+    for (const item of items) {
+      try {
+        await history.insertMessages([item.message]);
+      } catch (rowErr) {
+        log.error('archive failed', { conversationId: item.message.conversationId, seq: item.message.seq, err: rowErr });
+        failed.add(item.id);
+      }
+    }
+    return failed;
+  }
+}

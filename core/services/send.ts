@@ -1,0 +1,219 @@
+/**
+ * Accepting a message: validate, authorize, deduplicate, allocate a seq, write, queue
+ * delivery, acknowledge. DynamoDB only; nothing here waits on Aurora.
+ *
+ * Seq allocation and the message write are two requests (an atomic counter update,
+ * then a conditional put), not a transaction: transactions cost twice the write units
+ * and serialize hot groups on the counter's condition. A crash between the two leaves a
+ * hole, which the protocol settles (see `core/domain/holes.ts`): a writer never writes a
+ * message later than `seqSettleMs / 2` after its allocation, so a seq still empty
+ * `seqSettleMs` after allocation stays empty forever and clients skip it.
+ */
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { sqs } from '../aws/clients';
+import { config } from '../config';
+import { groupConversationId, newServerMsgId, notificationConversationId, singleConversationId, SYSTEM_SENDER } from '../domain/ids';
+import { CirrusError } from '../errors';
+import { faultPoint } from '../faults';
+import { correlationId, log } from '../log';
+import { MAX_CONTENT_BYTES, MessageBody, SessionType, type Message, type SendMsgResult } from '../protocol/schema';
+import { conversations } from '../store/conversations';
+import { batchGet } from '../store/dynamo';
+import { messageIds, messages, senderMsgKey, type MessageIdItem, type MessageItem } from '../store/messages';
+
+export interface Sender {
+  /** A user id, or `system` for messages sent by the deployment itself. */
+  userId: string;
+  platformId?: number;
+  /** The connection the message came from; it gets the ack, not a push. */
+  connectionId?: string;
+}
+
+export interface SendInput {
+  sender: Sender;
+  clientMsgId: string;
+  recvId?: string;
+  groupId?: string;
+  contentType: number;
+  content: unknown;
+}
+
+/** The body of a delivery job. */
+export interface DeliveryJob {
+  message: Message;
+  originConnectionId?: string;
+  correlationId?: string;
+}
+
+interface Target {
+  conversationId: string;
+  sessionType: 1 | 3 | 4;
+  /** Users whose UserConversations rows a new 1:1 or notification conversation needs. */
+  members: string[];
+}
+
+function resolveTarget(input: SendInput): Target {
+  const { sender, recvId, groupId } = input;
+  if ((recvId === undefined) === (groupId === undefined)) throw new CirrusError('INVALID_ARGUMENT', 'Exactly one of recvId and groupId is required');
+  if (groupId !== undefined) return { conversationId: groupConversationId(groupId), sessionType: SessionType.group, members: [] };
+  if (sender.userId === SYSTEM_SENDER) return { conversationId: notificationConversationId(recvId!), sessionType: SessionType.notification, members: [recvId!] };
+  return { conversationId: singleConversationId(sender.userId, recvId!), sessionType: SessionType.single, members: [...new Set([sender.userId, recvId!])] };
+}
+
+function validateContent(contentType: number, content: unknown): MessageBody {
+  const parsed = MessageBody.safeParse({ contentType, content });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new CirrusError('INVALID_ARGUMENT', `Invalid content: ${issue ? `${issue.path.join('.') || 'content'}: ${issue.message}` : 'does not match its contentType'}`);
+  }
+  const bytes = Buffer.byteLength(JSON.stringify(parsed.data.content), 'utf8');
+  if (bytes > MAX_CONTENT_BYTES) throw new CirrusError('CONTENT_TOO_LARGE', `Content is ${bytes} bytes; the limit is ${MAX_CONTENT_BYTES}`);
+  return parsed.data;
+}
+
+/** Reads the idempotency record and the item that authorizes the send, in one request. */
+async function precheck(input: SendInput, key: string): Promise<MessageIdItem | undefined> {
+  const idsTable = config.tableName('messageIds');
+  const request: Parameters<typeof batchGet>[0] = { [idsTable]: { Keys: [{ senderMsgKey: key }], ConsistentRead: true } };
+  let authTable: string;
+  let authKey: Record<string, string>;
+  if (input.groupId !== undefined) {
+    if (input.sender.userId === SYSTEM_SENDER) {
+      authTable = config.tableName('groups');
+      authKey = { groupId: input.groupId };
+    } else {
+      authTable = config.tableName('groupMembers');
+      authKey = { groupId: input.groupId, userId: input.sender.userId };
+    }
+  } else {
+    authTable = config.tableName('users');
+    authKey = { userId: input.recvId! };
+  }
+  request[authTable] = { Keys: [authKey], ProjectionExpression: Object.keys(authKey).join(', ') };
+  const found = await batchGet(request);
+  if (!found[authTable]?.length) {
+    if (input.groupId === undefined) throw new CirrusError('USER_NOT_FOUND', `User ${input.recvId} is not registered`);
+    if (input.sender.userId === SYSTEM_SENDER) throw new CirrusError('GROUP_NOT_FOUND', `Group ${input.groupId} does not exist`);
+    throw new CirrusError('NOT_GROUP_MEMBER', `${input.sender.userId} is not a member of group ${input.groupId}`);
+  }
+  return found[idsTable]?.[0] as unknown as MessageIdItem | undefined;
+}
+
+function buildMessage(input: SendInput, body: MessageBody, target: Target, seq: number, serverMsgId: string, sendTime: number): MessageItem {
+  return {
+    serverMsgId,
+    clientMsgId: input.clientMsgId,
+    conversationId: target.conversationId,
+    seq,
+    sessionType: target.sessionType,
+    senderId: input.sender.userId,
+    ...(input.sender.platformId !== undefined ? { senderPlatformId: input.sender.platformId } : {}),
+    ...(input.recvId !== undefined ? { recvId: input.recvId } : {}),
+    ...(input.groupId !== undefined ? { groupId: input.groupId } : {}),
+    contentType: body.contentType,
+    content: body.content,
+    sendTime,
+    expiresAt: Math.floor(sendTime / 1000) + Math.round(config.messageTtlDays() * 86400),
+  };
+}
+
+async function enqueueDelivery(message: MessageItem, sender: Sender): Promise<void> {
+  const { expiresAt: _ttl, ...wire } = message;
+  const job: DeliveryJob = { message: wire, originConnectionId: sender.connectionId, correlationId: correlationId() };
+  await sqs().send(new SendMessageCommand({ QueueUrl: config.queueUrl('delivery'), MessageBody: JSON.stringify(job) }));
+}
+
+/** Allocates a seq, creating the members' conversation rows the first time. */
+async function allocate(target: Target): Promise<{ seq: number; allocatedAt: number }> {
+  const allocatedAt = Date.now();
+  const counter = await conversations.allocate(target.conversationId, target.sessionType, allocatedAt);
+  if (!counter.linked && target.members.length > 0) {
+    // Once per conversation: before the message exists, so that when it does, every
+    // member's getNewestSeq already lists the conversation.
+    await Promise.all(target.members.map((userId) => conversations.join(userId, target.conversationId, 0, false)));
+    await conversations.markLinked(target.conversationId);
+  }
+  return { seq: counter.maxSeq, allocatedAt };
+}
+
+/** Writes a message unless its seq's write window has closed. */
+async function write(message: MessageItem, allocatedAt: number): Promise<void> {
+  if (Date.now() - allocatedAt > config.seqSettleMs() / 2) {
+    throw new CirrusError('INTERNAL', 'The send took too long; its seq was abandoned. Retry with the same clientMsgId.');
+  }
+  // false: the same message was written by a concurrent retry at this seq.
+  await messages.put(message);
+}
+
+const ack = (m: Pick<MessageIdItem, 'serverMsgId' | 'conversationId' | 'seq' | 'sendTime'>): SendMsgResult => ({
+  serverMsgId: m.serverMsgId,
+  conversationId: m.conversationId,
+  seq: m.seq,
+  sendTime: m.sendTime,
+});
+
+export async function sendMessage(input: SendInput): Promise<SendMsgResult> {
+  const target = resolveTarget(input);
+  const body = validateContent(input.contentType, input.content);
+  const key = senderMsgKey(input.sender.userId, input.clientMsgId);
+  const existing = await precheck(input, key);
+  if (existing) return resend(input, body, target, key, existing);
+
+  const { seq, allocatedAt } = await allocate(target);
+  faultPoint('send.afterAllocate', { conversationId: target.conversationId, seq });
+  const sendTime = Date.now();
+  const serverMsgId = newServerMsgId(sendTime);
+  const claimed = await messageIds.claim({
+    senderMsgKey: key,
+    conversationId: target.conversationId,
+    seq,
+    serverMsgId,
+    sendTime,
+    allocatedAt,
+    expiresAt: Math.floor(sendTime / 1000) + Math.round(config.messageTtlDays() * 86400),
+  });
+  if (!claimed) {
+    // A concurrent send of the same clientMsgId won; our seq becomes a settled hole.
+    log.info('duplicate send lost the claim', { conversationId: target.conversationId, abandonedSeq: seq });
+    const winner = await messageIds.get(key);
+    if (winner && (await messages.get(winner.conversationId, winner.seq))) return ack(winner);
+    throw new CirrusError('SEND_IN_PROGRESS');
+  }
+  faultPoint('send.afterClaim', { conversationId: target.conversationId, seq });
+  const message = buildMessage(input, body, target, seq, serverMsgId, sendTime);
+  await write(message, allocatedAt);
+  faultPoint('send.afterWrite', { conversationId: target.conversationId, seq });
+  await enqueueDelivery(message, input.sender);
+  log.info('message accepted', { conversationId: target.conversationId, seq, serverMsgId });
+  return ack(message);
+}
+
+/**
+ * A clientMsgId seen before. Whatever step the first attempt stopped at, finish it:
+ * the ack is the first attempt's, and delivery is queued again (push is at-least-once,
+ * the archive is idempotent).
+ */
+async function resend(input: SendInput, body: MessageBody, target: Target, key: string, existing: MessageIdItem): Promise<SendMsgResult> {
+  const stored = await messages.get(existing.conversationId, existing.seq);
+  if (stored) {
+    await enqueueDelivery(stored, input.sender);
+    return ack(existing);
+  }
+  if (Date.now() - existing.allocatedAt <= config.seqSettleMs() / 2) {
+    const message = buildMessage(input, body, target, existing.seq, existing.serverMsgId, existing.sendTime);
+    await write(message, existing.allocatedAt);
+    await enqueueDelivery(message, input.sender);
+    return ack(existing);
+  }
+  // The first attempt's seq settled as a hole: give the message a new one.
+  const { seq, allocatedAt } = await allocate(target);
+  faultPoint('send.afterAllocate', { conversationId: target.conversationId, seq });
+  const sendTime = Date.now();
+  const next = { seq, serverMsgId: newServerMsgId(sendTime), sendTime, allocatedAt };
+  if (!(await messageIds.reassign(key, existing.seq, next))) throw new CirrusError('SEND_IN_PROGRESS');
+  const message = buildMessage(input, body, target, seq, next.serverMsgId, sendTime);
+  await write(message, allocatedAt);
+  await enqueueDelivery(message, input.sender);
+  log.info('message accepted on retry after its first seq settled as a hole', { conversationId: target.conversationId, seq, abandonedSeq: existing.seq });
+  return ack({ ...next, conversationId: target.conversationId });
+}

@@ -1,0 +1,67 @@
+/**
+ * Reconnect and catch-up: the newest seq of every conversation, pulling seq ranges, and
+ * the read position. Clients rely on these, not on push, for correctness.
+ */
+import { config } from '../config';
+import { classifyMissing } from '../domain/holes';
+import { CirrusError } from '../errors';
+import { MAX_PULL, type ActionResult } from '../protocol/schema';
+import { conversations, type CounterItem, type MemberState } from '../store/conversations';
+import { nowSeconds } from '../store/dynamo';
+import { messages, toMessage } from '../store/messages';
+
+/** The highest seq the member may see, and the lowest hidden one. */
+function visibleRange(state: MemberState, counter: CounterItem | undefined): { minSeq: number; maxSeq: number } {
+  const maxSeq = Math.min(counter?.maxSeq ?? 0, state.leftSeq ?? Number.MAX_SAFE_INTEGER);
+  return { minSeq: state.minSeq ?? 0, maxSeq };
+}
+
+const unreadOf = (state: MemberState, maxSeq: number, minSeq: number) => Math.max(0, maxSeq - Math.max(state.readSeq ?? 0, minSeq));
+
+export async function getNewestSeq(userId: string): Promise<ActionResult<'getNewestSeq'>> {
+  const states = await conversations.ofUser(userId);
+  const counters = await conversations.counters(states.map((s) => s.conversationId));
+  return {
+    conversations: states
+      .filter((s) => counters.has(s.conversationId))
+      .map((s) => {
+        const { minSeq, maxSeq } = visibleRange(s, counters.get(s.conversationId));
+        return { conversationId: s.conversationId, maxSeq, readSeq: s.readSeq ?? 0, minSeq, unread: unreadOf(s, maxSeq, minSeq) };
+      }),
+    serverTime: Date.now(),
+  };
+}
+
+async function memberView(userId: string, conversationId: string) {
+  const { state, counter } = await conversations.stateAndCounter(userId, conversationId);
+  if (!state || !counter) throw new CirrusError('CONVERSATION_NOT_FOUND', `No conversation ${conversationId} for ${userId}`);
+  return { state, counter, ...visibleRange(state, counter) };
+}
+
+export async function pullMsgs(userId: string, req: { conversationId: string; fromSeq: number; toSeq: number; limit?: number }): Promise<ActionResult<'pullMsgs'>> {
+  const { counter, minSeq, maxSeq } = await memberView(userId, req.conversationId);
+  const fromSeq = Math.max(req.fromSeq, minSeq + 1);
+  const toSeq = Math.min(req.toSeq, maxSeq, fromSeq + (req.limit ?? MAX_PULL) - 1);
+  if (toSeq < fromSeq) return { conversationId: req.conversationId, fromSeq, toSeq: Math.max(toSeq, fromSeq - 1), messages: [], holes: [], pending: [] };
+  const items = await messages.range(req.conversationId, fromSeq, toSeq);
+  const now = nowSeconds();
+  const live = items.filter((m) => m.expiresAt > now);
+  const { holes, pending } = classifyMissing({
+    fromSeq,
+    toSeq,
+    present: live,
+    expired: items.filter((m) => m.expiresAt <= now).map((m) => m.seq),
+    counterAllocatedAt: counter.allocatedAt,
+    now: Date.now(),
+    settleMs: config.seqSettleMs(),
+  });
+  return { conversationId: req.conversationId, fromSeq, toSeq, messages: live.map(toMessage), holes, pending };
+}
+
+export async function markRead(userId: string, req: { conversationId: string; seq: number }): Promise<ActionResult<'markRead'>> {
+  const { state, minSeq, maxSeq } = await memberView(userId, req.conversationId);
+  const target = Math.min(req.seq, maxSeq);
+  let readSeq = state.readSeq ?? 0;
+  if (target > readSeq && (await conversations.advanceRead(userId, req.conversationId, target))) readSeq = target;
+  return { conversationId: req.conversationId, readSeq, unread: unreadOf({ ...state, readSeq }, maxSeq, minSeq) };
+}

@@ -1,0 +1,153 @@
+/**
+ * Conversations (one seq counter per conversation) and UserConversations (each member's
+ * read position and visible range). Read diffusion: a message is stored once per
+ * conversation; members differ only in these few numbers.
+ */
+import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ddb } from '../aws/clients';
+import { config } from '../config';
+import { batchGet, chunk, isConditionFailure } from './dynamo';
+
+export interface CounterItem {
+  conversationId: string;
+  /** Highest allocated seq. */
+  maxSeq: number;
+  /** Time (ms) of the latest allocation; bounds when the newest seq may still be written. */
+  allocatedAt: number;
+  sessionType: number;
+  /** The members' UserConversations rows exist (set once, after creating them). */
+  linked?: boolean;
+}
+
+export interface MemberState {
+  userId: string;
+  conversationId: string;
+  /** Highest seq the member has read. */
+  readSeq: number;
+  /** Seqs at or below this are hidden from the member (joined later, or cleared). */
+  minSeq: number;
+  /** Set when the member left: seqs above it are hidden. */
+  leftSeq?: number;
+}
+
+export const conversations = {
+  /** Allocates the next seq of a conversation: one atomic counter update. */
+  async allocate(conversationId: string, sessionType: number, now: number): Promise<CounterItem> {
+    const res = await ddb().send(
+      new UpdateCommand({
+        TableName: config.tableName('conversations'),
+        Key: { conversationId },
+        UpdateExpression: 'SET maxSeq = if_not_exists(maxSeq, :zero) + :one, allocatedAt = :now, sessionType = if_not_exists(sessionType, :st)',
+        ExpressionAttributeValues: { ':zero': 0, ':one': 1, ':now': now, ':st': sessionType },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return res.Attributes as CounterItem;
+  },
+
+  async markLinked(conversationId: string): Promise<void> {
+    await ddb().send(new UpdateCommand({ TableName: config.tableName('conversations'), Key: { conversationId }, UpdateExpression: 'SET linked = :t', ExpressionAttributeValues: { ':t': true } }));
+  },
+
+  /** Creates the counter of a new conversation (seq 0) whose member rows exist already. */
+  async createLinked(conversationId: string, sessionType: number): Promise<void> {
+    await ddb().send(
+      new UpdateCommand({
+        TableName: config.tableName('conversations'),
+        Key: { conversationId },
+        UpdateExpression: 'SET maxSeq = if_not_exists(maxSeq, :zero), allocatedAt = if_not_exists(allocatedAt, :zero), sessionType = :st, linked = :t',
+        ExpressionAttributeValues: { ':zero': 0, ':st': sessionType, ':t': true },
+      }),
+    );
+  },
+
+  async counter(conversationId: string): Promise<CounterItem | undefined> {
+    const res = await ddb().send(new GetCommand({ TableName: config.tableName('conversations'), Key: { conversationId }, ConsistentRead: true }));
+    return res.Item as CounterItem | undefined;
+  },
+
+  async counters(conversationIds: readonly string[]): Promise<Map<string, CounterItem>> {
+    const table = config.tableName('conversations');
+    const out = new Map<string, CounterItem>();
+    for (const part of chunk([...new Set(conversationIds)], 100)) {
+      const res = await batchGet({ [table]: { Keys: part.map((conversationId) => ({ conversationId })) } });
+      for (const item of res[table] ?? []) out.set(item.conversationId as string, item as unknown as CounterItem);
+    }
+    return out;
+  },
+
+  /** The member's row and the conversation's counter, in one request. */
+  async stateAndCounter(userId: string, conversationId: string): Promise<{ state?: MemberState; counter?: CounterItem }> {
+    const stateTable = config.tableName('userConversations');
+    const counterTable = config.tableName('conversations');
+    const res = await batchGet({
+      [stateTable]: { Keys: [{ userId, conversationId }], ConsistentRead: true },
+      [counterTable]: { Keys: [{ conversationId }], ConsistentRead: true },
+    });
+    return { state: res[stateTable]?.[0] as unknown as MemberState | undefined, counter: res[counterTable]?.[0] as unknown as CounterItem | undefined };
+  },
+
+  /**
+   * Makes the member's row exist and visible from `minSeq` on; an existing row keeps its
+   * read position, and a member who had left is readmitted from `minSeq`.
+   */
+  async join(userId: string, conversationId: string, minSeq: number, rejoin: boolean): Promise<void> {
+    await ddb().send(
+      new UpdateCommand({
+        TableName: config.tableName('userConversations'),
+        Key: { userId, conversationId },
+        UpdateExpression: rejoin
+          ? 'SET readSeq = if_not_exists(readSeq, :min), minSeq = :min REMOVE leftSeq'
+          : 'SET readSeq = if_not_exists(readSeq, :min), minSeq = if_not_exists(minSeq, :min)',
+        ExpressionAttributeValues: { ':min': minSeq },
+      }),
+    );
+  },
+
+  async leave(userId: string, conversationId: string, leftSeq: number): Promise<void> {
+    await ddb().send(
+      new UpdateCommand({
+        TableName: config.tableName('userConversations'),
+        Key: { userId, conversationId },
+        UpdateExpression: 'SET leftSeq = :s',
+        ConditionExpression: 'attribute_exists(userId)',
+        ExpressionAttributeValues: { ':s': leftSeq },
+      }),
+    ).catch((err) => {
+      if (!isConditionFailure(err)) throw err;
+    });
+  },
+
+  /** Every conversation row of a user. */
+  async ofUser(userId: string): Promise<MemberState[]> {
+    const out: MemberState[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await ddb().send(
+        new QueryCommand({ TableName: config.tableName('userConversations'), KeyConditionExpression: 'userId = :u', ExpressionAttributeValues: { ':u': userId }, ExclusiveStartKey: startKey }),
+      );
+      out.push(...((page.Items ?? []) as MemberState[]));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return out;
+  },
+
+  /** Moves the read position forward only; returns false when it was already there. */
+  async advanceRead(userId: string, conversationId: string, seq: number): Promise<boolean> {
+    try {
+      await ddb().send(
+        new UpdateCommand({
+          TableName: config.tableName('userConversations'),
+          Key: { userId, conversationId },
+          UpdateExpression: 'SET readSeq = :s',
+          ConditionExpression: 'attribute_exists(userId) AND readSeq < :s',
+          ExpressionAttributeValues: { ':s': seq },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
+    }
+  },
+};

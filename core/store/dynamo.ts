@@ -1,0 +1,33 @@
+/** Small helpers shared by the DynamoDB repositories. */
+import { BatchGetCommand, type BatchGetCommandInput, type BatchGetCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { ddb } from '../aws/clients';
+
+export function isConditionFailure(err: unknown): boolean {
+  const name = (err as { name?: string } | undefined)?.name;
+  return name === 'ConditionalCheckFailedException';
+}
+
+export const nowSeconds = (): number => Math.floor(Date.now() / 1000);
+
+/**
+ * BatchGetItem for keys across tables (at most 100), retrying unprocessed keys, which
+ * DynamoDB returns under load instead of failing the call.
+ */
+export async function batchGet(request: NonNullable<BatchGetCommandInput['RequestItems']>): Promise<Record<string, Record<string, unknown>[]>> {
+  const out: Record<string, Record<string, unknown>[]> = {};
+  let pending: BatchGetCommandInput['RequestItems'] | undefined = request;
+  for (let attempt = 0; pending && Object.keys(pending).length > 0; attempt++) {
+    if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt) * Math.random()));
+    const res: BatchGetCommandOutput = await ddb().send(new BatchGetCommand({ RequestItems: pending }));
+    for (const [table, items] of Object.entries(res.Responses ?? {})) (out[table] ??= []).push(...(items as Record<string, unknown>[]));
+    pending = res.UnprocessedKeys && Object.keys(res.UnprocessedKeys).length > 0 ? res.UnprocessedKeys : undefined;
+    if (attempt > 8 && pending) throw new Error('BatchGetItem left keys unprocessed after retries');
+  }
+  return out;
+}
+
+export function chunk<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}

@@ -1,0 +1,110 @@
+/**
+ * Messages (the offline store clients sync from, with a TTL) and MessageIds (the
+ * idempotency records that map a sender's clientMsgId to the seq it was given).
+ */
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ddb } from '../aws/clients';
+import { config } from '../config';
+import type { Message } from '../protocol/schema';
+import { isConditionFailure, nowSeconds } from './dynamo';
+
+export interface MessageItem extends Message {
+  /** Epoch seconds; the TTL attribute. */
+  expiresAt: number;
+}
+
+export interface MessageIdItem {
+  senderMsgKey: string;
+  conversationId: string;
+  seq: number;
+  serverMsgId: string;
+  sendTime: number;
+  /** When `seq` was allocated (ms): a message may be written at it only within the settle window. */
+  allocatedAt: number;
+  expiresAt: number;
+}
+
+export function senderMsgKey(senderId: string, clientMsgId: string): string {
+  return `${senderId}#${clientMsgId}`;
+}
+
+export function toMessage(item: MessageItem): Message {
+  const { expiresAt: _ttl, ...message } = item;
+  return message;
+}
+
+export const messages = {
+  /** Writes a message at its seq; false when that seq holds a message already. */
+  async put(item: MessageItem): Promise<boolean> {
+    try {
+      await ddb().send(new PutCommand({ TableName: config.tableName('messages'), Item: item, ConditionExpression: 'attribute_not_exists(seq)' }));
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
+    }
+  },
+
+  async get(conversationId: string, seq: number): Promise<MessageItem | undefined> {
+    const res = await ddb().send(new GetCommand({ TableName: config.tableName('messages'), Key: { conversationId, seq }, ConsistentRead: true }));
+    const item = res.Item as MessageItem | undefined;
+    return item && item.expiresAt > nowSeconds() ? item : undefined;
+  },
+
+  /** Messages with fromSeq <= seq <= toSeq, ascending, including expired ones (the caller filters). */
+  async range(conversationId: string, fromSeq: number, toSeq: number): Promise<MessageItem[]> {
+    const out: MessageItem[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await ddb().send(
+        new QueryCommand({
+          TableName: config.tableName('messages'),
+          KeyConditionExpression: 'conversationId = :c AND seq BETWEEN :a AND :b',
+          ExpressionAttributeValues: { ':c': conversationId, ':a': fromSeq, ':b': toSeq },
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      out.push(...((page.Items ?? []) as MessageItem[]));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return out;
+  },
+};
+
+export const messageIds = {
+  /** Claims (sender, clientMsgId) for a seq; false when another send claimed it first. */
+  async claim(item: MessageIdItem): Promise<boolean> {
+    try {
+      await ddb().send(new PutCommand({ TableName: config.tableName('messageIds'), Item: item, ConditionExpression: 'attribute_not_exists(senderMsgKey)' }));
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
+    }
+  },
+
+  async get(key: string): Promise<MessageIdItem | undefined> {
+    const res = await ddb().send(new GetCommand({ TableName: config.tableName('messageIds'), Key: { senderMsgKey: key }, ConsistentRead: true }));
+    return res.Item as MessageIdItem | undefined;
+  },
+
+  /** Moves a claim whose seq settled as a hole to a new seq; false when someone else moved it. */
+  async reassign(key: string, fromSeq: number, next: Pick<MessageIdItem, 'seq' | 'serverMsgId' | 'sendTime' | 'allocatedAt'>): Promise<boolean> {
+    try {
+      await ddb().send(
+        new UpdateCommand({
+          TableName: config.tableName('messageIds'),
+          Key: { senderMsgKey: key },
+          UpdateExpression: 'SET seq = :seq, serverMsgId = :id, sendTime = :t, allocatedAt = :a',
+          ConditionExpression: 'seq = :from',
+          ExpressionAttributeValues: { ':seq': next.seq, ':id': next.serverMsgId, ':t': next.sendTime, ':a': next.allocatedAt, ':from': fromSeq },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
+    }
+  },
+};

@@ -1,0 +1,13 @@
+/** `$disconnect` (best effort in API Gateway; push deletes what it misses on 410). */
+import { identityOf, type WsRouteEvent } from '../core/runtime/ws';
+import { connections } from '../core/store/connections';
+import { log, withLogContext } from '../core/log';
+
+export async function handler(event: WsRouteEvent): Promise<{ statusCode: number }> {
+  return withLogContext({ fn: 'wsDisconnect', connectionId: event.requestContext.connectionId }, async () => {
+    const id = identityOf(event);
+    await connections.delete(id.userId, id.connectionId);
+    log.info('disconnected', { userId: id.userId });
+    return { statusCode: 200 };
+  });
+}

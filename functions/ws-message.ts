@@ -1,0 +1,13 @@
+/** Every WebSocket action, and `$default` (which answers UNKNOWN_ACTION). */
+import { wsMessageHandler } from '../core/runtime/ws';
+import { sendMessage } from '../core/services/send';
+import { getNewestSeq, markRead, pullMsgs } from '../core/services/sync';
+
+export const handler = wsMessageHandler({
+  sendMsg: (me, req: { clientMsgId: string; recvId?: string; groupId?: string; contentType: number; content: unknown }) =>
+    sendMessage({ sender: { userId: me.userId, platformId: me.platformId, connectionId: me.connectionId }, ...req }),
+  getNewestSeq: (me) => getNewestSeq(me.userId),
+  pullMsgs: (me, req: { conversationId: string; fromSeq: number; toSeq: number; limit?: number }) => pullMsgs(me.userId, req),
+  markRead: (me, req: { conversationId: string; seq: number }) => markRead(me.userId, req),
+  heartbeat: async () => ({ serverTime: Date.now() }),
+});

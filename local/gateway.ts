@@ -1,0 +1,247 @@
+/**
+ * API Gateway, locally: the WebSocket API (REQUEST authorizer on `$connect`, routing on
+ * `$request.body.action`, route responses, `$disconnect`), its `@connections`
+ * management endpoints in AWS's own shape (so the real ApiGatewayManagementApiClient
+ * works), and the HTTP API (payload format 2.0). The events handed to the functions have
+ * the fields the handlers read in AWS.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { WebSocketServer, WebSocket } from 'ws';
+import { wsAuthorizer, wsRoutes } from '../core/manifest';
+import { matchRoute } from '../core/http/match';
+import { invoke } from './lambda';
+
+/** API Gateway's limit on one WebSocket message (frames are 32 KB; a message up to 128 KB). */
+const MAX_MESSAGE_BYTES = 128 * 1024;
+
+interface LiveConnection {
+  socket: WebSocket;
+  connectedAt: number;
+  lastActiveAt: number;
+  sourceIp: string;
+  userAgent: string;
+  authorizer: Record<string, unknown>;
+}
+
+export interface GatewayOptions {
+  apiId: string;
+  stage: string;
+  region: string;
+  /** Path prefix of the HTTP API (e.g. `/api`). */
+  httpPrefix: string;
+  log: (line: string) => void;
+}
+
+const actionRoutes = new Map(wsRoutes.filter((r) => !r.routeKey.startsWith('$')).map((r) => [r.routeKey, r]));
+const routeOf = (key: string) => wsRoutes.find((r) => r.routeKey === key)!;
+
+function newConnectionId(): string {
+  // API Gateway ids are 16 base64 characters ending in '='.
+  return randomBytes(11).toString('base64url').slice(0, 15) + '=';
+}
+
+export class LocalGateway {
+  readonly connections = new Map<string, LiveConnection>();
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
+
+  constructor(private readonly opts: GatewayOptions) {}
+
+  private requestContext(extra: Record<string, unknown>) {
+    const now = Date.now();
+    return {
+      apiId: this.opts.apiId,
+      stage: this.opts.stage,
+      domainName: `${this.opts.apiId}.execute-api.${this.opts.region}.amazonaws.com`,
+      requestId: randomUUID(),
+      requestTimeEpoch: now,
+      ...extra,
+    };
+  }
+
+  private wsEvent(routeKey: string, eventType: 'CONNECT' | 'MESSAGE' | 'DISCONNECT', connectionId: string, conn: Pick<LiveConnection, 'connectedAt' | 'authorizer' | 'sourceIp' | 'userAgent'>, body?: string) {
+    return {
+      requestContext: this.requestContext({
+        routeKey,
+        eventType,
+        connectionId,
+        messageId: eventType === 'MESSAGE' ? randomBytes(6).toString('base64url') : undefined,
+        connectedAt: conn.connectedAt,
+        messageDirection: 'IN',
+        identity: { sourceIp: conn.sourceIp, userAgent: conn.userAgent },
+        authorizer: conn.authorizer,
+      }),
+      ...(body !== undefined ? { body, isBase64Encoded: false } : {}),
+    };
+  }
+
+  /** The WebSocket upgrade: authorizer, then `$connect`, then the socket. */
+  async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const token = url.searchParams.get('token');
+    const refuse = (status: number, message: string) => {
+      socket.write(`HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : 'Internal Server Error'}\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n${JSON.stringify({ message })}`);
+      socket.destroy();
+    };
+    // API Gateway refuses a request missing the identity source without calling the authorizer.
+    if (!token) return refuse(401, 'Unauthorized');
+    const connectionId = newConnectionId();
+    const sourceIp = req.socket.remoteAddress ?? '127.0.0.1';
+    const userAgent = String(req.headers['user-agent'] ?? '');
+    const connectedAt = Date.now();
+    const queryStringParameters = Object.fromEntries(url.searchParams);
+    let authorizer: Record<string, unknown>;
+    try {
+      const policy = await invoke<{ principalId: string; policyDocument: { Statement: { Effect: string }[] }; context?: Record<string, unknown> }>(wsAuthorizer.function, {
+        type: 'REQUEST',
+        methodArn: `arn:aws:execute-api:${this.opts.region}:000000000000:${this.opts.apiId}/${this.opts.stage}/$connect`,
+        headers: req.headers,
+        queryStringParameters,
+        stageVariables: {},
+        requestContext: this.requestContext({ routeKey: '$connect', eventType: 'CONNECT', connectionId, connectedAt }),
+      });
+      if (!policy.policyDocument.Statement.every((s) => s.Effect === 'Allow')) return refuse(403, 'Forbidden');
+      authorizer = { ...(policy.context ?? {}), principalId: policy.principalId };
+    } catch (err) {
+      if ((err as Error).message === 'Unauthorized') return refuse(401, 'Unauthorized');
+      this.opts.log(`authorizer failed: ${(err as Error).message}`);
+      return refuse(500, 'Internal server error');
+    }
+    const conn = { connectedAt, authorizer, sourceIp, userAgent };
+    try {
+      const res = await invoke<{ statusCode?: number } | undefined>(routeOf('$connect').function, {
+        ...this.wsEvent('$connect', 'CONNECT', connectionId, conn),
+        headers: req.headers,
+        queryStringParameters,
+      });
+      if ((res?.statusCode ?? 200) >= 300) return refuse(res!.statusCode!, 'Forbidden');
+    } catch (err) {
+      this.opts.log(`$connect failed: ${(err as Error).message}`);
+      return refuse(500, 'Internal server error');
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      const live: LiveConnection = { socket: ws, connectedAt, lastActiveAt: connectedAt, sourceIp, userAgent, authorizer };
+      this.connections.set(connectionId, live);
+      ws.on('message', (data, isBinary) => {
+        live.lastActiveAt = Date.now();
+        void this.onMessage(connectionId, live, isBinary ? Buffer.from(data as Buffer).toString('base64') : data.toString(), isBinary);
+      });
+      ws.on('close', () => {
+        this.connections.delete(connectionId);
+        invoke(routeOf('$disconnect').function, this.wsEvent('$disconnect', 'DISCONNECT', connectionId, live)).catch((err) => this.opts.log(`$disconnect failed: ${(err as Error).message}`));
+      });
+      ws.on('error', () => ws.terminate());
+    });
+  }
+
+  private async onMessage(connectionId: string, live: LiveConnection, body: string, isBinary: boolean): Promise<void> {
+    let routeKey = '$default';
+    if (!isBinary) {
+      try {
+        const action = (JSON.parse(body) as { action?: unknown })?.action;
+        if (typeof action === 'string' && actionRoutes.has(action)) routeKey = action;
+      } catch {
+        // Not JSON: API Gateway cannot evaluate the selection expression and uses $default.
+      }
+    }
+    const route = routeOf(routeKey);
+    const event = { ...this.wsEvent(routeKey, 'MESSAGE', connectionId, live, body), isBase64Encoded: isBinary };
+    try {
+      const res = await invoke<{ statusCode?: number; body?: string } | undefined>(route.function, event);
+      if (route.routeResponse && res?.body !== undefined && live.socket.readyState === WebSocket.OPEN) live.socket.send(res.body);
+    } catch (err) {
+      this.opts.log(`${routeKey} failed: ${(err as Error).message}`);
+      // What API Gateway sends when the integration fails.
+      if (live.socket.readyState === WebSocket.OPEN) {
+        live.socket.send(JSON.stringify({ message: 'Internal server error', connectionId, requestId: event.requestContext.requestId }));
+      }
+    }
+  }
+
+  /** `@connections/{id}`: POST sends, GET describes, DELETE closes; 410 when gone. */
+  async handleConnections(req: IncomingMessage, res: ServerResponse, path: string, body: Buffer): Promise<void> {
+    const connectionId = decodeURIComponent(path.slice('/@connections/'.length));
+    const live = this.connections.get(connectionId);
+    const send = (status: number, payload?: unknown, errorType?: string) => {
+      res.writeHead(status, { 'content-type': 'application/json', ...(errorType ? { 'x-amzn-errortype': errorType } : {}) });
+      res.end(payload === undefined ? '' : JSON.stringify(payload));
+    };
+    if (!live || live.socket.readyState !== WebSocket.OPEN) return send(410, { message: null }, 'GoneException');
+    if (req.method === 'POST') {
+      if (body.length > MAX_MESSAGE_BYTES) return send(413, { message: 'Payload too large' }, 'PayloadTooLargeException');
+      live.socket.send(body.toString('utf8'));
+      return send(200);
+    }
+    if (req.method === 'GET') {
+      return send(200, {
+        ConnectedAt: new Date(live.connectedAt).toISOString(),
+        LastActiveAt: new Date(live.lastActiveAt).toISOString(),
+        Identity: { SourceIp: live.sourceIp, UserAgent: live.userAgent },
+      });
+    }
+    if (req.method === 'DELETE') {
+      live.socket.close(1000);
+      return send(204);
+    }
+    return send(403, { message: 'Forbidden' }, 'ForbiddenException');
+  }
+
+  /** The HTTP API: payload format 2.0, route matching as API Gateway does. */
+  async handleHttpApi(req: IncomingMessage, res: ServerResponse, url: URL, body: Buffer): Promise<void> {
+    const cors = {
+      'access-control-allow-origin': '*',
+      'access-control-allow-headers': 'authorization,content-type',
+      'access-control-allow-methods': 'GET,POST,PUT,DELETE,OPTIONS',
+    };
+    const method = req.method ?? 'GET';
+    if (method === 'OPTIONS') {
+      res.writeHead(204, cors);
+      return void res.end();
+    }
+    const rawPath = url.pathname.slice(this.opts.httpPrefix.length) || '/';
+    const match = matchRoute(method, rawPath);
+    if (!match) {
+      res.writeHead(404, { 'content-type': 'application/json', ...cors });
+      return void res.end(JSON.stringify({ message: 'Not Found' }));
+    }
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(',') : v;
+    const query = url.searchParams.size > 0 ? Object.fromEntries(url.searchParams) : undefined;
+    const event = {
+      version: '2.0',
+      routeKey: match.routeKey,
+      rawPath,
+      rawQueryString: url.search.slice(1),
+      headers,
+      ...(query ? { queryStringParameters: query } : {}),
+      ...(Object.keys(match.pathParameters).length ? { pathParameters: match.pathParameters } : {}),
+      requestContext: this.requestContext({
+        accountId: '000000000000',
+        http: { method, path: rawPath, protocol: 'HTTP/1.1', sourceIp: req.socket.remoteAddress ?? '127.0.0.1', userAgent: headers['user-agent'] ?? '' },
+        routeKey: match.routeKey,
+        time: new Date().toISOString(),
+        timeEpoch: Date.now(),
+      }),
+      body: body.length ? body.toString('utf8') : undefined,
+      isBase64Encoded: false,
+    };
+    try {
+      const out = await invoke<{ statusCode: number; headers?: Record<string, string>; body?: string }>('http', event);
+      res.writeHead(out.statusCode, { ...cors, ...(out.headers ?? {}) });
+      res.end(out.body ?? '');
+    } catch (err) {
+      this.opts.log(`http failed: ${(err as Error).message}`);
+      res.writeHead(500, { 'content-type': 'application/json', ...cors });
+      res.end(JSON.stringify({ message: 'Internal Server Error' }));
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const live of this.connections.values()) live.socket.close(1001, 'Going away');
+    // Give $disconnect invocations a moment, as API Gateway does best-effort.
+    await new Promise((r) => setTimeout(r, 50));
+    for (const live of this.connections.values()) live.socket.terminate();
+    this.wss.close();
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * Invokes the handler modules under `functions/` as Lambda would: the same module stays
+ * loaded between invocations (a warm container), every call gets a context, and a call
+ * that outlives the function's timeout fails.
+ */
+import { randomUUID } from 'node:crypto';
+import { functions, type FunctionKey } from '../core/manifest';
+
+type Handler = (event: unknown, context: unknown) => Promise<unknown>;
+const loaded = new Map<FunctionKey, Promise<Handler>>();
+
+function load(key: FunctionKey): Promise<Handler> {
+  let handler = loaded.get(key);
+  if (!handler) {
+    handler = import(`../functions/${functions[key].entry}.ts`).then((mod: { handler: Handler }) => mod.handler);
+    loaded.set(key, handler);
+  }
+  return handler;
+}
+
+export async function invoke<R = unknown>(key: FunctionKey, event: unknown): Promise<R> {
+  const spec = functions[key];
+  const handler = await load(key);
+  const started = Date.now();
+  const deadline = started + spec.timeoutSeconds * 1000;
+  const context = {
+    functionName: spec.name,
+    functionVersion: '$LATEST',
+    awsRequestId: randomUUID(),
+    memoryLimitInMB: String(spec.memoryMb),
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    callbackWaitsForEmptyEventLoop: true,
+  };
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${spec.name} timed out after ${spec.timeoutSeconds} s`)), spec.timeoutSeconds * 1000);
+  });
+  try {
+    return (await Promise.race([handler(event, context), timeout])) as R;
+  } finally {
+    clearTimeout(timer);
+  }
+}

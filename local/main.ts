@@ -1,0 +1,55 @@
+/**
+ * `npm start`: runs Cirrus locally on one port with its state in `.cirrus/`.
+ *   npm start                 start (state kept across restarts)
+ *   npm start -- --reset      wipe the state, then start
+ *   npm run reset             wipe the state only
+ *   npm start -- --port 9000  another port (default 8080, or $PORT)
+ * DATABASE_URL set: the history goes to that PostgreSQL instead of PGlite.
+ */
+import { rmSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startLocal } from './runtime';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const flag = (name: string) => args.includes(name);
+const value = (name: string) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const dataDir = value('--data-dir') ?? process.env.CIRRUS_DATA_DIR ?? join(root, '.cirrus');
+
+if (flag('--reset') || flag('--reset-only')) {
+  rmSync(dataDir, { recursive: true, force: true });
+  console.log(`Cleared local state in ${dataDir}`);
+  if (flag('--reset-only')) process.exit(0);
+}
+
+const port = Number(value('--port') ?? process.env.PORT ?? 8080);
+console.log('Starting Cirrus locally (DynamoDB Local, PGlite, SQS, API Gateway and Secrets Manager stand-ins)…');
+const cirrus = await startLocal({ port, dataDir, databaseUrl: process.env.DATABASE_URL, settings: { logLevel: process.env.LOG_LEVEL ?? 'warn' } });
+
+console.log(`
+Cirrus IM is running.
+  Web page        ${cirrus.url}/
+  WebSocket API   ${cirrus.wsUrl}?token=<user token>
+  HTTP API        ${cirrus.apiUrl}   (OpenAPI: ${cirrus.apiUrl}/openapi.json)
+  State           ${dataDir}   (npm run reset to clear)
+
+Admin secret: ${cirrus.adminSecret}
+  Admin token:  curl -s -X POST ${cirrus.apiUrl}/auth/admin-token -H 'content-type: application/json' -d '{"secret":"${cirrus.adminSecret}"}'
+  Then:         curl -s -X POST ${cirrus.apiUrl}/users/register -H "authorization: Bearer $ADMIN_TOKEN" -H 'content-type: application/json' -d '{"users":[{"userId":"alice"},{"userId":"bob"}]}'
+
+Ctrl-C stops everything (Java included).`);
+
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  console.log(`\n${signal}: stopping…`);
+  await cirrus.stop();
+  process.exit(0);
+}
+process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('SIGTERM', () => void shutdown('SIGTERM'));

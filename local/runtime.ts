@@ -1,0 +1,229 @@
+/**
+ * The local runtime: every AWS part of Cirrus stood in for on one machine and one HTTP
+ * port, built from the same manifest as the CDK stack. The handlers run unchanged; they
+ * find the stand-ins through the same environment variables Lambda gives them.
+ */
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { commonEnv, queues, tables, type QueueKey, type TableKey } from '../core/manifest';
+import { LocalGateway } from './gateway';
+import { invoke } from './lambda';
+import { LocalSqs } from './aws/sqs';
+import { startEventSource } from './aws/event-source';
+import { LocalSecretsManager } from './aws/secrets';
+import { LocalDataApi } from './aws/data-api';
+import { startDynamoDbLocal, ensureTables } from './aws/dynamodb';
+import type { StandIn } from './aws/types';
+import { landingPage } from './landing';
+
+export interface LocalOptions {
+  /** HTTP port; 0 picks a free one. Default 8080. */
+  port?: number;
+  host?: string;
+  /** Folder for state that survives restarts; in-memory when absent. */
+  dataDir?: string;
+  /** A running DynamoDB endpoint to use instead of starting DynamoDB Local. */
+  dynamoEndpoint?: string;
+  /** Prefix of the table names (lets several runtimes share one DynamoDB Local). */
+  tablePrefix?: string;
+  /** A real PostgreSQL for the history instead of PGlite. */
+  databaseUrl?: string;
+  /** Settings passed to the functions as environment variables. */
+  settings?: { seqSettleMs?: number; inlinePushMax?: number; messageTtlDays?: number; logLevel?: string };
+  /** Per-queue overrides of the manifest's event-source settings (tests shorten visibility timeouts). */
+  queueOverrides?: Partial<Record<QueueKey, { visibilityTimeoutSeconds?: number; maxReceiveCount?: number }>>;
+  /** Where runtime notices go (default: stderr). */
+  log?: (line: string) => void;
+}
+
+export interface LocalCirrus {
+  url: string;
+  wsUrl: string;
+  apiUrl: string;
+  adminSecret: string;
+  dynamoEndpoint: string;
+  tableNames: Record<TableKey, string>;
+  sqs: LocalSqs;
+  dataApi: LocalDataApi;
+  gateway: LocalGateway;
+  stop(): Promise<void>;
+}
+
+const REGION = 'us-east-1';
+const ACCOUNT = '000000000000';
+const API_ID = 'local';
+const STAGE = 'local';
+const HTTP_PREFIX = '/api';
+
+interface SecretsFile {
+  adminSecret: string;
+  signingKey: string;
+}
+
+function loadSecrets(dataDir: string | undefined): SecretsFile {
+  const fresh = (): SecretsFile => ({ adminSecret: randomBytes(18).toString('base64url'), signingKey: randomBytes(48).toString('base64url') });
+  if (!dataDir) return fresh();
+  const file = join(dataDir, 'secrets.json');
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as SecretsFile;
+  const secrets = fresh();
+  writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  return secrets;
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+export async function startLocal(options: LocalOptions = {}): Promise<LocalCirrus> {
+  const log = options.log ?? ((line: string) => process.stderr.write(`[cirrus] ${line}\n`));
+  const dataDir = options.dataDir;
+  if (dataDir) mkdirSync(dataDir, { recursive: true });
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch((err) => log(`stop failed: ${(err as Error).message}`));
+  };
+
+  try {
+    // DynamoDB: AWS's own emulator, in a Java process of its own.
+    let dynamoEndpoint = options.dynamoEndpoint;
+    if (!dynamoEndpoint) {
+      const ddb = await startDynamoDbLocal({ dataDir: dataDir ? join(dataDir, 'dynamodb') : undefined });
+      stops.push(() => ddb.stop());
+      dynamoEndpoint = ddb.endpoint;
+    }
+    const tableNames = await ensureTables(dynamoEndpoint, options.tablePrefix ?? '');
+
+    const secrets = loadSecrets(dataDir);
+    const secretsManager = new LocalSecretsManager({ 'cirrus/signing-key': secrets.signingKey, 'cirrus/admin-secret': secrets.adminSecret });
+    const sqs = new LocalSqs({ file: dataDir ? join(dataDir, 'sqs.json') : undefined });
+    const dataApi = new LocalDataApi(options.databaseUrl ? { databaseUrl: options.databaseUrl } : { dataDir: dataDir ? join(dataDir, 'pglite') : undefined });
+    const standIns: StandIn[] = [sqs, secretsManager, dataApi];
+    stops.push(async () => {
+      for (const s of standIns) await s.close();
+    });
+
+    const gateway = new LocalGateway({ apiId: API_ID, stage: STAGE, region: REGION, httpPrefix: HTTP_PREFIX, log });
+    const server: Server = createServer((req, res) => {
+      void (async () => {
+        const url = new URL(req.url ?? '/', 'http://localhost');
+        const body = await readBody(req);
+        if (url.pathname === HTTP_PREFIX || url.pathname.startsWith(`${HTTP_PREFIX}/`)) return gateway.handleHttpApi(req, res, url, body);
+        if (url.pathname.startsWith('/@connections/')) return gateway.handleConnections(req, res, url.pathname, body);
+        if (req.method === 'GET' && (url.pathname === '/' || url.pathname === '/index.html')) {
+          res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+          return void res.end(landingPage(baseUrl));
+        }
+        const headers: Record<string, string | undefined> = {};
+        for (const [k, v] of Object.entries(req.headers)) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(',') : v;
+        for (const standIn of standIns) {
+          const out = await standIn.handle({ method: req.method ?? 'GET', path: url.pathname, headers, body: body.toString('utf8') });
+          if (out) {
+            res.writeHead(out.status, out.headers ?? {});
+            return void res.end(out.body);
+          }
+        }
+        res.writeHead(404, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ message: `Nothing at ${req.method} ${url.pathname}` }));
+      })().catch((err) => {
+        log(`request failed: ${(err as Error).stack}`);
+        if (!res.headersSent) res.writeHead(500);
+        res.end();
+      });
+    });
+    server.on('upgrade', (req, socket, head) => {
+      gateway.upgrade(req, socket, head).catch((err) => {
+        log(`upgrade failed: ${(err as Error).message}`);
+        socket.destroy();
+      });
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 8080, options.host ?? '127.0.0.1', () => resolve());
+    });
+    stops.push(async () => {
+      await gateway.close();
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    });
+    const { port } = server.address() as AddressInfo;
+    const host = options.host ?? '127.0.0.1';
+    const baseUrl = `http://${host}:${port}`;
+    sqs.baseUrl = baseUrl;
+
+    // The environment Lambda would give the functions, pointing at the stand-ins.
+    const queueUrls = {} as Record<QueueKey, string>;
+    for (const [key, spec] of Object.entries(queues) as [QueueKey, (typeof queues)[QueueKey]][]) {
+      const override = options.queueOverrides?.[key] ?? {};
+      // As in the stack: a DLQ keeps failed jobs for 14 days.
+      const dlq = sqs.createQueue(`${spec.name}-dlq`, { messageRetentionSeconds: 14 * 86400 });
+      queueUrls[key] = sqs.createQueue(spec.name, {
+        visibilityTimeoutSeconds: override.visibilityTimeoutSeconds ?? spec.visibilityTimeoutSeconds,
+        redrivePolicy: { deadLetterTargetArn: dlq.arn, maxReceiveCount: override.maxReceiveCount ?? spec.maxReceiveCount },
+      }).url;
+    }
+    const settings = options.settings ?? {};
+    const env: Record<string, string> = {
+      AWS_REGION: REGION,
+      AWS_DEFAULT_REGION: REGION,
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      AWS_ENDPOINT_URL_DYNAMODB: dynamoEndpoint,
+      AWS_ENDPOINT_URL_SQS: baseUrl,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: baseUrl,
+      AWS_ENDPOINT_URL_RDS_DATA: baseUrl,
+      [commonEnv.CONNECTIONS_ENDPOINT]: baseUrl,
+      [commonEnv.SIGNING_SECRET_ID]: secretsManager.arnOf('cirrus/signing-key'),
+      [commonEnv.ADMIN_SECRET_ID]: secretsManager.arnOf('cirrus/admin-secret'),
+      [commonEnv.DB_CLUSTER_ARN]: `arn:aws:rds:${REGION}:${ACCOUNT}:cluster:cirrus-local`,
+      [commonEnv.DB_SECRET_ARN]: `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:cirrus-local-db`,
+      [commonEnv.DB_NAME]: 'cirrus',
+      [commonEnv.MESSAGE_TTL_DAYS]: String(settings.messageTtlDays ?? 14),
+      [commonEnv.SEQ_SETTLE_MS]: String(settings.seqSettleMs ?? 30_000),
+      [commonEnv.INLINE_PUSH_MAX]: String(settings.inlinePushMax ?? 10),
+      [commonEnv.LOG_LEVEL]: settings.logLevel ?? process.env.LOG_LEVEL ?? 'info',
+    };
+    for (const key of Object.keys(tables) as TableKey[]) env[tables[key].envVar] = tableNames[key];
+    for (const [key, spec] of Object.entries(queues) as [QueueKey, (typeof queues)[QueueKey]][]) env[spec.envVar] = queueUrls[key];
+    // One process hosts every function, so they share one environment (a superset of each one's).
+    Object.assign(process.env, env);
+
+    // The history schema, applied by the same custom resource handler as at deploy.
+    await invoke('migrate', { RequestType: 'Create', RequestId: 'local', ResourceProperties: {}, LogicalResourceId: 'Migrations', StackId: 'local', ResponseURL: '', ServiceToken: '', ResourceType: 'Custom::Migrations' });
+
+    // Stops run in reverse: the pollers stop first, then the server, the stand-ins, DynamoDB.
+    for (const spec of Object.values(queues)) {
+      const source = startEventSource({
+        sqs,
+        queueName: spec.name,
+        queueArn: sqs.queueArn(spec.name),
+        region: REGION,
+        batchSize: spec.batchSize,
+        maxBatchingWindowSeconds: spec.maxBatchingWindowSeconds,
+        maxConcurrency: spec.maxConcurrency,
+        invoke: (event) => invoke(spec.consumer, event),
+      });
+      stops.push(() => source.stop());
+    }
+
+    return {
+      url: baseUrl,
+      wsUrl: `ws://${host}:${port}/ws`,
+      apiUrl: `${baseUrl}${HTTP_PREFIX}`,
+      adminSecret: secrets.adminSecret,
+      dynamoEndpoint,
+      tableNames,
+      sqs,
+      dataApi,
+      gateway,
+      stop: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * What one message costs in AWS requests. Every request on the message path is billed;
+ * a change that adds one makes this test fail, on purpose: update the figures (and
+ * docs/performance.md) only for a reason.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Admin, Device, eventually, sleep, startCirrus } from '../support/cirrus';
+import type { LocalCirrus } from '../../local/runtime';
+import { awsRequests } from '../../core/aws/accounting';
+
+let cirrus: LocalCirrus;
+let admin: Admin;
+let alice: Device;
+let bob: Device;
+
+beforeAll(async () => {
+  cirrus = await startCirrus();
+  admin = new Admin(cirrus.apiUrl, cirrus.adminSecret);
+  await admin.register('alice', 'bob');
+  alice = await Device.connect(cirrus.wsUrl, await admin.userToken('alice'));
+  bob = await Device.connect(cirrus.wsUrl, await admin.userToken('bob'));
+});
+
+afterAll(async () => {
+  await alice?.close();
+  await bob?.close();
+  await cirrus?.stop();
+});
+
+async function archived(): Promise<number> {
+  const rows = await cirrus.dataApi.query(`SELECT count(*)::int AS n FROM messages WHERE conversation_id = 'si_alice_bob'`);
+  return Number(rows[0].n);
+}
+
+async function settle(): Promise<void> {
+  // Quiet means: nothing queued, nothing in flight, for a moment.
+  await eventually(async () => {
+    const busy = ['Delivery', 'Push', 'Archive'].some((q) => {
+      const d = cirrus.sqs.depth(q);
+      return d.visible + d.inFlight + d.delayed > 0;
+    });
+    return !busy;
+  });
+  await sleep(300);
+}
+
+describe('one 1:1 message to one online device', () => {
+  it('costs exactly these AWS requests, per service, from send to push and archive', async () => {
+    // Warm-up: the first message of a conversation also creates the members' rows, and
+    // the first invocations fetch the secrets; neither recurs.
+    await alice.ok('sendMsg', { clientMsgId: 'warm', recvId: 'bob', contentType: 101, content: { text: 'warm' } });
+    await bob.waitForPushes(1);
+    await eventually(async () => (await archived()) === 1);
+    await settle();
+    const before = awsRequests.snapshot();
+
+    await alice.ok('sendMsg', { clientMsgId: 'counted', recvId: 'bob', contentType: 101, content: { text: 'counted' } });
+    await bob.waitForPushes(2);
+    await eventually(async () => (await archived()) === 2);
+    await settle();
+
+    expect(awsRequests.since(before)).toEqual({
+      // send: authorization + idempotency read, seq allocation, claim, message;
+      // delivery: sender's read position, both users' connections.
+      DynamoDB: { BatchGetItem: 1, UpdateItem: 2, PutItem: 2, Query: 2 },
+      // delivery job; archive job.
+      SQS: { SendMessage: 1, SendMessageBatch: 1 },
+      ApiGatewayManagementApi: { PostToConnection: 1 },
+      RDSData: { BatchExecuteStatement: 1 },
+    });
+  });
+});

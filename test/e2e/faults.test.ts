@@ -1,0 +1,186 @@
+/**
+ * Crashes injected between the steps of the message path, and SQS redelivery of every
+ * job kind: no acknowledged message is lost or duplicated, and sync never stalls.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Admin, Device, eventually, sleep, startCirrus, syncConversation } from '../support/cirrus';
+import type { LocalCirrus } from '../../local/runtime';
+import { faults } from '../../core/faults';
+
+const SETTLE_MS = 1500;
+let cirrus: LocalCirrus;
+let admin: Admin;
+const devices: Device[] = [];
+
+async function device(userId: string): Promise<Device> {
+  const d = await Device.connect(cirrus.wsUrl, await admin.userToken(userId));
+  devices.push(d);
+  return d;
+}
+
+const text = (t: string) => ({ contentType: 101, content: { text: t } });
+
+async function archivedRows(conversationId: string): Promise<number[]> {
+  const rows = await cirrus.dataApi.query(`SELECT seq FROM messages WHERE conversation_id = '${conversationId}' ORDER BY seq`);
+  return rows.map((r: { seq: unknown }) => Number(r.seq));
+}
+
+beforeAll(async () => {
+  cirrus = await startCirrus({
+    settings: { seqSettleMs: SETTLE_MS, inlinePushMax: 2 },
+    queueOverrides: { delivery: { visibilityTimeoutSeconds: 1 }, push: { visibilityTimeoutSeconds: 1 }, archive: { visibilityTimeoutSeconds: 1 } },
+  });
+  admin = new Admin(cirrus.apiUrl, cirrus.adminSecret);
+});
+
+afterEach(() => faults.clear());
+
+afterAll(async () => {
+  await Promise.all(devices.map((d) => d.close()));
+  await cirrus?.stop();
+});
+
+describe('a crash between seq allocation and the message write', () => {
+  it('leaves a hole that settles, never stalls later messages, and the retry is acknowledged once', async () => {
+    await admin.register('fa1', 'fa2');
+    const sender = await device('fa1');
+    const receiver = await device('fa2');
+    const first = await sender.ok('sendMsg', { clientMsgId: 'before', recvId: 'fa2', ...text('before') });
+    faults.crash('send.afterAllocate');
+
+    const crashed = await sender.request('sendMsg', { clientMsgId: 'crashy', recvId: 'fa2', ...text('crashy') });
+    const retried = await sender.ok('sendMsg', { clientMsgId: 'crashy', recvId: 'fa2', ...text('crashy') });
+    const after = await sender.ok('sendMsg', { clientMsgId: 'after', recvId: 'fa2', ...text('after') });
+
+    expect(crashed.data).toBeUndefined();
+    expect(retried.seq).toBe(first.seq + 2);
+    expect(after.seq).toBe(first.seq + 3);
+    // Right away: the later messages are there, the hole is still pending.
+    const early = await syncConversation(receiver, first.conversationId, after.seq);
+    expect(early.messages.map((m) => m.clientMsgId)).toEqual(['before', 'crashy', 'after']);
+    expect(early.pending).toEqual([first.seq + 1]);
+    // Once the settle time has passed, the hole is final.
+    await sleep(SETTLE_MS + 200);
+    const settled = await syncConversation(receiver, first.conversationId, after.seq);
+    expect(settled.holes).toEqual([first.seq + 1]);
+    expect(settled.pending).toEqual([]);
+    expect(settled.messages.map((m) => m.clientMsgId)).toEqual(['before', 'crashy', 'after']);
+  });
+});
+
+describe('a crash after the idempotency claim, before the message write', () => {
+  it('lets the retry write the message at the claimed seq, leaving no hole', async () => {
+    await admin.register('fb1', 'fb2');
+    const sender = await device('fb1');
+    faults.crash('send.afterClaim');
+
+    const crashed = await sender.request('sendMsg', { clientMsgId: 'claimed', recvId: 'fb2', ...text('claimed') });
+    const retried = await sender.ok('sendMsg', { clientMsgId: 'claimed', recvId: 'fb2', ...text('claimed') });
+
+    expect(crashed.data).toBeUndefined();
+    expect(retried.seq).toBe(1);
+    const synced = await syncConversation(sender, retried.conversationId, 1);
+    expect(synced.messages.map((m) => m.serverMsgId)).toEqual([retried.serverMsgId]);
+  });
+
+  it('gives the message a new seq when the retry comes after the claimed seq settled', async () => {
+    await admin.register('fc1', 'fc2');
+    const sender = await device('fc1');
+    faults.crash('send.afterClaim');
+
+    await sender.request('sendMsg', { clientMsgId: 'slow-retry', recvId: 'fc2', ...text('slow') });
+    await sleep(SETTLE_MS / 2 + 200);
+    const retried = await sender.ok('sendMsg', { clientMsgId: 'slow-retry', recvId: 'fc2', ...text('slow') });
+    const again = await sender.ok('sendMsg', { clientMsgId: 'slow-retry', recvId: 'fc2', ...text('slow') });
+
+    expect(retried.seq).toBe(2);
+    expect(again).toEqual(retried);
+    await sleep(SETTLE_MS);
+    const synced = await syncConversation(sender, retried.conversationId, 2);
+    expect(synced.holes).toEqual([1]);
+    expect(synced.messages.map((m) => m.seq)).toEqual([2]);
+  });
+});
+
+describe('a crash after the message write, before delivery is queued', () => {
+  it('delivers on the retry and keeps one stored copy', async () => {
+    await admin.register('fd1', 'fd2');
+    const sender = await device('fd1');
+    const receiver = await device('fd2');
+    faults.crash('send.afterWrite');
+
+    await sender.request('sendMsg', { clientMsgId: 'written', recvId: 'fd2', ...text('written') });
+    const retried = await sender.ok('sendMsg', { clientMsgId: 'written', recvId: 'fd2', ...text('written') });
+
+    const [pushed] = await receiver.waitForPushes(1);
+    expect(pushed.serverMsgId).toBe(retried.serverMsgId);
+    const synced = await syncConversation(receiver, retried.conversationId, 1);
+    expect(synced.messages).toHaveLength(1);
+    await eventually(async () => (await archivedRows(retried.conversationId)).length === 1);
+  });
+});
+
+describe('SQS redelivery', () => {
+  it('of a delivery job changes nothing stored; a duplicate push is deduplicable by seq', async () => {
+    await admin.register('fe1', 'fe2');
+    const sender = await device('fe1');
+    const receiver = await device('fe2');
+    faults.crash('delivery.afterFanout');
+
+    const ack = await sender.ok('sendMsg', { clientMsgId: 'redeliver', recvId: 'fe2', ...text('x') });
+
+    const pushes = await receiver.waitForPushes(2, 10_000);
+    expect(new Set(pushes.map((p) => `${p.conversationId}:${p.seq}`))).toEqual(new Set([`${ack.conversationId}:${ack.seq}`]));
+    await eventually(async () => (await archivedRows(ack.conversationId)).length === 1);
+    await sleep(1500);
+    expect(await archivedRows(ack.conversationId)).toEqual([1]);
+    const synced = await syncConversation(receiver, ack.conversationId, 1);
+    expect(synced.messages).toHaveLength(1);
+  });
+
+  it('of a push job pushes again, stores nothing twice', async () => {
+    const members = ['ff1', 'ff2', 'ff3', 'ff4'];
+    await admin.register(...members);
+    await admin.createGroup('fault-push', 'ff1', members.slice(1));
+    const socks = await Promise.all(members.map((m) => device(m)));
+    faults.crash('push.afterPost');
+
+    const ack = await socks[0].ok('sendMsg', { clientMsgId: 'push-redeliver', groupId: 'fault-push', ...text('x') });
+
+    for (const d of socks.slice(1)) {
+      const pushes = await d.waitForPushes(2, 10_000);
+      expect(pushes.every((p) => p.seq === ack.seq)).toBe(true);
+    }
+    const synced = await syncConversation(socks[2], 'sg_fault-push', ack.seq);
+    expect(synced.messages).toHaveLength(1);
+  });
+
+  it('of an archive job adds no row', async () => {
+    await admin.register('fg1', 'fg2');
+    const sender = await device('fg1');
+    let crashes = 0;
+    faults.arm('archive.afterInsert', () => {
+      if (crashes++ === 0) throw new Error('Injected fault at archive.afterInsert');
+    });
+
+    const ack = await sender.ok('sendMsg', { clientMsgId: 'archive-twice', recvId: 'fg2', ...text('x') });
+
+    await eventually(async () => crashes >= 2);
+    await sleep(300);
+    expect(await archivedRows(ack.conversationId)).toEqual([1]);
+  });
+
+  it('while the history database is paused only delays the archive', async () => {
+    await admin.register('fh1', 'fh2');
+    const sender = await device('fh1');
+    const receiver = await device('fh2');
+    cirrus.dataApi.setPaused(true);
+
+    const ack = await sender.ok('sendMsg', { clientMsgId: 'paused', recvId: 'fh2', ...text('x') });
+
+    await receiver.waitForPushes(1);
+    await sleep(1200);
+    cirrus.dataApi.setPaused(false);
+    await eventually(async () => (await archivedRows(ack.conversationId)).length === 1, 10_000);
+  });
+});

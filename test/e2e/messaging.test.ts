@@ -1,0 +1,221 @@
+/**
+ * The message path end to end, over real WebSockets and HTTP, against the local runtime
+ * (DynamoDB Local, PGlite, the SQS stand-in with its pollers).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Admin, Device, eventually, sleep, startCirrus, syncConversation } from '../support/cirrus';
+import type { LocalCirrus } from '../../local/runtime';
+import { singleConversationId } from '../../core/domain/ids';
+
+let cirrus: LocalCirrus;
+let admin: Admin;
+const devices: Device[] = [];
+
+async function device(userId: string, platformId = 5): Promise<Device> {
+  const d = await Device.connect(cirrus.wsUrl, await admin.userToken(userId, platformId));
+  devices.push(d);
+  return d;
+}
+
+const text = (t: string) => ({ contentType: 101, content: { text: t } });
+
+beforeAll(async () => {
+  cirrus = await startCirrus({ settings: { inlinePushMax: 10 } });
+  admin = new Admin(cirrus.apiUrl, cirrus.adminSecret);
+});
+
+afterAll(async () => {
+  await Promise.all(devices.map((d) => d.close()));
+  await cirrus?.stop();
+});
+
+describe('one-to-one messages', () => {
+  it('reaches the online recipient by push and the sender\'s other device, and an offline recipient by sync', async () => {
+    await admin.register('alice', 'bob');
+    const alicePhone = await device('alice', 1);
+    const aliceWeb = await device('alice', 5);
+    const bob = await device('bob', 5);
+
+    const ack = await alicePhone.ok('sendMsg', { clientMsgId: 'c1', recvId: 'bob', ...text('hi bob') });
+
+    expect(ack).toMatchObject({ conversationId: singleConversationId('alice', 'bob'), seq: 1 });
+    expect(typeof ack.serverMsgId).toBe('string');
+    const [pushed] = await bob.waitForPushes(1);
+    expect(pushed).toMatchObject({ seq: 1, senderId: 'alice', recvId: 'bob', content: { text: 'hi bob' }, senderPlatformId: 1 });
+    const [own] = await aliceWeb.waitForPushes(1);
+    expect(own.serverMsgId).toBe(ack.serverMsgId);
+    await sleep(300);
+    expect(alicePhone.pushes).toHaveLength(0);
+
+    await bob.close();
+    await alicePhone.ok('sendMsg', { clientMsgId: 'c2', recvId: 'bob', ...text('are you there?') });
+    await alicePhone.ok('sendMsg', { clientMsgId: 'c3', recvId: 'bob', ...text('call me') });
+
+    const bobAgain = await device('bob', 5);
+    const newest = await bobAgain.ok('getNewestSeq', {});
+    const conv = newest.conversations.find((c: { conversationId: string }) => c.conversationId === ack.conversationId);
+    expect(conv).toMatchObject({ maxSeq: 3, readSeq: 0, unread: 3 });
+    const synced = await syncConversation(bobAgain, ack.conversationId, conv.maxSeq);
+    expect(synced.messages.map((m) => m.content)).toEqual([{ text: 'hi bob' }, { text: 'are you there?' }, { text: 'call me' }]);
+    expect(synced.holes).toEqual([]);
+    expect(synced.pending).toEqual([]);
+
+    const read = await bobAgain.ok('markRead', { conversationId: ack.conversationId, seq: 3 });
+    expect(read).toMatchObject({ readSeq: 3, unread: 0 });
+    // The sender's own messages are never unread for them.
+    const aliceView = await eventually(async () => {
+      const n = await aliceWeb.ok('getNewestSeq', {});
+      const c = n.conversations.find((x: { conversationId: string }) => x.conversationId === ack.conversationId);
+      return c?.readSeq === 3 && c;
+    });
+    expect(aliceView.unread).toBe(0);
+  });
+
+  it('answers a resent clientMsgId with the first ack and stores nothing new', async () => {
+    await admin.register('carol', 'dave');
+    const carol = await device('carol');
+    const first = await carol.ok('sendMsg', { clientMsgId: 'same-id', recvId: 'dave', ...text('once') });
+
+    const again = await carol.ok('sendMsg', { clientMsgId: 'same-id', recvId: 'dave', ...text('once') });
+    const concurrent = await Promise.all([1, 2, 3].map(() => carol.ok('sendMsg', { clientMsgId: 'same-id', recvId: 'dave', ...text('once') })));
+
+    expect(again).toEqual(first);
+    for (const ack of concurrent) expect(ack).toEqual(first);
+    const newest = await carol.ok('getNewestSeq', {});
+    expect(newest.conversations.find((c: { conversationId: string }) => c.conversationId === first.conversationId).maxSeq).toBe(1);
+    const synced = await syncConversation(carol, first.conversationId, 1);
+    expect(synced.messages).toHaveLength(1);
+  });
+});
+
+describe('a group of 50', () => {
+  it('pushes one message exactly once to every online member; offline members sync it; unread follows markRead', async () => {
+    const members = Array.from({ length: 50 }, (_, i) => `g50-${i}`);
+    await admin.register(...members);
+    await admin.createGroup('fifty', members[0], members.slice(1));
+    const online = await Promise.all(members.slice(0, 30).map((m) => device(m)));
+
+    const ack = await online[0].ok('sendMsg', { clientMsgId: 'hello-50', groupId: 'fifty', ...text('hello everyone') });
+
+    await Promise.all(online.slice(1).map((d) => d.waitForPushes(1)));
+    await sleep(500);
+    for (const d of online.slice(1)) expect(d.pushes.map((p) => p.serverMsgId)).toEqual([ack.serverMsgId]);
+    expect(online[0].pushes).toHaveLength(0);
+
+    const late = await Promise.all(members.slice(30).map((m) => device(m)));
+    for (const d of late) {
+      const newest = await d.ok('getNewestSeq', {});
+      const conv = newest.conversations.find((c: { conversationId: string }) => c.conversationId === 'sg_fifty');
+      expect(conv).toMatchObject({ maxSeq: 1, unread: 1 });
+      const synced = await syncConversation(d, 'sg_fifty', conv.maxSeq);
+      expect(synced.messages.map((m) => m.serverMsgId)).toEqual([ack.serverMsgId]);
+    }
+    const reader = late[0];
+    expect(await reader.ok('markRead', { conversationId: 'sg_fifty', seq: 1 })).toMatchObject({ readSeq: 1, unread: 0 });
+    const after = await reader.ok('getNewestSeq', {});
+    expect(after.conversations.find((c: { conversationId: string }) => c.conversationId === 'sg_fifty')).toMatchObject({ readSeq: 1, unread: 0 });
+    const other = await late[1].ok('getNewestSeq', {});
+    expect(other.conversations.find((c: { conversationId: string }) => c.conversationId === 'sg_fifty').unread).toBe(1);
+  });
+});
+
+describe('concurrent senders', () => {
+  it('gives 20 senders x 25 messages seqs 1..500 and every member the same 500 in the same order', async () => {
+    const senders = Array.from({ length: 20 }, (_, i) => `conc-${i}`);
+    await admin.register(...senders, 'conc-reader');
+    await admin.createGroup('busy', senders[0], [...senders.slice(1), 'conc-reader']);
+    const socks = await Promise.all(senders.map((s) => device(s)));
+
+    const acks = await Promise.all(
+      socks.map(async (d, i) => {
+        const mine: number[] = [];
+        for (let n = 0; n < 25; n++) {
+          const ack = await d.ok('sendMsg', { clientMsgId: `m-${n}`, groupId: 'busy', ...text(`${senders[i]} #${n}`) });
+          mine.push(ack.seq);
+        }
+        return mine;
+      }),
+    );
+
+    const all = acks.flat().sort((a, b) => a - b);
+    expect(all).toEqual(Array.from({ length: 500 }, (_, i) => i + 1));
+    for (const mine of acks) expect(mine).toEqual([...mine].sort((a, b) => a - b));
+    const reader = await device('conc-reader');
+    const views = await Promise.all([reader, socks[3], socks[17]].map((d) => syncConversation(d, 'sg_busy', 500)));
+    for (const view of views) {
+      expect(view.messages.map((m) => m.seq)).toEqual(all);
+      expect(view.messages.map((m) => m.serverMsgId)).toEqual(views[0].messages.map((m) => m.serverMsgId));
+    }
+    // Each sender's messages appear in the order they were sent.
+    for (const s of senders) {
+      const texts = views[0].messages.filter((m) => m.senderId === s).map((m) => (m.content as { text: string }).text);
+      expect(texts).toEqual(Array.from({ length: 25 }, (_, n) => `${s} #${n}`));
+    }
+  });
+});
+
+describe('pushes to gone connections', () => {
+  it('deletes the gone connection of the recipient, never the sender\'s', async () => {
+    await admin.register('erin', 'frank');
+    const erin = await device('erin');
+    const frank = await device('frank');
+    const { DynamoDBClient, PutItemCommand, QueryCommand } = await import('@aws-sdk/client-dynamodb');
+    const ddb = new DynamoDBClient({ endpoint: cirrus.dynamoEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    const table = cirrus.tableNames.connections;
+    const exp = String(Math.floor(Date.now() / 1000) + 3600);
+    await ddb.send(new PutItemCommand({ TableName: table, Item: { userId: { S: 'frank' }, connectionId: { S: 'stale-frank=' }, platformId: { N: '1' }, sessionId: { S: 'x' }, connectedAt: { N: '0' }, expiresAt: { N: exp } } }));
+    const idsOf = async (userId: string) =>
+      ((await ddb.send(new QueryCommand({ TableName: table, KeyConditionExpression: 'userId = :u', ExpressionAttributeValues: { ':u': { S: userId } } }))).Items ?? []).map((i) => i.connectionId.S);
+
+    await erin.ok('sendMsg', { clientMsgId: 'to-frank', recvId: 'frank', ...text('ping') });
+
+    await frank.waitForPushes(1);
+    await eventually(async () => !(await idsOf('frank')).includes('stale-frank='));
+    expect(await idsOf('frank')).toHaveLength(1);
+    expect(await idsOf('erin')).toHaveLength(1);
+    ddb.destroy();
+  });
+});
+
+describe('history', () => {
+  it('archives every message into the Aurora schema and serves it over HTTP, newest first', async () => {
+    await admin.register('gina', 'hank');
+    const gina = await device('gina');
+    const acks = [];
+    for (let i = 0; i < 5; i++) acks.push(await gina.ok('sendMsg', { clientMsgId: `h${i}`, recvId: 'hank', ...text(`h${i}`) }));
+    const conversationId = acks[0].conversationId;
+
+    const rows = await eventually(async () => {
+      const r = await cirrus.dataApi.query(`SELECT seq, sender_id, content::text AS content FROM messages WHERE conversation_id = '${conversationId}' ORDER BY seq`);
+      return r.length === 5 && r;
+    });
+    expect(rows.map((r: { seq: unknown }) => Number(r.seq))).toEqual([1, 2, 3, 4, 5]);
+
+    const page1 = await admin.call('GET', `/conversations/${conversationId}/messages?limit=3`);
+    expect(page1.status).toBe(200);
+    expect(page1.body.messages.map((m: { seq: number }) => m.seq)).toEqual([5, 4, 3]);
+    expect(page1.body.messages[0]).toMatchObject({ senderId: 'gina', recvId: 'hank', content: { text: 'h4' }, serverMsgId: acks[4].serverMsgId, sendTime: acks[4].sendTime });
+    const page2 = await admin.call('GET', `/conversations/${conversationId}/messages?limit=3&beforeSeq=${page1.body.nextBeforeSeq}`);
+    expect(page2.body.messages.map((m: { seq: number }) => m.seq)).toEqual([2, 1]);
+    expect(page2.body.nextBeforeSeq).toBeNull();
+  });
+});
+
+describe('messages sent over HTTP', () => {
+  it('sends as a user and as the system; system messages land in the notification conversation', async () => {
+    await admin.register('ivan', 'judy');
+    const judy = await device('judy');
+
+    const asUser = await admin.call('POST', '/messages', { sendId: 'ivan', recvId: 'judy', ...text('from the backend') });
+    const asSystem = await admin.call('POST', '/messages', { asSystem: true, recvId: 'judy', contentType: 110, content: { data: '{"kind":"welcome"}' } });
+
+    expect(asUser.status).toBe(200);
+    expect(asUser.body.conversationId).toBe(singleConversationId('ivan', 'judy'));
+    expect(asSystem.status).toBe(200);
+    expect(asSystem.body).toMatchObject({ conversationId: 'n_judy', seq: 1 });
+    const pushes = await judy.waitForPushes(2);
+    expect(pushes.map((p) => p.senderId).sort()).toEqual(['ivan', 'system']);
+    const newest = await judy.ok('getNewestSeq', {});
+    expect(newest.conversations.map((c: { conversationId: string }) => c.conversationId).sort()).toEqual(['n_judy', singleConversationId('ivan', 'judy')].sort());
+  });
+});
