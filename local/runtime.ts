@@ -206,6 +206,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
         maxBatchingWindowSeconds: spec.maxBatchingWindowSeconds,
         maxConcurrency: spec.maxConcurrency,
         invoke: (event) => invoke(spec.consumer, event),
+        log,
       });
       stops.push(() => source.stop());
     }

@@ -2,6 +2,7 @@
  * Bad input on every entrance gets a clear error code, and nothing is stored.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { Admin, Device, startCirrus } from '../support/cirrus';
 import type { LocalCirrus } from '../../local/runtime';
@@ -112,8 +113,15 @@ describe('tokens on $connect', () => {
   };
 
   it('refuses a missing token with 401', async () => {
-    const res = await fetch(cirrus.wsUrl.replace(/^ws/, 'http'), { headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' } });
-    expect(res.status).toBe(401);
+    const status = await new Promise<number | undefined>((resolve) => {
+      const socket = new WebSocket(cirrus.wsUrl);
+      socket.once('unexpected-response', (_req, res) => resolve(res.statusCode));
+      socket.once('open', () => {
+        socket.close();
+        resolve(101);
+      });
+    });
+    expect(status).toBe(401);
   });
 
   it('refuses forged, expired and revoked tokens with 401', async () => {
