@@ -83,13 +83,12 @@ export function toWireError(err: unknown): WireError {
 }
 
 /**
- * WebSocket close codes a client may see. 1000–1015 are the standard ones API Gateway
- * uses; 4000–4099 are Cirrus's own.
+ * WebSocket close codes a client may see (the standard ones API Gateway uses). A forced
+ * logout closes with 1000 and the next connect is refused with 401.
  */
 export const closeCodes = {
   1000: { name: 'NORMAL', reconnect: false, summary: 'Closed by the client or by a server-side delete of the connection.' },
   1001: { name: 'GOING_AWAY', reconnect: true, summary: 'The connection reached its maximum duration (2 hours on API Gateway) or the server is shutting down.' },
   1009: { name: 'MESSAGE_TOO_BIG', reconnect: true, summary: 'A frame was over 32 KB or a message over 128 KB; do not resend it.' },
   1011: { name: 'SERVER_ERROR', reconnect: true, summary: 'Unexpected server condition.' },
-  4001: { name: 'SESSION_REVOKED', reconnect: false, summary: 'The session behind the token was ended; log in again.' },
 } as const;

@@ -1,17 +1,21 @@
 /** Archive: copy messages into the Aurora history, idempotently. */
 import { history } from '../history/history';
-import { log } from '../log';
+import { log, withLogContext } from '../log';
 import type { Message } from '../protocol/schema';
 
 export interface ArchiveItem {
   id: string;
   message: Message;
+  correlationId?: string;
 }
 
 /** Archives a batch; returns the ids to retry. */
 export async function archive(items: readonly ArchiveItem[]): Promise<Set<string>> {
   try {
     await history.insertMessages(items.map((i) => i.message));
+    for (const { message, correlationId } of items) {
+      withLogContext({ correlationId }, () => log.info('message archived', { conversationId: message.conversationId, seq: message.seq }));
+    }
     return new Set();
   } catch (err) {
     const name = (err as { name?: string }).name;

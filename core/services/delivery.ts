@@ -51,6 +51,7 @@ export async function deliver(items: readonly DeliveryItem[]): Promise<Set<strin
           if (message.senderId !== SYSTEM_SENDER) await conversations.advanceRead(message.senderId, message.conversationId, message.seq);
           if (recipients.length <= config.inlinePushMax()) {
             const outcome = await pushToUsers({ userIds: recipients, message, excludeConnectionId: job.originConnectionId });
+            log.info('message pushed', { conversationId: message.conversationId, seq: message.seq, ...outcome });
             if (outcome.failed > 0) failed.add(id);
           } else {
             for (const userIds of chunk(recipients, PUSH_JOB_USERS)) {

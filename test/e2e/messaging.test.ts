@@ -219,3 +219,39 @@ describe('messages sent over HTTP', () => {
     expect(newest.conversations.map((c: { conversationId: string }) => c.conversationId).sort()).toEqual(['n_judy', singleConversationId('ivan', 'judy')].sort());
   });
 });
+
+describe('logs', () => {
+  it('are JSON lines that carry one correlation id through send, delivery, push and archive', async () => {
+    await admin.register('lara', 'liam');
+    const lara = await device('lara');
+    const liam = await device('liam');
+    const lines: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    process.env.LOG_LEVEL = 'info';
+    process.stdout.write = ((chunk: string | Uint8Array) => {
+      lines.push(String(chunk));
+      return true;
+    }) as typeof process.stdout.write;
+    try {
+      const ack = await lara.ok('sendMsg', { clientMsgId: 'traced', recvId: 'liam', ...text('trace me') });
+      await liam.waitForPushes(1);
+      const entries = () =>
+        lines
+          .flatMap((l) => l.split('\n'))
+          .filter((l) => l.startsWith('{'))
+          .map((l) => JSON.parse(l))
+          .filter((e) => e.conversationId === ack.conversationId && e.seq === ack.seq);
+      const seen = await eventually(async () => {
+        const e = entries();
+        return e.some((x) => x.msg === 'message archived') && e;
+      });
+      const byFn = Object.fromEntries(seen.map((e: { fn: string; msg: string; correlationId: string }) => [`${e.fn}:${e.msg}`, e.correlationId]));
+      expect(Object.keys(byFn).sort()).toEqual(['archive:message archived', 'delivery:message delivered', 'delivery:message pushed', 'wsMessage:message accepted']);
+      expect(new Set(Object.values(byFn)).size).toBe(1);
+      expect(Object.values(byFn)[0]).toMatch(/.{8,}/);
+    } finally {
+      process.stdout.write = write;
+      process.env.LOG_LEVEL = 'silent';
+    }
+  });
+});
