@@ -1,0 +1,87 @@
+/**
+ * `npm start` as a newcomer uses it: the printed URLs and admin secret work, state
+ * survives a restart, the reset command clears it, and Ctrl-C stops everything the
+ * runtime started, the Java process of DynamoDB Local included.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServer } from 'node:net';
+import { Admin, Device, eventually } from '../support/cirrus';
+
+const dataDir = mkdtempSync(join(tmpdir(), 'cirrus-cli-'));
+const tsxCli = join('node_modules', 'tsx', 'dist', 'cli.mjs');
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+interface Started {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+async function start(port: number, ...extra: string[]): Promise<Started> {
+  let out = '';
+  const child = spawn(process.execPath, [tsxCli, 'local/main.ts', '--port', String(port), '--data-dir', dataDir, ...extra], {
+    env: { ...process.env, LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  await eventually(async () => {
+    if (child.exitCode !== null) throw new Error(`exited early:\n${out}`);
+    return out.includes('Cirrus IM is running');
+  }, 120_000, 200);
+  return { child, output: () => out, exited };
+}
+
+function javaProcessesFor(dir: string): string[] {
+  try {
+    return execFileSync('pgrep', ['-f', `DynamoDBLocal.*${dir}`], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+describe('npm start', () => {
+  it('prints working URLs and admin secret, keeps state across a restart, and stops Java on Ctrl-C', async () => {
+    const port = await freePort();
+    const first = await start(port);
+    const secret = /Admin secret: (\S+)/.exec(first.output())![1];
+    const admin = new Admin(`http://127.0.0.1:${port}/api`, secret);
+    await admin.register('kim', 'lee');
+    const kim = await Device.connect(`ws://127.0.0.1:${port}/ws`, await admin.userToken('kim'));
+    const ack = await kim.ok('sendMsg', { clientMsgId: 'persist', recvId: 'lee', contentType: 101, content: { text: 'still here?' } });
+    await kim.close();
+    expect(javaProcessesFor(dataDir).length).toBeGreaterThan(0);
+
+    first.child.kill('SIGINT');
+    expect(await first.exited).toBe(0);
+    expect(javaProcessesFor(dataDir)).toEqual([]);
+
+    const second = await start(port);
+    expect(second.output()).toContain(`Admin secret: ${secret}`);
+    const lee = await Device.connect(`ws://127.0.0.1:${port}/ws`, await new Admin(`http://127.0.0.1:${port}/api`, secret).userToken('lee'));
+    const pulled = await lee.ok('pullMsgs', { conversationId: ack.conversationId, fromSeq: 1, toSeq: 10 });
+    expect(pulled.messages.map((m: { content: unknown }) => m.content)).toEqual([{ text: 'still here?' }]);
+    await lee.close();
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+    expect(javaProcessesFor(dataDir)).toEqual([]);
+
+    execFileSync(process.execPath, [tsxCli, 'local/main.ts', '--reset-only', '--data-dir', dataDir]);
+    expect(existsSync(dataDir)).toBe(false);
+  }, 300_000);
+});
