@@ -170,7 +170,7 @@ describe('SQS redelivery', () => {
     expect(await archivedRows(ack.conversationId)).toEqual([1]);
   });
 
-  it('while the history database is paused only delays the archive', async () => {
+  it('while the history database is paused only delays the archive, and history reads say retry', async () => {
     await admin.register('fh1', 'fh2');
     const sender = await device('fh1');
     const receiver = await device('fh2');
@@ -179,6 +179,8 @@ describe('SQS redelivery', () => {
     const ack = await sender.ok('sendMsg', { clientMsgId: 'paused', recvId: 'fh2', ...text('x') });
 
     await receiver.waitForPushes(1);
+    const historyWhilePaused = await admin.call('GET', `/conversations/${ack.conversationId}/messages`);
+    expect(historyWhilePaused).toMatchObject({ status: 503, body: { error: { reason: 'UNAVAILABLE', retryable: true } } });
     await sleep(1200);
     cirrus.dataApi.setPaused(false);
     await eventually(async () => (await archivedRows(ack.conversationId)).length === 1, 10_000);
