@@ -1,11 +1,14 @@
 /** Small helpers shared by the DynamoDB repositories. */
-import { BatchGetCommand, type BatchGetCommandInput, type BatchGetCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, BatchWriteCommand, type BatchGetCommandInput, type BatchGetCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { ddb } from '../aws/clients';
 
 export function isConditionFailure(err: unknown): boolean {
   const name = (err as { name?: string } | undefined)?.name;
   return name === 'ConditionalCheckFailedException';
 }
+
+/** Full-jitter exponential backoff for retried batch items. */
+const backoff = (attempt: number) => new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt) * Math.random()));
 
 export const nowSeconds = (): number => Math.floor(Date.now() / 1000);
 
@@ -17,13 +20,26 @@ export async function batchGet(request: NonNullable<BatchGetCommandInput['Reques
   const out: Record<string, Record<string, unknown>[]> = {};
   let pending: BatchGetCommandInput['RequestItems'] | undefined = request;
   for (let attempt = 0; pending && Object.keys(pending).length > 0; attempt++) {
-    if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt) * Math.random()));
+    if (attempt > 0) await backoff(attempt);
     const res: BatchGetCommandOutput = await ddb().send(new BatchGetCommand({ RequestItems: pending }));
     for (const [table, items] of Object.entries(res.Responses ?? {})) (out[table] ??= []).push(...(items as Record<string, unknown>[]));
     pending = res.UnprocessedKeys && Object.keys(res.UnprocessedKeys).length > 0 ? res.UnprocessedKeys : undefined;
     if (attempt > 8 && pending) throw new Error('BatchGetItem left keys unprocessed after retries');
   }
   return out;
+}
+
+/** BatchWriteItem in requests of 25, retrying the items DynamoDB leaves unprocessed. */
+export async function batchWrite(table: string, requests: readonly Record<string, unknown>[]): Promise<void> {
+  for (const part of chunk(requests, 25)) {
+    let pending = part;
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt > 0) await backoff(attempt);
+      const res = await ddb().send(new BatchWriteCommand({ RequestItems: { [table]: pending as never } }));
+      pending = (res.UnprocessedItems?.[table] ?? []) as Record<string, unknown>[];
+      if (attempt > 8 && pending.length > 0) throw new Error('BatchWriteItem left items unprocessed after retries');
+    }
+  }
 }
 
 export function chunk<T>(items: readonly T[], size: number): T[][] {

@@ -1,9 +1,9 @@
 /** Groups and GroupMembers tables. Members are paged by group id: no Scan at any size. */
-import { BatchWriteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb } from '../aws/clients';
 import { config } from '../config';
 import { CirrusError } from '../errors';
-import { chunk, isConditionFailure } from './dynamo';
+import { batchWrite, isConditionFailure } from './dynamo';
 
 export interface GroupItem {
   groupId: string;
@@ -23,18 +23,6 @@ export interface MemberItem {
   userId: string;
   role: GroupRole;
   joinedAt: number;
-}
-
-async function batchWrite(table: string, requests: Record<string, unknown>[]): Promise<void> {
-  for (const part of chunk(requests, 25)) {
-    let pending = part;
-    for (let attempt = 0; pending.length > 0; attempt++) {
-      if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt) * Math.random()));
-      const res = await ddb().send(new BatchWriteCommand({ RequestItems: { [table]: pending as never } }));
-      pending = (res.UnprocessedItems?.[table] ?? []) as Record<string, unknown>[];
-      if (attempt > 8 && pending.length > 0) throw new Error('BatchWriteItem left items unprocessed after retries');
-    }
-  }
 }
 
 export const groups = {

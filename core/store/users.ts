@@ -1,8 +1,6 @@
 /** Users table: one item per registered user. */
-import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { ddb } from '../aws/clients';
 import { config } from '../config';
-import { batchGet, chunk } from './dynamo';
+import { batchGet, batchWrite, chunk } from './dynamo';
 
 export interface UserItem {
   userId: string;
@@ -24,17 +22,8 @@ export const users = {
     return found;
   },
 
-  /** Writes new users (25 per request), retrying unprocessed items. */
+  /** Writes new users, 25 per request. */
   async putMany(items: readonly UserItem[]): Promise<void> {
-    const table = config.tableName('users');
-    for (const part of chunk(items, 25)) {
-      let requests = part.map((Item) => ({ PutRequest: { Item } }));
-      for (let attempt = 0; requests.length > 0; attempt++) {
-        if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt) * Math.random()));
-        const res = await ddb().send(new BatchWriteCommand({ RequestItems: { [table]: requests } }));
-        requests = (res.UnprocessedItems?.[table] ?? []) as typeof requests;
-        if (attempt > 8 && requests.length > 0) throw new Error('BatchWriteItem left items unprocessed after retries');
-      }
-    }
+    await batchWrite(config.tableName('users'), items.map((Item) => ({ PutRequest: { Item } })));
   },
 };
