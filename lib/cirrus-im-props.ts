@@ -1,0 +1,222 @@
+/**
+ * The knobs of a Cirrus deployment, their defaults, and the checks that reject a
+ * configuration before any resource is created.
+ */
+import { RemovalPolicy } from 'aws-cdk-lib';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import { functions } from '../core/manifest';
+import { longestSeqAllocation } from './manifest-checks';
+
+/** Levels the handlers' logger understands (`LOG_LEVEL`). */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+const logLevels: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
+
+/** Capacity of the Aurora Serverless v2 history cluster. */
+export interface AuroraCapacityProps {
+  /**
+   * Lowest capacity in Aurora capacity units (ACU), in steps of 0.5. `0` lets the cluster
+   * pause when idle, so it bills nothing but storage; the first query after a pause waits
+   * about 15 seconds for it to resume, which only delays the asynchronous archive and
+   * history reads, never a message.
+   * @default 0
+   */
+  readonly minCapacity?: number;
+  /**
+   * Highest capacity in ACU, in steps of 0.5, between 1 and 256.
+   * @default 2
+   */
+  readonly maxCapacity?: number;
+  /**
+   * Seconds without connections after which the cluster pauses, between 300 and 86,400.
+   * Only meaningful, and only accepted, when `minCapacity` is 0.
+   * @default 300
+   */
+  readonly autoPauseSeconds?: number;
+}
+
+/** Default route throttling of an API stage. */
+export interface ThrottleProps {
+  /**
+   * Steady-state requests (WebSocket: messages and connects) per second.
+   * @default 1000
+   */
+  readonly rateLimit?: number;
+  /**
+   * Requests that may arrive at once above the steady rate.
+   * @default 500
+   */
+  readonly burstLimit?: number;
+}
+
+/** Properties of {@link CirrusIm}. Every field is optional. */
+export interface CirrusImProps {
+  /**
+   * Days a message stays in the DynamoDB offline store that clients sync from. Older
+   * messages remain in the Aurora history.
+   * @default 14
+   */
+  readonly messageRetentionDays?: number;
+  /**
+   * Seconds after which a seq that was allocated but never written is a settled hole
+   * that clients skip. Must be longer than the longest send path (the timeout of every
+   * function that allocates seqs), or a slow send could be skipped as a hole.
+   * @default 30
+   */
+  readonly seqSettleSeconds?: number;
+  /**
+   * Fan-outs up to this many recipients are pushed by the delivery function itself; larger
+   * ones are split into push jobs on the push queue.
+   * @default 10
+   */
+  readonly inlinePushMax?: number;
+  /**
+   * Capacity of the Aurora Serverless v2 history cluster.
+   * @default - { minCapacity: 0, maxCapacity: 2, autoPauseSeconds: 300 }
+   */
+  readonly aurora?: AuroraCapacityProps;
+  /**
+   * Retention of every log group the construct creates (functions, API access logs,
+   * VPC flow logs).
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * What happens to data (tables, Aurora cluster, secrets, log groups) when it is removed
+   * from the stack or the stack is deleted: `RETAIN` keeps it and turns on deletion
+   * protection; `DESTROY` deletes it (for test and development stacks).
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+  /**
+   * Log level of the handlers (`LOG_LEVEL`).
+   * @default 'info'
+   */
+  readonly logLevel?: LogLevel;
+  /**
+   * Stage name of the WebSocket API; it is the last path segment of the WebSocket URL.
+   * @default 'live'
+   */
+  readonly stageName?: string;
+  /**
+   * Default route throttling of the WebSocket stage and of the HTTP API stage. It caps
+   * one deployment's share of the account-wide API Gateway limit (10,000 requests per
+   * second, shared with `@connections` pushes).
+   * @default - { rateLimit: 1000, burstLimit: 500 }
+   */
+  readonly throttle?: ThrottleProps;
+  /**
+   * Topic notified when a message lands in a dead-letter queue.
+   * @default - the alarms change state in CloudWatch but notify no one
+   */
+  readonly alarmTopic?: sns.ITopic;
+  /**
+   * Set the account's API Gateway CloudWatch Logs role, which WebSocket access logging
+   * requires. The setting is one per account and region: turn this off when the account
+   * already has the role (for example from another stack), so two stacks do not own it.
+   * The role and setting are retained when the stack is deleted, because other APIs in
+   * the account may log through them.
+   * @default true
+   */
+  readonly configureApiGatewayLogRole?: boolean;
+}
+
+/** {@link CirrusImProps} with every default applied. */
+export interface ResolvedCirrusImProps {
+  readonly messageRetentionDays: number;
+  readonly seqSettleSeconds: number;
+  readonly inlinePushMax: number;
+  readonly aurora: { readonly minCapacity: number; readonly maxCapacity: number; readonly autoPauseSeconds?: number };
+  readonly logRetention: logs.RetentionDays;
+  readonly removalPolicy: RemovalPolicy;
+  readonly logLevel: LogLevel;
+  readonly stageName: string;
+  readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
+  readonly alarmTopic?: sns.ITopic;
+  readonly configureApiGatewayLogRole: boolean;
+}
+
+const isHalfStep = (n: number) => Number.isFinite(n) && Number.isInteger(n * 2);
+
+/**
+ * Applies the defaults and rejects invalid or conflicting values with a sentence that
+ * names the property, so a wrong configuration fails at synth rather than at deploy.
+ */
+export function resolveCirrusImProps(props: CirrusImProps = {}): ResolvedCirrusImProps {
+  const messageRetentionDays = props.messageRetentionDays ?? 14;
+  if (!Number.isInteger(messageRetentionDays) || messageRetentionDays < 1) {
+    throw new Error(`messageRetentionDays must be a whole number of days, at least 1; got ${messageRetentionDays}.`);
+  }
+
+  const seqSettleSeconds = props.seqSettleSeconds ?? 30;
+  const slowest = longestSeqAllocation(functions);
+  if (!Number.isFinite(seqSettleSeconds) || seqSettleSeconds <= slowest.timeoutSeconds) {
+    throw new Error(
+      `seqSettleSeconds must be longer than the timeout of every function that allocates seqs ` +
+        `(${slowest.name}: ${slowest.timeoutSeconds} s), or a slow send would be skipped as a hole; got ${seqSettleSeconds}.`,
+    );
+  }
+
+  const inlinePushMax = props.inlinePushMax ?? 10;
+  if (!Number.isInteger(inlinePushMax) || inlinePushMax < 0) {
+    throw new Error(`inlinePushMax must be a whole number, 0 or more; got ${inlinePushMax}.`);
+  }
+
+  const minCapacity = props.aurora?.minCapacity ?? 0;
+  const maxCapacity = props.aurora?.maxCapacity ?? 2;
+  if (!isHalfStep(minCapacity) || minCapacity < 0 || minCapacity > 256) {
+    throw new Error(`aurora.minCapacity must be between 0 and 256 ACU in steps of 0.5; got ${minCapacity}.`);
+  }
+  if (!isHalfStep(maxCapacity) || maxCapacity < 1 || maxCapacity > 256) {
+    throw new Error(`aurora.maxCapacity must be between 1 and 256 ACU in steps of 0.5; got ${maxCapacity}.`);
+  }
+  if (minCapacity > maxCapacity) {
+    throw new Error(`aurora.minCapacity (${minCapacity}) must not exceed aurora.maxCapacity (${maxCapacity}).`);
+  }
+  if (props.aurora?.autoPauseSeconds !== undefined && minCapacity > 0) {
+    throw new Error(`aurora.autoPauseSeconds only applies when aurora.minCapacity is 0; remove it or set minCapacity to 0.`);
+  }
+  const autoPauseSeconds = minCapacity === 0 ? (props.aurora?.autoPauseSeconds ?? 300) : undefined;
+  if (autoPauseSeconds !== undefined && (!Number.isInteger(autoPauseSeconds) || autoPauseSeconds < 300 || autoPauseSeconds > 86_400)) {
+    throw new Error(`aurora.autoPauseSeconds must be a whole number between 300 and 86400; got ${autoPauseSeconds}.`);
+  }
+
+  const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+  if (removalPolicy !== RemovalPolicy.RETAIN && removalPolicy !== RemovalPolicy.DESTROY) {
+    throw new Error(`removalPolicy must be RemovalPolicy.RETAIN or RemovalPolicy.DESTROY; got ${removalPolicy}.`);
+  }
+
+  const logLevel = props.logLevel ?? 'info';
+  if (!logLevels.includes(logLevel)) {
+    throw new Error(`logLevel must be one of ${logLevels.join(', ')}; got ${logLevel}.`);
+  }
+
+  const stageName = props.stageName ?? 'live';
+  if (!/^[A-Za-z0-9_-]{1,128}$/.test(stageName)) {
+    throw new Error(`stageName may contain only letters, digits, hyphens and underscores (1 to 128 of them); got "${stageName}".`);
+  }
+
+  const rateLimit = props.throttle?.rateLimit ?? 1000;
+  const burstLimit = props.throttle?.burstLimit ?? 500;
+  if (!Number.isFinite(rateLimit) || rateLimit <= 0) {
+    throw new Error(`throttle.rateLimit must be a positive number of requests per second; got ${rateLimit}.`);
+  }
+  if (!Number.isInteger(burstLimit) || burstLimit < 1) {
+    throw new Error(`throttle.burstLimit must be a whole number, at least 1; got ${burstLimit}.`);
+  }
+
+  return {
+    messageRetentionDays,
+    seqSettleSeconds,
+    inlinePushMax,
+    aurora: { minCapacity, maxCapacity, autoPauseSeconds },
+    logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+    removalPolicy,
+    logLevel,
+    stageName,
+    throttle: { rateLimit, burstLimit },
+    alarmTopic: props.alarmTopic,
+    configureApiGatewayLogRole: props.configureApiGatewayLogRole ?? true,
+  };
+}

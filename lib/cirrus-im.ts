@@ -1,0 +1,380 @@
+/**
+ * The whole Cirrus backend as one construct, built by walking the manifest
+ * (core/manifest.ts): every table, queue, function and route it lists exists here, and
+ * nothing else does.
+ */
+import { fileURLToPath } from 'node:url';
+import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import { WebSocketLambdaAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration, WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as rds from 'aws-cdk-lib/aws-rds';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { httpRoutes } from '../core/http/routes';
+import {
+  commonEnv,
+  functions as functionSpecs,
+  httpFunction,
+  queues as queueSpecs,
+  tables as tableSpecs,
+  wsAuthorizer,
+  wsRoutes,
+  type FunctionKey,
+  type FunctionSpec,
+  type KeySpec,
+  type QueueKey,
+  type QueueSpec,
+  type TableKey,
+} from '../core/manifest';
+import { ApiGatewayLogRole } from './api-gateway-log-role';
+import { resolveCirrusImProps, type CirrusImProps, type ResolvedCirrusImProps } from './cirrus-im-props';
+import { HandlerFunction } from './handler-function';
+import { HistoryDatabase } from './history-database';
+import { assertConsumerVisibilityTimeouts } from './manifest-checks';
+import { acknowledgeNagFindings } from './nag-suppressions';
+import { SchemaMigrations } from './schema-migrations';
+import { WorkQueue } from './work-queue';
+
+export type { AuroraCapacityProps, CirrusImProps, LogLevel, ThrottleProps } from './cirrus-im-props';
+
+/** The CloudFormation outputs of a {@link CirrusIm}. */
+export interface CirrusImOutputs {
+  readonly webSocketUrl: CfnOutput;
+  readonly httpApiUrl: CfnOutput;
+  readonly adminSecretArn: CfnOutput;
+}
+
+/** The repository root: `functions/` and `package-lock.json` live there. */
+const projectRoot = fileURLToPath(new URL('..', import.meta.url));
+
+/** `Object.entries` keeping the manifest's key type. */
+const entriesOf = <K extends string, V>(record: Partial<Record<K, V>>) => Object.entries(record) as [K, V][];
+
+const attributeType = (key: KeySpec) => (key.type === 'N' ? dynamodb.AttributeType.NUMBER : dynamodb.AttributeType.STRING);
+
+/**
+ * A serverless instant-messaging backend: a WebSocket API for apps, an HTTP API for app
+ * backends and administrators, SQS-driven delivery and push, DynamoDB for everything on
+ * the message path, and an Aurora Serverless v2 history that may pause when idle.
+ *
+ * The AwsSolutions cdk-nag findings that do not apply are acknowledged on the resources
+ * this construct creates, with their reasons, so an embedding app that runs cdk-nag sees
+ * only its own findings.
+ *
+ * @example
+ * import { App, Stack, RemovalPolicy } from 'aws-cdk-lib';
+ * import * as sns from 'aws-cdk-lib/aws-sns';
+ * import { CirrusIm } from './lib/cirrus-im';
+ *
+ * const app = new App();
+ * const stack = new Stack(app, 'Chat');
+ * const im = new CirrusIm(stack, 'Im', {
+ *   messageRetentionDays: 30,
+ *   aurora: { maxCapacity: 4 },
+ *   removalPolicy: RemovalPolicy.DESTROY,
+ *   alarmTopic: new sns.Topic(stack, 'Alarms'),
+ * });
+ * // The app backend (here a function of the same stack) calls the HTTP API as admin.
+ * im.adminSecret.grantRead(appBackendFunction);
+ * appBackendFunction.addEnvironment('CIRRUS_HTTP_API', im.httpApiUrl);
+ */
+export class CirrusIm extends Construct {
+  /** The manifest's tables, by manifest key. */
+  public readonly tables: Record<TableKey, dynamodb.Table>;
+  /** The manifest's queues, by manifest key. */
+  public readonly queues: Record<QueueKey, sqs.Queue>;
+  /** Each queue's dead-letter queue, by the manifest key of its queue. */
+  public readonly deadLetterQueues: Record<QueueKey, sqs.Queue>;
+  /** The manifest's functions, by manifest key. */
+  public readonly functions: Record<FunctionKey, NodejsFunction>;
+  public readonly webSocketApi: apigwv2.WebSocketApi;
+  public readonly webSocketStage: apigwv2.WebSocketStage;
+  public readonly httpApi: apigwv2.HttpApi;
+  /** The HTTP API's `$default` stage, with access logging and throttling. */
+  public readonly httpStage: apigwv2.HttpStage;
+  /** The Aurora PostgreSQL history cluster (Data API enabled). */
+  public readonly cluster: rds.DatabaseCluster;
+  /** The key that signs user and admin tokens (64 characters, a plain SecretString). */
+  public readonly signingSecret: secretsmanager.Secret;
+  /** The deployment's admin secret, exchanged for admin tokens at `POST /auth/admin-token`. */
+  public readonly adminSecret: secretsmanager.Secret;
+  /** `wss://` URL that clients connect to. */
+  public readonly webSocketUrl: string;
+  /** `https://` base URL of the HTTP API. */
+  public readonly httpApiUrl: string;
+  /** The stack outputs, keyed `<construct id>WebSocketUrl`, `…HttpApiUrl`, `…AdminSecretArn`. */
+  public readonly outputs: CirrusImOutputs;
+
+  private readonly config: ResolvedCirrusImProps;
+  private readonly database: HistoryDatabase;
+
+  constructor(scope: Construct, id: string, props: CirrusImProps = {}) {
+    super(scope, id);
+    // Reject a bad configuration before creating anything (and before bundling).
+    this.config = resolveCirrusImProps(props);
+    assertConsumerVisibilityTimeouts(queueSpecs, functionSpecs);
+    const config = this.config;
+
+    this.signingSecret = new secretsmanager.Secret(this, 'SigningKey', {
+      description: 'Cirrus: key that signs user and admin tokens',
+      generateSecretString: { passwordLength: 64, excludePunctuation: true },
+      removalPolicy: config.removalPolicy,
+    });
+    this.adminSecret = new secretsmanager.Secret(this, 'AdminSecret', {
+      description: 'Cirrus: admin secret, exchanged for admin tokens at POST /auth/admin-token',
+      generateSecretString: { passwordLength: 32, excludePunctuation: true },
+      removalPolicy: config.removalPolicy,
+    });
+
+    this.tables = this.createTables();
+
+    const queueConstructs = this.createQueues();
+    this.queues = mapValues(queueConstructs, (q) => q.queue);
+    this.deadLetterQueues = mapValues(queueConstructs, (q) => q.deadLetterQueue);
+
+    this.database = new HistoryDatabase(this, 'History', {
+      ...config.aurora,
+      removalPolicy: config.removalPolicy,
+      logRetention: config.logRetention,
+    });
+    this.cluster = this.database.cluster;
+
+    // The API and its stage come before the functions: the pushing functions need the
+    // stage's callback URL; the routes, which need the functions, are added afterwards.
+    this.webSocketApi = new apigwv2.WebSocketApi(this, 'WebSocketApi', {
+      description: 'Cirrus WebSocket API: clients connect with ?token=<user token> and send {"action": ...} frames',
+      routeSelectionExpression: '$request.body.action',
+    });
+    this.webSocketStage = new apigwv2.WebSocketStage(this, 'WebSocketStage', {
+      webSocketApi: this.webSocketApi,
+      stageName: config.stageName,
+      autoDeploy: true,
+      throttle: config.throttle,
+      accessLogSettings: { destination: new apigwv2.LogGroupLogDestination(this.logGroup('WebSocketAccessLogs')) },
+    });
+    const apiGatewayLogRole = config.configureApiGatewayLogRole ? new ApiGatewayLogRole(this, 'ApiGatewayLogRole') : undefined;
+    if (apiGatewayLogRole) this.webSocketStage.node.addDependency(apiGatewayLogRole.account);
+
+    const functionScope = new Construct(this, 'Functions');
+    const handlers = mapValues(functionSpecs, (spec: FunctionSpec) =>
+      new HandlerFunction(functionScope, spec.name, {
+        spec,
+        projectRoot,
+        environment: this.environmentFor(spec),
+        logRetention: config.logRetention,
+        removalPolicy: config.removalPolicy,
+      }),
+    );
+    this.functions = mapValues(handlers, (h) => h.function);
+    for (const [key, spec] of entriesOf<FunctionKey, FunctionSpec>(functionSpecs)) {
+      this.grant(this.functions[key], spec);
+    }
+    this.connectConsumers();
+
+    const wsRouteConstructs = this.addWebSocketRoutes();
+    const httpRouteConstructs = this.createHttpApi();
+    this.httpApi = httpRouteConstructs.api;
+    this.httpStage = httpRouteConstructs.stage;
+
+    const migrations = new SchemaMigrations(this, 'SchemaMigrations', {
+      migrateFunction: this.functions.migrate,
+      cluster: this.cluster,
+      logRetention: config.logRetention,
+      removalPolicy: config.removalPolicy,
+    });
+
+    this.webSocketUrl = this.webSocketStage.url;
+    this.httpApiUrl = this.httpStage.url;
+    this.outputs = this.createOutputs();
+
+    acknowledgeNagFindings({
+      removalPolicy: config.removalPolicy,
+      webSocketRoutesAfterConnect: wsRouteConstructs.filter((route) => route.routeKey !== '$connect'),
+      httpRoutes: httpRouteConstructs.routes,
+      connectionsArn: this.connectionsArn(),
+      pushingFunctions: entriesOf<FunctionKey, FunctionSpec>(functionSpecs)
+        .filter(([, spec]) => spec.postsToConnections)
+        .map(([key]) => handlers[key]),
+      secrets: [this.signingSecret, this.adminSecret],
+      cluster: this.cluster,
+      clusterCredentials: this.database.credentials,
+      migrations,
+      apiGatewayLogRole,
+    });
+  }
+
+  private createTables(): Record<TableKey, dynamodb.Table> {
+    const scope = new Construct(this, 'Tables');
+    return mapValues(tableSpecs, (spec) =>
+      new dynamodb.Table(scope, spec.name, {
+        partitionKey: { name: spec.partitionKey.name, type: attributeType(spec.partitionKey) },
+        sortKey: 'sortKey' in spec ? { name: spec.sortKey.name, type: attributeType(spec.sortKey) } : undefined,
+        timeToLiveAttribute: 'ttlAttribute' in spec ? spec.ttlAttribute : undefined,
+        billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+        pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+        encryption: dynamodb.TableEncryption.AWS_MANAGED,
+        removalPolicy: this.config.removalPolicy,
+        // Retained data is also protected from deletion outside CloudFormation.
+        deletionProtection: this.config.removalPolicy === RemovalPolicy.RETAIN,
+      }),
+    );
+  }
+
+  private createQueues(): Record<QueueKey, WorkQueue> {
+    const scope = new Construct(this, 'Queues');
+    return mapValues(queueSpecs, (spec) => new WorkQueue(scope, spec.name, { spec, alarmTopic: this.config.alarmTopic }));
+  }
+
+  /** A log group of this construct, with its retention and removal policy. */
+  private logGroup(id: string): logs.LogGroup {
+    return new logs.LogGroup(this, id, { retention: this.config.logRetention, removalPolicy: this.config.removalPolicy });
+  }
+
+  /** Exactly the variables the spec's resources call for, named by the manifest. */
+  private environmentFor(spec: FunctionSpec): Record<string, string> {
+    const config = this.config;
+    const env: Record<string, string> = {
+      [commonEnv.MESSAGE_TTL_DAYS]: String(config.messageRetentionDays),
+      [commonEnv.SEQ_SETTLE_MS]: String(config.seqSettleSeconds * 1000),
+      [commonEnv.INLINE_PUSH_MAX]: String(config.inlinePushMax),
+      [commonEnv.LOG_LEVEL]: config.logLevel,
+    };
+    for (const [key] of entriesOf(spec.tables)) env[tableSpecs[key].envVar] = this.tables[key].tableName;
+    for (const key of spec.sendsTo) env[queueSpecs[key].envVar] = this.queues[key].queueUrl;
+    if (spec.secrets.includes('signingKey')) env[commonEnv.SIGNING_SECRET_ID] = this.signingSecret.secretArn;
+    if (spec.secrets.includes('adminSecret')) env[commonEnv.ADMIN_SECRET_ID] = this.adminSecret.secretArn;
+    if (spec.postsToConnections) env[commonEnv.CONNECTIONS_ENDPOINT] = this.webSocketStage.callbackUrl;
+    if (spec.history) {
+      env[commonEnv.DB_CLUSTER_ARN] = this.cluster.clusterArn;
+      env[commonEnv.DB_SECRET_ARN] = this.cluster.secret!.secretArn;
+      env[commonEnv.DB_NAME] = HistoryDatabase.databaseName;
+    }
+    return env;
+  }
+
+  /** Least privilege, read off the spec; queue consumption comes with the event source. */
+  private grant(fn: NodejsFunction, spec: FunctionSpec): void {
+    for (const [key, access] of entriesOf(spec.tables)) {
+      const table = this.tables[key];
+      if (access === 'read') table.grantReadData(fn);
+      else if (access === 'write') table.grantWriteData(fn);
+      else table.grantReadWriteData(fn);
+    }
+    for (const key of spec.sendsTo) this.queues[key].grantSendMessages(fn);
+    if (spec.secrets.includes('signingKey')) this.signingSecret.grantRead(fn);
+    if (spec.secrets.includes('adminSecret')) this.adminSecret.grantRead(fn);
+    if (spec.postsToConnections) {
+      // Narrower than WebSocketApi.grantManageConnections: this stage only.
+      fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['execute-api:ManageConnections'], resources: [this.connectionsArn()] }));
+    }
+    if (spec.history) this.cluster.grantDataApiAccess(fn);
+  }
+
+  /** Every connection of this stage, in any @connections method (post, get, delete). */
+  private connectionsArn(): string {
+    return Stack.of(this).formatArn({
+      service: 'execute-api',
+      resource: this.webSocketApi.apiId,
+      resourceName: `${this.config.stageName}/*/@connections/*`,
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
+  }
+
+  private connectConsumers(): void {
+    for (const [key, spec] of entriesOf<QueueKey, QueueSpec>(queueSpecs)) {
+      this.functions[spec.consumer].addEventSource(
+        new SqsEventSource(this.queues[key], {
+          batchSize: spec.batchSize,
+          maxBatchingWindow: spec.maxBatchingWindowSeconds > 0 ? Duration.seconds(spec.maxBatchingWindowSeconds) : undefined,
+          reportBatchItemFailures: true,
+          maxConcurrency: spec.maxConcurrency,
+        }),
+      );
+    }
+  }
+
+  private addWebSocketRoutes(): apigwv2.WebSocketRoute[] {
+    const integrations = new Map<FunctionKey, WebSocketLambdaIntegration>();
+    const integrationFor = (key: FunctionKey) => {
+      let integration = integrations.get(key);
+      if (!integration) {
+        integration = new WebSocketLambdaIntegration(`${functionSpecs[key].name}Integration`, this.functions[key]);
+        integrations.set(key, integration);
+      }
+      return integration;
+    };
+    const authorizer = new WebSocketLambdaAuthorizer('ConnectAuthorizer', this.functions[wsAuthorizer.function], {
+      identitySource: [wsAuthorizer.identitySource],
+    });
+    return wsRoutes.map((route) =>
+      this.webSocketApi.addRoute(route.routeKey, {
+        integration: integrationFor(route.function),
+        returnResponse: route.routeResponse,
+        // Authorizing the connection authorizes every frame sent on it.
+        authorizer: route.routeKey === '$connect' ? authorizer : undefined,
+      }),
+    );
+  }
+
+  private createHttpApi(): { api: apigwv2.HttpApi; stage: apigwv2.HttpStage; routes: apigwv2.HttpRoute[] } {
+    const api = new apigwv2.HttpApi(this, 'HttpApi', {
+      description: 'Cirrus HTTP API for app backends and administrators (bearer tokens, checked by the function)',
+      createDefaultStage: false,
+      corsPreflight: {
+        allowOrigins: ['*'],
+        allowHeaders: ['authorization', 'content-type'],
+        allowMethods: [
+          apigwv2.CorsHttpMethod.GET,
+          apigwv2.CorsHttpMethod.POST,
+          apigwv2.CorsHttpMethod.PUT,
+          apigwv2.CorsHttpMethod.DELETE,
+          apigwv2.CorsHttpMethod.OPTIONS,
+        ],
+        maxAge: Duration.days(1),
+      },
+    });
+    const stage = new apigwv2.HttpStage(this, 'HttpStage', {
+      httpApi: api,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: this.config.throttle,
+      accessLogSettings: { destination: new apigwv2.LogGroupLogDestination(this.logGroup('HttpAccessLogs')) },
+    });
+    const integration = new HttpLambdaIntegration('HttpIntegration', this.functions[httpFunction]);
+    const routes = httpRoutes.flatMap((route) =>
+      api.addRoutes({ path: route.path, methods: [apigwv2.HttpMethod[route.method]], integration }),
+    );
+    return { api, stage, routes };
+  }
+
+  private createOutputs(): CirrusImOutputs {
+    // Readable output keys (`<id>WebSocketUrl`) instead of hashed ones, still unique per construct.
+    const prefix = this.node.id.replace(/[^A-Za-z0-9]/g, '');
+    const output = (name: string, value: string, description: string) => {
+      const cfnOutput = new CfnOutput(this, name, { value, description });
+      cfnOutput.overrideLogicalId(`${prefix}${name}`);
+      return cfnOutput;
+    };
+    return {
+      webSocketUrl: output('WebSocketUrl', this.webSocketUrl, 'WebSocket URL for clients: connect with ?token=<user token>.'),
+      httpApiUrl: output('HttpApiUrl', this.httpApiUrl, 'Base URL of the HTTP API for app backends and administrators.'),
+      adminSecretArn: output(
+        'AdminSecretArn',
+        this.adminSecret.secretArn,
+        'Admin secret: read it with `aws secretsmanager get-secret-value --secret-id <arn> --query SecretString --output text`, then POST it to /auth/admin-token for an admin token.',
+      ),
+    };
+  }
+}
+
+/** Maps a manifest record to constructs, keeping its keys. */
+function mapValues<K extends string, V, R>(record: Readonly<Record<K, V>>, fn: (value: V, key: K) => R): Record<K, R> {
+  return Object.fromEntries(entriesOf<K, V>(record).map(([key, value]) => [key, fn(value, key)])) as Record<K, R>;
+}

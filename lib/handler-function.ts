@@ -1,0 +1,84 @@
+/**
+ * One Lambda function of the manifest, bundled from `functions/<entry>.ts`, with its own
+ * log group and a role that starts with nothing but writing to that log group.
+ */
+import * as path from 'node:path';
+import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { FunctionSpec } from '../core/manifest';
+
+export interface HandlerFunctionProps {
+  readonly spec: FunctionSpec;
+  /** Directory holding `package-lock.json` and `functions/`. */
+  readonly projectRoot: string;
+  readonly environment: Record<string, string>;
+  readonly logRetention: logs.RetentionDays;
+  readonly removalPolicy: RemovalPolicy;
+}
+
+/**
+ * ESM bundles have no `require`; a few CommonJS dependencies bundled into them still call
+ * it for Node built-ins, so the banner defines one.
+ */
+const requireBanner =
+  "import { createRequire as cirrusCreateRequire } from 'node:module'; const require = cirrusCreateRequire(import.meta.url);";
+
+/**
+ * A manifest function as a `NodejsFunction`: arm64, Node.js 24, bundled locally by
+ * esbuild with the AWS SDK inside (a pinned, tree-shaken SDK loads faster than the
+ * runtime's), minified ESM with source maps.
+ */
+export class HandlerFunction extends Construct {
+  public readonly function: NodejsFunction;
+  public readonly logGroup: logs.LogGroup;
+  public readonly role: iam.Role;
+
+  constructor(scope: Construct, id: string, props: HandlerFunctionProps) {
+    super(scope, id);
+    const { spec } = props;
+
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+    });
+
+    // An own role instead of AWSLambdaBasicExecutionRole, which may create and write any
+    // log group in the account.
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Cirrus ${spec.name} function`,
+    });
+    this.logGroup.grantWrite(this.role);
+
+    this.function = new NodejsFunction(this, 'Function', {
+      entry: path.join(props.projectRoot, 'functions', `${spec.entry}.ts`),
+      handler: 'handler',
+      projectRoot: props.projectRoot,
+      depsLockFilePath: path.join(props.projectRoot, 'package-lock.json'),
+      description: spec.description,
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: spec.memoryMb,
+      timeout: Duration.seconds(spec.timeoutSeconds),
+      role: this.role,
+      logGroup: this.logGroup,
+      // Stack traces point into functions/ and core/ rather than the minified bundle.
+      environment: { ...props.environment, NODE_OPTIONS: '--enable-source-maps' },
+      bundling: {
+        format: OutputFormat.ESM,
+        target: 'node24',
+        minify: true,
+        sourceMap: true,
+        // The maps only need to locate lines; the sources would double the package.
+        sourcesContent: false,
+        mainFields: ['module', 'main'],
+        banner: requireBanner,
+        externalModules: [],
+      },
+    });
+  }
+}

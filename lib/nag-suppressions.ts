@@ -1,0 +1,119 @@
+/**
+ * Every AwsSolutions cdk-nag finding that Cirrus accepts, with the reason, in one place.
+ *
+ * cdk-nag 3 reads acknowledgements from CDK's `Validations.of(construct).acknowledge()`
+ * and matches them exactly, per finding (`AwsSolutions-IAM5[Resource::...]`), on the
+ * resource or any construct above it. Each acknowledgement below sits on the narrowest
+ * construct it concerns, so a finding anywhere else (including in an embedding app) is
+ * still reported.
+ */
+import { RemovalPolicy, Stack, Validations, type IResolvable } from 'aws-cdk-lib';
+import type * as rds from 'aws-cdk-lib/aws-rds';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type { IConstruct } from 'constructs';
+import type { ApiGatewayLogRole } from './api-gateway-log-role';
+import type { HandlerFunction } from './handler-function';
+import type { SchemaMigrations } from './schema-migrations';
+
+/** The constructs that carry accepted findings. */
+export interface NagFindingScopes {
+  readonly removalPolicy: RemovalPolicy;
+  /** WebSocket routes after `$connect`, which carry no API Gateway authorizer. */
+  readonly webSocketRoutesAfterConnect: readonly IConstruct[];
+  /** HTTP routes, which carry no API Gateway authorizer. */
+  readonly httpRoutes: readonly IConstruct[];
+  /** Functions allowed to call the `@connections` API. */
+  readonly pushingFunctions: readonly HandlerFunction[];
+  /** The ARN pattern of the stage's connections those functions may manage. */
+  readonly connectionsArn: string;
+  readonly secrets: readonly secretsmanager.ISecret[];
+  readonly cluster: rds.DatabaseCluster;
+  readonly clusterCredentials: rds.DatabaseSecret;
+  readonly migrations: SchemaMigrations;
+  readonly apiGatewayLogRole?: ApiGatewayLogRole;
+}
+
+const ack = (scope: IConstruct, id: string, reason: string) =>
+  Validations.of(scope).acknowledge({ id: `AwsSolutions-${id}`, reason });
+
+/**
+ * cdk-nag names a resource in an IAM5 finding by its CloudFormation value, with every
+ * intrinsic written as `<LogicalId.Attribute>` or `<Ref>`; this renders a token the same way.
+ */
+function nagName(scope: IConstruct, token: string): string {
+  const render = (value: unknown): string => {
+    if (typeof value === 'string') return value.replace(/\$\{/g, '<').replace(/\}/g, '>');
+    const node = value as Record<string, unknown>;
+    if (node['Fn::Join']) {
+      const [delimiter, parts] = node['Fn::Join'] as [string, unknown[]];
+      return parts.map(render).join(delimiter);
+    }
+    if (node['Fn::GetAtt']) {
+      const [resource, attribute] = node['Fn::GetAtt'] as [unknown, unknown];
+      return `<${render(resource)}.${render(attribute)}>`;
+    }
+    if (node['Ref']) return `<${render(node['Ref'])}>`;
+    return JSON.stringify(value);
+  };
+  return render(Stack.of(scope).resolve(token as unknown as IResolvable));
+}
+
+/** Acknowledges Cirrus's accepted findings, each on the construct it concerns. */
+export function acknowledgeNagFindings(scopes: NagFindingScopes): void {
+  for (const route of scopes.webSocketRoutesAfterConnect) {
+    ack(
+      route,
+      'APIG4',
+      'API Gateway authorizes a WebSocket connection once, at $connect (REQUEST authorizer on the token); ' +
+        'every frame sent on the connection comes from that authorized user.',
+    );
+  }
+  for (const route of scopes.httpRoutes) {
+    ack(
+      route,
+      'APIG4',
+      'The HTTP function authorizes each call itself: it verifies the bearer token (admin or user) and what it may do; ' +
+        'health, openapi.json and the admin-token exchange are public by design.',
+    );
+  }
+
+  const connectionsArn = nagName(scopes.cluster, scopes.connectionsArn);
+  for (const handler of scopes.pushingFunctions) {
+    ack(
+      handler,
+      `IAM5[Resource::${connectionsArn}]`,
+      'Connection ids are created at run time, so @connections permissions name the API stage and end in a wildcard for the connection.',
+    );
+  }
+
+  const { provider, providerRole } = scopes.migrations;
+  const migrateArn = nagName(provider, provider.onEventHandler.functionArn);
+  ack(
+    providerRole,
+    `IAM5[Resource::${migrateArn}:*]`,
+    'The CDK provider framework may invoke any version or alias of the migrate function it wraps, and only that function.',
+  );
+
+  for (const secret of [...scopes.secrets, scopes.clusterCredentials]) {
+    ack(
+      secret,
+      'SMG4',
+      'Not rotated automatically: rotating the signing key would invalidate every issued token at once, the admin secret is ' +
+        'rotated by an operator on purpose, and database rotation needs a Lambda inside the isolated VPC plus a Secrets Manager ' +
+        'VPC endpoint, which bills by the hour; the Data API is the only way in and is IAM-authorized.',
+    );
+  }
+
+  if (scopes.removalPolicy === RemovalPolicy.DESTROY) {
+    ack(scopes.cluster, 'RDS10', 'removalPolicy DESTROY was chosen for a disposable deployment, so the cluster must be deletable.');
+  }
+
+  if (scopes.apiGatewayLogRole) {
+    ack(
+      scopes.apiGatewayLogRole,
+      'IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+      'AmazonAPIGatewayPushToCloudWatchLogs is the policy AWS documents for the account-wide API Gateway logging role; ' +
+        'API Gateway creates the log groups, so the role cannot be scoped to known ones.',
+    );
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * Applies the history schema at deploy: a custom resource whose handler is the manifest's
+ * `migrate` function, re-run whenever the list of migrations changes.
+ */
+import { CustomResource, type RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as rds from 'aws-cdk-lib/aws-rds';
+import * as cr from 'aws-cdk-lib/custom-resources';
+import { Construct } from 'constructs';
+import { schemaVersion } from '../core/history/migrations';
+
+export interface SchemaMigrationsProps {
+  /** The `migrate` function: receives the CloudFormation event, returns when the schema is applied. */
+  readonly migrateFunction: lambda.IFunction;
+  /** The migrations wait for the cluster and its writer instance. */
+  readonly cluster: rds.DatabaseCluster;
+  readonly logRetention: logs.RetentionDays;
+  readonly removalPolicy: RemovalPolicy;
+}
+
+export class SchemaMigrations extends Construct {
+  public readonly provider: cr.Provider;
+  /** Role of the provider framework's function. */
+  public readonly providerRole: iam.Role;
+  public readonly resource: CustomResource;
+
+  constructor(scope: Construct, id: string, props: SchemaMigrationsProps) {
+    super(scope, id);
+
+    const logGroup = new logs.LogGroup(this, 'ProviderLogs', {
+      retention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+    });
+    // An own role, as for the handlers, instead of AWSLambdaBasicExecutionRole; the
+    // provider adds the permission to invoke the migrate function.
+    const role = (this.providerRole = new iam.Role(this, 'ProviderRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Cirrus schema migrations provider',
+    }));
+    logGroup.grantWrite(role);
+
+    this.provider = new cr.Provider(this, 'Provider', {
+      onEventHandler: props.migrateFunction,
+      frameworkOnEventRole: role,
+      logGroup,
+    });
+
+    this.resource = new CustomResource(this, 'Resource', {
+      serviceToken: this.provider.serviceToken,
+      resourceType: 'Custom::CirrusSchemaMigrations',
+      // A new migration changes the version, hence the properties, hence an Update event.
+      properties: { schemaVersion },
+    });
+    this.resource.node.addDependency(props.cluster);
+  }
+}

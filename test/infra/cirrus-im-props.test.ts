@@ -1,0 +1,136 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { functions } from '../../core/manifest';
+import { CirrusIm, type CirrusImProps } from '../../lib/cirrus-im';
+import { awsSolutionsFindings, logicalId, synthesizeCirrusStack, synthTimeout, testApp, type Synthesized } from './support';
+
+describe('When props are invalid', () => {
+  const longestSend = Math.max(functions.wsMessage.timeoutSeconds, functions.http.timeoutSeconds);
+
+  it.each<[string, CirrusImProps, RegExp]>([
+    ['seqSettleSeconds equal to the longest send timeout', { seqSettleSeconds: longestSend }, /^seqSettleSeconds must be longer than/],
+    ['seqSettleSeconds below the send timeouts', { seqSettleSeconds: 5 }, /^seqSettleSeconds must be longer than .*HttpApi: 15 s/],
+    ['messageRetentionDays of 0', { messageRetentionDays: 0 }, /^messageRetentionDays must be/],
+    ['a fractional messageRetentionDays', { messageRetentionDays: 1.5 }, /^messageRetentionDays must be/],
+    ['a negative inlinePushMax', { inlinePushMax: -1 }, /^inlinePushMax must be/],
+    ['aurora.minCapacity above maxCapacity', { aurora: { minCapacity: 4, maxCapacity: 2 } }, /must not exceed aurora.maxCapacity/],
+    ['aurora.maxCapacity below 1', { aurora: { maxCapacity: 0.5 } }, /^aurora.maxCapacity must be/],
+    ['aurora capacity off the 0.5 grid', { aurora: { minCapacity: 0.3 } }, /^aurora.minCapacity must be/],
+    ['autoPauseSeconds with a minimum above 0', { aurora: { minCapacity: 0.5, autoPauseSeconds: 600 } }, /only applies when aurora.minCapacity is 0/],
+    ['autoPauseSeconds below 300', { aurora: { autoPauseSeconds: 60 } }, /^aurora.autoPauseSeconds must be/],
+    ['removalPolicy SNAPSHOT', { removalPolicy: RemovalPolicy.SNAPSHOT }, /^removalPolicy must be RemovalPolicy.RETAIN or RemovalPolicy.DESTROY/],
+    ['an unknown logLevel', { logLevel: 'verbose' as never }, /^logLevel must be one of/],
+    ['a stageName with a space', { stageName: 'my stage' }, /^stageName may contain only/],
+    ['a zero rate limit', { throttle: { rateLimit: 0 } }, /^throttle.rateLimit must be/],
+  ])('should reject %s with a plain sentence', (_, props, message) => {
+    const stack = new Stack(new App(), 'Host');
+    expect(() => new CirrusIm(stack, 'Im', props)).toThrow(message);
+  });
+
+  it('should reject before creating any resource', () => {
+    const stack = new Stack(new App(), 'Host');
+    expect(() => new CirrusIm(stack, 'Im', { seqSettleSeconds: 1 })).toThrow();
+    expect(stack.node.findAll().filter((c) => c.node.path.startsWith('Host/Im/'))).toHaveLength(0);
+  });
+});
+
+describe('When removalPolicy is DESTROY', () => {
+  let synthesized: Synthesized;
+  let template: Template;
+
+  beforeAll(() => {
+    synthesized = synthesizeCirrusStack({ removalPolicy: RemovalPolicy.DESTROY });
+    template = synthesized.template;
+  }, synthTimeout);
+
+  it('should delete every table with the stack, without deletion protection', () => {
+    template.allResources('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Delete',
+      Properties: { DeletionProtectionEnabled: false },
+    });
+  });
+
+  it('should delete the cluster, its instance and its credentials, without deletion protection', () => {
+    template.hasResource('AWS::RDS::DBCluster', { DeletionPolicy: 'Delete', Properties: { DeletionProtection: false } });
+    template.allResources('AWS::RDS::DBInstance', { DeletionPolicy: 'Delete' });
+    template.allResources('AWS::SecretsManager::Secret', { DeletionPolicy: 'Delete' });
+  });
+
+  it('should delete the log groups', () => {
+    template.allResources('AWS::Logs::LogGroup', { DeletionPolicy: 'Delete' });
+  });
+
+  it('should still retain the account-wide API Gateway logging role', () => {
+    template.hasResource('AWS::ApiGateway::Account', { DeletionPolicy: 'Retain' });
+  });
+
+  it('should pass the AwsSolutions checks', () => {
+    const findings = awsSolutionsFindings(synthesized.app);
+    expect(findings, findings.join('\n')).toEqual([]);
+  });
+});
+
+describe('When every prop is customized', () => {
+  let im: CirrusIm;
+  let template: Template;
+  let topic: sns.Topic;
+
+  beforeAll(() => {
+    const stack = new Stack(testApp(), 'Host');
+    topic = new sns.Topic(stack, 'Alarms');
+    im = new CirrusIm(stack, 'Im', {
+      messageRetentionDays: 30,
+      seqSettleSeconds: 60,
+      inlinePushMax: 25,
+      aurora: { minCapacity: 0.5, maxCapacity: 8 },
+      logRetention: logs.RetentionDays.ONE_WEEK,
+      logLevel: 'debug',
+      stageName: 'v1',
+      throttle: { rateLimit: 200, burstLimit: 100 },
+      configureApiGatewayLogRole: false,
+      alarmTopic: topic,
+    });
+    template = Template.fromStack(stack);
+  }, synthTimeout);
+
+  it('should pass the settings to every function', () => {
+    for (const fn of Object.values(im.functions)) {
+      expect(template.toJSON().Resources[logicalId(fn)].Properties.Environment.Variables).toMatchObject({
+        MESSAGE_TTL_DAYS: '30',
+        SEQ_SETTLE_MS: '60000',
+        INLINE_PUSH_MAX: '25',
+        LOG_LEVEL: 'debug',
+      });
+    }
+  });
+
+  it('should point CONNECTIONS_ENDPOINT and the WebSocket URL at the chosen stage', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: 'v1',
+      DefaultRouteSettings: { ThrottlingBurstLimit: 100, ThrottlingRateLimit: 200 },
+    });
+    const endpoint = template.toJSON().Resources[logicalId(im.functions.push)].Properties.Environment.Variables.CONNECTIONS_ENDPOINT;
+    expect(endpoint['Fn::Join'][1].at(-1)).toBe('/v1');
+  });
+
+  it('should scale Aurora within the chosen capacity without auto-pause', () => {
+    template.hasResourceProperties('AWS::RDS::DBCluster', {
+      ServerlessV2ScalingConfiguration: { MinCapacity: 0.5, MaxCapacity: 8, SecondsUntilAutoPause: Match.absent() },
+    });
+  });
+
+  it('should keep logs for the chosen retention', () => {
+    template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 7 });
+  });
+
+  it('should notify the alarm topic from every dead-letter alarm', () => {
+    template.allResourcesProperties('AWS::CloudWatch::Alarm', { AlarmActions: [{ Ref: logicalId(topic) }] });
+  });
+
+  it('should leave the account-wide API Gateway logging role alone', () => {
+    template.resourceCountIs('AWS::ApiGateway::Account', 0);
+  });
+});

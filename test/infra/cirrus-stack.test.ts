@@ -1,0 +1,494 @@
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { httpRoutes } from '../../core/http/routes';
+import { schemaVersion } from '../../core/history/migrations';
+import {
+  commonEnv,
+  functions,
+  httpFunction,
+  queues,
+  tables,
+  wsAuthorizer,
+  wsRoutes,
+  type FunctionKey,
+  type FunctionSpec,
+  type QueueKey,
+  type QueueSpec,
+  type TableKey,
+  type TableSpec,
+} from '../../core/manifest';
+import type { CirrusStack } from '../../lib/cirrus-stack';
+import { logicalId, synthesizeCirrusStack, synthTimeout } from './support';
+
+const tableEntries = Object.entries(tables) as [TableKey, TableSpec][];
+const queueEntries = Object.entries(queues) as [QueueKey, QueueSpec][];
+const functionEntries = Object.entries(functions) as [FunctionKey, FunctionSpec][];
+
+/** The variables a function should receive, derived from its spec alone. */
+function expectedEnvironment(spec: FunctionSpec): string[] {
+  const names: string[] = [commonEnv.MESSAGE_TTL_DAYS, commonEnv.SEQ_SETTLE_MS, commonEnv.INLINE_PUSH_MAX, commonEnv.LOG_LEVEL];
+  names.push(...Object.keys(spec.tables).map((key) => tables[key as TableKey].envVar));
+  names.push(...spec.sendsTo.map((key) => queues[key].envVar));
+  if (spec.secrets.includes('signingKey')) names.push(commonEnv.SIGNING_SECRET_ID);
+  if (spec.secrets.includes('adminSecret')) names.push(commonEnv.ADMIN_SECRET_ID);
+  if (spec.postsToConnections) names.push(commonEnv.CONNECTIONS_ENDPOINT);
+  if (spec.history) names.push(commonEnv.DB_CLUSTER_ARN, commonEnv.DB_SECRET_ARN, commonEnv.DB_NAME);
+  // --enable-source-maps, because the bundles carry source maps.
+  names.push('NODE_OPTIONS');
+  return names.sort();
+}
+
+describe('When CirrusStack is synthesized with default props and bundled', () => {
+  let stack: CirrusStack;
+  let template: Template;
+  let assemblyDir: string;
+
+  beforeAll(() => {
+    const synthesized = synthesizeCirrusStack({}, { full: true });
+    stack = synthesized.stack;
+    template = synthesized.template;
+    assemblyDir = synthesized.app.synth().directory;
+  }, synthTimeout);
+
+  const fnId = (key: FunctionKey) => logicalId(stack.im.functions[key]);
+  const roleId = (key: FunctionKey) => logicalId(stack.im.functions[key].role!);
+  const functionResource = (key: FunctionKey) => template.toJSON().Resources[fnId(key)];
+  /** Every statement granted to a function's role (CDK moves some into managed policies when the inline one grows large). */
+  const policyOf = (key: FunctionKey): string =>
+    JSON.stringify(
+      ['AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy'].flatMap((type) =>
+        Object.values(template.findResources(type, { Properties: { Roles: [{ Ref: roleId(key) }] } })).map(
+          (policy) => policy.Properties.PolicyDocument,
+        ),
+      ),
+    );
+
+  describe('tables', () => {
+    it('should create exactly the manifest tables', () => {
+      template.resourceCountIs('AWS::DynamoDB::Table', tableEntries.length);
+    });
+
+    it.each(tableEntries)('should create the %s table on demand with PITR, encryption and its keys', (key, spec) => {
+      const keySchema = [{ AttributeName: spec.partitionKey.name, KeyType: 'HASH' }];
+      if (spec.sortKey) keySchema.push({ AttributeName: spec.sortKey.name, KeyType: 'RANGE' });
+      template.hasResource('AWS::DynamoDB::Table', {
+        DeletionPolicy: 'Retain',
+        Properties: {
+          KeySchema: keySchema,
+          BillingMode: 'PAY_PER_REQUEST',
+          PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+          SSESpecification: { SSEEnabled: true },
+          TimeToLiveSpecification: spec.ttlAttribute ? { AttributeName: spec.ttlAttribute, Enabled: true } : Match.absent(),
+          DeletionProtectionEnabled: true,
+        },
+      });
+      expect(logicalId(stack.im.tables[key])).toContain(spec.name);
+    });
+  });
+
+  describe('queues', () => {
+    it('should create each manifest queue with its own dead-letter queue', () => {
+      template.resourceCountIs('AWS::SQS::Queue', queueEntries.length * 2);
+    });
+
+    it.each(queueEntries)('should give the %s queue its visibility timeout, SSE and a redrive policy', (key, spec) => {
+      template.hasResourceProperties('AWS::SQS::Queue', {
+        VisibilityTimeout: spec.visibilityTimeoutSeconds,
+        SqsManagedSseEnabled: true,
+        RedrivePolicy: {
+          deadLetterTargetArn: { 'Fn::GetAtt': [logicalId(stack.im.deadLetterQueues[key]), 'Arn'] },
+          maxReceiveCount: spec.maxReceiveCount,
+        },
+      });
+    });
+
+    it('should encrypt every dead-letter queue and keep its messages 14 days', () => {
+      for (const dlq of Object.values(stack.im.deadLetterQueues)) {
+        expect(template.toJSON().Resources[logicalId(dlq)].Properties).toMatchObject({
+          SqsManagedSseEnabled: true,
+          MessageRetentionPeriod: 14 * 24 * 3600,
+        });
+      }
+    });
+
+    it('should deny non-TLS access to every queue and dead-letter queue', () => {
+      template.resourceCountIs('AWS::SQS::QueuePolicy', queueEntries.length * 2);
+      template.allResourcesProperties('AWS::SQS::QueuePolicy', {
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          ]),
+        },
+      });
+    });
+
+    it.each(queueEntries)('should alarm as soon as one message reaches the %s dead-letter queue', (key) => {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Namespace: 'AWS/SQS',
+        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalId(stack.im.deadLetterQueues[key]), 'QueueName'] } }],
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'notBreaching',
+      });
+    });
+
+    it('should create no alarm actions without an alarm topic', () => {
+      template.allResourcesProperties('AWS::CloudWatch::Alarm', { AlarmActions: Match.absent() });
+    });
+  });
+
+  describe('functions', () => {
+    it('should create the manifest functions plus the migrations provider', () => {
+      template.resourceCountIs('AWS::Lambda::Function', functionEntries.length + 1);
+    });
+
+    it.each(functionEntries)('should run %s on arm64 Node.js 24 with its memory and timeout', (key, spec) => {
+      expect(functionResource(key).Properties).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+        MemorySize: spec.memoryMb,
+        Timeout: spec.timeoutSeconds,
+        Description: spec.description,
+      });
+    });
+
+    it.each(functionEntries)('should give %s exactly the environment its spec calls for', (key, spec) => {
+      const variables = functionResource(key).Properties.Environment.Variables;
+      expect(Object.keys(variables).sort()).toEqual(expectedEnvironment(spec));
+      expect(variables).toMatchObject({ MESSAGE_TTL_DAYS: '14', SEQ_SETTLE_MS: '30000', INLINE_PUSH_MAX: '10', LOG_LEVEL: 'info' });
+    });
+
+    it.each(functionEntries)('should pass %s its table names and queue URLs from the resources', (key, spec) => {
+      const variables = functionResource(key).Properties.Environment.Variables;
+      for (const table of Object.keys(spec.tables) as TableKey[]) {
+        expect(variables[tables[table].envVar]).toEqual({ Ref: logicalId(stack.im.tables[table]) });
+      }
+      for (const queue of spec.sendsTo) {
+        expect(variables[queues[queue].envVar]).toEqual({ Ref: logicalId(stack.im.queues[queue]) });
+      }
+    });
+
+    it('should point CONNECTIONS_ENDPOINT at the WebSocket stage callback URL', () => {
+      const pushing = functionEntries.filter(([, spec]) => spec.postsToConnections);
+      expect(pushing.length).toBeGreaterThan(0);
+      for (const [key] of pushing) {
+        expect(functionResource(key).Properties.Environment.Variables.CONNECTIONS_ENDPOINT).toEqual({
+          'Fn::Join': [
+            '',
+            [
+              'https://',
+              { Ref: logicalId(stack.im.webSocketApi) },
+              '.execute-api.',
+              { Ref: 'AWS::Region' },
+              '.',
+              { Ref: 'AWS::URLSuffix' },
+              '/live',
+            ],
+          ],
+        });
+      }
+    });
+
+    it.each(functionEntries)('should give %s its own log group with one month of retention', (key) => {
+      const logGroup = functionResource(key).Properties.LoggingConfig.LogGroup;
+      expect(template.toJSON().Resources[logGroup.Ref]).toMatchObject({
+        Type: 'AWS::Logs::LogGroup',
+        Properties: { RetentionInDays: 30 },
+        DeletionPolicy: 'Retain',
+      });
+    });
+
+    it('should attach no AWS managed policy to any function role', () => {
+      for (const [key] of functionEntries) {
+        expect(template.toJSON().Resources[roleId(key)].Properties.ManagedPolicyArns).toBeUndefined();
+      }
+    });
+
+    it.each(functionEntries)('should bundle %s as minified ESM with the AWS SDK inside and a require shim', (key) => {
+      const s3Key: string = functionResource(key).Properties.Code.S3Key;
+      const assetDir = path.join(assemblyDir, `asset.${s3Key.replace(/\.zip$/, '')}`);
+      const code = readFileSync(path.join(assetDir, 'index.mjs'), 'utf8');
+      expect(code.startsWith('import { createRequire as cirrusCreateRequire }')).toBe(true);
+      expect(code).not.toMatch(/from\s*["']@aws-sdk\//);
+      expect(existsSync(path.join(assetDir, 'index.mjs.map'))).toBe(true);
+    });
+  });
+
+  describe('permissions', () => {
+    it.each(functionEntries)('should grant %s data access to its tables only', (key, spec) => {
+      const policy = policyOf(key);
+      for (const [table] of tableEntries) {
+        const access = spec.tables[table];
+        const tableArn = JSON.stringify({ 'Fn::GetAtt': [logicalId(stack.im.tables[table]), 'Arn'] });
+        if (!access) expect(policy).not.toContain(tableArn);
+        else expect(policy).toContain(tableArn);
+      }
+    });
+
+    it('should grant read-only table access where the spec says read', () => {
+      const readers = functionEntries.filter(([, spec]) => {
+        const accesses = Object.values(spec.tables);
+        return accesses.length > 0 && accesses.every((access) => access === 'read');
+      });
+      expect(readers.length).toBeGreaterThan(0);
+      for (const [key] of readers) {
+        const policy = policyOf(key);
+        expect(policy).toContain('dynamodb:GetItem');
+        expect(policy).not.toMatch(/dynamodb:(PutItem|UpdateItem|DeleteItem|BatchWriteItem)/);
+      }
+    });
+
+    it.each(functionEntries)('should let %s send to exactly the queues it sends to', (key, spec) => {
+      const policy = policyOf(key);
+      for (const [queue] of queueEntries) {
+        const sends = (spec.sendsTo as readonly QueueKey[]).includes(queue);
+        const consumes = queues[queue].consumer === key;
+        const queueArn = JSON.stringify({ 'Fn::GetAtt': [logicalId(stack.im.queues[queue]), 'Arn'] });
+        expect(policy.includes(queueArn)).toBe(sends || consumes);
+      }
+    });
+
+    it.each(functionEntries)('should let %s read only the secrets it lists', (key, spec) => {
+      const policy = policyOf(key);
+      expect(policy.includes(JSON.stringify({ Ref: logicalId(stack.im.signingSecret) }))).toBe(spec.secrets.includes('signingKey'));
+      expect(policy.includes(JSON.stringify({ Ref: logicalId(stack.im.adminSecret) }))).toBe(spec.secrets.includes('adminSecret'));
+    });
+
+    it.each(functionEntries)('should let %s manage connections only if it posts to them', (key, spec) => {
+      const policy = policyOf(key);
+      expect(policy.includes('execute-api:ManageConnections')).toBe(spec.postsToConnections);
+      if (spec.postsToConnections) expect(policy).toContain('/live/*/@connections/*');
+    });
+
+    it.each(functionEntries)('should let %s use the Data API only if it uses the history', (key, spec) => {
+      expect(policyOf(key).includes('rds-data:ExecuteStatement')).toBe(spec.history);
+    });
+  });
+
+  describe('event sources', () => {
+    it('should connect each queue to its consumer and nothing else', () => {
+      template.resourceCountIs('AWS::Lambda::EventSourceMapping', queueEntries.length);
+    });
+
+    it.each(queueEntries)('should feed the %s queue to its consumer with the manifest batching', (key, spec) => {
+      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        EventSourceArn: { 'Fn::GetAtt': [logicalId(stack.im.queues[key]), 'Arn'] },
+        FunctionName: { Ref: fnId(spec.consumer) },
+        BatchSize: spec.batchSize,
+        MaximumBatchingWindowInSeconds: spec.maxBatchingWindowSeconds > 0 ? spec.maxBatchingWindowSeconds : Match.absent(),
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        ScalingConfig: { MaximumConcurrency: spec.maxConcurrency },
+      });
+    });
+  });
+
+  describe('secrets', () => {
+    it('should generate a 64-character signing key and a 32-character admin secret without punctuation', () => {
+      template.hasResourceProperties('AWS::SecretsManager::Secret', {
+        GenerateSecretString: { PasswordLength: 64, ExcludePunctuation: true, SecretStringTemplate: Match.absent() },
+      });
+      template.hasResourceProperties('AWS::SecretsManager::Secret', {
+        GenerateSecretString: { PasswordLength: 32, ExcludePunctuation: true, SecretStringTemplate: Match.absent() },
+      });
+    });
+
+    it('should retain the signing key, the admin secret and the database credentials', () => {
+      template.resourceCountIs('AWS::SecretsManager::Secret', 3);
+      template.allResources('AWS::SecretsManager::Secret', { DeletionPolicy: 'Retain' });
+    });
+  });
+
+  describe('WebSocket API', () => {
+    const routeResource = (routeKey: string) => {
+      const found = Object.values(template.findResources('AWS::ApiGatewayV2::Route', { Properties: { RouteKey: routeKey } }));
+      expect(found).toHaveLength(1);
+      return found[0];
+    };
+
+    it('should select routes by the action field of the frame', () => {
+      template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+        ProtocolType: 'WEBSOCKET',
+        RouteSelectionExpression: '$request.body.action',
+      });
+    });
+
+    it.each(wsRoutes.map((route) => [route.routeKey, route] as const))('should route %s to its function', (_, route) => {
+      const target = routeResource(route.routeKey).Properties.Target['Fn::Join'][1][1].Ref;
+      const integration = template.toJSON().Resources[target];
+      expect(JSON.stringify(integration.Properties.IntegrationUri)).toContain(JSON.stringify({ 'Fn::GetAtt': [fnId(route.function), 'Arn'] }));
+      expect(routeResource(route.routeKey).Properties.RouteResponseSelectionExpression).toBe(route.routeResponse ? '$default' : undefined);
+    });
+
+    it('should return a route response exactly where the manifest asks for one', () => {
+      template.resourceCountIs('AWS::ApiGatewayV2::RouteResponse', wsRoutes.filter((route) => route.routeResponse).length);
+    });
+
+    it('should authorize $connect with a REQUEST authorizer on the token query parameter', () => {
+      const authorizers = template.findResources('AWS::ApiGatewayV2::Authorizer', {
+        Properties: {
+          AuthorizerType: 'REQUEST',
+          IdentitySource: [wsAuthorizer.identitySource],
+          AuthorizerUri: Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([{ 'Fn::GetAtt': [fnId(wsAuthorizer.function), 'Arn'] }])] }),
+        },
+      });
+      expect(Object.keys(authorizers)).toHaveLength(1);
+      expect(routeResource('$connect').Properties).toMatchObject({
+        AuthorizationType: 'CUSTOM',
+        AuthorizerId: { Ref: Object.keys(authorizers)[0] },
+      });
+    });
+
+    it('should authorize no other WebSocket route (the connection is already authorized)', () => {
+      for (const route of wsRoutes.filter((r) => r.routeKey !== '$connect')) {
+        expect(routeResource(route.routeKey).Properties.AuthorizationType).toBe('NONE');
+      }
+    });
+
+    it('should deploy the live stage automatically with throttling and access logs', () => {
+      template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+        ApiId: { Ref: logicalId(stack.im.webSocketApi) },
+        StageName: 'live',
+        AutoDeploy: true,
+        DefaultRouteSettings: { ThrottlingBurstLimit: 500, ThrottlingRateLimit: 1000 },
+        AccessLogSettings: { DestinationArn: { 'Fn::GetAtt': [Match.anyValue(), 'Arn'] }, Format: Match.stringLikeRegexp('requestId') },
+      });
+    });
+
+    it('should set the account logging role before the stage that needs it, and retain it', () => {
+      template.hasResource('AWS::ApiGateway::Account', { DeletionPolicy: 'Retain' });
+      const accountId = Object.keys(template.findResources('AWS::ApiGateway::Account'))[0];
+      template.hasResource('AWS::ApiGatewayV2::Stage', {
+        Properties: { StageName: 'live' },
+        DependsOn: Match.arrayWith([accountId]),
+      });
+    });
+  });
+
+  describe('HTTP API', () => {
+    const httpRouteResources = () =>
+      template.findResources('AWS::ApiGatewayV2::Route', { Properties: { ApiId: { Ref: logicalId(stack.im.httpApi) } } });
+
+    it('should create one route per entry of core/http/routes.ts', () => {
+      expect(Object.keys(httpRouteResources())).toHaveLength(httpRoutes.length);
+    });
+
+    it.each(httpRoutes.map((route) => `${route.method} ${route.path}`))('should create the route %s', (routeKey) => {
+      template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+        ApiId: { Ref: logicalId(stack.im.httpApi) },
+        RouteKey: routeKey,
+        AuthorizationType: 'NONE',
+      });
+    });
+
+    it('should send every route to the one integration of the http function', () => {
+      const targets = new Set(Object.values(httpRouteResources()).map((route) => JSON.stringify(route.Properties.Target)));
+      expect(targets.size).toBe(1);
+      template.hasResourceProperties('AWS::ApiGatewayV2::Integration', {
+        ApiId: { Ref: logicalId(stack.im.httpApi) },
+        IntegrationType: 'AWS_PROXY',
+        IntegrationUri: { 'Fn::GetAtt': [fnId(httpFunction), 'Arn'] },
+        PayloadFormatVersion: '2.0',
+      });
+    });
+
+    it('should allow CORS from any origin with the authorization and content-type headers', () => {
+      template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+        ProtocolType: 'HTTP',
+        CorsConfiguration: {
+          AllowOrigins: ['*'],
+          AllowHeaders: ['authorization', 'content-type'],
+          AllowMethods: Match.arrayWith(['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS']),
+        },
+      });
+    });
+
+    it('should log access and throttle on the $default stage', () => {
+      template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+        ApiId: { Ref: logicalId(stack.im.httpApi) },
+        StageName: '$default',
+        AutoDeploy: true,
+        DefaultRouteSettings: { ThrottlingBurstLimit: 500, ThrottlingRateLimit: 1000 },
+        AccessLogSettings: { DestinationArn: { 'Fn::GetAtt': [Match.anyValue(), 'Arn'] } },
+      });
+    });
+  });
+
+  describe('Aurora history', () => {
+    it('should run Aurora PostgreSQL 16 Serverless v2 that pauses at 0 ACU, with the Data API', () => {
+      template.hasResource('AWS::RDS::DBCluster', {
+        DeletionPolicy: 'Retain',
+        Properties: {
+          Engine: 'aurora-postgresql',
+          EngineVersion: Match.stringLikeRegexp('^16\\.'),
+          ServerlessV2ScalingConfiguration: { MinCapacity: 0, MaxCapacity: 2, SecondsUntilAutoPause: 300 },
+          EnableHttpEndpoint: true,
+          StorageEncrypted: true,
+          DeletionProtection: true,
+          DatabaseName: 'cirrus',
+          MasterUserPassword: Match.anyValue(),
+        },
+      });
+    });
+
+    it('should have one serverless writer instance, not publicly accessible', () => {
+      template.resourceCountIs('AWS::RDS::DBInstance', 1);
+      template.hasResourceProperties('AWS::RDS::DBInstance', { DBInstanceClass: 'db.serverless', PubliclyAccessible: false });
+    });
+
+    it('should keep the cluster in isolated subnets of two AZs with no NAT or internet gateway', () => {
+      template.resourceCountIs('AWS::EC2::NatGateway', 0);
+      template.resourceCountIs('AWS::EC2::InternetGateway', 0);
+      template.resourceCountIs('AWS::EC2::Subnet', 2);
+      template.allResourcesProperties('AWS::EC2::Subnet', { MapPublicIpOnLaunch: false });
+    });
+
+    it('should record VPC flow logs', () => {
+      template.hasResourceProperties('AWS::EC2::FlowLog', { ResourceType: 'VPC', TrafficType: 'ALL', LogDestinationType: 'cloud-watch-logs' });
+    });
+
+    it('should keep every function outside the VPC', () => {
+      template.allResourcesProperties('AWS::Lambda::Function', { VpcConfig: Match.absent() });
+    });
+  });
+
+  describe('schema migrations', () => {
+    it('should run the migrate function through a provider, keyed by the schema version', () => {
+      const migrate = fnId('migrate');
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Handler: 'framework.onEvent',
+        Environment: { Variables: { USER_ON_EVENT_FUNCTION_ARN: { 'Fn::GetAtt': [migrate, 'Arn'] } } },
+      });
+      template.hasResourceProperties('Custom::CirrusSchemaMigrations', { schemaVersion });
+    });
+
+    it('should wait for the cluster writer before migrating', () => {
+      const writer = Object.keys(template.findResources('AWS::RDS::DBInstance'))[0];
+      template.hasResource('Custom::CirrusSchemaMigrations', { DependsOn: Match.arrayWith([writer]) });
+    });
+  });
+
+  describe('outputs', () => {
+    it('should output the wss:// WebSocket URL of the stage', () => {
+      template.hasOutput('WebSocketUrl', {
+        Value: { 'Fn::Join': ['', Match.arrayWith(['wss://', { Ref: logicalId(stack.im.webSocketApi) }, '/live'])] },
+      });
+    });
+
+    it('should output the HTTP API URL', () => {
+      template.hasOutput('HttpApiUrl', {
+        Value: { 'Fn::Join': ['', Match.arrayWith(['https://', { Ref: logicalId(stack.im.httpApi) }])] },
+      });
+    });
+
+    it('should output the admin secret ARN with how to read it', () => {
+      template.hasOutput('AdminSecretArn', {
+        Value: { Ref: logicalId(stack.im.adminSecret) },
+        Description: Match.stringLikeRegexp('aws secretsmanager get-secret-value --secret-id <arn> --query SecretString --output text.*/auth/admin-token'),
+      });
+    });
+  });
+});
