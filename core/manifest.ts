@@ -106,6 +106,7 @@ export interface QueueSpec {
   readonly batchSize: number;
   /** Seconds the event source waits to fill a batch (0 = invoke as soon as messages arrive). */
   readonly maxBatchingWindowSeconds: number;
+  /** At least 6x the consumer's timeout, as AWS advises for Lambda event sources (checked by the stack). */
   readonly visibilityTimeoutSeconds: number;
   /** Receives before a message moves to the queue's dead-letter queue. */
   readonly maxReceiveCount: number;
@@ -250,7 +251,7 @@ export const functions = {
     entry: 'delivery',
     description: 'Resolves recipients, pushes small fan-outs inline, splits large ones into push jobs, hands messages to the archive.',
     memoryMb: 1024,
-    timeoutSeconds: 30,
+    timeoutSeconds: 10,
     tables: { groupMembers: 'read', connections: 'readWrite', userConversations: 'readWrite' },
     sendsTo: ['push', 'archive'],
     postsToConnections: true,
@@ -260,7 +261,7 @@ export const functions = {
     entry: 'push',
     description: "Delivers push jobs to recipients' live connections.",
     memoryMb: 1024,
-    timeoutSeconds: 30,
+    timeoutSeconds: 10,
     tables: { connections: 'readWrite' },
     postsToConnections: true,
   }),

@@ -1,5 +1,5 @@
 /** `$connect`: record the connection under its user. */
-import { identityOf, type WsRouteEvent } from '../core/runtime/ws';
+import { identityOf, type WsRouteEvent } from '../core/runtime/identity';
 import { connections } from '../core/store/connections';
 import { config } from '../core/config';
 import { log, withLogContext } from '../core/log';

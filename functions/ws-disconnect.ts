@@ -1,5 +1,5 @@
 /** `$disconnect` (best effort in API Gateway; push deletes what it misses on 410). */
-import { identityOf, type WsRouteEvent } from '../core/runtime/ws';
+import { identityOf, type WsRouteEvent } from '../core/runtime/identity';
 import { connections } from '../core/store/connections';
 import { log, withLogContext } from '../core/log';
 

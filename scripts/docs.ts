@@ -3,7 +3,7 @@
  * the protocol schemas and the error table, `docs/openapi.json` from the HTTP routes.
  * `npm run docs` writes them; a test fails when the committed copies are stale.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { closeCodes, errorCodes } from '../core/errors';
 import { buildOpenApi } from '../core/http/openapi';
 import { actions, ContentType, MAX_CONTENT_BYTES, MAX_PULL, MessageBody, Message, PLATFORMS, PushFrame, RequestFrame, ReplyFrame } from '../core/protocol/schema';

@@ -3,7 +3,7 @@
  * no GetSecretValue on the message path.
  */
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { secrets } from '../aws/clients';
+import { secrets } from '../aws/secrets-manager';
 
 const cache = new Map<string, Promise<string>>();
 

@@ -1,6 +1,6 @@
 /** Conversation ids and message ids. */
 import { randomBytes } from 'node:crypto';
-import { SessionType } from '../protocol/schema';
+import { SessionType } from '../protocol/constants';
 
 /** The reserved sender of system messages; registration refuses this id. */
 export const SYSTEM_SENDER = 'system';

@@ -4,7 +4,7 @@
  * them (DatabaseResumingException makes the batch retry).
  */
 import { BatchExecuteStatementCommand, ExecuteStatementCommand, type SqlParameter } from '@aws-sdk/client-rds-data';
-import { rdsData } from '../aws/clients';
+import { rdsData } from '../aws/rds-data';
 import { config } from '../config';
 import type { Message } from '../protocol/schema';
 import { migrations } from './migrations';

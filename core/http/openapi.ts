@@ -1,5 +1,5 @@
 /** The OpenAPI 3.1 document, generated from the same schemas that validate requests. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { errorCodes } from '../errors';
 import { httpRoutes } from './routes';
 

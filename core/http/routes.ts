@@ -3,7 +3,7 @@
  * them, the CDK construct creates one API Gateway route per entry, and
  * `docs/openapi.json` is generated from them. Handlers live in `core/http/handlers.ts`.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ClientMsgId, ConversationId, GroupId, Message, PlatformId, SendMsgResult, UserId } from '../protocol/schema';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';

@@ -1,5 +1,5 @@
 /** Bodies of the SQS jobs between functions, validated on receipt. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { Message } from './schema';
 
 export const DeliveryJobSchema = z.object({

@@ -3,7 +3,10 @@
  * tests and SDK build frames from them, and `docs/protocol.md` is generated from them
  * (`npm run docs`).
  */
-import { z } from 'zod';
+import * as z from 'zod';
+import { SessionType } from './constants';
+
+export { SessionType };
 
 /** User and group ids: no `_`, which separates the parts of conversation ids. */
 export const idPattern = /^[A-Za-z0-9][A-Za-z0-9.@-]{0,63}$/;
@@ -22,7 +25,6 @@ export const MAX_CONTENT_BYTES = 16 * 1024;
 export const PLATFORMS = { 1: 'iOS', 2: 'Android', 3: 'Windows', 4: 'macOS', 5: 'Web', 6: 'MiniWeb', 7: 'Linux', 8: 'AndroidPad', 9: 'iPad', 10: 'Admin', 11: 'HarmonyOS' } as const;
 export const PlatformId = z.number().int().min(1).max(11).describe('1 iOS, 2 Android, 3 Windows, 4 macOS, 5 Web, 6 MiniWeb, 7 Linux, 8 AndroidPad, 9 iPad, 10 Admin, 11 HarmonyOS');
 
-export const SessionType = { single: 1, group: 3, notification: 4 } as const;
 export const ContentType = { text: 101, custom: 110 } as const;
 
 export const TextContent = z.strictObject({ text: z.string().min(1).describe('The text') });

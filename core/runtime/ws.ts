@@ -8,26 +8,7 @@ import { CirrusError, toWireError } from '../errors';
 import { newId } from '../domain/ids';
 import { log, withLogContext } from '../log';
 import { actions, RequestFrame, type ActionName } from '../protocol/schema';
-
-/** What the REQUEST authorizer put in the connection's context. */
-export interface ConnectionIdentity {
-  userId: string;
-  platformId: number;
-  sessionId: string;
-  connectionId: string;
-}
-
-export interface WsRouteEvent {
-  body?: string | null;
-  isBase64Encoded?: boolean;
-  requestContext: {
-    routeKey: string;
-    connectionId: string;
-    requestId?: string;
-    authorizer?: Record<string, unknown> | null;
-    [key: string]: unknown;
-  };
-}
+import { identityOf, type ConnectionIdentity, type WsRouteEvent } from './identity';
 
 export interface WsRouteResult {
   statusCode: number;
@@ -36,12 +17,6 @@ export interface WsRouteResult {
 
 export type ActionHandlers = { [A in ActionName]: (identity: ConnectionIdentity, data: never) => Promise<unknown> };
 
-export function identityOf(event: WsRouteEvent): ConnectionIdentity {
-  const auth = event.requestContext.authorizer ?? {};
-  const userId = auth.userId;
-  if (typeof userId !== 'string' || !userId) throw new Error('Connection has no authorizer context');
-  return { userId, platformId: Number(auth.platformId), sessionId: String(auth.sessionId ?? ''), connectionId: event.requestContext.connectionId };
-}
 
 function reply(id: string | null, action: string | undefined, outcome: { data: unknown } | { error: unknown }): WsRouteResult {
   return { statusCode: 200, body: JSON.stringify({ id, ...(action ? { action } : {}), ...outcome }) };

@@ -4,7 +4,7 @@
  * push only costs latency, never a message.
  */
 import { DeleteConnectionCommand, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
-import { management } from '../aws/clients';
+import { management } from '../aws/management';
 import { config } from '../config';
 import { log } from '../log';
 import type { Message, PushFrame } from '../protocol/schema';

@@ -1,6 +1,6 @@
 /** Sending jobs to SQS in batches of ten (one request instead of ten). */
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
-import { sqs } from '../aws/clients';
+import { sqs } from '../aws/sqs';
 import { config } from '../config';
 import type { QueueKey } from '../manifest';
 import { chunk } from '../store/dynamo';

@@ -10,7 +10,7 @@
  * `seqSettleMs` after allocation stays empty forever and clients skip it.
  */
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import { sqs } from '../aws/clients';
+import { sqs } from '../aws/sqs';
 import { config } from '../config';
 import { groupConversationId, newServerMsgId, notificationConversationId, singleConversationId, SYSTEM_SENDER } from '../domain/ids';
 import { CirrusError } from '../errors';

@@ -1,6 +1,6 @@
 /** Connections table: live WebSocket connections, keyed by user so push never scans. */
 import { DeleteCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { ddb } from '../aws/clients';
+import { ddb } from '../aws/dynamodb';
 import { config } from '../config';
 import { nowSeconds } from './dynamo';
 

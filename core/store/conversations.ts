@@ -4,7 +4,7 @@
  * conversation; members differ only in these few numbers.
  */
 import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { ddb } from '../aws/clients';
+import { ddb } from '../aws/dynamodb';
 import { config } from '../config';
 import { batchGet, chunk, isConditionFailure } from './dynamo';
 

@@ -1,6 +1,6 @@
 /** Small helpers shared by the DynamoDB repositories. */
 import { BatchGetCommand, BatchWriteCommand, type BatchGetCommandInput, type BatchGetCommandOutput } from '@aws-sdk/lib-dynamodb';
-import { ddb } from '../aws/clients';
+import { ddb } from '../aws/dynamodb';
 
 export function isConditionFailure(err: unknown): boolean {
   const name = (err as { name?: string } | undefined)?.name;

@@ -1,6 +1,6 @@
 /** Groups and GroupMembers tables. Members are paged by group id: no Scan at any size. */
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { ddb } from '../aws/clients';
+import { ddb } from '../aws/dynamodb';
 import { config } from '../config';
 import { CirrusError } from '../errors';
 import { batchWrite, isConditionFailure } from './dynamo';

@@ -3,7 +3,7 @@
  * idempotency records that map a sender's clientMsgId to the seq it was given).
  */
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { ddb } from '../aws/clients';
+import { ddb } from '../aws/dynamodb';
 import { config } from '../config';
 import type { Message } from '../protocol/schema';
 import { isConditionFailure, nowSeconds } from './dynamo';

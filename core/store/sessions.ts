@@ -1,6 +1,6 @@
 /** Sessions table: one item per issued user token, so a token can be revoked early. */
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { ddb } from '../aws/clients';
+import { ddb } from '../aws/dynamodb';
 import { config } from '../config';
 import { isConditionFailure, nowSeconds } from './dynamo';
 
