@@ -144,6 +144,23 @@ describe('tokens on $connect', () => {
   });
 });
 
+describe('force logout', () => {
+  it("closes the user's live connections on that platform and refuses their tokens", async () => {
+    await admin.register('nora');
+    const web = await Device.connect(cirrus.wsUrl, await admin.userToken('nora', 5));
+    const phone = await Device.connect(cirrus.wsUrl, await admin.userToken('nora', 1));
+
+    const res = await admin.call('POST', '/auth/force-logout', { userId: 'nora', platformId: 5 });
+
+    expect(res.body).toEqual({ revoked: 1 });
+    await web.until(() => web.closed, 5000, 'close');
+    expect(web.closed?.code).toBe(1000);
+    expect(phone.closed).toBeUndefined();
+    expect((await phone.ok('heartbeat', {})).serverTime).toBeGreaterThan(0);
+    await phone.close();
+  });
+});
+
 describe('the HTTP API', () => {
   it('refuses missing, forged, expired and user tokens on admin routes', async () => {
     const body = { users: [{ userId: 'nobody-new' }] };
