@@ -56,7 +56,7 @@ function javaProcessesFor(dir: string): string[] {
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
 describe('npm start', () => {
-  it('prints working URLs and admin secret, keeps state across a restart, and stops Java on Ctrl-C', async () => {
+  it('prints working URLs and admin secret, runs the first-message walkthrough, keeps state across a restart, and stops Java on Ctrl-C', async () => {
     const port = await freePort();
     const first = await start(port);
     const secret = /Admin secret: (\S+)/.exec(first.output())![1];
@@ -66,6 +66,9 @@ describe('npm start', () => {
     const ack = await kim.ok('sendMsg', { clientMsgId: 'persist', recvId: 'lee', contentType: 101, content: { text: 'still here?' } });
     await kim.close();
     expect(javaProcessesFor(dataDir).length).toBeGreaterThan(0);
+    const walkthrough = execFileSync(process.execPath, [tsxCli, 'scripts/first-message.ts', '--api', `http://127.0.0.1:${port}/api`, '--data-dir', dataDir], { encoding: 'utf8' });
+    expect(walkthrough).toMatch(/alice gets the ack .*"seq":1/);
+    expect(walkthrough).toMatch(/bob gets the push .*"push":"newMsg".*Hello, Bob!/);
 
     first.child.kill('SIGINT');
     expect(await first.exited).toBe(0);
