@@ -31,6 +31,8 @@ export const config = {
   seqSettleMs: (): number => numberSetting('SEQ_SETTLE_MS', 30_000),
   /** Fan-outs up to this many recipients are pushed inline by delivery (default 10). */
   inlinePushMax: (): number => numberSetting('INLINE_PUSH_MAX', 10),
+  /** 1:1 messages need friendship (default false). */
+  requireFriendship: (): boolean => process.env.REQUIRE_FRIENDSHIP === 'true',
   signingSecretId: (): string => required('SIGNING_SECRET_ID'),
   adminSecretId: (): string => required('ADMIN_SECRET_ID'),
   connectionsEndpoint: (): string => required('CONNECTIONS_ENDPOINT'),

@@ -14,6 +14,12 @@ export interface KeySpec {
   readonly type: KeyType;
 }
 
+export interface IndexSpec {
+  readonly name: string;
+  readonly partitionKey: KeySpec;
+  readonly sortKey?: KeySpec;
+}
+
 export interface TableSpec {
   /** Logical name, used for construct ids and local table names. */
   readonly name: string;
@@ -21,6 +27,8 @@ export interface TableSpec {
   readonly sortKey?: KeySpec;
   /** Attribute holding an epoch-seconds expiry; DynamoDB deletes expired items lazily. */
   readonly ttlAttribute?: string;
+  /** Global secondary indexes (all attributes projected), for the lists a Query must serve without a Scan. */
+  readonly indexes?: readonly IndexSpec[];
   /** Environment variable through which functions receive the table name. */
   readonly envVar: string;
   readonly description: string;
@@ -30,8 +38,11 @@ export const tables = {
   users: {
     name: 'Users',
     partitionKey: { name: 'userId', type: 'S' },
+    // Every user item carries listKey = 'user', so admins page through users in
+    // registration order with a Query (registrations are far below a partition's limits).
+    indexes: [{ name: 'byCreation', partitionKey: { name: 'listKey', type: 'S' }, sortKey: { name: 'createdAt', type: 'N' } }],
     envVar: 'TABLE_USERS',
-    description: 'User profiles, one item per user.',
+    description: 'User profiles and settings, one item per user.',
   },
   sessions: {
     name: 'Sessions',
@@ -59,8 +70,39 @@ export const tables = {
     name: 'GroupMembers',
     partitionKey: { name: 'groupId', type: 'S' },
     sortKey: { name: 'userId', type: 'S' },
+    indexes: [{ name: 'byUser', partitionKey: { name: 'userId', type: 'S' }, sortKey: { name: 'groupId', type: 'S' } }],
     envVar: 'TABLE_GROUP_MEMBERS',
-    description: 'Group membership, paged by group id.',
+    description: 'Group membership (role, nickname, mute), paged by group id; a user\'s groups through the byUser index.',
+  },
+  groupApplications: {
+    name: 'GroupApplications',
+    partitionKey: { name: 'groupId', type: 'S' },
+    sortKey: { name: 'userId', type: 'S' },
+    indexes: [{ name: 'byUser', partitionKey: { name: 'userId', type: 'S' }, sortKey: { name: 'groupId', type: 'S' } }],
+    envVar: 'TABLE_GROUP_APPLICATIONS',
+    description: 'Requests to join a group (applications, and invitations needing approval).',
+  },
+  friends: {
+    name: 'Friends',
+    partitionKey: { name: 'userId', type: 'S' },
+    sortKey: { name: 'friendUserId', type: 'S' },
+    envVar: 'TABLE_FRIENDS',
+    description: 'Friendships, one item per side.',
+  },
+  friendRequests: {
+    name: 'FriendRequests',
+    partitionKey: { name: 'toUserId', type: 'S' },
+    sortKey: { name: 'fromUserId', type: 'S' },
+    indexes: [{ name: 'byFrom', partitionKey: { name: 'fromUserId', type: 'S' }, sortKey: { name: 'toUserId', type: 'S' } }],
+    envVar: 'TABLE_FRIEND_REQUESTS',
+    description: 'Friend requests, listed by recipient (incoming) and through the byFrom index (outgoing).',
+  },
+  blacklist: {
+    name: 'Blacklist',
+    partitionKey: { name: 'userId', type: 'S' },
+    sortKey: { name: 'blockedUserId', type: 'S' },
+    envVar: 'TABLE_BLACKLIST',
+    description: 'Users each user has blocked.',
   },
   conversations: {
     name: 'Conversations',
@@ -216,7 +258,10 @@ export const functions = {
     timeoutSeconds: 10,
     tables: {
       users: 'read',
+      groups: 'read',
       groupMembers: 'read',
+      friends: 'read',
+      blacklist: 'read',
       conversations: 'readWrite',
       userConversations: 'readWrite',
       messages: 'readWrite',
@@ -240,6 +285,10 @@ export const functions = {
       messages: 'readWrite',
       messageIds: 'readWrite',
       connections: 'readWrite',
+      groupApplications: 'readWrite',
+      friends: 'readWrite',
+      friendRequests: 'readWrite',
+      blacklist: 'readWrite',
     },
     sendsTo: ['delivery'],
     secrets: ['signingKey', 'adminSecret'],
@@ -252,7 +301,7 @@ export const functions = {
     description: 'Resolves recipients, pushes small fan-outs inline, splits large ones into push jobs, hands messages to the archive.',
     memoryMb: 1024,
     timeoutSeconds: 10,
-    tables: { groupMembers: 'read', connections: 'readWrite', userConversations: 'readWrite' },
+    tables: { users: 'read', groupMembers: 'read', connections: 'readWrite', userConversations: 'readWrite' },
     sendsTo: ['push', 'archive'],
     postsToConnections: true,
   }),
@@ -262,7 +311,7 @@ export const functions = {
     description: "Delivers push jobs to recipients' live connections.",
     memoryMb: 1024,
     timeoutSeconds: 10,
-    tables: { connections: 'readWrite' },
+    tables: { users: 'read', userConversations: 'read', connections: 'readWrite' },
     postsToConnections: true,
   }),
   archive: fn({
@@ -316,6 +365,8 @@ export const commonEnv = {
   SEQ_SETTLE_MS: 'SEQ_SETTLE_MS',
   /** Fan-outs up to this many recipients are pushed by the delivery function itself. */
   INLINE_PUSH_MAX: 'INLINE_PUSH_MAX',
+  /** `true`: 1:1 messages need the two users to be friends. */
+  REQUIRE_FRIENDSHIP: 'REQUIRE_FRIENDSHIP',
   LOG_LEVEL: 'LOG_LEVEL',
   /** Secrets Manager ids. */
   SIGNING_SECRET_ID: 'SIGNING_SECRET_ID',

@@ -72,6 +72,12 @@ export interface CirrusImProps {
    */
   readonly inlinePushMax?: number;
   /**
+   * One-to-one messages need the two users to be friends (a blocked sender is refused
+   * either way).
+   * @default false
+   */
+  readonly requireFriendship?: boolean;
+  /**
    * Capacity of the Aurora Serverless v2 history cluster.
    * @default - { minCapacity: 0, maxCapacity: 2, autoPauseSeconds: 300 }
    */
@@ -127,6 +133,7 @@ export interface ResolvedCirrusImProps {
   readonly messageRetentionDays: number;
   readonly seqSettleSeconds: number;
   readonly inlinePushMax: number;
+  readonly requireFriendship: boolean;
   readonly aurora: { readonly minCapacity: number; readonly maxCapacity: number; readonly autoPauseSeconds?: number };
   readonly logRetention: logs.RetentionDays;
   readonly removalPolicy: RemovalPolicy;
@@ -210,6 +217,7 @@ export function resolveCirrusImProps(props: CirrusImProps = {}): ResolvedCirrusI
     messageRetentionDays,
     seqSettleSeconds,
     inlinePushMax,
+    requireFriendship: props.requireFriendship ?? false,
     aurora: { minCapacity, maxCapacity, autoPauseSeconds },
     logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
     removalPolicy,

@@ -28,6 +28,7 @@ import {
   wsRoutes,
   type FunctionKey,
   type FunctionSpec,
+  type IndexSpec,
   type KeySpec,
   type QueueKey,
   type QueueSpec,
@@ -212,8 +213,8 @@ export class CirrusIm extends Construct {
 
   private createTables(): Record<TableKey, dynamodb.Table> {
     const scope = new Construct(this, 'Tables');
-    return mapValues(tableSpecs, (spec) =>
-      new dynamodb.Table(scope, spec.name, {
+    return mapValues(tableSpecs, (spec) => {
+      const table = new dynamodb.Table(scope, spec.name, {
         partitionKey: { name: spec.partitionKey.name, type: attributeType(spec.partitionKey) },
         sortKey: 'sortKey' in spec ? { name: spec.sortKey.name, type: attributeType(spec.sortKey) } : undefined,
         timeToLiveAttribute: 'ttlAttribute' in spec ? spec.ttlAttribute : undefined,
@@ -223,8 +224,17 @@ export class CirrusIm extends Construct {
         removalPolicy: this.config.removalPolicy,
         // Retained data is also protected from deletion outside CloudFormation.
         deletionProtection: this.config.removalPolicy === RemovalPolicy.RETAIN,
-      }),
-    );
+      });
+      for (const index of ('indexes' in spec ? spec.indexes : []) as readonly IndexSpec[]) {
+        table.addGlobalSecondaryIndex({
+          indexName: index.name,
+          partitionKey: { name: index.partitionKey.name, type: attributeType(index.partitionKey) },
+          sortKey: index.sortKey ? { name: index.sortKey.name, type: attributeType(index.sortKey) } : undefined,
+          projectionType: dynamodb.ProjectionType.ALL,
+        });
+      }
+      return table;
+    });
   }
 
   private createQueues(): Record<QueueKey, WorkQueue> {
@@ -244,6 +254,7 @@ export class CirrusIm extends Construct {
       [commonEnv.MESSAGE_TTL_DAYS]: String(config.messageRetentionDays),
       [commonEnv.SEQ_SETTLE_MS]: String(config.seqSettleSeconds * 1000),
       [commonEnv.INLINE_PUSH_MAX]: String(config.inlinePushMax),
+      [commonEnv.REQUIRE_FRIENDSHIP]: String(config.requireFriendship),
       [commonEnv.LOG_LEVEL]: config.logLevel,
     };
     for (const [key] of entriesOf(spec.tables)) env[tableSpecs[key].envVar] = this.tables[key].tableName;

@@ -5,6 +5,9 @@ import { SessionType } from '../protocol/constants';
 /** The reserved sender of system messages; registration refuses this id. */
 export const SYSTEM_SENDER = 'system';
 
+/** How notifications name an admin token as the actor; `@` cannot start a user id. */
+export const ADMIN_ACTOR = '@admin';
+
 export function singleConversationId(a: string, b: string): string {
   return a < b ? `si_${a}_${b}` : `si_${b}_${a}`;
 }

@@ -1,7 +1,7 @@
 /** The OpenAPI 3.1 document, generated from the same schemas that validate requests. */
 import * as z from 'zod';
 import { errorCodes } from '../errors';
-import { httpRoutes } from './routes';
+import { httpRoutes, type HttpRouteSpec, type RouteAuth } from './routes';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -22,6 +22,17 @@ function parametersOf(schema: z.ZodType | undefined, where: 'path' | 'query'): u
   }));
 }
 
+const authText: Record<RouteAuth, string> = {
+  none: 'anyone, without a token.',
+  admin: 'admin tokens only.',
+  self: 'the user named by `userId` in the path (with their own user token), or an admin.',
+  user: 'any user token or an admin token.',
+};
+
+export function whoMayCall(route: HttpRouteSpec): string {
+  return authText[route.auth] + (route.permissions ? ` ${route.permissions}` : '');
+}
+
 export function buildOpenApi(): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of httpRoutes) {
@@ -30,7 +41,9 @@ export function buildOpenApi(): Record<string, unknown> {
     (paths[route.path] ??= {})[route.method.toLowerCase()] = {
       operationId: route.operationId,
       summary: route.summary,
-      ...(route.auth === 'admin' ? { security: [{ bearer: [] }] } : { security: [] }),
+      description: `Who may call: ${whoMayCall(route)}`,
+      'x-cirrus-auth': route.auth,
+      ...(route.auth === 'none' ? { security: [] } : { security: [{ bearer: [] }] }),
       parameters: [...parametersOf(spec.params, 'path'), ...parametersOf(spec.query, 'query')],
       ...(spec.body ? { requestBody: { required: true, content: { 'application/json': { schema: schemaOf(spec.body, 'input') } } } } : {}),
       responses: {
@@ -48,7 +61,7 @@ export function buildOpenApi(): Record<string, unknown> {
       title: 'Cirrus IM HTTP API',
       version: '1',
       description:
-        'For app backends and administrators. Authenticate with `Authorization: Bearer <token>`; an admin token comes from POST /auth/admin-token with the deployment\'s admin secret. Error codes are listed in docs/protocol.md.',
+        "For app backends, administrators and apps. Authenticate with `Authorization: Bearer <token>`: an admin token (from POST /auth/admin-token with the deployment's admin secret) may act for anyone; a user token (from POST /auth/user-token) acts only as its user. Each operation says who may call it (also in `x-cirrus-auth`). Error codes are listed in docs/protocol.md.",
     },
     servers: [{ url: '/' }],
     paths,

@@ -6,6 +6,7 @@ export const DeliveryJobSchema = z.object({
   message: Message,
   originConnectionId: z.string().optional(),
   correlationId: z.string().optional(),
+  readBy: z.string().optional(),
 });
 
 export const PushJobSchema = z.object({

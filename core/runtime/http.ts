@@ -8,8 +8,10 @@ import { CirrusError, toWireError } from '../errors';
 import { newId } from '../domain/ids';
 import { log, withLogContext } from '../log';
 import { authenticate } from '../services/auth';
-import { operations } from '../http/handlers';
+import { operations } from '../http/operations';
+import type { Actor } from '../http/actor';
 import { matchRoute, routeByKey } from '../http/match';
+import type { RouteAuth } from '../http/routes';
 
 const json = (statusCode: number, body: unknown): APIGatewayProxyStructuredResultV2 => ({
   statusCode,
@@ -42,9 +44,15 @@ export async function httpHandler(event: APIGatewayProxyEventV2): Promise<APIGat
       const match = byKey ? { route: byKey, pathParameters: event.pathParameters ?? {} } : matchRoute(method, event.rawPath);
       if (!match) throw new CirrusError('NOT_FOUND', `No route ${method} ${event.rawPath}`);
       const { route } = match;
-      if (route.auth === 'admin') {
+      const auth = route.auth as RouteAuth;
+      let actor: Actor = { kind: 'admin' };
+      if (auth !== 'none') {
         const claims = await authenticate(bearer(event));
-        if (claims.kind !== 'admin') throw new CirrusError('ADMIN_REQUIRED');
+        actor = claims.kind === 'admin' ? { kind: 'admin' } : { kind: 'user', userId: claims.sub, platformId: claims.plt };
+        if (auth === 'admin' && actor.kind !== 'admin') throw new CirrusError('ADMIN_REQUIRED');
+        if (auth === 'self' && actor.kind === 'user' && actor.userId !== match.pathParameters.userId) {
+          throw new CirrusError('FORBIDDEN', `A token of ${actor.userId} cannot act for ${match.pathParameters.userId}`);
+        }
       }
       const spec = route as { params?: z.ZodType; query?: z.ZodType; body?: z.ZodType };
       let body: unknown;
@@ -57,6 +65,7 @@ export async function httpHandler(event: APIGatewayProxyEventV2): Promise<APIGat
         }
       }
       const result = await operations[route.operationId]({
+        actor,
         params: validate(spec.params, match.pathParameters, 'path'),
         query: validate(spec.query, event.queryStringParameters ?? {}, 'query'),
         body: validate(spec.body, body, 'body'),

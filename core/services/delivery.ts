@@ -48,7 +48,8 @@ export async function deliver(items: readonly DeliveryItem[]): Promise<Set<strin
         const { message } = job;
         try {
           const recipients = await recipientsOf(message);
-          if (message.senderId !== SYSTEM_SENDER) await conversations.advanceRead(message.senderId, message.conversationId, message.seq);
+          const reader = job.readBy ?? (message.senderId !== SYSTEM_SENDER ? message.senderId : undefined);
+          if (reader) await conversations.advanceRead(reader, message.conversationId, message.seq);
           if (recipients.length <= config.inlinePushMax()) {
             const outcome = await pushToUsers({ userIds: recipients, message, excludeConnectionId: job.originConnectionId });
             log.info('message pushed', { conversationId: message.conversationId, seq: message.seq, ...outcome });

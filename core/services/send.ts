@@ -17,6 +17,7 @@ import { CirrusError } from '../errors';
 import { faultPoint } from '../faults';
 import { correlationId, log } from '../log';
 import { MAX_CONTENT_BYTES, MessageBody, SessionType, type Message, type SendMsgResult } from '../protocol/schema';
+import { notificationSchema } from '../protocol/notifications';
 import { conversations } from '../store/conversations';
 import { batchGet } from '../store/dynamo';
 import { messageIds, messages, senderMsgKey, type MessageIdItem, type MessageItem } from '../store/messages';
@@ -36,6 +37,10 @@ export interface SendInput {
   groupId?: string;
   contentType: number;
   content: unknown;
+  /** A notification from `system` (see core/protocol/notifications.ts); never set from a request. */
+  notification?: boolean;
+  /** A user whose read position moves past this message (whoever caused a notification). */
+  readBy?: string;
 }
 
 /** The body of a delivery job. */
@@ -43,6 +48,8 @@ export interface DeliveryJob {
   message: Message;
   originConnectionId?: string;
   correlationId?: string;
+  /** Besides a user sender, this user has read the message (the actor behind a notification). */
+  readBy?: string;
 }
 
 interface Target {
@@ -60,7 +67,14 @@ function resolveTarget(input: SendInput): Target {
   return { conversationId: singleConversationId(sender.userId, recvId!), sessionType: SessionType.single, members: [...new Set([sender.userId, recvId!])] };
 }
 
-function validateContent(contentType: number, content: unknown): MessageBody {
+function validateContent(input: SendInput): MessageBody {
+  const { contentType, content } = input;
+  if (input.notification) {
+    const schema = notificationSchema(contentType);
+    if (input.sender.userId !== SYSTEM_SENDER || !schema) throw new Error(`Not a notification: ${contentType} from ${input.sender.userId}`);
+    // Notifications are built by Cirrus itself; a schema failure is a bug, not bad input.
+    return { contentType, content: schema.parse(content) } as unknown as MessageBody;
+  }
   const parsed = MessageBody.safeParse({ contentType, content });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -71,32 +85,50 @@ function validateContent(contentType: number, content: unknown): MessageBody {
   return parsed.data;
 }
 
-/** Reads the idempotency record and the item that authorizes the send, in one request. */
+/**
+ * Reads the idempotency record and every item the send-time rules need, in one
+ * BatchGetItem, then applies the rules. A refused send stores nothing.
+ */
 async function precheck(input: SendInput, key: string): Promise<MessageIdItem | undefined> {
-  const idsTable = config.tableName('messageIds');
-  const request: Parameters<typeof batchGet>[0] = { [idsTable]: { Keys: [{ senderMsgKey: key }], ConsistentRead: true } };
-  let authTable: string;
-  let authKey: Record<string, string>;
+  const t = (k: Parameters<typeof config.tableName>[0]) => config.tableName(k);
+  const senderId = input.sender.userId;
+  const fromSystem = senderId === SYSTEM_SENDER;
+  const request: Parameters<typeof batchGet>[0] = { [t('messageIds')]: { Keys: [{ senderMsgKey: key }], ConsistentRead: true } };
+  const want = (table: string, keys: Record<string, string>) => (request[table] = { Keys: [keys] });
   if (input.groupId !== undefined) {
-    if (input.sender.userId === SYSTEM_SENDER) {
-      authTable = config.tableName('groups');
-      authKey = { groupId: input.groupId };
-    } else {
-      authTable = config.tableName('groupMembers');
-      authKey = { groupId: input.groupId, userId: input.sender.userId };
+    want(t('groups'), { groupId: input.groupId });
+    if (!fromSystem) want(t('groupMembers'), { groupId: input.groupId, userId: senderId });
+  } else {
+    want(t('users'), { userId: input.recvId! });
+    if (!fromSystem && input.recvId !== senderId) {
+      want(t('blacklist'), { userId: input.recvId!, blockedUserId: senderId });
+      if (config.requireFriendship()) want(t('friends'), { userId: senderId, friendUserId: input.recvId! });
+    }
+  }
+  const found = await batchGet(request);
+  const one = (table: string) => found[table]?.[0] as Record<string, unknown> | undefined;
+  if (input.groupId !== undefined) {
+    const group = one(t('groups'));
+    if (!group) {
+      if (fromSystem) throw new CirrusError('GROUP_NOT_FOUND', `Group ${input.groupId} does not exist`);
+      throw new CirrusError('NOT_GROUP_MEMBER', `${senderId} is not a member of group ${input.groupId}`);
+    }
+    if (!fromSystem) {
+      if (group.status === 'dismissed') throw new CirrusError('GROUP_DISMISSED', `Group ${input.groupId} was dismissed`);
+      const member = one(t('groupMembers'));
+      if (!member) throw new CirrusError('NOT_GROUP_MEMBER', `${senderId} is not a member of group ${input.groupId}`);
+      const mutedUntil = Number(member.mutedUntil ?? 0);
+      if (mutedUntil > Date.now()) throw new CirrusError('MEMBER_MUTED', `${senderId} is muted in group ${input.groupId} until ${new Date(mutedUntil).toISOString()}`);
+      if (group.muteAll === true && member.role !== 'owner' && member.role !== 'admin') throw new CirrusError('GROUP_MUTED', `Group ${input.groupId} is muted`);
     }
   } else {
-    authTable = config.tableName('users');
-    authKey = { userId: input.recvId! };
+    if (!one(t('users'))) throw new CirrusError('USER_NOT_FOUND', `User ${input.recvId} is not registered`);
+    if (!fromSystem && input.recvId !== senderId) {
+      if (one(t('blacklist'))) throw new CirrusError('BLOCKED', `${input.recvId} does not accept messages from ${senderId}`);
+      if (config.requireFriendship() && !one(t('friends'))) throw new CirrusError('NOT_FRIENDS', `${senderId} and ${input.recvId} are not friends`);
+    }
   }
-  request[authTable] = { Keys: [authKey], ProjectionExpression: Object.keys(authKey).join(', ') };
-  const found = await batchGet(request);
-  if (!found[authTable]?.length) {
-    if (input.groupId === undefined) throw new CirrusError('USER_NOT_FOUND', `User ${input.recvId} is not registered`);
-    if (input.sender.userId === SYSTEM_SENDER) throw new CirrusError('GROUP_NOT_FOUND', `Group ${input.groupId} does not exist`);
-    throw new CirrusError('NOT_GROUP_MEMBER', `${input.sender.userId} is not a member of group ${input.groupId}`);
-  }
-  return found[idsTable]?.[0] as unknown as MessageIdItem | undefined;
+  return one(t('messageIds')) as unknown as MessageIdItem | undefined;
 }
 
 function buildMessage(input: SendInput, body: MessageBody, target: Target, seq: number, serverMsgId: string, sendTime: number): MessageItem {
@@ -117,9 +149,9 @@ function buildMessage(input: SendInput, body: MessageBody, target: Target, seq: 
   };
 }
 
-async function enqueueDelivery(message: MessageItem, sender: Sender): Promise<void> {
+async function enqueueDelivery(message: MessageItem, sender: Sender, readBy?: string): Promise<void> {
   const { expiresAt: _ttl, ...wire } = message;
-  const job: DeliveryJob = { message: wire, originConnectionId: sender.connectionId, correlationId: correlationId() };
+  const job: DeliveryJob = { message: wire, originConnectionId: sender.connectionId, correlationId: correlationId(), ...(readBy ? { readBy } : {}) };
   await sqs().send(new SendMessageCommand({ QueueUrl: config.queueUrl('delivery'), MessageBody: JSON.stringify(job) }));
 }
 
@@ -154,7 +186,7 @@ const ack = (m: Pick<MessageIdItem, 'serverMsgId' | 'conversationId' | 'seq' | '
 
 export async function sendMessage(input: SendInput): Promise<SendMsgResult> {
   const target = resolveTarget(input);
-  const body = validateContent(input.contentType, input.content);
+  const body = validateContent(input);
   const key = senderMsgKey(input.sender.userId, input.clientMsgId);
   const existing = await precheck(input, key);
   if (existing) return resend(input, body, target, key, existing);
@@ -183,7 +215,7 @@ export async function sendMessage(input: SendInput): Promise<SendMsgResult> {
   const message = buildMessage(input, body, target, seq, serverMsgId, sendTime);
   await write(message, allocatedAt);
   faultPoint('send.afterWrite', { conversationId: target.conversationId, seq });
-  await enqueueDelivery(message, input.sender);
+  await enqueueDelivery(message, input.sender, input.readBy);
   log.info('message accepted', { conversationId: target.conversationId, seq, serverMsgId });
   return ack(message);
 }
@@ -196,13 +228,13 @@ export async function sendMessage(input: SendInput): Promise<SendMsgResult> {
 async function resend(input: SendInput, body: MessageBody, target: Target, key: string, existing: MessageIdItem): Promise<SendMsgResult> {
   const stored = await messages.get(existing.conversationId, existing.seq);
   if (stored) {
-    await enqueueDelivery(stored, input.sender);
+    await enqueueDelivery(stored, input.sender, input.readBy);
     return ack(existing);
   }
   if (Date.now() - existing.allocatedAt <= config.seqSettleMs() / 2) {
     const message = buildMessage(input, body, target, existing.seq, existing.serverMsgId, existing.sendTime);
     await write(message, existing.allocatedAt);
-    await enqueueDelivery(message, input.sender);
+    await enqueueDelivery(message, input.sender, input.readBy);
     return ack(existing);
   }
   // The first attempt's seq settled as a hole: give the message a new one.
@@ -213,7 +245,7 @@ async function resend(input: SendInput, body: MessageBody, target: Target, key: 
   if (!(await messageIds.reassign(key, existing.seq, next))) throw new CirrusError('SEND_IN_PROGRESS');
   const message = buildMessage(input, body, target, seq, next.serverMsgId, sendTime);
   await write(message, allocatedAt);
-  await enqueueDelivery(message, input.sender);
+  await enqueueDelivery(message, input.sender, input.readBy);
   log.info('message accepted on retry after its first seq settled as a hole', { conversationId: target.conversationId, seq, abandonedSeq: existing.seq });
   return ack({ ...next, conversationId: target.conversationId });
 }

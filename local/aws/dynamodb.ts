@@ -18,10 +18,13 @@ import {
   ResourceInUseException,
   ResourceNotFoundException,
   UpdateTimeToLiveCommand,
+  UpdateTableCommand,
+  type GlobalSecondaryIndex,
+  type TableDescription,
   type AttributeDefinition,
   type KeySchemaElement,
 } from '@aws-sdk/client-dynamodb';
-import { tables, type TableKey, type TableSpec } from '../../core/manifest';
+import { tables, type IndexSpec, type TableKey, type TableSpec } from '../../core/manifest';
 
 export interface DynamoDbLocalOptions {
   /** Directory for the database file; in memory (lost on stop) when absent. */
@@ -174,28 +177,53 @@ async function startOnPort(port: number, path: string | null): Promise<DynamoDbL
   return { endpoint, port, stop: () => stopProcess(child) };
 }
 
-function keysOf(spec: TableSpec): { AttributeDefinitions: AttributeDefinition[]; KeySchema: KeySchemaElement[] } {
-  const keys = [
-    { ...spec.partitionKey, role: 'HASH' as const },
-    ...(spec.sortKey ? [{ ...spec.sortKey, role: 'RANGE' as const }] : []),
+function keySchema(keys: Pick<TableSpec, 'partitionKey' | 'sortKey'>): KeySchemaElement[] {
+  return [
+    { AttributeName: keys.partitionKey.name, KeyType: 'HASH' },
+    ...(keys.sortKey ? [{ AttributeName: keys.sortKey.name, KeyType: 'RANGE' as const }] : []),
   ];
-  return {
-    AttributeDefinitions: keys.map((k) => ({ AttributeName: k.name, AttributeType: k.type })),
-    KeySchema: keys.map((k) => ({ AttributeName: k.name, KeyType: k.role })),
-  };
+}
+
+/** Every key attribute of the table and its indexes, each defined once. */
+function attributeDefinitions(spec: TableSpec): AttributeDefinition[] {
+  const defs = new Map<string, AttributeDefinition>();
+  for (const k of [spec.partitionKey, spec.sortKey, ...(spec.indexes ?? []).flatMap((i) => [i.partitionKey, i.sortKey])]) {
+    if (k) defs.set(k.name, { AttributeName: k.name, AttributeType: k.type });
+  }
+  return [...defs.values()];
+}
+
+function indexOf(index: IndexSpec): GlobalSecondaryIndex {
+  return { IndexName: index.name, KeySchema: keySchema(index), Projection: { ProjectionType: 'ALL' } };
 }
 
 async function ensureTable(client: DynamoDBClient, name: string, spec: TableSpec): Promise<void> {
-  let exists = true;
+  let existing: TableDescription | undefined;
   try {
-    await client.send(new DescribeTableCommand({ TableName: name }));
+    existing = (await client.send(new DescribeTableCommand({ TableName: name }))).Table;
   } catch (err) {
     if (!(err instanceof ResourceNotFoundException)) throw err;
-    exists = false;
   }
-  if (!exists) {
+  if (existing) {
+    // A table kept from an older manifest gains the indexes added since.
+    const have = new Set((existing.GlobalSecondaryIndexes ?? []).map((i) => i.IndexName));
+    for (const index of spec.indexes ?? []) {
+      if (have.has(index.name)) continue;
+      await client.send(
+        new UpdateTableCommand({ TableName: name, AttributeDefinitions: attributeDefinitions(spec), GlobalSecondaryIndexUpdates: [{ Create: indexOf(index) }] }),
+      );
+    }
+  } else {
     try {
-      await client.send(new CreateTableCommand({ TableName: name, BillingMode: 'PAY_PER_REQUEST', ...keysOf(spec) }));
+      await client.send(
+        new CreateTableCommand({
+          TableName: name,
+          BillingMode: 'PAY_PER_REQUEST',
+          KeySchema: keySchema(spec),
+          AttributeDefinitions: attributeDefinitions(spec),
+          ...(spec.indexes?.length ? { GlobalSecondaryIndexes: spec.indexes.map(indexOf) } : {}),
+        }),
+      );
     } catch (err) {
       // Another process (a second test file, say) created it meanwhile.
       if (!(err instanceof ResourceInUseException)) throw err;

@@ -1,0 +1,21 @@
+/**
+ * Who is calling the HTTP API. A user token acts only as its user; an admin token may act
+ * for anyone and passes every permission check.
+ */
+import { ADMIN_ACTOR } from '../domain/ids';
+import { CirrusError } from '../errors';
+
+export type Actor = { kind: 'admin' } | { kind: 'user'; userId: string; platformId: number };
+
+export const isAdmin = (actor: Actor): actor is { kind: 'admin' } => actor.kind === 'admin';
+
+/** The user id a user token acts as; admins have none. */
+export const userIdOf = (actor: Actor): string | undefined => (actor.kind === 'user' ? actor.userId : undefined);
+
+/** The actor as notifications name it: the user id, or `@admin`. */
+export const actorName = (actor: Actor): string => (actor.kind === 'user' ? actor.userId : ADMIN_ACTOR);
+
+/** Refuses a user token acting for someone else. */
+export function requireSelfOrAdmin(actor: Actor, userId: string): void {
+  if (actor.kind === 'user' && actor.userId !== userId) throw new CirrusError('FORBIDDEN', `A token of ${actor.userId} cannot act for ${userId}`);
+}

@@ -1,0 +1,16 @@
+/** Every HTTP operation, by operationId. */
+import type { OperationId } from '../routes';
+import type { Operation } from '../routes/types';
+import { metaOperations } from './meta';
+import { authOperations } from './auth';
+import { userOperations } from './users';
+import { groupOperations } from './groups';
+import { messageOperations } from './messages';
+
+export const operations: Record<OperationId, Operation> = {
+  ...metaOperations,
+  ...authOperations,
+  ...userOperations,
+  ...groupOperations,
+  ...messageOperations,
+};

@@ -1,0 +1,26 @@
+/** Operations: messages from the app backend, and history. */
+import { newId, SYSTEM_SENDER } from '../../domain/ids';
+import { CirrusError } from '../../errors';
+import { history } from '../../history/history';
+import { sendMessage } from '../../services/send';
+import { requireUsers } from '../../services/users';
+import type { messageRoutes } from '../routes/messages';
+import type { Operations } from '../routes/types';
+
+export const messageOperations: Operations<typeof messageRoutes> = {
+  sendMessage: async ({ body }) => {
+    if (body.asSystem && body.sendId) throw new CirrusError('INVALID_ARGUMENT', 'Give either sendId or asSystem, not both');
+    if (!body.asSystem && !body.sendId) throw new CirrusError('INVALID_ARGUMENT', 'sendId is required unless asSystem is true');
+    const senderId: string = body.asSystem ? SYSTEM_SENDER : body.sendId;
+    if (senderId !== SYSTEM_SENDER) await requireUsers([senderId]);
+    return sendMessage({
+      sender: { userId: senderId },
+      clientMsgId: body.clientMsgId ?? newId(),
+      recvId: body.recvId,
+      groupId: body.groupId,
+      contentType: body.contentType,
+      content: body.content,
+    });
+  },
+  getHistory: ({ params, query }) => history.page(params.conversationId, query.beforeSeq, query.limit ?? 50),
+};

@@ -1,0 +1,29 @@
+/**
+ * Paged lists: `?limit=&cursor=` in, `{ …, nextCursor }` out. The cursor is DynamoDB's
+ * LastEvaluatedKey, opaque to callers (base64url JSON); every page is one Query.
+ */
+import * as z from 'zod';
+import { CirrusError } from '../errors';
+
+export const PageQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(100).optional().describe('Page size (default 50, at most 100)'),
+  cursor: z.string().max(2048).optional().describe('nextCursor of the previous page'),
+});
+export type PageQuery = z.infer<typeof PageQuery>;
+
+export const NextCursor = z.string().nullable().describe('Pass as cursor for the next page; null on the last page');
+
+export function encodeCursor(key: Record<string, unknown> | undefined): string | null {
+  return key ? Buffer.from(JSON.stringify(key)).toString('base64url') : null;
+}
+
+export function decodeCursor(cursor: string | undefined): Record<string, unknown> | undefined {
+  if (!cursor) return undefined;
+  try {
+    const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (key && typeof key === 'object' && !Array.isArray(key)) return key as Record<string, unknown>;
+  } catch {
+    // fall through
+  }
+  throw new CirrusError('INVALID_ARGUMENT', 'The cursor is not one this API returned');
+}

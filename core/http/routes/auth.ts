@@ -1,0 +1,38 @@
+/** HTTP routes: admin and user tokens, logout. */
+import * as z from 'zod';
+import { PlatformId, UserId } from '../../protocol/schema';
+import { Token, type HttpRouteSpec } from './types';
+
+export const authRoutes = [
+  {
+    operationId: 'getAdminToken',
+    method: 'POST',
+    path: '/auth/admin-token',
+    summary: "Exchange the deployment's admin secret for an admin token (12 hours).",
+    auth: 'none',
+    body: z.strictObject({ secret: z.string().min(1).max(256) }),
+    response: Token,
+  },
+  {
+    operationId: 'getUserToken',
+    method: 'POST',
+    path: '/auth/user-token',
+    summary: 'Issue a token for a registered user on one platform; the app hands it to its client.',
+    auth: 'admin',
+    body: z.strictObject({
+      userId: UserId,
+      platformId: PlatformId,
+      expireSeconds: z.number().int().min(60).max(90 * 86400).optional().describe('Lifetime (default 7 days, at most 90 days)'),
+    }),
+    response: Token.extend({ sessionId: z.string() }),
+  },
+  {
+    operationId: 'forceLogout',
+    method: 'POST',
+    path: '/auth/force-logout',
+    summary: "Revoke a user's sessions (on one platform, or all): their tokens stop working at the next check.",
+    auth: 'admin',
+    body: z.strictObject({ userId: UserId, platformId: PlatformId.optional() }),
+    response: z.strictObject({ revoked: z.number().int() }),
+  },
+] as const satisfies readonly HttpRouteSpec[];

@@ -1,0 +1,54 @@
+/** The shape of an HTTP route's contract, shared by every area's route file. */
+import * as z from 'zod';
+import type { Actor } from '../actor';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+/**
+ * Who may call a route:
+ * - `none`: anyone;
+ * - `admin`: admin tokens only;
+ * - `self`: the user named by the `{userId}` path parameter, or an admin;
+ * - `user`: any user or admin; the operation checks what the caller may do (group roles, membership).
+ */
+export type RouteAuth = 'none' | 'admin' | 'self' | 'user';
+
+export interface HttpRouteSpec {
+  readonly operationId: string;
+  readonly method: HttpMethod;
+  /** API Gateway path syntax: `/groups/{groupId}/members`. */
+  readonly path: string;
+  readonly summary: string;
+  readonly auth: RouteAuth;
+  /** What a `user`-auth route lets whom do, for the docs. */
+  readonly permissions?: string;
+  readonly params?: z.ZodType;
+  readonly query?: z.ZodType;
+  readonly body?: z.ZodType;
+  readonly response: z.ZodType;
+}
+
+export interface OperationInput {
+  actor: Actor;
+  params: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  query: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+export type Operation = (input: OperationInput) => Promise<unknown>;
+
+/** One operation per route of an area, checked by operationId. */
+export type Operations<R extends readonly HttpRouteSpec[]> = { [K in R[number]['operationId']]: Operation };
+
+export const MAX_BATCH = 1000;
+
+export const ItemResult = z.strictObject({
+  userId: z.string(),
+  ok: z.boolean(),
+  error: z.strictObject({ code: z.number().int(), reason: z.string(), message: z.string() }).optional(),
+});
+
+export const Token = z.strictObject({
+  token: z.string(),
+  expiresAt: z.number().int().describe('Expiry, seconds since the epoch'),
+});

@@ -1,0 +1,69 @@
+/**
+ * Notifications: relationship and group events as typed messages from `system`, stored
+ * and synced like any message. Friend, blacklist and conversation events go to the
+ * notification conversation (`n_<userId>`) of each user concerned; group events go to the
+ * group's conversation, so every member (and every device) sees them in order with the
+ * chat. The acting user's own read position moves past the notifications they caused.
+ */
+import * as z from 'zod';
+import { UserId, GroupId, ConversationId } from './schema';
+
+const Op = { opUserId: z.string().describe('Who acted: a user id, or `@admin` for an admin token') };
+
+const GroupRole = z.enum(['owner', 'admin', 'member']);
+const JoinPolicy = z.enum(['free', 'approval', 'invite']);
+
+export const notificationTypes = {
+  friendRequested: {
+    contentType: 1201,
+    to: 'both users',
+    payload: z.object({ fromUserId: UserId, toUserId: UserId, message: z.string() }),
+  },
+  friendRequestAccepted: { contentType: 1202, to: 'both users', payload: z.object({ fromUserId: UserId, toUserId: UserId }) },
+  friendRequestRefused: { contentType: 1203, to: 'both users', payload: z.object({ fromUserId: UserId, toUserId: UserId, message: z.string().optional() }) },
+  friendAdded: { contentType: 1204, to: 'both users', payload: z.object({ ...Op, userId: UserId, friendUserId: UserId }) },
+  friendDeleted: { contentType: 1205, to: 'both users', payload: z.object({ ...Op, userId: UserId, friendUserId: UserId }) },
+  friendRemarkSet: { contentType: 1206, to: 'the user (their other devices)', payload: z.object({ userId: UserId, friendUserId: UserId, remark: z.string() }) },
+  blacklistAdded: { contentType: 1207, to: 'the blocking user', payload: z.object({ userId: UserId, blockedUserId: UserId }) },
+  blacklistRemoved: { contentType: 1208, to: 'the blocking user', payload: z.object({ userId: UserId, blockedUserId: UserId }) },
+  conversationChanged: {
+    contentType: 1300,
+    to: 'the user (their other devices)',
+    payload: z.object({ userId: UserId, conversationId: ConversationId, changes: z.record(z.string(), z.unknown()).describe('The settings that changed: pinned, recvOpt, hidden, minSeq') }),
+  },
+  userInfoUpdated: { contentType: 1303, to: 'the user and their friends', payload: z.object({ userId: UserId, changes: z.record(z.string(), z.unknown()) }) },
+  groupCreated: { contentType: 1501, to: 'the group', payload: z.object({ ...Op, groupId: GroupId, name: z.string(), ownerUserId: UserId, memberUserIds: z.array(UserId) }) },
+  groupInfoSet: { contentType: 1502, to: 'the group', payload: z.object({ ...Op, groupId: GroupId, changes: z.record(z.string(), z.unknown()) }) },
+  groupApplied: {
+    contentType: 1503,
+    to: "the group's owner and admins, and the applicant",
+    payload: z.object({ groupId: GroupId, userId: UserId, message: z.string(), inviterUserId: UserId.optional() }),
+  },
+  groupApplicationAccepted: { contentType: 1504, to: 'the applicant', payload: z.object({ ...Op, groupId: GroupId, userId: UserId }) },
+  groupApplicationRefused: { contentType: 1505, to: 'the applicant', payload: z.object({ ...Op, groupId: GroupId, userId: UserId, message: z.string().optional() }) },
+  groupOwnerTransferred: { contentType: 1506, to: 'the group', payload: z.object({ ...Op, groupId: GroupId, oldOwnerUserId: UserId, newOwnerUserId: UserId }) },
+  groupMembersKicked: { contentType: 1507, to: 'the group (the kicked members see it as their last message)', payload: z.object({ ...Op, groupId: GroupId, userIds: z.array(UserId) }) },
+  groupMembersInvited: { contentType: 1508, to: 'the group', payload: z.object({ ...Op, groupId: GroupId, userIds: z.array(UserId) }) },
+  groupMemberJoined: { contentType: 1509, to: 'the group', payload: z.object({ ...Op, groupId: GroupId, userId: UserId }) },
+  groupMemberQuit: { contentType: 1510, to: 'the group (the member sees it as their last message)', payload: z.object({ groupId: GroupId, userId: UserId }) },
+  groupDismissed: { contentType: 1511, to: 'the group', payload: z.object({ ...Op, groupId: GroupId }) },
+  groupMemberMuted: { contentType: 1512, to: 'the group', payload: z.object({ ...Op, groupId: GroupId, userId: UserId, mutedUntil: z.number().int().describe('ms since the epoch') }) },
+  groupMemberUnmuted: { contentType: 1513, to: 'the group', payload: z.object({ ...Op, groupId: GroupId, userId: UserId }) },
+  groupMuted: { contentType: 1514, to: 'the group', payload: z.object({ ...Op, groupId: GroupId }) },
+  groupUnmuted: { contentType: 1515, to: 'the group', payload: z.object({ ...Op, groupId: GroupId }) },
+  groupMemberInfoSet: { contentType: 1516, to: 'the group', payload: z.object({ ...Op, groupId: GroupId, userId: UserId, nickname: z.string().optional() }) },
+  groupMemberRoleChanged: { contentType: 1517, to: 'the group', payload: z.object({ ...Op, groupId: GroupId, userId: UserId, role: GroupRole }) },
+  groupJoinPolicySet: { contentType: 1518, to: 'the group', payload: z.object({ ...Op, groupId: GroupId, joinPolicy: JoinPolicy }) },
+} as const;
+
+export type NotificationName = keyof typeof notificationTypes;
+export type NotificationPayload<N extends NotificationName> = z.infer<(typeof notificationTypes)[N]['payload']>;
+
+const byContentType = new Map<number, (typeof notificationTypes)[NotificationName]>(Object.values(notificationTypes).map((t) => [t.contentType, t]));
+
+/** The payload schema of a notification content type, or undefined for other types. */
+export function notificationSchema(contentType: number): z.ZodType | undefined {
+  return byContentType.get(contentType)?.payload;
+}
+
+export const isNotificationType = (contentType: number): boolean => byContentType.has(contentType);

@@ -1,0 +1,38 @@
+/**
+ * Sending notifications: events become messages from `system`, through the same send
+ * path as chat (seq, offline store, push, archive). See core/protocol/notifications.ts.
+ */
+import { ADMIN_ACTOR, newId, SYSTEM_SENDER } from '../domain/ids';
+import { notificationTypes, type NotificationName, type NotificationPayload } from '../protocol/notifications';
+import type { SendMsgResult } from '../protocol/schema';
+import { sendMessage } from './send';
+
+/** To each user's notification conversation `n_<userId>`; `opUserId` has read their own. */
+export async function notifyUsers<N extends NotificationName>(userIds: readonly string[], name: N, payload: NotificationPayload<N>, opUserId?: string): Promise<SendMsgResult[]> {
+  return Promise.all(
+    [...new Set(userIds)].map((userId) =>
+      sendMessage({
+        sender: { userId: SYSTEM_SENDER },
+        clientMsgId: newId(),
+        recvId: userId,
+        contentType: notificationTypes[name].contentType,
+        content: payload,
+        notification: true,
+        readBy: opUserId === userId ? userId : undefined,
+      }),
+    ),
+  );
+}
+
+/** To the group's conversation, in order with its chat; `opUserId` has read it. */
+export async function notifyGroup<N extends NotificationName>(groupId: string, name: N, payload: NotificationPayload<N>, opUserId?: string): Promise<SendMsgResult> {
+  return sendMessage({
+    sender: { userId: SYSTEM_SENDER },
+    clientMsgId: newId(),
+    groupId,
+    contentType: notificationTypes[name].contentType,
+    content: payload,
+    notification: true,
+    readBy: opUserId === ADMIN_ACTOR ? undefined : opUserId,
+  });
+}
