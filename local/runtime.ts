@@ -32,7 +32,7 @@ export interface LocalOptions {
   /** A real PostgreSQL for the history instead of PGlite. */
   databaseUrl?: string;
   /** Settings passed to the functions as environment variables. */
-  settings?: { seqSettleMs?: number; inlinePushMax?: number; messageTtlDays?: number; logLevel?: string };
+  settings?: { seqSettleMs?: number; inlinePushMax?: number; messageTtlDays?: number; requireFriendship?: boolean; logLevel?: string };
   /** Per-queue overrides of the manifest's event-source settings (tests shorten visibility timeouts). */
   queueOverrides?: Partial<Record<QueueKey, { visibilityTimeoutSeconds?: number; maxReceiveCount?: number }>>;
   /** Where runtime notices go (default: stderr). */
@@ -185,6 +185,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
       [commonEnv.MESSAGE_TTL_DAYS]: String(settings.messageTtlDays ?? 14),
       [commonEnv.SEQ_SETTLE_MS]: String(settings.seqSettleMs ?? 30_000),
       [commonEnv.INLINE_PUSH_MAX]: String(settings.inlinePushMax ?? 10),
+      [commonEnv.REQUIRE_FRIENDSHIP]: String(settings.requireFriendship ?? process.env.REQUIRE_FRIENDSHIP === 'true'),
       [commonEnv.LOG_LEVEL]: settings.logLevel ?? process.env.LOG_LEVEL ?? 'info',
     };
     for (const key of Object.keys(tables) as TableKey[]) env[tables[key].envVar] = tableNames[key];

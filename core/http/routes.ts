@@ -8,11 +8,13 @@ import { authRoutes } from './routes/auth';
 import { userRoutes } from './routes/users';
 import { groupRoutes } from './routes/groups';
 import { messageRoutes } from './routes/messages';
+import { friendRoutes } from './routes/friends';
+import { conversationRoutes } from './routes/conversations';
 
 export type { HttpMethod, HttpRouteSpec, RouteAuth } from './routes/types';
 export { MAX_BATCH } from './routes/types';
 
-export const httpRoutes = [...metaRoutes, ...authRoutes, ...userRoutes, ...groupRoutes, ...messageRoutes] as const;
+export const httpRoutes = [...metaRoutes, ...authRoutes, ...userRoutes, ...friendRoutes, ...groupRoutes, ...conversationRoutes, ...messageRoutes] as const;
 
 export type HttpRoute = (typeof httpRoutes)[number];
 export type OperationId = HttpRoute['operationId'];

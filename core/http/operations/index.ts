@@ -6,11 +6,15 @@ import { authOperations } from './auth';
 import { userOperations } from './users';
 import { groupOperations } from './groups';
 import { messageOperations } from './messages';
+import { friendOperations } from './friends';
+import { conversationOperations } from './conversations';
 
 export const operations: Record<OperationId, Operation> = {
   ...metaOperations,
   ...authOperations,
   ...userOperations,
   ...groupOperations,
+  ...friendOperations,
+  ...conversationOperations,
   ...messageOperations,
 };

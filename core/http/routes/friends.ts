@@ -1,0 +1,4 @@
+/** HTTP routes: friends. */
+import type { HttpRouteSpec } from './types';
+
+export const friendRoutes = [] as const satisfies readonly HttpRouteSpec[];
