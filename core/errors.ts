@@ -29,6 +29,7 @@ export const errorCodes = {
   ALREADY_EXISTS: { code: 1205, status: 409, retryable: false, summary: 'The resource exists already.' },
   REQUEST_NOT_FOUND: { code: 1206, status: 404, retryable: false, summary: 'No pending friend request or group application matches.' },
   GROUP_DISMISSED: { code: 1207, status: 410, retryable: false, summary: 'The group was dismissed.' },
+  RELATION_NOT_FOUND: { code: 1210, status: 404, retryable: false, summary: 'The named user is not in the friend list or blacklist (nothing to change or remove).' },
   SEND_IN_PROGRESS: { code: 1301, status: 409, retryable: true, summary: 'The same clientMsgId is being sent right now; retry shortly for its ack.' },
   BLOCKED: { code: 1302, status: 403, retryable: false, summary: 'The recipient has blocked the sender.' },
   NOT_FRIENDS: { code: 1303, status: 403, retryable: false, summary: 'This deployment requires friendship for one-to-one messages.' },

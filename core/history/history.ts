@@ -83,16 +83,22 @@ export const history = {
     await rdsData().send(new BatchExecuteStatementCommand({ ...config.db(), sql: INSERT_MESSAGE, parameterSets: batch.map(messageParameters) }));
   },
 
-  /** A page of a conversation's history, newest first. */
-  async page(conversationId: string, beforeSeq: number | undefined, limit: number): Promise<{ messages: Message[]; nextBeforeSeq: number | null }> {
+  /** A page of a conversation's history, newest first, within (afterSeq, throughSeq]. */
+  async page(
+    conversationId: string,
+    beforeSeq: number | undefined,
+    limit: number,
+    bounds: { afterSeq: number; throughSeq?: number } = { afterSeq: 0 },
+  ): Promise<{ messages: Message[]; nextBeforeSeq: number | null }> {
+    const upper = Math.min(beforeSeq ?? Number.MAX_SAFE_INTEGER, (bounds.throughSeq ?? Number.MAX_SAFE_INTEGER - 1) + 1);
     const rows = (await execute(
       `SELECT conversation_id, seq, server_msg_id, client_msg_id, session_type, sender_id, sender_platform_id, recv_id, group_id,
               content_type, content::text AS content, (extract(epoch FROM send_time) * 1000)::bigint AS send_time_ms
          FROM messages
-        WHERE conversation_id = :conversationId AND seq < :beforeSeq
+        WHERE conversation_id = :conversationId AND seq < :beforeSeq AND seq > :afterSeq
         ORDER BY seq DESC
         LIMIT :limit`,
-      [str('conversationId', conversationId), long('beforeSeq', beforeSeq ?? Number.MAX_SAFE_INTEGER), long('limit', limit + 1)],
+      [str('conversationId', conversationId), long('beforeSeq', upper), long('afterSeq', bounds.afterSeq), long('limit', limit + 1)],
     )) as unknown as Row[];
     const page = rows.slice(0, limit).map(fromRow);
     return { messages: page, nextBeforeSeq: rows.length > limit ? page[page.length - 1].seq : null };

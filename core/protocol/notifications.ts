@@ -31,7 +31,7 @@ export const notificationTypes = {
     to: 'the user (their other devices)',
     payload: z.object({ userId: UserId, conversationId: ConversationId, changes: z.record(z.string(), z.unknown()).describe('The settings that changed: pinned, recvOpt, hidden, minSeq') }),
   },
-  userInfoUpdated: { contentType: 1303, to: 'the user and their friends', payload: z.object({ userId: UserId, changes: z.record(z.string(), z.unknown()) }) },
+  userInfoUpdated: { contentType: 1303, to: 'the user (their other devices)', payload: z.object({ userId: UserId, changes: z.record(z.string(), z.unknown()) }) },
   groupCreated: { contentType: 1501, to: 'the group', payload: z.object({ ...Op, groupId: GroupId, name: z.string(), ownerUserId: UserId, memberUserIds: z.array(UserId) }) },
   groupInfoSet: { contentType: 1502, to: 'the group', payload: z.object({ ...Op, groupId: GroupId, changes: z.record(z.string(), z.unknown()) }) },
   groupApplied: {

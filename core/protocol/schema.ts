@@ -151,5 +151,6 @@ export const ReplyFrame = z.union([
 export const PushFrame = z.strictObject({
   push: z.literal('newMsg'),
   data: Message,
+  silent: z.literal(true).optional().describe('The user receives this conversation silently (recvOpt 2): show it, do not alert'),
 });
 export type PushFrame = z.infer<typeof PushFrame>;

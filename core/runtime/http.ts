@@ -59,7 +59,8 @@ export async function httpHandler(event: APIGatewayProxyEventV2): Promise<APIGat
       if (spec.body) {
         const text = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : (event.body ?? '');
         try {
-          body = JSON.parse(text);
+          // A route whose body fields are all optional may be called without a body.
+          body = text.trim() === '' ? {} : JSON.parse(text);
         } catch {
           throw new CirrusError('MALFORMED_FRAME', 'The body is not valid JSON');
         }

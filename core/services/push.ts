@@ -9,6 +9,7 @@ import { config } from '../config';
 import { log } from '../log';
 import type { Message, PushFrame } from '../protocol/schema';
 import { connections, type ConnectionItem } from '../store/connections';
+import { batchGet, chunk } from '../store/dynamo';
 
 /** Concurrent PostToConnection calls per invocation (the account throttle is shared). */
 const POST_CONCURRENCY = 16;
@@ -66,16 +67,54 @@ async function postOne(endpoint: string, conn: ConnectionItem, data: Uint8Array,
   }
 }
 
+type RecvOpt = 0 | 1 | 2;
+
+/**
+ * Each recipient's receive option for the message's conversation, the stricter of their
+ * own setting of the conversation and their global one: one BatchGetItem per 50 users.
+ * The sender's own devices always get their message.
+ */
+async function receiveOptions(userIds: readonly string[], message: Message): Promise<Map<string, RecvOpt>> {
+  const usersTable = config.tableName('users');
+  const statesTable = config.tableName('userConversations');
+  const out = new Map<string, RecvOpt>();
+  const others = userIds.filter((u) => u !== message.senderId);
+  for (const part of chunk(others, 50)) {
+    const res = await batchGet({
+      [usersTable]: { Keys: part.map((userId) => ({ userId })), ProjectionExpression: 'userId, globalRecvOpt' },
+      [statesTable]: { Keys: part.map((userId) => ({ userId, conversationId: message.conversationId })), ProjectionExpression: 'userId, recvOpt' },
+    });
+    for (const item of [...(res[usersTable] ?? []), ...(res[statesTable] ?? [])]) {
+      const opt = Number(item.globalRecvOpt ?? item.recvOpt ?? 0) as RecvOpt;
+      const userId = item.userId as string;
+      // 1 (do not receive) beats 2 (silently) beats 0.
+      const current = out.get(userId) ?? 0;
+      if (opt === 1 || (opt === 2 && current === 0)) out.set(userId, opt);
+    }
+  }
+  return out;
+}
+
 export async function pushToUsers(job: PushJob): Promise<PushOutcome> {
   const endpoint = config.connectionsEndpoint();
   const outcome: PushOutcome = { delivered: 0, gone: 0, failed: 0 };
-  const frame: PushFrame = { push: 'newMsg', data: job.message };
-  const data = Buffer.from(JSON.stringify(frame));
-  const targets: ConnectionItem[] = [];
-  await mapLimit(job.userIds, POST_CONCURRENCY, async (userId) => {
-    for (const conn of await connections.ofUser(userId)) if (conn.connectionId !== job.excludeConnectionId) targets.push(conn);
-  });
-  await mapLimit(targets, POST_CONCURRENCY, (conn) => postOne(endpoint, conn, data, outcome));
+  const frame = (silent: boolean): Uint8Array => {
+    const f: PushFrame = { push: 'newMsg', data: job.message, ...(silent ? { silent: true as const } : {}) };
+    return Buffer.from(JSON.stringify(f));
+  };
+  const loud = frame(false);
+  const quiet = frame(true);
+  const options = await receiveOptions(job.userIds, job.message);
+  const targets: { conn: ConnectionItem; data: Uint8Array }[] = [];
+  await mapLimit(
+    job.userIds.filter((u) => options.get(u) !== 1),
+    POST_CONCURRENCY,
+    async (userId) => {
+      const data = options.get(userId) === 2 ? quiet : loud;
+      for (const conn of await connections.ofUser(userId)) if (conn.connectionId !== job.excludeConnectionId) targets.push({ conn, data });
+    },
+  );
+  await mapLimit(targets, POST_CONCURRENCY, ({ conn, data }) => postOne(endpoint, conn, data, outcome));
   return outcome;
 }
 

@@ -11,11 +11,11 @@ export interface ItemResult {
 
 export const itemError = (userId: string, reason: ErrorReason, message: string): ItemResult => ({ userId, ok: false, error: { code: errorCodes[reason].code, reason, message } });
 
-export async function registerUsers(input: readonly Omit<UserItem, 'createdAt'>[]): Promise<ItemResult[]> {
+export async function registerUsers(input: readonly Pick<UserItem, 'userId' | 'nickname' | 'faceUrl' | 'ex'>[]): Promise<ItemResult[]> {
   const existing = await users.existing(input.map((u) => u.userId));
   const seen = new Set<string>();
   const results: ItemResult[] = [];
-  const fresh: UserItem[] = [];
+  const fresh: Omit<UserItem, 'listKey'>[] = [];
   const now = Date.now();
   for (const user of input) {
     if (user.userId === SYSTEM_SENDER) results.push(itemError(user.userId, 'INVALID_ARGUMENT', `"${SYSTEM_SENDER}" is reserved`));

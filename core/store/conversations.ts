@@ -28,7 +28,14 @@ export interface MemberState {
   minSeq: number;
   /** Set when the member left: seqs above it are hidden. */
   leftSeq?: number;
+  pinned?: boolean;
+  /** 0 receive, 1 do not receive, 2 receive silently. */
+  recvOpt?: 0 | 1 | 2;
+  /** Hidden from the conversation list until a message above this seq arrives. */
+  hiddenSeq?: number;
 }
+
+export type MemberSettings = Partial<Pick<MemberState, 'pinned' | 'recvOpt' | 'hiddenSeq' | 'minSeq'>>;
 
 export const conversations = {
   /** Allocates the next seq of a conversation: one atomic counter update. */
@@ -130,6 +137,40 @@ export const conversations = {
       startKey = page.LastEvaluatedKey;
     } while (startKey);
     return out;
+  },
+
+  /**
+   * Changes a member's own settings of a conversation; `minSeq` only moves forward.
+   * Returns the new state, or undefined when the user has no such conversation.
+   */
+  async updateSettings(userId: string, conversationId: string, changes: MemberSettings): Promise<MemberState | undefined> {
+    const entries = Object.entries(changes).filter(([, v]) => v !== undefined);
+    if (entries.length === 0) return (await this.stateAndCounter(userId, conversationId)).state;
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = {};
+    entries.forEach(([k, v], i) => {
+      names[`#f${i}`] = k;
+      values[`:v${i}`] = v;
+    });
+    const minIndex = entries.findIndex(([k]) => k === 'minSeq');
+    try {
+      const res = await ddb().send(
+        new UpdateCommand({
+          TableName: config.tableName('userConversations'),
+          Key: { userId, conversationId },
+          UpdateExpression: `SET ${entries.map((_, i) => `#f${i} = :v${i}`).join(', ')}`,
+          ConditionExpression: `attribute_exists(userId)${minIndex >= 0 ? ` AND (attribute_not_exists(#f${minIndex}) OR #f${minIndex} <= :v${minIndex})` : ''}`,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return res.Attributes as MemberState;
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+      // Either no such conversation, or minSeq was already further: report what is there.
+      return (await this.stateAndCounter(userId, conversationId)).state;
+    }
   },
 
   /** Moves the read position forward only; returns false when it was already there. */

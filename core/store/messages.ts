@@ -6,7 +6,7 @@ import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/li
 import { ddb } from '../aws/dynamodb';
 import { config } from '../config';
 import type { Message } from '../protocol/schema';
-import { isConditionFailure, nowSeconds } from './dynamo';
+import { batchGet, chunk, isConditionFailure, nowSeconds } from './dynamo';
 
 export interface MessageItem extends Message {
   /** Epoch seconds; the TTL attribute. */
@@ -49,6 +49,33 @@ export const messages = {
     const res = await ddb().send(new GetCommand({ TableName: config.tableName('messages'), Key: { conversationId, seq }, ConsistentRead: true }));
     const item = res.Item as MessageItem | undefined;
     return item && item.expiresAt > nowSeconds() ? item : undefined;
+  },
+
+  /** Several messages by key (100 per request); expired ones are left out. */
+  async getMany(keys: readonly { conversationId: string; seq: number }[]): Promise<MessageItem[]> {
+    const table = config.tableName('messages');
+    const out: MessageItem[] = [];
+    const now = nowSeconds();
+    for (const part of chunk(keys, 100)) {
+      const res = await batchGet({ [table]: { Keys: part.map(({ conversationId, seq }) => ({ conversationId, seq })) } });
+      for (const item of (res[table] ?? []) as unknown as MessageItem[]) if (item.expiresAt > now) out.push(item);
+    }
+    return out;
+  },
+
+  /** The newest live message with fromSeq <= seq <= toSeq, if any (one Query, newest first). */
+  async latest(conversationId: string, fromSeq: number, toSeq: number): Promise<MessageItem | undefined> {
+    const res = await ddb().send(
+      new QueryCommand({
+        TableName: config.tableName('messages'),
+        KeyConditionExpression: 'conversationId = :c AND seq BETWEEN :a AND :b',
+        FilterExpression: 'expiresAt > :now',
+        ExpressionAttributeValues: { ':c': conversationId, ':a': fromSeq, ':b': toSeq, ':now': nowSeconds() },
+        ScanIndexForward: false,
+        Limit: 20,
+      }),
+    );
+    return res.Items?.[0] as MessageItem | undefined;
   },
 
   /** Messages with fromSeq <= seq <= toSeq, ascending, including expired ones (the caller filters). */

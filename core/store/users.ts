@@ -1,29 +1,93 @@
-/** Users table: one item per registered user. */
+/** Users table: one item per registered user, with their profile and settings. */
+import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ddb } from '../aws/dynamodb';
 import { config } from '../config';
-import { batchGet, batchWrite, chunk } from './dynamo';
+import { batchGet, batchWrite, chunk, isConditionFailure } from './dynamo';
+
+/** 0 receive, 1 do not receive (no push, not counted), 2 receive silently (pushed as silent, not counted). */
+export type RecvOpt = 0 | 1 | 2;
 
 export interface UserItem {
   userId: string;
   nickname?: string;
   faceUrl?: string;
   ex?: string;
+  /** The user's receive option for every conversation. */
+  globalRecvOpt?: RecvOpt;
   createdAt: number;
+  updatedAt?: number;
+  /** Constant `user`: the partition of the byCreation index admins page through. */
+  listKey: 'user';
 }
+
+export type UserProfile = Omit<UserItem, 'listKey'>;
+
+const profileOf = ({ listKey: _k, ...profile }: UserItem): UserProfile => profile;
 
 export const users = {
   /** The subset of `userIds` that is registered. */
   async existing(userIds: readonly string[]): Promise<Set<string>> {
+    return new Set((await this.getMany(userIds, 'userId')).map((u) => u.userId));
+  },
+
+  /** The registered users among `userIds` (100 per request). */
+  async getMany(userIds: readonly string[], projection?: string): Promise<UserProfile[]> {
     const table = config.tableName('users');
-    const found = new Set<string>();
+    const out: UserProfile[] = [];
     for (const part of chunk([...new Set(userIds)], 100)) {
-      const res = await batchGet({ [table]: { Keys: part.map((userId) => ({ userId })), ProjectionExpression: 'userId' } });
-      for (const item of res[table] ?? []) found.add(item.userId as string);
+      const res = await batchGet({ [table]: { Keys: part.map((userId) => ({ userId })), ...(projection ? { ProjectionExpression: projection } : {}) } });
+      for (const item of res[table] ?? []) out.push(profileOf(item as unknown as UserItem));
     }
-    return found;
+    return out;
   },
 
   /** Writes new users, 25 per request. */
-  async putMany(items: readonly UserItem[]): Promise<void> {
-    await batchWrite(config.tableName('users'), items.map((Item) => ({ PutRequest: { Item } })));
+  async putMany(items: readonly Omit<UserItem, 'listKey'>[]): Promise<void> {
+    await batchWrite(config.tableName('users'), items.map((item) => ({ PutRequest: { Item: { ...item, listKey: 'user' } } })));
+  },
+
+  /** Sets profile fields of a registered user; undefined when not registered. */
+  async update(userId: string, changes: Partial<Pick<UserItem, 'nickname' | 'faceUrl' | 'ex' | 'globalRecvOpt'>>): Promise<UserProfile | undefined> {
+    const entries = Object.entries(changes).filter(([, v]) => v !== undefined);
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = { ':now': Date.now() };
+    const sets = ['updatedAt = :now'];
+    entries.forEach(([k, v], i) => {
+      names[`#f${i}`] = k;
+      values[`:v${i}`] = v;
+      sets.push(`#f${i} = :v${i}`);
+    });
+    try {
+      const res = await ddb().send(
+        new UpdateCommand({
+          TableName: config.tableName('users'),
+          Key: { userId },
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          ConditionExpression: 'attribute_exists(userId)',
+          ...(entries.length ? { ExpressionAttributeNames: names } : {}),
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return profileOf(res.Attributes as UserItem);
+    } catch (err) {
+      if (isConditionFailure(err)) return undefined;
+      throw err;
+    }
+  },
+
+  /** A page of users in registration order: one Query on the byCreation index. */
+  async page(limit: number, startKey?: Record<string, unknown>): Promise<{ users: UserProfile[]; lastKey?: Record<string, unknown> }> {
+    const res = await ddb().send(
+      new QueryCommand({
+        TableName: config.tableName('users'),
+        IndexName: 'byCreation',
+        KeyConditionExpression: 'listKey = :k',
+        ExpressionAttributeValues: { ':k': 'user' },
+        Limit: limit,
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    return { users: (res.Items ?? []).map((i) => profileOf(i as UserItem)), lastKey: res.LastEvaluatedKey };
   },
 };

@@ -60,9 +60,9 @@ describe('one 1:1 message to one online device', () => {
     await settle();
 
     expect(awsRequests.since(before)).toEqual({
-      // send: authorization + idempotency read, seq allocation, claim, message;
-      // delivery: sender's read position, both users' connections.
-      DynamoDB: { BatchGetItem: 1, UpdateItem: 2, PutItem: 2, Query: 2 },
+      // send: send-time rules + idempotency read, seq allocation, claim, message;
+      // delivery: sender's read position, the recipient's receive options, both users' connections.
+      DynamoDB: { BatchGetItem: 2, UpdateItem: 2, PutItem: 2, Query: 2 },
       // delivery job; archive job.
       SQS: { SendMessage: 1, SendMessageBatch: 1 },
       ApiGatewayManagementApi: { PostToConnection: 1 },

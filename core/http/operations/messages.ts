@@ -4,6 +4,7 @@ import { CirrusError } from '../../errors';
 import { history } from '../../history/history';
 import { sendMessage } from '../../services/send';
 import { requireUsers } from '../../services/users';
+import { conversations } from '../../store/conversations';
 import type { messageRoutes } from '../routes/messages';
 import type { Operations } from '../routes/types';
 
@@ -22,5 +23,13 @@ export const messageOperations: Operations<typeof messageRoutes> = {
       content: body.content,
     });
   },
-  getHistory: ({ params, query }) => history.page(params.conversationId, query.beforeSeq, query.limit ?? 50),
+  getHistory: async ({ actor, params, query }) => {
+    let bounds: { afterSeq: number; throughSeq?: number } = { afterSeq: 0 };
+    if (actor.kind === 'user') {
+      const { state } = await conversations.stateAndCounter(actor.userId, params.conversationId);
+      if (!state) throw new CirrusError('CONVERSATION_NOT_FOUND', `No conversation ${params.conversationId} for ${actor.userId}`);
+      bounds = { afterSeq: state.minSeq ?? 0, throughSeq: state.leftSeq };
+    }
+    return history.page(params.conversationId, query.beforeSeq, query.limit ?? 50, bounds);
+  },
 };

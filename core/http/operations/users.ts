@@ -1,8 +1,58 @@
 /** Operations: users. */
+import { CirrusError } from '../../errors';
+import { notifyUsers } from '../../services/notify';
 import { registerUsers } from '../../services/users';
+import { connections } from '../../store/connections';
+import { users, type UserProfile } from '../../store/users';
+import { isAdmin, userIdOf, type Actor } from '../actor';
+import { decodeCursor, encodeCursor } from '../paging';
 import type { userRoutes } from '../routes/users';
 import type { Operations } from '../routes/types';
 
+/** Settings are the user's own business: others see the public profile only. */
+function visibleTo(actor: Actor, user: UserProfile): UserProfile {
+  if (isAdmin(actor) || userIdOf(actor) === user.userId) return user;
+  const { globalRecvOpt: _private, ...rest } = user;
+  return rest;
+}
+
+async function requireProfile(userId: string): Promise<UserProfile> {
+  const [user] = await users.getMany([userId]);
+  if (!user) throw new CirrusError('USER_NOT_FOUND', `User ${userId} is not registered`);
+  return user;
+}
+
 export const userOperations: Operations<typeof userRoutes> = {
   registerUsers: async ({ body }) => ({ results: await registerUsers(body.users) }),
+  listUsers: async ({ query }) => {
+    const page = await users.page(query.limit ?? 50, decodeCursor(query.cursor));
+    return { users: page.users, nextCursor: encodeCursor(page.lastKey) };
+  },
+  getUser: async ({ actor, params }) => ({ user: visibleTo(actor, await requireProfile(params.userId)) }),
+  getUsers: async ({ actor, body }) => ({ users: (await users.getMany(body.userIds)).map((u) => visibleTo(actor, u)) }),
+  updateUser: async ({ params, body }) => {
+    const user = await users.update(params.userId, body);
+    if (!user) throw new CirrusError('USER_NOT_FOUND', `User ${params.userId} is not registered`);
+    await notifyUsers([params.userId], 'userInfoUpdated', { userId: params.userId, changes: body }, params.userId);
+    return { user };
+  },
+  setGlobalRecvOpt: async ({ params, body }) => {
+    const user = await users.update(params.userId, { globalRecvOpt: body.globalRecvOpt });
+    if (!user) throw new CirrusError('USER_NOT_FOUND', `User ${params.userId} is not registered`);
+    return { user };
+  },
+  checkUsers: async ({ body }) => {
+    const found = await users.existing(body.userIds);
+    return { results: body.userIds.map((userId: string) => ({ userId, registered: found.has(userId) })) };
+  },
+  getOnlineStatus: async ({ body }) => ({
+    results: await Promise.all(
+      [...new Set<string>(body.userIds)].map(async (userId) => {
+        const perPlatform = new Map<number, number>();
+        for (const c of await connections.ofUser(userId)) perPlatform.set(c.platformId, (perPlatform.get(c.platformId) ?? 0) + 1);
+        const platforms = [...perPlatform].sort(([a], [b]) => a - b).map(([platformId, n]) => ({ platformId, connections: n }));
+        return { userId, online: platforms.length > 0, platforms };
+      }),
+    ),
+  }),
 };

@@ -1,4 +1,97 @@
-/** HTTP routes: conversations. */
+/** HTTP routes: a user's conversation list and their own settings of each conversation. */
+import * as z from 'zod';
+import { ConversationId, GroupId, Message, UserId } from '../../protocol/schema';
+import { RecvOpt } from './users';
 import type { HttpRouteSpec } from './types';
 
-export const conversationRoutes = [] as const satisfies readonly HttpRouteSpec[];
+export const ConversationView = z.strictObject({
+  conversationId: ConversationId,
+  sessionType: z.union([z.literal(1), z.literal(3), z.literal(4)]).describe('1 single, 3 group, 4 notification'),
+  peerUserId: UserId.optional().describe('The other user of a 1:1 conversation'),
+  groupId: GroupId.optional(),
+  maxSeq: z.number().int().describe('Newest seq the user may see'),
+  readSeq: z.number().int(),
+  minSeq: z.number().int().describe('Seqs at or below are hidden from the user (cleared, or before they joined)'),
+  unread: z.number().int().describe('maxSeq - max(readSeq, minSeq)'),
+  pinned: z.boolean(),
+  recvOpt: RecvOpt,
+  hidden: z.boolean().describe('Hidden from the list until its next message'),
+  lastMessage: Message.nullable(),
+  lastActivity: z.number().int().describe('sendTime of lastMessage, else when the conversation began (ms)'),
+});
+
+const Path = z.strictObject({ userId: UserId });
+const ConvPath = z.strictObject({ userId: UserId, conversationId: ConversationId });
+const One = z.strictObject({ conversation: ConversationView });
+
+export const conversationRoutes = [
+  {
+    operationId: 'listConversations',
+    method: 'GET',
+    path: '/users/{userId}/conversations',
+    summary: 'The conversation list: pinned first, then by latest activity, each with its unread count and last message; plus the total unread.',
+    auth: 'self',
+    params: Path,
+    query: z.strictObject({ includeHidden: z.enum(['true', 'false']).optional().describe('Include hidden and deleted conversations') }),
+    response: z.strictObject({
+      conversations: z.array(ConversationView),
+      totalUnread: z.number().int().describe('Sum of unread over conversations with recvOpt 0'),
+    }),
+  },
+  {
+    operationId: 'getTotalUnread',
+    method: 'GET',
+    path: '/users/{userId}/unread',
+    summary: 'Total unread count over conversations with recvOpt 0 (the app badge).',
+    auth: 'self',
+    params: Path,
+    response: z.strictObject({ totalUnread: z.number().int() }),
+  },
+  {
+    operationId: 'getConversation',
+    method: 'GET',
+    path: '/users/{userId}/conversations/{conversationId}',
+    summary: 'One conversation of the user, hidden or not.',
+    auth: 'self',
+    params: ConvPath,
+    response: One,
+  },
+  {
+    operationId: 'setConversation',
+    method: 'PUT',
+    path: '/users/{userId}/conversations/{conversationId}',
+    summary: "Pin, set the receive option, hide or show a conversation, for this user; their other devices get a conversationChanged notification.",
+    auth: 'self',
+    params: ConvPath,
+    body: z.strictObject({ pinned: z.boolean().optional(), recvOpt: RecvOpt.optional(), hidden: z.boolean().optional() }),
+    response: One,
+  },
+  {
+    operationId: 'clearConversation',
+    method: 'POST',
+    path: '/users/{userId}/conversations/{conversationId}/clear',
+    summary: 'Clear the history for this user only: messages so far are no longer returned to them (minSeq moves to maxSeq).',
+    auth: 'self',
+    params: ConvPath,
+    response: One,
+  },
+  {
+    operationId: 'readConversation',
+    method: 'POST',
+    path: '/users/{userId}/conversations/{conversationId}/read',
+    summary: 'Mark read up to seq (default: everything); the read position never moves back.',
+    auth: 'self',
+    params: ConvPath,
+    body: z.strictObject({ seq: z.number().int().min(0).optional() }),
+    response: One,
+  },
+  {
+    operationId: 'deleteConversation',
+    method: 'DELETE',
+    path: '/users/{userId}/conversations/{conversationId}',
+    summary: 'Delete from the list for this user: hidden and cleared; a new message brings it back without the old ones.',
+    auth: 'self',
+    params: ConvPath,
+    response: One,
+  },
+] as const satisfies readonly HttpRouteSpec[];

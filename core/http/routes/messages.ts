@@ -28,7 +28,8 @@ export const messageRoutes = [
     method: 'GET',
     path: '/conversations/{conversationId}/messages',
     summary: 'Page backwards through the full history of a conversation (from Aurora; beyond the offline TTL).',
-    auth: 'admin',
+    auth: 'user',
+    permissions: 'A user token reads only conversations the user is in, and only their visible part (after what they cleared or what came before they joined; up to when they left).',
     params: z.strictObject({ conversationId: ConversationId }),
     query: z.strictObject({
       beforeSeq: z.coerce.number().int().min(1).optional().describe('Return messages with a lower seq (default: the newest)'),

@@ -1,6 +1,7 @@
 /** HTTP routes: users, their profiles, settings and presence. */
 import * as z from 'zod';
-import { UserId } from '../../protocol/schema';
+import { PlatformId, UserId } from '../../protocol/schema';
+import { NextCursor, PageQuery } from '../paging';
 import { ItemResult, MAX_BATCH, type HttpRouteSpec } from './types';
 
 export const UserProfileInput = z.strictObject({
@@ -9,6 +10,21 @@ export const UserProfileInput = z.strictObject({
   faceUrl: z.string().max(1024).optional(),
   ex: z.string().max(4096).optional().describe("The app's own data, usually JSON"),
 });
+
+export const RecvOpt = z.union([z.literal(0), z.literal(1), z.literal(2)]).describe('0 receive, 1 do not receive (no push, not in the total unread), 2 receive silently (pushed with silent: true, not in the total unread)');
+
+const Profile = z.strictObject({
+  userId: UserId,
+  nickname: z.string().optional(),
+  faceUrl: z.string().optional(),
+  ex: z.string().optional(),
+  globalRecvOpt: RecvOpt.optional().describe('Shown to the user themselves and admins only'),
+  createdAt: z.number().int(),
+  updatedAt: z.number().int().optional(),
+});
+
+const UserPath = z.strictObject({ userId: UserId });
+const UserIds = (max: number) => z.strictObject({ userIds: z.array(UserId).min(1).max(max) });
 
 export const userRoutes = [
   {
@@ -19,5 +35,78 @@ export const userRoutes = [
     auth: 'admin',
     body: z.strictObject({ users: z.array(UserProfileInput).min(1).max(MAX_BATCH) }),
     response: z.strictObject({ results: z.array(ItemResult) }),
+  },
+  {
+    operationId: 'listUsers',
+    method: 'GET',
+    path: '/users',
+    summary: 'Page through every registered user, in registration order.',
+    auth: 'admin',
+    query: PageQuery,
+    response: z.strictObject({ users: z.array(Profile), nextCursor: NextCursor }),
+  },
+  {
+    operationId: 'getUser',
+    method: 'GET',
+    path: '/users/{userId}',
+    summary: "A user's profile.",
+    auth: 'user',
+    params: UserPath,
+    response: z.strictObject({ user: Profile }),
+  },
+  {
+    operationId: 'getUsers',
+    method: 'POST',
+    path: '/users/query',
+    summary: 'Profiles of several users (unregistered ones are left out).',
+    auth: 'user',
+    body: UserIds(MAX_BATCH),
+    response: z.strictObject({ users: z.array(Profile) }),
+  },
+  {
+    operationId: 'updateUser',
+    method: 'PUT',
+    path: '/users/{userId}',
+    summary: "Update a user's profile; their other devices get a userInfoUpdated notification.",
+    auth: 'self',
+    params: UserPath,
+    body: z.strictObject({ nickname: z.string().max(64).optional(), faceUrl: z.string().max(1024).optional(), ex: z.string().max(4096).optional() }),
+    response: z.strictObject({ user: Profile }),
+  },
+  {
+    operationId: 'setGlobalRecvOpt',
+    method: 'PUT',
+    path: '/users/{userId}/settings',
+    summary: "Set the user's receive option for all conversations (a conversation's own option applies too; the stricter wins).",
+    auth: 'self',
+    params: UserPath,
+    body: z.strictObject({ globalRecvOpt: RecvOpt }),
+    response: z.strictObject({ user: Profile }),
+  },
+  {
+    operationId: 'checkUsers',
+    method: 'POST',
+    path: '/users/check',
+    summary: 'Which of these user ids are registered.',
+    auth: 'user',
+    body: UserIds(MAX_BATCH),
+    response: z.strictObject({ results: z.array(z.strictObject({ userId: UserId, registered: z.boolean() })) }),
+  },
+  {
+    operationId: 'getOnlineStatus',
+    method: 'POST',
+    path: '/users/online',
+    summary: 'Whether users are online, and on which platforms, from their live WebSocket connections.',
+    auth: 'user',
+    body: UserIds(100),
+    response: z.strictObject({
+      results: z.array(
+        z.strictObject({
+          userId: UserId,
+          online: z.boolean(),
+          platforms: z.array(z.strictObject({ platformId: PlatformId, connections: z.number().int() })),
+        }),
+      ),
+    }),
   },
 ] as const satisfies readonly HttpRouteSpec[];

@@ -1,0 +1,149 @@
+/**
+ * A user's conversation list and their own settings of each conversation. Nothing here
+ * is copied per message: the list is assembled from the user's rows, the conversations'
+ * counters and the newest messages, a few batched reads for the whole list.
+ */
+import { notificationConversationId, parseConversationId } from '../domain/ids';
+import { CirrusError } from '../errors';
+import type { Message } from '../protocol/schema';
+import { conversations, type CounterItem, type MemberSettings, type MemberState } from '../store/conversations';
+import { messages, toMessage } from '../store/messages';
+import { notifyUsers } from './notify';
+import { markRead } from './sync';
+
+export interface ConversationView {
+  conversationId: string;
+  sessionType: 1 | 3 | 4;
+  /** The other user of a 1:1 conversation. */
+  peerUserId?: string;
+  groupId?: string;
+  maxSeq: number;
+  readSeq: number;
+  minSeq: number;
+  unread: number;
+  pinned: boolean;
+  recvOpt: 0 | 1 | 2;
+  hidden: boolean;
+  /** The newest message the user may see, or null. */
+  lastMessage: Message | null;
+  /** Time of the newest activity (ms): the last message, or the conversation's creation. */
+  lastActivity: number;
+}
+
+function viewOf(userId: string, state: MemberState, counter: CounterItem | undefined, last: Message | undefined): ConversationView {
+  const minSeq = state.minSeq ?? 0;
+  const maxSeq = Math.min(counter?.maxSeq ?? 0, state.leftSeq ?? Number.MAX_SAFE_INTEGER);
+  const readSeq = state.readSeq ?? 0;
+  const parsed = parseConversationId(state.conversationId);
+  return {
+    conversationId: state.conversationId,
+    sessionType: parsed?.sessionType ?? 1,
+    ...(parsed?.sessionType === 1 ? { peerUserId: parsed.members.find((m) => m !== userId) ?? userId } : {}),
+    ...(parsed?.sessionType === 3 ? { groupId: parsed.groupId } : {}),
+    maxSeq,
+    readSeq,
+    minSeq,
+    unread: Math.max(0, maxSeq - Math.max(readSeq, minSeq)),
+    pinned: state.pinned === true,
+    recvOpt: state.recvOpt ?? 0,
+    hidden: state.hiddenSeq !== undefined && maxSeq <= state.hiddenSeq,
+    lastMessage: last ? last : null,
+    lastActivity: last?.sendTime ?? counter?.allocatedAt ?? 0,
+  };
+}
+
+/** The newest visible message of each conversation: one BatchGetItem per 100, a Query only where that seq is empty. */
+async function lastMessages(items: { state: MemberState; counter?: CounterItem }[]): Promise<Map<string, Message>> {
+  const wanted = items
+    .map(({ state, counter }) => ({ conversationId: state.conversationId, minSeq: state.minSeq ?? 0, seq: Math.min(counter?.maxSeq ?? 0, state.leftSeq ?? Number.MAX_SAFE_INTEGER) }))
+    .filter((w) => w.seq > w.minSeq);
+  const found = new Map((await messages.getMany(wanted)).map((m) => [m.conversationId, toMessage(m)]));
+  await Promise.all(
+    wanted
+      .filter((w) => !found.has(w.conversationId))
+      .map(async (w) => {
+        const m = await messages.latest(w.conversationId, w.minSeq + 1, w.seq);
+        if (m) found.set(w.conversationId, toMessage(m));
+      }),
+  );
+  return found;
+}
+
+/** Pinned first, then by latest activity. */
+const order = (a: ConversationView, b: ConversationView) => Number(b.pinned) - Number(a.pinned) || b.lastActivity - a.lastActivity || a.conversationId.localeCompare(b.conversationId);
+
+/** Unread of conversations the user receives normally; silent and muted ones do not count. */
+const countsTowardTotal = (v: ConversationView) => v.recvOpt === 0;
+
+export async function listConversations(userId: string, includeHidden = false): Promise<{ conversations: ConversationView[]; totalUnread: number }> {
+  const states = await conversations.ofUser(userId);
+  const counters = await conversations.counters(states.map((s) => s.conversationId));
+  const items = states.map((state) => ({ state, counter: counters.get(state.conversationId) }));
+  const last = await lastMessages(items);
+  const views = items.map(({ state, counter }) => viewOf(userId, state, counter, last.get(state.conversationId))).sort(order);
+  return {
+    conversations: includeHidden ? views : views.filter((v) => !v.hidden),
+    totalUnread: views.filter(countsTowardTotal).reduce((n, v) => n + v.unread, 0),
+  };
+}
+
+export async function totalUnread(userId: string): Promise<number> {
+  const states = await conversations.ofUser(userId);
+  const counters = await conversations.counters(states.map((s) => s.conversationId));
+  return states
+    .map((s) => viewOf(userId, s, counters.get(s.conversationId), undefined))
+    .filter(countsTowardTotal)
+    .reduce((n, v) => n + v.unread, 0);
+}
+
+async function requireView(userId: string, conversationId: string): Promise<{ state: MemberState; counter?: CounterItem; view: ConversationView }> {
+  const { state, counter } = await conversations.stateAndCounter(userId, conversationId);
+  if (!state) throw new CirrusError('CONVERSATION_NOT_FOUND', `No conversation ${conversationId} for ${userId}`);
+  const last = await lastMessages([{ state, counter }]);
+  return { state, counter, view: viewOf(userId, state, counter, last.get(conversationId)) };
+}
+
+export async function getConversation(userId: string, conversationId: string): Promise<ConversationView> {
+  return (await requireView(userId, conversationId)).view;
+}
+
+export interface SettingsChange {
+  pinned?: boolean;
+  recvOpt?: 0 | 1 | 2;
+  /** true hides the conversation until its next message; false shows it again. */
+  hidden?: boolean;
+}
+
+/** Applies the user's own changes and tells their other devices (except for the notification conversation itself, which would reappear). */
+async function apply(userId: string, conversationId: string, changes: MemberSettings, announce: Record<string, unknown>): Promise<ConversationView> {
+  const updated = await conversations.updateSettings(userId, conversationId, changes);
+  if (!updated) throw new CirrusError('CONVERSATION_NOT_FOUND', `No conversation ${conversationId} for ${userId}`);
+  if (conversationId !== notificationConversationId(userId)) {
+    await notifyUsers([userId], 'conversationChanged', { userId, conversationId, changes: announce }, userId);
+  }
+  return getConversation(userId, conversationId);
+}
+
+export async function setConversation(userId: string, conversationId: string, change: SettingsChange): Promise<ConversationView> {
+  const { view } = await requireView(userId, conversationId);
+  const changes: MemberSettings = { pinned: change.pinned, recvOpt: change.recvOpt };
+  if (change.hidden !== undefined) changes.hiddenSeq = change.hidden ? view.maxSeq : -1;
+  return apply(userId, conversationId, changes, { ...change });
+}
+
+/** Clears the history for this user only: messages up to now are no longer returned to them. */
+export async function clearConversation(userId: string, conversationId: string): Promise<ConversationView> {
+  const { view } = await requireView(userId, conversationId);
+  return apply(userId, conversationId, { minSeq: view.maxSeq }, { minSeq: view.maxSeq });
+}
+
+/** Deletes the conversation from the user's list: hidden and cleared; a new message brings it back, empty before it. */
+export async function deleteConversation(userId: string, conversationId: string): Promise<ConversationView> {
+  const { view } = await requireView(userId, conversationId);
+  return apply(userId, conversationId, { minSeq: view.maxSeq, hiddenSeq: view.maxSeq }, { minSeq: view.maxSeq, hidden: true });
+}
+
+export async function readConversation(userId: string, conversationId: string, seq?: number): Promise<ConversationView> {
+  await markRead(userId, { conversationId, seq: seq ?? Number.MAX_SAFE_INTEGER });
+  return getConversation(userId, conversationId);
+}
