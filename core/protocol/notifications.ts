@@ -26,12 +26,6 @@ export const notificationTypes = {
   friendRemarkSet: { contentType: 1206, to: 'the user (their other devices)', payload: z.object({ userId: UserId, friendUserId: UserId, remark: z.string() }) },
   blacklistAdded: { contentType: 1207, to: 'the blocking user', payload: z.object({ userId: UserId, blockedUserId: UserId }) },
   blacklistRemoved: { contentType: 1208, to: 'the blocking user', payload: z.object({ userId: UserId, blockedUserId: UserId }) },
-  conversationChanged: {
-    contentType: 1300,
-    to: 'the user (their other devices)',
-    payload: z.object({ userId: UserId, conversationId: ConversationId, changes: z.record(z.string(), z.unknown()).describe('The settings that changed: pinned, recvOpt, hidden, minSeq') }),
-  },
-  userInfoUpdated: { contentType: 1303, to: 'the user (their other devices)', payload: z.object({ userId: UserId, changes: z.record(z.string(), z.unknown()) }) },
   groupCreated: { contentType: 1501, to: 'the group', payload: z.object({ ...Op, groupId: GroupId, name: z.string(), ownerUserId: UserId, memberUserIds: z.array(UserId) }) },
   groupInfoSet: { contentType: 1502, to: 'the group', payload: z.object({ ...Op, groupId: GroupId, changes: z.record(z.string(), z.unknown()) }) },
   groupApplied: {

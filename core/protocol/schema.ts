@@ -147,10 +147,26 @@ export const ReplyFrame = z.union([
   z.strictObject({ id: z.string().nullable(), action: z.string().optional(), error: WireErrorSchema }),
 ]);
 
-/** Server → client, unsolicited. */
+/** Server → client, unsolicited: a new message (stored; sync is the source of truth). */
 export const PushFrame = z.strictObject({
   push: z.literal('newMsg'),
   data: Message,
   silent: z.literal(true).optional().describe('The user receives this conversation silently (recvOpt 2): show it, do not alert'),
 });
 export type PushFrame = z.infer<typeof PushFrame>;
+
+/**
+ * Server → client, unsolicited: the user's own state changed on another device. Not
+ * stored: a device that missed it reads the state (conversation list, profile) on reconnect.
+ */
+export const EventFrame = z.discriminatedUnion('push', [
+  z.strictObject({
+    push: z.literal('conversationChanged'),
+    data: z.strictObject({ conversationId: ConversationId, changes: z.record(z.string(), z.unknown()).describe('pinned, recvOpt, hidden, minSeq') }),
+  }),
+  z.strictObject({
+    push: z.literal('userInfoUpdated'),
+    data: z.strictObject({ userId: UserId, changes: z.record(z.string(), z.unknown()) }),
+  }),
+]);
+export type EventFrame = z.infer<typeof EventFrame>;

@@ -3,12 +3,12 @@
  * is copied per message: the list is assembled from the user's rows, the conversations'
  * counters and the newest messages, a few batched reads for the whole list.
  */
-import { notificationConversationId, parseConversationId } from '../domain/ids';
+import { parseConversationId } from '../domain/ids';
 import { CirrusError } from '../errors';
 import type { Message } from '../protocol/schema';
 import { conversations, type CounterItem, type MemberSettings, type MemberState } from '../store/conversations';
 import { messages, toMessage } from '../store/messages';
-import { notifyUsers } from './notify';
+import { pushEvent } from './push';
 import { markRead } from './sync';
 
 export interface ConversationView {
@@ -114,13 +114,11 @@ export interface SettingsChange {
   hidden?: boolean;
 }
 
-/** Applies the user's own changes and tells their other devices (except for the notification conversation itself, which would reappear). */
+/** Applies the user's own changes and tells their live devices (an event, not a stored message). */
 async function apply(userId: string, conversationId: string, changes: MemberSettings, announce: Record<string, unknown>): Promise<ConversationView> {
   const updated = await conversations.updateSettings(userId, conversationId, changes);
   if (!updated) throw new CirrusError('CONVERSATION_NOT_FOUND', `No conversation ${conversationId} for ${userId}`);
-  if (conversationId !== notificationConversationId(userId)) {
-    await notifyUsers([userId], 'conversationChanged', { userId, conversationId, changes: announce }, userId);
-  }
+  await pushEvent(userId, { push: 'conversationChanged', data: { conversationId, changes: announce } });
   return getConversation(userId, conversationId);
 }
 

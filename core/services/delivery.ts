@@ -48,8 +48,9 @@ export async function deliver(items: readonly DeliveryItem[]): Promise<Set<strin
         const { message } = job;
         try {
           const recipients = await recipientsOf(message);
-          const reader = job.readBy ?? (message.senderId !== SYSTEM_SENDER ? message.senderId : undefined);
-          if (reader) await conversations.advanceRead(reader, message.conversationId, message.seq);
+          // Sending implies having read the conversation; causing a notification does not.
+          if (message.senderId !== SYSTEM_SENDER) await conversations.advanceRead(message.senderId, message.conversationId, message.seq);
+          else if (job.readBy) await conversations.advanceReadIfCaughtUp(job.readBy, message.conversationId, message.seq);
           if (recipients.length <= config.inlinePushMax()) {
             const outcome = await pushToUsers({ userIds: recipients, message, excludeConnectionId: job.originConnectionId });
             log.info('message pushed', { conversationId: message.conversationId, seq: message.seq, ...outcome });

@@ -7,7 +7,7 @@ import { DeleteConnectionCommand, PostToConnectionCommand } from '@aws-sdk/clien
 import { management } from '../aws/management';
 import { config } from '../config';
 import { log } from '../log';
-import type { Message, PushFrame } from '../protocol/schema';
+import type { EventFrame, Message, PushFrame } from '../protocol/schema';
 import { connections, type ConnectionItem } from '../store/connections';
 import { batchGet, chunk } from '../store/dynamo';
 
@@ -115,6 +115,15 @@ export async function pushToUsers(job: PushJob): Promise<PushOutcome> {
     },
   );
   await mapLimit(targets, POST_CONCURRENCY, ({ conn, data }) => postOne(endpoint, conn, data, outcome));
+  return outcome;
+}
+
+/** Sends an event frame (not stored) to every live connection of a user. */
+export async function pushEvent(userId: string, event: EventFrame): Promise<PushOutcome> {
+  const endpoint = config.connectionsEndpoint();
+  const outcome: PushOutcome = { delivered: 0, gone: 0, failed: 0 };
+  const data = Buffer.from(JSON.stringify(event));
+  await mapLimit(await connections.ofUser(userId), POST_CONCURRENCY, (conn) => postOne(endpoint, conn, data, outcome));
   return outcome;
 }
 

@@ -1,6 +1,6 @@
 /** Operations: users. */
 import { CirrusError } from '../../errors';
-import { notifyUsers } from '../../services/notify';
+import { pushEvent } from '../../services/push';
 import { registerUsers } from '../../services/users';
 import { connections } from '../../store/connections';
 import { users, type UserProfile } from '../../store/users';
@@ -33,7 +33,7 @@ export const userOperations: Operations<typeof userRoutes> = {
   updateUser: async ({ params, body }) => {
     const user = await users.update(params.userId, body);
     if (!user) throw new CirrusError('USER_NOT_FOUND', `User ${params.userId} is not registered`);
-    await notifyUsers([params.userId], 'userInfoUpdated', { userId: params.userId, changes: body }, params.userId);
+    await pushEvent(params.userId, { push: 'userInfoUpdated', data: { userId: params.userId, changes: body } });
     return { user };
   },
   setGlobalRecvOpt: async ({ params, body }) => {

@@ -60,7 +60,7 @@ export const conversationRoutes = [
     operationId: 'setConversation',
     method: 'PUT',
     path: '/users/{userId}/conversations/{conversationId}',
-    summary: "Pin, set the receive option, hide or show a conversation, for this user; their other devices get a conversationChanged notification.",
+    summary: "Pin, set the receive option, hide or show a conversation, for this user; their live devices get a conversationChanged event.",
     auth: 'self',
     params: ConvPath,
     body: z.strictObject({ pinned: z.boolean().optional(), recvOpt: RecvOpt.optional(), hidden: z.boolean().optional() }),

@@ -67,7 +67,7 @@ export const userRoutes = [
     operationId: 'updateUser',
     method: 'PUT',
     path: '/users/{userId}',
-    summary: "Update a user's profile; their other devices get a userInfoUpdated notification.",
+    summary: "Update a user's profile; their live devices get a userInfoUpdated event.",
     auth: 'self',
     params: UserPath,
     body: z.strictObject({ nickname: z.string().max(64).optional(), faceUrl: z.string().max(1024).optional(), ex: z.string().max(4096).optional() }),
