@@ -6,7 +6,8 @@
 import * as z from 'zod';
 import { closeCodes, errorCodes } from '../core/errors';
 import { buildOpenApi } from '../core/http/openapi';
-import { actions, ContentType, MAX_CONTENT_BYTES, MAX_PULL, MessageBody, Message, PLATFORMS, PushFrame, RequestFrame, ReplyFrame } from '../core/protocol/schema';
+import { actions, ContentType, EventFrame, MAX_CONTENT_BYTES, MAX_PULL, MessageBody, Message, PLATFORMS, PushFrame, RequestFrame, ReplyFrame } from '../core/protocol/schema';
+import { notificationTypes } from '../core/protocol/notifications';
 
 const schemaJson = (schema: z.ZodType, io: 'input' | 'output' = 'output') => {
   const { $schema: _s, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown>;
@@ -14,6 +15,14 @@ const schemaJson = (schema: z.ZodType, io: 'input' | 'output' = 'output') => {
 };
 
 const block = (json: string) => '```json\n' + json + '\n```';
+
+/** `a, b?` for an object schema's fields, optional ones marked. */
+function fieldsOf(schema: z.ZodType): string {
+  const json = z.toJSONSchema(schema, { unrepresentable: 'any' }) as { properties?: Record<string, unknown>; required?: string[] };
+  return Object.keys(json.properties ?? {})
+    .map((k) => `\`${k}${json.required?.includes(k) ? '' : '?'}\``)
+    .join(', ');
+}
 
 export function renderOpenApi(): string {
   return JSON.stringify(buildOpenApi(), null, 2) + '\n';
@@ -60,6 +69,21 @@ ${block(schemaJson(PushFrame))}
 
 Pushes are an optimisation, delivered at least once: deduplicate by \`(conversationId, seq)\`. The
 sender's own connection gets the \`sendMsg\` reply instead of a push; the sender's other devices get the push.
+Receive options apply: a conversation the user set to "do not receive" (recvOpt 1, or the global
+option 1) is not pushed to them; "receive silently" (2) is pushed with \`silent: true\`.
+
+**Events** (server → client, unsolicited, not stored): the user's own state changed, usually on another
+of their devices. A device that was offline reads the state again on reconnect (conversation list,
+profile) instead.
+${block(schemaJson(EventFrame))}
+
+## Who may do what
+
+Every action acts as the connection's user (the one named by the token at \`$connect\`): a user reads and
+writes only conversations they are in, within what they may see (\`minSeq\` and, after leaving,
+\`leftSeq\`), and sends only as themselves. The HTTP API (\`docs/openapi.json\`) says for each route who may
+call it: anyone, admins only, the user named in the path (or an admin), or any user with the
+operation's own checks (group roles).
 
 ## Conversations and seq
 
@@ -104,6 +128,20 @@ ${block(schemaJson(MessageBody, 'input'))}
 | contentType | name |
 | --- | --- |
 ${Object.entries(ContentType).map(([n, v]) => `| ${v} | ${n} |`).join('\n')}
+
+## Notifications
+
+Relationship and group events arrive as messages from \`system\` whose \`contentType\` names the event and
+whose \`content\` is its payload. They are stored and synced like chat: friend and blacklist events in
+each concerned user's notification conversation \`n_<userId>\`, group events in the group's conversation
+\`sg_<groupId>\` (a member who is kicked or quits sees that notification as their last message). The
+user whose action caused a notification has it marked read, unless they had unread messages before it.
+
+| contentType | name | goes to | payload |
+| --- | --- | --- | --- |
+${Object.entries(notificationTypes)
+  .map(([name, t]) => `| ${t.contentType} | \`${name}\` | ${t.to} | ${fieldsOf(t.payload)} |`)
+  .join('\n')}
 
 ## Error codes
 
