@@ -5,14 +5,14 @@
  * and friend requests from the blocked user and keeps an existing friendship.
  *
  * Every change is announced with a typed notification to the users concerned (their
- * `n_<userId>` conversations); `opUserId` is whoever acted (a user id, or `@admin`), whose
- * own read position moves past the notifications they caused.
+ * `n_<userId>` conversations); `opUserId` is whoever acted (a user id, or `@admin`): an
+ * acting user has read the notifications they caused (see core/services/notify.ts).
  */
 import { CirrusError } from '../errors';
 import { blacklist, friendRequests, friends, relations, type BlacklistItem, type FriendItem, type FriendRequestItem, type Page } from '../store/friends';
 import { users } from '../store/users';
 import { notifyUsers } from './notify';
-import { itemError, type ItemResult } from './users';
+import { itemError, requireUsers, type ItemResult } from './users';
 
 /** Default page size of the friend, request and blacklist lists. */
 export const DEFAULT_PAGE = 50;
@@ -45,12 +45,6 @@ const requestView = ({ fromUserId, toUserId, message, status, createdAt, handled
 
 function requireOther(userId: string, otherUserId: string, what: string): void {
   if (userId === otherUserId) throw new CirrusError('INVALID_ARGUMENT', `A user cannot ${what} themselves`);
-}
-
-async function requireRegistered(userIds: readonly string[]): Promise<void> {
-  const found = await users.existing(userIds);
-  const missing = [...new Set(userIds)].filter((id) => !found.has(id));
-  if (missing.length > 0) throw new CirrusError('USER_NOT_FOUND', `Not registered: ${missing.join(', ')}`);
 }
 
 /**
@@ -178,7 +172,7 @@ async function mapLimit<T>(items: readonly T[], limit: number, work: (item: T) =
  * twice, friends already); a half friendship (one side missing) is completed.
  */
 export async function importFriends(userId: string, friendUserIds: readonly string[], opUserId: string): Promise<ItemResult[]> {
-  await requireRegistered([userId]);
+  await requireUsers([userId]);
   const unique = [...new Set(friendUserIds)].filter((id) => id !== userId);
   const [registered, sides] = await Promise.all([
     users.existing(unique),
@@ -212,7 +206,7 @@ export async function importFriends(userId: string, friendUserIds: readonly stri
 /** Blocks `blockedUserId`: their messages and friend requests to the user are refused with BLOCKED. */
 export async function addToBlacklist(userId: string, blockedUserId: string, opUserId: string): Promise<BlockedView> {
   requireOther(userId, blockedUserId, 'block');
-  await requireRegistered([userId, blockedUserId]);
+  await requireUsers([userId, blockedUserId]);
   const item: BlacklistItem = { userId, blockedUserId, createdAt: Date.now() };
   if (!(await blacklist.add(item))) throw new CirrusError('ALREADY_EXISTS', `${blockedUserId} is in the blacklist of ${userId} already`);
   await notifyUsers([userId], 'blacklistAdded', { userId, blockedUserId }, opUserId);
