@@ -1,0 +1,178 @@
+/**
+ * The authorization matrix: every HTTP route × {the user itself, another user, an admin,
+ * no token, an expired token}. A route added without a case here fails the test.
+ *
+ * "The user itself" is `mx-a`: the user named in the path, the owner of the group, a
+ * party to the conversation. "Another user" is `mx-z`, registered but related to nothing.
+ * Authorization runs before validation and before the operation, so a case only needs
+ * inputs valid enough to reach the permission checks of `user` routes.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { Admin, Device, startCirrus } from '../support/cirrus';
+import type { LocalCirrus } from '../../local/runtime';
+import { httpRoutes } from '../../core/http/routes';
+import { issueToken } from '../../core/auth/tokens';
+import { singleConversationId } from '../../core/domain/ids';
+
+let cirrus: LocalCirrus;
+let admin: Admin;
+const tokens: Record<string, string> = {};
+let expired = '';
+let groupCounter = 0;
+
+/** What another user (mx-z) gets: allowed, or refused with this status. */
+type OtherOutcome = 'allowed' | 403 | 404;
+
+interface Case {
+  params?: Record<string, string>;
+  query?: string;
+  body?: unknown;
+  other?: OtherOutcome;
+}
+
+/** A fresh group per case, so one case's changes (dismiss, transfer) cannot affect another's. */
+async function group(owner = 'mx-a', members = ['mx-b', 'mx-c']): Promise<string> {
+  const groupId = `mx-g${++groupCounter}`;
+  const res = await admin.call('POST', '/groups', { groupId, name: groupId, ownerUserId: owner, memberUserIds: members });
+  if (res.status !== 200) throw new Error(`group: ${JSON.stringify(res.body)}`);
+  return groupId;
+}
+
+const conv = singleConversationId('mx-a', 'mx-b');
+
+const cases: Record<string, () => Promise<Case>> = {
+  health: async () => ({}),
+  getOpenApi: async () => ({}),
+  getAdminToken: async () => ({ body: { secret: cirrus.adminSecret } }),
+  getUserToken: async () => ({ body: { userId: 'mx-a', platformId: 5 } }),
+  forceLogout: async () => ({ body: { userId: 'mx-c' } }),
+  registerUsers: async () => ({ body: { users: [{ userId: 'mx-new' }] } }),
+  listUsers: async () => ({}),
+  getUser: async () => ({ params: { userId: 'mx-a' }, other: 'allowed' }),
+  getUsers: async () => ({ body: { userIds: ['mx-a'] }, other: 'allowed' }),
+  updateUser: async () => ({ params: { userId: 'mx-a' }, body: { nickname: 'A' } }),
+  setGlobalRecvOpt: async () => ({ params: { userId: 'mx-a' }, body: { globalRecvOpt: 0 } }),
+  checkUsers: async () => ({ body: { userIds: ['mx-a'] }, other: 'allowed' }),
+  getOnlineStatus: async () => ({ body: { userIds: ['mx-a'] }, other: 'allowed' }),
+  sendFriendRequest: async () => ({ params: { userId: 'mx-a' }, body: { toUserId: 'mx-c', message: 'hi' } }),
+  listFriendRequests: async () => ({ params: { userId: 'mx-a' }, query: 'direction=incoming' }),
+  countUnhandledFriendRequests: async () => ({ params: { userId: 'mx-a' } }),
+  acceptFriendRequest: async () => {
+    await admin.call('POST', '/users/mx-d/friend-requests', { toUserId: 'mx-a', message: 'hi' });
+    return { params: { userId: 'mx-a', fromUserId: 'mx-d' }, body: {} };
+  },
+  refuseFriendRequest: async () => {
+    await admin.call('POST', '/users/mx-e/friend-requests', { toUserId: 'mx-a', message: 'hi' });
+    return { params: { userId: 'mx-a', fromUserId: 'mx-e' }, body: {} };
+  },
+  listFriends: async () => ({ params: { userId: 'mx-a' } }),
+  checkFriend: async () => ({ params: { userId: 'mx-a', friendUserId: 'mx-b' } }),
+  setFriendRemark: async () => ({ params: { userId: 'mx-a', friendUserId: 'mx-b' }, body: { remark: 'B' } }),
+  deleteFriend: async () => ({ params: { userId: 'mx-a', friendUserId: 'mx-f' } }),
+  importFriends: async () => ({ body: { userId: 'mx-a', friendUserIds: ['mx-f'] } }),
+  addToBlacklist: async () => ({ params: { userId: 'mx-a' }, body: { blockedUserId: 'mx-c' } }),
+  removeFromBlacklist: async () => ({ params: { userId: 'mx-a', blockedUserId: 'mx-c' } }),
+  listBlacklist: async () => ({ params: { userId: 'mx-a' } }),
+  createGroup: async () => ({ body: { name: 'made by a user', memberUserIds: ['mx-b'] }, other: 'allowed' }),
+  getGroup: async () => ({ params: { groupId: await group() }, other: 'allowed' }),
+  setGroupInfo: async () => ({ params: { groupId: await group() }, body: { name: 'renamed' }, other: 403 }),
+  dismissGroup: async () => ({ params: { groupId: await group() }, other: 403 }),
+  transferGroup: async () => ({ params: { groupId: await group() }, body: { newOwnerUserId: 'mx-b' }, other: 403 }),
+  muteGroup: async () => ({ params: { groupId: await group() }, body: { muted: true }, other: 403 }),
+  listGroupMembers: async () => ({ params: { groupId: await group() }, other: 403 }),
+  addGroupMembers: async () => ({ params: { groupId: await group() }, body: { userIds: ['mx-d'] }, other: 403 }),
+  removeGroupMembers: async () => ({ params: { groupId: await group() }, body: { userIds: ['mx-b'] }, other: 403 }),
+  setGroupMemberInfo: async () => ({ params: { groupId: await group(), userId: 'mx-b' }, body: { nickname: 'bee' }, other: 403 }),
+  setGroupMemberRole: async () => ({ params: { groupId: await group(), userId: 'mx-b' }, body: { role: 'admin' }, other: 403 }),
+  muteGroupMember: async () => ({ params: { groupId: await group(), userId: 'mx-b' }, body: { seconds: 60 }, other: 403 }),
+  listGroupApplications: async () => ({ params: { groupId: await group() }, other: 403 }),
+  acceptGroupApplication: async () => {
+    const groupId = await group();
+    await admin.call('POST', `/users/mx-d/groups/${groupId}/apply`, { message: 'let me in' });
+    return { params: { groupId, userId: 'mx-d' }, other: 403 };
+  },
+  refuseGroupApplication: async () => {
+    const groupId = await group();
+    await admin.call('POST', `/users/mx-e/groups/${groupId}/apply`, { message: 'let me in' });
+    return { params: { groupId, userId: 'mx-e' }, body: {}, other: 403 };
+  },
+  applyToGroup: async () => ({ params: { userId: 'mx-a', groupId: await group('mx-b', ['mx-c']) }, body: { message: 'hello' } }),
+  quitGroup: async () => ({ params: { userId: 'mx-a', groupId: await group('mx-b', ['mx-a']) } }),
+  listJoinedGroups: async () => ({ params: { userId: 'mx-a' } }),
+  listUserGroupApplications: async () => ({ params: { userId: 'mx-a' } }),
+  listConversations: async () => ({ params: { userId: 'mx-a' } }),
+  getTotalUnread: async () => ({ params: { userId: 'mx-a' } }),
+  getConversation: async () => ({ params: { userId: 'mx-a', conversationId: conv } }),
+  setConversation: async () => ({ params: { userId: 'mx-a', conversationId: conv }, body: { pinned: true } }),
+  clearConversation: async () => ({ params: { userId: 'mx-a', conversationId: conv } }),
+  readConversation: async () => ({ params: { userId: 'mx-a', conversationId: conv }, body: {} }),
+  deleteConversation: async () => ({ params: { userId: 'mx-a', conversationId: conv } }),
+  sendMessage: async () => ({ body: { sendId: 'mx-b', recvId: 'mx-a', contentType: 101, content: { text: 'x' } } }),
+  getHistory: async () => ({ params: { conversationId: conv }, other: 404 }),
+};
+
+function pathOf(template: string, params: Record<string, string> = {}): string {
+  return template.replace(/\{([^}]+)\}/g, (_, name: string) => {
+    if (!(name in params)) throw new Error(`case lacks path parameter ${name} for ${template}`);
+    return encodeURIComponent(params[name]);
+  });
+}
+
+beforeAll(async () => {
+  cirrus = await startCirrus();
+  admin = new Admin(cirrus.apiUrl, cirrus.adminSecret);
+  await admin.register('mx-a', 'mx-b', 'mx-c', 'mx-d', 'mx-e', 'mx-f', 'mx-z');
+  for (const u of ['mx-a', 'mx-z']) tokens[u] = await admin.userToken(u);
+  // mx-a and mx-b are friends and share a conversation.
+  await admin.call('POST', '/friends/import', { userId: 'mx-a', friendUserIds: ['mx-b'] });
+  const b = await Device.connect(cirrus.wsUrl, await admin.userToken('mx-b'));
+  await b.ok('sendMsg', { clientMsgId: 'm1', recvId: 'mx-a', contentType: 101, content: { text: 'hello' } });
+  await b.close();
+  const secrets = new SecretsManagerClient({ endpoint: cirrus.url, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const key = (await secrets.send(new GetSecretValueCommand({ SecretId: process.env.SIGNING_SECRET_ID }))).SecretString!;
+  secrets.destroy();
+  const claims = JSON.parse(Buffer.from(tokens['mx-a'].split('.')[0], 'base64url').toString());
+  const now = Math.floor(Date.now() / 1000);
+  expired = issueToken({ ...claims, iat: now - 7200, exp: now - 60 }, key);
+});
+
+afterAll(async () => {
+  await cirrus?.stop();
+});
+
+describe('the authorization matrix', () => {
+  it('has a case for every route', () => {
+    expect(httpRoutes.map((r) => r.operationId).filter((id) => !(id in cases))).toEqual([]);
+  });
+
+  for (const route of httpRoutes) {
+    it(`${route.method} ${route.path} (${route.auth})`, async () => {
+      const c = await cases[route.operationId]();
+      const url = pathOf(route.path, c.params) + (c.query ? `?${c.query}` : '');
+      const call = (token: string | null) => admin.call(route.method, url, route.method === 'GET' || route.method === 'DELETE' ? undefined : (c.body ?? {}), token);
+      const outcome = (res: { status: number; body: any }) => `${res.status} ${res.body?.error?.reason ?? ''}`.trim();
+
+      const none = await call(null);
+      if (route.auth === 'none') {
+        expect(none.status, outcome(none)).not.toBe(401);
+        return;
+      }
+      expect(outcome(none)).toBe('401 TOKEN_MISSING');
+      expect(outcome(await call(expired))).toBe('401 TOKEN_EXPIRED');
+
+      const other = await call(tokens['mx-z']);
+      if (route.auth === 'admin') expect(outcome(other)).toBe('403 ADMIN_REQUIRED');
+      else if (route.auth === 'self') expect(outcome(other)).toBe('403 FORBIDDEN');
+      else if (c.other === 'allowed' || c.other === undefined) expect([401, 403], outcome(other)).not.toContain(other.status);
+      else expect(other.status, outcome(other)).toBe(c.other);
+
+      const self = await call(tokens['mx-a']);
+      if (route.auth === 'admin') expect(outcome(self)).toBe('403 ADMIN_REQUIRED');
+      else expect([401, 403], outcome(self)).not.toContain(self.status);
+
+      const asAdmin = await call(await admin.adminToken());
+      expect([401, 403], outcome(asAdmin)).not.toContain(asAdmin.status);
+    });
+  }
+});
