@@ -203,6 +203,11 @@ export class CirrusIm extends Construct {
       pushingFunctions: entriesOf<FunctionKey, FunctionSpec>(functionSpecs)
         .filter(([, spec]) => spec.postsToConnections)
         .map(([key]) => handlers[key]),
+      indexGrants: entriesOf<FunctionKey, FunctionSpec>(functionSpecs).flatMap(([key, spec]) =>
+        (Object.keys(spec.tables) as TableKey[])
+          .filter((table) => ('indexes' in tableSpecs[table] ? (tableSpecs[table].indexes as readonly IndexSpec[]).length : 0) > 0)
+          .map((table) => ({ handler: handlers[key], table: this.tables[table] })),
+      ),
       secrets: [this.signingSecret, this.adminSecret],
       cluster: this.cluster,
       clusterCredentials: this.database.credentials,

@@ -12,6 +12,7 @@ import type * as rds from 'aws-cdk-lib/aws-rds';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { IConstruct } from 'constructs';
 import type { ApiGatewayLogRole } from './api-gateway-log-role';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type { HandlerFunction } from './handler-function';
 import type { SchemaMigrations } from './schema-migrations';
 
@@ -26,6 +27,8 @@ export interface NagFindingScopes {
   readonly pushingFunctions: readonly HandlerFunction[];
   /** The ARN pattern of the stage's connections those functions may manage. */
   readonly connectionsArn: string;
+  /** Functions granted a table that has global secondary indexes (the grant covers `<table>/index/*`). */
+  readonly indexGrants: readonly { handler: HandlerFunction; table: dynamodb.ITable }[];
   readonly secrets: readonly secretsmanager.ISecret[];
   readonly cluster: rds.DatabaseCluster;
   readonly clusterCredentials: rds.DatabaseSecret;
@@ -83,6 +86,14 @@ export function acknowledgeNagFindings(scopes: NagFindingScopes): void {
       handler,
       `IAM5[Resource::${connectionsArn}]`,
       'Connection ids are created at run time, so @connections permissions name the API stage and end in a wildcard for the connection.',
+    );
+  }
+
+  for (const { handler, table } of scopes.indexGrants) {
+    ack(
+      handler,
+      `IAM5[Resource::${nagName(scopes.cluster, table.tableArn)}/index/*]`,
+      "A table grant covers that table's own global secondary indexes (the lists they serve are Queries on them: a user's groups, outgoing friend requests, users by registration); no other table's.",
     );
   }
 

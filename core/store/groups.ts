@@ -255,7 +255,7 @@ export const groups = {
 
   /**
    * Hands the group to another member in one transaction: the group names them owner,
-   * they become owner (leaving the admin set), the old owner becomes a member. False when
+   * they become owner (leaving the admin set, unmuted), the old owner becomes a member. False when
    * the old owner is no longer the owner or the new one no longer a member.
    */
   async transferOwner(groupId: string, oldOwnerUserId: string, newOwnerUserId: string): Promise<boolean> {
@@ -277,7 +277,8 @@ export const groups = {
               Update: {
                 TableName: table.members(),
                 Key: { groupId, userId: newOwnerUserId },
-                UpdateExpression: 'SET #role = :owner',
+                // The owner is never muted: a mute from their time as a member ends here.
+                UpdateExpression: 'SET #role = :owner REMOVE mutedUntil',
                 ConditionExpression: 'attribute_exists(userId)',
                 ExpressionAttributeNames: { '#role': 'role' },
                 ExpressionAttributeValues: { ':owner': 'owner' },
@@ -421,6 +422,10 @@ export const groups = {
   /** Records applications of users known to have none pending (25 per BatchWriteItem). */
   async putApplications(items: readonly ApplicationItem[]): Promise<void> {
     await batchWrite(table.applications(), items.map((Item) => ({ PutRequest: { Item } })));
+  },
+
+  async deleteApplications(groupId: string, userIds: readonly string[]): Promise<void> {
+    await batchWrite(table.applications(), userIds.map((userId) => ({ DeleteRequest: { Key: { groupId, userId } } })));
   },
 
   /** The pending applications among `userIds` (100 per BatchGetItem). */

@@ -29,6 +29,8 @@ interface Case {
   query?: string;
   body?: unknown;
   other?: OtherOutcome;
+  /** Restores what the user's own call used up, before the admin's call. */
+  reset?: () => Promise<void>;
 }
 
 /** A fresh group per case, so one case's changes (dismiss, transfer) cannot affect another's. */
@@ -98,7 +100,10 @@ const cases: Record<string, () => Promise<Case>> = {
     return { params: { groupId, userId: 'mx-e' }, body: {}, other: 403 };
   },
   applyToGroup: async () => ({ params: { userId: 'mx-a', groupId: await group('mx-b', ['mx-c']) }, body: { message: 'hello' } }),
-  quitGroup: async () => ({ params: { userId: 'mx-a', groupId: await group('mx-b', ['mx-a']) } }),
+  quitGroup: async () => {
+    const groupId = await group('mx-b', ['mx-a']);
+    return { params: { userId: 'mx-a', groupId }, reset: async () => void (await admin.call('POST', `/groups/${groupId}/members`, { userIds: ['mx-a'] })) };
+  },
   listJoinedGroups: async () => ({ params: { userId: 'mx-a' } }),
   listUserGroupApplications: async () => ({ params: { userId: 'mx-a' } }),
   listConversations: async () => ({ params: { userId: 'mx-a' } }),
@@ -171,6 +176,7 @@ describe('the authorization matrix', () => {
       if (route.auth === 'admin') expect(outcome(self)).toBe('403 ADMIN_REQUIRED');
       else expect([401, 403], outcome(self)).not.toContain(self.status);
 
+      await c.reset?.();
       const asAdmin = await call(await admin.adminToken());
       expect([401, 403], outcome(asAdmin)).not.toContain(asAdmin.status);
     });

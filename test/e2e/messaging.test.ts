@@ -97,25 +97,28 @@ describe('a group of 50', () => {
 
     const ack = await online[0].ok('sendMsg', { clientMsgId: 'hello-50', groupId: 'fifty', ...text('hello everyone') });
 
-    await Promise.all(online.slice(1).map((d) => d.waitForPushes(1)));
+    const chat = (d: Device) => d.pushes.filter((p) => p.contentType === 101);
+    await Promise.all(online.slice(1).map((d) => d.until(() => chat(d).length >= 1, 15_000, 'the chat push')));
     await sleep(500);
-    for (const d of online.slice(1)) expect(d.pushes.map((p) => p.serverMsgId)).toEqual([ack.serverMsgId]);
-    expect(online[0].pushes).toHaveLength(0);
+    for (const d of online.slice(1)) expect(chat(d).map((p) => p.serverMsgId)).toEqual([ack.serverMsgId]);
+    expect(chat(online[0])).toHaveLength(0);
 
     const late = await Promise.all(members.slice(30).map((m) => device(m)));
     for (const d of late) {
       const newest = await d.ok('getNewestSeq', {});
       const conv = newest.conversations.find((c: { conversationId: string }) => c.conversationId === 'sg_fifty');
-      expect(conv).toMatchObject({ maxSeq: 1, unread: 1 });
+      // The groupCreated notification (seq 1) and the message.
+      expect(conv).toMatchObject({ maxSeq: ack.seq, unread: 2 });
       const synced = await syncConversation(d, 'sg_fifty', conv.maxSeq);
-      expect(synced.messages.map((m) => m.serverMsgId)).toEqual([ack.serverMsgId]);
+      expect(synced.messages.map((m) => m.contentType)).toEqual([1501, 101]);
+      expect(synced.messages[1].serverMsgId).toBe(ack.serverMsgId);
     }
     const reader = late[0];
-    expect(await reader.ok('markRead', { conversationId: 'sg_fifty', seq: 1 })).toMatchObject({ readSeq: 1, unread: 0 });
+    expect(await reader.ok('markRead', { conversationId: 'sg_fifty', seq: ack.seq })).toMatchObject({ readSeq: ack.seq, unread: 0 });
     const after = await reader.ok('getNewestSeq', {});
-    expect(after.conversations.find((c: { conversationId: string }) => c.conversationId === 'sg_fifty')).toMatchObject({ readSeq: 1, unread: 0 });
+    expect(after.conversations.find((c: { conversationId: string }) => c.conversationId === 'sg_fifty')).toMatchObject({ readSeq: ack.seq, unread: 0 });
     const other = await late[1].ok('getNewestSeq', {});
-    expect(other.conversations.find((c: { conversationId: string }) => c.conversationId === 'sg_fifty').unread).toBe(1);
+    expect(other.conversations.find((c: { conversationId: string }) => c.conversationId === 'sg_fifty').unread).toBe(2);
   });
 });
 
@@ -137,11 +140,15 @@ describe('concurrent senders', () => {
       }),
     );
 
+    // Seq 1 is the groupCreated notification; the 500 messages take 2..501 with no gap.
     const all = acks.flat().sort((a, b) => a - b);
-    expect(all).toEqual(Array.from({ length: 500 }, (_, i) => i + 1));
+    expect(all).toEqual(Array.from({ length: 500 }, (_, i) => i + 2));
     for (const mine of acks) expect(mine).toEqual([...mine].sort((a, b) => a - b));
     const reader = await device('conc-reader');
-    const views = await Promise.all([reader, socks[3], socks[17]].map((d) => syncConversation(d, 'sg_busy', 500)));
+    const views = (await Promise.all([reader, socks[3], socks[17]].map((d) => syncConversation(d, 'sg_busy', 501)))).map((v) => ({
+      ...v,
+      messages: v.messages.filter((m) => m.contentType === 101),
+    }));
     for (const view of views) {
       expect(view.messages.map((m) => m.seq)).toEqual(all);
       expect(view.messages.map((m) => m.serverMsgId)).toEqual(views[0].messages.map((m) => m.serverMsgId));

@@ -1,55 +1,284 @@
-/** HTTP routes: groups, members, roles, applications. */
+/** HTTP routes: groups, members, roles, mutes, applications. */
 import * as z from 'zod';
 import { GroupId, UserId } from '../../protocol/schema';
+import { NextCursor, PageQuery } from '../paging';
 import { ItemResult, MAX_BATCH, type HttpRouteSpec } from './types';
+
+/** Longest mute, 30 days (the service checks the same bound: core/services/groups-members.ts). */
+const MAX_MUTE_SECONDS = 30 * 86400;
+
+export const GroupRole = z.enum(['owner', 'admin', 'member']).describe('owner (one per group), admin, member');
+export const JoinPolicy = z
+  .enum(['free', 'approval', 'invite'])
+  .describe("How users join: 'free' (asking is joining; members add anyone), 'approval' (the owner or an admin accepts applications and members' invitations), 'invite' (only the owner and admins add members)");
 
 export const Group = z.strictObject({
   groupId: GroupId,
   name: z.string(),
   ownerUserId: UserId,
+  adminUserIds: z.array(UserId).describe("The group's admins (the owner not included)"),
   faceUrl: z.string().optional(),
   introduction: z.string().optional(),
+  announcement: z.string().optional(),
   ex: z.string().optional(),
+  joinPolicy: JoinPolicy,
+  historyVisibleToNewMembers: z.boolean().describe('New members see messages sent before they joined'),
+  status: z.enum(['active', 'dismissed']),
+  muteAll: z.boolean().describe('Only the owner and admins may send'),
   memberCount: z.number().int(),
   createdAt: z.number().int(),
+  updatedAt: z.number().int().optional(),
 });
+
+export const GroupMember = z.strictObject({
+  userId: UserId,
+  role: GroupRole,
+  nickname: z.string().optional().describe('Name in this group'),
+  mutedUntil: z.number().int().optional().describe('Muted until this time (ms since the epoch); absent when not muted'),
+  inviterUserId: UserId.optional().describe('Who added the member, when someone else did'),
+  joinedAt: z.number().int(),
+});
+
+export const GroupApplication = z.strictObject({
+  groupId: GroupId,
+  userId: UserId.describe('Who would join'),
+  message: z.string(),
+  inviterUserId: z.string().optional().describe("The member who invited the user (an invitation awaiting approval), or '@admin'"),
+  createdAt: z.number().int(),
+});
+
+const InviteResult = ItemResult.extend({
+  status: z.enum(['joined', 'applied']).optional().describe("On success: 'joined', or 'applied' when an ordinary member's invitation awaits approval"),
+});
+
+const GroupPath = z.strictObject({ groupId: GroupId });
+const MemberPath = z.strictObject({ groupId: GroupId, userId: UserId });
+const UserPath = z.strictObject({ userId: UserId });
+const UserGroupPath = z.strictObject({ userId: UserId, groupId: GroupId });
+const OneGroup = z.strictObject({ group: Group });
+const OneMember = z.strictObject({ member: GroupMember });
+const UserIds = z.strictObject({ userIds: z.array(UserId).min(1).max(MAX_BATCH) });
+
+const GroupInfo = {
+  name: z.string().min(1).max(128).optional(),
+  faceUrl: z.string().max(1024).optional(),
+  introduction: z.string().max(2048).optional(),
+  announcement: z.string().max(4096).optional(),
+  ex: z.string().max(4096).optional().describe("The app's own data, usually JSON"),
+  joinPolicy: JoinPolicy.optional(),
+  historyVisibleToNewMembers: z.boolean().optional(),
+};
 
 export const groupRoutes = [
   {
     operationId: 'createGroup',
     method: 'POST',
     path: '/groups',
-    summary: 'Create a group with its owner and initial members.',
-    auth: 'admin',
+    summary: `Create a group with its owner and up to ${MAX_BATCH} initial members (all registered); groupCreated is its first message.`,
+    auth: 'user',
+    permissions: 'A user token creates a group it owns (ownerUserId, if given, must be the caller); an admin token names the owner.',
     body: z.strictObject({
       groupId: GroupId.optional().describe('Chosen by the app; generated when absent'),
+      ...GroupInfo,
       name: z.string().min(1).max(128),
-      ownerUserId: UserId,
+      ownerUserId: UserId.optional().describe('Defaults to the calling user; required with an admin token'),
       memberUserIds: z.array(UserId).max(MAX_BATCH).optional(),
-      faceUrl: z.string().max(1024).optional(),
-      introduction: z.string().max(2048).optional(),
-      ex: z.string().max(4096).optional(),
+      adminUserIds: z.array(UserId).max(MAX_BATCH).optional().describe(`Initial admins, besides memberUserIds (at most ${MAX_BATCH} members in all, the owner not counted)`),
+      joinPolicy: JoinPolicy.optional().describe("Default 'approval'"),
+      historyVisibleToNewMembers: z.boolean().optional().describe('Default false'),
     }),
-    response: z.strictObject({ group: Group }),
+    response: OneGroup,
+  },
+  {
+    operationId: 'getGroup',
+    method: 'GET',
+    path: '/groups/{groupId}',
+    summary: "A group's profile and settings.",
+    auth: 'user',
+    permissions: 'Any user.',
+    params: GroupPath,
+    response: OneGroup,
+  },
+  {
+    operationId: 'setGroupInfo',
+    method: 'PUT',
+    path: '/groups/{groupId}',
+    summary: "Change the group's info (groupInfoSet) and join policy (groupJoinPolicySet); unchanged values announce nothing.",
+    auth: 'user',
+    permissions: 'The owner and admins.',
+    params: GroupPath,
+    body: z.strictObject(GroupInfo).refine((b) => Object.values(b).some((v) => v !== undefined), 'Give at least one field to change'),
+    response: OneGroup,
+  },
+  {
+    operationId: 'dismissGroup',
+    method: 'DELETE',
+    path: '/groups/{groupId}',
+    summary: 'Dismiss the group: groupDismissed is its last message; members keep their history, and sends and changes are refused with GROUP_DISMISSED.',
+    auth: 'user',
+    permissions: 'The owner.',
+    params: GroupPath,
+    response: OneGroup,
+  },
+  {
+    operationId: 'transferGroup',
+    method: 'POST',
+    path: '/groups/{groupId}/transfer',
+    summary: 'Hand the group to another member (groupOwnerTransferred); the old owner becomes an ordinary member.',
+    auth: 'user',
+    permissions: 'The owner.',
+    params: GroupPath,
+    body: z.strictObject({ newOwnerUserId: UserId }),
+    response: OneGroup,
+  },
+  {
+    operationId: 'muteGroup',
+    method: 'POST',
+    path: '/groups/{groupId}/mute',
+    summary: 'Mute the whole group (groupMuted: only the owner and admins may send) or lift it (groupUnmuted).',
+    auth: 'user',
+    permissions: 'The owner and admins.',
+    params: GroupPath,
+    body: z.strictObject({ muted: z.boolean() }),
+    response: OneGroup,
+  },
+  {
+    operationId: 'listGroupMembers',
+    method: 'GET',
+    path: '/groups/{groupId}/members',
+    summary: 'A page of the members, in user id order (one Query per page).',
+    auth: 'user',
+    permissions: "The group's members.",
+    params: GroupPath,
+    query: PageQuery,
+    response: z.strictObject({ members: z.array(GroupMember), nextCursor: NextCursor }),
   },
   {
     operationId: 'addGroupMembers',
     method: 'POST',
     path: '/groups/{groupId}/members',
-    summary: 'Add members; they see messages sent from now on.',
-    auth: 'admin',
-    params: z.strictObject({ groupId: GroupId }),
-    body: z.strictObject({ userIds: z.array(UserId).min(1).max(MAX_BATCH) }),
-    response: z.strictObject({ results: z.array(ItemResult), memberCount: z.number().int() }),
+    summary: 'Invite users (groupMembersInvited); they see messages sent from their joining on, unless history is visible to new members. Each user succeeds or fails on its own.',
+    auth: 'user',
+    permissions:
+      "The owner and admins add users at once. An ordinary member adds them at once when the join policy is 'free', files applications for the owner and admins to accept when it is 'approval' (groupApplied), and is refused (FORBIDDEN) when it is 'invite'.",
+    params: GroupPath,
+    body: UserIds,
+    response: z.strictObject({ results: z.array(InviteResult), memberCount: z.number().int() }),
   },
   {
     operationId: 'removeGroupMembers',
     method: 'POST',
     path: '/groups/{groupId}/members/remove',
-    summary: 'Remove members; they keep the messages up to their removal.',
-    auth: 'admin',
-    params: z.strictObject({ groupId: GroupId }),
-    body: z.strictObject({ userIds: z.array(UserId).min(1).max(MAX_BATCH) }),
+    summary: 'Kick members (groupMembersKicked): they keep the messages up to and including that notification and see nothing after. Each user succeeds or fails on its own.',
+    auth: 'user',
+    permissions: 'The owner removes anyone but themselves; an admin removes ordinary members only; nobody removes the owner.',
+    params: GroupPath,
+    body: UserIds,
     response: z.strictObject({ results: z.array(ItemResult), memberCount: z.number().int() }),
+  },
+  {
+    operationId: 'setGroupMemberInfo',
+    method: 'PUT',
+    path: '/groups/{groupId}/members/{userId}',
+    summary: "Set a member's nickname in the group ('' clears it) (groupMemberInfoSet).",
+    auth: 'user',
+    permissions: "The member themselves, the owner, or an admin (for ordinary members).",
+    params: MemberPath,
+    body: z.strictObject({ nickname: z.string().max(64) }),
+    response: OneMember,
+  },
+  {
+    operationId: 'setGroupMemberRole',
+    method: 'PUT',
+    path: '/groups/{groupId}/members/{userId}/role',
+    summary: 'Make a member an admin, or an ordinary member again (groupMemberRoleChanged). Ownership moves only by transfer.',
+    auth: 'user',
+    permissions: 'The owner.',
+    params: MemberPath,
+    body: z.strictObject({ role: z.enum(['admin', 'member']) }),
+    response: OneMember,
+  },
+  {
+    operationId: 'muteGroupMember',
+    method: 'POST',
+    path: '/groups/{groupId}/members/{userId}/mute',
+    summary: 'Mute a member for a number of seconds (groupMemberMuted), or unmute with 0 (groupMemberUnmuted). A muted member\'s sends are refused with MEMBER_MUTED.',
+    auth: 'user',
+    permissions: 'The owner mutes admins and members; an admin mutes ordinary members only; nobody mutes the owner.',
+    params: MemberPath,
+    body: z.strictObject({ seconds: z.number().int().min(0).max(MAX_MUTE_SECONDS).describe(`Duration, at most ${MAX_MUTE_SECONDS} (30 days); 0 unmutes`) }),
+    response: OneMember,
+  },
+  {
+    operationId: 'listGroupApplications',
+    method: 'GET',
+    path: '/groups/{groupId}/applications',
+    summary: "A page of the group's pending applications and invitations awaiting approval, in user id order.",
+    auth: 'user',
+    permissions: 'The owner and admins.',
+    params: GroupPath,
+    query: PageQuery,
+    response: z.strictObject({ applications: z.array(GroupApplication), nextCursor: NextCursor }),
+  },
+  {
+    operationId: 'acceptGroupApplication',
+    method: 'POST',
+    path: '/groups/{groupId}/applications/{userId}/accept',
+    summary: 'Accept a pending application: the user joins (groupMemberJoined into the group) and is told (groupApplicationAccepted).',
+    auth: 'user',
+    permissions: 'The owner and admins.',
+    params: MemberPath,
+    response: z.strictObject({ memberCount: z.number().int() }),
+  },
+  {
+    operationId: 'refuseGroupApplication',
+    method: 'POST',
+    path: '/groups/{groupId}/applications/{userId}/refuse',
+    summary: 'Refuse a pending application; the user is told (groupApplicationRefused).',
+    auth: 'user',
+    permissions: 'The owner and admins.',
+    params: MemberPath,
+    body: z.strictObject({ message: z.string().max(1024).optional().describe('Why, for the applicant') }),
+    response: z.strictObject({ application: GroupApplication }),
+  },
+  {
+    operationId: 'applyToGroup',
+    method: 'POST',
+    path: '/users/{userId}/groups/{groupId}/apply',
+    summary:
+      "Ask to join a group. 'free': joined at once (groupMemberJoined); 'approval': an application for the owner and admins (groupApplied to them and the applicant); 'invite': refused with JOIN_NOT_ALLOWED.",
+    auth: 'self',
+    params: UserGroupPath,
+    body: z.strictObject({ message: z.string().max(1024).default('').describe('For the owner and admins') }),
+    response: z.strictObject({ status: z.enum(['joined', 'applied']), memberCount: z.number().int() }),
+  },
+  {
+    operationId: 'quitGroup',
+    method: 'POST',
+    path: '/users/{userId}/groups/{groupId}/quit',
+    summary: 'Leave a group (groupMemberQuit): the user keeps the messages up to and including that notification. The owner cannot quit (FORBIDDEN): transfer the group first.',
+    auth: 'self',
+    params: UserGroupPath,
+    response: z.strictObject({ memberCount: z.number().int() }),
+  },
+  {
+    operationId: 'listJoinedGroups',
+    method: 'GET',
+    path: '/users/{userId}/groups',
+    summary: "A page of the user's groups (dismissed ones included) with their role, in group id order.",
+    auth: 'self',
+    params: UserPath,
+    query: PageQuery,
+    response: z.strictObject({ groups: z.array(z.strictObject({ group: Group, role: GroupRole, joinedAt: z.number().int() })), nextCursor: NextCursor }),
+  },
+  {
+    operationId: 'listUserGroupApplications',
+    method: 'GET',
+    path: '/users/{userId}/group-applications',
+    summary: "A page of the user's pending applications to groups, in group id order.",
+    auth: 'self',
+    params: UserPath,
+    query: PageQuery,
+    response: z.strictObject({ applications: z.array(GroupApplication), nextCursor: NextCursor }),
   },
 ] as const satisfies readonly HttpRouteSpec[];

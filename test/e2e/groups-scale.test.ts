@@ -1,0 +1,96 @@
+/**
+ * A 2,000-member group end to end: bulk registration, creation with 1,000 members,
+ * adding 999 more, paging the whole member list, one message reaching online members by
+ * push and an offline member by sync — and not one DynamoDB Scan anywhere on the way.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Admin, Device, eventually, sleep, startCirrus, syncConversation, type HttpResult } from '../support/cirrus';
+import type { LocalCirrus } from '../../local/runtime';
+import { awsRequests } from '../../core/aws/accounting';
+import { notificationTypes } from '../../core/protocol/notifications';
+
+let cirrus: LocalCirrus;
+let admin: Admin;
+const devices: Device[] = [];
+
+beforeAll(async () => {
+  cirrus = await startCirrus();
+  admin = new Admin(cirrus.apiUrl, cirrus.adminSecret);
+});
+
+afterAll(async () => {
+  await Promise.all(devices.map((d) => d.close()));
+  await cirrus?.stop();
+});
+
+async function device(userId: string): Promise<Device> {
+  const d = await Device.connect(cirrus.wsUrl, await admin.userToken(userId));
+  devices.push(d);
+  return d;
+}
+
+/** Nothing queued or in flight on the message path, for a moment. */
+async function settled(): Promise<void> {
+  await eventually(async () => ['Delivery', 'Push', 'Archive'].every((q) => {
+    const d = cirrus.sqs.depth(q);
+    return d.visible + d.inFlight + d.delayed === 0;
+  }), 30_000);
+  await sleep(300);
+}
+
+describe('a group of 2,000', () => {
+  it('is created with 1,000, grows by 999, pages every member exactly once and delivers to all, with no Scan', async () => {
+    const before = awsRequests.snapshot();
+    const ids = Array.from({ length: 2000 }, (_, i) => `big-${String(i).padStart(4, '0')}`);
+    const [owner, ...rest] = ids;
+    for (const half of [ids.slice(0, 1000), ids.slice(1000)]) {
+      const res = await admin.call('POST', '/users/register', { users: half.map((userId) => ({ userId })) });
+      expect(res.status).toBe(200);
+      expect(res.body.results.every((r: { ok: boolean }) => r.ok)).toBe(true);
+    }
+    const ownerToken = await admin.userToken(owner);
+
+    const created = await admin.call('POST', '/groups', { groupId: 'big', name: 'Big', memberUserIds: rest.slice(0, 1000) }, ownerToken);
+    expect(created.status).toBe(200);
+    expect(created.body.group).toMatchObject({ ownerUserId: owner, memberCount: 1001 });
+    const added = await admin.call('POST', '/groups/big/members', { userIds: rest.slice(1000) }, ownerToken);
+    expect(added.status).toBe(200);
+    expect(added.body.results.filter((r: { ok: boolean }) => !r.ok)).toEqual([]);
+    expect(added.body.memberCount).toBe(2000);
+
+    const seen = new Map<string, number>();
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const page: HttpResult = await admin.call('GET', `/groups/big/members?limit=100${cursor ? `&cursor=${cursor}` : ''}`, undefined, ownerToken);
+      expect(page.status).toBe(200);
+      for (const m of page.body.members) seen.set(m.userId, (seen.get(m.userId) ?? 0) + 1);
+      cursor = page.body.nextCursor;
+      pages++;
+    } while (cursor);
+    expect(seen.size).toBe(2000);
+    expect([...seen.values()].every((n) => n === 1)).toBe(true);
+    expect([...seen.keys()].sort()).toEqual(ids);
+    expect(pages).toBeLessThanOrEqual(21);
+
+    const sender = await device('big-0777');
+    const online = await Promise.all(['big-0000', 'big-0001', 'big-0999', 'big-1500', 'big-1999'].map(device));
+    const ack = await sender.ok('sendMsg', { clientMsgId: 'to-all', groupId: 'big', contentType: 101, content: { text: 'hello 2,000' } });
+    expect(ack.seq).toBe(3); // after groupCreated and groupMembersInvited
+
+    for (const d of online) await d.until(() => d.pushes.find((m) => m.serverMsgId === ack.serverMsgId), 30_000, 'the message');
+    const offline = await device('big-1234');
+    const newest = await offline.ok('getNewestSeq', {});
+    const conv = newest.conversations.find((c: { conversationId: string }) => c.conversationId === 'sg_big');
+    expect(conv).toMatchObject({ maxSeq: 3, minSeq: 1 });
+    const synced = await syncConversation(offline, 'sg_big', conv.maxSeq);
+    expect(synced.messages.map((m) => m.contentType)).toEqual([notificationTypes.groupMembersInvited.contentType, 101]);
+    expect(synced.messages[1]).toMatchObject({ serverMsgId: ack.serverMsgId, senderId: 'big-0777', content: { text: 'hello 2,000' } });
+
+    await settled();
+    const requests = awsRequests.since(before);
+    expect(requests.DynamoDB).toBeDefined();
+    expect(requests.DynamoDB.Scan).toBeUndefined();
+    expect(Object.keys(requests.DynamoDB).filter((command) => /scan/i.test(command))).toEqual([]);
+  });
+});
