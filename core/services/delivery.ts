@@ -50,7 +50,7 @@ export async function deliver(items: readonly DeliveryItem[]): Promise<Set<strin
           const recipients = await recipientsOf(message);
           // Sending implies having read the conversation; causing a notification does not.
           if (message.senderId !== SYSTEM_SENDER) await conversations.advanceRead(message.senderId, message.conversationId, message.seq);
-          else if (job.readBy) await conversations.advanceReadIfCaughtUp(job.readBy, message.conversationId, message.seq);
+          else if (job.readBy) await conversations.advanceRead(job.readBy, message.conversationId, message.seq, { onlyIfCaughtUp: true });
           if (recipients.length <= config.inlinePushMax()) {
             const outcome = await pushToUsers({ userIds: recipients, message, excludeConnectionId: job.originConnectionId });
             log.info('message pushed', { conversationId: message.conversationId, seq: message.seq, ...outcome });

@@ -13,6 +13,7 @@ import { blacklist, friendRequests, friends, relations, type BlacklistItem, type
 import { users } from '../store/users';
 import { notifyUsers } from './notify';
 import { itemError, requireUsers, type ItemResult } from './users';
+import { forEachLimit } from '../domain/concurrency';
 
 /** Default page size of the friend, request and blacklist lists. */
 export const DEFAULT_PAGE = 50;
@@ -159,13 +160,6 @@ export async function deleteFriend(userId: string, friendUserId: string, opUserI
   await notifyUsers([userId, friendUserId], 'friendDeleted', { opUserId, userId, friendUserId }, opUserId);
 }
 
-async function mapLimit<T>(items: readonly T[], limit: number, work: (item: T) => Promise<unknown>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await work(items[next++]);
-  }));
-}
-
 /**
  * Admin import: makes `userId` friends with each of `friendUserIds`, without requests.
  * Each item succeeds or fails on its own (unregistered, the user themselves, listed
@@ -199,7 +193,7 @@ export async function importFriends(userId: string, friendUserIds: readonly stri
     seen.add(friendUserId);
   }
   await friends.putMany(writes);
-  await mapLimit(added, NOTIFY_CONCURRENCY, (friendUserId) => notifyUsers([userId, friendUserId], 'friendAdded', { opUserId, userId, friendUserId }, opUserId));
+  await forEachLimit(added, NOTIFY_CONCURRENCY, (friendUserId) => notifyUsers([userId, friendUserId], 'friendAdded', { opUserId, userId, friendUserId }, opUserId));
   return results;
 }
 

@@ -20,19 +20,13 @@ import { groupAccess, isManager, requireActive, requireMember, requireRole, targ
 import { DEFAULT_PAGE, groupListStartKey } from './groups-paging';
 import { notifyGroup, notifyUsers } from './notify';
 import { itemError, type ItemResult } from './users';
+import { forEachLimit } from '../domain/concurrency';
 
 /** Concurrent single-item requests (conversation rows) per operation, below the SDK's socket pool. */
 const ROW_CONCURRENCY = 25;
 
 /** Longest mute: 30 days. */
 export const MAX_MUTE_SECONDS = 30 * 86400;
-
-async function forEachLimit<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await work(items[next++]);
-  }));
-}
 
 /** A membership as the API shows it; a mute that has run out is not shown. */
 export interface MemberView {

@@ -10,6 +10,7 @@ import { log } from '../log';
 import type { EventFrame, Message, PushFrame } from '../protocol/schema';
 import { connections, type ConnectionItem } from '../store/connections';
 import { batchGet, chunk } from '../store/dynamo';
+import { forEachLimit } from '../domain/concurrency';
 
 /** Concurrent PostToConnection calls per invocation (the account throttle is shared). */
 const POST_CONCURRENCY = 16;
@@ -32,14 +33,6 @@ export interface PushOutcome {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function mapLimit<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await work(items[next++]);
-  });
-  await Promise.all(workers);
-}
 
 async function postOne(endpoint: string, conn: ConnectionItem, data: Uint8Array, outcome: PushOutcome): Promise<void> {
   for (let attempt = 0; ; attempt++) {
@@ -106,7 +99,7 @@ export async function pushToUsers(job: PushJob): Promise<PushOutcome> {
   const quiet = frame(true);
   const options = await receiveOptions(job.userIds, job.message);
   const targets: { conn: ConnectionItem; data: Uint8Array }[] = [];
-  await mapLimit(
+  await forEachLimit(
     job.userIds.filter((u) => options.get(u) !== 1),
     POST_CONCURRENCY,
     async (userId) => {
@@ -114,7 +107,7 @@ export async function pushToUsers(job: PushJob): Promise<PushOutcome> {
       for (const conn of await connections.ofUser(userId)) if (conn.connectionId !== job.excludeConnectionId) targets.push({ conn, data });
     },
   );
-  await mapLimit(targets, POST_CONCURRENCY, ({ conn, data }) => postOne(endpoint, conn, data, outcome));
+  await forEachLimit(targets, POST_CONCURRENCY, ({ conn, data }) => postOne(endpoint, conn, data, outcome));
   return outcome;
 }
 
@@ -123,7 +116,7 @@ export async function pushEvent(userId: string, event: EventFrame): Promise<Push
   const endpoint = config.connectionsEndpoint();
   const outcome: PushOutcome = { delivered: 0, gone: 0, failed: 0 };
   const data = Buffer.from(JSON.stringify(event));
-  await mapLimit(await connections.ofUser(userId), POST_CONCURRENCY, (conn) => postOne(endpoint, conn, data, outcome));
+  await forEachLimit(await connections.ofUser(userId), POST_CONCURRENCY, (conn) => postOne(endpoint, conn, data, outcome));
   return outcome;
 }
 

@@ -174,37 +174,19 @@ export const conversations = {
   },
 
   /**
-   * Marks `seq` read only if everything before it was read: for the notification a user's
-   * own action caused, which must not hide earlier unread messages.
+   * Moves the read position forward only; returns false when it did not move. With
+   * `onlyIfCaughtUp`, only when everything before `seq` was read already: for the
+   * notification a user's own action caused, which must not hide earlier unread messages.
    */
-  async advanceReadIfCaughtUp(userId: string, conversationId: string, seq: number): Promise<boolean> {
+  async advanceRead(userId: string, conversationId: string, seq: number, options: { onlyIfCaughtUp?: boolean } = {}): Promise<boolean> {
     try {
       await ddb().send(
         new UpdateCommand({
           TableName: config.tableName('userConversations'),
           Key: { userId, conversationId },
           UpdateExpression: 'SET readSeq = :s',
-          ConditionExpression: 'attribute_exists(userId) AND readSeq < :s AND (readSeq >= :prev OR minSeq >= :prev)',
-          ExpressionAttributeValues: { ':s': seq, ':prev': seq - 1 },
-        }),
-      );
-      return true;
-    } catch (err) {
-      if (isConditionFailure(err)) return false;
-      throw err;
-    }
-  },
-
-  /** Moves the read position forward only; returns false when it was already there. */
-  async advanceRead(userId: string, conversationId: string, seq: number): Promise<boolean> {
-    try {
-      await ddb().send(
-        new UpdateCommand({
-          TableName: config.tableName('userConversations'),
-          Key: { userId, conversationId },
-          UpdateExpression: 'SET readSeq = :s',
-          ConditionExpression: 'attribute_exists(userId) AND readSeq < :s',
-          ExpressionAttributeValues: { ':s': seq },
+          ConditionExpression: `attribute_exists(userId) AND readSeq < :s${options.onlyIfCaughtUp ? ' AND (readSeq >= :prev OR minSeq >= :prev)' : ''}`,
+          ExpressionAttributeValues: { ':s': seq, ...(options.onlyIfCaughtUp ? { ':prev': seq - 1 } : {}) },
         }),
       );
       return true;

@@ -4,21 +4,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { Admin, Device, startCirrus } from '../support/cirrus';
-import type { LocalCirrus } from '../../local/runtime';
+import { Device } from '../support/cirrus';
+import { admin, as, cirrus, device, text, token, useCirrus } from '../support/harness';
 import { issueToken } from '../../core/auth/tokens';
 import { MAX_CONTENT_BYTES } from '../../core/protocol/schema';
 
-let cirrus: LocalCirrus;
-let admin: Admin;
 let alice: Device;
 let signingKey: string;
 
-const text = (t: string) => ({ contentType: 101, content: { text: t } });
+useCirrus();
 
 beforeAll(async () => {
-  cirrus = await startCirrus();
-  admin = new Admin(cirrus.apiUrl, cirrus.adminSecret);
   await admin.register('alice', 'bob', 'outsider');
   await admin.createGroup('club', 'alice', ['bob']);
   alice = await Device.connect(cirrus.wsUrl, await admin.userToken('alice'));

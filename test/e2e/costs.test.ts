@@ -4,18 +4,16 @@
  * docs/performance.md) only for a reason.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Admin, Device, eventually, sleep, startCirrus } from '../support/cirrus';
-import type { LocalCirrus } from '../../local/runtime';
+import { Device, eventually, sleep } from '../support/cirrus';
+import { admin, cirrus, device, text, useCirrus } from '../support/harness';
 import { awsRequests } from '../../core/aws/accounting';
 
-let cirrus: LocalCirrus;
-let admin: Admin;
 let alice: Device;
 let bob: Device;
 
+useCirrus();
+
 beforeAll(async () => {
-  cirrus = await startCirrus();
-  admin = new Admin(cirrus.apiUrl, cirrus.adminSecret);
   await admin.register('alice', 'bob');
   alice = await Device.connect(cirrus.wsUrl, await admin.userToken('alice'));
   bob = await Device.connect(cirrus.wsUrl, await admin.userToken('bob'));

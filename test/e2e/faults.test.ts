@@ -2,43 +2,24 @@
  * Crashes injected between the steps of the message path, and SQS redelivery of every
  * job kind: no acknowledged message is lost or duplicated, and sync never stalls.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Admin, Device, eventually, sleep, startCirrus, syncConversation } from '../support/cirrus';
-import type { LocalCirrus } from '../../local/runtime';
+import { afterEach, describe, expect, it } from 'vitest';
+import { eventually, sleep, syncConversation } from '../support/cirrus';
+import { admin, cirrus, device, text, useCirrus } from '../support/harness';
 import { faults } from '../../core/faults';
 
 const SETTLE_MS = 1500;
-let cirrus: LocalCirrus;
-let admin: Admin;
-const devices: Device[] = [];
-
-async function device(userId: string): Promise<Device> {
-  const d = await Device.connect(cirrus.wsUrl, await admin.userToken(userId));
-  devices.push(d);
-  return d;
-}
-
-const text = (t: string) => ({ contentType: 101, content: { text: t } });
 
 async function archivedRows(conversationId: string): Promise<number[]> {
   const rows = await cirrus.dataApi.query(`SELECT seq FROM messages WHERE conversation_id = '${conversationId}' ORDER BY seq`);
   return rows.map((r: { seq: unknown }) => Number(r.seq));
 }
 
-beforeAll(async () => {
-  cirrus = await startCirrus({
+useCirrus({
     settings: { seqSettleMs: SETTLE_MS, inlinePushMax: 2 },
     queueOverrides: { delivery: { visibilityTimeoutSeconds: 1 }, push: { visibilityTimeoutSeconds: 1 }, archive: { visibilityTimeoutSeconds: 1 } },
   });
-  admin = new Admin(cirrus.apiUrl, cirrus.adminSecret);
-});
 
 afterEach(() => faults.clear());
-
-afterAll(async () => {
-  await Promise.all(devices.map((d) => d.close()));
-  await cirrus?.stop();
-});
 
 describe('a crash between seq allocation and the message write', () => {
   it('leaves a hole that settles, never stalls later messages, and the retry is acknowledged once', async () => {

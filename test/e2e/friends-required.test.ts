@@ -3,44 +3,28 @@
  * friendship. Its own file, because runtime settings are process-wide environment
  * variables.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Admin, Device, startCirrus, syncConversation } from '../support/cirrus';
-import type { LocalCirrus } from '../../local/runtime';
+import { describe, expect, it } from 'vitest';
+import { Device, syncConversation } from '../support/cirrus';
+import { admin, device, text, token, useCirrus } from '../support/harness';
 import { singleConversationId } from '../../core/domain/ids';
 
-let cirrus: LocalCirrus;
-let admin: Admin;
-const devices: Device[] = [];
-
-async function device(userId: string): Promise<{ device: Device; token: string }> {
-  const token = await admin.userToken(userId, 5);
-  const d = await Device.connect(cirrus.wsUrl, token);
-  devices.push(d);
-  return { device: d, token };
+/** A user's device and the token it connected with. */
+async function user(userId: string): Promise<{ device: Device; token: string }> {
+  return { device: await device(userId), token: await token(userId) };
 }
-
-const text = (t: string) => ({ contentType: 101, content: { text: t } });
 
 async function hasConversation(d: Device, conversationId: string): Promise<boolean> {
   const newest = await d.ok('getNewestSeq', {});
   return newest.conversations.some((c: { conversationId: string }) => c.conversationId === conversationId);
 }
 
-beforeAll(async () => {
-  cirrus = await startCirrus({ settings: { requireFriendship: true } });
-  admin = new Admin(cirrus.apiUrl, cirrus.adminSecret);
-});
-
-afterAll(async () => {
-  await Promise.all(devices.map((d) => d.close()));
-  await cirrus?.stop();
-});
+useCirrus({ settings: { requireFriendship: true } });
 
 describe('when friendship is required', () => {
   it('refuses a message between non-friends with NOT_FRIENDS and stores nothing; once friends, both directions work; after unfriending, refused again', async () => {
     await admin.register('rq-amy', 'rq-ben');
-    const amy = await device('rq-amy');
-    const ben = await device('rq-ben');
+    const amy = await user('rq-amy');
+    const ben = await user('rq-ben');
     const conversationId = singleConversationId('rq-amy', 'rq-ben');
 
     const refused = await amy.device.request('sendMsg', { clientMsgId: 'before', recvId: 'rq-ben', ...text('hello stranger') });
@@ -78,7 +62,7 @@ describe('when friendship is required', () => {
 
   it('lets friends made by an admin import message each other, and still lets the system notify anyone', async () => {
     await admin.register('rq-cat', 'rq-dov', 'rq-eve');
-    const cat = await device('rq-cat');
+    const cat = await user('rq-cat');
     expect((await admin.call('POST', '/friends/import', { userId: 'rq-cat', friendUserIds: ['rq-dov'] })).status).toBe(200);
 
     const ack = await cat.device.ok('sendMsg', { clientMsgId: 'imported', recvId: 'rq-dov', ...text('hi dov') });

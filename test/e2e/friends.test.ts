@@ -3,38 +3,16 @@
  * WebSockets for the notifications (pushed and synced from `n_<userId>`) and for the
  * send-time rules, against the local runtime.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Admin, Device, eventually, sleep, startCirrus, syncConversation, type HttpResult } from '../support/cirrus';
-import type { LocalCirrus } from '../../local/runtime';
+import { describe, expect, it } from 'vitest';
+import { Device, eventually, sleep, syncConversation, type HttpResult } from '../support/cirrus';
+import { admin, as, cirrus, device, text, token, useCirrus } from '../support/harness';
 import type { Message } from '../../core/protocol/schema';
 import { singleConversationId } from '../../core/domain/ids';
 import { friendRoutes } from '../../core/http/routes/friends';
 import { awsRequests } from '../../core/aws/accounting';
 
-let cirrus: LocalCirrus;
-let admin: Admin;
-const devices: Device[] = [];
-const tokens = new Map<string, string>();
-
 /** HTTP calls act through this platform; devices use others, so no session of theirs is touched. */
 const HTTP_PLATFORM = 3;
-
-async function tokenOf(userId: string, platformId = HTTP_PLATFORM): Promise<string> {
-  const key = `${userId}/${platformId}`;
-  if (!tokens.has(key)) tokens.set(key, await admin.userToken(userId, platformId));
-  return tokens.get(key)!;
-}
-
-/** An HTTP call made with the user's own token. */
-async function as<T = any>(userId: string, method: string, path: string, body?: unknown): Promise<HttpResult<T>> {
-  return admin.call<T>(method, path, body, await tokenOf(userId));
-}
-
-async function device(userId: string, platformId = 5): Promise<Device> {
-  const d = await Device.connect(cirrus.wsUrl, await tokenOf(userId, platformId));
-  devices.push(d);
-  return d;
-}
 
 /** Asserts a 200 whose body matches the route's response schema, and returns the body. */
 function ok(operationId: (typeof friendRoutes)[number]['operationId'], res: HttpResult): any {
@@ -49,8 +27,6 @@ function fails(res: HttpResult, status: number, reason: string): void {
   expect(res.status, JSON.stringify(res.body)).toBe(status);
   expect(res.body.error.reason).toBe(reason);
 }
-
-const text = (t: string) => ({ contentType: 101, content: { text: t } });
 
 /** The user's conversation row for `conversationId` from getNewestSeq, if any. */
 async function convOf(d: Device, conversationId: string): Promise<{ maxSeq: number; readSeq: number; unread: number } | undefined> {
@@ -86,15 +62,7 @@ async function settle(): Promise<void> {
 
 const notice = (contentType: number, content: unknown) => expect.objectContaining({ contentType, content, senderId: 'system', sessionType: 4 });
 
-beforeAll(async () => {
-  cirrus = await startCirrus();
-  admin = new Admin(cirrus.apiUrl, cirrus.adminSecret);
-});
-
-afterAll(async () => {
-  await Promise.all(devices.map((d) => d.close()));
-  await cirrus?.stop();
-});
+useCirrus({}, { httpPlatform: HTTP_PLATFORM });
 
 describe('friend requests', () => {
   it('list a request on both sides and count it until accepted; accepting makes both friends, pushes and syncs the notifications on both devices of the recipient', async () => {

@@ -3,31 +3,15 @@
  * (not a member, muted member, muted group, dismissed group), and the range of the
  * group's conversation each member sees (from their join, up to their leaving).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Admin, Device, eventually, startCirrus, syncConversation, type HttpResult } from '../support/cirrus';
-import type { LocalCirrus } from '../../local/runtime';
+import { describe, expect, it } from 'vitest';
+import { Device, eventually, syncConversation } from '../support/cirrus';
+import { admin, as, cirrus, device, text, useCirrus } from '../support/harness';
 import { notificationTypes } from '../../core/protocol/notifications';
-
-let cirrus: LocalCirrus;
-let admin: Admin;
-const devices: Device[] = [];
-const tokens = new Map<string, string>();
-
-async function as(userId: string, method: string, path: string, body?: unknown): Promise<HttpResult> {
-  if (!tokens.has(userId)) tokens.set(userId, await admin.userToken(userId));
-  return admin.call(method, path, body, tokens.get(userId));
-}
 
 async function ok(userId: string, method: string, path: string, body?: unknown): Promise<any> {
   const res = await as(userId, method, path, body);
   if (res.status !== 200) throw new Error(`${userId} ${method} ${path}: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body;
-}
-
-async function device(userId: string, platformId = 5): Promise<Device> {
-  const d = await Device.connect(cirrus.wsUrl, await admin.userToken(userId, platformId));
-  devices.push(d);
-  return d;
 }
 
 let sent = 0;
@@ -56,15 +40,7 @@ async function pullAll(d: Device, groupId: string) {
 
 const texts = (messages: { content: unknown }[]) => messages.map((m) => (m.content as { text?: string }).text).filter(Boolean);
 
-beforeAll(async () => {
-  cirrus = await startCirrus();
-  admin = new Admin(cirrus.apiUrl, cirrus.adminSecret);
-});
-
-afterAll(async () => {
-  await Promise.all(devices.map((d) => d.close()));
-  await cirrus?.stop();
-});
+useCirrus();
 
 describe('send-time rules', () => {
   it('refuses a non-member with NOT_GROUP_MEMBER (1203) and stores nothing', async () => {

@@ -3,31 +3,13 @@
  * adding 999 more, paging the whole member list, one message reaching online members by
  * push and an offline member by sync — and not one DynamoDB Scan anywhere on the way.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Admin, Device, eventually, sleep, startCirrus, syncConversation, type HttpResult } from '../support/cirrus';
-import type { LocalCirrus } from '../../local/runtime';
+import { describe, expect, it } from 'vitest';
+import { eventually, sleep, syncConversation, type HttpResult } from '../support/cirrus';
+import { admin, cirrus, device, text, useCirrus } from '../support/harness';
 import { awsRequests } from '../../core/aws/accounting';
 import { notificationTypes } from '../../core/protocol/notifications';
 
-let cirrus: LocalCirrus;
-let admin: Admin;
-const devices: Device[] = [];
-
-beforeAll(async () => {
-  cirrus = await startCirrus();
-  admin = new Admin(cirrus.apiUrl, cirrus.adminSecret);
-});
-
-afterAll(async () => {
-  await Promise.all(devices.map((d) => d.close()));
-  await cirrus?.stop();
-});
-
-async function device(userId: string): Promise<Device> {
-  const d = await Device.connect(cirrus.wsUrl, await admin.userToken(userId));
-  devices.push(d);
-  return d;
-}
+useCirrus();
 
 /** Nothing queued or in flight on the message path, for a moment. */
 async function settled(): Promise<void> {
@@ -74,7 +56,7 @@ describe('a group of 2,000', () => {
     expect(pages).toBeLessThanOrEqual(21);
 
     const sender = await device('big-0777');
-    const online = await Promise.all(['big-0000', 'big-0001', 'big-0999', 'big-1500', 'big-1999'].map(device));
+    const online = await Promise.all(['big-0000', 'big-0001', 'big-0999', 'big-1500', 'big-1999'].map((u) => device(u)));
     const ack = await sender.ok('sendMsg', { clientMsgId: 'to-all', groupId: 'big', contentType: 101, content: { text: 'hello 2,000' } });
     expect(ack.seq).toBe(3); // after groupCreated and groupMembersInvited
 

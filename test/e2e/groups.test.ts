@@ -3,34 +3,16 @@
  * every operation, who may do it, and the notification it produces, checked as a push
  * on both devices of a member and through sync (getNewestSeq + pullMsgs).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Admin, Device, startCirrus, type HttpResult } from '../support/cirrus';
-import type { LocalCirrus } from '../../local/runtime';
+import { describe, expect, it } from 'vitest';
+import { Admin, Device, type HttpResult } from '../support/cirrus';
+import { admin, as, cirrus, device, token, useCirrus } from '../support/harness';
 import type { Message } from '../../core/protocol/schema';
 import { notificationTypes, type NotificationName } from '../../core/protocol/notifications';
-
-let cirrus: LocalCirrus;
-let admin: Admin;
-const devices: Device[] = [];
-const tokens = new Map<string, string>();
-
-/** Calls the API as `userId` (a user token), or as an admin with `as: '@admin'`. */
-async function as(userId: string, method: string, path: string, body?: unknown): Promise<HttpResult> {
-  if (userId === '@admin') return admin.call(method, path, body);
-  if (!tokens.has(userId)) tokens.set(userId, await admin.userToken(userId));
-  return admin.call(method, path, body, tokens.get(userId));
-}
 
 async function ok(userId: string, method: string, path: string, body?: unknown): Promise<any> {
   const res = await as(userId, method, path, body);
   if (res.status !== 200) throw new Error(`${userId} ${method} ${path}: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body;
-}
-
-async function device(userId: string, platformId = 5): Promise<Device> {
-  const d = await Device.connect(cirrus.wsUrl, await admin.userToken(userId, platformId));
-  devices.push(d);
-  return d;
 }
 
 /** Both devices of a user: a phone and a browser. */
@@ -80,15 +62,7 @@ async function members(groupId: string, caller = '@admin'): Promise<Record<strin
 const reason = (res: HttpResult) => res.body?.error?.reason;
 const reasons = (res: HttpResult) => res.body.results.map((r: { error?: { reason: string } }) => r.error?.reason ?? 'ok');
 
-beforeAll(async () => {
-  cirrus = await startCirrus({ settings: { inlinePushMax: 10 } });
-  admin = new Admin(cirrus.apiUrl, cirrus.adminSecret);
-});
-
-afterAll(async () => {
-  await Promise.all(devices.map((d) => d.close()));
-  await cirrus?.stop();
-});
+useCirrus({ settings: { inlinePushMax: 10 } });
 
 describe('creating and reading groups', () => {
   it('lets a user create a group it owns, announced by groupCreated on every device and in sync; any user reads it', async () => {

@@ -2,32 +2,12 @@
  * The message path end to end, over real WebSockets and HTTP, against the local runtime
  * (DynamoDB Local, PGlite, the SQS stand-in with its pollers).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Admin, Device, eventually, sleep, startCirrus, syncConversation } from '../support/cirrus';
-import type { LocalCirrus } from '../../local/runtime';
+import { describe, expect, it } from 'vitest';
+import { Device, eventually, sleep, syncConversation } from '../support/cirrus';
+import { admin, as, cirrus, device, text, useCirrus } from '../support/harness';
 import { singleConversationId } from '../../core/domain/ids';
 
-let cirrus: LocalCirrus;
-let admin: Admin;
-const devices: Device[] = [];
-
-async function device(userId: string, platformId = 5): Promise<Device> {
-  const d = await Device.connect(cirrus.wsUrl, await admin.userToken(userId, platformId));
-  devices.push(d);
-  return d;
-}
-
-const text = (t: string) => ({ contentType: 101, content: { text: t } });
-
-beforeAll(async () => {
-  cirrus = await startCirrus({ settings: { inlinePushMax: 10 } });
-  admin = new Admin(cirrus.apiUrl, cirrus.adminSecret);
-});
-
-afterAll(async () => {
-  await Promise.all(devices.map((d) => d.close()));
-  await cirrus?.stop();
-});
+useCirrus({ settings: { inlinePushMax: 10 } });
 
 describe('one-to-one messages', () => {
   it('reaches the online recipient by push and the sender\'s other device, and an offline recipient by sync', async () => {

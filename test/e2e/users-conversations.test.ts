@@ -2,41 +2,14 @@
  * Users (profiles, settings, presence, listing) and a user's conversation list, end to
  * end over HTTP and WebSocket against the local runtime.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Admin, Device, eventually, sleep, startCirrus, syncConversation } from '../support/cirrus';
-import type { LocalCirrus } from '../../local/runtime';
+import { describe, expect, it } from 'vitest';
+import { eventually, sleep, syncConversation } from '../support/cirrus';
+import { admin, as, cirrus, device, text, useCirrus } from '../support/harness';
 import { singleConversationId } from '../../core/domain/ids';
 
-let cirrus: LocalCirrus;
-let admin: Admin;
-const devices: Device[] = [];
-const tokens = new Map<string, string>();
-
-async function token(userId: string, platformId = 5): Promise<string> {
-  const key = `${userId}/${platformId}`;
-  if (!tokens.has(key)) tokens.set(key, await admin.userToken(userId, platformId));
-  return tokens.get(key)!;
-}
-
-async function device(userId: string, platformId = 5): Promise<Device> {
-  const d = await Device.connect(cirrus.wsUrl, await token(userId, platformId));
-  devices.push(d);
-  return d;
-}
-
 /** Calls the HTTP API as a user. */
-const as = async (userId: string, method: string, path: string, body?: unknown) => admin.call(method, path, body, await token(userId));
-const text = (t: string) => ({ contentType: 101, content: { text: t } });
 
-beforeAll(async () => {
-  cirrus = await startCirrus();
-  admin = new Admin(cirrus.apiUrl, cirrus.adminSecret);
-});
-
-afterAll(async () => {
-  await Promise.all(devices.map((d) => d.close()));
-  await cirrus?.stop();
-});
+useCirrus();
 
 describe('users', () => {
   it('shows profiles to everyone, settings only to the user, and lets only the user (or an admin) change them', async () => {
