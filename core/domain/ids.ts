@@ -41,6 +41,14 @@ export function newServerMsgId(now = Date.now()): string {
   return now.toString(16).padStart(12, '0') + randomBytes(5).toString('hex');
 }
 
+/**
+ * A generated group id: hex, so it always matches the id pattern (base64url could put a
+ * `_`, the separator of conversation ids, into it, or start it with `-`).
+ */
+export function newGroupId(): string {
+  return randomBytes(8).toString('hex');
+}
+
 export function newId(bytes = 9): string {
   return randomBytes(bytes).toString('base64url');
 }

@@ -4,7 +4,7 @@
  * groups-members.ts, applications in groups-applications.ts, permissions in
  * groups-access.ts. Every change is announced into the group's conversation.
  */
-import { groupConversationId, newId } from '../domain/ids';
+import { groupConversationId, newGroupId } from '../domain/ids';
 import { CirrusError } from '../errors';
 import { actorName, isAdmin, type Actor } from '../http/actor';
 import { SessionType } from '../protocol/schema';
@@ -56,7 +56,7 @@ export async function createGroup(actor: Actor, input: CreateGroupInput): Promis
   await requireUsers(memberIds);
   const now = Date.now();
   const group: GroupItem = {
-    groupId: input.groupId ?? newId(),
+    groupId: input.groupId ?? newGroupId(),
     name: input.name,
     ownerUserId,
     ...(input.faceUrl !== undefined ? { faceUrl: input.faceUrl } : {}),
