@@ -16,7 +16,7 @@ import { groupConversationId, newServerMsgId, notificationConversationId, single
 import { CirrusError } from '../errors';
 import { faultPoint } from '../faults';
 import { correlationId, log } from '../log';
-import { MAX_CONTENT_BYTES, MessageBody, SessionType, type Message, type SendMsgResult } from '../protocol/schema';
+import { ContentType, MAX_CONTENT_BYTES, MessageBody, SessionType, type Message, type SendMsgResult } from '../protocol/schema';
 import { notificationSchema } from '../protocol/notifications';
 import { conversations } from '../store/conversations';
 import { batchGet } from '../store/dynamo';
@@ -67,7 +67,7 @@ function resolveTarget(input: SendInput): Target {
   return { conversationId: singleConversationId(sender.userId, recvId!), sessionType: SessionType.single, members: [...new Set([sender.userId, recvId!])] };
 }
 
-function validateContent(input: SendInput): MessageBody {
+function validateContent(input: SendInput, target: Target): MessageBody {
   const { contentType, content } = input;
   if (input.notification) {
     const schema = notificationSchema(contentType);
@@ -82,7 +82,18 @@ function validateContent(input: SendInput): MessageBody {
   }
   const bytes = Buffer.byteLength(JSON.stringify(parsed.data.content), 'utf8');
   if (bytes > MAX_CONTENT_BYTES) throw new CirrusError('CONTENT_TOO_LARGE', `Content is ${bytes} bytes; the limit is ${MAX_CONTENT_BYTES}`);
+  checkContentAgainstTarget(parsed.data, target);
   return parsed.data;
+}
+
+/** The rules of content types that depend on where the message goes. */
+function checkContentAgainstTarget(body: MessageBody, target: Target): void {
+  if (body.contentType === ContentType.mention && body.content.atAll && target.sessionType !== SessionType.group) {
+    throw new CirrusError('INVALID_ARGUMENT', 'Invalid content: atAll: only group messages can mention everyone');
+  }
+  if (body.contentType === ContentType.quote && body.content.quoted.conversationId !== target.conversationId) {
+    throw new CirrusError('INVALID_ARGUMENT', `Invalid content: quoted.conversationId: the quoted message must be in ${target.conversationId}`);
+  }
 }
 
 /**
@@ -94,7 +105,8 @@ async function precheck(input: SendInput, key: string): Promise<MessageIdItem | 
   const senderId = input.sender.userId;
   const fromSystem = senderId === SYSTEM_SENDER;
   const request: Parameters<typeof batchGet>[0] = { [t('messageIds')]: { Keys: [{ senderMsgKey: key }], ConsistentRead: true } };
-  const want = (table: string, keys: Record<string, string>) => (request[table] = { Keys: [keys] });
+  // Strongly consistent: a member kicked (or blocked) a moment ago must not get through.
+  const want = (table: string, keys: Record<string, string>) => (request[table] = { Keys: [keys], ConsistentRead: true });
   if (input.groupId !== undefined) {
     want(t('groups'), { groupId: input.groupId });
     if (!fromSystem) want(t('groupMembers'), { groupId: input.groupId, userId: senderId });
@@ -186,7 +198,7 @@ const ack = (m: Pick<MessageIdItem, 'serverMsgId' | 'conversationId' | 'seq' | '
 
 export async function sendMessage(input: SendInput): Promise<SendMsgResult> {
   const target = resolveTarget(input);
-  const body = validateContent(input);
+  const body = validateContent(input, target);
   const key = senderMsgKey(input.sender.userId, input.clientMsgId);
   const existing = await precheck(input, key);
   if (existing) return resend(input, body, target, key, existing);
