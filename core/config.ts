@@ -4,6 +4,7 @@
  */
 import { CirrusError } from './errors';
 import { tables, queues, type TableKey, type QueueKey } from './manifest';
+import { DEFAULT_LOGIN_POLICY, isLoginPolicy, LOGIN_POLICIES, type LoginPolicy } from './domain/login-policy';
 
 function required(name: string): string {
   const value = process.env[name];
@@ -33,6 +34,13 @@ export const config = {
   inlinePushMax: (): number => numberSetting('INLINE_PUSH_MAX', 10),
   /** 1:1 messages need friendship (default false). */
   requireFriendship: (): boolean => process.env.REQUIRE_FRIENDSHIP === 'true',
+  /** Which of a user's connections a new connection kicks (default `onePerPlatform`). */
+  multiLoginPolicy: (): LoginPolicy => {
+    const raw = process.env.MULTI_LOGIN_POLICY;
+    if (raw === undefined || raw === '') return DEFAULT_LOGIN_POLICY;
+    if (!isLoginPolicy(raw)) throw new CirrusError('INTERNAL', `Setting MULTI_LOGIN_POLICY must be one of ${LOGIN_POLICIES.join(', ')}`);
+    return raw;
+  },
   signingSecretId: (): string => required('SIGNING_SECRET_ID'),
   adminSecretId: (): string => required('ADMIN_SECRET_ID'),
   connectionsEndpoint: (): string => required('CONNECTIONS_ENDPOINT'),

@@ -17,7 +17,7 @@ export const errorCodes = {
   TOKEN_MISSING: { code: 1101, status: 401, retryable: false, summary: 'No token was presented.' },
   TOKEN_INVALID: { code: 1102, status: 401, retryable: false, summary: 'The token is malformed or its signature does not verify.' },
   TOKEN_EXPIRED: { code: 1103, status: 401, retryable: false, summary: 'The token has expired; ask the app backend for a new one.' },
-  TOKEN_REVOKED: { code: 1104, status: 401, retryable: false, summary: 'The session was ended (logout or force logout).' },
+  TOKEN_REVOKED: { code: 1104, status: 401, retryable: false, summary: 'The session was ended (force logout, or its connection was kicked by the multi-login policy).' },
   FORBIDDEN: { code: 1105, status: 403, retryable: false, summary: 'The caller may not act on this resource.' },
   ADMIN_REQUIRED: { code: 1106, status: 403, retryable: false, summary: 'Only an admin token may call this route.' },
   ADMIN_SECRET_INVALID: { code: 1107, status: 401, retryable: false, summary: 'The admin secret is wrong.' },
@@ -92,10 +92,11 @@ export function toWireError(err: unknown): WireError {
 
 /**
  * WebSocket close codes a client may see (the standard ones API Gateway uses). A forced
- * logout closes with 1000 and the next connect is refused with 401.
+ * logout or a kick by the multi-login policy sends a `kicked` event, closes with 1000, and
+ * the next connect with that token is refused with 401.
  */
 export const closeCodes = {
-  1000: { name: 'NORMAL', reconnect: false, summary: 'Closed by the client or by a server-side delete of the connection.' },
+  1000: { name: 'NORMAL', reconnect: false, summary: 'Closed by the client or by a server-side delete of the connection. After a `kicked` event (logged in elsewhere under the multi-login policy, or forced logout) the token is revoked: do not reconnect with it.' },
   1001: { name: 'GOING_AWAY', reconnect: true, summary: 'The connection reached its maximum duration (2 hours on API Gateway) or the server is shutting down.' },
   1009: { name: 'MESSAGE_TOO_BIG', reconnect: true, summary: 'A frame was over 32 KB or a message over 128 KB; do not resend it.' },
   1011: { name: 'SERVER_ERROR', reconnect: true, summary: 'Unexpected server condition.' },

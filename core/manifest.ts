@@ -237,10 +237,12 @@ export const functions = {
   wsConnect: fn({
     name: 'WsConnect',
     entry: 'ws-connect',
-    description: 'Records a new connection under its user.',
+    description: "Records a new connection under its user and kicks the user's connections the multi-login policy excludes.",
     memoryMb: 512,
     timeoutSeconds: 5,
-    tables: { connections: 'write' },
+    // readWrite connections: lists the user's connections; sessions: revokes a kicked connection's session.
+    tables: { connections: 'readWrite', sessions: 'readWrite' },
+    postsToConnections: true,
   }),
   wsDisconnect: fn({
     name: 'WsDisconnect',
@@ -253,7 +255,7 @@ export const functions = {
   wsMessage: fn({
     name: 'WsMessage',
     entry: 'ws-message',
-    description: 'Every WebSocket action (sendMsg, getNewestSeq, pullMsgs, markRead, heartbeat) and $default.',
+    description: 'Every WebSocket action (sendMsg, getNewestSeq, pullMsgs, markRead, heartbeat, typing) and $default.',
     memoryMb: 1024,
     timeoutSeconds: 10,
     tables: {
@@ -266,8 +268,12 @@ export const functions = {
       userConversations: 'readWrite',
       messages: 'readWrite',
       messageIds: 'readWrite',
+      // typing events: the recipient's live connections.
+      connections: 'readWrite',
     },
     sendsTo: ['delivery'],
+    // typing events are posted directly to the recipient's connections.
+    postsToConnections: true,
   }),
   http: fn({
     name: 'HttpApi',
@@ -341,7 +347,7 @@ export interface WsRouteSpec {
   readonly routeResponse: boolean;
 }
 
-export const wsActions = ['sendMsg', 'getNewestSeq', 'pullMsgs', 'markRead', 'heartbeat'] as const;
+export const wsActions = ['sendMsg', 'getNewestSeq', 'pullMsgs', 'markRead', 'heartbeat', 'typing'] as const;
 export type WsAction = (typeof wsActions)[number];
 
 export const wsRoutes: readonly WsRouteSpec[] = [
@@ -367,6 +373,12 @@ export const commonEnv = {
   INLINE_PUSH_MAX: 'INLINE_PUSH_MAX',
   /** `true`: 1:1 messages need the two users to be friends. */
   REQUIRE_FRIENDSHIP: 'REQUIRE_FRIENDSHIP',
+  /**
+   * Which of a user's live connections a new connection kicks: `multiple` (none),
+   * `onePerPlatform` (same platform id), `onePerClass` (same class: PC, mobile, pad, web,
+   * admin) or `pcUnlimited` (a non-PC connection kicks the other non-PC ones).
+   */
+  MULTI_LOGIN_POLICY: 'MULTI_LOGIN_POLICY',
   LOG_LEVEL: 'LOG_LEVEL',
   /** Secrets Manager ids. */
   SIGNING_SECRET_ID: 'SIGNING_SECRET_ID',

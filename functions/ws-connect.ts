@@ -1,6 +1,7 @@
-/** `$connect`: record the connection under its user. */
+/** `$connect`: record the connection under its user, then apply the multi-login policy. */
 import { identityOf, type WsRouteEvent } from '../core/runtime/identity';
-import { connections } from '../core/store/connections';
+import { connections, type ConnectionItem } from '../core/store/connections';
+import { enforceLoginPolicy } from '../core/services/login';
 import { config } from '../core/config';
 import { log, withLogContext } from '../core/log';
 import { nowSeconds } from '../core/store/dynamo';
@@ -9,8 +10,19 @@ export async function handler(event: WsRouteEvent): Promise<{ statusCode: number
   return withLogContext({ fn: 'wsConnect', connectionId: event.requestContext.connectionId }, async () => {
     const id = identityOf(event);
     const now = nowSeconds();
-    await connections.put({ userId: id.userId, connectionId: id.connectionId, platformId: id.platformId, sessionId: id.sessionId, connectedAt: now, expiresAt: now + config.connectionTtlSeconds() });
-    log.info('connected', { userId: id.userId, platformId: id.platformId });
+    const openedAt = Number(event.requestContext.connectedAt);
+    const item: ConnectionItem = {
+      userId: id.userId,
+      connectionId: id.connectionId,
+      platformId: id.platformId,
+      sessionId: id.sessionId,
+      connectedAt: now,
+      connectedAtMs: Number.isFinite(openedAt) && openedAt > 0 ? openedAt : Date.now(),
+      expiresAt: now + config.connectionTtlSeconds(),
+    };
+    await connections.put(item);
+    const kicked = await enforceLoginPolicy(item);
+    log.info('connected', { userId: id.userId, platformId: id.platformId, kicked: kicked.length });
     return { statusCode: 200 };
   });
 }

@@ -2,6 +2,7 @@
 import { wsMessageHandler } from '../core/runtime/ws';
 import { sendMessage } from '../core/services/send';
 import { getNewestSeq, markRead, pullMsgs } from '../core/services/sync';
+import { sendTyping } from '../core/services/typing';
 
 export const handler = wsMessageHandler({
   sendMsg: (me, req: { clientMsgId: string; recvId?: string; groupId?: string; contentType: number; content: unknown }) =>
@@ -10,4 +11,5 @@ export const handler = wsMessageHandler({
   pullMsgs: (me, req: { conversationId: string; fromSeq: number; toSeq: number; limit?: number }) => pullMsgs(me.userId, req),
   markRead: (me, req: { conversationId: string; seq: number }) => markRead(me.userId, req),
   heartbeat: async () => ({ serverTime: Date.now() }),
+  typing: (me, req: { recvId: string; typing: boolean }) => sendTyping(me.userId, req),
 });

@@ -7,6 +7,9 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { functions } from '../core/manifest';
 import { longestSeqAllocation } from './manifest-checks';
+import { LOGIN_POLICIES, type LoginPolicy } from '../core/domain/login-policy';
+
+export type { LoginPolicy };
 
 /** Levels the handlers' logger understands (`LOG_LEVEL`). */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -78,6 +81,17 @@ export interface CirrusImProps {
    */
   readonly requireFriendship?: boolean;
   /**
+   * Multi-device login policy, applied when a connection opens: which of the user's other
+   * live connections it kicks (they get a `kicked` event, are closed, and their tokens are
+   * revoked). `'multiple'`: none; `'onePerPlatform'`: those on the same platform id;
+   * `'onePerClass'`: those of the same class (PC: Windows, macOS, Linux; mobile: iOS,
+   * Android, HarmonyOS; pad: AndroidPad, iPad; web: Web, MiniWeb; admin); `'pcUnlimited'`:
+   * any number of PC connections plus one other, so a non-PC connection kicks the other
+   * non-PC ones.
+   * @default 'onePerPlatform'
+   */
+  readonly multiLoginPolicy?: LoginPolicy;
+  /**
    * Capacity of the Aurora Serverless v2 history cluster.
    * @default - { minCapacity: 0, maxCapacity: 2, autoPauseSeconds: 300 }
    */
@@ -134,6 +148,7 @@ export interface ResolvedCirrusImProps {
   readonly seqSettleSeconds: number;
   readonly inlinePushMax: number;
   readonly requireFriendship: boolean;
+  readonly multiLoginPolicy: LoginPolicy;
   readonly aurora: { readonly minCapacity: number; readonly maxCapacity: number; readonly autoPauseSeconds?: number };
   readonly logRetention: logs.RetentionDays;
   readonly removalPolicy: RemovalPolicy;
@@ -168,6 +183,11 @@ export function resolveCirrusImProps(props: CirrusImProps = {}): ResolvedCirrusI
   const inlinePushMax = props.inlinePushMax ?? 10;
   if (!Number.isInteger(inlinePushMax) || inlinePushMax < 0) {
     throw new Error(`inlinePushMax must be a whole number, 0 or more; got ${inlinePushMax}.`);
+  }
+
+  const multiLoginPolicy = props.multiLoginPolicy ?? 'onePerPlatform';
+  if (!LOGIN_POLICIES.includes(multiLoginPolicy)) {
+    throw new Error(`multiLoginPolicy must be one of ${LOGIN_POLICIES.join(', ')}; got ${multiLoginPolicy}.`);
   }
 
   const minCapacity = props.aurora?.minCapacity ?? 0;
@@ -218,6 +238,7 @@ export function resolveCirrusImProps(props: CirrusImProps = {}): ResolvedCirrusI
     seqSettleSeconds,
     inlinePushMax,
     requireFriendship: props.requireFriendship ?? false,
+    multiLoginPolicy,
     aurora: { minCapacity, maxCapacity, autoPauseSeconds },
     logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
     removalPolicy,

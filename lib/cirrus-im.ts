@@ -43,7 +43,7 @@ import { acknowledgeNagFindings } from './nag-suppressions';
 import { SchemaMigrations } from './schema-migrations';
 import { WorkQueue } from './work-queue';
 
-export type { AuroraCapacityProps, CirrusImProps, LogLevel, ThrottleProps } from './cirrus-im-props';
+export type { AuroraCapacityProps, CirrusImProps, LoginPolicy, LogLevel, ThrottleProps } from './cirrus-im-props';
 
 /** The CloudFormation outputs of a {@link CirrusIm}. */
 export interface CirrusImOutputs {
@@ -260,6 +260,7 @@ export class CirrusIm extends Construct {
       [commonEnv.SEQ_SETTLE_MS]: String(config.seqSettleSeconds * 1000),
       [commonEnv.INLINE_PUSH_MAX]: String(config.inlinePushMax),
       [commonEnv.REQUIRE_FRIENDSHIP]: String(config.requireFriendship),
+      [commonEnv.MULTI_LOGIN_POLICY]: config.multiLoginPolicy,
       [commonEnv.LOG_LEVEL]: config.logLevel,
     };
     for (const [key] of entriesOf(spec.tables)) env[tableSpecs[key].envVar] = this.tables[key].tableName;

@@ -6,7 +6,7 @@
 import * as z from 'zod';
 import { closeCodes, errorCodes } from '../core/errors';
 import { buildOpenApi } from '../core/http/openapi';
-import { actions, ContentType, EventFrame, MAX_CONTENT_BYTES, MAX_PULL, MessageBody, Message, PLATFORMS, PushFrame, RequestFrame, ReplyFrame } from '../core/protocol/schema';
+import { actions, ContentType, EventFrame, MAX_CONTENT_BYTES, MAX_PULL, MediaRef, MessageBody, Message, PLATFORMS, PushFrame, RequestFrame, ReplyFrame } from '../core/protocol/schema';
 import { notificationTypes } from '../core/protocol/notifications';
 
 const schemaJson = (schema: z.ZodType, io: 'input' | 'output' = 'output') => {
@@ -122,12 +122,31 @@ ${block(schemaJson(spec.result))}
 A message as stored, pushed and pulled:
 ${block(schemaJson(Message))}
 
-Content types (\`contentType\` → \`content\`):
-${block(schemaJson(MessageBody, 'input'))}
+### Content types
 
-| contentType | name |
-| --- | --- |
-${Object.entries(ContentType).map(([n, v]) => `| ${v} | ${n} |`).join('\n')}
+\`contentType\` says what \`content\` holds (numbered as OpenIM's). Every type is validated when sent
+(\`INVALID_ARGUMENT\` otherwise, nothing stored) and its \`content\`, serialized as JSON, may not exceed
+${MAX_CONTENT_BYTES} bytes (\`CONTENT_TOO_LARGE\`). Unknown fields are refused.
+
+| contentType | name | \`content\` fields | description |
+| --- | --- | --- | --- |
+${MessageBody.options
+  .map((o) => {
+    const value = o.shape.contentType.value;
+    const name = Object.entries(ContentType).find(([, v]) => v === value)?.[0] ?? '';
+    return `| ${value} | \`${name}\` | ${fieldsOf(o.shape.content)} | ${o.description ?? ''} |`;
+  })
+  .join('\n')}
+
+**Media** (picture, voice, video, file) is referenced, never embedded: every \`MediaRef\` names exactly one of
+\`objectKey\` (an object of the deployment's media store) and \`url\` (https only; \`data:\` URLs are refused).
+${block(schemaJson(MediaRef, 'input'))}
+
+**Rules that depend on the target:** \`atAll: true\` (mention) only in group messages; a quote's
+\`quoted.conversationId\` must be the conversation the reply is sent to.
+
+The full schemas (\`contentType\` → \`content\`):
+${block(schemaJson(MessageBody, 'input'))}
 
 ## Notifications
 

@@ -25,29 +25,145 @@ export const MAX_CONTENT_BYTES = 16 * 1024;
 export const PLATFORMS = { 1: 'iOS', 2: 'Android', 3: 'Windows', 4: 'macOS', 5: 'Web', 6: 'MiniWeb', 7: 'Linux', 8: 'AndroidPad', 9: 'iPad', 10: 'Admin', 11: 'HarmonyOS' } as const;
 export const PlatformId = z.number().int().min(1).max(11).describe('1 iOS, 2 Android, 3 Windows, 4 macOS, 5 Web, 6 MiniWeb, 7 Linux, 8 AndroidPad, 9 iPad, 10 Admin, 11 HarmonyOS');
 
-export const ContentType = { text: 101, custom: 110 } as const;
+/** Chat content types, numbered as OpenIM's. */
+export const ContentType = {
+  text: 101,
+  picture: 102,
+  voice: 103,
+  video: 104,
+  file: 105,
+  mention: 106,
+  mergeForward: 107,
+  card: 108,
+  location: 109,
+  custom: 110,
+  quote: 114,
+  markdown: 118,
+} as const;
+
+const HttpsUrl = z
+  .url({ protocol: /^https$/, error: 'must be an https URL' })
+  .max(2048)
+  .describe('An https URL (never a data: URL)');
+
+/**
+ * Media is referenced, never embedded: a message carries an object key of the deployment's
+ * media store or an https URL, and what a client needs to lay it out before fetching it.
+ */
+export const MediaRef = z
+  .strictObject({
+    objectKey: z
+      .string()
+      .min(1)
+      .max(1024)
+      .regex(/^[A-Za-z0-9!_.*'()/-]+$/, 'letters, digits and !_.*\'()/- only')
+      .optional()
+      .describe("Key of an object in the deployment's media store (exactly one of objectKey, url)"),
+    url: HttpsUrl.optional().describe('https URL of the media elsewhere (exactly one of objectKey, url); data: URLs are refused'),
+    mimeType: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,63}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,127}$/, 'a MIME type such as image/png').describe('MIME type, e.g. `image/jpeg`'),
+    size: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).describe('Size in bytes'),
+    width: z.number().int().min(0).max(100_000).optional().describe('Pixels (images, videos)'),
+    height: z.number().int().min(0).max(100_000).optional().describe('Pixels (images, videos)'),
+  })
+  .refine((m) => (m.objectKey === undefined) !== (m.url === undefined), { message: 'exactly one of objectKey and url is required' })
+  .describe('A media object: {objectKey | url, mimeType, size, width?, height?}');
+
+const Duration = z.number().int().min(0).max(86_400).describe('Length in whole seconds');
 
 export const TextContent = z.strictObject({ text: z.string().min(1).describe('The text') });
+export const PictureContent = z.strictObject({
+  source: MediaRef.describe('The original picture'),
+  big: MediaRef.optional().describe('A large rendition'),
+  snapshot: MediaRef.optional().describe('A thumbnail'),
+});
+export const VoiceContent = z.strictObject({ sound: MediaRef.describe('The recording'), durationSeconds: Duration });
+export const VideoContent = z.strictObject({ video: MediaRef.describe('The video'), snapshot: MediaRef.optional().describe('A poster frame'), durationSeconds: Duration });
+export const FileContent = z.strictObject({ file: MediaRef.describe('The file'), fileName: z.string().min(1).max(255).describe('Name shown to the recipient') });
+export const MentionContent = z.strictObject({
+  text: z.string().min(1).describe('The text, mentioning the users'),
+  atUserIds: z.array(UserId).max(100).describe('Mentioned users (at most 100)'),
+  atAll: z.boolean().optional().describe('Mentions everyone; `true` only in group messages'),
+});
+export const MergeForwardContent = z.strictObject({
+  title: z.string().min(1).max(255).describe('E.g. "Chat history of Alice and Bob"'),
+  summaries: z.array(z.string().max(200)).max(10).describe('Preview lines (at most 10, 200 characters each)'),
+  messages: z
+    .array(
+      z.strictObject({
+        senderId: z.string().min(1).max(64).describe('Original sender'),
+        contentType: z.number().int().describe('Original content type'),
+        content: z.unknown().describe('Original content'),
+        sendTime: z.number().int().min(0).describe('Original send time, ms since the epoch'),
+      }),
+    )
+    .min(1)
+    .max(100)
+    .describe('The forwarded messages (1 to 100)'),
+});
+export const CardContent = z.strictObject({
+  userId: UserId.describe('The user the card introduces'),
+  nickname: z.string().max(255).optional(),
+  faceUrl: HttpsUrl.optional().describe('Avatar URL (https)'),
+  ex: z.string().max(1024).optional().describe('App-defined extra data'),
+});
+export const LocationContent = z.strictObject({
+  latitude: z.number().min(-90).max(90).describe('Degrees, -90 to 90'),
+  longitude: z.number().min(-180).max(180).describe('Degrees, -180 to 180'),
+  description: z.string().max(1024).optional().describe('E.g. an address'),
+});
 export const CustomContent = z.strictObject({
   data: z.string().describe('App-defined payload, usually JSON'),
   description: z.string().max(1024).optional(),
   extension: z.string().max(1024).optional(),
 });
+export const QuoteContent = z.strictObject({
+  text: z.string().min(1).describe('The reply'),
+  quoted: z
+    .strictObject({
+      conversationId: ConversationId.describe('Must be the conversation the reply is sent to'),
+      seq: Seq,
+      serverMsgId: z.string().min(1).max(64),
+      senderId: z.string().min(1).max(64),
+      contentType: z.number().int(),
+      summary: z.string().max(200).optional().describe('Preview of the quoted message (at most 200 characters)'),
+    })
+    .describe('The quoted message, in the same conversation'),
+});
+export const MarkdownContent = z.strictObject({ markdown: z.string().min(1).describe('CommonMark text') });
+
+const body = <T extends number, C extends z.ZodType>(contentType: T, name: string, content: C, description: string) =>
+  z.strictObject({ contentType: z.literal(contentType).describe(`${contentType} ${name}`), content }).describe(description);
 
 /** Content, discriminated by contentType. New types add a branch here. */
 export const MessageBody = z.discriminatedUnion('contentType', [
-  z.strictObject({ contentType: z.literal(ContentType.text).describe('101 text'), content: TextContent }),
-  z.strictObject({ contentType: z.literal(ContentType.custom).describe('110 custom'), content: CustomContent }),
+  body(ContentType.text, 'text', TextContent, 'Plain text.'),
+  body(ContentType.picture, 'picture', PictureContent, 'A picture, with optional large and thumbnail renditions.'),
+  body(ContentType.voice, 'voice', VoiceContent, 'A voice recording.'),
+  body(ContentType.video, 'video', VideoContent, 'A video, with an optional poster frame.'),
+  body(ContentType.file, 'file', FileContent, 'A file.'),
+  body(ContentType.mention, 'mention', MentionContent, 'Text mentioning users (`@`); `atAll` only in group messages.'),
+  body(ContentType.mergeForward, 'mergeForward', MergeForwardContent, 'Several messages forwarded as one (1 to 100).'),
+  body(ContentType.card, 'card', CardContent, "A user's contact card."),
+  body(ContentType.location, 'location', LocationContent, 'A point on the map.'),
+  body(ContentType.custom, 'custom', CustomContent, 'App-defined content.'),
+  body(ContentType.quote, 'quote', QuoteContent, 'A reply quoting an earlier message of the same conversation.'),
+  body(ContentType.markdown, 'markdown', MarkdownContent, 'Markdown text.'),
 ]);
 export type MessageBody = z.infer<typeof MessageBody>;
+
+/** The content types a client may send, derived from `MessageBody`. */
+export const sendableContentTypes = MessageBody.options.map((o) => o.shape.contentType.value);
+export const SendableContentType = z
+  .literal(sendableContentTypes)
+  .describe(`One of ${MessageBody.options.map((o) => o.shape.contentType.description).join(', ')}`);
 
 export const SendMsgRequest = z
   .strictObject({
     clientMsgId: ClientMsgId,
     recvId: UserId.optional().describe('Recipient of a 1:1 message (exactly one of recvId, groupId)'),
     groupId: GroupId.optional().describe('Group of a group message (exactly one of recvId, groupId)'),
-    contentType: z.union([z.literal(ContentType.text), z.literal(ContentType.custom)]).describe('101 text, 110 custom'),
-    content: z.unknown().describe('Shape depends on contentType'),
+    contentType: SendableContentType,
+    content: z.unknown().describe(`Shape depends on contentType (see Messages); at most ${MAX_CONTENT_BYTES} bytes as JSON`),
   })
   .describe('Send a message to a user or a group.');
 export type SendMsgRequest = z.infer<typeof SendMsgRequest>;
@@ -116,12 +232,23 @@ export const MarkReadResult = z.strictObject({ conversationId: ConversationId, r
 export const HeartbeatRequest = z.strictObject({}).describe('Keeps the connection from the 10-minute idle timeout.');
 export const HeartbeatResult = z.strictObject({ serverTime: z.number().int() });
 
+export const TypingRequest = z
+  .strictObject({
+    recvId: UserId.describe('The other user of the 1:1 conversation'),
+    typing: z.boolean().describe('true: started typing; false: stopped'),
+  })
+  .describe(
+    "Tell the other user of a 1:1 conversation that you started or stopped typing. Pushed to their live connections as a `typing` event, never stored. USER_NOT_FOUND when they are not registered, BLOCKED when they blocked you. Send it at most every few seconds while typing; clients should treat a `typing: true` as expired after about 10 seconds without another.",
+  );
+export const TypingResult = z.strictObject({ delivered: z.number().int().min(0).describe("Connections of the recipient reached (0: not online)") });
+
 export const actions = {
   sendMsg: { request: SendMsgRequest, result: SendMsgResult },
   getNewestSeq: { request: GetNewestSeqRequest, result: GetNewestSeqResult },
   pullMsgs: { request: PullMsgsRequest, result: PullMsgsResult },
   markRead: { request: MarkReadRequest, result: MarkReadResult },
   heartbeat: { request: HeartbeatRequest, result: HeartbeatResult },
+  typing: { request: TypingRequest, result: TypingResult },
 } as const;
 export type ActionName = keyof typeof actions;
 export type ActionRequest<A extends ActionName> = z.infer<(typeof actions)[A]['request']>;
@@ -168,5 +295,16 @@ export const EventFrame = z.discriminatedUnion('push', [
     push: z.literal('userInfoUpdated'),
     data: z.strictObject({ userId: UserId, changes: z.record(z.string(), z.unknown()) }),
   }),
+  z.strictObject({
+    push: z.literal('typing'),
+    data: z.strictObject({ conversationId: ConversationId, userId: UserId.describe('Who is typing'), typing: z.boolean().describe('false: stopped') }),
+  }).describe('The other user of a 1:1 conversation started or stopped typing (see the `typing` action)'),
+  z.strictObject({
+    push: z.literal('kicked'),
+    data: z.strictObject({
+      reason: z.enum(['loggedInElsewhere', 'forcedLogout']).describe('loggedInElsewhere: a new connection of the user took its place under the multi-login policy; forcedLogout: an admin ended the session'),
+      platformId: PlatformId.optional().describe('The platform of the new connection (loggedInElsewhere)'),
+    }),
+  }).describe('The server is about to close this connection, and its token is revoked: do not reconnect with it (the upgrade is refused with 401)'),
 ]);
 export type EventFrame = z.infer<typeof EventFrame>;

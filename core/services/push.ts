@@ -120,6 +120,13 @@ export async function pushEvent(userId: string, event: EventFrame): Promise<Push
   return outcome;
 }
 
+/** Sends an event frame (not stored) to one connection; a connection found gone (410) is deleted. */
+export async function pushEventTo(conn: ConnectionItem, event: EventFrame): Promise<PushOutcome> {
+  const outcome: PushOutcome = { delivered: 0, gone: 0, failed: 0 };
+  await postOne(config.connectionsEndpoint(), conn, Buffer.from(JSON.stringify(event)), outcome);
+  return outcome;
+}
+
 /** Closes a connection from the server side (used when its session is revoked). */
 export async function disconnect(connectionId: string): Promise<void> {
   await management(config.connectionsEndpoint()).send(new DeleteConnectionCommand({ ConnectionId: connectionId }));

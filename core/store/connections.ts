@@ -9,7 +9,10 @@ export interface ConnectionItem {
   connectionId: string;
   platformId: number;
   sessionId: string;
+  /** Epoch seconds. */
   connectedAt: number;
+  /** Epoch ms the connection opened (API Gateway's connectedAt); orders racing connects for the multi-login policy. */
+  connectedAtMs?: number;
   expiresAt: number;
 }
 

@@ -27,6 +27,25 @@ export const sessions = {
     return item;
   },
 
+  /** Revokes one session (a kicked connection's); false when it was revoked already or does not exist. */
+  async revokeOne(userId: string, sessionId: string): Promise<boolean> {
+    try {
+      await ddb().send(
+        new UpdateCommand({
+          TableName: config.tableName('sessions'),
+          Key: { userId, sessionId },
+          UpdateExpression: 'SET revokedAt = :now',
+          ConditionExpression: 'attribute_exists(sessionId) AND attribute_not_exists(revokedAt)',
+          ExpressionAttributeValues: { ':now': nowSeconds() },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
+    }
+  },
+
   /** Revokes the user's live sessions (on one platform, or all); returns how many. */
   async revoke(userId: string, platformId?: number): Promise<number> {
     const table = config.tableName('sessions');

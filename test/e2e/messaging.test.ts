@@ -138,7 +138,7 @@ describe('concurrent senders', () => {
       const texts = views[0].messages.filter((m) => m.senderId === s).map((m) => (m.content as { text: string }).text);
       expect(texts).toEqual(Array.from({ length: 25 }, (_, n) => `${s} #${n}`));
     }
-  });
+  }, 180_000);
 });
 
 describe('pushes to gone connections', () => {

@@ -38,9 +38,12 @@ describe('users', () => {
 
   it('checks which accounts exist and reports online status per platform from live connections', async () => {
     await admin.register('wes', 'xia');
+    // Two connections on one platform need the 'multiple' login policy (the default kicks the older one).
+    const policy = process.env.MULTI_LOGIN_POLICY;
+    process.env.MULTI_LOGIN_POLICY = 'multiple';
     const web = await device('wes', 5);
     const phone = await device('wes', 2);
-    const phone2 = await device('wes', 2);
+    const phone2 = await device('wes', 2).finally(() => Object.assign(process.env, { MULTI_LOGIN_POLICY: policy ?? '' }));
 
     const check = await as('xia', 'POST', '/users/check', { userIds: ['wes', 'nobody'] });
     const online = await as('xia', 'POST', '/users/online', { userIds: ['wes', 'xia'] });

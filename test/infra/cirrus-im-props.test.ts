@@ -22,6 +22,7 @@ describe('When props are invalid', () => {
     ['autoPauseSeconds with a minimum above 0', { aurora: { minCapacity: 0.5, autoPauseSeconds: 600 } }, /only applies when aurora.minCapacity is 0/],
     ['autoPauseSeconds below 300', { aurora: { autoPauseSeconds: 60 } }, /^aurora.autoPauseSeconds must be/],
     ['removalPolicy SNAPSHOT', { removalPolicy: RemovalPolicy.SNAPSHOT }, /^removalPolicy must be RemovalPolicy.RETAIN or RemovalPolicy.DESTROY/],
+    ['an unknown multiLoginPolicy', { multiLoginPolicy: 'onePerDevice' as never }, /^multiLoginPolicy must be one of multiple, onePerPlatform, onePerClass, pcUnlimited/],
     ['an unknown logLevel', { logLevel: 'verbose' as never }, /^logLevel must be one of/],
     ['a stageName with a space', { stageName: 'my stage' }, /^stageName may contain only/],
     ['a zero rate limit', { throttle: { rateLimit: 0 } }, /^throttle.rateLimit must be/],
@@ -85,6 +86,7 @@ describe('When every prop is customized', () => {
       messageRetentionDays: 30,
       seqSettleSeconds: 60,
       inlinePushMax: 25,
+      multiLoginPolicy: 'pcUnlimited',
       aurora: { minCapacity: 0.5, maxCapacity: 8 },
       logRetention: logs.RetentionDays.ONE_WEEK,
       logLevel: 'debug',
@@ -102,6 +104,7 @@ describe('When every prop is customized', () => {
         MESSAGE_TTL_DAYS: '30',
         SEQ_SETTLE_MS: '60000',
         INLINE_PUSH_MAX: '25',
+        MULTI_LOGIN_POLICY: 'pcUnlimited',
         LOG_LEVEL: 'debug',
       });
     }

@@ -1,7 +1,6 @@
 /** Operations: tokens and logout. */
-import { log } from '../../log';
 import { issueAdminToken, issueUserToken } from '../../services/auth';
-import { disconnect } from '../../services/push';
+import { kickConnection } from '../../services/login';
 import { requireUsers } from '../../services/users';
 import { connections } from '../../store/connections';
 import { sessions } from '../../store/sessions';
@@ -16,11 +15,10 @@ export const authOperations: Operations<typeof authRoutes> = {
   },
   forceLogout: async ({ body }) => {
     const revoked = await sessions.revoke(body.userId, body.platformId);
-    // Close the live connections too; a failed close is harmless, the session check refuses the next connect.
+    // Tell the live connections why, then close them; a failed close is harmless, the session check refuses the next connect.
     for (const conn of await connections.ofUser(body.userId)) {
       if (body.platformId !== undefined && conn.platformId !== body.platformId) continue;
-      await disconnect(conn.connectionId).catch((err) => log.info('close after logout failed', { connectionId: conn.connectionId, err }));
-      await connections.delete(conn.userId, conn.connectionId);
+      await kickConnection(conn, 'forcedLogout', { revokeSession: false });
     }
     return { revoked };
   },

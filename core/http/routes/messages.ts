@@ -1,9 +1,14 @@
 /** HTTP routes: sending messages from the app backend, and the full history. */
 import * as z from 'zod';
-import { ClientMsgId, ConversationId, GroupId, Message, SendMsgResult, UserId } from '../../protocol/schema';
+import { ClientMsgId, ConversationId, GroupId, MAX_CONTENT_BYTES, Message, MessageBody, SendableContentType, SendMsgResult, UserId } from '../../protocol/schema';
 import type { HttpRouteSpec } from './types';
 
-const Content = z.unknown().describe('Shape depends on contentType: {text} for 101, {data, description?, extension?} for 110');
+const Content = z
+  .unknown()
+  .describe(
+    `Shape depends on contentType (validated as on the WebSocket \`sendMsg\`; at most ${MAX_CONTENT_BYTES} bytes as JSON): ` +
+      MessageBody.options.map((o) => `${o.shape.contentType.value} ${o.shape.contentType.description?.split(' ')[1]} {${Object.entries(o.shape.content.shape as Record<string, z.ZodType>).map(([k, v]) => (v.isOptional() ? `${k}?` : k)).join(', ')}}`).join('; '),
+  );
 
 export const messageRoutes = [
   {
@@ -18,7 +23,7 @@ export const messageRoutes = [
       recvId: UserId.optional(),
       groupId: GroupId.optional(),
       clientMsgId: ClientMsgId.optional().describe('For idempotent retries; generated when absent'),
-      contentType: z.number().int(),
+      contentType: SendableContentType,
       content: Content,
     }),
     response: SendMsgResult,

@@ -1,0 +1,51 @@
+/**
+ * Multi-device login: a new connection kicks the user's connections that the deployment's
+ * policy (`MULTI_LOGIN_POLICY`) does not let coexist with it, as OpenIM does at login.
+ * A kicked connection gets a `kicked` event, its session is revoked (its token is refused
+ * from then on), it is closed and its record deleted.
+ */
+import { config } from '../config';
+import { connectionsToKick } from '../domain/login-policy';
+import { log } from '../log';
+import { connections, type ConnectionItem } from '../store/connections';
+import { sessions } from '../store/sessions';
+import { disconnect, pushEventTo } from './push';
+
+export type KickReason = 'loggedInElsewhere' | 'forcedLogout';
+
+const isGone = (err: unknown): boolean =>
+  (err as { name?: string }).name === 'GoneException' || (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 410;
+
+/**
+ * Ends one connection from the server: optionally revokes its session first (so a
+ * reconnect with its token is refused even if the client is quick), tells it why, closes
+ * it and deletes its record. A connection already gone (410) is just cleaned up.
+ */
+export async function kickConnection(conn: ConnectionItem, reason: KickReason, opts: { platformId?: number; revokeSession: boolean }): Promise<void> {
+  if (opts.revokeSession && conn.sessionId) await sessions.revokeOne(conn.userId, conn.sessionId);
+  const sent = await pushEventTo(conn, { push: 'kicked', data: { reason, ...(opts.platformId !== undefined ? { platformId: opts.platformId } : {}) } });
+  if (sent.gone === 0) {
+    try {
+      await disconnect(conn.connectionId);
+    } catch (err) {
+      if (!isGone(err)) log.info('close after kick failed', { connectionId: conn.connectionId, err });
+    }
+  }
+  await connections.delete(conn.userId, conn.connectionId);
+  log.info('kicked', { userId: conn.userId, connectionId: conn.connectionId, platformId: conn.platformId, reason });
+}
+
+/**
+ * Applies the policy to a connection just recorded: one Query for the user's connections,
+ * then each excluded one is kicked. Returns the kicked connections.
+ */
+export async function enforceLoginPolicy(conn: ConnectionItem): Promise<ConnectionItem[]> {
+  const policy = config.multiLoginPolicy();
+  if (policy === 'multiple') return [];
+  const kick = connectionsToKick(policy, conn, await connections.ofUser(conn.userId));
+  await Promise.all(
+    // A connection sharing the new one's session (the same token) is closed, but the session stays: the new connection holds it.
+    kick.map((other) => kickConnection(other, 'loggedInElsewhere', { platformId: conn.platformId, revokeSession: other.sessionId !== conn.sessionId })),
+  );
+  return kick;
+}
