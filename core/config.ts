@@ -34,6 +34,8 @@ export const config = {
   inlinePushMax: (): number => numberSetting('INLINE_PUSH_MAX', 10),
   /** 1:1 messages need friendship (default false). */
   requireFriendship: (): boolean => process.env.REQUIRE_FRIENDSHIP === 'true',
+  /** Seconds after sending during which a sender may revoke their own message (default 120; 0: no limit). */
+  revokeWindowSeconds: (): number => numberSetting('REVOKE_WINDOW_SECONDS', 120),
   /** Which of a user's connections a new connection kicks (default `onePerPlatform`). */
   multiLoginPolicy: (): LoginPolicy => {
     const raw = process.env.MULTI_LOGIN_POLICY;

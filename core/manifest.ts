@@ -255,7 +255,7 @@ export const functions = {
   wsMessage: fn({
     name: 'WsMessage',
     entry: 'ws-message',
-    description: 'Every WebSocket action (sendMsg, getNewestSeq, pullMsgs, markRead, heartbeat, typing) and $default.',
+    description: 'Every WebSocket action (sendMsg, getNewestSeq, pullMsgs, markRead, heartbeat, typing, revokeMsg, deleteMsg, editMsg) and $default.',
     memoryMb: 1024,
     timeoutSeconds: 10,
     tables: {
@@ -271,7 +271,8 @@ export const functions = {
       // typing events: the recipient's live connections.
       connections: 'readWrite',
     },
-    sendsTo: ['delivery'],
+    // archive: revoke, delete and edit hand the changed message to the history directly.
+    sendsTo: ['delivery', 'archive'],
     // typing events are posted directly to the recipient's connections.
     postsToConnections: true,
   }),
@@ -296,7 +297,7 @@ export const functions = {
       friendRequests: 'readWrite',
       blacklist: 'readWrite',
     },
-    sendsTo: ['delivery'],
+    sendsTo: ['delivery', 'archive'],
     secrets: ['signingKey', 'adminSecret'],
     postsToConnections: true,
     history: true,
@@ -373,6 +374,8 @@ export const commonEnv = {
   INLINE_PUSH_MAX: 'INLINE_PUSH_MAX',
   /** `true`: 1:1 messages need the two users to be friends. */
   REQUIRE_FRIENDSHIP: 'REQUIRE_FRIENDSHIP',
+  /** Seconds after sending during which a sender may revoke their own message (0: no limit). */
+  REVOKE_WINDOW_SECONDS: 'REVOKE_WINDOW_SECONDS',
   /**
    * Which of a user's live connections a new connection kicks: `multiple` (none),
    * `onePerPlatform` (same platform id), `onePerClass` (same class: PC, mobile, pad, web,

@@ -5,7 +5,7 @@ import { ArchiveJobSchema } from '../core/protocol/jobs';
 import { faultPoint } from '../core/faults';
 
 export const handler = sqsBatchHandler('archive', (body) => ArchiveJobSchema.parse(body), async (items) => {
-  const failed = await archive(items.map(({ id, job }) => ({ id, message: job.message, correlationId: job.correlationId })));
+  const failed = await archive(items.map(({ id, job }) => ({ id, message: job.message, replaced: job.replaced, correlationId: job.correlationId })));
   faultPoint('archive.afterInsert', { size: items.length });
   return failed;
 });

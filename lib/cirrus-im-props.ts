@@ -81,6 +81,12 @@ export interface CirrusImProps {
    */
   readonly requireFriendship?: boolean;
   /**
+   * Seconds after sending during which a sender may revoke their own message (the group's
+   * owner and admins, and admin tokens, may revoke at any time). 0: no limit.
+   * @default 120
+   */
+  readonly revokeWindowSeconds?: number;
+  /**
    * Multi-device login policy, applied when a connection opens: which of the user's other
    * live connections it kicks (they get a `kicked` event, are closed, and their tokens are
    * revoked). `'multiple'`: none; `'onePerPlatform'`: those on the same platform id;
@@ -148,6 +154,7 @@ export interface ResolvedCirrusImProps {
   readonly seqSettleSeconds: number;
   readonly inlinePushMax: number;
   readonly requireFriendship: boolean;
+  readonly revokeWindowSeconds: number;
   readonly multiLoginPolicy: LoginPolicy;
   readonly aurora: { readonly minCapacity: number; readonly maxCapacity: number; readonly autoPauseSeconds?: number };
   readonly logRetention: logs.RetentionDays;
@@ -224,6 +231,11 @@ export function resolveCirrusImProps(props: CirrusImProps = {}): ResolvedCirrusI
     throw new Error(`stageName may contain only letters, digits, hyphens and underscores (1 to 128 of them); got "${stageName}".`);
   }
 
+  const revokeWindowSeconds = props.revokeWindowSeconds ?? 120;
+  if (!Number.isInteger(revokeWindowSeconds) || revokeWindowSeconds < 0) {
+    throw new Error(`revokeWindowSeconds must be a whole number of seconds, at least 0; got ${revokeWindowSeconds}.`);
+  }
+
   const rateLimit = props.throttle?.rateLimit ?? 1000;
   const burstLimit = props.throttle?.burstLimit ?? 500;
   if (!Number.isFinite(rateLimit) || rateLimit <= 0) {
@@ -238,6 +250,7 @@ export function resolveCirrusImProps(props: CirrusImProps = {}): ResolvedCirrusI
     seqSettleSeconds,
     inlinePushMax,
     requireFriendship: props.requireFriendship ?? false,
+    revokeWindowSeconds,
     multiLoginPolicy,
     aurora: { minCapacity, maxCapacity, autoPauseSeconds },
     logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,

@@ -260,6 +260,7 @@ export class CirrusIm extends Construct {
       [commonEnv.SEQ_SETTLE_MS]: String(config.seqSettleSeconds * 1000),
       [commonEnv.INLINE_PUSH_MAX]: String(config.inlinePushMax),
       [commonEnv.REQUIRE_FRIENDSHIP]: String(config.requireFriendship),
+      [commonEnv.REVOKE_WINDOW_SECONDS]: String(config.revokeWindowSeconds),
       [commonEnv.MULTI_LOGIN_POLICY]: config.multiLoginPolicy,
       [commonEnv.LOG_LEVEL]: config.logLevel,
     };

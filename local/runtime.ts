@@ -33,7 +33,7 @@ export interface LocalOptions {
   /** A real PostgreSQL for the history instead of PGlite. */
   databaseUrl?: string;
   /** Settings passed to the functions as environment variables. */
-  settings?: { seqSettleMs?: number; inlinePushMax?: number; messageTtlDays?: number; requireFriendship?: boolean; multiLoginPolicy?: LoginPolicy; logLevel?: string };
+  settings?: { seqSettleMs?: number; inlinePushMax?: number; messageTtlDays?: number; requireFriendship?: boolean; revokeWindowSeconds?: number; multiLoginPolicy?: LoginPolicy; logLevel?: string };
   /** Per-queue overrides of the manifest's event-source settings (tests shorten visibility timeouts). */
   queueOverrides?: Partial<Record<QueueKey, { visibilityTimeoutSeconds?: number; maxReceiveCount?: number }>>;
   /** Where runtime notices go (default: stderr). */
@@ -187,6 +187,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
       [commonEnv.SEQ_SETTLE_MS]: String(settings.seqSettleMs ?? 30_000),
       [commonEnv.INLINE_PUSH_MAX]: String(settings.inlinePushMax ?? 10),
       [commonEnv.REQUIRE_FRIENDSHIP]: String(settings.requireFriendship ?? process.env.REQUIRE_FRIENDSHIP === 'true'),
+      [commonEnv.REVOKE_WINDOW_SECONDS]: String(settings.revokeWindowSeconds ?? (process.env.REVOKE_WINDOW_SECONDS || 120)),
       [commonEnv.MULTI_LOGIN_POLICY]: settings.multiLoginPolicy ?? (process.env.MULTI_LOGIN_POLICY || 'onePerPlatform'),
       [commonEnv.LOG_LEVEL]: settings.logLevel ?? process.env.LOG_LEVEL ?? 'info',
     };

@@ -9,13 +9,26 @@ import { config } from '../config';
 import type { Message } from '../protocol/schema';
 import { migrations } from './migrations';
 
-const INSERT_MESSAGE = `INSERT INTO messages
-  (conversation_id, seq, server_msg_id, client_msg_id, session_type, sender_id, sender_platform_id, recv_id, group_id, content_type, content, send_time)
-  VALUES (:conversationId, :seq, :serverMsgId, :clientMsgId, :sessionType, :senderId, :senderPlatformId, :recvId, :groupId, :contentType, :content, :sendTime)
-  ON CONFLICT (conversation_id, seq) DO NOTHING`;
+/**
+ * One statement for new and changed messages: a row is inserted once, and replaced only
+ * by a higher `version` (a revoke, delete or edit), so redelivered or out-of-order jobs
+ * never roll a change back (a version-0 row that exists is left alone).
+ */
+const UPSERT_MESSAGE = `INSERT INTO messages
+  (conversation_id, seq, server_msg_id, client_msg_id, session_type, sender_id, sender_platform_id, recv_id, group_id, content_type, content, send_time,
+   version, revoked, deleted, edited)
+  VALUES (:conversationId, :seq, :serverMsgId, :clientMsgId, :sessionType, :senderId, :senderPlatformId, :recvId, :groupId, :contentType, :content, :sendTime,
+   :version, :revoked, :deleted, :edited)
+  ON CONFLICT (conversation_id, seq) DO UPDATE SET
+    content_type = EXCLUDED.content_type, content = EXCLUDED.content, version = EXCLUDED.version,
+    revoked = EXCLUDED.revoked, deleted = EXCLUDED.deleted, edited = EXCLUDED.edited
+  WHERE messages.version < EXCLUDED.version`;
 
 const str = (name: string, value: string | undefined): SqlParameter => ({ name, value: value === undefined ? { isNull: true } : { stringValue: value } });
 const long = (name: string, value: number | undefined): SqlParameter => ({ name, value: value === undefined ? { isNull: true } : { longValue: value } });
+
+const json = (name: string, value: unknown): SqlParameter =>
+  value === undefined ? { name, value: { isNull: true } } : { name, value: { stringValue: JSON.stringify(value) }, typeHint: 'JSON' };
 
 /** Data API TIMESTAMP literal (UTC): `YYYY-MM-DD HH:MM:SS.mmm`. */
 export function toSqlTimestamp(ms: number): string {
@@ -36,10 +49,19 @@ function messageParameters(m: Message): SqlParameter[] {
     long('contentType', m.contentType),
     { name: 'content', value: { stringValue: JSON.stringify(m.content ?? null) }, typeHint: 'JSON' },
     { name: 'sendTime', value: { stringValue: toSqlTimestamp(m.sendTime) }, typeHint: 'TIMESTAMP' },
+    long('version', m.version ?? 0),
+    json('revoked', m.revoked),
+    json('deleted', m.deleted),
+    json('edited', m.edited),
   ];
 }
 
-interface Row {
+/** The columns `fromRow` reads (unqualified: select them from `messages` without a clash). */
+export const MESSAGE_COLUMNS = `conversation_id, seq, server_msg_id, client_msg_id, session_type, sender_id, sender_platform_id, recv_id, group_id,
+              content_type, content::text AS content, (extract(epoch FROM send_time) * 1000)::bigint AS send_time_ms,
+              version, revoked::text AS revoked, deleted::text AS deleted, edited::text AS edited`;
+
+export interface Row {
   conversation_id: string;
   seq: number;
   server_msg_id: string;
@@ -52,9 +74,16 @@ interface Row {
   content_type: number;
   content: string | unknown;
   send_time_ms: number;
+  version: number | null;
+  revoked: string | null;
+  deleted: string | null;
+  edited: string | null;
 }
 
-function fromRow(r: Row): Message {
+const parsed = (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v);
+
+/** A `messages` row (selected with `MESSAGE_COLUMNS`) as a Message. */
+export function fromRow(r: Row): Message {
   return {
     serverMsgId: r.server_msg_id,
     clientMsgId: r.client_msg_id,
@@ -68,19 +97,56 @@ function fromRow(r: Row): Message {
     contentType: Number(r.content_type),
     content: typeof r.content === 'string' ? JSON.parse(r.content) : r.content,
     sendTime: Number(r.send_time_ms),
+    ...(Number(r.version ?? 0) > 0 ? { version: Number(r.version) } : {}),
+    ...(r.revoked != null ? { revoked: parsed(r.revoked) } : {}),
+    ...(r.deleted != null ? { deleted: parsed(r.deleted) } : {}),
+    ...(r.edited != null ? { edited: parsed(r.edited) } : {}),
   };
 }
 
-async function execute(sql: string, parameters: SqlParameter[] = []): Promise<Record<string, unknown>[]> {
+export async function execute(sql: string, parameters: SqlParameter[] = []): Promise<Record<string, unknown>[]> {
   const res = await rdsData().send(new ExecuteStatementCommand({ ...config.db(), sql, parameters, formatRecordsAs: 'JSON' }));
   return res.formattedRecords ? JSON.parse(res.formattedRecords) : [];
 }
 
 export const history = {
-  /** Inserts messages; rows that exist already are left alone, so redelivery adds nothing. */
+  /**
+   * Inserts messages, or replaces them with a newer version (revoked, deleted, edited);
+   * rows at the same or a newer version are left alone, so redelivery changes nothing.
+   */
   async insertMessages(batch: readonly Message[]): Promise<void> {
     if (batch.length === 0) return;
-    await rdsData().send(new BatchExecuteStatementCommand({ ...config.db(), sql: INSERT_MESSAGE, parameterSets: batch.map(messageParameters) }));
+    await rdsData().send(new BatchExecuteStatementCommand({ ...config.db(), sql: UPSERT_MESSAGE, parameterSets: batch.map(messageParameters) }));
+  },
+
+  /** Keeps the content edits replaced; a redelivered job adds nothing. */
+  async recordEdits(edits: readonly { conversationId: string; seq: number; version: number; contentType: number; content: unknown; replacedAt: number }[]): Promise<void> {
+    if (edits.length === 0) return;
+    await rdsData().send(
+      new BatchExecuteStatementCommand({
+        ...config.db(),
+        sql: `INSERT INTO message_edits (conversation_id, seq, version, content_type, content, replaced_at)
+                VALUES (:conversationId, :seq, :version, :contentType, :content, :replacedAt)
+                ON CONFLICT (conversation_id, seq, version) DO NOTHING`,
+        parameterSets: edits.map((e) => [
+          str('conversationId', e.conversationId),
+          long('seq', e.seq),
+          long('version', e.version),
+          long('contentType', e.contentType),
+          { name: 'content', value: { stringValue: JSON.stringify(e.content ?? null) }, typeHint: 'JSON' },
+          { name: 'replacedAt', value: { stringValue: toSqlTimestamp(e.replacedAt) }, typeHint: 'TIMESTAMP' },
+        ]),
+      }),
+    );
+  },
+
+  /** The contents a message had before its edits, oldest first (version: the one each was). */
+  async edits(conversationId: string, seq: number): Promise<{ version: number; contentType: number; content: unknown }[]> {
+    const rows = await execute(
+      `SELECT version, content_type, content::text AS content FROM message_edits WHERE conversation_id = :conversationId AND seq = :seq ORDER BY version`,
+      [str('conversationId', conversationId), long('seq', seq)],
+    );
+    return rows.map((r) => ({ version: Number(r.version), contentType: Number(r.content_type), content: parsed(r.content) }));
   },
 
   /** A page of a conversation's history, newest first, within (afterSeq, throughSeq]. */
@@ -92,8 +158,7 @@ export const history = {
   ): Promise<{ messages: Message[]; nextBeforeSeq: number | null }> {
     const upper = Math.min(beforeSeq ?? Number.MAX_SAFE_INTEGER, (bounds.throughSeq ?? Number.MAX_SAFE_INTEGER - 1) + 1);
     const rows = (await execute(
-      `SELECT conversation_id, seq, server_msg_id, client_msg_id, session_type, sender_id, sender_platform_id, recv_id, group_id,
-              content_type, content::text AS content, (extract(epoch FROM send_time) * 1000)::bigint AS send_time_ms
+      `SELECT ${MESSAGE_COLUMNS}
          FROM messages
         WHERE conversation_id = :conversationId AND seq < :beforeSeq AND seq > :afterSeq
         ORDER BY seq DESC

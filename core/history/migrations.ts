@@ -33,6 +33,46 @@ export const migrations: readonly Migration[] = [
       `CREATE INDEX IF NOT EXISTS messages_send_time ON messages (send_time)`,
     ],
   },
+  {
+    // Full-text search over the searchable text of every content type. A generated column
+    // follows `content`: replacing it (a revoke) drops the old words from search by itself.
+    // Config 'simple' (lower-cased words, no stemming or stop words) suits any language.
+    id: '0002_search',
+    statements: [
+      `ALTER TABLE messages ADD COLUMN IF NOT EXISTS search_vector tsvector GENERATED ALWAYS AS (
+        to_tsvector('simple'::regconfig,
+          coalesce(content->>'text', '') || ' ' ||
+          coalesce(content->>'markdown', '') || ' ' ||
+          coalesce(content->>'fileName', '') || ' ' ||
+          coalesce(translate(content->>'fileName', '._-', '   '), '') || ' ' ||
+          coalesce(content->>'description', '') || ' ' ||
+          coalesce(content->>'nickname', '') || ' ' ||
+          coalesce(content->>'title', ''))
+      ) STORED`,
+      `CREATE INDEX IF NOT EXISTS messages_search ON messages USING gin (search_vector)`,
+      `CREATE INDEX IF NOT EXISTS messages_conversation_time ON messages (conversation_id, send_time)`,
+    ],
+  },
+  {
+    // Revoke, delete for everyone and edit (see docs/architecture.md, "Changing a message"):
+    // a row is replaced in place by a newer version; `message_edits` keeps what an edit replaced.
+    id: '0003_message_changes',
+    statements: [
+      `ALTER TABLE messages ADD COLUMN IF NOT EXISTS version integer NOT NULL DEFAULT 0`,
+      `ALTER TABLE messages ADD COLUMN IF NOT EXISTS revoked jsonb`,
+      `ALTER TABLE messages ADD COLUMN IF NOT EXISTS deleted jsonb`,
+      `ALTER TABLE messages ADD COLUMN IF NOT EXISTS edited jsonb`,
+      `CREATE TABLE IF NOT EXISTS message_edits (
+        conversation_id  text        NOT NULL,
+        seq              bigint      NOT NULL,
+        version          integer     NOT NULL,
+        content_type     integer     NOT NULL,
+        content          jsonb       NOT NULL,
+        replaced_at      timestamptz NOT NULL,
+        PRIMARY KEY (conversation_id, seq, version)
+      )`,
+    ],
+  },
 ];
 
 /** Identifies the schema version; the custom resource re-runs when it changes. */

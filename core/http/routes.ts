@@ -10,11 +10,12 @@ import { groupRoutes } from './routes/groups';
 import { messageRoutes } from './routes/messages';
 import { friendRoutes } from './routes/friends';
 import { conversationRoutes } from './routes/conversations';
+import { searchRoutes } from './routes/search';
 
 export type { HttpMethod, HttpRouteSpec, RouteAuth } from './routes/types';
 export { MAX_BATCH } from './routes/types';
 
-export const httpRoutes = [...metaRoutes, ...authRoutes, ...userRoutes, ...friendRoutes, ...groupRoutes, ...conversationRoutes, ...messageRoutes] as const;
+export const httpRoutes = [...metaRoutes, ...authRoutes, ...userRoutes, ...friendRoutes, ...groupRoutes, ...conversationRoutes, ...messageRoutes, ...searchRoutes] as const;
 
 export type HttpRoute = (typeof httpRoutes)[number];
 export type OperationId = HttpRoute['operationId'];

@@ -16,7 +16,14 @@ export const PushJobSchema = z.object({
   correlationId: z.string().optional(),
 });
 
+/** What an edit replaced, kept in the history's `message_edits`. */
+export const ReplacedContentSchema = z.object({ version: z.number().int().min(0), contentType: z.number().int(), content: z.unknown(), replacedAt: z.number().int() });
+export type ReplacedContent = z.infer<typeof ReplacedContentSchema>;
+
 export const ArchiveJobSchema = z.object({
+  /** A new message (version 0) or a changed one (a newer version replaces an older row). */
   message: Message,
+  /** An edit: the content it replaced. */
+  replaced: ReplacedContentSchema.optional(),
   correlationId: z.string().optional(),
 });

@@ -3,10 +3,12 @@
  * and synced like any message. Friend, blacklist and conversation events go to the
  * notification conversation (`n_<userId>`) of each user concerned; group events go to the
  * group's conversation, so every member (and every device) sees them in order with the
- * chat. The acting user's own read position moves past the notifications they caused.
+ * chat. Changes to a message (revoke 2101, delete 2102, edit 2103) go to the message's own
+ * conversation, 1:1 ones included. The acting user's own read position moves past the
+ * notifications they caused.
  */
 import * as z from 'zod';
-import { UserId, GroupId, ConversationId } from './schema';
+import { UserId, GroupId, ConversationId, Seq } from './schema';
 
 const Op = { opUserId: z.string().describe('Who acted: a user id, or `@admin` for an admin token') };
 
@@ -48,6 +50,21 @@ export const notificationTypes = {
   groupMemberInfoSet: { contentType: 1516, to: 'the group', payload: z.object({ ...Op, groupId: GroupId, userId: UserId, nickname: z.string().optional() }) },
   groupMemberRoleChanged: { contentType: 1517, to: 'the group', payload: z.object({ ...Op, groupId: GroupId, userId: UserId, role: GroupRole }) },
   groupJoinPolicySet: { contentType: 1518, to: 'the group', payload: z.object({ ...Op, groupId: GroupId, joinPolicy: JoinPolicy }) },
+  messageRevoked: {
+    contentType: 2101,
+    to: 'the conversation of the message',
+    payload: z.object({ conversationId: ConversationId, seq: Seq, serverMsgId: z.string(), revokedBy: z.string().describe('A user id, or `@admin`'), version: z.number().int().describe('The version of the marker') }),
+  },
+  messageDeleted: {
+    contentType: 2102,
+    to: 'the conversation of the message',
+    payload: z.object({ conversationId: ConversationId, seq: Seq, serverMsgId: z.string(), deletedBy: z.string().describe('A user id, or `@admin`'), version: z.number().int().describe('The version of the marker') }),
+  },
+  messageEdited: {
+    contentType: 2103,
+    to: 'the conversation of the message (pull its seq for the new content)',
+    payload: z.object({ conversationId: ConversationId, seq: Seq, serverMsgId: z.string(), editedBy: UserId, version: z.number().int().describe('The version the edit produced') }),
+  },
 } as const;
 
 export type NotificationName = keyof typeof notificationTypes;

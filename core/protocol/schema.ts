@@ -176,6 +176,12 @@ export const SendMsgResult = z.strictObject({
 });
 export type SendMsgResult = z.infer<typeof SendMsgResult>;
 
+/** Who revoked or deleted a message, and when. */
+export const ChangeMark = z.strictObject({
+  by: z.string().describe('A user id, or `@admin` for an admin token'),
+  at: z.number().int().describe('ms since the epoch'),
+});
+
 /** A message as stored, synced and pushed. */
 export const Message = z.strictObject({
   serverMsgId: z.string(),
@@ -188,8 +194,15 @@ export const Message = z.strictObject({
   recvId: z.string().optional(),
   groupId: z.string().optional(),
   contentType: z.number().int(),
-  content: z.unknown(),
+  content: z.unknown().describe('null once revoked or deleted'),
   sendTime: z.number().int(),
+  version: z.number().int().min(0).optional().describe('Number of changes (revoke, delete, edit) applied; absent or 0: as sent'),
+  revoked: ChangeMark.optional().describe('Set when the message was revoked: its content is gone (null)'),
+  deleted: ChangeMark.optional().describe('Set when the message was deleted for everyone: its content is gone (null)'),
+  edited: z
+    .strictObject({ at: z.number().int().describe('ms since the epoch'), version: z.number().int().min(1).describe('The version the edit produced') })
+    .optional()
+    .describe('Set when the sender edited the content (the last edit)'),
 });
 export type Message = z.infer<typeof Message>;
 
@@ -242,6 +255,32 @@ export const TypingRequest = z
   );
 export const TypingResult = z.strictObject({ delivered: z.number().int().min(0).describe("Connections of the recipient reached (0: not online)") });
 
+export const RevokeMsgRequest = z
+  .strictObject({ conversationId: ConversationId, seq: Seq })
+  .describe(
+    'Revoke a message for everyone: its content is replaced by a marker (`revoked: {by, at}`, content null; seq, serverMsgId, sender and sendTime stay), and a `messageRevoked` notification (2101) goes into the same conversation. ' +
+      'The sender may revoke within the revoke window (REVOKE_WINDOW_SECONDS, default 120; REVOKE_WINDOW_PASSED after it); in a group the owner may revoke any message and an admin those of ordinary members; others get FORBIDDEN. ' +
+      'Revoking a revoked (or deleted) message returns it unchanged. MESSAGE_NOT_FOUND when there is no message at that seq.',
+  );
+export const DeleteMsgRequest = z
+  .strictObject({ conversationId: ConversationId, seq: Seq })
+  .describe(
+    'Delete a message for everyone (the sender, at any time; over HTTP also an admin token): like revokeMsg, the content is replaced by a marker (`deleted: {by, at}`) and a `messageDeleted` notification (2102) goes into the conversation. Deleting again returns it unchanged. ' +
+      'Per-message delete-for-self does not exist; clear a conversation instead.',
+  );
+export const EditMsgRequest = z
+  .strictObject({
+    conversationId: ConversationId,
+    seq: Seq,
+    contentType: SendableContentType.describe('The same content type as the message, or, for text (101), mention (106) and markdown (118), another of these three'),
+    content: z.unknown().describe(`Validated as in sendMsg; at most ${MAX_CONTENT_BYTES} bytes as JSON`),
+  })
+  .describe(
+    'Edit the content of your own message (the sender only; no time limit): the content is replaced, `edited: {at, version}` is set, and a `messageEdited` notification (2103) goes into the conversation; devices pull the seq for the new content. ' +
+      'The history keeps the replaced content. MESSAGE_NOT_EDITABLE for revoked or deleted messages.',
+  );
+export const ChangedMsgResult = Message.describe('The message as now stored (the marker)');
+
 export const actions = {
   sendMsg: { request: SendMsgRequest, result: SendMsgResult },
   getNewestSeq: { request: GetNewestSeqRequest, result: GetNewestSeqResult },
@@ -249,6 +288,9 @@ export const actions = {
   markRead: { request: MarkReadRequest, result: MarkReadResult },
   heartbeat: { request: HeartbeatRequest, result: HeartbeatResult },
   typing: { request: TypingRequest, result: TypingResult },
+  revokeMsg: { request: RevokeMsgRequest, result: ChangedMsgResult },
+  deleteMsg: { request: DeleteMsgRequest, result: ChangedMsgResult },
+  editMsg: { request: EditMsgRequest, result: ChangedMsgResult.describe('The message as now stored') },
 } as const;
 export type ActionName = keyof typeof actions;
 export type ActionRequest<A extends ActionName> = z.infer<(typeof actions)[A]['request']>;

@@ -1,17 +1,24 @@
 /** Archive: copy messages into the Aurora history, idempotently. */
 import { history } from '../history/history';
 import { log, withLogContext } from '../log';
+import type { ReplacedContent } from '../protocol/jobs';
 import type { Message } from '../protocol/schema';
 
 export interface ArchiveItem {
   id: string;
   message: Message;
+  /** An edit's job: the content it replaced (kept in `message_edits`). */
+  replaced?: ReplacedContent;
   correlationId?: string;
 }
+
+const editsOf = (items: readonly ArchiveItem[]) =>
+  items.flatMap((i) => (i.replaced ? [{ conversationId: i.message.conversationId, seq: i.message.seq, ...i.replaced }] : []));
 
 /** Archives a batch; returns the ids to retry. */
 export async function archive(items: readonly ArchiveItem[]): Promise<Set<string>> {
   try {
+    await history.recordEdits(editsOf(items));
     await history.insertMessages(items.map((i) => i.message));
     for (const { message, correlationId } of items) {
       withLogContext({ correlationId }, () => log.info('message archived', { conversationId: message.conversationId, seq: message.seq }));
@@ -29,6 +36,7 @@ export async function archive(items: readonly ArchiveItem[]): Promise<Set<string
     const failed = new Set<string>();
     for (const item of items) {
       try {
+        await history.recordEdits(editsOf([item]));
         await history.insertMessages([item.message]);
       } catch (rowErr) {
         log.error('archive failed', { conversationId: item.message.conversationId, seq: item.message.seq, err: rowErr });

@@ -5,7 +5,7 @@
  * Everything here is idempotent, so SQS redelivery is safe.
  */
 import { config } from '../config';
-import { SYSTEM_SENDER } from '../domain/ids';
+import { parseConversationId, SYSTEM_SENDER } from '../domain/ids';
 import { faultPoint } from '../faults';
 import { log, withLogContext } from '../log';
 import { SessionType, type Message } from '../protocol/schema';
@@ -25,8 +25,11 @@ export async function recipientsOf(message: Message): Promise<string[]> {
       return groups.memberIds(message.groupId!);
     case SessionType.notification:
       return [message.recvId!];
-    default:
-      return [...new Set([message.senderId, message.recvId!])];
+    default: {
+      // The two users of `si_<a>_<b>` (also right for system notifications into it, which have no recvId).
+      const parsed = parseConversationId(message.conversationId);
+      return parsed?.sessionType === SessionType.single ? [...new Set(parsed.members)] : [...new Set([message.senderId, message.recvId!])];
+    }
   }
 }
 

@@ -2,7 +2,8 @@
  * Sending notifications: events become messages from `system`, through the same send
  * path as chat (seq, offline store, push, archive). See core/protocol/notifications.ts.
  */
-import { ADMIN_ACTOR, newId, SYSTEM_SENDER } from '../domain/ids';
+import { ADMIN_ACTOR, newId, parseConversationId, SYSTEM_SENDER } from '../domain/ids';
+import { SessionType } from '../protocol/constants';
 import { notificationTypes, type NotificationName, type NotificationPayload } from '../protocol/notifications';
 import type { SendMsgResult } from '../protocol/schema';
 import { sendMessage } from './send';
@@ -35,4 +36,30 @@ export async function notifyGroup<N extends NotificationName>(groupId: string, n
     notification: true,
     readBy: opUserId === ADMIN_ACTOR ? undefined : opUserId,
   });
+}
+
+/**
+ * Into any conversation, in order with its chat: a group's via `notifyGroup`, a 1:1
+ * conversation `si_<a>_<b>` directly (both users see it), a notification conversation
+ * `n_<userId>` to that user. `clientMsgId` makes a retry store nothing new.
+ */
+export async function notifyConversation<N extends NotificationName>(
+  conversationId: string,
+  name: N,
+  payload: NotificationPayload<N>,
+  opUserId?: string,
+  clientMsgId: string = newId(),
+): Promise<SendMsgResult> {
+  const parsed = parseConversationId(conversationId);
+  if (!parsed) throw new Error(`Not a conversation id: ${conversationId}`);
+  const readBy = opUserId === ADMIN_ACTOR ? undefined : opUserId;
+  const common = { sender: { userId: SYSTEM_SENDER }, clientMsgId, contentType: notificationTypes[name].contentType, content: payload, notification: true, readBy };
+  switch (parsed.sessionType) {
+    case SessionType.group:
+      return sendMessage({ ...common, groupId: parsed.groupId });
+    case SessionType.notification:
+      return sendMessage({ ...common, recvId: parsed.userId, readBy: readBy === parsed.userId ? readBy : undefined });
+    default:
+      return sendMessage({ ...common, intoConversation: conversationId });
+  }
 }

@@ -12,7 +12,7 @@
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { sqs } from '../aws/sqs';
 import { config } from '../config';
-import { groupConversationId, newServerMsgId, notificationConversationId, singleConversationId, SYSTEM_SENDER } from '../domain/ids';
+import { groupConversationId, newServerMsgId, notificationConversationId, parseConversationId, singleConversationId, SYSTEM_SENDER } from '../domain/ids';
 import { CirrusError } from '../errors';
 import { faultPoint } from '../faults';
 import { correlationId, log } from '../log';
@@ -41,6 +41,12 @@ export interface SendInput {
   notification?: boolean;
   /** A user whose read position moves past this message (whoever caused a notification). */
   readBy?: string;
+  /**
+   * A notification from `system` into an existing 1:1 conversation `si_<a>_<b>` (e.g.
+   * `messageRevoked`), instead of recvId or groupId. Its members are parsed from the id;
+   * the conversation's rows exist already, so no send-time rule applies.
+   */
+  intoConversation?: string;
 }
 
 /** The body of a delivery job. */
@@ -61,6 +67,13 @@ interface Target {
 
 function resolveTarget(input: SendInput): Target {
   const { sender, recvId, groupId } = input;
+  if (input.intoConversation !== undefined) {
+    const parsed = parseConversationId(input.intoConversation);
+    if (!input.notification || sender.userId !== SYSTEM_SENDER || recvId !== undefined || groupId !== undefined || parsed?.sessionType !== SessionType.single) {
+      throw new Error(`intoConversation is for system notifications into 1:1 conversations: ${input.intoConversation}`);
+    }
+    return { conversationId: input.intoConversation, sessionType: SessionType.single, members: [] };
+  }
   if ((recvId === undefined) === (groupId === undefined)) throw new CirrusError('INVALID_ARGUMENT', 'Exactly one of recvId and groupId is required');
   if (groupId !== undefined) return { conversationId: groupConversationId(groupId), sessionType: SessionType.group, members: [] };
   if (sender.userId === SYSTEM_SENDER) return { conversationId: notificationConversationId(recvId!), sessionType: SessionType.notification, members: [recvId!] };
@@ -75,6 +88,11 @@ function validateContent(input: SendInput, target: Target): MessageBody {
     // Notifications are built by Cirrus itself; a schema failure is a bug, not bad input.
     return { contentType, content: schema.parse(content) } as unknown as MessageBody;
   }
+  return validateChatContent(contentType, content, target);
+}
+
+/** Validates chat content as a send does (schema, size, rules of the target); also used by edits. */
+export function validateChatContent(contentType: number, content: unknown, target: Pick<Target, 'conversationId' | 'sessionType'>): MessageBody {
   const parsed = MessageBody.safeParse({ contentType, content });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -87,7 +105,7 @@ function validateContent(input: SendInput, target: Target): MessageBody {
 }
 
 /** The rules of content types that depend on where the message goes. */
-function checkContentAgainstTarget(body: MessageBody, target: Target): void {
+function checkContentAgainstTarget(body: MessageBody, target: Pick<Target, 'conversationId' | 'sessionType'>): void {
   if (body.contentType === ContentType.mention && body.content.atAll && target.sessionType !== SessionType.group) {
     throw new CirrusError('INVALID_ARGUMENT', 'Invalid content: atAll: only group messages can mention everyone');
   }
@@ -105,6 +123,7 @@ async function precheck(input: SendInput, key: string): Promise<MessageIdItem | 
   const senderId = input.sender.userId;
   const fromSystem = senderId === SYSTEM_SENDER;
   const request: Parameters<typeof batchGet>[0] = { [t('messageIds')]: { Keys: [{ senderMsgKey: key }], ConsistentRead: true } };
+  if (input.intoConversation !== undefined) return (await batchGet(request))[t('messageIds')]?.[0] as unknown as MessageIdItem | undefined;
   // Strongly consistent: a member kicked (or blocked) a moment ago must not get through.
   const want = (table: string, keys: Record<string, string>) => (request[table] = { Keys: [keys], ConsistentRead: true });
   if (input.groupId !== undefined) {

@@ -51,6 +51,39 @@ export const messages = {
     return item && item.expiresAt > nowSeconds() ? item : undefined;
   },
 
+  /**
+   * Changes a stored message in place (revoke, delete, edit) if it is still at
+   * `fromVersion`, setting `version` to `fromVersion + 1`; returns the new item, or
+   * undefined when it changed meanwhile or is gone.
+   */
+  async change(conversationId: string, seq: number, fromVersion: number, set: Record<string, unknown>): Promise<MessageItem | undefined> {
+    const names: Record<string, string> = { '#version': 'version' };
+    const values: Record<string, unknown> = { ':from': fromVersion, ':next': fromVersion + 1, ':now': nowSeconds() };
+    const sets = ['#version = :next'];
+    Object.entries(set).forEach(([field, value], i) => {
+      names[`#f${i}`] = field;
+      values[`:v${i}`] = value;
+      sets.push(`#f${i} = :v${i}`);
+    });
+    try {
+      const res = await ddb().send(
+        new UpdateCommand({
+          TableName: config.tableName('messages'),
+          Key: { conversationId, seq },
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          ConditionExpression: `attribute_exists(seq) AND expiresAt > :now AND ${fromVersion === 0 ? '(attribute_not_exists(#version) OR #version = :from)' : '#version = :from'}`,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return res.Attributes as MessageItem;
+    } catch (err) {
+      if (isConditionFailure(err)) return undefined;
+      throw err;
+    }
+  },
+
   /** Several messages by key (100 per request); expired ones are left out. */
   async getMany(keys: readonly { conversationId: string; seq: number }[]): Promise<MessageItem[]> {
     const table = config.tableName('messages');

@@ -114,7 +114,16 @@ const cases: Record<string, () => Promise<Case>> = {
   readConversation: async () => ({ params: { userId: 'mx-a', conversationId: conv }, body: {} }),
   deleteConversation: async () => ({ params: { userId: 'mx-a', conversationId: conv } }),
   sendMessage: async () => ({ body: { sendId: 'mx-b', recvId: 'mx-a', contentType: 101, content: { text: 'x' } } }),
+  searchMessages: async () => ({ params: { userId: 'mx-a' }, query: 'q=hello' }),
   getHistory: async () => ({ params: { conversationId: conv }, other: 404 }),
+  revokeMessage: async () => {
+    const sent = await admin.call('POST', '/messages', { sendId: 'mx-a', recvId: 'mx-b', contentType: 101, content: { text: 'revoke me' } });
+    return { params: { conversationId: conv, seq: String(sent.body.seq) }, other: 404 };
+  },
+  deleteMessage: async () => {
+    const sent = await admin.call('POST', '/messages', { sendId: 'mx-a', recvId: 'mx-b', contentType: 101, content: { text: 'delete me' } });
+    return { params: { conversationId: conv, seq: String(sent.body.seq) }, other: 404 };
+  },
 };
 
 function pathOf(template: string, params: Record<string, string> = {}): string {

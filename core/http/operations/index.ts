@@ -8,6 +8,7 @@ import { groupOperations } from './groups';
 import { messageOperations } from './messages';
 import { friendOperations } from './friends';
 import { conversationOperations } from './conversations';
+import { searchOperations } from './search';
 
 export const operations: Record<OperationId, Operation> = {
   ...metaOperations,
@@ -17,4 +18,5 @@ export const operations: Record<OperationId, Operation> = {
   ...friendOperations,
   ...conversationOperations,
   ...messageOperations,
+  ...searchOperations,
 };

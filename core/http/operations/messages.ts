@@ -2,6 +2,7 @@
 import { newId, SYSTEM_SENDER } from '../../domain/ids';
 import { CirrusError } from '../../errors';
 import { history } from '../../history/history';
+import { changeMessage } from '../../services/message-changes';
 import { sendMessage } from '../../services/send';
 import { requireUsers } from '../../services/users';
 import { conversations } from '../../store/conversations';
@@ -32,4 +33,6 @@ export const messageOperations: Operations<typeof messageRoutes> = {
     }
     return history.page(params.conversationId, query.beforeSeq, query.limit ?? 50, bounds);
   },
+  revokeMessage: ({ actor, params }) => changeMessage(actor, { conversationId: params.conversationId, seq: params.seq }, 'revoke'),
+  deleteMessage: ({ actor, params }) => changeMessage(actor, { conversationId: params.conversationId, seq: params.seq }, 'delete'),
 };

@@ -1,0 +1,90 @@
+/**
+ * Full-text search over the Aurora history, in one statement. The caller's visible ranges
+ * (from DynamoDB `UserConversations`) travel as ONE jsonb parameter, joined with
+ * `jsonb_to_recordset`, so a user only ever matches messages of conversations they are
+ * in, above their `minSeq` and up to their `leftSeq`. Words are matched with the
+ * `search_vector` generated column (migration 0002_search) and its GIN index.
+ */
+import type { SqlParameter } from '@aws-sdk/client-rds-data';
+import type { Message } from '../protocol/schema';
+import { execute, fromRow, MESSAGE_COLUMNS, toSqlTimestamp, type Row } from './history';
+
+/** A conversation the user may search: seqs in (minSeq, leftSeq]. */
+export interface VisibleRange {
+  conversationId: string;
+  minSeq: number;
+  /** Absent while the user is still a member. */
+  leftSeq?: number;
+}
+
+/** Keyset position in the newest-first order: (sendTime, conversationId, seq). */
+export interface SearchPosition {
+  sendTime: number;
+  conversationId: string;
+  seq: number;
+}
+
+export interface SearchRequest {
+  visible: readonly VisibleRange[];
+  /** Web-search syntax (`websearch_to_tsquery`): words, "phrases", `or`, `-word`. */
+  q: string;
+  senderId?: string;
+  contentType?: number;
+  /** ms since the epoch, inclusive. */
+  from?: number;
+  /** ms since the epoch, inclusive. */
+  to?: number;
+  /** Return only messages after this one in the order (the previous page's last). */
+  after?: SearchPosition;
+  limit: number;
+}
+
+export async function searchMessages(req: SearchRequest): Promise<{ messages: Message[]; next: SearchPosition | null }> {
+  if (req.visible.length === 0) return { messages: [], next: null };
+  const visible = req.visible.map((v) => ({ visible_conversation_id: v.conversationId, visible_min_seq: v.minSeq ?? 0, visible_max_seq: v.leftSeq ?? null }));
+  const parameters: SqlParameter[] = [
+    { name: 'visible', value: { stringValue: JSON.stringify(visible) }, typeHint: 'JSON' },
+    { name: 'q', value: { stringValue: req.q } },
+    { name: 'limit', value: { longValue: req.limit + 1 } },
+  ];
+  const where = [`search_vector @@ websearch_to_tsquery('simple', :q)`];
+  if (req.senderId !== undefined) {
+    where.push('sender_id = :senderId');
+    parameters.push({ name: 'senderId', value: { stringValue: req.senderId } });
+  }
+  if (req.contentType !== undefined) {
+    where.push('content_type = :contentType');
+    parameters.push({ name: 'contentType', value: { longValue: req.contentType } });
+  }
+  if (req.from !== undefined) {
+    where.push('send_time >= :fromTime');
+    parameters.push({ name: 'fromTime', value: { stringValue: toSqlTimestamp(req.from) }, typeHint: 'TIMESTAMP' });
+  }
+  if (req.to !== undefined) {
+    where.push('send_time <= :toTime');
+    parameters.push({ name: 'toTime', value: { stringValue: toSqlTimestamp(req.to) }, typeHint: 'TIMESTAMP' });
+  }
+  if (req.after) {
+    where.push('(send_time, conversation_id, seq) < (:afterTime, :afterConversationId, :afterSeq)');
+    parameters.push(
+      { name: 'afterTime', value: { stringValue: toSqlTimestamp(req.after.sendTime) }, typeHint: 'TIMESTAMP' },
+      { name: 'afterConversationId', value: { stringValue: req.after.conversationId } },
+      { name: 'afterSeq', value: { longValue: req.after.seq } },
+    );
+  }
+  const rows = (await execute(
+    `SELECT ${MESSAGE_COLUMNS}
+       FROM jsonb_to_recordset(:visible) AS v(visible_conversation_id text, visible_min_seq bigint, visible_max_seq bigint)
+       JOIN messages
+         ON conversation_id = visible_conversation_id
+        AND seq > visible_min_seq
+        AND (visible_max_seq IS NULL OR seq <= visible_max_seq)
+      WHERE ${where.join('\n        AND ')}
+      ORDER BY send_time DESC, conversation_id DESC, seq DESC
+      LIMIT :limit`,
+    parameters,
+  )) as unknown as Row[];
+  const messages = rows.slice(0, req.limit).map(fromRow);
+  const last = messages[messages.length - 1];
+  return { messages, next: rows.length > req.limit ? { sendTime: last.sendTime, conversationId: last.conversationId, seq: last.seq } : null };
+}

@@ -1,0 +1,41 @@
+/** HTTP routes: full-text search over the history a user may see. */
+import * as z from 'zod';
+import { ConversationId, Message, UserId } from '../../protocol/schema';
+import { NextCursor } from '../paging';
+import type { HttpRouteSpec } from './types';
+
+export const MAX_SEARCH_QUERY = 200;
+const Ms = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+
+export const searchRoutes = [
+  {
+    operationId: 'searchMessages',
+    method: 'GET',
+    path: '/users/{userId}/messages/search',
+    summary:
+      'Full-text search over the archived history the user may see: only conversations they are in, and in each only what they may still read ' +
+      '(after what they cleared or what came before they joined; up to when they left). Newest first. Words match whole, case-insensitively, ' +
+      'in text, mention, quote and markdown text, file names, descriptions (custom, location) and card nicknames.',
+    auth: 'self',
+    params: z.strictObject({ userId: UserId }),
+    query: z.strictObject({
+      q: z
+        .string()
+        .trim()
+        .min(1)
+        .max(MAX_SEARCH_QUERY)
+        .describe(`Words to find (1-${MAX_SEARCH_QUERY} characters), web-search syntax: all words must match; "a phrase", \`or\`, \`-word\` to exclude`),
+      conversationId: ConversationId.optional().describe('Only this conversation (the user must be in it)'),
+      senderId: UserId.optional().describe('Only messages from this sender'),
+      contentType: z.coerce.number().int().min(0).optional().describe('Only this content type (e.g. 101 text)'),
+      from: Ms.optional().describe('Only messages sent at or after this time (ms since the epoch)'),
+      to: Ms.optional().describe('Only messages sent at or before this time (ms since the epoch)'),
+      limit: z.coerce.number().int().min(1).max(100).optional().describe('Page size (default 20, at most 100)'),
+      cursor: z.string().max(2048).optional().describe('nextCursor of the previous page'),
+    }),
+    response: z.strictObject({
+      messages: z.array(Message).describe('Newest first'),
+      nextCursor: NextCursor,
+    }),
+  },
+] as const satisfies readonly HttpRouteSpec[];
