@@ -32,6 +32,11 @@ export interface PushOutcome {
   failed: number;
 }
 
+/** API Gateway's integration timeout: no $connect lasts longer. */
+const CONNECT_MAX_MS = 30_000;
+
+const isConnecting = (conn: ConnectionItem, now = Date.now()): boolean => now - (conn.connectedAtMs ?? conn.connectedAt * 1000) < CONNECT_MAX_MS;
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function postOne(endpoint: string, conn: ConnectionItem, data: Uint8Array, outcome: PushOutcome): Promise<void> {
@@ -44,6 +49,10 @@ async function postOne(endpoint: string, conn: ConnectionItem, data: Uint8Array,
       const name = (err as { name?: string }).name;
       const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
       if (name === 'GoneException' || status === 410) {
+        // API Gateway also answers 410 while a connection is still in $connect (its record is
+        // written before it is established): deleting that record would silence a device that
+        // is about to be live. Only a connection older than $connect can take is gone for sure.
+        if (isConnecting(conn)) return;
         // The recipient's connection is gone: delete that one, never anyone else's.
         await connections.delete(conn.userId, conn.connectionId);
         outcome.gone++;

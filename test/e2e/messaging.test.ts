@@ -162,6 +162,28 @@ describe('pushes to gone connections', () => {
     expect(await idsOf('erin')).toHaveLength(1);
     ddb.destroy();
   });
+  it('keeps the record of a connection still in $connect (API Gateway answers 410 until it is established)', async () => {
+    await admin.register('gia', 'hugo');
+    const gia = await device('gia');
+    const { DynamoDBClient, PutItemCommand, QueryCommand } = await import('@aws-sdk/client-dynamodb');
+    const ddb = new DynamoDBClient({ endpoint: cirrus.dynamoEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    const table = cirrus.tableNames.connections;
+    const now = Date.now();
+    const item = (connectionId: string, openedAt: number) => ({
+      userId: { S: 'hugo' }, connectionId: { S: connectionId }, platformId: { N: '1' }, sessionId: { S: 'x' },
+      connectedAt: { N: String(Math.floor(openedAt / 1000)) }, connectedAtMs: { N: String(openedAt) }, expiresAt: { N: String(Math.floor(now / 1000) + 3600) },
+    });
+    await ddb.send(new PutItemCommand({ TableName: table, Item: item('connecting-hugo=', now) }));
+    await ddb.send(new PutItemCommand({ TableName: table, Item: item('long-gone-hugo=', now - 120_000) }));
+    const idsOf = async () =>
+      ((await ddb.send(new QueryCommand({ TableName: table, KeyConditionExpression: 'userId = :u', ExpressionAttributeValues: { ':u': { S: 'hugo' } } }))).Items ?? []).map((i) => i.connectionId.S);
+
+    await gia.ok('sendMsg', { clientMsgId: 'to-hugo', recvId: 'hugo', ...text('ping') });
+
+    await eventually(async () => !(await idsOf()).includes('long-gone-hugo='));
+    expect(await idsOf()).toEqual(['connecting-hugo=']);
+    ddb.destroy();
+  });
 });
 
 describe('history', () => {
