@@ -8,6 +8,7 @@ import { rdsData } from '../aws/rds-data';
 import { config } from '../config';
 import type { Message } from '../protocol/schema';
 import { migrations } from './migrations';
+import { json, long, str, timestamp } from './params';
 
 /**
  * One statement for new and changed messages: a row is inserted once, and replaced only
@@ -24,17 +25,6 @@ const UPSERT_MESSAGE = `INSERT INTO messages
     revoked = EXCLUDED.revoked, deleted = EXCLUDED.deleted, edited = EXCLUDED.edited
   WHERE messages.version < EXCLUDED.version`;
 
-const str = (name: string, value: string | undefined): SqlParameter => ({ name, value: value === undefined ? { isNull: true } : { stringValue: value } });
-const long = (name: string, value: number | undefined): SqlParameter => ({ name, value: value === undefined ? { isNull: true } : { longValue: value } });
-
-const json = (name: string, value: unknown): SqlParameter =>
-  value === undefined ? { name, value: { isNull: true } } : { name, value: { stringValue: JSON.stringify(value) }, typeHint: 'JSON' };
-
-/** Data API TIMESTAMP literal (UTC): `YYYY-MM-DD HH:MM:SS.mmm`. */
-export function toSqlTimestamp(ms: number): string {
-  return new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
-}
-
 function messageParameters(m: Message): SqlParameter[] {
   return [
     str('conversationId', m.conversationId),
@@ -47,8 +37,8 @@ function messageParameters(m: Message): SqlParameter[] {
     str('recvId', m.recvId),
     str('groupId', m.groupId),
     long('contentType', m.contentType),
-    { name: 'content', value: { stringValue: JSON.stringify(m.content ?? null) }, typeHint: 'JSON' },
-    { name: 'sendTime', value: { stringValue: toSqlTimestamp(m.sendTime) }, typeHint: 'TIMESTAMP' },
+    json('content', m.content ?? null),
+    timestamp('sendTime', m.sendTime),
     long('version', m.version ?? 0),
     json('revoked', m.revoked),
     json('deleted', m.deleted),
@@ -133,8 +123,8 @@ export const history = {
           long('seq', e.seq),
           long('version', e.version),
           long('contentType', e.contentType),
-          { name: 'content', value: { stringValue: JSON.stringify(e.content ?? null) }, typeHint: 'JSON' },
-          { name: 'replacedAt', value: { stringValue: toSqlTimestamp(e.replacedAt) }, typeHint: 'TIMESTAMP' },
+          json('content', e.content ?? null),
+          timestamp('replacedAt', e.replacedAt),
         ]),
       }),
     );

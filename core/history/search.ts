@@ -7,7 +7,8 @@
  */
 import type { SqlParameter } from '@aws-sdk/client-rds-data';
 import type { Message } from '../protocol/schema';
-import { execute, fromRow, MESSAGE_COLUMNS, toSqlTimestamp, type Row } from './history';
+import { execute, fromRow, MESSAGE_COLUMNS, type Row } from './history';
+import { json, long, str, timestamp } from './params';
 
 /** A conversation the user may search: seqs in (minSeq, leftSeq]. */
 export interface VisibleRange {
@@ -43,33 +44,33 @@ export async function searchMessages(req: SearchRequest): Promise<{ messages: Me
   if (req.visible.length === 0) return { messages: [], next: null };
   const visible = req.visible.map((v) => ({ visible_conversation_id: v.conversationId, visible_min_seq: v.minSeq ?? 0, visible_max_seq: v.leftSeq ?? null }));
   const parameters: SqlParameter[] = [
-    { name: 'visible', value: { stringValue: JSON.stringify(visible) }, typeHint: 'JSON' },
-    { name: 'q', value: { stringValue: req.q } },
-    { name: 'limit', value: { longValue: req.limit + 1 } },
+    json('visible', visible),
+    str('q', req.q),
+    long('limit', req.limit + 1),
   ];
   const where = [`search_vector @@ websearch_to_tsquery('simple', :q)`];
   if (req.senderId !== undefined) {
     where.push('sender_id = :senderId');
-    parameters.push({ name: 'senderId', value: { stringValue: req.senderId } });
+    parameters.push(str('senderId', req.senderId));
   }
   if (req.contentType !== undefined) {
     where.push('content_type = :contentType');
-    parameters.push({ name: 'contentType', value: { longValue: req.contentType } });
+    parameters.push(long('contentType', req.contentType));
   }
   if (req.from !== undefined) {
     where.push('send_time >= :fromTime');
-    parameters.push({ name: 'fromTime', value: { stringValue: toSqlTimestamp(req.from) }, typeHint: 'TIMESTAMP' });
+    parameters.push(timestamp('fromTime', req.from));
   }
   if (req.to !== undefined) {
     where.push('send_time <= :toTime');
-    parameters.push({ name: 'toTime', value: { stringValue: toSqlTimestamp(req.to) }, typeHint: 'TIMESTAMP' });
+    parameters.push(timestamp('toTime', req.to));
   }
   if (req.after) {
     where.push('(send_time, conversation_id, seq) < (:afterTime, :afterConversationId, :afterSeq)');
     parameters.push(
-      { name: 'afterTime', value: { stringValue: toSqlTimestamp(req.after.sendTime) }, typeHint: 'TIMESTAMP' },
-      { name: 'afterConversationId', value: { stringValue: req.after.conversationId } },
-      { name: 'afterSeq', value: { longValue: req.after.seq } },
+      timestamp('afterTime', req.after.sendTime),
+      str('afterConversationId', req.after.conversationId),
+      long('afterSeq', req.after.seq),
     );
   }
   const rows = (await execute(
