@@ -114,8 +114,11 @@ export const tables = {
     name: 'UserConversations',
     partitionKey: { name: 'userId', type: 'S' },
     sortKey: { name: 'conversationId', type: 'S' },
+    // Every member's positions in one conversation, ordered by readSeq: read receipts are
+    // counted from these (one number per member) instead of a write per member per message.
+    indexes: [{ name: 'byConversation', partitionKey: { name: 'conversationId', type: 'S' }, sortKey: { name: 'readSeq', type: 'N' } }],
     envVar: 'TABLE_USER_CONVERSATIONS',
-    description: "A member's state in a conversation: readSeq, minSeq, leftSeq.",
+    description: "A member's state in a conversation: readSeq, deliveredSeq, minSeq, leftSeq, settings, messages deleted for them.",
   },
   messages: {
     name: 'Messages',
@@ -255,7 +258,7 @@ export const functions = {
   wsMessage: fn({
     name: 'WsMessage',
     entry: 'ws-message',
-    description: 'Every WebSocket action (sendMsg, getNewestSeq, pullMsgs, markRead, heartbeat, typing, revokeMsg, deleteMsg, editMsg) and $default.',
+    description: 'Every WebSocket action (sendMsg, sync, receipts, typing, message changes and reactions) and $default.',
     memoryMb: 1024,
     timeoutSeconds: 10,
     tables: {

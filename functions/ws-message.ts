@@ -1,6 +1,9 @@
 /** Every WebSocket action, and `$default` (which answers UNKNOWN_ACTION). */
+import type { ActionRequest } from '../core/protocol/schema';
 import { wsMessageHandler } from '../core/runtime/ws';
-import { changeMessage, editMessage } from '../core/services/message-changes';
+import { deleteMessagesForMe } from '../core/services/conversations';
+import { changeMessage, editMessage, reactToMessage } from '../core/services/message-changes';
+import { getMessageReaders, getReadReceipts, markDelivered } from '../core/services/receipts';
 import { sendMessage } from '../core/services/send';
 import { getNewestSeq, markRead, pullMsgs } from '../core/services/sync';
 import { sendTyping } from '../core/services/typing';
@@ -17,4 +20,9 @@ export const handler = wsMessageHandler({
   editMsg: (me, req: { conversationId: string; seq: number; contentType: number; content: unknown }) =>
     editMessage({ kind: 'user', userId: me.userId, platformId: me.platformId }, req),
   deleteMsg: (me, req: { conversationId: string; seq: number }) => changeMessage({ kind: 'user', userId: me.userId, platformId: me.platformId }, req, 'delete'),
+  markDelivered: (me, req: ActionRequest<'markDelivered'>) => markDelivered(me.userId, req),
+  getReadReceipts: (me, req: ActionRequest<'getReadReceipts'>) => getReadReceipts(me.userId, req),
+  getMessageReaders: (me, req: ActionRequest<'getMessageReaders'>) => getMessageReaders(me.userId, req),
+  reactMsg: (me, req: ActionRequest<'reactMsg'>) => reactToMessage(me.userId, req),
+  deleteMsgsForMe: (me, req: ActionRequest<'deleteMsgsForMe'>) => deleteMessagesForMe(me.userId, req),
 });

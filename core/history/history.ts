@@ -17,12 +17,12 @@ import { json, long, str, timestamp } from './params';
  */
 const UPSERT_MESSAGE = `INSERT INTO messages
   (conversation_id, seq, server_msg_id, client_msg_id, session_type, sender_id, sender_platform_id, recv_id, group_id, content_type, content, send_time,
-   version, revoked, deleted, edited)
+   version, revoked, deleted, edited, reactions)
   VALUES (:conversationId, :seq, :serverMsgId, :clientMsgId, :sessionType, :senderId, :senderPlatformId, :recvId, :groupId, :contentType, :content, :sendTime,
-   :version, :revoked, :deleted, :edited)
+   :version, :revoked, :deleted, :edited, :reactions)
   ON CONFLICT (conversation_id, seq) DO UPDATE SET
     content_type = EXCLUDED.content_type, content = EXCLUDED.content, version = EXCLUDED.version,
-    revoked = EXCLUDED.revoked, deleted = EXCLUDED.deleted, edited = EXCLUDED.edited
+    revoked = EXCLUDED.revoked, deleted = EXCLUDED.deleted, edited = EXCLUDED.edited, reactions = EXCLUDED.reactions
   WHERE messages.version < EXCLUDED.version`;
 
 function messageParameters(m: Message): SqlParameter[] {
@@ -43,13 +43,14 @@ function messageParameters(m: Message): SqlParameter[] {
     json('revoked', m.revoked),
     json('deleted', m.deleted),
     json('edited', m.edited),
+    json('reactions', m.reactions && Object.keys(m.reactions).length > 0 ? m.reactions : undefined),
   ];
 }
 
 /** The columns `fromRow` reads (unqualified: select them from `messages` without a clash). */
 export const MESSAGE_COLUMNS = `conversation_id, seq, server_msg_id, client_msg_id, session_type, sender_id, sender_platform_id, recv_id, group_id,
               content_type, content::text AS content, (extract(epoch FROM send_time) * 1000)::bigint AS send_time_ms,
-              version, revoked::text AS revoked, deleted::text AS deleted, edited::text AS edited`;
+              version, revoked::text AS revoked, deleted::text AS deleted, edited::text AS edited, reactions::text AS reactions`;
 
 export interface Row {
   conversation_id: string;
@@ -68,6 +69,7 @@ export interface Row {
   revoked: string | null;
   deleted: string | null;
   edited: string | null;
+  reactions: string | null;
 }
 
 const parsed = (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v);
@@ -91,6 +93,7 @@ export function fromRow(r: Row): Message {
     ...(r.revoked != null ? { revoked: parsed(r.revoked) } : {}),
     ...(r.deleted != null ? { deleted: parsed(r.deleted) } : {}),
     ...(r.edited != null ? { edited: parsed(r.edited) } : {}),
+    ...(r.reactions != null ? { reactions: parsed(r.reactions) } : {}),
   };
 }
 
@@ -144,16 +147,18 @@ export const history = {
     conversationId: string,
     beforeSeq: number | undefined,
     limit: number,
-    bounds: { afterSeq: number; throughSeq?: number } = { afterSeq: 0 },
+    bounds: { afterSeq: number; throughSeq?: number; skip?: readonly number[] } = { afterSeq: 0 },
   ): Promise<{ messages: Message[]; nextBeforeSeq: number | null }> {
     const upper = Math.min(beforeSeq ?? Number.MAX_SAFE_INTEGER, (bounds.throughSeq ?? Number.MAX_SAFE_INTEGER - 1) + 1);
+    // `skip`: messages the reader deleted for themselves, as one jsonb array parameter.
     const rows = (await execute(
       `SELECT ${MESSAGE_COLUMNS}
          FROM messages
         WHERE conversation_id = :conversationId AND seq < :beforeSeq AND seq > :afterSeq
+          AND NOT (:skip::jsonb @> to_jsonb(seq))
         ORDER BY seq DESC
         LIMIT :limit`,
-      [str('conversationId', conversationId), long('beforeSeq', upper), long('afterSeq', bounds.afterSeq), long('limit', limit + 1)],
+      [str('conversationId', conversationId), long('beforeSeq', upper), long('afterSeq', bounds.afterSeq), json('skip', bounds.skip ?? []), long('limit', limit + 1)],
     )) as unknown as Row[];
     const page = rows.slice(0, limit).map(fromRow);
     return { messages: page, nextBeforeSeq: rows.length > limit ? page[page.length - 1].seq : null };

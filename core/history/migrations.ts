@@ -73,6 +73,10 @@ export const migrations: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    id: '0004_reactions',
+    statements: [`ALTER TABLE messages ADD COLUMN IF NOT EXISTS reactions jsonb`],
+  },
 ];
 
 /** Identifies the schema version; the custom resource re-runs when it changes. */

@@ -16,6 +16,8 @@ export interface VisibleRange {
   minSeq: number;
   /** Absent while the user is still a member. */
   leftSeq?: number;
+  /** Messages the user deleted for themselves. */
+  skip?: readonly number[];
 }
 
 /** Keyset position in the newest-first order: (sendTime, conversationId, seq). */
@@ -42,7 +44,12 @@ export interface SearchRequest {
 
 export async function searchMessages(req: SearchRequest): Promise<{ messages: Message[]; next: SearchPosition | null }> {
   if (req.visible.length === 0) return { messages: [], next: null };
-  const visible = req.visible.map((v) => ({ visible_conversation_id: v.conversationId, visible_min_seq: v.minSeq ?? 0, visible_max_seq: v.leftSeq ?? null }));
+  const visible = req.visible.map((v) => ({
+    visible_conversation_id: v.conversationId,
+    visible_min_seq: v.minSeq ?? 0,
+    visible_max_seq: v.leftSeq ?? null,
+    visible_skip: v.skip?.length ? v.skip : null,
+  }));
   const parameters: SqlParameter[] = [
     json('visible', visible),
     str('q', req.q),
@@ -75,11 +82,12 @@ export async function searchMessages(req: SearchRequest): Promise<{ messages: Me
   }
   const rows = (await execute(
     `SELECT ${MESSAGE_COLUMNS}
-       FROM jsonb_to_recordset(:visible) AS v(visible_conversation_id text, visible_min_seq bigint, visible_max_seq bigint)
+       FROM jsonb_to_recordset(:visible) AS v(visible_conversation_id text, visible_min_seq bigint, visible_max_seq bigint, visible_skip jsonb)
        JOIN messages
          ON conversation_id = visible_conversation_id
         AND seq > visible_min_seq
         AND (visible_max_seq IS NULL OR seq <= visible_max_seq)
+        AND (visible_skip IS NULL OR NOT visible_skip @> to_jsonb(seq))
       WHERE ${where.join('\n        AND ')}
       ORDER BY send_time DESC, conversation_id DESC, seq DESC
       LIMIT :limit`,

@@ -3,7 +3,7 @@
  * and synced like any message. Friend, blacklist and conversation events go to the
  * notification conversation (`n_<userId>`) of each user concerned; group events go to the
  * group's conversation, so every member (and every device) sees them in order with the
- * chat. Changes to a message (revoke 2101, delete 2102, edit 2103) go to the message's own
+ * chat. Changes to a message (revoke 2101, delete 2102, edit 2103, reaction 2104) go to the message's own
  * conversation, 1:1 ones included. The acting user's own read position moves past the
  * notifications they caused.
  */
@@ -64,6 +64,25 @@ export const notificationTypes = {
     contentType: 2103,
     to: 'the conversation of the message (pull its seq for the new content)',
     payload: z.object({ conversationId: ConversationId, seq: Seq, serverMsgId: z.string(), editedBy: UserId, version: z.number().int().describe('The version the edit produced') }),
+  },
+  messageReactionChanged: {
+    contentType: 2104,
+    to: 'the conversation of the message',
+    payload: z.object({
+      conversationId: ConversationId,
+      seq: Seq,
+      serverMsgId: z.string(),
+      userId: UserId.describe('Who reacted'),
+      emoji: z.string(),
+      reacted: z.boolean().describe('true: added; false: removed'),
+      counts: z.record(z.string(), z.number().int()).describe('Emoji → number of users, after the change'),
+      version: z.number().int().describe('The version the change produced'),
+    }),
+  },
+  messagesDeletedForMe: {
+    contentType: 2105,
+    to: 'the user (their other devices)',
+    payload: z.object({ userId: UserId, conversationId: ConversationId, seqs: z.array(Seq).describe('Newly deleted for the user') }),
   },
 } as const;
 

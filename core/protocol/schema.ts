@@ -196,13 +196,17 @@ export const Message = z.strictObject({
   contentType: z.number().int(),
   content: z.unknown().describe('null once revoked or deleted'),
   sendTime: z.number().int(),
-  version: z.number().int().min(0).optional().describe('Number of changes (revoke, delete, edit) applied; absent or 0: as sent'),
+  version: z.number().int().min(0).optional().describe('Number of changes (revoke, delete, edit, reaction) applied; absent or 0: as sent'),
   revoked: ChangeMark.optional().describe('Set when the message was revoked: its content is gone (null)'),
   deleted: ChangeMark.optional().describe('Set when the message was deleted for everyone: its content is gone (null)'),
   edited: z
     .strictObject({ at: z.number().int().describe('ms since the epoch'), version: z.number().int().min(1).describe('The version the edit produced') })
     .optional()
     .describe('Set when the sender edited the content (the last edit)'),
+  reactions: z
+    .record(z.string(), z.array(z.string()))
+    .optional()
+    .describe('Emoji → the users who reacted with it, in the order they did; absent when nobody reacted'),
 });
 export type Message = z.infer<typeof Message>;
 
@@ -242,6 +246,84 @@ export const PullMsgsResult = z.strictObject({
 export const MarkReadRequest = z.strictObject({ conversationId: ConversationId, seq: z.number().int().min(0) }).describe('Move the read position forward (never backward).');
 export const MarkReadResult = z.strictObject({ conversationId: ConversationId, readSeq: z.number().int(), unread: z.number().int() });
 
+export const MarkDeliveredRequest = z
+  .strictObject({ conversationId: ConversationId, seq: z.number().int().min(0) })
+  .describe(
+    "Acknowledge that this user's device has received the conversation up to `seq` (never backward): the delivery receipt. One write per call, not per message: " +
+      'acknowledge once per conversation after a sync and at most every few seconds for pushes. Reading implies delivery (markRead counts as delivered too). ' +
+      'In a 1:1 conversation the other user gets a `receipt` event.',
+  );
+export const MarkDeliveredResult = z.strictObject({ conversationId: ConversationId, deliveredSeq: z.number().int() });
+
+export const MAX_RECEIPT_SEQS = 100;
+export const GetReadReceiptsRequest = z
+  .strictObject({
+    conversationId: ConversationId,
+    seqs: z.array(Seq).max(MAX_RECEIPT_SEQS).optional().describe(`Messages to count receipts for (at most ${MAX_RECEIPT_SEQS}); omit for the peer's positions only`),
+  })
+  .describe(
+    "Read and delivery receipts, computed from the members' read and delivered positions (each member's position is one number; nothing is written per message): " +
+      'for each seq, how many members (other than its sender, and only those who could see it) have read it, have it delivered, and have not read it. ' +
+      'In a 1:1 conversation also the other user\'s readSeq and deliveredSeq. Reads every member position of the conversation once per call.',
+  );
+export const Receipt = z.strictObject({
+  seq: Seq,
+  senderId: z.string().nullable().describe('The sender, or null when the message is not in the offline store'),
+  readCount: z.number().int().min(0).describe('Members other than the sender whose readSeq >= seq'),
+  deliveredCount: z.number().int().min(0).describe('Members other than the sender who have it delivered (deliveredSeq or readSeq >= seq)'),
+  unreadCount: z.number().int().min(0).describe('Members other than the sender who could see it and have not read it'),
+});
+export const GetReadReceiptsResult = z.strictObject({
+  conversationId: ConversationId,
+  memberCount: z.number().int().min(0).describe('Current members of the conversation'),
+  receipts: z.array(Receipt),
+  peer: z
+    .strictObject({ userId: UserId, readSeq: z.number().int(), deliveredSeq: z.number().int() })
+    .optional()
+    .describe('1:1 conversations: the other user\'s positions'),
+});
+
+export const GetMessageReadersRequest = z
+  .strictObject({
+    conversationId: ConversationId,
+    seq: Seq,
+    status: z.enum(['read', 'unread']).describe('read: members (other than the sender) whose readSeq >= seq; unread: those who could see it and have not read it'),
+    limit: z.number().int().min(1).max(500).optional().describe('Page size (default 100, at most 500)'),
+    cursor: z.string().max(2048).optional().describe('From the previous page'),
+  })
+  .describe('Who has read a message, or who has not, paged ("who has read this" in groups).');
+export const GetMessageReadersResult = z.strictObject({
+  conversationId: ConversationId,
+  seq: Seq,
+  users: z.array(z.strictObject({ userId: UserId, readSeq: z.number().int() })),
+  cursor: z.string().nullable().describe('Pass as cursor for the next page; null at the end'),
+});
+
+export const MAX_REACTION_EMOJI = 50;
+export const Emoji = z
+  .string()
+  .min(1)
+  .max(32)
+  .regex(/^[^\p{Cc}\s]+$/u, 'no spaces or control characters')
+  .describe('An emoji ("👍") or a short code (":party:"), 1-32 characters');
+export const ReactMsgRequest = z
+  .strictObject({ conversationId: ConversationId, seq: Seq, emoji: Emoji, reacted: z.boolean().describe('true: add your reaction; false: remove it') })
+  .describe(
+    `Add or remove your reaction to a message. Idempotent: adding a reaction you have (or removing one you do not) changes nothing and sends nothing. ` +
+      `A change updates the message's \`reactions\` and puts a \`messageReactionChanged\` notification (2104) into the conversation. ` +
+      `At most ${MAX_REACTION_EMOJI} different emoji per message (TOO_MANY_REACTIONS); MESSAGE_NOT_EDITABLE for revoked or deleted messages and notifications.`,
+  );
+
+export const MAX_DELETE_FOR_ME = 100;
+export const MAX_DELETED_PER_CONVERSATION = 1000;
+export const DeleteMsgsForMeRequest = z
+  .strictObject({ conversationId: ConversationId, seqs: z.array(Seq).min(1).max(MAX_DELETE_FOR_ME).describe(`At most ${MAX_DELETE_FOR_ME} per call`) })
+  .describe(
+    'Delete messages for yourself only: they stop being returned to you (pullMsgs lists them in `holes`; history, search and the conversation list leave them out) and stay for everyone else. ' +
+      `A \`messagesDeletedForMe\` notification (2105) in your notification conversation tells your other devices. At most ${MAX_DELETED_PER_CONVERSATION} per conversation (TOO_MANY_DELETED): clear the conversation for more.`,
+  );
+export const DeleteMsgsForMeResult = z.strictObject({ conversationId: ConversationId, deletedSeqs: z.array(Seq).describe('Every seq of the conversation you deleted for yourself, ascending') });
+
 export const HeartbeatRequest = z.strictObject({}).describe('Keeps the connection from the 10-minute idle timeout.');
 export const HeartbeatResult = z.strictObject({ serverTime: z.number().int() });
 
@@ -266,7 +348,7 @@ export const DeleteMsgRequest = z
   .strictObject({ conversationId: ConversationId, seq: Seq })
   .describe(
     'Delete a message for everyone (the sender, at any time; over HTTP also an admin token): like revokeMsg, the content is replaced by a marker (`deleted: {by, at}`) and a `messageDeleted` notification (2102) goes into the conversation. Deleting again returns it unchanged. ' +
-      'Per-message delete-for-self does not exist; clear a conversation instead.',
+      'To delete messages for yourself only, use deleteMsgsForMe.',
   );
 export const EditMsgRequest = z
   .strictObject({
@@ -291,6 +373,11 @@ export const actions = {
   revokeMsg: { request: RevokeMsgRequest, result: ChangedMsgResult },
   deleteMsg: { request: DeleteMsgRequest, result: ChangedMsgResult },
   editMsg: { request: EditMsgRequest, result: ChangedMsgResult.describe('The message as now stored') },
+  markDelivered: { request: MarkDeliveredRequest, result: MarkDeliveredResult },
+  getReadReceipts: { request: GetReadReceiptsRequest, result: GetReadReceiptsResult },
+  getMessageReaders: { request: GetMessageReadersRequest, result: GetMessageReadersResult },
+  reactMsg: { request: ReactMsgRequest, result: ChangedMsgResult.describe('The message as now stored, with its reactions') },
+  deleteMsgsForMe: { request: DeleteMsgsForMeRequest, result: DeleteMsgsForMeResult },
 } as const;
 export type ActionName = keyof typeof actions;
 export type ActionRequest<A extends ActionName> = z.infer<(typeof actions)[A]['request']>;
@@ -341,6 +428,15 @@ export const EventFrame = z.discriminatedUnion('push', [
     push: z.literal('typing'),
     data: z.strictObject({ conversationId: ConversationId, userId: UserId.describe('Who is typing'), typing: z.boolean().describe('false: stopped') }),
   }).describe('The other user of a 1:1 conversation started or stopped typing (see the `typing` action)'),
+  z.strictObject({
+    push: z.literal('receipt'),
+    data: z.strictObject({
+      conversationId: ConversationId,
+      userId: UserId.describe('Whose position moved: the other user of the 1:1 conversation, or yourself on another device'),
+      readSeq: z.number().int().optional().describe('Their new read position'),
+      deliveredSeq: z.number().int().optional().describe('Their new delivered position'),
+    }),
+  }).describe('A read or delivery position moved: sent to the other user of a 1:1 conversation and to your own other devices (group receipts: ask with getReadReceipts)'),
   z.strictObject({
     push: z.literal('kicked'),
     data: z.strictObject({

@@ -5,9 +5,10 @@
  */
 import { parseConversationId } from '../domain/ids';
 import { CirrusError } from '../errors';
-import type { Message } from '../protocol/schema';
+import { MAX_DELETED_PER_CONVERSATION, type Message } from '../protocol/schema';
 import { conversations, type CounterItem, type MemberSettings, type MemberState } from '../store/conversations';
 import { messages, toMessage } from '../store/messages';
+import { notifyUsers } from './notify';
 import { pushEvent } from './push';
 import { markRead } from './sync';
 
@@ -55,14 +56,21 @@ function viewOf(userId: string, state: MemberState, counter: CounterItem | undef
 /** The newest visible message of each conversation: one BatchGetItem per 100, a Query only where that seq is empty. */
 async function lastMessages(items: { state: MemberState; counter?: CounterItem }[]): Promise<Map<string, Message>> {
   const wanted = items
-    .map(({ state, counter }) => ({ conversationId: state.conversationId, minSeq: state.minSeq ?? 0, seq: Math.min(counter?.maxSeq ?? 0, state.leftSeq ?? Number.MAX_SAFE_INTEGER) }))
+    .map(({ state, counter }) => ({
+      conversationId: state.conversationId,
+      minSeq: state.minSeq ?? 0,
+      seq: Math.min(counter?.maxSeq ?? 0, state.leftSeq ?? Number.MAX_SAFE_INTEGER),
+      deleted: state.deletedSeqs,
+    }))
     .filter((w) => w.seq > w.minSeq);
-  const found = new Map((await messages.getMany(wanted)).map((m) => [m.conversationId, toMessage(m)]));
+  const found = new Map(
+    (await messages.getMany(wanted.filter((w) => !w.deleted?.has(w.seq)))).map((m) => [m.conversationId, toMessage(m)]),
+  );
   await Promise.all(
     wanted
       .filter((w) => !found.has(w.conversationId))
       .map(async (w) => {
-        const m = await messages.latest(w.conversationId, w.minSeq + 1, w.seq);
+        const m = await messages.latest(w.conversationId, w.minSeq + 1, w.seq, w.deleted);
         if (m) found.set(w.conversationId, toMessage(m));
       }),
   );
@@ -139,6 +147,28 @@ export async function clearConversation(userId: string, conversationId: string):
 export async function deleteConversation(userId: string, conversationId: string): Promise<ConversationView> {
   const { view } = await requireView(userId, conversationId);
   return apply(userId, conversationId, { minSeq: view.maxSeq, hiddenSeq: view.maxSeq }, { minSeq: view.maxSeq, hidden: true });
+}
+
+/**
+ * Deletes messages for this user only (a number set on their row, so at most
+ * MAX_DELETED_PER_CONVERSATION per conversation); their other devices learn it from a
+ * `messagesDeletedForMe` notification. Returns every seq deleted for them.
+ */
+export async function deleteMessagesForMe(userId: string, req: { conversationId: string; seqs: readonly number[] }): Promise<{ conversationId: string; deletedSeqs: number[] }> {
+  const { state, view } = await requireView(userId, req.conversationId);
+  const outside = req.seqs.filter((s) => s <= view.minSeq || s > view.maxSeq);
+  if (outside.length > 0) throw new CirrusError('MESSAGE_NOT_FOUND', `Not visible to ${userId}: seq ${outside.slice(0, 5).join(', ')}`);
+  const fresh = [...new Set(req.seqs)].filter((s) => !state.deletedSeqs?.has(s)).sort((a, b) => a - b);
+  let all = state.deletedSeqs ?? new Set<number>();
+  if (fresh.length > 0) {
+    const updated = await conversations.addDeleted(userId, req.conversationId, fresh, MAX_DELETED_PER_CONVERSATION);
+    if (!updated) {
+      throw new CirrusError('TOO_MANY_DELETED', `At most ${MAX_DELETED_PER_CONVERSATION} messages of a conversation can be deleted for oneself; clear the conversation instead`);
+    }
+    all = updated;
+    await notifyUsers([userId], 'messagesDeletedForMe', { userId, conversationId: req.conversationId, seqs: fresh }, userId);
+  }
+  return { conversationId: req.conversationId, deletedSeqs: [...all].sort((a, b) => a - b) };
 }
 
 export async function readConversation(userId: string, conversationId: string, seq?: number): Promise<ConversationView> {

@@ -16,7 +16,7 @@ import { CirrusError } from '../errors';
 import { actorName, isAdmin, type Actor } from '../http/actor';
 import { correlationId, log } from '../log';
 import type { ReplacedContent } from '../protocol/jobs';
-import { ContentType, SessionType, type Message } from '../protocol/schema';
+import { ContentType, MAX_REACTION_EMOJI, SessionType, type Message } from '../protocol/schema';
 import { conversations } from '../store/conversations';
 import { groups } from '../store/groups';
 import { messageIds, messages, senderMsgKey, toMessage, type MessageItem } from '../store/messages';
@@ -120,7 +120,8 @@ export async function changeMessage(actor: Actor, ref: MessageRef, kind: ChangeK
     }
     await authorize(actor, message, kind);
     const mark = { by: actorName(actor), at: Date.now() };
-    const changed = await messages.change(ref.conversationId, ref.seq, message.version ?? 0, { content: null, [kind === 'revoke' ? 'revoked' : 'deleted']: mark });
+    // The reactions go with the content.
+    const changed = await messages.change(ref.conversationId, ref.seq, message.version ?? 0, { content: null, reactions: {}, [kind === 'revoke' ? 'revoked' : 'deleted']: mark });
     if (changed) {
       const marker = toMessage(changed);
       log.info(kind === 'revoke' ? 'message revoked' : 'message deleted', { conversationId: ref.conversationId, seq: ref.seq, by: mark.by, version: marker.version });
@@ -172,6 +173,68 @@ export async function editMessage(actor: Actor, ref: MessageRef & { contentType:
       return edited;
     }
     if (attempt >= 4) throw new CirrusError('INTERNAL', 'The message kept changing; retry');
+    const again = await messages.get(ref.conversationId, ref.seq);
+    if (!again) throw new CirrusError('MESSAGE_NOT_FOUND', `No message at seq ${ref.seq} of ${ref.conversationId}`);
+    message = again;
+  }
+}
+
+/** Waits a little before looking again at a message others are changing at the same moment. */
+const contention = (attempt: number) => new Promise((r) => setTimeout(r, Math.random() * Math.min(200, 10 * 2 ** attempt)));
+
+const MAX_REACTION_ATTEMPTS = 8;
+
+/**
+ * Adds or removes a user's reaction: the message's `reactions` map (emoji → user ids) is
+ * rewritten under the same version guard as every change, so concurrent reactions retry
+ * instead of overwriting each other. A real change goes to the history and puts a
+ * `messageReactionChanged` notification into the conversation; a no-op sends nothing.
+ */
+export async function reactToMessage(userId: string, ref: MessageRef & { emoji: string; reacted: boolean }): Promise<Message> {
+  if (!parseConversationId(ref.conversationId)) throw new CirrusError('INVALID_ARGUMENT', `Not a conversation id: ${ref.conversationId}`);
+  let message = await load({ kind: 'user', userId, platformId: 0 }, ref);
+  for (let attempt = 0; ; attempt++) {
+    if (message.senderId === SYSTEM_SENDER || message.sessionType === SessionType.notification) throw new CirrusError('MESSAGE_NOT_EDITABLE', 'Notifications cannot be reacted to');
+    if (message.revoked || message.deleted) throw new CirrusError('MESSAGE_NOT_EDITABLE', `The message was ${message.revoked ? 'revoked' : 'deleted'}`);
+    const current = message.reactions ?? {};
+    const users = current[ref.emoji] ?? [];
+    if (users.includes(userId) === ref.reacted) return toMessage(message);
+    const next: Record<string, string[]> = { ...current };
+    if (ref.reacted) {
+      if (users.length === 0 && Object.keys(current).length >= MAX_REACTION_EMOJI) {
+        throw new CirrusError('TOO_MANY_REACTIONS', `A message can have at most ${MAX_REACTION_EMOJI} different emoji`);
+      }
+      next[ref.emoji] = [...users, userId];
+    } else {
+      const rest = users.filter((u) => u !== userId);
+      if (rest.length > 0) next[ref.emoji] = rest;
+      else delete next[ref.emoji];
+    }
+    const changed = await messages.change(ref.conversationId, ref.seq, message.version ?? 0, { reactions: next });
+    if (changed) {
+      const stored = toMessage(changed);
+      const version = stored.version ?? 0;
+      await archiveChange(stored);
+      await notifyConversation(
+        stored.conversationId,
+        'messageReactionChanged',
+        {
+          conversationId: stored.conversationId,
+          seq: stored.seq,
+          serverMsgId: stored.serverMsgId,
+          userId,
+          emoji: ref.emoji,
+          reacted: ref.reacted,
+          counts: Object.fromEntries(Object.entries(next).map(([emoji, who]) => [emoji, who.length])),
+          version,
+        },
+        userId,
+        changeClientMsgId(stored.conversationId, stored.seq, version),
+      );
+      return stored;
+    }
+    if (attempt >= MAX_REACTION_ATTEMPTS) throw new CirrusError('INTERNAL', 'The message kept changing; retry');
+    await contention(attempt);
     const again = await messages.get(ref.conversationId, ref.seq);
     if (!again) throw new CirrusError('MESSAGE_NOT_FOUND', `No message at seq ${ref.seq} of ${ref.conversationId}`);
     message = again;

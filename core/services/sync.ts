@@ -9,6 +9,7 @@ import { MAX_PULL, type ActionResult } from '../protocol/schema';
 import { conversations, type CounterItem, type MemberState } from '../store/conversations';
 import { nowSeconds } from '../store/dynamo';
 import { messages, toMessage } from '../store/messages';
+import { announcePosition } from './receipts';
 
 /** The highest seq the member may see, and the lowest hidden one. */
 function visibleRange(state: MemberState, counter: CounterItem | undefined): { minSeq: number; maxSeq: number } {
@@ -39,7 +40,7 @@ async function memberView(userId: string, conversationId: string) {
 }
 
 export async function pullMsgs(userId: string, req: { conversationId: string; fromSeq: number; toSeq: number; limit?: number }): Promise<ActionResult<'pullMsgs'>> {
-  const { counter, minSeq, maxSeq } = await memberView(userId, req.conversationId);
+  const { state, counter, minSeq, maxSeq } = await memberView(userId, req.conversationId);
   const fromSeq = Math.max(req.fromSeq, minSeq + 1);
   const toSeq = Math.min(req.toSeq, maxSeq, fromSeq + (req.limit ?? MAX_PULL) - 1);
   if (toSeq < fromSeq) return { conversationId: req.conversationId, fromSeq, toSeq: Math.max(toSeq, fromSeq - 1), messages: [], holes: [], pending: [] };
@@ -55,6 +56,21 @@ export async function pullMsgs(userId: string, req: { conversationId: string; fr
     now: Date.now(),
     settleMs: config.seqSettleMs(),
   });
+  // Messages the user deleted for themselves are holes to them: they will never see them.
+  const deleted = state.deletedSeqs;
+  if (deleted?.size) {
+    const gone = live.filter((m) => deleted.has(m.seq)).map((m) => m.seq);
+    if (gone.length > 0) {
+      return {
+        conversationId: req.conversationId,
+        fromSeq,
+        toSeq,
+        messages: live.filter((m) => !deleted.has(m.seq)).map(toMessage),
+        holes: [...holes, ...gone].sort((a, b) => a - b),
+        pending,
+      };
+    }
+  }
   return { conversationId: req.conversationId, fromSeq, toSeq, messages: live.map(toMessage), holes, pending };
 }
 
@@ -62,6 +78,9 @@ export async function markRead(userId: string, req: { conversationId: string; se
   const { state, minSeq, maxSeq } = await memberView(userId, req.conversationId);
   const target = Math.min(req.seq, maxSeq);
   let readSeq = state.readSeq ?? 0;
-  if (target > readSeq && (await conversations.advanceRead(userId, req.conversationId, target))) readSeq = target;
+  if (target > readSeq && (await conversations.advanceRead(userId, req.conversationId, target))) {
+    readSeq = target;
+    await announcePosition(userId, req.conversationId, { readSeq });
+  }
   return { conversationId: req.conversationId, readSeq, unread: unreadOf({ ...state, readSeq }, maxSeq, minSeq) };
 }

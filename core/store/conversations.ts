@@ -33,7 +33,23 @@ export interface MemberState {
   recvOpt?: 0 | 1 | 2;
   /** Hidden from the conversation list until a message above this seq arrives. */
   hiddenSeq?: number;
+  /** Highest seq a device of the member acknowledged receiving (delivery receipts). */
+  deliveredSeq?: number;
+  /** Messages the member deleted for themselves only. */
+  deletedSeqs?: Set<number>;
 }
+
+/** A member's positions as the `byConversation` index holds them (receipts). */
+export interface MemberPosition {
+  userId: string;
+  conversationId: string;
+  readSeq: number;
+  deliveredSeq?: number;
+  minSeq?: number;
+  leftSeq?: number;
+}
+
+const POSITION_ATTRIBUTES = 'userId, conversationId, readSeq, deliveredSeq, minSeq, leftSeq';
 
 export type MemberSettings = Partial<Pick<MemberState, 'pinned' | 'recvOpt' | 'hiddenSeq' | 'minSeq'>>;
 
@@ -171,6 +187,92 @@ export const conversations = {
       // Either no such conversation, or minSeq was already further: report what is there.
       return (await this.stateAndCounter(userId, conversationId)).state;
     }
+  },
+
+  /** Moves the delivered position forward only; returns false when it did not move. */
+  async advanceDelivered(userId: string, conversationId: string, seq: number): Promise<boolean> {
+    try {
+      await ddb().send(
+        new UpdateCommand({
+          TableName: config.tableName('userConversations'),
+          Key: { userId, conversationId },
+          UpdateExpression: 'SET deliveredSeq = :s',
+          ConditionExpression: 'attribute_exists(userId) AND (attribute_not_exists(deliveredSeq) OR deliveredSeq < :s)',
+          ExpressionAttributeValues: { ':s': seq },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
+    }
+  },
+
+  /**
+   * Adds seqs to the messages a member deleted for themselves (a number set: adding one
+   * twice changes nothing), keeping at most `max`; returns the whole set, or undefined
+   * when that would pass `max` (or the member has no such conversation).
+   */
+  async addDeleted(userId: string, conversationId: string, seqs: readonly number[], max: number): Promise<Set<number> | undefined> {
+    try {
+      const res = await ddb().send(
+        new UpdateCommand({
+          TableName: config.tableName('userConversations'),
+          Key: { userId, conversationId },
+          UpdateExpression: 'ADD deletedSeqs :s',
+          ConditionExpression: 'attribute_exists(userId) AND (attribute_not_exists(deletedSeqs) OR size(deletedSeqs) <= :room)',
+          ExpressionAttributeValues: { ':s': new Set(seqs), ':room': max - seqs.length },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return (res.Attributes as MemberState).deletedSeqs ?? new Set();
+    } catch (err) {
+      if (isConditionFailure(err)) return undefined;
+      throw err;
+    }
+  },
+
+  /**
+   * One page of the members' positions in a conversation, from the `byConversation`
+   * index: all of them, or only those with readSeq >= `readFrom` (or < `readBelow`).
+   */
+  async positions(
+    conversationId: string,
+    options: { readFrom?: number; readBelow?: number; startKey?: Record<string, unknown>; limit?: number } = {},
+  ): Promise<{ items: MemberPosition[]; lastKey?: Record<string, unknown> }> {
+    const values: Record<string, unknown> = { ':c': conversationId };
+    let condition = 'conversationId = :c';
+    if (options.readFrom !== undefined) {
+      condition += ' AND readSeq >= :r';
+      values[':r'] = options.readFrom;
+    } else if (options.readBelow !== undefined) {
+      condition += ' AND readSeq < :r';
+      values[':r'] = options.readBelow;
+    }
+    const page = await ddb().send(
+      new QueryCommand({
+        TableName: config.tableName('userConversations'),
+        IndexName: 'byConversation',
+        KeyConditionExpression: condition,
+        ExpressionAttributeValues: values,
+        ProjectionExpression: POSITION_ATTRIBUTES,
+        ExclusiveStartKey: options.startKey,
+        ...(options.limit ? { Limit: options.limit } : {}),
+      }),
+    );
+    return { items: (page.Items ?? []) as MemberPosition[], lastKey: page.LastEvaluatedKey };
+  },
+
+  /** Every member's positions in a conversation (paged through the index). */
+  async allPositions(conversationId: string): Promise<MemberPosition[]> {
+    const out: MemberPosition[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.positions(conversationId, { startKey });
+      out.push(...page.items);
+      startKey = page.lastKey;
+    } while (startKey);
+    return out;
   },
 
   /**

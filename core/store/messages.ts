@@ -29,8 +29,8 @@ export function senderMsgKey(senderId: string, clientMsgId: string): string {
 }
 
 export function toMessage(item: MessageItem): Message {
-  const { expiresAt: _ttl, ...message } = item;
-  return message;
+  const { expiresAt: _ttl, reactions, ...message } = item;
+  return reactions && Object.keys(reactions).length > 0 ? { ...message, reactions } : message;
 }
 
 export const messages = {
@@ -96,8 +96,11 @@ export const messages = {
     return out;
   },
 
-  /** The newest live message with fromSeq <= seq <= toSeq, if any (one Query, newest first). */
-  async latest(conversationId: string, fromSeq: number, toSeq: number): Promise<MessageItem | undefined> {
+  /**
+   * The newest live message with fromSeq <= seq <= toSeq that is not in `skip`, if any
+   * among the newest 20 (one Query, newest first).
+   */
+  async latest(conversationId: string, fromSeq: number, toSeq: number, skip?: ReadonlySet<number>): Promise<MessageItem | undefined> {
     const res = await ddb().send(
       new QueryCommand({
         TableName: config.tableName('messages'),
@@ -108,7 +111,7 @@ export const messages = {
         Limit: 20,
       }),
     );
-    return res.Items?.[0] as MessageItem | undefined;
+    return (res.Items as MessageItem[] | undefined)?.find((m) => !skip?.has(m.seq));
   },
 
   /** Messages with fromSeq <= seq <= toSeq, ascending, including expired ones (the caller filters). */

@@ -124,6 +124,14 @@ const cases: Record<string, () => Promise<Case>> = {
     const sent = await admin.call('POST', '/messages', { sendId: 'mx-a', recvId: 'mx-b', contentType: 101, content: { text: 'delete me' } });
     return { params: { conversationId: conv, seq: String(sent.body.seq) }, other: 404 };
   },
+  getReadReceipts: async () => ({ params: { userId: 'mx-a', conversationId: conv }, query: 'seqs=1' }),
+  getMessageReaders: async () => ({ params: { userId: 'mx-a', conversationId: conv, seq: '1' }, query: 'status=read' }),
+  reactToMessage: async () => ({ params: { userId: 'mx-a', conversationId: conv, seq: '1' }, body: { emoji: '👍', reacted: true } }),
+  editMessage: async () => {
+    const sent = await admin.call('POST', '/messages', { sendId: 'mx-a', recvId: 'mx-b', contentType: 101, content: { text: 'edit me' } });
+    return { params: { userId: 'mx-a', conversationId: conv, seq: String(sent.body.seq) }, body: { contentType: 101, content: { text: 'edited' } } };
+  },
+  deleteMessagesForMe: async () => ({ params: { userId: 'mx-a', conversationId: conv }, body: { seqs: [1] } }),
 };
 
 function pathOf(template: string, params: Record<string, string> = {}): string {

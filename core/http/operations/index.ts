@@ -9,6 +9,7 @@ import { messageOperations } from './messages';
 import { friendOperations } from './friends';
 import { conversationOperations } from './conversations';
 import { searchOperations } from './search';
+import { receiptReactionOperations } from './receipts-reactions';
 
 export const operations: Record<OperationId, Operation> = {
   ...metaOperations,
@@ -18,5 +19,6 @@ export const operations: Record<OperationId, Operation> = {
   ...friendOperations,
   ...conversationOperations,
   ...messageOperations,
+  ...receiptReactionOperations,
   ...searchOperations,
 };

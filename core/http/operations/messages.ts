@@ -25,11 +25,11 @@ export const messageOperations: Operations<typeof messageRoutes> = {
     });
   },
   getHistory: async ({ actor, params, query }) => {
-    let bounds: { afterSeq: number; throughSeq?: number } = { afterSeq: 0 };
+    let bounds: { afterSeq: number; throughSeq?: number; skip?: number[] } = { afterSeq: 0 };
     if (actor.kind === 'user') {
       const { state } = await conversations.stateAndCounter(actor.userId, params.conversationId);
       if (!state) throw new CirrusError('CONVERSATION_NOT_FOUND', `No conversation ${params.conversationId} for ${actor.userId}`);
-      bounds = { afterSeq: state.minSeq ?? 0, throughSeq: state.leftSeq };
+      bounds = { afterSeq: state.minSeq ?? 0, throughSeq: state.leftSeq, skip: state.deletedSeqs ? [...state.deletedSeqs] : undefined };
     }
     return history.page(params.conversationId, query.beforeSeq, query.limit ?? 50, bounds);
   },

@@ -23,7 +23,12 @@ export const searchOperations: Operations<typeof searchRoutes> = {
     const after = positionOf(query.cursor);
     if (query.from !== undefined && query.to !== undefined && query.from > query.to) throw new CirrusError('INVALID_ARGUMENT', 'from must not be after to');
     // The user's visible range of every conversation: one Query.
-    let visible: VisibleRange[] = (await conversations.ofUser(params.userId)).map((s) => ({ conversationId: s.conversationId, minSeq: s.minSeq ?? 0, leftSeq: s.leftSeq }));
+    let visible: VisibleRange[] = (await conversations.ofUser(params.userId)).map((s) => ({
+      conversationId: s.conversationId,
+      minSeq: s.minSeq ?? 0,
+      leftSeq: s.leftSeq,
+      skip: s.deletedSeqs ? [...s.deletedSeqs] : undefined,
+    }));
     if (query.conversationId !== undefined) {
       visible = visible.filter((v) => v.conversationId === query.conversationId);
       if (visible.length === 0) throw new CirrusError('CONVERSATION_NOT_FOUND', `No conversation ${query.conversationId} for ${params.userId}`);
