@@ -20,13 +20,31 @@ function serviceOf(clientName: string | undefined): string {
   return (clientName ?? 'Unknown').replace(/Client$/, '');
 }
 
+/** DynamoDB capacity units consumed, when metering is on (benchmarks only). */
+const capacity = { read: 0, write: 0 };
+let meterCapacity = false;
+const DYNAMO_READS = new Set(['GetItem', 'BatchGetItem', 'Query', 'Scan', 'TransactGetItems']);
+
+function addCapacity(command: string, consumed: unknown): void {
+  const list = Array.isArray(consumed) ? consumed : consumed ? [consumed] : [];
+  const units = list.reduce((n: number, c: { CapacityUnits?: number }) => n + (c?.CapacityUnits ?? 0), 0);
+  if (DYNAMO_READS.has(command)) capacity.read += units;
+  else capacity.write += units;
+}
+
 /** Adds the counting middleware to a client; returns the client. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function countRequests<C extends { middlewareStack: MiddlewareStack<any, any> }>(client: C): C {
   client.middlewareStack.add(
     (next, context) => async (args) => {
-      record(serviceOf(context.clientName), String(context.commandName ?? 'Unknown').replace(/Command$/, ''));
-      return next(args);
+      const service = serviceOf(context.clientName);
+      const command = String(context.commandName ?? 'Unknown').replace(/Command$/, '');
+      record(service, command);
+      if (!meterCapacity || service !== 'DynamoDB') return next(args);
+      (args.input as Record<string, unknown>).ReturnConsumedCapacity ??= 'TOTAL';
+      const result = await next(args);
+      addCapacity(command, (result.output as { ConsumedCapacity?: unknown }).ConsumedCapacity);
+      return result;
     },
     { step: 'initialize', name: 'cirrusRequestCounter', override: true },
   );
@@ -54,5 +72,15 @@ export const awsRequests = {
   },
   reset(): void {
     counts.clear();
+  },
+  /**
+   * Asks DynamoDB for the capacity each request consumed (ReturnConsumedCapacity TOTAL)
+   * and sums it, reads and writes apart. Off unless a benchmark turns it on.
+   */
+  meterCapacity(on: boolean): void {
+    meterCapacity = on;
+  },
+  capacity(): { read: number; write: number } {
+    return { ...capacity };
   },
 };

@@ -6,7 +6,7 @@
 import { parseConversationId } from '../domain/ids';
 import { CirrusError } from '../errors';
 import { MAX_DELETED_PER_CONVERSATION, type Message } from '../protocol/schema';
-import { conversations, type CounterItem, type MemberSettings, type MemberState } from '../store/conversations';
+import { conversations, readPosition, type CounterItem, type MemberSettings, type MemberState } from '../store/conversations';
 import { messages, toMessage } from '../store/messages';
 import { notifyUsers } from './notify';
 import { pushEvent } from './push';
@@ -34,7 +34,7 @@ export interface ConversationView {
 function viewOf(userId: string, state: MemberState, counter: CounterItem | undefined, last: Message | undefined): ConversationView {
   const minSeq = state.minSeq ?? 0;
   const maxSeq = Math.min(counter?.maxSeq ?? 0, state.leftSeq ?? Number.MAX_SAFE_INTEGER);
-  const readSeq = state.readSeq ?? 0;
+  const readSeq = readPosition(state);
   const parsed = parseConversationId(state.conversationId);
   return {
     conversationId: state.conversationId,

@@ -52,7 +52,7 @@ export async function deliver(items: readonly DeliveryItem[]): Promise<Set<strin
         try {
           const recipients = await recipientsOf(message);
           // Sending implies having read the conversation; causing a notification does not.
-          if (message.senderId !== SYSTEM_SENDER) await conversations.advanceRead(message.senderId, message.conversationId, message.seq);
+          if (message.senderId !== SYSTEM_SENDER) await conversations.advanceOwn(message.senderId, message.conversationId, message.seq);
           else if (job.readBy) await conversations.advanceRead(job.readBy, message.conversationId, message.seq, { onlyIfCaughtUp: true });
           if (recipients.length <= config.inlinePushMax()) {
             const outcome = await pushToUsers({ userIds: recipients, message, excludeConnectionId: job.originConnectionId });

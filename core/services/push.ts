@@ -13,7 +13,7 @@ import { batchGet, chunk } from '../store/dynamo';
 import { forEachLimit } from '../domain/concurrency';
 
 /** Concurrent PostToConnection calls per invocation (the account throttle is shared). */
-const POST_CONCURRENCY = 16;
+export const POST_CONCURRENCY = 16;
 const MAX_THROTTLE_RETRIES = 3;
 
 export interface PushJob {

@@ -13,7 +13,7 @@ import { parseConversationId } from '../domain/ids';
 import { CirrusError } from '../errors';
 import { decodeCursor, encodeCursor } from '../http/paging';
 import { SessionType, type ActionRequest, type ActionResult } from '../protocol/schema';
-import { conversations, type MemberPosition, type MemberState } from '../store/conversations';
+import { conversations, readPosition, type MemberPosition, type MemberState } from '../store/conversations';
 import { messages } from '../store/messages';
 import { pushEvent } from './push';
 
@@ -42,12 +42,12 @@ async function requireMember(userId: string, conversationId: string): Promise<{ 
 export async function markDelivered(userId: string, req: ActionRequest<'markDelivered'>): Promise<ActionResult<'markDelivered'>> {
   const { state, maxSeq } = await requireMember(userId, req.conversationId);
   const target = Math.min(req.seq, maxSeq);
-  const known = Math.max(state.deliveredSeq ?? 0, state.readSeq ?? 0);
+  const known = Math.max(state.deliveredSeq ?? 0, readPosition(state));
   // Read implies delivered: nothing to write, nobody to tell.
   if (target <= known) return { conversationId: req.conversationId, deliveredSeq: known };
   if (!(await conversations.advanceDelivered(userId, req.conversationId, target))) {
     const again = await requireMember(userId, req.conversationId);
-    return { conversationId: req.conversationId, deliveredSeq: Math.max(again.state.deliveredSeq ?? 0, again.state.readSeq ?? 0) };
+    return { conversationId: req.conversationId, deliveredSeq: Math.max(again.state.deliveredSeq ?? 0, readPosition(again.state)) };
   }
   await announcePosition(userId, req.conversationId, { deliveredSeq: target });
   return { conversationId: req.conversationId, deliveredSeq: target };
@@ -80,8 +80,8 @@ export async function getReadReceipts(userId: string | undefined, req: ActionReq
   const receipts = seqs.map((seq) => {
     const senderId = senders.get(seq) ?? null;
     const eligible = positions.filter((p) => p.userId !== senderId && couldSee(p, seq));
-    const readCount = eligible.filter((p) => p.readSeq >= seq).length;
-    const deliveredCount = eligible.filter((p) => Math.max(p.readSeq, p.deliveredSeq ?? 0) >= seq).length;
+    const readCount = eligible.filter((p) => readPosition(p) >= seq).length;
+    const deliveredCount = eligible.filter((p) => Math.max(readPosition(p), p.deliveredSeq ?? 0) >= seq).length;
     return { seq, senderId, readCount, deliveredCount, unreadCount: eligible.length - readCount };
   });
   const parsed = parseConversationId(req.conversationId);
@@ -90,7 +90,9 @@ export async function getReadReceipts(userId: string | undefined, req: ActionReq
     conversationId: req.conversationId,
     memberCount: positions.filter((p) => p.leftSeq === undefined).length,
     receipts,
-    ...(peerPosition ? { peer: { userId: peerPosition.userId, readSeq: peerPosition.readSeq, deliveredSeq: Math.max(peerPosition.readSeq, peerPosition.deliveredSeq ?? 0) } } : {}),
+    ...(peerPosition
+      ? { peer: { userId: peerPosition.userId, readSeq: readPosition(peerPosition), deliveredSeq: Math.max(readPosition(peerPosition), peerPosition.deliveredSeq ?? 0) } }
+      : {}),
   };
 }
 
@@ -110,11 +112,14 @@ export async function getMessageReaders(userId: string | undefined, req: ActionR
   const senderId = message?.senderId;
   const limit = req.limit ?? DEFAULT_READERS;
   const users: { userId: string; readSeq: number }[] = [];
-  const range = req.status === 'read' ? { readFrom: req.seq } : { readBelow: req.seq };
+  // Readers: every position, those who read kept here (a key-condition filter cannot see
+  // ownSeq and readSeq together); non-readers: narrowed by the index's sort key.
+  const range = req.status === 'read' ? {} : { readBelow: req.seq };
+  const wanted = (p: MemberPosition) => (readPosition(p) >= req.seq) === (req.status === 'read');
   do {
     // Each page is consumed whole, so DynamoDB's LastEvaluatedKey is the cursor.
     const page = await conversations.positions(req.conversationId, { ...range, startKey, limit: limit - users.length });
-    for (const p of page.items) if (p.userId !== senderId && couldSee(p, req.seq)) users.push({ userId: p.userId, readSeq: p.readSeq });
+    for (const p of page.items) if (p.userId !== senderId && couldSee(p, req.seq) && wanted(p)) users.push({ userId: p.userId, readSeq: readPosition(p) });
     startKey = page.lastKey;
   } while (startKey && users.length < limit);
   return { conversationId: req.conversationId, seq: req.seq, users, cursor: encodeCursor(startKey) };

@@ -6,7 +6,7 @@ import { config } from '../config';
 import { classifyMissing } from '../domain/holes';
 import { CirrusError } from '../errors';
 import { MAX_PULL, type ActionResult } from '../protocol/schema';
-import { conversations, type CounterItem, type MemberState } from '../store/conversations';
+import { conversations, readPosition, type CounterItem, type MemberState } from '../store/conversations';
 import { nowSeconds } from '../store/dynamo';
 import { messages, toMessage } from '../store/messages';
 import { announcePosition } from './receipts';
@@ -17,7 +17,7 @@ function visibleRange(state: MemberState, counter: CounterItem | undefined): { m
   return { minSeq: state.minSeq ?? 0, maxSeq };
 }
 
-const unreadOf = (state: MemberState, maxSeq: number, minSeq: number) => Math.max(0, maxSeq - Math.max(state.readSeq ?? 0, minSeq));
+const unreadOf = (state: MemberState, maxSeq: number, minSeq: number) => Math.max(0, maxSeq - Math.max(readPosition(state), minSeq));
 
 export async function getNewestSeq(userId: string): Promise<ActionResult<'getNewestSeq'>> {
   const states = await conversations.ofUser(userId);
@@ -27,7 +27,7 @@ export async function getNewestSeq(userId: string): Promise<ActionResult<'getNew
       .filter((s) => counters.has(s.conversationId))
       .map((s) => {
         const { minSeq, maxSeq } = visibleRange(s, counters.get(s.conversationId));
-        return { conversationId: s.conversationId, maxSeq, readSeq: s.readSeq ?? 0, minSeq, unread: unreadOf(s, maxSeq, minSeq) };
+        return { conversationId: s.conversationId, maxSeq, readSeq: readPosition(s), minSeq, unread: unreadOf(s, maxSeq, minSeq) };
       }),
     serverTime: Date.now(),
   };
@@ -78,9 +78,11 @@ export async function markRead(userId: string, req: { conversationId: string; se
   const { state, minSeq, maxSeq } = await memberView(userId, req.conversationId);
   const target = Math.min(req.seq, maxSeq);
   let readSeq = state.readSeq ?? 0;
+  // The explicit read position moves even below ownSeq: receipts count reads of others' messages.
   if (target > readSeq && (await conversations.advanceRead(userId, req.conversationId, target))) {
     readSeq = target;
-    await announcePosition(userId, req.conversationId, { readSeq });
+    await announcePosition(userId, req.conversationId, { readSeq: readPosition({ ...state, readSeq }) });
   }
-  return { conversationId: req.conversationId, readSeq, unread: unreadOf({ ...state, readSeq }, maxSeq, minSeq) };
+  const now = { ...state, readSeq };
+  return { conversationId: req.conversationId, readSeq: readPosition(now), unread: unreadOf(now, maxSeq, minSeq) };
 }

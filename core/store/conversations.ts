@@ -35,6 +35,12 @@ export interface MemberState {
   hiddenSeq?: number;
   /** Highest seq a device of the member acknowledged receiving (delivery receipts). */
   deliveredSeq?: number;
+  /**
+   * Seq of the member's latest own message. Sending implies having read what came before,
+   * so unread counts from max(readSeq, ownSeq); kept apart from readSeq, which the
+   * receipts index sorts on, so that a send costs one plain write and no index write.
+   */
+  ownSeq?: number;
   /** Messages the member deleted for themselves only. */
   deletedSeqs?: Set<number>;
 }
@@ -44,12 +50,16 @@ export interface MemberPosition {
   userId: string;
   conversationId: string;
   readSeq: number;
+  ownSeq?: number;
   deliveredSeq?: number;
   minSeq?: number;
   leftSeq?: number;
 }
 
-const POSITION_ATTRIBUTES = 'userId, conversationId, readSeq, deliveredSeq, minSeq, leftSeq';
+const POSITION_ATTRIBUTES = 'userId, conversationId, readSeq, ownSeq, deliveredSeq, minSeq, leftSeq';
+
+/** What the member has read, counting their own messages as read. */
+export const readPosition = (p: { readSeq?: number; ownSeq?: number }): number => Math.max(p.readSeq ?? 0, p.ownSeq ?? 0);
 
 export type MemberSettings = Partial<Pick<MemberState, 'pinned' | 'recvOpt' | 'hiddenSeq' | 'minSeq'>>;
 
@@ -189,6 +199,23 @@ export const conversations = {
     }
   },
 
+  /** Records the member's latest own message (forward only): one write, no index write. */
+  async advanceOwn(userId: string, conversationId: string, seq: number): Promise<void> {
+    try {
+      await ddb().send(
+        new UpdateCommand({
+          TableName: config.tableName('userConversations'),
+          Key: { userId, conversationId },
+          UpdateExpression: 'SET ownSeq = :s',
+          ConditionExpression: 'attribute_exists(userId) AND (attribute_not_exists(ownSeq) OR ownSeq < :s)',
+          ExpressionAttributeValues: { ':s': seq },
+        }),
+      );
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+    }
+  },
+
   /** Moves the delivered position forward only; returns false when it did not move. */
   async advanceDelivered(userId: string, conversationId: string, seq: number): Promise<boolean> {
     try {
@@ -234,19 +261,19 @@ export const conversations = {
 
   /**
    * One page of the members' positions in a conversation, from the `byConversation`
-   * index: all of them, or only those with readSeq >= `readFrom` (or < `readBelow`).
+   * index: all of them, or only those who have not read `readBelow`.
    */
   async positions(
     conversationId: string,
-    options: { readFrom?: number; readBelow?: number; startKey?: Record<string, unknown>; limit?: number } = {},
+    options: { readBelow?: number; startKey?: Record<string, unknown>; limit?: number } = {},
   ): Promise<{ items: MemberPosition[]; lastKey?: Record<string, unknown> }> {
     const values: Record<string, unknown> = { ':c': conversationId };
     let condition = 'conversationId = :c';
-    if (options.readFrom !== undefined) {
-      condition += ' AND readSeq >= :r';
-      values[':r'] = options.readFrom;
-    } else if (options.readBelow !== undefined) {
+    let filter: string | undefined;
+    // Not read means readSeq < r (the sort key) and ownSeq < r (a filter: one's own later message counts as reading).
+    if (options.readBelow !== undefined) {
       condition += ' AND readSeq < :r';
+      filter = 'attribute_not_exists(ownSeq) OR ownSeq < :r';
       values[':r'] = options.readBelow;
     }
     const page = await ddb().send(
@@ -254,6 +281,7 @@ export const conversations = {
         TableName: config.tableName('userConversations'),
         IndexName: 'byConversation',
         KeyConditionExpression: condition,
+        ...(filter ? { FilterExpression: filter } : {}),
         ExpressionAttributeValues: values,
         ProjectionExpression: POSITION_ATTRIBUTES,
         ExclusiveStartKey: options.startKey,
@@ -287,7 +315,7 @@ export const conversations = {
           TableName: config.tableName('userConversations'),
           Key: { userId, conversationId },
           UpdateExpression: 'SET readSeq = :s',
-          ConditionExpression: `attribute_exists(userId) AND readSeq < :s${options.onlyIfCaughtUp ? ' AND (readSeq >= :prev OR minSeq >= :prev)' : ''}`,
+          ConditionExpression: `attribute_exists(userId) AND readSeq < :s${options.onlyIfCaughtUp ? ' AND (readSeq >= :prev OR minSeq >= :prev OR ownSeq >= :prev)' : ''}`,
           ExpressionAttributeValues: { ':s': seq, ...(options.onlyIfCaughtUp ? { ':prev': seq - 1 } : {}) },
         }),
       );

@@ -70,10 +70,20 @@ describe('1:1 receipts', () => {
     await sleep(300);
     expect(receiptsOf(a)).toHaveLength(count);
 
+    // Replying counts as having read what came before (ownSeq), with no index write.
+    const reply = await bPhone.ok('sendMsg', { clientMsgId: 'r1', recvId: 'rc-a', ...text('three') });
+    await a.waitForPushes(1);
+    const afterReply = await eventually(async () => {
+      const r = await a.ok('getReadReceipts', { conversationId, seqs: [second.seq] });
+      return r.peer.readSeq === reply.seq && r;
+    });
+    expect(afterReply.receipts[0].readCount).toBe(1);
+    expect((await bWeb.ok('getNewestSeq', {})).conversations.find((c: { conversationId: string }) => c.conversationId === conversationId)).toMatchObject({ readSeq: reply.seq, unread: 0 });
+
     // The same over HTTP, as each user; strangers see nothing.
     const byHttp = await as('rc-a', 'GET', `/users/rc-a/conversations/${conversationId}/receipts?seqs=${first.seq},${second.seq}`);
     expect(byHttp.status).toBe(200);
-    expect(byHttp.body.peer).toEqual({ userId: 'rc-b', readSeq: second.seq, deliveredSeq: second.seq });
+    expect(byHttp.body.peer).toEqual({ userId: 'rc-b', readSeq: second.seq + 1, deliveredSeq: second.seq + 1 });
     await admin.register('rc-z');
     const z = await device('rc-z');
     expect((await z.request('getReadReceipts', { conversationId, seqs: [first.seq] })).error).toMatchObject({ reason: 'CONVERSATION_NOT_FOUND' });
