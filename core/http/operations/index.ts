@@ -9,6 +9,7 @@ import { messageOperations } from './messages';
 import { friendOperations } from './friends';
 import { conversationOperations } from './conversations';
 import { searchOperations } from './search';
+import { mediaOperations } from './media';
 
 export const operations: Record<OperationId, Operation> = {
   ...metaOperations,
@@ -19,4 +20,5 @@ export const operations: Record<OperationId, Operation> = {
   ...conversationOperations,
   ...messageOperations,
   ...searchOperations,
+  ...mediaOperations,
 };
