@@ -8,7 +8,7 @@
 import { HeadObjectCommand, GetObjectCommand } from '@aws-sdk/client-s3';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { s3 } from '../aws/s3';
+import { s3, s3Presigner } from '../aws/s3';
 import { config } from '../config';
 import { isAllowedMediaType, isMediaKey, newMediaKey } from '../domain/media';
 import { CirrusError } from '../errors';
@@ -60,7 +60,7 @@ export async function presignUpload(req: UploadRequest): Promise<PresignedUpload
   if (req.size > maxBytes) throw new CirrusError('MEDIA_TOO_LARGE', `${req.size} bytes is above the media size limit of ${maxBytes} bytes`);
   const objectKey = newMediaKey(req.userId, req.fileName);
   const issuedAt = Date.now();
-  const { url, fields } = await createPresignedPost(s3(), {
+  const { url, fields } = await createPresignedPost(s3Presigner(), {
     Bucket: config.mediaBucket(),
     Key: objectKey,
     Fields: { 'Content-Type': req.contentType },
@@ -91,7 +91,7 @@ export async function presignDownload(objectKey: string): Promise<PresignedDownl
     throw err;
   }
   const issuedAt = Date.now();
-  const url = await getSignedUrl(s3(), new GetObjectCommand({ Bucket, Key: objectKey }), { expiresIn: DOWNLOAD_URL_SECONDS });
+  const url = await getSignedUrl(s3Presigner(), new GetObjectCommand({ Bucket, Key: objectKey }), { expiresIn: DOWNLOAD_URL_SECONDS });
   return {
     url,
     objectKey,
