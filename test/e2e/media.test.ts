@@ -63,7 +63,7 @@ describe('a picture message by reference', () => {
     const [pushed] = await bob.waitForPushes(1);
 
     // Act: the recipient reads it.
-    const download = await as('md-bob', 'GET', `/media/download-url?objectKey=${encodeURIComponent(pushed.content.source.objectKey)}`);
+    const download = await as('md-bob', 'GET', `/media/download-url?objectKey=${encodeURIComponent((pushed.content as { source: { objectKey: string } }).source.objectKey)}`);
     const fetched = await fetch(download.body.url);
     const received = new Uint8Array(await fetched.arrayBuffer());
 
