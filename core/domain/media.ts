@@ -77,24 +77,22 @@ export const userKeySegment = (userId: string): string => userId.replace(/@/g, '
 const MAX_NAME = 100;
 
 /**
- * A file name reduced to letters, digits, `.`, `_` and `-`: other characters become `_`,
- * runs of dots one dot, and a leading dot or dash goes, so the name can never be a path
- * segment like `..` or look like an option. The extension survives a cut to 100
- * characters, so the object still opens with the right application.
+ * A file name reduced to letters, digits, `.`, `_` and `-`: accents dropped, other
+ * characters `_`, runs of dots one dot, and a leading dot, dash or underscore gone, so the
+ * name can never be a path segment like `..`, a hidden file or look like an option. The
+ * extension survives, and a cut to 100 characters, so the object still opens with the
+ * right application; a name with nothing left becomes `file`.
  */
 export function sanitizeFileName(fileName: string): string {
   const base = fileName.split(/[\\/]/).pop() ?? '';
-  let name = base
+  const cleaned = base
     .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
     .replace(/[^A-Za-z0-9._-]+/g, '_')
-    .replace(/\.{2,}/g, '.')
-    .replace(/^[._-]+/, '');
-  if (name.length > MAX_NAME) {
-    const dot = name.lastIndexOf('.');
-    const ext = dot > 0 && name.length - dot <= 16 ? name.slice(dot) : '';
-    name = name.slice(0, MAX_NAME - ext.length) + ext;
-  }
-  return name === '' || name === '.' ? 'file' : name;
+    .replace(/\.{2,}/g, '.');
+  const [, rawStem, ext = ''] = /^(.*?)(\.[A-Za-z0-9]{1,15})?$/.exec(cleaned)!;
+  const stem = rawStem.replace(/^[._-]+/, '').slice(0, MAX_NAME - ext.length);
+  return `${stem === '' ? 'file' : stem}${ext}`;
 }
 
 /** `media/<user>/<22 random base64url characters>/<file name>`: unguessable, and the uploader is readable off it. */
