@@ -109,11 +109,6 @@ export function acknowledgeNagFindings(scopes: NagFindingScopes): void {
       'Media object keys are random and created per upload, so presigning functions are granted the media/ prefix of the one media bucket, never the whole bucket or another.',
     );
   }
-  ack(
-    scopes.media.accessLogs,
-    'S1',
-    'This bucket holds the media bucket\'s server access logs; logging the log bucket itself would need yet another bucket, whose own logs would need another.',
-  );
 
   const { provider, providerRole } = scopes.migrations;
   const migrateArn = nagName(provider, provider.onEventHandler.functionArn);
