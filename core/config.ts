@@ -4,6 +4,7 @@
  */
 import { CirrusError } from './errors';
 import { tables, queues, type TableKey, type QueueKey } from './manifest';
+import { DEFAULT_MEDIA_MAX_BYTES, DEFAULT_MEDIA_TYPES, parseMediaTypes } from './domain/media';
 import { DEFAULT_LOGIN_POLICY, isLoginPolicy, LOGIN_POLICIES, type LoginPolicy } from './domain/login-policy';
 
 function required(name: string): string {
@@ -42,6 +43,20 @@ export const config = {
     if (raw === undefined || raw === '') return DEFAULT_LOGIN_POLICY;
     if (!isLoginPolicy(raw)) throw new CirrusError('INTERNAL', `Setting MULTI_LOGIN_POLICY must be one of ${LOGIN_POLICIES.join(', ')}`);
     return raw;
+  },
+  /** The media bucket (private; reached only through presigned URLs). */
+  mediaBucket: (): string => required('MEDIA_BUCKET'),
+  /** Largest media upload a user may declare, in bytes (default 100 MiB). */
+  mediaMaxBytes: (): number => numberSetting('MEDIA_MAX_BYTES', DEFAULT_MEDIA_MAX_BYTES),
+  /** Content types a media upload may declare (`type/subtype` or `type/*`; default pictures, audio, video, common documents). */
+  mediaAllowedTypes: (): string[] => {
+    const raw = process.env.MEDIA_ALLOWED_TYPES;
+    if (raw === undefined || raw.trim() === '') return [...DEFAULT_MEDIA_TYPES];
+    try {
+      return parseMediaTypes(raw);
+    } catch (err) {
+      throw new CirrusError('INTERNAL', `Setting MEDIA_ALLOWED_TYPES: ${(err as Error).message}`);
+    }
   },
   signingSecretId: (): string => required('SIGNING_SECRET_ID'),
   adminSecretId: (): string => required('ADMIN_SECRET_ID'),

@@ -6,6 +6,7 @@
  * - 1100–1199 authentication and authorization
  * - 1200–1299 resources (users, groups, conversations)
  * - 1300–1399 messaging
+ * - 1400–1499 media (uploads and downloads of the media store)
  * - 1500–1599 server side (retry with backoff)
  */
 export const errorCodes = {
@@ -40,6 +41,9 @@ export const errorCodes = {
   MESSAGE_NOT_EDITABLE: { code: 1307, status: 409, retryable: false, summary: 'The message was revoked or deleted, or is a notification: it cannot be edited or reacted to.' },
   TOO_MANY_REACTIONS: { code: 1308, status: 409, retryable: false, summary: 'The message has the maximum number of different emoji already.' },
   TOO_MANY_DELETED: { code: 1309, status: 409, retryable: false, summary: 'The conversation has the maximum number of messages deleted for this user; clear the conversation instead.' },
+  MEDIA_TYPE_NOT_ALLOWED: { code: 1401, status: 415, retryable: false, summary: "The content type is not one this deployment accepts for media (see the deployment's allowed media types)." },
+  MEDIA_TOO_LARGE: { code: 1402, status: 413, retryable: false, summary: "The declared size is above this deployment's media size limit." },
+  MEDIA_NOT_FOUND: { code: 1403, status: 404, retryable: false, summary: 'No media object has that key (never uploaded, the upload failed, or it expired).' },
   INTERNAL: { code: 1500, status: 500, retryable: true, summary: 'Unexpected server error; retry with backoff.' },
   UNAVAILABLE: { code: 1501, status: 503, retryable: true, summary: 'A backing service is temporarily unavailable (e.g. the history database is resuming).' },
   THROTTLED: { code: 1502, status: 429, retryable: true, summary: 'Too many requests; retry with backoff.' },

@@ -216,14 +216,17 @@ export interface FunctionSpec {
   readonly postsToConnections: boolean;
   /** Uses the Aurora history through the RDS Data API. */
   readonly history: boolean;
+  /** Presigns uploads to and downloads from the media bucket, and checks objects exist there. */
+  readonly media: boolean;
 }
 
-const fn = (spec: Omit<FunctionSpec, 'sendsTo' | 'secrets' | 'postsToConnections' | 'history' | 'tables'> & Partial<FunctionSpec>): FunctionSpec => ({
+const fn = (spec: Omit<FunctionSpec, 'sendsTo' | 'secrets' | 'postsToConnections' | 'history' | 'media' | 'tables'> & Partial<FunctionSpec>): FunctionSpec => ({
   tables: {},
   sendsTo: [],
   secrets: [],
   postsToConnections: false,
   history: false,
+  media: false,
   ...spec,
 });
 
@@ -304,6 +307,7 @@ export const functions = {
     secrets: ['signingKey', 'adminSecret'],
     postsToConnections: true,
     history: true,
+    media: true,
   }),
   delivery: fn({
     name: 'Delivery',
@@ -395,4 +399,10 @@ export const commonEnv = {
   DB_CLUSTER_ARN: 'DB_CLUSTER_ARN',
   DB_SECRET_ARN: 'DB_SECRET_ARN',
   DB_NAME: 'DB_NAME',
+  /** The media bucket's name, for functions with `media`. */
+  MEDIA_BUCKET: 'MEDIA_BUCKET',
+  /** Largest media upload, in bytes. */
+  MEDIA_MAX_BYTES: 'MEDIA_MAX_BYTES',
+  /** Comma-separated content types a media upload may declare (`image/png`, or `image/*` for a whole family). */
+  MEDIA_ALLOWED_TYPES: 'MEDIA_ALLOWED_TYPES',
 } as const;

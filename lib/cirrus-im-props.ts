@@ -8,6 +8,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import { functions } from '../core/manifest';
 import { longestSeqAllocation } from './manifest-checks';
 import { LOGIN_POLICIES, type LoginPolicy } from '../core/domain/login-policy';
+import { DEFAULT_MEDIA_MAX_BYTES, DEFAULT_MEDIA_TYPES, parseMediaTypes } from '../core/domain/media';
 
 export type { LoginPolicy };
 
@@ -51,6 +52,35 @@ export interface ThrottleProps {
    * @default 500
    */
   readonly burstLimit?: number;
+}
+
+/** The media store: a private S3 bucket reached through presigned upload and download URLs. */
+export interface MediaProps {
+  /**
+   * Largest file a user may upload, in bytes, between 1 and 5 GiB (S3's limit for one
+   * POST upload). Uploads declare their exact size; S3 refuses any other.
+   * @default 104857600 (100 MiB)
+   */
+  readonly maxUploadBytes?: number;
+  /**
+   * Content types an upload may declare: `type/subtype`, or `type/*` for a whole family.
+   * Think twice before allowing types a browser runs (`image/svg+xml`, `text/html`):
+   * download URLs would serve them from the bucket's origin.
+   * @default - pictures (JPEG, PNG, GIF, WebP, HEIC/HEIF, AVIF), audio (MP3, AAC/M4A, Ogg, WebM, WAV, AMR), video (MP4, QuickTime, WebM, 3GPP), PDF, plain text, CSV, ZIP, Word, Excel, PowerPoint
+   */
+  readonly allowedContentTypes?: readonly string[];
+  /**
+   * Days after which media objects are deleted; messages still reference them, and
+   * download URLs then answer MEDIA_NOT_FOUND.
+   * @default - objects are kept
+   */
+  readonly expirationDays?: number;
+  /**
+   * Origins from which browsers may upload and download (the bucket's CORS rule):
+   * `['*']` for any, or full origins such as `https://app.example.com`.
+   * @default ['*']
+   */
+  readonly corsAllowedOrigins?: readonly string[];
 }
 
 /** Properties of {@link CirrusIm}. Every field is optional. */
@@ -146,6 +176,11 @@ export interface CirrusImProps {
    * @default true
    */
   readonly configureApiGatewayLogRole?: boolean;
+  /**
+   * The media store's limits, retention and CORS rule.
+   * @default - 100 MiB uploads of common media types, kept forever, from any origin
+   */
+  readonly media?: MediaProps;
 }
 
 /** {@link CirrusImProps} with every default applied. */
@@ -164,6 +199,7 @@ export interface ResolvedCirrusImProps {
   readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
   readonly alarmTopic?: sns.ITopic;
   readonly configureApiGatewayLogRole: boolean;
+  readonly media: { readonly maxUploadBytes: number; readonly allowedContentTypes: readonly string[]; readonly expirationDays?: number; readonly corsAllowedOrigins: readonly string[] };
 }
 
 const isHalfStep = (n: number) => Number.isFinite(n) && Number.isInteger(n * 2);
@@ -245,6 +281,27 @@ export function resolveCirrusImProps(props: CirrusImProps = {}): ResolvedCirrusI
     throw new Error(`throttle.burstLimit must be a whole number, at least 1; got ${burstLimit}.`);
   }
 
+  const maxUploadBytes = props.media?.maxUploadBytes ?? DEFAULT_MEDIA_MAX_BYTES;
+  if (!Number.isInteger(maxUploadBytes) || maxUploadBytes < 1 || maxUploadBytes > 5 * 1024 ** 3) {
+    throw new Error(`media.maxUploadBytes must be a whole number of bytes between 1 and 5 GiB (5368709120); got ${maxUploadBytes}.`);
+  }
+  let allowedContentTypes: string[];
+  try {
+    allowedContentTypes = props.media?.allowedContentTypes ? parseMediaTypes(props.media.allowedContentTypes.join(',')) : [...DEFAULT_MEDIA_TYPES];
+  } catch (err) {
+    throw new Error(`media.allowedContentTypes: ${(err as Error).message}.`);
+  }
+  if (allowedContentTypes.length === 0) throw new Error('media.allowedContentTypes must list at least one type.');
+  const expirationDays = props.media?.expirationDays;
+  if (expirationDays !== undefined && (!Number.isInteger(expirationDays) || expirationDays < 1)) {
+    throw new Error(`media.expirationDays must be a whole number of days, at least 1; got ${expirationDays}.`);
+  }
+  const corsAllowedOrigins = props.media?.corsAllowedOrigins ?? ['*'];
+  const badOrigin = corsAllowedOrigins.find((o) => o !== '*' && !/^https?:\/\/[A-Za-z0-9.*-]+(:\d{1,5})?$/.test(o));
+  if (corsAllowedOrigins.length === 0 || badOrigin !== undefined) {
+    throw new Error(`media.corsAllowedOrigins must list '*' or origins such as https://app.example.com (scheme, host, optional port); got ${JSON.stringify(badOrigin ?? corsAllowedOrigins)}.`);
+  }
+
   return {
     messageRetentionDays,
     seqSettleSeconds,
@@ -260,5 +317,6 @@ export function resolveCirrusImProps(props: CirrusImProps = {}): ResolvedCirrusI
     throttle: { rateLimit, burstLimit },
     alarmTopic: props.alarmTopic,
     configureApiGatewayLogRole: props.configureApiGatewayLogRole ?? true,
+    media: { maxUploadBytes, allowedContentTypes, expirationDays, corsAllowedOrigins },
   };
 }

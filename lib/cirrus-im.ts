@@ -14,6 +14,7 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as rds from 'aws-cdk-lib/aws-rds';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -38,12 +39,13 @@ import { ApiGatewayLogRole } from './api-gateway-log-role';
 import { resolveCirrusImProps, type CirrusImProps, type ResolvedCirrusImProps } from './cirrus-im-props';
 import { HandlerFunction } from './handler-function';
 import { HistoryDatabase } from './history-database';
+import { MediaBucket } from './media-bucket';
 import { assertConsumerVisibilityTimeouts } from './manifest-checks';
 import { acknowledgeNagFindings } from './nag-suppressions';
 import { SchemaMigrations } from './schema-migrations';
 import { WorkQueue } from './work-queue';
 
-export type { AuroraCapacityProps, CirrusImProps, LoginPolicy, LogLevel, ThrottleProps } from './cirrus-im-props';
+export type { AuroraCapacityProps, CirrusImProps, LoginPolicy, LogLevel, MediaProps, ThrottleProps } from './cirrus-im-props';
 
 /** The CloudFormation outputs of a {@link CirrusIm}. */
 export interface CirrusImOutputs {
@@ -102,6 +104,8 @@ export class CirrusIm extends Construct {
   public readonly httpStage: apigwv2.HttpStage;
   /** The Aurora PostgreSQL history cluster (Data API enabled). */
   public readonly cluster: rds.DatabaseCluster;
+  /** The private media bucket; objects live under `media/` and are reached through presigned URLs. */
+  public readonly mediaBucket: s3.Bucket;
   /** The key that signs user and admin tokens (64 characters, a plain SecretString). */
   public readonly signingSecret: secretsmanager.Secret;
   /** The deployment's admin secret, exchanged for admin tokens at `POST /auth/admin-token`. */
@@ -115,6 +119,7 @@ export class CirrusIm extends Construct {
 
   private readonly config: ResolvedCirrusImProps;
   private readonly database: HistoryDatabase;
+  private readonly media: MediaBucket;
 
   constructor(scope: Construct, id: string, props: CirrusImProps = {}) {
     super(scope, id);
@@ -135,6 +140,13 @@ export class CirrusIm extends Construct {
     });
 
     this.tables = this.createTables();
+
+    this.media = new MediaBucket(this, 'Media', {
+      expirationDays: config.media.expirationDays,
+      corsAllowedOrigins: config.media.corsAllowedOrigins,
+      removalPolicy: config.removalPolicy,
+    });
+    this.mediaBucket = this.media.bucket;
 
     const queueConstructs = this.createQueues();
     this.queues = mapValues(queueConstructs, (q) => q.queue);
@@ -213,6 +225,10 @@ export class CirrusIm extends Construct {
       clusterCredentials: this.database.credentials,
       migrations,
       apiGatewayLogRole,
+      media: this.media,
+      mediaFunctions: entriesOf<FunctionKey, FunctionSpec>(functionSpecs)
+        .filter(([, spec]) => spec.media)
+        .map(([key]) => handlers[key]),
     });
   }
 
@@ -274,6 +290,11 @@ export class CirrusIm extends Construct {
       env[commonEnv.DB_SECRET_ARN] = this.cluster.secret!.secretArn;
       env[commonEnv.DB_NAME] = HistoryDatabase.databaseName;
     }
+    if (spec.media) {
+      env[commonEnv.MEDIA_BUCKET] = this.mediaBucket.bucketName;
+      env[commonEnv.MEDIA_MAX_BYTES] = String(config.media.maxUploadBytes);
+      env[commonEnv.MEDIA_ALLOWED_TYPES] = config.media.allowedContentTypes.join(',');
+    }
     return env;
   }
 
@@ -293,6 +314,7 @@ export class CirrusIm extends Construct {
       fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['execute-api:ManageConnections'], resources: [this.connectionsArn()] }));
     }
     if (spec.history) this.cluster.grantDataApiAccess(fn);
+    if (spec.media) this.media.grantPresign(fn);
   }
 
   /** Every connection of this stage, in any @connections method (post, get, delete). */

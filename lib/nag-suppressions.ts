@@ -14,6 +14,7 @@ import type { IConstruct } from 'constructs';
 import type { ApiGatewayLogRole } from './api-gateway-log-role';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type { HandlerFunction } from './handler-function';
+import type { MediaBucket } from './media-bucket';
 import type { SchemaMigrations } from './schema-migrations';
 
 /** The constructs that carry accepted findings. */
@@ -34,6 +35,9 @@ export interface NagFindingScopes {
   readonly clusterCredentials: rds.DatabaseSecret;
   readonly migrations: SchemaMigrations;
   readonly apiGatewayLogRole?: ApiGatewayLogRole;
+  readonly media: MediaBucket;
+  /** Functions that presign media URLs (granted the objects under `media/`). */
+  readonly mediaFunctions: readonly HandlerFunction[];
 }
 
 const ack = (scope: IConstruct, id: string, reason: string) =>
@@ -94,6 +98,15 @@ export function acknowledgeNagFindings(scopes: NagFindingScopes): void {
       handler,
       `IAM5[Resource::${nagName(scopes.cluster, table.tableArn)}/index/*]`,
       "A table grant covers that table's own global secondary indexes (the lists they serve are Queries on them: a user's groups, outgoing friend requests, users by registration); no other table's.",
+    );
+  }
+
+  const mediaObjects = nagName(scopes.cluster, scopes.media.objectsArn);
+  for (const handler of scopes.mediaFunctions) {
+    ack(
+      handler,
+      `IAM5[Resource::${mediaObjects}]`,
+      'Media object keys are random and created per upload, so presigning functions are granted the media/ prefix of the one media bucket, never the whole bucket or another.',
     );
   }
 

@@ -27,7 +27,7 @@ if (flag('--reset') || flag('--reset-only')) {
 }
 
 const port = Number(value('--port') ?? process.env.PORT ?? 8080);
-console.log('Starting Cirrus locally (DynamoDB Local, PGlite, SQS, API Gateway and Secrets Manager stand-ins)…');
+console.log('Starting Cirrus locally (DynamoDB Local, PGlite, SQS, S3, API Gateway and Secrets Manager stand-ins)…');
 const cirrus = await startLocal({ port, dataDir, databaseUrl: process.env.DATABASE_URL, settings: { logLevel: process.env.LOG_LEVEL ?? 'warn' } });
 
 console.log(`
@@ -35,6 +35,7 @@ Cirrus IM is running.
   Web page        ${cirrus.url}/
   WebSocket API   ${cirrus.wsUrl}?token=<user token>
   HTTP API        ${cirrus.apiUrl}   (OpenAPI: ${cirrus.apiUrl}/openapi.json)
+  Media (S3)      ${cirrus.url}/${cirrus.mediaBucket}   (presigned uploads and downloads; POST /media/uploads)
   State           ${dataDir}   (npm run reset to clear)
 
 Admin secret: ${cirrus.adminSecret}

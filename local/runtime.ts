@@ -8,6 +8,7 @@ import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import { DEFAULT_MEDIA_MAX_BYTES, DEFAULT_MEDIA_TYPES } from '../core/domain/media';
 import { commonEnv, queues, tables, type QueueKey, type TableKey } from '../core/manifest';
 import type { LoginPolicy } from '../core/domain/login-policy';
 import { LocalGateway } from './gateway';
@@ -16,6 +17,7 @@ import { LocalSqs } from './aws/sqs';
 import { startEventSource } from './aws/event-source';
 import { LocalSecretsManager } from './aws/secrets';
 import { LocalDataApi } from './aws/data-api';
+import { LocalS3 } from './aws/s3';
 import { startDynamoDbLocal, ensureTables } from './aws/dynamodb';
 import type { StandIn } from './aws/types';
 import { landingPage } from './landing';
@@ -33,7 +35,7 @@ export interface LocalOptions {
   /** A real PostgreSQL for the history instead of PGlite. */
   databaseUrl?: string;
   /** Settings passed to the functions as environment variables. */
-  settings?: { seqSettleMs?: number; inlinePushMax?: number; messageTtlDays?: number; requireFriendship?: boolean; revokeWindowSeconds?: number; multiLoginPolicy?: LoginPolicy; logLevel?: string };
+  settings?: { seqSettleMs?: number; inlinePushMax?: number; messageTtlDays?: number; requireFriendship?: boolean; revokeWindowSeconds?: number; multiLoginPolicy?: LoginPolicy; logLevel?: string; mediaMaxBytes?: number; mediaAllowedTypes?: readonly string[] };
   /** Per-queue overrides of the manifest's event-source settings (tests shorten visibility timeouts). */
   queueOverrides?: Partial<Record<QueueKey, { visibilityTimeoutSeconds?: number; maxReceiveCount?: number }>>;
   /** Where runtime notices go (default: stderr). */
@@ -49,6 +51,9 @@ export interface LocalCirrus {
   tableNames: Record<TableKey, string>;
   sqs: LocalSqs;
   dataApi: LocalDataApi;
+  /** The S3 stand-in serving the media bucket at `<url>/<mediaBucket>`. */
+  s3: LocalS3;
+  mediaBucket: string;
   gateway: LocalGateway;
   stop(): Promise<void>;
 }
@@ -58,6 +63,11 @@ const ACCOUNT = '000000000000';
 const API_ID = 'local';
 const STAGE = 'local';
 const HTTP_PREFIX = '/api';
+/** Served path-style by the S3 stand-in: `<url>/cirrus-media/<key>`. */
+const MEDIA_BUCKET = 'cirrus-media';
+/** The credentials the functions sign with, and the only ones the S3 stand-in accepts. */
+const ACCESS_KEY_ID = 'local';
+const SECRET_ACCESS_KEY = 'local';
 
 interface SecretsFile {
   adminSecret: string;
@@ -103,7 +113,9 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
     const secretsManager = new LocalSecretsManager({ 'cirrus/signing-key': secrets.signingKey, 'cirrus/admin-secret': secrets.adminSecret });
     const sqs = new LocalSqs({ file: dataDir ? join(dataDir, 'sqs.json') : undefined });
     const dataApi = new LocalDataApi(options.databaseUrl ? { databaseUrl: options.databaseUrl } : { dataDir: dataDir ? join(dataDir, 'pglite') : undefined });
-    const standIns: StandIn[] = [sqs, secretsManager, dataApi];
+    const s3 = new LocalS3({ buckets: [MEDIA_BUCKET], credentials: { [ACCESS_KEY_ID]: SECRET_ACCESS_KEY }, region: REGION, dir: dataDir ? join(dataDir, 's3') : undefined });
+    // S3 first: it claims only its bucket's paths, and reads the raw target and bytes.
+    const standIns: StandIn[] = [s3, sqs, secretsManager, dataApi];
     stops.push(async () => {
       for (const s of standIns) await s.close();
     });
@@ -122,10 +134,10 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
         const headers: Record<string, string | undefined> = {};
         for (const [k, v] of Object.entries(req.headers)) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(',') : v;
         for (const standIn of standIns) {
-          const out = await standIn.handle({ method: req.method ?? 'GET', path: url.pathname, headers, body: body.toString('utf8') });
+          const out = await standIn.handle({ method: req.method ?? 'GET', path: url.pathname, headers, body: body.toString('utf8'), target: req.url ?? '/', bytes: body });
           if (out) {
             res.writeHead(out.status, out.headers ?? {});
-            return void res.end(out.body);
+            return void res.end(out.bytes ?? out.body);
           }
         }
         res.writeHead(404, { 'content-type': 'application/json' });
@@ -171,12 +183,13 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
     const env: Record<string, string> = {
       AWS_REGION: REGION,
       AWS_DEFAULT_REGION: REGION,
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
+      AWS_ACCESS_KEY_ID: ACCESS_KEY_ID,
+      AWS_SECRET_ACCESS_KEY: SECRET_ACCESS_KEY,
       AWS_ENDPOINT_URL_DYNAMODB: dynamoEndpoint,
       AWS_ENDPOINT_URL_SQS: baseUrl,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: baseUrl,
       AWS_ENDPOINT_URL_RDS_DATA: baseUrl,
+      AWS_ENDPOINT_URL_S3: baseUrl,
       [commonEnv.CONNECTIONS_ENDPOINT]: baseUrl,
       [commonEnv.SIGNING_SECRET_ID]: secretsManager.arnOf('cirrus/signing-key'),
       [commonEnv.ADMIN_SECRET_ID]: secretsManager.arnOf('cirrus/admin-secret'),
@@ -190,6 +203,9 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
       [commonEnv.REVOKE_WINDOW_SECONDS]: String(settings.revokeWindowSeconds ?? (process.env.REVOKE_WINDOW_SECONDS || 120)),
       [commonEnv.MULTI_LOGIN_POLICY]: settings.multiLoginPolicy ?? (process.env.MULTI_LOGIN_POLICY || 'onePerPlatform'),
       [commonEnv.LOG_LEVEL]: settings.logLevel ?? process.env.LOG_LEVEL ?? 'info',
+      [commonEnv.MEDIA_BUCKET]: MEDIA_BUCKET,
+      [commonEnv.MEDIA_MAX_BYTES]: String(settings.mediaMaxBytes ?? (process.env.MEDIA_MAX_BYTES || DEFAULT_MEDIA_MAX_BYTES)),
+      [commonEnv.MEDIA_ALLOWED_TYPES]: (settings.mediaAllowedTypes ?? (process.env.MEDIA_ALLOWED_TYPES?.split(',') || DEFAULT_MEDIA_TYPES)).join(','),
     };
     for (const key of Object.keys(tables) as TableKey[]) env[tables[key].envVar] = tableNames[key];
     for (const [key, spec] of Object.entries(queues) as [QueueKey, (typeof queues)[QueueKey]][]) env[spec.envVar] = queueUrls[key];
@@ -224,6 +240,8 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
       tableNames,
       sqs,
       dataApi,
+      s3,
+      mediaBucket: MEDIA_BUCKET,
       gateway,
       stop: stopAll,
     };

@@ -140,6 +140,10 @@ ${MessageBody.options
 
 **Media** (picture, voice, video, file) is referenced, never embedded: every \`MediaRef\` names exactly one of
 \`objectKey\` (an object of the deployment's media store) and \`url\` (https only; \`data:\` URLs are refused).
+To send a file of the media store: \`POST /media/uploads\` with its name, type and exact size gives a
+presigned form; POST it with the file last (multipart/form-data, straight to S3); put the returned
+\`objectKey\` in the message. A recipient asks \`GET /media/download-url?objectKey=…\` for a URL valid
+15 minutes. See the HTTP API for the limits and errors.
 ${block(schemaJson(MediaRef, 'input'))}
 
 **Rules that depend on the target:** \`atAll: true\` (mention) only in group messages; a quote's
@@ -174,7 +178,7 @@ ${Object.entries(errorCodes)
   .join('\n')}
 
 Ranges: 1000–1099 request shape, 1100–1199 authentication and authorization, 1200–1299 resources,
-1300–1399 messaging, 1500–1599 server side.
+1300–1399 messaging, 1400–1499 media, 1500–1599 server side.
 
 ## Close codes
 

@@ -46,6 +46,12 @@ const HttpsUrl = z
   .max(2048)
   .describe('An https URL (never a data: URL)');
 
+/** A MIME type without parameters, `type/subtype`. */
+export const MimeType = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,63}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,127}$/, 'a MIME type such as image/png')
+  .describe('MIME type, e.g. `image/jpeg`');
+
 /**
  * Media is referenced, never embedded: a message carries an object key of the deployment's
  * media store or an https URL, and what a client needs to lay it out before fetching it.
@@ -60,7 +66,7 @@ export const MediaRef = z
       .optional()
       .describe("Key of an object in the deployment's media store (exactly one of objectKey, url)"),
     url: HttpsUrl.optional().describe('https URL of the media elsewhere (exactly one of objectKey, url); data: URLs are refused'),
-    mimeType: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,63}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,127}$/, 'a MIME type such as image/png').describe('MIME type, e.g. `image/jpeg`'),
+    mimeType: MimeType,
     size: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).describe('Size in bytes'),
     width: z.number().int().min(0).max(100_000).optional().describe('Pixels (images, videos)'),
     height: z.number().int().min(0).max(100_000).optional().describe('Pixels (images, videos)'),

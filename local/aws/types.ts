@@ -10,12 +10,18 @@ export interface StandInRequest {
   /** Lower-cased header names. */
   readonly headers: Readonly<Record<string, string | undefined>>;
   readonly body: string;
+  /** The request target as sent, path and query still percent-encoded (what a SigV4 signature covers). */
+  readonly target?: string;
+  /** The body's bytes, for stand-ins that take binary uploads (S3). */
+  readonly bytes?: Buffer;
 }
 
 export interface StandInResponse {
   readonly status: number;
   readonly headers?: Readonly<Record<string, string>>;
   readonly body: string;
+  /** A binary body, sent instead of `body` when present (S3 objects). */
+  readonly bytes?: Uint8Array;
 }
 
 export interface StandIn {

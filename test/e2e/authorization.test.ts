@@ -120,6 +120,9 @@ const cases: Record<string, () => Promise<Case>> = {
     const sent = await admin.call('POST', '/messages', { sendId: 'mx-a', recvId: 'mx-b', contentType: 101, content: { text: 'revoke me' } });
     return { params: { conversationId: conv, seq: String(sent.body.seq) }, other: 404 };
   },
+  // Another user may not upload as mx-a; any user may ask for a download URL (a well-formed key nobody uploaded: 404).
+  createMediaUpload: async () => ({ body: { userId: 'mx-a', fileName: 'a.png', contentType: 'image/png', size: 10 }, other: 403 }),
+  getMediaDownloadUrl: async () => ({ query: `objectKey=${encodeURIComponent('media/mx-a/AAAAAAAAAAAAAAAAAAAAAA/a.png')}`, other: 404 }),
   deleteMessage: async () => {
     const sent = await admin.call('POST', '/messages', { sendId: 'mx-a', recvId: 'mx-b', contentType: 101, content: { text: 'delete me' } });
     return { params: { conversationId: conv, seq: String(sent.body.seq) }, other: 404 };

@@ -35,6 +35,7 @@ function expectedEnvironment(spec: FunctionSpec): string[] {
   if (spec.secrets.includes('adminSecret')) names.push(commonEnv.ADMIN_SECRET_ID);
   if (spec.postsToConnections) names.push(commonEnv.CONNECTIONS_ENDPOINT);
   if (spec.history) names.push(commonEnv.DB_CLUSTER_ARN, commonEnv.DB_SECRET_ARN, commonEnv.DB_NAME);
+  if (spec.media) names.push(commonEnv.MEDIA_BUCKET, commonEnv.MEDIA_MAX_BYTES, commonEnv.MEDIA_ALLOWED_TYPES);
   // --enable-source-maps, because the bundles carry source maps.
   names.push('NODE_OPTIONS');
   return names.sort();

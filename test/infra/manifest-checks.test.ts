@@ -13,6 +13,7 @@ const fn = (name: string, timeoutSeconds: number, conversations?: 'read' | 'writ
   secrets: [],
   postsToConnections: false,
   history: false,
+  media: false,
 });
 
 const queue = (visibilityTimeoutSeconds: number, consumer: string): QueueSpec =>

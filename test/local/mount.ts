@@ -33,6 +33,8 @@ export async function mount(standIns: readonly StandIn[]): Promise<Mounted> {
         path: (req.url ?? '/').split('?')[0],
         headers,
         body: Buffer.concat(chunks).toString('utf8'),
+        target: req.url ?? '/',
+        bytes: Buffer.concat(chunks),
       };
       void (async () => {
         try {
@@ -40,7 +42,7 @@ export async function mount(standIns: readonly StandIn[]): Promise<Mounted> {
             const response = await standIn.handle(request);
             if (response) {
               res.writeHead(response.status, response.headers ?? {});
-              res.end(response.body);
+              res.end(response.bytes ?? response.body);
               return;
             }
           }

@@ -10,6 +10,7 @@ import { friendOperations } from './friends';
 import { conversationOperations } from './conversations';
 import { searchOperations } from './search';
 import { receiptReactionOperations } from './receipts-reactions';
+import { mediaOperations } from './media';
 
 export const operations: Record<OperationId, Operation> = {
   ...metaOperations,
@@ -21,4 +22,5 @@ export const operations: Record<OperationId, Operation> = {
   ...messageOperations,
   ...receiptReactionOperations,
   ...searchOperations,
+  ...mediaOperations,
 };

@@ -1,0 +1,164 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import { Match } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_MEDIA_TYPES } from '../../core/domain/media';
+import { functions, type FunctionKey } from '../../core/manifest';
+import { resolveCirrusImProps } from '../../lib/cirrus-im-props';
+import { logicalId, synthesizeCirrusStack, synthTimeout, type Synthesized } from './support';
+
+const mediaFunctions = (Object.keys(functions) as FunctionKey[]).filter((key) => functions[key].media);
+
+describe('When CirrusStack is synthesized with default media props', () => {
+  let synth: Synthesized;
+  let resources: Record<string, any>;
+  let bucketId: string;
+  let logsId: string;
+
+  beforeAll(() => {
+    synth = synthesizeCirrusStack();
+    resources = synth.template.toJSON().Resources;
+    bucketId = logicalId(synth.stack.im.mediaBucket);
+    logsId = Object.keys(resources).find((id) => resources[id].Type === 'AWS::S3::Bucket' && id !== bucketId)!;
+  }, synthTimeout);
+
+  /** Every statement granted to a function's role (CDK moves some into managed policies when the inline one grows large). */
+  const statementsOf = (key: FunctionKey): any[] => {
+    const roleId = logicalId(synth.stack.im.functions[key].role!);
+    return ['AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy'].flatMap((type) =>
+      Object.values(synth.template.findResources(type, { Properties: { Roles: [{ Ref: roleId }] } })).flatMap((policy) => policy.Properties.PolicyDocument.Statement),
+    );
+  };
+  const s3Statements = (key: FunctionKey) => statementsOf(key).filter((st) => [st.Action].flat().some((a: string) => a.startsWith('s3:')));
+
+  it('should create the media bucket and its access log bucket, both retained', () => {
+    synth.template.resourceCountIs('AWS::S3::Bucket', 2);
+    expect(resources[bucketId]).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    expect(resources[logsId]).toMatchObject({ DeletionPolicy: 'Retain' });
+  });
+
+  it('should encrypt both buckets, block all public access and disable ACLs', () => {
+    for (const id of [bucketId, logsId]) {
+      expect(resources[id].Properties).toMatchObject({
+        BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+        PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+        OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+      });
+      expect(resources[id].Properties.AccessControl).toBeUndefined();
+    }
+  });
+
+  it('should deny every request without TLS on both buckets', () => {
+    for (const id of [bucketId, logsId]) {
+      synth.template.hasResourceProperties('AWS::S3::BucketPolicy', {
+        Bucket: { Ref: id },
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: 'Deny', Action: 's3:*', Principal: { AWS: '*' }, Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          ]),
+        },
+      });
+    }
+  });
+
+  it('should log server access into the log bucket, delivered under a bucket policy scoped to the media bucket', () => {
+    expect(resources[bucketId].Properties.LoggingConfiguration).toEqual({ DestinationBucketName: { Ref: logsId }, LogFilePrefix: 'media-bucket/' });
+    synth.template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: logsId },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Allow',
+            Action: 's3:PutObject',
+            Principal: { Service: 'logging.s3.amazonaws.com' },
+            Condition: { ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': [bucketId, 'Arn'] } }, StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+          }),
+        ]),
+      },
+    });
+    expect(resources[logsId].Properties.LifecycleConfiguration.Rules).toEqual([{ Id: 'ExpireAccessLogs', ExpirationInDays: 365, Status: 'Enabled' }]);
+  });
+
+  it('should abort incomplete multipart uploads after a day and keep objects without an expiry', () => {
+    expect(resources[bucketId].Properties.LifecycleConfiguration.Rules).toEqual([
+      { Id: 'AbortIncompleteMultipartUploads', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 }, Status: 'Enabled' },
+    ]);
+  });
+
+  it('should allow browser uploads and downloads from any origin', () => {
+    expect(resources[bucketId].Properties.CorsConfiguration.CorsRules).toEqual([
+      { AllowedOrigins: ['*'], AllowedMethods: ['POST', 'GET', 'HEAD'], AllowedHeaders: ['*'], ExposedHeaders: ['ETag', 'Location'], MaxAge: 3600 },
+    ]);
+  });
+
+  it('should pass the bucket name and the default limits to the media functions only', () => {
+    expect(mediaFunctions).toEqual(['http']);
+    for (const key of Object.keys(functions) as FunctionKey[]) {
+      const variables = resources[logicalId(synth.stack.im.functions[key])].Properties.Environment.Variables;
+      if (functions[key].media) {
+        expect(variables).toMatchObject({ MEDIA_BUCKET: { Ref: bucketId }, MEDIA_MAX_BYTES: String(100 * 1024 * 1024), MEDIA_ALLOWED_TYPES: DEFAULT_MEDIA_TYPES.join(',') });
+      } else {
+        expect(variables.MEDIA_BUCKET).toBeUndefined();
+      }
+    }
+  });
+
+  it('should grant the media functions PutObject and GetObject under media/ and a prefix-limited ListBucket, and nothing more', () => {
+    expect(s3Statements('http')).toEqual([
+      { Effect: 'Allow', Action: ['s3:PutObject', 's3:GetObject'], Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, '/media/*']] } },
+      { Effect: 'Allow', Action: 's3:ListBucket', Resource: { 'Fn::GetAtt': [bucketId, 'Arn'] }, Condition: { StringLike: { 's3:prefix': ['media/*'] } } },
+    ]);
+  });
+
+  it('should grant no other function anything on S3', () => {
+    for (const key of Object.keys(functions) as FunctionKey[]) {
+      if (!functions[key].media) expect(s3Statements(key), key).toEqual([]);
+    }
+  });
+});
+
+describe('When CirrusStack is synthesized with media props and removalPolicy DESTROY', () => {
+  let synth: Synthesized;
+  let resources: Record<string, any>;
+  let bucketId: string;
+
+  beforeAll(() => {
+    synth = synthesizeCirrusStack({
+      removalPolicy: RemovalPolicy.DESTROY,
+      media: { maxUploadBytes: 5_000_000, allowedContentTypes: ['image/*', 'Application/PDF'], expirationDays: 90, corsAllowedOrigins: ['https://app.example.com'] },
+    });
+    resources = synth.template.toJSON().Resources;
+    bucketId = logicalId(synth.stack.im.mediaBucket);
+  }, synthTimeout);
+
+  it('should expire media objects after the given days', () => {
+    expect(resources[bucketId].Properties.LifecycleConfiguration.Rules).toContainEqual({ Id: 'ExpireMedia', Prefix: 'media/', ExpirationInDays: 90, Status: 'Enabled' });
+  });
+
+  it('should allow CORS only from the given origins', () => {
+    expect(resources[bucketId].Properties.CorsConfiguration.CorsRules[0].AllowedOrigins).toEqual(['https://app.example.com']);
+  });
+
+  it('should pass the limits to the http function, types lower-cased', () => {
+    const variables = resources[logicalId(synth.stack.im.functions.http)].Properties.Environment.Variables;
+    expect(variables).toMatchObject({ MEDIA_MAX_BYTES: '5000000', MEDIA_ALLOWED_TYPES: 'image/*,application/pdf' });
+  });
+
+  it('should delete and empty both buckets with the stack', () => {
+    expect(resources[bucketId]).toMatchObject({ DeletionPolicy: 'Delete', UpdateReplacePolicy: 'Delete' });
+    synth.template.resourceCountIs('Custom::S3AutoDeleteObjects', 2);
+  });
+});
+
+describe('When media props are invalid', () => {
+  it.each([
+    [{ maxUploadBytes: 0 }, /media.maxUploadBytes must be a whole number of bytes between 1 and 5 GiB/],
+    [{ maxUploadBytes: 6 * 1024 ** 3 }, /media.maxUploadBytes/],
+    [{ allowedContentTypes: [] }, /media.allowedContentTypes must list at least one type/],
+    [{ allowedContentTypes: ['images'] }, /media.allowedContentTypes: "images" is not a media type/],
+    [{ expirationDays: 0 }, /media.expirationDays must be a whole number of days/],
+    [{ corsAllowedOrigins: ['app.example.com'] }, /media.corsAllowedOrigins must list/],
+    [{ corsAllowedOrigins: [] }, /media.corsAllowedOrigins must list/],
+  ])('should reject %j with a sentence naming the property', (media, message) => {
+    expect(() => resolveCirrusImProps({ media })).toThrow(message);
+  });
+});

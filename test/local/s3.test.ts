@@ -1,0 +1,304 @@
+/**
+ * Contract tests of the local S3 stand-in, driven by the real `@aws-sdk/client-s3`, its
+ * presigners and `fetch` with FormData, the way a browser uploads: what S3 accepts, and
+ * each refusal the media store relies on.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { GetObjectCommand, HeadObjectCommand, NotFound, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { createPresignedPost, type PresignedPostOptions } from '@aws-sdk/s3-presigned-post';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { LocalS3 } from '../../local/aws/s3';
+import { clientConfig, mount, type Mounted } from './mount';
+
+const BUCKET = 'media-test';
+let dir: string;
+let s3: LocalS3;
+let server: Mounted;
+let client: S3Client;
+
+const newClient = (secretAccessKey = 'local') =>
+  new S3Client({ ...clientConfig(server.url), credentials: { accessKeyId: 'local', secretAccessKey }, forcePathStyle: true });
+
+/** A presigned POST for `size` bytes of `contentType`, as the media service signs it. */
+async function presignPost(key: string, size: number, contentType = 'image/png', options: Partial<PresignedPostOptions> = {}, signer = client) {
+  return createPresignedPost(signer, {
+    Bucket: BUCKET,
+    Key: key,
+    Fields: { 'Content-Type': contentType },
+    Conditions: [['content-length-range', size, size]],
+    Expires: 60,
+    ...options,
+  });
+}
+
+/** POSTs the form like a browser: the fields, then the file last. */
+async function upload(post: { url: string; fields: Record<string, string> }, bytes: Uint8Array, fileType = 'image/png', extra: Record<string, string> = {}) {
+  const form = new FormData();
+  for (const [name, value] of Object.entries({ ...post.fields, ...extra })) form.append(name, value);
+  form.append('file', new Blob([bytes], { type: fileType }), 'picture.png');
+  const res = await fetch(post.url, { method: 'POST', body: form });
+  return { status: res.status, text: await res.text(), headers: res.headers };
+}
+
+const codeOf = (xml: string) => /<Code>([^<]+)<\/Code>/.exec(xml)?.[1];
+const bytes = (n: number, fill = 7) => new Uint8Array(n).fill(fill);
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'cirrus-s3-'));
+  s3 = new LocalS3({ buckets: [BUCKET], credentials: { local: 'local' }, dir });
+  server = await mount([s3]);
+  client = newClient();
+});
+
+afterAll(async () => {
+  client.destroy();
+  await server.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('POST uploads with a presigned policy', () => {
+  it('stores the file under the signed key with the signed content type', async () => {
+    // Prepare
+    const post = await presignPost('media/u1/a/picture.png', 10);
+
+    // Act
+    const res = await upload(post, bytes(10));
+
+    // Assess
+    expect(res.status).toBe(204);
+    expect(res.headers.get('etag')).toMatch(/^"[0-9a-f]{32}"$/);
+    const head = await client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'media/u1/a/picture.png' }));
+    expect(head.ContentLength).toBe(10);
+    expect(head.ContentType).toBe('image/png');
+  });
+
+  it('refuses a file larger than content-length-range allows with EntityTooLarge', async () => {
+    const post = await presignPost('media/u1/b/big.png', 10);
+    const res = await upload(post, bytes(11));
+    expect([res.status, codeOf(res.text)]).toEqual([400, 'EntityTooLarge']);
+    expect(s3.headObject(BUCKET, 'media/u1/b/big.png')).toBeUndefined();
+  });
+
+  it('refuses a file smaller than content-length-range allows with EntityTooSmall', async () => {
+    const post = await presignPost('media/u1/c/small.png', 10);
+    const res = await upload(post, bytes(9));
+    expect([res.status, codeOf(res.text)]).toEqual([400, 'EntityTooSmall']);
+  });
+
+  it('refuses another content type than the signed one', async () => {
+    // Prepare: the client swaps the signed Content-Type field for its own.
+    const post = await presignPost('media/u1/d/x.png', 4);
+    const forged = { ...post, fields: { ...post.fields, 'Content-Type': 'text/html' } };
+
+    // Act
+    const res = await upload(forged, bytes(4), 'text/html');
+
+    // Assess
+    expect([res.status, codeOf(res.text)]).toEqual([403, 'AccessDenied']);
+    expect(res.text).toContain('Policy Condition failed');
+  });
+
+  it('refuses another key than the signed one', async () => {
+    const post = await presignPost('media/u1/e/x.png', 4);
+    const res = await upload({ ...post, fields: { ...post.fields, key: 'media/u2/e/x.png' } }, bytes(4));
+    expect([res.status, codeOf(res.text)]).toEqual([403, 'AccessDenied']);
+    expect(s3.headObject(BUCKET, 'media/u2/e/x.png')).toBeUndefined();
+  });
+
+  it('honours starts-with conditions on the key', async () => {
+    // Prepare
+    const post = await presignPost('media/u1/f/${filename}', 3);
+
+    // Act: the ${filename} placeholder takes the file's name, which starts with the prefix.
+    const ok = await upload(post, bytes(3));
+    const outside = await upload({ ...post, fields: { ...post.fields, key: 'other/${filename}' } }, bytes(3));
+
+    // Assess
+    expect(ok.status).toBe(204);
+    expect(s3.headObject(BUCKET, 'media/u1/f/picture.png')?.size).toBe(3);
+    expect([outside.status, codeOf(outside.text)]).toEqual([403, 'AccessDenied']);
+  });
+
+  it('refuses form fields the policy does not name', async () => {
+    const post = await presignPost('media/u1/g/x.png', 2);
+    const res = await upload(post, bytes(2), 'image/png', { 'x-amz-meta-owner': 'someone' });
+    expect([res.status, codeOf(res.text)]).toEqual([403, 'AccessDenied']);
+    expect(res.text).toContain('Extra input fields: x-amz-meta-owner');
+  });
+
+  it('refuses an expired policy', async () => {
+    // Prepare: signed a minute ago for 30 seconds.
+    vi.useFakeTimers({ now: Date.now() - 60_000, toFake: ['Date'] });
+    const post = await presignPost('media/u1/h/x.png', 2, 'image/png', { Expires: 30 });
+    vi.useRealTimers();
+
+    // Act
+    const res = await upload(post, bytes(2));
+
+    // Assess
+    expect([res.status, codeOf(res.text)]).toEqual([403, 'AccessDenied']);
+    expect(res.text).toContain('Policy expired');
+  });
+
+  it('refuses a policy signed with other credentials, or changed after signing', async () => {
+    // Prepare
+    const stranger = newClient('not-the-secret');
+    const foreign = await presignPost('media/u1/i/x.png', 2, 'image/png', {}, stranger);
+    stranger.destroy();
+    const post = await presignPost('media/u1/j/x.png', 2);
+    const policy = JSON.parse(Buffer.from(post.fields.Policy, 'base64').toString());
+    policy.conditions = policy.conditions.map((c: unknown) => (Array.isArray(c) && c[0] === 'content-length-range' ? ['content-length-range', 1, 1e9] : c));
+    const widened = { ...post, fields: { ...post.fields, Policy: Buffer.from(JSON.stringify(policy)).toString('base64') } };
+
+    // Act
+    const a = await upload(foreign, bytes(2));
+    const b = await upload(widened, bytes(2000));
+
+    // Assess
+    expect([a.status, codeOf(a.text)]).toEqual([403, 'SignatureDoesNotMatch']);
+    expect([b.status, codeOf(b.text)]).toEqual([403, 'SignatureDoesNotMatch']);
+  });
+
+  it('refuses a form without a policy (the bucket is private) and one without a file', async () => {
+    const post = await presignPost('media/u1/k/x.png', 2);
+    const { Policy: _policy, ...unsigned } = post.fields;
+    const a = await upload({ ...post, fields: unsigned }, bytes(2));
+    const form = new FormData();
+    for (const [name, value] of Object.entries(post.fields)) form.append(name, value);
+    const b = await fetch(post.url, { method: 'POST', body: form });
+    expect([a.status, codeOf(a.text)]).toEqual([403, 'AccessDenied']);
+    expect([b.status, codeOf(await b.text())]).toEqual([400, 'InvalidArgument']);
+  });
+});
+
+describe('GET and HEAD', () => {
+  const key = 'media/u1/get/photo.jpg';
+  const content = new Uint8Array([1, 2, 3, 4, 5, 250, 0, 128]);
+
+  beforeAll(async () => {
+    const res = await upload(await presignPost(key, content.length, 'image/jpeg'), content, 'image/jpeg');
+    expect(res.status).toBe(204);
+  });
+
+  it('serves the same bytes and type through a presigned GET URL', async () => {
+    const url = await getSignedUrl(client, new GetObjectCommand({ Bucket: BUCKET, Key: key }), { expiresIn: 60 });
+    const res = await fetch(url);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('image/jpeg');
+    expect(new Uint8Array(await res.arrayBuffer())).toEqual(content);
+  });
+
+  it('serves header-signed GetObject to the SDK', async () => {
+    const out = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
+    expect(await out.Body!.transformToByteArray()).toEqual(content);
+  });
+
+  it('refuses an expired presigned URL', async () => {
+    vi.useFakeTimers({ now: Date.now() - 120_000, toFake: ['Date'] });
+    const url = await getSignedUrl(client, new GetObjectCommand({ Bucket: BUCKET, Key: key }), { expiresIn: 60 });
+    vi.useRealTimers();
+    const res = await fetch(url);
+    const text = await res.text();
+    expect([res.status, codeOf(text)]).toEqual([403, 'AccessDenied']);
+    expect(text).toContain('Request has expired');
+  });
+
+  it('refuses a presigned URL pointed at another key, or with a forged signature', async () => {
+    const url = await getSignedUrl(client, new GetObjectCommand({ Bucket: BUCKET, Key: key }), { expiresIn: 60 });
+    const otherKey = url.replace('photo.jpg', 'other.jpg');
+    const forged = url.replace(/X-Amz-Signature=([0-9a-f])/, (_, c: string) => `X-Amz-Signature=${c === '0' ? '1' : '0'}`);
+    for (const target of [otherKey, forged]) {
+      const res = await fetch(target);
+      expect([res.status, codeOf(await res.text())]).toEqual([403, 'SignatureDoesNotMatch']);
+    }
+  });
+
+  it('refuses anonymous reads: the bucket is private', async () => {
+    const res = await fetch(`${server.url}/${BUCKET}/${key}`);
+    expect([res.status, codeOf(await res.text())]).toEqual([403, 'AccessDenied']);
+  });
+
+  it('answers NoSuchKey for a missing object, and HeadObject NotFound', async () => {
+    const url = await getSignedUrl(client, new GetObjectCommand({ Bucket: BUCKET, Key: 'media/u1/none/x.png' }), { expiresIn: 60 });
+    const res = await fetch(url);
+    expect([res.status, codeOf(await res.text())]).toEqual([404, 'NoSuchKey']);
+    await expect(client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'media/u1/none/x.png' }))).rejects.toBeInstanceOf(NotFound);
+  });
+
+  it('refuses HeadObject signed with a wrong secret', async () => {
+    const stranger = newClient('wrong');
+    const err = await stranger.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key })).catch((e: unknown) => e);
+    stranger.destroy();
+    expect(err).toBeInstanceOf(S3ServiceException);
+    expect((err as S3ServiceException).$metadata.httpStatusCode).toBe(403);
+  });
+});
+
+describe('CORS', () => {
+  it('answers a browser preflight for a POST upload from any origin', async () => {
+    const res = await fetch(`${server.url}/${BUCKET}`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://app.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('access-control-allow-origin')).toBe('*');
+    expect(res.headers.get('access-control-allow-methods')).toContain('POST');
+    expect(res.headers.get('access-control-allow-headers')).toBe('content-type');
+  });
+
+  it('refuses a preflight for a method the rule does not allow, and from an origin a restricted rule does not list', async () => {
+    const restricted = new LocalS3({ buckets: [BUCKET], credentials: { local: 'local' }, corsAllowedOrigins: ['https://app.example'] });
+    const restrictedServer = await mount([restricted]);
+    const preflight = (base: string, origin: string, method: string) =>
+      fetch(`${base}/${BUCKET}`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': method } });
+
+    const del = await preflight(server.url, 'https://app.example', 'DELETE');
+    const stranger = await preflight(restrictedServer.url, 'https://evil.example', 'POST');
+    const listed = await preflight(restrictedServer.url, 'https://app.example', 'POST');
+    await restrictedServer.close();
+
+    expect(del.status).toBe(403);
+    expect(stranger.status).toBe(403);
+    expect(listed.status).toBe(200);
+    expect(listed.headers.get('access-control-allow-origin')).toBe('https://app.example');
+  });
+
+  it('lets a browser read upload answers (the CORS headers are on the POST response too)', async () => {
+    const post = await presignPost('media/u1/cors/x.png', 1);
+    const form = new FormData();
+    for (const [name, value] of Object.entries(post.fields)) form.append(name, value);
+    form.append('file', new Blob([bytes(1)]), 'x.png');
+    const res = await fetch(post.url, { method: 'POST', body: form, headers: { origin: 'https://app.example' } });
+    expect(res.status).toBe(204);
+    expect(res.headers.get('access-control-allow-origin')).toBe('*');
+    expect(res.headers.get('access-control-expose-headers')).toContain('ETag');
+  });
+});
+
+describe('persistence', () => {
+  it('keeps objects across a restart of the stand-in', async () => {
+    // Prepare
+    const post = await presignPost('media/u1/keep/x.png', 5);
+    expect((await upload(post, bytes(5, 42))).status).toBe(204);
+
+    // Act: a new stand-in on the same folder.
+    const again = new LocalS3({ buckets: [BUCKET], credentials: { local: 'local' }, dir });
+    const againServer = await mount([again]);
+    const againClient = new S3Client({ ...clientConfig(againServer.url), forcePathStyle: true });
+    const out = await againClient.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'media/u1/keep/x.png' }));
+    const body = await out.Body!.transformToByteArray();
+    againClient.destroy();
+    await againServer.close();
+
+    // Assess
+    expect(out.ContentType).toBe('image/png');
+    expect(body).toEqual(bytes(5, 42));
+  });
+
+  it('does not answer for buckets it does not serve', async () => {
+    expect(await s3.handle({ method: 'GET', path: '/other/key', headers: {}, body: '' })).toBeUndefined();
+  });
+});
