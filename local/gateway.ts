@@ -12,6 +12,7 @@ import { WebSocketServer, WebSocket } from 'ws';
 import { wsAuthorizer, wsRoutes } from '../core/manifest';
 import { matchRoute } from '../core/http/match';
 import { invoke } from './lambda';
+import { metering } from './metering';
 
 /** API Gateway's limit on one WebSocket message (frames are 32 KB; a message up to 128 KB). */
 const MAX_MESSAGE_BYTES = 128 * 1024;
@@ -123,8 +124,10 @@ export class LocalGateway {
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       const live: LiveConnection = { socket: ws, connectedAt, lastActiveAt: connectedAt, sourceIp, userAgent, authorizer };
       this.connections.set(connectionId, live);
+      metering.connected();
       ws.on('message', (data, isBinary) => {
         live.lastActiveAt = Date.now();
+        metering.received(Buffer.isBuffer(data) ? data.length : Buffer.byteLength(String(data)));
         void this.onMessage(connectionId, live, isBinary ? Buffer.from(data as Buffer).toString('base64') : data.toString(), isBinary);
       });
       ws.on('close', () => {
@@ -149,7 +152,10 @@ export class LocalGateway {
     const event = { ...this.wsEvent(routeKey, 'MESSAGE', connectionId, live, body), isBase64Encoded: isBinary };
     try {
       const res = await invoke<{ statusCode?: number; body?: string } | undefined>(route.function, event);
-      if (route.routeResponse && res?.body !== undefined && live.socket.readyState === WebSocket.OPEN) live.socket.send(res.body);
+      if (route.routeResponse && res?.body !== undefined && live.socket.readyState === WebSocket.OPEN) {
+        metering.sent(Buffer.byteLength(res.body));
+        live.socket.send(res.body);
+      }
     } catch (err) {
       this.opts.log(`${routeKey} failed: ${(err as Error).message}`);
       // What API Gateway sends when the integration fails.
@@ -170,6 +176,7 @@ export class LocalGateway {
     if (!live || live.socket.readyState !== WebSocket.OPEN) return send(410, { message: null }, 'GoneException');
     if (req.method === 'POST') {
       if (body.length > MAX_MESSAGE_BYTES) return send(413, { message: 'Payload too large' }, 'PayloadTooLargeException');
+      metering.sent(body.length);
       live.socket.send(body.toString('utf8'));
       return send(200);
     }

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { functions, type FunctionKey } from '../core/manifest';
+import { metering } from './metering';
 
 type Handler = (event: unknown, context: unknown) => Promise<unknown>;
 const loaded = new Map<FunctionKey, Promise<Handler>>();
@@ -35,9 +36,11 @@ export async function invoke<R = unknown>(key: FunctionKey, event: unknown): Pro
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`${spec.name} timed out after ${spec.timeoutSeconds} s`)), spec.timeoutSeconds * 1000);
   });
+  const t0 = performance.now();
   try {
     return (await Promise.race([handler(event, context), timeout])) as R;
   } finally {
     clearTimeout(timer);
+    metering.invoked(key, performance.now() - t0);
   }
 }

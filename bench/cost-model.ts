@@ -1,0 +1,97 @@
+/**
+ * The cost model: measured counts in, dollars out. One price table (`prices.ts`), the
+ * manifest's memory sizes, and the stated assumptions; nothing else.
+ */
+import { functions, type FunctionKey } from '../core/manifest';
+import { assumptions, prices } from './prices';
+import type { Scenario } from './suites/requests';
+
+export interface Cost {
+  apiGateway: number;
+  lambdaRequests: number;
+  lambdaCompute: number;
+  sqs: number;
+  dynamoWrites: number;
+  dynamoReads: number;
+  history: number;
+  logs: number;
+  total: number;
+}
+
+export interface Counts {
+  wsMessages: number;
+  lambdaInvocations: number;
+  lambdaGbSeconds: number;
+  sqsRequests: number;
+  dynamoRequests: number;
+  writeUnits: number;
+  readUnits: number;
+  dataApiRequests: number;
+  logBytes: number;
+}
+
+const SQS_CONSUMERS: readonly FunctionKey[] = ['delivery', 'push', 'archive'];
+
+/** Everything billed, per unit of the scenario (a message, a connect, …). */
+export function countsPerUnit(s: Scenario): Counts {
+  const m = s.measurement;
+  const per = (n: number) => n / s.units;
+  const inv = Object.entries(m.meter.invocations) as [FunctionKey, { count: number; totalMs: number }][];
+  const invocations = inv.reduce((n, [, v]) => n + v.count, 0);
+  const gbSeconds = inv.reduce((n, [fn, v]) => n + (v.totalMs / 1000) * (functions[fn].memoryMb / 1024), 0);
+  const esmBatches = inv.filter(([fn]) => SQS_CONSUMERS.includes(fn)).reduce((n, [, v]) => n + v.count, 0);
+  const sqsSent = Object.values(m.aws.SQS ?? {}).reduce((a, b) => a + b, 0);
+  const dynamoRequests = Object.values(m.aws.DynamoDB ?? {}).reduce((a, b) => a + b, 0);
+  return {
+    wsMessages: per(m.meter.wsIn + m.meter.wsOut),
+    lambdaInvocations: per(invocations),
+    lambdaGbSeconds: per(gbSeconds),
+    sqsRequests: per(sqsSent + esmBatches * assumptions.sqsRequestsPerBatch),
+    dynamoRequests: per(dynamoRequests),
+    writeUnits: per(m.capacity.write),
+    readUnits: per(m.capacity.read),
+    dataApiRequests: per(Object.values(m.aws.RDSData ?? {}).reduce((a, b) => a + b, 0)),
+    logBytes: per(m.logBytes + invocations * assumptions.lambdaPlatformLogBytes),
+  };
+}
+
+/** Aurora's share per archived message: compute at the assumed throughput of 0.5 ACU, plus I/O. */
+export const auroraPerMessage = (0.5 * prices.auroraAcuHour.usd) / (assumptions.auroraMessagesPerSecondAtHalfAcu * 3600) + assumptions.auroraIoPerMessage * prices.auroraIo.usd;
+
+export function costPerUnit(s: Scenario): Cost {
+  const c = countsPerUnit(s);
+  const archived = s.unit === 'message' ? 1 : 0;
+  const cost = {
+    apiGateway: c.wsMessages * prices.apiGatewayWsMessage.usd,
+    lambdaRequests: c.lambdaInvocations * prices.lambdaRequest.usd,
+    lambdaCompute: c.lambdaGbSeconds * prices.lambdaArmGbSecond.usd,
+    sqs: c.sqsRequests * prices.sqsRequest.usd,
+    dynamoWrites: c.writeUnits * prices.dynamoWriteUnit.usd,
+    dynamoReads: c.readUnits * prices.dynamoReadUnit.usd,
+    history: c.dataApiRequests * prices.dataApiRequest.usd + archived * auroraPerMessage,
+    logs: (c.logBytes / 1e9) * prices.cloudWatchLogsGb.usd,
+  };
+  return { ...cost, total: Object.values(cost).reduce((a, b) => a + b, 0) };
+}
+
+/**
+ * AWS's simple-websockets-chat-app sample, priced by the same table: every message is one
+ * Lambda invocation (128 MB) that Scans the whole connections table and posts to every
+ * connection, the sender included. `connected` is the number of open connections.
+ */
+export function sampleAppPerMessage(connected: number, durationMs: number): Cost & { notes: string } {
+  const itemBytes = 100;
+  // A Scan reads 4 KB units, eventually consistent at half a unit each.
+  const scanUnits = Math.max(1, Math.ceil((connected * itemBytes) / 4096)) * 0.5;
+  const cost = {
+    apiGateway: (1 + connected) * prices.apiGatewayWsMessage.usd,
+    lambdaRequests: prices.lambdaRequest.usd,
+    lambdaCompute: (durationMs / 1000) * (128 / 1024) * prices.lambdaX86GbSecond.usd,
+    sqs: 0,
+    dynamoWrites: 0,
+    dynamoReads: scanUnits * prices.dynamoReadUnit.usd,
+    history: 0,
+    logs: ((assumptions.lambdaPlatformLogBytes + 200) / 1e9) * prices.cloudWatchLogsGb.usd,
+  };
+  return { ...cost, total: Object.values(cost).reduce((a, b) => a + b, 0), notes: 'x86 Lambda as in the sample; no history, no offline store, no ack' };
+}

@@ -1,0 +1,59 @@
+/**
+ * List prices the cost model uses: us-east-1, on-demand, without free tiers unless said.
+ * Each entry names its source and the date it was read; update both together.
+ */
+export interface Price {
+  readonly usd: number;
+  readonly per: string;
+  readonly source: string;
+  readonly date: string;
+}
+
+const READ = '2026-11-22';
+
+export const prices = {
+  apiGatewayWsMessage: { usd: 1.0 / 1e6, per: 'WebSocket message (32 KB unit), first 1 billion a month', source: 'https://aws.amazon.com/api-gateway/pricing/', date: READ },
+  apiGatewayWsConnectionMinute: { usd: 0.25 / 1e6, per: 'connection-minute', source: 'https://aws.amazon.com/api-gateway/pricing/', date: READ },
+  lambdaRequest: { usd: 0.2 / 1e6, per: 'invocation', source: 'https://aws.amazon.com/lambda/pricing/', date: READ },
+  lambdaArmGbSecond: { usd: 0.0000133334, per: 'GB-second, arm64', source: 'https://aws.amazon.com/lambda/pricing/', date: READ },
+  lambdaX86GbSecond: { usd: 0.0000166667, per: 'GB-second, x86_64', source: 'https://aws.amazon.com/lambda/pricing/', date: READ },
+  sqsRequest: { usd: 0.4 / 1e6, per: 'standard-queue request (64 KB chunk)', source: 'https://aws.amazon.com/sqs/pricing/', date: READ },
+  dynamoWriteUnit: { usd: 0.625 / 1e6, per: 'on-demand write request unit', source: 'https://aws.amazon.com/dynamodb/pricing/on-demand/', date: READ },
+  dynamoReadUnit: { usd: 0.125 / 1e6, per: 'on-demand read request unit', source: 'https://aws.amazon.com/dynamodb/pricing/on-demand/', date: READ },
+  dataApiRequest: { usd: 0.35 / 1e6, per: 'RDS Data API request (first billion)', source: 'https://aws.amazon.com/rds/aurora/pricing/ (Data API) [unverified]', date: READ },
+  auroraAcuHour: { usd: 0.12, per: 'Aurora Serverless v2 ACU-hour (Aurora Standard)', source: 'https://aws.amazon.com/rds/aurora/pricing/', date: READ },
+  auroraIo: { usd: 0.2 / 1e6, per: 'Aurora Standard I/O request', source: 'https://aws.amazon.com/rds/aurora/pricing/', date: READ },
+  cloudWatchLogsGb: { usd: 0.5, per: 'GB of log data ingested (standard class)', source: 'https://aws.amazon.com/cloudwatch/pricing/', date: READ },
+  cloudWatchAlarmMonth: { usd: 0.1, per: 'standard-resolution metric alarm, month', source: 'https://aws.amazon.com/cloudwatch/pricing/', date: READ },
+  secretMonth: { usd: 0.4, per: 'secret, month', source: 'https://aws.amazon.com/secrets-manager/pricing/', date: READ },
+  kmsKeyMonth: { usd: 1.0, per: 'customer managed KMS key, month', source: 'https://aws.amazon.com/kms/pricing/', date: READ },
+} as const satisfies Record<string, Price>;
+
+/** The chat SaaS list prices the report compares with (per million messages, as published). */
+export const saasPerMillion = [
+  { vendor: 'Ably', usd: 2.5, note: 'per million messages, plus $1/M connection-minutes and a monthly base' },
+  { vendor: 'PubNub', usd: 123, note: 'per million replicated transactions (+$33/M edge)' },
+  { vendor: 'Amazon Connect chat', usd: 10_000, note: '$0.01 per message' },
+] as const;
+
+/** Assumptions the model cannot measure locally, stated once. */
+export const assumptions = {
+  /** Bytes of START/END/REPORT lines Lambda writes to CloudWatch Logs per invocation. */
+  lambdaPlatformLogBytes: 260,
+  /**
+   * Lambda's SQS event source: one ReceiveMessage and one DeleteMessageBatch per batch it
+   * invokes (idle long polling is priced separately in the idle cost).
+   */
+  sqsRequestsPerBatch: 2,
+  /** Idle long polling: Lambda runs about 5 pollers per SQS event source, each a 20 s ReceiveMessage. */
+  idlePollersPerEventSource: 5,
+  idlePollSeconds: 20,
+  /** Aurora: the history at 0.5 ACU absorbs this many archived messages a second (batches of 100). */
+  auroraMessagesPerSecondAtHalfAcu: 500,
+  /**
+   * Aurora I/O requests per archived message: Aurora Standard bills writes in 4 KB units of
+   * log records; a batch of 100 rows (~50 KB with its primary-key and full-text index
+   * entries) is some 25 units, so about a quarter per message; rounded up.
+   */
+  auroraIoPerMessage: 0.5,
+} as const;

@@ -1,0 +1,95 @@
+/**
+ * Suite 5: fan-out. One message to a large group, measured locally from send to the last
+ * online member's push; and the time modelled for AWS from the push pipeline's settings
+ * (the manifest's batch sizes and concurrency, the push function's parallel posts) against
+ * the bound set by the account's 10,000 requests/s API Gateway limit.
+ */
+import { queues } from '../../core/manifest';
+import { PUSH_JOB_USERS } from '../../core/services/delivery';
+import { POST_CONCURRENCY } from '../../core/services/push';
+import type { LocalCirrus } from '../../local/runtime';
+import { LoadClients } from '../children';
+import { Api, ids, median, percentile, settle } from '../support';
+
+export interface FanoutLocal {
+  members: number;
+  online: number;
+  runs: { lastMs: number; p50Ms: number; reached: number }[];
+  medianLastMs: number;
+}
+
+export async function runFanoutLocal(cirrus: LocalCirrus, options: { members: number; online: number; runs: number }): Promise<FanoutLocal> {
+  const api = new Api(cirrus);
+  const users = ids('fo', options.members);
+  await api.register(users);
+  await api.group('fanout', users[0], users.slice(1));
+  const tokens = [];
+  for (const userId of users.slice(0, options.online)) tokens.push({ userId, token: await api.token(userId) });
+  const clients = LoadClients.start();
+  try {
+    await clients.send({ cmd: 'connect', wsUrl: cirrus.wsUrl, tokens });
+    await clients.send({ cmd: 'fanout', groupId: 'fanout', receivers: options.online - 1, tag: 'warm' });
+    await settle(cirrus);
+    const runs = [];
+    for (let i = 0; i < options.runs; i++) {
+      const r = await clients.send<{ arrivals: number[]; reached: number }>({ cmd: 'fanout', groupId: 'fanout', receivers: options.online - 1, tag: `run${i}` });
+      runs.push({ lastMs: r.arrivals[r.arrivals.length - 1], p50Ms: percentile(r.arrivals, 50), reached: r.reached });
+      await settle(cirrus);
+    }
+    return { members: options.members, online: options.online, runs, medianLastMs: median(runs.map((r) => r.lastMs)) };
+  } finally {
+    await clients.stop();
+  }
+}
+
+/** Latencies in AWS the model assumes (typical same-region figures, not measured here). */
+export const awsLatencies = {
+  sendPathMs: 40,
+  sqsToLambdaMs: 25,
+  dynamoQueryMs: 5,
+  dynamoBatchGetMs: 8,
+  sqsSendBatchMs: 10,
+  postToConnectionMs: 15,
+  accountRequestsPerSecond: 10_000,
+};
+
+export interface FanoutModel {
+  members: number;
+  online: number;
+  pushJobs: number;
+  pushInvocations: number;
+  modelledMs: number;
+  boundMs: number;
+  ratio: number;
+  steps: { step: string; ms: number }[];
+}
+
+/**
+ * Send → last push in AWS: the send path, one SQS hop to delivery (which pages the
+ * members and queues push jobs of PUSH_JOB_USERS), one hop to the push functions (each
+ * takes `batchSize` jobs; up to `maxConcurrency` run at once), each looking up its users'
+ * connections and posting with POST_CONCURRENCY in flight, all posts sharing the account's
+ * request rate.
+ */
+export function modelFanout(members: number, online: number): FanoutModel {
+  const L = awsLatencies;
+  const pushJobs = Math.ceil(members / PUSH_JOB_USERS);
+  const pushInvocations = Math.min(queues.push.maxConcurrency, Math.ceil(pushJobs / queues.push.batchSize));
+  const usersPerInvocation = members / pushInvocations;
+  const postsPerInvocation = online / pushInvocations;
+  const delivery = Math.ceil(members / 5000) * L.dynamoQueryMs * 2 + Math.ceil(pushJobs / 10) * L.sqsSendBatchMs;
+  const lookups = (usersPerInvocation / 100) * L.dynamoBatchGetMs + (usersPerInvocation / POST_CONCURRENCY) * L.dynamoQueryMs;
+  const postRate = Math.min(L.accountRequestsPerSecond, (pushInvocations * POST_CONCURRENCY * 1000) / L.postToConnectionMs);
+  const posting = (online / postRate) * 1000;
+  const steps = [
+    { step: 'send path (validate, seq, store, enqueue)', ms: L.sendPathMs },
+    { step: 'SQS → delivery', ms: L.sqsToLambdaMs },
+    { step: 'delivery: members, push jobs', ms: delivery },
+    { step: 'SQS → push', ms: L.sqsToLambdaMs },
+    { step: 'push: receive options and connection lookups', ms: lookups },
+    { step: `push: ${online.toLocaleString('en-US')} posts at ${Math.round(postRate).toLocaleString('en-US')}/s`, ms: posting },
+  ];
+  const modelledMs = steps.reduce((n, s) => n + s.ms, 0);
+  const boundMs = (online / L.accountRequestsPerSecond) * 1000;
+  return { members, online, pushJobs, pushInvocations, modelledMs, boundMs, ratio: modelledMs / boundMs, steps };
+}

@@ -1,0 +1,68 @@
+/**
+ * Suite 2b: what the stack costs while nobody chats, read from the synthesized template.
+ * Every resource type is listed with what it bills at rest; storage is left out.
+ */
+import { App } from 'aws-cdk-lib';
+import { CirrusStack } from '../../lib/cirrus-stack';
+import { assumptions, prices } from '../prices';
+
+export interface IdleLine {
+  type: string;
+  count: number;
+  monthlyUsd: number;
+  why: string;
+}
+
+const HOURS = 730;
+
+export function idleCost(): { lines: IdleLine[]; totalUsd: number; freeTierSqsUsd: number } {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new CirrusStack(app, 'Cirrus');
+  const template = app.synth().getStackByName(stack.stackName).template as { Resources: Record<string, { Type: string; Properties?: Record<string, any> }> };
+  const byType = new Map<string, { Type: string; Properties?: Record<string, any> }[]>();
+  for (const r of Object.values(template.Resources)) byType.set(r.Type, [...(byType.get(r.Type) ?? []), r]);
+
+  const lines: IdleLine[] = [];
+  let sqsIdleRequests = 0;
+  for (const [type, resources] of [...byType].sort(([a], [b]) => a.localeCompare(b))) {
+    const count = resources.length;
+    let monthlyUsd = 0;
+    let why = 'bills only when used';
+    switch (type) {
+      case 'AWS::SecretsManager::Secret':
+        monthlyUsd = count * prices.secretMonth.usd;
+        why = `$${prices.secretMonth.usd} per secret a month`;
+        break;
+      case 'AWS::CloudWatch::Alarm':
+        monthlyUsd = count * prices.cloudWatchAlarmMonth.usd;
+        why = `$${prices.cloudWatchAlarmMonth.usd} per alarm a month`;
+        break;
+      case 'AWS::KMS::Key':
+        monthlyUsd = count * prices.kmsKeyMonth.usd;
+        why = `$${prices.kmsKeyMonth.usd} per key a month`;
+        break;
+      case 'AWS::RDS::DBCluster': {
+        const min = Math.max(...resources.map((r) => Number(r.Properties?.ServerlessV2ScalingConfiguration?.MinCapacity ?? 0.5)));
+        monthlyUsd = min * HOURS * prices.auroraAcuHour.usd;
+        why = min === 0 ? 'Serverless v2 at 0 ACU pauses when idle (storage extra)' : `${min} ACU always on`;
+        break;
+      }
+      case 'AWS::Lambda::EventSourceMapping': {
+        const sqs = resources.filter((r) => JSON.stringify(r.Properties?.EventSourceArn ?? '').includes('Queue'));
+        sqsIdleRequests = sqs.length * assumptions.idlePollersPerEventSource * ((HOURS * 3600) / assumptions.idlePollSeconds);
+        monthlyUsd = sqsIdleRequests * prices.sqsRequest.usd;
+        why = `Lambda long-polls each SQS queue (~${assumptions.idlePollersPerEventSource} pollers × one ${assumptions.idlePollSeconds} s ReceiveMessage): ${Math.round(sqsIdleRequests).toLocaleString('en-US')} requests a month`;
+        break;
+      }
+      case 'AWS::EC2::NatGateway':
+        monthlyUsd = count * 0.045 * HOURS;
+        why = 'NAT gateway hours';
+        break;
+    }
+    lines.push({ type, count, monthlyUsd, why });
+  }
+  const totalUsd = lines.reduce((n, l) => n + l.monthlyUsd, 0);
+  // The SQS free tier (1 M requests a month) covers part of the idle polling.
+  const freeTierSqsUsd = Math.min(sqsIdleRequests, 1_000_000) * prices.sqsRequest.usd;
+  return { lines, totalUsd, freeTierSqsUsd };
+}
