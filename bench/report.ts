@@ -306,8 +306,8 @@ export function writeReport(r: Results): void {
 function missedNotes(targets: Target[]): string[] {
   const notes: Record<string, string> = {
     'fan-out':
-      'Fan-out misses because each push job looks up every recipient\'s connections with its own Query (one per member, online or not), so lookups, not posts, dominate when few members are online. ' +
-      'A per-user connection summary read with BatchGetItem (100 users a request), or a group-level index of online members, would cut the lookups about 100-fold and leave the posts, which already run at the account limit, as the bound.',
+      'With few members online the fixed part of the pipeline (the send, two SQS hops, reading every member\'s receive options and connections, online or not) outweighs the posts, so the ratio to a bound of a few posts is large even when the absolute time is small. ' +
+      'Pushing small online audiences from the delivery function itself (no second hop), and a group-level index of online members (read the online ones only) would close it.',
     idle:
       'The idle cost is mostly Secrets Manager (three secrets at $0.40) and the event sources\' long polling of the three queues. Moving the signing key and admin secret into one secret, or into SSM Parameter Store SecureString (free at standard throughput), and polling the archive queue less often would bring it under $2.',
     latency:

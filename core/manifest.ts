@@ -42,7 +42,7 @@ export const tables = {
     // registration order with a Query (registrations are far below a partition's limits).
     indexes: [{ name: 'byCreation', partitionKey: { name: 'listKey', type: 'S' }, sortKey: { name: 'createdAt', type: 'N' } }],
     envVar: 'TABLE_USERS',
-    description: 'User profiles and settings, one item per user.',
+    description: "User profiles and settings, one item per user, with the user's live connections (`conns`) that push reads.",
   },
   sessions: {
     name: 'Sessions',
@@ -246,8 +246,9 @@ export const functions = {
     description: "Records a new connection under its user and kicks the user's connections the multi-login policy excludes.",
     memoryMb: 512,
     timeoutSeconds: 5,
-    // readWrite connections: lists the user's connections; sessions: revokes a kicked connection's session.
-    tables: { connections: 'readWrite', sessions: 'readWrite' },
+    // readWrite connections: lists the user's connections; sessions: revokes a kicked connection's session;
+    // users: the connection in the user's `conns` map, which push reads.
+    tables: { connections: 'readWrite', sessions: 'readWrite', users: 'readWrite' },
     postsToConnections: true,
   }),
   wsDisconnect: fn({
@@ -256,7 +257,7 @@ export const functions = {
     description: 'Removes a closed connection.',
     memoryMb: 512,
     timeoutSeconds: 5,
-    tables: { connections: 'write' },
+    tables: { connections: 'write', users: 'write' },
   }),
   wsMessage: fn({
     name: 'WsMessage',
@@ -265,7 +266,8 @@ export const functions = {
     memoryMb: 1024,
     timeoutSeconds: 10,
     tables: {
-      users: 'read',
+      // read: the recipients' live connections; write: removing one found gone (410).
+      users: 'readWrite',
       groups: 'read',
       groupMembers: 'read',
       friends: 'read',
@@ -315,7 +317,7 @@ export const functions = {
     description: 'Resolves recipients, pushes small fan-outs inline, splits large ones into push jobs, hands messages to the archive.',
     memoryMb: 1024,
     timeoutSeconds: 10,
-    tables: { users: 'read', groupMembers: 'read', connections: 'readWrite', userConversations: 'readWrite' },
+    tables: { users: 'readWrite', groupMembers: 'read', connections: 'readWrite', userConversations: 'readWrite' },
     sendsTo: ['push', 'archive'],
     postsToConnections: true,
   }),
@@ -325,7 +327,7 @@ export const functions = {
     description: "Delivers push jobs to recipients' live connections.",
     memoryMb: 1024,
     timeoutSeconds: 10,
-    tables: { users: 'read', userConversations: 'read', connections: 'readWrite' },
+    tables: { users: 'readWrite', userConversations: 'read', connections: 'readWrite' },
     postsToConnections: true,
   }),
   archive: fn({

@@ -67,9 +67,9 @@ export interface FanoutModel {
 /**
  * Send → last push in AWS: the send path, one SQS hop to delivery (which pages the
  * members and queues push jobs of PUSH_JOB_USERS), one hop to the push functions (each
- * takes `batchSize` jobs; up to `maxConcurrency` run at once), each looking up its users'
- * connections and posting with POST_CONCURRENCY in flight, all posts sharing the account's
- * request rate.
+ * takes `batchSize` jobs; up to `maxConcurrency` run at once), each reading its users'
+ * receive options and connections and posting with POST_CONCURRENCY in flight, all posts
+ * sharing the account's request rate.
  */
 export function modelFanout(members: number, online: number): FanoutModel {
   const L = awsLatencies;
@@ -78,7 +78,8 @@ export function modelFanout(members: number, online: number): FanoutModel {
   const usersPerInvocation = members / pushInvocations;
   const postsPerInvocation = online / pushInvocations;
   const delivery = Math.ceil(members / 5000) * L.dynamoQueryMs * 2 + Math.ceil(pushJobs / 10) * L.sqsSendBatchMs;
-  const lookups = (usersPerInvocation / 100) * L.dynamoBatchGetMs + (usersPerInvocation / POST_CONCURRENCY) * L.dynamoQueryMs;
+  // One BatchGetItem per 50 recipients reads receive options and live connections together, one after another.
+  const lookups = Math.ceil(usersPerInvocation / 50) * L.dynamoBatchGetMs;
   const postRate = Math.min(L.accountRequestsPerSecond, (pushInvocations * POST_CONCURRENCY * 1000) / L.postToConnectionMs);
   const posting = (online / postRate) * 1000;
   const steps = [
@@ -86,7 +87,7 @@ export function modelFanout(members: number, online: number): FanoutModel {
     { step: 'SQS → delivery', ms: L.sqsToLambdaMs },
     { step: 'delivery: members, push jobs', ms: delivery },
     { step: 'SQS → push', ms: L.sqsToLambdaMs },
-    { step: 'push: receive options and connection lookups', ms: lookups },
+    { step: 'push: receive options and live connections (a BatchGetItem per 50 users)', ms: lookups },
     { step: `push: ${online.toLocaleString('en-US')} posts at ${Math.round(postRate).toLocaleString('en-US')}/s`, ms: posting },
   ];
   const modelledMs = steps.reduce((n, s) => n + s.ms, 0);

@@ -8,7 +8,9 @@ import { management } from '../aws/management';
 import { config } from '../config';
 import { log } from '../log';
 import type { EventFrame, Message, PushFrame } from '../protocol/schema';
-import { connections, type ConnectionItem } from '../store/connections';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { ddb } from '../aws/dynamodb';
+import { connections, connectionsFromPresence, type ConnectionItem } from '../store/connections';
 import { batchGet, chunk } from '../store/dynamo';
 import { forEachLimit } from '../domain/concurrency';
 
@@ -72,29 +74,33 @@ async function postOne(endpoint: string, conn: ConnectionItem, data: Uint8Array,
 type RecvOpt = 0 | 1 | 2;
 
 /**
- * Each recipient's receive option for the message's conversation, the stricter of their
- * own setting of the conversation and their global one: one BatchGetItem per 50 users.
- * The sender's own devices always get their message.
+ * Each recipient's receive option for the message's conversation (the stricter of their
+ * own setting of the conversation and their global one) and their live connections (the
+ * user item's `conns`): one BatchGetItem per 50 users. The sender's own devices always
+ * get their message.
  */
-async function receiveOptions(userIds: readonly string[], message: Message): Promise<Map<string, RecvOpt>> {
+async function recipients(userIds: readonly string[], message: Message): Promise<{ options: Map<string, RecvOpt>; live: ConnectionItem[] }> {
   const usersTable = config.tableName('users');
   const statesTable = config.tableName('userConversations');
   const out = new Map<string, RecvOpt>();
-  const others = userIds.filter((u) => u !== message.senderId);
-  for (const part of chunk(others, 50)) {
+  const live: ConnectionItem[] = [];
+  for (const part of chunk([...new Set(userIds)], 50)) {
+    const others = part.filter((u) => u !== message.senderId);
     const res = await batchGet({
-      [usersTable]: { Keys: part.map((userId) => ({ userId })), ProjectionExpression: 'userId, globalRecvOpt' },
-      [statesTable]: { Keys: part.map((userId) => ({ userId, conversationId: message.conversationId })), ProjectionExpression: 'userId, recvOpt' },
+      [usersTable]: { Keys: part.map((userId) => ({ userId })), ProjectionExpression: 'userId, globalRecvOpt, conns' },
+      ...(others.length > 0 ? { [statesTable]: { Keys: others.map((userId) => ({ userId, conversationId: message.conversationId })), ProjectionExpression: 'userId, recvOpt' } } : {}),
     });
+    for (const item of res[usersTable] ?? []) live.push(...connectionsFromPresence(item.userId as string, item.conns));
     for (const item of [...(res[usersTable] ?? []), ...(res[statesTable] ?? [])]) {
-      const opt = Number(item.globalRecvOpt ?? item.recvOpt ?? 0) as RecvOpt;
       const userId = item.userId as string;
+      if (userId === message.senderId) continue;
+      const opt = Number(item.globalRecvOpt ?? item.recvOpt ?? 0) as RecvOpt;
       // 1 (do not receive) beats 2 (silently) beats 0.
       const current = out.get(userId) ?? 0;
       if (opt === 1 || (opt === 2 && current === 0)) out.set(userId, opt);
     }
   }
-  return out;
+  return { options: out, live };
 }
 
 export async function pushToUsers(job: PushJob): Promise<PushOutcome> {
@@ -106,18 +112,18 @@ export async function pushToUsers(job: PushJob): Promise<PushOutcome> {
   };
   const loud = frame(false);
   const quiet = frame(true);
-  const options = await receiveOptions(job.userIds, job.message);
-  const targets: { conn: ConnectionItem; data: Uint8Array }[] = [];
-  await forEachLimit(
-    job.userIds.filter((u) => options.get(u) !== 1),
-    POST_CONCURRENCY,
-    async (userId) => {
-      const data = options.get(userId) === 2 ? quiet : loud;
-      for (const conn of await connections.ofUser(userId)) if (conn.connectionId !== job.excludeConnectionId) targets.push({ conn, data });
-    },
-  );
+  const { options, live } = await recipients(job.userIds, job.message);
+  const targets = live
+    .filter((conn) => options.get(conn.userId) !== 1 && conn.connectionId !== job.excludeConnectionId)
+    .map((conn) => ({ conn, data: options.get(conn.userId) === 2 ? quiet : loud }));
   await forEachLimit(targets, POST_CONCURRENCY, ({ conn, data }) => postOne(endpoint, conn, data, outcome));
   return outcome;
+}
+
+/** A user's live connections from their item's `conns` (one GetItem). */
+async function liveConnections(userId: string): Promise<ConnectionItem[]> {
+  const res = await ddb().send(new GetCommand({ TableName: config.tableName('users'), Key: { userId }, ProjectionExpression: 'conns' }));
+  return connectionsFromPresence(userId, res.Item?.conns);
 }
 
 /** Sends an event frame (not stored) to every live connection of a user. */
@@ -125,7 +131,7 @@ export async function pushEvent(userId: string, event: EventFrame): Promise<Push
   const endpoint = config.connectionsEndpoint();
   const outcome: PushOutcome = { delivered: 0, gone: 0, failed: 0 };
   const data = Buffer.from(JSON.stringify(event));
-  await forEachLimit(await connections.ofUser(userId), POST_CONCURRENCY, (conn) => postOne(endpoint, conn, data, outcome));
+  await forEachLimit(await liveConnections(userId), POST_CONCURRENCY, (conn) => postOne(endpoint, conn, data, outcome));
   return outcome;
 }
 

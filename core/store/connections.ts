@@ -1,8 +1,96 @@
-/** Connections table: live WebSocket connections, keyed by user so push never scans. */
-import { DeleteCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+/**
+ * Live WebSocket connections, kept twice: the Connections table (one item per connection,
+ * keyed by user, with a TTL; what the multi-login policy, force logout and presence read)
+ * and a small map `conns` on the user's item in Users (connectionId → platform, session,
+ * times). Push reads the map in the BatchGetItem it makes for the recipients' receive
+ * options anyway, so reaching N recipients costs N/50 requests instead of N Queries.
+ * Both are written on connect and removed on disconnect, kick and 410; a map entry past its
+ * expiry is ignored and swept at the user's next connect.
+ */
+import { DeleteCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb } from '../aws/dynamodb';
 import { config } from '../config';
-import { nowSeconds } from './dynamo';
+import { isConditionFailure, nowSeconds } from './dynamo';
+
+/** A connection as the user item's `conns` map holds it. */
+interface ConnEntry {
+  p: number;
+  s: string;
+  t: number;
+  m?: number;
+  e: number;
+}
+
+/** The live connections in a user item's `conns` map. */
+export function connectionsFromPresence(userId: string, conns: unknown, now = nowSeconds()): ConnectionItem[] {
+  if (!conns || typeof conns !== 'object') return [];
+  return Object.entries(conns as Record<string, ConnEntry>)
+    .filter(([, e]) => e && e.e > now)
+    .map(([connectionId, e]) => ({ userId, connectionId, platformId: e.p, sessionId: e.s, connectedAt: e.t, ...(e.m ? { connectedAtMs: e.m } : {}), expiresAt: e.e }));
+}
+
+async function addPresence(item: ConnectionItem): Promise<void> {
+  const entry: ConnEntry = { p: item.platformId, s: item.sessionId, t: item.connectedAt, ...(item.connectedAtMs ? { m: item.connectedAtMs } : {}), e: item.expiresAt };
+  const table = config.tableName('users');
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const res = await ddb().send(
+        new UpdateCommand({
+          TableName: table,
+          Key: { userId: item.userId },
+          UpdateExpression: 'SET conns.#c = :v',
+          ConditionExpression: 'attribute_exists(conns)',
+          ExpressionAttributeNames: { '#c': item.connectionId },
+          ExpressionAttributeValues: { ':v': entry },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      // Sweep entries whose connection outlived API Gateway's cap without a $disconnect.
+      const now = nowSeconds();
+      const stale = Object.entries((res.Attributes?.conns ?? {}) as Record<string, ConnEntry>)
+        .filter(([, e]) => !(e?.e > now))
+        .map(([id]) => id);
+      if (stale.length > 0) await removePresence(item.userId, stale);
+      return;
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+    }
+    try {
+      await ddb().send(
+        new UpdateCommand({
+          TableName: table,
+          Key: { userId: item.userId },
+          UpdateExpression: 'SET conns = :m',
+          ConditionExpression: 'attribute_exists(userId) AND attribute_not_exists(conns)',
+          ExpressionAttributeValues: { ':m': { [item.connectionId]: entry } },
+        }),
+      );
+      return;
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+      // Another connect created the map meanwhile, or the user is not registered.
+    }
+  }
+  throw new Error(`Could not record connection ${item.connectionId} of ${item.userId}`);
+}
+
+async function removePresence(userId: string, connectionIds: readonly string[]): Promise<void> {
+  const names = Object.fromEntries(connectionIds.map((id, i) => [`#c${i}`, id]));
+  try {
+    await ddb().send(
+      new UpdateCommand({
+        TableName: config.tableName('users'),
+        Key: { userId },
+        UpdateExpression: `REMOVE ${connectionIds.map((_, i) => `conns.#c${i}`).join(', ')}`,
+        // Never create an item for an unknown user.
+        ConditionExpression: 'attribute_exists(conns)',
+        ExpressionAttributeNames: names,
+      }),
+    );
+  } catch (err) {
+    if (!isConditionFailure(err)) throw err;
+  }
+}
 
 export interface ConnectionItem {
   userId: string;
@@ -17,11 +105,14 @@ export interface ConnectionItem {
 }
 
 export const connections = {
+  /** Records a connection in both places; a failure fails the connect, which the client retries. */
   async put(item: ConnectionItem): Promise<void> {
     await ddb().send(new PutCommand({ TableName: config.tableName('connections'), Item: item }));
+    await addPresence(item);
   },
 
   async delete(userId: string, connectionId: string): Promise<void> {
+    await removePresence(userId, [connectionId]);
     await ddb().send(new DeleteCommand({ TableName: config.tableName('connections'), Key: { userId, connectionId } }));
   },
 

@@ -18,11 +18,13 @@ export interface UserItem {
   updatedAt?: number;
   /** Constant `user`: the partition of the byCreation index admins page through. */
   listKey: 'user';
+  /** The user's live connections (see `store/connections.ts`); never part of the profile. */
+  conns?: unknown;
 }
 
-export type UserProfile = Omit<UserItem, 'listKey'>;
+export type UserProfile = Omit<UserItem, 'listKey' | 'conns'>;
 
-const profileOf = ({ listKey: _k, ...profile }: UserItem): UserProfile => profile;
+const profileOf = ({ listKey: _k, conns: _c, ...profile }: UserItem): UserProfile => profile;
 
 export const users = {
   /** The subset of `userIds` that is registered. */

@@ -59,8 +59,8 @@ describe('one 1:1 message to one online device', () => {
 
     expect(awsRequests.since(before)).toEqual({
       // send: send-time rules + idempotency read, seq allocation, claim, message;
-      // delivery: sender's read position, the recipient's receive options, both users' connections.
-      DynamoDB: { BatchGetItem: 2, UpdateItem: 2, PutItem: 2, Query: 2 },
+      // delivery: the sender's own position; both users' receive options and live connections in one read.
+      DynamoDB: { BatchGetItem: 2, UpdateItem: 2, PutItem: 2 },
       // delivery job; archive job.
       SQS: { SendMessage: 1, SendMessageBatch: 1 },
       ApiGatewayManagementApi: { PostToConnection: 1 },

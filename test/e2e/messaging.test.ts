@@ -6,6 +6,15 @@ import { describe, expect, it } from 'vitest';
 import { Device, eventually, sleep, syncConversation } from '../support/cirrus';
 import { admin, as, cirrus, device, text, useCirrus } from '../support/harness';
 import { singleConversationId } from '../../core/domain/ids';
+import { connections, connectionsFromPresence } from '../../core/store/connections';
+import { ddb as documentClient } from '../../core/aws/dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+
+/** The connection ids in the user item's `conns` map, which push reads. */
+async function presenceOf(userId: string): Promise<string[]> {
+  const res = await documentClient().send(new GetCommand({ TableName: cirrus.tableNames.users, Key: { userId } }));
+  return connectionsFromPresence(userId, res.Item?.conns).map((c) => c.connectionId).sort();
+}
 
 useCirrus({ settings: { inlinePushMax: 10 } });
 
@@ -146,43 +155,36 @@ describe('pushes to gone connections', () => {
     await admin.register('erin', 'frank');
     const erin = await device('erin');
     const frank = await device('frank');
-    const { DynamoDBClient, PutItemCommand, QueryCommand } = await import('@aws-sdk/client-dynamodb');
-    const ddb = new DynamoDBClient({ endpoint: cirrus.dynamoEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-    const table = cirrus.tableNames.connections;
-    const exp = String(Math.floor(Date.now() / 1000) + 3600);
-    await ddb.send(new PutItemCommand({ TableName: table, Item: { userId: { S: 'frank' }, connectionId: { S: 'stale-frank=' }, platformId: { N: '1' }, sessionId: { S: 'x' }, connectedAt: { N: '0' }, expiresAt: { N: exp } } }));
-    const idsOf = async (userId: string) =>
-      ((await ddb.send(new QueryCommand({ TableName: table, KeyConditionExpression: 'userId = :u', ExpressionAttributeValues: { ':u': { S: userId } } }))).Items ?? []).map((i) => i.connectionId.S);
+    // A connection that closed without $disconnect: recorded in both places, as a connect does.
+    await connections.put({ userId: 'frank', connectionId: 'stale-frank=', platformId: 1, sessionId: 'x', connectedAt: 0, expiresAt: Math.floor(Date.now() / 1000) + 3600 });
+    const idsOf = async (userId: string) => (await connections.ofUser(userId)).map((c) => c.connectionId);
+    expect(await presenceOf('frank')).toContain('stale-frank=');
 
     await erin.ok('sendMsg', { clientMsgId: 'to-frank', recvId: 'frank', ...text('ping') });
 
     await frank.waitForPushes(1);
     await eventually(async () => !(await idsOf('frank')).includes('stale-frank='));
     expect(await idsOf('frank')).toHaveLength(1);
+    expect(await presenceOf('frank')).toEqual(await idsOf('frank'));
     expect(await idsOf('erin')).toHaveLength(1);
-    ddb.destroy();
+    expect(await presenceOf('erin')).toEqual(await idsOf('erin'));
   });
   it('keeps the record of a connection still in $connect (API Gateway answers 410 until it is established)', async () => {
     await admin.register('gia', 'hugo');
     const gia = await device('gia');
-    const { DynamoDBClient, PutItemCommand, QueryCommand } = await import('@aws-sdk/client-dynamodb');
-    const ddb = new DynamoDBClient({ endpoint: cirrus.dynamoEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-    const table = cirrus.tableNames.connections;
     const now = Date.now();
     const item = (connectionId: string, openedAt: number) => ({
-      userId: { S: 'hugo' }, connectionId: { S: connectionId }, platformId: { N: '1' }, sessionId: { S: 'x' },
-      connectedAt: { N: String(Math.floor(openedAt / 1000)) }, connectedAtMs: { N: String(openedAt) }, expiresAt: { N: String(Math.floor(now / 1000) + 3600) },
+      userId: 'hugo', connectionId, platformId: 1, sessionId: 'x', connectedAt: Math.floor(openedAt / 1000), connectedAtMs: openedAt, expiresAt: Math.floor(now / 1000) + 3600,
     });
-    await ddb.send(new PutItemCommand({ TableName: table, Item: item('connecting-hugo=', now) }));
-    await ddb.send(new PutItemCommand({ TableName: table, Item: item('long-gone-hugo=', now - 120_000) }));
-    const idsOf = async () =>
-      ((await ddb.send(new QueryCommand({ TableName: table, KeyConditionExpression: 'userId = :u', ExpressionAttributeValues: { ':u': { S: 'hugo' } } }))).Items ?? []).map((i) => i.connectionId.S);
+    await connections.put(item('connecting-hugo=', now));
+    await connections.put(item('long-gone-hugo=', now - 120_000));
+    const idsOf = async () => (await connections.ofUser('hugo')).map((c) => c.connectionId);
 
     await gia.ok('sendMsg', { clientMsgId: 'to-hugo', recvId: 'hugo', ...text('ping') });
 
     await eventually(async () => !(await idsOf()).includes('long-gone-hugo='));
     expect(await idsOf()).toEqual(['connecting-hugo=']);
-    ddb.destroy();
+    expect(await presenceOf('hugo')).toEqual(['connecting-hugo=']);
   });
 });
 
