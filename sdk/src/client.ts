@@ -357,6 +357,7 @@ export class CirrusClient extends Emitter<CirrusEvents> {
    * await client.close();
    */
   async close(): Promise<void> {
+    this.outbox.close();
     this.connection.disconnect();
     this.engine.stop();
     await this.store.close();
@@ -420,8 +421,9 @@ export class CirrusClient extends Emitter<CirrusEvents> {
 
   /**
    * Sends a message: it is stored at once as `sending` (see `messageStatusChanged`), sent after
-   * earlier messages of the same conversation, retried with the same clientMsgId, and resolves
-   * with the stored message (with its seq) — or rejects, leaving it `failed` for `resendMessage`.
+   * earlier messages of the same conversation (offline, at the next connect), retried with the
+   * same clientMsgId, and resolves with the stored message (with its seq) — or rejects when the
+   * server refuses it, leaving it `failed` for `resendMessage`.
    *
    * @example
    * const sent = await client.sendMessage({ recvId: 'bob', contentType: 101, content: { text: 'Hi Bob' } });

@@ -49,6 +49,8 @@ export interface OutboxOptions {
 export class Outbox extends Emitter<{ status: MessageStatusEvent }> {
   private readonly chains = new Map<string, Promise<unknown>>();
   private readonly inFlight = new Set<string>();
+  private readonly waiting = new Set<(err: CirrusSdkError) => void>();
+  private closed = false;
 
   constructor(
     private readonly connection: Connection,
@@ -96,6 +98,31 @@ export class Outbox extends Emitter<{ status: MessageStatusEvent }> {
     }
   }
 
+  /** Resolves at the next connect: sending waits through disconnects, kicks included, until the client is closed. */
+  private waitConnected(): Promise<void> {
+    if (this.closed) return Promise.reject(new CirrusSdkError('DISCONNECTED', 'The client is closed'));
+    if (this.connection.state === 'connected') return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const fail = (err: CirrusSdkError) => {
+        off();
+        reject(err);
+      };
+      const off = this.connection.on('connected', () => {
+        off();
+        this.waiting.delete(fail);
+        resolve();
+      });
+      this.waiting.add(fail);
+    });
+  }
+
+  /** Stops sending; messages not yet sent stay `sending` in the store for the next session. */
+  close(): void {
+    this.closed = true;
+    for (const fail of [...this.waiting]) fail(new CirrusSdkError('DISCONNECTED', 'The client is closed; the message is sent by the next session'));
+    this.waiting.clear();
+  }
+
   private enqueue(outgoing: OutgoingMessage): Promise<Message> {
     this.inFlight.add(outgoing.clientMsgId);
     const previous = this.chains.get(outgoing.conversationId) ?? Promise.resolve();
@@ -113,7 +140,7 @@ export class Outbox extends Emitter<{ status: MessageStatusEvent }> {
     let attempt = 0;
     for (;;) {
       try {
-        await this.connection.ready();
+        await this.waitConnected();
         const ack = await this.connection.request('sendMsg', {
           clientMsgId: outgoing.clientMsgId,
           ...(outgoing.groupId !== undefined ? { groupId: outgoing.groupId } : { recvId: outgoing.recvId }),
@@ -139,10 +166,12 @@ export class Outbox extends Emitter<{ status: MessageStatusEvent }> {
         return message;
       } catch (err) {
         const error = err instanceof CirrusSdkError ? err : new CirrusSdkError('USAGE', String(err), { cause: err });
-        const stopped = this.connection.state === 'disconnected';
+        // Still `sending` in the store: the next session sends it (`resume`).
+        if (this.closed) throw error;
         // A dropped connection is not the message's fault: it waits for the next one without using up attempts.
-        if (error.reason !== 'CONNECTION_CLOSED') attempt++;
-        if (error.retryable && !stopped && attempt < maxAttempts) {
+        if (error.reason === 'CONNECTION_CLOSED' || error.reason === 'DISCONNECTED') continue;
+        attempt++;
+        if (error.retryable && attempt < maxAttempts) {
           const delay = backoffDelay(attempt, this.options.backoff, this.options.random);
           await new Promise<void>((resolve) => this.options.timers.setTimeout(resolve, delay));
           continue;
