@@ -416,7 +416,9 @@ export class CirrusClient extends Emitter<CirrusEvents> {
   async getMessages(conversationId: string, range: MessageRange = {}): Promise<LocalMessage[]> {
     const stored: LocalMessage[] = (await this.store.listMessages(conversationId, range)).map((m) => ({ ...m, status: 'sent' as const }));
     if (range.beforeSeq !== undefined) return stored;
-    return [...stored, ...(await this.store.listOutgoing(conversationId))];
+    // A sync can store a message of this device before its ack arrives: show it once.
+    const ids = new Set(stored.filter((m) => m.senderId === this.userId).map((m) => m.clientMsgId));
+    return [...stored, ...(await this.store.listOutgoing(conversationId)).filter((m) => !ids.has(m.clientMsgId))];
   }
 
   /**

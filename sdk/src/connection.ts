@@ -294,9 +294,16 @@ export class Connection extends Emitter<ConnectionEvents> {
       await this.onTokenExpired();
       return;
     }
-    const socket = this.createSocket();
-    this.attemptSocket = socket;
+    let socket: WebSocketLike;
     this.lastError = '';
+    try {
+      socket = this.createSocket();
+    } catch (err) {
+      // E.g. a malformed URL: reported like any failed attempt, through connectFailed.
+      this.lastError = (err as Error).message;
+      return this.onAttemptFailed();
+    }
+    this.attemptSocket = socket;
     socket.onopen = () => {
       if (this.attemptSocket !== socket) return;
       this.attemptSocket = undefined;

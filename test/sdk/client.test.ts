@@ -361,3 +361,67 @@ describe('the local store across restarts', () => {
     expect(seqsOf(await again.getMessages(CONV))).toEqual([1, 2, 3]);
   });
 });
+
+describe('events of the server', () => {
+  it('reports typing and profile changes, and applies conversation settings (a silent conversation leaves the total unread)', async () => {
+    model.add(CONV);
+    model.add(CONV);
+    const c = await client();
+    const typing: unknown[] = [];
+    const profile: unknown[] = [];
+    c.on('typingStatusChanged', (e) => typing.push(e));
+    c.on('selfInfoUpdated', (e) => profile.push(e));
+    await c.connect();
+    await until(() => c.getTotalUnread() === 2, 'the unread total');
+    const conn = gw.open[0];
+
+    gw.send(conn, { push: 'typing', data: { conversationId: CONV, userId: 'bob', typing: true } });
+    gw.send(conn, { push: 'userInfoUpdated', data: { userId: 'alice', changes: { nickname: 'Al' } } });
+    gw.send(conn, { push: 'conversationChanged', data: { conversationId: CONV, changes: { pinned: true, recvOpt: 2 } } });
+    await until(async () => (await c.getConversation(CONV))?.pinned === true, 'the settings');
+
+    expect(typing).toEqual([{ conversationId: CONV, userId: 'bob', typing: true }]);
+    expect(profile).toEqual([{ userId: 'alice', changes: { nickname: 'Al' } }]);
+    expect(await c.getConversation(CONV)).toMatchObject({ pinned: true, recvOpt: 2, unread: 2 });
+    expect(c.getTotalUnread()).toBe(0);
+  });
+
+  it('raises group events from notifications, joinedGroupDeleted only when the user is the one removed', async () => {
+    const group = 'sg_club';
+    const note = (contentType: number, content: unknown) => model.add(group, { senderId: 'system', sessionType: 3, groupId: 'club', recvId: undefined, contentType, content });
+    note(1501, { opUserId: 'bob', groupId: 'club', name: 'Club', ownerUserId: 'bob', memberUserIds: ['alice', 'carol'] });
+    note(1507, { opUserId: 'bob', groupId: 'club', userIds: ['carol'] });
+    note(1507, { opUserId: 'bob', groupId: 'club', userIds: ['alice'] });
+    const c = await client();
+    const events: string[] = [];
+    for (const name of ['joinedGroupAdded', 'joinedGroupDeleted', 'groupMemberDeleted'] as const) {
+      c.on(name, (e) => events.push(`${name}:${e.message.seq}`));
+    }
+    let finished = false;
+    c.on('syncServerFinish', () => (finished = true));
+
+    await c.connect();
+    await until(() => finished, 'the sync');
+
+    expect(events).toEqual(['joinedGroupAdded:1', 'groupMemberDeleted:2', 'groupMemberDeleted:3', 'joinedGroupDeleted:3']);
+  });
+
+  it('reports a revoke by its marker once the changed seq is pulled', async () => {
+    const original = model.add(CONV, { content: { text: 'oops' } });
+    const c = await client();
+    let finished = 0;
+    c.on('syncServerFinish', () => finished++);
+    const revoked: Message[] = [];
+    c.on('newRecvMessageRevoked', (e) => revoked.push(e.message));
+    await c.connect();
+    await until(() => finished === 1, 'the sync');
+
+    const marker = { ...original, content: null, version: 1, revoked: { by: 'bob', at: 5 } };
+    model.conversation(CONV).messages.set(original.seq, marker);
+    model.push(gw.open[0], model.add(CONV, { senderId: 'system', contentType: 2101, content: { conversationId: CONV, seq: original.seq, serverMsgId: original.serverMsgId, revokedBy: 'bob', version: 1 } }));
+    await until(() => revoked.length === 1, 'the revoke');
+
+    expect(revoked[0]).toMatchObject({ seq: 1, content: null, revoked: { by: 'bob' } });
+    expect(await c.store.getMessage(CONV, 1)).toMatchObject({ content: null, version: 1 });
+  });
+});
