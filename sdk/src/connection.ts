@@ -221,7 +221,14 @@ export class Connection extends Emitter<ConnectionEvents> {
     return this.tokenValue;
   }
 
-  /** Starts connecting; does nothing unless disconnected. */
+  /**
+   * Starts connecting; does nothing unless disconnected.
+   *
+   * @example
+   * const connection = new Connection({ url: 'ws://localhost:8080/ws', token });
+   * connection.on('state', ({ newState, reason }) => console.log(newState, reason));
+   * connection.connect();
+   */
   connect(): void {
     if (this.stateValue !== 'disconnected') return;
     this.attempt = 0;
@@ -230,19 +237,34 @@ export class Connection extends Emitter<ConnectionEvents> {
     void this.open();
   }
 
-  /** Closes the connection and stops; requests in flight fail with DISCONNECTED. */
+  /**
+   * Closes the connection and stops; requests in flight fail with DISCONNECTED.
+   *
+   * @example
+   * connection.disconnect();
+   */
   disconnect(): void {
     this.stop('disconnectCalled');
   }
 
-  /** Resolves once connected; rejects if the connection stops for good first. */
+  /**
+   * Resolves once connected; rejects if the connection stops for good first.
+   *
+   * @example
+   * await connection.ready();
+   */
   ready(): Promise<void> {
     if (this.stateValue === 'connected') return Promise.resolve();
     if (this.stateValue === 'disconnected') return Promise.reject(new CirrusSdkError('DISCONNECTED', 'The client is disconnected; call connect()'));
     return new Promise((resolve, reject) => this.waiters.add({ resolve, reject }));
   }
 
-  /** Sends a request and resolves with the reply's data; waits for the connection while connecting. */
+  /**
+   * Sends a request and resolves with the reply's data; waits for the connection while connecting.
+   *
+   * @example
+   * const { conversations } = await connection.request('getNewestSeq', {});
+   */
   async request<A extends ActionName>(action: A, data: ActionRequest<A>, options: { timeoutMs?: number } = {}): Promise<ActionResult<A>> {
     await this.ready();
     if (this.stateValue === 'disconnected') throw new CirrusSdkError('DISCONNECTED', 'The client is disconnected; call connect()');

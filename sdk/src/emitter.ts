@@ -5,7 +5,13 @@ export type Listener<T> = (event: T) => void;
 export class Emitter<Events extends object> {
   private readonly listeners = new Map<keyof Events, Set<Listener<never>>>();
 
-  /** Adds a listener; returns a function that removes it. */
+  /**
+   * Adds a listener; returns a function that removes it.
+   *
+   * @example
+   * const off = client.on('recvNewMessage', ({ message }) => show(message));
+   * off();
+   */
   on<K extends keyof Events>(name: K, listener: Listener<Events[K]>): () => void {
     let set = this.listeners.get(name);
     if (!set) this.listeners.set(name, (set = new Set()));
@@ -13,7 +19,12 @@ export class Emitter<Events extends object> {
     return () => this.off(name, listener);
   }
 
-  /** Adds a listener called at most once. */
+  /**
+   * Adds a listener called at most once.
+   *
+   * @example
+   * client.once('syncServerFinish', () => hideSpinner());
+   */
   once<K extends keyof Events>(name: K, listener: Listener<Events[K]>): () => void {
     const off = this.on(name, (event) => {
       off();
@@ -22,6 +33,12 @@ export class Emitter<Events extends object> {
     return off;
   }
 
+  /**
+   * Removes a listener.
+   *
+   * @example
+   * client.off('recvNewMessage', listener);
+   */
   off<K extends keyof Events>(name: K, listener: Listener<Events[K]>): void {
     this.listeners.get(name)?.delete(listener as Listener<never>);
   }

@@ -77,7 +77,12 @@ export const NotificationType = {
 
 const notificationNames = new Map<number, NotificationName>(Object.entries(NotificationType).map(([name, type]) => [type, name as NotificationName]));
 
-/** The notification a content type names, or undefined for chat content. */
+/**
+ * The notification a content type names, or undefined for chat content.
+ *
+ * @example
+ * notificationName(1507); // 'groupMembersKicked'
+ */
 export function notificationName(contentType: number): NotificationName | undefined {
   return notificationNames.get(contentType);
 }

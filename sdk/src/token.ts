@@ -20,7 +20,12 @@ function base64UrlDecode(text: string): string {
   return new TextDecoder().decode(bytes);
 }
 
-/** The claims of a user token, or undefined when it is not one (malformed, or an admin token). */
+/**
+ * The claims of a user token, or undefined when it is not one (malformed, or an admin token).
+ *
+ * @example
+ * const { userId, expiresAt } = readToken(token)!;
+ */
 export function readToken(token: string): TokenClaims | undefined {
   const [payload] = token.split('.');
   if (!payload) return undefined;

@@ -40,7 +40,13 @@ export class HttpClient {
     this.fetchImpl = impl;
   }
 
-  /** Calls `path` of the HTTP API; resolves with the JSON body, rejects with the Cirrus error it carries. */
+  /**
+   * Calls `path` of the HTTP API; resolves with the JSON body, rejects with the Cirrus error it carries.
+   *
+   * @example
+   * const http = new HttpClient({ apiUrl: 'http://localhost:8080/api', token: () => token });
+   * const health = await http.request('GET', '/health');
+   */
   async request<T>(method: string, path: string, request: HttpRequest = {}): Promise<T> {
     const query = Object.entries(request.query ?? {}).filter(([, v]) => v !== undefined);
     const qs = query.length ? `?${query.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`).join('&')}` : '';
@@ -65,7 +71,12 @@ export class HttpClient {
     throw new CirrusSdkError('HTTP_FAILED', `${method} ${path} answered ${res.status}`, { status: res.status, retryable: res.status >= 500 || res.status === 429 });
   }
 
-  /** Calls a route of the table by operationId. */
+  /**
+   * Calls a route of the table by operationId (`client.api` wraps this with types).
+   *
+   * @example
+   * await http.call('listFriends', { query: { limit: 20 } }, 'alice');
+   */
   call(operationId: ApiOperationId, input: { params?: Record<string, unknown>; query?: Record<string, unknown>; body?: unknown } = {}, selfUserId?: string): Promise<unknown> {
     const route = routes[operationId];
     const params: Record<string, unknown> = { ...(route.auth === 'self' && selfUserId !== undefined ? { userId: selfUserId } : {}), ...input.params };
@@ -76,7 +87,12 @@ export class HttpClient {
     return this.request(route.method, path, { query: input.query, body: input.body });
   }
 
-  /** What the server thinks of a token: a cheap call of the user's own route. */
+  /**
+   * What the server thinks of a token: a cheap call of the user's own route.
+   *
+   * @example
+   * if ((await http.tokenStatus(token, 'alice')) === 'revoked') signIn();
+   */
   async tokenStatus(token: string, userId: string): Promise<TokenStatus> {
     try {
       await new HttpClient({ ...this.options, token: () => token }).request('GET', `/users/${encodeURIComponent(userId)}/unread`);

@@ -1,4 +1,10 @@
-/** The local store in memory: for Node, tests, and browsers without IndexedDB. Copies on the way in and out, as a database would. */
+/**
+ * The local store in memory: for Node, tests, and browsers without IndexedDB. Copies on the
+ * way in and out, as a database would.
+ *
+ * @example
+ * const client = await CirrusClient.create({ wsUrl, token, store: new MemoryStore() });
+ */
 import type { Message } from '../protocol';
 import { byCreatedAt, replaces, type LocalStore, type MessageRange, type OutgoingMessage, type StoredConversation } from './store';
 
