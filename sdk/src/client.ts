@@ -193,7 +193,18 @@ export class CirrusClient extends Emitter<CirrusEvents> {
     const claims = readToken(options.token);
     if (!claims) throw new CirrusSdkError('TOKEN_INVALID', 'The token is not a Cirrus user token', { code: 1102 });
     const choice = options.store ?? (typeof globalThis.indexedDB === 'undefined' ? 'memory' : 'indexeddb');
-    const store = choice === 'memory' ? new MemoryStore() : choice === 'indexeddb' ? await IndexedDbStore.open(`cirrus-${claims.userId}`) : choice;
+    let store: LocalStore;
+    if (choice === 'memory') store = new MemoryStore();
+    else if (choice !== 'indexeddb') store = choice;
+    else {
+      try {
+        store = await IndexedDbStore.open(`cirrus-${claims.userId}`);
+      } catch (err) {
+        // Asked for explicitly, a failure is the app's to see; by default (e.g. a private window refusing storage) memory will do.
+        if (options.store === 'indexeddb') throw err;
+        store = new MemoryStore();
+      }
+    }
     return new CirrusClient(options, store, await store.listConversations());
   }
 

@@ -146,7 +146,7 @@ describe('reconnecting', () => {
 });
 
 describe('heartbeat', () => {
-  it('sends a heartbeat after 4 minutes without traffic, counting from the last frame sent', async () => {
+  it('sends a heartbeat after 4 minutes without traffic by default (under the 10-minute idle timeout), counting from the last frame sent', async () => {
     gw.handlers.set('markRead', () => ({ conversationId: 'si_alice_bob', readSeq: 1, unread: 0 }));
     const c = connection();
     c.connect();
@@ -162,7 +162,6 @@ describe('heartbeat', () => {
     await timers.advance(240_000);
     await gw.until(() => heartbeats() === 2, 'a second heartbeat');
 
-    expect(240_000).toBeLessThan(10 * 60_000);
     expect(c.state).toBe('connected');
   });
 

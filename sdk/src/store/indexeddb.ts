@@ -77,6 +77,7 @@ export class IndexedDbStore implements LocalStore {
   async putMessages(messages: readonly Message[]): Promise<Message[]> {
     if (messages.length === 0) return [];
     const tx = this.db.transaction(MESSAGES, 'readwrite');
+    const complete = finished(tx);
     const store = tx.objectStore(MESSAGES);
     const written: Message[] = [];
     // Reads and writes in one transaction: a push and a pull of the same seq cannot both count as new.
@@ -89,7 +90,7 @@ export class IndexedDbStore implements LocalStore {
         }
       }),
     );
-    await finished(tx);
+    await complete;
     return messages.filter((m) => written.includes(m));
   }
 
@@ -131,8 +132,9 @@ export class IndexedDbStore implements LocalStore {
 
   async clear(): Promise<void> {
     const tx = this.db.transaction([CONVERSATIONS, MESSAGES, OUTGOING], 'readwrite');
+    const complete = finished(tx);
     for (const name of [CONVERSATIONS, MESSAGES, OUTGOING]) tx.objectStore(name).clear();
-    await finished(tx);
+    await complete;
   }
 
   async close(): Promise<void> {
