@@ -342,6 +342,33 @@ describe('kicks and tokens', () => {
     expect(states.at(-1)).toMatchObject({ newState: 'disconnected', reason: 'tokenRevoked' });
   });
 
+  it('stops with tokenInvalid when a token that is not a user token is refused', async () => {
+    const c = connection({ token: 'not-a-token' });
+    const invalid: unknown[] = [];
+    c.on('tokenInvalid', (e) => invalid.push(e));
+    gw.refuse.set('not-a-token', 401);
+
+    c.connect();
+    await until(() => c.state === 'disconnected', 'disconnected');
+
+    expect(invalid).toHaveLength(1);
+    expect(transitions()).toEqual(['disconnected>connecting:connectCalled', 'connecting>disconnected:tokenInvalid']);
+  });
+
+  it('stops retrying when disconnect() is called while waiting to reconnect', async () => {
+    const c = connection();
+    c.connect();
+    await until(() => c.state === 'connected', 'connected');
+    gw.connections[0].socket.close(1011);
+    await until(() => c.state === 'connecting', 'connecting');
+
+    c.disconnect();
+    await timers.advance(60_000);
+
+    expect(transitions().slice(-2)).toEqual(['connected>connecting:transportClosed', 'connecting>disconnected:disconnectCalled']);
+    expect(gw.connections).toHaveLength(1);
+  });
+
   it('keeps retrying a refused upgrade the probe cannot explain (server unreachable), with backoff', async () => {
     const token = fakeToken('alice', timers.now() + HOUR);
     gw.refuse.set(token, 502);

@@ -164,6 +164,32 @@ describe('catching up', () => {
   });
 });
 
+describe('rotation on the real gateway', () => {
+  it('moves to a new socket under the one-per-platform policy without a kick event or a missed message', async () => {
+    await admin.register('sdk-lou', 'sdk-max');
+    const lou = await client('sdk-lou');
+    // Rotating every second stands in for the 110 minutes before API Gateway's 2-hour cap.
+    const max = await client('sdk-max', 5, { rotateAfterMs: 1_000 });
+    const maxGot = received(max);
+    const kicked: unknown[] = [];
+    max.on('kickedOffline', (e) => kicked.push(e));
+    let rotations = 0;
+    max.on('syncServerStart', (e) => (rotations += e.reason === 'rotated' ? 1 : 0));
+    await Promise.all([lou.connect(), max.connect()]);
+
+    const sent: Message[] = [];
+    for (let i = 0; rotations < 3; i++) sent.push(await lou.sendText({ recvId: 'sdk-max' }, `during rotation ${i + 1}`));
+
+    await stored(max, sent[0].conversationId, sent.length);
+    await eventually(async () => maxGot.length >= sent.length);
+    expect(kicked).toEqual([]);
+    expect(max.state).toBe('connected');
+    expect(maxGot.map((m) => m.seq).sort((a, b) => a - b)).toEqual(sent.map((m) => m.seq));
+    // The old sockets are gone: one connection per rotation at a time.
+    await eventually(async () => [...cirrus.gateway.connections.values()].filter((c) => c.authorizer.userId === 'sdk-max').length === 1);
+  });
+});
+
 describe('kicks and notifications from the real server', () => {
   it('reports a kick by another login of the same platform and does not reconnect', async () => {
     await admin.register('sdk-ivy');
