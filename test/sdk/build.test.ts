@@ -1,5 +1,6 @@
 /** `npm run sdk:build`: one ESM bundle with nothing Node-only in it, declarations, and its size. */
 import { existsSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { buildSdk } from '../../sdk/build';
 
@@ -20,6 +21,17 @@ describe('the SDK build', () => {
     expect(size.gzippedBytes).toBeLessThan(40 * 1024);
     expect(existsSync('sdk/dist/index.d.ts')).toBe(true);
     expect(readFileSync('sdk/dist/types/sdk/src/client.d.ts', 'utf8')).toContain('export declare class CirrusClient');
+  }, 120_000);
+
+  it('type-checks the SDK sources with browser globals only (no Node types)', () => {
+    const run = spawnSync('node_modules/.bin/tsc', ['-p', 'sdk/tsconfig.browser.json'], { encoding: 'utf8' });
+
+    expect(run.error).toBeUndefined();
+    expect(typeof run.status).toBe('number');
+    // The server files its types come from may use Node; the SDK's own files may not.
+    const sdkErrors = `${run.stdout}${run.stderr}`.split('\n').filter((line) => line.startsWith('sdk/'));
+    expect(sdkErrors).toEqual([]);
+    expect(run.stdout).not.toMatch(/^sdk\//m);
   }, 120_000);
 
   it('runs as plain ESM in Node: the bundle imports without a bundler', async () => {
