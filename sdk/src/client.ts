@@ -425,7 +425,10 @@ export class CirrusClient extends Emitter<CirrusEvents> {
    * const older = await client.getMessages('si_alice_bob', { beforeSeq: page[0].seq, limit: 30 });
    */
   async getMessages(conversationId: string, range: MessageRange = {}): Promise<LocalMessage[]> {
-    const stored: LocalMessage[] = (await this.store.listMessages(conversationId, range)).map((m) => ({ ...m, status: 'sent' as const }));
+    // What the user cleared (or what came before they joined) stays hidden even if the device still holds it.
+    const minSeq = (await this.store.getConversation(conversationId))?.minSeq ?? 0;
+    const visible = { ...range, afterSeq: Math.max(range.afterSeq ?? 0, minSeq) };
+    const stored: LocalMessage[] = (await this.store.listMessages(conversationId, visible)).map((m) => ({ ...m, status: 'sent' as const }));
     if (range.beforeSeq !== undefined) return stored;
     // A sync can store a message of this device before its ack arrives: show it once.
     const ids = new Set(stored.filter((m) => m.senderId === this.userId).map((m) => m.clientMsgId));

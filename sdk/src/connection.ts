@@ -165,6 +165,7 @@ const OPEN = 1;
 const terminalOf: Record<Exclude<TokenStatus, 'valid' | 'unknown' | 'expired'>, DisconnectReason> = { revoked: 'tokenRevoked', invalid: 'tokenInvalid' };
 
 export class Connection extends Emitter<ConnectionEvents> {
+  private readonly opts: ConnectionOptions;
   private stateValue: ConnectionState = 'disconnected';
   private tokenValue: string;
   private readonly timers: Timers;
@@ -209,8 +210,6 @@ export class Connection extends Emitter<ConnectionEvents> {
     if (!impl) throw new CirrusSdkError('USAGE', 'No WebSocket implementation: pass options.WebSocket (e.g. the `ws` package in Node < 22)');
     this.WebSocketImpl = impl;
   }
-
-  private readonly opts: ConnectionOptions;
 
   get state(): ConnectionState {
     return this.stateValue;

@@ -363,7 +363,7 @@ describe('the local store across restarts', () => {
 });
 
 describe('events of the server', () => {
-  it('reports typing and profile changes, and applies conversation settings (a silent conversation leaves the total unread)', async () => {
+  it('reports typing and profile changes, and applies conversation settings (a silent conversation leaves the total unread; a cleared part is hidden)', async () => {
     model.add(CONV);
     model.add(CONV);
     const c = await client();
@@ -377,13 +377,14 @@ describe('events of the server', () => {
 
     gw.send(conn, { push: 'typing', data: { conversationId: CONV, userId: 'bob', typing: true } });
     gw.send(conn, { push: 'userInfoUpdated', data: { userId: 'alice', changes: { nickname: 'Al' } } });
-    gw.send(conn, { push: 'conversationChanged', data: { conversationId: CONV, changes: { pinned: true, recvOpt: 2 } } });
+    gw.send(conn, { push: 'conversationChanged', data: { conversationId: CONV, changes: { pinned: true, recvOpt: 2, minSeq: 1 } } });
     await until(async () => (await c.getConversation(CONV))?.pinned === true, 'the settings');
 
     expect(typing).toEqual([{ conversationId: CONV, userId: 'bob', typing: true }]);
     expect(profile).toEqual([{ userId: 'alice', changes: { nickname: 'Al' } }]);
-    expect(await c.getConversation(CONV)).toMatchObject({ pinned: true, recvOpt: 2, unread: 2 });
+    expect(await c.getConversation(CONV)).toMatchObject({ pinned: true, recvOpt: 2, minSeq: 1, unread: 1 });
     expect(c.getTotalUnread()).toBe(0);
+    expect(seqsOf(await c.getMessages(CONV))).toEqual([2]);
   });
 
   it('raises group events from notifications, joinedGroupDeleted only when the user is the one removed', async () => {
