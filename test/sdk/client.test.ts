@@ -371,8 +371,11 @@ describe('events of the server', () => {
     const profile: unknown[] = [];
     c.on('typingStatusChanged', (e) => typing.push(e));
     c.on('selfInfoUpdated', (e) => profile.push(e));
+    let finished = false;
+    c.on('syncServerFinish', () => (finished = true));
     await c.connect();
-    await until(() => c.getTotalUnread() === 2, 'the unread total');
+    await until(() => finished, 'the sync');
+    expect(c.getTotalUnread()).toBe(2);
     const conn = gw.open[0];
 
     gw.send(conn, { push: 'typing', data: { conversationId: CONV, userId: 'bob', typing: true } });
