@@ -216,6 +216,7 @@ export class CirrusClient extends Emitter<CirrusEvents> {
     c.on('connected', (e) => {
       this.emit('connectSuccess', e);
       void this.outbox.resume();
+      void this.loadSettings();
       this.engine.sync('connected').catch(() => undefined);
     });
     c.on('rotated', () => void this.engine.sync('rotated').catch(() => undefined));
@@ -295,6 +296,29 @@ export class CirrusClient extends Emitter<CirrusEvents> {
     let total = 0;
     for (const n of this.unread.values()) total += n;
     return total;
+  }
+
+  /**
+   * Conversation settings (pinned, receive option, hidden) are the user's, kept by the server:
+   * a device reads them from the conversation list on each connect and follows
+   * `conversationChanged` events while connected.
+   */
+  private async loadSettings(): Promise<void> {
+    if (!this.http) return;
+    try {
+      const { conversations } = await this.api.listConversations({ query: { includeHidden: 'true' } });
+      await Promise.all(
+        conversations.map((view) =>
+          this.engine.update(view.conversationId, (c) => {
+            c.pinned = view.pinned;
+            c.recvOpt = view.recvOpt;
+            c.hidden = view.hidden;
+          }),
+        ),
+      );
+    } catch {
+      // Read again on the next connect; messages do not depend on settings.
+    }
   }
 
   private async applyConversationChanges(conversationId: string, changes: Record<string, unknown>): Promise<void> {

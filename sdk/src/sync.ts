@@ -217,6 +217,8 @@ export class SyncEngine extends Emitter<SyncEngineEvents> {
     const c = await this.update(message.conversationId, async (c) => {
       [added, changed] = await this.storeMessages(c, [message]);
       if (message.seq === c.syncedSeq + 1) c.syncedSeq = message.seq;
+      // A hidden conversation comes back with its next message, as on the server.
+      if (added.length && c.hidden) c.hidden = false;
     });
     if (added.length) this.emit('messagesAdded', { messages: added, source: 'push' });
     if (changed.length) this.emit('messagesChanged', { messages: changed });

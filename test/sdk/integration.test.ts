@@ -79,6 +79,17 @@ describe('two clients chatting', () => {
     expect(texts(await ann.getMessages(conversationId))).toEqual(['one', 'two', 'three']);
     const reply = await ben.sendText({ recvId: 'sdk-ann' }, 'hi ann');
     expect(reply.seq).toBe(4);
+
+    // Settings are the user's: another device of ben learns them on connect.
+    await ben.api.setConversation({ params: { conversationId }, body: { pinned: true, recvOpt: 2 } });
+    await eventually(async () => (await ben.getConversation(conversationId))?.pinned === true);
+    const benTablet = await client('sdk-ben', 9);
+    await benTablet.connect();
+    await eventually(async () => (await benTablet.getConversation(conversationId))?.recvOpt === 2);
+    expect((await benTablet.getConversations())[0]).toMatchObject({ conversationId, pinned: true });
+    await ann.sendText({ recvId: 'sdk-ben' }, 'silently');
+    await eventually(async () => (await benTablet.getConversation(conversationId))?.unread === 1);
+    expect(benTablet.getTotalUnread()).toBe(0);
   });
 });
 
