@@ -429,3 +429,47 @@ describe('events of the server', () => {
     expect(await c.store.getMessage(CONV, 1)).toMatchObject({ content: null, version: 1 });
   });
 });
+
+describe('connection listeners', () => {
+  it('reports connecting, connectSuccess and connectionStateChanged in order', async () => {
+    const c = await client();
+    const events: string[] = [];
+    c.on('connecting', (e) => events.push(`connecting:${e.reason}`));
+    c.on('connectSuccess', () => events.push('connectSuccess'));
+    c.on('connectionStateChanged', (e) => events.push(`${e.oldState}>${e.newState}`));
+
+    await c.connect();
+
+    expect(events).toEqual(['disconnected>connecting', 'connecting:connectCalled', 'connecting>connected', 'connectSuccess']);
+  });
+
+  it('reports userTokenExpired and rejects connect() when the token expired and no new one comes', async () => {
+    const c = await client({ token: fakeToken('alice', timers.now() - 1), refreshToken: async () => undefined });
+    const expired: unknown[] = [];
+    c.on('userTokenExpired', (e) => expired.push(e));
+
+    await expect(c.connect()).rejects.toMatchObject({ reason: 'DISCONNECTED' });
+
+    expect(expired).toHaveLength(1);
+    expect(c.state).toBe('disconnected');
+    expect(gw.connections).toHaveLength(0);
+  });
+
+  it('reports kickedOffline and keeps unsent messages for the next session', async () => {
+    const c = await client();
+    const kicked: unknown[] = [];
+    c.on('kickedOffline', (e) => kicked.push(e));
+    await c.connect();
+    gw.handlers.delete('sendMsg');
+    const sending = c.sendText({ recvId: 'bob' }, 'never acked');
+    await gw.until(() => gw.open[0]?.requests.some((r) => r.action === 'sendMsg'), 'the send');
+
+    gw.kick(gw.open[0], 'forcedLogout');
+    await until(() => c.state === 'disconnected', 'disconnected');
+    await c.close();
+
+    await expect(sending).rejects.toMatchObject({ reason: 'DISCONNECTED' });
+    expect(kicked).toEqual([{ reason: 'forcedLogout', platformId: 5 }]);
+    expect(await c.store.listOutgoing()).toMatchObject([{ status: 'sending', content: { text: 'never acked' } }]);
+  });
+});
