@@ -257,7 +257,7 @@ export class LocalS3 implements StandIn {
     if (bytes.length > MAX_POST_BYTES + 1024 * 1024) throw new S3Error('EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size');
     let form: FormData;
     try {
-      form = await new Response(bytes, { headers: { 'content-type': contentType } }).formData();
+      form = await new Response(new Uint8Array(bytes), { headers: { 'content-type': contentType } }).formData();
     } catch {
       throw new S3Error('MalformedPOSTRequest', 'The body of your POST request is not well-formed multipart/form-data.');
     }

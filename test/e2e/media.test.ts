@@ -29,7 +29,7 @@ const png = (n: number) => {
 async function postForm(upload: { url: string; fields: Record<string, string> }, bytes: Uint8Array, fields: Record<string, string> = {}) {
   const form = new FormData();
   for (const [name, value] of Object.entries({ ...upload.fields, ...fields })) form.append(name, value);
-  form.append('file', new Blob([bytes]), 'upload.bin');
+  form.append('file', new Blob([new Uint8Array(bytes)]), 'upload.bin');
   const res = await fetch(upload.url, { method: 'POST', body: form });
   const text = await res.text();
   return { status: res.status, code: /<Code>([^<]+)<\/Code>/.exec(text)?.[1] };

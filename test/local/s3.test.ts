@@ -38,7 +38,7 @@ async function presignPost(key: string, size: number, contentType = 'image/png',
 async function upload(post: { url: string; fields: Record<string, string> }, bytes: Uint8Array, fileType = 'image/png', extra: Record<string, string> = {}) {
   const form = new FormData();
   for (const [name, value] of Object.entries({ ...post.fields, ...extra })) form.append(name, value);
-  form.append('file', new Blob([bytes], { type: fileType }), 'picture.png');
+  form.append('file', new Blob([new Uint8Array(bytes)], { type: fileType }), 'picture.png');
   const res = await fetch(post.url, { method: 'POST', body: form });
   return { status: res.status, text: await res.text(), headers: res.headers };
 }
