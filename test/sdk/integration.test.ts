@@ -241,6 +241,45 @@ describe('kicks and notifications from the real server', () => {
   });
 });
 
+describe('reactions, receipts and delete-for-me through the SDK', () => {
+  it('raises reaction changes with the stored message, receipts live, and drops messages deleted on another device', async () => {
+    await admin.register('sdk-liv', 'sdk-max');
+    const liv = await client('sdk-liv');
+    const max = await client('sdk-max');
+    const livTablet = await client('sdk-liv', 9);
+    const reactions: Message[] = [];
+    liv.on('recvMessageReactionChanged', (e) => reactions.push(e.message));
+    const receipts: { readSeq?: number; deliveredSeq?: number }[] = [];
+    liv.on('readReceiptChanged', (e) => e.userId === 'sdk-max' && receipts.push(e));
+    const dropped: number[][] = [];
+    livTablet.on('messagesDeletedForMe', (e) => dropped.push(e.seqs));
+    await Promise.all([liv.connect(), max.connect(), livTablet.connect()]);
+
+    const first = await liv.sendText({ recvId: 'sdk-max' }, 'first');
+    const second = await liv.sendText({ recvId: 'sdk-max' }, 'second');
+    const conversationId = first.conversationId;
+    await stored(max, conversationId, 2);
+    await stored(livTablet, conversationId, 2);
+
+    await max.reactToMessage(conversationId, first.seq, '🎉');
+    await eventually(async () => reactions.length >= 1);
+    expect(reactions[0]).toMatchObject({ seq: first.seq, reactions: { '🎉': ['sdk-max'] } });
+    expect((await liv.store.getMessage(conversationId, first.seq))?.reactions).toEqual({ '🎉': ['sdk-max'] });
+
+    await max.markDelivered(conversationId, second.seq);
+    await max.markRead(conversationId, first.seq);
+    await eventually(async () => receipts.some((r) => r.readSeq === first.seq) && receipts.some((r) => r.deliveredSeq === second.seq));
+    expect((await liv.getReadReceipts(conversationId, [first.seq, second.seq])).receipts.map((r) => r.readCount)).toEqual([1, 0]);
+
+    await liv.deleteMessagesForMe(conversationId, [second.seq]);
+    expect(await liv.store.getMessage(conversationId, second.seq)).toBeUndefined();
+    await eventually(async () => dropped.length >= 1);
+    expect(dropped[0]).toEqual([second.seq]);
+    expect(await livTablet.store.getMessage(conversationId, second.seq)).toBeUndefined();
+    expect(await max.store.getMessage(conversationId, second.seq)).toBeDefined();
+  });
+});
+
 describe('the quick start of sdk/README.md', () => {
   it('runs against the local runtime and shows the message arriving', async () => {
     const { stdout } = await promisify(execFile)(process.execPath, ['node_modules/tsx/dist/cli.mjs', 'sdk/examples/quick-start.ts', '--api', cirrus.apiUrl, '--ws', cirrus.wsUrl, '--secret', cirrus.adminSecret], {
