@@ -243,28 +243,28 @@ describe('kicks and notifications from the real server', () => {
 
 describe('reactions, receipts and delete-for-me through the SDK', () => {
   it('raises reaction changes with the stored message, receipts live, and drops messages deleted on another device', async () => {
-    await admin.register('sdk-liv', 'sdk-max');
-    const liv = await client('sdk-liv');
-    const max = await client('sdk-max');
-    const livTablet = await client('sdk-liv', 9);
+    await admin.register('sdk-rl', 'sdk-rm');
+    const liv = await client('sdk-rl');
+    const max = await client('sdk-rm');
+    const livTablet = await client('sdk-rl', 9);
     const reactions: Message[] = [];
     liv.on('recvMessageReactionChanged', (e) => reactions.push(e.message));
     const receipts: { readSeq?: number; deliveredSeq?: number }[] = [];
-    liv.on('readReceiptChanged', (e) => e.userId === 'sdk-max' && receipts.push(e));
+    liv.on('readReceiptChanged', (e) => e.userId === 'sdk-rm' && receipts.push(e));
     const dropped: number[][] = [];
     livTablet.on('messagesDeletedForMe', (e) => dropped.push(e.seqs));
     await Promise.all([liv.connect(), max.connect(), livTablet.connect()]);
 
-    const first = await liv.sendText({ recvId: 'sdk-max' }, 'first');
-    const second = await liv.sendText({ recvId: 'sdk-max' }, 'second');
+    const first = await liv.sendText({ recvId: 'sdk-rm' }, 'first');
+    const second = await liv.sendText({ recvId: 'sdk-rm' }, 'second');
     const conversationId = first.conversationId;
     await stored(max, conversationId, 2);
     await stored(livTablet, conversationId, 2);
 
     await max.reactToMessage(conversationId, first.seq, '🎉');
     await eventually(async () => reactions.length >= 1);
-    expect(reactions[0]).toMatchObject({ seq: first.seq, reactions: { '🎉': ['sdk-max'] } });
-    expect((await liv.store.getMessage(conversationId, first.seq))?.reactions).toEqual({ '🎉': ['sdk-max'] });
+    expect(reactions[0]).toMatchObject({ seq: first.seq, reactions: { '🎉': ['sdk-rm'] } });
+    expect((await liv.store.getMessage(conversationId, first.seq))?.reactions).toEqual({ '🎉': ['sdk-rm'] });
 
     await max.markDelivered(conversationId, second.seq);
     await max.markRead(conversationId, first.seq);
