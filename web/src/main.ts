@@ -177,9 +177,17 @@ async function openApp(session: Session): Promise<void> {
   async function renderList(): Promise<void> {
     const conversations = (await client.getConversations()).filter((c) => (c.conversationId.startsWith('si_') || c.conversationId.startsWith('sg_')) && !c.hidden);
     conversations.sort((a, b) => Number(!!b.pinned) - Number(!!a.pinned) || (b.lastMessage?.sendTime ?? 0) - (a.lastMessage?.sendTime ?? 0));
+    // The last message may be a notification (a reaction, an edit): preview the newest chat message.
+    const previews = await Promise.all(
+      conversations.map(async (c) => {
+        if (!c.lastMessage || isChatMessage(c.lastMessage)) return c.lastMessage;
+        const recent = (await client.getMessages(c.conversationId, { limit: 20 })).filter((m): m is Extract<LocalMessage, { status: 'sent' }> => m.status === 'sent' && isChatMessage(m));
+        return recent.at(-1);
+      }),
+    );
     list.replaceChildren(
-      ...conversations.map((c) => {
-        const last = c.lastMessage && isChatMessage(c.lastMessage) ? c.lastMessage : undefined;
+      ...conversations.map((c, i) => {
+        const last = previews[i];
         const preview = last ? `${last.senderId === me ? 'You: ' : ''}${last.revoked || last.deleted ? 'Message removed' : messageText(last)}` : '';
         const item = el(
           'button',
