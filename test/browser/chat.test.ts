@@ -73,7 +73,7 @@ describe('web chat demo', () => {
     expect((await fetch(cirrus.url + '/dev/sign-in', { method: 'POST', body: JSON.stringify({ userId: '_bad id' }) })).status).toBe(400);
   });
 
-  it('two users chat: send, receive with an unread badge, read receipt, reply, typing', async () => {
+  it('two users chat: send, receive with an unread badge, read receipt, reply, typing, react, pin', async () => {
     const [alice, bob] = await Promise.all([signedIn('alice', { width: 1000, height: 700 }), signedIn('bob', { width: 390, height: 760 })]);
 
     // alice starts a chat with bob and writes.
@@ -110,6 +110,11 @@ describe('web chat demo', () => {
     await reply.hover();
     await reply.getByRole('button', { name: 'React with 👍' }).click();
     await bob.locator('.message.mine', { hasText: 'Sure, see you there!' }).locator('.chip', { hasText: '👍 1' }).waitFor({ timeout: 15_000 });
+
+    // alice pins the conversation (client.api in the browser); the list shows the pin.
+    await alice.getByRole('button', { name: 'Pin' }).click();
+    await alice.locator('li[data-conversation-id="si_alice_bob"] .pinned').waitFor({ timeout: 10_000 });
+    await expect.poll(() => alice.locator('.pin').textContent()).toBe('Unpin');
 
     // Both list the conversation, with the newest message as its preview.
     await expect.poll(() => alice.locator('li[data-conversation-id="si_alice_bob"] .preview').textContent(), { timeout: 10_000 }).toBe('Sure, see you there!');
