@@ -1,7 +1,8 @@
 /**
  * The web chat demo in a real browser: Chromium (Debian's, driven by playwright-core) against
  * a local Cirrus serving a fresh build of `web/`. Two users sign in through the development
- * sign-in, one writes, the other sees the message with an unread badge, reads it and replies.
+ * sign-in, one writes, the other sees the message with an unread badge, reads it and replies;
+ * then typing, a reaction, a picture and a file, and a pin.
  * Chromium is required: CI installs it (`.ci/run`); without it this file fails.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { Resvg } from '@resvg/resvg-js';
 import { buildWeb } from '../../web/build';
 import { startCirrus } from '../support/cirrus';
 import type { LocalCirrus } from '../../local/runtime';
@@ -73,7 +75,7 @@ describe('web chat demo', () => {
     expect((await fetch(cirrus.url + '/dev/sign-in', { method: 'POST', body: JSON.stringify({ userId: '_bad id' }) })).status).toBe(400);
   });
 
-  it('two users chat: send, receive with an unread badge, read receipt, reply, typing, react, pin', async () => {
+  it('two users chat: send, receive with an unread badge, read receipt, reply, typing, react, picture and file, pin', async () => {
     const [alice, bob] = await Promise.all([signedIn('alice', { width: 1000, height: 700 }), signedIn('bob', { width: 390, height: 760 })]);
 
     // alice starts a chat with bob and writes.
@@ -111,20 +113,36 @@ describe('web chat demo', () => {
     await reply.getByRole('button', { name: 'React with 👍' }).click();
     await bob.locator('.message.mine', { hasText: 'Sure, see you there!' }).locator('.chip', { hasText: '👍 1' }).waitFor({ timeout: 15_000 });
 
+    // alice sends a picture and a file (uploaded through presigned POSTs); bob sees both.
+    const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="240" height="120"><defs><linearGradient id="g"><stop offset="0" stop-color="#2563eb"/><stop offset="1" stop-color="#16a34a"/></linearGradient></defs><rect width="240" height="120" rx="16" fill="url(#g)"/><circle cx="60" cy="60" r="30" fill="#fff"/></svg>`;
+    const png = Buffer.from(new Resvg(svg).render().asPng());
+    await alice.getByLabel('Attach a picture or file').setInputFiles({ name: 'lunch.png', mimeType: 'image/png', buffer: png });
+    await alice.locator('.message.mine img.picture').waitFor({ timeout: 15_000 });
+    await alice.getByLabel('Attach a picture or file').setInputFiles({ name: 'menu.txt', mimeType: 'text/plain', buffer: Buffer.from('Soup of the day: tomato\n') });
+    const picture = bob.locator('.message.theirs img.picture');
+    await picture.waitFor({ timeout: 15_000 });
+    await expect.poll(() => picture.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth), { timeout: 15_000 }).toBe(240);
+    const file = bob.locator('.message.theirs a.file', { hasText: 'menu.txt' });
+    await file.waitFor({ timeout: 15_000 });
+    await expect.poll(() => file.getAttribute('href'), { timeout: 10_000 }).toMatch(/^http/);
+    const download = await fetch((await file.getAttribute('href'))!);
+    expect(await download.text()).toBe('Soup of the day: tomato\n');
+    await expect.poll(() => alice.locator('.message.mine img.picture').evaluate((img: HTMLImageElement) => img.naturalWidth), { timeout: 15_000 }).toBe(240);
+
     // alice pins the conversation (client.api in the browser); the list shows the pin.
     await alice.getByRole('button', { name: 'Pin' }).click();
     await alice.locator('li[data-conversation-id="si_alice_bob"] .pinned').waitFor({ timeout: 10_000 });
     await expect.poll(() => alice.locator('.pin').textContent()).toBe('Unpin');
 
     // Both list the conversation, with the newest message as its preview.
-    await expect.poll(() => alice.locator('li[data-conversation-id="si_alice_bob"] .preview').textContent(), { timeout: 10_000 }).toBe('Sure, see you there!');
+    await expect.poll(() => alice.locator('li[data-conversation-id="si_alice_bob"] .preview').textContent(), { timeout: 10_000 }).toBe('You: 📎 menu.txt');
     await bob.locator('.back').click();
-    await expect.poll(() => bobRow.locator('.preview').textContent(), { timeout: 10_000 }).toBe('You: Sure, see you there!');
+    await expect.poll(() => bobRow.locator('.preview').textContent(), { timeout: 10_000 }).toBe('📎 menu.txt');
 
     mkdirSync(join(here, 'screenshots'), { recursive: true });
     await alice.screenshot({ path: join(here, 'screenshots', 'chat.png') });
     await bobRow.getByRole('button').click();
-    await bob.locator('.message.mine', { hasText: 'Sure, see you there!' }).waitFor();
+    await bob.locator('.message.theirs img.picture').waitFor();
     await bob.screenshot({ path: join(here, 'screenshots', 'chat-phone.png') });
     expect(existsSync(join(here, 'screenshots', 'chat.png'))).toBe(true);
   });

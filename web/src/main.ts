@@ -1,9 +1,9 @@
 /**
  * The Cirrus web chat demo: sign in (the local runtime's development sign-in), the
  * conversation list with unread badges and pins, and a 1:1 chat with delivery states, read
- * receipts, typing and reactions, all through `@cirrus-im/sdk`.
+ * receipts, typing, reactions, pictures and files, all through `@cirrus-im/sdk`.
  */
-import { CirrusClient, ContentType, CirrusSdkError, singleConversationId, type LocalMessage, type StoredConversation } from '@cirrus-im/sdk';
+import { CirrusClient, ContentType, CirrusSdkError, singleConversationId, type LocalMessage, type UploadedMedia } from '@cirrus-im/sdk';
 import './style.css';
 
 interface Session {
@@ -154,9 +154,12 @@ async function openApp(session: Session): Promise<void> {
   const pin = el('button', { type: 'button', class: 'pin link' }, 'Pin');
   const messages = el('ol', { class: 'messages', 'aria-live': 'polite' });
   const composerInput = el('input', { name: 'text', placeholder: 'Message', autocomplete: 'off', 'aria-label': 'Message' });
-  const composer = el('form', { class: 'composer' }, composerInput, el('button', { type: 'submit' }, 'Send'));
+  const attachInput = el('input', { type: 'file', class: 'visually-hidden', 'aria-label': 'Attach a picture or file' });
+  const attach = el('label', { class: 'attach', title: 'Attach a picture or file' }, '+', attachInput);
+  const uploadStatus = el('p', { class: 'upload-status', role: 'status', hidden: true });
+  const composer = el('form', { class: 'composer' }, attach, composerInput, el('button', { type: 'submit' }, 'Send'));
   const placeholder = el('p', { class: 'placeholder' }, 'Choose a conversation');
-  const chatPane = el('section', { class: 'chat-pane' }, el('header', { class: 'chat-header' }, back, el('div', { class: 'who' }, title, typingLabel), pin), messages, composer, placeholder);
+  const chatPane = el('section', { class: 'chat-pane' }, el('header', { class: 'chat-header' }, back, el('div', { class: 'who' }, title, typingLabel), pin), messages, uploadStatus, composer, placeholder);
 
   const app = el('div', { class: 'app' }, topbar, el('div', { class: 'panes' }, listPane, chatPane));
   root.replaceChildren(app);
@@ -236,7 +239,7 @@ async function openApp(session: Session): Promise<void> {
     const status = !mine ? undefined : m.status === 'sent' ? (peerOf(m.conversationId).kind === 'single' && m.seq <= readUpTo ? 'read' : 'sent') : m.status;
     const statusText = { sending: 'Sending…', sent: 'Sent', read: 'Read', failed: 'Not sent' } as const;
     const meta = el('span', { class: 'meta' }, el('time', {}, timeFormat.format(sent ? m.sendTime : m.createdAt)), sent && m.edited ? ' · edited' : '', status ? el('span', { class: 'status' }, ` · ${statusText[status]}`) : null);
-    const bubble = el('div', { class: 'bubble' }, removed ? el('em', {}, 'Message removed') : messageText(m));
+    const bubble = el('div', { class: 'bubble' }, removed ? el('em', {}, 'Message removed') : (renderMedia(m) ?? messageText(m)));
     const item = el('li', { class: `message ${mine ? 'mine' : 'theirs'}`, 'data-status': status, 'data-client-msg-id': m.clientMsgId }, bubble, meta);
 
     if (m.status === 'failed') {
@@ -260,6 +263,65 @@ async function openApp(session: Session): Promise<void> {
       item.append(reactions);
     }
     return item;
+  }
+
+  // Media: short-lived download URLs, asked once per object and again when they expire.
+  const downloadUrls = new Map<string, Promise<{ url: string; expiresAt: number }>>();
+  const mediaUrl = async (objectKey: string): Promise<string> => {
+    let pending = downloadUrls.get(objectKey);
+    const known = pending ? await pending.catch(() => undefined) : undefined;
+    if (!known || known.expiresAt - 30_000 < Date.now()) {
+      pending = client.media.downloadUrl(objectKey);
+      downloadUrls.set(objectKey, pending);
+    }
+    return (await pending!).url;
+  };
+  type Ref = { objectKey?: string; url?: string; mimeType?: string; size?: number };
+  const resolveRef = (ref: Ref): Promise<string> => (ref.url ? Promise.resolve(ref.url) : mediaUrl(ref.objectKey!));
+
+  /** A picture as an image, a file as a download link; undefined for other messages. */
+  function renderMedia(m: LocalMessage): HTMLElement | undefined {
+    const content = m.content as { source?: Ref; snapshot?: Ref; file?: Ref; fileName?: string } | null;
+    if (!content) return undefined;
+    if (m.contentType === ContentType.picture && content.source) {
+      const img = el('img', { class: 'picture', alt: 'Photo', loading: 'lazy' });
+      resolveRef(content.snapshot ?? content.source).then((url) => (img.src = url), () => (img.alt = 'Photo (not available)'));
+      img.addEventListener('click', () => void resolveRef(content.source!).then((url) => window.open(url, '_blank', 'noopener')));
+      return img;
+    }
+    if (m.contentType === ContentType.file && content.file) {
+      const size = content.file.size ?? 0;
+      const link = el('a', { class: 'file', target: '_blank', rel: 'noopener' }, `📎 ${content.fileName ?? 'File'}`, el('small', {}, ` ${size < 1024 ? `${size} B` : size < 1048576 ? `${(size / 1024).toFixed(0)} kB` : `${(size / 1048576).toFixed(1)} MB`}`));
+      resolveRef(content.file).then((url) => (link.href = url), () => undefined);
+      return link;
+    }
+    return undefined;
+  }
+
+  /** Uploads a picked file, then sends it as a picture (images) or a file message. */
+  async function sendAttachment(file: File): Promise<void> {
+    if (!current) return;
+    const peer = peerOf(current);
+    const to = peer.kind === 'single' ? { recvId: peer.id } : { groupId: peer.id };
+    uploadStatus.textContent = `Uploading ${file.name}…`;
+    uploadStatus.hidden = false;
+    try {
+      const ref: UploadedMedia & { width?: number; height?: number } = await client.media.upload(file, { fileName: file.name });
+      if (file.type.startsWith('image/')) {
+        const bitmap = await createImageBitmap(file).catch(() => undefined);
+        if (bitmap) Object.assign(ref, { width: bitmap.width, height: bitmap.height });
+        bitmap?.close();
+        uploadStatus.hidden = true;
+        await client.sendMessage({ ...to, contentType: ContentType.picture, content: { source: ref } });
+      } else {
+        uploadStatus.hidden = true;
+        await client.sendMessage({ ...to, contentType: ContentType.file, content: { file: ref, fileName: file.name } });
+      }
+    } catch (err) {
+      uploadStatus.textContent = `Could not send ${file.name}: ${(err as Error).message}`;
+      uploadStatus.hidden = false;
+      setTimeout(() => (uploadStatus.hidden = true), 6000);
+    }
   }
 
   async function openChat(conversationId: string): Promise<void> {
@@ -311,6 +373,12 @@ async function openApp(session: Session): Promise<void> {
       render();
     });
     render();
+  });
+
+  attachInput.addEventListener('change', () => {
+    const file = attachInput.files?.[0];
+    attachInput.value = '';
+    if (file) void sendAttachment(file);
   });
 
   newChat.addEventListener('submit', (event) => {
