@@ -4,12 +4,13 @@
  *   npm start -- --reset      wipe the state, then start
  *   npm run reset             wipe the state only
  *   npm start -- --port 9000  another port (default 8080, or $PORT)
+ *   npm start -- --no-web     do not build the web chat demo when web/dist is missing
  * DATABASE_URL set: the history goes to that PostgreSQL instead of PGlite.
  */
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startLocal } from './runtime';
+import { startLocal, WEB_DIST } from './runtime';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -26,13 +27,24 @@ if (flag('--reset') || flag('--reset-only')) {
   if (flag('--reset-only')) process.exit(0);
 }
 
+// The web chat demo at `/`: built once when missing (npm run web:build rebuilds it).
+if (!existsSync(join(WEB_DIST, 'index.html')) && !flag('--no-web')) {
+  console.log('Building the web chat demo (web/dist)…');
+  try {
+    const { buildWeb } = await import('../web/build');
+    await buildWeb({ logLevel: 'warn' });
+  } catch (err) {
+    console.log(`Could not build the web chat demo (${(err as Error).message}); / shows the landing page. Try npm run web:build.`);
+  }
+}
+
 const port = Number(value('--port') ?? process.env.PORT ?? 8080);
 console.log('Starting Cirrus locally (DynamoDB Local, PGlite, SQS, S3, API Gateway and Secrets Manager stand-ins)…');
 const cirrus = await startLocal({ port, dataDir, databaseUrl: process.env.DATABASE_URL, settings: { logLevel: process.env.LOG_LEVEL ?? 'warn' } });
 
 console.log(`
 Cirrus IM is running.
-  Web page        ${cirrus.url}/
+  Web chat demo   ${cirrus.url}/   (sign in with any user id: POST /dev/sign-in, local only)
   WebSocket API   ${cirrus.wsUrl}?token=<user token>
   HTTP API        ${cirrus.apiUrl}   (OpenAPI: ${cirrus.apiUrl}/openapi.json)
   Media (S3)      ${cirrus.url}/${cirrus.mediaBucket}   (presigned uploads and downloads; POST /media/uploads)

@@ -5,7 +5,8 @@
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { DEFAULT_MEDIA_MAX_BYTES, DEFAULT_MEDIA_TYPES } from '../core/domain/media';
@@ -21,6 +22,10 @@ import { LocalS3 } from './aws/s3';
 import { startDynamoDbLocal, ensureTables } from './aws/dynamodb';
 import type { StandIn } from './aws/types';
 import { landingPage } from './landing';
+import { devSignIn, serveStatic } from './web';
+
+/** Where `npm run web:build` puts the web chat demo. */
+export const WEB_DIST = join(dirname(fileURLToPath(import.meta.url)), '..', 'web', 'dist');
 
 export interface LocalOptions {
   /** HTTP port; 0 picks a free one. Default 8080. */
@@ -38,6 +43,8 @@ export interface LocalOptions {
   settings?: { seqSettleMs?: number; inlinePushMax?: number; messageTtlDays?: number; requireFriendship?: boolean; revokeWindowSeconds?: number; multiLoginPolicy?: LoginPolicy; logLevel?: string; mediaMaxBytes?: number; mediaAllowedTypes?: readonly string[] };
   /** Per-queue overrides of the manifest's event-source settings (tests shorten visibility timeouts). */
   queueOverrides?: Partial<Record<QueueKey, { visibilityTimeoutSeconds?: number; maxReceiveCount?: number }>>;
+  /** The built web chat demo served at `/` when it holds an index.html (default `web/dist`). */
+  webDist?: string;
   /** Where runtime notices go (default: stderr). */
   log?: (line: string) => void;
 }
@@ -120,6 +127,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
       for (const s of standIns) await s.close();
     });
 
+    const webDist = resolve(options.webDist ?? WEB_DIST);
     const gateway = new LocalGateway({ apiId: API_ID, stage: STAGE, region: REGION, httpPrefix: HTTP_PREFIX, log });
     const server: Server = createServer((req, res) => {
       void (async () => {
@@ -127,6 +135,10 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
         const body = await readBody(req);
         if (url.pathname === HTTP_PREFIX || url.pathname.startsWith(`${HTTP_PREFIX}/`)) return gateway.handleHttpApi(req, res, url, body);
         if (url.pathname.startsWith('/@connections/')) return gateway.handleConnections(req, res, url.pathname, body);
+        if (url.pathname === '/dev/sign-in' && req.method === 'POST') {
+          return devSignIn({ url: baseUrl, apiUrl: `${baseUrl}${HTTP_PREFIX}`, wsUrl: baseUrl.replace(/^http/, 'ws') + '/ws', adminSecret: secrets.adminSecret }, body, res);
+        }
+        if (!url.pathname.startsWith(`/${MEDIA_BUCKET}/`) && serveStatic(webDist, req, res, url.pathname)) return;
         if (req.method === 'GET' && (url.pathname === '/' || url.pathname === '/index.html')) {
           res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
           return void res.end(landingPage(baseUrl));

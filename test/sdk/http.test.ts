@@ -70,6 +70,20 @@ describe('client.api', () => {
     expect(seen[0].contentType).toBe('application/json');
   });
 
+  it('calls fetch as a plain function, as browsers require of theirs', async () => {
+    // A browser's fetch throws "Illegal invocation" when called as a method of another object.
+    const receivers: unknown[] = [];
+    const fetchImpl = function (this: unknown, url: string, init: { method: string; headers: Record<string, string> }) {
+      receivers.push(this);
+      return fetch(url, init);
+    };
+    const c = await CirrusClient.create({ wsUrl: 'ws://127.0.0.1:1/ws', apiUrl: `${base}/api`, token, store: 'memory', WebSocket: class {} as never, fetch: fetchImpl });
+
+    await c.api.getUser({ params: { userId: 'bob' } });
+
+    expect(receivers).toEqual([undefined]);
+  });
+
   it('refuses to call without apiUrl', async () => {
     const c = await CirrusClient.create({ wsUrl: 'ws://127.0.0.1:1/ws', token, store: 'memory', WebSocket: class {} as never });
     expect(() => c.api).toThrow(/apiUrl/);

@@ -37,7 +37,8 @@ export class HttpClient {
     this.base = options.apiUrl.replace(/\/$/, '');
     const impl = options.fetch ?? (globalThis.fetch as unknown as FetchLike | undefined);
     if (!impl) throw new CirrusSdkError('USAGE', 'No fetch implementation: pass options.fetch');
-    this.fetchImpl = impl;
+    // Called as a plain function: browsers refuse a fetch called on another object ("Illegal invocation").
+    this.fetchImpl = (url, init) => impl(url, init);
   }
 
   /**

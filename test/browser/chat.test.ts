@@ -1,0 +1,149 @@
+/**
+ * The web chat demo in a real browser: Chromium (Debian's, driven by playwright-core) against
+ * a local Cirrus serving a fresh build of `web/`. Two users sign in through the development
+ * sign-in, one writes, the other sees the message with an unread badge, reads it and replies;
+ * then typing, a reaction, a picture and a file, and a pin.
+ * Chromium is required: CI installs it (`.ci/run`); without it this file fails.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { Resvg } from '@resvg/resvg-js';
+import { buildWeb } from '../../web/build';
+import { startCirrus } from '../support/cirrus';
+import type { LocalCirrus } from '../../local/runtime';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const CANDIDATES = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].filter((p): p is string => !!p);
+const executablePath = CANDIDATES.find((p) => existsSync(p));
+
+let cirrus: LocalCirrus;
+let browser: Browser;
+let outDir: string;
+const contexts: BrowserContext[] = [];
+
+beforeAll(async () => {
+  if (!executablePath) {
+    throw new Error(`Chromium is needed for the browser test and was not found (looked at ${CANDIDATES.join(', ')}). Install it: apt-get install -y chromium, or set CHROMIUM_PATH.`);
+  }
+  outDir = mkdtempSync(join(tmpdir(), 'cirrus-web-'));
+  await buildWeb({ outDir, logLevel: 'silent' });
+  [cirrus, browser] = await Promise.all([startCirrus({ webDist: outDir }), chromium.launch({ executablePath, headless: true, args: ['--no-sandbox'] })]);
+});
+
+afterAll(async () => {
+  for (const context of contexts) await context.close().catch(() => undefined);
+  await browser?.close();
+  await cirrus?.stop();
+  if (outDir) rmSync(outDir, { recursive: true, force: true });
+});
+
+async function signedIn(userId: string, viewport: { width: number; height: number }): Promise<Page> {
+  const context = await browser.newContext({ viewport });
+  contexts.push(context);
+  const page = await context.newPage();
+  page.on('pageerror', (err) => console.error(`[${userId}] page error: ${err.message}`));
+  await page.goto(cirrus.url + '/');
+  await page.getByLabel('User id').fill(userId);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('.state[data-state="connected"]').waitFor({ timeout: 15_000 });
+  return page;
+}
+
+describe('web chat demo', () => {
+  it('serves the demo at / with content types, and the dev sign-in mints tokens', async () => {
+    const index = await fetch(cirrus.url + '/');
+    expect(index.headers.get('content-type')).toContain('text/html');
+    const html = await index.text();
+    const script = /src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1];
+    expect(script).toBeTruthy();
+    const js = await fetch(cirrus.url + script);
+    expect(js.status).toBe(200);
+    expect(js.headers.get('content-type')).toContain('text/javascript');
+    expect((await fetch(cirrus.url + '/assets/../../package.json')).status).toBe(404);
+
+    const res = await fetch(cirrus.url + '/dev/sign-in', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId: 'carol' }) });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { token: string; wsUrl: string; apiUrl: string };
+    expect(body).toMatchObject({ wsUrl: cirrus.wsUrl, apiUrl: cirrus.apiUrl });
+    expect(body.token).toMatch(/\./);
+    // A second sign-in of a registered user works too; a bad id is refused.
+    expect((await fetch(cirrus.url + '/dev/sign-in', { method: 'POST', body: JSON.stringify({ userId: 'carol' }) })).status).toBe(200);
+    expect((await fetch(cirrus.url + '/dev/sign-in', { method: 'POST', body: JSON.stringify({ userId: '_bad id' }) })).status).toBe(400);
+  });
+
+  it('two users chat: send, receive with an unread badge, read receipt, reply, typing, react, picture and file, pin', async () => {
+    const [alice, bob] = await Promise.all([signedIn('alice', { width: 1000, height: 700 }), signedIn('bob', { width: 390, height: 760 })]);
+
+    // alice starts a chat with bob and writes.
+    await alice.getByLabel('User id to chat with').fill('bob');
+    await alice.getByRole('button', { name: 'Start' }).click();
+    await alice.getByLabel('Message', { exact: true }).fill('Hi Bob, lunch at noon?');
+    await alice.getByRole('button', { name: 'Send' }).click();
+    const sent = alice.locator('.message.mine', { hasText: 'Hi Bob, lunch at noon?' });
+    await expect.poll(() => sent.getAttribute('data-status'), { timeout: 15_000 }).toMatch(/^(sent|read)$/);
+
+    // bob (phone-sized) sees the conversation with one unread, opens it, reads it.
+    const bobRow = bob.locator('li[data-conversation-id="si_alice_bob"]');
+    await bobRow.locator('.badge', { hasText: '1' }).waitFor({ timeout: 15_000 });
+    await expect.poll(() => bobRow.locator('.preview').textContent()).toBe('Hi Bob, lunch at noon?');
+    await bobRow.getByRole('button').click();
+    await bob.locator('.message.theirs', { hasText: 'Hi Bob, lunch at noon?' }).waitFor();
+    await bob.locator('.back').click();
+    await expect.poll(() => bobRow.locator('.badge').count(), { timeout: 10_000 }).toBe(0);
+    await bobRow.getByRole('button').click();
+
+    // alice's message turns read.
+    await expect.poll(() => sent.getAttribute('data-status'), { timeout: 15_000 }).toBe('read');
+
+    // bob types: alice sees the indicator; then bob replies.
+    await bob.getByLabel('Message', { exact: true }).pressSequentially('Sure', { delay: 20 });
+    await expect.poll(() => alice.locator('.typing').textContent(), { timeout: 10_000 }).toBe('typing…');
+    await bob.getByLabel('Message', { exact: true }).fill('Sure, see you there!');
+    await bob.getByRole('button', { name: 'Send' }).click();
+    await alice.locator('.message.theirs', { hasText: 'Sure, see you there!' }).waitFor({ timeout: 15_000 });
+    await expect.poll(() => bob.locator('.message.mine', { hasText: 'Sure, see you there!' }).getAttribute('data-status'), { timeout: 15_000 }).toMatch(/^(sent|read)$/);
+
+    // alice reacts to the reply; bob sees the reaction.
+    const reply = alice.locator('.message.theirs', { hasText: 'Sure, see you there!' });
+    await reply.hover();
+    await reply.getByRole('button', { name: 'React with 👍' }).click();
+    await bob.locator('.message.mine', { hasText: 'Sure, see you there!' }).locator('.chip', { hasText: '👍 1' }).waitFor({ timeout: 15_000 });
+
+    // alice sends a picture and a file (uploaded through presigned POSTs); bob sees both.
+    const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="240" height="120"><defs><linearGradient id="g"><stop offset="0" stop-color="#2563eb"/><stop offset="1" stop-color="#16a34a"/></linearGradient></defs><rect width="240" height="120" rx="16" fill="url(#g)"/><circle cx="60" cy="60" r="30" fill="#fff"/></svg>`;
+    const png = Buffer.from(new Resvg(svg).render().asPng());
+    await alice.getByLabel('Attach a picture or file').setInputFiles({ name: 'lunch.png', mimeType: 'image/png', buffer: png });
+    await alice.locator('.message.mine img.picture').waitFor({ timeout: 15_000 });
+    await alice.getByLabel('Attach a picture or file').setInputFiles({ name: 'menu.txt', mimeType: 'text/plain', buffer: Buffer.from('Soup of the day: tomato\n') });
+    const picture = bob.locator('.message.theirs img.picture');
+    await picture.waitFor({ timeout: 15_000 });
+    await expect.poll(() => picture.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth), { timeout: 15_000 }).toBe(240);
+    const file = bob.locator('.message.theirs a.file', { hasText: 'menu.txt' });
+    await file.waitFor({ timeout: 15_000 });
+    await expect.poll(() => file.getAttribute('href'), { timeout: 10_000 }).toMatch(/^http/);
+    const download = await fetch((await file.getAttribute('href'))!);
+    expect(await download.text()).toBe('Soup of the day: tomato\n');
+    await expect.poll(() => alice.locator('.message.mine img.picture').evaluate((img: HTMLImageElement) => img.naturalWidth), { timeout: 15_000 }).toBe(240);
+
+    // alice pins the conversation (client.api in the browser); the list shows the pin.
+    await alice.getByRole('button', { name: 'Pin' }).click();
+    await alice.locator('li[data-conversation-id="si_alice_bob"] .pinned').waitFor({ timeout: 10_000 });
+    await expect.poll(() => alice.locator('.pin').textContent()).toBe('Unpin');
+
+    // Both list the conversation, with the newest message as its preview.
+    await expect.poll(() => alice.locator('li[data-conversation-id="si_alice_bob"] .preview').textContent(), { timeout: 10_000 }).toBe('You: 📎 menu.txt');
+    await bob.locator('.back').click();
+    await expect.poll(() => bobRow.locator('.preview').textContent(), { timeout: 10_000 }).toBe('📎 menu.txt');
+
+    mkdirSync(join(here, 'screenshots'), { recursive: true });
+    await alice.screenshot({ path: join(here, 'screenshots', 'chat.png') });
+    await bobRow.getByRole('button').click();
+    await bob.locator('.message.theirs img.picture').waitFor();
+    await bob.screenshot({ path: join(here, 'screenshots', 'chat-phone.png') });
+    expect(existsSync(join(here, 'screenshots', 'chat.png'))).toBe(true);
+  });
+});

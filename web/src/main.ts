@@ -1,0 +1,441 @@
+/**
+ * The Cirrus web chat demo: sign in (the local runtime's development sign-in), the
+ * conversation list with unread badges and pins, and a 1:1 chat with delivery states, read
+ * receipts, typing, reactions, pictures and files, all through `@cirrus-im/sdk`.
+ */
+import { CirrusClient, ContentType, CirrusSdkError, singleConversationId, type LocalMessage, type UploadedMedia } from '@cirrus-im/sdk';
+import './style.css';
+
+interface Session {
+  userId: string;
+  token: string;
+  wsUrl: string;
+  apiUrl: string;
+  /** Changes when the local runtime's state is reset: the cached store is then dropped. */
+  instanceId: string;
+}
+
+const SESSION_KEY = 'cirrus-demo.session';
+const REACTION = '👍';
+const root = document.getElementById('app')!;
+
+/** A small element builder: `el('p', {class: 'x'}, 'text', child)`. */
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string | boolean | undefined> = {}, ...children: (Node | string | null | undefined | false)[]): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === undefined || value === false) continue;
+    node.setAttribute(key, value === true ? '' : value);
+  }
+  for (const child of children) if (child) node.append(child);
+  return node;
+}
+
+async function devSignIn(userId: string): Promise<Session> {
+  const res = await fetch('/dev/sign-in', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId }) });
+  const body = (await res.json().catch(() => ({}))) as Partial<Session> & { message?: string };
+  if (!res.ok || !body.token) throw new Error(body.message ?? `Sign-in failed (HTTP ${res.status})`);
+  return body as Session;
+}
+
+function loadSession(): Session | undefined {
+  try {
+    const raw = localStorage.getItem(SESSION_KEY);
+    return raw ? (JSON.parse(raw) as Session) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function showSignIn(notice?: string): void {
+  const input = el('input', { name: 'userId', placeholder: 'alice', autocomplete: 'username', autocapitalize: 'none', spellcheck: 'false', required: true, pattern: '[A-Za-z0-9][A-Za-z0-9.@\\-]{0,63}', 'aria-label': 'User id' });
+  const error = el('p', { class: 'error', role: 'alert' }, notice ?? '');
+  const button = el('button', { type: 'submit' }, 'Sign in');
+  const form = el(
+    'form',
+    { class: 'sign-in' },
+    el('h1', {}, 'Cirrus chat'),
+    el('p', { class: 'hint' }, 'Development sign-in of the local runtime: any user id, registered on first use.'),
+    el('label', {}, 'User id', input),
+    button,
+    error,
+  );
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    button.disabled = true;
+    error.textContent = '';
+    devSignIn(input.value.trim())
+      .then((session) => {
+        localStorage.setItem(SESSION_KEY, JSON.stringify(session));
+        return openApp(session);
+      })
+      .catch((err: Error) => {
+        error.textContent = err.message;
+        button.disabled = false;
+      });
+  });
+  root.replaceChildren(form);
+  input.focus();
+}
+
+/** Drops the IndexedDB store of the user when it belongs to an earlier (reset) local state. */
+async function dropStaleStore(session: Session): Promise<void> {
+  const key = `cirrus-demo.instance.${session.userId}`;
+  if (localStorage.getItem(key) === session.instanceId) return;
+  await new Promise<void>((resolve) => {
+    const request = indexedDB.deleteDatabase(`cirrus-${session.userId}`);
+    request.onsuccess = request.onerror = request.onblocked = () => resolve();
+  });
+  localStorage.setItem(key, session.instanceId);
+}
+
+const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+
+function messageText(message: { contentType: number; content: unknown }): string {
+  const content = message.content as { text?: string; fileName?: string } | null;
+  if (content === null) return '';
+  switch (message.contentType) {
+    case ContentType.text:
+    case ContentType.markdown:
+      return content?.text ?? '';
+    case ContentType.picture:
+      return '📷 Photo';
+    case ContentType.voice:
+      return '🎤 Voice message';
+    case ContentType.video:
+      return '🎬 Video';
+    case ContentType.file:
+      return `📎 ${content?.fileName ?? 'File'}`;
+    default:
+      return content?.text ?? `Message of type ${message.contentType}`;
+  }
+}
+
+/** Notification messages (friend, group and change events) are not chat bubbles. */
+const isChatMessage = (m: { contentType: number }) => m.contentType < 1000;
+
+async function openApp(session: Session): Promise<void> {
+  const me = session.userId;
+  await dropStaleStore(session);
+  const client = await CirrusClient.create({
+    wsUrl: session.wsUrl,
+    apiUrl: session.apiUrl,
+    token: session.token,
+    refreshToken: async () => {
+      const fresh = await devSignIn(me).catch(() => undefined);
+      if (fresh) localStorage.setItem(SESSION_KEY, JSON.stringify(fresh));
+      return fresh?.token;
+    },
+  });
+
+  // The other user (or group) of each conversation, and what the chat view shows.
+  const peerOf = (conversationId: string): { kind: 'single' | 'group'; id: string } => {
+    if (conversationId.startsWith('sg_')) return { kind: 'group', id: conversationId.slice(3) };
+    const [a, b] = conversationId.slice(3).split('_');
+    return { kind: 'single', id: a === me ? b! : a! };
+  };
+  let current: string | undefined;
+  const peerRead = new Map<string, number>();
+  const typing = new Map<string, ReturnType<typeof setTimeout>>();
+
+  // Layout: a top bar, the conversation list, the chat; on a narrow screen one pane at a time.
+  const stateLabel = el('span', { class: 'state', 'data-state': client.state }, client.state);
+  const signOut = el('button', { type: 'button', class: 'link' }, 'Sign out');
+  const topbar = el('header', { class: 'topbar' }, el('strong', { class: 'me' }, me), stateLabel, signOut);
+
+  const newChatInput = el('input', { name: 'peer', placeholder: 'Chat with user id…', autocapitalize: 'none', spellcheck: 'false', required: true, 'aria-label': 'User id to chat with' });
+  const newChat = el('form', { class: 'new-chat' }, newChatInput, el('button', { type: 'submit' }, 'Start'));
+  const list = el('ul', { class: 'conversations', 'aria-label': 'Conversations' });
+  const emptyList = el('p', { class: 'empty' }, 'No conversations yet. Start one with a user id above.');
+  const listPane = el('section', { class: 'list-pane' }, newChat, list, emptyList);
+
+  const back = el('button', { type: 'button', class: 'back', 'aria-label': 'Back to conversations' }, '‹');
+  const title = el('strong', { class: 'peer' });
+  const typingLabel = el('small', { class: 'typing' });
+  const pin = el('button', { type: 'button', class: 'pin link' }, 'Pin');
+  const messages = el('ol', { class: 'messages', 'aria-live': 'polite' });
+  const composerInput = el('input', { name: 'text', placeholder: 'Message', autocomplete: 'off', 'aria-label': 'Message' });
+  const attachInput = el('input', { type: 'file', class: 'visually-hidden', 'aria-label': 'Attach a picture or file' });
+  const attach = el('label', { class: 'attach', title: 'Attach a picture or file' }, '+', attachInput);
+  const uploadStatus = el('p', { class: 'upload-status', role: 'status', hidden: true });
+  const composer = el('form', { class: 'composer' }, attach, composerInput, el('button', { type: 'submit' }, 'Send'));
+  const placeholder = el('p', { class: 'placeholder' }, 'Choose a conversation');
+  const chatPane = el('section', { class: 'chat-pane' }, el('header', { class: 'chat-header' }, back, el('div', { class: 'who' }, title, typingLabel), pin), messages, uploadStatus, composer, placeholder);
+
+  const app = el('div', { class: 'app' }, topbar, el('div', { class: 'panes' }, listPane, chatPane));
+  root.replaceChildren(app);
+
+  // Rendering: every change schedules one pass over the list and the open chat, one at a time.
+  let queued = false;
+  let running: Promise<void> = Promise.resolve();
+  const render = () => {
+    if (queued) return;
+    queued = true;
+    running = running.then(async () => {
+      queued = false;
+      await renderList();
+      await renderChat();
+    }).catch((err) => console.error('render failed', err));
+  };
+
+  async function renderList(): Promise<void> {
+    const conversations = (await client.getConversations()).filter((c) => (c.conversationId.startsWith('si_') || c.conversationId.startsWith('sg_')) && !c.hidden);
+    conversations.sort((a, b) => Number(!!b.pinned) - Number(!!a.pinned) || (b.lastMessage?.sendTime ?? 0) - (a.lastMessage?.sendTime ?? 0));
+    // The last message may be a notification (a reaction, an edit): preview the newest chat message.
+    const previews = await Promise.all(
+      conversations.map(async (c) => {
+        if (!c.lastMessage || isChatMessage(c.lastMessage)) return c.lastMessage;
+        const recent = (await client.getMessages(c.conversationId, { limit: 20 })).filter((m): m is Extract<LocalMessage, { status: 'sent' }> => m.status === 'sent' && isChatMessage(m));
+        return recent.at(-1);
+      }),
+    );
+    list.replaceChildren(
+      ...conversations.map((c, i) => {
+        const last = previews[i];
+        const preview = last ? `${last.senderId === me ? 'You: ' : ''}${last.revoked || last.deleted ? 'Message removed' : messageText(last)}` : '';
+        const item = el(
+          'button',
+          { type: 'button', class: 'conversation', 'aria-current': c.conversationId === current ? 'true' : undefined },
+          el('span', { class: 'name' }, c.pinned ? el('span', { class: 'pinned', title: 'Pinned' }, '📌 ') : null, peerOf(c.conversationId).id),
+          el('span', { class: 'preview' }, preview),
+          last ? el('time', {}, timeFormat.format(last.sendTime)) : null,
+          c.unread > 0 ? el('span', { class: 'badge', 'aria-label': `${c.unread} unread` }, String(c.unread > 99 ? '99+' : c.unread)) : null,
+        );
+        item.addEventListener('click', () => openChat(c.conversationId));
+        return el('li', { 'data-conversation-id': c.conversationId }, item);
+      }),
+    );
+    emptyList.hidden = conversations.length > 0;
+    const total = client.getTotalUnread();
+    document.title = total > 0 ? `(${total}) Cirrus chat` : 'Cirrus chat';
+  }
+
+  async function renderChat(): Promise<void> {
+    app.classList.toggle('chat-open', current !== undefined);
+    placeholder.hidden = current !== undefined;
+    composer.hidden = messages.hidden = current === undefined;
+    if (!current) return;
+    const conversationId = current;
+    const conversation = await client.getConversation(conversationId);
+    const peer = peerOf(conversationId);
+    title.textContent = peer.id;
+    pin.hidden = !conversation;
+    pin.textContent = conversation?.pinned ? 'Unpin' : 'Pin';
+    typingLabel.textContent = typing.has(conversationId) ? 'typing…' : peer.kind === 'group' ? 'group' : '';
+
+    const list = (await client.getMessages(conversationId, { limit: 100 })).filter(isChatMessage);
+    const nearBottom = messages.scrollHeight - messages.scrollTop - messages.clientHeight < 80;
+    messages.replaceChildren(...list.map((m) => renderMessage(m, peerRead.get(conversationId) ?? 0)));
+    if (nearBottom || list.at(-1)?.senderId === me) messages.scrollTop = messages.scrollHeight;
+
+    if (conversation && conversation.unread > 0 && document.visibilityState === 'visible') {
+      await client.markRead(conversationId).catch(() => undefined);
+    }
+  }
+
+  function renderMessage(m: LocalMessage, readUpTo: number): HTMLLIElement {
+    const mine = m.senderId === me;
+    const sent = m.status === 'sent';
+    const removed = sent && (m.revoked || m.deleted);
+    const status = !mine ? undefined : m.status === 'sent' ? (peerOf(m.conversationId).kind === 'single' && m.seq <= readUpTo ? 'read' : 'sent') : m.status;
+    const statusText = { sending: 'Sending…', sent: 'Sent', read: 'Read', failed: 'Not sent' } as const;
+    const meta = el('span', { class: 'meta' }, el('time', {}, timeFormat.format(sent ? m.sendTime : m.createdAt)), sent && m.edited ? ' · edited' : '', status ? el('span', { class: 'status' }, ` · ${statusText[status]}`) : null);
+    const bubble = el('div', { class: 'bubble' }, removed ? el('em', {}, 'Message removed') : (renderMedia(m) ?? messageText(m)));
+    const item = el('li', { class: `message ${mine ? 'mine' : 'theirs'}`, 'data-status': status, 'data-client-msg-id': m.clientMsgId }, bubble, meta);
+
+    if (m.status === 'failed') {
+      const retry = el('button', { type: 'button', class: 'link retry' }, 'Retry');
+      retry.addEventListener('click', () => void client.resendMessage(m.clientMsgId).catch(() => render()));
+      item.append(el('span', { class: 'error' }, m.error?.message ?? 'Failed'), retry);
+    }
+    if (sent && !removed) {
+      const reactions = el('div', { class: 'reactions' });
+      for (const [emoji, users] of Object.entries(m.reactions ?? {})) {
+        if (users.length === 0) continue;
+        const chip = el('button', { type: 'button', class: 'chip', 'aria-pressed': users.includes(me) ? 'true' : 'false', title: users.join(', ') }, `${emoji} ${users.length}`);
+        chip.addEventListener('click', () => void client.reactToMessage(m.conversationId, m.seq, emoji, !users.includes(me)).then(render, render));
+        reactions.append(chip);
+      }
+      if (!m.reactions?.[REACTION]?.length) {
+        const react = el('button', { type: 'button', class: 'react', 'aria-label': `React with ${REACTION}` }, REACTION);
+        react.addEventListener('click', () => void client.reactToMessage(m.conversationId, m.seq, REACTION, true).then(render, render));
+        reactions.append(react);
+      }
+      item.append(reactions);
+    }
+    return item;
+  }
+
+  // Media: short-lived download URLs, asked once per object and again when they expire.
+  const downloadUrls = new Map<string, Promise<{ url: string; expiresAt: number }>>();
+  const mediaUrl = async (objectKey: string): Promise<string> => {
+    let pending = downloadUrls.get(objectKey);
+    const known = pending ? await pending.catch(() => undefined) : undefined;
+    if (!known || known.expiresAt - 30_000 < Date.now()) {
+      pending = client.media.downloadUrl(objectKey);
+      downloadUrls.set(objectKey, pending);
+    }
+    return (await pending!).url;
+  };
+  type Ref = { objectKey?: string; url?: string; mimeType?: string; size?: number };
+  const resolveRef = (ref: Ref): Promise<string> => (ref.url ? Promise.resolve(ref.url) : mediaUrl(ref.objectKey!));
+
+  /** A picture as an image, a file as a download link; undefined for other messages. */
+  function renderMedia(m: LocalMessage): HTMLElement | undefined {
+    const content = m.content as { source?: Ref; snapshot?: Ref; file?: Ref; fileName?: string } | null;
+    if (!content) return undefined;
+    if (m.contentType === ContentType.picture && content.source) {
+      const img = el('img', { class: 'picture', alt: 'Photo', loading: 'lazy' });
+      resolveRef(content.snapshot ?? content.source).then((url) => (img.src = url), () => (img.alt = 'Photo (not available)'));
+      img.addEventListener('click', () => void resolveRef(content.source!).then((url) => window.open(url, '_blank', 'noopener')));
+      return img;
+    }
+    if (m.contentType === ContentType.file && content.file) {
+      const size = content.file.size ?? 0;
+      const link = el('a', { class: 'file', target: '_blank', rel: 'noopener' }, `📎 ${content.fileName ?? 'File'}`, el('small', {}, ` ${size < 1024 ? `${size} B` : size < 1048576 ? `${(size / 1024).toFixed(0)} kB` : `${(size / 1048576).toFixed(1)} MB`}`));
+      resolveRef(content.file).then((url) => (link.href = url), () => undefined);
+      return link;
+    }
+    return undefined;
+  }
+
+  /** Uploads a picked file, then sends it as a picture (images) or a file message. */
+  async function sendAttachment(file: File): Promise<void> {
+    if (!current) return;
+    const peer = peerOf(current);
+    const to = peer.kind === 'single' ? { recvId: peer.id } : { groupId: peer.id };
+    uploadStatus.textContent = `Uploading ${file.name}…`;
+    uploadStatus.hidden = false;
+    try {
+      const ref: UploadedMedia & { width?: number; height?: number } = await client.media.upload(file, { fileName: file.name });
+      if (file.type.startsWith('image/')) {
+        const bitmap = await createImageBitmap(file).catch(() => undefined);
+        if (bitmap) Object.assign(ref, { width: bitmap.width, height: bitmap.height });
+        bitmap?.close();
+        uploadStatus.hidden = true;
+        await client.sendMessage({ ...to, contentType: ContentType.picture, content: { source: ref } });
+      } else {
+        uploadStatus.hidden = true;
+        await client.sendMessage({ ...to, contentType: ContentType.file, content: { file: ref, fileName: file.name } });
+      }
+    } catch (err) {
+      uploadStatus.textContent = `Could not send ${file.name}: ${(err as Error).message}`;
+      uploadStatus.hidden = false;
+      setTimeout(() => (uploadStatus.hidden = true), 6000);
+    }
+  }
+
+  async function openChat(conversationId: string): Promise<void> {
+    current = conversationId;
+    composerInput.value = (await client.getConversation(conversationId))?.draft?.text ?? '';
+    render();
+    if (peerOf(conversationId).kind === 'single' && client.state === 'connected') {
+      const { peer } = await client.getReadReceipts(conversationId).catch(() => ({ peer: undefined }));
+      if (peer) peerRead.set(conversationId, Math.max(peerRead.get(conversationId) ?? 0, peer.readSeq));
+      render();
+    }
+    composerInput.focus();
+  }
+
+  // Typing: tell the other user at most every 3 s while typing, and stop 4 s after the last key.
+  let typingSentAt = 0;
+  let typingStop: ReturnType<typeof setTimeout> | undefined;
+  const stopTyping = (recvId: string) => {
+    clearTimeout(typingStop);
+    if (typingSentAt) void client.typing(recvId, false).catch(() => undefined);
+    typingSentAt = 0;
+  };
+  composerInput.addEventListener('input', () => {
+    if (!current || client.state !== 'connected') return;
+    const peer = peerOf(current);
+    if (peer.kind !== 'single') return;
+    if (Date.now() - typingSentAt > 3000) {
+      typingSentAt = Date.now();
+      void client.typing(peer.id, true).catch(() => undefined);
+    }
+    clearTimeout(typingStop);
+    typingStop = setTimeout(() => stopTyping(peer.id), 4000);
+  });
+  composerInput.addEventListener('blur', () => {
+    if (current) void client.setDraft(current, composerInput.value).catch(() => undefined);
+  });
+
+  composer.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const text = composerInput.value.trim();
+    if (!current || !text) return;
+    const peer = peerOf(current);
+    composerInput.value = '';
+    if (peer.kind === 'single') stopTyping(peer.id);
+    void client.setDraft(current, '').catch(() => undefined);
+    // The message shows as sending at once; its status events re-render it.
+    client.sendText(peer.kind === 'single' ? { recvId: peer.id } : { groupId: peer.id }, text).catch((err: unknown) => {
+      if (!(err instanceof CirrusSdkError)) console.error(err);
+      render();
+    });
+    render();
+  });
+
+  attachInput.addEventListener('change', () => {
+    const file = attachInput.files?.[0];
+    attachInput.value = '';
+    if (file) void sendAttachment(file);
+  });
+
+  newChat.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const peer = newChatInput.value.trim();
+    if (!peer || peer === me) return;
+    newChatInput.value = '';
+    void openChat(singleConversationId(me, peer));
+  });
+
+  back.addEventListener('click', () => {
+    current = undefined;
+    render();
+  });
+
+  pin.addEventListener('click', async () => {
+    if (!current) return;
+    const conversation = await client.getConversation(current);
+    await client.api.setConversation({ params: { conversationId: current }, body: { pinned: !conversation?.pinned } }).catch((err: Error) => alert(err.message));
+  });
+
+  const leave = async (notice?: string) => {
+    await client.close().catch(() => undefined);
+    localStorage.removeItem(SESSION_KEY);
+    document.title = 'Cirrus chat';
+    showSignIn(notice);
+  };
+  signOut.addEventListener('click', () => void leave());
+
+  for (const name of ['newConversation', 'conversationChanged', 'recvNewMessage', 'messageStatusChanged', 'recvMessageReactionChanged', 'newRecvMessageRevoked', 'recvMessageDeleted', 'recvMessageEdited', 'messagesDeletedForMe', 'syncServerFinish', 'totalUnreadMessageCountChanged'] as const) {
+    client.on(name, render);
+  }
+  client.on('readReceiptChanged', ({ conversationId, userId, readSeq }) => {
+    if (userId === me || readSeq === undefined) return;
+    peerRead.set(conversationId, Math.max(peerRead.get(conversationId) ?? 0, readSeq));
+    render();
+  });
+  client.on('typingStatusChanged', ({ conversationId, typing: isTyping }) => {
+    clearTimeout(typing.get(conversationId));
+    typing.delete(conversationId);
+    // A typing: true expires after 10 s without another (docs/protocol.md).
+    if (isTyping) typing.set(conversationId, setTimeout(() => (typing.delete(conversationId), render()), 10_000));
+    render();
+  });
+  client.on('connectionStateChanged', ({ newState }) => {
+    stateLabel.textContent = newState;
+    stateLabel.dataset.state = newState;
+  });
+  client.on('kickedOffline', ({ reason }) => void leave(reason === 'loggedInElsewhere' ? 'Signed out: this user signed in on another web page.' : 'Signed out by the server.'));
+  client.on('userTokenInvalid', () => void leave('The session is no longer valid: sign in again.'));
+  client.on('userTokenExpired', () => void leave('The session expired: sign in again.'));
+  document.addEventListener('visibilitychange', render);
+
+  render();
+  await client.connect();
+}
+
+const saved = loadSession();
+if (saved) openApp(saved).catch((err: Error) => showSignIn(err.message));
+else showSignIn();
