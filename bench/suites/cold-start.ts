@@ -18,6 +18,17 @@ export interface ColdStart {
   gzipBytes: number;
   initMs: number[];
   medianInitMs: number;
+  /** Minified bytes in the bundle by origin: Cirrus's code, zod, the AWS SDK and Smithy, others. */
+  composition: Record<string, number>;
+}
+
+function originOf(path: string): string {
+  const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path);
+  if (!m) return 'cirrus';
+  const pkg = m[1];
+  if (pkg.startsWith('@aws-sdk/') || pkg.startsWith('@smithy/') || pkg.startsWith('@aws-crypto/') || pkg === '@aws/lambda-invoke-store') return 'aws-sdk';
+  if (pkg === 'zod') return 'zod';
+  return 'other';
 }
 
 const banner = "import { createRequire as cirrusCreateRequire } from 'node:module'; const require = cirrusCreateRequire(import.meta.url);";
@@ -28,7 +39,8 @@ export async function runColdStart(runs: number): Promise<ColdStart[]> {
   try {
     for (const fn of Object.keys(functions) as FunctionKey[]) {
       const file = join(dir, `${fn}.mjs`);
-      await build({
+      const result = await build({
+        metafile: true,
         entryPoints: [join(process.cwd(), 'functions', `${functions[fn].entry}.ts`)],
         bundle: true,
         platform: 'node',
@@ -41,6 +53,11 @@ export async function runColdStart(runs: number): Promise<ColdStart[]> {
         logLevel: 'silent',
       });
       const code = readFileSync(file);
+      const composition: Record<string, number> = {};
+      for (const [path, input] of Object.entries(result.metafile!.outputs[Object.keys(result.metafile!.outputs).find((o) => o.endsWith('.mjs'))!].inputs)) {
+        const origin = originOf(path);
+        composition[origin] = (composition[origin] ?? 0) + input.bytesInOutput;
+      }
       const initMs: number[] = [];
       for (let i = 0; i < runs; i++) {
         const res = spawnSync(
@@ -51,7 +68,7 @@ export async function runColdStart(runs: number): Promise<ColdStart[]> {
         if (res.status !== 0) throw new Error(`${fn}: ${res.stderr}`);
         initMs.push(Number(res.stdout));
       }
-      out.push({ fn, bytes: code.length, gzipBytes: gzipSync(code).length, initMs, medianInitMs: median(initMs) });
+      out.push({ fn, bytes: code.length, gzipBytes: gzipSync(code).length, initMs, medianInitMs: median(initMs), composition });
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
