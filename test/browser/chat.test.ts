@@ -124,8 +124,10 @@ describe('web chat demo', () => {
     await expect.poll(() => picture.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth), { timeout: 15_000 }).toBe(240);
     const file = bob.locator('.message.theirs a.file', { hasText: 'menu.txt' });
     await file.waitFor({ timeout: 15_000 });
-    await expect.poll(() => file.getAttribute('href'), { timeout: 10_000 }).toMatch(/^http/);
-    const download = await fetch((await file.getAttribute('href'))!);
+    // The link gets its presigned URL asynchronously, and again whenever the message is re-rendered: keep the one seen.
+    let href: string | null = null;
+    await expect.poll(async () => (href = await file.getAttribute('href')), { timeout: 10_000 }).toMatch(/^http/);
+    const download = await fetch(href!);
     expect(await download.text()).toBe('Soup of the day: tomato\n');
     await expect.poll(() => alice.locator('.message.mine img.picture').evaluate((img: HTMLImageElement) => img.naturalWidth), { timeout: 15_000 }).toBe(240);
 
