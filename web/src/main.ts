@@ -1,7 +1,8 @@
 /**
  * The Cirrus web chat demo: sign in (the local runtime's development sign-in), the
- * conversation list with unread badges and pins, and a 1:1 chat with delivery states, read
- * receipts, typing, reactions, pictures and files, all through `@cirrus-im/sdk`.
+ * conversation list with unread badges and pins, 1:1 and group chats with delivery states, read
+ * receipts, typing, reactions, pictures and files, editing and revoking your messages; friends
+ * (requests, accept / refuse) and groups (create, members) through the SDK's typed HTTP API.
  */
 import { CirrusClient, ContentType, CirrusSdkError, singleConversationId, type LocalMessage, type UploadedMedia } from '@cirrus-im/sdk';
 import './style.css';
@@ -134,6 +135,15 @@ async function openApp(session: Session): Promise<void> {
     return { kind: 'single', id: a === me ? b! : a! };
   };
   let current: string | undefined;
+  /** The joined groups (from `listJoinedGroups`): their names and the user's role. */
+  const groups = new Map<string, { name: string; role: 'owner' | 'admin' | 'member' }>();
+  const nameOf = (conversationId: string): string => {
+    const peer = peerOf(conversationId);
+    return peer.kind === 'group' ? (groups.get(peer.id)?.name ?? peer.id) : peer.id;
+  };
+  /** The message being edited in the composer, if any. */
+  let editing: { conversationId: string; seq: number } | undefined;
+  let membersOpen = false;
   const peerRead = new Map<string, number>();
   const typing = new Map<string, ReturnType<typeof setTimeout>>();
 
@@ -146,12 +156,54 @@ async function openApp(session: Session): Promise<void> {
   const newChat = el('form', { class: 'new-chat' }, newChatInput, el('button', { type: 'submit' }, 'Start'));
   const list = el('ul', { class: 'conversations', 'aria-label': 'Conversations' });
   const emptyList = el('p', { class: 'empty' }, 'No conversations yet. Start one with a user id above.');
-  const listPane = el('section', { class: 'list-pane' }, newChat, list, emptyList);
+  const chatsView = el('div', { class: 'view', 'data-view': 'chats' }, newChat, list, emptyList);
+
+  // Friends: send a request by user id, incoming requests (accept / refuse), the friend list.
+  const friendInput = el('input', { name: 'friend', placeholder: 'Add a friend by user id…', autocapitalize: 'none', spellcheck: 'false', required: true, 'aria-label': 'Friend user id' });
+  const friendForm = el('form', { class: 'new-chat' }, friendInput, el('button', { type: 'submit' }, 'Add friend'));
+  const friendNotice = el('p', { class: 'notice', role: 'status' });
+  const requestList = el('ul', { class: 'people requests', 'aria-label': 'Friend requests' });
+  const friendList = el('ul', { class: 'people friends', 'aria-label': 'Friends' });
+  const requestsTitle = el('h2', {}, 'Requests');
+  const friendsView = el('div', { class: 'view', 'data-view': 'friends', hidden: true }, friendForm, friendNotice, requestsTitle, requestList, el('h2', {}, 'Friends'), friendList);
+
+  // Groups: create one (name and member ids), the joined groups.
+  const groupName = el('input', { name: 'groupName', placeholder: 'Group name', required: true, maxlength: '128', 'aria-label': 'Group name' });
+  const groupMembers = el('input', { name: 'groupMembers', placeholder: 'Member ids, comma separated', autocapitalize: 'none', spellcheck: 'false', 'aria-label': 'Member ids' });
+  const groupForm = el('form', { class: 'new-group' }, groupName, groupMembers, el('button', { type: 'submit' }, 'Create group'));
+  const groupNotice = el('p', { class: 'notice', role: 'status' });
+  const groupList = el('ul', { class: 'people groups', 'aria-label': 'Groups' });
+  const groupsView = el('div', { class: 'view', 'data-view': 'groups', hidden: true }, groupForm, groupNotice, el('h2', {}, 'Your groups'), groupList);
+
+  type Tab = 'chats' | 'friends' | 'groups';
+  const views: Record<Tab, HTMLElement> = { chats: chatsView, friends: friendsView, groups: groupsView };
+  const tabButtons = (['chats', 'friends', 'groups'] as const).map((tab) => {
+    const button = el('button', { type: 'button', role: 'tab', class: 'tab', 'data-tab': tab, 'aria-selected': tab === 'chats' ? 'true' : 'false' }, tab[0]!.toUpperCase() + tab.slice(1));
+    button.addEventListener('click', () => showTab(tab));
+    return button;
+  });
+  const requestBadge = el('span', { class: 'badge', hidden: true });
+  tabButtons[1]!.append(requestBadge);
+  const showTab = (tab: Tab) => {
+    for (const button of tabButtons) button.setAttribute('aria-selected', String(button.dataset.tab === tab));
+    for (const [name, view] of Object.entries(views)) view.hidden = name !== tab;
+    if (tab === 'friends') void refreshFriends();
+    if (tab === 'groups') void refreshGroups();
+  };
+  const listPane = el('section', { class: 'list-pane' }, el('nav', { class: 'tabs', role: 'tablist' }, ...tabButtons), chatsView, friendsView, groupsView);
 
   const back = el('button', { type: 'button', class: 'back', 'aria-label': 'Back to conversations' }, '‹');
   const title = el('strong', { class: 'peer' });
   const typingLabel = el('small', { class: 'typing' });
   const pin = el('button', { type: 'button', class: 'pin link' }, 'Pin');
+  const membersButton = el('button', { type: 'button', class: 'members-toggle link', 'aria-expanded': 'false' }, 'Members');
+  const memberList = el('ul', { class: 'people members', 'aria-label': 'Members' });
+  const addMembersInput = el('input', { name: 'addMembers', placeholder: 'User ids to add, comma separated', autocapitalize: 'none', spellcheck: 'false', required: true, 'aria-label': 'User ids to add' });
+  const addMembersForm = el('form', { class: 'new-chat' }, addMembersInput, el('button', { type: 'submit' }, 'Add'));
+  const membersNotice = el('p', { class: 'notice', role: 'status' });
+  const membersPanel = el('section', { class: 'members-panel', hidden: true, 'aria-label': 'Group members' }, memberList, addMembersForm, membersNotice);
+  const editingCancel = el('button', { type: 'button', class: 'link' }, 'Cancel');
+  const editingBar = el('p', { class: 'editing-bar', hidden: true }, el('span', {}, 'Editing your message'), editingCancel);
   const messages = el('ol', { class: 'messages', 'aria-live': 'polite' });
   const composerInput = el('input', { name: 'text', placeholder: 'Message', autocomplete: 'off', 'aria-label': 'Message' });
   const attachInput = el('input', { type: 'file', class: 'visually-hidden', 'aria-label': 'Attach a picture or file' });
@@ -159,7 +211,7 @@ async function openApp(session: Session): Promise<void> {
   const uploadStatus = el('p', { class: 'upload-status', role: 'status', hidden: true });
   const composer = el('form', { class: 'composer' }, attach, composerInput, el('button', { type: 'submit' }, 'Send'));
   const placeholder = el('p', { class: 'placeholder' }, 'Choose a conversation');
-  const chatPane = el('section', { class: 'chat-pane' }, el('header', { class: 'chat-header' }, back, el('div', { class: 'who' }, title, typingLabel), pin), messages, uploadStatus, composer, placeholder);
+  const chatPane = el('section', { class: 'chat-pane' }, el('header', { class: 'chat-header' }, back, el('div', { class: 'who' }, title, typingLabel), membersButton, pin), membersPanel, messages, uploadStatus, editingBar, composer, placeholder);
 
   const app = el('div', { class: 'app' }, topbar, el('div', { class: 'panes' }, listPane, chatPane));
   root.replaceChildren(app);
@@ -191,11 +243,11 @@ async function openApp(session: Session): Promise<void> {
     list.replaceChildren(
       ...conversations.map((c, i) => {
         const last = previews[i];
-        const preview = last ? `${last.senderId === me ? 'You: ' : ''}${last.revoked || last.deleted ? 'Message removed' : messageText(last)}` : '';
+        const preview = last ? `${last.senderId === me ? 'You: ' : ''}${last.revoked ? 'Message revoked' : last.deleted ? 'Message deleted' : messageText(last)}` : peerOf(c.conversationId).kind === 'group' ? 'Group' : '';
         const item = el(
           'button',
           { type: 'button', class: 'conversation', 'aria-current': c.conversationId === current ? 'true' : undefined },
-          el('span', { class: 'name' }, c.pinned ? el('span', { class: 'pinned', title: 'Pinned' }, '📌 ') : null, peerOf(c.conversationId).id),
+          el('span', { class: 'name' }, c.pinned ? el('span', { class: 'pinned', title: 'Pinned' }, '📌 ') : null, nameOf(c.conversationId)),
           el('span', { class: 'preview' }, preview),
           last ? el('time', {}, timeFormat.format(last.sendTime)) : null,
           c.unread > 0 ? el('span', { class: 'badge', 'aria-label': `${c.unread} unread` }, String(c.unread > 99 ? '99+' : c.unread)) : null,
@@ -217,14 +269,18 @@ async function openApp(session: Session): Promise<void> {
     const conversationId = current;
     const conversation = await client.getConversation(conversationId);
     const peer = peerOf(conversationId);
-    title.textContent = peer.id;
+    title.textContent = nameOf(conversationId);
     pin.hidden = !conversation;
+    membersButton.hidden = peer.kind !== 'group';
+    membersPanel.hidden = !(membersOpen && peer.kind === 'group');
+    membersButton.setAttribute('aria-expanded', String(!membersPanel.hidden));
+    editingBar.hidden = editing?.conversationId !== conversationId;
     pin.textContent = conversation?.pinned ? 'Unpin' : 'Pin';
     typingLabel.textContent = typing.has(conversationId) ? 'typing…' : peer.kind === 'group' ? 'group' : '';
 
     const list = (await client.getMessages(conversationId, { limit: 100 })).filter(isChatMessage);
     const nearBottom = messages.scrollHeight - messages.scrollTop - messages.clientHeight < 80;
-    messages.replaceChildren(...list.map((m) => renderMessage(m, peerRead.get(conversationId) ?? 0)));
+    messages.replaceChildren(...list.map((m) => renderMessage(m, peerRead.get(conversationId) ?? 0, peer.kind === 'group')));
     if (nearBottom || list.at(-1)?.senderId === me) messages.scrollTop = messages.scrollHeight;
 
     if (conversation && conversation.unread > 0 && document.visibilityState === 'visible') {
@@ -232,15 +288,17 @@ async function openApp(session: Session): Promise<void> {
     }
   }
 
-  function renderMessage(m: LocalMessage, readUpTo: number): HTMLLIElement {
+  function renderMessage(m: LocalMessage, readUpTo: number, inGroup: boolean): HTMLLIElement {
     const mine = m.senderId === me;
     const sent = m.status === 'sent';
     const removed = sent && (m.revoked || m.deleted);
     const status = !mine ? undefined : m.status === 'sent' ? (peerOf(m.conversationId).kind === 'single' && m.seq <= readUpTo ? 'read' : 'sent') : m.status;
     const statusText = { sending: 'Sending…', sent: 'Sent', read: 'Read', failed: 'Not sent' } as const;
-    const meta = el('span', { class: 'meta' }, el('time', {}, timeFormat.format(sent ? m.sendTime : m.createdAt)), sent && m.edited ? ' · edited' : '', status ? el('span', { class: 'status' }, ` · ${statusText[status]}`) : null);
-    const bubble = el('div', { class: 'bubble' }, removed ? el('em', {}, 'Message removed') : (renderMedia(m) ?? messageText(m)));
-    const item = el('li', { class: `message ${mine ? 'mine' : 'theirs'}`, 'data-status': status, 'data-client-msg-id': m.clientMsgId }, bubble, meta);
+    const meta = el('span', { class: 'meta' }, el('time', {}, timeFormat.format(sent ? m.sendTime : m.createdAt)), sent && m.edited && !removed ? el('span', { class: 'edited' }, ' · edited') : null, status ? el('span', { class: 'status' }, ` · ${statusText[status]}`) : null);
+    const marker = sent && m.revoked ? `${m.revoked.by === me ? 'You' : m.revoked.by} revoked a message` : 'Message deleted';
+    const bubble = el('div', { class: 'bubble' }, removed ? el('em', { class: 'removed' }, marker) : (renderMedia(m) ?? messageText(m)));
+    const sender = inGroup && !mine ? el('span', { class: 'sender' }, m.senderId) : null;
+    const item = el('li', { class: `message ${mine ? 'mine' : 'theirs'}`, 'data-status': status, 'data-client-msg-id': m.clientMsgId, 'data-revoked': sent && !!m.revoked, 'data-edited': sent && !!m.edited && !removed }, sender, bubble, meta);
 
     if (m.status === 'failed') {
       const retry = el('button', { type: 'button', class: 'link retry' }, 'Retry');
@@ -259,6 +317,23 @@ async function openApp(session: Session): Promise<void> {
         const react = el('button', { type: 'button', class: 'react', 'aria-label': `React with ${REACTION}` }, REACTION);
         react.addEventListener('click', () => void client.reactToMessage(m.conversationId, m.seq, REACTION, true).then(render, render));
         reactions.append(react);
+      }
+      // Your own text messages: edit (in the composer) and revoke.
+      if (mine && (m.contentType === ContentType.text || m.contentType === ContentType.markdown)) {
+        const { conversationId, seq } = m;
+        const edit = el('button', { type: 'button', class: 'act', 'aria-label': 'Edit message' }, 'Edit');
+        edit.addEventListener('click', () => {
+          editing = { conversationId, seq };
+          composerInput.value = messageText(m);
+          composerInput.focus();
+          render();
+        });
+        const revoke = el('button', { type: 'button', class: 'act', 'aria-label': 'Revoke message' }, 'Revoke');
+        revoke.addEventListener('click', () => {
+          revoke.disabled = true;
+          client.revokeMessage(conversationId, seq).then(render, (err: Error) => (alert(err.message), render()));
+        });
+        reactions.append(edit, revoke);
       }
       item.append(reactions);
     }
@@ -325,6 +400,10 @@ async function openApp(session: Session): Promise<void> {
   }
 
   async function openChat(conversationId: string): Promise<void> {
+    if (current !== conversationId) {
+      editing = undefined;
+      membersOpen = false;
+    }
     current = conversationId;
     composerInput.value = (await client.getConversation(conversationId))?.draft?.text ?? '';
     render();
@@ -365,6 +444,13 @@ async function openApp(session: Session): Promise<void> {
     if (!current || !text) return;
     const peer = peerOf(current);
     composerInput.value = '';
+    if (editing?.conversationId === current) {
+      const { conversationId, seq } = editing;
+      editing = undefined;
+      client.editMessage(conversationId, seq, { contentType: ContentType.text, content: { text } }).then(render, (err: Error) => (alert(err.message), render()));
+      render();
+      return;
+    }
     if (peer.kind === 'single') stopTyping(peer.id);
     void client.setDraft(current, '').catch(() => undefined);
     // The message shows as sending at once; its status events re-render it.
@@ -389,6 +475,150 @@ async function openApp(session: Session): Promise<void> {
     void openChat(singleConversationId(me, peer));
   });
 
+  editingCancel.addEventListener('click', () => {
+    editing = undefined;
+    composerInput.value = '';
+    render();
+  });
+
+  // Friends through client.api: requests, accept / refuse, the list.
+  const userIds = (text: string) => [...new Set(text.split(/[\s,]+/).filter((id) => id && id !== me))];
+  const notify = (target: HTMLElement, text: string, isError = false) => {
+    target.textContent = text;
+    target.classList.toggle('error', isError);
+  };
+  async function refreshFriends(): Promise<void> {
+    if (client.state !== 'connected') return;
+    const loaded = await Promise.all([client.api.listFriendRequests({ query: { direction: 'incoming', limit: 100 } }), client.api.listFriends({ query: { limit: 100 } })]).catch((err: Error) => {
+      notify(friendNotice, err.message, true);
+      return undefined;
+    });
+    if (!loaded) return;
+    const [{ requests }, { friends }] = loaded;
+    const pending = requests.filter((r) => r.status === 'pending');
+    requestsTitle.hidden = requestList.hidden = pending.length === 0;
+    requestBadge.hidden = pending.length === 0;
+    requestBadge.textContent = String(pending.length);
+    requestList.replaceChildren(
+      ...pending.map((r) => {
+        const accept = el('button', { type: 'button' }, 'Accept');
+        const refuse = el('button', { type: 'button', class: 'link' }, 'Refuse');
+        const handle = (action: Promise<unknown>) => {
+          accept.disabled = refuse.disabled = true;
+          action.then(() => refreshFriends(), (err: Error) => (notify(friendNotice, err.message, true), refreshFriends()));
+        };
+        accept.addEventListener('click', () => handle(client.api.acceptFriendRequest({ params: { fromUserId: r.fromUserId }, body: {} })));
+        refuse.addEventListener('click', () => handle(client.api.refuseFriendRequest({ params: { fromUserId: r.fromUserId }, body: {} })));
+        return el('li', { 'data-user-id': r.fromUserId }, el('span', { class: 'name' }, r.fromUserId, r.message ? el('small', {}, r.message) : null), accept, refuse);
+      }),
+    );
+    friendList.replaceChildren(
+      ...(friends.length === 0
+        ? [el('li', { class: 'empty' }, 'No friends yet.')]
+        : friends.map((f) => {
+            const open = el('button', { type: 'button', class: 'link' }, 'Chat');
+            open.addEventListener('click', () => void openChat(singleConversationId(me, f.friendUserId)));
+            return el('li', { 'data-user-id': f.friendUserId }, el('span', { class: 'name' }, f.remark ?? f.friendUserId), open);
+          })),
+    );
+  }
+  friendForm.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const toUserId = friendInput.value.trim();
+    if (!toUserId) return;
+    client.api.sendFriendRequest({ body: { toUserId, message: `Hi, I'm ${me}` } }).then(
+      ({ request }) => {
+        friendInput.value = '';
+        notify(friendNotice, request.status === 'accepted' ? `You and ${toUserId} are friends.` : `Request sent to ${toUserId}.`);
+        void refreshFriends();
+      },
+      (err: Error) => notify(friendNotice, err.message, true),
+    );
+  });
+
+  // Groups through client.api: create, the joined groups, members (owners and admins manage them).
+  async function refreshGroups(): Promise<void> {
+    if (client.state !== 'connected') return;
+    const joined = await client.api.listJoinedGroups({ query: { limit: 100 } }).catch((err: Error) => (notify(groupNotice, err.message, true), undefined));
+    if (!joined) return;
+    groups.clear();
+    for (const { group, role } of joined.groups) if (group.status === 'active') groups.set(group.groupId, { name: group.name, role });
+    groupList.replaceChildren(
+      ...(groups.size === 0
+        ? [el('li', { class: 'empty' }, 'No groups yet.')]
+        : [...groups].map(([groupId, { name, role }]) => {
+            const open = el('button', { type: 'button', class: 'link' }, 'Open');
+            open.addEventListener('click', () => void openChat(`sg_${groupId}`));
+            return el('li', { 'data-group-id': groupId }, el('span', { class: 'name' }, name, el('small', {}, role)), open);
+          })),
+    );
+    render();
+    if (membersOpen) void refreshMembers();
+  }
+  groupForm.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const name = groupName.value.trim();
+    if (!name) return;
+    client.api.createGroup({ body: { name, memberUserIds: userIds(groupMembers.value), joinPolicy: 'invite' } }).then(
+      async ({ group }) => {
+        groupName.value = groupMembers.value = '';
+        notify(groupNotice, '');
+        groups.set(group.groupId, { name: group.name, role: 'owner' });
+        showTab('chats');
+        await openChat(`sg_${group.groupId}`);
+      },
+      (err: Error) => notify(groupNotice, err.message, true),
+    );
+  });
+
+  async function refreshMembers(): Promise<void> {
+    const groupId = current && peerOf(current).kind === 'group' ? peerOf(current).id : undefined;
+    if (!groupId || client.state !== 'connected') return;
+    const result = await client.api.listGroupMembers({ params: { groupId }, query: { limit: 100 } }).catch((err: Error) => (notify(membersNotice, err.message, true), undefined));
+    if (!result || current !== `sg_${groupId}`) return;
+    const myRole = result.members.find((m) => m.userId === me)?.role ?? 'member';
+    const manages = myRole === 'owner' || myRole === 'admin';
+    addMembersForm.hidden = !manages;
+    memberList.replaceChildren(
+      ...result.members.map((member) => {
+        const item = el('li', { 'data-user-id': member.userId }, el('span', { class: 'name' }, member.userId === me ? `${member.userId} (you)` : member.userId, el('small', {}, member.role)));
+        const removable = member.userId !== me && (myRole === 'owner' ? member.role !== 'owner' : myRole === 'admin' && member.role === 'member');
+        if (removable) {
+          const remove = el('button', { type: 'button', class: 'link danger', 'aria-label': `Remove ${member.userId}` }, 'Remove');
+          remove.addEventListener('click', () => {
+            remove.disabled = true;
+            client.api.removeGroupMembers({ params: { groupId }, body: { userIds: [member.userId] } }).then(
+              ({ results }) => (notify(membersNotice, results[0]?.ok === false ? (results[0].error?.message ?? 'Not removed') : ''), refreshMembers()),
+              (err: Error) => (notify(membersNotice, err.message, true), refreshMembers()),
+            );
+          });
+          item.append(remove);
+        }
+        return item;
+      }),
+    );
+  }
+  membersButton.addEventListener('click', () => {
+    membersOpen = !membersOpen;
+    if (membersOpen) void refreshMembers();
+    render();
+  });
+  addMembersForm.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const groupId = current && peerOf(current).kind === 'group' ? peerOf(current).id : undefined;
+    const ids = userIds(addMembersInput.value);
+    if (!groupId || ids.length === 0) return;
+    client.api.addGroupMembers({ params: { groupId }, body: { userIds: ids } }).then(
+      ({ results }) => {
+        addMembersInput.value = '';
+        const failed = results.filter((r) => !r.ok);
+        notify(membersNotice, failed.map((r) => `${r.userId}: ${r.error?.message ?? 'not added'}`).join('; '), failed.length > 0);
+        void refreshMembers();
+      },
+      (err: Error) => notify(membersNotice, err.message, true),
+    );
+  });
+
   back.addEventListener('click', () => {
     current = undefined;
     render();
@@ -411,6 +641,13 @@ async function openApp(session: Session): Promise<void> {
   for (const name of ['newConversation', 'conversationChanged', 'recvNewMessage', 'messageStatusChanged', 'recvMessageReactionChanged', 'newRecvMessageRevoked', 'recvMessageDeleted', 'recvMessageEdited', 'messagesDeletedForMe', 'syncServerFinish', 'totalUnreadMessageCountChanged'] as const) {
     client.on(name, render);
   }
+  for (const name of ['friendApplicationAdded', 'friendApplicationAccepted', 'friendApplicationRejected', 'friendAdded', 'friendDeleted'] as const) {
+    client.on(name, () => void refreshFriends());
+  }
+  for (const name of ['joinedGroupAdded', 'joinedGroupDeleted', 'groupInfoChanged', 'groupMemberAdded', 'groupMemberDeleted', 'groupMemberInfoChanged', 'groupDismissed'] as const) {
+    client.on(name, () => void refreshGroups());
+  }
+  client.on('connectSuccess', () => void Promise.all([refreshFriends(), refreshGroups()]));
   client.on('readReceiptChanged', ({ conversationId, userId, readSeq }) => {
     if (userId === me || readSeq === undefined) return;
     peerRead.set(conversationId, Math.max(peerRead.get(conversationId) ?? 0, readSeq));
