@@ -2,7 +2,8 @@
  * The web chat demo in a real browser: Chromium (Debian's, driven by playwright-core) against
  * a local Cirrus serving a fresh build of `web/`. Two users sign in through the development
  * sign-in, one writes, the other sees the message with an unread badge, reads it and replies;
- * then typing, a reaction, a picture and a file, and a pin.
+ * then typing, a reaction, a picture and a file, and a pin. Then editing and revoking a message,
+ * a friend request accepted, and a group created, messaged in, and its members managed.
  * Chromium is required: CI installs it (`.ci/run`); without it this file fails.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -147,5 +148,115 @@ describe('web chat demo', () => {
     await bob.locator('.message.theirs img.picture').waitFor();
     await bob.screenshot({ path: join(here, 'screenshots', 'chat-phone.png') });
     expect(existsSync(join(here, 'screenshots', 'chat.png'))).toBe(true);
+  });
+
+  it('edits and revokes a message: the other user sees the edit and the revoked marker', async () => {
+    const [dave, erin] = await Promise.all([signedIn('dave', { width: 1000, height: 700 }), signedIn('erin', { width: 390, height: 760 })]);
+    await dave.getByLabel('User id to chat with').fill('erin');
+    await dave.getByRole('button', { name: 'Start' }).click();
+    const composer = dave.getByLabel('Message', { exact: true });
+    for (const text of ['Meet at 5?', 'Wrong chat, sorry']) {
+      await composer.fill(text);
+      await dave.getByRole('button', { name: 'Send' }).click();
+      await expect.poll(() => dave.locator('.message.mine', { hasText: text }).getAttribute('data-status'), { timeout: 15_000 }).toMatch(/^(sent|read)$/);
+    }
+
+    await erin.locator('li[data-conversation-id="si_dave_erin"]').getByRole('button').click();
+    await erin.locator('.message.theirs', { hasText: 'Wrong chat, sorry' }).waitFor({ timeout: 15_000 });
+
+    // dave edits the first message in the composer.
+    const first = dave.locator('.message.mine', { hasText: 'Meet at 5?' });
+    await first.hover();
+    await first.getByRole('button', { name: 'Edit message' }).click();
+    await expect.poll(() => composer.inputValue()).toBe('Meet at 5?');
+    await dave.locator('.editing-bar').waitFor();
+    await composer.fill('Meet at 6?');
+    await dave.getByRole('button', { name: 'Send' }).click();
+    await dave.locator('.message.mine[data-edited]', { hasText: 'Meet at 6?' }).waitFor({ timeout: 15_000 });
+    const edited = erin.locator('.message.theirs', { hasText: 'Meet at 6?' });
+    await edited.locator('.edited').waitFor({ timeout: 15_000 });
+    expect(await erin.locator('.message', { hasText: 'Meet at 5?' }).count()).toBe(0);
+
+    // dave revokes the second; erin sees the marker instead of the text.
+    const second = dave.locator('.message.mine', { hasText: 'Wrong chat, sorry' });
+    await second.hover();
+    await second.getByRole('button', { name: 'Revoke message' }).click();
+    await dave.locator('.message.mine[data-revoked]', { hasText: 'You revoked a message' }).waitFor({ timeout: 15_000 });
+    await erin.locator('.message.theirs[data-revoked]', { hasText: 'dave revoked a message' }).waitFor({ timeout: 15_000 });
+    expect(await erin.locator('.message', { hasText: 'Wrong chat, sorry' }).count()).toBe(0);
+    await expect.poll(() => dave.locator('.message.mine').count()).toBe(2);
+  });
+
+  it('sends a friend request, the other user accepts it, both list each other as friends', async () => {
+    const [ivan, judy] = await Promise.all([signedIn('ivan', { width: 1000, height: 700 }), signedIn('judy', { width: 390, height: 760 })]);
+    await ivan.getByRole('tab', { name: 'Friends' }).click();
+    await ivan.getByLabel('Friend user id').fill('judy');
+    await ivan.getByRole('button', { name: 'Add friend' }).click();
+    await expect.poll(() => ivan.locator('[data-view="friends"] .notice').textContent(), { timeout: 10_000 }).toBe('Request sent to judy.');
+
+    // judy sees the request counted on the tab, opens it and accepts.
+    await judy.getByRole('tab', { name: 'Friends' }).locator('.badge', { hasText: '1' }).waitFor({ timeout: 15_000 });
+    await judy.getByRole('tab', { name: 'Friends' }).click();
+    const request = judy.locator('.requests li[data-user-id="ivan"]');
+    await request.waitFor({ timeout: 10_000 });
+    await request.getByRole('button', { name: 'Accept' }).click();
+    await judy.locator('.friends li[data-user-id="ivan"]').waitFor({ timeout: 15_000 });
+    await expect.poll(() => judy.locator('.requests li').count()).toBe(0);
+    await ivan.locator('.friends li[data-user-id="judy"]').waitFor({ timeout: 15_000 });
+
+    // From the friend list, a chat.
+    await judy.locator('.friends li[data-user-id="ivan"]').getByRole('button', { name: 'Chat' }).click();
+    await expect.poll(() => judy.locator('.chat-header .peer').textContent()).toBe('ivan');
+  });
+
+  it('creates a group with a member, both write in it with senders shown; the owner adds and removes a member', async () => {
+    const [frank, grace, heidi] = await Promise.all([
+      signedIn('frank', { width: 1000, height: 700 }),
+      signedIn('grace', { width: 390, height: 760 }),
+      signedIn('heidi', { width: 390, height: 760 }),
+    ]);
+    await frank.getByRole('tab', { name: 'Groups' }).click();
+    await frank.getByLabel('Group name').fill('Lunch club');
+    await frank.getByLabel('Member ids').fill('grace');
+    await frank.getByRole('button', { name: 'Create group' }).click();
+    await expect.poll(() => frank.locator('.chat-header .peer').textContent(), { timeout: 10_000 }).toBe('Lunch club');
+    await frank.getByLabel('Message', { exact: true }).fill('Welcome to the lunch club');
+    await frank.getByRole('button', { name: 'Send' }).click();
+    await expect.poll(() => frank.locator('.message.mine', { hasText: 'Welcome to the lunch club' }).getAttribute('data-status'), { timeout: 15_000 }).toBe('sent');
+
+    // grace (a member) sees the group by name, opens it, sees frank's message with its sender, replies.
+    const graceRow = grace.locator('.conversation', { hasText: 'Lunch club' });
+    await graceRow.waitFor({ timeout: 15_000 });
+    await graceRow.click();
+    const welcome = grace.locator('.message.theirs', { hasText: 'Welcome to the lunch club' });
+    await welcome.waitFor({ timeout: 15_000 });
+    await expect.poll(() => welcome.locator('.sender').textContent()).toBe('frank');
+    await grace.getByLabel('Message', { exact: true }).fill('Count me in');
+    await grace.getByRole('button', { name: 'Send' }).click();
+    await expect.poll(() => frank.locator('.message.theirs', { hasText: 'Count me in' }).locator('.sender').textContent(), { timeout: 15_000 }).toBe('grace');
+
+    // frank lists the members and adds heidi; heidi sees the group among hers.
+    await frank.getByRole('button', { name: 'Members' }).click();
+    await frank.locator('.members li[data-user-id="grace"]', { hasText: 'member' }).waitFor({ timeout: 10_000 });
+    await frank.locator('.members li[data-user-id="frank"]', { hasText: 'owner' }).waitFor();
+    await frank.getByLabel('User ids to add').fill('heidi');
+    await frank.getByRole('button', { name: 'Add', exact: true }).click();
+    await frank.locator('.members li[data-user-id="heidi"]').waitFor({ timeout: 10_000 });
+    await heidi.getByRole('tab', { name: 'Groups' }).click();
+    const heidiGroup = heidi.locator('.groups li', { hasText: 'Lunch club' });
+    await heidiGroup.waitFor({ timeout: 15_000 });
+
+    // grace (not an admin) sees the members without the controls.
+    await grace.getByRole('button', { name: 'Members' }).click();
+    await grace.locator('.members li[data-user-id="heidi"]').waitFor({ timeout: 10_000 });
+    expect(await grace.getByRole('button', { name: /^Remove / }).count()).toBe(0);
+    expect(await grace.getByLabel('User ids to add').isVisible()).toBe(false);
+
+    // frank removes heidi; the group leaves heidi's list.
+    await frank.getByRole('button', { name: 'Remove heidi' }).click();
+    await expect.poll(() => frank.locator('.members li[data-user-id="heidi"]').count(), { timeout: 10_000 }).toBe(0);
+    await expect.poll(() => heidiGroup.count(), { timeout: 15_000 }).toBe(0);
+
+    await grace.screenshot({ path: join(here, 'screenshots', 'group-phone.png') });
   });
 });
