@@ -185,6 +185,7 @@ describe('web chat demo', () => {
     await erin.locator('.message.theirs[data-revoked]', { hasText: 'dave revoked a message' }).waitFor({ timeout: 15_000 });
     expect(await erin.locator('.message', { hasText: 'Wrong chat, sorry' }).count()).toBe(0);
     await expect.poll(() => dave.locator('.message.mine').count()).toBe(2);
+    await erin.screenshot({ path: join(here, 'screenshots', 'edit-revoke-phone.png') });
   });
 
   it('sends a friend request, the other user accepts it, both list each other as friends', async () => {
@@ -203,6 +204,7 @@ describe('web chat demo', () => {
     await judy.locator('.friends li[data-user-id="ivan"]').waitFor({ timeout: 15_000 });
     await expect.poll(() => judy.locator('.requests li').count()).toBe(0);
     await ivan.locator('.friends li[data-user-id="judy"]').waitFor({ timeout: 15_000 });
+    await ivan.screenshot({ path: join(here, 'screenshots', 'friends.png') });
 
     // From the friend list, a chat.
     await judy.locator('.friends li[data-user-id="ivan"]').getByRole('button', { name: 'Chat' }).click();
