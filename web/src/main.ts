@@ -435,7 +435,7 @@ async function openApp(session: Session): Promise<void> {
     typingStop = setTimeout(() => stopTyping(peer.id), 4000);
   });
   composerInput.addEventListener('blur', () => {
-    if (current) void client.setDraft(current, composerInput.value).catch(() => undefined);
+    if (current && !editing) void client.setDraft(current, composerInput.value).catch(() => undefined);
   });
 
   composer.addEventListener('submit', (event) => {
@@ -447,6 +447,7 @@ async function openApp(session: Session): Promise<void> {
     if (editing?.conversationId === current) {
       const { conversationId, seq } = editing;
       editing = undefined;
+      void client.setDraft(conversationId, '').catch(() => undefined);
       client.editMessage(conversationId, seq, { contentType: ContentType.text, content: { text } }).then(render, (err: Error) => (alert(err.message), render()));
       render();
       return;
@@ -478,6 +479,7 @@ async function openApp(session: Session): Promise<void> {
   editingCancel.addEventListener('click', () => {
     editing = undefined;
     composerInput.value = '';
+    if (current) void client.setDraft(current, '').catch(() => undefined);
     render();
   });
 
