@@ -175,6 +175,8 @@ describe('web chat demo', () => {
     await dave.locator('.message.mine[data-edited]', { hasText: 'Meet at 6?' }).waitFor({ timeout: 15_000 });
     const edited = erin.locator('.message.theirs', { hasText: 'Meet at 6?' });
     await edited.locator('.edited').waitFor({ timeout: 15_000 });
+    // Editing is not typing: erin saw no typing indicator (it would have come before the edit).
+    expect(await erin.locator('.typing').textContent()).toBe('');
     expect(await erin.locator('.message', { hasText: 'Meet at 5?' }).count()).toBe(0);
 
     // dave revokes the second; erin sees the marker instead of the text.

@@ -159,7 +159,7 @@ async function openApp(session: Session): Promise<void> {
   const chatsView = el('div', { class: 'view', 'data-view': 'chats' }, newChat, list, emptyList);
 
   // Friends: send a request by user id, incoming requests (accept / refuse), the friend list.
-  const friendInput = el('input', { name: 'friend', placeholder: 'Add a friend by user id…', autocapitalize: 'none', spellcheck: 'false', required: true, 'aria-label': 'Friend user id' });
+  const friendInput = el('input', { name: 'friend', placeholder: 'Friend user id', autocapitalize: 'none', spellcheck: 'false', required: true, 'aria-label': 'Friend user id' });
   const friendForm = el('form', { class: 'new-chat' }, friendInput, el('button', { type: 'submit' }, 'Add friend'));
   const friendNotice = el('p', { class: 'notice', role: 'status' });
   const requestList = el('ul', { class: 'people requests', 'aria-label': 'Friend requests' });
@@ -424,7 +424,8 @@ async function openApp(session: Session): Promise<void> {
     typingSentAt = 0;
   };
   composerInput.addEventListener('input', () => {
-    if (!current || client.state !== 'connected') return;
+    // Editing a sent message is not typing a new one.
+    if (!current || editing || client.state !== 'connected') return;
     const peer = peerOf(current);
     if (peer.kind !== 'single') return;
     if (Date.now() - typingSentAt > 3000) {
