@@ -64,7 +64,7 @@ const ACCESS_LOG_DAYS = 365;
  * the token URL and the presigned media URLs are on other origins, so connections and
  * pictures may use any HTTPS (and WSS) origin.
  */
-const CONTENT_SECURITY_POLICY = [
+export const DEMO_CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
   "script-src 'self'",
   "style-src 'self'",
@@ -152,7 +152,7 @@ export class CirrusDemoSite extends Construct {
     const headers = new cloudfront.ResponseHeadersPolicy(this, 'SecurityHeaders', {
       comment: 'Cirrus demo: security headers',
       securityHeadersBehavior: {
-        contentSecurityPolicy: { contentSecurityPolicy: CONTENT_SECURITY_POLICY, override: true },
+        contentSecurityPolicy: { contentSecurityPolicy: DEMO_CONTENT_SECURITY_POLICY, override: true },
         strictTransportSecurity: { accessControlMaxAge: Duration.days(365), includeSubdomains: true, override: true },
         contentTypeOptions: { override: true },
         frameOptions: { frameOption: cloudfront.HeadersFrameOption.DENY, override: true },
