@@ -2,6 +2,7 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RemovalPolicy } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { CirrusStack } from '../../lib/cirrus-stack';
 import { validateTokenUrl } from '../../lib/demo-site';
@@ -116,6 +117,22 @@ describe('When CirrusStack has no demoSite prop', () => {
     template.resourceCountIs('AWS::CloudFront::Distribution', 0);
     template.resourceCountIs('Custom::CDKBucketDeployment', 0);
     expect(Object.keys(template.findOutputs('DemoSiteUrl'))).toEqual([]);
+  }, synthTimeout);
+});
+
+describe('When CirrusStack has the demoSite prop and removalPolicy DESTROY', () => {
+  it('should delete and empty the demo buckets with the stack', () => {
+    const dist = fixtureDist();
+    try {
+      const { template, stack } = synthesizeCirrusStack({ removalPolicy: RemovalPolicy.DESTROY, demoSite: { tokenUrl: TOKEN_URL, distPath: dist } });
+      const site = stack.demoSite!;
+      for (const bucket of [site.bucket, site.accessLogs]) {
+        expect(template.toJSON().Resources[logicalId(bucket)].DeletionPolicy).toBe('Delete');
+        template.hasResourceProperties('Custom::S3AutoDeleteObjects', { BucketName: { Ref: logicalId(bucket) } });
+      }
+    } finally {
+      rmSync(dist, { recursive: true, force: true });
+    }
   }, synthTimeout);
 });
 
