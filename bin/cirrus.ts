@@ -9,5 +9,8 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { CirrusStack } from '../lib/cirrus-stack';
 
 const app = new App();
-new CirrusStack(app, 'Cirrus');
+// `npx cdk deploy -c demoSiteTokenUrl=https://app.example.com/cirrus/token` adds the web chat
+// demo site (build it first: `npm run web:build`); see docs/deploy.md.
+const demoSiteTokenUrl = app.node.tryGetContext('demoSiteTokenUrl') as string | undefined;
+new CirrusStack(app, 'Cirrus', demoSiteTokenUrl ? { demoSite: { tokenUrl: demoSiteTokenUrl } } : {});
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -4,9 +4,16 @@
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { CirrusIm, type CirrusImProps } from './cirrus-im';
+import { CirrusDemoSite, type DemoSiteOptions } from './demo-site';
 
 /** Stack properties plus every {@link CirrusImProps} field, passed through unchanged. */
-export interface CirrusStackProps extends StackProps, CirrusImProps {}
+export interface CirrusStackProps extends StackProps, CirrusImProps {
+  /**
+   * Deploys the web chat demo (`web/dist`) as a static site on CloudFront that signs users in
+   * through the app backend's `tokenUrl`. Off by default.
+   */
+  readonly demoSite?: DemoSiteOptions;
+}
 
 /**
  * @example
@@ -14,6 +21,8 @@ export interface CirrusStackProps extends StackProps, CirrusImProps {}
  */
 export class CirrusStack extends Stack {
   public readonly im: CirrusIm;
+  /** The web chat demo site, with the `demoSite` prop only. */
+  public readonly demoSite?: CirrusDemoSite;
 
   constructor(scope: Construct, id: string, props: CirrusStackProps = {}) {
     super(scope, id, {
@@ -26,5 +35,15 @@ export class CirrusStack extends Stack {
     this.im.outputs.webSocketUrl.overrideLogicalId('WebSocketUrl');
     this.im.outputs.httpApiUrl.overrideLogicalId('HttpApiUrl');
     this.im.outputs.adminSecretArn.overrideLogicalId('AdminSecretArn');
+    if (props.demoSite) {
+      this.demoSite = new CirrusDemoSite(this, 'DemoSite', {
+        ...props.demoSite,
+        webSocketUrl: this.im.webSocketUrl,
+        httpApiUrl: this.im.httpApiUrl,
+        removalPolicy: props.removalPolicy,
+        logRetention: props.logRetention,
+      });
+      this.demoSite.output.overrideLogicalId('DemoSiteUrl');
+    }
   }
 }

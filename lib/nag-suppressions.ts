@@ -16,6 +16,7 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type { HandlerFunction } from './handler-function';
 import type { MediaBucket } from './media-bucket';
 import type { SchemaMigrations } from './schema-migrations';
+import type { CirrusDemoSite } from './demo-site';
 
 /** The constructs that carry accepted findings. */
 export interface NagFindingScopes {
@@ -60,6 +61,7 @@ function nagName(scope: IConstruct, token: string): string {
       return `<${render(resource)}.${render(attribute)}>`;
     }
     if (node['Ref']) return `<${render(node['Ref'])}>`;
+    if (typeof node['Fn::Sub'] === 'string') return render(node['Fn::Sub']);
     return JSON.stringify(value);
   };
   return render(Stack.of(scope).resolve(token as unknown as IResolvable));
@@ -139,5 +141,61 @@ export function acknowledgeNagFindings(scopes: NagFindingScopes): void {
       'AmazonAPIGatewayPushToCloudWatchLogs is the policy AWS documents for the account-wide API Gateway logging role; ' +
         'API Gateway creates the log groups, so the role cannot be scoped to known ones.',
     );
+  }
+}
+
+/**
+ * Acknowledges the web chat demo site's accepted findings: the distribution's (no WAF, no geo
+ * restriction, the default certificate) and those of the CDK's BucketDeployment function,
+ * whose policy the CDK writes. Each wildcard of that policy is acknowledged by name, on the
+ * deployment function only.
+ */
+export function acknowledgeDemoSiteNagFindings(site: CirrusDemoSite): void {
+  ack(
+    site.distribution,
+    'CFR1',
+    'The demo is a sign-in page for whoever the app backend lets in; the app backend, not a list of countries, decides who may use it.',
+  );
+  ack(
+    site.distribution,
+    'CFR2',
+    'The site is static files behind a cached, GET-only distribution; WAF bills per web ACL and per request, and the APIs authorize every call themselves.',
+  );
+  ack(
+    site.distribution,
+    'CFR4',
+    'The distribution uses the default *.cloudfront.net certificate, with which CloudFront cannot enforce a minimum TLS version; ' +
+      'a custom domain with its own certificate is needed for that.',
+  );
+  for (const handler of site.deploymentHandlers) {
+    ack(
+      handler,
+      'IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      "The CDK's BucketDeployment function writes its logs through the AWS-managed basic execution policy; the CDK creates that role.",
+    );
+    ack(
+      handler,
+      'L1',
+      "The CDK's BucketDeployment function runs on the runtime the aws-cdk-lib version pins for it; upgrading aws-cdk-lib upgrades it.",
+    );
+    const role = handler.node.tryFindChild('ServiceRole');
+    const policy = role?.node.tryFindChild('DefaultPolicy') as { document?: { toJSON(): unknown } } | undefined;
+    const document = policy?.document ? (Stack.of(handler).resolve(policy.document.toJSON()) as { Statement?: { Action?: unknown; Resource?: unknown }[] }) : undefined;
+    const wildcards = new Set<string>();
+    for (const statement of document?.Statement ?? []) {
+      for (const action of [statement.Action ?? []].flat() as string[]) if (action.includes('*')) wildcards.add(`Action::${action}`);
+      for (const resource of [statement.Resource ?? []].flat()) {
+        const name = nagName(handler, resource as string);
+        if (name.includes('*')) wildcards.add(`Resource::${name}`);
+      }
+    }
+    for (const wildcard of wildcards) {
+      ack(
+        handler,
+        `IAM5[${wildcard}]`,
+        "The CDK's BucketDeployment function copies the demo's asset from the CDK assets bucket into the site bucket, deletes stale " +
+          'objects and invalidates the distribution (CloudFront invalidations have no resource ARN); the CDK writes this policy, scoped to those two buckets.',
+      );
+    }
   }
 }

@@ -2,6 +2,8 @@
  * What the local runtime serves besides the AWS stand-ins: the web chat demo (`web/dist`,
  * built by `npm run web:build`) and a development sign-in that mints user tokens through
  * the admin API. Both exist only in the local runtime; the deployed stack has neither.
+ * The build has no `config.json`, so `/config.json` answers 404 here, which is how the demo tells
+ * the local runtime from a deployed demo site (`lib/demo-site.ts`, which writes one).
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { extname, join, normalize, sep } from 'node:path';

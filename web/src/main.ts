@@ -1,8 +1,9 @@
 /**
- * The Cirrus web chat demo: sign in (the local runtime's development sign-in), the
- * conversation list with unread badges and pins, 1:1 and group chats with delivery states, read
- * receipts, typing, reactions, pictures and files, editing and revoking your messages; friends
- * (requests, accept / refuse) and groups (create, members) through the SDK's typed HTTP API.
+ * The Cirrus web chat demo: sign in (the local runtime's development sign-in, or, when the site
+ * is deployed with a `/config.json`, the app backend's token URL), the conversation list with
+ * unread badges and pins, 1:1 and group chats with delivery states, read receipts, typing,
+ * reactions, pictures and files, editing and revoking your messages; friends (requests,
+ * accept / refuse) and groups (create, members) through the SDK's typed HTTP API.
  */
 import { CirrusClient, ContentType, CirrusSdkError, singleConversationId, type LocalMessage, type UploadedMedia } from '@cirrus-im/sdk';
 import './style.css';
@@ -31,6 +32,56 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string,
   return node;
 }
 
+/**
+ * What a deployed demo site serves at `/config.json` (written by `CirrusDemoSite` in
+ * `lib/demo-site.ts`). The local runtime has none (404), and the demo then uses its
+ * development sign-in.
+ */
+interface SiteConfig {
+  wsUrl: string;
+  apiUrl: string;
+  /** The app backend's endpoint: `POST {userId}` with the browser's cookies → `{token, userId?}`. */
+  tokenUrl: string;
+}
+
+async function loadSiteConfig(): Promise<SiteConfig | undefined> {
+  const res = await fetch('/config.json', { cache: 'no-store' }).catch(() => undefined);
+  if (!res?.ok) return undefined;
+  const body = (await res.json().catch(() => undefined)) as Partial<SiteConfig> | undefined;
+  if (typeof body?.wsUrl !== 'string' || typeof body.apiUrl !== 'string' || typeof body.tokenUrl !== 'string') return undefined;
+  return { wsUrl: body.wsUrl, apiUrl: body.apiUrl, tokenUrl: body.tokenUrl };
+}
+
+/**
+ * Sign-in through the app backend (see docs/deploy.md, "The web chat demo site"): the backend
+ * authenticates its own user (cookies are sent along), issues a Cirrus user token through the
+ * admin API and answers `{token}`, or `{token, userId}` when it decides the user id itself.
+ */
+async function tokenUrlSignIn(config: SiteConfig, userId: string): Promise<Session> {
+  const res = await fetch(config.tokenUrl, {
+    method: 'POST',
+    credentials: 'include',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ userId }),
+  }).catch(() => undefined);
+  if (!res) throw new Error('Could not reach the sign-in service.');
+  const body = (await res.json().catch(() => ({}))) as { token?: unknown; userId?: unknown; message?: unknown };
+  if (!res.ok || typeof body.token !== 'string') throw new Error(typeof body.message === 'string' ? body.message : `Sign-in failed (HTTP ${res.status})`);
+  return {
+    userId: typeof body.userId === 'string' ? body.userId : userId,
+    token: body.token,
+    wsUrl: config.wsUrl,
+    apiUrl: config.apiUrl,
+    // Another deployment is another state: its cached store is dropped.
+    instanceId: config.apiUrl,
+  };
+}
+
+/** Set once at start: the deployed site's configuration, or undefined for the local runtime. */
+let siteConfig: SiteConfig | undefined;
+
+const signIn = (userId: string): Promise<Session> => (siteConfig ? tokenUrlSignIn(siteConfig, userId) : devSignIn(userId));
+
 async function devSignIn(userId: string): Promise<Session> {
   const res = await fetch('/dev/sign-in', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId }) });
   const body = (await res.json().catch(() => ({}))) as Partial<Session> & { message?: string };
@@ -55,7 +106,11 @@ function showSignIn(notice?: string): void {
     'form',
     { class: 'sign-in' },
     el('h1', {}, 'Cirrus chat'),
-    el('p', { class: 'hint' }, 'Development sign-in of the local runtime: any user id, registered on first use.'),
+    el(
+      'p',
+      { class: 'hint' },
+      siteConfig ? `Signs in through the app's backend (${new URL(siteConfig.tokenUrl, location.href).host}).` : 'Development sign-in of the local runtime: any user id, registered on first use.',
+    ),
     el('label', {}, 'User id', input),
     button,
     error,
@@ -64,7 +119,7 @@ function showSignIn(notice?: string): void {
     event.preventDefault();
     button.disabled = true;
     error.textContent = '';
-    devSignIn(input.value.trim())
+    signIn(input.value.trim())
       .then((session) => {
         localStorage.setItem(SESSION_KEY, JSON.stringify(session));
         return openApp(session);
@@ -122,7 +177,7 @@ async function openApp(session: Session): Promise<void> {
     apiUrl: session.apiUrl,
     token: session.token,
     refreshToken: async () => {
-      const fresh = await devSignIn(me).catch(() => undefined);
+      const fresh = await signIn(me).catch(() => undefined);
       if (fresh) localStorage.setItem(SESSION_KEY, JSON.stringify(fresh));
       return fresh?.token;
     },
@@ -676,6 +731,8 @@ async function openApp(session: Session): Promise<void> {
   await client.connect();
 }
 
+siteConfig = await loadSiteConfig();
 const saved = loadSession();
-if (saved) openApp(saved).catch((err: Error) => showSignIn(err.message));
+// A session of another deployment (or of the local runtime) is not reused.
+if (saved && (!siteConfig || (saved.apiUrl === siteConfig.apiUrl && saved.wsUrl === siteConfig.wsUrl))) openApp(saved).catch((err: Error) => showSignIn(err.message));
 else showSignIn();
