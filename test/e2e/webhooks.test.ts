@@ -7,7 +7,7 @@ import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { eventually, sleep, type Device } from '../support/cirrus';
-import { admin, device, text, useCirrus } from '../support/harness';
+import { admin, cirrus, device, text, useCirrus } from '../support/harness';
 import { groupConversationId, singleConversationId } from '../../core/domain/ids';
 import { verifyWebhook } from '../../core/webhooks/signature';
 import { validateWebhookSettings, webhookEnv } from '../../core/webhooks/settings';
@@ -49,8 +49,8 @@ const callbacks = {
 
 useCirrus({
   settings: { webhooks: { url, signingSecret: SECRET, timeoutMs: 300, callbacks } },
-  // Failed after-callbacks come back within a second instead of a minute.
-  queueOverrides: { webhook: { visibilityTimeoutSeconds: 1 } },
+  // Failed after-callbacks come back within a second instead of a minute, and give up after three tries.
+  queueOverrides: { webhook: { visibilityTimeoutSeconds: 1, maxReceiveCount: 3 } },
 });
 
 const before = (clientMsgId: string) => received.filter((r) => r.body.callback === 'beforeSendMessage' && r.body.data.clientMsgId === clientMsgId);
@@ -211,6 +211,14 @@ describe('afterSendMessage', () => {
     for (const call of calls) expectSigned(call);
     expect(new Set(calls.map((c) => c.headers['x-cirrus-delivery-id'])).size).toBe(1);
     expect(calls[2].body.data).toMatchObject({ conversationId: ack.conversationId, seq: ack.seq });
+  });
+
+  it('lands in the dead-letter queue when the app never answers 2xx', async () => {
+    answerAfter = (r) => (r.body.data.clientMsgId === 'dlq-1' ? { status: 503 } : { status: 200 });
+    expect(cirrus.sqs.depth('Webhook-dlq').visible).toBe(0);
+    await alice.ok('sendMsg', { clientMsgId: 'dlq-1', recvId: 'bob', ...text('nobody listens') });
+    await eventually(async () => cirrus.sqs.depth('Webhook-dlq').visible === 1, 20_000);
+    expect(after('dlq-1')).toHaveLength(3);
   });
 
   it('skips the content types it is told to skip', async () => {
