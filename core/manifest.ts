@@ -157,6 +157,12 @@ export interface QueueSpec {
   readonly maxReceiveCount: number;
   /** Cap on concurrent consumer invocations (SQS event source MaximumConcurrency). */
   readonly maxConcurrency: number;
+  /**
+   * The optional feature whose jobs the queue carries. Without that feature configured
+   * the queue stays empty, so its event source is created disabled: an idle deployment
+   * does not pay for long-polling it.
+   */
+  readonly onlyWith?: 'webhooks';
   readonly description: string;
 }
 
@@ -205,6 +211,7 @@ export const queues = {
     maxReceiveCount: 8,
     // Caps the load Cirrus puts on the app backend.
     maxConcurrency: 10,
+    onlyWith: 'webhooks',
     description: 'After-callbacks (afterSendMessage) to POST, signed, to the app backend; retried until it answers 2xx.',
   },
 } as const satisfies Record<QueueKey, QueueSpec>;

@@ -355,6 +355,8 @@ export class CirrusIm extends Construct {
           maxBatchingWindow: spec.maxBatchingWindowSeconds > 0 ? Duration.seconds(spec.maxBatchingWindowSeconds) : undefined,
           reportBatchItemFailures: true,
           maxConcurrency: spec.maxConcurrency,
+          // A feature's queue is not polled (nor billed for polling) while the feature is off.
+          enabled: spec.onlyWith === 'webhooks' ? this.config.webhooks !== undefined : true,
         }),
       );
     }

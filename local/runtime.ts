@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { DEFAULT_MEDIA_MAX_BYTES, DEFAULT_MEDIA_TYPES } from '../core/domain/media';
-import { commonEnv, queues, tables, type QueueKey, type TableKey } from '../core/manifest';
+import { commonEnv, queues, tables, type QueueKey, type QueueSpec, type TableKey } from '../core/manifest';
 import type { LoginPolicy } from '../core/domain/login-policy';
 import { validateWebhookSettings, webhookEnv, type WebhookCallback, type WebhookCallbackSettings } from '../core/webhooks/settings';
 import { LocalGateway } from './gateway';
@@ -249,7 +249,9 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
     await invoke('migrate', { RequestType: 'Create', RequestId: 'local', ResourceProperties: {}, LogicalResourceId: 'Migrations', StackId: 'local', ResponseURL: '', ServiceToken: '', ResourceType: 'Custom::Migrations' });
 
     // Stops run in reverse: the pollers stop first, then the server, the stand-ins, DynamoDB.
-    for (const spec of Object.values(queues)) {
+    for (const spec of Object.values(queues) as QueueSpec[]) {
+      // As in the stack, a feature's queue is not polled while the feature is off.
+      if (spec.onlyWith === 'webhooks' && !webhookSettings) continue;
       const source = startEventSource({
         sqs,
         queueName: spec.name,

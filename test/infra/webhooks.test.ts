@@ -48,7 +48,7 @@ describe('When CirrusStack is synthesized without webhooks', () => {
     synth.template.resourceCountIs('AWS::SecretsManager::Secret', 3);
   });
 
-  it('should still create the webhook queue, its DLQ and its consumer (idle, as nothing is queued)', () => {
+  it('should still create the webhook queue, its DLQ and its consumer, with the event source disabled (no idle polling)', () => {
     expect(synth.stack.im.queues.webhook).toBeDefined();
     expect(synth.stack.im.deadLetterQueues.webhook).toBeDefined();
     synth.template.hasResourceProperties('AWS::SQS::Queue', {
@@ -59,6 +59,12 @@ describe('When CirrusStack is synthesized without webhooks', () => {
       EventSourceArn: { 'Fn::GetAtt': [logicalId(synth.stack.im.queues.webhook), 'Arn'] },
       FunctionName: { Ref: logicalId(synth.stack.im.functions.webhook) },
       FunctionResponseTypes: ['ReportBatchItemFailures'],
+      Enabled: false,
+    });
+    // The other consumers poll as always.
+    synth.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [logicalId(synth.stack.im.queues.delivery), 'Arn'] },
+      Enabled: true,
     });
   });
 });
@@ -70,6 +76,13 @@ describe('When CirrusStack is synthesized with webhooks', () => {
     synth = synthesizeCirrusStack({ webhooks });
     secretId = logicalId(synth.stack.im.webhookSigningSecret as secretsmanager.Secret);
   }, synthTimeout);
+
+  it('should poll the webhook queue', () => {
+    synth.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [logicalId(synth.stack.im.queues.webhook), 'Arn'] },
+      Enabled: true,
+    });
+  });
 
   it('should create a 64-character signing secret, retained by default', () => {
     synth.template.resourceCountIs('AWS::SecretsManager::Secret', 4);
