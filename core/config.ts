@@ -5,6 +5,7 @@
 import { CirrusError } from './errors';
 import { tables, queues, type TableKey, type QueueKey } from './manifest';
 import { DEFAULT_MEDIA_MAX_BYTES, DEFAULT_MEDIA_TYPES, parseMediaTypes } from './domain/media';
+import { validateWebhookSettings, type WebhookCallback, type WebhookCallbackSettings, type WebhookSettings } from './webhooks/settings';
 import { DEFAULT_LOGIN_POLICY, isLoginPolicy, LOGIN_POLICIES, type LoginPolicy } from './domain/login-policy';
 
 function required(name: string): string {
@@ -58,6 +59,27 @@ export const config = {
       throw new CirrusError('INTERNAL', `Setting MEDIA_ALLOWED_TYPES: ${(err as Error).message}`);
     }
   },
+  /**
+   * The webhook settings, or undefined when webhooks are not configured (no `WEBHOOK_URL`):
+   * then no callback is made and nothing is queued for one.
+   */
+  webhooks: (): WebhookSettings | undefined => {
+    const url = process.env.WEBHOOK_URL;
+    if (!url) return undefined;
+    try {
+      const callbacks = JSON.parse(process.env.WEBHOOK_CALLBACKS || '{}') as Record<string, WebhookCallbackSettings>;
+      return validateWebhookSettings({ url, timeoutMs: numberSetting('WEBHOOK_TIMEOUT_MS', 2000), callbacks }, 'WEBHOOK');
+    } catch (err) {
+      throw new CirrusError('INTERNAL', `Webhook settings: ${(err as Error).message}`);
+    }
+  },
+  /** A callback's settings when webhooks are configured and the callback is enabled. */
+  webhookCallback: (name: WebhookCallback): (WebhookCallbackSettings & { url: string; timeoutMs: number }) | undefined => {
+    const settings = config.webhooks();
+    const callback = settings?.callbacks[name];
+    return settings && callback?.enabled ? { ...callback, url: settings.url, timeoutMs: settings.timeoutMs } : undefined;
+  },
+  webhookSecretId: (): string => required('WEBHOOK_SECRET_ID'),
   signingSecretId: (): string => required('SIGNING_SECRET_ID'),
   adminSecretId: (): string => required('ADMIN_SECRET_ID'),
   connectionsEndpoint: (): string => required('CONNECTIONS_ENDPOINT'),

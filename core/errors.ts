@@ -40,6 +40,7 @@ export const errorCodes = {
   REVOKE_WINDOW_PASSED: { code: 1306, status: 403, retryable: false, summary: "The sender's revoke window (revokeWindowSeconds after sending) has passed; the group's owner or admins, or an admin token, may still revoke." },
   MESSAGE_NOT_EDITABLE: { code: 1307, status: 409, retryable: false, summary: 'The message was revoked or deleted, or is a notification: it cannot be edited or reacted to.' },
   TOO_MANY_REACTIONS: { code: 1308, status: 409, retryable: false, summary: 'The message has the maximum number of different emoji already.' },
+  REFUSED_BY_APP: { code: 1310, status: 403, retryable: false, summary: "The app backend's beforeSendMessage webhook refused the message; `appCode` and the message are the app's own." },
   TOO_MANY_DELETED: { code: 1309, status: 409, retryable: false, summary: 'The conversation has the maximum number of messages deleted for this user; clear the conversation instead.' },
   MEDIA_TYPE_NOT_ALLOWED: { code: 1401, status: 415, retryable: false, summary: "The content type is not one this deployment accepts for media (see the deployment's allowed media types)." },
   MEDIA_TOO_LARGE: { code: 1402, status: 413, retryable: false, summary: "The declared size is above this deployment's media size limit." },
@@ -47,6 +48,7 @@ export const errorCodes = {
   INTERNAL: { code: 1500, status: 500, retryable: true, summary: 'Unexpected server error; retry with backoff.' },
   UNAVAILABLE: { code: 1501, status: 503, retryable: true, summary: 'A backing service is temporarily unavailable (e.g. the history database is resuming).' },
   THROTTLED: { code: 1502, status: 429, retryable: true, summary: 'Too many requests; retry with backoff.' },
+  APP_UNAVAILABLE: { code: 1503, status: 503, retryable: true, summary: "The app backend's before-callback webhook did not answer usably (timeout, network error, non-2xx, malformed answer) and its failure policy is closed; retry with backoff." },
 } as const;
 
 export type ErrorReason = keyof typeof errorCodes;
@@ -57,16 +59,21 @@ export interface WireError {
   reason: ErrorReason;
   message: string;
   retryable: boolean;
+  /** REFUSED_BY_APP: the app backend's own code (10000–19999). */
+  appCode?: number;
 }
 
 /** A failure a client can act on; anything else thrown becomes INTERNAL. */
 export class CirrusError extends Error {
   readonly reason: ErrorReason;
+  /** Set by REFUSED_BY_APP: the code the app backend refused with. */
+  readonly appCode?: number;
 
-  constructor(reason: ErrorReason, message?: string, options?: { cause?: unknown }) {
+  constructor(reason: ErrorReason, message?: string, options?: { cause?: unknown; appCode?: number }) {
     super(message ?? errorCodes[reason].summary, options);
     this.name = 'CirrusError';
     this.reason = reason;
+    if (options?.appCode !== undefined) this.appCode = options.appCode;
   }
 
   get code(): number {
@@ -82,7 +89,7 @@ export class CirrusError extends Error {
   }
 
   toWire(): WireError {
-    return { code: this.code, reason: this.reason, message: this.message, retryable: this.retryable };
+    return { code: this.code, reason: this.reason, message: this.message, retryable: this.retryable, ...(this.appCode !== undefined ? { appCode: this.appCode } : {}) };
   }
 }
 

@@ -140,8 +140,8 @@ export const tables = {
 export type TableKey = keyof typeof tables;
 
 /** Declared ahead of the maps below because queues name their consumers and functions their queues. */
-export type QueueKey = 'delivery' | 'push' | 'archive';
-export type FunctionKey = 'wsAuthorizer' | 'wsConnect' | 'wsDisconnect' | 'wsMessage' | 'http' | 'delivery' | 'push' | 'archive' | 'migrate';
+export type QueueKey = 'delivery' | 'push' | 'archive' | 'webhook';
+export type FunctionKey = 'wsAuthorizer' | 'wsConnect' | 'wsDisconnect' | 'wsMessage' | 'http' | 'delivery' | 'push' | 'archive' | 'webhook' | 'migrate';
 
 export interface QueueSpec {
   readonly name: string;
@@ -157,6 +157,12 @@ export interface QueueSpec {
   readonly maxReceiveCount: number;
   /** Cap on concurrent consumer invocations (SQS event source MaximumConcurrency). */
   readonly maxConcurrency: number;
+  /**
+   * The optional feature whose jobs the queue carries. Without that feature configured
+   * the queue stays empty, so its event source is created disabled: an idle deployment
+   * does not pay for long-polling it.
+   */
+  readonly onlyWith?: 'webhooks';
   readonly description: string;
 }
 
@@ -194,6 +200,20 @@ export const queues = {
     maxConcurrency: 5,
     description: 'Messages to copy into the Aurora history, in batches; Aurora being paused only delays them.',
   },
+  webhook: {
+    name: 'Webhook',
+    envVar: 'QUEUE_WEBHOOK_URL',
+    consumer: 'webhook',
+    batchSize: 10,
+    maxBatchingWindowSeconds: 0,
+    visibilityTimeoutSeconds: 60,
+    // An app backend down for a while is retried for a few minutes before the DLQ (alarmed) keeps the callbacks.
+    maxReceiveCount: 8,
+    // Caps the load Cirrus puts on the app backend.
+    maxConcurrency: 10,
+    onlyWith: 'webhooks',
+    description: 'After-callbacks (afterSendMessage) to POST, signed, to the app backend; retried until it answers 2xx.',
+  },
 } as const satisfies Record<QueueKey, QueueSpec>;
 
 
@@ -210,8 +230,13 @@ export interface FunctionSpec {
   readonly tables: Partial<Record<TableKey, TableAccess>>;
   /** Queues the function sends to. */
   readonly sendsTo: readonly QueueKey[];
-  /** Needs the signing key (and admin secret) to issue or verify tokens. */
-  readonly secrets: readonly ('signingKey' | 'adminSecret')[];
+  /**
+   * Needs the signing key (and admin secret) to issue or verify tokens; `webhookSecret`
+   * signs webhook callbacks (granted only when webhooks are configured).
+   */
+  readonly secrets: readonly ('signingKey' | 'adminSecret' | 'webhookSecret')[];
+  /** Receives the webhook settings (`WEBHOOK_*`), when webhooks are configured. */
+  readonly webhooks: boolean;
   /** Calls API Gateway's @connections API. */
   readonly postsToConnections: boolean;
   /** Uses the Aurora history through the RDS Data API. */
@@ -220,8 +245,9 @@ export interface FunctionSpec {
   readonly media: boolean;
 }
 
-const fn = (spec: Omit<FunctionSpec, 'sendsTo' | 'secrets' | 'postsToConnections' | 'history' | 'media' | 'tables'> & Partial<FunctionSpec>): FunctionSpec => ({
+const fn = (spec: Omit<FunctionSpec, 'sendsTo' | 'secrets' | 'postsToConnections' | 'history' | 'media' | 'tables' | 'webhooks'> & Partial<FunctionSpec>): FunctionSpec => ({
   tables: {},
+  webhooks: false,
   sendsTo: [],
   secrets: [],
   postsToConnections: false,
@@ -283,6 +309,9 @@ export const functions = {
     sendsTo: ['delivery', 'archive'],
     // typing events are posted directly to the recipient's connections.
     postsToConnections: true,
+    // beforeSendMessage is called, signed, inside sendMsg.
+    secrets: ['webhookSecret'],
+    webhooks: true,
   }),
   http: fn({
     name: 'HttpApi',
@@ -306,10 +335,12 @@ export const functions = {
       blacklist: 'readWrite',
     },
     sendsTo: ['delivery', 'archive'],
-    secrets: ['signingKey', 'adminSecret'],
+    // webhookSecret: beforeSendMessage inside the send route.
+    secrets: ['signingKey', 'adminSecret', 'webhookSecret'],
     postsToConnections: true,
     history: true,
     media: true,
+    webhooks: true,
   }),
   delivery: fn({
     name: 'Delivery',
@@ -318,8 +349,10 @@ export const functions = {
     memoryMb: 1024,
     timeoutSeconds: 10,
     tables: { users: 'readWrite', groupMembers: 'read', connections: 'readWrite', userConversations: 'readWrite' },
-    sendsTo: ['push', 'archive'],
+    // webhook: one afterSendMessage job per message, when that callback is enabled.
+    sendsTo: ['push', 'archive', 'webhook'],
     postsToConnections: true,
+    webhooks: true,
   }),
   push: fn({
     name: 'Push',
@@ -337,6 +370,16 @@ export const functions = {
     memoryMb: 512,
     timeoutSeconds: 30,
     history: true,
+  }),
+  webhook: fn({
+    name: 'Webhook',
+    entry: 'webhook',
+    description: 'POSTs queued after-callbacks, signed, to the app backend; a failed one is retried by SQS.',
+    memoryMb: 512,
+    // Above the longest webhook timeout (5 s) for a batch sent in parallel.
+    timeoutSeconds: 10,
+    secrets: ['webhookSecret'],
+    webhooks: true,
   }),
   migrate: fn({
     name: 'Migrate',
@@ -394,6 +437,8 @@ export const commonEnv = {
   LOG_LEVEL: 'LOG_LEVEL',
   /** Secrets Manager ids. */
   SIGNING_SECRET_ID: 'SIGNING_SECRET_ID',
+  /** The secret signing webhook callbacks; only when webhooks are configured. */
+  WEBHOOK_SECRET_ID: 'WEBHOOK_SECRET_ID',
   ADMIN_SECRET_ID: 'ADMIN_SECRET_ID',
   /** API Gateway @connections endpoint (https://{api}.execute-api.{region}.amazonaws.com/{stage}). */
   CONNECTIONS_ENDPOINT: 'CONNECTIONS_ENDPOINT',
@@ -407,4 +452,10 @@ export const commonEnv = {
   MEDIA_MAX_BYTES: 'MEDIA_MAX_BYTES',
   /** Comma-separated content types a media upload may declare (`image/png`, or `image/*` for a whole family). */
   MEDIA_ALLOWED_TYPES: 'MEDIA_ALLOWED_TYPES',
+  /** The app backend's webhook endpoint; absent when webhooks are off (then no callback is made). */
+  WEBHOOK_URL: 'WEBHOOK_URL',
+  /** Bound on each webhook request, in milliseconds. */
+  WEBHOOK_TIMEOUT_MS: 'WEBHOOK_TIMEOUT_MS',
+  /** JSON: per callback name, `{ enabled, failurePolicy?, skipContentTypes? }`. */
+  WEBHOOK_CALLBACKS: 'WEBHOOK_CALLBACKS',
 } as const;

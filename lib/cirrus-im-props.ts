@@ -2,12 +2,14 @@
  * The knobs of a Cirrus deployment, their defaults, and the checks that reject a
  * configuration before any resource is created.
  */
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy, Token } from 'aws-cdk-lib';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { functions } from '../core/manifest';
 import { longestSeqAllocation } from './manifest-checks';
 import { LOGIN_POLICIES, type LoginPolicy } from '../core/domain/login-policy';
+import { validateWebhookSettings, type FailurePolicy, type WebhookSettings } from '../core/webhooks/settings';
 import { DEFAULT_MEDIA_MAX_BYTES, DEFAULT_MEDIA_TYPES, parseMediaTypes } from '../core/domain/media';
 
 export type { LoginPolicy };
@@ -81,6 +83,50 @@ export interface MediaProps {
    * @default ['*']
    */
   readonly corsAllowedOrigins?: readonly string[];
+}
+
+/** One webhook callback of {@link WebhooksProps}. */
+export interface WebhookCallbackProps {
+  /** Whether Cirrus makes this callback. */
+  readonly enabled: boolean;
+  /**
+   * Before-callbacks only: what a failed callback (timeout, network error, non-2xx,
+   * malformed answer, invalid modification) does. `'open'`: the action proceeds unchanged;
+   * `'closed'`: it is refused with APP_UNAVAILABLE (retryable).
+   * @default 'open'
+   */
+  readonly failurePolicy?: FailurePolicy;
+  /**
+   * Content types for which the callback is not made (e.g. `[106]` to keep typing-free
+   * custom payloads away from the backend).
+   * @default - every content type
+   */
+  readonly skipContentTypes?: readonly number[];
+}
+
+/**
+ * Webhooks to the app backend: signed JSON POSTs (see docs/operations.md). Before-callbacks
+ * run inside the action and may refuse or change it; after-callbacks go through the
+ * `webhook` queue and are retried until the backend answers 2xx.
+ */
+export interface WebhooksProps {
+  /** The app backend's endpoint (`https://…`); every callback is a POST to it. */
+  readonly url: string;
+  /**
+   * The secret whose SecretString signs the callbacks (HMAC-SHA256).
+   * @default - a 64-character secret the construct creates (`CirrusIm.webhookSigningSecret`)
+   */
+  readonly signingSecret?: secretsmanager.ISecret;
+  /**
+   * Bound on each callback request, in milliseconds, between 1 and 5000.
+   * @default 2000
+   */
+  readonly timeoutMs?: number;
+  /** The callbacks to make, by name: `beforeSendMessage`, `afterSendMessage`. */
+  readonly callbacks?: {
+    readonly beforeSendMessage?: WebhookCallbackProps;
+    readonly afterSendMessage?: WebhookCallbackProps;
+  };
 }
 
 /** Properties of {@link CirrusIm}. Every field is optional. */
@@ -181,6 +227,11 @@ export interface CirrusImProps {
    * @default - 100 MiB uploads of common media types, kept forever, from any origin
    */
   readonly media?: MediaProps;
+  /**
+   * Webhooks to the app backend.
+   * @default - no webhooks: no callback is made and the message path sends no extra request
+   */
+  readonly webhooks?: WebhooksProps;
 }
 
 /** {@link CirrusImProps} with every default applied. */
@@ -200,6 +251,7 @@ export interface ResolvedCirrusImProps {
   readonly alarmTopic?: sns.ITopic;
   readonly configureApiGatewayLogRole: boolean;
   readonly media: { readonly maxUploadBytes: number; readonly allowedContentTypes: readonly string[]; readonly expirationDays?: number; readonly corsAllowedOrigins: readonly string[] };
+  readonly webhooks?: WebhookSettings & { readonly signingSecret?: secretsmanager.ISecret };
 }
 
 const isHalfStep = (n: number) => Number.isFinite(n) && Number.isInteger(n * 2);
@@ -302,6 +354,15 @@ export function resolveCirrusImProps(props: CirrusImProps = {}): ResolvedCirrusI
     throw new Error(`media.corsAllowedOrigins must list '*' or origins such as https://app.example.com (scheme, host, optional port); got ${JSON.stringify(badOrigin ?? corsAllowedOrigins)}.`);
   }
 
+  let webhooks: ResolvedCirrusImProps['webhooks'];
+  if (props.webhooks) {
+    const { url, signingSecret, timeoutMs, callbacks } = props.webhooks;
+    // A URL from another construct is a token, checked only at deploy.
+    const unresolved = Token.isUnresolved(url);
+    const settings = validateWebhookSettings({ url: unresolved ? 'https://unresolved.invalid/' : url, timeoutMs, callbacks: callbacks as Record<string, WebhookCallbackProps> | undefined });
+    webhooks = { ...settings, url: unresolved ? url : settings.url, signingSecret };
+  }
+
   return {
     messageRetentionDays,
     seqSettleSeconds,
@@ -318,5 +379,6 @@ export function resolveCirrusImProps(props: CirrusImProps = {}): ResolvedCirrusI
     alarmTopic: props.alarmTopic,
     configureApiGatewayLogRole: props.configureApiGatewayLogRole ?? true,
     media: { maxUploadBytes, allowedContentTypes, expirationDays, corsAllowedOrigins },
+    webhooks,
   };
 }

@@ -44,8 +44,9 @@ import { assertConsumerVisibilityTimeouts } from './manifest-checks';
 import { acknowledgeNagFindings } from './nag-suppressions';
 import { SchemaMigrations } from './schema-migrations';
 import { WorkQueue } from './work-queue';
+import { webhookEnv } from '../core/webhooks/settings';
 
-export type { AuroraCapacityProps, CirrusImProps, LoginPolicy, LogLevel, MediaProps, ThrottleProps } from './cirrus-im-props';
+export type { AuroraCapacityProps, CirrusImProps, LoginPolicy, LogLevel, MediaProps, ThrottleProps, WebhookCallbackProps, WebhooksProps } from './cirrus-im-props';
 
 /** The CloudFormation outputs of a {@link CirrusIm}. */
 export interface CirrusImOutputs {
@@ -110,6 +111,11 @@ export class CirrusIm extends Construct {
   public readonly signingSecret: secretsmanager.Secret;
   /** The deployment's admin secret, exchanged for admin tokens at `POST /auth/admin-token`. */
   public readonly adminSecret: secretsmanager.Secret;
+  /**
+   * The secret signing webhook callbacks (`webhooks.signingSecret`, or one the construct
+   * created); undefined when webhooks are off. Share its value with the app backend.
+   */
+  public readonly webhookSigningSecret?: secretsmanager.ISecret;
   /** `wss://` URL that clients connect to. */
   public readonly webSocketUrl: string;
   /** `https://` base URL of the HTTP API. */
@@ -138,6 +144,16 @@ export class CirrusIm extends Construct {
       generateSecretString: { passwordLength: 32, excludePunctuation: true },
       removalPolicy: config.removalPolicy,
     });
+
+    if (config.webhooks) {
+      this.webhookSigningSecret =
+        config.webhooks.signingSecret ??
+        new secretsmanager.Secret(this, 'WebhookSigningKey', {
+          description: 'Cirrus: key that signs webhook callbacks to the app backend (HMAC-SHA256)',
+          generateSecretString: { passwordLength: 64, excludePunctuation: true },
+          removalPolicy: config.removalPolicy,
+        });
+    }
 
     this.tables = this.createTables();
 
@@ -220,7 +236,7 @@ export class CirrusIm extends Construct {
           .filter((table) => ('indexes' in tableSpecs[table] ? (tableSpecs[table].indexes as readonly IndexSpec[]).length : 0) > 0)
           .map((table) => ({ handler: handlers[key], table: this.tables[table] })),
       ),
-      secrets: [this.signingSecret, this.adminSecret],
+      secrets: [this.signingSecret, this.adminSecret, ...(this.webhookSigningSecret && !config.webhooks?.signingSecret ? [this.webhookSigningSecret] : [])],
       cluster: this.cluster,
       clusterCredentials: this.database.credentials,
       migrations,
@@ -285,6 +301,9 @@ export class CirrusIm extends Construct {
     if (spec.secrets.includes('signingKey')) env[commonEnv.SIGNING_SECRET_ID] = this.signingSecret.secretArn;
     if (spec.secrets.includes('adminSecret')) env[commonEnv.ADMIN_SECRET_ID] = this.adminSecret.secretArn;
     if (spec.postsToConnections) env[commonEnv.CONNECTIONS_ENDPOINT] = this.webSocketStage.callbackUrl;
+    // Webhooks off: no WEBHOOK_* variable, so no function makes or queues a callback.
+    if (config.webhooks && spec.webhooks) Object.assign(env, webhookEnv(config.webhooks));
+    if (this.webhookSigningSecret && spec.secrets.includes('webhookSecret')) env[commonEnv.WEBHOOK_SECRET_ID] = this.webhookSigningSecret.secretArn;
     if (spec.history) {
       env[commonEnv.DB_CLUSTER_ARN] = this.cluster.clusterArn;
       env[commonEnv.DB_SECRET_ARN] = this.cluster.secret!.secretArn;
@@ -309,6 +328,7 @@ export class CirrusIm extends Construct {
     for (const key of spec.sendsTo) this.queues[key].grantSendMessages(fn);
     if (spec.secrets.includes('signingKey')) this.signingSecret.grantRead(fn);
     if (spec.secrets.includes('adminSecret')) this.adminSecret.grantRead(fn);
+    if (spec.secrets.includes('webhookSecret')) this.webhookSigningSecret?.grantRead(fn);
     if (spec.postsToConnections) {
       // Narrower than WebSocketApi.grantManageConnections: this stage only.
       fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['execute-api:ManageConnections'], resources: [this.connectionsArn()] }));
@@ -335,6 +355,8 @@ export class CirrusIm extends Construct {
           maxBatchingWindow: spec.maxBatchingWindowSeconds > 0 ? Duration.seconds(spec.maxBatchingWindowSeconds) : undefined,
           reportBatchItemFailures: true,
           maxConcurrency: spec.maxConcurrency,
+          // A feature's queue is not polled (nor billed for polling) while the feature is off.
+          enabled: spec.onlyWith === 'webhooks' ? this.config.webhooks !== undefined : true,
         }),
       );
     }

@@ -124,8 +124,8 @@ export function acknowledgeNagFindings(scopes: NagFindingScopes): void {
     ack(
       secret,
       'SMG4',
-      'Not rotated automatically: rotating the signing key would invalidate every issued token at once, the admin secret is ' +
-        'rotated by an operator on purpose, and database rotation needs a Lambda inside the isolated VPC plus a Secrets Manager ' +
+      'Not rotated automatically: rotating the signing key would invalidate every issued token at once, the admin secret and ' +
+        'the webhook signing key (shared with the app backend) are rotated by an operator on purpose, and database rotation needs a Lambda inside the isolated VPC plus a Secrets Manager ' +
         'VPC endpoint, which bills by the hour; the Data API is the only way in and is IAM-authorized.',
     );
   }

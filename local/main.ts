@@ -6,6 +6,8 @@
  *   npm start -- --port 9000  another port (default 8080, or $PORT)
  *   npm start -- --no-web     do not build the web chat demo when web/dist is missing
  * DATABASE_URL set: the history goes to that PostgreSQL instead of PGlite.
+ * WEBHOOK_URL set: webhooks to that URL, with WEBHOOK_CALLBACKS (JSON), WEBHOOK_TIMEOUT_MS and
+ * WEBHOOK_SECRET (the signing secret; random when absent, printed at start).
  */
 import { existsSync, rmSync } from 'node:fs';
 import { join, dirname } from 'node:path';
@@ -40,7 +42,15 @@ if (!existsSync(join(WEB_DIST, 'index.html')) && !flag('--no-web')) {
 
 const port = Number(value('--port') ?? process.env.PORT ?? 8080);
 console.log('Starting Cirrus locally (DynamoDB Local, PGlite, SQS, S3, API Gateway and Secrets Manager stand-ins)…');
-const cirrus = await startLocal({ port, dataDir, databaseUrl: process.env.DATABASE_URL, settings: { logLevel: process.env.LOG_LEVEL ?? 'warn' } });
+const webhooks = process.env.WEBHOOK_URL
+  ? {
+      url: process.env.WEBHOOK_URL,
+      signingSecret: process.env.WEBHOOK_SECRET || undefined,
+      timeoutMs: process.env.WEBHOOK_TIMEOUT_MS ? Number(process.env.WEBHOOK_TIMEOUT_MS) : undefined,
+      callbacks: JSON.parse(process.env.WEBHOOK_CALLBACKS || '{}'),
+    }
+  : undefined;
+const cirrus = await startLocal({ port, dataDir, databaseUrl: process.env.DATABASE_URL, settings: { logLevel: process.env.LOG_LEVEL ?? 'warn', webhooks } });
 
 console.log(`
 Cirrus IM is running.
@@ -48,7 +58,7 @@ Cirrus IM is running.
   WebSocket API   ${cirrus.wsUrl}?token=<user token>
   HTTP API        ${cirrus.apiUrl}   (OpenAPI: ${cirrus.apiUrl}/openapi.json)
   Media (S3)      ${cirrus.url}/${cirrus.mediaBucket}   (presigned uploads and downloads; POST /media/uploads)
-  State           ${dataDir}   (npm run reset to clear)
+  State           ${dataDir}   (npm run reset to clear)${webhooks ? `\n  Webhooks        ${webhooks.url}   (signing secret: ${cirrus.webhookSigningSecret})` : ''}
 
 Admin secret: ${cirrus.adminSecret}
   Admin token:  curl -s -X POST ${cirrus.apiUrl}/auth/admin-token -H 'content-type: application/json' -d '{"secret":"${cirrus.adminSecret}"}'

@@ -10,8 +10,9 @@ import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { DEFAULT_MEDIA_MAX_BYTES, DEFAULT_MEDIA_TYPES } from '../core/domain/media';
-import { commonEnv, queues, tables, type QueueKey, type TableKey } from '../core/manifest';
+import { commonEnv, queues, tables, type QueueKey, type QueueSpec, type TableKey } from '../core/manifest';
 import type { LoginPolicy } from '../core/domain/login-policy';
+import { validateWebhookSettings, webhookEnv, type WebhookCallback, type WebhookCallbackSettings } from '../core/webhooks/settings';
 import { LocalGateway } from './gateway';
 import { invoke } from './lambda';
 import { LocalSqs } from './aws/sqs';
@@ -40,13 +41,22 @@ export interface LocalOptions {
   /** A real PostgreSQL for the history instead of PGlite. */
   databaseUrl?: string;
   /** Settings passed to the functions as environment variables. */
-  settings?: { seqSettleMs?: number; inlinePushMax?: number; messageTtlDays?: number; requireFriendship?: boolean; revokeWindowSeconds?: number; multiLoginPolicy?: LoginPolicy; logLevel?: string; mediaMaxBytes?: number; mediaAllowedTypes?: readonly string[] };
+  settings?: { seqSettleMs?: number; inlinePushMax?: number; messageTtlDays?: number; requireFriendship?: boolean; revokeWindowSeconds?: number; multiLoginPolicy?: LoginPolicy; logLevel?: string; mediaMaxBytes?: number; mediaAllowedTypes?: readonly string[]; webhooks?: LocalWebhookSettings };
   /** Per-queue overrides of the manifest's event-source settings (tests shorten visibility timeouts). */
   queueOverrides?: Partial<Record<QueueKey, { visibilityTimeoutSeconds?: number; maxReceiveCount?: number }>>;
   /** The built web chat demo served at `/` when it holds an index.html (default `web/dist`). */
   webDist?: string;
   /** Where runtime notices go (default: stderr). */
   log?: (line: string) => void;
+}
+
+/** The deployment's `webhooks` prop, locally: the signing secret is a value rather than a Secrets Manager secret. */
+export interface LocalWebhookSettings {
+  url: string;
+  /** The secret callbacks are signed with (default: random, see `LocalCirrus.webhookSigningSecret`). */
+  signingSecret?: string;
+  timeoutMs?: number;
+  callbacks?: Partial<Record<WebhookCallback, WebhookCallbackSettings>>;
 }
 
 export interface LocalCirrus {
@@ -62,6 +72,8 @@ export interface LocalCirrus {
   s3: LocalS3;
   mediaBucket: string;
   gateway: LocalGateway;
+  /** The secret webhook callbacks are signed with, when webhooks are configured. */
+  webhookSigningSecret?: string;
   stop(): Promise<void>;
 }
 
@@ -117,7 +129,13 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
     const tableNames = await ensureTables(dynamoEndpoint, options.tablePrefix ?? '');
 
     const secrets = loadSecrets(dataDir);
-    const secretsManager = new LocalSecretsManager({ 'cirrus/signing-key': secrets.signingKey, 'cirrus/admin-secret': secrets.adminSecret });
+    const webhookSettings = options.settings?.webhooks ? validateWebhookSettings(options.settings.webhooks, 'settings.webhooks') : undefined;
+    const webhookSigningSecret = webhookSettings ? (options.settings?.webhooks?.signingSecret ?? randomBytes(32).toString('base64url')) : undefined;
+    const secretsManager = new LocalSecretsManager({
+      'cirrus/signing-key': secrets.signingKey,
+      'cirrus/admin-secret': secrets.adminSecret,
+      ...(webhookSigningSecret ? { 'cirrus/webhook-secret': webhookSigningSecret } : {}),
+    });
     const sqs = new LocalSqs({ file: dataDir ? join(dataDir, 'sqs.json') : undefined });
     const dataApi = new LocalDataApi(options.databaseUrl ? { databaseUrl: options.databaseUrl } : { dataDir: dataDir ? join(dataDir, 'pglite') : undefined });
     const s3 = new LocalS3({ buckets: [MEDIA_BUCKET], credentials: { [ACCESS_KEY_ID]: SECRET_ACCESS_KEY }, region: REGION, dir: dataDir ? join(dataDir, 's3') : undefined });
@@ -219,6 +237,9 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
       [commonEnv.MEDIA_MAX_BYTES]: String(settings.mediaMaxBytes ?? (process.env.MEDIA_MAX_BYTES || DEFAULT_MEDIA_MAX_BYTES)),
       [commonEnv.MEDIA_ALLOWED_TYPES]: (settings.mediaAllowedTypes ?? (process.env.MEDIA_ALLOWED_TYPES?.split(',') || DEFAULT_MEDIA_TYPES)).join(','),
     };
+    if (webhookSettings) Object.assign(env, webhookEnv(webhookSettings), { [commonEnv.WEBHOOK_SECRET_ID]: secretsManager.arnOf('cirrus/webhook-secret') });
+    // As in the stack, webhooks off means no WEBHOOK_* variable at all (the process may have run another runtime).
+    else for (const name of [commonEnv.WEBHOOK_URL, commonEnv.WEBHOOK_TIMEOUT_MS, commonEnv.WEBHOOK_CALLBACKS, commonEnv.WEBHOOK_SECRET_ID]) delete process.env[name];
     for (const key of Object.keys(tables) as TableKey[]) env[tables[key].envVar] = tableNames[key];
     for (const [key, spec] of Object.entries(queues) as [QueueKey, (typeof queues)[QueueKey]][]) env[spec.envVar] = queueUrls[key];
     // One process hosts every function, so they share one environment (a superset of each one's).
@@ -228,7 +249,9 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
     await invoke('migrate', { RequestType: 'Create', RequestId: 'local', ResourceProperties: {}, LogicalResourceId: 'Migrations', StackId: 'local', ResponseURL: '', ServiceToken: '', ResourceType: 'Custom::Migrations' });
 
     // Stops run in reverse: the pollers stop first, then the server, the stand-ins, DynamoDB.
-    for (const spec of Object.values(queues)) {
+    for (const spec of Object.values(queues) as QueueSpec[]) {
+      // As in the stack, a feature's queue is not polled while the feature is off.
+      if (spec.onlyWith === 'webhooks' && !webhookSettings) continue;
       const source = startEventSource({
         sqs,
         queueName: spec.name,
@@ -255,6 +278,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
       s3,
       mediaBucket: MEDIA_BUCKET,
       gateway,
+      ...(webhookSigningSecret ? { webhookSigningSecret } : {}),
       stop: stopAll,
     };
   } catch (err) {

@@ -27,3 +27,15 @@ export const ArchiveJobSchema = z.object({
   replaced: ReplacedContentSchema.optional(),
   correlationId: z.string().optional(),
 });
+
+/**
+ * An after-callback to POST to the app backend. `id` is its delivery id, fixed when the
+ * job is made so every retry carries it; the signature timestamp is taken per attempt.
+ */
+export const WebhookJobSchema = z.object({
+  callback: z.literal('afterSendMessage'),
+  id: z.string().min(1),
+  data: Message,
+  correlationId: z.string().optional(),
+});
+export type WebhookJob = z.infer<typeof WebhookJobSchema>;

@@ -401,6 +401,7 @@ export const WireErrorSchema = z.strictObject({
   reason: z.string(),
   message: z.string(),
   retryable: z.boolean(),
+  appCode: z.number().int().optional().describe("REFUSED_BY_APP only: the app backend's own refusal code (10000–19999)"),
 });
 
 /** Server → client, answering a request. */

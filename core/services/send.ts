@@ -21,6 +21,7 @@ import { notificationSchema } from '../protocol/notifications';
 import { conversations } from '../store/conversations';
 import { batchGet } from '../store/dynamo';
 import { messageIds, messages, senderMsgKey, type MessageIdItem, type MessageItem } from '../store/messages';
+import { beforeSendMessage } from '../webhooks/before-send';
 
 export interface Sender {
   /** A user id, or `system` for messages sent by the deployment itself. */
@@ -208,6 +209,29 @@ async function write(message: MessageItem, allocatedAt: number): Promise<void> {
   await messages.put(message);
 }
 
+/**
+ * The app backend's beforeSendMessage verdict on a chat message (notifications, built by
+ * Cirrus itself, are not its to judge): the body to store, possibly modified, or a throw.
+ */
+function approvedByApp(input: SendInput, target: Target, body: MessageBody): Promise<MessageBody> {
+  if (input.notification) return Promise.resolve(body);
+  return beforeSendMessage(
+    {
+      senderId: input.sender.userId,
+      ...(input.sender.platformId !== undefined ? { senderPlatformId: input.sender.platformId } : {}),
+      clientMsgId: input.clientMsgId,
+      conversationId: target.conversationId,
+      sessionType: target.sessionType,
+      ...(input.recvId !== undefined ? { recvId: input.recvId } : {}),
+      ...(input.groupId !== undefined ? { groupId: input.groupId } : {}),
+      contentType: body.contentType,
+      content: body.content,
+    },
+    body,
+    (contentType, content) => validateChatContent(contentType, content, target),
+  );
+}
+
 const ack = (m: Pick<MessageIdItem, 'serverMsgId' | 'conversationId' | 'seq' | 'sendTime'>): SendMsgResult => ({
   serverMsgId: m.serverMsgId,
   conversationId: m.conversationId,
@@ -221,6 +245,8 @@ export async function sendMessage(input: SendInput): Promise<SendMsgResult> {
   const key = senderMsgKey(input.sender.userId, input.clientMsgId);
   const existing = await precheck(input, key);
   if (existing) return resend(input, body, target, key, existing);
+  // Before the seq: a refusal (or a closed-policy failure) stores nothing and leaves no hole.
+  const approved = await approvedByApp(input, target, body);
 
   const { seq, allocatedAt } = await allocate(target);
   faultPoint('send.afterAllocate', { conversationId: target.conversationId, seq });
@@ -243,7 +269,7 @@ export async function sendMessage(input: SendInput): Promise<SendMsgResult> {
     throw new CirrusError('SEND_IN_PROGRESS');
   }
   faultPoint('send.afterClaim', { conversationId: target.conversationId, seq });
-  const message = buildMessage(input, body, target, seq, serverMsgId, sendTime);
+  const message = buildMessage(input, approved, target, seq, serverMsgId, sendTime);
   await write(message, allocatedAt);
   faultPoint('send.afterWrite', { conversationId: target.conversationId, seq });
   await enqueueDelivery(message, input.sender, input.readBy);
@@ -254,7 +280,9 @@ export async function sendMessage(input: SendInput): Promise<SendMsgResult> {
 /**
  * A clientMsgId seen before. Whatever step the first attempt stopped at, finish it:
  * the ack is the first attempt's, and delivery is queued again (push is at-least-once,
- * the archive is idempotent).
+ * the archive is idempotent). An accepted (stored) message is not put to the app's
+ * beforeSendMessage again; one whose first attempt stopped before its write is, since
+ * the content to write (possibly the app's modification) was never stored.
  */
 async function resend(input: SendInput, body: MessageBody, target: Target, key: string, existing: MessageIdItem): Promise<SendMsgResult> {
   const stored = await messages.get(existing.conversationId, existing.seq);
@@ -262,8 +290,9 @@ async function resend(input: SendInput, body: MessageBody, target: Target, key: 
     await enqueueDelivery(stored, input.sender, input.readBy);
     return ack(existing);
   }
+  const approved = await approvedByApp(input, target, body);
   if (Date.now() - existing.allocatedAt <= config.seqSettleMs() / 2) {
-    const message = buildMessage(input, body, target, existing.seq, existing.serverMsgId, existing.sendTime);
+    const message = buildMessage(input, approved, target, existing.seq, existing.serverMsgId, existing.sendTime);
     await write(message, existing.allocatedAt);
     await enqueueDelivery(message, input.sender, input.readBy);
     return ack(existing);
@@ -274,7 +303,7 @@ async function resend(input: SendInput, body: MessageBody, target: Target, key: 
   const sendTime = Date.now();
   const next = { seq, serverMsgId: newServerMsgId(sendTime), sendTime, allocatedAt };
   if (!(await messageIds.reassign(key, existing.seq, next))) throw new CirrusError('SEND_IN_PROGRESS');
-  const message = buildMessage(input, body, target, seq, next.serverMsgId, sendTime);
+  const message = buildMessage(input, approved, target, seq, next.serverMsgId, sendTime);
   await write(message, allocatedAt);
   await enqueueDelivery(message, input.sender, input.readBy);
   log.info('message accepted on retry after its first seq settled as a hole', { conversationId: target.conversationId, seq, abandonedSeq: existing.seq });

@@ -35,18 +35,21 @@ export class CirrusSdkError extends Error {
   readonly retryable: boolean;
   /** HTTP status, for errors of HTTP calls. */
   readonly status?: number;
+  /** REFUSED_BY_APP: the app backend's own refusal code (10000–19999). */
+  readonly appCode?: number;
 
-  constructor(reason: SdkErrorReason, message: string, options: { code?: number; retryable?: boolean; status?: number; cause?: unknown } = {}) {
+  constructor(reason: SdkErrorReason, message: string, options: { code?: number; retryable?: boolean; status?: number; appCode?: number; cause?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'CirrusSdkError';
     this.reason = reason;
     this.code = options.code ?? 0;
     this.retryable = options.retryable ?? (reason in clientRetryable ? clientRetryable[reason as ClientErrorReason] : false);
     if (options.status !== undefined) this.status = options.status;
+    if (options.appCode !== undefined) this.appCode = options.appCode;
   }
 
   /** An error as the server sent it in a reply frame or an HTTP error body. */
   static fromWire(error: WireError, status?: number): CirrusSdkError {
-    return new CirrusSdkError(error.reason, error.message, { code: error.code, retryable: error.retryable, status });
+    return new CirrusSdkError(error.reason, error.message, { code: error.code, retryable: error.retryable, status, appCode: error.appCode });
   }
 }

@@ -14,6 +14,7 @@ const fn = (name: string, timeoutSeconds: number, conversations?: 'read' | 'writ
   postsToConnections: false,
   history: false,
   media: false,
+  webhooks: false,
 });
 
 const queue = (visibilityTimeoutSeconds: number, consumer: string): QueueSpec =>

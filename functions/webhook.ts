@@ -1,0 +1,6 @@
+/** Webhook queue consumer: after-callbacks to the app backend; a non-2xx or timeout is retried by SQS. */
+import { sqsBatchHandler } from '../core/runtime/sqs';
+import { WebhookJobSchema } from '../core/protocol/jobs';
+import { sendCallbacks } from '../core/webhooks/after-send';
+
+export const handler = sqsBatchHandler('webhook', (body) => WebhookJobSchema.parse(body), sendCallbacks);

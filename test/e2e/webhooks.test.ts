@@ -1,0 +1,231 @@
+/**
+ * Webhooks to the app backend, against a real HTTP server standing in for it: signed
+ * callbacks, beforeSendMessage's verdicts and failure policies, afterSendMessage through
+ * its queue with retries.
+ */
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { eventually, sleep, type Device } from '../support/cirrus';
+import { admin, cirrus, device, text, useCirrus } from '../support/harness';
+import { groupConversationId, singleConversationId } from '../../core/domain/ids';
+import { verifyWebhook } from '../../core/webhooks/signature';
+import { validateWebhookSettings, webhookEnv } from '../../core/webhooks/settings';
+
+const SECRET = 'test-webhook-secret';
+
+interface Received {
+  headers: IncomingHttpHeaders;
+  raw: string;
+  body: { schemaVersion: number; callback: string; id: string; timestamp: number; data: any };
+}
+
+type Answer = { status?: number; json?: unknown; delayMs?: number };
+const received: Received[] = [];
+let answerBefore: (r: Received) => Answer = () => ({ json: { action: 'allow' } });
+let answerAfter: (r: Received) => Answer = () => ({ status: 204 });
+
+const receiver = createServer((req, res) => {
+  const chunks: Buffer[] = [];
+  req.on('data', (c: Buffer) => chunks.push(c));
+  req.on('end', () => {
+    const raw = Buffer.concat(chunks).toString('utf8');
+    const r: Received = { headers: req.headers, raw, body: JSON.parse(raw) };
+    received.push(r);
+    const answer = r.body.callback === 'beforeSendMessage' ? answerBefore(r) : answerAfter(r);
+    setTimeout(() => {
+      res.writeHead(answer.status ?? 200, { 'content-type': 'application/json' });
+      res.end(answer.json === undefined ? '' : JSON.stringify(answer.json));
+    }, answer.delayMs ?? 0);
+  });
+});
+await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;
+
+const callbacks = {
+  beforeSendMessage: { enabled: true, failurePolicy: 'open' as const },
+  afterSendMessage: { enabled: true, skipContentTypes: [110] },
+};
+
+useCirrus({
+  settings: { webhooks: { url, signingSecret: SECRET, timeoutMs: 300, callbacks } },
+  // Failed after-callbacks come back within a second instead of a minute, and give up after three tries.
+  queueOverrides: { webhook: { visibilityTimeoutSeconds: 1, maxReceiveCount: 3 } },
+});
+
+const before = (clientMsgId: string) => received.filter((r) => r.body.callback === 'beforeSendMessage' && r.body.data.clientMsgId === clientMsgId);
+const after = (clientMsgId: string) => received.filter((r) => r.body.callback === 'afterSendMessage' && r.body.data.clientMsgId === clientMsgId);
+
+function expectSigned(r: Received): void {
+  expect(verifyWebhook(r.raw, r.headers, SECRET, 60)).toBe(true);
+  expect(verifyWebhook(r.raw, r.headers, 'another secret', 60)).toBe(false);
+  expect(verifyWebhook(r.raw.replace('}', ' }'), r.headers, SECRET, 60)).toBe(false);
+  expect(r.headers['content-type']).toBe('application/json');
+  expect(r.headers['x-cirrus-signature']).toMatch(/^v1=[0-9a-f]{64}$/);
+  expect(r.headers['x-cirrus-callback']).toBe(r.body.callback);
+  expect(r.headers['x-cirrus-delivery-id']).toBe(r.body.id);
+  expect(r.headers['x-cirrus-timestamp']).toBe(String(r.body.timestamp));
+  expect(r.body.schemaVersion).toBe(1);
+}
+
+async function maxSeq(d: Device, conversationId: string): Promise<number> {
+  const newest = await d.ok('getNewestSeq', {});
+  return newest.conversations.find((c: { conversationId: string }) => c.conversationId === conversationId)?.maxSeq ?? 0;
+}
+
+let alice: Device;
+let bob: Device;
+
+beforeAll(async () => {
+  await admin.register('alice', 'bob', 'carol');
+  await admin.createGroup('hooks', 'alice', ['bob', 'carol']);
+  alice = await device('alice', 1);
+  bob = await device('bob', 2);
+});
+
+afterAll(async () => {
+  await new Promise<void>((resolve) => receiver.close(() => resolve()));
+});
+
+beforeEach(() => {
+  answerBefore = () => ({ json: { action: 'allow' } });
+  answerAfter = () => ({ status: 204 });
+});
+
+describe('beforeSendMessage', () => {
+  it('allow: the message is sent; both callbacks are signed, once each, with stable delivery ids', async () => {
+    const ack = await alice.ok('sendMsg', { clientMsgId: 'allow-1', recvId: 'bob', ...text('hello') });
+    await bob.until(() => bob.pushes.find((m) => m.clientMsgId === 'allow-1'));
+    const [call] = before('allow-1');
+    expectSigned(call);
+    expect(call.body.data).toMatchObject({ senderId: 'alice', senderPlatformId: 1, clientMsgId: 'allow-1', recvId: 'bob', conversationId: ack.conversationId, contentType: 101, content: { text: 'hello' } });
+    const [done] = await eventually(async () => after('allow-1').length > 0 && after('allow-1'));
+    expectSigned(done);
+    expect(done.body.data).toMatchObject({ conversationId: ack.conversationId, seq: ack.seq, serverMsgId: ack.serverMsgId, content: { text: 'hello' } });
+    await sleep(1500);
+    expect(before('allow-1')).toHaveLength(1);
+    expect(after('allow-1')).toHaveLength(1);
+  });
+
+  it('refuse: the sender gets REFUSED_BY_APP with the app code and message; nothing is stored', async () => {
+    answerBefore = () => ({ json: { action: 'refuse', code: 10042, message: 'Links are not allowed here' } });
+    const conversationId = groupConversationId('hooks');
+    const seqBefore = await maxSeq(alice, conversationId);
+    const reply = await alice.request('sendMsg', { clientMsgId: 'refuse-1', groupId: 'hooks', ...text('http://spam') });
+    expect(reply.error).toEqual({ code: 1310, reason: 'REFUSED_BY_APP', message: 'Links are not allowed here', retryable: false, appCode: 10042 });
+    expect(before('refuse-1')[0].body.data).toMatchObject({ groupId: 'hooks', conversationId, sessionType: 3 });
+
+    // The HTTP send route is judged the same way.
+    const res = await admin.call('POST', '/messages', { sendId: 'alice', groupId: 'hooks', clientMsgId: 'refuse-2', ...text('http://spam') });
+    expect(res.status).toBe(403);
+    expect(res.body.error).toMatchObject({ reason: 'REFUSED_BY_APP', appCode: 10042, message: 'Links are not allowed here' });
+
+    await sleep(300);
+    expect(await maxSeq(alice, conversationId)).toBe(seqBefore);
+    const pulled = await alice.ok('pullMsgs', { conversationId, fromSeq: 1, toSeq: Math.max(1, seqBefore + 2) });
+    expect(JSON.stringify(pulled)).not.toContain('http://spam');
+    expect(after('refuse-1')).toHaveLength(0);
+  });
+
+  it('modify: the stored, pushed and after-callback content is the modified one', async () => {
+    answerBefore = () => ({ json: { action: 'modify', content: { text: 'h*llo' } } });
+    const ack = await alice.ok('sendMsg', { clientMsgId: 'modify-1', recvId: 'bob', ...text('hello') });
+    const pushed = await bob.until(() => bob.pushes.find((m) => m.clientMsgId === 'modify-1'));
+    expect(pushed.content).toEqual({ text: 'h*llo' });
+    const pulled = await bob.ok('pullMsgs', { conversationId: ack.conversationId, fromSeq: ack.seq, toSeq: ack.seq });
+    expect(pulled.messages.map((m: { content: unknown }) => m.content)).toEqual([{ text: 'h*llo' }]);
+    const [done] = await eventually(async () => after('modify-1').length > 0 && after('modify-1'));
+    expect(done.body.data.content).toEqual({ text: 'h*llo' });
+  });
+
+  it('an invalid modification is a backend failure: under the open policy the original is sent', async () => {
+    answerBefore = () => ({ json: { action: 'modify', content: { text: 42 } } });
+    const ack = await alice.ok('sendMsg', { clientMsgId: 'modify-bad', recvId: 'bob', ...text('original') });
+    const pulled = await bob.ok('pullMsgs', { conversationId: ack.conversationId, fromSeq: ack.seq, toSeq: ack.seq });
+    expect(pulled.messages[0].content).toEqual({ text: 'original' });
+  });
+
+  it.each([
+    ['a timeout', { delayMs: 1000, json: { action: 'refuse', code: 10001 } }],
+    ['a 500', { status: 500, json: { action: 'refuse', code: 10001 } }],
+    ['a malformed answer', { json: { action: 'refuse', code: 5 } }],
+  ] as const)('open policy: after %s the message is sent unchanged', async (name, answer) => {
+    answerBefore = () => answer;
+    const clientMsgId = `open-${name.replace(/\W/g, '')}`;
+    const ack = await alice.ok('sendMsg', { clientMsgId, recvId: 'bob', ...text('still here') });
+    const pulled = await bob.ok('pullMsgs', { conversationId: ack.conversationId, fromSeq: ack.seq, toSeq: ack.seq });
+    expect(pulled.messages[0].content).toEqual({ text: 'still here' });
+  });
+
+  it('a resend of an accepted clientMsgId gets the first ack without calling the app again', async () => {
+    const first = await alice.ok('sendMsg', { clientMsgId: 'resend-1', recvId: 'bob', ...text('once') });
+    answerBefore = () => ({ json: { action: 'refuse', code: 10002, message: 'would refuse now' } });
+    const again = await alice.ok('sendMsg', { clientMsgId: 'resend-1', recvId: 'bob', ...text('once') });
+    expect(again).toEqual(first);
+    expect(before('resend-1')).toHaveLength(1);
+  });
+
+  describe('closed policy', () => {
+    // Settings are read on use, as in Lambda: the same deployment with the policy changed.
+    let saved: string | undefined;
+    beforeAll(() => {
+      saved = process.env.WEBHOOK_CALLBACKS;
+      const closed = validateWebhookSettings({ url, timeoutMs: 300, callbacks: { ...callbacks, beforeSendMessage: { enabled: true, failurePolicy: 'closed' } } });
+      Object.assign(process.env, webhookEnv(closed));
+    });
+    afterAll(() => {
+      process.env.WEBHOOK_CALLBACKS = saved;
+    });
+
+    it.each([
+      ['a timeout', { delayMs: 1000, json: { action: 'allow' } }],
+      ['a 500', { status: 500, json: { action: 'allow' } }],
+    ] as const)('after %s the send is refused with APP_UNAVAILABLE (retryable) and nothing is stored', async (name, answer) => {
+      answerBefore = () => answer;
+      const conversationId = singleConversationId('alice', 'carol');
+      const seqBefore = await maxSeq(alice, conversationId);
+      const clientMsgId = `closed-${name.replace(/\W/g, '')}`;
+      const reply = await alice.request('sendMsg', { clientMsgId, recvId: 'carol', ...text('blocked') });
+      expect(reply.error).toMatchObject({ code: 1503, reason: 'APP_UNAVAILABLE', retryable: true });
+      expect(reply.error?.message).not.toContain(url);
+      await sleep(200);
+      expect(await maxSeq(alice, conversationId)).toBe(seqBefore);
+
+      // The same clientMsgId goes through once the backend answers.
+      answerBefore = () => ({ json: { action: 'allow' } });
+      const ack = await alice.ok('sendMsg', { clientMsgId, recvId: 'carol', ...text('blocked') });
+      expect(ack.seq).toBe(seqBefore + 1);
+      expect(new Set(before(clientMsgId).map((r) => r.body.id)).size).toBe(1);
+    });
+  });
+});
+
+describe('afterSendMessage', () => {
+  it('is retried through its queue until the app answers 2xx, with the same delivery id', async () => {
+    let attempts = 0;
+    answerAfter = (r) => (r.body.data.clientMsgId === 'retry-1' && ++attempts <= 2 ? { status: 500 } : { status: 200 });
+    const ack = await alice.ok('sendMsg', { clientMsgId: 'retry-1', recvId: 'bob', ...text('eventually') });
+    const calls = await eventually(async () => after('retry-1').length >= 3 && after('retry-1'), 20_000);
+    await sleep(2500);
+    expect(after('retry-1')).toHaveLength(3);
+    for (const call of calls) expectSigned(call);
+    expect(new Set(calls.map((c) => c.headers['x-cirrus-delivery-id'])).size).toBe(1);
+    expect(calls[2].body.data).toMatchObject({ conversationId: ack.conversationId, seq: ack.seq });
+  });
+
+  it('lands in the dead-letter queue when the app never answers 2xx', async () => {
+    answerAfter = (r) => (r.body.data.clientMsgId === 'dlq-1' ? { status: 503 } : { status: 200 });
+    expect(cirrus.sqs.depth('Webhook-dlq').visible).toBe(0);
+    await alice.ok('sendMsg', { clientMsgId: 'dlq-1', recvId: 'bob', ...text('nobody listens') });
+    await eventually(async () => cirrus.sqs.depth('Webhook-dlq').visible === 1, 20_000);
+    expect(after('dlq-1')).toHaveLength(3);
+  });
+
+  it('skips the content types it is told to skip', async () => {
+    await alice.ok('sendMsg', { clientMsgId: 'skip-1', recvId: 'bob', contentType: 110, content: { data: '{"kind":"poke"}' } });
+    await bob.until(() => bob.pushes.find((m) => m.clientMsgId === 'skip-1'));
+    await sleep(1000);
+    expect(after('skip-1')).toHaveLength(0);
+    expect(before('skip-1')).toHaveLength(1);
+  });
+});

@@ -1,0 +1,161 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { commonEnv, functions, queues, type FunctionKey } from '../../core/manifest';
+import { resolveCirrusImProps } from '../../lib/cirrus-im-props';
+import { Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { CirrusIm } from '../../lib/cirrus-im';
+import { awsSolutionsFindings, logicalId, synthesizeCirrusStack, synthTimeout, testApp, type Synthesized } from './support';
+
+
+
+const webhookVars = [commonEnv.WEBHOOK_URL, commonEnv.WEBHOOK_TIMEOUT_MS, commonEnv.WEBHOOK_CALLBACKS, commonEnv.WEBHOOK_SECRET_ID];
+const keys = Object.keys(functions) as FunctionKey[];
+
+const webhooks = {
+  url: 'https://app.example.com/cirrus-hooks',
+  callbacks: {
+    beforeSendMessage: { enabled: true, failurePolicy: 'closed' as const },
+    afterSendMessage: { enabled: true, skipContentTypes: [110] },
+  },
+};
+
+function envOf(synth: Synthesized, key: FunctionKey): Record<string, unknown> {
+  const fn = synth.template.toJSON().Resources[logicalId(synth.stack.im.functions[key])];
+  return fn.Properties.Environment.Variables;
+}
+
+/** Every statement granted to a function's role. */
+function statementsOf(synth: Synthesized, key: FunctionKey): any[] {
+  const roleId = logicalId(synth.stack.im.functions[key].role!);
+  return ['AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy'].flatMap((type) =>
+    Object.values(synth.template.findResources(type, { Properties: { Roles: [{ Ref: roleId }] } })).flatMap((policy) => policy.Properties.PolicyDocument.Statement),
+  );
+}
+
+const mentions = (statements: any[], id: string) => JSON.stringify(statements).includes(`"${id}"`);
+
+describe('When CirrusStack is synthesized without webhooks', () => {
+  let synth: Synthesized;
+  beforeAll(() => {
+    synth = synthesizeCirrusStack();
+  }, synthTimeout);
+
+  it('should give no function a webhook setting and create no webhook secret', () => {
+    for (const key of keys) for (const name of webhookVars) expect(envOf(synth, key), `${key} ${name}`).not.toHaveProperty(name);
+    expect(synth.stack.im.webhookSigningSecret).toBeUndefined();
+    synth.template.resourceCountIs('AWS::SecretsManager::Secret', 3);
+  });
+
+  it('should still create the webhook queue, its DLQ and its consumer, with the event source disabled (no idle polling)', () => {
+    expect(synth.stack.im.queues.webhook).toBeDefined();
+    expect(synth.stack.im.deadLetterQueues.webhook).toBeDefined();
+    synth.template.hasResourceProperties('AWS::SQS::Queue', {
+      VisibilityTimeout: queues.webhook.visibilityTimeoutSeconds,
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [logicalId(synth.stack.im.deadLetterQueues.webhook), 'Arn'] }, maxReceiveCount: queues.webhook.maxReceiveCount },
+    });
+    synth.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [logicalId(synth.stack.im.queues.webhook), 'Arn'] },
+      FunctionName: { Ref: logicalId(synth.stack.im.functions.webhook) },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      Enabled: false,
+    });
+    // The other consumers poll as always.
+    synth.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [logicalId(synth.stack.im.queues.delivery), 'Arn'] },
+      Enabled: true,
+    });
+  });
+});
+
+describe('When CirrusStack is synthesized with webhooks', () => {
+  let synth: Synthesized;
+  let secretId: string;
+  beforeAll(() => {
+    synth = synthesizeCirrusStack({ webhooks });
+    secretId = logicalId(synth.stack.im.webhookSigningSecret as secretsmanager.Secret);
+  }, synthTimeout);
+
+  it('should poll the webhook queue', () => {
+    synth.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [logicalId(synth.stack.im.queues.webhook), 'Arn'] },
+      Enabled: true,
+    });
+  });
+
+  it('should create a 64-character signing secret, retained by default', () => {
+    synth.template.resourceCountIs('AWS::SecretsManager::Secret', 4);
+    expect(synth.template.toJSON().Resources[secretId]).toMatchObject({
+      DeletionPolicy: 'Retain',
+      Properties: { GenerateSecretString: { PasswordLength: 64, ExcludePunctuation: true } },
+    });
+  });
+
+  it('should pass the settings to exactly the functions that make or queue callbacks', () => {
+    for (const key of keys) {
+      const env = envOf(synth, key);
+      if (functions[key].webhooks) {
+        expect(env).toMatchObject({ WEBHOOK_URL: webhooks.url, WEBHOOK_TIMEOUT_MS: '2000' });
+        expect(JSON.parse(env.WEBHOOK_CALLBACKS as string)).toEqual(webhooks.callbacks);
+      } else {
+        for (const name of webhookVars) expect(env, `${key} ${name}`).not.toHaveProperty(name);
+      }
+      expect(env.WEBHOOK_SECRET_ID !== undefined, key).toBe((functions[key].secrets as readonly string[]).includes('webhookSecret'));
+    }
+    expect(envOf(synth, 'wsMessage').WEBHOOK_SECRET_ID).toEqual({ Ref: secretId });
+  });
+
+  it('should let only the signing functions read the secret, and only delivery send to the webhook queue', () => {
+    for (const key of keys) {
+      const statements = statementsOf(synth, key);
+      expect(mentions(statements, secretId), key).toBe((functions[key].secrets as readonly string[]).includes('webhookSecret'));
+      expect(mentions(statements, logicalId(synth.stack.im.queues.webhook)) && statements.some((s) => [s.Action].flat().includes('sqs:SendMessage')), key).toBe(key === 'delivery');
+    }
+    // The consumer reads its own queue and nothing else: no table, no other queue.
+    const consumer = statementsOf(synth, 'webhook');
+    expect(consumer.filter((s) => [s.Action].flat().some((a: string) => a.startsWith('dynamodb:')))).toEqual([]);
+    expect(consumer.filter((s) => [s.Action].flat().includes('sqs:SendMessage'))).toEqual([]);
+    expect(consumer.some((s) => [s.Action].flat().includes('sqs:ReceiveMessage'))).toBe(true);
+  });
+
+  it('should be clean under cdk-nag', () => {
+    const findings = awsSolutionsFindings(synth.app);
+    expect(findings, findings.join('\n')).toEqual([]);
+  });
+});
+
+describe('When CirrusIm is given the webhook signing secret', () => {
+  it('should use it instead of creating one, granting it to the signing functions only', () => {
+    const stack = new Stack(testApp(), 'Host');
+    const given = secretsmanager.Secret.fromSecretCompleteArn(stack, 'Given', 'arn:aws:secretsmanager:us-east-1:111111111111:secret:app/webhook-key-AbCdEf');
+    const im = new CirrusIm(stack, 'Chat', { webhooks: { ...webhooks, signingSecret: given, timeoutMs: 800 } });
+    const template = Template.fromStack(stack);
+    expect(im.webhookSigningSecret).toBe(given);
+    template.resourceCountIs('AWS::SecretsManager::Secret', 3);
+    const vars = (key: FunctionKey) => template.toJSON().Resources[logicalId(im.functions[key])].Properties.Environment.Variables;
+    expect(vars('webhook')).toMatchObject({ WEBHOOK_SECRET_ID: given.secretArn, WEBHOOK_TIMEOUT_MS: '800' });
+    expect(vars('delivery')).not.toHaveProperty('WEBHOOK_SECRET_ID');
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: Match.arrayWith(['secretsmanager:GetSecretValue']), Resource: given.secretArn })]) },
+    });
+  });
+});
+
+describe('webhooks props', () => {
+  it.each([
+    [{ url: 'not a url' }, /webhooks.url/],
+    [{ url: 'ftp://x.example.com' }, /webhooks.url/],
+    [{ url: 'https://x.example.com', timeoutMs: 9000 }, /webhooks.timeoutMs/],
+    [{ url: 'https://x.example.com', callbacks: { afterSendMessage: { enabled: true, failurePolicy: 'closed' } } }, /failurePolicy applies only to before-callbacks/],
+    [{ url: 'https://x.example.com', callbacks: { beforeSendMessage: { enabled: true, failurePolicy: 'maybe' } } }, /failurePolicy must be/],
+    [{ url: 'https://x.example.com', callbacks: { onEverything: { enabled: true } } }, /onEverything is not a callback/],
+  ])('rejects %j', (props, message) => {
+    expect(() => resolveCirrusImProps({ webhooks: props as never })).toThrow(message);
+  });
+
+  it('defaults timeoutMs to 2000 and leaves webhooks off when not given', () => {
+    expect(resolveCirrusImProps({ webhooks: { url: 'https://x.example.com/h' } }).webhooks).toMatchObject({ url: 'https://x.example.com/h', timeoutMs: 2000, callbacks: {} });
+    expect(resolveCirrusImProps({}).webhooks).toBeUndefined();
+  });
+});
