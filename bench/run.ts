@@ -6,6 +6,7 @@
  *   npm run bench -- --suite latency      one suite (requests, coldstart, latency, fanout);
  *                                         the others keep their last results
  *   npm run bench -- --quick              small sizes, to check the benchmark itself
+ *   npm run bench -- --report             rewrite the report from the last results only
  *
  * Sizes: --group 10000 --online 1000 (requests), --clients 1000 --rates 25,50,100,200
  * --rate 50 (profiled, and priced as '1:1 under load') --seconds 15 (latency), --fanout-members 10000 --fanout-online 1000 (fan-out),
@@ -37,17 +38,19 @@ const { values } = parseArgs({
     'fanout-members': { type: 'string' },
     'fanout-online': { type: 'string' },
     runs: { type: 'string' },
+    report: { type: 'boolean', default: false },
   },
 });
 const q = values.quick;
 const num = (v: string | undefined, full: number, quick: number) => (v !== undefined ? Number(v) : q ? quick : full);
-const suites: Suite[] = values.suite ? (values.suite.split(',') as Suite[]) : [...SUITES];
+// --report: only rewrite docs/performance.md from the last results (and the current template).
+const suites: Suite[] = values.report ? [] : values.suite ? (values.suite.split(',') as Suite[]) : [...SUITES];
 for (const s of suites) if (!SUITES.includes(s)) throw new Error(`Unknown suite ${s}; one of ${SUITES.join(', ')}`);
 
 const resultsFile = 'bench/results/latest.json';
 mkdirSync('bench/results', { recursive: true });
 const results: Results = existsSync(resultsFile) ? JSON.parse(readFileSync(resultsFile, 'utf8')) : {};
-results.machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version, date: new Date().toISOString().slice(0, 10) };
+if (suites.length > 0) results.machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version, date: new Date().toISOString().slice(0, 10) };
 
 const say = (s: string) => process.stderr.write(`[bench] ${s}\n`);
 

@@ -48,7 +48,8 @@ export function idleCost(): { lines: IdleLine[]; totalUsd: number; freeTierSqsUs
         break;
       }
       case 'AWS::Lambda::EventSourceMapping': {
-        const sqs = resources.filter((r) => JSON.stringify(r.Properties?.EventSourceArn ?? '').includes('Queue'));
+        // A disabled event source (the webhook queue's while webhooks are off) does not poll.
+        const sqs = resources.filter((r) => JSON.stringify(r.Properties?.EventSourceArn ?? '').includes('Queue') && r.Properties?.Enabled !== false);
         sqsIdleRequests = sqs.length * assumptions.idlePollersPerEventSource * ((HOURS * 3600) / assumptions.idlePollSeconds);
         monthlyUsd = sqsIdleRequests * prices.sqsRequest.usd;
         why = `Lambda long-polls each SQS queue (~${assumptions.idlePollersPerEventSource} pollers × one ${assumptions.idlePollSeconds} s ReceiveMessage): ${Math.round(sqsIdleRequests).toLocaleString('en-US')} requests a month`;
