@@ -22,6 +22,7 @@ export const errorCodes = {
   FORBIDDEN: { code: 1105, status: 403, retryable: false, summary: 'The caller may not act on this resource.' },
   ADMIN_REQUIRED: { code: 1106, status: 403, retryable: false, summary: 'Only an admin token may call this route.' },
   ADMIN_SECRET_INVALID: { code: 1107, status: 401, retryable: false, summary: 'The admin secret is wrong.' },
+  USER_BANNED: { code: 1109, status: 403, retryable: false, summary: 'The user is banned: no token is issued to them until an admin lifts the ban or it expires.' },
   JOIN_NOT_ALLOWED: { code: 1108, status: 403, retryable: false, summary: "The group's join policy does not allow this way of joining." },
   USER_NOT_FOUND: { code: 1201, status: 404, retryable: false, summary: 'The user is not registered.' },
   GROUP_NOT_FOUND: { code: 1202, status: 404, retryable: false, summary: 'The group does not exist.' },

@@ -447,7 +447,9 @@ export const EventFrame = z.discriminatedUnion('push', [
   z.strictObject({
     push: z.literal('kicked'),
     data: z.strictObject({
-      reason: z.enum(['loggedInElsewhere', 'forcedLogout']).describe('loggedInElsewhere: a new connection of the user took its place under the multi-login policy; forcedLogout: an admin ended the session'),
+      reason: z
+        .enum(['loggedInElsewhere', 'forcedLogout', 'banned'])
+        .describe('loggedInElsewhere: a new connection of the user took its place under the multi-login policy; forcedLogout: an admin ended the session; banned: an admin banned the user'),
       platformId: PlatformId.optional().describe('The platform of the new connection (loggedInElsewhere)'),
     }),
   }).describe('The server is about to close this connection, and its token is revoked: do not reconnect with it (the upgrade is refused with 401)'),

@@ -11,7 +11,7 @@ import { connections, type ConnectionItem } from '../store/connections';
 import { sessions } from '../store/sessions';
 import { disconnect, pushEventTo } from './push';
 
-export type KickReason = 'loggedInElsewhere' | 'forcedLogout';
+export type KickReason = 'loggedInElsewhere' | 'forcedLogout' | 'banned';
 
 const isGone = (err: unknown): boolean =>
   (err as { name?: string }).name === 'GoneException' || (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 410;

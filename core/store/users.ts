@@ -4,6 +4,16 @@ import { ddb } from '../aws/dynamodb';
 import { config } from '../config';
 import { batchGet, batchWrite, chunk, isConditionFailure } from './dynamo';
 
+/** A ban: since when, until when (absent: until lifted), why. */
+export interface Ban {
+  at: number;
+  until?: number;
+  reason?: string;
+}
+
+/** Whether a ban is in force at `now` (ms). */
+export const isBanned = (ban: Ban | undefined, now = Date.now()): boolean => ban !== undefined && (ban.until === undefined || ban.until > now);
+
 /** 0 receive, 1 do not receive (no push, not counted), 2 receive silently (pushed as silent, not counted). */
 export type RecvOpt = 0 | 1 | 2;
 
@@ -18,6 +28,8 @@ export interface UserItem {
   updatedAt?: number;
   /** Constant `user`: the partition of the byCreation index admins page through. */
   listKey: 'user';
+  /** Set while the user is banned (see `services/ban.ts`). */
+  banned?: Ban;
   /** The user's live connections (see `store/connections.ts`); never part of the profile. */
   conns?: unknown;
 }
@@ -46,6 +58,26 @@ export const users = {
   /** Writes new users, 25 per request. */
   async putMany(items: readonly Omit<UserItem, 'listKey'>[]): Promise<void> {
     await batchWrite(config.tableName('users'), items.map((item) => ({ PutRequest: { Item: { ...item, listKey: 'user' } } })));
+  },
+
+  /** Sets (or, with undefined, lifts) a registered user's ban; undefined when not registered. */
+  async setBan(userId: string, ban: Ban | undefined): Promise<UserProfile | undefined> {
+    try {
+      const res = await ddb().send(
+        new UpdateCommand({
+          TableName: config.tableName('users'),
+          Key: { userId },
+          UpdateExpression: ban ? 'SET banned = :b' : 'REMOVE banned',
+          ConditionExpression: 'attribute_exists(userId)',
+          ...(ban ? { ExpressionAttributeValues: { ':b': ban } } : {}),
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return profileOf(res.Attributes as UserItem);
+    } catch (err) {
+      if (isConditionFailure(err)) return undefined;
+      throw err;
+    }
   },
 
   /** Sets profile fields of a registered user; undefined when not registered. */

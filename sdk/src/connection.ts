@@ -59,7 +59,8 @@ export interface StateChangeEvent {
 }
 
 export interface KickedEvent {
-  reason: 'loggedInElsewhere' | 'forcedLogout';
+  /** banned: an admin banned the user; no new token will be issued until the ban ends. */
+  reason: 'loggedInElsewhere' | 'forcedLogout' | 'banned';
   /** The platform of the connection that took this one's place. */
   platformId?: number;
 }

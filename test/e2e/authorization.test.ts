@@ -127,6 +127,8 @@ const cases: Record<string, () => Promise<Case>> = {
     const sent = await admin.call('POST', '/messages', { sendId: 'mx-a', recvId: 'mx-b', contentType: 101, content: { text: 'delete me' } });
     return { params: { conversationId: conv, seq: String(sent.body.seq) }, other: 404 };
   },
+  banUser: async () => ({ params: { userId: 'mx-ban' }, body: { reason: 'test' } }),
+  unbanUser: async () => ({ params: { userId: 'mx-ban' } }),
   getReadReceipts: async () => ({ params: { userId: 'mx-a', conversationId: conv }, query: 'seqs=1' }),
   getMessageReaders: async () => ({ params: { userId: 'mx-a', conversationId: conv, seq: '1' }, query: 'status=read' }),
   reactToMessage: async () => ({ params: { userId: 'mx-a', conversationId: conv, seq: '1' }, body: { emoji: '👍', reacted: true } }),
@@ -147,7 +149,7 @@ function pathOf(template: string, params: Record<string, string> = {}): string {
 beforeAll(async () => {
   cirrus = await startCirrus();
   admin = new Admin(cirrus.apiUrl, cirrus.adminSecret);
-  await admin.register('mx-a', 'mx-b', 'mx-c', 'mx-d', 'mx-e', 'mx-f', 'mx-z');
+  await admin.register('mx-a', 'mx-b', 'mx-c', 'mx-d', 'mx-e', 'mx-f', 'mx-z', 'mx-ban');
   for (const u of ['mx-a', 'mx-z']) tokens[u] = await admin.userToken(u);
   // mx-a and mx-b are friends and share a conversation.
   await admin.call('POST', '/friends/import', { userId: 'mx-a', friendUserIds: ['mx-b'] });

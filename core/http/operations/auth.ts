@@ -1,7 +1,7 @@
 /** Operations: tokens and logout. */
 import { issueAdminToken, issueUserToken } from '../../services/auth';
 import { kickConnection } from '../../services/login';
-import { requireUsers } from '../../services/users';
+import { requireNotBanned } from '../../services/ban';
 import { connections } from '../../store/connections';
 import { sessions } from '../../store/sessions';
 import type { authRoutes } from '../routes/auth';
@@ -10,7 +10,7 @@ import type { Operations } from '../routes/types';
 export const authOperations: Operations<typeof authRoutes> = {
   getAdminToken: ({ body }) => issueAdminToken(body.secret),
   getUserToken: async ({ body }) => {
-    await requireUsers([body.userId]);
+    await requireNotBanned(body.userId);
     return issueUserToken(body.userId, body.platformId, body.expireSeconds);
   },
   forceLogout: async ({ body }) => {

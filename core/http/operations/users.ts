@@ -1,6 +1,7 @@
 /** Operations: users. */
 import { CirrusError } from '../../errors';
 import { pushEvent } from '../../services/push';
+import { banUser, unbanUser } from '../../services/ban';
 import { registerUsers } from '../../services/users';
 import { connections } from '../../store/connections';
 import { users, type UserProfile } from '../../store/users';
@@ -11,8 +12,10 @@ import type { Operations } from '../routes/types';
 
 /** Settings are the user's own business: others see the public profile only. */
 function visibleTo(actor: Actor, user: UserProfile): UserProfile {
-  if (isAdmin(actor) || userIdOf(actor) === user.userId) return user;
-  const { globalRecvOpt: _private, ...rest } = user;
+  if (isAdmin(actor)) return user;
+  const { banned: _ban, ...own } = user;
+  if (userIdOf(actor) === user.userId) return own;
+  const { globalRecvOpt: _private, ...rest } = own;
   return rest;
 }
 
@@ -24,6 +27,8 @@ async function requireProfile(userId: string): Promise<UserProfile> {
 
 export const userOperations: Operations<typeof userRoutes> = {
   registerUsers: async ({ body }) => ({ results: await registerUsers(body.users) }),
+  banUser: ({ params, body }) => banUser(params.userId, body ?? {}),
+  unbanUser: ({ params }) => unbanUser(params.userId),
   listUsers: async ({ query }) => {
     const page = await users.page(query.limit ?? 50, decodeCursor(query.cursor));
     return { users: page.users, nextCursor: encodeCursor(page.lastKey) };

@@ -19,6 +19,10 @@ const Profile = z.strictObject({
   faceUrl: z.string().optional(),
   ex: z.string().optional(),
   globalRecvOpt: RecvOpt.optional().describe('Shown to the user themselves and admins only'),
+  banned: z
+    .strictObject({ at: z.number().int(), until: z.number().int().optional(), reason: z.string().optional() })
+    .optional()
+    .describe('Set while banned (ms since the epoch; no `until`: until lifted). Shown to admins only'),
   createdAt: z.number().int(),
   updatedAt: z.number().int().optional(),
 });
@@ -108,5 +112,28 @@ export const userRoutes = [
         }),
       ),
     }),
+  },
+  {
+    operationId: 'banUser',
+    method: 'POST',
+    path: '/users/{userId}/ban',
+    summary:
+      'Ban a user: no token is issued to them (USER_BANNED) until the ban is lifted or expires, every session is revoked, and every live connection gets a `kicked` event (reason `banned`) and is closed.',
+    auth: 'admin',
+    params: UserPath,
+    body: z.strictObject({
+      reason: z.string().max(256).optional().describe('Kept with the ban, shown to admins'),
+      durationSeconds: z.number().int().min(1).max(10 * 365 * 86400).optional().describe('The ban ends by itself after this long (default: until lifted)'),
+    }),
+    response: z.strictObject({ user: Profile, revoked: z.number().int().describe('Sessions revoked'), kicked: z.number().int().describe('Live connections closed') }),
+  },
+  {
+    operationId: 'unbanUser',
+    method: 'DELETE',
+    path: '/users/{userId}/ban',
+    summary: 'Lift a ban: tokens can be issued again (the sessions revoked by the ban stay revoked).',
+    auth: 'admin',
+    params: UserPath,
+    response: z.strictObject({ user: Profile }),
   },
 ] as const satisfies readonly HttpRouteSpec[];
