@@ -31,7 +31,8 @@ interface Started {
 
 async function start(port: number, ...extra: string[]): Promise<Started> {
   let out = '';
-  const child = spawn(process.execPath, [tsxCli, 'local/main.ts', '--port', String(port), '--data-dir', dataDir, ...extra], {
+  // As `npm start` runs it: one Node process with tsx as a loader, so Ctrl-C reaches the runtime itself.
+  const child = spawn(process.execPath, ['--import', 'tsx', 'local/main.ts', '--port', String(port), '--data-dir', dataDir, ...extra], {
     env: { ...process.env, LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -84,7 +85,7 @@ describe('npm start', () => {
     expect(await second.exited).toBe(0);
     expect(javaProcessesFor(dataDir)).toEqual([]);
 
-    execFileSync(process.execPath, [tsxCli, 'local/main.ts', '--reset-only', '--data-dir', dataDir]);
+    execFileSync(process.execPath, ['--import', 'tsx', 'local/main.ts', '--reset-only', '--data-dir', dataDir]);
     expect(existsSync(dataDir)).toBe(false);
   }, 300_000);
 });
