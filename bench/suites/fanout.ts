@@ -76,7 +76,6 @@ export function modelFanout(members: number, online: number): FanoutModel {
   const pushJobs = Math.ceil(members / PUSH_JOB_USERS);
   const pushInvocations = Math.min(queues.push.maxConcurrency, Math.ceil(pushJobs / queues.push.batchSize));
   const usersPerInvocation = members / pushInvocations;
-  const postsPerInvocation = online / pushInvocations;
   const delivery = Math.ceil(members / 5000) * L.dynamoQueryMs * 2 + Math.ceil(pushJobs / 10) * L.sqsSendBatchMs;
   // One BatchGetItem per 50 recipients reads receive options and live connections together, one after another.
   const lookups = Math.ceil(usersPerInvocation / 50) * L.dynamoBatchGetMs;
