@@ -58,7 +58,7 @@ export const tables = {
     sortKey: { name: 'connectionId', type: 'S' },
     ttlAttribute: 'expiresAt',
     envVar: 'TABLE_CONNECTIONS',
-    description: "Live WebSocket connections, queried by user id (never scanned) for push.",
+    description: "Live WebSocket connections, queried by user id for push; scanned (keys only) by the admin statistics for the online counts.",
   },
   groups: {
     name: 'Groups',
@@ -384,9 +384,11 @@ export const functions = {
   migrate: fn({
     name: 'Migrate',
     entry: 'migrate',
-    description: 'Custom resource: applies the history schema migrations through the Data API at deploy.',
+    description: 'Custom resource: applies the history schema migrations through the Data API at deploy, and backfills the directory mirrors.',
     memoryMb: 512,
     timeoutSeconds: 300,
+    // read: the directory backfill scans Users and Groups into the history's mirrors.
+    tables: { users: 'read', groups: 'read' },
     history: true,
   }),
 } as const satisfies Record<FunctionKey, FunctionSpec>;

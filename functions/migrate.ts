@@ -1,8 +1,13 @@
 /**
  * Custom resource (through the CDK Provider framework): applies the history schema
  * migrations at deploy. Idempotent; a delete leaves the data in place.
+ *
+ * When the directory mirrors are created (0005_directory), or when invoked with
+ * `ResourceProperties.BackfillDirectory` set, every user and group is copied from DynamoDB
+ * into them, so statistics and the admin user search cover what existed before.
  */
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import { backfillDirectory } from '../core/history/directory';
 import { history } from '../core/history/history';
 import { log, withLogContext } from '../core/log';
 
@@ -17,6 +22,10 @@ export async function handler(event: CloudFormationCustomResourceEvent): Promise
       try {
         const applied = await history.migrate();
         log.info('migrations applied', { applied });
+        if (applied.includes('0005_directory') || event.ResourceProperties?.BackfillDirectory) {
+          const copied = await backfillDirectory();
+          log.info('directory backfilled', copied);
+        }
         return { PhysicalResourceId: physicalId, Data: { applied: applied.join(',') } };
       } catch (err) {
         const name = (err as { name?: string }).name;

@@ -77,6 +77,32 @@ export const migrations: readonly Migration[] = [
     id: '0004_reactions',
     statements: [`ALTER TABLE messages ADD COLUMN IF NOT EXISTS reactions jsonb`],
   },
+  {
+    // Mirrors of the Users and Groups tables for statistics and the admin user search,
+    // filled by directory jobs on the archive queue (and the backfill of the migrate
+    // function). `updated_at` orders them: a row only ever moves to a newer version.
+    // Nickname search is a substring match (ILIKE over lower(nickname)) without an index.
+    id: '0005_directory',
+    statements: [
+      `CREATE TABLE IF NOT EXISTS users (
+        user_id     text        PRIMARY KEY,
+        nickname    text,
+        created_at  timestamptz NOT NULL,
+        updated_at  timestamptz NOT NULL
+      )`,
+      `CREATE INDEX IF NOT EXISTS users_created_at ON users (created_at)`,
+      `CREATE INDEX IF NOT EXISTS users_user_id_lower ON users (lower(user_id) text_pattern_ops)`,
+      `CREATE TABLE IF NOT EXISTS groups (
+        group_id      text        PRIMARY KEY,
+        name          text        NOT NULL,
+        owner_user_id text        NOT NULL,
+        created_at    timestamptz NOT NULL,
+        dismissed_at  timestamptz,
+        updated_at    timestamptz NOT NULL
+      )`,
+      `CREATE INDEX IF NOT EXISTS groups_created_at ON groups (created_at)`,
+    ],
+  },
 ];
 
 /** Identifies the schema version; the custom resource re-runs when it changes. */

@@ -1,10 +1,15 @@
-/** Archive: copy messages into the Aurora history, idempotently. */
+/**
+ * Archive: copy messages into the Aurora history, and users and groups into its
+ * directory mirrors (statistics, admin user search), idempotently.
+ */
+import { directory } from '../history/directory';
 import { history } from '../history/history';
 import { log, withLogContext } from '../log';
-import type { ReplacedContent } from '../protocol/jobs';
+import type { DirectoryGroup, DirectoryJob, DirectoryUser, ReplacedContent } from '../protocol/jobs';
 import type { Message } from '../protocol/schema';
+import { sendBatch } from './queues';
 
-export interface ArchiveItem {
+export interface MessageArchiveItem {
   id: string;
   message: Message;
   /** An edit's job: the content it replaced (kept in `message_edits`). */
@@ -12,16 +17,35 @@ export interface ArchiveItem {
   correlationId?: string;
 }
 
-const editsOf = (items: readonly ArchiveItem[]) =>
+export type ArchiveItem =
+  | MessageArchiveItem
+  | { id: string; user: DirectoryUser; correlationId?: string }
+  | { id: string; group: DirectoryGroup; correlationId?: string };
+
+const isMessage = (i: ArchiveItem): i is MessageArchiveItem => 'message' in i;
+
+const editsOf = (items: readonly MessageArchiveItem[]) =>
   items.flatMap((i) => (i.replaced ? [{ conversationId: i.message.conversationId, seq: i.message.seq, ...i.replaced }] : []));
+
+async function write(items: readonly ArchiveItem[]): Promise<void> {
+  const messages = items.filter(isMessage);
+  await history.recordEdits(editsOf(messages));
+  await history.insertMessages(messages.map((i) => i.message));
+  await directory.upsertUsers(items.flatMap((i) => ('user' in i ? [i.user] : [])));
+  await directory.upsertGroups(items.flatMap((i) => ('group' in i ? [i.group] : [])));
+}
+
+function describe(item: ArchiveItem): Record<string, unknown> {
+  if (isMessage(item)) return { conversationId: item.message.conversationId, seq: item.message.seq };
+  return 'user' in item ? { userId: item.user.userId } : { groupId: item.group.groupId };
+}
 
 /** Archives a batch; returns the ids to retry. */
 export async function archive(items: readonly ArchiveItem[]): Promise<Set<string>> {
   try {
-    await history.recordEdits(editsOf(items));
-    await history.insertMessages(items.map((i) => i.message));
-    for (const { message, correlationId } of items) {
-      withLogContext({ correlationId }, () => log.info('message archived', { conversationId: message.conversationId, seq: message.seq }));
+    await write(items);
+    for (const item of items) {
+      withLogContext({ correlationId: item.correlationId }, () => log.info(isMessage(item) ? 'message archived' : 'directory row archived', describe(item)));
     }
     return new Set();
   } catch (err) {
@@ -31,18 +55,35 @@ export async function archive(items: readonly ArchiveItem[]): Promise<Set<string
       log.info('history database resuming; batch will be retried', { size: items.length });
       return new Set(items.map((i) => i.id));
     }
-    // Find the rows at fault so one bad message cannot hold back the rest.
+    // Find the rows at fault so one bad job cannot hold back the rest.
     log.warn('batch insert failed; retrying rows one by one', { err });
     const failed = new Set<string>();
     for (const item of items) {
       try {
-        await history.recordEdits(editsOf([item]));
-        await history.insertMessages([item.message]);
+        await write([item]);
       } catch (rowErr) {
-        log.error('archive failed', { conversationId: item.message.conversationId, seq: item.message.seq, err: rowErr });
+        log.error('archive failed', { ...describe(item), err: rowErr });
         failed.add(item.id);
       }
     }
     return failed;
+  }
+}
+
+/**
+ * Hands users and groups that were just written to DynamoDB to the archive queue for the
+ * history's directory (10 per SendMessageBatch). The DynamoDB write is what counts: a job
+ * that cannot be sent is logged and the call still succeeds; the directory backfill of
+ * the migrate function (docs/operations.md) puts such a row right.
+ */
+export async function enqueueDirectory(jobs: readonly DirectoryJob[]): Promise<void> {
+  if (jobs.length === 0) return;
+  const failed = await sendBatch(
+    'archive',
+    jobs.map((body, i) => ({ owner: String(i), body })),
+  );
+  if (failed.size > 0) {
+    const lost = [...failed].map((i) => describe({ id: i, ...jobs[Number(i)] } as ArchiveItem));
+    log.error('directory jobs could not be queued; run the directory backfill', { count: failed.size, rows: lost.slice(0, 20) });
   }
 }

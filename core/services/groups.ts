@@ -13,6 +13,8 @@ import { groups, type GroupItem, type GroupRole, type GroupSettings, type JoinPo
 import { MAX_BATCH } from '../http/routes/types';
 import { groupAccess, requireActive, requireRole } from './groups-access';
 import { DEFAULT_PAGE, groupListStartKey } from './groups-paging';
+import { directoryGroupOf } from '../history/directory';
+import { enqueueDirectory } from './archive';
 import { notifyGroup } from './notify';
 import { requireUsers } from './users';
 
@@ -80,6 +82,7 @@ export async function createGroup(actor: Actor, input: CreateGroupInput): Promis
   await groups.putMembers(memberIds.map((userId): MemberItem => ({ groupId: group.groupId, userId, role: role(userId), joinedAt: now })));
   const opUserId = actorName(actor);
   await notifyGroup(group.groupId, 'groupCreated', { opUserId, groupId: group.groupId, name: group.name, ownerUserId, memberUserIds: memberIds }, opUserId);
+  await enqueueDirectory([{ kind: 'group', group: directoryGroupOf(group) }]);
   return groupView(group);
 }
 
@@ -103,6 +106,7 @@ export async function setGroupInfo(actor: Actor, groupId: string, input: Omit<Gr
   const changes = Object.fromEntries(Object.entries(input).filter(([k, v]) => v !== undefined && current[k] !== v)) as Omit<GroupSettings, 'muteAll'>;
   if (Object.keys(changes).length === 0) return groupView(access.group);
   const updated = await groups.update(groupId, changes);
+  if (changes.name !== undefined) await enqueueDirectory([{ kind: 'group', group: directoryGroupOf(updated) }]);
   const opUserId = actorName(actor);
   const { joinPolicy, ...info } = changes;
   if (joinPolicy) await notifyGroup(groupId, 'groupJoinPolicySet', { opUserId, groupId, joinPolicy }, opUserId);
@@ -133,6 +137,7 @@ export async function dismissGroup(actor: Actor, groupId: string): Promise<Group
   const opUserId = actorName(actor);
   await notifyGroup(groupId, 'groupDismissed', { opUserId, groupId }, opUserId);
   if (!(await groups.dismiss(groupId))) throw new CirrusError('GROUP_DISMISSED', `Group ${groupId} was dismissed meanwhile`);
+  await enqueueDirectory([{ kind: 'group', group: directoryGroupOf({ ...access.group, status: 'dismissed', updatedAt: Date.now() }) }]);
   return groupView({ ...access.group, status: 'dismissed' });
 }
 
@@ -149,6 +154,7 @@ export async function transferGroup(actor: Actor, groupId: string, newOwnerUserI
   }
   const opUserId = actorName(actor);
   await notifyGroup(groupId, 'groupOwnerTransferred', { opUserId, groupId, oldOwnerUserId: group.ownerUserId, newOwnerUserId }, opUserId);
+  await enqueueDirectory([{ kind: 'group', group: directoryGroupOf({ ...group, ownerUserId: newOwnerUserId, updatedAt: Date.now() }) }]);
   const admins = new Set(group.adminUserIds ?? []);
   admins.delete(newOwnerUserId);
   return groupView({ ...group, ownerUserId: newOwnerUserId, adminUserIds: admins });

@@ -1,7 +1,9 @@
 /** Registering and importing users. */
 import { SYSTEM_SENDER } from '../domain/ids';
 import { CirrusError, errorCodes, type ErrorReason } from '../errors';
+import { directoryUserOf } from '../history/directory';
 import { users, type UserItem } from '../store/users';
+import { enqueueDirectory } from './archive';
 
 export interface ItemResult {
   userId: string;
@@ -28,6 +30,8 @@ export async function registerUsers(input: readonly Pick<UserItem, 'userId' | 'n
     seen.add(user.userId);
   }
   await users.putMany(fresh);
+  // The history's directory (statistics, admin user search).
+  await enqueueDirectory(fresh.map((u) => ({ kind: 'user' as const, user: directoryUserOf(u) })));
   return results;
 }
 

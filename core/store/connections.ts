@@ -7,7 +7,7 @@
  * Both are written on connect and removed on disconnect, kick and 410; a map entry past its
  * expiry is ignored and swept at the user's next connect.
  */
-import { DeleteCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb } from '../aws/dynamodb';
 import { config } from '../config';
 import { isConditionFailure, nowSeconds } from './dynamo';
@@ -114,6 +114,35 @@ export const connections = {
   async delete(userId: string, connectionId: string): Promise<void> {
     await removePresence(userId, [connectionId]);
     await ddb().send(new DeleteCommand({ TableName: config.tableName('connections'), Key: { userId, connectionId } }));
+  },
+
+  /**
+   * Live connections and distinct connected users, now: a Scan of the whole table reading
+   * only the keys and the expiry (1 MB pages; items are ~100 bytes, so about 10,000
+   * connections per page, an eventually consistent read unit per 8 KB). Admin statistics only.
+   */
+  async countLive(): Promise<{ connections: number; users: number }> {
+    const userIds = new Set<string>();
+    let count = 0;
+    let startKey: Record<string, unknown> | undefined;
+    const now = nowSeconds();
+    do {
+      const page = await ddb().send(
+        new ScanCommand({
+          TableName: config.tableName('connections'),
+          ProjectionExpression: '#u, #e',
+          ExpressionAttributeNames: { '#u': 'userId', '#e': 'expiresAt' },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of (page.Items ?? []) as Pick<ConnectionItem, 'userId' | 'expiresAt'>[]) {
+        if (!(item.expiresAt > now)) continue;
+        count++;
+        userIds.add(item.userId);
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return { connections: count, users: userIds.size };
   },
 
   /** The user's connections that have not outlived API Gateway's connection cap. */

@@ -115,6 +115,8 @@ const cases: Record<string, () => Promise<Case>> = {
   deleteConversation: async () => ({ params: { userId: 'mx-a', conversationId: conv } }),
   sendMessage: async () => ({ body: { sendId: 'mx-b', recvId: 'mx-a', contentType: 101, content: { text: 'x' } } }),
   searchMessages: async () => ({ params: { userId: 'mx-a' }, query: 'q=hello' }),
+  getStatistics: async () => ({ query: 'from=2026-01-01&to=2026-01-31' }),
+  searchUsers: async () => ({ query: 'q=mx' }),
   getHistory: async () => ({ params: { conversationId: conv }, other: 404 }),
   revokeMessage: async () => {
     const sent = await admin.call('POST', '/messages', { sendId: 'mx-a', recvId: 'mx-b', contentType: 101, content: { text: 'revoke me' } });

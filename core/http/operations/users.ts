@@ -3,6 +3,8 @@ import { CirrusError } from '../../errors';
 import { pushEvent } from '../../services/push';
 import { banUser, unbanUser } from '../../services/ban';
 import { registerUsers } from '../../services/users';
+import { enqueueDirectory } from '../../services/archive';
+import { directoryUserOf } from '../../history/directory';
 import { connections } from '../../store/connections';
 import { users, type UserProfile } from '../../store/users';
 import { isAdmin, userIdOf, type Actor } from '../actor';
@@ -38,6 +40,7 @@ export const userOperations: Operations<typeof userRoutes> = {
   updateUser: async ({ params, body }) => {
     const user = await users.update(params.userId, body);
     if (!user) throw new CirrusError('USER_NOT_FOUND', `User ${params.userId} is not registered`);
+    if (body.nickname !== undefined) await enqueueDirectory([{ kind: 'user', user: directoryUserOf(user) }]);
     await pushEvent(params.userId, { push: 'userInfoUpdated', data: { userId: params.userId, changes: body } });
     return { user };
   },

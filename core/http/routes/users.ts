@@ -13,7 +13,7 @@ export const UserProfileInput = z.strictObject({
 
 export const RecvOpt = z.union([z.literal(0), z.literal(1), z.literal(2)]).describe('0 receive, 1 do not receive (no push, not in the total unread), 2 receive silently (pushed with silent: true, not in the total unread)');
 
-const Profile = z.strictObject({
+export const Profile = z.strictObject({
   userId: UserId,
   nickname: z.string().optional(),
   faceUrl: z.string().optional(),
