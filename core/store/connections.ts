@@ -117,9 +117,9 @@ export const connections = {
   },
 
   /**
-   * Live connections and distinct connected users, now: a Scan of the whole table reading
-   * only the keys and the expiry (1 MB pages; items are ~100 bytes, so about 10,000
-   * connections per page, an eventually consistent read unit per 8 KB). Admin statistics only.
+   * Live connections and distinct connected users, now: an eventually consistent Scan of
+   * the whole table returning only the user id and the expiry. It is charged on whole items
+   * (~200 bytes, ~5,000 per 1 MB page, a read unit per 8 KB). Admin statistics only.
    */
   async countLive(): Promise<{ connections: number; users: number }> {
     const userIds = new Set<string>();
