@@ -466,6 +466,14 @@ describe('When CirrusStack is synthesized with default props and bundled', () =>
       template.hasResourceProperties('Custom::CirrusSchemaMigrations', { schemaVersion });
     });
 
+    it('should let the migrate function scan Users and Groups for the directory backfill, read-only', () => {
+      const policy = policyOf('migrate');
+      expect(policy).toContain('dynamodb:Scan');
+      for (const table of ['users', 'groups'] as const) expect(policy).toContain(JSON.stringify({ 'Fn::GetAtt': [logicalId(stack.im.tables[table]), 'Arn'] }));
+      expect(policy).not.toMatch(/dynamodb:(PutItem|UpdateItem|DeleteItem|BatchWriteItem)/);
+      expect(policy).toContain('rds-data:BatchExecuteStatement');
+    });
+
     it('should wait for the cluster writer before migrating', () => {
       const writer = Object.keys(template.findResources('AWS::RDS::DBInstance'))[0];
       template.hasResource('Custom::CirrusSchemaMigrations', { DependsOn: Match.arrayWith([writer]) });
