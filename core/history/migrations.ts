@@ -81,9 +81,11 @@ export const migrations: readonly Migration[] = [
     // Mirrors of the Users and Groups tables for statistics and the admin user search,
     // filled by directory jobs on the archive queue (and the backfill of the migrate
     // function). `updated_at` orders them: a row only ever moves to a newer version.
-    // Nickname search is a substring match (ILIKE over lower(nickname)) without an index.
+    // The admin user search: a user id prefix (btree on lower(user_id)) or a nickname
+    // substring (trigram GIN index on lower(nickname); pg_trgm is one of Aurora's extensions).
     id: '0005_directory',
     statements: [
+      `CREATE EXTENSION IF NOT EXISTS pg_trgm`,
       `CREATE TABLE IF NOT EXISTS users (
         user_id     text        PRIMARY KEY,
         nickname    text,
@@ -92,6 +94,7 @@ export const migrations: readonly Migration[] = [
       )`,
       `CREATE INDEX IF NOT EXISTS users_created_at ON users (created_at)`,
       `CREATE INDEX IF NOT EXISTS users_user_id_lower ON users (lower(user_id) text_pattern_ops)`,
+      `CREATE INDEX IF NOT EXISTS users_nickname_trgm ON users USING gin (lower(nickname) gin_trgm_ops)`,
       `CREATE TABLE IF NOT EXISTS groups (
         group_id      text        PRIMARY KEY,
         name          text        NOT NULL,

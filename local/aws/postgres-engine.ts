@@ -100,7 +100,9 @@ export class PgliteEngine implements SqlEngine {
   private open(): Promise<PGliteType> {
     this.db ??= (async () => {
       const { PGlite } = await import('@electric-sql/pglite');
-      const db = this.dataDir ? new PGlite(this.dataDir) : new PGlite();
+      // Extensions Aurora PostgreSQL offers that the migrations create (pg_trgm: the user search).
+      const { pg_trgm } = await import('@electric-sql/pglite/contrib/pg_trgm');
+      const db = new PGlite({ ...(this.dataDir ? { dataDir: this.dataDir } : {}), extensions: { pg_trgm } });
       await db.waitReady;
       // Aurora's default; timestamps without a zone are read as UTC and timestamptz is printed in it.
       await db.exec("SET TIME ZONE 'UTC'");

@@ -16,7 +16,8 @@ import type { ArchiveJob, DirectoryGroup, DirectoryUser } from '../../core/proto
 import type { Message } from '../../core/protocol/schema';
 import { groupConversationId, singleConversationId } from '../../core/domain/ids';
 
-useCirrus();
+// TEST_DATABASE_URL: an empty PostgreSQL database to run against instead of PGlite.
+useCirrus(process.env.TEST_DATABASE_URL ? { databaseUrl: process.env.TEST_DATABASE_URL } : {});
 
 const DAY = 86_400_000;
 const today = Math.floor(Date.now() / DAY) * DAY;

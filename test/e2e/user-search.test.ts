@@ -8,7 +8,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../support/cirrus';
 import { admin, as, useCirrus } from '../support/harness';
 
-useCirrus();
+// TEST_DATABASE_URL: an empty PostgreSQL database to run against instead of PGlite.
+useCirrus(process.env.TEST_DATABASE_URL ? { databaseUrl: process.env.TEST_DATABASE_URL } : {});
 
 interface Profile {
   userId: string;
