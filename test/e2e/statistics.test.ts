@@ -331,6 +331,8 @@ describe('bad input', () => {
   it.each([
     ['a date that is not one', 'from=2026-02-30&to=2026-03-01', 'from is not a calendar date'],
     ['a wrong date format', 'from=2026-3-1&to=2026-03-01', 'from must be a date YYYY-MM-DD'],
+    ['a day before 1970', 'from=0000-01-01&to=2026-03-01', 'from must be between 1970-01-01 and 9998-12-31'],
+    ['a day too far ahead', 'from=2026-03-01&to=9999-12-31', 'to must be between 1970-01-01 and 9998-12-31'],
     ['a missing bound', 'from=2026-03-01', 'to'],
     ['from after to', 'from=2026-03-02&to=2026-03-01', 'from (2026-03-02) must not be after to (2026-03-01)'],
     ['more than 366 days', 'from=2025-01-01&to=2026-01-02', 'The range covers 367 days; at most 366 are allowed'],

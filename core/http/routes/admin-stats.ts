@@ -6,12 +6,15 @@ import { Profile } from './users';
 
 export const MAX_STATISTICS_DAYS = 366;
 export const MAX_USER_SEARCH_QUERY = 64;
+const FIRST_DAY = '1970-01-01';
+const LAST_DAY = '9998-12-31';
 
 const Day = (what: string) =>
   z
     .string()
     .regex(/^\d{4}-\d{2}-\d{2}$/, `${what} must be a date YYYY-MM-DD`)
     .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && new Date(`${d}T00:00:00Z`).toISOString().slice(0, 10) === d, `${what} is not a calendar date`)
+    .refine((d) => d >= FIRST_DAY && d <= LAST_DAY, `${what} must be between ${FIRST_DAY} and ${LAST_DAY}`)
     .describe(`${what === 'from' ? 'First' : 'Last'} UTC day of the range, YYYY-MM-DD (inclusive)`);
 
 const Count = z.number().int().min(0);
