@@ -198,7 +198,7 @@ export const queues = {
     visibilityTimeoutSeconds: 180,
     maxReceiveCount: 10,
     maxConcurrency: 5,
-    description: 'Messages to copy into the Aurora history, in batches; Aurora being paused only delays them.',
+    description: 'Messages, and users and groups for its directory, to copy into the Aurora history, in batches; Aurora being paused only delays them.',
   },
   webhook: {
     name: 'Webhook',
@@ -366,7 +366,7 @@ export const functions = {
   archive: fn({
     name: 'Archive',
     entry: 'archive',
-    description: 'Writes messages into the Aurora history, idempotently.',
+    description: 'Writes messages, users and groups into the Aurora history, idempotently.',
     memoryMb: 512,
     timeoutSeconds: 30,
     history: true,
