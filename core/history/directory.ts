@@ -10,6 +10,7 @@ import { ddb } from '../aws/dynamodb';
 import { rdsData } from '../aws/rds-data';
 import { config } from '../config';
 import type { DirectoryGroup, DirectoryUser } from '../protocol/jobs';
+import { directoryGroupOf, directoryUserOf } from '../services/directory-jobs';
 import { chunk } from '../store/dynamo';
 import { execute } from './history';
 import { long, str, timestamp } from './params';
@@ -92,24 +93,6 @@ async function* scan(table: string, projection: string, names: Record<string, st
     yield (page.Items ?? []) as Record<string, unknown>[];
     startKey = page.LastEvaluatedKey;
   } while (startKey);
-}
-
-/** A Users item as the mirror keeps it. */
-export function directoryUserOf(item: { userId: string; nickname?: string; createdAt: number; updatedAt?: number }): DirectoryUser {
-  return { userId: item.userId, ...(item.nickname !== undefined ? { nickname: item.nickname } : {}), createdAt: item.createdAt, updatedAt: item.updatedAt ?? item.createdAt };
-}
-
-/** A Groups item as the mirror keeps it; a dismissed group's last change was its dismissal. */
-export function directoryGroupOf(item: { groupId: string; name: string; ownerUserId: string; createdAt: number; updatedAt?: number; status?: string }): DirectoryGroup {
-  const updatedAt = item.updatedAt ?? item.createdAt;
-  return {
-    groupId: item.groupId,
-    name: item.name,
-    ownerUserId: item.ownerUserId,
-    createdAt: item.createdAt,
-    ...(item.status === 'dismissed' ? { dismissedAt: updatedAt } : {}),
-    updatedAt,
-  };
 }
 
 /**

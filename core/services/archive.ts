@@ -5,9 +5,8 @@
 import { directory } from '../history/directory';
 import { history } from '../history/history';
 import { log, withLogContext } from '../log';
-import type { DirectoryGroup, DirectoryJob, DirectoryUser, ReplacedContent } from '../protocol/jobs';
+import type { DirectoryGroup, DirectoryUser, ReplacedContent } from '../protocol/jobs';
 import type { Message } from '../protocol/schema';
-import { sendBatch } from './queues';
 
 export interface MessageArchiveItem {
   id: string;
@@ -67,23 +66,5 @@ export async function archive(items: readonly ArchiveItem[]): Promise<Set<string
       }
     }
     return failed;
-  }
-}
-
-/**
- * Hands users and groups that were just written to DynamoDB to the archive queue for the
- * history's directory (10 per SendMessageBatch). The DynamoDB write is what counts: a job
- * that cannot be sent is logged and the call still succeeds; the directory backfill of
- * the migrate function (docs/operations.md) puts such a row right.
- */
-export async function enqueueDirectory(jobs: readonly DirectoryJob[]): Promise<void> {
-  if (jobs.length === 0) return;
-  const failed = await sendBatch(
-    'archive',
-    jobs.map((body, i) => ({ owner: String(i), body })),
-  );
-  if (failed.size > 0) {
-    const lost = [...failed].map((i) => describe({ id: i, ...jobs[Number(i)] } as ArchiveItem));
-    log.error('directory jobs could not be queued; run the directory backfill', { count: failed.size, rows: lost.slice(0, 20) });
   }
 }

@@ -13,8 +13,7 @@ import { groups, type GroupItem, type GroupRole, type GroupSettings, type JoinPo
 import { MAX_BATCH } from '../http/routes/types';
 import { groupAccess, requireActive, requireRole } from './groups-access';
 import { DEFAULT_PAGE, groupListStartKey } from './groups-paging';
-import { directoryGroupOf } from '../history/directory';
-import { enqueueDirectory } from './archive';
+import { directoryGroupOf, enqueueDirectory } from './directory-jobs';
 import { notifyGroup } from './notify';
 import { requireUsers } from './users';
 

@@ -1,9 +1,8 @@
 /** Registering and importing users. */
 import { SYSTEM_SENDER } from '../domain/ids';
 import { CirrusError, errorCodes, type ErrorReason } from '../errors';
-import { directoryUserOf } from '../history/directory';
 import { users, type UserItem } from '../store/users';
-import { enqueueDirectory } from './archive';
+import { directoryUserOf, enqueueDirectory } from './directory-jobs';
 
 export interface ItemResult {
   userId: string;
