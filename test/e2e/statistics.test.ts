@@ -312,12 +312,34 @@ describe('the directory mirrors', () => {
     expect(await mirrorGroup('dir-g')).toEqual({ name: 'Renamed group', owner_user_id: 'dir-b', dismissed: true });
   });
 
+  it('should register users even when their directory jobs cannot be queued, and the backfill adds them', async () => {
+    const url = process.env.QUEUE_ARCHIVE_URL!;
+    // The archive queue answers QueueDoesNotExist meanwhile (nothing else is sending now).
+    process.env.QUEUE_ARCHIVE_URL = `${url}-missing`;
+    try {
+      const res = await admin.call('POST', '/users/register', { users: [{ userId: 'lost-a' }, { userId: 'lost-b' }] });
+      expect(res.status).toBe(200);
+      expect(res.body.results).toEqual([{ userId: 'lost-a', ok: true }, { userId: 'lost-b', ok: true }]);
+    } finally {
+      process.env.QUEUE_ARCHIVE_URL = url;
+    }
+    expect((await as('@admin', 'GET', '/users/lost-a')).status).toBe(200);
+    // A job queued now is archived after anything queued before it would have been.
+    await sendBatch('archive', [{ owner: '1', body: { kind: 'user', user: { userId: 'lost-marker', createdAt: 1, updatedAt: 1 } } }]);
+    await eventually(async () => (await mirrorUser('lost-marker')) !== undefined);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await mirrorUser('lost-a')).toBeUndefined();
+    await backfillDirectory();
+    expect(await mirrorUser('lost-a')).toBeDefined();
+    expect(await mirrorUser('lost-b')).toBeDefined();
+  });
+
   it('should rebuild the mirrors from DynamoDB with the backfill', async () => {
     await execute(`DELETE FROM users WHERE user_id LIKE 'st-%' OR user_id LIKE 'dir-%'`);
     await execute(`DELETE FROM groups WHERE group_id IN ('st-g', 'dir-g')`);
     const copied = await backfillDirectory();
-    // Users: st-a..c, dir-a, dir-b registered through the API (the generated ones live in the mirror only).
-    expect(copied).toEqual({ users: 5, groups: 2 });
+    // Users: st-a..c, dir-a, dir-b, lost-a, lost-b registered through the API (the generated ones live in the mirror only).
+    expect(copied).toEqual({ users: 7, groups: 2 });
     const users = await execute(`SELECT user_id, nickname FROM users WHERE user_id LIKE 'st-%' OR user_id LIKE 'dir-%' ORDER BY user_id`);
     expect(users.map((u) => u.user_id)).toEqual(['dir-a', 'dir-b', 'st-a', 'st-b', 'st-c']);
     expect(users[0].nickname).toBe('Renamed A');
