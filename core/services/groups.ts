@@ -15,6 +15,8 @@ import { groupAccess, requireActive, requireRole } from './groups-access';
 import { DEFAULT_PAGE, groupListStartKey } from './groups-paging';
 import { notifyGroup } from './notify';
 import { requireUsers } from './users';
+import { notifyAfter } from '../webhooks/after';
+import { beforeCreateGroup, beforeSetGroupInfo } from '../webhooks/before-actions';
 
 /** A group as the API shows it. */
 export type GroupView = Omit<GroupItem, 'adminUserIds'> & { adminUserIds: string[] };
@@ -54,9 +56,11 @@ export async function createGroup(actor: Actor, input: CreateGroupInput): Promis
   if (memberIds.length > MAX_BATCH + 1) throw new CirrusError('INVALID_ARGUMENT', `A group starts with at most ${MAX_BATCH} members besides its owner; add more later`);
   const admins = new Set((input.adminUserIds ?? []).filter((id) => id !== ownerUserId));
   await requireUsers(memberIds);
+  const groupId = input.groupId ?? newGroupId();
+  input = { ...input, ...(await beforeCreateGroup({ ...input, groupId, ownerUserId, memberUserIds: memberIds, opUserId: actorName(actor) })) };
   const now = Date.now();
   const group: GroupItem = {
-    groupId: input.groupId ?? newGroupId(),
+    groupId,
     name: input.name,
     ownerUserId,
     ...(input.faceUrl !== undefined ? { faceUrl: input.faceUrl } : {}),
@@ -80,6 +84,7 @@ export async function createGroup(actor: Actor, input: CreateGroupInput): Promis
   await groups.putMembers(memberIds.map((userId): MemberItem => ({ groupId: group.groupId, userId, role: role(userId), joinedAt: now })));
   const opUserId = actorName(actor);
   await notifyGroup(group.groupId, 'groupCreated', { opUserId, groupId: group.groupId, name: group.name, ownerUserId, memberUserIds: memberIds }, opUserId);
+  await notifyAfter('afterCreateGroup', [group.groupId], { group: groupView(group), memberUserIds: memberIds, opUserId, at: now }, { userIds: [opUserId, ...memberIds], groupId: group.groupId });
   return groupView(group);
 }
 
@@ -100,13 +105,15 @@ export async function setGroupInfo(actor: Actor, groupId: string, input: Omit<Gr
   requireActive(access.group);
   requireRole(access, 'admin', "change the group's info");
   const current = access.group as unknown as Record<string, unknown>;
-  const changes = Object.fromEntries(Object.entries(input).filter(([k, v]) => v !== undefined && current[k] !== v)) as Omit<GroupSettings, 'muteAll'>;
+  const changes = await beforeSetGroupInfo({ groupId, opUserId: actorName(actor), changes: Object.fromEntries(Object.entries(input).filter(([k, v]) => v !== undefined && current[k] !== v)) as Omit<GroupSettings, 'muteAll'> });
   if (Object.keys(changes).length === 0) return groupView(access.group);
   const updated = await groups.update(groupId, changes);
   const opUserId = actorName(actor);
   const { joinPolicy, ...info } = changes;
   if (joinPolicy) await notifyGroup(groupId, 'groupJoinPolicySet', { opUserId, groupId, joinPolicy }, opUserId);
   if (Object.keys(info).length) await notifyGroup(groupId, 'groupInfoSet', { opUserId, groupId, changes: info }, opUserId);
+  const at = Date.now();
+  await notifyAfter('afterSetGroupInfo', [groupId, at], { groupId, opUserId, changes, at }, { userIds: [opUserId], groupId });
   return groupView(updated);
 }
 
@@ -133,6 +140,7 @@ export async function dismissGroup(actor: Actor, groupId: string): Promise<Group
   const opUserId = actorName(actor);
   await notifyGroup(groupId, 'groupDismissed', { opUserId, groupId }, opUserId);
   if (!(await groups.dismiss(groupId))) throw new CirrusError('GROUP_DISMISSED', `Group ${groupId} was dismissed meanwhile`);
+  await notifyAfter('afterDismissGroup', [groupId], { groupId, opUserId, at: Date.now() }, { userIds: [opUserId], groupId });
   return groupView({ ...access.group, status: 'dismissed' });
 }
 

@@ -10,6 +10,7 @@ import { log } from '../log';
 import { connections, type ConnectionItem } from '../store/connections';
 import { sessions } from '../store/sessions';
 import { disconnect, pushEventTo } from './push';
+import { notifyAfter } from '../webhooks/after';
 
 export type KickReason = 'loggedInElsewhere' | 'forcedLogout' | 'banned';
 
@@ -32,6 +33,7 @@ export async function kickConnection(conn: ConnectionItem, reason: KickReason, o
     }
   }
   await connections.delete(conn.userId, conn.connectionId);
+  await notifyAfter('afterUserKicked', [conn.connectionId], { userId: conn.userId, platformId: conn.platformId, connectionId: conn.connectionId, reason, at: Date.now() }, { userIds: [conn.userId] });
   log.info('kicked', { userId: conn.userId, connectionId: conn.connectionId, platformId: conn.platformId, reason });
 }
 

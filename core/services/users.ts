@@ -2,11 +2,12 @@
 import { SYSTEM_SENDER } from '../domain/ids';
 import { CirrusError, errorCodes, type ErrorReason } from '../errors';
 import { users, type UserItem } from '../store/users';
+import { beforeUsersRegister } from '../webhooks/before-actions';
 
 export interface ItemResult {
   userId: string;
   ok: boolean;
-  error?: { code: number; reason: string; message: string };
+  error?: { code: number; reason: string; message: string; appCode?: number };
 }
 
 export const itemError = (userId: string, reason: ErrorReason, message: string): ItemResult => ({ userId, ok: false, error: { code: errorCodes[reason].code, reason, message } });
@@ -27,7 +28,7 @@ export async function registerUsers(input: readonly Pick<UserItem, 'userId' | 'n
     }
     seen.add(user.userId);
   }
-  await users.putMany(fresh);
+  await users.putMany(await beforeUsersRegister(fresh, results));
   return results;
 }
 

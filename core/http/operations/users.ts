@@ -3,6 +3,7 @@ import { CirrusError } from '../../errors';
 import { pushEvent } from '../../services/push';
 import { banUser, unbanUser } from '../../services/ban';
 import { registerUsers } from '../../services/users';
+import { beforeUpdateUserInfo } from '../../webhooks/before-actions';
 import { connections } from '../../store/connections';
 import { users, type UserProfile } from '../../store/users';
 import { isAdmin, userIdOf, type Actor } from '../actor';
@@ -36,9 +37,10 @@ export const userOperations: Operations<typeof userRoutes> = {
   getUser: async ({ actor, params }) => ({ user: visibleTo(actor, await requireProfile(params.userId)) }),
   getUsers: async ({ actor, body }) => ({ users: (await users.getMany(body.userIds)).map((u) => visibleTo(actor, u)) }),
   updateUser: async ({ params, body }) => {
-    const user = await users.update(params.userId, body);
+    const changes = await beforeUpdateUserInfo(params.userId, body);
+    const user = await users.update(params.userId, changes);
     if (!user) throw new CirrusError('USER_NOT_FOUND', `User ${params.userId} is not registered`);
-    await pushEvent(params.userId, { push: 'userInfoUpdated', data: { userId: params.userId, changes: body } });
+    await pushEvent(params.userId, { push: 'userInfoUpdated', data: { userId: params.userId, changes } });
     return { user };
   },
   setGlobalRecvOpt: async ({ params, body }) => {
