@@ -3,6 +3,7 @@
  * function, retried by SQS until the app backend answers 2xx (then dead-lettered).
  */
 import { config } from '../config';
+import { faultPoint } from '../faults';
 import { log, withLogContext } from '../log';
 import type { Message } from '../protocol/schema';
 import type { WebhookJob } from '../protocol/jobs';
@@ -49,5 +50,6 @@ export async function sendCallbacks(items: readonly { id: string; job: WebhookJo
       }),
     ),
   );
+  faultPoint('webhook.afterPost', { callbacks: items.map(({ job }) => job.callback) });
   return failed;
 }
