@@ -98,9 +98,12 @@ describe('connections', () => {
     await ok(admin.call('POST', '/auth/force-logout', { userId: 'erin' }));
     await arrives('afterUserKicked', (d) => d.userId === 'erin', { userId: 'erin', platformId: 1, reason: 'forcedLogout' });
 
+    // Two connections kicked by one ban: two callbacks, queued together.
     await device('frank', 2);
+    await device('frank', 3);
     await ok(admin.call('POST', '/users/frank/ban', { reason: 'spam' }));
-    await arrives('afterUserKicked', (d) => d.userId === 'frank', { userId: 'frank', platformId: 2, reason: 'banned' });
+    await arrives('afterUserKicked', (d) => d.userId === 'frank' && d.platformId === 2, { userId: 'frank', platformId: 2, reason: 'banned' });
+    await arrives('afterUserKicked', (d) => d.userId === 'frank' && d.platformId === 3, { userId: 'frank', platformId: 3, reason: 'banned' });
 
     // One connection per platform (the default policy): the second login kicks the first.
     const first = await device('gina', 1);
