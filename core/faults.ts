@@ -15,7 +15,9 @@ export type FaultPoint =
   /** push: after posting to the connections, before the batch returns. */
   | 'push.afterPost'
   /** archive: after the rows were inserted, before the batch returns. */
-  | 'archive.afterInsert';
+  | 'archive.afterInsert'
+  /** webhook: after the callbacks were POSTed, before the batch returns. */
+  | 'webhook.afterPost';
 
 type Trigger = (details: Record<string, unknown>) => void;
 const armed = new Map<FaultPoint, Trigger>();

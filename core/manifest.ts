@@ -163,6 +163,8 @@ export interface QueueSpec {
    * does not pay for long-polling it.
    */
   readonly onlyWith?: 'webhooks';
+  /** The variable carrying the URL of the queue's dead-letter queue, for the functions that redrive it. */
+  readonly deadLetterEnvVar?: string;
   readonly description: string;
 }
 
@@ -212,7 +214,8 @@ export const queues = {
     // Caps the load Cirrus puts on the app backend.
     maxConcurrency: 10,
     onlyWith: 'webhooks',
-    description: 'After-callbacks (afterSendMessage) to POST, signed, to the app backend; retried until it answers 2xx.',
+    deadLetterEnvVar: 'QUEUE_WEBHOOK_DLQ_URL',
+    description: 'After-callbacks (afterSendMessage, afterMarkRead, group and friend changes, …) to POST, signed, to the app backend; retried until it answers 2xx.',
   },
 } as const satisfies Record<QueueKey, QueueSpec>;
 
@@ -243,6 +246,11 @@ export interface FunctionSpec {
   readonly history: boolean;
   /** Presigns uploads to and downloads from the media bucket, and checks objects exist there. */
   readonly media: boolean;
+  /**
+   * Peeks into and redrives the dead-letter queues of these queues (receive, change
+   * visibility, delete; the redrive sends to the queue itself, listed in `sendsTo`).
+   */
+  readonly redrives?: readonly QueueKey[];
 }
 
 const fn = (spec: Omit<FunctionSpec, 'sendsTo' | 'secrets' | 'postsToConnections' | 'history' | 'media' | 'tables' | 'webhooks'> & Partial<FunctionSpec>): FunctionSpec => ({
@@ -276,6 +284,9 @@ export const functions = {
     // users: the connection in the user's `conns` map, which push reads.
     tables: { connections: 'readWrite', sessions: 'readWrite', users: 'readWrite' },
     postsToConnections: true,
+    // webhook: afterUserOnline, and afterUserKicked for connections the login policy ends, when enabled.
+    sendsTo: ['webhook'],
+    webhooks: true,
   }),
   wsDisconnect: fn({
     name: 'WsDisconnect',
@@ -284,6 +295,9 @@ export const functions = {
     memoryMb: 512,
     timeoutSeconds: 5,
     tables: { connections: 'write', users: 'write' },
+    // webhook: afterUserOffline, when enabled.
+    sendsTo: ['webhook'],
+    webhooks: true,
   }),
   wsMessage: fn({
     name: 'WsMessage',
@@ -306,7 +320,8 @@ export const functions = {
       connections: 'readWrite',
     },
     // archive: revoke, delete and edit hand the changed message to the history directly.
-    sendsTo: ['delivery', 'archive'],
+    // webhook: afterMarkRead and afterRevokeMessage, when enabled.
+    sendsTo: ['delivery', 'archive', 'webhook'],
     // typing events are posted directly to the recipient's connections.
     postsToConnections: true,
     // beforeSendMessage is called, signed, inside sendMsg.
@@ -334,8 +349,11 @@ export const functions = {
       friendRequests: 'readWrite',
       blacklist: 'readWrite',
     },
-    sendsTo: ['delivery', 'archive'],
-    // webhookSecret: beforeSendMessage inside the send route.
+    // webhook: the after-callbacks of user, friend, group and message changes, when enabled,
+    // and the redrive of the webhook dead-letter queue.
+    sendsTo: ['delivery', 'archive', 'webhook'],
+    redrives: ['webhook'],
+    // webhookSecret: the before-callbacks inside the routes (send, register, friends, groups).
     secrets: ['signingKey', 'adminSecret', 'webhookSecret'],
     postsToConnections: true,
     history: true,

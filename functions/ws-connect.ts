@@ -5,6 +5,7 @@ import { enforceLoginPolicy } from '../core/services/login';
 import { config } from '../core/config';
 import { log, withLogContext } from '../core/log';
 import { nowSeconds } from '../core/store/dynamo';
+import { notifyAfter } from '../core/webhooks/after';
 
 export async function handler(event: WsRouteEvent): Promise<{ statusCode: number }> {
   return withLogContext({ fn: 'wsConnect', connectionId: event.requestContext.connectionId }, async () => {
@@ -21,6 +22,7 @@ export async function handler(event: WsRouteEvent): Promise<{ statusCode: number
       expiresAt: now + config.connectionTtlSeconds(),
     };
     await connections.put(item);
+    await notifyAfter('afterUserOnline', [id.connectionId], { userId: id.userId, platformId: id.platformId, connectionId: id.connectionId, at: item.connectedAtMs ?? Date.now() }, { userIds: [id.userId] });
     const kicked = await enforceLoginPolicy(item);
     log.info('connected', { userId: id.userId, platformId: id.platformId, kicked: kicked.length });
     return { statusCode: 200 };

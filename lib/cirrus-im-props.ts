@@ -9,7 +9,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import { functions } from '../core/manifest';
 import { longestSeqAllocation } from './manifest-checks';
 import { LOGIN_POLICIES, type LoginPolicy } from '../core/domain/login-policy';
-import { validateWebhookSettings, type FailurePolicy, type WebhookSettings } from '../core/webhooks/settings';
+import { validateWebhookSettings, type FailurePolicy, type WebhookCallback, type WebhookSettings } from '../core/webhooks/settings';
 import { DEFAULT_MEDIA_MAX_BYTES, DEFAULT_MEDIA_TYPES, parseMediaTypes } from '../core/domain/media';
 
 export type { LoginPolicy };
@@ -97,11 +97,24 @@ export interface WebhookCallbackProps {
    */
   readonly failurePolicy?: FailurePolicy;
   /**
-   * Content types for which the callback is not made (e.g. `[106]` to keep typing-free
-   * custom payloads away from the backend).
+   * Message callbacks only (beforeSendMessage, afterSendMessage, afterRevokeMessage):
+   * content types for which the callback is not made (e.g. `[110]` to keep custom
+   * payloads away from the backend).
    * @default - every content type
    */
   readonly skipContentTypes?: readonly number[];
+  /**
+   * Users to watch (at most 100): the callback is made only for events involving one of
+   * them, or one of `groupIds` (OpenIM's attentionIds).
+   * @default - every user
+   */
+  readonly userIds?: readonly string[];
+  /**
+   * Groups to watch (at most 100): the callback is made only for events in one of them, or
+   * involving one of `userIds`. Not for callbacks that are never about a group.
+   * @default - every group
+   */
+  readonly groupIds?: readonly string[];
 }
 
 /**
@@ -122,11 +135,8 @@ export interface WebhooksProps {
    * @default 2000
    */
   readonly timeoutMs?: number;
-  /** The callbacks to make, by name: `beforeSendMessage`, `afterSendMessage`. */
-  readonly callbacks?: {
-    readonly beforeSendMessage?: WebhookCallbackProps;
-    readonly afterSendMessage?: WebhookCallbackProps;
-  };
+  /** The callbacks to make, by name (the catalogue is in docs/webhooks.md); unlisted ones are off. */
+  readonly callbacks?: { readonly [name in WebhookCallback]?: WebhookCallbackProps };
 }
 
 /** Properties of {@link CirrusIm}. Every field is optional. */

@@ -298,6 +298,7 @@ export class CirrusIm extends Construct {
     };
     for (const [key] of entriesOf(spec.tables)) env[tableSpecs[key].envVar] = this.tables[key].tableName;
     for (const key of spec.sendsTo) env[queueSpecs[key].envVar] = this.queues[key].queueUrl;
+    for (const key of spec.redrives ?? []) env[(queueSpecs[key] as QueueSpec).deadLetterEnvVar!] = this.deadLetterQueues[key].queueUrl;
     if (spec.secrets.includes('signingKey')) env[commonEnv.SIGNING_SECRET_ID] = this.signingSecret.secretArn;
     if (spec.secrets.includes('adminSecret')) env[commonEnv.ADMIN_SECRET_ID] = this.adminSecret.secretArn;
     if (spec.postsToConnections) env[commonEnv.CONNECTIONS_ENDPOINT] = this.webSocketStage.callbackUrl;
@@ -326,6 +327,8 @@ export class CirrusIm extends Construct {
       else table.grantReadWriteData(fn);
     }
     for (const key of spec.sendsTo) this.queues[key].grantSendMessages(fn);
+    // Receive, ChangeMessageVisibility, DeleteMessage and GetQueueAttributes on the DLQ.
+    for (const key of spec.redrives ?? []) this.deadLetterQueues[key].grantConsumeMessages(fn);
     if (spec.secrets.includes('signingKey')) this.signingSecret.grantRead(fn);
     if (spec.secrets.includes('adminSecret')) this.adminSecret.grantRead(fn);
     if (spec.secrets.includes('webhookSecret')) this.webhookSigningSecret?.grantRead(fn);

@@ -200,10 +200,12 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
 
     // The environment Lambda would give the functions, pointing at the stand-ins.
     const queueUrls = {} as Record<QueueKey, string>;
-    for (const [key, spec] of Object.entries(queues) as [QueueKey, (typeof queues)[QueueKey]][]) {
+    const deadLetterUrls: Record<string, string> = {};
+    for (const [key, spec] of Object.entries(queues) as [QueueKey, QueueSpec][]) {
       const override = options.queueOverrides?.[key] ?? {};
       // As in the stack: a DLQ keeps failed jobs for 14 days.
       const dlq = sqs.createQueue(`${spec.name}-dlq`, { messageRetentionSeconds: 14 * 86400 });
+      if (spec.deadLetterEnvVar) deadLetterUrls[spec.deadLetterEnvVar] = dlq.url;
       queueUrls[key] = sqs.createQueue(spec.name, {
         visibilityTimeoutSeconds: override.visibilityTimeoutSeconds ?? spec.visibilityTimeoutSeconds,
         redrivePolicy: { deadLetterTargetArn: dlq.arn, maxReceiveCount: override.maxReceiveCount ?? spec.maxReceiveCount },
@@ -242,6 +244,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
     else for (const name of [commonEnv.WEBHOOK_URL, commonEnv.WEBHOOK_TIMEOUT_MS, commonEnv.WEBHOOK_CALLBACKS, commonEnv.WEBHOOK_SECRET_ID]) delete process.env[name];
     for (const key of Object.keys(tables) as TableKey[]) env[tables[key].envVar] = tableNames[key];
     for (const [key, spec] of Object.entries(queues) as [QueueKey, (typeof queues)[QueueKey]][]) env[spec.envVar] = queueUrls[key];
+    Object.assign(env, deadLetterUrls);
     // One process hosts every function, so they share one environment (a superset of each one's).
     Object.assign(process.env, env);
 

@@ -14,11 +14,12 @@ import { searchRoutes } from './routes/search';
 import { receiptReactionRoutes } from './routes/receipts-reactions';
 import { mediaRoutes } from './routes/media';
 import { adminStatsRoutes } from './routes/admin-stats';
+import { webhookRoutes } from './routes/webhooks';
 
 export type { HttpMethod, HttpRouteSpec, RouteAuth } from './routes/types';
 export { MAX_BATCH } from './routes/types';
 
-export const httpRoutes = [...metaRoutes, ...authRoutes, ...userRoutes, ...friendRoutes, ...groupRoutes, ...conversationRoutes, ...messageRoutes, ...receiptReactionRoutes, ...searchRoutes, ...mediaRoutes, ...adminStatsRoutes] as const;
+export const httpRoutes = [...metaRoutes, ...authRoutes, ...userRoutes, ...friendRoutes, ...groupRoutes, ...conversationRoutes, ...messageRoutes, ...receiptReactionRoutes, ...searchRoutes, ...mediaRoutes, ...adminStatsRoutes, ...webhookRoutes] as const;
 
 export type HttpRoute = (typeof httpRoutes)[number];
 export type OperationId = HttpRoute['operationId'];

@@ -58,15 +58,62 @@ export const GroupArchiveJobSchema = z.object({ kind: z.literal('group'), group:
 export const ArchiveJobSchema = z.union([UserArchiveJobSchema, GroupArchiveJobSchema, MessageArchiveJobSchema]);
 export type ArchiveJob = z.infer<typeof ArchiveJobSchema>;
 export type DirectoryJob = z.infer<typeof UserArchiveJobSchema> | z.infer<typeof GroupArchiveJobSchema>;
+/** What each after-callback tells the app backend (the envelope's `data`). */
+const at = z.number().int().describe('When it happened, epoch milliseconds');
+export const AfterCallbackData = {
+  /** A message accepted and stored, as recipients get it. */
+  afterSendMessage: Message,
+  /** A user's read position in a conversation moved forward (markRead, readConversation). */
+  afterMarkRead: z.object({ userId: z.string(), conversationId: z.string(), readSeq: z.number().int(), groupId: z.string().optional(), at }),
+  /** A message was revoked: the marker as stored (content gone) and who revoked it. */
+  afterRevokeMessage: z.object({ message: Message, revokedBy: z.string(), at }),
+  /** A WebSocket connection of a user opened. */
+  afterUserOnline: z.object({ userId: z.string(), platformId: z.number().int(), connectionId: z.string(), at }),
+  /** A WebSocket connection of a user closed (by the client, the network, or a kick). */
+  afterUserOffline: z.object({ userId: z.string(), platformId: z.number().int(), connectionId: z.string(), at }),
+  /** The server ended a connection: another login took its place, a forced logout, or a ban. */
+  afterUserKicked: z.object({ userId: z.string(), platformId: z.number().int(), connectionId: z.string(), reason: z.enum(['loggedInElsewhere', 'forcedLogout', 'banned']), at }),
+  /** Two users became friends: a request accepted (or mutual), or an admin import. */
+  afterAddFriend: z.object({ userId: z.string(), friendUserId: z.string(), opUserId: z.string(), via: z.enum(['request', 'import']), at }),
+  /** A friendship ended on both sides. */
+  afterDeleteFriend: z.object({ userId: z.string(), friendUserId: z.string(), opUserId: z.string(), at }),
+  /** A group was created, with its first members. */
+  afterCreateGroup: z.object({ group: z.looseObject({ groupId: z.string(), name: z.string(), ownerUserId: z.string() }), memberUserIds: z.array(z.string()), opUserId: z.string(), at }),
+  /** Users became members by any path: invited, joined a free group, application accepted. */
+  afterJoinGroup: z.object({ groupId: z.string(), userIds: z.array(z.string()), inviterUserId: z.string().optional(), at }),
+  /** A member left. */
+  afterQuitGroup: z.object({ groupId: z.string(), userId: z.string(), at }),
+  /** Members were removed by the owner, an admin or an admin token. */
+  afterKickGroupMember: z.object({ groupId: z.string(), userIds: z.array(z.string()), opUserId: z.string(), at }),
+  /** The owner (or an admin token) dismissed the group. */
+  afterDismissGroup: z.object({ groupId: z.string(), opUserId: z.string(), at }),
+  /** The group's info or settings changed (only the changed fields). */
+  afterSetGroupInfo: z.object({ groupId: z.string(), opUserId: z.string(), changes: z.record(z.string(), z.unknown()), at }),
+} as const;
+export type AfterCallbackName = keyof typeof AfterCallbackData;
+export type AfterData<N extends AfterCallbackName> = z.infer<(typeof AfterCallbackData)[N]>;
+
+const jobOf = <N extends AfterCallbackName>(callback: N) =>
+  z.object({ callback: z.literal(callback), id: z.string().min(1), data: AfterCallbackData[callback], correlationId: z.string().optional() });
 
 /**
  * An after-callback to POST to the app backend. `id` is its delivery id, fixed when the
  * job is made so every retry carries it; the signature timestamp is taken per attempt.
  */
-export const WebhookJobSchema = z.object({
-  callback: z.literal('afterSendMessage'),
-  id: z.string().min(1),
-  data: Message,
-  correlationId: z.string().optional(),
-});
+export const WebhookJobSchema = z.discriminatedUnion('callback', [
+  jobOf('afterSendMessage'),
+  jobOf('afterMarkRead'),
+  jobOf('afterRevokeMessage'),
+  jobOf('afterUserOnline'),
+  jobOf('afterUserOffline'),
+  jobOf('afterUserKicked'),
+  jobOf('afterAddFriend'),
+  jobOf('afterDeleteFriend'),
+  jobOf('afterCreateGroup'),
+  jobOf('afterJoinGroup'),
+  jobOf('afterQuitGroup'),
+  jobOf('afterKickGroupMember'),
+  jobOf('afterDismissGroup'),
+  jobOf('afterSetGroupInfo'),
+]);
 export type WebhookJob = z.infer<typeof WebhookJobSchema>;

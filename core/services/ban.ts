@@ -11,6 +11,8 @@ import { connections } from '../store/connections';
 import { sessions } from '../store/sessions';
 import { isBanned, users, type Ban, type UserProfile } from '../store/users';
 import { kickConnection } from './login';
+import { queueAfter } from '../webhooks/after';
+import type { WebhookJob } from '../protocol/jobs';
 
 export async function banUser(userId: string, options: { reason?: string; durationSeconds?: number }): Promise<{ user: UserProfile; revoked: number; kicked: number }> {
   const at = Date.now();
@@ -19,7 +21,9 @@ export async function banUser(userId: string, options: { reason?: string; durati
   if (!user) throw new CirrusError('USER_NOT_FOUND', `User ${userId} is not registered`);
   const revoked = await sessions.revoke(userId);
   const live = await connections.ofUser(userId);
-  for (const conn of live) await kickConnection(conn, 'banned', { revokeSession: false });
+  const webhookJobs: (WebhookJob | undefined)[] = [];
+  for (const conn of live) await kickConnection(conn, 'banned', { revokeSession: false, webhookJobs });
+  await queueAfter(...webhookJobs);
   log.info('user banned', { userId, until: ban.until, revoked, kicked: live.length });
   return { user, revoked, kicked: live.length };
 }

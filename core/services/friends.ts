@@ -14,6 +14,8 @@ import { users } from '../store/users';
 import { notifyUsers } from './notify';
 import { itemError, requireUsers, type ItemResult } from './users';
 import { forEachLimit } from '../domain/concurrency';
+import { afterJob, notifyAfter, queueAfter } from '../webhooks/after';
+import { beforeAddFriend } from '../webhooks/before-actions';
 
 /** Default page size of the friend, request and blacklist lists. */
 export const DEFAULT_PAGE = 50;
@@ -59,6 +61,7 @@ function requireOther(userId: string, otherUserId: string, what: string): void {
  */
 export async function sendFriendRequest(fromUserId: string, toUserId: string, message: string, opUserId: string): Promise<FriendRequestItem> {
   requireOther(fromUserId, toUserId, 'send a friend request to');
+  message = await beforeAddFriend({ fromUserId, toUserId, message, opUserId });
   for (let attempt = 0; attempt < 3; attempt++) {
     const state = await relations.pairState(fromUserId, toUserId);
     const missing = [fromUserId, toUserId].filter((id) => !state.registered.has(id));
@@ -72,6 +75,7 @@ export async function sendFriendRequest(fromUserId: string, toUserId: string, me
       const own: FriendRequestItem = { toUserId, fromUserId, message, status: 'accepted', createdAt: now, handledAt: now };
       if (await friendRequests.acceptMutual(own, now)) {
         await notifyUsers([fromUserId, toUserId], 'friendRequestAccepted', { fromUserId: toUserId, toUserId: fromUserId }, opUserId);
+        await notifyAfter('afterAddFriend', [fromUserId, toUserId, now], { userId: toUserId, friendUserId: fromUserId, opUserId, via: 'request', at: now }, { userIds: [fromUserId, toUserId] });
         return requestView(own);
       }
       continue;
@@ -105,6 +109,8 @@ export async function acceptFriendRequest(toUserId: string, fromUserId: string, 
   const accepted = request?.status === 'pending' ? await friendRequests.accept(request, Date.now(), remark) : undefined;
   if (!accepted) throw new CirrusError('REQUEST_NOT_FOUND', `No pending friend request from ${fromUserId} to ${toUserId}`);
   await notifyUsers([fromUserId, toUserId], 'friendRequestAccepted', { fromUserId, toUserId }, opUserId);
+  const at = accepted.handledAt ?? Date.now();
+  await notifyAfter('afterAddFriend', [fromUserId, toUserId, at], { userId: toUserId, friendUserId: fromUserId, opUserId, via: 'request', at }, { userIds: [fromUserId, toUserId] });
   return requestView(accepted);
 }
 
@@ -158,6 +164,8 @@ export async function deleteFriend(userId: string, friendUserId: string, opUserI
   const existed = await friends.deleteBoth(userId, friendUserId);
   if (!existed.userSide && !existed.friendSide) throw new CirrusError('RELATION_NOT_FOUND', `${friendUserId} is not in the friend list of ${userId}`);
   await notifyUsers([userId, friendUserId], 'friendDeleted', { opUserId, userId, friendUserId }, opUserId);
+  const at = Date.now();
+  await notifyAfter('afterDeleteFriend', [userId, friendUserId, at], { userId, friendUserId, opUserId, at }, { userIds: [userId, friendUserId] });
 }
 
 /**
@@ -194,6 +202,7 @@ export async function importFriends(userId: string, friendUserIds: readonly stri
   }
   await friends.putMany(writes);
   await forEachLimit(added, NOTIFY_CONCURRENCY, (friendUserId) => notifyUsers([userId, friendUserId], 'friendAdded', { opUserId, userId, friendUserId }, opUserId));
+  await queueAfter(...added.map((friendUserId) => afterJob('afterAddFriend', [userId, friendUserId, now], { userId, friendUserId, opUserId, via: 'import', at: now }, { userIds: [userId, friendUserId] })));
   return results;
 }
 

@@ -11,6 +11,7 @@ import { groupAccess, requireActive, requireRole } from './groups-access';
 import { admitMembers } from './groups-members';
 import { DEFAULT_PAGE, groupListStartKey } from './groups-paging';
 import { notifyGroup, notifyUsers } from './notify';
+import { beforeJoinGroup } from '../webhooks/before-actions';
 
 /** An application as the API shows it. */
 export type ApplicationView = Pick<ApplicationItem, 'groupId' | 'userId' | 'message' | 'inviterUserId' | 'createdAt'>;
@@ -33,6 +34,7 @@ export async function applyToGroup(userId: string, groupId: string, message: str
   if (!group) throw new CirrusError('GROUP_NOT_FOUND', `Group ${groupId} does not exist`);
   requireActive(group);
   if (member) throw new CirrusError('ALREADY_EXISTS', `${userId} is a member of group ${groupId} already`);
+  if (group.joinPolicy !== 'invite') message = await beforeJoinGroup({ groupId, userId, message, joinPolicy: group.joinPolicy });
   switch (group.joinPolicy) {
     case 'free': {
       const memberCount = await admitMembers(group, [userId]);

@@ -21,6 +21,8 @@ import { DEFAULT_PAGE, groupListStartKey } from './groups-paging';
 import { notifyGroup, notifyUsers } from './notify';
 import { itemError, type ItemResult } from './users';
 import { forEachLimit } from '../domain/concurrency';
+import { notifyAfter } from '../webhooks/after';
+import { beforeInviteToGroup } from '../webhooks/before-actions';
 
 /** Concurrent single-item requests (conversation rows) per operation, below the SDK's socket pool. */
 const ROW_CONCURRENCY = 25;
@@ -72,7 +74,9 @@ export async function admitMembers(group: GroupItem, userIds: readonly string[],
   } else {
     await groups.putMembers(items);
   }
-  return groups.adjustMembers(group.groupId, items.length);
+  const memberCount = await groups.adjustMembers(group.groupId, items.length);
+  await notifyAfter('afterJoinGroup', [group.groupId, now, ...userIds], { groupId: group.groupId, userIds: [...userIds], ...(inviterUserId ? { inviterUserId } : {}), at: now }, { userIds: [inviterUserId, ...userIds], groupId: group.groupId });
+  return memberCount;
 }
 
 /**
@@ -123,6 +127,11 @@ export async function inviteMembers(actor: Actor, groupId: string, userIds: read
   }
   if (accepted.length === 0) return { results, memberCount: group.memberCount };
   const opUserId = actorName(actor);
+  // The app may narrow the invitation: the users it leaves out fail with REFUSED_BY_APP.
+  const allowed = new Set(await beforeInviteToGroup({ groupId, opUserId, userIds: accepted, direct }));
+  for (const [i, r] of results.entries()) if (r.ok && !allowed.has(r.userId)) results[i] = itemError(r.userId, 'REFUSED_BY_APP', `The app left ${r.userId} out of the invitation`);
+  accepted.splice(0, accepted.length, ...accepted.filter((id) => allowed.has(id)));
+  if (accepted.length === 0) return { results, memberCount: group.memberCount };
   if (direct) {
     const memberCount = await admitMembers(group, accepted, isAdmin(actor) ? undefined : opUserId);
     // A pending application of someone now admitted is settled: drop it from the lists.
@@ -166,6 +175,8 @@ export async function kickMembers(actor: Actor, groupId: string, userIds: readon
   if (leaving.length === 0) return { results, memberCount: group.memberCount };
   const opUserId = actorName(actor);
   const memberCount = await expelMembers(group, leaving, () => notifyGroup(groupId, 'groupMembersKicked', { opUserId, groupId, userIds: leaving.map((m) => m.userId) }, opUserId));
+  const at = Date.now();
+  await notifyAfter('afterKickGroupMember', [groupId, at, ...leaving.map((m) => m.userId)], { groupId, userIds: leaving.map((m) => m.userId), opUserId, at }, { userIds: [opUserId, ...leaving.map((m) => m.userId)], groupId });
   return { results, memberCount };
 }
 
@@ -177,6 +188,8 @@ export async function quitGroup(userId: string, groupId: string): Promise<{ memb
   if (!member) throw new CirrusError('NOT_GROUP_MEMBER', `${userId} is not a member of group ${groupId}`);
   if (member.role === 'owner') throw new CirrusError('FORBIDDEN', `${userId} owns group ${groupId}: transfer ownership before quitting, or dismiss the group`);
   const memberCount = await expelMembers(group, [member], () => notifyGroup(groupId, 'groupMemberQuit', { groupId, userId }, userId));
+  const at = Date.now();
+  await notifyAfter('afterQuitGroup', [groupId, userId, at], { groupId, userId, at }, { userIds: [userId], groupId });
   return { memberCount };
 }
 

@@ -16,6 +16,8 @@ import { DEFAULT_PAGE, groupListStartKey } from './groups-paging';
 import { directoryGroupOf, enqueueDirectory } from './directory-jobs';
 import { notifyGroup } from './notify';
 import { requireUsers } from './users';
+import { notifyAfter } from '../webhooks/after';
+import { beforeCreateGroup, beforeSetGroupInfo } from '../webhooks/before-actions';
 
 /** A group as the API shows it. */
 export type GroupView = Omit<GroupItem, 'adminUserIds'> & { adminUserIds: string[] };
@@ -55,9 +57,11 @@ export async function createGroup(actor: Actor, input: CreateGroupInput): Promis
   if (memberIds.length > MAX_BATCH + 1) throw new CirrusError('INVALID_ARGUMENT', `A group starts with at most ${MAX_BATCH} members besides its owner; add more later`);
   const admins = new Set((input.adminUserIds ?? []).filter((id) => id !== ownerUserId));
   await requireUsers(memberIds);
+  const groupId = input.groupId ?? newGroupId();
+  input = { ...input, ...(await beforeCreateGroup({ ...input, groupId, ownerUserId, memberUserIds: memberIds, opUserId: actorName(actor) })) };
   const now = Date.now();
   const group: GroupItem = {
-    groupId: input.groupId ?? newGroupId(),
+    groupId,
     name: input.name,
     ownerUserId,
     ...(input.faceUrl !== undefined ? { faceUrl: input.faceUrl } : {}),
@@ -82,6 +86,7 @@ export async function createGroup(actor: Actor, input: CreateGroupInput): Promis
   const opUserId = actorName(actor);
   await notifyGroup(group.groupId, 'groupCreated', { opUserId, groupId: group.groupId, name: group.name, ownerUserId, memberUserIds: memberIds }, opUserId);
   await enqueueDirectory([{ kind: 'group', group: directoryGroupOf(group) }]);
+  await notifyAfter('afterCreateGroup', [group.groupId], { group: groupView(group), memberUserIds: memberIds, opUserId, at: now }, { userIds: [opUserId, ...memberIds], groupId: group.groupId });
   return groupView(group);
 }
 
@@ -102,7 +107,7 @@ export async function setGroupInfo(actor: Actor, groupId: string, input: Omit<Gr
   requireActive(access.group);
   requireRole(access, 'admin', "change the group's info");
   const current = access.group as unknown as Record<string, unknown>;
-  const changes = Object.fromEntries(Object.entries(input).filter(([k, v]) => v !== undefined && current[k] !== v)) as Omit<GroupSettings, 'muteAll'>;
+  const changes = await beforeSetGroupInfo({ groupId, opUserId: actorName(actor), changes: Object.fromEntries(Object.entries(input).filter(([k, v]) => v !== undefined && current[k] !== v)) as Omit<GroupSettings, 'muteAll'> });
   if (Object.keys(changes).length === 0) return groupView(access.group);
   const updated = await groups.update(groupId, changes);
   if (changes.name !== undefined) await enqueueDirectory([{ kind: 'group', group: directoryGroupOf(updated) }]);
@@ -110,6 +115,8 @@ export async function setGroupInfo(actor: Actor, groupId: string, input: Omit<Gr
   const { joinPolicy, ...info } = changes;
   if (joinPolicy) await notifyGroup(groupId, 'groupJoinPolicySet', { opUserId, groupId, joinPolicy }, opUserId);
   if (Object.keys(info).length) await notifyGroup(groupId, 'groupInfoSet', { opUserId, groupId, changes: info }, opUserId);
+  const at = Date.now();
+  await notifyAfter('afterSetGroupInfo', [groupId, at], { groupId, opUserId, changes, at }, { userIds: [opUserId], groupId });
   return groupView(updated);
 }
 
@@ -137,6 +144,7 @@ export async function dismissGroup(actor: Actor, groupId: string): Promise<Group
   await notifyGroup(groupId, 'groupDismissed', { opUserId, groupId }, opUserId);
   if (!(await groups.dismiss(groupId))) throw new CirrusError('GROUP_DISMISSED', `Group ${groupId} was dismissed meanwhile`);
   await enqueueDirectory([{ kind: 'group', group: directoryGroupOf({ ...access.group, status: 'dismissed', updatedAt: Date.now() }) }]);
+  await notifyAfter('afterDismissGroup', [groupId], { groupId, opUserId, at: Date.now() }, { userIds: [opUserId], groupId });
   return groupView({ ...access.group, status: 'dismissed' });
 }
 

@@ -10,6 +10,8 @@ import { log } from '../log';
 import { connections, type ConnectionItem } from '../store/connections';
 import { sessions } from '../store/sessions';
 import { disconnect, pushEventTo } from './push';
+import { afterJob, queueAfter } from '../webhooks/after';
+import type { WebhookJob } from '../protocol/jobs';
 
 export type KickReason = 'loggedInElsewhere' | 'forcedLogout' | 'banned';
 
@@ -19,9 +21,11 @@ const isGone = (err: unknown): boolean =>
 /**
  * Ends one connection from the server: optionally revokes its session first (so a
  * reconnect with its token is refused even if the client is quick), tells it why, closes
- * it and deletes its record. A connection already gone (410) is just cleaned up.
+ * it and deletes its record. A connection already gone (410) is just cleaned up. The
+ * afterUserKicked callback (when enabled) is queued, or added to `opts.webhookJobs` for a
+ * caller kicking several connections to queue in one batch.
  */
-export async function kickConnection(conn: ConnectionItem, reason: KickReason, opts: { platformId?: number; revokeSession: boolean }): Promise<void> {
+export async function kickConnection(conn: ConnectionItem, reason: KickReason, opts: { platformId?: number; revokeSession: boolean; webhookJobs?: (WebhookJob | undefined)[] }): Promise<void> {
   if (opts.revokeSession && conn.sessionId) await sessions.revokeOne(conn.userId, conn.sessionId);
   const sent = await pushEventTo(conn, { push: 'kicked', data: { reason, ...(opts.platformId !== undefined ? { platformId: opts.platformId } : {}) } });
   if (sent.gone === 0) {
@@ -32,6 +36,9 @@ export async function kickConnection(conn: ConnectionItem, reason: KickReason, o
     }
   }
   await connections.delete(conn.userId, conn.connectionId);
+  const job = afterJob('afterUserKicked', [conn.connectionId], { userId: conn.userId, platformId: conn.platformId, connectionId: conn.connectionId, reason, at: Date.now() }, { userIds: [conn.userId] });
+  if (opts.webhookJobs) opts.webhookJobs.push(job);
+  else await queueAfter(job);
   log.info('kicked', { userId: conn.userId, connectionId: conn.connectionId, platformId: conn.platformId, reason });
 }
 
@@ -43,9 +50,11 @@ export async function enforceLoginPolicy(conn: ConnectionItem): Promise<Connecti
   const policy = config.multiLoginPolicy();
   if (policy === 'multiple') return [];
   const kick = connectionsToKick(policy, conn, await connections.ofUser(conn.userId));
+  const webhookJobs: (WebhookJob | undefined)[] = [];
   await Promise.all(
     // A connection sharing the new one's session (the same token) is closed, but the session stays: the new connection holds it.
-    kick.map((other) => kickConnection(other, 'loggedInElsewhere', { platformId: conn.platformId, revokeSession: other.sessionId !== conn.sessionId })),
+    kick.map((other) => kickConnection(other, 'loggedInElsewhere', { platformId: conn.platformId, revokeSession: other.sessionId !== conn.sessionId, webhookJobs })),
   );
+  await queueAfter(...webhookJobs);
   return kick;
 }

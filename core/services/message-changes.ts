@@ -22,6 +22,7 @@ import { groups } from '../store/groups';
 import { messageIds, messages, senderMsgKey, toMessage, type MessageItem } from '../store/messages';
 import { notifyConversation } from './notify';
 import { validateChatContent } from './send';
+import { notifyAfter } from '../webhooks/after';
 
 export type ChangeKind = 'revoke' | 'delete';
 
@@ -126,6 +127,7 @@ export async function changeMessage(actor: Actor, ref: MessageRef, kind: ChangeK
       const marker = toMessage(changed);
       log.info(kind === 'revoke' ? 'message revoked' : 'message deleted', { conversationId: ref.conversationId, seq: ref.seq, by: mark.by, version: marker.version });
       await announce(marker, kind, mark.by, true);
+      if (kind === 'revoke') await notifyAfter('afterRevokeMessage', [marker.conversationId, marker.seq], { message: marker, revokedBy: mark.by, at: mark.at }, { userIds: [marker.senderId, marker.recvId, mark.by], groupId: marker.groupId, contentType: marker.contentType });
       return marker;
     }
     // Changed (or expired) meanwhile: look again.

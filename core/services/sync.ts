@@ -10,6 +10,7 @@ import { conversations, readPosition, type CounterItem, type MemberState } from 
 import { nowSeconds } from '../store/dynamo';
 import { messages, toMessage } from '../store/messages';
 import { announcePosition } from './receipts';
+import { groupOf, notifyAfter } from '../webhooks/after';
 
 /** The highest seq the member may see, and the lowest hidden one. */
 function visibleRange(state: MemberState, counter: CounterItem | undefined): { minSeq: number; maxSeq: number } {
@@ -82,6 +83,7 @@ export async function markRead(userId: string, req: { conversationId: string; se
   if (target > readSeq && (await conversations.advanceRead(userId, req.conversationId, target))) {
     readSeq = target;
     await announcePosition(userId, req.conversationId, { readSeq: readPosition({ ...state, readSeq }) });
+    await notifyAfter('afterMarkRead', [userId, req.conversationId, readSeq], { userId, conversationId: req.conversationId, readSeq, ...groupOf(req.conversationId), at: Date.now() }, { userIds: [userId], ...groupOf(req.conversationId) });
   }
   const now = { ...state, readSeq };
   return { conversationId: req.conversationId, readSeq: readPosition(now), unread: unreadOf(now, maxSeq, minSeq) };

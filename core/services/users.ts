@@ -3,11 +3,12 @@ import { SYSTEM_SENDER } from '../domain/ids';
 import { CirrusError, errorCodes, type ErrorReason } from '../errors';
 import { users, type UserItem } from '../store/users';
 import { directoryUserOf, enqueueDirectory } from './directory-jobs';
+import { beforeUsersRegister } from '../webhooks/before-actions';
 
 export interface ItemResult {
   userId: string;
   ok: boolean;
-  error?: { code: number; reason: string; message: string };
+  error?: { code: number; reason: string; message: string; appCode?: number };
 }
 
 export const itemError = (userId: string, reason: ErrorReason, message: string): ItemResult => ({ userId, ok: false, error: { code: errorCodes[reason].code, reason, message } });
@@ -28,9 +29,10 @@ export async function registerUsers(input: readonly Pick<UserItem, 'userId' | 'n
     }
     seen.add(user.userId);
   }
-  await users.putMany(fresh);
+  const accepted = await beforeUsersRegister(fresh, results);
+  await users.putMany(accepted);
   // The history's directory (statistics, admin user search).
-  await enqueueDirectory(fresh.map((u) => ({ kind: 'user' as const, user: directoryUserOf(u) })));
+  await enqueueDirectory(accepted.map((u) => ({ kind: 'user' as const, user: directoryUserOf(u) })));
   return results;
 }
 

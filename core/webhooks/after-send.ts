@@ -3,25 +3,26 @@
  * function, retried by SQS until the app backend answers 2xx (then dead-lettered).
  */
 import { config } from '../config';
+import { faultPoint } from '../faults';
 import { log, withLogContext } from '../log';
 import type { Message } from '../protocol/schema';
 import type { WebhookJob } from '../protocol/jobs';
-import { deliveryId, postCallback } from './client';
+import { afterJob } from './after';
+import { postCallback } from './client';
 
 /**
  * The afterSendMessage job for an accepted message, or undefined when the callback is
- * off or skips the message's content type. The delivery id is derived from
- * (conversationId, seq): a redelivered delivery job makes the same id again.
+ * off, skips the message's content type or watches neither its sender, its recipient nor
+ * its group. The delivery id is derived from (conversationId, seq): a redelivered
+ * delivery job makes the same id again.
  */
 export function afterSendMessageJob(message: Message, correlationId?: string): WebhookJob | undefined {
-  const callback = config.webhookCallback('afterSendMessage');
-  if (!callback || callback.skipContentTypes?.includes(message.contentType)) return undefined;
-  return {
-    callback: 'afterSendMessage',
-    id: deliveryId('afterSendMessage', message.conversationId, message.seq),
-    data: message,
-    ...(correlationId ? { correlationId } : {}),
-  };
+  const job = afterJob('afterSendMessage', [message.conversationId, message.seq], message, {
+    userIds: [message.senderId, message.recvId],
+    groupId: message.groupId,
+    contentType: message.contentType,
+  });
+  return job && correlationId ? { ...job, correlationId } : job;
 }
 
 /** POSTs a batch of queued callbacks in parallel; returns the ids of the items to retry. */
@@ -49,5 +50,6 @@ export async function sendCallbacks(items: readonly { id: string; job: WebhookJo
       }),
     ),
   );
+  faultPoint('webhook.afterPost', { callbacks: items.map(({ job }) => job.callback) });
   return failed;
 }

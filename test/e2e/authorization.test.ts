@@ -51,6 +51,8 @@ const cases: Record<string, () => Promise<Case>> = {
   forceLogout: async () => ({ body: { userId: 'mx-c' } }),
   registerUsers: async () => ({ body: { users: [{ userId: 'mx-new' }] } }),
   listUsers: async () => ({}),
+  listWebhookDeadLetters: async () => ({ query: 'limit=5' }),
+  redriveWebhookDeadLetters: async () => ({}),
   getUser: async () => ({ params: { userId: 'mx-a' }, other: 'allowed' }),
   getUsers: async () => ({ body: { userIds: ['mx-a'] }, other: 'allowed' }),
   updateUser: async () => ({ params: { userId: 'mx-a' }, body: { nickname: 'A' } }),

@@ -3,44 +3,21 @@
  * callbacks, beforeSendMessage's verdicts and failure policies, afterSendMessage through
  * its queue with retries.
  */
-import { createServer, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { eventually, sleep, type Device } from '../support/cirrus';
 import { admin, cirrus, device, text, useCirrus } from '../support/harness';
+import { expectSigned as expectSignedWith, startWebhookReceiver, type Answer, type Received } from '../support/webhook-receiver';
 import { groupConversationId, singleConversationId } from '../../core/domain/ids';
-import { verifyWebhook } from '../../core/webhooks/signature';
 import { validateWebhookSettings, webhookEnv } from '../../core/webhooks/settings';
 
 const SECRET = 'test-webhook-secret';
 
-interface Received {
-  headers: IncomingHttpHeaders;
-  raw: string;
-  body: { schemaVersion: number; callback: string; id: string; timestamp: number; data: any };
-}
-
-type Answer = { status?: number; json?: unknown; delayMs?: number };
-const received: Received[] = [];
+const hooks = await startWebhookReceiver();
+const { received, url } = hooks;
 let answerBefore: (r: Received) => Answer = () => ({ json: { action: 'allow' } });
 let answerAfter: (r: Received) => Answer = () => ({ status: 204 });
-
-const receiver = createServer((req, res) => {
-  const chunks: Buffer[] = [];
-  req.on('data', (c: Buffer) => chunks.push(c));
-  req.on('end', () => {
-    const raw = Buffer.concat(chunks).toString('utf8');
-    const r: Received = { headers: req.headers, raw, body: JSON.parse(raw) };
-    received.push(r);
-    const answer = r.body.callback === 'beforeSendMessage' ? answerBefore(r) : answerAfter(r);
-    setTimeout(() => {
-      res.writeHead(answer.status ?? 200, { 'content-type': 'application/json' });
-      res.end(answer.json === undefined ? '' : JSON.stringify(answer.json));
-    }, answer.delayMs ?? 0);
-  });
-});
-await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;
+hooks.answers.beforeSendMessage = (r) => answerBefore(r);
+hooks.answers.afterSendMessage = (r) => answerAfter(r);
 
 const callbacks = {
   beforeSendMessage: { enabled: true, failurePolicy: 'open' as const },
@@ -56,17 +33,7 @@ useCirrus({
 const before = (clientMsgId: string) => received.filter((r) => r.body.callback === 'beforeSendMessage' && r.body.data.clientMsgId === clientMsgId);
 const after = (clientMsgId: string) => received.filter((r) => r.body.callback === 'afterSendMessage' && r.body.data.clientMsgId === clientMsgId);
 
-function expectSigned(r: Received): void {
-  expect(verifyWebhook(r.raw, r.headers, SECRET, 60)).toBe(true);
-  expect(verifyWebhook(r.raw, r.headers, 'another secret', 60)).toBe(false);
-  expect(verifyWebhook(r.raw.replace('}', ' }'), r.headers, SECRET, 60)).toBe(false);
-  expect(r.headers['content-type']).toBe('application/json');
-  expect(r.headers['x-cirrus-signature']).toMatch(/^v1=[0-9a-f]{64}$/);
-  expect(r.headers['x-cirrus-callback']).toBe(r.body.callback);
-  expect(r.headers['x-cirrus-delivery-id']).toBe(r.body.id);
-  expect(r.headers['x-cirrus-timestamp']).toBe(String(r.body.timestamp));
-  expect(r.body.schemaVersion).toBe(1);
-}
+const expectSigned = (r: Received) => expectSignedWith(r, SECRET);
 
 async function maxSeq(d: Device, conversationId: string): Promise<number> {
   const newest = await d.ok('getNewestSeq', {});
@@ -83,9 +50,7 @@ beforeAll(async () => {
   bob = await device('bob', 2);
 });
 
-afterAll(async () => {
-  await new Promise<void>((resolve) => receiver.close(() => resolve()));
-});
+afterAll(() => hooks.close());
 
 beforeEach(() => {
   answerBefore = () => ({ json: { action: 'allow' } });
@@ -227,5 +192,37 @@ describe('afterSendMessage', () => {
     await sleep(1000);
     expect(after('skip-1')).toHaveLength(0);
     expect(before('skip-1')).toHaveLength(1);
+  });
+});
+
+describe('filters on the message callbacks', () => {
+  let saved: string | undefined;
+  beforeAll(() => {
+    saved = process.env.WEBHOOK_CALLBACKS;
+    const watched = validateWebhookSettings({
+      url,
+      timeoutMs: 300,
+      callbacks: { beforeSendMessage: { enabled: true, userIds: ['carol'] }, afterSendMessage: { enabled: true, groupIds: ['hooks'] } },
+    });
+    Object.assign(process.env, webhookEnv(watched));
+  });
+  afterAll(() => {
+    process.env.WEBHOOK_CALLBACKS = saved;
+  });
+
+  it('beforeSendMessage judges only messages involving a watched user; afterSendMessage reports only a watched group', async () => {
+    answerBefore = () => ({ json: { action: 'refuse', code: 10077, message: 'Carol is protected' } });
+    const plain = await alice.ok('sendMsg', { clientMsgId: 'filter-bob', recvId: 'bob', ...text('to bob') });
+    expect(plain.seq).toBeGreaterThan(0);
+    const refused = await alice.request('sendMsg', { clientMsgId: 'filter-carol', recvId: 'carol', ...text('to carol') });
+    expect(refused.error).toMatchObject({ reason: 'REFUSED_BY_APP', appCode: 10077 });
+    expect(before('filter-bob')).toHaveLength(0);
+    expect(before('filter-carol')).toHaveLength(1);
+
+    answerBefore = () => ({ json: { action: 'allow' } });
+    await alice.ok('sendMsg', { clientMsgId: 'filter-group', groupId: 'hooks', ...text('to the group') });
+    await eventually(async () => after('filter-group').length === 1);
+    await sleep(1000);
+    expect(after('filter-bob')).toHaveLength(0);
   });
 });

@@ -31,6 +31,7 @@ function expectedEnvironment(spec: FunctionSpec): string[] {
   const names: string[] = [commonEnv.MESSAGE_TTL_DAYS, commonEnv.SEQ_SETTLE_MS, commonEnv.INLINE_PUSH_MAX, commonEnv.REQUIRE_FRIENDSHIP, commonEnv.REVOKE_WINDOW_SECONDS, commonEnv.MULTI_LOGIN_POLICY, commonEnv.LOG_LEVEL];
   names.push(...Object.keys(spec.tables).map((key) => tables[key as TableKey].envVar));
   names.push(...spec.sendsTo.map((key) => queues[key].envVar));
+  names.push(...(spec.redrives ?? []).map((key) => (queues[key] as QueueSpec).deadLetterEnvVar!));
   if (spec.secrets.includes('signingKey')) names.push(commonEnv.SIGNING_SECRET_ID);
   if (spec.secrets.includes('adminSecret')) names.push(commonEnv.ADMIN_SECRET_ID);
   if (spec.postsToConnections) names.push(commonEnv.CONNECTIONS_ENDPOINT);

@@ -18,6 +18,9 @@ const webhooks = {
   callbacks: {
     beforeSendMessage: { enabled: true, failurePolicy: 'closed' as const },
     afterSendMessage: { enabled: true, skipContentTypes: [110] },
+    beforeCreateGroup: { enabled: true, userIds: ['vip-1', 'vip-2'] },
+    afterJoinGroup: { enabled: true, groupIds: ['lobby'], userIds: ['vip-1'] },
+    afterUserOnline: { enabled: false },
   },
 };
 
@@ -106,17 +109,36 @@ describe('When CirrusStack is synthesized with webhooks', () => {
     expect(envOf(synth, 'wsMessage').WEBHOOK_SECRET_ID).toEqual({ Ref: secretId });
   });
 
-  it('should let only the signing functions read the secret, and only delivery send to the webhook queue', () => {
+  it('should let only the signing functions read the secret, and only the functions observing after-callback events send to the webhook queue', () => {
+    const senders = keys.filter((key) => (functions[key].sendsTo as readonly string[]).includes('webhook'));
+    expect(senders.sort()).toEqual(['delivery', 'http', 'wsConnect', 'wsDisconnect', 'wsMessage']);
     for (const key of keys) {
       const statements = statementsOf(synth, key);
       expect(mentions(statements, secretId), key).toBe((functions[key].secrets as readonly string[]).includes('webhookSecret'));
-      expect(mentions(statements, logicalId(synth.stack.im.queues.webhook)) && statements.some((s) => [s.Action].flat().includes('sqs:SendMessage')), key).toBe(key === 'delivery');
+      const sendsToWebhook = statements.some((s) => [s.Action].flat().includes('sqs:SendMessage') && JSON.stringify(s.Resource).includes(`"${logicalId(synth.stack.im.queues.webhook)}"`));
+      expect(sendsToWebhook, key).toBe(senders.includes(key));
     }
     // The consumer reads its own queue and nothing else: no table, no other queue.
     const consumer = statementsOf(synth, 'webhook');
     expect(consumer.filter((s) => [s.Action].flat().some((a: string) => a.startsWith('dynamodb:')))).toEqual([]);
     expect(consumer.filter((s) => [s.Action].flat().includes('sqs:SendMessage'))).toEqual([]);
     expect(consumer.some((s) => [s.Action].flat().includes('sqs:ReceiveMessage'))).toBe(true);
+  });
+
+  it('should let only the HTTP function peek into and redrive the webhook dead-letter queue, and tell it the DLQ URL', () => {
+    const dlqId = logicalId(synth.stack.im.deadLetterQueues.webhook);
+    for (const key of keys) {
+      const onDlq = statementsOf(synth, key).filter((s) => JSON.stringify(s.Resource).includes(`"${dlqId}"`));
+      const actions = onDlq.flatMap((s) => [s.Action].flat());
+      if (key === 'http') {
+        expect(actions).toEqual(expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes']));
+        expect(actions).not.toContain('sqs:SendMessage');
+        expect(envOf(synth, key)[queues.webhook.deadLetterEnvVar]).toEqual({ Ref: dlqId });
+      } else {
+        expect(actions, key).toEqual([]);
+        expect(envOf(synth, key), key).not.toHaveProperty(queues.webhook.deadLetterEnvVar);
+      }
+    }
   });
 
   it('should be clean under cdk-nag', () => {
@@ -150,6 +172,9 @@ describe('webhooks props', () => {
     [{ url: 'https://x.example.com', callbacks: { afterSendMessage: { enabled: true, failurePolicy: 'closed' } } }, /failurePolicy applies only to before-callbacks/],
     [{ url: 'https://x.example.com', callbacks: { beforeSendMessage: { enabled: true, failurePolicy: 'maybe' } } }, /failurePolicy must be/],
     [{ url: 'https://x.example.com', callbacks: { onEverything: { enabled: true } } }, /onEverything is not a callback/],
+    [{ url: 'https://x.example.com', callbacks: { afterUserOnline: { enabled: true, groupIds: ['g1'] } } }, /afterUserOnline.groupIds cannot apply/],
+    [{ url: 'https://x.example.com', callbacks: { afterJoinGroup: { enabled: true, userIds: [] } } }, /afterJoinGroup.userIds must list 1 to 100 ids/],
+    [{ url: 'https://x.example.com', callbacks: { afterCreateGroup: { enabled: true, skipContentTypes: [101] } } }, /skipContentTypes applies only to message callbacks/],
   ])('rejects %j', (props, message) => {
     expect(() => resolveCirrusImProps({ webhooks: props as never })).toThrow(message);
   });

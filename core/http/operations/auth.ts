@@ -4,6 +4,8 @@ import { kickConnection } from '../../services/login';
 import { requireNotBanned } from '../../services/ban';
 import { connections } from '../../store/connections';
 import { sessions } from '../../store/sessions';
+import { queueAfter } from '../../webhooks/after';
+import type { WebhookJob } from '../../protocol/jobs';
 import type { authRoutes } from '../routes/auth';
 import type { Operations } from '../routes/types';
 
@@ -16,10 +18,12 @@ export const authOperations: Operations<typeof authRoutes> = {
   forceLogout: async ({ body }) => {
     const revoked = await sessions.revoke(body.userId, body.platformId);
     // Tell the live connections why, then close them; a failed close is harmless, the session check refuses the next connect.
+    const webhookJobs: (WebhookJob | undefined)[] = [];
     for (const conn of await connections.ofUser(body.userId)) {
       if (body.platformId !== undefined && conn.platformId !== body.platformId) continue;
-      await kickConnection(conn, 'forcedLogout', { revokeSession: false });
+      await kickConnection(conn, 'forcedLogout', { revokeSession: false, webhookJobs });
     }
+    await queueAfter(...webhookJobs);
     return { revoked };
   },
 };

@@ -12,6 +12,7 @@ import { searchOperations } from './search';
 import { receiptReactionOperations } from './receipts-reactions';
 import { mediaOperations } from './media';
 import { adminStatsOperations } from './admin-stats';
+import { webhookOperations } from './webhooks';
 
 export const operations: Record<OperationId, Operation> = {
   ...metaOperations,
@@ -25,4 +26,5 @@ export const operations: Record<OperationId, Operation> = {
   ...searchOperations,
   ...mediaOperations,
   ...adminStatsOperations,
+  ...webhookOperations,
 };

@@ -4,6 +4,7 @@ import { pushEvent } from '../../services/push';
 import { banUser, unbanUser } from '../../services/ban';
 import { registerUsers } from '../../services/users';
 import { directoryUserOf, enqueueDirectory } from '../../services/directory-jobs';
+import { beforeUpdateUserInfo } from '../../webhooks/before-actions';
 import { connections } from '../../store/connections';
 import { users, type UserProfile } from '../../store/users';
 import { isAdmin, userIdOf, type Actor } from '../actor';
@@ -37,10 +38,11 @@ export const userOperations: Operations<typeof userRoutes> = {
   getUser: async ({ actor, params }) => ({ user: visibleTo(actor, await requireProfile(params.userId)) }),
   getUsers: async ({ actor, body }) => ({ users: (await users.getMany(body.userIds)).map((u) => visibleTo(actor, u)) }),
   updateUser: async ({ params, body }) => {
-    const user = await users.update(params.userId, body);
+    const changes = await beforeUpdateUserInfo(params.userId, body);
+    const user = await users.update(params.userId, changes);
     if (!user) throw new CirrusError('USER_NOT_FOUND', `User ${params.userId} is not registered`);
-    if (body.nickname !== undefined) await enqueueDirectory([{ kind: 'user', user: directoryUserOf(user) }]);
-    await pushEvent(params.userId, { push: 'userInfoUpdated', data: { userId: params.userId, changes: body } });
+    if (changes.nickname !== undefined) await enqueueDirectory([{ kind: 'user', user: directoryUserOf(user) }]);
+    await pushEvent(params.userId, { push: 'userInfoUpdated', data: { userId: params.userId, changes } });
     return { user };
   },
   setGlobalRecvOpt: async ({ params, body }) => {

@@ -45,7 +45,7 @@ export const MAX_BATCH = 1000;
 export const ItemResult = z.strictObject({
   userId: z.string(),
   ok: z.boolean(),
-  error: z.strictObject({ code: z.number().int(), reason: z.string(), message: z.string() }).optional(),
+  error: z.strictObject({ code: z.number().int(), reason: z.string(), message: z.string(), appCode: z.number().int().optional().describe("REFUSED_BY_APP: the app backend's own code") }).optional(),
 });
 
 export const Token = z.strictObject({

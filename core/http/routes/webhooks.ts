@@ -1,0 +1,38 @@
+/** HTTP routes: the webhook dead-letter queue, for operators. */
+import * as z from 'zod';
+import type { HttpRouteSpec } from './types';
+
+const DeadLetter = z.strictObject({
+  receiptId: z.string().describe('The SQS message id, stable while the callback stays in the dead-letter queue'),
+  callback: z.string().describe('The after-callback, e.g. afterSendMessage'),
+  deliveryId: z.string().describe('The delivery id the callback carries on every attempt (x-cirrus-delivery-id)'),
+  data: z.unknown().describe("The callback's data, as it would be POSTed"),
+  sentAt: z.number().int().optional().describe('When the callback was first queued, epoch milliseconds'),
+  receiveCount: z.number().int().optional().describe('Receives so far, over the webhook queue and its dead-letter queue'),
+});
+
+export const webhookRoutes = [
+  {
+    operationId: 'listWebhookDeadLetters',
+    method: 'GET',
+    path: '/admin/webhooks/dead-letters',
+    summary:
+      "Peek at the after-callbacks the app backend never accepted (the webhook dead-letter queue): they stay in the queue. configured is false (and the list empty) when webhooks are not configured.",
+    auth: 'admin',
+    query: z.strictObject({ limit: z.coerce.number().int().min(1).max(100).optional().describe('At most this many (default 10, at most 100)') }),
+    response: z.strictObject({
+      configured: z.boolean(),
+      approximateCount: z.number().int().describe("SQS's approximate number of callbacks in the dead-letter queue"),
+      messages: z.array(DeadLetter),
+    }),
+  },
+  {
+    operationId: 'redriveWebhookDeadLetters',
+    method: 'POST',
+    path: '/admin/webhooks/dead-letters/redrive',
+    summary:
+      'Move the dead-lettered after-callbacks back to the webhook queue, to be POSTed again with their delivery ids (up to 1000 per call; call again while moved > 0). Moves nothing when webhooks are not configured.',
+    auth: 'admin',
+    response: z.strictObject({ moved: z.number().int() }),
+  },
+] as const satisfies readonly HttpRouteSpec[];
