@@ -6,7 +6,8 @@ export function landingPage(baseUrl: string): string {
 <style>body{font:16px/1.5 system-ui,sans-serif;max-width:46rem;margin:3rem auto;padding:0 1rem}code{background:#f2f2f2;padding:.1rem .3rem;border-radius:3px}</style></head>
 <body>
 <h1>Cirrus IM is running locally</h1>
-<p>The web chat demo is not built: run <code>npm run web:build</code> (or restart <code>npm start</code>, which builds it when missing) and reload this page.</p>
+<p>The web chat demo is not built: run <code>npm run web:build</code> (or restart <code>npm start</code>, which builds it when missing) and reload this page.
+The same build has the admin console at <a href="${baseUrl}/admin/"><code>/admin/</code></a> (sign in with the admin secret).</p>
 <ul>
 <li>WebSocket API: <code>${ws}/ws?token=&lt;user token&gt;</code></li>
 <li>HTTP API: <code>${baseUrl}/api</code> — OpenAPI document at <a href="${baseUrl}/api/openapi.json"><code>/api/openapi.json</code></a></li>

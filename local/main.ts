@@ -55,6 +55,7 @@ const cirrus = await startLocal({ port, dataDir, databaseUrl: process.env.DATABA
 console.log(`
 Cirrus IM is running.
   Web chat demo   ${cirrus.url}/   (sign in with any user id: POST /dev/sign-in, local only)
+  Admin console   ${cirrus.url}/admin/   (sign in with the admin secret below)
   WebSocket API   ${cirrus.wsUrl}?token=<user token>
   HTTP API        ${cirrus.apiUrl}   (OpenAPI: ${cirrus.apiUrl}/openapi.json)
   Media (S3)      ${cirrus.url}/${cirrus.mediaBucket}   (presigned uploads and downloads; POST /media/uploads)

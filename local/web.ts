@@ -1,6 +1,6 @@
 /**
- * What the local runtime serves besides the AWS stand-ins: the web chat demo (`web/dist`,
- * built by `npm run web:build`) and a development sign-in that mints user tokens through
+ * What the local runtime serves besides the AWS stand-ins: the web chat demo and the admin
+ * console at `/admin/` (`web/dist`, built by `npm run web:build`) and a development sign-in that mints user tokens through
  * the admin API. Both exist only in the local runtime; the deployed stack has neither.
  * The build has no `config.json`, so `/config.json` answers 404 here, which is how the demo tells
  * the local runtime from a deployed demo site (`lib/demo-site.ts`, which writes one).
@@ -29,19 +29,26 @@ const CONTENT_TYPES: Record<string, string> = {
 
 /**
  * Serves a file of the built demo for a GET or HEAD, or returns false when the folder has no
- * build or no such file. `/` is `index.html`; paths never leave the folder.
+ * build or no such file. A path ending in `/` is that folder's `index.html` (`/` the chat demo,
+ * `/admin/` the admin console), a folder without the slash redirects to it; paths never leave the folder.
  */
 export function serveStatic(dir: string, req: IncomingMessage, res: ServerResponse, pathname: string): boolean {
   if (req.method !== 'GET' && req.method !== 'HEAD') return false;
   if (!existsSync(join(dir, 'index.html'))) return false;
   let relative: string;
   try {
-    relative = decodeURIComponent(pathname === '/' ? '/index.html' : pathname);
+    relative = decodeURIComponent(pathname.endsWith('/') ? `${pathname}index.html` : pathname);
   } catch {
     return false;
   }
   const file = normalize(join(dir, relative));
   if (file !== dir && !file.startsWith(dir.endsWith(sep) ? dir : dir + sep)) return false;
+  if (existsSync(file) && statSync(file).isDirectory() && existsSync(join(file, 'index.html'))) {
+    const folder = file.slice(dir.length).split(sep).filter(Boolean).map(encodeURIComponent).join('/');
+    res.writeHead(301, { location: `/${folder}/`, 'cache-control': 'no-cache' });
+    res.end();
+    return true;
+  }
   if (!existsSync(file) || !statSync(file).isFile()) return false;
   const type = CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream';
   // Vite puts a content hash in asset names: those may be cached; index.html may not.

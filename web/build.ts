@@ -1,5 +1,5 @@
 /**
- * Builds the web chat demo with Vite into `web/dist` (or `outDir`): `npm run web:build`,
+ * Builds the web chat demo and the admin console (`admin/index.html`) with Vite into `web/dist` (or `outDir`): `npm run web:build`,
  * `npm start` when the build is missing, and the browser test.
  */
 import { dirname, join } from 'node:path';

@@ -1,0 +1,117 @@
+/** Groups: look a group up by id (`GET /groups/{groupId}`) and page through its members. */
+import { describeError, seg } from './api';
+import { busy, el, field, formatNumber, formatTime, notice, setNotice } from './dom';
+import type { ViewContext } from './main';
+
+interface Group {
+  groupId: string;
+  name: string;
+  ownerUserId: string;
+  adminUserIds: string[];
+  introduction?: string;
+  announcement?: string;
+  joinPolicy: string;
+  historyVisibleToNewMembers: boolean;
+  status: 'active' | 'dismissed';
+  muteAll: boolean;
+  memberCount: number;
+  createdAt: number;
+}
+
+interface Member {
+  userId: string;
+  role: string;
+  nickname?: string;
+  mutedUntil?: number;
+  joinedAt: number;
+}
+
+export function groupsView({ api, args }: ViewContext): HTMLElement {
+  const id = el('input', { name: 'groupId', required: true, autocomplete: 'off', spellcheck: 'false', value: args[0] ?? '' });
+  const button = el('button', { type: 'submit' }, 'Look up');
+  const status = notice();
+  const detail = el('div', { class: 'group-detail' });
+  const form = el('form', { class: 'toolbar' }, field('Group id', id), button);
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const groupId = id.value.trim();
+    if (location.hash !== `#/groups/${encodeURIComponent(groupId)}`) location.hash = `#/groups/${encodeURIComponent(groupId)}`;
+    else void busy(button, () => show(groupId));
+  });
+
+  const show = async (groupId: string) => {
+    detail.replaceChildren();
+    setNotice(status, `Loading ${groupId}…`);
+    try {
+      const { group } = await api.get<{ group: Group }>(`/groups/${seg(groupId)}`);
+      setNotice(status, '');
+      const facts = el(
+        'dl',
+        { class: 'facts' },
+        ...([
+          ['Name', group.name],
+          ['Status', group.status + (group.muteAll ? ', muted (only the owner and admins may send)' : '')],
+          ['Owner', group.ownerUserId],
+          ['Admins', group.adminUserIds.join(', ') || '—'],
+          ['Members', formatNumber(group.memberCount)],
+          ['Join policy', group.joinPolicy],
+          ['History visible to new members', group.historyVisibleToNewMembers ? 'yes' : 'no'],
+          ['Created', `${formatTime(group.createdAt)} UTC`],
+          ['Introduction', group.introduction || '—'],
+          ['Announcement', group.announcement || '—'],
+        ] as const).flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v)]),
+      );
+      const rows = el('tbody');
+      const more = el('button', { type: 'button', class: 'secondary', hidden: true }, 'More members');
+      const membersStatus = notice();
+      let cursor: string | null = null;
+      const page = async () => {
+        try {
+          const result = await api.get<{ members: Member[]; nextCursor: string | null }>(`/groups/${seg(groupId)}/members`, { limit: 50, cursor: cursor ?? undefined });
+          for (const m of result.members) {
+            rows.append(
+              el(
+                'tr',
+                { 'data-user-id': m.userId },
+                el('th', { scope: 'row' }, el('a', { href: `#/users/${encodeURIComponent(m.userId)}` }, m.userId)),
+                el('td', {}, m.role),
+                el('td', {}, m.nickname ?? ''),
+                el('td', {}, `${formatTime(m.joinedAt)}`),
+                el('td', {}, m.mutedUntil && m.mutedUntil > Date.now() ? `until ${formatTime(m.mutedUntil)}` : ''),
+              ),
+            );
+          }
+          cursor = result.nextCursor;
+          more.hidden = !cursor;
+          setNotice(membersStatus, `${rows.children.length} of ${formatNumber(group.memberCount)} members shown.`);
+        } catch (err) {
+          setNotice(membersStatus, describeError(err), 'error');
+        }
+      };
+      more.addEventListener('click', () => void busy(more, page));
+      detail.replaceChildren(
+        el('h2', {}, `${group.name} `, el('small', {}, group.groupId)),
+        facts,
+        el('p', {}, el('a', { href: `#/moderation/conversation/${encodeURIComponent(`sg_${group.groupId}`)}` }, 'Read its messages')),
+        el('h3', {}, 'Members'),
+        el(
+          'div',
+          { class: 'table-wrap' },
+          el(
+            'table',
+            { class: 'data members' },
+            el('thead', {}, el('tr', {}, ...['User', 'Role', 'Nickname in group', 'Joined (UTC)', 'Muted'].map((h) => el('th', { scope: 'col' }, h)))),
+            rows,
+          ),
+        ),
+        membersStatus,
+        more,
+      );
+      await page();
+    } catch (err) {
+      setNotice(status, describeError(err), 'error');
+    }
+  };
+  if (args[0]) void show(args[0]);
+  return el('section', { class: 'view-groups', 'aria-labelledby': 'groups-title' }, el('h1', { id: 'groups-title' }, 'Groups'), form, status, detail);
+}
