@@ -1,5 +1,5 @@
 /**
- * The web chat demo (`web/`) as a static site: a private S3 bucket behind CloudFront (Origin
+ * The web chat demo (`web/`) and its admin console (`/admin/`) as a static site: a private S3 bucket behind CloudFront (Origin
  * Access Control, HTTPS only, security headers), plus a `config.json` at the site root that
  * tells the demo where this deployment's APIs are and which URL of the app backend issues
  * user tokens. Optional: {@link CirrusStack} creates it only with its `demoSite` prop.
@@ -60,9 +60,10 @@ export interface CirrusDemoSiteProps extends DemoSiteOptions {
 const ACCESS_LOG_DAYS = 365;
 
 /**
- * What the page may load and talk to. Scripts and styles come from the site only; the APIs,
- * the token URL and the presigned media URLs are on other origins, so connections and
- * pictures may use any HTTPS (and WSS) origin.
+ * What the pages may load and talk to. Scripts and styles come from the site only (the admin
+ * console's charts are inline SVG styled by the site's stylesheet); the APIs, the token URL and
+ * the presigned media URLs are on other origins, so connections and pictures may use any HTTPS
+ * (and WSS) origin.
  */
 export const DEMO_CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
@@ -76,6 +77,22 @@ export const DEMO_CONTENT_SECURITY_POLICY = [
   "form-action 'self'",
   "frame-ancestors 'none'",
 ].join('; ');
+
+/** The admin console's paths: `/admin`, `/admin/` and the files of `admin/`. */
+export const ADMIN_PATH_PATTERN = '/admin*';
+
+/**
+ * The CloudFront Function (viewer request) of {@link ADMIN_PATH_PATTERN}: a path ending in `/`
+ * gets `index.html`, and `/admin` redirects to `/admin/` (so the page's relative URLs resolve).
+ */
+export const ADMIN_INDEX_FUNCTION = `function handler(event) {
+  var request = event.request;
+  if (request.uri === '/admin') {
+    return { statusCode: 301, statusDescription: 'Moved Permanently', headers: { location: { value: '/admin/' }, 'cache-control': { value: 'no-cache' } } };
+  }
+  if (request.uri.endsWith('/')) request.uri += 'index.html';
+  return request;
+}`;
 
 /** Fails the synth with a sentence saying what is wrong with `tokenUrl`, or returns it. */
 export function validateTokenUrl(tokenUrl: string): string {
@@ -99,6 +116,8 @@ export class CirrusDemoSite extends Construct {
   /** Server access logs of {@link bucket} and the distribution's standard logs. */
   public readonly accessLogs: s3.Bucket;
   public readonly distribution: cloudfront.Distribution;
+  /** Serves `/admin/` as `admin/index.html` (see {@link ADMIN_INDEX_FUNCTION}). */
+  public readonly adminIndexFunction: cloudfront.Function;
   public readonly deployment: s3deploy.BucketDeployment;
   /** `https://{distribution}.cloudfront.net/` */
   public readonly url: string;
@@ -161,16 +180,30 @@ export class CirrusDemoSite extends Construct {
       },
     });
 
+    const siteBehavior: cloudfront.BehaviorOptions = {
+      origin: origins.S3BucketOrigin.withOriginAccessControl(this.bucket),
+      viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+      allowedMethods: cloudfront.AllowedMethods.ALLOW_GET_HEAD,
+      cachePolicy: cloudfront.CachePolicy.CACHING_OPTIMIZED,
+      responseHeadersPolicy: headers,
+      compress: true,
+    };
+    // The admin console is the build's admin/index.html: S3 has no folder index pages, so a
+    // viewer-request function maps `/admin/` to it (and redirects `/admin` there).
+    this.adminIndexFunction = new cloudfront.Function(this, 'AdminIndex', {
+      comment: 'Cirrus demo: /admin/ is admin/index.html',
+      runtime: cloudfront.FunctionRuntime.JS_2_0,
+      code: cloudfront.FunctionCode.fromInline(ADMIN_INDEX_FUNCTION),
+    });
     this.distribution = new cloudfront.Distribution(this, 'Distribution', {
-      comment: 'Cirrus web chat demo',
+      comment: 'Cirrus web chat demo and admin console',
       defaultRootObject: 'index.html',
-      defaultBehavior: {
-        origin: origins.S3BucketOrigin.withOriginAccessControl(this.bucket),
-        viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
-        allowedMethods: cloudfront.AllowedMethods.ALLOW_GET_HEAD,
-        cachePolicy: cloudfront.CachePolicy.CACHING_OPTIMIZED,
-        responseHeadersPolicy: headers,
-        compress: true,
+      defaultBehavior: siteBehavior,
+      additionalBehaviors: {
+        [ADMIN_PATH_PATTERN]: {
+          ...siteBehavior,
+          functionAssociations: [{ function: this.adminIndexFunction, eventType: cloudfront.FunctionEventType.VIEWER_REQUEST }],
+        },
       },
       httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
       priceClass: cloudfront.PriceClass.PRICE_CLASS_100,
@@ -194,7 +227,7 @@ export class CirrusDemoSite extends Construct {
       memoryLimit: 256,
     });
 
-    this.output = new CfnOutput(this, 'Url', { value: this.url, description: 'The web chat demo (CloudFront)' });
+    this.output = new CfnOutput(this, 'Url', { value: this.url, description: 'The web chat demo (CloudFront); the admin console is at admin/' });
     acknowledgeDemoSiteNagFindings(this);
   }
 

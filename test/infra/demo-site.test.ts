@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { CirrusStack } from '../../lib/cirrus-stack';
-import { validateTokenUrl } from '../../lib/demo-site';
+import { runInNewContext } from 'node:vm';
+import { ADMIN_INDEX_FUNCTION, DEMO_CONTENT_SECURITY_POLICY, validateTokenUrl } from '../../lib/demo-site';
 import { awsSolutionsFindings, logicalId, synthesizeCirrusStack, synthTimeout, testApp, type Synthesized } from './support';
 
 const TOKEN_URL = 'https://app.example.com/cirrus/token';
@@ -16,6 +17,8 @@ function fixtureDist(): string {
   writeFileSync(join(dir, 'index.html'), '<!doctype html><title>Cirrus chat</title><main id="app"></main>');
   mkdirSync(join(dir, 'assets'));
   writeFileSync(join(dir, 'assets', 'index.js'), 'console.log("demo")');
+  mkdirSync(join(dir, 'admin'));
+  writeFileSync(join(dir, 'admin', 'index.html'), '<!doctype html><title>Cirrus admin console</title><div id="console"></div>');
   return dir;
 }
 
@@ -71,6 +74,42 @@ describe('When CirrusStack has the demoSite prop', () => {
     });
   });
 
+  it('should serve the admin console at /admin/ through a viewer-request function on its own behavior', () => {
+    const site = synthesized.stack.demoSite!;
+    const functionId = logicalId(site.adminIndexFunction);
+    template.hasResourceProperties('AWS::CloudFront::Function', {
+      FunctionConfig: Match.objectLike({ Runtime: 'cloudfront-js-2.0' }),
+      FunctionCode: ADMIN_INDEX_FUNCTION,
+      AutoPublish: true,
+    });
+    template.hasResourceProperties('AWS::CloudFront::Distribution', {
+      DistributionConfig: Match.objectLike({
+        CacheBehaviors: [
+          Match.objectLike({
+            PathPattern: '/admin*',
+            ViewerProtocolPolicy: 'redirect-to-https',
+            ResponseHeadersPolicyId: Match.anyValue(),
+            FunctionAssociations: [{ EventType: 'viewer-request', FunctionARN: { 'Fn::GetAtt': [functionId, 'FunctionARN'] } }],
+          }),
+        ],
+      }),
+    });
+  });
+
+  it('should map /admin/ to admin/index.html and redirect /admin (the function run as CloudFront runs it)', () => {
+    const handler = runInNewContext(`${ADMIN_INDEX_FUNCTION}; handler`) as (event: { request: { uri: string } }) => any;
+    expect(handler({ request: { uri: '/admin/' } })).toEqual({ uri: '/admin/index.html' });
+    expect(handler({ request: { uri: '/admin/index.html' } })).toEqual({ uri: '/admin/index.html' });
+    expect(handler({ request: { uri: '/admin' } })).toMatchObject({ statusCode: 301, headers: { location: { value: '/admin/' } } });
+    expect(handler({ request: { uri: '/administrator.png' } })).toEqual({ uri: '/administrator.png' });
+  });
+
+  it("should let the pages talk to the APIs on other origins and nothing load from them", () => {
+    expect(DEMO_CONTENT_SECURITY_POLICY).toContain("connect-src 'self' https: wss:");
+    expect(DEMO_CONTENT_SECURITY_POLICY).toContain("script-src 'self'");
+    expect(DEMO_CONTENT_SECURITY_POLICY).toContain("style-src 'self'");
+  });
+
   it('should send security headers', () => {
     template.hasResourceProperties('AWS::CloudFront::ResponseHeadersPolicy', {
       ResponseHeadersPolicyConfig: Match.objectLike({
@@ -95,6 +134,8 @@ describe('When CirrusStack has the demoSite prop', () => {
     const deployments = template.findResources('Custom::CDKBucketDeployment');
     expect(Object.keys(deployments)).toHaveLength(1);
     const props = Object.values(deployments)[0]!.Properties;
+    // The console reads apiUrl from the same config.json.
+    expect(Object.keys(stack.resolve(site.config))).toContain('apiUrl');
     // Two sources: the build and the generated config.json, whose tokens the deployment fills in.
     expect(props.SourceBucketNames).toHaveLength(2);
     expect(props.DestinationBucketName).toEqual({ Ref: logicalId(site.bucket) });
