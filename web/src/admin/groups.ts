@@ -26,7 +26,7 @@ interface Member {
   joinedAt: number;
 }
 
-export function groupsView({ api, args }: ViewContext): HTMLElement {
+export function groupsView({ api, args, onArgs }: ViewContext): HTMLElement {
   const id = el('input', { name: 'groupId', required: true, autocomplete: 'off', spellcheck: 'false', value: args[0] ?? '' });
   const button = el('button', { type: 'submit' }, 'Look up');
   const status = notice();
@@ -112,6 +112,12 @@ export function groupsView({ api, args }: ViewContext): HTMLElement {
       setNotice(status, describeError(err), 'error');
     }
   };
+  onArgs((next) => {
+    if (next[0]) {
+      id.value = next[0];
+      void busy(button, () => show(next[0]!));
+    }
+  });
   if (args[0]) void show(args[0]);
   return el('section', { class: 'view-groups', 'aria-labelledby': 'groups-title' }, el('h1', { id: 'groups-title' }, 'Groups'), form, status, detail);
 }

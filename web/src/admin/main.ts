@@ -19,6 +19,8 @@ export interface ViewContext {
   api: AdminApi;
   /** The route's arguments: `#/users/alice` → `['alice']`. */
   args: string[];
+  /** A view that handles a change of its arguments itself (keeping its state) registers here. */
+  onArgs: (update: (args: string[]) => void) => void;
 }
 
 interface View {
@@ -53,6 +55,7 @@ function loadSession(): AdminSession | undefined {
 
 function signOut(message?: string): void {
   sessionStorage.removeItem(SESSION_KEY);
+  current = undefined;
   clearTimeout(expiryTimer);
   window.removeEventListener('hashchange', route);
   showSignIn(message);
@@ -94,6 +97,8 @@ function showSignIn(message?: string): void {
 let api: AdminApi;
 let main: HTMLElement;
 let nav: HTMLElement;
+/** The view shown, and how it takes new arguments (if it does). */
+let current: { path: string; update?: (args: string[]) => void } | undefined;
 
 function openConsole(session: AdminSession): void {
   const remaining = session.expiresAt * 1000 - Date.now();
@@ -129,7 +134,11 @@ function route(): void {
     else link.removeAttribute('aria-current');
   }
   document.title = `${view.label} · Cirrus admin`;
-  main.replaceChildren(view.render({ api, args: parts.slice(1) }));
+  const args = parts.slice(1);
+  if (current?.path === view.path && current.update) return current.update(args);
+  const shown: { path: string; update?: (args: string[]) => void } = { path: view.path };
+  current = shown;
+  main.replaceChildren(view.render({ api, args, onArgs: (update) => void (shown.update = update) }));
 }
 
 apiUrl = await discoverApiUrl();

@@ -87,7 +87,7 @@ function messageItem(api: Api, message: Message, status: HTMLElement, onOpen?: (
   return item;
 }
 
-export function moderationView({ api, args }: ViewContext): HTMLElement {
+export function moderationView({ api, args, onArgs }: ViewContext): HTMLElement {
   // Search.
   const q = el('input', { type: 'search', name: 'q', autocomplete: 'off' });
   const conversationId = el('input', { name: 'conversationId', autocomplete: 'off', spellcheck: 'false', placeholder: 'si_alice_bob' });
@@ -152,7 +152,7 @@ export function moderationView({ api, args }: ViewContext): HTMLElement {
   const historyStatus = notice();
   const history = el('ul', { class: 'messages-list history', 'aria-label': 'Conversation history, newest first' });
   const older = el('button', { type: 'button', class: 'secondary', hidden: true }, 'Older messages');
-  const historyForm = el('form', { class: 'toolbar' }, field('Conversation id', historyId), openButton);
+  const historyForm = el('form', { class: 'toolbar' }, field('Conversation to read', historyId), openButton);
   let beforeSeq: number | null = null;
   let shown = '';
   const loadHistory = async (append: boolean) => {
@@ -181,8 +181,16 @@ export function moderationView({ api, args }: ViewContext): HTMLElement {
   });
   older.addEventListener('click', () => void busy(older, () => loadHistory(true)));
 
-  if (args[0] === 'sender' && args[1]) queueMicrotask(() => void busy(searchButton, () => search(false)));
-  if (args[0] === 'conversation' && args[1]) openConversation(args[1]);
+  const follow = (next: string[]) => {
+    if (next[0] === 'sender' && next[1]) {
+      senderId.value = next[1];
+      cursor = null;
+      void busy(searchButton, () => search(false));
+    }
+    if (next[0] === 'conversation' && next[1]) openConversation(next[1]);
+  };
+  onArgs(follow);
+  follow(args);
 
   return el(
     'section',

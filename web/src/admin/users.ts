@@ -26,7 +26,7 @@ const DURATIONS: [string, string][] = [
   ['2592000', '30 days'],
 ];
 
-export function usersView({ api, args }: ViewContext): HTMLElement {
+export function usersView({ api, args, onArgs }: ViewContext): HTMLElement {
   const q = el('input', { type: 'search', name: 'q', placeholder: 'user id prefix or nickname', autocomplete: 'off', spellcheck: 'false' });
   const searchButton = el('button', { type: 'submit' }, 'Search');
   const status = notice();
@@ -61,8 +61,14 @@ export function usersView({ api, args }: ViewContext): HTMLElement {
   more.addEventListener('click', () => void busy(more, () => page(true)));
   void page(false);
 
-  if (args[0]) void showProfile(api, args[0], profile);
-  else profile.append(el('p', { class: 'empty' }, 'Choose a user to see their profile, ban them or end their sessions.'));
+  // Opening a profile keeps the list and its search.
+  const open = (userId: string | undefined) => {
+    for (const row of list.querySelectorAll<HTMLElement>('li[data-user-id]')) row.classList.toggle('selected', row.dataset.userId === userId);
+    if (userId) void showProfile(api, userId, profile);
+    else profile.replaceChildren(el('p', { class: 'empty' }, 'Choose a user to see their profile, ban them or end their sessions.'));
+  };
+  onArgs((next) => open(next[0]));
+  open(args[0]);
 
   return el(
     'section',

@@ -1,0 +1,306 @@
+/**
+ * The admin console (`/admin/`) in a real browser: Chromium (driven by playwright-core) against a
+ * local Cirrus serving a fresh build of `web/`, with the demo site's Content-Security-Policy added
+ * to the console's responses. Data is made through the admin HTTP API first; the console must show
+ * the API's numbers, and its actions must have their real effects (a banned user's live WebSocket
+ * is kicked, their tokens refused). Chromium is required, as for chat.test.ts.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { buildWeb } from '../../web/build';
+import { DEMO_CONTENT_SECURITY_POLICY } from '../../lib/demo-site';
+import { Admin, Device, eventually, startCirrus } from '../support/cirrus';
+import type { LocalCirrus } from '../../local/runtime';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const shots = join(here, 'screenshots');
+const CANDIDATES = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].filter((p): p is string => !!p);
+const executablePath = CANDIDATES.find((p) => existsSync(p));
+
+let cirrus: LocalCirrus;
+let browser: Browser;
+let outDir: string;
+let admin: Admin;
+let context: BrowserContext;
+let page: Page;
+/** Page errors and CSP violations seen in the console's tab: there must be none. */
+const problems: string[] = [];
+const today = new Date().toISOString().slice(0, 10);
+
+const kicksOf = (d: Device) => d.frames.filter((f) => (f as { push?: string }).push === 'kicked') as { data: { reason: string } }[];
+
+async function send(body: Record<string, unknown>): Promise<{ seq: number; conversationId: string }> {
+  const res = await admin.call('POST', '/messages', { contentType: 101, ...body });
+  if (res.status !== 200) throw new Error(`send: ${JSON.stringify(res.body)}`);
+  return res.body;
+}
+
+beforeAll(async () => {
+  if (!executablePath) {
+    throw new Error(`Chromium is needed for the browser test and was not found (looked at ${CANDIDATES.join(', ')}). Install it: apt-get install -y chromium, or set CHROMIUM_PATH.`);
+  }
+  outDir = mkdtempSync(join(tmpdir(), 'cirrus-admin-'));
+  await buildWeb({ outDir, logLevel: 'silent' });
+  [cirrus, browser] = await Promise.all([startCirrus({ webDist: outDir }), chromium.launch({ executablePath, headless: true, args: ['--no-sandbox'] })]);
+  admin = new Admin(cirrus.apiUrl, cirrus.adminSecret);
+
+  // Users, a group and messages, through the admin API: 3 one-to-one and 2 group messages today.
+  const registered = await admin.call('POST', '/users/register', {
+    users: [{ userId: 'alice', nickname: 'Alice Liddell' }, { userId: 'bob' }, { userId: 'mallory', nickname: 'Mallory the spammer' }, { userId: 'malcolm' }],
+  });
+  expect(registered.status).toBe(200);
+  await admin.createGroup('lunch', 'alice', ['bob']);
+  await send({ sendId: 'alice', recvId: 'bob', content: { text: 'Lunch at noon?' } });
+  await send({ sendId: 'bob', recvId: 'alice', content: { text: 'Sure' } });
+  await send({ sendId: 'mallory', recvId: 'bob', content: { text: 'Cheap watches, click here' } });
+  await send({ sendId: 'alice', groupId: 'lunch', content: { text: 'Welcome to the lunch club' } });
+  await send({ sendId: 'bob', groupId: 'lunch', content: { text: 'Thanks!' } });
+
+  context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+  // As the deployed site sends it (lib/demo-site.ts).
+  await context.route(`${cirrus.url}/admin/**`, async (route) => {
+    const response = await route.fetch();
+    await route.fulfill({ response, headers: { ...response.headers(), 'content-security-policy': DEMO_CONTENT_SECURITY_POLICY } });
+  });
+  page = await context.newPage();
+  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+  page.on('console', (msg) => {
+    if (/Content Security Policy/i.test(msg.text())) problems.push(`CSP: ${msg.text()}`);
+  });
+  mkdirSync(shots, { recursive: true });
+});
+
+afterAll(async () => {
+  await context?.close().catch(() => undefined);
+  await browser?.close();
+  await cirrus?.stop();
+  if (outDir) rmSync(outDir, { recursive: true, force: true });
+});
+
+describe('admin console', () => {
+  it('is served at /admin/ by the local runtime, /admin redirects there', async () => {
+    const res = await fetch(`${cirrus.url}/admin/`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('text/html');
+    const html = await res.text();
+    expect(html).toContain('<title>Cirrus admin console</title>');
+    const script = /src="(\/assets\/admin-[^"]+\.js)"/.exec(html)?.[1];
+    expect(script).toBeTruthy();
+    expect((await fetch(cirrus.url + script)).status).toBe(200);
+    const redirect = await fetch(`${cirrus.url}/admin`, { redirect: 'manual' });
+    expect(redirect.status).toBe(301);
+    expect(redirect.headers.get('location')).toBe('/admin/');
+    // The chat demo is still at /.
+    expect(await (await fetch(`${cirrus.url}/`)).text()).toContain('<title>Cirrus chat</title>');
+  });
+
+  it('refuses a wrong secret with the API error, signs in with the right one', async () => {
+    await page.goto(`${cirrus.url}/admin/`);
+    const secret = page.getByLabel('Admin secret');
+    await secret.fill('not-the-secret');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    const alert = page.getByRole('alert');
+    await expect.poll(() => alert.textContent()).toBe('ADMIN_SECRET_INVALID (1107): The admin secret is wrong.');
+    await page.screenshot({ path: join(shots, 'admin-sign-in.png') });
+
+    await secret.fill(cirrus.adminSecret);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('navigation', { name: 'Console sections' }).waitFor();
+    await expect.poll(() => page.getByRole('link', { name: 'Dashboard' }).getAttribute('aria-current')).toBe('page');
+    const stored = await page.evaluate(() => sessionStorage.getItem('cirrus-admin.session'));
+    expect(JSON.parse(stored!)).toMatchObject({ apiUrl: cirrus.apiUrl, token: expect.stringMatching(/\./) });
+  });
+
+  it("shows the statistics API's numbers: cards, the stacked messages chart and its table", async () => {
+    // Messages reach the history behind the archive queue: wait until the API counts all five.
+    const stats = await eventually(async () => {
+      const res = await admin.call('GET', `/admin/statistics?from=${today}&to=${today}`);
+      return res.status === 200 && res.body.totals.messages === 5 && res.body;
+    });
+    const day = stats.days.at(-1);
+    expect(day).toMatchObject({ date: today, messages: { total: 5, single: 3, group: 2 } });
+
+    await page.getByRole('link', { name: 'Dashboard' }).click();
+    await page.getByRole('button', { name: 'Show' }).click();
+    const chart = page.locator('figure[data-chart="messages"]');
+    // The default range: the last 14 days, today last.
+    await expect.poll(() => chart.locator('svg g[data-date]').count(), { timeout: 10_000 }).toBe(14);
+    const bar = chart.locator(`svg g[data-date="${today}"]`);
+    await expect.poll(() => bar.getAttribute('data-total')).toBe(String(day.messages.total));
+    expect(await bar.locator('rect[data-series="One-to-one"]').getAttribute('data-value')).toBe(String(day.messages.single));
+    expect(await bar.locator('rect[data-series="Group"]').getAttribute('data-value')).toBe(String(day.messages.group));
+    // The group bar sits on the one-to-one bar, in proportion.
+    const [single, group] = await Promise.all(['One-to-one', 'Group'].map((s) => bar.locator(`rect[data-series="${s}"]`).evaluate((r: SVGRectElement) => r.getBBox())));
+    expect(group!.y + group!.height).toBeCloseTo(single!.y, 1);
+    expect(single!.height / group!.height).toBeCloseTo(day.messages.single / day.messages.group, 1);
+    // Axis labels: dates and round counts.
+    expect(await chart.locator('.axis.x text').first().textContent()).toMatch(/^\d{2}-\d{2}$/);
+    expect(await chart.locator('.axis.y text').allTextContents()).toContain('0');
+
+    // The table fallback holds the same numbers.
+    await chart.getByText('Table', { exact: true }).click();
+    const row = chart.locator(`tr[data-date="${today}"]`);
+    expect(await row.locator('td[data-series="One-to-one"]').textContent()).toBe('3');
+    expect(await row.locator('td[data-series="Group"]').textContent()).toBe('2');
+    expect(await row.locator('td[data-series="Total"]').textContent()).toBe('5');
+
+    // Totals over the range equal the API's for the same range (14 days, all of today's data).
+    await expect.poll(() => page.locator('[data-total="messages"] .value').textContent()).toBe(String(stats.totals.messages));
+    expect(await page.locator('[data-total="newUsers"] .value').textContent()).toBe(String(stats.totals.newUsers));
+    expect(await page.locator('[data-total="activeUsers"] .value').textContent()).toBe(String(stats.totals.activeUsers));
+    expect(await page.locator('[data-total="groupsCreated"] .value').textContent()).toBe('1');
+    expect(await page.locator('figure[data-chart="activeUsers"] svg g[data-date="' + today + '"]').getAttribute('data-total')).toBe(String(day.activeUsers));
+    expect(await page.locator('tr[data-content-type="101"] td').textContent()).toBe('5');
+    await page.screenshot({ path: join(shots, 'admin-dashboard.png'), fullPage: true });
+
+    // A range the API refuses shows its error with the code.
+    await page.getByLabel('From (UTC)').fill('2020-01-01');
+    await page.getByRole('button', { name: 'Show' }).click();
+    await expect.poll(() => page.locator('.view-dashboard .notice.error').textContent()).toMatch(/^INVALID_ARGUMENT \(1003\): /);
+  });
+
+  it('searches a user and bans them: their live device is kicked, their tokens refused; then unbans', async () => {
+    const token = await admin.userToken('mallory', 5);
+    const phone = await Device.connect(cirrus.wsUrl, token);
+
+    await page.getByRole('link', { name: 'Users' }).click();
+    // Without a query: every user.
+    await page.locator('.users-list li[data-user-id="alice"]').waitFor();
+    await page.getByLabel('Search users').fill('mal');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await expect.poll(() => page.locator('.users-list li').evaluateAll((lis) => lis.map((li) => li.getAttribute('data-user-id')))).toEqual(['malcolm', 'mallory']);
+    // By nickname too.
+    await page.getByLabel('Search users').fill('SPAMMER');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await expect.poll(() => page.locator('.users-list li').evaluateAll((lis) => lis.map((li) => li.getAttribute('data-user-id')))).toEqual(['mallory']);
+    await page.locator('.users-list li[data-user-id="mallory"] a').click();
+    await expect.poll(() => page.locator('.online-status').textContent(), { timeout: 10_000 }).toBe('Online: Web (1)');
+    expect(await page.locator('.ban-state').textContent()).toBe('Active');
+
+    await page.getByLabel('Reason').fill('spam');
+    await page.getByLabel('Duration').selectOption({ label: '7 days' });
+    await page.getByRole('button', { name: 'Ban', exact: true }).click();
+    await expect.poll(() => page.locator('.ban-state').getAttribute('data-banned'), { timeout: 10_000 }).toBe('true');
+    expect(await page.locator('.ban-state').textContent()).toMatch(/^Banned since .* UTC, until .* UTC — “spam”$/);
+    expect(await page.locator('.detail .notice').textContent()).toMatch(/^mallory is banned: \d+ session\(s\) revoked, 1 connection\(s\) closed\.$/);
+
+    // The device was kicked (reason banned) and closed; its token and new tokens are refused.
+    await phone.until(() => phone.closed, 10_000, 'close');
+    expect(kicksOf(phone).map((k) => k.data.reason)).toEqual(['banned']);
+    await expect(Device.connect(cirrus.wsUrl, token)).rejects.toMatchObject({ statusCode: 401 });
+    const refused = await admin.call('POST', '/auth/user-token', { userId: 'mallory', platformId: 5 });
+    expect(refused.status).toBe(403);
+    expect(refused.body.error.reason).toBe('USER_BANNED');
+    const profile = await admin.call('GET', '/users/mallory');
+    expect(profile.body.user.banned).toMatchObject({ reason: 'spam' });
+    expect(profile.body.user.banned.until - profile.body.user.banned.at).toBe(7 * 86_400_000);
+    await page.screenshot({ path: join(shots, 'admin-users.png'), fullPage: true });
+
+    // Unban: tokens are issued again.
+    await page.getByRole('button', { name: 'Unban' }).click();
+    await expect.poll(() => page.locator('.ban-state').getAttribute('data-banned'), { timeout: 10_000 }).toBe('false');
+    const back = await Device.connect(cirrus.wsUrl, await admin.userToken('mallory', 5));
+    expect((await back.request('heartbeat')).data).toBeDefined();
+
+    // Force logout: the new session is revoked.
+    const fresh = await admin.userToken('mallory', 1);
+    await page.getByRole('button', { name: 'Force logout (all platforms)' }).click();
+    await expect.poll(() => page.locator('.detail .notice').textContent(), { timeout: 10_000 }).toMatch(/^\d+ session\(s\) of mallory revoked\.$/);
+    expect((await admin.call('GET', '/users/mallory', undefined, fresh)).body.error.reason).toBe('TOKEN_REVOKED');
+    await back.close();
+  });
+
+  it('looks up a group: its info and members', async () => {
+    await page.getByRole('link', { name: 'Groups' }).click();
+    await page.getByLabel('Group id').fill('nope');
+    await page.getByRole('button', { name: 'Look up' }).click();
+    await expect.poll(() => page.locator('.view-groups .notice').textContent()).toMatch(/^GROUP_NOT_FOUND \(1202\): /);
+    await page.getByLabel('Group id').fill('lunch');
+    await page.getByRole('button', { name: 'Look up' }).click();
+    await page.locator('table.members tr[data-user-id="bob"]').waitFor({ timeout: 10_000 });
+    expect(await page.locator('table.members tr[data-user-id="alice"] td').first().textContent()).toBe('owner');
+    expect(await page.locator('table.members tbody tr').count()).toBe(2);
+    expect(await page.locator('.group-detail h2').textContent()).toBe('lunch lunch');
+  });
+
+  it('moderation: finds a message, revokes it and sees it revoked; purges another after a confirmation', async () => {
+    await page.getByRole('link', { name: 'Moderation' }).click();
+    await page.getByLabel('Text', { exact: true }).fill('watches');
+    await page.getByRole('button', { name: 'Search messages' }).click();
+    const found = page.locator('.search-results li.msg');
+    await expect.poll(() => found.count(), { timeout: 10_000 }).toBe(1);
+    expect(await found.getAttribute('data-conversation-id')).toBe('si_bob_mallory');
+    expect(await found.locator('.msg-text').textContent()).toBe('Cheap watches, click here');
+
+    await found.getByRole('button', { name: /^Revoke message/ }).click();
+    await expect.poll(() => found.getAttribute('data-state'), { timeout: 10_000 }).toBe('revoked');
+    expect(await found.locator('.msg-text').textContent()).toBe('Revoked');
+    const history = await admin.call('GET', '/conversations/si_bob_mallory/messages');
+    expect(history.body.messages[0]).toMatchObject({ content: null, revoked: expect.anything() });
+
+    // Its conversation's history, read with the admin token, shows it revoked too.
+    await found.getByRole('button', { name: 'si_bob_mallory' }).click();
+    const inHistory = page.locator('.history li.msg');
+    await expect.poll(() => inHistory.count(), { timeout: 10_000 }).toBe(1);
+    expect(await inHistory.getAttribute('data-state')).toBe('revoked');
+
+    // Purge asks first: Cancel keeps the message, Purge deletes it from the history.
+    await page.getByLabel('Conversation to read').fill('sg_lunch');
+    await page.getByRole('button', { name: 'Open' }).click();
+    const thanks = page.locator('.history li.msg', { hasText: 'Thanks!' });
+    await thanks.waitFor({ timeout: 10_000 });
+    await thanks.getByRole('button', { name: /^Purge message/ }).click();
+    const dialog = page.getByRole('dialog', { name: 'Purge this message?' });
+    await dialog.waitFor();
+    await page.screenshot({ path: join(shots, 'admin-purge-confirm.png') });
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await expect.poll(() => dialog.count()).toBe(0);
+    expect(await thanks.count()).toBe(1);
+    await thanks.getByRole('button', { name: /^Purge message/ }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Purge' }).click();
+    await expect.poll(() => thanks.count(), { timeout: 10_000 }).toBe(0);
+    await expect.poll(() => page.locator('.view-moderation section:last-child .notice').textContent()).toBe('1 message(s) purged from sg_lunch.');
+    const group = await admin.call('GET', '/conversations/sg_lunch/messages');
+    expect(group.body.messages.map((m: { content: { text?: string } | null }) => m.content?.text)).not.toContain('Thanks!');
+    await page.screenshot({ path: join(shots, 'admin-moderation.png'), fullPage: true });
+  });
+
+  it('webhook dead letters: not configured in this deployment', async () => {
+    await page.getByRole('link', { name: 'Webhooks' }).click();
+    const panel = page.locator('.dead-letters');
+    await expect.poll(() => panel.getAttribute('data-state'), { timeout: 10_000 }).toBe('not-configured');
+    expect(await panel.textContent()).toContain('Webhooks are not configured');
+    await page.screenshot({ path: join(shots, 'admin-webhooks.png') });
+  });
+
+  it('fits a phone screen: the navigation wraps, the dashboard charts stack', async () => {
+    await page.setViewportSize({ width: 390, height: 800 });
+    await page.getByRole('link', { name: 'Dashboard' }).click();
+    await page.locator('figure[data-chart="messages"] svg').waitFor();
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    expect(width).toBeLessThanOrEqual(390);
+    await page.screenshot({ path: join(shots, 'admin-dashboard-phone.png'), fullPage: true });
+    await page.setViewportSize({ width: 1200, height: 900 });
+  });
+
+  it('ends the session: sign out; a token the API refuses or an expired one goes back to sign-in with a message', async () => {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toBe('Signed out.');
+    expect(await page.evaluate(() => sessionStorage.getItem('cirrus-admin.session'))).toBeNull();
+
+    // A token the API does not accept (as after a secret rotation): the first call ends the session.
+    await page.evaluate((apiUrl) => sessionStorage.setItem('cirrus-admin.session', JSON.stringify({ token: 'forged.token', expiresAt: Math.floor(Date.now() / 1000) + 3600, apiUrl })), cirrus.apiUrl);
+    await page.reload();
+    await expect.poll(() => page.getByRole('alert').textContent(), { timeout: 10_000 }).toMatch(/^Your admin session ended \(TOKEN_INVALID \(1102\): .*\)\. Sign in again\.$/);
+
+    // A token past its expiry.
+    await page.evaluate((apiUrl) => sessionStorage.setItem('cirrus-admin.session', JSON.stringify({ token: 'old.token', expiresAt: Math.floor(Date.now() / 1000) - 1, apiUrl })), cirrus.apiUrl);
+    await page.reload();
+    await expect.poll(() => page.getByRole('alert').textContent()).toBe('Your admin session expired. Sign in again.');
+    expect(problems).toEqual([]);
+  });
+});
