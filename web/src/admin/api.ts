@@ -66,7 +66,7 @@ async function request<T>(apiUrl: string, method: string, path: string, options:
   if (!res.ok) {
     const error = (body as { error?: { code?: number; reason?: string; message?: string } } | undefined)?.error;
     const fallback = (body as { message?: string } | undefined)?.message;
-    throw new ApiError(res.status, error?.code, error?.reason, error?.message ?? fallback ?? `HTTP ${res.status}`);
+    throw new ApiError(res.status, error?.code, error?.reason, error?.message ?? `HTTP ${res.status}${fallback ? `: ${fallback}` : ''}`);
   }
   return body as T;
 }

@@ -13,6 +13,9 @@ const CONTENT_TYPES: Record<string, string> = {
 
 export const contentTypeName = (type: number | string): string => CONTENT_TYPES[String(type)] ?? (Number(type) >= 1000 ? `notification ${type}` : String(type));
 
+/** `text (101)`, `notification 1501`. */
+export const contentTypeLabel = (type: number | string): string => (CONTENT_TYPES[String(type)] ? `${CONTENT_TYPES[String(type)]} (${type})` : contentTypeName(type));
+
 export function dashboardView({ api }: ViewContext): HTMLElement {
   const today = new Date();
   const from = el('input', { type: 'date', name: 'from', required: true, value: isoDay(new Date(today.getTime() - 13 * DAY_MS)) });
@@ -93,7 +96,7 @@ function renderStats(stats: Statistics): HTMLElement[] {
           'table',
           { class: 'data' },
           el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'Content type'), el('th', { scope: 'col' }, 'Messages'))),
-          el('tbody', {}, ...types.map(([type, n]) => el('tr', { 'data-content-type': type }, el('th', { scope: 'row' }, `${contentTypeName(type)} (${type})`), el('td', {}, formatNumber(n))))),
+          el('tbody', {}, ...types.map(([type, n]) => el('tr', { 'data-content-type': type }, el('th', { scope: 'row' }, contentTypeLabel(type)), el('td', {}, formatNumber(n))))),
         ),
   );
   return [cards, charts, typeTable];

@@ -4,7 +4,7 @@
  * delete for everyone, or purge (a physical delete, after a confirmation).
  */
 import { describeError, seg, type Message } from './api';
-import { contentTypeName } from './dashboard';
+import { contentTypeLabel, contentTypeName } from './dashboard';
 import { busy, confirmDialog, el, field, formatTime, notice, setNotice } from './dom';
 import type { ViewContext } from './main';
 
@@ -29,7 +29,7 @@ function messageItem(api: Api, message: Message, status: HTMLElement, onOpen?: (
     item.dataset.seq = String(m.seq);
     item.dataset.state = state;
     const conversation = onOpen
-      ? el('button', { type: 'button', class: 'link', title: 'Read this conversation' }, m.conversationId)
+      ? el('button', { type: 'button', class: 'link', 'aria-label': `Read conversation ${m.conversationId}` }, m.conversationId)
       : el('span', {}, m.conversationId);
     if (onOpen) conversation.addEventListener('click', () => onOpen(m.conversationId));
     const actions = el('div', { class: 'row-actions' });
@@ -96,7 +96,7 @@ export function moderationView({ api, args, onArgs }: ViewContext): HTMLElement 
     'select',
     { name: 'contentType' },
     el('option', { value: '' }, 'Any'),
-    ...['101', '102', '103', '104', '105', '106', '107', '108', '109', '110', '114', '118'].map((t) => el('option', { value: t }, `${contentTypeName(t)} (${t})`)),
+    ...['101', '102', '103', '104', '105', '106', '107', '108', '109', '110', '114', '118'].map((t) => el('option', { value: t }, contentTypeLabel(t))),
   );
   const from = el('input', { type: 'date', name: 'from' });
   const to = el('input', { type: 'date', name: 'to' });

@@ -35,12 +35,16 @@ export function usersView({ api, args, onArgs }: ViewContext): HTMLElement {
   const profile = el('section', { class: 'detail', 'aria-label': 'User', 'aria-live': 'polite' });
   let cursor: string | null = null;
   let query = '';
+  /** Answers to an earlier search that come late are dropped. */
+  let generation = 0;
 
   const page = async (append: boolean) => {
+    const asked = ++generation;
     try {
       const result = query
         ? await api.get<UserPage>('/admin/users/search', { q: query, limit: 50, cursor: cursor ?? undefined })
         : await api.get<UserPage>('/users', { limit: 50, cursor: cursor ?? undefined });
+      if (asked !== generation) return;
       if (!append) list.replaceChildren();
       for (const user of result.users) list.append(userRow(user));
       if (!append && result.users.length === 0) list.append(el('li', { class: 'empty' }, query ? `No user matches “${query}”.` : 'No users yet.'));
@@ -48,6 +52,9 @@ export function usersView({ api, args, onArgs }: ViewContext): HTMLElement {
       more.hidden = !cursor;
       setNotice(status, query ? `Users matching “${query}”.` : 'All users, in registration order.');
     } catch (err) {
+      if (asked !== generation) return;
+      if (!append) list.replaceChildren();
+      more.hidden = true;
       setNotice(status, describeError(err), 'error');
     }
   };
