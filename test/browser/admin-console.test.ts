@@ -7,12 +7,15 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { buildWeb } from '../../web/build';
 import { DEMO_CONTENT_SECURITY_POLICY } from '../../lib/demo-site';
+import { serveStatic } from '../../local/web';
 import { Admin, Device, eventually, startCirrus } from '../support/cirrus';
 import type { LocalCirrus } from '../../local/runtime';
 
@@ -27,6 +30,9 @@ let outDir: string;
 let admin: Admin;
 let context: BrowserContext;
 let page: Page;
+/** The build on an origin of its own with a config.json, as the deployed demo site serves it. */
+let site: Server;
+let siteUrl: string;
 /** Page errors and CSP violations seen in the console's tab: there must be none. */
 const problems: string[] = [];
 const today = new Date().toISOString().slice(0, 10);
@@ -73,11 +79,27 @@ beforeAll(async () => {
     if (/Content Security Policy/i.test(msg.text())) problems.push(`CSP: ${msg.text()}`);
   });
   mkdirSync(shots, { recursive: true });
+
+  // The deployed CSP, its https:/wss: read as the local runtime's http:/ws: (as demo-site.test.ts does).
+  const csp = DEMO_CONTENT_SECURITY_POLICY.replaceAll('https:', 'http:').replaceAll('wss:', 'ws:');
+  site = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    res.setHeader('content-security-policy', csp);
+    if (url.pathname === '/config.json') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      return void res.end(JSON.stringify({ wsUrl: cirrus.wsUrl, apiUrl: cirrus.apiUrl, tokenUrl: 'http://localhost:1/token' }));
+    }
+    if (serveStatic(outDir, req, res, url.pathname)) return;
+    res.writeHead(404);
+    res.end();
+  });
+  siteUrl = await new Promise<string>((resolve) => site.listen(0, '127.0.0.1', () => resolve(`http://localhost:${(site.address() as AddressInfo).port}`)));
 });
 
 afterAll(async () => {
   await context?.close().catch(() => undefined);
   await browser?.close();
+  await new Promise((resolve) => (site ? site.close(resolve) : resolve(undefined)));
   await cirrus?.stop();
   if (outDir) rmSync(outDir, { recursive: true, force: true });
 });
@@ -290,6 +312,27 @@ describe('admin console', () => {
     await page.screenshot({ path: join(shots, 'admin-webhooks.png') });
   });
 
+  it('batch send: one message to several users, with its progress', async () => {
+    await page.getByRole('link', { name: 'Batch send' }).click();
+    await page.getByLabel('Send as the system').check();
+    expect(await page.getByLabel('Sender user id').isDisabled()).toBe(true);
+    await page.getByLabel('Recipients').fill('alice, bob\nalice');
+    await page.getByLabel('Text', { exact: true }).fill('Maintenance tonight at 22:00 UTC');
+    await page.getByRole('button', { name: 'Send to all' }).click();
+    const status = page.locator('.view-batch .notice');
+    await expect.poll(() => status.textContent(), { timeout: 20_000 }).toMatch(/^Batch \S+: done, 2 sent, 0 failed of 2 \(1\/1 pages\)\.$/);
+    const batchId = /^Batch (\S+):/.exec((await status.textContent())!)![1];
+    expect((await admin.call('GET', `/messages/batch/${batchId}`)).body).toMatchObject({ status: 'done', recipients: 2, sent: 2 });
+    // bob's notification conversation has it (in the history once archived).
+    const notice = await eventually(async () => (await admin.call('GET', '/conversations/n_bob/messages')).body.messages?.[0]);
+    expect(notice).toMatchObject({ senderId: 'system', content: { text: 'Maintenance tonight at 22:00 UTC' } });
+
+    // A refused request shows the API's error.
+    await page.getByLabel('Recipients').fill('nobody-here');
+    await page.getByRole('button', { name: 'Send to all' }).click();
+    await expect.poll(() => status.textContent()).toMatch(/^USER_NOT_FOUND \(1201\): /);
+  });
+
   it('fits a phone screen: the navigation wraps, the dashboard charts stack', async () => {
     await page.setViewportSize({ width: 390, height: 800 });
     await page.getByRole('link', { name: 'Dashboard' }).click();
@@ -298,6 +341,28 @@ describe('admin console', () => {
     expect(width).toBeLessThanOrEqual(390);
     await page.screenshot({ path: join(shots, 'admin-dashboard-phone.png'), fullPage: true });
     await page.setViewportSize({ width: 1200, height: 900 });
+  });
+
+  it('works from a deployed site: the API URL from config.json, another origin, within the CSP', async () => {
+    const other = await browser.newContext({ viewport: { width: 1000, height: 800 } });
+    try {
+      const sitePage = await other.newPage();
+      const seen: string[] = [];
+      sitePage.on('pageerror', (err) => seen.push(`page error: ${err.message}`));
+      sitePage.on('console', (msg) => {
+        if (/Content Security Policy/i.test(msg.text())) seen.push(msg.text());
+      });
+      await sitePage.goto(`${siteUrl}/admin`);
+      expect(sitePage.url()).toBe(`${siteUrl}/admin/`);
+      await sitePage.getByText(`API: ${cirrus.apiUrl}`).waitFor();
+      await sitePage.getByLabel('Admin secret').fill(cirrus.adminSecret);
+      await sitePage.getByRole('button', { name: 'Sign in' }).click();
+      await expect.poll(() => sitePage.locator('[data-total="newUsers"] .value').textContent(), { timeout: 10_000 }).toBe('4');
+      await sitePage.locator(`figure[data-chart="messages"] svg g[data-date="${today}"] rect`).first().waitFor();
+      expect(seen).toEqual([]);
+    } finally {
+      await other.close();
+    }
   });
 
   it('ends the session: sign out; a token the API refuses or an expired one goes back to sign-in with a message', async () => {
