@@ -45,7 +45,7 @@ export function webhooksView({ api }: ViewContext): HTMLElement {
               el(
                 'table',
                 { class: 'data' },
-                el('thead', {}, el('tr', {}, ...['Callback', 'Delivery', 'Sent (UTC)', 'Tries', 'Data'].map((h) => el('th', { scope: 'col' }, h)))),
+                el('thead', {}, el('tr', {}, ...['Callback', 'Delivery id', 'Queued (UTC)', 'Receives', 'Data'].map((h) => el('th', { scope: 'col' }, h)))),
                 el(
                   'tbody',
                   {},
