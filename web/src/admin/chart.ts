@@ -15,7 +15,7 @@ export interface Series {
 
 const WIDTH = 640;
 const HEIGHT = 220;
-const PAD = { top: 12, right: 10, bottom: 28, left: 44 };
+const PAD = { top: 12, right: 10, bottom: 30, left: 50 };
 
 /** A round step (1, 2 or 5 × 10^k, at least 1) so that about four steps cover `max`. */
 export function niceStep(max: number): number {
@@ -82,12 +82,12 @@ export function barChart(options: { id: string; title: string; dates: string[]; 
   });
   chart.append(bars);
 
-  // X axis: dates, thinned to about twelve labels.
-  const every = Math.max(1, Math.ceil(dates.length / 12));
+  // X axis: dates, thinned to at most eight labels.
+  const every = Math.max(1, Math.ceil(dates.length / 8));
   const xAxis = svg('g', { class: 'axis x' });
   dates.forEach((date, i) => {
     if (i % every !== 0) return;
-    xAxis.append(svg('text', { x: (PAD.left + i * slot + slot / 2).toFixed(2), y: HEIGHT - 10, 'text-anchor': 'middle' }, shortDate(date)));
+    xAxis.append(svg('text', { x: (PAD.left + i * slot + slot / 2).toFixed(2), y: HEIGHT - 8, 'text-anchor': 'middle' }, shortDate(date)));
   });
   chart.append(xAxis);
 
