@@ -214,6 +214,7 @@ describe('admin console', () => {
     await page.getByRole('button', { name: 'Ban', exact: true }).click();
     await expect.poll(() => page.locator('.ban-state').getAttribute('data-banned'), { timeout: 10_000 }).toBe('true');
     expect(await page.locator('.ban-state').textContent()).toMatch(/^Banned since .* UTC, until .* UTC — “spam”$/);
+    expect(await page.locator('.users-list li[data-user-id="mallory"] .tag').textContent()).toBe('banned');
     expect(await page.locator('.detail .notice').textContent()).toMatch(/^mallory is banned: \d+ session\(s\) revoked, 1 connection\(s\) closed\.$/);
 
     // The device was kicked (reason banned) and closed; its token and new tokens are refused.
@@ -231,6 +232,7 @@ describe('admin console', () => {
     // Unban: tokens are issued again.
     await page.getByRole('button', { name: 'Unban' }).click();
     await expect.poll(() => page.locator('.ban-state').getAttribute('data-banned'), { timeout: 10_000 }).toBe('false');
+    expect(await page.locator('.users-list li[data-user-id="mallory"] .tag').count()).toBe(0);
     const back = await Device.connect(cirrus.wsUrl, await admin.userToken('mallory', 5));
     expect((await back.request('heartbeat')).data).toBeDefined();
 

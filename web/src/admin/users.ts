@@ -71,7 +71,7 @@ export function usersView({ api, args, onArgs }: ViewContext): HTMLElement {
   // Opening a profile keeps the list and its search.
   const open = (userId: string | undefined) => {
     for (const row of list.querySelectorAll<HTMLElement>('li[data-user-id]')) row.classList.toggle('selected', row.dataset.userId === userId);
-    if (userId) void showProfile(api, userId, profile);
+    if (userId) void showProfile(api, userId, profile, (user) => list.querySelector(`li[data-user-id="${CSS.escape(user.userId)}"]`)?.replaceWith(userRow(user, true)));
     else profile.replaceChildren(el('p', { class: 'empty' }, 'Choose a user to see their profile, ban them or end their sessions.'));
   };
   onArgs((next) => open(next[0]));
@@ -85,16 +85,17 @@ export function usersView({ api, args, onArgs }: ViewContext): HTMLElement {
   );
 }
 
-function userRow(user: Profile): HTMLLIElement {
+function userRow(user: Profile, selected = false): HTMLLIElement {
   return el(
     'li',
-    { 'data-user-id': user.userId },
+    { 'data-user-id': user.userId, class: selected ? 'selected' : undefined },
     el('a', { href: `#/users/${encodeURIComponent(user.userId)}`, class: 'row-link' }, el('strong', {}, user.userId), user.nickname ? el('small', {}, user.nickname) : null),
     user.banned ? el('span', { class: 'tag danger' }, 'banned') : null,
   );
 }
 
-async function showProfile(api: ViewContext['api'], userId: string, into: HTMLElement): Promise<void> {
+/** Shows a user's profile and actions in `into`; `changed` gets the profile as read after each load. */
+async function showProfile(api: ViewContext['api'], userId: string, into: HTMLElement, changed: (user: Profile) => void): Promise<void> {
   into.replaceChildren(el('p', { class: 'empty' }, `Loading ${userId}…`));
   const status = notice();
   const render = async (message?: string, kind?: 'ok' | 'error') => {
@@ -105,6 +106,7 @@ async function showProfile(api: ViewContext['api'], userId: string, into: HTMLEl
       into.replaceChildren(el('h2', {}, userId), el('p', { class: 'error', role: 'alert' }, describeError(err)));
       return;
     }
+    changed(user);
     const online = await api
       .post<OnlineResult>('/users/online', { userIds: [userId] })
       .then((r) => r.results[0])
