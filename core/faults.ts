@@ -15,7 +15,9 @@ export type FaultPoint =
   /** push: after posting to the connections, before the batch returns. */
   | 'push.afterPost'
   /** archive: after the rows were inserted, before the batch returns. */
-  | 'archive.afterInsert';
+  | 'archive.afterInsert'
+  /** batch page: after one recipient's message was sent (details: batchId, page, index), before the page is done. */
+  | 'batch.afterSend';
 
 type Trigger = (details: Record<string, unknown>) => void;
 const armed = new Map<FaultPoint, Trigger>();

@@ -13,11 +13,12 @@ import { conversationRoutes } from './routes/conversations';
 import { searchRoutes } from './routes/search';
 import { receiptReactionRoutes } from './routes/receipts-reactions';
 import { mediaRoutes } from './routes/media';
+import { adminOpsRoutes } from './routes/admin-ops';
 
 export type { HttpMethod, HttpRouteSpec, RouteAuth } from './routes/types';
 export { MAX_BATCH } from './routes/types';
 
-export const httpRoutes = [...metaRoutes, ...authRoutes, ...userRoutes, ...friendRoutes, ...groupRoutes, ...conversationRoutes, ...messageRoutes, ...receiptReactionRoutes, ...searchRoutes, ...mediaRoutes] as const;
+export const httpRoutes = [...metaRoutes, ...authRoutes, ...userRoutes, ...friendRoutes, ...groupRoutes, ...conversationRoutes, ...messageRoutes, ...receiptReactionRoutes, ...searchRoutes, ...mediaRoutes, ...adminOpsRoutes] as const;
 
 export type HttpRoute = (typeof httpRoutes)[number];
 export type OperationId = HttpRoute['operationId'];

@@ -11,6 +11,7 @@ import { conversationOperations } from './conversations';
 import { searchOperations } from './search';
 import { receiptReactionOperations } from './receipts-reactions';
 import { mediaOperations } from './media';
+import { adminOpsOperations } from './admin-ops';
 
 export const operations: Record<OperationId, Operation> = {
   ...metaOperations,
@@ -23,4 +24,5 @@ export const operations: Record<OperationId, Operation> = {
   ...receiptReactionOperations,
   ...searchOperations,
   ...mediaOperations,
+  ...adminOpsOperations,
 };
