@@ -21,7 +21,7 @@ import { sendBatch } from './queues';
 import { sendMessage, type DeliveryJob } from './send';
 
 /** Sends in flight per invocation, over all its pages. */
-export const PAGE_SEND_CONCURRENCY = 32;
+export const PAGE_SEND_CONCURRENCY = 16;
 /** How long an invocation keeps starting sends (the delivery function's timeout is 10 s). */
 export const PAGE_TIME_BUDGET_MS = 5_000;
 

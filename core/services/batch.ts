@@ -6,12 +6,12 @@
  * each page (see `batch-pages.ts`). Nothing is always on: no queue, consumer or alarm of
  * its own, and a deployment that never sends a batch pays nothing for it.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb } from '../aws/dynamodb';
 import { config } from '../config';
 import { forEachLimit } from '../domain/concurrency';
-import { newId, SYSTEM_SENDER } from '../domain/ids';
+import { SYSTEM_SENDER } from '../domain/ids';
 import { CirrusError } from '../errors';
 import { correlationId, log } from '../log';
 import type { BatchPageJob } from '../protocol/jobs';
@@ -178,7 +178,8 @@ export async function createBatch(req: BatchRequest): Promise<{ batchId: string;
     throw new CirrusError('USER_NOT_FOUND', `${unknown.length} recipient(s) not registered: ${unknown.slice(0, 20).join(', ')}${unknown.length > 20 ? ', …' : ''}`);
   }
 
-  const batchId = req.batchId ?? newId(12);
+  // A UUID fits the id pattern batch ids share with user ids (letters, digits, '-').
+  const batchId = req.batchId ?? randomUUID();
   const pages = chunk(recvIds, BATCH_PAGE_SIZE);
   const fingerprint = createHash('sha256')
     .update(JSON.stringify([senderId, [...recvIds].sort(), body.contentType, body.content]))
