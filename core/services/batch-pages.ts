@@ -20,10 +20,15 @@ import { batchClientMsgId, batches } from './batch';
 import { sendBatch } from './queues';
 import { sendMessage, type DeliveryJob } from './send';
 
-/** Sends in flight per invocation, over all its pages. */
-export const PAGE_SEND_CONCURRENCY = 16;
+/**
+ * Sends in flight per invocation, over all its pages. Low on purpose: the pages of a batch
+ * arrive ten per invocation, so a full batch runs about ten invocations at once (40 sends in
+ * flight, some 800 sends a second on DynamoDB), and the messages' own delivery jobs share the
+ * queue; more would only queue requests and stretch each send towards its seq's write window.
+ */
+export const PAGE_SEND_CONCURRENCY = 4;
 /** How long an invocation keeps starting sends (the delivery function's timeout is 10 s). */
-export const PAGE_TIME_BUDGET_MS = 5_000;
+export const PAGE_TIME_BUDGET_MS = 4_000;
 
 export interface BatchPageItem {
   /** SQS messageId of the record carrying the job. */
