@@ -368,7 +368,6 @@ export const functions = {
       messageIds: 'readWrite',
       friends: 'read',
       blacklist: 'read',
-      groups: 'read',
       batches: 'readWrite',
     },
     // webhook: one afterSendMessage job per message, when that callback is enabled.

@@ -5,7 +5,7 @@
  * job) and moderation reads and search over every conversation.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { eventually, sleep, syncConversation } from '../support/cirrus';
 import { admin, as, cirrus, device, useCirrus } from '../support/harness';
@@ -18,6 +18,7 @@ import { batchClientMsgId, BATCH_PAGE_SIZE, MAX_BATCH_RECIPIENTS } from '../../c
 import { MAX_BUSINESS_RECIPIENTS } from '../../core/services/business';
 import { MAX_PURGE } from '../../core/services/purge';
 import { archive } from '../../core/services/archive';
+import { PAGE_TIME_BUDGET_MS, runBatchPages } from '../../core/services/batch-pages';
 import { toMessage, type MessageItem } from '../../core/store/messages';
 import { adminOpsLimits } from '../../core/http/routes/admin-ops';
 import type { Message } from '../../core/protocol/schema';
@@ -138,6 +139,22 @@ describe('batch send', () => {
     const counts = await Promise.all(ids.map(async (id) => (await stored(singleConversationId('bc-s', id))).length));
     expect(counts.every((n) => n === 1)).toBe(true);
   }, 120_000);
+
+  it('hands a page it has no time for on to the queue, which finishes it', async () => {
+    await admin.register('bt-s', 'bt-1', 'bt-2', 'bt-3');
+    const now = Date.now();
+    await ddb().send(
+      new PutCommand({
+        TableName: cirrus.tableNames.batches,
+        Item: { batchId: 'bt-batch', status: 'running', senderId: 'bt-s', contentType: 101, recipients: 3, pages: 1, sent: 0, failed: 0, pagesDone: 0, fingerprint: 'x', createdAt: now, queuedAt: now, expiresAt: Math.floor(now / 1000) + 3600 },
+      }),
+    );
+    const job = { kind: 'batchPage' as const, batchId: 'bt-batch', page: 0, senderId: 'bt-s', recvIds: ['bt-1', 'bt-2', 'bt-3'], contentType: 101, content: { text: 'later' }, sent: 0, failed: 0 };
+    // Its time is up before it starts: nothing is sent here, the whole page is continued.
+    expect(await runBatchPages([{ id: 'late', job }], Date.now() - PAGE_TIME_BUDGET_MS - 1)).toEqual(new Set());
+    expect(await batchDone('bt-batch')).toMatchObject({ sent: 3, failed: 0, pagesDone: 1 });
+    for (const id of ['bt-1', 'bt-2', 'bt-3']) expect(await stored(singleConversationId('bt-s', id))).toHaveLength(1);
+  });
 
   it('refuses bad input before sending anything', async () => {
     await admin.register('bb-s', 'bb-1');
