@@ -4,30 +4,43 @@
  * Members then see holes where they were: a pull reports the seqs as missing and, their
  * write window long closed, as settled holes (core/domain/holes.ts).
  *
- * Order: the history first (tombstone, then rows), then the offline store. The tombstone
+ * Order: the history first (tombstone, then rows), then the offline store, whose
+ * messages' idempotency records are marked purged first (a resend of the same clientMsgId
+ * is then acknowledged without storing the message again). The tombstone
  * stops every later insert of the same (conversation, seq) into the history, so a
  * delivery or archive job still in flight (or redelivered) cannot bring a purged message
  * back, whenever it runs.
  */
-import { QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, UpdateCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { ddb } from '../aws/dynamodb';
 import { config } from '../config';
 import { CirrusError } from '../errors';
 import { historyPurge } from '../history/purge';
 import { log } from '../log';
 import { conversations } from '../store/conversations';
-import { batchGet, batchWrite, chunk } from '../store/dynamo';
+import { batchGet, batchWrite, chunk, isConditionFailure } from '../store/dynamo';
+import { senderMsgKey } from '../store/messages';
+import { forEachLimit } from '../domain/concurrency';
 
 /** Messages purged per call, at most: a `before` purge of more takes several calls (repeat while `purged` is this). */
 export const MAX_PURGE = 1000;
 
-/** Seqs of messages in the offline store sent before `before`, oldest first, at most `limit`. */
-async function offlineSeqsBefore(conversationId: string, before: number, limit: number): Promise<number[]> {
+/** What the offline store has of a message: enough to find its idempotency record. */
+interface OfflineKey {
+  seq: number;
+  senderId: string;
+  clientMsgId: string;
+}
+
+const offlineKey = (item: Record<string, unknown>): OfflineKey => ({ seq: Number(item.seq), senderId: String(item.senderId), clientMsgId: String(item.clientMsgId) });
+
+/** Messages in the offline store sent before `before`, oldest first, at most `limit`. */
+async function offlineBefore(conversationId: string, before: number, limit: number): Promise<OfflineKey[]> {
   // seq order and sendTime order agree to within half the settle time (a message is
   // written at most seqSettleMs/2 after its seq is allocated): once a message was sent
   // that long after `before`, no later seq was sent before it.
   const stopAt = before + config.seqSettleMs() / 2;
-  const out: number[] = [];
+  const out: OfflineKey[] = [];
   let startKey: Record<string, unknown> | undefined;
   do {
     const page: QueryCommandOutput = await ddb().send(
@@ -35,14 +48,14 @@ async function offlineSeqsBefore(conversationId: string, before: number, limit: 
         TableName: config.tableName('messages'),
         KeyConditionExpression: 'conversationId = :c',
         ExpressionAttributeValues: { ':c': conversationId },
-        ProjectionExpression: 'seq, sendTime',
+        ProjectionExpression: 'seq, sendTime, senderId, clientMsgId',
         ConsistentRead: true,
         ExclusiveStartKey: startKey,
       }),
     );
     for (const item of page.Items ?? []) {
       const sendTime = Number(item.sendTime);
-      if (sendTime < before) out.push(Number(item.seq));
+      if (sendTime < before) out.push(offlineKey(item));
       if (out.length >= limit || sendTime >= stopAt) return out;
     }
     startKey = page.LastEvaluatedKey;
@@ -51,14 +64,36 @@ async function offlineSeqsBefore(conversationId: string, before: number, limit: 
 }
 
 /** Which of `seqs` have an item in the offline store (100 keys per request). */
-async function offlinePresent(conversationId: string, seqs: readonly number[]): Promise<Set<number>> {
+async function offlinePresent(conversationId: string, seqs: readonly number[]): Promise<OfflineKey[]> {
   const table = config.tableName('messages');
-  const found = new Set<number>();
+  const found: OfflineKey[] = [];
   for (const part of chunk(seqs, 100)) {
-    const res = await batchGet({ [table]: { Keys: part.map((seq) => ({ conversationId, seq })), ProjectionExpression: 'seq' } });
-    for (const item of res[table] ?? []) found.add(Number(item.seq));
+    const res = await batchGet({ [table]: { Keys: part.map((seq) => ({ conversationId, seq })), ProjectionExpression: 'seq, senderId, clientMsgId' } });
+    for (const item of res[table] ?? []) found.push(offlineKey(item));
   }
   return found;
+}
+
+/**
+ * Marks the messages' idempotency records purged, so a resend of the same clientMsgId (a
+ * client retrying, a batch page redelivered) is acknowledged without storing it again.
+ */
+async function markPurged(keys: readonly OfflineKey[], now: number): Promise<void> {
+  await forEachLimit(keys, 16, async ({ seq, senderId, clientMsgId }) => {
+    try {
+      await ddb().send(
+        new UpdateCommand({
+          TableName: config.tableName('messageIds'),
+          Key: { senderMsgKey: senderMsgKey(senderId, clientMsgId) },
+          UpdateExpression: 'SET purgedAt = :now',
+          ConditionExpression: 'attribute_exists(senderMsgKey) AND seq = :seq',
+          ExpressionAttributeValues: { ':now': now, ':seq': seq },
+        }),
+      );
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+    }
+  });
 }
 
 export async function purgeMessages(conversationId: string, req: { seqs?: readonly number[]; before?: number }): Promise<{ purged: number }> {
@@ -67,24 +102,26 @@ export async function purgeMessages(conversationId: string, req: { seqs?: readon
   if (!counter) throw new CirrusError('CONVERSATION_NOT_FOUND', `No conversation ${conversationId}`);
 
   let seqs: number[];
-  let offline: Set<number>;
+  let offline: OfflineKey[];
   if (req.seqs !== undefined) {
     seqs = [...new Set(req.seqs)].filter((s) => s <= counter.maxSeq).sort((a, b) => a - b);
     offline = await offlinePresent(conversationId, seqs);
   } else {
-    const [fromOffline, fromHistory] = await Promise.all([offlineSeqsBefore(conversationId, req.before!, MAX_PURGE), historyPurge.seqsBefore(conversationId, req.before!, MAX_PURGE)]);
-    seqs = [...new Set([...fromOffline, ...fromHistory])].sort((a, b) => a - b).slice(0, MAX_PURGE);
-    offline = new Set(fromOffline);
+    const [fromOffline, fromHistory] = await Promise.all([offlineBefore(conversationId, req.before!, MAX_PURGE), historyPurge.seqsBefore(conversationId, req.before!, MAX_PURGE)]);
+    seqs = [...new Set([...fromOffline.map((k) => k.seq), ...fromHistory])].sort((a, b) => a - b).slice(0, MAX_PURGE);
+    offline = fromOffline;
   }
   if (seqs.length === 0) return { purged: 0 };
 
   const archived = await historyPurge.purge(conversationId, seqs);
-  const inOffline = seqs.filter((s) => offline.has(s));
+  const chosen = new Set(seqs);
+  const inOffline = offline.filter((k) => chosen.has(k.seq));
+  await markPurged(inOffline, Date.now());
   await batchWrite(
     config.tableName('messages'),
-    inOffline.map((seq) => ({ DeleteRequest: { Key: { conversationId, seq } } })),
+    inOffline.map(({ seq }) => ({ DeleteRequest: { Key: { conversationId, seq } } })),
   );
-  const purged = new Set([...archived, ...inOffline]).size;
+  const purged = new Set([...archived, ...inOffline.map((k) => k.seq)]).size;
   log.info('messages purged', { conversationId, purged, fromSeq: seqs[0], toSeq: seqs[seqs.length - 1] });
   return { purged };
 }

@@ -288,9 +288,12 @@ export async function sendMessage(input: SendInput): Promise<SendMsgResult> {
  * the ack is the first attempt's, and delivery is queued again (push is at-least-once,
  * the archive is idempotent). An accepted (stored) message is not put to the app's
  * beforeSendMessage again; one whose first attempt stopped before its write is, since
- * the content to write (possibly the app's modification) was never stored.
+ * the content to write (possibly the app's modification) was never stored. A purged
+ * message is acknowledged and not stored again.
  */
 async function resend(input: SendInput, body: MessageBody, target: Target, key: string, existing: MessageIdItem): Promise<SendMsgResult> {
+  // Purged for good by an admin: a late resend (or a redelivered batch page) must not bring it back.
+  if (existing.purgedAt !== undefined) return ack(existing);
   const stored = await messages.get(existing.conversationId, existing.seq);
   if (stored) {
     await enqueueDelivery(stored, input.sender, input.readBy, input.deliveryJobs);

@@ -45,8 +45,8 @@ async function archivedSeqs(conversationId: string): Promise<number[]> {
   return rows.map((r: { seq: unknown }) => Number(r.seq));
 }
 
-async function send(sendId: string, recvId: string, text: string): Promise<{ conversationId: string; seq: number; serverMsgId: string }> {
-  const res = await admin.call('POST', '/messages', { sendId, recvId, contentType: 101, content: { text } });
+async function send(sendId: string, recvId: string, text: string, clientMsgId?: string): Promise<{ conversationId: string; seq: number; serverMsgId: string }> {
+  const res = await admin.call('POST', '/messages', { sendId, recvId, contentType: 101, content: { text }, ...(clientMsgId ? { clientMsgId } : {}) });
   expect(res.status).toBe(200);
   return res.body;
 }
@@ -226,7 +226,7 @@ describe('physical purge', () => {
   it('removes messages from both stores; members see holes; a late archive job does not bring them back', async () => {
     await admin.register('pg-a', 'pg-b');
     const sent = [];
-    for (let i = 1; i <= 5; i++) sent.push(await send('pg-a', 'pg-b', `purge me ${i}`));
+    for (let i = 1; i <= 5; i++) sent.push(await send('pg-a', 'pg-b', `purge me ${i}`, `pg-${i}`));
     const conv = sent[0].conversationId;
     // Seq 2 has an edit, kept in message_edits.
     const a = await device('pg-a');
@@ -250,6 +250,12 @@ describe('physical purge', () => {
     expect(synced.messages.map((m) => m.seq)).toEqual([1, 3, 5]);
     const hist = await as('pg-b', 'GET', `/conversations/${conv}/messages?limit=10`);
     expect(hist.body.messages.map((m: Message) => m.seq).filter((s: number) => s <= 5)).toEqual([5, 3, 1]);
+
+    // A resend of a purged message's clientMsgId is acknowledged and stores nothing.
+    const afterPurge = (await stored(conv)).map((m) => m.seq);
+    const resent = await send('pg-a', 'pg-b', 'purge me 2', 'pg-2');
+    expect(resent).toMatchObject({ conversationId: conv, seq: 2, serverMsgId: sent[1].serverMsgId });
+    expect((await stored(conv)).map((m) => m.seq)).toEqual(afterPurge);
 
     // A redelivered archive job, run directly and through the queue, inserts nothing.
     expect(await archive([{ id: 'late', message: before }])).toEqual(new Set());
