@@ -32,6 +32,7 @@ export const errorCodes = {
   REQUEST_NOT_FOUND: { code: 1206, status: 404, retryable: false, summary: 'No pending friend request or group application matches.' },
   GROUP_DISMISSED: { code: 1207, status: 410, retryable: false, summary: 'The group was dismissed.' },
   MESSAGE_NOT_FOUND: { code: 1211, status: 404, retryable: false, summary: 'No message at that seq the caller may see (never sent, a settled hole, or past the offline store).' },
+  BATCH_NOT_FOUND: { code: 1212, status: 404, retryable: false, summary: 'No batch send has that batchId (never submitted, or older than 30 days).' },
   RELATION_NOT_FOUND: { code: 1210, status: 404, retryable: false, summary: 'The named user is not in the friend list or blacklist (nothing to change or remove).' },
   SEND_IN_PROGRESS: { code: 1301, status: 409, retryable: true, summary: 'The same clientMsgId is being sent right now; retry shortly for its ack.' },
   BLOCKED: { code: 1302, status: 403, retryable: false, summary: 'The recipient has blocked the sender.' },

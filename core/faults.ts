@@ -17,7 +17,9 @@ export type FaultPoint =
   /** archive: after the rows were inserted, before the batch returns. */
   | 'archive.afterInsert'
   /** webhook: after the callbacks were POSTed, before the batch returns. */
-  | 'webhook.afterPost';
+  | 'webhook.afterPost'
+  /** batch page: after one recipient's message was sent (details: batchId, page, index), before the page is done. */
+  | 'batch.afterSend';
 
 type Trigger = (details: Record<string, unknown>) => void;
 const armed = new Map<FaultPoint, Trigger>();

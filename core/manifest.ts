@@ -135,6 +135,13 @@ export const tables = {
     envVar: 'TABLE_MESSAGE_IDS',
     description: "Idempotency records: (sender, clientMsgId) -> the seq and id the message was given.",
   },
+  batches: {
+    name: 'Batches',
+    partitionKey: { name: 'batchId', type: 'S' },
+    ttlAttribute: 'expiresAt',
+    envVar: 'TABLE_BATCHES',
+    description: 'Batch sends (POST /messages/batch): one item per batch with its status and counters, kept 30 days.',
+  },
 } as const satisfies Record<string, TableSpec>;
 
 export type TableKey = keyof typeof tables;
@@ -178,7 +185,8 @@ export const queues = {
     visibilityTimeoutSeconds: 60,
     maxReceiveCount: 5,
     maxConcurrency: 50,
-    description: 'Accepted messages, to resolve recipients, push and archive (the seed\'s msg_transfer).',
+    description:
+      "Accepted messages, to resolve recipients, push and archive (the seed's msg_transfer); also the pages of batch sends (`kind: 'batchPage'`), each sent to its recipients by the delivery function.",
   },
   push: {
     name: 'Push',
@@ -345,6 +353,7 @@ export const functions = {
       messageIds: 'readWrite',
       connections: 'readWrite',
       groupApplications: 'readWrite',
+      batches: 'readWrite',
       friends: 'readWrite',
       friendRequests: 'readWrite',
       blacklist: 'readWrite',
@@ -363,12 +372,27 @@ export const functions = {
   delivery: fn({
     name: 'Delivery',
     entry: 'delivery',
-    description: 'Resolves recipients, pushes small fan-outs inline, splits large ones into push jobs, hands messages to the archive.',
+    description: 'Resolves recipients, pushes small fan-outs inline, splits large ones into push jobs, hands messages to the archive; sends the pages of batch sends.',
     memoryMb: 1024,
     timeoutSeconds: 10,
-    tables: { users: 'readWrite', groupMembers: 'read', connections: 'readWrite', userConversations: 'readWrite' },
+    tables: {
+      users: 'readWrite',
+      groupMembers: 'read',
+      connections: 'readWrite',
+      userConversations: 'readWrite',
+      // Batch pages: each recipient's message goes through the send path.
+      conversations: 'readWrite',
+      messages: 'readWrite',
+      messageIds: 'readWrite',
+      friends: 'read',
+      blacklist: 'read',
+      batches: 'readWrite',
+    },
     // webhook: one afterSendMessage job per message, when that callback is enabled.
-    sendsTo: ['push', 'archive', 'webhook'],
+    // delivery: a batch page queues its messages' delivery jobs, and the rest of a page it had no time for.
+    sendsTo: ['delivery', 'push', 'archive', 'webhook'],
+    // beforeSendMessage is called, signed, for each message of a batch page.
+    secrets: ['webhookSecret'],
     postsToConnections: true,
     webhooks: true,
   }),

@@ -106,6 +106,32 @@ export const migrations: readonly Migration[] = [
       `CREATE INDEX IF NOT EXISTS groups_created_at ON groups (created_at)`,
     ],
   },
+  {
+    // Physical deletes (POST /admin/conversations/{id}/messages/purge): a purged (conversation,
+    // seq) keeps a tombstone, and a trigger drops any later insert of it into `messages` or
+    // `message_edits`, so an archive job redelivered after the purge cannot bring the row back.
+    id: '0006_purged_messages',
+    statements: [
+      `CREATE TABLE IF NOT EXISTS purged_messages (
+        conversation_id  text        NOT NULL,
+        seq              bigint      NOT NULL,
+        purged_at        timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (conversation_id, seq)
+      )`,
+      `CREATE OR REPLACE FUNCTION skip_purged_message() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF EXISTS (SELECT 1 FROM purged_messages p WHERE p.conversation_id = NEW.conversation_id AND p.seq = NEW.seq) THEN
+          RETURN NULL;
+        END IF;
+        RETURN NEW;
+      END
+      $$`,
+      `DROP TRIGGER IF EXISTS messages_skip_purged ON messages`,
+      `CREATE TRIGGER messages_skip_purged BEFORE INSERT ON messages FOR EACH ROW EXECUTE FUNCTION skip_purged_message()`,
+      `DROP TRIGGER IF EXISTS message_edits_skip_purged ON message_edits`,
+      `CREATE TRIGGER message_edits_skip_purged BEFORE INSERT ON message_edits FOR EACH ROW EXECUTE FUNCTION skip_purged_message()`,
+    ],
+  },
 ];
 
 /** Identifies the schema version; the custom resource re-runs when it changes. */

@@ -3,7 +3,8 @@
  * (from DynamoDB `UserConversations`) travel as ONE jsonb parameter, joined with
  * `jsonb_to_recordset`, so a user only ever matches messages of conversations they are
  * in, above their `minSeq` and up to their `leftSeq`. Words are matched with the
- * `search_vector` generated column (migration 0002_search) and its GIN index.
+ * `search_vector` generated column (migration 0002_search) and its GIN index. Admins
+ * (moderation) search every conversation, with or without words.
  */
 import type { SqlParameter } from '@aws-sdk/client-rds-data';
 import type { Message } from '../protocol/schema';
@@ -28,9 +29,11 @@ export interface SearchPosition {
 }
 
 export interface SearchRequest {
-  visible: readonly VisibleRange[];
-  /** Web-search syntax (`websearch_to_tsquery`): words, "phrases", `or`, `-word`. */
-  q: string;
+  /** The conversations the reader may see; absent: every conversation (an admin). */
+  visible?: readonly VisibleRange[];
+  /** Web-search syntax (`websearch_to_tsquery`): words, "phrases", `or`, `-word`. Absent: every message (admins only). */
+  q?: string;
+  conversationId?: string;
   senderId?: string;
   contentType?: number;
   /** ms since the epoch, inclusive. */
@@ -43,19 +46,17 @@ export interface SearchRequest {
 }
 
 export async function searchMessages(req: SearchRequest): Promise<{ messages: Message[]; next: SearchPosition | null }> {
-  if (req.visible.length === 0) return { messages: [], next: null };
-  const visible = req.visible.map((v) => ({
-    visible_conversation_id: v.conversationId,
-    visible_min_seq: v.minSeq ?? 0,
-    visible_max_seq: v.leftSeq ?? null,
-    visible_skip: v.skip?.length ? v.skip : null,
-  }));
-  const parameters: SqlParameter[] = [
-    json('visible', visible),
-    str('q', req.q),
-    long('limit', req.limit + 1),
-  ];
-  const where = [`search_vector @@ websearch_to_tsquery('simple', :q)`];
+  if (req.visible && req.visible.length === 0) return { messages: [], next: null };
+  const parameters: SqlParameter[] = [long('limit', req.limit + 1)];
+  const where: string[] = [];
+  if (req.q !== undefined) {
+    where.push(`search_vector @@ websearch_to_tsquery('simple', :q)`);
+    parameters.push(str('q', req.q));
+  }
+  if (req.conversationId !== undefined) {
+    where.push('conversation_id = :conversationId');
+    parameters.push(str('conversationId', req.conversationId));
+  }
   if (req.senderId !== undefined) {
     where.push('sender_id = :senderId');
     parameters.push(str('senderId', req.senderId));
@@ -80,15 +81,26 @@ export async function searchMessages(req: SearchRequest): Promise<{ messages: Me
       long('afterSeq', req.after.seq),
     );
   }
-  const rows = (await execute(
-    `SELECT ${MESSAGE_COLUMNS}
-       FROM jsonb_to_recordset(:visible) AS v(visible_conversation_id text, visible_min_seq bigint, visible_max_seq bigint, visible_skip jsonb)
+  let from = 'messages';
+  if (req.visible) {
+    const visible = req.visible.map((v) => ({
+      visible_conversation_id: v.conversationId,
+      visible_min_seq: v.minSeq ?? 0,
+      visible_max_seq: v.leftSeq ?? null,
+      visible_skip: v.skip?.length ? v.skip : null,
+    }));
+    parameters.push(json('visible', visible));
+    from = `jsonb_to_recordset(:visible) AS v(visible_conversation_id text, visible_min_seq bigint, visible_max_seq bigint, visible_skip jsonb)
        JOIN messages
          ON conversation_id = visible_conversation_id
         AND seq > visible_min_seq
         AND (visible_max_seq IS NULL OR seq <= visible_max_seq)
-        AND (visible_skip IS NULL OR NOT visible_skip @> to_jsonb(seq))
-      WHERE ${where.join('\n        AND ')}
+        AND (visible_skip IS NULL OR NOT visible_skip @> to_jsonb(seq))`;
+  }
+  const rows = (await execute(
+    `SELECT ${MESSAGE_COLUMNS}
+       FROM ${from}
+      ${where.length > 0 ? `WHERE ${where.join('\n        AND ')}` : ''}
       ORDER BY send_time DESC, conversation_id DESC, seq DESC
       LIMIT :limit`,
     parameters,

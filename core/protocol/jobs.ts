@@ -117,3 +117,24 @@ export const WebhookJobSchema = z.discriminatedUnion('callback', [
   jobOf('afterSetGroupInfo'),
 ]);
 export type WebhookJob = z.infer<typeof WebhookJobSchema>;
+
+/**
+ * One page of a batch send (POST /messages/batch), on the delivery queue: the delivery
+ * function sends the message to each of `recvIds`. A page it has no time to finish comes
+ * back as a continuation (the recipients left, with the counts so far).
+ */
+export const BatchPageJobSchema = z.object({
+  kind: z.literal('batchPage'),
+  batchId: z.string().min(1),
+  page: z.number().int().min(0),
+  /** A user id, or `system`. */
+  senderId: z.string().min(1),
+  recvIds: z.array(z.string()).min(1),
+  contentType: z.number().int(),
+  content: z.unknown(),
+  /** Counts of this page's recipients handled by earlier parts (a continuation). */
+  sent: z.number().int().min(0).default(0),
+  failed: z.number().int().min(0).default(0),
+  correlationId: z.string().optional(),
+});
+export type BatchPageJob = z.infer<typeof BatchPageJobSchema>;

@@ -3,7 +3,8 @@
  * and synced like any message. Friend, blacklist and conversation events go to the
  * notification conversation (`n_<userId>`) of each user concerned; group events go to the
  * group's conversation, so every member (and every device) sees them in order with the
- * chat. Changes to a message (revoke 2101, delete 2102, edit 2103, reaction 2104) go to the message's own
+ * chat. An app backend's reliable business notification (2001) goes to each recipient's
+ * notification conversation. Changes to a message (revoke 2101, delete 2102, edit 2103, reaction 2104) go to the message's own
  * conversation, 1:1 ones included. The acting user's own read position moves past the
  * notifications they caused.
  */
@@ -83,6 +84,11 @@ export const notificationTypes = {
     contentType: 2105,
     to: 'the user (their other devices)',
     payload: z.object({ userId: UserId, conversationId: ConversationId, seqs: z.array(Seq).describe('Newly deleted for the user') }),
+  },
+  businessNotification: {
+    contentType: 2001,
+    to: 'each recipient (their notification conversation), when sent with reliable: true',
+    payload: z.object({ key: z.string().describe("The app's own kind of notification"), data: z.string().describe("The app's own payload, usually JSON") }),
   },
 } as const;
 

@@ -453,5 +453,13 @@ export const EventFrame = z.discriminatedUnion('push', [
       platformId: PlatformId.optional().describe('The platform of the new connection (loggedInElsewhere)'),
     }),
   }).describe('The server is about to close this connection, and its token is revoked: do not reconnect with it (the upgrade is refused with 401)'),
+  z.strictObject({
+    push: z.literal('businessNotification'),
+    data: z.strictObject({
+      key: z.string().describe("The app's own kind of notification"),
+      data: z.string().describe("The app's own payload, usually JSON"),
+      sendTime: z.number().int().describe('When it was sent (ms since the epoch)'),
+    }),
+  }).describe("An app backend's business notification (POST /notifications/business; OpenIM's 2001), live only: a reliable one is also stored in the user's notification conversation as content type 2001"),
 ]);
 export type EventFrame = z.infer<typeof EventFrame>;

@@ -48,6 +48,11 @@ export interface SendInput {
    * the conversation's rows exist already, so no send-time rule applies.
    */
   intoConversation?: string;
+  /**
+   * The caller queues the delivery jobs itself (a batch page, in batches of ten) before it
+   * reports its own work done; the send adds its job here instead of sending it.
+   */
+  deliveryJobs?: DeliveryJob[];
 }
 
 /** The body of a delivery job. */
@@ -181,9 +186,10 @@ function buildMessage(input: SendInput, body: MessageBody, target: Target, seq: 
   };
 }
 
-async function enqueueDelivery(message: MessageItem, sender: Sender, readBy?: string): Promise<void> {
+async function enqueueDelivery(message: MessageItem, sender: Sender, readBy?: string, collect?: DeliveryJob[]): Promise<void> {
   const { expiresAt: _ttl, ...wire } = message;
   const job: DeliveryJob = { message: wire, originConnectionId: sender.connectionId, correlationId: correlationId(), ...(readBy ? { readBy } : {}) };
+  if (collect) return void collect.push(job);
   await sqs().send(new SendMessageCommand({ QueueUrl: config.queueUrl('delivery'), MessageBody: JSON.stringify(job) }));
 }
 
@@ -272,7 +278,7 @@ export async function sendMessage(input: SendInput): Promise<SendMsgResult> {
   const message = buildMessage(input, approved, target, seq, serverMsgId, sendTime);
   await write(message, allocatedAt);
   faultPoint('send.afterWrite', { conversationId: target.conversationId, seq });
-  await enqueueDelivery(message, input.sender, input.readBy);
+  await enqueueDelivery(message, input.sender, input.readBy, input.deliveryJobs);
   log.info('message accepted', { conversationId: target.conversationId, seq, serverMsgId });
   return ack(message);
 }
@@ -282,19 +288,22 @@ export async function sendMessage(input: SendInput): Promise<SendMsgResult> {
  * the ack is the first attempt's, and delivery is queued again (push is at-least-once,
  * the archive is idempotent). An accepted (stored) message is not put to the app's
  * beforeSendMessage again; one whose first attempt stopped before its write is, since
- * the content to write (possibly the app's modification) was never stored.
+ * the content to write (possibly the app's modification) was never stored. A purged
+ * message is acknowledged and not stored again.
  */
 async function resend(input: SendInput, body: MessageBody, target: Target, key: string, existing: MessageIdItem): Promise<SendMsgResult> {
+  // Purged for good by an admin: a late resend (or a redelivered batch page) must not bring it back.
+  if (existing.purgedAt !== undefined) return ack(existing);
   const stored = await messages.get(existing.conversationId, existing.seq);
   if (stored) {
-    await enqueueDelivery(stored, input.sender, input.readBy);
+    await enqueueDelivery(stored, input.sender, input.readBy, input.deliveryJobs);
     return ack(existing);
   }
   const approved = await approvedByApp(input, target, body);
   if (Date.now() - existing.allocatedAt <= config.seqSettleMs() / 2) {
     const message = buildMessage(input, approved, target, existing.seq, existing.serverMsgId, existing.sendTime);
     await write(message, existing.allocatedAt);
-    await enqueueDelivery(message, input.sender, input.readBy);
+    await enqueueDelivery(message, input.sender, input.readBy, input.deliveryJobs);
     return ack(existing);
   }
   // The first attempt's seq settled as a hole: give the message a new one.
@@ -305,7 +314,7 @@ async function resend(input: SendInput, body: MessageBody, target: Target, key: 
   if (!(await messageIds.reassign(key, existing.seq, next))) throw new CirrusError('SEND_IN_PROGRESS');
   const message = buildMessage(input, approved, target, seq, next.serverMsgId, sendTime);
   await write(message, allocatedAt);
-  await enqueueDelivery(message, input.sender, input.readBy);
+  await enqueueDelivery(message, input.sender, input.readBy, input.deliveryJobs);
   log.info('message accepted on retry after its first seq settled as a hole', { conversationId: target.conversationId, seq, abandonedSeq: existing.seq });
   return ack({ ...next, conversationId: target.conversationId });
 }

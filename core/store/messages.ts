@@ -22,6 +22,8 @@ export interface MessageIdItem {
   /** When `seq` was allocated (ms): a message may be written at it only within the settle window. */
   allocatedAt: number;
   expiresAt: number;
+  /** Set when an admin purged the message (ms): a resend acknowledges it and stores nothing. */
+  purgedAt?: number;
 }
 
 export function senderMsgKey(senderId: string, clientMsgId: string): string {

@@ -115,6 +115,11 @@ export interface MessageEvents {
   readReceiptChanged: { conversationId: string; userId: string; readSeq?: number; deliveredSeq?: number };
   /** The other user of a 1:1 conversation started or stopped typing. */
   typingStatusChanged: { conversationId: string; userId: string; typing: boolean };
+  /**
+   * The app backend's business notification (OpenIM's `OnRecvCustomBusinessMessage`): live
+   * while connected; a reliable one missed while offline comes on the next sync.
+   */
+  businessNotification: { key: string; data: string; sendTime: number };
 }
 
 /** User listeners (OpenIM's `OnUserListener`). */
@@ -251,6 +256,7 @@ export class CirrusClient extends Emitter<CirrusEvents> {
       else if (event.push === 'userInfoUpdated') this.emit('selfInfoUpdated', event.data);
       else if (event.push === 'conversationChanged') void this.applyConversationChanges(event.data.conversationId, event.data.changes);
       else if (event.push === 'receipt') this.emit('readReceiptChanged', event.data);
+      else if (event.push === 'businessNotification') this.emit('businessNotification', event.data);
     });
 
     const e = this.engine;
@@ -271,6 +277,11 @@ export class CirrusClient extends Emitter<CirrusEvents> {
       for (const message of messages) {
         this.emit('recvNewMessage', { message, source });
         for (const { name, event } of notificationEvents(message, this.userId)) this.emit(name, event as never);
+        // Live ones came as an event already; a stored one is news only when synced (missed while offline).
+        if (message.contentType === NotificationType.businessNotification && source === 'sync') {
+          const { key, data } = message.content as { key: string; data: string };
+          this.emit('businessNotification', { key, data, sendTime: message.sendTime });
+        }
         if (message.contentType === NotificationType.messagesDeletedForMe) void this.forgetDeleted(message.content as { conversationId: string; seqs: number[] });
         if (message.contentType in changeEvents) {
           const { conversationId, seq } = message.content as { conversationId: string; seq: number };

@@ -49,7 +49,7 @@ type EventName = keyof FriendEvents | keyof GroupEvents;
 
 /** Which events a notification raises: always `always`, plus `mine` when it concerns the signed-in user. */
 // Changes to messages are raised by the client itself, once the changed message is stored.
-const routing: Record<Exclude<NotificationName, 'messageRevoked' | 'messageDeleted' | 'messageEdited' | 'messageReactionChanged' | 'messagesDeletedForMe'>, { always: EventName[]; mine?: EventName[] }> = {
+const routing: Record<Exclude<NotificationName, 'messageRevoked' | 'messageDeleted' | 'messageEdited' | 'messageReactionChanged' | 'messagesDeletedForMe' | 'businessNotification'>, { always: EventName[]; mine?: EventName[] }> = {
   friendRequested: { always: ['friendApplicationAdded'] },
   friendRequestAccepted: { always: ['friendApplicationAccepted'] },
   friendRequestRefused: { always: ['friendApplicationRejected'] },

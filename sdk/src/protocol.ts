@@ -22,7 +22,7 @@ export type { ActionName, ActionRequest, ActionResult, NotificationName, Notific
 export type Message = WireMessage;
 /** Sendable content, discriminated by `contentType`. */
 export type MessageBody = WireMessageBody;
-/** An unsolicited event frame (conversationChanged, userInfoUpdated, typing, kicked). */
+/** An unsolicited event frame (conversationChanged, userInfoUpdated, typing, receipt, kicked, businessNotification). */
 export type ServerEvent = EventFrame;
 export type NewMessagePush = PushFrame;
 
@@ -75,6 +75,7 @@ export const NotificationType = {
   messageEdited: 2103,
   messageReactionChanged: 2104,
   messagesDeletedForMe: 2105,
+  businessNotification: 2001,
 } as const satisfies Record<NotificationName, number>;
 
 const notificationNames = new Map<number, NotificationName>(Object.entries(NotificationType).map(([name, type]) => [type, name as NotificationName]));

@@ -141,6 +141,17 @@ const cases: Record<string, () => Promise<Case>> = {
     return { params: { userId: 'mx-a', conversationId: conv, seq: String(sent.body.seq) }, body: { contentType: 101, content: { text: 'edited' } } };
   },
   deleteMessagesForMe: async () => ({ params: { userId: 'mx-a', conversationId: conv }, body: { seqs: [1] } }),
+  batchSendMessages: async () => ({ body: { sendId: 'mx-b', recvIds: ['mx-c'], contentType: 101, content: { text: 'batch' }, batchId: 'mx-batch' } }),
+  getMessageBatch: async () => {
+    await admin.call('POST', '/messages/batch', { asSystem: true, recvIds: ['mx-d'], contentType: 101, content: { text: 'batch' }, batchId: 'mx-batch-2' });
+    return { params: { batchId: 'mx-batch-2' } };
+  },
+  sendBusinessNotification: async () => ({ body: { recvIds: ['mx-c'], key: 'k', data: 'd' } }),
+  purgeMessages: async () => {
+    const sent = await admin.call('POST', '/messages', { sendId: 'mx-e', recvId: 'mx-f', contentType: 101, content: { text: 'purge me' } });
+    return { params: { conversationId: sent.body.conversationId }, body: { seqs: [sent.body.seq] } };
+  },
+  searchAllMessages: async () => ({ query: 'q=hello' }),
 };
 
 function pathOf(template: string, params: Record<string, string> = {}): string {

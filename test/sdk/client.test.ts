@@ -363,6 +363,19 @@ describe('the local store across restarts', () => {
 });
 
 describe('events of the server', () => {
+  it('reports business notifications', async () => {
+    const c = await client();
+    const got: unknown[] = [];
+    c.on('businessNotification', (e) => got.push(e));
+    let finished = false;
+    c.on('syncServerFinish', () => (finished = true));
+    await c.connect();
+    await until(() => finished, 'the sync');
+    gw.send(gw.open[0], { push: 'businessNotification', data: { key: 'order.shipped', data: '{"id":1}', sendTime: 5 } });
+    await until(() => got.length === 1, 'the event');
+    expect(got).toEqual([{ key: 'order.shipped', data: '{"id":1}', sendTime: 5 }]);
+  });
+
   it('reports typing and profile changes, and applies conversation settings (a silent conversation leaves the total unread; a cleared part is hidden)', async () => {
     model.add(CONV);
     model.add(CONV);

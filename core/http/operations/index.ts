@@ -13,6 +13,7 @@ import { receiptReactionOperations } from './receipts-reactions';
 import { mediaOperations } from './media';
 import { adminStatsOperations } from './admin-stats';
 import { webhookOperations } from './webhooks';
+import { adminOpsOperations } from './admin-ops';
 
 export const operations: Record<OperationId, Operation> = {
   ...metaOperations,
@@ -27,4 +28,5 @@ export const operations: Record<OperationId, Operation> = {
   ...mediaOperations,
   ...adminStatsOperations,
   ...webhookOperations,
+  ...adminOpsOperations,
 };

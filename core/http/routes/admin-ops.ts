@@ -1,0 +1,120 @@
+/** HTTP routes: admin operations on messages (batch sends, business notifications, physical deletes, moderation search). */
+import * as z from 'zod';
+import { ConversationId, idPattern, MAX_CONTENT_BYTES, Message, SendableContentType, Seq, UserId } from '../../protocol/schema';
+import { NextCursor } from '../paging';
+import { MAX_SEARCH_QUERY } from './search';
+import type { HttpRouteSpec } from './types';
+
+/** Kept in step with core/services (checked by the routes' tests). */
+const MAX_BATCH_RECIPIENTS = 10_000;
+const MAX_BUSINESS_RECIPIENTS = 1000;
+const MAX_PURGE = 1000;
+
+const Ms = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const BatchId = z.string().regex(idPattern, 'letters, digits, ".", "@" or "-", 1-64 characters, not starting with a symbol').describe('Batch id');
+
+const BatchProgress = z.strictObject({
+  batchId: BatchId,
+  status: z.enum(['running', 'done']).describe('done: every page was sent'),
+  recipients: z.number().int().describe('Distinct recipients'),
+  sent: z.number().int().describe('Messages stored (one per recipient)'),
+  failed: z.number().int().describe('Recipients whose message was refused (blocked, not friends, refused by the app backend)'),
+  pages: z.number().int(),
+  pagesDone: z.number().int(),
+  createdAt: z.number().int().describe('ms since the epoch'),
+});
+
+export const adminOpsRoutes = [
+  {
+    operationId: 'batchSendMessages',
+    method: 'POST',
+    path: '/messages/batch',
+    summary:
+      `Send one message to up to ${MAX_BATCH_RECIPIENTS} users, each in their own conversation: 1:1 with sendId, or from \`system\` (asSystem) into their notification conversation n_<userId>. ` +
+      'The whole request is checked first (content as in sendMessage; every recipient must be registered, else USER_NOT_FOUND and nothing is sent); then the batch is sent in pages through the delivery queue. ' +
+      'Follow it with getMessageBatch. The same batchId again with the same request answers the same and sends nothing twice; with another request it is refused (ALREADY_EXISTS).',
+    auth: 'admin',
+    body: z.strictObject({
+      sendId: UserId.optional().describe('Sender; required unless asSystem'),
+      asSystem: z.boolean().optional().describe('Send as `system`, into each recipient\'s notification conversation'),
+      recvIds: z.array(UserId).min(1).max(MAX_BATCH_RECIPIENTS).describe(`Recipients (1-${MAX_BATCH_RECIPIENTS}; duplicates count once)`),
+      contentType: SendableContentType.describe('Any sendable content type except quote (106 mention without atAll)'),
+      content: z.unknown().describe(`Shape depends on contentType, as in sendMessage; at most ${MAX_CONTENT_BYTES} bytes as JSON`),
+      batchId: BatchId.optional().describe('For idempotent retries; generated when absent'),
+    }),
+    response: z.strictObject({
+      batchId: BatchId,
+      recipients: z.number().int().describe('Distinct recipients'),
+      pages: z.number().int().describe('Pages queued (100 recipients each)'),
+    }),
+  },
+  {
+    operationId: 'getMessageBatch',
+    method: 'GET',
+    path: '/messages/batch/{batchId}',
+    summary: 'Progress of a batch send (kept 30 days).',
+    auth: 'admin',
+    params: z.strictObject({ batchId: BatchId }),
+    response: BatchProgress,
+  },
+  {
+    operationId: 'sendBusinessNotification',
+    method: 'POST',
+    path: '/notifications/business',
+    summary:
+      "Send the app's own notification (OpenIM's business notification): a live `businessNotification` event to the recipients' connected devices; " +
+      "with reliable also stored, as content type 2001 from `system`, in each recipient's notification conversation n_<userId>, so devices offline now get it on sync. " +
+      'Every recipient must be registered (else USER_NOT_FOUND and nothing is sent).',
+    auth: 'admin',
+    body: z.strictObject({
+      recvIds: z.array(UserId).min(1).max(MAX_BUSINESS_RECIPIENTS).describe(`Recipients (1-${MAX_BUSINESS_RECIPIENTS}; duplicates count once)`),
+      key: z.string().min(1).max(128).describe("The app's own kind of notification"),
+      data: z.string().max(8192).describe("The app's own payload, usually JSON"),
+      reliable: z.boolean().optional().describe('Also store it for devices offline now (default false)'),
+    }),
+    response: z.strictObject({
+      online: z.number().int().describe('Recipients with at least one device reached live'),
+      stored: z.number().int().describe('Messages stored (reliable: one per recipient; else 0)'),
+    }),
+  },
+  {
+    operationId: 'purgeMessages',
+    method: 'POST',
+    path: '/admin/conversations/{conversationId}/messages/purge',
+    summary:
+      'Delete messages for good, from the offline store and the history (with their edits); members see holes where they were, and no later job brings them back. ' +
+      `Give seqs, or before to purge what was sent before that time, oldest first, at most ${MAX_PURGE} messages per call (call again while purged is ${MAX_PURGE}).`,
+    auth: 'admin',
+    params: z.strictObject({ conversationId: ConversationId }),
+    body: z.strictObject({
+      seqs: z.array(Seq).min(1).max(MAX_PURGE).optional().describe(`These messages (1-${MAX_PURGE} seqs); exactly one of seqs and before`),
+      before: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional().describe('Messages sent before this time (ms since the epoch)'),
+    }),
+    response: z.strictObject({ purged: z.number().int().describe('Messages removed') }),
+  },
+  {
+    operationId: 'searchAllMessages',
+    method: 'GET',
+    path: '/admin/messages/search',
+    summary:
+      'Moderation search over the archived history of every conversation, newest first; without q every message matching the filters. ' +
+      'Words match as in searchMessages (web-search syntax).',
+    auth: 'admin',
+    query: z.strictObject({
+      q: z.string().trim().min(1).max(MAX_SEARCH_QUERY).optional().describe(`Words to find (1-${MAX_SEARCH_QUERY} characters)`),
+      conversationId: ConversationId.optional().describe('Only this conversation'),
+      senderId: UserId.optional().describe('Only messages from this sender (`system` for notifications)'),
+      contentType: z.coerce.number().int().min(0).optional().describe('Only this content type'),
+      from: Ms.optional().describe('Only messages sent at or after this time (ms since the epoch)'),
+      to: Ms.optional().describe('Only messages sent at or before this time (ms since the epoch)'),
+      limit: z.coerce.number().int().min(1).max(100).optional().describe('Page size (default 20, at most 100)'),
+      cursor: z.string().max(2048).optional().describe('nextCursor of the previous page'),
+    }),
+    response: z.strictObject({
+      messages: z.array(Message).describe('Newest first'),
+      nextCursor: NextCursor,
+    }),
+  },
+] as const satisfies readonly HttpRouteSpec[];
+
+export const adminOpsLimits = { MAX_BATCH_RECIPIENTS, MAX_BUSINESS_RECIPIENTS, MAX_PURGE };
