@@ -157,7 +157,9 @@ describe('When CirrusIm is given the webhook signing secret', () => {
     template.resourceCountIs('AWS::SecretsManager::Secret', 3);
     const vars = (key: FunctionKey) => template.toJSON().Resources[logicalId(im.functions[key])].Properties.Environment.Variables;
     expect(vars('webhook')).toMatchObject({ WEBHOOK_SECRET_ID: given.secretArn, WEBHOOK_TIMEOUT_MS: '800' });
-    expect(vars('delivery')).not.toHaveProperty('WEBHOOK_SECRET_ID');
+    // Batch pages send through the delivery function, so it signs beforeSendMessage too; push never calls the app.
+    expect(vars('delivery')).toMatchObject({ WEBHOOK_SECRET_ID: given.secretArn });
+    expect(vars('push')).not.toHaveProperty('WEBHOOK_SECRET_ID');
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: Match.arrayWith(['secretsmanager:GetSecretValue']), Resource: given.secretArn })]) },
     });
