@@ -5,10 +5,12 @@
  * each recipient's notification conversation `n_<userId>`, so a device offline now gets
  * it on its next sync.
  */
+import { createHash } from 'node:crypto';
 import { forEachLimit } from '../domain/concurrency';
+import { newId, notificationConversationId } from '../domain/ids';
 import { log } from '../log';
 import { pushEvent } from './push';
-import { notifyUsers } from './notify';
+import { notifyConversation } from './notify';
 import { requireUsers } from './users';
 
 /** Recipients per request, at most. */
@@ -21,6 +23,14 @@ export interface BusinessNotification {
   key: string;
   data: string;
   reliable?: boolean;
+  /** The app's id for this notification: a retried call with it stores nothing new. */
+  notificationId?: string;
+}
+
+/** The stored message's clientMsgId for one recipient: fixed by the notification id, so a retry is a resend. */
+function storedClientMsgId(notificationId: string | undefined, userId: string): string {
+  if (notificationId === undefined) return newId();
+  return `bn-${createHash('sha256').update(`${notificationId}\n${userId}`).digest('hex').slice(0, 40)}`;
 }
 
 /** Returns how many recipients had a device reached live, and how many messages were stored. */
@@ -36,7 +46,7 @@ export async function sendBusinessNotification(req: BusinessNotification): Promi
   let stored = 0;
   if (req.reliable) {
     await forEachLimit(recvIds, CONCURRENCY, async (userId) => {
-      await notifyUsers([userId], 'businessNotification', { key: req.key, data: req.data });
+      await notifyConversation(notificationConversationId(userId), 'businessNotification', { key: req.key, data: req.data }, undefined, storedClientMsgId(req.notificationId, userId));
       stored++;
     });
   }

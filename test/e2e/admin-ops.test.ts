@@ -207,6 +207,22 @@ describe('business notifications', () => {
     expect(messages).toMatchObject([{ senderId: 'system', contentType: 2001, content: { key: 'order.paid', data: 'p' } }]);
   });
 
+  it('with a notificationId, a retried reliable call stores nothing new', async () => {
+    await admin.register('bn-r1', 'bn-r2');
+    const body = { recvIds: ['bn-r1', 'bn-r2'], key: 'invoice', data: 'i-7', reliable: true, notificationId: 'invoice-7' };
+    expect((await admin.call('POST', '/notifications/business', body)).body).toEqual({ online: 0, stored: 2 });
+    expect((await admin.call('POST', '/notifications/business', body)).body).toEqual({ online: 0, stored: 2 });
+    // Another id is another notification.
+    expect((await admin.call('POST', '/notifications/business', { ...body, recvIds: ['bn-r1'], notificationId: 'invoice-8' })).status).toBe(200);
+    expect(await stored(notificationConversationId('bn-r1'))).toHaveLength(2);
+    expect(await stored(notificationConversationId('bn-r2'))).toHaveLength(1);
+    // Without an id every call is a new notification.
+    await admin.call('POST', '/notifications/business', { recvIds: ['bn-r2'], key: 'k', data: 'd', reliable: true });
+    await admin.call('POST', '/notifications/business', { recvIds: ['bn-r2'], key: 'k', data: 'd', reliable: true });
+    expect(await stored(notificationConversationId('bn-r2'))).toHaveLength(3);
+    expect((await admin.call('POST', '/notifications/business', { ...body, notificationId: '-bad' })).status).toBe(400);
+  });
+
   it('refuses bad input and user tokens', async () => {
     await admin.register('bn-x');
     const post = (body: unknown) => admin.call('POST', '/notifications/business', body);

@@ -71,6 +71,11 @@ export const adminOpsRoutes = [
       key: z.string().min(1).max(128).describe("The app's own kind of notification"),
       data: z.string().max(8192).describe("The app's own payload, usually JSON"),
       reliable: z.boolean().optional().describe('Also store it for devices offline now (default false)'),
+      notificationId: z
+        .string()
+        .regex(idPattern, 'letters, digits, ".", "@" or "-", 1-64 characters, not starting with a symbol')
+        .optional()
+        .describe('The app\'s id for this notification: with reliable, retrying the call with the same id stores nothing new (the live event is sent again)'),
     }),
     response: z.strictObject({
       online: z.number().int().describe('Recipients with at least one device reached live'),
