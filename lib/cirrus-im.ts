@@ -276,7 +276,16 @@ export class CirrusIm extends Construct {
 
   private createQueues(): Record<QueueKey, WorkQueue> {
     const scope = new Construct(this, 'Queues');
-    return mapValues(queueSpecs, (spec) => new WorkQueue(scope, spec.name, { spec, alarmTopic: this.config.alarmTopic }));
+    return mapValues(
+      queueSpecs,
+      (spec: QueueSpec) =>
+        new WorkQueue(scope, spec.name, {
+          spec,
+          alarmTopic: this.config.alarmTopic,
+          // The webhook queue is only sent to when webhooks are configured; idle, its alarm would only cost.
+          alarm: spec.onlyWith !== 'webhooks' || this.config.webhooks !== undefined,
+        }),
+    );
   }
 
   /** A log group of this construct, with its retention and removal policy. */

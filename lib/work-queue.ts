@@ -1,6 +1,6 @@
 /**
  * One SQS queue of the manifest with its dead-letter queue and an alarm that fires as
- * soon as anything is dead-lettered.
+ * soon as anything is dead-lettered (unless the queue is unused: an alarm costs money idle).
  */
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -13,6 +13,12 @@ import type { QueueSpec } from '../core/manifest';
 export interface WorkQueueProps {
   readonly spec: QueueSpec;
   readonly alarmTopic?: sns.ITopic;
+  /**
+   * Whether the dead-letter queue gets its alarm (default true). Off for a queue nothing
+   * sends to in this deployment (the webhook queue while webhooks are off): an alarm is
+   * billed every month, and that dead-letter queue can never fill.
+   */
+  readonly alarm?: boolean;
 }
 
 /**
@@ -24,7 +30,8 @@ export interface WorkQueueProps {
 export class WorkQueue extends Construct {
   public readonly queue: sqs.Queue;
   public readonly deadLetterQueue: sqs.Queue;
-  public readonly deadLetterAlarm: cloudwatch.Alarm;
+  /** Undefined when `alarm` is false. */
+  public readonly deadLetterAlarm?: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: WorkQueueProps) {
     super(scope, id);
@@ -43,6 +50,7 @@ export class WorkQueue extends Construct {
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: spec.maxReceiveCount },
     });
 
+    if (props.alarm === false) return;
     this.deadLetterAlarm = new cloudwatch.Alarm(this, 'DeadLetterAlarm', {
       alarmDescription: `Cirrus: messages of the ${spec.name} queue failed ${spec.maxReceiveCount} times and wait in its dead-letter queue.`,
       // SQS publishes queue metrics every five minutes; a shorter period only sees gaps.

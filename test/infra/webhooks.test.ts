@@ -70,6 +70,13 @@ describe('When CirrusStack is synthesized without webhooks', () => {
       Enabled: true,
     });
   });
+
+  it('should give the webhook dead-letter queue no alarm (it cannot fill, and an alarm is billed idle), the other queues theirs', () => {
+    const alarmed = Object.values(synth.template.findResources('AWS::CloudWatch::Alarm')).map((a) => JSON.stringify(a.Properties.Dimensions));
+    expect(alarmed.some((d) => d.includes(logicalId(synth.stack.im.deadLetterQueues.webhook)))).toBe(false);
+    for (const key of ['delivery', 'push', 'archive'] as const) expect(alarmed.some((d) => d.includes(logicalId(synth.stack.im.deadLetterQueues[key]))), key).toBe(true);
+    synth.template.resourceCountIs('AWS::CloudWatch::Alarm', 3);
+  });
 });
 
 describe('When CirrusStack is synthesized with webhooks', () => {
@@ -80,11 +87,16 @@ describe('When CirrusStack is synthesized with webhooks', () => {
     secretId = logicalId(synth.stack.im.webhookSigningSecret as secretsmanager.Secret);
   }, synthTimeout);
 
-  it('should poll the webhook queue', () => {
+  it('should poll the webhook queue and alarm on its dead-letter queue', () => {
     synth.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       EventSourceArn: { 'Fn::GetAtt': [logicalId(synth.stack.im.queues.webhook), 'Arn'] },
       Enabled: true,
     });
+    synth.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalId(synth.stack.im.deadLetterQueues.webhook), 'QueueName'] } }],
+      Threshold: 1,
+    });
+    synth.template.resourceCountIs('AWS::CloudWatch::Alarm', 4);
   });
 
   it('should create a 64-character signing secret, retained by default', () => {
