@@ -337,7 +337,11 @@ export class CirrusIm extends Construct {
     }
     for (const key of spec.sendsTo) this.queues[key].grantSendMessages(fn);
     // Receive, ChangeMessageVisibility, DeleteMessage and GetQueueAttributes on the DLQ.
-    for (const key of spec.redrives ?? []) this.deadLetterQueues[key].grantConsumeMessages(fn);
+    for (const key of spec.redrives ?? []) {
+      this.deadLetterQueues[key].grantConsumeMessages(fn);
+      // The pending counts of the queue itself, shown with its dead letters.
+      this.queues[key].grant(fn, 'sqs:GetQueueAttributes');
+    }
     if (spec.secrets.includes('signingKey')) this.signingSecret.grantRead(fn);
     if (spec.secrets.includes('adminSecret')) this.adminSecret.grantRead(fn);
     if (spec.secrets.includes('webhookSecret')) this.webhookSigningSecret?.grantRead(fn);

@@ -83,19 +83,34 @@ async function receive(url: string, max: number, visibilitySeconds: number): Pro
   return res.Messages ?? [];
 }
 
-async function approximateCount(url: string): Promise<number> {
+/** SQS's approximate counts of a queue: visible (waiting) and not visible (in flight, or hidden until a retry). */
+async function depth(url: string): Promise<{ waiting: number; inFlight: number }> {
   const res = await sqs().send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
-  return Number(res.Attributes?.ApproximateNumberOfMessages ?? 0) + Number(res.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
+  return { waiting: Number(res.Attributes?.ApproximateNumberOfMessages ?? 0), inFlight: Number(res.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0) };
+}
+
+/** Callbacks not yet delivered and not dead-lettered: queued, being sent, or waiting for their next try. */
+export interface PendingCallbacks {
+  waiting: number;
+  inFlight: number;
+}
+
+export interface DeadLetterView {
+  configured: boolean;
+  approximateCount: number;
+  pending: PendingCallbacks;
+  messages: DeadLetter[];
 }
 
 /**
  * Up to `limit` dead letters, oldest first as SQS hands them out, left in the queue. With
  * webhooks not configured: nothing, and no request.
  */
-export async function peekDeadLetters(limit: number): Promise<{ configured: boolean; approximateCount: number; messages: DeadLetter[] }> {
-  if (!config.webhooks()) return { configured: false, approximateCount: 0, messages: [] };
+export async function peekDeadLetters(limit: number): Promise<DeadLetterView> {
+  if (!config.webhooks()) return { configured: false, approximateCount: 0, pending: { waiting: 0, inFlight: 0 }, messages: [] };
   const url = dlqUrl();
-  const count = await approximateCount(url);
+  const [dead, pending] = await Promise.all([depth(url), depth(config.queueUrl('webhook'))]);
+  const count = dead.waiting + dead.inFlight;
   const seen = new Map<string, SqsMessage>();
   try {
     while (seen.size < limit) {
@@ -107,7 +122,7 @@ export async function peekDeadLetters(limit: number): Promise<{ configured: bool
     // Visible again at once: a peek consumes nothing (and counts as one more receive).
     await release(url, [...seen.values()]);
   }
-  return { configured: true, approximateCount: count, messages: [...seen.values()].map(describe) };
+  return { configured: true, approximateCount: count, pending, messages: [...seen.values()].map(describe) };
 }
 
 async function release(url: string, received: readonly SqsMessage[]): Promise<void> {

@@ -83,6 +83,7 @@ describe('admin console with webhooks', () => {
       await row.waitFor({ timeout: 10_000 });
       expect(await row.locator('th').textContent()).toBe('afterSendMessage');
       expect(await page.locator('.dead-letters .count').textContent()).toMatch(/^About 1 dead letter\(s\)\./);
+      expect(await page.locator('.dead-letters .pending').textContent()).toBe('Webhook queue: about 0 callback(s) waiting, 0 being sent or waiting for a retry.');
       await page.screenshot({ path: join(shots, 'admin-dead-letters.png') });
 
       // The app backend is fixed: redrive, and the callback arrives with its delivery id.

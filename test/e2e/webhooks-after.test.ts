@@ -249,12 +249,17 @@ describe('dead letters', () => {
     hooks.answers.afterDismissGroup = () => ({ status: 503 });
     await ok(as('owner', 'POST', '/groups', { groupId: 'dlq-g', name: 'dlq' }));
     await ok(as('owner', 'DELETE', '/groups/dlq-g'));
+    // While it is retried, the callback shows as pending in the webhook queue.
+    await eventually(async () => {
+      const { pending } = await ok(admin.call('GET', '/admin/webhooks/dead-letters'));
+      return pending.waiting + pending.inFlight === 1;
+    }, 20_000);
     await eventually(async () => cirrus.sqs.depth('Webhook-dlq').visible === 1, 20_000);
     const failed = hooks.calls('afterDismissGroup', (d) => d.groupId === 'dlq-g');
     expect(failed).toHaveLength(3);
 
     const peek = await ok(admin.call('GET', '/admin/webhooks/dead-letters?limit=5'));
-    expect(peek).toMatchObject({ configured: true, approximateCount: 1 });
+    expect(peek).toMatchObject({ configured: true, approximateCount: 1, pending: { waiting: 0, inFlight: 0 } });
     expect(peek.messages).toEqual([
       {
         receiptId: expect.any(String),
@@ -276,7 +281,7 @@ describe('dead letters', () => {
     const delivered = await eventually(async () => hooks.calls('afterDismissGroup', (d) => d.groupId === 'dlq-g').length === 4 && hooks.calls('afterDismissGroup', (d) => d.groupId === 'dlq-g')[3]);
     expectSigned(delivered, SECRET);
     expect(delivered.body.id).toBe(failed[0].body.id);
-    expect(await ok(admin.call('GET', '/admin/webhooks/dead-letters'))).toEqual({ configured: true, approximateCount: 0, messages: [] });
+    expect(await ok(admin.call('GET', '/admin/webhooks/dead-letters'))).toEqual({ configured: true, approximateCount: 0, pending: { waiting: 0, inFlight: 0 }, messages: [] });
     expect(await ok(admin.call('POST', '/admin/webhooks/dead-letters/redrive'))).toEqual({ moved: 0 });
   });
 
@@ -292,7 +297,7 @@ describe('dead letters', () => {
     const saved = process.env.WEBHOOK_URL;
     delete process.env.WEBHOOK_URL;
     try {
-      expect(await ok(admin.call('GET', '/admin/webhooks/dead-letters'))).toEqual({ configured: false, approximateCount: 0, messages: [] });
+      expect(await ok(admin.call('GET', '/admin/webhooks/dead-letters'))).toEqual({ configured: false, approximateCount: 0, pending: { waiting: 0, inFlight: 0 }, messages: [] });
       expect(await ok(admin.call('POST', '/admin/webhooks/dead-letters/redrive'))).toEqual({ moved: 0 });
     } finally {
       process.env.WEBHOOK_URL = saved;

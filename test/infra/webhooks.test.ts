@@ -146,6 +146,12 @@ describe('When CirrusStack is synthesized with webhooks', () => {
         expect(actions).toEqual(expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes']));
         expect(actions).not.toContain('sqs:SendMessage');
         expect(envOf(synth, key)[queues.webhook.deadLetterEnvVar]).toEqual({ Ref: dlqId });
+        // The webhook queue's own counts (pending callbacks), and nothing more on it than sending.
+        const queueId = logicalId(synth.stack.im.queues.webhook);
+        const onQueue = statementsOf(synth, key).filter((s) => JSON.stringify(s.Resource).includes(`"${queueId}"`)).flatMap((s) => [s.Action].flat());
+        expect(onQueue).toContain('sqs:GetQueueAttributes');
+        expect(onQueue).not.toContain('sqs:ReceiveMessage');
+        expect(onQueue).not.toContain('sqs:DeleteMessage');
       } else {
         expect(actions, key).toEqual([]);
         expect(envOf(synth, key), key).not.toHaveProperty(queues.webhook.deadLetterEnvVar);

@@ -17,12 +17,18 @@ export const webhookRoutes = [
     method: 'GET',
     path: '/admin/webhooks/dead-letters',
     summary:
-      "Peek at the after-callbacks the app backend never accepted (the webhook dead-letter queue): they stay in the queue. configured is false (and the list empty) when webhooks are not configured.",
+      "Peek at the after-callbacks the app backend never accepted (the webhook dead-letter queue): they stay in the queue. Also how many are still pending in the webhook queue. configured is false (and everything empty) when webhooks are not configured.",
     auth: 'admin',
     query: z.strictObject({ limit: z.coerce.number().int().min(1).max(100).optional().describe('At most this many (default 10, at most 100)') }),
     response: z.strictObject({
       configured: z.boolean(),
       approximateCount: z.number().int().describe("SQS's approximate number of callbacks in the dead-letter queue"),
+      pending: z
+        .strictObject({
+          waiting: z.number().int().describe('Queued, not yet picked up'),
+          inFlight: z.number().int().describe('Being sent, or failed and hidden until their next try'),
+        })
+        .describe("The webhook queue itself (SQS's approximate counts): after-callbacks not yet delivered nor dead-lettered"),
       messages: z.array(DeadLetter),
     }),
   },

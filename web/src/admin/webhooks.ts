@@ -1,4 +1,4 @@
-/** Webhooks: the dead letters of the webhook queue (deliveries that failed every retry), and a redrive. */
+/** Webhooks: callbacks pending in the webhook queue, its dead letters (deliveries that failed every retry), and a redrive. */
 import { describeError } from './api';
 import { busy, el, formatNumber, formatTime, notice, setNotice } from './dom';
 import type { ViewContext } from './main';
@@ -6,6 +6,7 @@ import type { ViewContext } from './main';
 interface DeadLetters {
   configured: boolean;
   approximateCount: number;
+  pending: { waiting: number; inFlight: number };
   messages: { receiptId: string; callback: string; deliveryId: string; data: unknown; sentAt?: number; receiveCount?: number }[];
 }
 
@@ -19,7 +20,7 @@ export function webhooksView({ api }: ViewContext): HTMLElement {
       const result = await api.get<DeadLetters>('/admin/webhooks/dead-letters', { limit: 50 });
       if (!result.configured) {
         body.dataset.state = 'not-configured';
-        body.replaceChildren(el('p', { class: 'empty' }, 'Webhooks are not configured for this deployment: there is no webhook queue, so there are no dead letters.'));
+        body.replaceChildren(el('p', { class: 'empty' }, 'Webhooks are not configured for this deployment: no callbacks are sent, so none are pending and there are no dead letters.'));
         setNotice(status, message ?? '');
         return;
       }
@@ -36,6 +37,11 @@ export function webhooksView({ api }: ViewContext): HTMLElement {
         }),
       );
       body.replaceChildren(
+        el(
+          'p',
+          { class: 'pending' },
+          `Webhook queue: about ${formatNumber(result.pending.waiting)} callback(s) waiting, ${formatNumber(result.pending.inFlight)} being sent or waiting for a retry.`,
+        ),
         el('p', { class: 'count' }, `About ${formatNumber(result.approximateCount)} dead letter(s).`, ' ', redrive),
         result.messages.length === 0
           ? el('p', { class: 'empty' }, 'No dead letters.')
@@ -73,7 +79,7 @@ export function webhooksView({ api }: ViewContext): HTMLElement {
   };
   refresh.addEventListener('click', () => void busy(refresh, () => load()));
   void load();
-  return el('section', { class: 'view-webhooks', 'aria-labelledby': 'webhooks-title' }, el('h1', { id: 'webhooks-title' }, 'Webhook dead letters'), el('div', { class: 'toolbar' }, refresh), status, body);
+  return el('section', { class: 'view-webhooks', 'aria-labelledby': 'webhooks-title' }, el('h1', { id: 'webhooks-title' }, 'Webhook deliveries'), el('div', { class: 'toolbar' }, refresh), status, body);
 }
 
 const truncate = (s: string) => (s.length > 160 ? `${s.slice(0, 160)}…` : s);
