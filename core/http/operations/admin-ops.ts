@@ -1,24 +1,14 @@
 /** Operations: admin operations on messages. */
 import { CirrusError } from '../../errors';
-import { searchMessages, type SearchPosition } from '../../history/search';
+import { searchMessages } from '../../history/search';
 import { createBatch, getBatch } from '../../services/batch';
 import { sendBusinessNotification } from '../../services/business';
 import { purgeMessages } from '../../services/purge';
-import { decodeCursor, encodeCursor } from '../paging';
+import { searchCursorOf, searchPositionOf } from './search';
 import type { adminOpsRoutes } from '../routes/admin-ops';
 import type { Operations } from '../routes/types';
 
 const DEFAULT_SEARCH_LIMIT = 20;
-
-function positionOf(cursor: string | undefined): SearchPosition | undefined {
-  const key = decodeCursor(cursor);
-  if (!key) return undefined;
-  const { t, c, s } = key;
-  if (!Number.isSafeInteger(t) || (t as number) < 0 || typeof c !== 'string' || !Number.isSafeInteger(s)) {
-    throw new CirrusError('INVALID_ARGUMENT', 'The cursor is not one this API returned');
-  }
-  return { sendTime: t as number, conversationId: c, seq: s as number };
-}
 
 export const adminOpsOperations: Operations<typeof adminOpsRoutes> = {
   batchSendMessages: ({ body }) => createBatch(body),
@@ -34,9 +24,9 @@ export const adminOpsOperations: Operations<typeof adminOpsRoutes> = {
       contentType: query.contentType,
       from: query.from,
       to: query.to,
-      after: positionOf(query.cursor),
+      after: searchPositionOf(query.cursor),
       limit: query.limit ?? DEFAULT_SEARCH_LIMIT,
     });
-    return { messages: page.messages, nextCursor: encodeCursor(page.next ? { t: page.next.sendTime, c: page.next.conversationId, s: page.next.seq } : undefined) };
+    return { messages: page.messages, nextCursor: searchCursorOf(page.next) };
   },
 };

@@ -8,7 +8,8 @@ import type { Operations } from '../routes/types';
 
 const DEFAULT_LIMIT = 20;
 
-function positionOf(cursor: string | undefined): SearchPosition | undefined {
+/** Where a search page starts: decoded from the previous page's nextCursor. */
+export function searchPositionOf(cursor: string | undefined): SearchPosition | undefined {
   const key = decodeCursor(cursor);
   if (!key) return undefined;
   const { t, c, s } = key;
@@ -18,9 +19,14 @@ function positionOf(cursor: string | undefined): SearchPosition | undefined {
   return { sendTime: t as number, conversationId: c, seq: s as number };
 }
 
+/** The nextCursor of a search page: where the next one starts. */
+export function searchCursorOf(next: SearchPosition | null | undefined): string | null {
+  return encodeCursor(next ? { t: next.sendTime, c: next.conversationId, s: next.seq } : undefined);
+}
+
 export const searchOperations: Operations<typeof searchRoutes> = {
   searchMessages: async ({ params, query }) => {
-    const after = positionOf(query.cursor);
+    const after = searchPositionOf(query.cursor);
     if (query.from !== undefined && query.to !== undefined && query.from > query.to) throw new CirrusError('INVALID_ARGUMENT', 'from must not be after to');
     // The user's visible range of every conversation: one Query.
     let visible: VisibleRange[] = (await conversations.ofUser(params.userId)).map((s) => ({
@@ -43,6 +49,6 @@ export const searchOperations: Operations<typeof searchRoutes> = {
       after,
       limit: query.limit ?? DEFAULT_LIMIT,
     });
-    return { messages: page.messages, nextCursor: encodeCursor(page.next ? { t: page.next.sendTime, c: page.next.conversationId, s: page.next.seq } : undefined) };
+    return { messages: page.messages, nextCursor: searchCursorOf(page.next) };
   },
 };

@@ -2,7 +2,7 @@
 import * as z from 'zod';
 import { ConversationId, idPattern, MAX_CONTENT_BYTES, Message, SendableContentType, Seq, UserId } from '../../protocol/schema';
 import { NextCursor } from '../paging';
-import { MAX_SEARCH_QUERY } from './search';
+import { MAX_SEARCH_QUERY, SearchPage, searchPageFields } from './search';
 import type { HttpRouteSpec } from './types';
 
 /** Kept in step with core/services (checked by the routes' tests). */
@@ -109,16 +109,9 @@ export const adminOpsRoutes = [
       q: z.string().trim().min(1).max(MAX_SEARCH_QUERY).optional().describe(`Words to find (1-${MAX_SEARCH_QUERY} characters)`),
       conversationId: ConversationId.optional().describe('Only this conversation'),
       senderId: UserId.optional().describe('Only messages from this sender (`system` for notifications)'),
-      contentType: z.coerce.number().int().min(0).optional().describe('Only this content type'),
-      from: Ms.optional().describe('Only messages sent at or after this time (ms since the epoch)'),
-      to: Ms.optional().describe('Only messages sent at or before this time (ms since the epoch)'),
-      limit: z.coerce.number().int().min(1).max(100).optional().describe('Page size (default 20, at most 100)'),
-      cursor: z.string().max(2048).optional().describe('nextCursor of the previous page'),
+      ...searchPageFields,
     }),
-    response: z.strictObject({
-      messages: z.array(Message).describe('Newest first'),
-      nextCursor: NextCursor,
-    }),
+    response: SearchPage,
   },
 ] as const satisfies readonly HttpRouteSpec[];
 

@@ -7,6 +7,20 @@ import type { HttpRouteSpec } from './types';
 export const MAX_SEARCH_QUERY = 200;
 const Ms = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
+/** The filters and paging both searches take (a user's own, and the admins' over every conversation). */
+export const searchPageFields = {
+  contentType: z.coerce.number().int().min(0).optional().describe('Only this content type (e.g. 101 text)'),
+  from: Ms.optional().describe('Only messages sent at or after this time (ms since the epoch)'),
+  to: Ms.optional().describe('Only messages sent at or before this time (ms since the epoch)'),
+  limit: z.coerce.number().int().min(1).max(100).optional().describe('Page size (default 20, at most 100)'),
+  cursor: z.string().max(2048).optional().describe('nextCursor of the previous page'),
+};
+
+export const SearchPage = z.strictObject({
+  messages: z.array(Message).describe('Newest first'),
+  nextCursor: NextCursor,
+});
+
 export const searchRoutes = [
   {
     operationId: 'searchMessages',
@@ -27,15 +41,8 @@ export const searchRoutes = [
         .describe(`Words to find (1-${MAX_SEARCH_QUERY} characters), web-search syntax: all words must match; "a phrase", \`or\`, \`-word\` to exclude`),
       conversationId: ConversationId.optional().describe('Only this conversation (the user must be in it)'),
       senderId: UserId.optional().describe('Only messages from this sender'),
-      contentType: z.coerce.number().int().min(0).optional().describe('Only this content type (e.g. 101 text)'),
-      from: Ms.optional().describe('Only messages sent at or after this time (ms since the epoch)'),
-      to: Ms.optional().describe('Only messages sent at or before this time (ms since the epoch)'),
-      limit: z.coerce.number().int().min(1).max(100).optional().describe('Page size (default 20, at most 100)'),
-      cursor: z.string().max(2048).optional().describe('nextCursor of the previous page'),
+      ...searchPageFields,
     }),
-    response: z.strictObject({
-      messages: z.array(Message).describe('Newest first'),
-      nextCursor: NextCursor,
-    }),
+    response: SearchPage,
   },
 ] as const satisfies readonly HttpRouteSpec[];
