@@ -52,7 +52,7 @@ export async function rangeStatistics(from: string, to: string): Promise<RangeSt
     execute(
       `SELECT ${DAY('send_time')} AS day,
               count(DISTINCT sender_id) FILTER (WHERE sender_id <> :system) AS active_users,
-              count(DISTINCT group_id) AS active_groups
+              count(DISTINCT group_id) FILTER (WHERE sender_id <> :system) AS active_groups
          FROM messages
         WHERE ${IN_RANGE('send_time')}
         GROUP BY GROUPING SETS ((${DAY('send_time')}), ())`,

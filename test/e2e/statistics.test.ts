@@ -146,7 +146,7 @@ function expected(from: string, to: string, data: { users: { createdAt: number }
       },
       messagesByContentType: byType,
       groupsCreated: data.groups.filter((g) => onDay(g.createdAt)).length,
-      activeGroups: new Set(msgs.filter((m) => m.groupId).map((m) => m.groupId)).size,
+      activeGroups: new Set(msgs.filter((m) => m.groupId && m.senderId !== 'system').map((m) => m.groupId)).size,
     });
   }
   const msgs = data.messages.filter((m) => inRange(m.sendTime));
@@ -158,7 +158,7 @@ function expected(from: string, to: string, data: { users: { createdAt: number }
       activeUsers: new Set(msgs.filter((m) => m.senderId !== 'system').map((m) => m.senderId)).size,
       messages: msgs.length,
       groupsCreated: data.groups.filter((g) => inRange(g.createdAt)).length,
-      activeGroups: new Set(msgs.filter((m) => m.groupId).map((m) => m.groupId)).size,
+      activeGroups: new Set(msgs.filter((m) => m.groupId && m.senderId !== 'system').map((m) => m.groupId)).size,
     },
     days,
   };

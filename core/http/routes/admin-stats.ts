@@ -39,7 +39,7 @@ export const adminStatsRoutes = [
         activeUsers: Count.describe('Distinct senders over the whole range'),
         messages: Count,
         groupsCreated: Count,
-        activeGroups: Count.describe('Distinct groups with a message over the whole range'),
+        activeGroups: Count.describe('Distinct groups in which a user (not `system`) sent a message, over the whole range'),
       }),
       days: z
         .array(
