@@ -4,9 +4,17 @@
  */
 import type { SqlParameter } from '@aws-sdk/client-rds-data';
 
-/** Data API TIMESTAMP literal (UTC): `YYYY-MM-DD HH:MM:SS.mmm`. */
+/**
+ * The last millisecond a TIMESTAMP literal can name (9999-12-31 23:59:59.999 UTC). The API
+ * takes times up to Number.MAX_SAFE_INTEGER (a search's `to`, a purge's `before`, a
+ * cursor): later ones are clamped here, which compares the same against any stored time,
+ * instead of an invalid literal (or a RangeError) failing the statement with a 500.
+ */
+export const MAX_SQL_TIMESTAMP_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
+/** Data API TIMESTAMP literal (UTC): `YYYY-MM-DD HH:MM:SS.mmm`; times are clamped to 1970..9999. */
 export function toSqlTimestamp(ms: number): string {
-  return new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
+  return new Date(Math.min(Math.max(ms, 0), MAX_SQL_TIMESTAMP_MS)).toISOString().replace('T', ' ').replace('Z', '');
 }
 
 export const str = (name: string, value: string | undefined): SqlParameter => ({ name, value: value === undefined ? { isNull: true } : { stringValue: value } });
