@@ -101,6 +101,15 @@ async function announce(message: Message, kind: ChangeKind, by: string, force: b
   // completed change is not announced twice.
   if (!force && (await messageIds.get(senderMsgKey(SYSTEM_SENDER, clientMsgId)))) return;
   await archiveChange(message);
+  // Queued before the notification, whose record marks the announcement complete: a retry
+  // that finishes a failed announcement queues it again (same delivery id), so it is never lost.
+  if (kind === 'revoke') {
+    await notifyAfter('afterRevokeMessage', [message.conversationId, message.seq], { message, revokedBy: by, at: message.revoked?.at ?? Date.now() }, {
+      userIds: [message.senderId, message.recvId, by],
+      groupId: message.groupId,
+      contentType: message.contentType,
+    });
+  }
   const base = { conversationId: message.conversationId, seq: message.seq, serverMsgId: message.serverMsgId, version };
   const opUserId = by;
   if (kind === 'revoke') await notifyConversation(message.conversationId, 'messageRevoked', { ...base, revokedBy: by }, opUserId, clientMsgId);
@@ -127,7 +136,6 @@ export async function changeMessage(actor: Actor, ref: MessageRef, kind: ChangeK
       const marker = toMessage(changed);
       log.info(kind === 'revoke' ? 'message revoked' : 'message deleted', { conversationId: ref.conversationId, seq: ref.seq, by: mark.by, version: marker.version });
       await announce(marker, kind, mark.by, true);
-      if (kind === 'revoke') await notifyAfter('afterRevokeMessage', [marker.conversationId, marker.seq], { message: marker, revokedBy: mark.by, at: mark.at }, { userIds: [marker.senderId, marker.recvId, mark.by], groupId: marker.groupId, contentType: marker.contentType });
       return marker;
     }
     // Changed (or expired) meanwhile: look again.
