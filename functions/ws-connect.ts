@@ -22,8 +22,10 @@ export async function handler(event: WsRouteEvent): Promise<{ statusCode: number
       expiresAt: now + config.connectionTtlSeconds(),
     };
     await connections.put(item);
-    await notifyAfter('afterUserOnline', [id.connectionId], { userId: id.userId, platformId: id.platformId, connectionId: id.connectionId, at: item.connectedAtMs ?? Date.now() }, { userIds: [id.userId] });
     const kicked = await enforceLoginPolicy(item);
+    // Only for a connection that is accepted: a failed $connect rejects the upgrade, and
+    // API Gateway never runs $disconnect for it (no afterUserOffline would follow).
+    await notifyAfter('afterUserOnline', [id.connectionId], { userId: id.userId, platformId: id.platformId, connectionId: id.connectionId, at: item.connectedAtMs ?? Date.now() }, { userIds: [id.userId] });
     log.info('connected', { userId: id.userId, platformId: id.platformId, kicked: kicked.length });
     return { statusCode: 200 };
   });
