@@ -2,9 +2,12 @@
  * Review findings on the admin operations: bad input answered with a clear error (never a
  * 500), and what a retry after a partial failure must still do.
  */
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { eventually } from '../support/cirrus';
-import { admin, as, useCirrus } from '../support/harness';
+import { admin, as, cirrus, useCirrus } from '../support/harness';
+import { ddb } from '../../core/aws/dynamodb';
+import { handler as migrate } from '../../functions/migrate';
 import { startWebhookReceiver } from '../support/webhook-receiver';
 import { faults } from '../../core/faults';
 import { singleConversationId, SYSTEM_SENDER } from '../../core/domain/ids';
@@ -58,5 +61,31 @@ describe('after-callbacks of a change retried after a partial failure', () => {
     }, 10_000);
     expect(calls[0].body.data).toMatchObject({ revokedBy: 'rk-a', message: { senderId: 'rk-a', content: null } });
     expect(SYSTEM_SENDER).toBe('system');
+  });
+});
+
+describe('the directory backfill of the migrate function', () => {
+  const update = { RequestType: 'Update', RequestId: 'deploy', PhysicalResourceId: 'cirrus-history-schema', ResourceProperties: {} } as unknown as Parameters<typeof migrate>[0];
+
+  it('is not skipped for good when the run that created the mirrors failed in it', async () => {
+    // A user from before the directory existed (no directory job ever made for them).
+    await ddb().send(new PutCommand({ TableName: cirrus.tableNames.users, Item: { userId: 'bf-old', nickname: 'Old Timer', createdAt: 1_600_000_000_000, listKey: 'user' } }));
+    // The deploy that creates the mirrors (0005_directory) fails in the backfill (a DynamoDB error)…
+    await cirrus.dataApi.query(`DELETE FROM schema_migrations WHERE id IN ('0005_directory', 'directory_backfill')`);
+    const client = ddb();
+    const send = client.send.bind(client);
+    const spy = vi.spyOn(client, 'send').mockImplementation(((command: unknown, ...rest: unknown[]) => {
+      if (command instanceof ScanCommand) throw Object.assign(new Error('Throughput exceeded'), { name: 'ProvisionedThroughputExceededException' });
+      return (send as (...a: unknown[]) => unknown)(command, ...rest);
+    }) as typeof client.send);
+    try {
+      await expect(migrate(update)).rejects.toThrow('Throughput exceeded');
+    } finally {
+      spy.mockRestore();
+    }
+    // …so the next run (a redeploy, the rollback) still owes the backfill.
+    await migrate(update);
+    const rows = await cirrus.dataApi.query(`SELECT user_id FROM users WHERE user_id = 'bf-old'`);
+    expect(rows).toHaveLength(1);
   });
 });
