@@ -180,9 +180,12 @@ export async function createBatch(req: BatchRequest): Promise<{ batchId: string;
 
   // A UUID fits the id pattern batch ids share with user ids (letters, digits, '-').
   const batchId = req.batchId ?? randomUUID();
-  const pages = chunk(recvIds, BATCH_PAGE_SIZE);
+  // Pages of the sorted recipients: a resubmission (equal when its recipients are, in any
+  // order) makes the same pages, and a page is counted once by its number.
+  const sorted = [...recvIds].sort();
+  const pages = chunk(sorted, BATCH_PAGE_SIZE);
   const fingerprint = createHash('sha256')
-    .update(JSON.stringify([senderId, [...recvIds].sort(), body.contentType, body.content]))
+    .update(JSON.stringify([senderId, sorted, body.contentType, body.content]))
     .digest('base64url');
   const now = Date.now();
   const item: BatchItem = {

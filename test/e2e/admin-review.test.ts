@@ -7,6 +7,8 @@ import { PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { eventually } from '../support/cirrus';
 import { admin, as, cirrus, useCirrus } from '../support/harness';
 import { ddb } from '../../core/aws/dynamodb';
+import { sqs } from '../../core/aws/sqs';
+import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { handler as migrate } from '../../functions/migrate';
 import { startWebhookReceiver } from '../support/webhook-receiver';
 import { faults } from '../../core/faults';
@@ -87,5 +89,44 @@ describe('the directory backfill of the migrate function', () => {
     await migrate(update);
     const rows = await cirrus.dataApi.query(`SELECT user_id FROM users WHERE user_id = 'bf-old'`);
     expect(rows).toHaveLength(1);
+  });
+});
+
+describe('a batch resubmitted after its pages were partly queued', () => {
+  it('counts every recipient once, whatever the order of recvIds in the retry', async () => {
+    const ids = Array.from({ length: 150 }, (_, i) => `bo-${String(i).padStart(3, '0')}`);
+    expect((await admin.call('POST', '/users/register', { users: [{ userId: 'bo-s' }, ...ids.map((userId) => ({ userId }))] })).status).toBe(200);
+    expect((await as('bo-000', 'POST', '/users/bo-000/blacklist', { blockedUserId: 'bo-s' })).status).toBe(200);
+    const body = { batchId: 'bo-batch', sendId: 'bo-s', contentType: 101, content: { text: 'hello all' } };
+
+    // The first attempt queues page 0, and queueing page 1 fails: the caller is told to submit again.
+    const client = sqs();
+    const send = client.send.bind(client) as (...a: unknown[]) => Promise<any>;
+    let failedOnce = false;
+    const spy = vi.spyOn(client, 'send').mockImplementation((async (command: unknown, ...rest: unknown[]) => {
+      if (!failedOnce && command instanceof SendMessageBatchCommand && command.input.Entries?.some((e) => e.MessageBody?.includes('"bo-batch"'))) {
+        failedOnce = true;
+        const [first, ...others] = command.input.Entries!;
+        await send(new SendMessageBatchCommand({ ...command.input, Entries: [first] }), ...rest);
+        return { Successful: [{ Id: first.Id, MessageId: 'm0', MD5OfMessageBody: '' }], Failed: others.map((e) => ({ Id: e.Id, SenderFault: false, Code: 'InternalError' })) };
+      }
+      return send(command, ...rest);
+    }) as typeof client.send);
+    try {
+      const first = await admin.call('POST', '/messages/batch', { ...body, recvIds: ids });
+      expect(first.status, JSON.stringify(first.body)).toBe(500);
+    } finally {
+      spy.mockRestore();
+    }
+    await eventually(async () => (await admin.call('GET', '/messages/batch/bo-batch')).body.pagesDone === 1, 30_000);
+
+    // The same request again, its recipients listed in another order.
+    const again = await admin.call('POST', '/messages/batch', { ...body, recvIds: [...ids].reverse() });
+    expect(again.status, JSON.stringify(again.body)).toBe(200);
+    const done = await eventually(async () => {
+      const res = await admin.call('GET', '/messages/batch/bo-batch');
+      return res.body.status === 'done' && res.body;
+    }, 60_000);
+    expect(done).toMatchObject({ recipients: 150, sent: 149, failed: 1, pages: 2, pagesDone: 2 });
   });
 });
