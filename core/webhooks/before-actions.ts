@@ -8,6 +8,7 @@ import * as z from 'zod';
 import { config } from '../config';
 import { forEachLimit } from '../domain/concurrency';
 import { CirrusError, errorCodes } from '../errors';
+import { MAX_MESSAGE as MAX_FRIEND_REQUEST_MESSAGE } from '../http/routes/friends';
 import { callBefore } from './before';
 
 const Nickname = z.string().max(64);
@@ -77,7 +78,7 @@ export async function beforeAddFriend(data: { fromUserId: string; toUserId: stri
   const modified = await callBefore('beforeAddFriend', data, {
     involved: { userIds: [data.fromUserId, data.toUserId] },
     idParts: [data.fromUserId, data.toUserId, data.message],
-    modify: z.strictObject({ message: z.string().max(1024) }),
+    modify: z.strictObject({ message: z.string().max(MAX_FRIEND_REQUEST_MESSAGE) }),
     what: 'the friend request',
   });
   return modified?.message ?? data.message;

@@ -12,6 +12,7 @@ import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { handler as migrate } from '../../functions/migrate';
 import { startWebhookReceiver } from '../support/webhook-receiver';
 import { faults } from '../../core/faults';
+import { validateWebhookSettings, webhookEnv } from '../../core/webhooks/settings';
 import { singleConversationId, SYSTEM_SENDER } from '../../core/domain/ids';
 
 const hooks = await startWebhookReceiver();
@@ -128,5 +129,24 @@ describe('a batch resubmitted after its pages were partly queued', () => {
       return res.body.status === 'done' && res.body;
     }, 60_000);
     expect(done).toMatchObject({ recipients: 150, sent: 149, failed: 1, pages: 2, pagesDone: 2 });
+  });
+});
+
+describe('a before-callback modification is held to the route\'s limits', () => {
+  it('a friend request message the app lengthens beyond 255 characters is not stored', async () => {
+    Object.assign(process.env, webhookEnv(validateWebhookSettings({ url: hooks.url, timeoutMs: 1000, callbacks: { afterRevokeMessage: { enabled: true }, beforeAddFriend: { enabled: true } } })));
+    hooks.answers.beforeAddFriend = () => ({ json: { action: 'modify', message: 'x'.repeat(300) } });
+    try {
+      expect((await admin.call('POST', '/users/register', { users: [{ userId: 'fl-a' }, { userId: 'fl-b' }] })).status).toBe(200);
+      // A client cannot send such a message itself.
+      expect((await as('fl-a', 'POST', '/users/fl-a/friend-requests', { toUserId: 'fl-b', message: 'y'.repeat(300) })).status).toBe(400);
+      const res = await as('fl-a', 'POST', '/users/fl-a/friend-requests', { toUserId: 'fl-b', message: 'hello' });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      // An invalid modification is a failure of the backend: under the open policy the request goes on unchanged.
+      expect(res.body.request.message).toBe('hello');
+    } finally {
+      delete hooks.answers.beforeAddFriend;
+      Object.assign(process.env, webhookEnv(validateWebhookSettings({ url: hooks.url, timeoutMs: 1000, callbacks: { afterRevokeMessage: { enabled: true } } })));
+    }
   });
 });

@@ -4,8 +4,8 @@ import { UserId } from '../../protocol/schema';
 import { NextCursor, PageQuery } from '../paging';
 import { ItemResult, MAX_BATCH, type HttpRouteSpec } from './types';
 
-/** OpenIM's limit on request and answer messages. */
-const MAX_MESSAGE = 255;
+/** OpenIM's limit on request and answer messages (a beforeAddFriend modification is held to it too). */
+export const MAX_MESSAGE = 255;
 const MAX_REMARK = 255;
 
 const Time = (what: string) => z.number().int().describe(`${what}, ms since the epoch`);
