@@ -29,16 +29,22 @@ const UPSERT_GROUP = `INSERT INTO groups (group_id, name, owner_user_id, created
 
 const optionalTimestamp = (name: string, ms: number | undefined): SqlParameter => (ms === undefined ? { name, value: { isNull: true } } : timestamp(name, ms));
 
+/**
+ * PostgreSQL text cannot hold NUL, which the API lets through in names: the mirror (for
+ * counting and searching) keeps them without it, or the row could never be written.
+ */
+const withoutNul = (text: string | undefined): string | undefined => text?.replaceAll('\u0000', '');
+
 const userParameters = (u: DirectoryUser): SqlParameter[] => [
   str('userId', u.userId),
-  str('nickname', u.nickname),
+  str('nickname', withoutNul(u.nickname)),
   timestamp('createdAt', u.createdAt),
   timestamp('updatedAt', u.updatedAt),
 ];
 
 const groupParameters = (g: DirectoryGroup): SqlParameter[] => [
   str('groupId', g.groupId),
-  str('name', g.name),
+  str('name', withoutNul(g.name)),
   str('ownerUserId', g.ownerUserId),
   timestamp('createdAt', g.createdAt),
   optionalTimestamp('dismissedAt', g.dismissedAt),

@@ -150,3 +150,25 @@ describe('a before-callback modification is held to the route\'s limits', () => 
     }
   });
 });
+
+describe('NUL characters, which PostgreSQL text cannot hold', () => {
+  it('a search with one is refused with INVALID_ARGUMENT, not a 500', async () => {
+    expect((await admin.call('POST', '/users/register', { users: [{ userId: 'nq-a' }, { userId: 'nq-b' }] })).status).toBe(200);
+    expect((await admin.call('POST', '/messages', { sendId: 'nq-a', recvId: 'nq-b', contentType: 101, content: { text: 'hello' } })).status).toBe(200);
+    const q = encodeURIComponent('he\u0000llo');
+    for (const [who, path] of [
+      ['@admin', `/admin/users/search?q=${q}`],
+      ['@admin', `/admin/messages/search?q=${q}`],
+      ['nq-a', `/users/nq-a/messages/search?q=${q}`],
+    ] as const) {
+      const res = await as(who, 'GET', path);
+      expect(res.status, `${path}: ${JSON.stringify(res.body)}`).toBe(400);
+      expect(res.body.error.reason).toBe('INVALID_ARGUMENT');
+    }
+  });
+
+  it('a nickname with one still reaches the directory (the user search finds the user)', async () => {
+    expect((await admin.call('POST', '/users/register', { users: [{ userId: 'nul-nick', nickname: 'bad\u0000name' }] })).status).toBe(200);
+    await eventually(async () => (await admin.call('GET', '/admin/users/search?q=nul-nick')).body.users?.length === 1, 15_000);
+  });
+});

@@ -2,7 +2,7 @@
 import * as z from 'zod';
 import { ConversationId, idPattern, MAX_CONTENT_BYTES, Message, SendableContentType, Seq, UserId } from '../../protocol/schema';
 import { NextCursor } from '../paging';
-import { MAX_SEARCH_QUERY, SearchPage, searchPageFields } from './search';
+import { MAX_SEARCH_QUERY, SearchPage, searchPageFields, searchText } from './search';
 import type { HttpRouteSpec } from './types';
 
 /** Kept in step with core/services (checked by the routes' tests). */
@@ -106,7 +106,7 @@ export const adminOpsRoutes = [
       'Words match as in searchMessages (web-search syntax).',
     auth: 'admin',
     query: z.strictObject({
-      q: z.string().trim().min(1).max(MAX_SEARCH_QUERY).optional().describe(`Words to find (1-${MAX_SEARCH_QUERY} characters)`),
+      q: searchText(MAX_SEARCH_QUERY).optional().describe(`Words to find (1-${MAX_SEARCH_QUERY} characters)`),
       conversationId: ConversationId.optional().describe('Only this conversation'),
       senderId: UserId.optional().describe('Only messages from this sender (`system` for notifications)'),
       ...searchPageFields,

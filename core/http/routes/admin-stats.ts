@@ -1,6 +1,7 @@
 /** HTTP routes: statistics and the user search of the admin console. */
 import * as z from 'zod';
 import { NextCursor } from '../paging';
+import { searchText } from './search';
 import type { HttpRouteSpec } from './types';
 import { Profile } from './users';
 
@@ -67,7 +68,7 @@ export const adminStatsRoutes = [
       'from the Users table, so they (and bans) are current; a user registered seconds ago may not be found yet.',
     auth: 'admin',
     query: z.strictObject({
-      q: z.string().trim().min(1).max(MAX_USER_SEARCH_QUERY).describe(`Start of a user id, or part of a nickname (1-${MAX_USER_SEARCH_QUERY} characters)`),
+      q: searchText(MAX_USER_SEARCH_QUERY).describe(`Start of a user id, or part of a nickname (1-${MAX_USER_SEARCH_QUERY} characters)`),
       limit: z.coerce.number().int().min(1).max(100).optional().describe('Page size (default 20, at most 100)'),
       cursor: z.string().max(2048).optional().describe('nextCursor of the previous page'),
     }),

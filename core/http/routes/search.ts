@@ -7,6 +7,18 @@ import type { HttpRouteSpec } from './types';
 export const MAX_SEARCH_QUERY = 200;
 const Ms = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
+/**
+ * Words to search for: 1-`max` characters once trimmed, without NUL characters (PostgreSQL
+ * text cannot hold them: the query would fail with a 500).
+ */
+export const searchText = (max: number) =>
+  z
+    .string()
+    .trim()
+    .min(1)
+    .max(max)
+    .refine((s) => !s.includes('\u0000'), 'must not contain NUL characters');
+
 /** The filters and paging both searches take (a user's own, and the admins' over every conversation). */
 export const searchPageFields = {
   contentType: z.coerce.number().int().min(0).optional().describe('Only this content type (e.g. 101 text)'),
@@ -33,11 +45,7 @@ export const searchRoutes = [
     auth: 'self',
     params: z.strictObject({ userId: UserId }),
     query: z.strictObject({
-      q: z
-        .string()
-        .trim()
-        .min(1)
-        .max(MAX_SEARCH_QUERY)
+      q: searchText(MAX_SEARCH_QUERY)
         .describe(`Words to find (1-${MAX_SEARCH_QUERY} characters), web-search syntax: all words must match; "a phrase", \`or\`, \`-word\` to exclude`),
       conversationId: ConversationId.optional().describe('Only this conversation (the user must be in it)'),
       senderId: UserId.optional().describe('Only messages from this sender'),
