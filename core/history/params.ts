@@ -21,8 +21,11 @@ export const str = (name: string, value: string | undefined): SqlParameter => ({
 
 export const long = (name: string, value: number | undefined): SqlParameter => ({ name, value: value === undefined ? { isNull: true } : { longValue: value } });
 
+/** NUL characters are dropped from strings: PostgreSQL's jsonb cannot hold them (`\u0000`), and the statement would fail. */
+const withoutNul = (_key: string, v: unknown): unknown => (typeof v === 'string' && v.includes('\u0000') ? v.replaceAll('\u0000', '') : v);
+
 export const json = (name: string, value: unknown): SqlParameter =>
-  value === undefined ? { name, value: { isNull: true } } : { name, value: { stringValue: JSON.stringify(value) }, typeHint: 'JSON' };
+  value === undefined ? { name, value: { isNull: true } } : { name, value: { stringValue: JSON.stringify(value, withoutNul) }, typeHint: 'JSON' };
 
 /** A time given in ms since the epoch. */
 export const timestamp = (name: string, ms: number): SqlParameter => ({ name, value: { stringValue: toSqlTimestamp(ms) }, typeHint: 'TIMESTAMP' });

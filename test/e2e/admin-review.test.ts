@@ -172,3 +172,14 @@ describe('NUL characters, which PostgreSQL text cannot hold', () => {
     await eventually(async () => (await admin.call('GET', '/admin/users/search?q=nul-nick')).body.users?.length === 1, 15_000);
   });
 });
+
+describe('a message with a NUL character', () => {
+  it('still reaches the history (statistics count it, moderation finds it)', async () => {
+    expect((await admin.call('POST', '/users/register', { users: [{ userId: 'nm-a' }, { userId: 'nm-b' }] })).status).toBe(200);
+    const sent = await admin.call('POST', '/messages', { sendId: 'nm-a', recvId: 'nm-b', contentType: 101, content: { text: 'null\u0000byte' } });
+    expect(sent.status).toBe(200);
+    await eventually(async () => (await cirrus.dataApi.query(`SELECT seq FROM messages WHERE sender_id = 'nm-a'`)).length === 1, 15_000);
+    const found = await admin.call('GET', '/admin/messages/search?senderId=nm-a');
+    expect(found.body.messages).toHaveLength(1);
+  });
+});
