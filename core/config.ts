@@ -22,6 +22,9 @@ function numberSetting(name: string, fallback: number): number {
   return value;
 }
 
+/** The last webhook settings parsed, by their raw variables: parsed once per container, not per callback. */
+let parsedWebhooks: { key: string; settings: WebhookSettings } | undefined;
+
 export const config = {
   tableName: (key: TableKey): string => required(tables[key].envVar),
   queueUrl: (key: QueueKey): string => required(queues[key].envVar),
@@ -66,9 +69,15 @@ export const config = {
   webhooks: (): WebhookSettings | undefined => {
     const url = process.env.WEBHOOK_URL;
     if (!url) return undefined;
+    // `process.env.WEBHOOK_CALLBACKS` spelled out: in a deployment the bundler replaces it with the settings.
+    const raw = process.env.WEBHOOK_CALLBACKS || '{}';
+    const key = `${url}\n${process.env.WEBHOOK_TIMEOUT_MS ?? ''}\n${raw}`;
+    if (parsedWebhooks?.key === key) return parsedWebhooks.settings;
     try {
-      const callbacks = JSON.parse(process.env.WEBHOOK_CALLBACKS || '{}') as Record<string, WebhookCallbackSettings>;
-      return validateWebhookSettings({ url, timeoutMs: numberSetting('WEBHOOK_TIMEOUT_MS', 2000), callbacks }, 'WEBHOOK');
+      const callbacks = JSON.parse(raw) as Record<string, WebhookCallbackSettings>;
+      const settings = validateWebhookSettings({ url, timeoutMs: numberSetting('WEBHOOK_TIMEOUT_MS', 2000), callbacks }, 'WEBHOOK');
+      parsedWebhooks = { key, settings };
+      return settings;
     } catch (err) {
       throw new CirrusError('INTERNAL', `Webhook settings: ${(err as Error).message}`);
     }

@@ -500,6 +500,15 @@ export const commonEnv = {
   WEBHOOK_URL: 'WEBHOOK_URL',
   /** Bound on each webhook request, in milliseconds. */
   WEBHOOK_TIMEOUT_MS: 'WEBHOOK_TIMEOUT_MS',
-  /** JSON: per callback name, `{ enabled, failurePolicy?, skipContentTypes? }`. */
+  /** JSON: per callback name, `{ enabled, failurePolicy?, skipContentTypes?, userIds?, groupIds? }`. */
   WEBHOOK_CALLBACKS: 'WEBHOOK_CALLBACKS',
 } as const;
+
+/**
+ * Settings whose values can be long, which the stack compiles into the bundles (esbuild
+ * `define` of `process.env.<NAME>`) instead of Lambda's environment: that holds 4 KB for all
+ * of a function's variables, and the table and queue names, ARNs and endpoints take most of
+ * it. The code must read them spelled out, `process.env.NAME`, never `process.env[name]`; the
+ * local runtime sets them in the environment as any other.
+ */
+export const compiledSettings = [commonEnv.MEDIA_ALLOWED_TYPES, commonEnv.WEBHOOK_CALLBACKS] as const;

@@ -4,7 +4,7 @@
  * nothing else does.
  */
 import { fileURLToPath } from 'node:url';
-import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { WebSocketLambdaAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration, WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -21,6 +21,7 @@ import { Construct } from 'constructs';
 import { httpRoutes } from '../core/http/routes';
 import {
   commonEnv,
+  compiledSettings as compiledSettingNames,
   functions as functionSpecs,
   httpFunction,
   queues as queueSpecs,
@@ -196,7 +197,7 @@ export class CirrusIm extends Construct {
       new HandlerFunction(functionScope, spec.name, {
         spec,
         projectRoot,
-        environment: this.environmentFor(spec),
+        ...splitCompiledSettings(this.environmentFor(spec)),
         logRetention: config.logRetention,
         removalPolicy: config.removalPolicy,
       }),
@@ -453,6 +454,21 @@ export class CirrusIm extends Construct {
 }
 
 /** Maps a manifest record to constructs, keeping its keys. */
+/**
+ * Splits a function's settings: the manifest's `compiledSettings` (long literal values) are
+ * compiled into its bundle, the rest go to Lambda's environment, which holds 4 KB for all
+ * variables together (names, table and queue names, ARNs, endpoints).
+ */
+function splitCompiledSettings(all: Record<string, string>): { environment: Record<string, string>; compiledSettings: Record<string, string> } {
+  const environment: Record<string, string> = {};
+  const compiledSettings: Record<string, string> = {};
+  for (const [name, value] of Object.entries(all)) {
+    if ((compiledSettingNames as readonly string[]).includes(name) && typeof value === 'string' && !Token.isUnresolved(value)) compiledSettings[name] = value;
+    else environment[name] = value;
+  }
+  return { environment, compiledSettings };
+}
+
 function mapValues<K extends string, V, R>(record: Readonly<Record<K, V>>, fn: (value: V, key: K) => R): Record<K, R> {
   return Object.fromEntries(entriesOf<K, V>(record).map(([key, value]) => [key, fn(value, key)])) as Record<K, R>;
 }

@@ -16,6 +16,11 @@ export interface HandlerFunctionProps {
   /** Directory holding `package-lock.json` and `functions/`. */
   readonly projectRoot: string;
   readonly environment: Record<string, string>;
+  /**
+   * Settings compiled into the bundle as `process.env.<NAME>` (esbuild `define`) rather
+   * than set in Lambda's environment, which holds 4 KB for all variables together.
+   */
+  readonly compiledSettings?: Record<string, string>;
   readonly logRetention: logs.RetentionDays;
   readonly removalPolicy: RemovalPolicy;
 }
@@ -36,10 +41,13 @@ export class HandlerFunction extends Construct {
   public readonly function: NodejsFunction;
   public readonly logGroup: logs.LogGroup;
   public readonly role: iam.Role;
+  /** What `compiledSettings` compiled into the bundle (empty when none). */
+  public readonly compiledSettings: Readonly<Record<string, string>>;
 
   constructor(scope: Construct, id: string, props: HandlerFunctionProps) {
     super(scope, id);
     const { spec } = props;
+    this.compiledSettings = { ...props.compiledSettings };
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetention,
@@ -78,6 +86,7 @@ export class HandlerFunction extends Construct {
         mainFields: ['module', 'main'],
         banner: requireBanner,
         externalModules: [],
+        define: Object.fromEntries(Object.entries(this.compiledSettings).map(([name, value]) => [`process.env.${name}`, JSON.stringify(value)])),
       },
     });
   }

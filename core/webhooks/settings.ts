@@ -57,10 +57,12 @@ export const GROUPLESS_CALLBACKS: readonly WebhookCallback[] = [
 /** Ids a callback's `userIds` / `groupIds` may list (each list). */
 export const MAX_WATCHED_IDS = 100;
 /**
- * Bound on the callbacks' settings as JSON: they travel in an environment variable, and
- * Lambda allows 4 KB for all of a function's variables together.
+ * Bound on the callbacks' settings as JSON. In a deployment they are compiled into the
+ * bundles of the functions that make callbacks (the manifest's `compiledSettings`), not put in
+ * Lambda's environment, whose 4 KB for all variables the table and queue names already
+ * use most of; the bound keeps their parsing cheap.
  */
-export const MAX_CALLBACK_SETTINGS_CHARS = 2500;
+export const MAX_CALLBACK_SETTINGS_CHARS = 64_000;
 
 /** What a before-callback's failure (timeout, network error, non-2xx, malformed answer) does. */
 export type FailurePolicy = 'open' | 'closed';
@@ -167,12 +169,17 @@ export function validateWebhookSettings(input: { url: string; timeoutMs?: number
   }
   const size = JSON.stringify(callbacks).length;
   if (size > MAX_CALLBACK_SETTINGS_CHARS) {
-    throw new Error(`${prefix}.callbacks are too large (${size} characters as JSON, at most ${MAX_CALLBACK_SETTINGS_CHARS}): they travel in a Lambda environment variable; watch fewer userIds / groupIds.`);
+    throw new Error(`${prefix}.callbacks are too large (${size} characters as JSON, at most ${MAX_CALLBACK_SETTINGS_CHARS}); watch fewer userIds / groupIds.`);
   }
   return { url: url.toString(), timeoutMs, callbacks };
 }
 
-/** The environment variables carrying the settings (the secret id travels separately). */
+/**
+ * The variables carrying the settings (the secret id travels separately). The local
+ * runtime sets all of them in the environment; the stack compiles `WEBHOOK_CALLBACKS` into
+ * the bundles instead (the manifest's `compiledSettings`). The handlers read
+ * `process.env.WEBHOOK_CALLBACKS` either way.
+ */
 export function webhookEnv(settings: WebhookSettings): Record<string, string> {
   return {
     WEBHOOK_URL: settings.url,

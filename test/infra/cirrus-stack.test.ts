@@ -20,6 +20,7 @@ import {
   type TableSpec,
 } from '../../core/manifest';
 import type { CirrusStack } from '../../lib/cirrus-stack';
+import { DEFAULT_MEDIA_TYPES } from '../../core/domain/media';
 import { logicalId, synthesizeCirrusStack, synthTimeout } from './support';
 
 const tableEntries = Object.entries(tables) as [TableKey, TableSpec][];
@@ -36,7 +37,8 @@ function expectedEnvironment(spec: FunctionSpec): string[] {
   if (spec.secrets.includes('adminSecret')) names.push(commonEnv.ADMIN_SECRET_ID);
   if (spec.postsToConnections) names.push(commonEnv.CONNECTIONS_ENDPOINT);
   if (spec.history) names.push(commonEnv.DB_CLUSTER_ARN, commonEnv.DB_SECRET_ARN, commonEnv.DB_NAME);
-  if (spec.media) names.push(commonEnv.MEDIA_BUCKET, commonEnv.MEDIA_MAX_BYTES, commonEnv.MEDIA_ALLOWED_TYPES);
+  // MEDIA_ALLOWED_TYPES is compiled into the bundle (a long value; Lambda's environment holds 4 KB).
+  if (spec.media) names.push(commonEnv.MEDIA_BUCKET, commonEnv.MEDIA_MAX_BYTES);
   // --enable-source-maps, because the bundles carry source maps.
   names.push('NODE_OPTIONS');
   return names.sort();
@@ -218,6 +220,15 @@ describe('When CirrusStack is synthesized with default props and bundled', () =>
       expect(code.startsWith('import { createRequire as cirrusCreateRequire }')).toBe(true);
       expect(code).not.toMatch(/from\s*["']@aws-sdk\//);
       expect(existsSync(path.join(assetDir, 'index.mjs.map'))).toBe(true);
+    });
+
+    it('should compile the long settings into the bundles that read them, not the environment', () => {
+      const s3Key: string = functionResource('http').Properties.Code.S3Key;
+      const code = readFileSync(path.join(assemblyDir, `asset.${s3Key.replace(/\.zip$/, '')}`, 'index.mjs'), 'utf8');
+      // esbuild replaced process.env.MEDIA_ALLOWED_TYPES with the value.
+      expect(code).toContain(JSON.stringify(DEFAULT_MEDIA_TYPES.join(',')));
+      expect(code).not.toContain('process.env.MEDIA_ALLOWED_TYPES');
+      expect(functionResource('http').Properties.Environment.Variables).not.toHaveProperty(commonEnv.MEDIA_ALLOWED_TYPES);
     });
   });
 

@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_MEDIA_TYPES } from '../../core/domain/media';
 import { functions, type FunctionKey } from '../../core/manifest';
 import { resolveCirrusImProps } from '../../lib/cirrus-im-props';
+import { HandlerFunction } from '../../lib/handler-function';
 import { logicalId, synthesizeCirrusStack, synthTimeout, type Synthesized } from './support';
 
 const mediaFunctions = (Object.keys(functions) as FunctionKey[]).filter((key) => functions[key].media);
@@ -95,7 +96,9 @@ describe('When CirrusStack is synthesized with default media props', () => {
     for (const key of Object.keys(functions) as FunctionKey[]) {
       const variables = resources[logicalId(synth.stack.im.functions[key])].Properties.Environment.Variables;
       if (functions[key].media) {
-        expect(variables).toMatchObject({ MEDIA_BUCKET: { Ref: bucketId }, MEDIA_MAX_BYTES: String(100 * 1024 * 1024), MEDIA_ALLOWED_TYPES: DEFAULT_MEDIA_TYPES.join(',') });
+        expect(variables).toMatchObject({ MEDIA_BUCKET: { Ref: bucketId }, MEDIA_MAX_BYTES: String(100 * 1024 * 1024) });
+        // Compiled into the bundle, not the environment (see the manifest's compiledSettings).
+        expect((synth.stack.im.functions[key].node.scope as HandlerFunction).compiledSettings).toEqual({ MEDIA_ALLOWED_TYPES: DEFAULT_MEDIA_TYPES.join(',') });
       } else {
         expect(variables.MEDIA_BUCKET).toBeUndefined();
       }
@@ -140,7 +143,8 @@ describe('When CirrusStack is synthesized with media props and removalPolicy DES
 
   it('should pass the limits to the http function, types lower-cased', () => {
     const variables = resources[logicalId(synth.stack.im.functions.http)].Properties.Environment.Variables;
-    expect(variables).toMatchObject({ MEDIA_MAX_BYTES: '5000000', MEDIA_ALLOWED_TYPES: 'image/*,application/pdf' });
+    expect(variables).toMatchObject({ MEDIA_MAX_BYTES: '5000000' });
+    expect((synth.stack.im.functions.http.node.scope as HandlerFunction).compiledSettings).toEqual({ MEDIA_ALLOWED_TYPES: 'image/*,application/pdf' });
   });
 
   it('should delete and empty both buckets with the stack', () => {

@@ -6,6 +6,8 @@ import { resolveCirrusImProps } from '../../lib/cirrus-im-props';
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { CirrusIm } from '../../lib/cirrus-im';
+import { HandlerFunction } from '../../lib/handler-function';
+import { MAX_WATCHED_IDS, WEBHOOK_CALLBACKS } from '../../core/webhooks/settings';
 import { awsSolutionsFindings, logicalId, synthesizeCirrusStack, synthTimeout, testApp, type Synthesized } from './support';
 
 
@@ -107,14 +109,18 @@ describe('When CirrusStack is synthesized with webhooks', () => {
     });
   });
 
-  it('should pass the settings to exactly the functions that make or queue callbacks', () => {
+  it('should pass the settings to exactly the functions that make or queue callbacks, the callbacks compiled into their bundles', () => {
     for (const key of keys) {
       const env = envOf(synth, key);
+      const compiled = (synth.stack.im.functions[key].node.scope as HandlerFunction).compiledSettings;
       if (functions[key].webhooks) {
         expect(env).toMatchObject({ WEBHOOK_URL: webhooks.url, WEBHOOK_TIMEOUT_MS: '2000' });
-        expect(JSON.parse(env.WEBHOOK_CALLBACKS as string)).toEqual(webhooks.callbacks);
+        // Not in Lambda's environment (4 KB for all variables): compiled in as process.env.WEBHOOK_CALLBACKS.
+        expect(env).not.toHaveProperty(commonEnv.WEBHOOK_CALLBACKS);
+        expect(JSON.parse(compiled.WEBHOOK_CALLBACKS)).toEqual(webhooks.callbacks);
       } else {
         for (const name of webhookVars) expect(env, `${key} ${name}`).not.toHaveProperty(name);
+        expect(compiled, key).toEqual({});
       }
       expect(env.WEBHOOK_SECRET_ID !== undefined, key).toBe((functions[key].secrets as readonly string[]).includes('webhookSecret'));
     }
@@ -202,5 +208,36 @@ describe('webhooks props', () => {
   it('defaults timeoutMs to 2000 and leaves webhooks off when not given', () => {
     expect(resolveCirrusImProps({ webhooks: { url: 'https://x.example.com/h' } }).webhooks).toMatchObject({ url: 'https://x.example.com/h', timeoutMs: 2000, callbacks: {} });
     expect(resolveCirrusImProps({}).webhooks).toBeUndefined();
+  });
+});
+
+describe('Lambda environment size', () => {
+  // Lambda refuses a function whose variables (names and values) exceed 4 KB together.
+  const LAMBDA_ENV_LIMIT = 4096;
+  /**
+   * Generous lengths for values CloudFormation resolves at deploy: a generated table name
+   * (stack name, logical id, random suffix), a queue URL, an ARN, an endpoint.
+   */
+  const resolvedLength = (value: unknown): number => {
+    if (typeof value === 'string') return Buffer.byteLength(value);
+    const ref = JSON.stringify(value);
+    if (ref.includes('Queue')) return 160;
+    if (ref.includes('Secret') || ref.includes('Cluster') || ref.includes('Arn')) return 160;
+    return 120;
+  };
+
+  it('should keep every function under 4 KB with every callback on and the largest filters', () => {
+    const ids = (prefix: string) => Array.from({ length: MAX_WATCHED_IDS }, (_, i) => `${prefix}-${i}`);
+    const callbacks = Object.fromEntries(
+      WEBHOOK_CALLBACKS.map((name) => [name, { enabled: true, ...(name.startsWith('before') ? { failurePolicy: 'closed' } : {}), userIds: ids(`${name}-user`) }]),
+    );
+    const synth = synthesizeCirrusStack({ webhooks: { url: 'https://app-backend.example.com/cirrus/webhooks/callbacks', callbacks } as never });
+    for (const key of keys) {
+      const env = envOf(synth, key);
+      const bytes = Object.entries(env).reduce((n, [name, value]) => n + Buffer.byteLength(name) + resolvedLength(value), 0);
+      expect(bytes, `${key}: ${Object.keys(env).join(', ')}`).toBeLessThan(LAMBDA_ENV_LIMIT);
+    }
+    // The settings are far larger than Lambda's environment could take: they are compiled in.
+    expect((synth.stack.im.functions.http.node.scope as HandlerFunction).compiledSettings.WEBHOOK_CALLBACKS.length).toBeGreaterThan(LAMBDA_ENV_LIMIT);
   });
 });

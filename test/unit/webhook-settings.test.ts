@@ -57,10 +57,12 @@ describe('validateWebhookSettings', () => {
     expect(check(callbacks)).toThrow(message);
   });
 
-  it('rejects callback settings too large for a Lambda environment variable, saying how large they are', () => {
+  it('rejects callback settings over the size bound, saying how large they are', () => {
     const many = (prefix: string) => Array.from({ length: MAX_WATCHED_IDS }, (_, i) => `${prefix}-user-number-${i}`);
-    expect(check({ afterJoinGroup: { enabled: true, userIds: many('a') } })).not.toThrow();
-    expect(check({ afterJoinGroup: { enabled: true, userIds: many('a') }, afterQuitGroup: { enabled: true, userIds: many('b') } })).toThrow(
+    const watching = (names: readonly string[]) => Object.fromEntries(names.map((name) => [name, { enabled: true, userIds: many(`${name}-u`), groupIds: many(`${name}-g`) }]));
+    const groupCallbacks = ['afterJoinGroup', 'afterQuitGroup', 'afterKickGroupMember', 'afterDismissGroup', 'afterSetGroupInfo', 'afterCreateGroup', 'beforeJoinGroup', 'beforeInviteToGroup', 'beforeSetGroupInfo', 'beforeCreateGroup'];
+    expect(check(watching(groupCallbacks.slice(0, 3)))).not.toThrow();
+    expect(check(watching(groupCallbacks))).toThrow(
       new RegExp(`callbacks are too large \\(\\d+ characters as JSON, at most ${MAX_CALLBACK_SETTINGS_CHARS}\\)`),
     );
   });
