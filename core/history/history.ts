@@ -3,7 +3,14 @@
  * Off the hot path: archive jobs write here from SQS, and a paused cluster only delays
  * them (DatabaseResumingException makes the batch retry).
  */
-import { BatchExecuteStatementCommand, ExecuteStatementCommand, type SqlParameter } from '@aws-sdk/client-rds-data';
+import {
+  BatchExecuteStatementCommand,
+  BeginTransactionCommand,
+  CommitTransactionCommand,
+  ExecuteStatementCommand,
+  RollbackTransactionCommand,
+  type SqlParameter,
+} from '@aws-sdk/client-rds-data';
 import { rdsData } from '../aws/rds-data';
 import { config } from '../config';
 import type { Message } from '../protocol/schema';
@@ -97,9 +104,36 @@ export function fromRow(r: Row): Message {
   };
 }
 
-export async function execute(sql: string, parameters: SqlParameter[] = []): Promise<Record<string, unknown>[]> {
-  const res = await rdsData().send(new ExecuteStatementCommand({ ...config.db(), sql, parameters, formatRecordsAs: 'JSON' }));
+export type Execute = (sql: string, parameters?: SqlParameter[]) => Promise<Record<string, unknown>[]>;
+
+/** One statement, on its own (autocommit) or, with `transactionId`, inside that Data API transaction. */
+export async function execute(sql: string, parameters: SqlParameter[] = [], transactionId?: string): Promise<Record<string, unknown>[]> {
+  const res = await rdsData().send(new ExecuteStatementCommand({ ...config.db(), sql, parameters, formatRecordsAs: 'JSON', ...(transactionId ? { transactionId } : {}) }));
   return res.formattedRecords ? JSON.parse(res.formattedRecords) : [];
+}
+
+/**
+ * Runs `fn`'s statements in one Data API transaction (READ COMMITTED, Aurora's default):
+ * committed when it returns, rolled back when it throws (the error is `fn`'s). `fn` must
+ * send every statement through the `execute` it is given: locally on PGlite, a single
+ * connection, a statement outside the open transaction waits for it to end.
+ */
+export async function inTransaction<T>(fn: (execute: Execute) => Promise<T>): Promise<T> {
+  const { transactionId } = await rdsData().send(new BeginTransactionCommand(config.db()));
+  if (!transactionId) throw new Error('BeginTransaction returned no transactionId');
+  const { resourceArn, secretArn } = config.db();
+  let out: T;
+  try {
+    out = await fn((sql, parameters = []) => execute(sql, parameters, transactionId));
+  } catch (err) {
+    // The transaction may be gone already (a failed statement on AWS can end it); the error to report is fn's.
+    await rdsData()
+      .send(new RollbackTransactionCommand({ resourceArn, secretArn, transactionId }))
+      .catch(() => {});
+    throw err;
+  }
+  await rdsData().send(new CommitTransactionCommand({ resourceArn, secretArn, transactionId }));
+  return out;
 }
 
 export const history = {

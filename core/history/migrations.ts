@@ -132,7 +132,37 @@ export const migrations: readonly Migration[] = [
       `CREATE TRIGGER message_edits_skip_purged BEFORE INSERT ON message_edits FOR EACH ROW EXECUTE FUNCTION skip_purged_message()`,
     ],
   },
+  {
+    // Purge against an archive insert in flight (READ COMMITTED): an insert whose trigger ran
+    // before the tombstone committed, but that commits after the purge's DELETE, would bring
+    // the row back (the DELETE did not see it). The trigger now first takes a shared
+    // transaction-level advisory lock on the conversation, held until the insert commits; a
+    // purge takes the same lock exclusively before writing its tombstones, so it waits for
+    // inserts in flight and its DELETEs (later statements) see their rows, while an insert that
+    // comes during a purge waits for it and then (a VOLATILE function: a fresh snapshot per
+    // statement) sees the tombstones. The key is (PURGE_LOCK_CLASS, hashtext(conversation_id)).
+    id: '0007_purge_lock',
+    statements: [
+      `CREATE OR REPLACE FUNCTION skip_purged_message() RETURNS trigger LANGUAGE plpgsql VOLATILE AS $$
+      BEGIN
+        PERFORM pg_advisory_xact_lock_shared(1130984050, hashtext(NEW.conversation_id));
+        IF EXISTS (SELECT 1 FROM purged_messages p WHERE p.conversation_id = NEW.conversation_id AND p.seq = NEW.seq) THEN
+          RETURN NULL;
+        END IF;
+        RETURN NEW;
+      END
+      $$`,
+    ],
+  },
 ];
+
+/**
+ * First key of the per-conversation advisory lock purges take exclusively and the
+ * `skip_purged_message` trigger shared (migration 0007_purge_lock, which spells it out:
+ * never change it). "Cirr" in ASCII, so Cirrus's locks stay apart from any other
+ * advisory lock use of the database (the two-int form has a key space of its own).
+ */
+export const PURGE_LOCK_CLASS = 1130984050;
 
 /** Identifies the schema version; the custom resource re-runs when it changes. */
 export const schemaVersion = migrations.map((m) => m.id).join(',');

@@ -2,8 +2,15 @@
  * Physical deletes from the Aurora history: tombstone first (migration
  * 0006_purged_messages: a trigger then drops any later insert of the same conversation
  * and seq, e.g. a redelivered archive job), then the rows and their edits.
+ *
+ * All in one transaction that first takes the conversation's advisory lock exclusively
+ * (migration 0007_purge_lock: the trigger takes it shared, until its insert commits). The
+ * purge so waits for archive inserts of the conversation in flight, whose trigger passed
+ * before the tombstone existed, and its DELETEs, later statements, see their rows; an
+ * insert arriving meanwhile waits for the purge, then sees the tombstone.
  */
-import { execute } from './history';
+import { execute, inTransaction } from './history';
+import { PURGE_LOCK_CLASS } from './migrations';
 import { json, long, str, timestamp } from './params';
 
 export const historyPurge = {
@@ -20,14 +27,17 @@ export const historyPurge = {
   async purge(conversationId: string, seqs: readonly number[]): Promise<number[]> {
     if (seqs.length === 0) return [];
     const params = [str('conversationId', conversationId), json('seqs', seqs)];
-    await execute(
-      `INSERT INTO purged_messages (conversation_id, seq)
-         SELECT :conversationId, (s.value)::bigint FROM jsonb_array_elements_text(:seqs) AS s
-         ON CONFLICT (conversation_id, seq) DO NOTHING`,
-      params,
-    );
-    await execute(`DELETE FROM message_edits WHERE conversation_id = :conversationId AND :seqs::jsonb @> to_jsonb(seq)`, params);
-    const rows = await execute(`DELETE FROM messages WHERE conversation_id = :conversationId AND :seqs::jsonb @> to_jsonb(seq) RETURNING seq`, params);
-    return rows.map((r) => Number(r.seq));
+    return inTransaction(async (execute) => {
+      await execute(`SELECT pg_advisory_xact_lock(${PURGE_LOCK_CLASS}, hashtext(:conversationId))::text AS locked`, [str('conversationId', conversationId)]);
+      await execute(
+        `INSERT INTO purged_messages (conversation_id, seq)
+           SELECT :conversationId, (s.value)::bigint FROM jsonb_array_elements_text(:seqs) AS s
+           ON CONFLICT (conversation_id, seq) DO NOTHING`,
+        params,
+      );
+      await execute(`DELETE FROM message_edits WHERE conversation_id = :conversationId AND :seqs::jsonb @> to_jsonb(seq)`, params);
+      const rows = await execute(`DELETE FROM messages WHERE conversation_id = :conversationId AND :seqs::jsonb @> to_jsonb(seq) RETURNING seq`, params);
+      return rows.map((r) => Number(r.seq));
+    });
   },
 };

@@ -9,7 +9,8 @@
  * is then acknowledged without storing the message again). The tombstone
  * stops every later insert of the same (conversation, seq) into the history, so a
  * delivery or archive job still in flight (or redelivered) cannot bring a purged message
- * back, whenever it runs.
+ * back, whenever it runs: one whose insert is under way when the purge starts is waited for
+ * (a per-conversation advisory lock, core/history/purge.ts) and its row deleted.
  */
 import { QueryCommand, UpdateCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { ddb } from '../aws/dynamodb';

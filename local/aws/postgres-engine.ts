@@ -5,7 +5,9 @@
  *
  * PGlite is a single connection. Everything on it is serialized, and a session held by
  * an open transaction keeps every other statement waiting until it commits or rolls
- * back, which is what keeps one transaction's statements from interleaving with others.
+ * back, which is what keeps one transaction's statements from interleaving with others (and why
+ * nothing there ever waits for a lock, advisory ones included: the purge's per-conversation lock).
+ * Concurrent sessions and lock waits need a real PostgreSQL (`databaseUrl`).
  */
 import type { PGlite as PGliteType } from '@electric-sql/pglite';
 import type { Pool, PoolClient, QueryArrayConfig } from 'pg';
