@@ -275,6 +275,34 @@ describe.each(engines)('LocalDataApi on $engine through the real RDS Data client
     expect(rows).toEqual([]);
   });
 
+  it('holds a call outside an open transaction that holds an advisory lock until it commits, then runs it (as a purge and an archive insert)', async () => {
+    // Prepare: the purge's lock (PGlite: the single connection is the transaction's until it ends).
+    const { transactionId } = await client.send(new BeginTransactionCommand(db));
+    const locked = await execute(`SELECT pg_advisory_xact_lock(7, hashtext(:c))::text AS locked`, [{ name: 'c', value: { stringValue: 'si_lock' } }], { transactionId, formatRecordsAs: 'JSON' });
+    await execute(`INSERT INTO messages VALUES ('si_lock', 1, '{}', now())`, undefined, { transactionId });
+
+    // Act: the archive insert's shared lock, outside the transaction.
+    let done = false;
+    const waiting = client
+      .send(
+        new BatchExecuteStatementCommand({
+          ...db,
+          sql: `INSERT INTO messages SELECT 'si_lock', :seq, '{}', now() FROM (SELECT pg_advisory_xact_lock_shared(7, hashtext('si_lock'))) l`,
+          parameterSets: [[{ name: 'seq', value: { longValue: 2 } }]],
+        }),
+      )
+      .finally(() => (done = true));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const doneBeforeCommit = done;
+    await client.send(new CommitTransactionCommand({ ...db, transactionId }));
+    await waiting;
+
+    // Assess
+    expect(JSON.parse(locked.formattedRecords!)).toEqual([{ locked: '' }]);
+    expect(doneBeforeCommit).toBe(false);
+    expect(await dataApi.query(`SELECT seq FROM messages WHERE conversation_id = 'si_lock' ORDER BY seq`)).toEqual([{ seq: 1 }, { seq: 2 }]);
+  });
+
   it('fails statements and commits naming an unknown transaction with TransactionNotFoundException', async () => {
     // Act
     const executing = execute('SELECT 1', undefined, { transactionId: 'bm8tc3VjaC10cmFuc2FjdGlvbg==' });
