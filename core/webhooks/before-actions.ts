@@ -25,18 +25,26 @@ export interface UserRegisterData {
 }
 const UserFields = z.strictObject({ nickname: Nickname.optional(), faceUrl: FaceUrl.optional(), ex: Ex.optional() });
 
-export async function beforeUserRegister<U extends UserRegisterData>(user: U): Promise<U> {
+export async function beforeUserRegister<U extends UserRegisterData>(user: U, deadline?: number): Promise<U> {
   const modified = await callBefore('beforeUserRegister', user, {
     involved: { userIds: [user.userId] },
     idParts: [user.userId],
     modify: UserFields,
     what: `the registration of ${user.userId}`,
+    ...(deadline !== undefined ? { deadline } : {}),
   });
   return modified ? { ...user, ...modified } : user;
 }
 
 /** How many registrations are put to the app at once. */
 const REGISTER_CONCURRENCY = 16;
+/**
+ * How long one `registerUsers` call may spend asking the app (the HTTP function has 15 s,
+ * and the users are written after). Users it could not ask in time count as a failure of
+ * the callback: registered unchanged under the open policy, APP_UNAVAILABLE under the
+ * closed one (retry those items).
+ */
+export const REGISTER_CALLBACK_BUDGET_MS = 10_000;
 
 /**
  * `beforeUserRegister` for each user about to be registered: returns the users to write
@@ -49,9 +57,10 @@ export async function beforeUsersRegister<U extends UserRegisterData>(
 ): Promise<U[]> {
   if (fresh.length === 0 || !config.webhookCallback('beforeUserRegister')) return [...fresh];
   const judged = new Map<string, U>();
+  const deadline = Date.now() + REGISTER_CALLBACK_BUDGET_MS;
   await forEachLimit(fresh, REGISTER_CONCURRENCY, async (user) => {
     try {
-      judged.set(user.userId, await beforeUserRegister(user));
+      judged.set(user.userId, await beforeUserRegister(user, deadline));
     } catch (err) {
       if (!(err instanceof CirrusError)) throw err;
       const at = results.findIndex((r) => r.userId === user.userId && r.ok);

@@ -35,6 +35,11 @@ export interface BeforeCall<S extends z.ZodType, R> {
   apply?: (modification: z.infer<S>) => R;
   /** Named in the refusal's message when the app gives none. */
   what: string;
+  /**
+   * Epoch ms by which the caller must be done asking (a request asking about many items):
+   * a call that could not be answered by then is not made and counts as a failure.
+   */
+  deadline?: number;
 }
 
 /**
@@ -47,31 +52,35 @@ export async function callBefore<S extends z.ZodType, R = z.infer<S>>(name: Befo
   if (!callback || !passesFilters(callback, call.involved)) return undefined;
   const id = deliveryId(name, ...call.idParts);
   let failure: string;
-  try {
-    const answer = await postCallback(name, id, data, callback);
-    if (answer.status >= 200 && answer.status < 300) {
-      const verdict = Verdict.safeParse(safeJson(answer.body));
-      if (!verdict.success) failure = 'malformed answer';
-      else if (verdict.data.action === 'allow') return undefined;
-      else if (verdict.data.action === 'refuse') {
-        throw new CirrusError('REFUSED_BY_APP', verdict.data.message ?? `The app refused ${call.what}`, { appCode: verdict.data.code });
-      } else {
-        const { action: _action, ...fields } = verdict.data;
-        const modification = call.modify.safeParse(fields);
-        if (!modification.success) failure = `invalid modification: ${modification.error.issues.map((i) => `${i.path.join('.') || '(answer)'}: ${i.message}`).join('; ')}`;
-        else {
-          try {
-            return call.apply ? call.apply(modification.data) : (modification.data as R);
-          } catch (err) {
-            failure = `invalid modification: ${(err as Error).message}`;
+  if (call.deadline !== undefined && Date.now() + callback.timeoutMs > call.deadline) {
+    failure = 'no time left in this request to wait for an answer';
+  } else {
+    try {
+      const answer = await postCallback(name, id, data, callback);
+      if (answer.status >= 200 && answer.status < 300) {
+        const verdict = Verdict.safeParse(safeJson(answer.body));
+        if (!verdict.success) failure = 'malformed answer';
+        else if (verdict.data.action === 'allow') return undefined;
+        else if (verdict.data.action === 'refuse') {
+          throw new CirrusError('REFUSED_BY_APP', verdict.data.message ?? `The app refused ${call.what}`, { appCode: verdict.data.code });
+        } else {
+          const { action: _action, ...fields } = verdict.data;
+          const modification = call.modify.safeParse(fields);
+          if (!modification.success) failure = `invalid modification: ${modification.error.issues.map((i) => `${i.path.join('.') || '(answer)'}: ${i.message}`).join('; ')}`;
+          else {
+            try {
+              return call.apply ? call.apply(modification.data) : (modification.data as R);
+            } catch (err) {
+              failure = `invalid modification: ${(err as Error).message}`;
+            }
           }
         }
-      }
-    } else failure = `HTTP ${answer.status}`;
-  } catch (err) {
-    if (err instanceof CirrusError) throw err;
-    const errName = (err as Error).name;
-    failure = errName === 'TimeoutError' || errName === 'AbortError' ? `no answer within ${callback.timeoutMs} ms` : `request failed: ${(err as Error).message}`;
+      } else failure = `HTTP ${answer.status}`;
+    } catch (err) {
+      if (err instanceof CirrusError) throw err;
+      const errName = (err as Error).name;
+      failure = errName === 'TimeoutError' || errName === 'AbortError' ? `no answer within ${callback.timeoutMs} ms` : `request failed: ${(err as Error).message}`;
+    }
   }
   const policy = callback.failurePolicy ?? 'open';
   log.warn(`${name} webhook failed`, { failure, policy, deliveryId: id });

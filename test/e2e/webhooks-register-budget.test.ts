@@ -1,0 +1,62 @@
+/**
+ * `beforeUserRegister` on a large registration: one HTTP call registering hundreds of users
+ * may spend REGISTER_CALLBACK_BUDGET_MS asking the app backend (the HTTP function has 15 s).
+ * Users it could not ask in time count as a failure of the callback: registered unchanged
+ * under the open policy, refused with APP_UNAVAILABLE (to retry) under the closed one.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { admin, useCirrus } from '../support/harness';
+import { startWebhookReceiver } from '../support/webhook-receiver';
+import { validateWebhookSettings, webhookEnv } from '../../core/webhooks/settings';
+
+const TIMEOUT_MS = 300;
+/** Each answer takes almost the whole timeout: the budget runs out long before 700 users are asked. */
+const ANSWER_DELAY_MS = 250;
+const USERS = 700;
+const hooks = await startWebhookReceiver();
+hooks.answers.beforeUserRegister = () => ({ json: { action: 'allow' }, delayMs: ANSWER_DELAY_MS });
+
+const callbacks = (failurePolicy: 'open' | 'closed') => ({ beforeUserRegister: { enabled: true, failurePolicy } });
+useCirrus({ settings: { webhooks: { url: hooks.url, signingSecret: 'budget-secret', timeoutMs: TIMEOUT_MS, callbacks: callbacks('open') } } });
+afterAll(() => hooks.close());
+
+function usePolicy(failurePolicy: 'open' | 'closed'): void {
+  Object.assign(process.env, webhookEnv(validateWebhookSettings({ url: hooks.url, timeoutMs: TIMEOUT_MS, callbacks: callbacks(failurePolicy) })));
+}
+
+const asked = (prefix: string) => new Set(hooks.calls('beforeUserRegister', (d) => String(d.userId).startsWith(prefix)).map((r) => r.body.data.userId as string));
+const ids = (prefix: string) => Array.from({ length: USERS }, (_, i) => `${prefix}${i}`);
+
+describe('beforeUserRegister within one request', () => {
+  it('open policy: asks as many as fit in the budget and registers everyone', async () => {
+    usePolicy('open');
+    const res = await admin.call('POST', '/users/register', { users: ids('bo-').map((userId) => ({ userId })) });
+    expect(res.status).toBe(200);
+    expect(res.body.results.filter((r: { ok: boolean }) => r.ok)).toHaveLength(USERS);
+    const n = asked('bo-').size;
+    expect(n).toBeGreaterThan(0);
+    expect(n).toBeLessThan(USERS);
+    const found = await admin.call('POST', '/users/check', { userIds: ids('bo-').slice(-100) });
+    expect(found.body.results.every((r: { registered: boolean }) => r.registered)).toBe(true);
+  });
+
+  it('closed policy: the users not asked in time are refused with APP_UNAVAILABLE, and a retry of them registers them', async () => {
+    usePolicy('closed');
+    const res = await admin.call('POST', '/users/register', { users: ids('bc-').map((userId) => ({ userId })) });
+    expect(res.status).toBe(200);
+    const results = res.body.results as { userId: string; ok: boolean; error?: { reason: string } }[];
+    const askedOnce = asked('bc-');
+    const refused = results.filter((r) => !r.ok);
+    expect(refused.length).toBeGreaterThan(0);
+    // Exactly the ones never put to the app were refused, each with APP_UNAVAILABLE.
+    expect(refused.every((r) => r.error?.reason === 'APP_UNAVAILABLE' && !askedOnce.has(r.userId))).toBe(true);
+    expect(results.filter((r) => r.ok).map((r) => r.userId).sort()).toEqual([...askedOnce].sort());
+    // Nothing of the refused ones was stored.
+    const check = await admin.call('POST', '/users/check', { userIds: refused.slice(0, 100).map((r) => r.userId) });
+    expect(check.body.results.some((r: { registered: boolean }) => r.registered)).toBe(false);
+
+    // Few enough to be asked in time: the retry registers them all.
+    const retry = await admin.call('POST', '/users/register', { users: refused.slice(0, 200).map((r) => ({ userId: r.userId })) });
+    expect(retry.body.results.every((r: { ok: boolean }) => r.ok)).toBe(true);
+  });
+});
