@@ -5,21 +5,20 @@
  * the backend answers again. Chromium is required, as for chat.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { chromiumPath, launchChromium } from '../support/browser';
 import { buildWeb } from '../../web/build';
 import { Admin, eventually, startCirrus } from '../support/cirrus';
 import type { LocalCirrus } from '../../local/runtime';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const shots = join(here, 'screenshots');
-const CANDIDATES = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].filter((p): p is string => !!p);
-const executablePath = CANDIDATES.find((p) => existsSync(p));
 
 let cirrus: LocalCirrus;
 let browser: Browser;
@@ -31,7 +30,7 @@ let failing = true;
 const delivered: string[] = [];
 
 beforeAll(async () => {
-  if (!executablePath) throw new Error(`Chromium is needed for the browser test and was not found (looked at ${CANDIDATES.join(', ')}).`);
+  chromiumPath();
   hooks = createServer((req, res) => {
     req.resume();
     req.on('end', () => {
@@ -50,7 +49,7 @@ beforeAll(async () => {
       // Failed callbacks come back after a second and are dead-lettered after two tries.
       queueOverrides: { webhook: { visibilityTimeoutSeconds: 1, maxReceiveCount: 2 } },
     }),
-    chromium.launch({ executablePath, headless: true, args: ['--no-sandbox'] }),
+    launchChromium(),
   ]);
   mkdirSync(shots, { recursive: true });
 });

@@ -6,13 +6,14 @@
  * is kicked, their tokens refused). Chromium is required, as for chat.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { chromiumPath, launchChromium } from '../support/browser';
 import { buildWeb } from '../../web/build';
 import { DEMO_CONTENT_SECURITY_POLICY } from '../../lib/demo-site';
 import { serveStatic } from '../../local/web';
@@ -21,8 +22,6 @@ import type { LocalCirrus } from '../../local/runtime';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const shots = join(here, 'screenshots');
-const CANDIDATES = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].filter((p): p is string => !!p);
-const executablePath = CANDIDATES.find((p) => existsSync(p));
 
 let cirrus: LocalCirrus;
 let browser: Browser;
@@ -46,12 +45,10 @@ async function send(body: Record<string, unknown>): Promise<{ seq: number; conve
 }
 
 beforeAll(async () => {
-  if (!executablePath) {
-    throw new Error(`Chromium is needed for the browser test and was not found (looked at ${CANDIDATES.join(', ')}). Install it: apt-get install -y chromium, or set CHROMIUM_PATH.`);
-  }
+  chromiumPath();
   outDir = mkdtempSync(join(tmpdir(), 'cirrus-admin-'));
   await buildWeb({ outDir, logLevel: 'silent' });
-  [cirrus, browser] = await Promise.all([startCirrus({ webDist: outDir }), chromium.launch({ executablePath, headless: true, args: ['--no-sandbox'] })]);
+  [cirrus, browser] = await Promise.all([startCirrus({ webDist: outDir }), launchChromium()]);
   admin = new Admin(cirrus.apiUrl, cirrus.adminSecret);
 
   // Users, a group and messages, through the admin API: 3 one-to-one and 2 group messages today

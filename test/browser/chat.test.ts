@@ -11,15 +11,14 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { chromiumPath, launchChromium } from '../support/browser';
 import { Resvg } from '@resvg/resvg-js';
 import { buildWeb } from '../../web/build';
 import { startCirrus } from '../support/cirrus';
 import type { LocalCirrus } from '../../local/runtime';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const CANDIDATES = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].filter((p): p is string => !!p);
-const executablePath = CANDIDATES.find((p) => existsSync(p));
 
 let cirrus: LocalCirrus;
 let browser: Browser;
@@ -27,12 +26,10 @@ let outDir: string;
 const contexts: BrowserContext[] = [];
 
 beforeAll(async () => {
-  if (!executablePath) {
-    throw new Error(`Chromium is needed for the browser test and was not found (looked at ${CANDIDATES.join(', ')}). Install it: apt-get install -y chromium, or set CHROMIUM_PATH.`);
-  }
+  chromiumPath();
   outDir = mkdtempSync(join(tmpdir(), 'cirrus-web-'));
   await buildWeb({ outDir, logLevel: 'silent' });
-  [cirrus, browser] = await Promise.all([startCirrus({ webDist: outDir }), chromium.launch({ executablePath, headless: true, args: ['--no-sandbox'] })]);
+  [cirrus, browser] = await Promise.all([startCirrus({ webDist: outDir }), launchChromium()]);
 });
 
 afterAll(async () => {

@@ -6,20 +6,19 @@
  * for the APIs. Chromium is required, as for chat.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext } from 'playwright-core';
+import type { Browser, BrowserContext } from 'playwright-core';
+import { chromiumPath, launchChromium } from '../support/browser';
 import { buildWeb } from '../../web/build';
 import { DEMO_CONTENT_SECURITY_POLICY } from '../../lib/demo-site';
 import { serveStatic } from '../../local/web';
 import { Admin, startCirrus } from '../support/cirrus';
 import type { LocalCirrus } from '../../local/runtime';
 
-const CANDIDATES = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].filter((p): p is string => !!p);
-const executablePath = CANDIDATES.find((p) => existsSync(p));
 
 let cirrus: LocalCirrus;
 let browser: Browser;
@@ -42,10 +41,10 @@ const readBody = async (req: IncomingMessage) => {
 };
 
 beforeAll(async () => {
-  if (!executablePath) throw new Error(`Chromium is needed for the browser test and was not found (looked at ${CANDIDATES.join(', ')}).`);
+  chromiumPath();
   outDir = mkdtempSync(join(tmpdir(), 'cirrus-site-'));
   await buildWeb({ outDir, logLevel: 'silent' });
-  [cirrus, browser] = await Promise.all([startCirrus({ webDist: outDir }), chromium.launch({ executablePath, headless: true, args: ['--no-sandbox'] })]);
+  [cirrus, browser] = await Promise.all([startCirrus({ webDist: outDir }), launchChromium()]);
   const admin = new Admin(cirrus.apiUrl, cirrus.adminSecret);
   await admin.call('POST', '/users/register', { users: [{ userId: 'erin' }] });
 
