@@ -9,8 +9,9 @@ import { admin, useCirrus } from '../support/harness';
 import { startWebhookReceiver } from '../support/webhook-receiver';
 import { validateWebhookSettings, webhookEnv } from '../../core/webhooks/settings';
 
-const TIMEOUT_MS = 300;
-/** Each answer takes almost the whole timeout: the budget runs out long before 700 users are asked. */
+/** A call is only started while a full timeout still fits in the budget: (10 s − 1 s) / 250 ms × 16 ≈ 580 users at most. */
+const TIMEOUT_MS = 1000;
+/** Each answer is slow, though well within the timeout (a busy machine stretches it). */
 const ANSWER_DELAY_MS = 250;
 const USERS = 700;
 const hooks = await startWebhookReceiver();
@@ -48,9 +49,13 @@ describe('beforeUserRegister within one request', () => {
     const askedOnce = asked('bc-');
     const refused = results.filter((r) => !r.ok);
     expect(refused.length).toBeGreaterThan(0);
-    // Exactly the ones never put to the app were refused, each with APP_UNAVAILABLE.
-    expect(refused.every((r) => r.error?.reason === 'APP_UNAVAILABLE' && !askedOnce.has(r.userId))).toBe(true);
-    expect(results.filter((r) => r.ok).map((r) => r.userId).sort()).toEqual([...askedOnce].sort());
+    // Every user never put to the app was refused, with APP_UNAVAILABLE (so were any whose answer came too late);
+    // every one registered was asked and allowed.
+    expect(askedOnce.size).toBeLessThan(USERS);
+    const refusedIds = new Set(refused.map((r) => r.userId));
+    expect(ids('bc-').filter((id) => !askedOnce.has(id) && !refusedIds.has(id))).toEqual([]);
+    expect(refused.filter((r) => r.error?.reason !== 'APP_UNAVAILABLE')).toEqual([]);
+    expect(results.filter((r) => r.ok && !askedOnce.has(r.userId))).toEqual([]);
     // Nothing of the refused ones was stored.
     const check = await admin.call('POST', '/users/check', { userIds: refused.slice(0, 100).map((r) => r.userId) });
     expect(check.body.results.some((r: { registered: boolean }) => r.registered)).toBe(false);
