@@ -59,6 +59,52 @@ export const MESSAGE_COLUMNS = `conversation_id, seq, server_msg_id, client_msg_
               content_type, content::text AS content, (extract(epoch FROM send_time) * 1000)::bigint AS send_time_ms,
               version, revoked::text AS revoked, deleted::text AS deleted, edited::text AS edited, reactions::text AS reactions`;
 
+/** The names `MESSAGE_COLUMNS` selects, to pass them on from a subquery. */
+const MESSAGE_FIELDS = `conversation_id, seq, server_msg_id, client_msg_id, session_type, sender_id, sender_platform_id, recv_id, group_id,
+              content_type, content, send_time_ms, version, revoked, deleted, edited, reactions`;
+
+/**
+ * What the rows of one page may weigh in a Data API response, estimated by
+ * {@link MESSAGE_RESPONSE_BYTES}. AWS fails a response above 1 MiB
+ * (`UnsupportedResultException`, which no retry gets past), so a page stops short of it:
+ * the rest comes with the next page.
+ */
+export const PAGE_RESPONSE_BYTES = 768 * 1024;
+
+/**
+ * An upper bound of the bytes a message row adds to a Data API response: its text columns,
+ * each byte counted four times (a quote or backslash escaped in `formattedRecords`, then
+ * again in the JSON body around it, is four bytes; a character escaped as `\uXXXX` twice
+ * is at most four per byte of its UTF-8), plus 512 for the column names and numbers.
+ */
+export const MESSAGE_RESPONSE_BYTES = `(512 + 4 * (octet_length(conversation_id) + octet_length(server_msg_id) + octet_length(client_msg_id)
+              + octet_length(sender_id) + coalesce(octet_length(recv_id), 0) + coalesce(octet_length(group_id), 0) + octet_length(content::text)
+              + coalesce(octet_length(revoked::text), 0) + coalesce(octet_length(deleted::text), 0)
+              + coalesce(octet_length(edited::text), 0) + coalesce(octet_length(reactions::text), 0)))`;
+
+/**
+ * A page of messages cut by count and by bytes: `candidates` selects `MESSAGE_COLUMNS`,
+ * `MESSAGE_RESPONSE_BYTES AS response_bytes` and whatever `order` names, in that order, at
+ * most one more row than the page; of those, the rows are kept in order while their
+ * running size stays within `:pageBytes` (always the first), each with `candidates`, how
+ * many the subquery found. Pass the result to {@link cutPage}.
+ */
+export function byteCutPage(candidates: string, order: string): string {
+  return `SELECT ${MESSAGE_FIELDS}, candidates
+       FROM (SELECT page.*, row_number() OVER w AS ordinal, sum(response_bytes) OVER w AS through_bytes, count(*) OVER () AS candidates
+               FROM (${candidates}) page
+             WINDOW w AS (ORDER BY ${order} ROWS UNBOUNDED PRECEDING)) sized
+      WHERE through_bytes <= :pageBytes OR ordinal = 1
+      ORDER BY ordinal`;
+}
+
+/** The page of rows `byteCutPage` returned, at most `limit`, and whether more remain after it. */
+export function cutPage(rows: readonly Row[], limit: number): { messages: Message[]; more: boolean } {
+  const messages = rows.slice(0, limit).map(fromRow);
+  const found = rows.length > 0 ? Number((rows[0] as Row & { candidates: number }).candidates) : 0;
+  return { messages, more: found > messages.length };
+}
+
 export interface Row {
   conversation_id: string;
   seq: number;
@@ -176,7 +222,11 @@ export const history = {
     return rows.map((r) => ({ version: Number(r.version), contentType: Number(r.content_type), content: parsed(r.content) }));
   },
 
-  /** A page of a conversation's history, newest first, within (afterSeq, throughSeq]. */
+  /**
+   * A page of a conversation's history, newest first, within (afterSeq, throughSeq]: at
+   * most `limit` messages, fewer when they would not fit in one Data API response
+   * ({@link PAGE_RESPONSE_BYTES}); `nextBeforeSeq` continues after the last.
+   */
   async page(
     conversationId: string,
     beforeSeq: number | undefined,
@@ -186,16 +236,26 @@ export const history = {
     const upper = Math.min(beforeSeq ?? Number.MAX_SAFE_INTEGER, (bounds.throughSeq ?? Number.MAX_SAFE_INTEGER - 1) + 1);
     // `skip`: messages the reader deleted for themselves, as one jsonb array parameter.
     const rows = (await execute(
-      `SELECT ${MESSAGE_COLUMNS}
-         FROM messages
-        WHERE conversation_id = :conversationId AND seq < :beforeSeq AND seq > :afterSeq
-          AND NOT (:skip::jsonb @> to_jsonb(seq))
-        ORDER BY seq DESC
-        LIMIT :limit`,
-      [str('conversationId', conversationId), long('beforeSeq', upper), long('afterSeq', bounds.afterSeq), json('skip', bounds.skip ?? []), long('limit', limit + 1)],
+      byteCutPage(
+        `SELECT ${MESSAGE_COLUMNS}, ${MESSAGE_RESPONSE_BYTES} AS response_bytes
+           FROM messages
+          WHERE conversation_id = :conversationId AND seq < :beforeSeq AND seq > :afterSeq
+            AND NOT (:skip::jsonb @> to_jsonb(seq))
+          ORDER BY seq DESC
+          LIMIT :limit`,
+        'seq DESC',
+      ),
+      [
+        str('conversationId', conversationId),
+        long('beforeSeq', upper),
+        long('afterSeq', bounds.afterSeq),
+        json('skip', bounds.skip ?? []),
+        long('limit', limit + 1),
+        long('pageBytes', PAGE_RESPONSE_BYTES),
+      ],
     )) as unknown as Row[];
-    const page = rows.slice(0, limit).map(fromRow);
-    return { messages: page, nextBeforeSeq: rows.length > limit ? page[page.length - 1].seq : null };
+    const { messages, more } = cutPage(rows, limit);
+    return { messages, nextBeforeSeq: more ? messages[messages.length - 1].seq : null };
   },
 
   /** Applies the migrations not yet applied, in order; returns the ids applied now. */

@@ -8,7 +8,7 @@
  */
 import type { SqlParameter } from '@aws-sdk/client-rds-data';
 import type { Message } from '../protocol/schema';
-import { execute, fromRow, MESSAGE_COLUMNS, type Row } from './history';
+import { byteCutPage, cutPage, execute, MESSAGE_COLUMNS, MESSAGE_RESPONSE_BYTES, PAGE_RESPONSE_BYTES, type Row } from './history';
 import { json, long, str, timestamp } from './params';
 
 /** A conversation the user may search: seqs in (minSeq, leftSeq]. */
@@ -47,7 +47,7 @@ export interface SearchRequest {
 
 export async function searchMessages(req: SearchRequest): Promise<{ messages: Message[]; next: SearchPosition | null }> {
   if (req.visible && req.visible.length === 0) return { messages: [], next: null };
-  const parameters: SqlParameter[] = [long('limit', req.limit + 1)];
+  const parameters: SqlParameter[] = [long('limit', req.limit + 1), long('pageBytes', PAGE_RESPONSE_BYTES)];
   const where: string[] = [];
   if (req.q !== undefined) {
     where.push(`search_vector @@ websearch_to_tsquery('simple', :q)`);
@@ -97,15 +97,19 @@ export async function searchMessages(req: SearchRequest): Promise<{ messages: Me
         AND (visible_max_seq IS NULL OR seq <= visible_max_seq)
         AND (visible_skip IS NULL OR NOT visible_skip @> to_jsonb(seq))`;
   }
+  // At most `limit` messages, fewer when they would not fit in one Data API response.
   const rows = (await execute(
-    `SELECT ${MESSAGE_COLUMNS}
-       FROM ${from}
-      ${where.length > 0 ? `WHERE ${where.join('\n        AND ')}` : ''}
-      ORDER BY send_time DESC, conversation_id DESC, seq DESC
-      LIMIT :limit`,
+    byteCutPage(
+      `SELECT ${MESSAGE_COLUMNS}, ${MESSAGE_RESPONSE_BYTES} AS response_bytes, send_time AS sort_time
+         FROM ${from}
+        ${where.length > 0 ? `WHERE ${where.join('\n          AND ')}` : ''}
+        ORDER BY send_time DESC, conversation_id DESC, seq DESC
+        LIMIT :limit`,
+      'sort_time DESC, conversation_id DESC, seq DESC',
+    ),
     parameters,
   )) as unknown as Row[];
-  const messages = rows.slice(0, req.limit).map(fromRow);
+  const { messages, more } = cutPage(rows, req.limit);
   const last = messages[messages.length - 1];
-  return { messages, next: rows.length > req.limit ? { sendTime: last.sendTime, conversationId: last.conversationId, seq: last.seq } : null };
+  return { messages, next: more ? { sendTime: last.sendTime, conversationId: last.conversationId, seq: last.seq } : null };
 }

@@ -11,10 +11,16 @@
  * `TransactionNotFoundException`. While paused (`setPaused(true)`) every call fails with
  * `DatabaseResumingException`, as calls to an auto-paused Aurora do while it resumes.
  *
+ * A response may carry at most 1 MiB: an `ExecuteStatement` whose answer would be larger
+ * fails with `UnsupportedResultException` ("The result exceeds the size limit 1 MB"), as
+ * on Aurora Serverless v2 and provisioned clusters, rather than being cut. The size
+ * measured is the JSON body the stand-in would send, the strictest reading of AWS's
+ * "response data"; readers that may return many rows cut their pages by bytes.
+ *
  * Transactions end after three minutes without a call, as on AWS. Not emulated: the
- * 1 MiB response and 45-second statement limits, and `generatedFields` (not supported
- * for PostgreSQL on AWS either, so it is always empty). The resource ARN, secret ARN and
- * database name are accepted and ignored.
+ * 45-second statement limit, and `generatedFields` (not supported for PostgreSQL on AWS
+ * either, so it is always empty). The resource ARN, secret ARN and database name are
+ * accepted and ignored.
  */
 import { randomBytes } from 'node:crypto';
 import { restJsonError, jsonResponse, parseJsonBody } from './responses';
@@ -52,11 +58,17 @@ const ROUTES: Record<string, string> = {
 
 const ROW_COUNT_COMMANDS = new Set(['INSERT', 'UPDATE', 'DELETE', 'MERGE', 'COPY']);
 
+/** The Data API's response size limit (1 MiB). */
+export const MAX_RESPONSE_BYTES = 1024 * 1024;
+
 class TransactionNotFound extends Error {
   constructor(id: string) {
     super(`Transaction ${id} is not found`);
   }
 }
+
+/** A result the Data API cannot return (here: one larger than {@link MAX_RESPONSE_BYTES}). */
+class UnsupportedResult extends Error {}
 
 interface PostgresError {
   message: string;
@@ -137,6 +149,7 @@ export class LocalDataApi implements StandIn {
     } catch (err) {
       if (err instanceof DataApiRequestError) return restJsonError(400, 'BadRequestException', err.message);
       if (err instanceof TransactionNotFound) return restJsonError(404, 'TransactionNotFoundException', err.message);
+      if (err instanceof UnsupportedResult) return restJsonError(400, 'UnsupportedResultException', err.message);
       if (isPostgresError(err)) return restJsonError(400, 'DatabaseErrorException', databaseErrorMessage(err));
       return restJsonError(500, 'InternalServerErrorException', err instanceof Error ? err.message : String(err));
     }
@@ -182,6 +195,7 @@ export class LocalDataApi implements StandIn {
       if (format === 'JSON') out.formattedRecords = formatRecords(result.fields.map((f) => f.name), records);
       else out.records = records;
       if (input.includeResultMetadata === true) out.columnMetadata = await this.metadataOf(session, result);
+      if (Buffer.byteLength(JSON.stringify(out)) > MAX_RESPONSE_BYTES) throw new UnsupportedResult('The result exceeds the size limit 1 MB');
       return out;
     });
   }

@@ -10,9 +10,10 @@ import {
   RDSDataClient,
   RollbackTransactionCommand,
   TransactionNotFoundException,
+  UnsupportedResultException,
   type SqlParameter,
 } from '@aws-sdk/client-rds-data';
-import { LocalDataApi } from '../../local/aws/data-api';
+import { LocalDataApi, MAX_RESPONSE_BYTES } from '../../local/aws/data-api';
 import { bindParameters, parseArrayLiteral } from '../../local/aws/data-api-sql';
 import { clientConfig, mount, type Mounted } from './mount';
 
@@ -207,6 +208,23 @@ describe.each(engines)('LocalDataApi on $engine through the real RDS Data client
     // Assess
     await expect(selecting).rejects.toBeInstanceOf(DatabaseErrorException);
     await expect(selecting).rejects.toThrow(/^ERROR: relation "no_such_table" does not exist\n {2}Position: 15; SQLState: 42P01$/);
+  });
+
+  it('fails a result above 1 MiB with UnsupportedResultException instead of cutting it, in records and in JSON', async () => {
+    // Prepare: rows of 16 KB each, 70 of them (about 1.1 MiB), 60 of them (about 0.94 MiB)
+    const rows = (n: number) => `SELECT g AS n, repeat('x', 16 * 1024) AS pad FROM generate_series(1, ${n}) AS g`;
+
+    // Act
+    const tooLarge = await execute(rows(70)).catch((err: unknown) => err);
+    const tooLargeJson = await execute(rows(70), [], { formatRecordsAs: 'JSON' }).catch((err: unknown) => err);
+    const fits = await execute(rows(60), [], { formatRecordsAs: 'JSON' });
+
+    // Assess
+    expect(tooLarge).toBeInstanceOf(UnsupportedResultException);
+    expect((tooLarge as Error).message).toBe('The result exceeds the size limit 1 MB');
+    expect(tooLargeJson).toBeInstanceOf(UnsupportedResultException);
+    expect(JSON.parse(fits.formattedRecords!)).toHaveLength(60);
+    expect(fits.formattedRecords!.length).toBeLessThan(MAX_RESPONSE_BYTES);
   });
 
   it('runs a batch once per parameter set, idempotently with ON CONFLICT DO NOTHING', async () => {

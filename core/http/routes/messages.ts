@@ -40,7 +40,13 @@ export const messageRoutes = [
     params: z.strictObject({ conversationId: ConversationId }),
     query: z.strictObject({
       beforeSeq: z.coerce.number().int().min(1).optional().describe('Return messages with a lower seq (default: the newest)'),
-      limit: z.coerce.number().int().min(1).max(200).optional().describe('Page size (default 50, at most 200)'),
+      limit: z.coerce
+        .number()
+        .int()
+        .min(1)
+        .max(200)
+        .optional()
+        .describe('Page size (default 50, at most 200); a page of large messages holds fewer (a page stays within 1 MiB of history), and nextBeforeSeq goes on from there'),
     }),
     response: z.strictObject({
       messages: z.array(Message).describe('Newest first'),

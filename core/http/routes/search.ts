@@ -24,7 +24,13 @@ export const searchPageFields = {
   contentType: z.coerce.number().int().min(0).optional().describe('Only this content type (e.g. 101 text)'),
   from: Ms.optional().describe('Only messages sent at or after this time (ms since the epoch)'),
   to: Ms.optional().describe('Only messages sent at or before this time (ms since the epoch)'),
-  limit: z.coerce.number().int().min(1).max(100).optional().describe('Page size (default 20, at most 100)'),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(100)
+    .optional()
+    .describe('Page size (default 20, at most 100); a page of large messages holds fewer (a page stays within 1 MiB of history), and nextCursor goes on from there'),
   cursor: z.string().max(2048).optional().describe('nextCursor of the previous page'),
 };
 
