@@ -74,8 +74,9 @@ export async function presignUpload(req: UploadRequest): Promise<PresignedUpload
 /**
  * A short-lived GET URL for an existing object. Keys are capabilities: 128 random bits,
  * learnt only from messages a user can see, so any authenticated caller holding one may
- * read the object. One HeadObject tells a missing object from a present one, and gives
- * the type and size the client needs before fetching.
+ * read the object. One HeadObject tells a missing object (404, or 403 as S3 answers
+ * callers without an unconditioned s3:ListBucket) from a present one, and gives the type
+ * and size the client needs before fetching.
  */
 export async function presignDownload(objectKey: string): Promise<PresignedDownload> {
   if (!isMediaKey(objectKey)) throw new CirrusError('INVALID_ARGUMENT', 'objectKey is not a media key this API issued');
@@ -84,8 +85,11 @@ export async function presignDownload(objectKey: string): Promise<PresignedDownl
   try {
     head = await s3().send(new HeadObjectCommand({ Bucket, Key: objectKey }));
   } catch (err) {
+    // A missing key is 404 only to a caller that may list the bucket; the functions may list
+    // it only under the media/ prefix, a condition a HEAD does not meet, so S3 answers them
+    // 403. The key is a media key and GetObject on media/ is granted: 403 means missing.
     const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-    if ((err as Error).name === 'NotFound' || (err as Error).name === 'NoSuchKey' || status === 404) {
+    if ((err as Error).name === 'NotFound' || (err as Error).name === 'NoSuchKey' || status === 404 || status === 403) {
       throw new CirrusError('MEDIA_NOT_FOUND', `No media object ${objectKey}`);
     }
     throw err;

@@ -10,6 +10,10 @@
  * requests are refused), the bucket's CORS rule including preflight, and S3's XML errors.
  * Objects are files under the data folder, so they survive restarts.
  *
+ * A GET or HEAD of a missing key answers 404 NoSuchKey only to a signer who may list the
+ * bucket (`canListBucket`), and 403 AccessDenied to anyone else, as S3 does: without
+ * s3:ListBucket, a missing key is not told apart from one the caller may not read.
+ *
  * What it does not: PutObject, multipart uploads, listing, deletes, ranges, versioning,
  * ACLs, bucket policies, and virtual-hosted addressing. Cirrus only presigns POST uploads
  * and GETs and asks HeadObject.
@@ -34,6 +38,13 @@ export interface LocalS3Options {
   readonly dir?: string;
   /** Origins the buckets' CORS rule allows (`*` for any). @default ['*'] */
   readonly corsAllowedOrigins?: readonly string[];
+  /**
+   * Whether the signer holds s3:ListBucket on the bucket for a GET or HEAD, which decides
+   * whether a missing key answers 404 NoSuchKey (true) or 403 AccessDenied (false).
+   * @default never: Cirrus's functions hold ListBucket only under an `s3:prefix`
+   * condition, which a GET or HEAD of an object does not carry
+   */
+  readonly canListBucket?: (accessKeyId: string, bucket: string) => boolean;
 }
 
 export interface StoredObject {
@@ -224,9 +235,12 @@ export class LocalS3 implements StandIn {
   // -------------------------------------------------------------------------------
 
   private getObject(req: StandInRequest, target: string, bucket: string, key: string): StandInResponse {
-    verifyRequest({ method: req.method, target, headers: req.headers, body: req.bytes }, this.options.credentials, this.region);
+    const accessKeyId = verifyRequest({ method: req.method, target, headers: req.headers, body: req.bytes }, this.options.credentials, this.region);
     const found = this.store.get(bucket, key);
-    if (!found) throw new S3Error('NoSuchKey', 'The specified key does not exist.', { Key: key });
+    if (!found) {
+      if (this.options.canListBucket?.(accessKeyId, bucket)) throw new S3Error('NoSuchKey', 'The specified key does not exist.', { Key: key });
+      throw new S3Error('AccessDenied', 'Access Denied');
+    }
     const { meta, data } = found;
     const headers: Record<string, string> = {
       'content-type': meta.contentType,

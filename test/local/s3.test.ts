@@ -221,11 +221,26 @@ describe('GET and HEAD', () => {
     expect([res.status, codeOf(await res.text())]).toEqual([403, 'AccessDenied']);
   });
 
-  it('answers NoSuchKey for a missing object, and HeadObject NotFound', async () => {
+  it('answers AccessDenied (403) for a missing object to a signer without s3:ListBucket, as S3 does', async () => {
     const url = await getSignedUrl(client, new GetObjectCommand({ Bucket: BUCKET, Key: 'media/u1/none/x.png' }), { expiresIn: 60 });
     const res = await fetch(url);
+    expect([res.status, codeOf(await res.text())]).toEqual([403, 'AccessDenied']);
+    const head = await client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'media/u1/none/x.png' })).catch((e: unknown) => e);
+    expect(head).toBeInstanceOf(S3ServiceException);
+    expect((head as S3ServiceException).$metadata.httpStatusCode).toBe(403);
+  });
+
+  it('answers NoSuchKey for a missing object, and HeadObject NotFound, to a signer that may list the bucket', async () => {
+    const listing = new LocalS3({ buckets: [BUCKET], credentials: { local: 'local' }, canListBucket: (id, bucket) => id === 'local' && bucket === BUCKET });
+    const listingServer = await mount([listing]);
+    const listingClient = new S3Client({ ...clientConfig(listingServer.url), forcePathStyle: true });
+    const url = await getSignedUrl(listingClient, new GetObjectCommand({ Bucket: BUCKET, Key: 'media/u1/none/x.png' }), { expiresIn: 60 });
+    const res = await fetch(url);
+    const head = await listingClient.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'media/u1/none/x.png' })).catch((e: unknown) => e);
+    listingClient.destroy();
+    await listingServer.close();
     expect([res.status, codeOf(await res.text())]).toEqual([404, 'NoSuchKey']);
-    await expect(client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'media/u1/none/x.png' }))).rejects.toBeInstanceOf(NotFound);
+    expect(head).toBeInstanceOf(NotFound);
   });
 
   it('refuses HeadObject signed with a wrong secret', async () => {
