@@ -63,7 +63,8 @@ export interface LocalCirrus {
   url: string;
   wsUrl: string;
   apiUrl: string;
-  adminSecret: string;
+  /** The admin secret now (after a PutSecretValue on `cirrus/admin-secret`, the new one). */
+  readonly adminSecret: string;
   dynamoEndpoint: string;
   tableNames: Record<TableKey, string>;
   sqs: LocalSqs;
@@ -131,11 +132,22 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
     const secrets = loadSecrets(dataDir);
     const webhookSettings = options.settings?.webhooks ? validateWebhookSettings(options.settings.webhooks, 'settings.webhooks') : undefined;
     const webhookSigningSecret = webhookSettings ? (options.settings?.webhooks?.signingSecret ?? randomBytes(32).toString('base64url')) : undefined;
-    const secretsManager = new LocalSecretsManager({
-      'cirrus/signing-key': secrets.signingKey,
-      'cirrus/admin-secret': secrets.adminSecret,
-      ...(webhookSigningSecret ? { 'cirrus/webhook-secret': webhookSigningSecret } : {}),
-    });
+    const secretsManager = new LocalSecretsManager(
+      {
+        'cirrus/signing-key': secrets.signingKey,
+        'cirrus/admin-secret': secrets.adminSecret,
+        ...(webhookSigningSecret ? { 'cirrus/webhook-secret': webhookSigningSecret } : {}),
+      },
+      {
+        // A rotated signing key or admin secret (PutSecretValue) is kept across restarts.
+        onChange: (name, value) => {
+          if (name === 'cirrus/signing-key') secrets.signingKey = value;
+          else if (name === 'cirrus/admin-secret') secrets.adminSecret = value;
+          else return;
+          if (dataDir) writeFileSync(join(dataDir, 'secrets.json'), JSON.stringify(secrets, null, 2), { mode: 0o600 });
+        },
+      },
+    );
     const sqs = new LocalSqs({ file: dataDir ? join(dataDir, 'sqs.json') : undefined });
     const dataApi = new LocalDataApi(options.databaseUrl ? { databaseUrl: options.databaseUrl } : { dataDir: dataDir ? join(dataDir, 'pglite') : undefined });
     const s3 = new LocalS3({ buckets: [MEDIA_BUCKET], credentials: { [ACCESS_KEY_ID]: SECRET_ACCESS_KEY }, region: REGION, dir: dataDir ? join(dataDir, 's3') : undefined });
@@ -273,7 +285,9 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
       url: baseUrl,
       wsUrl: `ws://${host}:${port}/ws`,
       apiUrl: `${baseUrl}${HTTP_PREFIX}`,
-      adminSecret: secrets.adminSecret,
+      get adminSecret() {
+        return secrets.adminSecret;
+      },
       dynamoEndpoint,
       tableNames,
       sqs,

@@ -1,24 +1,59 @@
 /**
- * Secret values from Secrets Manager, fetched once per container: a warm function sends
- * no GetSecretValue on the message path.
+ * Secret values from Secrets Manager, cached per container: a warm function sends no
+ * GetSecretValue on the message path.
+ *
+ * A cached value is trusted for {@link SECRET_TTL_MS} (5 minutes), so a value put with
+ * `PutSecretValue` reaches every warm container within that. A caller that has reason to
+ * think its value is stale (a token whose signature does not verify, an admin secret that
+ * does not match) or that must not use a stale one (signing a new token, accepting the admin
+ * secret) asks {@link recentSecretValue}: fetched again when older than
+ * {@link REFRESH_INTERVAL_MS} (10 seconds), so a flood of bad tokens or guesses costs at most
+ * one GetSecretValue per secret per 10 seconds per container.
  */
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { secrets } from '../aws/secrets-manager';
 
-const cache = new Map<string, Promise<string>>();
+/** How long a fetched value is used without asking Secrets Manager again. */
+export const SECRET_TTL_MS = 5 * 60 * 1000;
+/** The age past which `recentSecretValue` fetches again; the least time between two fetches it makes. */
+export const REFRESH_INTERVAL_MS = 10 * 1000;
 
-export function secretValue(secretId: string): Promise<string> {
-  let value = cache.get(secretId);
-  if (!value) {
-    value = secrets()
-      .send(new GetSecretValueCommand({ SecretId: secretId }))
-      .then((out) => {
-        if (!out.SecretString) throw new Error(`Secret ${secretId} has no string value`);
-        return out.SecretString;
-      });
-    // A failed fetch is not cached, so the next invocation tries again.
-    value.catch(() => cache.delete(secretId));
-    cache.set(secretId, value);
-  }
+interface Entry {
+  readonly value: Promise<string>;
+  readonly fetchedAt: number;
+}
+
+const cache = new Map<string, Entry>();
+
+function fetchValue(secretId: string): Promise<string> {
+  const value = secrets()
+    .send(new GetSecretValueCommand({ SecretId: secretId }))
+    .then((out) => {
+      if (!out.SecretString) throw new Error(`Secret ${secretId} has no string value`);
+      return out.SecretString;
+    });
+  const entry: Entry = { value, fetchedAt: Date.now() };
+  // A failed fetch is not cached, so the next call tries again.
+  value.catch(() => {
+    if (cache.get(secretId) === entry) cache.delete(secretId);
+  });
+  cache.set(secretId, entry);
   return value;
+}
+
+/** The value, fetched again when the cached one is `maxAgeMs` old (concurrent callers share one fetch). */
+function valueNoOlderThan(secretId: string, maxAgeMs: number): Promise<string> {
+  const entry = cache.get(secretId);
+  if (entry && Date.now() - entry.fetchedAt < maxAgeMs) return entry.value;
+  return fetchValue(secretId);
+}
+
+/** The secret's value, at most {@link SECRET_TTL_MS} old. */
+export function secretValue(secretId: string): Promise<string> {
+  return valueNoOlderThan(secretId, SECRET_TTL_MS);
+}
+
+/** The secret's value, at most {@link REFRESH_INTERVAL_MS} old; it replaces the cached one. */
+export function recentSecretValue(secretId: string): Promise<string> {
+  return valueNoOlderThan(secretId, REFRESH_INTERVAL_MS);
 }

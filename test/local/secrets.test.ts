@@ -3,6 +3,7 @@ import {
   DescribeSecretCommand,
   GetSecretValueCommand,
   ListSecretsCommand,
+  PutSecretValueCommand,
   ResourceNotFoundException,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
@@ -79,5 +80,31 @@ describe('LocalSecretsManager over the Secrets Manager JSON protocol', () => {
     await expect(byName).rejects.toBeInstanceOf(ResourceNotFoundException);
     await expect(byArn).rejects.toBeInstanceOf(ResourceNotFoundException);
     await expect(byStage).rejects.toMatchObject({ name: 'ResourceNotFoundException', message: "Secrets Manager can't find the specified secret." });
+  });
+
+  it('rotates a secret with PutSecretValue: the new value is AWSCURRENT, the old one AWSPREVIOUS, and the owner is told', async () => {
+    // Prepare
+    const changes: [string, string][] = [];
+    const rotating = new LocalSecretsManager({ 'cirrus/signing-key': 'old' }, { onChange: (name, value) => changes.push([name, value]) });
+    const rotatingServer = await mount([rotating]);
+    const rotatingClient = new SecretsManagerClient(clientConfig(rotatingServer.url));
+
+    // Act
+    const put = await rotatingClient.send(new PutSecretValueCommand({ SecretId: rotating.arnOf('cirrus/signing-key'), SecretString: 'new' }));
+    const again = await rotatingClient.send(new PutSecretValueCommand({ SecretId: 'cirrus/signing-key', SecretString: 'new', ClientRequestToken: put.VersionId }));
+    const current = await rotatingClient.send(new GetSecretValueCommand({ SecretId: 'cirrus/signing-key' }));
+    const previous = await rotatingClient.send(new GetSecretValueCommand({ SecretId: 'cirrus/signing-key', VersionStage: 'AWSPREVIOUS' }));
+    const empty = await rotatingClient.send(new PutSecretValueCommand({ SecretId: 'cirrus/signing-key', SecretString: '' })).catch((e: unknown) => e);
+    const unknown = await rotatingClient.send(new PutSecretValueCommand({ SecretId: 'nope', SecretString: 'x' })).catch((e: unknown) => e);
+    rotatingClient.destroy();
+    await rotatingServer.close();
+
+    // Assess
+    expect(again.VersionId).toBe(put.VersionId);
+    expect(current).toMatchObject({ SecretString: 'new', VersionId: put.VersionId, VersionStages: ['AWSCURRENT'] });
+    expect(previous).toMatchObject({ SecretString: 'old', VersionStages: ['AWSPREVIOUS'] });
+    expect(changes).toEqual([['cirrus/signing-key', 'new']]);
+    expect((empty as Error).name).toBe('InvalidParameterException');
+    expect(unknown).toBeInstanceOf(ResourceNotFoundException);
   });
 });
