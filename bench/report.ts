@@ -39,7 +39,8 @@ export function writeReport(r: Results): void {
   out.push(
     'Measured with `npm run bench` against the local runtime (the same handlers as in AWS, with DynamoDB Local, local SQS, PGlite and a local API Gateway), ' +
       'then priced with one table of AWS list prices (`bench/prices.ts`). Counts are exact: they come from the request accounting every handler uses ' +
-      '(`core/aws/accounting.ts`), DynamoDB\'s own consumed-capacity figures, and the local gateway and Lambda metering (`local/metering.ts`). ' +
+      '(`core/aws/accounting.ts`), DynamoDB\'s own consumed-capacity figures plus what AWS charges and DynamoDB Local reports as nothing ' +
+      '(a BatchGetItem key not found, a Query or Scan that finds nothing, a write whose condition fails), and the local gateway and Lambda metering (`local/metering.ts`). ' +
       'Durations are measured here and stand in for Lambda\'s; latencies of AWS itself are not measured and are stated where a model uses them.',
   );
   out.push('');

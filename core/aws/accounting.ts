@@ -24,11 +24,45 @@ function serviceOf(clientName: string | undefined): string {
 const capacity = { read: 0, write: 0 };
 let meterCapacity = false;
 const DYNAMO_READS = new Set(['GetItem', 'BatchGetItem', 'Query', 'Scan', 'TransactGetItems']);
+const CONDITIONAL_WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem']);
 
-function addCapacity(command: string, consumed: unknown): void {
+/** What one item read costs at the least (up to 4 KB): half a unit eventually consistent, one strongly. */
+const readUnit = (consistent: unknown) => (consistent === true ? 1 : 0.5);
+
+type Input = Record<string, unknown>;
+type Output = Record<string, unknown>;
+
+const count = (v: unknown) => (Array.isArray(v) ? v.length : 0);
+
+/**
+ * Read units AWS charges that DynamoDB Local reports as none: a key of a BatchGetItem with
+ * no item (AWS charges every key read, found or not; keys left unprocessed were not read),
+ * and a Query or Scan that found nothing (AWS charges the read all the same).
+ */
+export function unreportedReadUnits(command: string, input: Input, output: Output, reported: number): number {
+  if (command === 'BatchGetItem') {
+    const requested = (input.RequestItems ?? {}) as Record<string, { Keys?: unknown[]; ConsistentRead?: unknown }>;
+    const responses = (output.Responses ?? {}) as Record<string, unknown>;
+    const unprocessed = (output.UnprocessedKeys ?? {}) as Record<string, { Keys?: unknown[] }>;
+    let units = 0;
+    for (const [table, request] of Object.entries(requested)) {
+      const missing = count(request.Keys) - count(responses[table]) - count(unprocessed[table]?.Keys);
+      if (missing > 0) units += missing * readUnit(request.ConsistentRead);
+    }
+    return units;
+  }
+  if ((command === 'Query' || command === 'Scan') && reported === 0) return readUnit(input.ConsistentRead);
+  return 0;
+}
+
+function unitsOf(consumed: unknown): number {
   const list = Array.isArray(consumed) ? consumed : consumed ? [consumed] : [];
-  const units = list.reduce((n: number, c: { CapacityUnits?: number }) => n + (c?.CapacityUnits ?? 0), 0);
-  if (DYNAMO_READS.has(command)) capacity.read += units;
+  return list.reduce((n: number, c: { CapacityUnits?: number }) => n + (c?.CapacityUnits ?? 0), 0);
+}
+
+function addCapacity(command: string, input: Input, output: Output): void {
+  const units = unitsOf(output.ConsumedCapacity);
+  if (DYNAMO_READS.has(command)) capacity.read += units + unreportedReadUnits(command, input, output, units);
   else capacity.write += units;
 }
 
@@ -41,9 +75,18 @@ export function countRequests<C extends { middlewareStack: MiddlewareStack<any, 
       const command = String(context.commandName ?? 'Unknown').replace(/Command$/, '');
       record(service, command);
       if (!meterCapacity || service !== 'DynamoDB') return next(args);
-      (args.input as Record<string, unknown>).ReturnConsumedCapacity ??= 'TOTAL';
-      const result = await next(args);
-      addCapacity(command, (result.output as { ConsumedCapacity?: unknown }).ConsumedCapacity);
+      const input = args.input as Input;
+      input.ReturnConsumedCapacity ??= 'TOTAL';
+      let result;
+      try {
+        result = await next(args);
+      } catch (err) {
+        // A write whose condition fails still costs at least one write unit on AWS (more for a
+        // larger item); DynamoDB Local's error reports nothing.
+        if (CONDITIONAL_WRITES.has(command) && (err as Error).name === 'ConditionalCheckFailedException') capacity.write += 1;
+        throw err;
+      }
+      addCapacity(command, input, result.output as Output);
       return result;
     },
     { step: 'initialize', name: 'cirrusRequestCounter', override: true },
