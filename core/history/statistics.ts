@@ -1,6 +1,8 @@
 /**
  * Statistics over UTC days, counted in the Aurora history in three statements (run
- * together): messages per day by session and content type; distinct senders and groups
+ * together): messages per day by session and content type (one statement per
+ * {@link BY_TYPE_DAYS} days, so that no answer nears the Data API's 1 MiB response
+ * limit: a day may have a row for every session and content type); distinct senders and groups
  * per day and over the whole range (GROUPING SETS); users and groups created per day
  * (the directory mirrors, migration 0005_directory).
  *
@@ -13,6 +15,12 @@ import { execute } from './history';
 import { str, timestamp } from './params';
 
 export const DAY_MS = 86_400_000;
+
+/**
+ * Days per statement of the count by session and content type: a row is under 100 bytes in
+ * a response, and 31 days of even 300 rows each stay within 1 MiB.
+ */
+export const BY_TYPE_DAYS = 31;
 
 export interface DayStatistics {
   date: string;
@@ -41,13 +49,21 @@ export async function rangeStatistics(from: string, to: string): Promise<RangeSt
   const since = dayStart(from);
   const until = dayStart(to) + DAY_MS;
   const range = [timestamp('since', since), timestamp('until', until)];
-  const [byType, distinct, created] = await Promise.all([
-    execute(
-      `SELECT ${DAY('send_time')} AS day, session_type, content_type, count(*) AS n
-         FROM messages
-        WHERE ${IN_RANGE('send_time')}
-        GROUP BY 1, 2, 3`,
-      range,
+  const chunks: (typeof range)[] = [];
+  for (let start = since; start < until; start += BY_TYPE_DAYS * DAY_MS) {
+    chunks.push([timestamp('since', start), timestamp('until', Math.min(until, start + BY_TYPE_DAYS * DAY_MS))]);
+  }
+  const [byTypeChunks, distinct, created] = await Promise.all([
+    Promise.all(
+      chunks.map((chunk) =>
+        execute(
+          `SELECT ${DAY('send_time')} AS day, session_type, content_type, count(*) AS n
+             FROM messages
+            WHERE ${IN_RANGE('send_time')}
+            GROUP BY 1, 2, 3`,
+          chunk,
+        ),
+      ),
     ),
     execute(
       `SELECT ${DAY('send_time')} AS day,
@@ -73,7 +89,7 @@ export async function rangeStatistics(from: string, to: string): Promise<RangeSt
   }
   const totals = { newUsers: 0, activeUsers: 0, messages: 0, groupsCreated: 0, activeGroups: 0 };
 
-  for (const r of byType) {
+  for (const r of byTypeChunks.flat()) {
     const day = days.get(String(r.day));
     if (!day) continue;
     const n = Number(r.n);
