@@ -45,7 +45,7 @@ async function settle(): Promise<void> {
 describe('one 1:1 message to one online device', () => {
   it('costs exactly these AWS requests, per service, from send to push and archive', async () => {
     // Warm-up: the first message of a conversation also creates the members' rows, and
-    // the first invocations fetch the secrets; neither recurs.
+    // the first invocations fetch the secrets; neither recurs within the secrets' 5-minute cache.
     await alice.ok('sendMsg', { clientMsgId: 'warm', recvId: 'bob', contentType: 101, content: { text: 'warm' } });
     await bob.waitForPushes(1);
     await eventually(async () => (await archived()) === 1);

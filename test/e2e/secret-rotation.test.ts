@@ -95,14 +95,18 @@ describe('rotating the signing key', () => {
     advance(REFRESH_INTERVAL_MS + 1000);
     const forged = Array.from({ length: 20 }, (_, i) => issueToken({ kind: 'admin', sub: 'admin', iat: 0, exp: 4_000_000_000 + i }, newKey()));
     const before = awsRequests.snapshot();
+    const started = Date.now();
 
     // Act
     const answers = await Promise.all(forged.map(asToken));
     for (const token of forged) await asToken(token);
+    const elapsed = Date.now() - started;
 
-    // Assess
+    // Assess: one fetch, and one more per 10 seconds the 40 requests took on a slow machine.
     expect(answers.map(reason)).toEqual(forged.map(() => '401 TOKEN_INVALID'));
-    expect(awsRequests.since(before)['SecretsManager']?.GetSecretValue ?? 0).toBe(1);
+    const fetches = awsRequests.since(before)['SecretsManager']?.GetSecretValue ?? 0;
+    expect(fetches).toBeGreaterThanOrEqual(1);
+    expect(fetches).toBeLessThanOrEqual(1 + Math.floor(elapsed / REFRESH_INTERVAL_MS));
   });
 });
 
