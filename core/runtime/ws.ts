@@ -7,6 +7,7 @@
 import { CirrusError, toWireError } from '../errors';
 import { newId } from '../domain/ids';
 import { log, withLogContext } from '../log';
+import { MAX_WS_MESSAGE_BYTES } from '../protocol/constants';
 import { actions, RequestFrame, type ActionName } from '../protocol/schema';
 import { identityOf, type ConnectionIdentity, type WsRouteEvent } from './identity';
 
@@ -19,7 +20,14 @@ export type ActionHandlers = { [A in ActionName]: (identity: ConnectionIdentity,
 
 
 function reply(id: string | null, action: string | undefined, outcome: { data: unknown } | { error: unknown }): WsRouteResult {
-  return { statusCode: 200, body: JSON.stringify({ id, ...(action ? { action } : {}), ...outcome }) };
+  const body = JSON.stringify({ id, ...(action ? { action } : {}), ...outcome });
+  const bytes = Buffer.byteLength(body);
+  // API Gateway does not deliver a route response over its message limit: the client would wait in vain.
+  if (bytes > MAX_WS_MESSAGE_BYTES) {
+    log.error('reply over the WebSocket message limit', { action, bytes });
+    return reply(id, action, { error: new CirrusError('REPLY_TOO_LARGE', `The reply would be ${bytes} bytes, over the ${MAX_WS_MESSAGE_BYTES} bytes of one WebSocket message`).toWire() });
+  }
+  return { statusCode: 200, body };
 }
 
 function describeIssue(err: { issues: { path: PropertyKey[]; message: string }[] }): string {
