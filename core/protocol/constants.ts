@@ -5,7 +5,8 @@ export const SessionType = { single: 1, group: 3, notification: 4 } as const;
 export const MAX_WS_MESSAGE_BYTES = 128 * 1024;
 
 /**
- * The size a paged reply's `data` is cut at (UTF-8 JSON bytes): well under the message
- * limit, leaving room for the envelope and for one item that starts below it.
+ * The size the items of a paged reply (`pullMsgs` messages, `getNewestSeq` conversations)
+ * are cut at, as UTF-8 JSON: under the message limit with room for the envelope and the
+ * rest of the reply (holes and pending seqs of 100 seqs are under 2 KB).
  */
-export const REPLY_PAGE_BYTES = 64 * 1024;
+export const REPLY_PAGE_BYTES = 96 * 1024;
