@@ -24,8 +24,11 @@ function reply(id: string | null, action: string | undefined, outcome: { data: u
   const bytes = Buffer.byteLength(body);
   // API Gateway does not deliver a route response over its message limit: the client would wait in vain.
   if (bytes > MAX_WS_MESSAGE_BYTES) {
-    log.error('reply over the WebSocket message limit', { action, bytes });
-    return reply(id, action, { error: new CirrusError('REPLY_TOO_LARGE', `The reply would be ${bytes} bytes, over the ${MAX_WS_MESSAGE_BYTES} bytes of one WebSocket message`).toWire() });
+    log.error('reply over the WebSocket message limit', { action: action?.slice(0, 64), bytes });
+    const error = new CirrusError('REPLY_TOO_LARGE', `The reply would be ${bytes} bytes, over the ${MAX_WS_MESSAGE_BYTES} bytes of one WebSocket message`).toWire();
+    const answer = JSON.stringify({ id, ...(action ? { action } : {}), error });
+    // The echoed id and action are the client's own and may be most of the size: then without them.
+    return { statusCode: 200, body: Buffer.byteLength(answer) <= MAX_WS_MESSAGE_BYTES ? answer : JSON.stringify({ id: null, error }) };
   }
   return { statusCode: 200, body };
 }

@@ -75,6 +75,20 @@ describe('frames and messages', () => {
   });
 });
 
+describe('replies', () => {
+  it('answers REPLY_TOO_LARGE where the reply to a 100 KB message would pass 128 KB, inside the limit', async () => {
+    await admin.register('ra');
+    const d = await device('ra');
+    const sizes: number[] = [];
+    d.socket.on('message', (data: Buffer) => sizes.push(data.length));
+    // UNKNOWN_ACTION echoes the action twice (field and message): about 200 KB.
+    sendFragmented(d, JSON.stringify({ id: 'big-action', action: 'x'.repeat(100 * KB) }), 25 * KB);
+    expect(await replyTo(d, 'big-action')).toMatchObject({ id: 'big-action', error: { reason: 'REPLY_TOO_LARGE' } });
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(128 * KB);
+    expect(d.closed).toBeUndefined();
+  });
+});
+
 describe('connection durations', () => {
   it('closes an idle connection with 1001 after the idle timeout and runs $disconnect', async () => {
     await admin.register('ia');
@@ -82,7 +96,7 @@ describe('connection durations', () => {
     const opened = Date.now();
     await eventually(async () => (await connections.ofUser('ia')).length === 1);
     expect(await closeOf(d, IDLE_MS + 10_000)).toMatchObject({ code: 1001 });
-    expect(Date.now() - opened).toBeGreaterThanOrEqual(IDLE_MS - 50);
+    expect(Date.now() - opened).toBeGreaterThanOrEqual(IDLE_MS - 500);
     await eventually(async () => (await connections.ofUser('ia')).length === 0);
   });
 
@@ -99,7 +113,7 @@ describe('connection durations', () => {
     }
     expect(d.closed).toMatchObject({ code: 1001 });
     const lived = Date.now() - opened;
-    expect(lived).toBeGreaterThanOrEqual(MAX_MS - 50);
+    expect(lived).toBeGreaterThanOrEqual(MAX_MS - 500);
     expect(lived).toBeGreaterThan(IDLE_MS * 2);
     expect(d.frames.filter((f) => (f as { action?: string }).action === 'heartbeat').length).toBeGreaterThan(1);
     await eventually(async () => (await connections.ofUser('ib')).length === 0);

@@ -20,6 +20,16 @@ describe('the reply size limit', () => {
     expect(JSON.parse(res.body)).toMatchObject({ id: 'r1', action: 'heartbeat', error: { reason: 'REPLY_TOO_LARGE', retryable: false } });
   });
 
+  it('answers an unknown action whose echo would pass 128 KB, without the echo when it alone is too large', async () => {
+    const action = 'a'.repeat(MAX_WS_MESSAGE_BYTES - 100);
+    const res = await handler(event(JSON.stringify({ id: 'r3', action })));
+    expect(Buffer.byteLength(res.body)).toBeLessThanOrEqual(MAX_WS_MESSAGE_BYTES);
+    expect(JSON.parse(res.body)).toMatchObject({ id: null, error: { reason: 'REPLY_TOO_LARGE' } });
+    const shorter = 'b'.repeat(70 * 1024);
+    const res2 = await handler(event(JSON.stringify({ id: 'r4', action: shorter })));
+    expect(JSON.parse(res2.body)).toMatchObject({ id: 'r4', action: shorter, error: { reason: 'REPLY_TOO_LARGE' } });
+  });
+
   it('delivers a reply of exactly 128 KB', async () => {
     const envelope = JSON.stringify({ id: 'r2', action: 'heartbeat', data: { pad: '' } }).length;
     answer = { pad: 'y'.repeat(MAX_WS_MESSAGE_BYTES - envelope) };
