@@ -15,6 +15,7 @@ export const errorCodes = {
   INVALID_ARGUMENT: { code: 1003, status: 400, retryable: false, summary: 'A field is missing, has the wrong type or is out of range.' },
   CONTENT_TOO_LARGE: { code: 1004, status: 413, retryable: false, summary: 'The message content exceeds the size limit.' },
   NOT_FOUND: { code: 1005, status: 404, retryable: false, summary: 'No such route.' },
+  REPLY_TOO_LARGE: { code: 1006, status: 413, retryable: false, summary: 'The reply would be over the 128 KB API Gateway allows for one WebSocket message; ask for less (a smaller range).' },
   TOKEN_MISSING: { code: 1101, status: 401, retryable: false, summary: 'No token was presented.' },
   TOKEN_INVALID: { code: 1102, status: 401, retryable: false, summary: 'The token is malformed or its signature does not verify.' },
   TOKEN_EXPIRED: { code: 1103, status: 401, retryable: false, summary: 'The token has expired; ask the app backend for a new one.' },
@@ -115,7 +116,8 @@ export function toWireError(err: unknown): WireError {
  */
 export const closeCodes = {
   1000: { name: 'NORMAL', reconnect: false, summary: 'Closed by the client or by a server-side delete of the connection. After a `kicked` event (logged in elsewhere under the multi-login policy, or forced logout) the token is revoked: do not reconnect with it.' },
-  1001: { name: 'GOING_AWAY', reconnect: true, summary: 'The connection reached its maximum duration (2 hours on API Gateway) or the server is shutting down.' },
+  1001: { name: 'GOING_AWAY', reconnect: true, summary: 'The connection reached its maximum duration (2 hours on API Gateway), was idle for 10 minutes (no message from the client), or the server is shutting down. `$disconnect` runs as for any close.' },
+  1003: { name: 'UNSUPPORTED_DATA', reconnect: true, summary: 'The client sent a binary frame: frames must be text (JSON); do not resend it.' },
   1009: { name: 'MESSAGE_TOO_BIG', reconnect: true, summary: 'A frame was over 32 KB or a message over 128 KB; do not resend it.' },
   1011: { name: 'SERVER_ERROR', reconnect: true, summary: 'Unexpected server condition.' },
 } as const;

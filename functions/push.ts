@@ -12,7 +12,7 @@ export const handler = sqsBatchHandler('push', (body) => PushJobSchema.parse(bod
       withLogContext({ correlationId: job.correlationId }, async () => {
         const outcome = await pushToUsers(job).catch((err) => {
           log.error('push job failed', { err });
-          return { delivered: 0, gone: 0, failed: 1 };
+          return { delivered: 0, gone: 0, failed: 1, tooLarge: 0 };
         });
         log.info('message pushed', { conversationId: job.message.conversationId, seq: job.message.seq, ...outcome });
         if (outcome.failed > 0) failed.add(id);

@@ -13,9 +13,15 @@ import { wsAuthorizer, wsRoutes } from '../core/manifest';
 import { matchRoute } from '../core/http/match';
 import { invoke } from './lambda';
 import { metering } from './metering';
+import { FrameHeaderReader } from './ws-frames';
 
-/** API Gateway's limit on one WebSocket message (frames are 32 KB; a message up to 128 KB). */
-const MAX_MESSAGE_BYTES = 128 * 1024;
+/**
+ * API Gateway's hard WebSocket quotas: a frame is at most 32 KB and a message (one frame or
+ * several fragments) at most 128 KB, in both directions; a connection is closed after 10
+ * minutes without a message from the client and after 2 hours in any case.
+ */
+export const WS_LIMITS = { frameBytes: 32 * 1024, messageBytes: 128 * 1024, idleTimeoutMs: 10 * 60_000, maxConnectionMs: 2 * 60 * 60_000 } as const;
+const MAX_MESSAGE_BYTES = WS_LIMITS.messageBytes;
 
 interface LiveConnection {
   socket: WebSocket;
@@ -24,6 +30,10 @@ interface LiveConnection {
   sourceIp: string;
   userAgent: string;
   authorizer: Record<string, unknown>;
+  /** Closing for breaking a limit: nothing more it sends is routed. */
+  refused?: boolean;
+  idleTimer?: NodeJS.Timeout;
+  durationTimer?: NodeJS.Timeout;
 }
 
 export interface GatewayOptions {
@@ -33,6 +43,10 @@ export interface GatewayOptions {
   /** Path prefix of the HTTP API (e.g. `/api`). */
   httpPrefix: string;
   log: (line: string) => void;
+  /** Closes a connection after this long without a message from the client (API Gateway: 10 minutes). */
+  idleTimeoutMs?: number;
+  /** Closes every connection after this long (API Gateway: 2 hours). */
+  maxConnectionMs?: number;
 }
 
 const actionRoutes = new Map(wsRoutes.filter((r) => !r.routeKey.startsWith('$')).map((r) => [r.routeKey, r]));
@@ -125,35 +139,71 @@ export class LocalGateway {
       const live: LiveConnection = { socket: ws, connectedAt, lastActiveAt: connectedAt, sourceIp, userAgent, authorizer };
       this.connections.set(connectionId, live);
       metering.connected();
+      this.enforceFrameLimits(socket, live);
+      live.idleTimer = setTimeout(() => this.refuse(live, 1001, 'Going away'), this.opts.idleTimeoutMs ?? WS_LIMITS.idleTimeoutMs).unref();
+      live.durationTimer = setTimeout(() => this.refuse(live, 1001, 'Going away'), this.opts.maxConnectionMs ?? WS_LIMITS.maxConnectionMs).unref();
       ws.on('message', (data, isBinary) => {
+        if (live.refused) return;
         live.lastActiveAt = Date.now();
+        live.idleTimer?.refresh();
         metering.received(Buffer.isBuffer(data) ? data.length : Buffer.byteLength(String(data)));
-        void this.onMessage(connectionId, live, isBinary ? Buffer.from(data as Buffer).toString('base64') : data.toString(), isBinary);
+        void this.onMessage(connectionId, live, data.toString());
       });
       ws.on('close', () => {
+        clearTimeout(live.idleTimer);
+        clearTimeout(live.durationTimer);
         this.connections.delete(connectionId);
         invoke(routeOf('$disconnect').function, this.wsEvent('$disconnect', 'DISCONNECT', connectionId, live)).catch((err) => this.opts.log(`$disconnect failed: ${(err as Error).message}`));
       });
-      ws.on('error', () => ws.terminate());
+      // ws has already sent its close frame (1009 for a message over maxPayload); let it go out.
+      ws.on('error', () => setTimeout(() => ws.terminate(), 1_000).unref());
     });
   }
 
-  private async onMessage(connectionId: string, live: LiveConnection, body: string, isBinary: boolean): Promise<void> {
+  /**
+   * API Gateway's frame rules, which ws cannot express: a data frame over 32 KB or a message
+   * over 128 KB closes the connection with 1009, a binary frame with 1003 (no binary media
+   * types are configured). The headers are read before ws parses the same bytes, so a frame
+   * that breaks a rule is never routed.
+   */
+  private enforceFrameLimits(socket: Duplex, live: LiveConnection): void {
+    let messageBytes = 0;
+    const reader = new FrameHeaderReader((frame) => {
+      if (frame.opcode >= 8) return true;
+      if (frame.opcode === 2) return this.refuse(live, 1003, 'Binary frames are not supported');
+      messageBytes = frame.opcode === 0 ? messageBytes + frame.length : frame.length;
+      if (frame.length > WS_LIMITS.frameBytes || messageBytes > WS_LIMITS.messageBytes) return this.refuse(live, 1009, 'Message too big');
+      return true;
+    });
+    socket.prependListener('data', (chunk: Buffer) => reader.push(chunk));
+  }
+
+  /** Closes the connection as API Gateway does when a limit is reached; returns false (stop reading). */
+  private refuse(live: LiveConnection, code: number, reason: string): false {
+    if (!live.refused) {
+      live.refused = true;
+      if (live.socket.readyState === WebSocket.OPEN) live.socket.close(code, reason);
+    }
+    return false;
+  }
+
+  private async onMessage(connectionId: string, live: LiveConnection, body: string): Promise<void> {
     let routeKey = '$default';
-    if (!isBinary) {
-      try {
-        const action = (JSON.parse(body) as { action?: unknown })?.action;
-        if (typeof action === 'string' && actionRoutes.has(action)) routeKey = action;
-      } catch {
-        // Not JSON: API Gateway cannot evaluate the selection expression and uses $default.
-      }
+    try {
+      const action = (JSON.parse(body) as { action?: unknown })?.action;
+      if (typeof action === 'string' && actionRoutes.has(action)) routeKey = action;
+    } catch {
+      // Not JSON: API Gateway cannot evaluate the selection expression and uses $default.
     }
     const route = routeOf(routeKey);
-    const event = { ...this.wsEvent(routeKey, 'MESSAGE', connectionId, live, body), isBase64Encoded: isBinary };
+    const event = this.wsEvent(routeKey, 'MESSAGE', connectionId, live, body);
     try {
       const res = await invoke<{ statusCode?: number; body?: string } | undefined>(route.function, event);
       if (route.routeResponse && res?.body !== undefined && live.socket.readyState === WebSocket.OPEN) {
-        metering.sent(Buffer.byteLength(res.body));
+        const bytes = Buffer.byteLength(res.body);
+        // A route response is a message too: API Gateway does not deliver one over 128 KB.
+        if (bytes > MAX_MESSAGE_BYTES) return this.opts.log(`${routeKey}: route response of ${bytes} bytes is over the 128 KB message limit and was not delivered`);
+        metering.sent(bytes);
         live.socket.send(res.body);
       }
     } catch (err) {

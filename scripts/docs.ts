@@ -43,15 +43,18 @@ session it names. A missing, malformed, forged, expired or revoked token, or an 
 HTTP **401** during the upgrade. User tokens come from the app backend through \`POST /auth/user-token\`
 (see \`docs/openapi.json\`).
 
-API Gateway closes every connection after **2 hours** and after **10 minutes** without traffic: send
-\`heartbeat\` every few minutes and reconnect when closed, then catch up (below).
+API Gateway closes every connection after **2 hours** and after **10 minutes** without a message from the
+client (close code 1001): send \`heartbeat\` every few minutes and reconnect when closed, then catch up
+(below). The local runtime enforces the same limits.
 
 Platform ids: ${Object.entries(PLATFORMS).map(([id, name]) => `${id} ${name}`).join(', ')}.
 
 ## Frames
 
 Every frame is a JSON text message. A frame is at most 32 KB on API Gateway (messages up to 128 KB are
-reassembled; a bigger one closes the connection with 1009). Content is limited to ${MAX_CONTENT_BYTES} bytes.
+reassembled from fragments; a bigger frame or message closes the connection with 1009, a binary frame with
+1003). Content is limited to ${MAX_CONTENT_BYTES} bytes. Messages from the server obey the same 128 KB:
+replies that could grow past it (\`getNewestSeq\`, \`pullMsgs\`) come in pages cut by size.
 
 **Request** (client → server). \`id\` is chosen by the client and echoed in the reply.
 ${block(schemaJson(RequestFrame, 'input'))}

@@ -4,7 +4,7 @@
  * (`npm run docs`).
  */
 import * as z from 'zod';
-import { SessionType } from './constants';
+import { REPLY_PAGE_BYTES, SessionType } from './constants';
 
 export { SessionType };
 
@@ -224,9 +224,17 @@ export const ConversationSeq = z.strictObject({
   unread: z.number().int().min(0).describe('maxSeq - max(readSeq, minSeq)'),
 });
 
-export const GetNewestSeqRequest = z.strictObject({}).describe("Every conversation of the user with its newest seq and the user's read position.");
+export const GetNewestSeqRequest = z
+  .strictObject({
+    cursor: ConversationId.optional().describe('`nextCursor` of the previous page; absent: the first page'),
+  })
+  .describe(
+    "Every conversation of the user with its newest seq and the user's read position, in conversation id order and in pages cut by size " +
+      `(a page's \`conversations\` stay under ${REPLY_PAGE_BYTES / 1024} KB as JSON, inside API Gateway's 128 KB message): ask again with \`cursor\` set to \`nextCursor\` until a page has none.`,
+  );
 export const GetNewestSeqResult = z.strictObject({
   conversations: z.array(ConversationSeq),
+  nextCursor: ConversationId.optional().describe('Present when more conversations follow: pass it as `cursor` for the next page'),
   serverTime: z.number().int(),
 });
 
@@ -239,11 +247,15 @@ export const PullMsgsRequest = z
     limit: z.number().int().min(1).max(MAX_PULL).optional().describe(`At most this many seqs are covered (default and maximum ${MAX_PULL})`),
   })
   .refine((r) => r.toSeq >= r.fromSeq, { message: 'toSeq must be >= fromSeq', path: ['toSeq'] })
-  .describe('Messages of one conversation by seq range, ascending.');
+  .describe(
+    `Messages of one conversation by seq range, ascending. A reply covers at most \`limit\` seqs and is cut by size: its messages stay under ${REPLY_PAGE_BYTES / 1024} KB as JSON ` +
+      "(at least one message per reply), inside API Gateway's 128 KB message; `truncated` says it stopped early. Continue from `toSeq + 1` until the range is covered.",
+  );
 export const PullMsgsResult = z.strictObject({
   conversationId: ConversationId,
   fromSeq: z.number().int().describe('First seq covered (raised to minSeq + 1)'),
-  toSeq: z.number().int().describe('Last seq covered (lowered to maxSeq and to fromSeq + limit - 1); continue from toSeq + 1'),
+  toSeq: z.number().int().describe('Last seq covered (lowered to maxSeq, to fromSeq + limit - 1, and where the size cut stopped); continue from toSeq + 1'),
+  truncated: z.literal(true).optional().describe('Set when the size cut stopped the reply before the requested range and limit: more messages follow from toSeq + 1'),
   messages: z.array(Message),
   holes: z.array(Seq).describe('Seqs in the covered range that will never hold a message (settled holes, expired messages)'),
   pending: z.array(Seq).describe('Seqs in the covered range whose message may still appear; ask again later, later messages are not blocked'),

@@ -7,6 +7,7 @@
 import { CirrusError, toWireError } from '../errors';
 import { newId } from '../domain/ids';
 import { log, withLogContext } from '../log';
+import { MAX_WS_MESSAGE_BYTES } from '../protocol/constants';
 import { actions, RequestFrame, type ActionName } from '../protocol/schema';
 import { identityOf, type ConnectionIdentity, type WsRouteEvent } from './identity';
 
@@ -19,7 +20,17 @@ export type ActionHandlers = { [A in ActionName]: (identity: ConnectionIdentity,
 
 
 function reply(id: string | null, action: string | undefined, outcome: { data: unknown } | { error: unknown }): WsRouteResult {
-  return { statusCode: 200, body: JSON.stringify({ id, ...(action ? { action } : {}), ...outcome }) };
+  const body = JSON.stringify({ id, ...(action ? { action } : {}), ...outcome });
+  const bytes = Buffer.byteLength(body);
+  // API Gateway does not deliver a route response over its message limit: the client would wait in vain.
+  if (bytes > MAX_WS_MESSAGE_BYTES) {
+    log.error('reply over the WebSocket message limit', { action: action?.slice(0, 64), bytes });
+    const error = new CirrusError('REPLY_TOO_LARGE', `The reply would be ${bytes} bytes, over the ${MAX_WS_MESSAGE_BYTES} bytes of one WebSocket message`).toWire();
+    const answer = JSON.stringify({ id, ...(action ? { action } : {}), error });
+    // The echoed id and action are the client's own and may be most of the size: then without them.
+    return { statusCode: 200, body: Buffer.byteLength(answer) <= MAX_WS_MESSAGE_BYTES ? answer : JSON.stringify({ id: null, error }) };
+  }
+  return { statusCode: 200, body };
 }
 
 function describeIssue(err: { issues: { path: PropertyKey[]; message: string }[] }): string {

@@ -32,6 +32,11 @@ export interface PushOutcome {
   gone: number;
   /** Connections that could not be reached for another reason; the job should be retried. */
   failed: number;
+  /**
+   * Frames API Gateway refused as over its 128 KB message limit (413): sending again cannot
+   * succeed, so they are logged and dropped, never retried. Clients get stored messages by sync.
+   */
+  tooLarge: number;
 }
 
 /** API Gateway's integration timeout: no $connect lasts longer. */
@@ -58,6 +63,11 @@ async function postOne(endpoint: string, conn: ConnectionItem, data: Uint8Array,
         // The recipient's connection is gone: delete that one, never anyone else's.
         await connections.delete(conn.userId, conn.connectionId);
         outcome.gone++;
+        return;
+      }
+      if (name === 'PayloadTooLargeException' || status === 413) {
+        log.error('push frame over the 128 KB message limit, dropped', { connectionId: conn.connectionId, userId: conn.userId, bytes: data.length });
+        outcome.tooLarge++;
         return;
       }
       if ((name === 'LimitExceededException' || status === 429) && attempt < MAX_THROTTLE_RETRIES) {
@@ -105,7 +115,7 @@ async function recipients(userIds: readonly string[], message: Message): Promise
 
 export async function pushToUsers(job: PushJob): Promise<PushOutcome> {
   const endpoint = config.connectionsEndpoint();
-  const outcome: PushOutcome = { delivered: 0, gone: 0, failed: 0 };
+  const outcome: PushOutcome = { delivered: 0, gone: 0, failed: 0, tooLarge: 0 };
   const frame = (silent: boolean): Uint8Array => {
     const f: PushFrame = { push: 'newMsg', data: job.message, ...(silent ? { silent: true as const } : {}) };
     return Buffer.from(JSON.stringify(f));
@@ -129,7 +139,7 @@ async function liveConnections(userId: string): Promise<ConnectionItem[]> {
 /** Sends an event frame (not stored) to every live connection of a user. */
 export async function pushEvent(userId: string, event: EventFrame): Promise<PushOutcome> {
   const endpoint = config.connectionsEndpoint();
-  const outcome: PushOutcome = { delivered: 0, gone: 0, failed: 0 };
+  const outcome: PushOutcome = { delivered: 0, gone: 0, failed: 0, tooLarge: 0 };
   const data = Buffer.from(JSON.stringify(event));
   await forEachLimit(await liveConnections(userId), POST_CONCURRENCY, (conn) => postOne(endpoint, conn, data, outcome));
   return outcome;
@@ -137,7 +147,7 @@ export async function pushEvent(userId: string, event: EventFrame): Promise<Push
 
 /** Sends an event frame (not stored) to one connection; a connection found gone (410) is deleted. */
 export async function pushEventTo(conn: ConnectionItem, event: EventFrame): Promise<PushOutcome> {
-  const outcome: PushOutcome = { delivered: 0, gone: 0, failed: 0 };
+  const outcome: PushOutcome = { delivered: 0, gone: 0, failed: 0, tooLarge: 0 };
   await postOne(config.connectionsEndpoint(), conn, Buffer.from(JSON.stringify(event)), outcome);
   return outcome;
 }

@@ -5,6 +5,7 @@
 import { config } from '../config';
 import { classifyMissing } from '../domain/holes';
 import { CirrusError } from '../errors';
+import { REPLY_PAGE_BYTES } from '../protocol/constants';
 import { MAX_PULL, type ActionResult } from '../protocol/schema';
 import { conversations, readPosition, type CounterItem, type MemberState } from '../store/conversations';
 import { nowSeconds } from '../store/dynamo';
@@ -20,18 +21,38 @@ function visibleRange(state: MemberState, counter: CounterItem | undefined): { m
 
 const unreadOf = (state: MemberState, maxSeq: number, minSeq: number) => Math.max(0, maxSeq - Math.max(readPosition(state), minSeq));
 
-export async function getNewestSeq(userId: string): Promise<ActionResult<'getNewestSeq'>> {
-  const states = await conversations.ofUser(userId);
-  const counters = await conversations.counters(states.map((s) => s.conversationId));
-  return {
-    conversations: states
-      .filter((s) => counters.has(s.conversationId))
-      .map((s) => {
-        const { minSeq, maxSeq } = visibleRange(s, counters.get(s.conversationId));
-        return { conversationId: s.conversationId, maxSeq, readSeq: readPosition(s), minSeq, unread: unreadOf(s, maxSeq, minSeq) };
-      }),
-    serverTime: Date.now(),
-  };
+/** Conversation rows read per Query while filling a page of getNewestSeq (one BatchGetItem of counters each). */
+const NEWEST_ROWS_PER_READ = 100;
+
+/** JSON bytes an item adds to an array: itself and a comma. */
+const itemBytes = (item: unknown) => Buffer.byteLength(JSON.stringify(item)) + 1;
+
+/**
+ * The user's conversations in id order from after `cursor`, as many as fit in
+ * REPLY_PAGE_BYTES; `nextCursor` (the last row the page accounts for) when more follow.
+ */
+export async function getNewestSeq(userId: string, req: { cursor?: string } = {}): Promise<ActionResult<'getNewestSeq'>> {
+  const out: ActionResult<'getNewestSeq'>['conversations'] = [];
+  let bytes = 0;
+  let after = req.cursor;
+  for (;;) {
+    const page = await conversations.pageOfUser(userId, after, NEWEST_ROWS_PER_READ);
+    const counters = await conversations.counters(page.items.map((s) => s.conversationId));
+    for (const s of page.items) {
+      const counter = counters.get(s.conversationId);
+      if (counter) {
+        const { minSeq, maxSeq } = visibleRange(s, counter);
+        const entry = { conversationId: s.conversationId, maxSeq, readSeq: readPosition(s), minSeq, unread: unreadOf(s, maxSeq, minSeq) };
+        const size = itemBytes(entry);
+        if (out.length > 0 && bytes + size > REPLY_PAGE_BYTES) return { conversations: out, nextCursor: after!, serverTime: Date.now() };
+        out.push(entry);
+        bytes += size;
+      }
+      after = s.conversationId;
+    }
+    if (page.next === undefined) return { conversations: out, serverTime: Date.now() };
+    after = page.next;
+  }
 }
 
 async function memberView(userId: string, conversationId: string) {
@@ -43,10 +64,26 @@ async function memberView(userId: string, conversationId: string) {
 export async function pullMsgs(userId: string, req: { conversationId: string; fromSeq: number; toSeq: number; limit?: number }): Promise<ActionResult<'pullMsgs'>> {
   const { state, counter, minSeq, maxSeq } = await memberView(userId, req.conversationId);
   const fromSeq = Math.max(req.fromSeq, minSeq + 1);
-  const toSeq = Math.min(req.toSeq, maxSeq, fromSeq + (req.limit ?? MAX_PULL) - 1);
+  let toSeq = Math.min(req.toSeq, maxSeq, fromSeq + (req.limit ?? MAX_PULL) - 1);
   if (toSeq < fromSeq) return { conversationId: req.conversationId, fromSeq, toSeq: Math.max(toSeq, fromSeq - 1), messages: [], holes: [], pending: [] };
-  const items = await messages.range(req.conversationId, fromSeq, toSeq);
+  const read = await messages.range(req.conversationId, fromSeq, toSeq);
   const now = nowSeconds();
+  // Cut by size: the messages that fit in REPLY_PAGE_BYTES (always the first), the rest from toSeq + 1.
+  const deleted = state.deletedSeqs;
+  let bytes = 0;
+  let cutAt: number | undefined;
+  for (const m of read) {
+    if (m.expiresAt <= now || deleted?.has(m.seq)) continue;
+    const size = itemBytes(toMessage(m));
+    if (bytes > 0 && bytes + size > REPLY_PAGE_BYTES) {
+      cutAt = m.seq;
+      break;
+    }
+    bytes += size;
+  }
+  if (cutAt !== undefined) toSeq = cutAt - 1;
+  const items = cutAt === undefined ? read : read.filter((m) => m.seq <= toSeq);
+  const truncated = cutAt !== undefined ? { truncated: true as const } : {};
   const live = items.filter((m) => m.expiresAt > now);
   const { holes, pending } = classifyMissing({
     fromSeq,
@@ -58,7 +95,6 @@ export async function pullMsgs(userId: string, req: { conversationId: string; fr
     settleMs: config.seqSettleMs(),
   });
   // Messages the user deleted for themselves are holes to them: they will never see them.
-  const deleted = state.deletedSeqs;
   if (deleted?.size) {
     const gone = live.filter((m) => deleted.has(m.seq)).map((m) => m.seq);
     if (gone.length > 0) {
@@ -66,13 +102,14 @@ export async function pullMsgs(userId: string, req: { conversationId: string; fr
         conversationId: req.conversationId,
         fromSeq,
         toSeq,
+        ...truncated,
         messages: live.filter((m) => !deleted.has(m.seq)).map(toMessage),
         holes: [...holes, ...gone].sort((a, b) => a - b),
         pending,
       };
     }
   }
-  return { conversationId: req.conversationId, fromSeq, toSeq, messages: live.map(toMessage), holes, pending };
+  return { conversationId: req.conversationId, fromSeq, toSeq, ...truncated, messages: live.map(toMessage), holes, pending };
 }
 
 export async function markRead(userId: string, req: { conversationId: string; seq: number }): Promise<ActionResult<'markRead'>> {

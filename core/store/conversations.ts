@@ -166,6 +166,24 @@ export const conversations = {
   },
 
   /**
+   * One page of a user's conversation rows in conversation id order, after `after` when
+   * given; `next` is where the following page starts (absent after the last row).
+   */
+  async pageOfUser(userId: string, after: string | undefined, limit: number): Promise<{ items: MemberState[]; next?: string }> {
+    const page = await ddb().send(
+      new QueryCommand({
+        TableName: config.tableName('userConversations'),
+        KeyConditionExpression: 'userId = :u',
+        ExpressionAttributeValues: { ':u': userId },
+        Limit: limit,
+        ...(after !== undefined ? { ExclusiveStartKey: { userId, conversationId: after } } : {}),
+      }),
+    );
+    const next = page.LastEvaluatedKey?.conversationId as string | undefined;
+    return { items: (page.Items ?? []) as MemberState[], ...(next !== undefined ? { next } : {}) };
+  },
+
+  /**
    * Changes a member's own settings of a conversation; `minSeq` only moves forward.
    * Returns the new state, or undefined when the user has no such conversation.
    */

@@ -17,7 +17,7 @@ import { ContentType, NotificationType, type ActionName, type ActionRequest, typ
 import { IndexedDbStore } from './store/indexeddb';
 import { MemoryStore } from './store/memory';
 import type { LocalMessage, LocalStore, MessageRange, StoredConversation } from './store/store';
-import { SyncEngine, type SyncProgressEvent } from './sync';
+import { newestSeqs, SyncEngine, type SyncProgressEvent } from './sync';
 import { realTimers, type Timers } from './timers';
 import { readToken } from './token';
 
@@ -663,17 +663,19 @@ export class CirrusClient extends Emitter<CirrusEvents> {
   }
 
   /**
-   * Every conversation of the user with its newest seq and read position (the first step of sync).
+   * Every conversation of the user with its newest seq and read position (the first step of
+   * sync), all pages of it: the server cuts each reply by size and this follows `nextCursor`.
    *
    * @example
    * const { conversations } = await client.getNewestSeq();
    */
   getNewestSeq(): Promise<ActionResult<'getNewestSeq'>> {
-    return this.connection.request('getNewestSeq', {});
+    return newestSeqs(this.connection);
   }
 
   /**
-   * Messages of one conversation by seq range, as the server has them (at most 100 seqs), without storing them.
+   * Messages of one conversation by seq range, as the server has them, without storing them: one
+   * reply, at most 100 seqs and cut by size (`truncated`); continue from `toSeq + 1` for more.
    *
    * @example
    * const page = await client.pullMessages({ conversationId: 'si_alice_bob', fromSeq: 1, toSeq: 100 });

@@ -1,7 +1,8 @@
 /**
  * Sync: the device's copy of every conversation, kept whole. On every connect (and after a
- * rotation) `getNewestSeq` tells what exists; each conversation is pulled from its
- * `syncedSeq + 1` in pages of 100 seqs; pushes arriving meanwhile are stored at once. The
+ * rotation) `getNewestSeq` tells what exists (following its pages); each conversation is
+ * pulled from its `syncedSeq + 1` in pages of at most 100 seqs, each cut by size by the
+ * server (`truncated`); pushes arriving meanwhile are stored at once. The
  * store deduplicates by `(conversationId, seq)`, so a push racing a pull of the same seq is
  * reported once. Holes never hold a message and are skipped; pending seqs are asked again
  * later. A push above `syncedSeq + 1` reveals a gap, which is pulled.
@@ -12,7 +13,7 @@
 import type { Connection } from './connection';
 import { Emitter } from './emitter';
 import { CirrusSdkError } from './errors';
-import { MAX_PULL, NotificationType, type Message } from './protocol';
+import { MAX_PULL, NotificationType, type ActionResult, type Message } from './protocol';
 import type { LocalStore, StoredConversation } from './store/store';
 import type { Timers } from './timers';
 
@@ -125,7 +126,7 @@ export class SyncEngine extends Emitter<SyncEngineEvents> {
     this.emit('syncStart', { reason });
     let messages = 0;
     try {
-      const newest = await this.connection.request('getNewestSeq', {});
+      const newest = await newestSeqs(this.connection);
       const stale: string[] = [];
       for (const server of newest.conversations) {
         const c = await this.update(server.conversationId, (c) => {
@@ -172,9 +173,20 @@ export class SyncEngine extends Emitter<SyncEngineEvents> {
     }
   }
 
-  /** One pull of at most 100 seqs, applied to the conversation. */
+  /** Pulls of at most 100 seqs each, applied to the conversation; a reply cut by size is followed to the end of its seqs. */
   private async pullRange(conversationId: string, fromSeq: number, toSeq: number, recheck: boolean): Promise<number> {
-    if (toSeq < fromSeq) return 0;
+    let added = 0;
+    for (let from = fromSeq; from <= toSeq; ) {
+      const page = await this.pullPage(conversationId, from, toSeq, recheck);
+      added += page.added;
+      if (!page.truncated || page.toSeq < from) break;
+      from = page.toSeq + 1;
+    }
+    return added;
+  }
+
+  /** One pull, applied to the conversation. */
+  private async pullPage(conversationId: string, fromSeq: number, toSeq: number, recheck: boolean): Promise<{ added: number; toSeq: number; truncated: boolean }> {
     const page = await this.connection.request('pullMsgs', { conversationId, fromSeq, toSeq, limit: MAX_PULL });
     let added: Message[] = [];
     let changed: Message[] = [];
@@ -192,7 +204,7 @@ export class SyncEngine extends Emitter<SyncEngineEvents> {
     if (added.length) this.emit('messagesAdded', { messages: added, source: 'sync' });
     if (changed.length) this.emit('messagesChanged', { messages: changed });
     await this.followChanges(added);
-    return added.length;
+    return { added: added.length, toSeq: page.toSeq, truncated: page.truncated === true };
   }
 
   /** Stores messages into a conversation being updated: seq positions, last message, own read position. */
@@ -281,6 +293,21 @@ export class SyncEngine extends Emitter<SyncEngineEvents> {
   stop(): void {
     if (this.pendingTimer !== undefined) this.options.timers.clearTimeout(this.pendingTimer);
     this.pendingTimer = undefined;
+  }
+}
+
+/**
+ * Every conversation from `getNewestSeq`, following `nextCursor` page by page; `serverTime`
+ * is the last page's.
+ */
+export async function newestSeqs(connection: Pick<Connection, 'request'>): Promise<ActionResult<'getNewestSeq'>> {
+  const conversations: ActionResult<'getNewestSeq'>['conversations'] = [];
+  let cursor: string | undefined;
+  for (;;) {
+    const page = await connection.request('getNewestSeq', cursor === undefined ? {} : { cursor });
+    conversations.push(...page.conversations);
+    if (page.nextCursor === undefined || page.nextCursor === cursor) return { conversations, serverTime: page.serverTime };
+    cursor = page.nextCursor;
   }
 }
 
