@@ -28,27 +28,42 @@ export function stringProblem(s: string): string | undefined {
 /** Whether a string is accepted: the same check, for zod refinements. */
 export const isAcceptedString = (s: string): boolean => !REFUSED.test(s);
 
+/** A value on the walk, with how it was reached (the path is built only for a refusal). */
+interface Step {
+  value: unknown;
+  key?: string;
+  parent?: Step;
+}
+
+const pathOf = (step: Step | undefined): string => {
+  const keys: string[] = [];
+  for (let s = step; s && s.key !== undefined; s = s.parent) keys.push(s.key);
+  const path = keys.reverse().join('.');
+  return path.length > 200 ? `${path.slice(0, 200)}…` : path;
+};
+
 /**
  * The first refused string (or object key) in a JSON value, with its path (`content.text`,
- * `users.0.nickname`); undefined when every string is accepted. Iterative, so a deeply
- * nested value cannot exhaust the stack.
+ * `users.0.nickname`); undefined when every string is accepted. Iterative and linear in
+ * the size of the value, so a deeply nested value cannot exhaust the stack or the CPU.
  */
 export function findRefusedString(value: unknown): { path: string; problem: string } | undefined {
-  const stack: { value: unknown; path: string[] }[] = [{ value, path: [] }];
+  const stack: Step[] = [{ value }];
   while (stack.length > 0) {
-    const { value: v, path } = stack.pop()!;
+    const step = stack.pop()!;
+    const v = step.value;
     if (typeof v === 'string') {
       const problem = stringProblem(v);
-      if (problem) return { path: path.join('.'), problem };
+      if (problem) return { path: pathOf(step), problem };
     } else if (Array.isArray(v)) {
-      for (let i = v.length - 1; i >= 0; i--) stack.push({ value: v[i], path: [...path, String(i)] });
+      for (let i = v.length - 1; i >= 0; i--) stack.push({ value: v[i], key: String(i), parent: step });
     } else if (v !== null && typeof v === 'object') {
       const entries = Object.entries(v);
       for (const [key] of entries) {
         const problem = stringProblem(key);
-        if (problem) return { path: path.join('.'), problem: `an object key ${problem}` };
+        if (problem) return { path: pathOf(step), problem: `an object key ${problem}` };
       }
-      for (let i = entries.length - 1; i >= 0; i--) stack.push({ value: entries[i][1], path: [...path, entries[i][0]] });
+      for (let i = entries.length - 1; i >= 0; i--) stack.push({ value: entries[i][1], key: entries[i][0], parent: step });
     }
   }
   return undefined;
