@@ -37,12 +37,22 @@ describe('lone UTF-16 surrogates', () => {
   });
 
   it('are refused in any string of a frame or a body, naming the field', async () => {
-    const before = await seqsOf(alice);
+    let before = await seqsOf(alice);
     const inText = await alice.request('sendMsg', { clientMsgId: 'lone-text', recvId: 'bob', ...text('broken \udc00 text') });
     expect(inText.error).toMatchObject({ reason: 'INVALID_ARGUMENT' });
     expect(inText.error!.message).toContain('content.text');
     const inKey = await alice.request('sendMsg', { clientMsgId: 'lone-key', recvId: 'bob', contentType: 110, content: { data: 'x', ['\ud83d']: 1 } });
     expect(inKey.error).toMatchObject({ reason: 'INVALID_ARGUMENT' });
+    expect(await seqsOf(alice)).toEqual(before);
+
+    // An emoji is a key of the message's reactions: half of 😀 is not an emoji.
+    const target = await alice.ok('sendMsg', { clientMsgId: 'react-target', recvId: 'bob', ...text('react to me') });
+    before = await seqsOf(alice);
+    const halfEmoji = await alice.request('reactMsg', { conversationId: target.conversationId, seq: target.seq, emoji: '\ud83d', reacted: true });
+    expect(halfEmoji.error).toMatchObject({ reason: 'INVALID_ARGUMENT' });
+    expect(halfEmoji.error!.message).toContain('emoji');
+    const pulled = await alice.ok('pullMsgs', { conversationId: target.conversationId, fromSeq: target.seq, toSeq: target.seq });
+    expect(pulled.messages[0].reactions).toBeUndefined();
     expect(await seqsOf(alice)).toEqual(before);
 
     const http = await admin.call('POST', '/messages', { sendId: 'alice', recvId: 'bob', clientMsgId: 'http-\ud800', ...text('over HTTP') });
