@@ -65,7 +65,13 @@ export async function httpHandler(event: APIGatewayProxyEventV2): Promise<APIGat
       if (event.rawQueryString && !isPercentDecodable(event.rawQueryString)) throw new CirrusError('INVALID_ARGUMENT', 'Invalid query: not valid percent-encoded UTF-8');
       let body: unknown;
       if (spec.body) {
-        const text = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : (event.body ?? '');
+        let text: string;
+        try {
+          // Fatal: invalid UTF-8 would otherwise become U+FFFD, silently altering what was sent.
+          text = event.isBase64Encoded ? new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(event.body ?? '', 'base64')) : (event.body ?? '');
+        } catch {
+          throw new CirrusError('MALFORMED_FRAME', 'The body is not valid UTF-8');
+        }
         try {
           // A route whose body fields are all optional may be called without a body.
           body = text.trim() === '' ? {} : JSON.parse(text);
