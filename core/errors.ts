@@ -12,7 +12,7 @@
 export const errorCodes = {
   MALFORMED_FRAME: { code: 1001, status: 400, retryable: false, summary: 'The frame or body is not a JSON object of the expected envelope.' },
   UNKNOWN_ACTION: { code: 1002, status: 400, retryable: false, summary: 'The frame names an action that does not exist.' },
-  INVALID_ARGUMENT: { code: 1003, status: 400, retryable: false, summary: 'A field is missing, has the wrong type or is out of range.' },
+  INVALID_ARGUMENT: { code: 1003, status: 400, retryable: false, summary: 'A field is missing, has the wrong type or is out of range; or a string is not well-formed Unicode or holds U+0000; or an HTTP path or query string is not valid percent-encoded UTF-8.' },
   CONTENT_TOO_LARGE: { code: 1004, status: 413, retryable: false, summary: 'The message content exceeds the size limit.' },
   NOT_FOUND: { code: 1005, status: 404, retryable: false, summary: 'No such route.' },
   REPLY_TOO_LARGE: { code: 1006, status: 413, retryable: false, summary: 'The reply would be over the 128 KB API Gateway allows for one WebSocket message; ask for less (a smaller range).' },

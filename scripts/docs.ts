@@ -67,6 +67,16 @@ A frame that is not JSON, or has no string \`id\`, gets a reply with \`id: null\
 \`{"message": "Internal server error", "connectionId": …, "requestId": …}\` with no \`id\`: retry the request
 (\`sendMsg\` is idempotent by \`clientMsgId\`).
 
+**Strings.** Every string of a request's \`data\` (and every object key, content included) must be
+well-formed Unicode without U+0000: a lone UTF-16 surrogate (\`"\\ud800"\` in JSON, half of a pair) or a
+NUL character (\`"\\u0000"\`) is refused with \`INVALID_ARGUMENT\`, naming the field (e.g.
+\`clientMsgId: is not well-formed Unicode: it contains a lone UTF-16 surrogate (U+D800)\`), and nothing is
+stored. Neither survives the stores unchanged (DynamoDB and PostgreSQL keep UTF-8 text, and PostgreSQL
+cannot hold NUL), so two ids differing only there would be one message, and the history would disagree
+with sync. The HTTP API applies the same rule to path parameters, query parameters and bodies. Any
+other character of message content, control characters and noncharacters included, reads back exactly
+as sent, from pushes, sync and the history.
+
 **Push** (server → client, unsolicited): a new message in one of the user's conversations.
 ${block(schemaJson(PushFrame))}
 

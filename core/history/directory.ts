@@ -30,7 +30,8 @@ const UPSERT_GROUP = `INSERT INTO groups (group_id, name, owner_user_id, created
 const optionalTimestamp = (name: string, ms: number | undefined): SqlParameter => (ms === undefined ? { name, value: { isNull: true } } : timestamp(name, ms));
 
 /**
- * PostgreSQL text cannot hold NUL, which the API lets through in names: the mirror (for
+ * PostgreSQL text cannot hold NUL. The API refuses it in every string
+ * (core/protocol/strings.ts), but names stored before it did may hold one: the mirror (for
  * counting and searching) keeps them without it, or the row could never be written.
  */
 const withoutNul = (text: string | undefined): string | undefined => text?.replaceAll('\u0000', '');

@@ -21,7 +21,11 @@ export const str = (name: string, value: string | undefined): SqlParameter => ({
 
 export const long = (name: string, value: number | undefined): SqlParameter => ({ name, value: value === undefined ? { isNull: true } : { longValue: value } });
 
-/** NUL characters are dropped from strings: PostgreSQL's jsonb cannot hold them (`\u0000`), and the statement would fail. */
+/**
+ * NUL characters are dropped from strings: PostgreSQL's jsonb cannot hold them (`\u0000`),
+ * and the statement would fail. The API refuses NUL in every string (core/protocol/strings.ts);
+ * this keeps messages stored before it did from failing their archive job.
+ */
 const withoutNul = (_key: string, v: unknown): unknown => (typeof v === 'string' && v.includes('\u0000') ? v.replaceAll('\u0000', '') : v);
 
 export const json = (name: string, value: unknown): SqlParameter =>

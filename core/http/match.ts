@@ -17,14 +17,32 @@ const compiled = httpRoutes.map((route) => {
   return { route, names, regex: new RegExp(`^${pattern}$`) };
 });
 
-/** The route for a method and path; `undefined` when none (API Gateway would answer 404). */
+/**
+ * Whether `text` is valid percent-encoded UTF-8 (`decodeURIComponent` would not throw): a
+ * `%` starts two hex digits, and the bytes decode to Unicode (no overlong forms, no
+ * encoded surrogates such as `%ED%A0%80`).
+ */
+export function isPercentDecodable(text: string): boolean {
+  try {
+    decodeURIComponent(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The route for a method and path; `undefined` when none (API Gateway would answer 404).
+ * Path parameters are decoded; one that is not valid percent-encoded UTF-8 is left as it
+ * is, for the function to refuse (INVALID_ARGUMENT) instead of the match throwing.
+ */
 export function matchRoute(method: string, path: string): RouteMatch | undefined {
   for (const { route, names, regex } of compiled) {
     if (route.method !== method.toUpperCase()) continue;
     const m = regex.exec(path);
     if (!m) continue;
     const pathParameters: Record<string, string> = {};
-    names.forEach((name, i) => (pathParameters[name] = decodeURIComponent(m[i + 1])));
+    names.forEach((name, i) => (pathParameters[name] = isPercentDecodable(m[i + 1]) ? decodeURIComponent(m[i + 1]) : m[i + 1]));
     return { route, routeKey: `${route.method} ${route.path}`, pathParameters };
   }
   return undefined;

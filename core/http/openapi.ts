@@ -61,7 +61,7 @@ export function buildOpenApi(): Record<string, unknown> {
       title: 'Cirrus IM HTTP API',
       version: '1',
       description:
-        "For app backends, administrators and apps. Authenticate with `Authorization: Bearer <token>`: an admin token (from POST /auth/admin-token with the deployment's admin secret) may act for anyone; a user token (from POST /auth/user-token) acts only as its user. Each operation says who may call it (also in `x-cirrus-auth`). Error codes are listed in docs/protocol.md.",
+        "For app backends, administrators and apps. Authenticate with `Authorization: Bearer <token>`: an admin token (from POST /auth/admin-token with the deployment's admin secret) may act for anyone; a user token (from POST /auth/user-token) acts only as its user. Each operation says who may call it (also in `x-cirrus-auth`). Every string of a request (path and query parameters, body fields and keys) must be well-formed Unicode without U+0000 (no lone UTF-16 surrogates), and a path or query string must be valid percent-encoded UTF-8: otherwise 400 INVALID_ARGUMENT, naming the field. A body that is not valid UTF-8 is refused with 400 MALFORMED_FRAME. Error codes are listed in docs/protocol.md.",
     },
     servers: [{ url: '/' }],
     paths,

@@ -5,6 +5,7 @@
  */
 import * as z from 'zod';
 import { REPLY_PAGE_BYTES, SessionType } from './constants';
+import { isAcceptedString } from './strings';
 
 export { SessionType };
 
@@ -17,7 +18,13 @@ export const ConversationId = z
   .regex(/^(si_[A-Za-z0-9.@-]+_[A-Za-z0-9.@-]+|sg_[A-Za-z0-9.@-]+|n_[A-Za-z0-9.@-]+)$/, 'si_<a>_<b>, sg_<groupId> or n_<userId>')
   .describe('Conversation id: `si_<a>_<b>` (1:1, ids sorted), `sg_<groupId>` (group) or `n_<userId>` (notifications)');
 export const Seq = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).describe('Position of a message in its conversation, from 1');
-export const ClientMsgId = z.string().min(1).max(64).describe('Chosen by the sender; resending the same id returns the first ack');
+/** Key-forming: every string of a request is checked (core/protocol/strings.ts); the schema says so too, for clients. */
+export const ClientMsgId = z
+  .string()
+  .min(1)
+  .max(64)
+  .refine(isAcceptedString, 'must be well-formed Unicode (no lone surrogates) without U+0000')
+  .describe('Chosen by the sender; resending the same id returns the first ack');
 
 /** Serialized content may not exceed this many bytes (UTF-8 JSON), well inside the 32 KB frame. */
 export const MAX_CONTENT_BYTES = 16 * 1024;

@@ -10,7 +10,8 @@ import { log, withLogContext } from '../log';
 import { authenticate } from '../services/auth';
 import { operations } from '../http/operations';
 import type { Actor } from '../http/actor';
-import { matchRoute, routeByKey } from '../http/match';
+import { isPercentDecodable, matchRoute, routeByKey } from '../http/match';
+import { findRefusedString } from '../protocol/strings';
 import type { RouteAuth } from '../http/routes';
 
 const json = (statusCode: number, body: unknown): APIGatewayProxyStructuredResultV2 => ({
@@ -21,6 +22,8 @@ const json = (statusCode: number, body: unknown): APIGatewayProxyStructuredResul
 
 function validate(schema: z.ZodType | undefined, value: unknown, what: string): unknown {
   if (!schema) return undefined;
+  const refused = findRefusedString(value);
+  if (refused) throw new CirrusError('INVALID_ARGUMENT', `Invalid ${what}: ${refused.path ? `${refused.path}: ` : ''}${refused.problem}`);
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -55,9 +58,20 @@ export async function httpHandler(event: APIGatewayProxyEventV2): Promise<APIGat
         }
       }
       const spec = route as { params?: z.ZodType; query?: z.ZodType; body?: z.ZodType };
+      // A path segment or query string that is not valid percent-encoded UTF-8 has no value to validate.
+      for (const [name, value] of Object.entries(match.pathParameters ?? {})) {
+        if (value !== undefined && !isPercentDecodable(value)) throw new CirrusError('INVALID_ARGUMENT', `Invalid path: ${name}: not valid percent-encoded UTF-8`);
+      }
+      if (event.rawQueryString && !isPercentDecodable(event.rawQueryString)) throw new CirrusError('INVALID_ARGUMENT', 'Invalid query: not valid percent-encoded UTF-8');
       let body: unknown;
       if (spec.body) {
-        const text = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : (event.body ?? '');
+        let text: string;
+        try {
+          // Fatal: invalid UTF-8 would otherwise become U+FFFD, silently altering what was sent.
+          text = event.isBase64Encoded ? new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(event.body ?? '', 'base64')) : (event.body ?? '');
+        } catch {
+          throw new CirrusError('MALFORMED_FRAME', 'The body is not valid UTF-8');
+        }
         try {
           // A route whose body fields are all optional may be called without a body.
           body = text.trim() === '' ? {} : JSON.parse(text);

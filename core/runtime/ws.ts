@@ -9,6 +9,7 @@ import { newId } from '../domain/ids';
 import { log, withLogContext } from '../log';
 import { MAX_WS_MESSAGE_BYTES } from '../protocol/constants';
 import { actions, RequestFrame, type ActionName } from '../protocol/schema';
+import { findRefusedString } from '../protocol/strings';
 import { identityOf, type ConnectionIdentity, type WsRouteEvent } from './identity';
 
 export interface WsRouteResult {
@@ -60,6 +61,10 @@ export function wsMessageHandler(handlers: ActionHandlers) {
         return reply(id, action, { error: new CirrusError('UNKNOWN_ACTION', `Unknown action "${action}"; expected one of ${Object.keys(actions).join(', ')}`).toWire() });
       }
       const name = action as ActionName;
+      const refused = findRefusedString(frame.data.data);
+      if (refused) {
+        return reply(id, action, { error: new CirrusError('INVALID_ARGUMENT', refused.path ? `${refused.path}: ${refused.problem}` : refused.problem).toWire() });
+      }
       const data = actions[name].request.safeParse(frame.data.data ?? {});
       if (!data.success) {
         return reply(id, action, { error: new CirrusError('INVALID_ARGUMENT', describeIssue(data.error)).toWire() });

@@ -8,6 +8,7 @@ import { CirrusError } from '../errors';
 import { MAX_DELETED_PER_CONVERSATION, type Message } from '../protocol/schema';
 import { conversations, readPosition, type CounterItem, type MemberSettings, type MemberState } from '../store/conversations';
 import { messages, toMessage } from '../store/messages';
+import { users, type RecvOpt } from '../store/users';
 import { notifyUsers } from './notify';
 import { pushEvent } from './push';
 import { markRead } from './sync';
@@ -80,27 +81,38 @@ async function lastMessages(items: { state: MemberState; counter?: CounterItem }
 /** Pinned first, then by latest activity. */
 const order = (a: ConversationView, b: ConversationView) => Number(b.pinned) - Number(a.pinned) || b.lastActivity - a.lastActivity || a.conversationId.localeCompare(b.conversationId);
 
-/** Unread of conversations the user receives normally; silent and muted ones do not count. */
-const countsTowardTotal = (v: ConversationView) => v.recvOpt === 0;
+/**
+ * Unread of conversations the user receives normally: the receive option that applies is
+ * the stricter of the conversation's own and the user's global one, so silent (2) and
+ * not received (1) conversations do not count, whichever of the two says so.
+ */
+const countsTowardTotal = (globalRecvOpt: RecvOpt) => (v: ConversationView) => v.recvOpt === 0 && globalRecvOpt === 0;
+
+/** The user's global receive option (0 when unset or not registered). */
+async function globalRecvOptOf(userId: string): Promise<RecvOpt> {
+  const [user] = await users.getMany([userId], 'userId, globalRecvOpt');
+  return user?.globalRecvOpt ?? 0;
+}
 
 export async function listConversations(userId: string, includeHidden = false): Promise<{ conversations: ConversationView[]; totalUnread: number }> {
-  const states = await conversations.ofUser(userId);
+  const [states, globalRecvOpt] = await Promise.all([conversations.ofUser(userId), globalRecvOptOf(userId)]);
   const counters = await conversations.counters(states.map((s) => s.conversationId));
   const items = states.map((state) => ({ state, counter: counters.get(state.conversationId) }));
   const last = await lastMessages(items);
   const views = items.map(({ state, counter }) => viewOf(userId, state, counter, last.get(state.conversationId))).sort(order);
   return {
     conversations: includeHidden ? views : views.filter((v) => !v.hidden),
-    totalUnread: views.filter(countsTowardTotal).reduce((n, v) => n + v.unread, 0),
+    totalUnread: views.filter(countsTowardTotal(globalRecvOpt)).reduce((n, v) => n + v.unread, 0),
   };
 }
 
 export async function totalUnread(userId: string): Promise<number> {
-  const states = await conversations.ofUser(userId);
+  const [states, globalRecvOpt] = await Promise.all([conversations.ofUser(userId), globalRecvOptOf(userId)]);
+  if (globalRecvOpt !== 0) return 0;
   const counters = await conversations.counters(states.map((s) => s.conversationId));
   return states
     .map((s) => viewOf(userId, s, counters.get(s.conversationId), undefined))
-    .filter(countsTowardTotal)
+    .filter(countsTowardTotal(globalRecvOpt))
     .reduce((n, v) => n + v.unread, 0);
 }
 

@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import { sqs } from '../aws/sqs';
+import { sqs, sqsBody } from '../aws/sqs';
 import { config } from '../config';
 import { parseConversationId, SYSTEM_SENDER } from '../domain/ids';
 import { CirrusError } from '../errors';
@@ -90,7 +90,7 @@ async function authorize(actor: Actor, message: MessageItem, kind: ChangeKind): 
 /** Hands the changed message to the history; it replaces the row only over an older version. */
 async function archiveChange(message: Message, replaced?: ReplacedContent): Promise<void> {
   const job = { message, ...(replaced ? { replaced } : {}), correlationId: correlationId() };
-  await sqs().send(new SendMessageCommand({ QueueUrl: config.queueUrl('archive'), MessageBody: JSON.stringify(job) }));
+  await sqs().send(new SendMessageCommand({ QueueUrl: config.queueUrl('archive'), MessageBody: sqsBody(job) }));
 }
 
 /** Archives the marker and notifies the conversation, unless a previous attempt at this version did. */

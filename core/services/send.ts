@@ -10,7 +10,7 @@
  * `seqSettleMs` after allocation stays empty forever and clients skip it.
  */
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import { sqs } from '../aws/sqs';
+import { sqs, sqsBody } from '../aws/sqs';
 import { config } from '../config';
 import { groupConversationId, newServerMsgId, notificationConversationId, parseConversationId, singleConversationId, SYSTEM_SENDER } from '../domain/ids';
 import { CirrusError } from '../errors';
@@ -146,10 +146,7 @@ async function precheck(input: SendInput, key: string): Promise<MessageIdItem | 
   const one = (table: string) => found[table]?.[0] as Record<string, unknown> | undefined;
   if (input.groupId !== undefined) {
     const group = one(t('groups'));
-    if (!group) {
-      if (fromSystem) throw new CirrusError('GROUP_NOT_FOUND', `Group ${input.groupId} does not exist`);
-      throw new CirrusError('NOT_GROUP_MEMBER', `${senderId} is not a member of group ${input.groupId}`);
-    }
+    if (!group) throw new CirrusError('GROUP_NOT_FOUND', `Group ${input.groupId} does not exist`);
     if (!fromSystem) {
       if (group.status === 'dismissed') throw new CirrusError('GROUP_DISMISSED', `Group ${input.groupId} was dismissed`);
       const member = one(t('groupMembers'));
@@ -190,7 +187,7 @@ async function enqueueDelivery(message: MessageItem, sender: Sender, readBy?: st
   const { expiresAt: _ttl, ...wire } = message;
   const job: DeliveryJob = { message: wire, originConnectionId: sender.connectionId, correlationId: correlationId(), ...(readBy ? { readBy } : {}) };
   if (collect) return void collect.push(job);
-  await sqs().send(new SendMessageCommand({ QueueUrl: config.queueUrl('delivery'), MessageBody: JSON.stringify(job) }));
+  await sqs().send(new SendMessageCommand({ QueueUrl: config.queueUrl('delivery'), MessageBody: sqsBody(job) }));
 }
 
 /** Allocates a seq, creating the members' conversation rows the first time. */

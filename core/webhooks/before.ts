@@ -12,6 +12,7 @@ import * as z from 'zod';
 import { config } from '../config';
 import { CirrusError } from '../errors';
 import { log } from '../log';
+import { findRefusedString } from '../protocol/strings';
 import { deliveryId, postCallback } from './client';
 import { passesFilters, type BeforeCallback, type Involved } from './settings';
 
@@ -66,7 +67,9 @@ export async function callBefore<S extends z.ZodType, R = z.infer<S>>(name: Befo
         } else {
           const { action: _action, ...fields } = verdict.data;
           const modification = call.modify.safeParse(fields);
-          if (!modification.success) failure = `invalid modification: ${modification.error.issues.map((i) => `${i.path.join('.') || '(answer)'}: ${i.message}`).join('; ')}`;
+          const refused = findRefusedString(fields);
+          if (refused) failure = `invalid modification: ${refused.path || '(answer)'}: ${refused.problem}`;
+          else if (!modification.success) failure = `invalid modification: ${modification.error.issues.map((i) => `${i.path.join('.') || '(answer)'}: ${i.message}`).join('; ')}`;
           else {
             try {
               return call.apply ? call.apply(modification.data) : (modification.data as R);

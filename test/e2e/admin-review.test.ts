@@ -167,19 +167,23 @@ describe('NUL characters, which PostgreSQL text cannot hold', () => {
     }
   });
 
-  it('a nickname with one still reaches the directory (the user search finds the user)', async () => {
-    expect((await admin.call('POST', '/users/register', { users: [{ userId: 'nul-nick', nickname: 'bad\u0000name' }] })).status).toBe(200);
-    await eventually(async () => (await admin.call('GET', '/admin/users/search?q=nul-nick')).body.users?.length === 1, 15_000);
+  it('a nickname with one is refused at registration, and nobody is registered', async () => {
+    const res = await admin.call('POST', '/users/register', { users: [{ userId: 'nul-nick', nickname: 'bad\u0000name' }] });
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatchObject({ reason: 'INVALID_ARGUMENT' });
+    expect(res.body.error.message).toContain('users.0.nickname');
+    expect((await admin.call('GET', '/users/nul-nick')).status).toBe(404);
   });
 });
 
 describe('a message with a NUL character', () => {
-  it('still reaches the history (statistics count it, moderation finds it)', async () => {
+  it('is refused (the history could not keep it as the offline store does), and nothing reaches either', async () => {
     expect((await admin.call('POST', '/users/register', { users: [{ userId: 'nm-a' }, { userId: 'nm-b' }] })).status).toBe(200);
     const sent = await admin.call('POST', '/messages', { sendId: 'nm-a', recvId: 'nm-b', contentType: 101, content: { text: 'null\u0000byte' } });
-    expect(sent.status).toBe(200);
-    await eventually(async () => (await cirrus.dataApi.query(`SELECT seq FROM messages WHERE sender_id = 'nm-a'`)).length === 1, 15_000);
-    const found = await admin.call('GET', '/admin/messages/search?senderId=nm-a');
-    expect(found.body.messages).toHaveLength(1);
+    expect(sent.status).toBe(400);
+    expect(sent.body.error).toMatchObject({ reason: 'INVALID_ARGUMENT' });
+    expect(sent.body.error.message).toContain('content.text');
+    expect((await as('nm-a', 'GET', '/users/nm-a/conversations')).body.conversations).toEqual([]);
+    expect(await cirrus.dataApi.query(`SELECT seq FROM messages WHERE sender_id = 'nm-a'`)).toEqual([]);
   });
 });

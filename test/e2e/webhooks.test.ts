@@ -110,6 +110,15 @@ describe('beforeSendMessage', () => {
     expect(pulled.messages[0].content).toEqual({ text: 'original' });
   });
 
+  it('a modification holding U+0000 or a lone surrogate is invalid too: the original is sent', async () => {
+    for (const [i, modified] of ['nul\u0000', 'half \ud800'].entries()) {
+      answerBefore = () => ({ json: { action: 'modify', content: { text: modified } } });
+      const ack = await alice.ok('sendMsg', { clientMsgId: `modify-odd-${i}`, recvId: 'bob', ...text('original') });
+      const pulled = await bob.ok('pullMsgs', { conversationId: ack.conversationId, fromSeq: ack.seq, toSeq: ack.seq });
+      expect(pulled.messages[0].content).toEqual({ text: 'original' });
+    }
+  });
+
   it.each([
     ['a timeout', { delayMs: 1000, json: { action: 'refuse', code: 10001 } }],
     ['a 500', { status: 500, json: { action: 'refuse', code: 10001 } }],

@@ -35,14 +35,14 @@ export const conversationRoutes = [
     query: z.strictObject({ includeHidden: z.enum(['true', 'false']).optional().describe('Include hidden and deleted conversations') }),
     response: z.strictObject({
       conversations: z.array(ConversationView),
-      totalUnread: z.number().int().describe('Sum of unread over conversations with recvOpt 0'),
+      totalUnread: z.number().int().describe("Sum of unread over conversations received normally: recvOpt 0 and the user's globalRecvOpt 0 (the stricter wins)"),
     }),
   },
   {
     operationId: 'getTotalUnread',
     method: 'GET',
     path: '/users/{userId}/unread',
-    summary: 'Total unread count over conversations with recvOpt 0 (the app badge).',
+    summary: "Total unread count over conversations received normally, recvOpt 0 and the user's globalRecvOpt 0 (the app badge).",
     auth: 'self',
     params: Path,
     response: z.strictObject({ totalUnread: z.number().int() }),

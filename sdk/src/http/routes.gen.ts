@@ -490,7 +490,7 @@ export interface UserApi {
   listConversations(input?: ApiInput<'listConversations'>): Promise<ApiOutput<'listConversations'>>;
 
   /**
-   * Total unread count over conversations with recvOpt 0 (the app badge).
+   * Total unread count over conversations received normally, recvOpt 0 and the user's globalRecvOpt 0 (the app badge).
    *
    * `GET /users/{userId}/unread` (`userId` defaults to the signed-in user)
    *
