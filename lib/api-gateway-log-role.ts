@@ -21,8 +21,8 @@ export class ApiGatewayLogRole extends Construct {
     this.account = new apigateway.CfnAccount(this, 'Account', { cloudWatchRoleArn: this.role.roleArn });
     this.account.node.addDependency(this.role);
     // The setting outlives the stack: other APIs in the account may log through it, and
-    // deleting the role would break their logging.
-    this.role.applyRemovalPolicy(RemovalPolicy.RETAIN);
-    this.account.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    // deleting the role would break their logging. Not so when their creation rolls back.
+    this.role.applyRemovalPolicy(RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE);
+    this.account.applyRemovalPolicy(RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE);
   }
 }

@@ -21,6 +21,7 @@ import type { CirrusDemoSite } from './demo-site';
 /** The constructs that carry accepted findings. */
 export interface NagFindingScopes {
   readonly removalPolicy: RemovalPolicy;
+  readonly deletionProtection: boolean;
   /** WebSocket routes after `$connect`, which carry no API Gateway authorizer. */
   readonly webSocketRoutesAfterConnect: readonly IConstruct[];
   /** HTTP routes, which carry no API Gateway authorizer. */
@@ -132,6 +133,13 @@ export function acknowledgeNagFindings(scopes: NagFindingScopes): void {
 
   if (scopes.removalPolicy === RemovalPolicy.DESTROY) {
     ack(scopes.cluster, 'RDS10', 'removalPolicy DESTROY was chosen for a disposable deployment, so the cluster must be deletable.');
+  } else if (!scopes.deletionProtection) {
+    ack(
+      scopes.cluster,
+      'RDS10',
+      'Deletion protection is off by default because it keeps the rollback of a failed first deploy from deleting the cluster; ' +
+        'the cluster is retained when removed from the stack or with it (RetainExceptOnCreate), backed up for 7 days, and the deletionProtection prop turns protection on once the stack exists.',
+    );
   }
 
   if (scopes.apiGatewayLogRole) {
