@@ -113,13 +113,33 @@ export function acknowledgeNagFindings(scopes: NagFindingScopes): void {
     );
   }
 
-  const { provider, providerRole } = scopes.migrations;
+  const { provider, providerRole, pollRole } = scopes.migrations;
   const migrateArn = nagName(provider, provider.onEventHandler.functionArn);
-  ack(
-    providerRole,
-    `IAM5[Resource::${migrateArn}:*]`,
-    'The CDK provider framework may invoke any version or alias of the migrate function it wraps, and only that function.',
-  );
+  for (const role of [providerRole, pollRole]) {
+    ack(
+      role,
+      `IAM5[Resource::${migrateArn}:*]`,
+      'The CDK provider framework may invoke any version or alias of the migrate function it wraps, and only that function.',
+    );
+  }
+  // The provider's waiter: a state machine that retries the isComplete function until the data migrations are done.
+  const waiter = provider.node.tryFindChild('waiter-state-machine');
+  if (waiter) {
+    for (const child of ['framework-isComplete', 'framework-onTimeout']) {
+      const fn = provider.node.findChild(child) as unknown as { functionArn: string };
+      ack(
+        waiter,
+        `IAM5[Resource::${nagName(provider, fn.functionArn)}:*]`,
+        "The CDK provider framework's waiter may invoke any version of its own isComplete and timeout functions, and only those.",
+      );
+    }
+    ack(
+      waiter,
+      'SF1',
+      "The waiter only retries the provider's isComplete function; each poll is logged by that function and by the migrate function (their log groups), so execution history logs would repeat them at a cost.",
+    );
+    ack(waiter, 'SF2', 'The waiter runs once per deploy that changes the schema; X-Ray traces of its retries would show nothing the function logs do not.');
+  }
 
   for (const secret of [...scopes.secrets, scopes.clusterCredentials]) {
     ack(

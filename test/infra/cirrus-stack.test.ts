@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { httpRoutes } from '../../core/http/routes';
-import { schemaVersion } from '../../core/history/migrations';
+import { migrationPolling, schemaVersion } from '../../core/history/migrations';
 import {
   commonEnv,
   functions,
@@ -148,8 +148,8 @@ describe('When CirrusStack is synthesized with default props and bundled', () =>
   });
 
   describe('functions', () => {
-    it('should create the manifest functions plus the migrations provider', () => {
-      template.resourceCountIs('AWS::Lambda::Function', functionEntries.length + 1);
+    it("should create the manifest functions plus the migrations provider's (onEvent, isComplete, timeout)", () => {
+      template.resourceCountIs('AWS::Lambda::Function', functionEntries.length + 3);
     });
 
     it.each(functionEntries)('should run %s on arm64 Node.js 24 with its memory and timeout', (key, spec) => {
@@ -497,6 +497,24 @@ describe('When CirrusStack is synthesized with default props and bundled', () =>
         Environment: { Variables: { USER_ON_EVENT_FUNCTION_ARN: { 'Fn::GetAtt': [migrate, 'Arn'] } } },
       });
       template.hasResourceProperties('Custom::CirrusSchemaMigrations', { schemaVersion });
+    });
+
+    it('should poll the migrate function until the data migrations are complete, within the hour CloudFormation waits', () => {
+      const migrate = fnId('migrate');
+      // The waiter's isComplete function calls the migrate function too: the directory backfill runs one slice per poll.
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Handler: 'framework.isComplete',
+        Environment: { Variables: { USER_IS_COMPLETE_FUNCTION_ARN: { 'Fn::GetAtt': [migrate, 'Arn'] } } },
+      });
+      const machine = Object.values(template.findResources('AWS::StepFunctions::StateMachine'))[0];
+      const definition = JSON.stringify(machine.Properties.DefinitionString);
+      const retry = /\\"IntervalSeconds\\":(\d+),\\"MaxAttempts\\":(\d+)/.exec(definition);
+      expect(retry, definition).not.toBeNull();
+      expect(Number(retry![1])).toBe(migrationPolling.queryIntervalSeconds);
+      // Polls stop before CloudFormation's one-hour limit for a custom resource, which the resource asks for.
+      expect(Number(retry![1]) * Number(retry![2])).toBeLessThanOrEqual(3600);
+      template.hasResourceProperties('Custom::CirrusSchemaMigrations', { ServiceTimeout: '3600' });
+      expect(migrationPolling.workMinutes).toBeLessThan(migrationPolling.totalTimeoutMinutes);
     });
 
     it('should let the migrate function scan Users and Groups for the directory backfill, read-only', () => {
