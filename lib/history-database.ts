@@ -73,11 +73,15 @@ export class HistoryDatabase extends Construct {
       removalPolicy: props.removalPolicy,
       deletionProtection: props.deletionProtection,
     });
-    // The CDK deletes the writer instance and the subnet group unless the policy is RETAIN;
-    // they follow the cluster instead, so a retained cluster keeps its writer and its subnet group.
+    // The CDK deletes the writer instance and the subnet group unless the policy is RETAIN, and
+    // the network always; they follow the cluster instead, so a retained cluster keeps its writer,
+    // subnet group, security group and VPC (whose deletion would fail anyway while the cluster's
+    // network interfaces are in it), and deleting the stack completes.
     if (props.removalPolicy !== RemovalPolicy.DESTROY) {
-      for (const child of this.cluster.node.findAll()) {
-        if (child instanceof rds.CfnDBInstance || child instanceof rds.CfnDBSubnetGroup) child.applyRemovalPolicy(props.removalPolicy);
+      for (const child of [...this.cluster.node.findAll(), ...this.vpc.node.findAll()]) {
+        const network =
+          child instanceof ec2.CfnVPC || child instanceof ec2.CfnSubnet || child instanceof ec2.CfnRouteTable || child instanceof ec2.CfnSubnetRouteTableAssociation || child instanceof ec2.CfnSecurityGroup;
+        if (network || child instanceof rds.CfnDBInstance || child instanceof rds.CfnDBSubnetGroup) child.applyRemovalPolicy(props.removalPolicy);
       }
     }
     // The credentials are as much data as the cluster: without them a retained cluster

@@ -480,6 +480,12 @@ describe('When CirrusStack is synthesized with default props and bundled', () =>
       template.allResourcesProperties('AWS::EC2::Subnet', { MapPublicIpOnLaunch: false });
     });
 
+    it('should keep the network the retained cluster is in (its deletion would fail), except when its creation rolls back', () => {
+      for (const type of ['AWS::EC2::VPC', 'AWS::EC2::Subnet', 'AWS::EC2::RouteTable', 'AWS::EC2::SubnetRouteTableAssociation', 'AWS::EC2::SecurityGroup']) {
+        template.allResources(type, { DeletionPolicy: 'RetainExceptOnCreate' });
+      }
+    });
+
     it('should record VPC flow logs', () => {
       template.hasResourceProperties('AWS::EC2::FlowLog', { ResourceType: 'VPC', TrafficType: 'ALL', LogDestinationType: 'cloud-watch-logs' });
     });
