@@ -21,7 +21,9 @@ export class ApiGatewayLogRole extends Construct {
     this.account = new apigateway.CfnAccount(this, 'Account', { cloudWatchRoleArn: this.role.roleArn });
     this.account.node.addDependency(this.role);
     // The setting outlives the stack: other APIs in the account may log through it, and
-    // deleting the role would break their logging.
+    // deleting the role would break their logging. Even the rollback of a failed create keeps
+    // them: the setting stays pointed at the role, which holds no data and whose generated name
+    // keeps a retry from colliding with it.
     this.role.applyRemovalPolicy(RemovalPolicy.RETAIN);
     this.account.applyRemovalPolicy(RemovalPolicy.RETAIN);
   }

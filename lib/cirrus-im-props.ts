@@ -3,6 +3,7 @@
  * configuration before any resource is created.
  */
 import { RemovalPolicy, Token } from 'aws-cdk-lib';
+import * as rds from 'aws-cdk-lib/aws-rds';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
@@ -40,6 +41,16 @@ export interface AuroraCapacityProps {
    * @default 300
    */
   readonly autoPauseSeconds?: number;
+  /**
+   * Aurora PostgreSQL engine version of a new cluster: a major version (`'16'`) or a full one
+   * (`'16.6'`), 13 or later. A major version alone lets AWS create the cluster at that major's
+   * current default minor version, so a fresh deploy keeps working after AWS retires any one
+   * minor version; automatic minor version upgrades keep the cluster patched either way. A full
+   * version fails to create once AWS retires it. Changing the major version of an existing
+   * cluster is a major version upgrade: see docs/deploy.md.
+   * @default '16'
+   */
+  readonly engineVersion?: string;
 }
 
 /** Default route throttling of an API stage. */
@@ -195,12 +206,22 @@ export interface CirrusImProps {
    */
   readonly logRetention?: logs.RetentionDays;
   /**
-   * What happens to data (tables, Aurora cluster, secrets, log groups) when it is removed
-   * from the stack or the stack is deleted: `RETAIN` keeps it and turns on deletion
-   * protection; `DESTROY` deletes it (for test and development stacks).
-   * @default RemovalPolicy.RETAIN
+   * What happens to data (tables, Aurora cluster, buckets, secrets, log groups) when it is
+   * removed from the stack or the stack is deleted. `RETAIN_ON_UPDATE_OR_DELETE` keeps it, except
+   * when the operation that created it rolls back: a failed first deploy leaves nothing behind,
+   * so it can simply be retried. `RETAIN` keeps it even then (what a failed create leaves must be
+   * deleted by hand). `DESTROY` deletes it (for test and development stacks).
+   * @default RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE
    */
   readonly removalPolicy?: RemovalPolicy;
+  /**
+   * Deletion protection of the DynamoDB tables and the Aurora cluster, which then cannot be
+   * deleted by anyone, CloudFormation included, until it is turned off. Leave it off for the
+   * first deploy: a protected resource cannot be deleted by the rollback of a failed create,
+   * which then fails too. Turn it on once the stack exists. Not with `removalPolicy` DESTROY.
+   * @default false
+   */
+  readonly deletionProtection?: boolean;
   /**
    * Log level of the handlers (`LOG_LEVEL`).
    * @default 'info'
@@ -252,9 +273,10 @@ export interface ResolvedCirrusImProps {
   readonly requireFriendship: boolean;
   readonly revokeWindowSeconds: number;
   readonly multiLoginPolicy: LoginPolicy;
-  readonly aurora: { readonly minCapacity: number; readonly maxCapacity: number; readonly autoPauseSeconds?: number };
+  readonly aurora: { readonly minCapacity: number; readonly maxCapacity: number; readonly autoPauseSeconds?: number; readonly engineVersion: rds.AuroraPostgresEngineVersion };
   readonly logRetention: logs.RetentionDays;
   readonly removalPolicy: RemovalPolicy;
+  readonly deletionProtection: boolean;
   readonly logLevel: LogLevel;
   readonly stageName: string;
   readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
@@ -262,6 +284,56 @@ export interface ResolvedCirrusImProps {
   readonly configureApiGatewayLogRole: boolean;
   readonly media: { readonly maxUploadBytes: number; readonly allowedContentTypes: readonly string[]; readonly expirationDays?: number; readonly corsAllowedOrigins: readonly string[] };
   readonly webhooks?: WebhookSettings & { readonly signingSecret?: secretsmanager.ISecret };
+}
+
+/**
+ * The longest stack name a deployment may have. CloudFormation builds the generated table and
+ * queue names from it, and the HTTP function's environment, which Lambda caps at 4 KB for all
+ * variables together, holds over a dozen of them (test/infra/deploy-limits.test.ts).
+ */
+export const MAX_STACK_NAME_LENGTH = 100;
+
+/** Fails the synth when the stack's name is too long for the functions' environments. */
+export function checkStackName(stackName: string): void {
+  if (!Token.isUnresolved(stackName) && stackName.length > MAX_STACK_NAME_LENGTH) {
+    throw new Error(
+      `The stack name must be at most ${MAX_STACK_NAME_LENGTH} characters: CloudFormation puts it into every generated table and queue name, ` +
+        `and the HTTP function's environment (4 KB at most) holds over a dozen of them; got ${stackName.length} characters (${stackName}).`,
+    );
+  }
+}
+
+const removalPolicies: readonly RemovalPolicy[] = [RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE, RemovalPolicy.RETAIN, RemovalPolicy.DESTROY];
+
+/**
+ * The major version only: AWS creates a new cluster at that major's default minor version,
+ * which it keeps deployable, where a pinned minor version fails to create once it is retired.
+ */
+export const DEFAULT_AURORA_ENGINE_VERSION = '16';
+
+/**
+ * Scaling to 0 ACU (auto-pause) needs at least these minor versions of each major version
+ * (later majors have it from their first release); majors before 13 have no Data API on
+ * Serverless v2.
+ */
+const AUTO_PAUSE_MINIMUM: Readonly<Record<number, number>> = { 13: 15, 14: 12, 15: 7, 16: 3 };
+
+/** `aurora.engineVersion` as the CDK's engine version, or a sentence saying what is wrong with it. */
+function auroraEngineVersion(version: string, minCapacity: number): rds.AuroraPostgresEngineVersion {
+  const match = /^(\d+)(?:\.(\d+))?$/.exec(version);
+  if (!match) {
+    throw new Error(`aurora.engineVersion must be an Aurora PostgreSQL major version such as '16', or a full version such as '16.6'; got ${JSON.stringify(version)}.`);
+  }
+  const major = Number(match[1]);
+  if (major < 13) throw new Error(`aurora.engineVersion must be Aurora PostgreSQL 13 or later (the Data API on Serverless v2); got ${version}.`);
+  const minor = match[2] === undefined ? undefined : Number(match[2]);
+  const needed = AUTO_PAUSE_MINIMUM[major];
+  const autoPause = minor === undefined || needed === undefined || minor >= needed;
+  if (minCapacity === 0 && !autoPause) {
+    throw new Error(`aurora.minCapacity 0 (auto-pause) needs Aurora PostgreSQL ${major}.${needed} or later; got ${version}. Choose a later version or a minCapacity of at least 0.5.`);
+  }
+  // A major version alone: AWS's default minor of a supported major has auto-pause.
+  return rds.AuroraPostgresEngineVersion.of(version, String(major), { s3Import: true, s3Export: true, serverlessV2AutoPauseSupported: autoPause });
 }
 
 const isHalfStep = (n: number) => Number.isFinite(n) && Number.isInteger(n * 2);
@@ -314,9 +386,15 @@ export function resolveCirrusImProps(props: CirrusImProps = {}): ResolvedCirrusI
     throw new Error(`aurora.autoPauseSeconds must be a whole number between 300 and 86400; got ${autoPauseSeconds}.`);
   }
 
-  const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
-  if (removalPolicy !== RemovalPolicy.RETAIN && removalPolicy !== RemovalPolicy.DESTROY) {
-    throw new Error(`removalPolicy must be RemovalPolicy.RETAIN or RemovalPolicy.DESTROY; got ${removalPolicy}.`);
+  const engineVersion = auroraEngineVersion(props.aurora?.engineVersion ?? DEFAULT_AURORA_ENGINE_VERSION, minCapacity);
+
+  const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE;
+  if (!removalPolicies.includes(removalPolicy)) {
+    throw new Error(`removalPolicy must be RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE, RemovalPolicy.RETAIN or RemovalPolicy.DESTROY; got ${removalPolicy}.`);
+  }
+  const deletionProtection = props.deletionProtection ?? false;
+  if (deletionProtection && removalPolicy === RemovalPolicy.DESTROY) {
+    throw new Error('deletionProtection cannot be used with removalPolicy DESTROY: protected tables and clusters cannot be deleted with the stack.');
   }
 
   const logLevel = props.logLevel ?? 'info';
@@ -380,9 +458,10 @@ export function resolveCirrusImProps(props: CirrusImProps = {}): ResolvedCirrusI
     requireFriendship: props.requireFriendship ?? false,
     revokeWindowSeconds,
     multiLoginPolicy,
-    aurora: { minCapacity, maxCapacity, autoPauseSeconds },
+    aurora: { minCapacity, maxCapacity, autoPauseSeconds, engineVersion },
     logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
     removalPolicy,
+    deletionProtection,
     logLevel,
     stageName,
     throttle: { rateLimit, burstLimit },

@@ -37,7 +37,7 @@ import {
   type TableKey,
 } from '../core/manifest';
 import { ApiGatewayLogRole } from './api-gateway-log-role';
-import { resolveCirrusImProps, type CirrusImProps, type ResolvedCirrusImProps } from './cirrus-im-props';
+import { checkStackName, resolveCirrusImProps, type CirrusImProps, type ResolvedCirrusImProps } from './cirrus-im-props';
 import { HandlerFunction } from './handler-function';
 import { HistoryDatabase } from './history-database';
 import { MediaBucket } from './media-bucket';
@@ -132,6 +132,7 @@ export class CirrusIm extends Construct {
     super(scope, id);
     // Reject a bad configuration before creating anything (and before bundling).
     this.config = resolveCirrusImProps(props);
+    checkStackName(Stack.of(this).stackName);
     assertConsumerVisibilityTimeouts(queueSpecs, functionSpecs);
     const config = this.config;
 
@@ -172,6 +173,7 @@ export class CirrusIm extends Construct {
     this.database = new HistoryDatabase(this, 'History', {
       ...config.aurora,
       removalPolicy: config.removalPolicy,
+      deletionProtection: config.deletionProtection,
       logRetention: config.logRetention,
     });
     this.cluster = this.database.cluster;
@@ -226,6 +228,7 @@ export class CirrusIm extends Construct {
 
     acknowledgeNagFindings({
       removalPolicy: config.removalPolicy,
+      deletionProtection: config.deletionProtection,
       webSocketRoutesAfterConnect: wsRouteConstructs.filter((route) => route.routeKey !== '$connect'),
       httpRoutes: httpRouteConstructs.routes,
       connectionsArn: this.connectionsArn(),
@@ -260,8 +263,8 @@ export class CirrusIm extends Construct {
         pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
         encryption: dynamodb.TableEncryption.AWS_MANAGED,
         removalPolicy: this.config.removalPolicy,
-        // Retained data is also protected from deletion outside CloudFormation.
-        deletionProtection: this.config.removalPolicy === RemovalPolicy.RETAIN,
+        // Off unless asked for: a protected table cannot be deleted by the rollback of a failed create.
+        deletionProtection: this.config.deletionProtection,
       });
       for (const index of ('indexes' in spec ? spec.indexes : []) as readonly IndexSpec[]) {
         table.addGlobalSecondaryIndex({
@@ -426,7 +429,9 @@ export class CirrusIm extends Construct {
       throttle: this.config.throttle,
       accessLogSettings: { destination: new apigwv2.LogGroupLogDestination(this.logGroup('HttpAccessLogs')) },
     });
-    const integration = new HttpLambdaIntegration('HttpIntegration', this.functions[httpFunction]);
+    // One permission for the whole API rather than one per route: Lambda caps a function's
+    // resource policy at 20 KB, and ~75 route-scoped statements of ~430 bytes exceed it.
+    const integration = new HttpLambdaIntegration('HttpIntegration', this.functions[httpFunction], { scopePermissionToRoute: false });
     const routes = httpRoutes.flatMap((route) =>
       api.addRoutes({ path: route.path, methods: [apigwv2.HttpMethod[route.method]], integration }),
     );

@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CfnOutput, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Aws, CfnOutput, Duration, Fn, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -50,7 +50,10 @@ export interface CirrusDemoSiteProps extends DemoSiteOptions {
   readonly webSocketUrl: string;
   /** The deployment's HTTP API URL, written to `config.json`. */
   readonly httpApiUrl: string;
-  /** RETAIN (default) keeps both buckets with the stack deleted; DESTROY empties and deletes them. */
+  /**
+   * RETAIN_ON_UPDATE_OR_DELETE (default) keeps both buckets with the stack deleted, but not when
+   * their creation rolls back; DESTROY empties and deletes them.
+   */
   readonly removalPolicy?: RemovalPolicy;
   /** Retention of the deployment function's log group (default one month). */
   readonly logRetention?: logs.RetentionDays;
@@ -94,6 +97,23 @@ export const ADMIN_INDEX_FUNCTION = `function handler(event) {
   return request;
 }`;
 
+/**
+ * A physical name for an account-global resource (CloudFront's are one namespace for the whole
+ * account, in every region): the stack name, for people, then `kind`, then the UUID of the stack
+ * id, unique to this stack in this account and region, so a second stack, or the same stack in
+ * another region, never collides with it. At most `maxLength` characters, letters, digits and
+ * hyphens only.
+ */
+export function stackUniqueName(scope: Construct, kind: string, maxLength: number): string {
+  const uuid = Fn.select(2, Fn.split('/', Aws.STACK_ID));
+  const room = maxLength - STACK_UUID_LENGTH - kind.length - 2;
+  const stackName = Stack.of(scope).stackName.replace(/[^A-Za-z0-9-]/g, '').slice(0, Math.max(0, room));
+  return `${stackName}-${kind}-${uuid}`;
+}
+
+/** A stack id ends in `/` and a UUID of 36 characters. */
+const STACK_UUID_LENGTH = 36;
+
 /** Fails the synth with a sentence saying what is wrong with `tokenUrl`, or returns it. */
 export function validateTokenUrl(tokenUrl: string): string {
   if (Token.isUnresolved(tokenUrl)) return tokenUrl;
@@ -133,7 +153,7 @@ export class CirrusDemoSite extends Construct {
         `The demo site needs the built web chat demo, and ${distPath} has no index.html: run \`npm run web:build\` first, then synth again.`,
       );
     }
-    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE;
     const destroy = removalPolicy === RemovalPolicy.DESTROY;
     const common = {
       encryption: s3.BucketEncryption.S3_MANAGED,
@@ -168,7 +188,9 @@ export class CirrusDemoSite extends Construct {
       }),
     );
 
+    // CloudFront names are one namespace per account across regions: each names its stack.
     const headers = new cloudfront.ResponseHeadersPolicy(this, 'SecurityHeaders', {
+      responseHeadersPolicyName: stackUniqueName(this, 'demo-headers', 128),
       comment: 'Cirrus demo: security headers',
       securityHeadersBehavior: {
         contentSecurityPolicy: { contentSecurityPolicy: DEMO_CONTENT_SECURITY_POLICY, override: true },
@@ -181,7 +203,12 @@ export class CirrusDemoSite extends Construct {
     });
 
     const siteBehavior: cloudfront.BehaviorOptions = {
-      origin: origins.S3BucketOrigin.withOriginAccessControl(this.bucket),
+      origin: origins.S3BucketOrigin.withOriginAccessControl(this.bucket, {
+        originAccessControl: new cloudfront.S3OriginAccessControl(this, 'OriginAccessControl', {
+          originAccessControlName: stackUniqueName(this, 'demo-oac', 64),
+          description: 'Cirrus demo: CloudFront reads the site bucket',
+        }),
+      }),
       viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
       allowedMethods: cloudfront.AllowedMethods.ALLOW_GET_HEAD,
       cachePolicy: cloudfront.CachePolicy.CACHING_OPTIMIZED,
@@ -191,6 +218,7 @@ export class CirrusDemoSite extends Construct {
     // The admin console is the build's admin/index.html: S3 has no folder index pages, so a
     // viewer-request function maps `/admin/` to it (and redirects `/admin` there).
     this.adminIndexFunction = new cloudfront.Function(this, 'AdminIndex', {
+      functionName: stackUniqueName(this, 'demo-admin', 64),
       comment: 'Cirrus demo: /admin/ is admin/index.html',
       runtime: cloudfront.FunctionRuntime.JS_2_0,
       code: cloudfront.FunctionCode.fromInline(ADMIN_INDEX_FUNCTION),
@@ -225,6 +253,9 @@ export class CirrusDemoSite extends Construct {
       distributionPaths: ['/*'],
       logGroup: new logs.LogGroup(this, 'DeploymentLogs', { retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH, removalPolicy }),
       memoryLimit: 256,
+      // The site's files are built, not data: deleting the deployment (the stack, or the rollback
+      // of a failed create) deletes them, so the emptied bucket can be deleted with its creation.
+      retainOnDelete: false,
     });
 
     this.output = new CfnOutput(this, 'Url', { value: this.url, description: 'The web chat demo (CloudFront); the admin console is at admin/' });

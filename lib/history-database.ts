@@ -14,16 +14,16 @@ export interface HistoryDatabaseProps {
   readonly maxCapacity: number;
   /** Only with `minCapacity` 0. */
   readonly autoPauseSeconds?: number;
+  /**
+   * Engine version of a new cluster (`aurora.engineVersion`). A major version only (`16`)
+   * lets AWS pick that major's current default minor, so a fresh deploy never names a retired one.
+   */
+  readonly engineVersion: rds.AuroraPostgresEngineVersion;
   readonly removalPolicy: RemovalPolicy;
+  /** Off by default: it would keep the rollback of a failed create from deleting the cluster. */
+  readonly deletionProtection: boolean;
   readonly logRetention: logs.RetentionDays;
 }
-
-/**
- * Aurora PostgreSQL 16 supports a minimum of 0 ACU (auto-pause) from 16.3 on and the Data
- * API on Serverless v2; pinning a recent minor keeps deploys reproducible, and automatic
- * minor upgrades keep it patched.
- */
-const engineVersion = rds.AuroraPostgresEngineVersion.VER_16_13;
 
 export class HistoryDatabase extends Construct {
   /** The database every history statement runs in. */
@@ -54,7 +54,9 @@ export class HistoryDatabase extends Construct {
     });
 
     this.cluster = new rds.DatabaseCluster(this, 'Cluster', {
-      engine: rds.DatabaseClusterEngine.auroraPostgres({ version: engineVersion }),
+      engine: rds.DatabaseClusterEngine.auroraPostgres({ version: props.engineVersion }),
+      // Automatic minor version upgrades in the maintenance window keep the cluster patched
+      // (the template's major-only version never asks CloudFormation to change it back).
       writer: rds.ClusterInstance.serverlessV2('writer', { publiclyAccessible: false, autoMinorVersionUpgrade: true }),
       serverlessV2MinCapacity: props.minCapacity,
       serverlessV2MaxCapacity: props.maxCapacity,
@@ -69,8 +71,19 @@ export class HistoryDatabase extends Construct {
       storageEncrypted: true,
       backup: { retention: Duration.days(7) },
       removalPolicy: props.removalPolicy,
-      deletionProtection: props.removalPolicy === RemovalPolicy.RETAIN,
+      deletionProtection: props.deletionProtection,
     });
+    // The CDK deletes the writer instance and the subnet group unless the policy is RETAIN, and
+    // the network always; they follow the cluster instead, so a retained cluster keeps its writer,
+    // subnet group, security group and VPC (whose deletion would fail anyway while the cluster's
+    // network interfaces are in it), and deleting the stack completes.
+    if (props.removalPolicy !== RemovalPolicy.DESTROY) {
+      for (const child of [...this.cluster.node.findAll(), ...this.vpc.node.findAll()]) {
+        const network =
+          child instanceof ec2.CfnVPC || child instanceof ec2.CfnSubnet || child instanceof ec2.CfnRouteTable || child instanceof ec2.CfnSubnetRouteTableAssociation || child instanceof ec2.CfnSecurityGroup;
+        if (network || child instanceof rds.CfnDBInstance || child instanceof rds.CfnDBSubnetGroup) child.applyRemovalPolicy(props.removalPolicy);
+      }
+    }
     // The credentials are as much data as the cluster: without them a retained cluster
     // cannot be reached through the Data API. (`cluster.secret` is the attachment, not
     // the secret itself.)

@@ -21,6 +21,7 @@ import type { CirrusDemoSite } from './demo-site';
 /** The constructs that carry accepted findings. */
 export interface NagFindingScopes {
   readonly removalPolicy: RemovalPolicy;
+  readonly deletionProtection: boolean;
   /** WebSocket routes after `$connect`, which carry no API Gateway authorizer. */
   readonly webSocketRoutesAfterConnect: readonly IConstruct[];
   /** HTTP routes, which carry no API Gateway authorizer. */
@@ -112,13 +113,33 @@ export function acknowledgeNagFindings(scopes: NagFindingScopes): void {
     );
   }
 
-  const { provider, providerRole } = scopes.migrations;
+  const { provider, providerRole, pollRole } = scopes.migrations;
   const migrateArn = nagName(provider, provider.onEventHandler.functionArn);
-  ack(
-    providerRole,
-    `IAM5[Resource::${migrateArn}:*]`,
-    'The CDK provider framework may invoke any version or alias of the migrate function it wraps, and only that function.',
-  );
+  for (const role of [providerRole, pollRole]) {
+    ack(
+      role,
+      `IAM5[Resource::${migrateArn}:*]`,
+      'The CDK provider framework may invoke any version or alias of the migrate function it wraps, and only that function.',
+    );
+  }
+  // The provider's waiter: a state machine that retries the isComplete function until the data migrations are done.
+  const waiter = provider.node.tryFindChild('waiter-state-machine');
+  if (waiter) {
+    for (const child of ['framework-isComplete', 'framework-onTimeout']) {
+      const fn = provider.node.findChild(child) as unknown as { functionArn: string };
+      ack(
+        waiter,
+        `IAM5[Resource::${nagName(provider, fn.functionArn)}:*]`,
+        "The CDK provider framework's waiter may invoke any version of its own isComplete and timeout functions, and only those.",
+      );
+    }
+    ack(
+      waiter,
+      'SF1',
+      "The waiter only retries the provider's isComplete function; each poll is logged by that function and by the migrate function (their log groups), so execution history logs would repeat them at a cost.",
+    );
+    ack(waiter, 'SF2', 'The waiter runs once per deploy that changes the schema; X-Ray traces of its retries would show nothing the function logs do not.');
+  }
 
   for (const secret of [...scopes.secrets, scopes.clusterCredentials]) {
     ack(
@@ -132,6 +153,13 @@ export function acknowledgeNagFindings(scopes: NagFindingScopes): void {
 
   if (scopes.removalPolicy === RemovalPolicy.DESTROY) {
     ack(scopes.cluster, 'RDS10', 'removalPolicy DESTROY was chosen for a disposable deployment, so the cluster must be deletable.');
+  } else if (!scopes.deletionProtection) {
+    ack(
+      scopes.cluster,
+      'RDS10',
+      'Deletion protection is off by default because it keeps the rollback of a failed first deploy from deleting the cluster; ' +
+        'the cluster is retained when removed from the stack or with it (RetainExceptOnCreate), backed up for 7 days, and the deletionProtection prop turns protection on once the stack exists.',
+    );
   }
 
   if (scopes.apiGatewayLogRole) {

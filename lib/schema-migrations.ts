@@ -1,18 +1,24 @@
 /**
  * Applies the history schema at deploy: a custom resource whose handler is the manifest's
- * `migrate` function, re-run whenever the list of migrations changes.
+ * `migrate` function, re-run whenever the list of migrations changes. The function is also
+ * the provider's isComplete handler: long data migrations (the directory backfill) run in
+ * slices, one per poll, each within the function's timeout, for up to the provider's total
+ * timeout (functions/migrate.ts).
  */
-import { CustomResource, type RemovalPolicy } from 'aws-cdk-lib';
+import { CustomResource, Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as rds from 'aws-cdk-lib/aws-rds';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { schemaVersion } from '../core/history/migrations';
+import { migrationPolling, schemaVersion } from '../core/history/migrations';
 
 export interface SchemaMigrationsProps {
-  /** The `migrate` function: receives the CloudFormation event, returns when the schema is applied. */
+  /**
+   * The `migrate` function: receives the CloudFormation event and returns when the schema is
+   * applied, then is polled until the data migrations are complete.
+   */
   readonly migrateFunction: lambda.IFunction;
   /** The migrations wait for the cluster and its writer instance. */
   readonly cluster: rds.DatabaseCluster;
@@ -22,8 +28,10 @@ export interface SchemaMigrationsProps {
 
 export class SchemaMigrations extends Construct {
   public readonly provider: cr.Provider;
-  /** Role of the provider framework's function. */
+  /** Role of the provider framework's onEvent function. */
   public readonly providerRole: iam.Role;
+  /** Role of the provider framework's isComplete and timeout functions. */
+  public readonly pollRole: iam.Role;
   public readonly resource: CustomResource;
 
   constructor(scope: Construct, id: string, props: SchemaMigrationsProps) {
@@ -40,15 +48,28 @@ export class SchemaMigrations extends Construct {
       description: 'Cirrus schema migrations provider',
     }));
     logGroup.grantWrite(role);
+    // The polling side (the waiter's isComplete and timeout functions) has its own role: the
+    // onEvent side's starts the waiter, which names the polling functions.
+    const pollRole = (this.pollRole = new iam.Role(this, 'ProviderPollRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Cirrus schema migrations provider: polls the migrate function',
+    }));
+    logGroup.grantWrite(pollRole);
 
     this.provider = new cr.Provider(this, 'Provider', {
       onEventHandler: props.migrateFunction,
+      isCompleteHandler: props.migrateFunction,
+      queryInterval: Duration.seconds(migrationPolling.queryIntervalSeconds),
+      totalTimeout: Duration.minutes(migrationPolling.totalTimeoutMinutes),
       frameworkOnEventRole: role,
+      frameworkCompleteAndTimeoutRole: pollRole,
       logGroup,
     });
 
     this.resource = new CustomResource(this, 'Resource', {
       serviceToken: this.provider.serviceToken,
+      // CloudFormation's longest wait for a custom resource; the provider times out before it.
+      serviceTimeout: Duration.hours(1),
       resourceType: 'Custom::CirrusSchemaMigrations',
       // A new migration changes the version, hence the properties, hence an Update event.
       properties: { schemaVersion },

@@ -15,6 +15,8 @@ import type { LoginPolicy } from '../core/domain/login-policy';
 import { validateWebhookSettings, webhookEnv, type WebhookCallback, type WebhookCallbackSettings } from '../core/webhooks/settings';
 import { LocalGateway } from './gateway';
 import { invoke } from './lambda';
+import { runCustomResource } from './custom-resource';
+import { migrationPolling } from '../core/history/migrations';
 import { LocalSqs } from './aws/sqs';
 import { startEventSource } from './aws/event-source';
 import { LocalSecretsManager } from './aws/secrets';
@@ -262,8 +264,14 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
     // One process hosts every function, so they share one environment (a superset of each one's).
     Object.assign(process.env, env);
 
-    // The history schema, applied by the same custom resource handler as at deploy.
-    await invoke('migrate', { RequestType: 'Create', RequestId: 'local', ResourceProperties: {}, LogicalResourceId: 'Migrations', StackId: 'local', ResponseURL: '', ServiceToken: '', ResourceType: 'Custom::Migrations' });
+    // The history schema and data migrations, run by the same custom resource handler, polled as the provider polls it at deploy.
+    const migrate = (event: Record<string, unknown>) => invoke('migrate', event);
+    await runCustomResource(
+      migrate,
+      migrate,
+      { RequestType: 'Create', RequestId: 'local', ResourceProperties: {}, LogicalResourceId: 'Migrations', StackId: 'local', ResponseURL: '', ServiceToken: '', ResourceType: 'Custom::Migrations' },
+      { polls: true, queryIntervalMs: migrationPolling.queryIntervalSeconds * 1000, totalTimeoutMs: migrationPolling.totalTimeoutMinutes * 60_000 },
+    );
 
     // Stops run in reverse: the pollers stop first, then the server, the stand-ins, DynamoDB.
     for (const spec of Object.values(queues) as QueueSpec[]) {

@@ -154,7 +154,32 @@ export const migrations: readonly Migration[] = [
       $$`,
     ],
   },
+  {
+    // The position of a long data migration (the directory backfill of the migrate function),
+    // saved after every page so that a run cut short continues where it stopped.
+    id: '0008_backfill_progress',
+    statements: [
+      `CREATE TABLE IF NOT EXISTS backfill_progress (
+        id             text        PRIMARY KEY,
+        phase          text        NOT NULL,
+        scan_key       text,
+        users_copied   bigint      NOT NULL DEFAULT 0,
+        groups_copied  bigint      NOT NULL DEFAULT 0,
+        updated_at     timestamptz NOT NULL DEFAULT now()
+      )`,
+    ],
+  },
 ];
+
+/**
+ * How CloudFormation runs the migrations (the custom resource's provider, and the local
+ * runtime, which does the same): the migrate function applies the schema, then is polled
+ * every `queryIntervalSeconds` until the data migrations report complete, for at most
+ * `totalTimeoutMinutes` (CloudFormation waits an hour at most for a custom resource). Each
+ * poll works for up to the function's timeout; after `workMinutes` of polls the resource
+ * completes anyway, and what is left continues on the migrate function's next run.
+ */
+export const migrationPolling = { queryIntervalSeconds: 10, totalTimeoutMinutes: 55, workMinutes: 40 } as const;
 
 /**
  * First key of the per-conversation advisory lock purges take exclusively and the

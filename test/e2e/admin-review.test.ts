@@ -9,7 +9,10 @@ import { admin, as, cirrus, useCirrus } from '../support/harness';
 import { ddb } from '../../core/aws/dynamodb';
 import { sqs } from '../../core/aws/sqs';
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
-import { handler as migrate } from '../../functions/migrate';
+import { handler as migrate, type MigrateEvent } from '../../functions/migrate';
+import { runCustomResource } from '../../local/custom-resource';
+import { directoryBackfill } from '../../core/history/directory';
+import { migrationPolling } from '../../core/history/migrations';
 import { startWebhookReceiver } from '../support/webhook-receiver';
 import { faults } from '../../core/faults';
 import { validateWebhookSettings, webhookEnv } from '../../core/webhooks/settings';
@@ -68,28 +71,136 @@ describe('after-callbacks of a change retried after a partial failure', () => {
 });
 
 describe('the directory backfill of the migrate function', () => {
-  const update = { RequestType: 'Update', RequestId: 'deploy', PhysicalResourceId: 'cirrus-history-schema', ResourceProperties: {} } as unknown as Parameters<typeof migrate>[0];
+  const update = { RequestType: 'Update', RequestId: 'deploy', PhysicalResourceId: 'cirrus-history-schema', ResourceProperties: {} } as unknown as MigrateEvent;
+  type Remaining = Parameters<typeof migrate>[1];
+  /** The custom resource as CloudFormation runs it: onEvent, then polls until complete; `polls` counts them. */
+  const deploy = async (event: MigrateEvent, context?: Remaining) => {
+    let polls = 0;
+    const result = await runCustomResource(
+      (e) => migrate(e as unknown as MigrateEvent, context),
+      (e) => {
+        polls++;
+        return migrate(e as unknown as MigrateEvent, context);
+      },
+      event as unknown as Record<string, unknown>,
+      { polls: true, queryIntervalMs: 0, totalTimeoutMs: 60_000 },
+    );
+    return { ...result, polls };
+  };
+  /** No time left after a page: one page per poll. */
+  const onePagePerPoll: Remaining = { getRemainingTimeInMillis: () => 0 };
+
+  /** Records each Scan that succeeded (table, start key, items); `pageItems` caps the pages, `failAt` fails that Scan. */
+  function watchScans(options: { pageItems?: number; failAt?: number } = {}) {
+    const client = ddb();
+    const send = client.send.bind(client) as (...a: unknown[]) => Promise<any>;
+    const scans: { table: string; startKey: string; items: number }[] = [];
+    let attempts = 0;
+    const spy = vi.spyOn(client, 'send').mockImplementation((async (command: unknown, ...rest: unknown[]) => {
+      if (!(command instanceof ScanCommand)) return send(command, ...rest);
+      attempts++;
+      if (attempts === options.failAt) throw Object.assign(new Error('Throughput exceeded'), { name: 'ProvisionedThroughputExceededException' });
+      if (options.pageItems) command.input.Limit = options.pageItems;
+      const page = await send(command, ...rest);
+      scans.push({ table: command.input.TableName!, startKey: JSON.stringify(command.input.ExclusiveStartKey ?? null), items: page.Items?.length ?? 0 });
+      return page;
+    }) as typeof client.send);
+    return { scans, restore: () => spy.mockRestore() };
+  }
+
+  async function putOldUsers(prefix: string, count: number): Promise<string[]> {
+    const ids = Array.from({ length: count }, (_, i) => `${prefix}-${String(i).padStart(2, '0')}`);
+    for (const userId of ids) {
+      await ddb().send(new PutCommand({ TableName: cirrus.tableNames.users, Item: { userId, nickname: `Old ${userId}`, createdAt: 1_600_000_000_000, listKey: 'user' } }));
+    }
+    return ids;
+  }
+  const mirrored = async (prefix: string) => (await cirrus.dataApi.query(`SELECT user_id FROM users WHERE user_id LIKE '${prefix}-%' ORDER BY user_id`)).map((r: any) => r.user_id);
+  const tableItems = async (table: string) => (await ddb().send(new ScanCommand({ TableName: table, Select: 'COUNT' }))).Count ?? 0;
 
   it('is not skipped for good when the run that created the mirrors failed in it', async () => {
     // A user from before the directory existed (no directory job ever made for them).
     await ddb().send(new PutCommand({ TableName: cirrus.tableNames.users, Item: { userId: 'bf-old', nickname: 'Old Timer', createdAt: 1_600_000_000_000, listKey: 'user' } }));
     // The deploy that creates the mirrors (0005_directory) fails in the backfill (a DynamoDB error)…
     await cirrus.dataApi.query(`DELETE FROM schema_migrations WHERE id IN ('0005_directory', 'directory_backfill')`);
-    const client = ddb();
-    const send = client.send.bind(client);
-    const spy = vi.spyOn(client, 'send').mockImplementation(((command: unknown, ...rest: unknown[]) => {
-      if (command instanceof ScanCommand) throw Object.assign(new Error('Throughput exceeded'), { name: 'ProvisionedThroughputExceededException' });
-      return (send as (...a: unknown[]) => unknown)(command, ...rest);
-    }) as typeof client.send);
+    const failing = watchScans({ failAt: 1 });
     try {
-      await expect(migrate(update)).rejects.toThrow('Throughput exceeded');
+      await expect(deploy(update)).rejects.toThrow('Throughput exceeded');
     } finally {
-      spy.mockRestore();
+      failing.restore();
     }
     // …so the next run (a redeploy, the rollback) still owes the backfill.
-    await migrate(update);
+    await deploy(update);
     const rows = await cirrus.dataApi.query(`SELECT user_id FROM users WHERE user_id = 'bf-old'`);
     expect(rows).toHaveLength(1);
+  });
+
+  it('continues a backfill cut short where it stopped, copying every page once', async () => {
+    const ids = await putOldUsers('bf-cut', 30);
+    await directoryBackfill.restart();
+    const watch = watchScans({ failAt: 3 });
+    try {
+      // A slice that ran out of time after one page…
+      expect(await directoryBackfill.slice({ deadline: 0, pageItems: 10 })).toMatchObject({ done: false, pages: 1 });
+      // …one that failed on its second page (the first of it was copied and its position saved)…
+      await expect(directoryBackfill.slice({ deadline: Number.MAX_SAFE_INTEGER, pageItems: 10 })).rejects.toThrow('Throughput exceeded');
+      // …and the next one finishes.
+      const last = await directoryBackfill.slice({ deadline: Number.MAX_SAFE_INTEGER, pageItems: 10 });
+      expect(last.done).toBe(true);
+    } finally {
+      watch.restore();
+    }
+    expect(await mirrored('bf-cut')).toEqual(ids);
+    expect(await directoryBackfill.done()).toBe(true);
+    // Every page of each table was scanned once: no start key twice, and as many items as the tables hold.
+    for (const table of [cirrus.tableNames.users, cirrus.tableNames.groups]) {
+      const scans = watch.scans.filter((scan) => scan.table === table);
+      expect(new Set(scans.map((scan) => scan.startKey)).size, table).toBe(scans.length);
+      expect(scans.reduce((sum, scan) => sum + scan.items, 0), table).toBe(await tableItems(table));
+    }
+    expect(watch.scans.filter((scan) => scan.table === cirrus.tableNames.users).length).toBeGreaterThan(3);
+    // Complete: a further slice copies nothing.
+    expect(await directoryBackfill.slice({ deadline: 0 })).toEqual({ done: true, pages: 0, users: 0, groups: 0 });
+  });
+
+  it('runs through the deploy one slice per poll until complete, when asked to start over', async () => {
+    const ids = await putOldUsers('bf-poll', 12);
+    await cirrus.dataApi.query(`DELETE FROM users WHERE user_id LIKE 'bf-poll-%'`);
+    const watch = watchScans({ pageItems: 5 });
+    let result: Awaited<ReturnType<typeof deploy>>;
+    try {
+      result = await deploy({ ...update, ResourceProperties: { BackfillDirectory: 'true' } } as unknown as MigrateEvent, onePagePerPoll);
+    } finally {
+      watch.restore();
+    }
+    // One page per poll: as many polls as pages, and the schema's own answer as the resource's data.
+    expect(result.polls).toBe(watch.scans.length);
+    expect(result.polls).toBeGreaterThan(3);
+    expect(result.Data).toEqual({ applied: '' });
+    expect(await mirrored('bf-poll')).toEqual(ids);
+    // A delete completes at once and leaves the data alone.
+    const deleted = await deploy({ ...update, RequestType: 'Delete' } as unknown as MigrateEvent);
+    expect(deleted.polls).toBe(1);
+    expect(await mirrored('bf-poll')).toEqual(ids);
+  });
+
+  it("completes the deploy when the backfill outlasts the deploy's work budget, and continues on the next run", async () => {
+    await putOldUsers('bf-long', 6);
+    await cirrus.dataApi.query(`DELETE FROM users WHERE user_id LIKE 'bf-long-%'`);
+    await directoryBackfill.restart();
+    const watch = watchScans({ pageItems: 5 });
+    try {
+      const late = { ...update, Poll: 'migrations', StartedAt: Date.now() - (migrationPolling.workMinutes + 1) * 60_000 } as unknown as MigrateEvent;
+      expect(await migrate(late, onePagePerPoll)).toEqual({ IsComplete: true, Data: { directoryBackfill: 'paused' } });
+      expect(await directoryBackfill.done()).toBe(false);
+      // The next run picks up from the saved position.
+      await deploy(update);
+    } finally {
+      watch.restore();
+    }
+    expect(await directoryBackfill.done()).toBe(true);
+    expect(new Set(watch.scans.map((scan) => `${scan.table} ${scan.startKey}`)).size).toBe(watch.scans.length);
+    expect(await mirrored('bf-long')).toHaveLength(6);
   });
 });
 

@@ -13,6 +13,7 @@ import { sendBatch } from '../../core/services/queues';
 import { execute } from '../../core/history/history';
 import { backfillDirectory } from '../../core/history/directory';
 import { handler as migrate } from '../../functions/migrate';
+import { runCustomResource } from '../../local/custom-resource';
 import type { ArchiveJob, DirectoryGroup, DirectoryUser } from '../../core/protocol/jobs';
 import type { Message } from '../../core/protocol/schema';
 import { groupConversationId, singleConversationId } from '../../core/domain/ids';
@@ -346,8 +347,9 @@ describe('the directory mirrors', () => {
     expect(await mirrorGroup('dir-g')).toEqual({ name: 'Renamed group', owner_user_id: 'dir-b', dismissed: true });
     // Running it again, as operators do through the migrate function, changes nothing.
     await execute(`DELETE FROM users WHERE user_id = 'st-b'`);
-    const event = { RequestType: 'Update', RequestId: 'backfill', ResourceProperties: { BackfillDirectory: 'true' } } as unknown as Parameters<typeof migrate>[0];
-    expect((await migrate(event)).Data).toEqual({ applied: '' });
+    const event = { RequestType: 'Update', RequestId: 'backfill', ResourceProperties: { BackfillDirectory: 'true' } };
+    const run = (e: Record<string, unknown>) => migrate(e as unknown as Parameters<typeof migrate>[0]);
+    expect((await runCustomResource(run, run, event, { polls: true, queryIntervalMs: 0, totalTimeoutMs: 60_000 })).Data).toEqual({ applied: '' });
     expect((await execute(`SELECT user_id FROM users WHERE user_id LIKE 'st-%' OR user_id LIKE 'dir-%' ORDER BY user_id`)).map((u) => u.user_id)).toEqual(['dir-a', 'dir-b', 'st-a', 'st-b', 'st-c']);
     expect(await mirrorGroup('dir-g')).toEqual({ name: 'Renamed group', owner_user_id: 'dir-b', dismissed: true });
   });

@@ -5,6 +5,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { functions } from '../../core/manifest';
 import { CirrusIm, type CirrusImProps } from '../../lib/cirrus-im';
+import { MAX_STACK_NAME_LENGTH } from '../../lib/cirrus-im-props';
 import { awsSolutionsFindings, logicalId, synthesizeCirrusStack, synthTimeout, testApp, type Synthesized } from './support';
 
 describe('When props are invalid', () => {
@@ -21,7 +22,11 @@ describe('When props are invalid', () => {
     ['aurora capacity off the 0.5 grid', { aurora: { minCapacity: 0.3 } }, /^aurora.minCapacity must be/],
     ['autoPauseSeconds with a minimum above 0', { aurora: { minCapacity: 0.5, autoPauseSeconds: 600 } }, /only applies when aurora.minCapacity is 0/],
     ['autoPauseSeconds below 300', { aurora: { autoPauseSeconds: 60 } }, /^aurora.autoPauseSeconds must be/],
-    ['removalPolicy SNAPSHOT', { removalPolicy: RemovalPolicy.SNAPSHOT }, /^removalPolicy must be RemovalPolicy.RETAIN or RemovalPolicy.DESTROY/],
+    ['removalPolicy SNAPSHOT', { removalPolicy: RemovalPolicy.SNAPSHOT }, /^removalPolicy must be RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE, RemovalPolicy.RETAIN or RemovalPolicy.DESTROY/],
+    ['deletionProtection with removalPolicy DESTROY', { removalPolicy: RemovalPolicy.DESTROY, deletionProtection: true }, /^deletionProtection cannot be used with removalPolicy DESTROY/],
+    ['an aurora.engineVersion that is not a version', { aurora: { engineVersion: '16.x' } }, /^aurora.engineVersion must be an Aurora PostgreSQL major version such as '16'/],
+    ['an aurora.engineVersion before 13', { aurora: { engineVersion: '12' } }, /^aurora.engineVersion must be Aurora PostgreSQL 13 or later/],
+    ['an aurora.engineVersion without auto-pause with minCapacity 0', { aurora: { engineVersion: '16.2' } }, /^aurora.minCapacity 0 \(auto-pause\) needs Aurora PostgreSQL 16.3 or later; got 16.2/],
     ['an unknown multiLoginPolicy', { multiLoginPolicy: 'onePerDevice' as never }, /^multiLoginPolicy must be one of multiple, onePerPlatform, onePerClass, pcUnlimited/],
     ['an unknown logLevel', { logLevel: 'verbose' as never }, /^logLevel must be one of/],
     ['a stageName with a space', { stageName: 'my stage' }, /^stageName may contain only/],
@@ -29,6 +34,12 @@ describe('When props are invalid', () => {
   ])('should reject %s with a plain sentence', (_, props, message) => {
     const stack = new Stack(new App(), 'Host');
     expect(() => new CirrusIm(stack, 'Im', props)).toThrow(message);
+  });
+
+  it('should reject a stack name too long for the generated names in the functions\' environments', () => {
+    const stack = new Stack(new App(), 'Host', { stackName: 'c'.repeat(MAX_STACK_NAME_LENGTH + 1) });
+    expect(() => new CirrusIm(stack, 'Im')).toThrow(/^The stack name must be at most 100 characters/);
+    expect(() => new CirrusIm(new Stack(new App(), 'Host', { stackName: 'c'.repeat(MAX_STACK_NAME_LENGTH) }), 'Im')).not.toThrow();
   });
 
   it('should reject before creating any resource', () => {
@@ -74,6 +85,18 @@ describe('When removalPolicy is DESTROY', () => {
   });
 });
 
+describe('When deletionProtection is on (an existing stack)', () => {
+  let template: Template;
+  beforeAll(() => {
+    template = synthesizeCirrusStack({ deletionProtection: true }).template;
+  }, synthTimeout);
+
+  it('should protect every table and the cluster, still kept except when their creation rolls back', () => {
+    template.allResources('AWS::DynamoDB::Table', { DeletionPolicy: 'RetainExceptOnCreate', Properties: { DeletionProtectionEnabled: true } });
+    template.hasResource('AWS::RDS::DBCluster', { DeletionPolicy: 'RetainExceptOnCreate', Properties: { DeletionProtection: true } });
+  });
+});
+
 describe('When every prop is customized', () => {
   let im: CirrusIm;
   let template: Template;
@@ -87,7 +110,7 @@ describe('When every prop is customized', () => {
       seqSettleSeconds: 60,
       inlinePushMax: 25,
       multiLoginPolicy: 'pcUnlimited',
-      aurora: { minCapacity: 0.5, maxCapacity: 8 },
+      aurora: { minCapacity: 0.5, maxCapacity: 8, engineVersion: '16.2' },
       logRetention: logs.RetentionDays.ONE_WEEK,
       logLevel: 'debug',
       stageName: 'v1',
@@ -119,8 +142,9 @@ describe('When every prop is customized', () => {
     expect(endpoint['Fn::Join'][1].at(-1)).toBe('/v1');
   });
 
-  it('should scale Aurora within the chosen capacity without auto-pause', () => {
+  it('should scale Aurora within the chosen capacity without auto-pause, on the chosen engine version', () => {
     template.hasResourceProperties('AWS::RDS::DBCluster', {
+      EngineVersion: '16.2',
       ServerlessV2ScalingConfiguration: { MinCapacity: 0.5, MaxCapacity: 8, SecondsUntilAutoPause: Match.absent() },
     });
   });

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { httpRoutes } from '../../core/http/routes';
-import { schemaVersion } from '../../core/history/migrations';
+import { migrationPolling, schemaVersion } from '../../core/history/migrations';
 import {
   commonEnv,
   functions,
@@ -78,14 +78,16 @@ describe('When CirrusStack is synthesized with default props and bundled', () =>
       const keySchema = [{ AttributeName: spec.partitionKey.name, KeyType: 'HASH' }];
       if (spec.sortKey) keySchema.push({ AttributeName: spec.sortKey.name, KeyType: 'RANGE' });
       template.hasResource('AWS::DynamoDB::Table', {
-        DeletionPolicy: 'Retain',
+        // Kept with the stack deleted, but deleted (unprotected) by the rollback of the create that made it.
+        DeletionPolicy: 'RetainExceptOnCreate',
+        UpdateReplacePolicy: 'Retain',
         Properties: {
           KeySchema: keySchema,
           BillingMode: 'PAY_PER_REQUEST',
           PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
           SSESpecification: { SSEEnabled: true },
           TimeToLiveSpecification: spec.ttlAttribute ? { AttributeName: spec.ttlAttribute, Enabled: true } : Match.absent(),
-          DeletionProtectionEnabled: true,
+          DeletionProtectionEnabled: false,
         },
       });
       expect(logicalId(stack.im.tables[key])).toContain(spec.name);
@@ -146,8 +148,8 @@ describe('When CirrusStack is synthesized with default props and bundled', () =>
   });
 
   describe('functions', () => {
-    it('should create the manifest functions plus the migrations provider', () => {
-      template.resourceCountIs('AWS::Lambda::Function', functionEntries.length + 1);
+    it("should create the manifest functions plus the migrations provider's (onEvent, isComplete, timeout)", () => {
+      template.resourceCountIs('AWS::Lambda::Function', functionEntries.length + 3);
     });
 
     it.each(functionEntries)('should run %s on arm64 Node.js 24 with its memory and timeout', (key, spec) => {
@@ -203,7 +205,7 @@ describe('When CirrusStack is synthesized with default props and bundled', () =>
       expect(template.toJSON().Resources[logGroup.Ref]).toMatchObject({
         Type: 'AWS::Logs::LogGroup',
         Properties: { RetentionInDays: 30 },
-        DeletionPolicy: 'Retain',
+        DeletionPolicy: 'RetainExceptOnCreate',
       });
     });
 
@@ -310,9 +312,9 @@ describe('When CirrusStack is synthesized with default props and bundled', () =>
       });
     });
 
-    it('should retain the signing key, the admin secret and the database credentials', () => {
+    it('should retain the signing key, the admin secret and the database credentials, except when their creation rolls back', () => {
       template.resourceCountIs('AWS::SecretsManager::Secret', 3);
-      template.allResources('AWS::SecretsManager::Secret', { DeletionPolicy: 'Retain' });
+      template.allResources('AWS::SecretsManager::Secret', { DeletionPolicy: 'RetainExceptOnCreate' });
     });
   });
 
@@ -409,6 +411,16 @@ describe('When CirrusStack is synthesized with default props and bundled', () =>
       });
     });
 
+    it('should let the HTTP API invoke the http function through one permission for the whole API, not one per route', () => {
+      // Lambda caps a function's resource policy at 20 KB; a statement per route (~430 bytes) exceeds it.
+      const permissions = Object.values(template.findResources('AWS::Lambda::Permission', { Properties: { FunctionName: { 'Fn::GetAtt': [fnId(httpFunction), 'Arn'] } } }));
+      expect(permissions).toHaveLength(1);
+      expect(permissions[0].Properties).toMatchObject({ Action: 'lambda:InvokeFunction', Principal: 'apigateway.amazonaws.com' });
+      // Any stage, method and path of this API: arn:…:execute-api:…:{api id}/*/*/*.
+      const sourceArn = permissions[0].Properties.SourceArn['Fn::Join'][1];
+      expect(sourceArn.slice(-2)).toEqual([{ Ref: logicalId(stack.im.httpApi) }, '/*/*/*']);
+    });
+
     it('should allow CORS from any origin with the authorization and content-type headers', () => {
       template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
         ProtocolType: 'HTTP',
@@ -434,23 +446,31 @@ describe('When CirrusStack is synthesized with default props and bundled', () =>
   describe('Aurora history', () => {
     it('should run Aurora PostgreSQL 16 Serverless v2 that pauses at 0 ACU, with the Data API', () => {
       template.hasResource('AWS::RDS::DBCluster', {
-        DeletionPolicy: 'Retain',
+        DeletionPolicy: 'RetainExceptOnCreate',
+        UpdateReplacePolicy: 'Retain',
         Properties: {
           Engine: 'aurora-postgresql',
-          EngineVersion: Match.stringLikeRegexp('^16\\.'),
+          // The major version only: AWS creates the cluster at its current default minor, so a
+          // fresh deploy never names a minor version AWS has retired.
+          EngineVersion: '16',
           ServerlessV2ScalingConfiguration: { MinCapacity: 0, MaxCapacity: 2, SecondsUntilAutoPause: 300 },
           EnableHttpEndpoint: true,
           StorageEncrypted: true,
-          DeletionProtection: true,
+          // Protection would make the rollback of a failed first create fail; the deletionProtection prop turns it on.
+          DeletionProtection: false,
           DatabaseName: 'cirrus',
           MasterUserPassword: Match.anyValue(),
         },
       });
     });
 
-    it('should have one serverless writer instance, not publicly accessible', () => {
+    it('should have one serverless writer instance, not publicly accessible, upgraded to new minor versions and kept with the cluster', () => {
       template.resourceCountIs('AWS::RDS::DBInstance', 1);
-      template.hasResourceProperties('AWS::RDS::DBInstance', { DBInstanceClass: 'db.serverless', PubliclyAccessible: false });
+      template.hasResource('AWS::RDS::DBInstance', {
+        DeletionPolicy: 'RetainExceptOnCreate',
+        Properties: { DBInstanceClass: 'db.serverless', PubliclyAccessible: false, AutoMinorVersionUpgrade: true },
+      });
+      template.hasResource('AWS::RDS::DBSubnetGroup', { DeletionPolicy: 'RetainExceptOnCreate' });
     });
 
     it('should keep the cluster in isolated subnets of two AZs with no NAT or internet gateway', () => {
@@ -458,6 +478,12 @@ describe('When CirrusStack is synthesized with default props and bundled', () =>
       template.resourceCountIs('AWS::EC2::InternetGateway', 0);
       template.resourceCountIs('AWS::EC2::Subnet', 2);
       template.allResourcesProperties('AWS::EC2::Subnet', { MapPublicIpOnLaunch: false });
+    });
+
+    it('should keep the network the retained cluster is in (its deletion would fail), except when its creation rolls back', () => {
+      for (const type of ['AWS::EC2::VPC', 'AWS::EC2::Subnet', 'AWS::EC2::RouteTable', 'AWS::EC2::SubnetRouteTableAssociation', 'AWS::EC2::SecurityGroup']) {
+        template.allResources(type, { DeletionPolicy: 'RetainExceptOnCreate' });
+      }
     });
 
     it('should record VPC flow logs', () => {
@@ -477,6 +503,24 @@ describe('When CirrusStack is synthesized with default props and bundled', () =>
         Environment: { Variables: { USER_ON_EVENT_FUNCTION_ARN: { 'Fn::GetAtt': [migrate, 'Arn'] } } },
       });
       template.hasResourceProperties('Custom::CirrusSchemaMigrations', { schemaVersion });
+    });
+
+    it('should poll the migrate function until the data migrations are complete, within the hour CloudFormation waits', () => {
+      const migrate = fnId('migrate');
+      // The waiter's isComplete function calls the migrate function too: the directory backfill runs one slice per poll.
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Handler: 'framework.isComplete',
+        Environment: { Variables: { USER_IS_COMPLETE_FUNCTION_ARN: { 'Fn::GetAtt': [migrate, 'Arn'] } } },
+      });
+      const machine = Object.values(template.findResources('AWS::StepFunctions::StateMachine'))[0];
+      const definition = JSON.stringify(machine.Properties.DefinitionString);
+      const retry = /\\"IntervalSeconds\\":(\d+),\\"MaxAttempts\\":(\d+)/.exec(definition);
+      expect(retry, definition).not.toBeNull();
+      expect(Number(retry![1])).toBe(migrationPolling.queryIntervalSeconds);
+      // Polls stop before CloudFormation's one-hour limit for a custom resource, which the resource asks for.
+      expect(Number(retry![1]) * Number(retry![2])).toBeLessThanOrEqual(3600);
+      template.hasResourceProperties('Custom::CirrusSchemaMigrations', { ServiceTimeout: '3600' });
+      expect(migrationPolling.workMinutes).toBeLessThan(migrationPolling.totalTimeoutMinutes);
     });
 
     it('should let the migrate function scan Users and Groups for the directory backfill, read-only', () => {

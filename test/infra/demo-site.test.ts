@@ -104,6 +104,23 @@ describe('When CirrusStack has the demoSite prop', () => {
     expect(handler({ request: { uri: '/administrator.png' } })).toEqual({ uri: '/administrator.png' });
   });
 
+  it('should name its CloudFront resources (one namespace per account, every region) after the stack and its stack id', () => {
+    const stackUuid = { 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] };
+    const named = (prefix: string) => ({ 'Fn::Join': ['', [`Cirrus-${prefix}-`, stackUuid]] });
+    template.hasResourceProperties('AWS::CloudFront::ResponseHeadersPolicy', { ResponseHeadersPolicyConfig: Match.objectLike({ Name: named('demo-headers') }) });
+    template.hasResourceProperties('AWS::CloudFront::OriginAccessControl', { OriginAccessControlConfig: Match.objectLike({ Name: named('demo-oac') }) });
+    template.hasResourceProperties('AWS::CloudFront::Function', { Name: named('demo-admin') });
+  });
+
+  it('should keep the site bucket, but empty and delete it when its creation rolls back', () => {
+    const site = synthesized.stack.demoSite!;
+    for (const bucket of [site.bucket, site.accessLogs]) {
+      expect(template.toJSON().Resources[logicalId(bucket)]).toMatchObject({ DeletionPolicy: 'RetainExceptOnCreate', UpdateReplacePolicy: 'Retain' });
+    }
+    // The deployment's delete (before its bucket's) removes the built files: a filled bucket cannot be deleted.
+    template.hasResourceProperties('Custom::CDKBucketDeployment', { RetainOnDelete: false });
+  });
+
   it("should let the pages talk to the APIs on other origins and nothing load from them", () => {
     expect(DEMO_CONTENT_SECURITY_POLICY).toContain("connect-src 'self' https: wss:");
     expect(DEMO_CONTENT_SECURITY_POLICY).toContain("script-src 'self'");

@@ -33,8 +33,8 @@ describe('When CirrusStack is synthesized with default media props', () => {
 
   it('should create the media bucket and its access log bucket, both retained', () => {
     synth.template.resourceCountIs('AWS::S3::Bucket', 2);
-    expect(resources[bucketId]).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
-    expect(resources[logsId]).toMatchObject({ DeletionPolicy: 'Retain' });
+    expect(resources[bucketId]).toMatchObject({ DeletionPolicy: 'RetainExceptOnCreate', UpdateReplacePolicy: 'Retain' });
+    expect(resources[logsId]).toMatchObject({ DeletionPolicy: 'RetainExceptOnCreate' });
   });
 
   it('should encrypt both buckets, block all public access and disable ACLs', () => {

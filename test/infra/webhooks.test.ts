@@ -104,7 +104,7 @@ describe('When CirrusStack is synthesized with webhooks', () => {
   it('should create a 64-character signing secret, retained by default', () => {
     synth.template.resourceCountIs('AWS::SecretsManager::Secret', 4);
     expect(synth.template.toJSON().Resources[secretId]).toMatchObject({
-      DeletionPolicy: 'Retain',
+      DeletionPolicy: 'RetainExceptOnCreate',
       Properties: { GenerateSecretString: { PasswordLength: 64, ExcludePunctuation: true } },
     });
   });
