@@ -12,10 +12,8 @@ import type * as rds from 'aws-cdk-lib/aws-rds';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { IConstruct } from 'constructs';
 import type { ApiGatewayLogRole } from './api-gateway-log-role';
-import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type { HandlerFunction } from './handler-function';
 import type { MediaBucket } from './media-bucket';
-import type { SchemaMigrations } from './schema-migrations';
 import type { CirrusDemoSite } from './demo-site';
 
 /** The constructs that carry accepted findings. */
@@ -29,12 +27,9 @@ export interface NagFindingScopes {
   readonly pushingFunctions: readonly HandlerFunction[];
   /** The ARN pattern of the stage's connections those functions may manage. */
   readonly connectionsArn: string;
-  /** Functions granted a table that has global secondary indexes (the grant covers `<table>/index/*`). */
-  readonly indexGrants: readonly { handler: HandlerFunction; table: dynamodb.ITable }[];
   readonly secrets: readonly secretsmanager.ISecret[];
   readonly cluster: rds.DatabaseCluster;
   readonly clusterCredentials: rds.DatabaseSecret;
-  readonly migrations: SchemaMigrations;
   readonly apiGatewayLogRole?: ApiGatewayLogRole;
   readonly media: MediaBucket;
   /** Functions that presign media URLs (granted the objects under `media/`). */
@@ -95,14 +90,6 @@ export function acknowledgeNagFindings(scopes: NagFindingScopes): void {
     );
   }
 
-  for (const { handler, table } of scopes.indexGrants) {
-    ack(
-      handler,
-      `IAM5[Resource::${nagName(scopes.cluster, table.tableArn)}/index/*]`,
-      "A table grant covers that table's own global secondary indexes (the lists they serve are Queries on them: a user's groups, outgoing friend requests, users by registration); no other table's.",
-    );
-  }
-
   const mediaObjects = nagName(scopes.cluster, scopes.media.objectsArn);
   for (const handler of scopes.mediaFunctions) {
     ack(
@@ -111,14 +98,6 @@ export function acknowledgeNagFindings(scopes: NagFindingScopes): void {
       'Media object keys are random and created per upload, so presigning functions are granted the media/ prefix of the one media bucket, never the whole bucket or another.',
     );
   }
-
-  const { provider, providerRole } = scopes.migrations;
-  const migrateArn = nagName(provider, provider.onEventHandler.functionArn);
-  ack(
-    providerRole,
-    `IAM5[Resource::${migrateArn}:*]`,
-    'The CDK provider framework may invoke any version or alias of the migrate function it wraps, and only that function.',
-  );
 
   for (const secret of [...scopes.secrets, scopes.clusterCredentials]) {
     ack(

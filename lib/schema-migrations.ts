@@ -41,8 +41,17 @@ export class SchemaMigrations extends Construct {
     }));
     logGroup.grantWrite(role);
 
+    // The framework invokes the function by its unqualified ARN; the plain grantInvoke would
+    // also allow every version and alias (`<arn>:*`).
+    const migrateFunction = props.migrateFunction;
+    const onEventHandler: lambda.IFunction = Object.create(migrateFunction, {
+      grantInvoke: {
+        value: (grantee: iam.IGrantable) =>
+          iam.Grant.addToPrincipal({ grantee, actions: ['lambda:InvokeFunction'], resourceArns: [migrateFunction.functionArn] }),
+      },
+    });
     this.provider = new cr.Provider(this, 'Provider', {
-      onEventHandler: props.migrateFunction,
+      onEventHandler,
       frameworkOnEventRole: role,
       logGroup,
     });

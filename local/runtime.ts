@@ -15,6 +15,9 @@ import type { LoginPolicy } from '../core/domain/login-policy';
 import { validateWebhookSettings, webhookEnv, type WebhookCallback, type WebhookCallbackSettings } from '../core/webhooks/settings';
 import { LocalGateway } from './gateway';
 import { invoke } from './lambda';
+import { enforcePolicies } from './iam';
+import { MEDIA_PREFIX } from '../core/domain/media';
+import type { PolicyResource } from '../core/iam';
 import { LocalSqs } from './aws/sqs';
 import { startEventSource } from './aws/event-source';
 import { LocalSecretsManager } from './aws/secrets';
@@ -46,6 +49,11 @@ export interface LocalOptions {
   queueOverrides?: Partial<Record<QueueKey, { visibilityTimeoutSeconds?: number; maxReceiveCount?: number }>>;
   /** The built web chat demo served at `/` when it holds an index.html (default `web/dist`). */
   webDist?: string;
+  /**
+   * Whether each function's requests are checked against its IAM policy, as AWS does
+   * (default true; false only to compare with unchecked behaviour).
+   */
+  enforceIam?: boolean;
   /** Where runtime notices go (default: stderr). */
   log?: (line: string) => void;
 }
@@ -247,6 +255,48 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
     Object.assign(env, deadLetterUrls);
     // One process hosts every function, so they share one environment (a superset of each one's).
     Object.assign(process.env, env);
+
+    // Each function may do what its role in the stack allows, and nothing more (local/iam.ts).
+    const secretIds = { signingKey: 'cirrus/signing-key', adminSecret: 'cirrus/admin-secret', webhookSecret: 'cirrus/webhook-secret' } as const;
+    const secretArn = (id: string) => {
+      if (id.startsWith('arn:')) return id;
+      try {
+        return secretsManager.arnOf(id);
+      } catch {
+        return `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${id}`;
+      }
+    };
+    const localArn = (resource: PolicyResource): string => {
+      switch (resource.kind) {
+        case 'table':
+          return `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${tableNames[resource.table]}${resource.index ? `/index/${resource.index}` : ''}`;
+        case 'queue':
+          return sqs.queueArn(queues[resource.queue].name);
+        case 'deadLetterQueue':
+          return sqs.queueArn(`${queues[resource.queue].name}-dlq`);
+        case 'secret':
+          return secretArn(secretIds[resource.secret]);
+        case 'historyCluster':
+          return env[commonEnv.DB_CLUSTER_ARN];
+        case 'historyCredentials':
+          return env[commonEnv.DB_SECRET_ARN];
+        case 'connections':
+          return `arn:aws:execute-api:${REGION}:${ACCOUNT}:${API_ID}/${STAGE}/*/@connections/*`;
+        case 'mediaObjects':
+          return `arn:aws:s3:::${MEDIA_BUCKET}/${MEDIA_PREFIX}*`;
+        case 'mediaBucket':
+          return `arn:aws:s3:::${MEDIA_BUCKET}`;
+        case 'logGroup':
+          return `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/lambda/*`;
+      }
+    };
+    if (options.enforceIam !== false) {
+      const enforcement = enforcePolicies({
+        arns: { region: REGION, account: ACCOUNT, resolve: localArn, secretArn, apiId: API_ID, stage: STAGE },
+        webhooks: webhookSettings !== undefined,
+      });
+      stops.push(async () => enforcement.stop());
+    }
 
     // The history schema, applied by the same custom resource handler as at deploy.
     await invoke('migrate', { RequestType: 'Create', RequestId: 'local', ResourceProperties: {}, LogicalResourceId: 'Migrations', StackId: 'local', ResponseURL: '', ServiceToken: '', ResourceType: 'Custom::Migrations' });

@@ -3,12 +3,15 @@
  * no GetSecretValue on the message path.
  */
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { containerName } from '../aws/container';
 import { secrets } from '../aws/secrets-manager';
 
 const cache = new Map<string, Promise<string>>();
 
 export function secretValue(secretId: string): Promise<string> {
-  let value = cache.get(secretId);
+  // Per container: locally every function shares the process, each with its own grants.
+  const key = `${containerName()}\n${secretId}`;
+  let value = cache.get(key);
   if (!value) {
     value = secrets()
       .send(new GetSecretValueCommand({ SecretId: secretId }))
@@ -17,8 +20,8 @@ export function secretValue(secretId: string): Promise<string> {
         return out.SecretString;
       });
     // A failed fetch is not cached, so the next invocation tries again.
-    value.catch(() => cache.delete(secretId));
-    cache.set(secretId, value);
+    value.catch(() => cache.delete(key));
+    cache.set(key, value);
   }
   return value;
 }
