@@ -11,13 +11,23 @@ import { runAsFunction } from '../../local/lambda';
 import type { LocalCirrus } from '../../local/runtime';
 import { Admin, Device, startCirrus } from '../support/cirrus';
 
-describe('When a function sends a request its role does not allow', () => {
-  let cirrus: LocalCirrus;
-  beforeAll(async () => {
-    cirrus = await startCirrus();
-  });
-  afterAll(() => cirrus?.stop());
+// One runtime per file (the SDK clients keep the first runtime's endpoints), started with
+// wsMessage missing PutItem on Messages: sendMsg can no longer store a message.
+const spec = functions.wsMessage.tables as Record<string, readonly TableAction[]>;
+const granted = spec.messages;
+let cirrus: LocalCirrus;
+let admin: Admin;
+beforeAll(async () => {
+  spec.messages = granted.filter((action) => action !== 'PutItem');
+  cirrus = await startCirrus();
+  admin = new Admin(cirrus.apiUrl, cirrus.adminSecret);
+});
+afterAll(async () => {
+  spec.messages = granted;
+  await cirrus?.stop();
+});
 
+describe('When a function sends a request its role does not allow', () => {
   it('should fail it with AccessDeniedException naming the role, the action and the table, and change nothing', async () => {
     const Key = { userId: 'iam-a', sessionId: 's1' };
     await ddb().send(new PutCommand({ TableName: cirrus.tableNames.sessions, Item: { ...Key, platformId: 1 } }));
@@ -51,21 +61,6 @@ describe('When a function sends a request its role does not allow', () => {
 });
 
 describe('When the manifest leaves out a grant the code needs', () => {
-  const spec = functions.wsMessage.tables as Record<string, readonly TableAction[]>;
-  const granted = spec.messages;
-  let cirrus: LocalCirrus;
-  let admin: Admin;
-  beforeAll(async () => {
-    // wsMessage without PutItem on Messages: sendMsg can no longer store a message.
-    spec.messages = granted.filter((action) => action !== 'PutItem');
-    cirrus = await startCirrus();
-    admin = new Admin(cirrus.apiUrl, cirrus.adminSecret);
-  });
-  afterAll(async () => {
-    spec.messages = granted;
-    await cirrus?.stop();
-  });
-
   it('should fail the flow locally, as AWS would, and store no message', async () => {
     await admin.register('iam-s', 'iam-r');
     const sender = await Device.connect(cirrus.wsUrl, await admin.userToken('iam-s', 1));

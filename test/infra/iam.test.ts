@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { functionPolicy, policyPairs, resourceName } from '../../core/iam';
 import { functions, queues, tables, type FunctionKey, type QueueKey, type TableKey } from '../../core/manifest';
 import type { HandlerFunction } from '../../lib/handler-function';
+import type { SchemaMigrations } from '../../lib/schema-migrations';
 import { logicalId, synthesizeCirrusStack, synthTimeout, type Synthesized } from './support';
 
 const keys = Object.keys(functions) as FunctionKey[];
@@ -97,6 +98,16 @@ describe.each([
 
   it.each(keys)("should give %s's role exactly the policy the local runtime enforces", (key) => {
     expect(synthesizedPairs(synth, key)).toEqual(derivedPairs(key, webhooks));
+  });
+
+  it('should let the migrations provider invoke the unqualified migrate function and read its state, nothing more', () => {
+    const { providerRole } = synth.stack.im.node.findChild('SchemaMigrations') as SchemaMigrations;
+    const migrateArn = { 'Fn::GetAtt': [logicalId(synth.stack.im.functions.migrate), 'Arn'] };
+    const statements = roleStatements(synth, logicalId(providerRole)).filter((s) => ![s.Action].flat().every((a) => a.startsWith('logs:')));
+    expect(statements).toEqual([
+      { Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: migrateArn },
+      { Effect: 'Allow', Action: 'lambda:GetFunction', Resource: migrateArn },
+    ]);
   });
 
   it('should grant no wildcard action and no table, queue or secret beyond those named', () => {
