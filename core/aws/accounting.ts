@@ -1,7 +1,8 @@
 /**
  * Counts every AWS command the handlers send, per service and command, through an SDK
  * middleware. Tests and benchmarks read the counts to tell what one message costs; a
- * change that adds a request on the message path shows up as a failing assertion.
+ * change that adds a request on the message path shows up as a failing assertion. The same
+ * middleware runs the request check the local runtime installs (IAM, locally).
  */
 import type { MiddlewareStack } from '@smithy/types';
 
