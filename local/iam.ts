@@ -43,10 +43,17 @@ export interface LocalArns {
   readonly stage: string;
 }
 
-/** `*` any run of characters, `?` any one, as in IAM's resource and action patterns. */
+const patterns = new Map<string, RegExp>();
+
+/** `*` any run of characters, `?` any one, as in IAM's resource and action patterns (actions ignore case). */
 function globMatches(pattern: string, value: string, caseInsensitive = false): boolean {
-  const source = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${source}$`, caseInsensitive ? 'si' : 's').test(value);
+  const key = `${caseInsensitive ? 'i' : 's'}${pattern}`;
+  let regex = patterns.get(key);
+  if (!regex) {
+    const source = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+    patterns.set(key, (regex = new RegExp(`^${source}$`, caseInsensitive ? 'si' : 's')));
+  }
+  return regex.test(value);
 }
 
 function conditionsHold(conditions: ResolvedStatement['conditions'], context: Access['context']): boolean {

@@ -49,11 +49,6 @@ export interface LocalOptions {
   queueOverrides?: Partial<Record<QueueKey, { visibilityTimeoutSeconds?: number; maxReceiveCount?: number }>>;
   /** The built web chat demo served at `/` when it holds an index.html (default `web/dist`). */
   webDist?: string;
-  /**
-   * Whether each function's requests are checked against its IAM policy, as AWS does
-   * (default true; false only to compare with unchecked behaviour).
-   */
-  enforceIam?: boolean;
   /** Where runtime notices go (default: stderr). */
   log?: (line: string) => void;
 }
@@ -290,13 +285,11 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
           return `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/lambda/*`;
       }
     };
-    if (options.enforceIam !== false) {
-      const enforcement = enforcePolicies({
-        arns: { region: REGION, account: ACCOUNT, resolve: localArn, secretArn, apiId: API_ID, stage: STAGE },
-        webhooks: webhookSettings !== undefined,
-      });
-      stops.push(async () => enforcement.stop());
-    }
+    const enforcement = enforcePolicies({
+      arns: { region: REGION, account: ACCOUNT, resolve: localArn, secretArn, apiId: API_ID, stage: STAGE },
+      webhooks: webhookSettings !== undefined,
+    });
+    stops.push(async () => enforcement.stop());
 
     // The history schema, applied by the same custom resource handler as at deploy.
     await invoke('migrate', { RequestType: 'Create', RequestId: 'local', ResourceProperties: {}, LogicalResourceId: 'Migrations', StackId: 'local', ResponseURL: '', ServiceToken: '', ResourceType: 'Custom::Migrations' });
