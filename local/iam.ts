@@ -4,7 +4,6 @@
  * role would not allow fails with the error AWS answers it with. A missing grant fails a
  * local test instead of a deployment.
  */
-import { appendFileSync } from 'node:fs';
 import { ApiGatewayManagementApiServiceException } from '@aws-sdk/client-apigatewaymanagementapi';
 import { DynamoDBServiceException } from '@aws-sdk/client-dynamodb';
 import { RDSDataServiceException } from '@aws-sdk/client-rds-data';
@@ -204,21 +203,11 @@ export function enforcePolicies(options: { arns: LocalArns; webhooks: boolean })
     if (!policy) policies.set(key, (policy = resolvePolicy(functionPolicy(key, { webhooks: options.webhooks }), options.arns)));
     return policy;
   };
-  const record = process.env.CIRRUS_IAM_RECORD;
-  const recorded = new Set<string>();
   const check = (service: string, command: string, input: Record<string, unknown>) => {
     const key = runningFunction();
     if (!key) return;
     const policy = policyOf(key);
     for (const access of accessesOf(service, command, input, options.arns)) {
-      if (record) {
-        const line = JSON.stringify({ fn: key, action: access.action, resource: access.resource, allowed: allows(policy, access) });
-        if (!recorded.has(line)) {
-          recorded.add(line);
-          appendFileSync(record, line + '\n');
-        }
-        continue;
-      }
       if (!allows(policy, access)) throw accessDenied(service, key, access, options.arns.account);
     }
   };
