@@ -5,6 +5,7 @@
  */
 import { DeleteCommand, GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { secretValue } from '../../core/auth/secrets';
 import { ddb } from '../../core/aws/dynamodb';
 import { functions, type TableAction } from '../../core/manifest';
 import { runAsFunction } from '../../local/lambda';
@@ -50,6 +51,16 @@ describe('When a function sends a request its role does not allow', () => {
     });
     const after = await ddb().send(new GetCommand({ TableName: cirrus.tableNames.sessions, Key }));
     expect(after.Item).toMatchObject(Key);
+  });
+
+  it("should not hand one function a secret another fetched: each function's cache is its own, as its containers are on AWS", async () => {
+    const id = process.env.SIGNING_SECRET_ID!;
+    await expect(runAsFunction('http', () => secretValue(id))).resolves.toMatch(/\S{32,}/);
+    // push may not read the signing key: it gets AWS's refusal, not the HTTP function's cached value.
+    await expect(runAsFunction('push', () => secretValue(id))).rejects.toMatchObject({
+      name: 'AccessDeniedException',
+      message: expect.stringContaining(`secretsmanager:GetSecretValue on resource: ${id}`),
+    });
   });
 
   it('should not check code outside any function (tests and the runtime use administrator access)', async () => {
