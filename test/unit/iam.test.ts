@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { renderPermissions } from '../../scripts/permissions-doc';
 import { functionPolicy, resourceName } from '../../core/iam';
-import { functions, tables, type FunctionKey, type TableKey } from '../../core/manifest';
+import { functions, tables, type FunctionKey, type FunctionSpec, type TableKey, type TableSpec } from '../../core/manifest';
 import { accessDenied, accessesOf, allows, resolvePolicy, type LocalArns } from '../../local/iam';
 
 const REGION = 'us-east-1';
@@ -123,6 +123,19 @@ describe('When evaluating a function policy', () => {
     const read = { action: 'secretsmanager:GetSecretValue', resource: arns.resolve({ kind: 'secret', secret: 'webhookSecret' }) };
     expect(allows(policyOf('webhook', true), read)).toBe(true);
     expect(allows(resolvePolicy(functionPolicy('webhook', { webhooks: false }), arns), read)).toBe(false);
+  });
+
+  it('should grant queries only on indexes the tables have, and each action once', () => {
+    for (const [key, spec] of Object.entries(functions) as [FunctionKey, FunctionSpec][]) {
+      for (const [table, indexes] of Object.entries(spec.indexes ?? {}) as [TableKey, readonly string[]][]) {
+        const names = ((tables[table] as TableSpec).indexes ?? []).map((index) => index.name);
+        for (const index of indexes) expect(names, `${key}: ${table}/index/${index}`).toContain(index);
+      }
+      for (const [table, actions] of Object.entries(spec.tables) as [TableKey, readonly string[]][]) {
+        expect(actions.length, `${key}: ${table}`).toBeGreaterThan(0);
+        expect(new Set(actions).size, `${key}: ${table}`).toBe(actions.length);
+      }
+    }
   });
 
   it('should name in every statement only resources of the manifest', () => {
