@@ -228,8 +228,20 @@ export const queues = {
 } as const satisfies Record<QueueKey, QueueSpec>;
 
 
-/** What a function may do to a table; the CDK construct turns it into a least-privilege grant. */
-export type TableAccess = 'read' | 'write' | 'readWrite';
+/**
+ * The DynamoDB actions a function may take on a table, each the IAM action of a request its
+ * code sends (a TransactWriteItems needs the PutItem, UpdateItem, DeleteItem or
+ * ConditionCheckItem of each of its items; a Query of an index is granted in `indexes`).
+ */
+export type TableAction = 'GetItem' | 'BatchGetItem' | 'Query' | 'Scan' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'BatchWriteItem' | 'ConditionCheckItem';
+
+/** The RDS Data API actions a function may take on the history cluster. */
+export type DataApiAction = 'ExecuteStatement' | 'BatchExecuteStatement' | 'BeginTransaction' | 'CommitTransaction' | 'RollbackTransaction';
+
+export type SecretKey = 'signingKey' | 'adminSecret' | 'webhookSecret';
+
+/** Every table action that writes. */
+export const tableWriteActions: readonly TableAction[] = ['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem'];
 
 export interface FunctionSpec {
   readonly name: string;
@@ -238,20 +250,26 @@ export interface FunctionSpec {
   readonly description: string;
   readonly memoryMb: number;
   readonly timeoutSeconds: number;
-  readonly tables: Partial<Record<TableKey, TableAccess>>;
+  /**
+   * The actions the function's code takes on each table, and nothing more: the stack grants
+   * exactly these, and the local runtime refuses any other request as AWS would.
+   */
+  readonly tables: Partial<Record<TableKey, readonly TableAction[]>>;
+  /** The global secondary indexes the function queries, per table (a table's grant does not cover them). */
+  readonly indexes?: Partial<Record<TableKey, readonly string[]>>;
   /** Queues the function sends to. */
   readonly sendsTo: readonly QueueKey[];
   /**
    * Needs the signing key (and admin secret) to issue or verify tokens; `webhookSecret`
    * signs webhook callbacks (granted only when webhooks are configured).
    */
-  readonly secrets: readonly ('signingKey' | 'adminSecret' | 'webhookSecret')[];
+  readonly secrets: readonly SecretKey[];
   /** Receives the webhook settings (`WEBHOOK_*`), when webhooks are configured. */
   readonly webhooks: boolean;
   /** Calls API Gateway's @connections API. */
   readonly postsToConnections: boolean;
-  /** Uses the Aurora history through the RDS Data API. */
-  readonly history: boolean;
+  /** Uses the Aurora history through the RDS Data API, with these actions (false: not at all). */
+  readonly history: false | readonly DataApiAction[];
   /** Presigns uploads to and downloads from the media bucket, and checks objects exist there. */
   readonly media: boolean;
   /**
@@ -279,7 +297,7 @@ export const functions = {
     description: 'REQUEST authorizer for $connect: verifies the token query parameter and its session.',
     memoryMb: 512,
     timeoutSeconds: 5,
-    tables: { sessions: 'read' },
+    tables: { sessions: ['GetItem'] },
     secrets: ['signingKey'],
   }),
   wsConnect: fn({
@@ -288,9 +306,14 @@ export const functions = {
     description: "Records a new connection under its user and kicks the user's connections the multi-login policy excludes.",
     memoryMb: 512,
     timeoutSeconds: 5,
-    // readWrite connections: lists the user's connections; sessions: revokes a kicked connection's session;
-    // users: the connection in the user's `conns` map, which push reads.
-    tables: { connections: 'readWrite', sessions: 'readWrite', users: 'readWrite' },
+    tables: {
+      // Records the connection, lists the user's others for the login policy, deletes a kicked one.
+      connections: ['PutItem', 'Query', 'DeleteItem'],
+      // The connection in the user's `conns` map, which push reads (added; a kicked one removed).
+      users: ['UpdateItem'],
+      // Revokes a kicked connection's session.
+      sessions: ['UpdateItem'],
+    },
     postsToConnections: true,
     // webhook: afterUserOnline, and afterUserKicked for connections the login policy ends, when enabled.
     sendsTo: ['webhook'],
@@ -302,7 +325,7 @@ export const functions = {
     description: 'Removes a closed connection.',
     memoryMb: 512,
     timeoutSeconds: 5,
-    tables: { connections: 'write', users: 'write' },
+    tables: { connections: ['DeleteItem'], users: ['UpdateItem'] },
     // webhook: afterUserOffline, when enabled.
     sendsTo: ['webhook'],
     webhooks: true,
@@ -314,19 +337,26 @@ export const functions = {
     memoryMb: 1024,
     timeoutSeconds: 10,
     tables: {
-      // read: the recipients' live connections; write: removing one found gone (410).
-      users: 'readWrite',
-      groups: 'read',
-      groupMembers: 'read',
-      friends: 'read',
-      blacklist: 'read',
-      conversations: 'readWrite',
-      userConversations: 'readWrite',
-      messages: 'readWrite',
-      messageIds: 'readWrite',
-      // typing events: the recipient's live connections.
-      connections: 'readWrite',
+      // Recipients' live connections (GetItem, BatchGetItem), the 1:1 recipient's existence
+      // (BatchGetItem, with the send checks); UpdateItem removes a connection found gone (410).
+      users: ['GetItem', 'BatchGetItem', 'UpdateItem'],
+      groups: ['BatchGetItem'],
+      // The sender's membership (send checks) and roles (revoke or delete of another's message).
+      groupMembers: ['BatchGetItem'],
+      friends: ['BatchGetItem'],
+      blacklist: ['BatchGetItem'],
+      // Seq allocation and new conversations (UpdateItem), newest seqs (BatchGetItem).
+      conversations: ['BatchGetItem', 'UpdateItem'],
+      // The user's conversations (Query), positions and settings (BatchGetItem, UpdateItem).
+      userConversations: ['Query', 'BatchGetItem', 'UpdateItem'],
+      // pullMsgs pages (Query), the message changed (GetItem, UpdateItem), receipts (BatchGetItem).
+      messages: ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem'],
+      messageIds: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem'],
+      // A connection found gone (410) while pushing an event.
+      connections: ['DeleteItem'],
     },
+    // Read receipts: every member's position in a conversation.
+    indexes: { userConversations: ['byConversation'] },
     // archive: revoke, delete and edit hand the changed message to the history directly.
     // webhook: afterMarkRead and afterRevokeMessage, when enabled.
     sendsTo: ['delivery', 'archive', 'webhook'],
@@ -343,20 +373,32 @@ export const functions = {
     memoryMb: 1024,
     timeoutSeconds: 15,
     tables: {
-      users: 'readWrite',
-      sessions: 'readWrite',
-      groups: 'readWrite',
-      groupMembers: 'readWrite',
-      conversations: 'readWrite',
-      userConversations: 'readWrite',
-      messages: 'readWrite',
-      messageIds: 'readWrite',
-      connections: 'readWrite',
-      groupApplications: 'readWrite',
-      batches: 'readWrite',
-      friends: 'readWrite',
-      friendRequests: 'readWrite',
-      blacklist: 'readWrite',
+      // Registration (BatchWriteItem), profiles and bans (BatchGetItem, UpdateItem), live connections (GetItem).
+      users: ['GetItem', 'BatchGetItem', 'BatchWriteItem', 'UpdateItem'],
+      // Issues tokens (PutItem), checks them (GetItem), revokes them (Query, UpdateItem).
+      sessions: ['GetItem', 'PutItem', 'Query', 'UpdateItem'],
+      // Kicks a user's connections (Query, DeleteItem); counts the online users (Scan, keys only).
+      connections: ['Query', 'Scan', 'DeleteItem'],
+      groups: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem'],
+      groupMembers: ['BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'BatchWriteItem'],
+      groupApplications: ['BatchGetItem', 'Query', 'PutItem', 'DeleteItem', 'BatchWriteItem'],
+      conversations: ['GetItem', 'BatchGetItem', 'UpdateItem'],
+      userConversations: ['BatchGetItem', 'Query', 'UpdateItem', 'BatchWriteItem'],
+      // Purges delete from the offline store (BatchWriteItem).
+      messages: ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'BatchWriteItem'],
+      messageIds: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem'],
+      batches: ['GetItem', 'PutItem', 'UpdateItem'],
+      friends: ['BatchGetItem', 'Query', 'UpdateItem', 'DeleteItem', 'BatchWriteItem'],
+      friendRequests: ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem'],
+      blacklist: ['BatchGetItem', 'Query', 'PutItem', 'DeleteItem'],
+    },
+    indexes: {
+      // Users in registration order; a user's groups and applications; outgoing friend requests; read receipts.
+      users: ['byCreation'],
+      groupMembers: ['byUser'],
+      groupApplications: ['byUser'],
+      friendRequests: ['byFrom'],
+      userConversations: ['byConversation'],
     },
     // webhook: the after-callbacks of user, friend, group and message changes, when enabled,
     // and the redrive of the webhook dead-letter queue.
@@ -365,7 +407,8 @@ export const functions = {
     // webhookSecret: the before-callbacks inside the routes (send, register, friends, groups).
     secrets: ['signingKey', 'adminSecret', 'webhookSecret'],
     postsToConnections: true,
-    history: true,
+    // History pages, user search (ExecuteStatement); purges in a transaction.
+    history: ['ExecuteStatement', 'BeginTransaction', 'CommitTransaction', 'RollbackTransaction'],
     media: true,
     webhooks: true,
   }),
@@ -376,17 +419,20 @@ export const functions = {
     memoryMb: 1024,
     timeoutSeconds: 10,
     tables: {
-      users: 'readWrite',
-      groupMembers: 'read',
-      connections: 'readWrite',
-      userConversations: 'readWrite',
-      // Batch pages: each recipient's message goes through the send path.
-      conversations: 'readWrite',
-      messages: 'readWrite',
-      messageIds: 'readWrite',
-      friends: 'read',
-      blacklist: 'read',
-      batches: 'readWrite',
+      // Recipients' live connections and receive options (BatchGetItem); a connection found gone (UpdateItem).
+      users: ['BatchGetItem', 'UpdateItem'],
+      // A group message's recipients.
+      groupMembers: ['Query'],
+      connections: ['DeleteItem'],
+      // Receive options (BatchGetItem); the sender's own position past their message (UpdateItem).
+      userConversations: ['BatchGetItem', 'UpdateItem'],
+      // Batch pages: each recipient's message goes through the send path (1:1 only).
+      conversations: ['UpdateItem'],
+      messages: ['GetItem', 'PutItem'],
+      messageIds: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem'],
+      friends: ['BatchGetItem'],
+      blacklist: ['BatchGetItem'],
+      batches: ['UpdateItem'],
     },
     // webhook: one afterSendMessage job per message, when that callback is enabled.
     // delivery: a batch page queues its messages' delivery jobs, and the rest of a page it had no time for.
@@ -402,7 +448,9 @@ export const functions = {
     description: "Delivers push jobs to recipients' live connections.",
     memoryMb: 1024,
     timeoutSeconds: 10,
-    tables: { users: 'readWrite', userConversations: 'read', connections: 'readWrite' },
+    // Recipients' live connections and receive options (BatchGetItem); a connection found gone (410)
+    // leaves the user's `conns` (UpdateItem) and the Connections table (DeleteItem).
+    tables: { users: ['BatchGetItem', 'UpdateItem'], userConversations: ['BatchGetItem'], connections: ['DeleteItem'] },
     postsToConnections: true,
   }),
   archive: fn({
@@ -411,7 +459,8 @@ export const functions = {
     description: 'Writes messages, users and groups into the Aurora history, idempotently.',
     memoryMb: 512,
     timeoutSeconds: 30,
-    history: true,
+    // Messages, edits, users and groups are written in batches.
+    history: ['BatchExecuteStatement'],
   }),
   webhook: fn({
     name: 'Webhook',
@@ -430,8 +479,9 @@ export const functions = {
     memoryMb: 512,
     timeoutSeconds: 300,
     // read: the directory backfill scans Users and Groups into the history's mirrors.
-    tables: { users: 'read', groups: 'read' },
-    history: true,
+    tables: { users: ['Scan'], groups: ['Scan'] },
+    // The migrations' statements (ExecuteStatement); the backfill's batches (BatchExecuteStatement).
+    history: ['ExecuteStatement', 'BatchExecuteStatement'],
   }),
 } as const satisfies Record<FunctionKey, FunctionSpec>;
 

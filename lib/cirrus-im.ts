@@ -10,6 +10,7 @@ import { WebSocketLambdaAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authoriz
 import { HttpLambdaIntegration, WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -19,6 +20,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { httpRoutes } from '../core/http/routes';
+import { functionPolicy, type PolicyResource } from '../core/iam';
 import {
   commonEnv,
   compiledSettings as compiledSettingNames,
@@ -205,9 +207,7 @@ export class CirrusIm extends Construct {
       }),
     );
     this.functions = mapValues(handlers, (h) => h.function);
-    for (const [key, spec] of entriesOf<FunctionKey, FunctionSpec>(functionSpecs)) {
-      this.grant(this.functions[key], spec);
-    }
+    for (const key of Object.keys(functionSpecs) as FunctionKey[]) this.grant(key, handlers[key]);
     this.connectConsumers();
 
     const wsRouteConstructs = this.addWebSocketRoutes();
@@ -235,16 +235,11 @@ export class CirrusIm extends Construct {
       pushingFunctions: entriesOf<FunctionKey, FunctionSpec>(functionSpecs)
         .filter(([, spec]) => spec.postsToConnections)
         .map(([key]) => handlers[key]),
-      indexGrants: entriesOf<FunctionKey, FunctionSpec>(functionSpecs).flatMap(([key, spec]) =>
-        (Object.keys(spec.tables) as TableKey[])
-          .filter((table) => ('indexes' in tableSpecs[table] ? (tableSpecs[table].indexes as readonly IndexSpec[]).length : 0) > 0)
-          .map((table) => ({ handler: handlers[key], table: this.tables[table] })),
-      ),
       secrets: [this.signingSecret, this.adminSecret, ...(this.webhookSigningSecret && !config.webhooks?.signingSecret ? [this.webhookSigningSecret] : [])],
       cluster: this.cluster,
       clusterCredentials: this.database.credentials,
-      migrations,
       apiGatewayLogRole,
+      migrations,
       media: this.media,
       mediaFunctions: entriesOf<FunctionKey, FunctionSpec>(functionSpecs)
         .filter(([, spec]) => spec.media)
@@ -331,30 +326,57 @@ export class CirrusIm extends Construct {
     return env;
   }
 
-  /** Least privilege, read off the spec; queue consumption comes with the event source. */
-  private grant(fn: NodejsFunction, spec: FunctionSpec): void {
-    for (const [key, access] of entriesOf(spec.tables)) {
-      const table = this.tables[key];
-      if (access === 'read') table.grantReadData(fn);
-      else if (access === 'write') table.grantWriteData(fn);
-      else table.grantReadWriteData(fn);
+  /**
+   * Least privilege: the role gets exactly the statements `functionPolicy` derives from the
+   * manifest (core/iam.ts), the same ones the local runtime enforces. Writing to its log
+   * group comes with the function, consuming its queue with the event source.
+   */
+  private grant(key: FunctionKey, handler: HandlerFunction): void {
+    for (const statement of functionPolicy(key, { webhooks: this.webhookSigningSecret !== undefined })) {
+      if (statement.grantedBy !== 'manifest') continue;
+      handler.function.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: [...statement.actions],
+          resources: statement.resources.map((resource) => this.arnOf(resource, handler)),
+          conditions: statement.conditions as Record<string, Record<string, unknown>> | undefined,
+        }),
+      );
     }
-    for (const key of spec.sendsTo) this.queues[key].grantSendMessages(fn);
-    // Receive, ChangeMessageVisibility, DeleteMessage and GetQueueAttributes on the DLQ.
-    for (const key of spec.redrives ?? []) {
-      this.deadLetterQueues[key].grantConsumeMessages(fn);
-      // The pending counts of the queue itself, shown with its dead letters.
-      this.queues[key].grant(fn, 'sqs:GetQueueAttributes');
+    // A webhook signing secret the app gave, encrypted with its own KMS key: reading it decrypts through Secrets Manager.
+    const webhookKey = this.webhookSigningSecret?.encryptionKey;
+    if (webhookKey && (functionSpecs[key].secrets as readonly string[]).includes('webhookSecret')) {
+      webhookKey.grantDecrypt(new kms.ViaServicePrincipal(`secretsmanager.${Stack.of(this).region}.amazonaws.com`, handler.function.grantPrincipal));
     }
-    if (spec.secrets.includes('signingKey')) this.signingSecret.grantRead(fn);
-    if (spec.secrets.includes('adminSecret')) this.adminSecret.grantRead(fn);
-    if (spec.secrets.includes('webhookSecret')) this.webhookSigningSecret?.grantRead(fn);
-    if (spec.postsToConnections) {
-      // Narrower than WebSocketApi.grantManageConnections: this stage only.
-      fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['execute-api:ManageConnections'], resources: [this.connectionsArn()] }));
+  }
+
+  /** The ARN of a resource a policy names, in this deployment. */
+  private arnOf(resource: PolicyResource, handler: HandlerFunction): string {
+    switch (resource.kind) {
+      case 'table':
+        return resource.index ? `${this.tables[resource.table].tableArn}/index/${resource.index}` : this.tables[resource.table].tableArn;
+      case 'queue':
+        return this.queues[resource.queue].queueArn;
+      case 'deadLetterQueue':
+        return this.deadLetterQueues[resource.queue].queueArn;
+      case 'secret': {
+        const secret = { signingKey: this.signingSecret, adminSecret: this.adminSecret, webhookSecret: this.webhookSigningSecret }[resource.secret];
+        if (!secret) throw new Error(`No ${resource.secret} secret in this deployment`);
+        // A secret known by a partial ARN: IAM matches the full one, which ends in a 6-character suffix.
+        return secret.secretFullArn ?? `${secret.secretArn}-??????`;
+      }
+      case 'historyCluster':
+        return this.cluster.clusterArn;
+      case 'historyCredentials':
+        return this.cluster.secret!.secretArn;
+      case 'connections':
+        return this.connectionsArn();
+      case 'mediaObjects':
+        return this.media.objectsArn;
+      case 'mediaBucket':
+        return this.mediaBucket.bucketArn;
+      case 'logGroup':
+        return handler.logGroup.logGroupArn;
     }
-    if (spec.history) this.cluster.grantDataApiAccess(fn);
-    if (spec.media) this.media.grantPresign(fn);
   }
 
   /** Every connection of this stage, in any @connections method (post, get, delete). */

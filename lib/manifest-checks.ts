@@ -3,7 +3,7 @@
  * only report at deploy time, or never: a wrong number here loses or duplicates work
  * silently in production. Pure functions over the specs, so they are tested on their own.
  */
-import type { FunctionSpec, QueueSpec, TableKey } from '../core/manifest';
+import { tableWriteActions, type FunctionSpec, type QueueSpec, type TableKey } from '../core/manifest';
 
 /**
  * The table holding each conversation's seq counter: a function that may write it may
@@ -17,8 +17,8 @@ const seqCounterTable: TableKey = 'conversations';
  */
 export function longestSeqAllocation(functionSpecs: Readonly<Record<string, FunctionSpec>>): FunctionSpec {
   const allocators = Object.values(functionSpecs).filter((spec) => {
-    const access = spec.tables[seqCounterTable];
-    return access === 'write' || access === 'readWrite';
+    const actions = spec.tables[seqCounterTable] ?? [];
+    return actions.some((action) => tableWriteActions.includes(action));
   });
   if (allocators.length === 0) {
     throw new Error(`No function in the manifest may write the ${seqCounterTable} table, so none can allocate seqs.`);

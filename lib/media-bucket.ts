@@ -92,20 +92,4 @@ export class MediaBucket extends Construct {
   get objectsArn(): string {
     return this.bucket.arnForObjects(`${MEDIA_PREFIX}*`);
   }
-
-  /**
-   * What presigning needs: the signer's role must itself be allowed what the URL allows
-   * (PutObject for a POST upload, GetObject for a download and HeadObject), and ListBucket,
-   * limited to the prefix, so HeadObject of a missing key answers 404 rather than 403.
-   */
-  grantPresign(grantee: iam.IGrantable): void {
-    grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:PutObject', 's3:GetObject'], resources: [this.objectsArn] }));
-    grantee.grantPrincipal.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['s3:ListBucket'],
-        resources: [this.bucket.bucketArn],
-        conditions: { StringLike: { 's3:prefix': [`${MEDIA_PREFIX}*`] } },
-      }),
-    );
-  }
 }

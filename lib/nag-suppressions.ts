@@ -12,10 +12,9 @@ import type * as rds from 'aws-cdk-lib/aws-rds';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { IConstruct } from 'constructs';
 import type { ApiGatewayLogRole } from './api-gateway-log-role';
-import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type { HandlerFunction } from './handler-function';
-import type { MediaBucket } from './media-bucket';
 import type { SchemaMigrations } from './schema-migrations';
+import type { MediaBucket } from './media-bucket';
 import type { CirrusDemoSite } from './demo-site';
 
 /** The constructs that carry accepted findings. */
@@ -30,16 +29,15 @@ export interface NagFindingScopes {
   readonly pushingFunctions: readonly HandlerFunction[];
   /** The ARN pattern of the stage's connections those functions may manage. */
   readonly connectionsArn: string;
-  /** Functions granted a table that has global secondary indexes (the grant covers `<table>/index/*`). */
-  readonly indexGrants: readonly { handler: HandlerFunction; table: dynamodb.ITable }[];
   readonly secrets: readonly secretsmanager.ISecret[];
   readonly cluster: rds.DatabaseCluster;
   readonly clusterCredentials: rds.DatabaseSecret;
-  readonly migrations: SchemaMigrations;
   readonly apiGatewayLogRole?: ApiGatewayLogRole;
   readonly media: MediaBucket;
   /** Functions that presign media URLs (granted the objects under `media/`). */
   readonly mediaFunctions: readonly HandlerFunction[];
+  /** The schema migrations custom resource, whose provider polls the migrate function. */
+  readonly migrations: SchemaMigrations;
 }
 
 const ack = (scope: IConstruct, id: string, reason: string) =>
@@ -96,14 +94,6 @@ export function acknowledgeNagFindings(scopes: NagFindingScopes): void {
     );
   }
 
-  for (const { handler, table } of scopes.indexGrants) {
-    ack(
-      handler,
-      `IAM5[Resource::${nagName(scopes.cluster, table.tableArn)}/index/*]`,
-      "A table grant covers that table's own global secondary indexes (the lists they serve are Queries on them: a user's groups, outgoing friend requests, users by registration); no other table's.",
-    );
-  }
-
   const mediaObjects = nagName(scopes.cluster, scopes.media.objectsArn);
   for (const handler of scopes.mediaFunctions) {
     ack(
@@ -113,15 +103,7 @@ export function acknowledgeNagFindings(scopes: NagFindingScopes): void {
     );
   }
 
-  const { provider, providerRole, pollRole } = scopes.migrations;
-  const migrateArn = nagName(provider, provider.onEventHandler.functionArn);
-  for (const role of [providerRole, pollRole]) {
-    ack(
-      role,
-      `IAM5[Resource::${migrateArn}:*]`,
-      'The CDK provider framework may invoke any version or alias of the migrate function it wraps, and only that function.',
-    );
-  }
+  const { provider } = scopes.migrations;
   // The provider's waiter: a state machine that retries the isComplete function until the data migrations are done.
   const waiter = provider.node.tryFindChild('waiter-state-machine');
   if (waiter) {

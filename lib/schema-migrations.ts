@@ -56,9 +56,18 @@ export class SchemaMigrations extends Construct {
     }));
     logGroup.grantWrite(pollRole);
 
+    // The framework invokes the function by its unqualified ARN; the plain grantInvoke would
+    // also allow every version and alias (`<arn>:*`).
+    const migrateFunction = props.migrateFunction;
+    const onEventHandler: lambda.IFunction = Object.create(migrateFunction, {
+      grantInvoke: {
+        value: (grantee: iam.IGrantable) =>
+          iam.Grant.addToPrincipal({ grantee, actions: ['lambda:InvokeFunction'], resourceArns: [migrateFunction.functionArn] }),
+      },
+    });
     this.provider = new cr.Provider(this, 'Provider', {
-      onEventHandler: props.migrateFunction,
-      isCompleteHandler: props.migrateFunction,
+      onEventHandler,
+      isCompleteHandler: onEventHandler,
       queryInterval: Duration.seconds(migrationPolling.queryIntervalSeconds),
       totalTimeout: Duration.minutes(migrationPolling.totalTimeoutMinutes),
       frameworkOnEventRole: role,

@@ -3,9 +3,27 @@
  * loaded between invocations (a warm container), every call gets a context, and a call
  * that outlives the function's timeout fails.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
+import { setContainerName } from '../core/aws/container';
 import { functions, type FunctionKey } from '../core/manifest';
 import { metering } from './metering';
+
+/** The function whose invocation the current code runs in (what an AWS request is signed as). */
+const running = new AsyncLocalStorage<FunctionKey>();
+
+/** The function running the current code, undefined outside any invocation (test code, the runtime itself). */
+export function runningFunction(): FunctionKey | undefined {
+  return running.getStore();
+}
+
+/** Runs code as a function's invocation would: its AWS requests are the function's, under its policy. */
+export function runAsFunction<T>(key: FunctionKey, fn: () => T): T {
+  return running.run(key, fn);
+}
+
+// Each function's caches are its own, as in its own containers on AWS.
+setContainerName(() => running.getStore() ?? '');
 
 type Handler = (event: unknown, context: unknown) => Promise<unknown>;
 const loaded = new Map<FunctionKey, Promise<Handler>>();
@@ -38,7 +56,7 @@ export async function invoke<R = unknown>(key: FunctionKey, event: unknown): Pro
   });
   const t0 = performance.now();
   try {
-    return (await Promise.race([handler(event, context), timeout])) as R;
+    return (await Promise.race([runAsFunction(key, () => handler(event, context)), timeout])) as R;
   } finally {
     clearTimeout(timer);
     metering.invoked(key, performance.now() - t0);

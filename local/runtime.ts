@@ -17,6 +17,9 @@ import { LocalGateway } from './gateway';
 import { invoke } from './lambda';
 import { runCustomResource } from './custom-resource';
 import { migrationPolling } from '../core/history/migrations';
+import { enforcePolicies } from './iam';
+import { MEDIA_PREFIX } from '../core/domain/media';
+import type { PolicyResource } from '../core/iam';
 import { LocalSqs } from './aws/sqs';
 import { startEventSource } from './aws/event-source';
 import { LocalSecretsManager } from './aws/secrets';
@@ -263,6 +266,46 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
     Object.assign(env, deadLetterUrls);
     // One process hosts every function, so they share one environment (a superset of each one's).
     Object.assign(process.env, env);
+
+    // Each function may do what its role in the stack allows, and nothing more (local/iam.ts).
+    const secretIds = { signingKey: 'cirrus/signing-key', adminSecret: 'cirrus/admin-secret', webhookSecret: 'cirrus/webhook-secret' } as const;
+    const secretArn = (id: string) => {
+      if (id.startsWith('arn:')) return id;
+      try {
+        return secretsManager.arnOf(id);
+      } catch {
+        return `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${id}`;
+      }
+    };
+    const localArn = (resource: PolicyResource): string => {
+      switch (resource.kind) {
+        case 'table':
+          return `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${tableNames[resource.table]}${resource.index ? `/index/${resource.index}` : ''}`;
+        case 'queue':
+          return sqs.queueArn(queues[resource.queue].name);
+        case 'deadLetterQueue':
+          return sqs.queueArn(`${queues[resource.queue].name}-dlq`);
+        case 'secret':
+          return secretArn(secretIds[resource.secret]);
+        case 'historyCluster':
+          return env[commonEnv.DB_CLUSTER_ARN];
+        case 'historyCredentials':
+          return env[commonEnv.DB_SECRET_ARN];
+        case 'connections':
+          return `arn:aws:execute-api:${REGION}:${ACCOUNT}:${API_ID}/${STAGE}/*/@connections/*`;
+        case 'mediaObjects':
+          return `arn:aws:s3:::${MEDIA_BUCKET}/${MEDIA_PREFIX}*`;
+        case 'mediaBucket':
+          return `arn:aws:s3:::${MEDIA_BUCKET}`;
+        case 'logGroup':
+          return `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/lambda/*`;
+      }
+    };
+    const enforcement = enforcePolicies({
+      arns: { region: REGION, account: ACCOUNT, resolve: localArn, secretArn, apiId: API_ID, stage: STAGE },
+      webhooks: webhookSettings !== undefined,
+    });
+    stops.push(async () => enforcement.stop());
 
     // The history schema and data migrations, run by the same custom resource handler, polled as the provider polls it at deploy.
     const migrate = (event: Record<string, unknown>) => invoke('migrate', event);

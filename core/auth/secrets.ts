@@ -11,6 +11,7 @@
  * one GetSecretValue per secret per 10 seconds per container.
  */
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { containerName } from '../aws/container';
 import { secrets } from '../aws/secrets-manager';
 
 /** How long a fetched value is used without asking Secrets Manager again. */
@@ -23,9 +24,12 @@ interface Entry {
   readonly fetchedAt: number;
 }
 
+/** Keyed per container: locally every function shares the process, each with its own grants. */
 const cache = new Map<string, Entry>();
+const cacheKey = (secretId: string) => `${containerName()}\n${secretId}`;
 
 function fetchValue(secretId: string): Promise<string> {
+  const key = cacheKey(secretId);
   const value = secrets()
     .send(new GetSecretValueCommand({ SecretId: secretId }))
     .then((out) => {
@@ -35,15 +39,15 @@ function fetchValue(secretId: string): Promise<string> {
   const entry: Entry = { value, fetchedAt: Date.now() };
   // A failed fetch is not cached, so the next call tries again.
   value.catch(() => {
-    if (cache.get(secretId) === entry) cache.delete(secretId);
+    if (cache.get(key) === entry) cache.delete(key);
   });
-  cache.set(secretId, entry);
+  cache.set(key, entry);
   return value;
 }
 
 /** The value, fetched again when the cached one is `maxAgeMs` old (concurrent callers share one fetch). */
 function valueNoOlderThan(secretId: string, maxAgeMs: number): Promise<string> {
-  const entry = cache.get(secretId);
+  const entry = cache.get(cacheKey(secretId));
   if (entry && Date.now() - entry.fetchedAt < maxAgeMs) return entry.value;
   return fetchValue(secretId);
 }

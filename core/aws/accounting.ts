@@ -1,7 +1,8 @@
 /**
  * Counts every AWS command the handlers send, per service and command, through an SDK
  * middleware. Tests and benchmarks read the counts to tell what one message costs; a
- * change that adds a request on the message path shows up as a failing assertion.
+ * change that adds a request on the message path shows up as a failing assertion. The same
+ * middleware runs the request check the local runtime installs (IAM, locally).
  */
 import type { MiddlewareStack } from '@smithy/types';
 
@@ -66,14 +67,55 @@ function addCapacity(command: string, input: Input, output: Output): void {
   else capacity.write += units;
 }
 
-/** Adds the counting middleware to a client; returns the client. */
+/**
+ * A check of each request before it is sent: what IAM decides on AWS. Nothing is
+ * installed on AWS; the local runtime installs one that evaluates the calling function's
+ * policy (local/iam.ts) and throws AWS's access-denied error for a request it does not allow.
+ */
+export type RequestCheck = (service: string, command: string, input: Record<string, unknown>) => void;
+
+let requestCheck: RequestCheck | undefined;
+
+/** Installs (or, with undefined, removes) the check every client's requests go through. */
+export function setRequestCheck(check: RequestCheck | undefined): void {
+  requestCheck = check;
+}
+
+/**
+ * Checks a request signed without an SDK command (a presigned POST upload, which allows a
+ * PutObject) as if that command were sent.
+ */
+export function checkRequest(service: string, command: string, input: Record<string, unknown>): void {
+  requestCheck?.(service, command, input);
+}
+
+const commandOf = (context: { commandName?: string }) => String(context.commandName ?? 'Unknown').replace(/Command$/, '');
+
+/**
+ * Adds the request check alone, for a client whose requests are signed but not sent
+ * (the presigner: a URL signed for an action the role may not take is refused by S3).
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function checkRequests<C extends { middlewareStack: MiddlewareStack<any, any> }>(client: C): C {
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      requestCheck?.(serviceOf(context.clientName), commandOf(context), args.input as Record<string, unknown>);
+      return next(args);
+    },
+    { step: 'initialize', name: 'cirrusRequestCheck', override: true },
+  );
+  return client;
+}
+
+/** Adds the counting middleware (and the request check) to a client; returns the client. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function countRequests<C extends { middlewareStack: MiddlewareStack<any, any> }>(client: C): C {
   client.middlewareStack.add(
     (next, context) => async (args) => {
       const service = serviceOf(context.clientName);
-      const command = String(context.commandName ?? 'Unknown').replace(/Command$/, '');
+      const command = commandOf(context);
       record(service, command);
+      requestCheck?.(service, command, args.input as Record<string, unknown>);
       if (!meterCapacity || service !== 'DynamoDB') return next(args);
       const input = args.input as Input;
       input.ReturnConsumedCapacity ??= 'TOTAL';

@@ -1,10 +1,12 @@
 /**
  * The S3 clients, one of each per container (`AWS_ENDPOINT_URL_S3` locally): `s3()` for
  * requests, counted like every other service's; `s3Presigner()` for presigning, which
- * runs a command's middleware but sends nothing, so it stays out of the request counts.
+ * runs a command's middleware but sends nothing, so it stays out of the request counts
+ * (its requests are still checked when signed: S3 refuses a URL signed for what the signer
+ * may not do, and the local stand-in cannot tell which function signed one).
  */
 import { S3Client } from '@aws-sdk/client-s3';
-import { countRequests } from './accounting';
+import { checkRequests, countRequests } from './accounting';
 
 let client: S3Client | undefined;
 let presigner: S3Client | undefined;
@@ -21,6 +23,6 @@ export function s3(): S3Client {
 }
 
 export function s3Presigner(): S3Client {
-  presigner ??= newClient();
+  presigner ??= checkRequests(newClient());
   return presigner;
 }

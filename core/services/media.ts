@@ -8,6 +8,7 @@
 import { HeadObjectCommand, GetObjectCommand } from '@aws-sdk/client-s3';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { checkRequest } from '../aws/accounting';
 import { s3, s3Presigner } from '../aws/s3';
 import { config } from '../config';
 import { isAllowedMediaType, isMediaKey, newMediaKey } from '../domain/media';
@@ -60,6 +61,10 @@ export async function presignUpload(req: UploadRequest): Promise<PresignedUpload
   if (req.size > maxBytes) throw new CirrusError('MEDIA_TOO_LARGE', `${req.size} bytes is above the media size limit of ${maxBytes} bytes`);
   const objectKey = newMediaKey(req.userId, req.fileName);
   const issuedAt = Date.now();
+  // Signed without a command: checked as the PutObject the upload is. (On AWS a URL signed
+  // without the permission is issued and S3 refuses the upload; locally the check refuses it
+  // here, since the S3 stand-in cannot tell which function signed a URL.)
+  checkRequest('S3', 'PutObject', { Bucket: config.mediaBucket(), Key: objectKey });
   const { url, fields } = await createPresignedPost(s3Presigner(), {
     Bucket: config.mediaBucket(),
     Key: objectKey,

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { functions, queues, type FunctionSpec, type QueueSpec } from '../../core/manifest';
+import { functions, queues, type FunctionSpec, type QueueSpec, type TableAction } from '../../core/manifest';
 import { assertConsumerVisibilityTimeouts, longestSeqAllocation } from '../../lib/manifest-checks';
 
-const fn = (name: string, timeoutSeconds: number, conversations?: 'read' | 'write' | 'readWrite'): FunctionSpec => ({
+const fn = (name: string, timeoutSeconds: number, conversations?: readonly TableAction[]): FunctionSpec => ({
   name,
   entry: name,
   description: name,
@@ -52,12 +52,12 @@ describe('When checking queue visibility timeouts', () => {
 
 describe('When finding the longest seq allocation', () => {
   it('should pick the slowest function that may write the conversations table', () => {
-    const specs = { a: fn('A', 10, 'readWrite'), b: fn('B', 15, 'write'), c: fn('C', 60, 'read'), d: fn('D', 90) };
+    const specs = { a: fn('A', 10, ['GetItem', 'UpdateItem']), b: fn('B', 15, ['UpdateItem']), c: fn('C', 60, ['GetItem', 'Query']), d: fn('D', 90) };
     expect(longestSeqAllocation(specs).name).toBe('B');
   });
 
   it('should reject a manifest where no function can allocate seqs', () => {
-    expect(() => longestSeqAllocation({ c: fn('C', 60, 'read') })).toThrow(/No function/);
+    expect(() => longestSeqAllocation({ c: fn('C', 60, ['GetItem', 'Query']) })).toThrow(/No function/);
   });
 
   it('should find the send paths of the manifest', () => {

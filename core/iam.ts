@@ -1,0 +1,131 @@
+/**
+ * Each function's IAM policy, derived from the manifest alone: the CDK construct gives the
+ * function's role exactly these statements, and the local runtime (local/iam.ts) checks
+ * every AWS request a function sends against the same statements, so a missing grant fails
+ * locally as it would on AWS. An infrastructure test holds the synthesized roles to them.
+ */
+import {
+  functions,
+  queues,
+  type DataApiAction,
+  type FunctionKey,
+  type FunctionSpec,
+  type QueueKey,
+  type QueueSpec,
+  type SecretKey,
+  type TableAction,
+  type TableKey,
+} from './manifest';
+import { MEDIA_PREFIX } from './domain/media';
+
+/** A resource of the deployment, named by its place in the manifest. */
+export type PolicyResource =
+  | { readonly kind: 'table'; readonly table: TableKey; readonly index?: string }
+  | { readonly kind: 'queue'; readonly queue: QueueKey }
+  | { readonly kind: 'deadLetterQueue'; readonly queue: QueueKey }
+  | { readonly kind: 'secret'; readonly secret: SecretKey }
+  | { readonly kind: 'historyCluster' }
+  | { readonly kind: 'historyCredentials' }
+  | { readonly kind: 'connections' }
+  | { readonly kind: 'mediaObjects' }
+  | { readonly kind: 'mediaBucket' }
+  | { readonly kind: 'logGroup' };
+
+export interface PolicyStatementSpec {
+  readonly actions: readonly string[];
+  readonly resources: readonly PolicyResource[];
+  readonly conditions?: Readonly<Record<string, Readonly<Record<string, string | readonly string[]>>>>;
+  /**
+   * Who adds the statement to the role in the stack: the function's own construct (its log
+   * group), the SQS event source (consuming its queue), or the grants read off the manifest.
+   */
+  readonly grantedBy: 'function' | 'eventSource' | 'manifest';
+}
+
+/** A resource written as one string (`table:users/index/byCreation`), for comparisons and docs. */
+export function resourceName(resource: PolicyResource): string {
+  switch (resource.kind) {
+    case 'table':
+      return `table:${resource.table}${resource.index ? `/index/${resource.index}` : ''}`;
+    case 'queue':
+    case 'deadLetterQueue':
+      return `${resource.kind}:${resource.queue}`;
+    case 'secret':
+      return `secret:${resource.secret}`;
+    default:
+      return resource.kind;
+  }
+}
+
+/** What the CDK's SqsEventSource grants a consumer on its queue (Lambda polls with the function's role). */
+export const eventSourceActions = ['sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueUrl', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'] as const;
+
+/** What redriving a dead-letter queue takes: peek (receive, then release), delete what was moved, count. */
+export const redriveActions = ['sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'] as const;
+
+/** Writing to the function's own log group. */
+export const logActions = ['logs:CreateLogStream', 'logs:PutLogEvents'] as const;
+
+const entriesOf = <K extends string, V>(record: Partial<Record<K, V>>) => Object.entries(record) as [K, V][];
+
+/**
+ * The statements of a function's role. `webhooks`: whether the deployment has webhooks (the
+ * webhook signing secret exists, and is granted, only then).
+ */
+export function functionPolicy(key: FunctionKey, options: { webhooks: boolean }): PolicyStatementSpec[] {
+  const spec: FunctionSpec = functions[key];
+  const statements: PolicyStatementSpec[] = [{ actions: [...logActions], resources: [{ kind: 'logGroup' }], grantedBy: 'function' }];
+  for (const [table, actions] of entriesOf<TableKey, readonly TableAction[]>(spec.tables)) {
+    if (actions.length) statements.push({ actions: actions.map((a) => `dynamodb:${a}`), resources: [{ kind: 'table', table }], grantedBy: 'manifest' });
+  }
+  for (const [table, indexes] of entriesOf<TableKey, readonly string[]>(spec.indexes ?? {})) {
+    statements.push({ actions: ['dynamodb:Query'], resources: indexes.map((index) => ({ kind: 'table', table, index })), grantedBy: 'manifest' });
+  }
+  if (spec.sendsTo.length) {
+    statements.push({ actions: ['sqs:SendMessage'], resources: spec.sendsTo.map((queue) => ({ kind: 'queue', queue })), grantedBy: 'manifest' });
+  }
+  for (const [queue, queueSpec] of entriesOf<QueueKey, QueueSpec>(queues)) {
+    if (queueSpec.consumer === key) statements.push({ actions: [...eventSourceActions], resources: [{ kind: 'queue', queue }], grantedBy: 'eventSource' });
+  }
+  for (const queue of spec.redrives ?? []) {
+    statements.push({ actions: [...redriveActions], resources: [{ kind: 'deadLetterQueue', queue }], grantedBy: 'manifest' });
+    // The pending counts of the queue itself, shown with its dead letters.
+    statements.push({ actions: ['sqs:GetQueueAttributes'], resources: [{ kind: 'queue', queue }], grantedBy: 'manifest' });
+  }
+  const secrets = spec.secrets.filter((secret) => secret !== 'webhookSecret' || options.webhooks);
+  if (secrets.length) {
+    statements.push({ actions: ['secretsmanager:GetSecretValue'], resources: secrets.map((secret) => ({ kind: 'secret', secret })), grantedBy: 'manifest' });
+  }
+  if (spec.postsToConnections) {
+    statements.push({ actions: ['execute-api:ManageConnections'], resources: [{ kind: 'connections' }], grantedBy: 'manifest' });
+  }
+  if (spec.history) {
+    statements.push({ actions: spec.history.map((a: DataApiAction) => `rds-data:${a}`), resources: [{ kind: 'historyCluster' }], grantedBy: 'manifest' });
+    // The Data API reads the database credentials with the caller's permissions.
+    statements.push({ actions: ['secretsmanager:GetSecretValue'], resources: [{ kind: 'historyCredentials' }], grantedBy: 'manifest' });
+  }
+  if (spec.media) {
+    // Presigning: the signer must itself be allowed what its URLs allow (POST upload, GET
+    // download; HeadObject is a GetObject). ListBucket, limited to the prefix, makes
+    // HeadObject of a missing key answer 404 rather than 403.
+    statements.push({ actions: ['s3:PutObject', 's3:GetObject'], resources: [{ kind: 'mediaObjects' }], grantedBy: 'manifest' });
+    statements.push({
+      actions: ['s3:ListBucket'],
+      resources: [{ kind: 'mediaBucket' }],
+      conditions: { StringLike: { 's3:prefix': [`${MEDIA_PREFIX}*`] } },
+      grantedBy: 'manifest',
+    });
+  }
+  return statements;
+}
+
+/** Every (action, resource) pair a policy allows, `action resource[ condition]`, sorted. */
+export function policyPairs(statements: readonly { actions: readonly string[]; resources: readonly string[]; conditions?: unknown }[]): string[] {
+  const pairs = new Set<string>();
+  for (const statement of statements) {
+    for (const action of statement.actions) {
+      for (const resource of statement.resources) pairs.add(`${action} ${resource}${statement.conditions ? ` ${JSON.stringify(statement.conditions)}` : ''}`);
+    }
+  }
+  return [...pairs].sort();
+}

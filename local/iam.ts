@@ -1,0 +1,220 @@
+/**
+ * IAM, locally: every AWS request a function sends is checked against that function's
+ * policy, the same statements the stack gives its role (core/iam.ts), and a request the
+ * role would not allow fails with the error AWS answers it with. A missing grant fails a
+ * local test instead of a deployment.
+ */
+import { ApiGatewayManagementApiServiceException } from '@aws-sdk/client-apigatewaymanagementapi';
+import { DynamoDBServiceException } from '@aws-sdk/client-dynamodb';
+import { RDSDataServiceException } from '@aws-sdk/client-rds-data';
+import { S3ServiceException } from '@aws-sdk/client-s3';
+import { SecretsManagerServiceException } from '@aws-sdk/client-secrets-manager';
+import { SQSServiceException } from '@aws-sdk/client-sqs';
+import { setRequestCheck } from '../core/aws/accounting';
+import { functionPolicy, type PolicyResource, type PolicyStatementSpec } from '../core/iam';
+import { functions, type FunctionKey } from '../core/manifest';
+import { runningFunction } from './lambda';
+
+/** One action on one resource, as IAM evaluates a request (a batch or transaction is several). */
+export interface Access {
+  readonly action: string;
+  readonly resource: string;
+  /** Condition keys of the request (`s3:prefix`). */
+  readonly context?: Readonly<Record<string, string>>;
+}
+
+/** A statement with its resources as ARNs (possibly with `*` and `?` wildcards). */
+export interface ResolvedStatement {
+  readonly actions: readonly string[];
+  readonly resources: readonly string[];
+  readonly conditions?: PolicyStatementSpec['conditions'];
+}
+
+export interface LocalArns {
+  readonly region: string;
+  readonly account: string;
+  /** The ARN of each resource a policy names. */
+  readonly resolve: (resource: PolicyResource) => string;
+  /** The full ARN of a secret given by name or ARN (Secrets Manager authorizes against the full ARN). */
+  readonly secretArn: (id: string) => string;
+  /** The WebSocket API id and stage whose @connections the functions call. */
+  readonly apiId: string;
+  readonly stage: string;
+}
+
+const patterns = new Map<string, RegExp>();
+
+/** `*` any run of characters, `?` any one, as in IAM's resource and action patterns (actions ignore case). */
+function globMatches(pattern: string, value: string, caseInsensitive = false): boolean {
+  const key = `${caseInsensitive ? 'i' : 's'}${pattern}`;
+  let regex = patterns.get(key);
+  if (!regex) {
+    const source = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+    patterns.set(key, (regex = new RegExp(`^${source}$`, caseInsensitive ? 'si' : 's')));
+  }
+  return regex.test(value);
+}
+
+function conditionsHold(conditions: ResolvedStatement['conditions'], context: Access['context']): boolean {
+  if (!conditions) return true;
+  for (const [operator, keys] of Object.entries(conditions)) {
+    for (const [key, expected] of Object.entries(keys)) {
+      const actual = context?.[key];
+      if (actual === undefined) return false;
+      const values = [expected].flat();
+      if (operator === 'StringLike' && values.some((v) => globMatches(v, actual))) continue;
+      if (operator === 'StringEquals' && values.includes(actual)) continue;
+      // Any other operator is unknown here: the statement does not apply (deny by default).
+      return false;
+    }
+  }
+  return true;
+}
+
+/** Whether identity-based statements (all Allow) allow one access. */
+export function allows(statements: readonly ResolvedStatement[], access: Access): boolean {
+  return statements.some(
+    (statement) =>
+      statement.actions.some((action) => globMatches(action, access.action, true)) &&
+      statement.resources.some((resource) => globMatches(resource, access.resource)) &&
+      conditionsHold(statement.conditions, access.context),
+  );
+}
+
+const str = (value: unknown) => (typeof value === 'string' ? value : '');
+
+/** The IAM actions and resources one SDK request needs, as AWS authorizes them. */
+export function accessesOf(service: string, command: string, input: Record<string, unknown>, arns: LocalArns): Access[] {
+  const { region, account } = arns;
+  switch (service) {
+    case 'DynamoDB': {
+      const table = (name: unknown, index?: unknown) =>
+        `arn:aws:dynamodb:${region}:${account}:table/${str(name)}${index ? `/index/${str(index)}` : ''}`;
+      const on = (action: string, resource: string): Access => ({ action: `dynamodb:${action}`, resource });
+      switch (command) {
+        case 'Query':
+        case 'Scan':
+          return [on(command, table(input.TableName, input.IndexName))];
+        case 'BatchGetItem':
+        case 'BatchWriteItem':
+          // Authorized per table named in RequestItems.
+          return Object.keys((input.RequestItems as object) ?? {}).map((name) => on(command, table(name)));
+        case 'TransactWriteItems':
+        case 'TransactGetItems': {
+          // No action of its own: each item needs the action it performs, on its table.
+          const actionOf: Record<string, string> = { Put: 'PutItem', Update: 'UpdateItem', Delete: 'DeleteItem', ConditionCheck: 'ConditionCheckItem', Get: 'GetItem' };
+          return ((input.TransactItems as Record<string, { TableName?: string }>[]) ?? []).flatMap((item) =>
+            Object.entries(item).map(([kind, op]) => on(actionOf[kind] ?? kind, table(op?.TableName))),
+          );
+        }
+        default:
+          return [on(command, table(input.TableName))];
+      }
+    }
+    case 'SQS': {
+      const name = str(input.QueueUrl).split('?')[0].split('/').filter(Boolean).pop() ?? '';
+      // A batch call is authorized as its single-message action.
+      const action = command.replace(/Batch$/, '');
+      return [{ action: `sqs:${action}`, resource: `arn:aws:sqs:${region}:${account}:${name}` }];
+    }
+    case 'SecretsManager':
+      return [{ action: `secretsmanager:${command}`, resource: arns.secretArn(str(input.SecretId)) }];
+    case 'RDSData':
+      // The Data API reads the database secret with the caller's own permissions.
+      return [
+        { action: `rds-data:${command}`, resource: str(input.resourceArn) },
+        { action: 'secretsmanager:GetSecretValue', resource: arns.secretArn(str(input.secretArn)) },
+      ];
+    case 'S3': {
+      const bucket = `arn:aws:s3:::${str(input.Bucket)}`;
+      if (command === 'ListObjectsV2' || command === 'ListObjects') {
+        return [{ action: 's3:ListBucket', resource: bucket, context: { 's3:prefix': str(input.Prefix) } }];
+      }
+      // HeadObject is authorized as GetObject.
+      const action = command === 'HeadObject' ? 'GetObject' : command;
+      return [{ action: `s3:${action}`, resource: `${bucket}/${str(input.Key)}` }];
+    }
+    case 'ApiGatewayManagementApi': {
+      const method = command === 'PostToConnection' ? 'POST' : command === 'GetConnection' ? 'GET' : 'DELETE';
+      return [
+        {
+          action: 'execute-api:ManageConnections',
+          resource: `arn:aws:execute-api:${region}:${account}:${arns.apiId}/${arns.stage}/${method}/@connections/${str(input.ConnectionId)}`,
+        },
+      ];
+    }
+    default:
+      return [{ action: `${service.toLowerCase()}:${command}`, resource: '*' }];
+  }
+}
+
+/** What each service answers a request its caller may not make with. */
+const deniedAs: Record<string, { name: string; status: number; type: typeof DynamoDBServiceException }> = {
+  DynamoDB: { name: 'AccessDeniedException', status: 400, type: DynamoDBServiceException },
+  SecretsManager: { name: 'AccessDeniedException', status: 400, type: SecretsManagerServiceException },
+  SQS: { name: 'AccessDenied', status: 403, type: SQSServiceException },
+  RDSData: { name: 'AccessDeniedException', status: 403, type: RDSDataServiceException },
+  S3: { name: 'AccessDenied', status: 403, type: S3ServiceException },
+  ApiGatewayManagementApi: { name: 'AccessDeniedException', status: 403, type: ApiGatewayManagementApiServiceException },
+};
+
+/** The role session a function's requests are signed with, as AWS names it in the error. */
+export function roleSessionArn(key: FunctionKey, account: string): string {
+  const name = functions[key].name;
+  return `arn:aws:sts::${account}:assumed-role/Cirrus-${name}Role/Cirrus-${name}`;
+}
+
+/** AWS's error for a request no statement of the caller's policy allows. */
+export function accessDenied(service: string, key: FunctionKey, access: Access, account: string): Error {
+  const { name, status, type } = deniedAs[service] ?? { name: 'AccessDeniedException', status: 403, type: DynamoDBServiceException };
+  return new type({
+    name,
+    $fault: 'client',
+    $metadata: { httpStatusCode: status, requestId: crypto.randomUUID(), attempts: 1, totalRetryDelay: 0 },
+    message:
+      `User: ${roleSessionArn(key, account)} is not authorized to perform: ${access.action} on resource: ${access.resource} ` +
+      `because no identity-based policy allows the ${access.action} action`,
+  });
+}
+
+/** A function's policy with its resources as local ARNs. */
+export function resolvePolicy(statements: readonly PolicyStatementSpec[], arns: LocalArns): ResolvedStatement[] {
+  return statements.map((statement) => ({
+    actions: statement.actions,
+    resources: statement.resources.map((resource) => arns.resolve(resource)),
+    conditions: statement.conditions,
+  }));
+}
+
+export interface PolicyEnforcement {
+  /** Stops checking (the runtime stopped). */
+  stop(): void;
+}
+
+/**
+ * Checks every request a function sends from now on against its policy. Code running
+ * outside an invocation (tests preparing data, the runtime) is not checked, as an
+ * administrator's credentials would not be.
+ */
+export function enforcePolicies(options: { arns: LocalArns; webhooks: boolean }): PolicyEnforcement {
+  const policies = new Map<FunctionKey, ResolvedStatement[]>();
+  const policyOf = (key: FunctionKey) => {
+    let policy = policies.get(key);
+    if (!policy) policies.set(key, (policy = resolvePolicy(functionPolicy(key, { webhooks: options.webhooks }), options.arns)));
+    return policy;
+  };
+  const check = (service: string, command: string, input: Record<string, unknown>) => {
+    const key = runningFunction();
+    if (!key) return;
+    const policy = policyOf(key);
+    for (const access of accessesOf(service, command, input, options.arns)) {
+      if (!allows(policy, access)) throw accessDenied(service, key, access, options.arns.account);
+    }
+  };
+  setRequestCheck(check);
+  return {
+    stop() {
+      setRequestCheck(undefined);
+    },
+  };
+}
