@@ -116,7 +116,7 @@ export function toWireError(err: unknown): WireError {
  */
 export const closeCodes = {
   1000: { name: 'NORMAL', reconnect: false, summary: 'Closed by the client or by a server-side delete of the connection. After a `kicked` event (logged in elsewhere under the multi-login policy, or forced logout) the token is revoked: do not reconnect with it.' },
-  1001: { name: 'GOING_AWAY', reconnect: true, summary: 'The connection reached its maximum duration (2 hours on API Gateway), was idle for 10 minutes (no message from the client), or the server is shutting down. `$disconnect` runs as for any close.' },
+  1001: { name: 'GOING_AWAY', reconnect: true, summary: 'The connection reached its maximum duration (2 hours on API Gateway), was idle for 10 minutes, or the server is shutting down. `$disconnect` runs as for any close. The local runtime counts only messages from the client as activity (API Gateway may also count the messages it sends), so a client that keeps a quiet connection open must send `heartbeat` frames, as the SDK does.' },
   1003: { name: 'UNSUPPORTED_DATA', reconnect: true, summary: 'The client sent a binary frame: frames must be text (JSON); do not resend it.' },
   1009: { name: 'MESSAGE_TOO_BIG', reconnect: true, summary: 'A frame was over 32 KB or a message over 128 KB; do not resend it.' },
   1011: { name: 'SERVER_ERROR', reconnect: true, summary: 'Unexpected server condition.' },
