@@ -74,7 +74,8 @@ function freePort(): Promise<number> {
  * The package's own spawn, with the command run through `setpriv --pdeathsig KILL` where
  * that exists (Linux): the kernel then kills Java when this process dies, SIGKILL
  * included, which no exit hook can do. Elsewhere a leftover Java is found through its pid
- * file at the next start instead (see `killLeftover`).
+ * file at the next start instead (see `killLeftover`). The signal comes when the thread
+ * that spawned Java ends, so start it from a process's main thread, not a worker.
  */
 type Spawn = typeof spawnDynamoDbLocal;
 const spawnJava: Spawn = (() => {
@@ -208,8 +209,8 @@ async function startOnPort(port: number, path: string | null): Promise<DynamoDbL
   });
   child.once('exit', (code, signal) => {
     running.delete(child);
-    // Through setpriv, a missing java is setpriv's complaint rather than a spawn error.
-    if (/setpriv: .*java: No such file/.test(output)) failure ??= new Error(JAVA_MISSING);
+    // Through setpriv, a missing java is setpriv's exit code 127 rather than a spawn error.
+    if (code === 127 && spawnJava !== spawnDynamoDbLocal) failure ??= new Error(JAVA_MISSING);
     failure ??= new Error(`DynamoDB Local exited (${signal ?? `code ${code}`}) before it was ready:\n${output.trim()}`);
   });
 
