@@ -2,10 +2,11 @@
  * State that survives a crash (SIGKILL included), kept as a JSON snapshot plus a journal
  * of the changes made since:
  *
- * - `record(entry)` appends a change to the journal. Entries recorded in the same
- *   event-loop turn are written and fsynced together, once; `durable()` resolves when
- *   everything recorded so far is on disk, so a caller that answers only after it (an
- *   SQS SendMessage) never acknowledges what a crash could lose.
+ * - `record(entry)` appends a change to the journal, in memory. `durable()` resolves
+ *   when everything recorded so far is on disk; the entries of all the callers waiting
+ *   in the same event-loop turn are written and fsynced together, once. A caller that
+ *   answers only after it (an SQS SendMessage) never acknowledges what a crash could
+ *   lose; entries nobody waits for reach the disk with the next write.
  * - `changed()` schedules a new snapshot (debounced: a busy queue changes many times a
  *   second). A snapshot is written to a temporary file, fsynced and renamed over the
  *   real one (atomic on POSIX file systems), and starts a new journal generation; the
@@ -86,10 +87,9 @@ export class StateFile<T, E = never> {
     return { state, journal };
   }
 
-  /** Appends a change to the journal; it is on disk once `durable()` resolves. */
+  /** Appends a change to the journal; it is on disk once `durable()` resolves (or the next snapshot is written). */
   record(entry: E): void {
     this.pending.push(`${JSON.stringify(entry)}\n`);
-    this.scheduleFlush();
   }
 
   /** Resolves once everything recorded (and every snapshot asked for by `saveNow`) is on disk. */
