@@ -39,7 +39,11 @@ export class StateFile<T, E = never> {
     private readonly debounceMs = 250,
   ) {}
 
-  private journalPath(generation: number): string {
+  private tmpPath(): string {
+    return `${this.path}.${process.pid}.tmp`;
+  }
+
+    private journalPath(generation: number): string {
     return `${this.path}.${generation}.journal`;
   }
 
@@ -123,7 +127,7 @@ export class StateFile<T, E = never> {
     try {
       mkdirSync(dirname(this.path), { recursive: true });
       const next = this.generation + 1;
-      const tmp = `${this.path}.${process.pid}.tmp`;
+      const tmp = this.tmpPath();
       writeDurably(tmp, JSON.stringify({ ...this.snapshot(), journalGeneration: next }));
       renameSync(tmp, this.path);
       syncDirectory(dirname(this.path));
@@ -178,11 +182,13 @@ export class StateFile<T, E = never> {
     for (const w of waiters) w.resolve();
   }
 
-  /** Journals of earlier generations: their changes are in the snapshot. */
+  /** Journals of earlier generations (their changes are in the snapshot), and snapshots a crash left half-written. */
   private removeOldJournals(): void {
     const prefix = `${basename(this.path)}.`;
     for (const name of readdirSync(dirname(this.path))) {
-      if (!name.startsWith(prefix) || !name.endsWith('.journal')) continue;
+      if (!name.startsWith(prefix)) continue;
+      if (name.endsWith('.tmp') && name !== basename(this.tmpPath())) rmSync(join(dirname(this.path), name), { force: true });
+      if (!name.endsWith('.journal')) continue;
       const generation = Number(name.slice(prefix.length, -'.journal'.length));
       if (Number.isInteger(generation) && generation < this.generation) rmSync(join(dirname(this.path), name), { force: true });
     }

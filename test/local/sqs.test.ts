@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -516,6 +516,27 @@ describe('LocalSqs killed with SIGKILL', () => {
     expect(kept.map((m) => m.messageId).sort()).toEqual([...acked].sort());
     expect(kept.every((m) => m.state === 'visible')).toBe(true);
   }, 60_000);
+
+  it('ignores and removes a snapshot a killed process left half-written', async () => {
+    // Prepare
+    const dir = mkdtempSync(join(tmpdir(), 'cirrus-sqs-kill-'));
+    const file = join(dir, 'sqs.json');
+    const first = new LocalSqs({ file });
+    first.createQueue('Work');
+    first.send('Work', 'kept');
+    await first.close();
+    writeFileSync(`${file}.999999.tmp`, '{"version":1,"queu');
+
+    // Act
+    const second = new LocalSqs({ file });
+    const bodies = second.peek('Work').map((m) => m.body);
+    await second.close();
+
+    // Assess
+    expect(bodies).toEqual(['kept']);
+    expect(readdirSync(dir).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   it('replays the journal over the snapshot once: a restart after a clean reopen keeps the same messages', async () => {
     // Prepare
