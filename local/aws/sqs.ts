@@ -196,6 +196,18 @@ interface SavedState {
   queues: { name: string; createdAt: number; modifiedAt: number; settings: QueueSettings; messages: StoredMessage[] }[];
 }
 
+/** Message changes since the last snapshot, replayed over it at start. */
+type JournalEntry =
+  | { op: 'put'; queue: string; message: StoredMessage }
+  | { op: 'delete'; queue: string; id: string }
+  | { op: 'receive'; queue: string; id: string; receiveCount: number; firstReceiveAt: number }
+  | { op: 'purge'; queue: string };
+
+/** Operations answered only once their effect is on disk, as SQS acknowledges only what it has stored. */
+const DURABLE_OPERATIONS = new Set(['SendMessage', 'SendMessageBatch', 'DeleteMessage', 'DeleteMessageBatch', 'PurgeQueue']);
+/** Queue-level operations, rare enough to write a whole snapshot before answering. */
+const SNAPSHOT_OPERATIONS = new Set(['CreateQueue', 'DeleteQueue', 'SetQueueAttributes']);
+
 const SYSTEM_ATTRIBUTES = [
   'ApproximateReceiveCount',
   'SentTimestamp',
@@ -326,16 +338,20 @@ export class LocalSqs implements StandIn {
   /** One timer per queue, due when its earliest invisible message becomes visible, so waiters wake then. */
   private readonly wakeTimers = new Map<string, { at: number; timer: NodeJS.Timeout }>();
   private readonly longPolls = new Set<() => void>();
-  private readonly state: StateFile<SavedState> | undefined;
+  private readonly state: StateFile<SavedState, JournalEntry> | undefined;
   private closed = false;
 
   constructor(options: LocalSqsOptions = {}) {
     this.base = (options.baseUrl ?? 'http://127.0.0.1:4566').replace(/\/+$/, '');
     this.region = options.region ?? 'us-east-1';
     if (options.file) {
-      this.state = new StateFile(options.file, () => this.snapshot());
-      const saved = this.state.load();
-      if (saved) this.restore(saved);
+      this.state = new StateFile<SavedState, JournalEntry>(options.file, () => this.snapshot());
+      const { state, journal } = this.state.load();
+      if (state || journal.length > 0) {
+        this.restore(state ?? { version: 1, queues: [] }, journal);
+        // Folds the journal into a new snapshot, so it is replayed once.
+        this.state.saveNow();
+      }
     }
   }
 
@@ -380,7 +396,7 @@ export class LocalSqs implements StandIn {
   deleteQueue(name: string): void {
     if (!this.queues.delete(name)) throw noSuchQueue();
     this.clearWakeTimer(name);
-    this.changed();
+    this.saveNow();
   }
 
   listQueues(): string[] {
@@ -410,7 +426,7 @@ export class LocalSqs implements StandIn {
       inFlight: false,
     };
     queue.messages.set(message.id, message);
-    this.changed();
+    this.record({ op: 'put', queue: name, message });
     if (delay === 0) this.notify(name);
     else this.armWakeTimer(name, message.visibleAt);
     return { messageId: message.id, md5OfMessageBody: message.md5OfBody, md5OfMessageAttributes: md5OfMessageAttributes(messageAttributes) };
@@ -436,7 +452,7 @@ export class LocalSqs implements StandIn {
   delete(name: string, receiptHandle: string): void {
     const queue = this.queue(name);
     const { messageId } = this.parseReceiptHandle(queue, receiptHandle);
-    if (queue.messages.delete(messageId)) this.changed();
+    if (queue.messages.delete(messageId)) this.record({ op: 'delete', queue: name, id: messageId });
   }
 
   /** Changes how long a received message stays hidden, counted from now; 0 makes it visible at once. */
@@ -460,7 +476,7 @@ export class LocalSqs implements StandIn {
 
   purge(name: string): void {
     this.queue(name).messages.clear();
-    this.changed();
+    this.record({ op: 'purge', queue: name });
   }
 
   depth(name: string): QueueDepth {
@@ -516,6 +532,8 @@ export class LocalSqs implements StandIn {
     }
     try {
       const output = await this.dispatch(operation, input, req);
+      if (SNAPSHOT_OPERATIONS.has(operation)) this.saveNow();
+      else if (DURABLE_OPERATIONS.has(operation)) await this.state?.durable();
       return jsonResponse(output, CONTENT_TYPE);
     } catch (err) {
       if (err instanceof SqsError) return err.toResponse();
@@ -529,6 +547,7 @@ export class LocalSqs implements StandIn {
     for (const wake of this.longPolls) wake();
     for (const name of [...this.wakeTimers.keys()]) this.clearWakeTimer(name);
     this.state?.saveNow();
+    this.state?.close();
   }
 
   // ---- protocol -------------------------------------------------------------------
@@ -779,7 +798,8 @@ export class LocalSqs implements StandIn {
     };
     this.applyAttributes(queue, attributes);
     this.queues.set(name, queue);
-    this.changed();
+    // A new queue goes to disk at once: journal entries for its messages need it there.
+    this.saveNow();
   }
 
   private applyAttributes(queue: Queue, attributes: Record<string, string>): void {
@@ -834,7 +854,7 @@ export class LocalSqs implements StandIn {
     for (const [id, m] of queue.messages) {
       if (m.sentAt < oldest) {
         queue.messages.delete(id);
-        this.changed();
+        this.record({ op: 'delete', queue: queue.name, id });
       }
     }
   }
@@ -851,10 +871,12 @@ export class LocalSqs implements StandIn {
       if (redrive && dlq && message.receiveCount >= redrive.maxReceiveCount) {
         // SQS keeps the message id, body, attributes, sent time and receive count when
         // it moves a message (the receive count carrying over is observed behaviour, not documented).
+        const moved: StoredMessage = { ...message, visibleAt: now, inFlight: false, receipt: undefined, deadLetterSourceArn: this.queueArn(queue.name) };
         queue.messages.delete(message.id);
-        dlq.messages.set(message.id, { ...message, visibleAt: now, inFlight: false, receipt: undefined, deadLetterSourceArn: this.queueArn(queue.name) });
+        dlq.messages.set(message.id, moved);
+        this.record({ op: 'put', queue: dlq.name, message: moved });
+        this.record({ op: 'delete', queue: queue.name, id: message.id });
         this.notify(dlq.name);
-        this.changed();
         continue;
       }
       message.receiveCount++;
@@ -862,10 +884,10 @@ export class LocalSqs implements StandIn {
       message.inFlight = true;
       message.visibleAt = now + visibilitySeconds * 1000;
       message.receipt = randomBytes(9).toString('base64url');
+      this.record({ op: 'receive', queue: queue.name, id: message.id, receiveCount: message.receiveCount, firstReceiveAt: message.firstReceiveAt });
       out.push(message);
     }
     if (out.length > 0) {
-      this.changed();
       this.armWakeTimer(queue.name, now + visibilitySeconds * 1000);
     }
     return out;
@@ -944,9 +966,21 @@ export class LocalSqs implements StandIn {
 
   // ---- persistence ----------------------------------------------------------------
 
+  // After close the final state is on disk; a late write must not happen (or recreate a deleted folder).
   private changed(): void {
-    // After close the final state is on disk; a late timer must not write (or recreate a deleted folder).
     if (!this.closed) this.state?.changed();
+  }
+
+  private record(entry: JournalEntry): void {
+    if (!this.closed) {
+      this.state?.record(entry);
+      // The snapshot keeps the journal short.
+      this.state?.changed();
+    }
+  }
+
+  private saveNow(): void {
+    if (!this.closed) this.state?.saveNow();
   }
 
   private snapshot(): SavedState {
@@ -963,15 +997,24 @@ export class LocalSqs implements StandIn {
   }
 
   /** In-flight messages come back visible: whoever held them is gone with the old process. */
-  private restore(saved: SavedState): void {
+  private restore(saved: SavedState, journal: readonly JournalEntry[]): void {
     const now = Date.now();
+    const visibleNow = (m: StoredMessage): StoredMessage => (m.inFlight ? { ...m, inFlight: false, visibleAt: Math.min(m.visibleAt, now), receipt: undefined } : m);
     for (const q of saved.queues) {
       const messages = new Map<string, StoredMessage>();
-      for (const m of q.messages) {
-        if (m.inFlight) messages.set(m.id, { ...m, inFlight: false, visibleAt: Math.min(m.visibleAt, now), receipt: undefined });
-        else messages.set(m.id, m);
-      }
+      for (const m of q.messages) messages.set(m.id, visibleNow(m));
       this.queues.set(q.name, { name: q.name, createdAt: q.createdAt, modifiedAt: q.modifiedAt, settings: q.settings, messages });
+    }
+    for (const entry of journal) {
+      const messages = this.queues.get(entry.queue)?.messages;
+      if (!messages) continue;
+      if (entry.op === 'put') messages.set(entry.message.id, visibleNow(entry.message));
+      else if (entry.op === 'delete') messages.delete(entry.id);
+      else if (entry.op === 'purge') messages.clear();
+      else {
+        const m = messages.get(entry.id);
+        if (m) messages.set(m.id, { ...m, receiveCount: entry.receiveCount, firstReceiveAt: entry.firstReceiveAt });
+      }
     }
     for (const q of this.queues.values()) {
       for (const m of q.messages.values()) if (m.visibleAt > now) this.armWakeTimer(q.name, m.visibleAt);

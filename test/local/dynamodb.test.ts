@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -94,6 +95,31 @@ describe('startDynamoDbLocal', () => {
     expect(Item).toEqual({ groupId: { S: 'g1' } });
     firstClient.destroy();
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('fails with install instructions when java is not on the PATH but setpriv is', async () => {
+    // Prepare: a PATH holding setpriv (through which Java is started on Linux) and nothing else.
+    const bin = mkdtempSync(join(tmpdir(), 'cirrus-path-'));
+    let setpriv: string | undefined;
+    try {
+      setpriv = execFileSync('sh', ['-c', 'command -v setpriv'], { encoding: 'utf8' }).trim();
+    } catch {
+      // no setpriv here: nothing to check
+    }
+    if (setpriv) symlinkSync(setpriv, join(bin, 'setpriv'));
+    const path = process.env.PATH;
+    process.env.PATH = bin;
+
+    // Act
+    const starting = startDynamoDbLocal();
+
+    // Assess
+    try {
+      await expect(starting).rejects.toThrow(/needs a Java runtime.*apt-get install -y openjdk-17-jre-headless/);
+    } finally {
+      process.env.PATH = path;
+      rmSync(bin, { recursive: true, force: true });
+    }
   });
 
   it('fails with install instructions when java is not on the PATH', async () => {

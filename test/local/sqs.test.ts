@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -456,4 +457,112 @@ describe('LocalSqs with a state file', () => {
     });
     rmSync(dir, { recursive: true, force: true });
   });
+});
+
+describe('LocalSqs killed with SIGKILL', () => {
+  /** Starts sqs-child.ts on `file` and resolves with its URL and a kill that waits for the exit. */
+  async function startChild(file: string): Promise<{ url: string; kill: () => Promise<void> }> {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'sqs-child.ts'), file], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout!.on('data', (d) => {
+        out += d;
+        const match = /listening (\S+)/.exec(out);
+        if (match) resolve(match[1]);
+      });
+      child.once('exit', (code) => reject(new Error(`sqs-child exited (${code}): ${out}`)));
+    });
+    return {
+      url,
+      kill: async () => {
+        child.kill('SIGKILL');
+        await exited;
+      },
+    };
+  }
+
+  it('has every acknowledged SendMessage and SendMessageBatch on disk, and no acknowledged DeleteMessage undone, when killed right after the replies', async () => {
+    // Prepare
+    const dir = mkdtempSync(join(tmpdir(), 'cirrus-sqs-kill-'));
+    const file = join(dir, 'sqs.json');
+    const first = await startChild(file);
+    const client = new SQSClient(clientConfig(first.url));
+    const QueueUrl = `${first.url}/000000000000/Work`;
+    const doomed = await client.send(new SendMessageCommand({ QueueUrl, MessageBody: 'to be deleted' }));
+    const [received] = (await client.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 1 }))).Messages ?? [];
+    expect(received.MessageId).toBe(doomed.MessageId);
+
+    // Let any snapshot due for the changes so far be written, so only the burst below is at stake.
+    await sleep(400);
+
+    // Act: a burst of sends, a delete, and the kill as soon as the last reply is in.
+    const singles = Array.from({ length: 30 }, (_, i) => client.send(new SendMessageCommand({ QueueUrl, MessageBody: `single ${i}` })));
+    const batches = Array.from({ length: 3 }, (_, b) =>
+      client.send(new SendMessageBatchCommand({ QueueUrl, Entries: Array.from({ length: 10 }, (_, i) => ({ Id: `e${i}`, MessageBody: `batch ${b}.${i}` })) })),
+    );
+    const deleted = client.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: received.ReceiptHandle! }));
+    const acked = [...(await Promise.all(singles)).map((r) => r.MessageId!), ...(await Promise.all(batches)).flatMap((r) => r.Successful!.map((e) => e.MessageId!))];
+    await deleted;
+    await first.kill();
+    client.destroy();
+
+    // Assess
+    const reopened = new LocalSqs({ file });
+    const kept = reopened.peek('Work');
+    await reopened.close();
+    rmSync(dir, { recursive: true, force: true });
+    expect(acked).toHaveLength(60);
+    expect(kept.map((m) => m.messageId).sort()).toEqual([...acked].sort());
+    expect(kept.every((m) => m.state === 'visible')).toBe(true);
+  }, 60_000);
+
+  it('ignores and removes a snapshot a killed process left half-written', async () => {
+    // Prepare
+    const dir = mkdtempSync(join(tmpdir(), 'cirrus-sqs-kill-'));
+    const file = join(dir, 'sqs.json');
+    const first = new LocalSqs({ file });
+    first.createQueue('Work');
+    first.send('Work', 'kept');
+    await first.close();
+    writeFileSync(`${file}.999999.tmp`, '{"version":1,"queu');
+
+    // Act
+    const second = new LocalSqs({ file });
+    const bodies = second.peek('Work').map((m) => m.body);
+    await second.close();
+
+    // Assess
+    expect(bodies).toEqual(['kept']);
+    expect(readdirSync(dir).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('replays the journal over the snapshot once: a restart after a clean reopen keeps the same messages', async () => {
+    // Prepare
+    const dir = mkdtempSync(join(tmpdir(), 'cirrus-sqs-kill-'));
+    const file = join(dir, 'sqs.json');
+    const child = await startChild(file);
+    const client = new SQSClient(clientConfig(child.url));
+    const QueueUrl = `${child.url}/000000000000/Work`;
+    for (let i = 0; i < 5; i++) await client.send(new SendMessageCommand({ QueueUrl, MessageBody: `m${i}` }));
+    const [taken] = (await client.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 1 }))).Messages ?? [];
+    await client.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: taken.ReceiptHandle! }));
+    await child.kill();
+    client.destroy();
+
+    // Act
+    const second = new LocalSqs({ file });
+    const afterKill = second.peek('Work').map((m) => m.body);
+    second.send('Work', 'after restart');
+    await second.close();
+    const third = new LocalSqs({ file });
+    const afterReopen = third.peek('Work').map((m) => m.body);
+    await third.close();
+    rmSync(dir, { recursive: true, force: true });
+
+    // Assess
+    expect(afterKill).toEqual(['m1', 'm2', 'm3', 'm4']);
+    expect(afterReopen).toEqual(['m1', 'm2', 'm3', 'm4', 'after restart']);
+  }, 60_000);
 });

@@ -1,0 +1,235 @@
+/**
+ * `npm start` killed with SIGKILL while messages flow, then started again on the same
+ * state: every acknowledged message must still reach every member's sync and the
+ * history, once, in seq order, as on AWS (where a crash of one function loses nothing
+ * that was acknowledged). The runtime runs as a child process, as a user runs it, and is
+ * killed several times mid-stream; the Java process of DynamoDB Local must die with it.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServer } from 'node:net';
+import { Admin, Device, eventually, sleep, syncConversation } from '../support/cirrus';
+
+const dataDir = mkdtempSync(join(tmpdir(), 'cirrus-crash-'));
+const KILLS = 3;
+/** Acks to collect between two kills (the kill lands while more sends are in flight). */
+const ACKS_PER_ROUND = 30;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+interface Started {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<void>;
+}
+
+async function start(port: number): Promise<Started> {
+  let out = '';
+  const child = spawn(process.execPath, ['--import', 'tsx', 'local/main.ts', '--port', String(port), '--data-dir', dataDir, '--no-web'], {
+    env: { ...process.env, LOG_LEVEL: 'error' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  await eventually(async () => {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`exited early:\n${out}`);
+    return out.includes('Cirrus IM is running');
+  }, 120_000, 200);
+  return { child, output: () => out, exited };
+}
+
+function javaProcessesFor(dir: string): string[] {
+  try {
+    return execFileSync('pgrep', ['-f', `DynamoDBLocal.*${dir}`], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
+interface Sent {
+  clientMsgId: string;
+  conversation: 'direct' | 'group';
+  text: string;
+}
+
+interface Ack {
+  conversationId: string;
+  seq: number;
+  serverMsgId: string;
+}
+
+let running: Started | undefined;
+afterAll(async () => {
+  if (running && running.child.exitCode === null && running.child.signalCode === null) {
+    running.child.kill('SIGKILL');
+    await running.exited;
+  }
+  for (const pid of javaProcessesFor(dataDir)) process.kill(Number(pid), 'SIGKILL');
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('the local runtime killed with SIGKILL while messages flow', () => {
+  it('keeps every acknowledged message in every member’s sync and in the history, once and in seq order, and leaves no Java process behind', async () => {
+    // Arrange
+    const port = await freePort();
+    const api = `http://127.0.0.1:${port}/api`;
+    const ws = `ws://127.0.0.1:${port}/ws`;
+    running = await start(port);
+    const secret = /Admin secret: (\S+)/.exec(running.output())![1];
+    const admin = () => new Admin(api, secret);
+    await admin().register('cr-ann', 'cr-bob', 'cr-cat');
+    await admin().createGroup('cr-group', 'cr-ann', ['cr-bob', 'cr-cat']);
+    const members = { direct: ['cr-ann', 'cr-bob'], group: ['cr-ann', 'cr-bob', 'cr-cat'] } as const;
+    // Who sends what: ann and bob write to each other, all three write in the group.
+    const senders: { userId: string; conversation: 'direct' | 'group'; target: Record<string, string> }[] = [
+      { userId: 'cr-ann', conversation: 'direct', target: { recvId: 'cr-bob' } },
+      { userId: 'cr-bob', conversation: 'direct', target: { recvId: 'cr-ann' } },
+      { userId: 'cr-ann', conversation: 'group', target: { groupId: 'cr-group' } },
+      { userId: 'cr-bob', conversation: 'group', target: { groupId: 'cr-group' } },
+      { userId: 'cr-cat', conversation: 'group', target: { groupId: 'cr-group' } },
+    ];
+    const sent = new Map<string, Sent & { sender: (typeof senders)[number] }>();
+    const acks = new Map<string, Ack>();
+    const unacked = new Set<string>();
+    let counter = 0;
+    const orphans: number[] = [];
+
+    /** Every sender sends one message after another until the connection dies. */
+    const stream = async () => {
+      const devices = await Promise.all(senders.map(async (s) => Device.connect(ws, await admin().userToken(s.userId))));
+      const loops = senders.map(async (sender, i) => {
+        for (;;) {
+          const clientMsgId = `crash-${++counter}`;
+          const text = `message ${counter} from ${sender.userId}`;
+          sent.set(clientMsgId, { clientMsgId, conversation: sender.conversation, text, sender });
+          unacked.add(clientMsgId);
+          let reply;
+          try {
+            reply = await devices[i].request('sendMsg', { clientMsgId, ...sender.target, contentType: 101, content: { text } }, 5_000);
+          } catch {
+            return; // no reply: the runtime is gone
+          }
+          if (reply.error) return;
+          acks.set(clientMsgId, reply.data);
+          unacked.delete(clientMsgId);
+        }
+      });
+      return { devices, loops };
+    };
+
+    // Act: kill the runtime mid-stream several times, restarting on the same state each time.
+    for (let round = 0; round < KILLS; round++) {
+      const before = acks.size;
+      const { devices, loops } = await stream();
+      await eventually(async () => acks.size >= before + ACKS_PER_ROUND, 60_000, 5);
+      running.child.kill('SIGKILL');
+      await running.exited;
+      await Promise.all(loops);
+      for (const d of devices) d.socket.terminate();
+      // The Java process of DynamoDB Local goes with the runtime that started it.
+      orphans.push(await eventually(async () => javaProcessesFor(dataDir).length === 0 && 0, 15_000, 100).catch(() => javaProcessesFor(dataDir).length));
+      running = await start(port);
+    }
+    // Of the sends that got no reply, every other one is sent again with the same clientMsgId
+    // (as a client that reconnects does); the rest are abandoned by their sender.
+    const resent = [...unacked].filter((_, i) => i % 2 === 0);
+    const abandoned = [...unacked].filter((_, i) => i % 2 === 1);
+    for (const clientMsgId of resent) {
+      const s = sent.get(clientMsgId)!;
+      const device = await Device.connect(ws, await admin().userToken(s.sender.userId));
+      const ack = await device.ok('sendMsg', { clientMsgId, ...s.sender.target, contentType: 101, content: { text: s.text } });
+      acks.set(clientMsgId, ack);
+      await device.close();
+    }
+
+    // Assess: sync, on every member's device.
+    const expected = new Map<string, Map<string, Ack>>();
+    for (const [clientMsgId, ack] of acks) {
+      if (!expected.has(ack.conversationId)) expected.set(ack.conversationId, new Map());
+      expected.get(ack.conversationId)!.set(clientMsgId, ack);
+    }
+    expect(expected.size).toBe(2);
+    const syncMissing: Record<string, string[]> = {};
+    const report: Record<string, unknown> = { acked: acks.size, resent: resent.length, abandoned: abandoned.length };
+    for (const [conversationId, expectedHere] of expected) {
+      const kind = conversationId.startsWith('sg_') ? 'group' : 'direct';
+      for (const userId of members[kind]) {
+        const device = await Device.connect(ws, await admin().userToken(userId));
+        // Messages sent before a kill may still be on their way; the sync settles within the settle time.
+        const synced = await eventually(async () => {
+          const newest = await device.ok('getNewestSeq', {});
+          const maxSeq = newest.conversations.find((c: { conversationId: string }) => c.conversationId === conversationId)?.maxSeq ?? 0;
+          const got = await syncConversation(device, conversationId, maxSeq);
+          return got.pending.length === 0 && got;
+        }, 120_000, 500);
+        await device.close();
+        const seqs = synced.messages.map((m) => m.seq);
+        expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+        expect(new Set(seqs).size).toBe(seqs.length);
+        const ids = synced.messages.map((m) => m.clientMsgId);
+        expect(new Set(ids).size, `duplicates in ${userId}'s sync of ${conversationId}`).toBe(ids.length);
+        const bySync = new Map(synced.messages.map((m) => [m.clientMsgId, m]));
+        const missing = [...expectedHere.keys()].filter((id) => !bySync.has(id));
+        report[`sync ${userId} ${kind} missing`] = missing.length;
+        syncMissing[`${userId} ${conversationId}`] = missing;
+        for (const [clientMsgId, ack] of expectedHere) if (bySync.has(clientMsgId)) expect(bySync.get(clientMsgId)!.seq).toBe(ack.seq);
+        report[`sync ${userId} ${kind} unacked present`] = abandoned.filter((id) => bySync.has(id)).length;
+      }
+    }
+
+    // Assess: the history (Aurora's), every acked message once, in seq order.
+    const history = async (conversationId: string) => {
+      const seqs: { seq: number; clientMsgId: string }[] = [];
+      let beforeSeq: number | null = null;
+      do {
+        const res: { status: number; body: { messages: { seq: number; clientMsgId: string }[]; nextBeforeSeq: number | null } } = await admin().call('GET', `/conversations/${conversationId}/messages?limit=200${beforeSeq ? `&beforeSeq=${beforeSeq}` : ''}`);
+        expect(res.status).toBe(200);
+        seqs.push(...res.body.messages.map((m: { seq: number; clientMsgId: string }) => ({ seq: m.seq, clientMsgId: m.clientMsgId })));
+        beforeSeq = res.body.nextBeforeSeq;
+      } while (beforeSeq !== null);
+      return seqs.reverse();
+    };
+    const histories = new Map<string, { seq: number; clientMsgId: string }[]>();
+    for (const [conversationId, expectedHere] of expected) {
+      let last: { seq: number; clientMsgId: string }[] = [];
+      await eventually(async () => {
+        last = await history(conversationId);
+        const have = new Set(last.map((m) => m.clientMsgId));
+        return [...expectedHere.keys()].every((id) => have.has(id));
+      }, 120_000, 1_000).catch(() => undefined); // what is missing then is reported below
+      histories.set(conversationId, last);
+      const have = new Set(last.map((m) => m.clientMsgId));
+      report[`history ${conversationId} missing`] = [...expectedHere.keys()].filter((id) => !have.has(id)).length;
+      report[`history ${conversationId} unacked present`] = abandoned.filter((id) => have.has(id)).length;
+    }
+    console.log(`crash test: ${JSON.stringify(report)}`);
+    expect(syncMissing, 'acked messages missing from each member’s sync').toEqual(Object.fromEntries(Object.keys(syncMissing).map((k) => [k, []])));
+    for (const [conversationId, expectedHere] of expected) {
+      const last = histories.get(conversationId)!;
+      const have = new Set(last.map((m) => m.clientMsgId));
+      expect([...expectedHere.keys()].filter((id) => !have.has(id)), `acked messages missing from the history of ${conversationId}`).toEqual([]);
+      const seqs = last.map((m) => m.seq);
+      expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+      expect(new Set(seqs).size).toBe(seqs.length);
+      expect(new Set(last.map((m) => m.clientMsgId)).size).toBe(last.length);
+      for (const m of last) if (expectedHere.has(m.clientMsgId)) expect(m.seq).toBe(expectedHere.get(m.clientMsgId)!.seq);
+    }
+    expect(orphans, 'DynamoDB Local processes left running after each kill').toEqual(Array(KILLS).fill(0));
+
+    running.child.kill('SIGTERM');
+    await running.exited;
+    await sleep(0);
+    expect(javaProcessesFor(dataDir)).toEqual([]);
+  }, 900_000);
+});
