@@ -191,7 +191,9 @@ export class CirrusIm extends Construct {
       stageName: config.stageName,
       autoDeploy: true,
       throttle: config.throttle,
-      accessLogSettings: { destination: new apigwv2.LogGroupLogDestination(this.logGroup('WebSocketAccessLogs')) },
+      // One access-log line per inbound frame (~130 bytes, billed by CloudWatch Logs), so only
+      // when asked for: the functions log every failure with the request's correlation id.
+      ...(config.webSocketAccessLogs ? { accessLogSettings: { destination: new apigwv2.LogGroupLogDestination(this.logGroup('WebSocketAccessLogs')) } } : {}),
     });
     const apiGatewayLogRole = config.configureApiGatewayLogRole ? new ApiGatewayLogRole(this, 'ApiGatewayLogRole') : undefined;
     if (apiGatewayLogRole) this.webSocketStage.node.addDependency(apiGatewayLogRole.account);
@@ -204,6 +206,7 @@ export class CirrusIm extends Construct {
         ...splitCompiledSettings(this.environmentFor(spec)),
         logRetention: config.logRetention,
         removalPolicy: config.removalPolicy,
+        logLevel: config.logLevel,
       }),
     );
     this.functions = mapValues(handlers, (h) => h.function);
@@ -231,6 +234,7 @@ export class CirrusIm extends Construct {
       deletionProtection: config.deletionProtection,
       webSocketRoutesAfterConnect: wsRouteConstructs.filter((route) => route.routeKey !== '$connect'),
       httpRoutes: httpRouteConstructs.routes,
+      webSocketStageWithoutAccessLogs: config.webSocketAccessLogs ? undefined : this.webSocketStage,
       connectionsArn: this.connectionsArn(),
       pushingFunctions: entriesOf<FunctionKey, FunctionSpec>(functionSpecs)
         .filter(([, spec]) => spec.postsToConnections)

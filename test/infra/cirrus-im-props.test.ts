@@ -116,6 +116,7 @@ describe('When every prop is customized', () => {
       stageName: 'v1',
       throttle: { rateLimit: 200, burstLimit: 100 },
       configureApiGatewayLogRole: false,
+      webSocketAccessLogs: true,
       alarmTopic: topic,
     });
     template = Template.fromStack(stack);
@@ -131,6 +132,19 @@ describe('When every prop is customized', () => {
         LOG_LEVEL: 'debug',
       });
     }
+  });
+
+  it("should set every function's application log level to the chosen level, system lines still at WARN", () => {
+    for (const fn of Object.values(im.functions)) {
+      expect(template.toJSON().Resources[logicalId(fn)].Properties.LoggingConfig).toMatchObject({ LogFormat: 'JSON', ApplicationLogLevel: 'DEBUG', SystemLogLevel: 'WARN' });
+    }
+  });
+
+  it('should write the WebSocket access log when asked for', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: 'v1',
+      AccessLogSettings: { DestinationArn: { 'Fn::GetAtt': [Match.anyValue(), 'Arn'] }, Format: Match.stringLikeRegexp('requestId') },
+    });
   });
 
   it('should point CONNECTIONS_ENDPOINT and the WebSocket URL at the chosen stage', () => {
