@@ -254,8 +254,8 @@ export interface CirrusImProps {
    */
   readonly alarmTopic?: sns.ITopic;
   /**
-   * Set the account's API Gateway CloudWatch Logs role, which WebSocket access logging
-   * (`webSocketAccessLogs`) requires. The setting is one per account and region: turn this off when the account
+   * With `webSocketAccessLogs`, set the account's API Gateway CloudWatch Logs role, which
+   * WebSocket access logging requires (without access logs the account setting is left alone). The setting is one per account and region: turn this off when the account
    * already has the role (for example from another stack), so two stacks do not own it.
    * The role and setting are retained when the stack is deleted, because other APIs in
    * the account may log through them.

@@ -195,7 +195,8 @@ export class CirrusIm extends Construct {
       // when asked for: the functions log every failure with the request's correlation id.
       ...(config.webSocketAccessLogs ? { accessLogSettings: { destination: new apigwv2.LogGroupLogDestination(this.logGroup('WebSocketAccessLogs')) } } : {}),
     });
-    const apiGatewayLogRole = config.configureApiGatewayLogRole ? new ApiGatewayLogRole(this, 'ApiGatewayLogRole') : undefined;
+    // Only the WebSocket access log needs the account's logging role (HTTP API access logs do not).
+    const apiGatewayLogRole = config.webSocketAccessLogs && config.configureApiGatewayLogRole ? new ApiGatewayLogRole(this, 'ApiGatewayLogRole') : undefined;
     if (apiGatewayLogRole) this.webSocketStage.node.addDependency(apiGatewayLogRole.account);
 
     const functionScope = new Construct(this, 'Functions');

@@ -54,7 +54,7 @@ describe('When removalPolicy is DESTROY', () => {
   let template: Template;
 
   beforeAll(() => {
-    synthesized = synthesizeCirrusStack({ removalPolicy: RemovalPolicy.DESTROY });
+    synthesized = synthesizeCirrusStack({ removalPolicy: RemovalPolicy.DESTROY, webSocketAccessLogs: true });
     template = synthesized.template;
   }, synthTimeout);
 
@@ -75,8 +75,13 @@ describe('When removalPolicy is DESTROY', () => {
     template.allResources('AWS::Logs::LogGroup', { DeletionPolicy: 'Delete' });
   });
 
-  it('should still retain the account-wide API Gateway logging role', () => {
+  it('should still retain the account-wide API Gateway logging role, set before the stage that logs through it', () => {
     template.hasResource('AWS::ApiGateway::Account', { DeletionPolicy: 'Retain' });
+    const accountId = Object.keys(template.findResources('AWS::ApiGateway::Account'))[0];
+    template.hasResource('AWS::ApiGatewayV2::Stage', {
+      Properties: { StageName: 'live', AccessLogSettings: Match.objectLike({}) },
+      DependsOn: Match.arrayWith([accountId]),
+    });
   });
 
   it('should pass the AwsSolutions checks', () => {
