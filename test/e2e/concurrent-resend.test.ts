@@ -5,9 +5,10 @@
  * claim slot) never refuse each other.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb } from '../../core/aws/dynamodb';
-import { recentClaimSlot } from '../../core/domain/recent-claims';
+import { RECENT_CLAIM_SLOTS, recentClaimGuard, recentClaimSlot } from '../../core/domain/recent-claims';
+import { conversations } from '../../core/store/conversations';
 import { faults } from '../../core/faults';
 import { sleep, syncConversation, type Device } from '../support/cirrus';
 import { admin, cirrus, device, text, useCirrus } from '../support/harness';
@@ -145,5 +146,50 @@ describe('distinct clientMsgIds sent concurrently', () => {
     expect([...seqs].sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
     expect((await storedSeqs(acks[0].conversationId)).length).toBe(20);
     expect(await view(receiver, acks[0].conversationId)).toMatchObject({ maxSeq: 20, unread: 20 });
+  });
+});
+
+/** An item's size as DynamoDB bills it: names + strings in UTF-8 bytes, numbers 1 byte per 2 significant digits + 1, booleans 1. */
+function itemBytes(item: Record<string, unknown>): number {
+  let bytes = 0;
+  for (const [name, value] of Object.entries(item)) {
+    bytes += Buffer.byteLength(name, 'utf8');
+    if (typeof value === 'string') bytes += Buffer.byteLength(value, 'utf8');
+    else if (typeof value === 'number') bytes += Math.ceil(String(value).replace(/^0+|\.|-/g, '').length / 2) + 1;
+    else if (typeof value === 'boolean') bytes += 1;
+    else throw new Error(`unexpected attribute ${name}`);
+  }
+  return bytes;
+}
+
+describe('the counter item with every recent claim slot filled', () => {
+  it('stays under 1 KB for the longest conversation id, so an allocation is one write unit', async () => {
+    const a = `a${'x'.repeat(63)}`;
+    const b = `b${'y'.repeat(63)}`;
+    const conversationId = `si_${a}_${b}`;
+    expect(conversationId).toHaveLength(132);
+    await conversations.createLinked(conversationId, 1);
+    const bySlot = new Map<string, string>();
+    for (let i = 0; bySlot.size < RECENT_CLAIM_SLOTS; i += 1) bySlot.set(recentClaimSlot(a, `m-${i}`), `m-${i}`);
+    for (const id of bySlot.values()) expect(await conversations.allocate(conversationId, 1, Date.now(), recentClaimGuard(a, id, 0, Date.now(), 1000))).toBeDefined();
+
+    const { Item } = await ddb().send(new GetCommand({ TableName: cirrus.tableNames.conversations, Key: { conversationId }, ConsistentRead: true }));
+    expect(Object.keys(Item!).filter((k) => k.startsWith('rc'))).toHaveLength(RECENT_CLAIM_SLOTS);
+    // Room for maxSeq up to 2^53 (9 bytes instead of 2 now).
+    expect(itemBytes(Item!) + 7).toBeLessThanOrEqual(1024);
+
+    const guard = recentClaimGuard(a, 'one-more', 0, Date.now(), 1000);
+    const res = await ddb().send(
+      new UpdateCommand({
+        TableName: cirrus.tableNames.conversations,
+        Key: { conversationId },
+        UpdateExpression: 'SET maxSeq = maxSeq + :one, allocatedAt = :now, #rc = :rc',
+        ConditionExpression: 'attribute_not_exists(#rc) OR NOT begins_with(#rc, :h) OR #rc < :cut',
+        ExpressionAttributeNames: { '#rc': guard.slot },
+        ExpressionAttributeValues: { ':one': 1, ':now': Date.now(), ':rc': guard.value, ':h': guard.hash, ':cut': guard.staleBelow },
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
+    );
+    expect(res.ConsumedCapacity?.CapacityUnits).toBe(1);
   });
 });
