@@ -191,5 +191,16 @@ describe('the counter item with every recent claim slot filled', () => {
       }),
     );
     expect(res.ConsumedCapacity?.CapacityUnits).toBe(1);
+    // The measure tells: the same update of an item just over 1 KB costs 2.
+    const padded = await ddb().send(
+      new UpdateCommand({
+        TableName: cirrus.tableNames.conversations,
+        Key: { conversationId },
+        UpdateExpression: 'SET maxSeq = maxSeq + :one, padding = :pad',
+        ExpressionAttributeValues: { ':one': 1, ':pad': 'p'.repeat(1024 - itemBytes(Item!)) },
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
+    );
+    expect(padded.ConsumedCapacity?.CapacityUnits).toBe(2);
   });
 });
