@@ -238,7 +238,7 @@ async function awaitClaim(key: string, fromSeq: number, windowMs: number): Promi
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, Math.min(delay, until - Date.now()))));
     const record = await messageIds.get(key);
     if (record && record.seq !== fromSeq) return record;
-    // Past the window (plus a margin for clock steps) the first attempt's recent claim is stale.
+    // Past the window the first attempt's recent claim is stale (another round if clocks disagree).
     if (Date.now() > until) return undefined;
   }
 }
