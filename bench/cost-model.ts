@@ -32,8 +32,21 @@ export interface Counts {
 
 const SQS_CONSUMERS: readonly FunctionKey[] = ['delivery', 'push', 'archive'];
 
-/** Everything billed, per unit of the scenario (a message, a connect, …). */
-export function countsPerUnit(s: Scenario): Counts {
+/** The construct's settings that change the bill but not what the local runtime measures. */
+export interface Deployment {
+  /** The `webSocketAccessLogs` prop: a billed access-log line per inbound frame, connect and disconnect. */
+  webSocketAccessLogs: boolean;
+}
+
+/** What the benchmark prices: the construct's defaults. */
+export const defaultDeployment: Deployment = { webSocketAccessLogs: false };
+
+/**
+ * Everything billed, per unit of the scenario (a message, a connect, …). Log bytes are the
+ * handlers' JSON lines at the default level (Lambda's own START/END/REPORT lines are off:
+ * JSON format, system level WARN), plus the WebSocket access log when it is on.
+ */
+export function countsPerUnit(s: Scenario, deployment: Deployment = defaultDeployment): Counts {
   const m = s.measurement;
   const per = (n: number) => n / s.units;
   const inv = Object.entries(m.meter.invocations) as [FunctionKey, { count: number; totalMs: number }][];
@@ -51,15 +64,23 @@ export function countsPerUnit(s: Scenario): Counts {
     writeUnits: per(m.capacity.write),
     readUnits: per(m.capacity.read),
     dataApiRequests: per(Object.values(m.aws.RDSData ?? {}).reduce((a, b) => a + b, 0)),
-    logBytes: per(m.logBytes + invocations * assumptions.lambdaPlatformLogBytes),
+    logBytes: per(m.logBytes + (deployment.webSocketAccessLogs ? accessLogLines(m.meter) * assumptions.webSocketAccessLogBytes : 0)),
   };
+}
+
+/**
+ * WebSocket access-log lines: one per inbound frame (metered in 32 KB units, which count a
+ * frame once unless it is larger) and one each for a connection's `$connect` and `$disconnect`.
+ */
+function accessLogLines(meter: Scenario['measurement']['meter']): number {
+  return meter.wsIn + 2 * meter.connects;
 }
 
 /** Aurora's share per archived message: compute at the assumed throughput of 0.5 ACU, plus I/O. */
 export const auroraPerMessage = (0.5 * prices.auroraAcuHour.usd) / (assumptions.auroraMessagesPerSecondAtHalfAcu * 3600) + assumptions.auroraIoPerMessage * prices.auroraIo.usd;
 
-export function costPerUnit(s: Scenario): Cost {
-  const c = countsPerUnit(s);
+export function costPerUnit(s: Scenario, deployment: Deployment = defaultDeployment): Cost {
+  const c = countsPerUnit(s, deployment);
   const archived = s.unit === 'message' ? 1 : 0;
   const cost = {
     apiGateway: c.wsMessages * prices.apiGatewayWsMessage.usd,

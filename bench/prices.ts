@@ -38,8 +38,18 @@ export const saasPerMillion = [
 
 /** Assumptions the model cannot measure locally, stated once. */
 export const assumptions = {
-  /** Bytes of START/END/REPORT lines Lambda writes to CloudWatch Logs per invocation. */
+  /**
+   * Bytes of START/END/REPORT lines Lambda writes to CloudWatch Logs per invocation in the
+   * text log format (AWS's sample app). Cirrus's functions use the JSON format with the system
+   * log level at WARN, which writes none of them.
+   */
   lambdaPlatformLogBytes: 260,
+  /**
+   * Bytes one WebSocket stage access-log line costs (the default format's ~130 bytes plus
+   * CloudWatch Logs' 26 bytes per event), one per frame a client sends and one per `$connect`
+   * and `$disconnect`; charged only when `webSocketAccessLogs` is on.
+   */
+  webSocketAccessLogBytes: 160,
   /**
    * Lambda's SQS event source: one ReceiveMessage and one DeleteMessageBatch per batch it
    * invokes (idle long polling is priced separately in the idle cost).

@@ -2,6 +2,12 @@
  * Structured JSON logs, one object per line, with the correlation id of the work in
  * progress. The id is created where a message enters Cirrus and travels with it through
  * SQS, so one filter on `correlationId` shows a message's whole path.
+ *
+ * Each line has `level` and an RFC 3339 `timestamp`, the keys Lambda's JSON log format reads
+ * to filter application logs by level: a line without a valid timestamp would be taken as
+ * INFO, and dropped where the function's application log level is WARN. Lines written once
+ * per message or frame are `debug`, off at the default level (`info`); warnings and errors
+ * are always written, with the correlation id.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 
@@ -30,7 +36,7 @@ function write(level: LogLevel, msg: string, fields?: Record<string, unknown>): 
   if (order[level] < threshold()) return;
   const ctx = storage.getStore();
   const { err, ...rest } = fields ?? {};
-  const line = { level, time: new Date().toISOString(), ...ctx, msg, ...rest, ...(err !== undefined ? errorFields(err) : {}) };
+  const line = { level, timestamp: new Date().toISOString(), ...ctx, msg, ...rest, ...(err !== undefined ? errorFields(err) : {}) };
   process.stdout.write(JSON.stringify(line) + '\n');
 }
 

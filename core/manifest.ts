@@ -334,7 +334,7 @@ export const functions = {
     name: 'WsMessage',
     entry: 'ws-message',
     description: 'Every WebSocket action (sendMsg, sync, receipts, typing, message changes and reactions) and $default.',
-    memoryMb: 1024,
+    memoryMb: 512,
     timeoutSeconds: 10,
     tables: {
       // Recipients' live connections (GetItem, BatchGetItem), the 1:1 recipient's existence
@@ -416,7 +416,7 @@ export const functions = {
     name: 'Delivery',
     entry: 'delivery',
     description: 'Resolves recipients, pushes small fan-outs inline, splits large ones into push jobs, hands messages to the archive; sends the pages of batch sends.',
-    memoryMb: 1024,
+    memoryMb: 512,
     timeoutSeconds: 10,
     tables: {
       // Recipients' live connections and receive options (BatchGetItem); a connection found gone (UpdateItem).
@@ -446,7 +446,7 @@ export const functions = {
     name: 'Push',
     entry: 'push',
     description: "Delivers push jobs to recipients' live connections.",
-    memoryMb: 1024,
+    memoryMb: 512,
     timeoutSeconds: 10,
     // Recipients' live connections and receive options (BatchGetItem); a connection found gone (410)
     // leaves the user's `conns` (UpdateItem) and the Connections table (DeleteItem).

@@ -223,10 +223,19 @@ export interface CirrusImProps {
    */
   readonly deletionProtection?: boolean;
   /**
-   * Log level of the handlers (`LOG_LEVEL`).
+   * Log level of the handlers (`LOG_LEVEL`), also each function's application log level in
+   * Lambda's JSON log format. At `info` nothing is written per message; `debug` adds a line at
+   * each step of a message's path (send, delivery, push, archive).
    * @default 'info'
    */
   readonly logLevel?: LogLevel;
+  /**
+   * Access logging of the WebSocket stage: one line per frame a client sends (about 130 bytes,
+   * billed by CloudWatch Logs like every log byte). Off by default: the functions log every
+   * warning and error with the request id as `correlationId`.
+   * @default false
+   */
+  readonly webSocketAccessLogs?: boolean;
   /**
    * Stage name of the WebSocket API; it is the last path segment of the WebSocket URL.
    * @default 'live'
@@ -245,8 +254,8 @@ export interface CirrusImProps {
    */
   readonly alarmTopic?: sns.ITopic;
   /**
-   * Set the account's API Gateway CloudWatch Logs role, which WebSocket access logging
-   * requires. The setting is one per account and region: turn this off when the account
+   * With `webSocketAccessLogs`, set the account's API Gateway CloudWatch Logs role, which
+   * WebSocket access logging requires (without access logs the account setting is left alone). The setting is one per account and region: turn this off when the account
    * already has the role (for example from another stack), so two stacks do not own it.
    * The role and setting are retained when the stack is deleted, because other APIs in
    * the account may log through them.
@@ -278,6 +287,7 @@ export interface ResolvedCirrusImProps {
   readonly removalPolicy: RemovalPolicy;
   readonly deletionProtection: boolean;
   readonly logLevel: LogLevel;
+  readonly webSocketAccessLogs: boolean;
   readonly stageName: string;
   readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
   readonly alarmTopic?: sns.ITopic;
@@ -463,6 +473,7 @@ export function resolveCirrusImProps(props: CirrusImProps = {}): ResolvedCirrusI
     removalPolicy,
     deletionProtection,
     logLevel,
+    webSocketAccessLogs: props.webSocketAccessLogs ?? false,
     stageName,
     throttle: { rateLimit, burstLimit },
     alarmTopic: props.alarmTopic,

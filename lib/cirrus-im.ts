@@ -191,9 +191,12 @@ export class CirrusIm extends Construct {
       stageName: config.stageName,
       autoDeploy: true,
       throttle: config.throttle,
-      accessLogSettings: { destination: new apigwv2.LogGroupLogDestination(this.logGroup('WebSocketAccessLogs')) },
+      // One access-log line per inbound frame (~130 bytes, billed by CloudWatch Logs), so only
+      // when asked for: the functions log every failure with the request's correlation id.
+      ...(config.webSocketAccessLogs ? { accessLogSettings: { destination: new apigwv2.LogGroupLogDestination(this.logGroup('WebSocketAccessLogs')) } } : {}),
     });
-    const apiGatewayLogRole = config.configureApiGatewayLogRole ? new ApiGatewayLogRole(this, 'ApiGatewayLogRole') : undefined;
+    // Only the WebSocket access log needs the account's logging role (HTTP API access logs do not).
+    const apiGatewayLogRole = config.webSocketAccessLogs && config.configureApiGatewayLogRole ? new ApiGatewayLogRole(this, 'ApiGatewayLogRole') : undefined;
     if (apiGatewayLogRole) this.webSocketStage.node.addDependency(apiGatewayLogRole.account);
 
     const functionScope = new Construct(this, 'Functions');
@@ -204,6 +207,7 @@ export class CirrusIm extends Construct {
         ...splitCompiledSettings(this.environmentFor(spec)),
         logRetention: config.logRetention,
         removalPolicy: config.removalPolicy,
+        logLevel: config.logLevel,
       }),
     );
     this.functions = mapValues(handlers, (h) => h.function);
@@ -231,6 +235,7 @@ export class CirrusIm extends Construct {
       deletionProtection: config.deletionProtection,
       webSocketRoutesAfterConnect: wsRouteConstructs.filter((route) => route.routeKey !== '$connect'),
       httpRoutes: httpRouteConstructs.routes,
+      webSocketStageWithoutAccessLogs: config.webSocketAccessLogs ? undefined : this.webSocketStage,
       connectionsArn: this.connectionsArn(),
       pushingFunctions: entriesOf<FunctionKey, FunctionSpec>(functionSpecs)
         .filter(([, spec]) => spec.postsToConnections)

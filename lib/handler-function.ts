@@ -10,6 +10,7 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { FunctionSpec } from '../core/manifest';
+import type { LogLevel } from '../core/log';
 
 export interface HandlerFunctionProps {
   readonly spec: FunctionSpec;
@@ -23,7 +24,16 @@ export interface HandlerFunctionProps {
   readonly compiledSettings?: Record<string, string>;
   readonly logRetention: logs.RetentionDays;
   readonly removalPolicy: RemovalPolicy;
+  /** The handlers' level (`LOG_LEVEL`); Lambda drops application lines below it too. */
+  readonly logLevel: LogLevel;
 }
+
+const applicationLogLevels: Record<LogLevel, lambda.ApplicationLogLevel> = {
+  debug: lambda.ApplicationLogLevel.DEBUG,
+  info: lambda.ApplicationLogLevel.INFO,
+  warn: lambda.ApplicationLogLevel.WARN,
+  error: lambda.ApplicationLogLevel.ERROR,
+};
 
 /**
  * ESM bundles have no `require`; a few CommonJS dependencies bundled into them still call
@@ -35,7 +45,7 @@ const requireBanner =
 /**
  * A manifest function as a `NodejsFunction`: arm64, Node.js 24, bundled locally by
  * esbuild with the AWS SDK inside (a pinned, tree-shaken SDK loads faster than the
- * runtime's), minified ESM with source maps.
+ * runtime's), minified ESM with source maps, logging in Lambda's JSON format.
  */
 export class HandlerFunction extends Construct {
   public readonly function: NodejsFunction;
@@ -74,6 +84,13 @@ export class HandlerFunction extends Construct {
       timeout: Duration.seconds(spec.timeoutSeconds),
       role: this.role,
       logGroup: this.logGroup,
+      // JSON log format: Lambda filters the handlers' JSON lines by their `level` itself, and
+      // with the system level at WARN it writes no START, END or REPORT line per invocation
+      // (billed bytes that say nothing the metrics do not); failures such as timeouts still
+      // appear.
+      loggingFormat: lambda.LoggingFormat.JSON,
+      applicationLogLevelV2: applicationLogLevels[props.logLevel],
+      systemLogLevelV2: lambda.SystemLogLevel.WARN,
       // Stack traces point into functions/ and core/ rather than the minified bundle.
       environment: { ...props.environment, NODE_OPTIONS: '--enable-source-maps' },
       bundling: {

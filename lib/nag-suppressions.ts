@@ -25,6 +25,8 @@ export interface NagFindingScopes {
   readonly webSocketRoutesAfterConnect: readonly IConstruct[];
   /** HTTP routes, which carry no API Gateway authorizer. */
   readonly httpRoutes: readonly IConstruct[];
+  /** The WebSocket stage, when its access logs are off (`webSocketAccessLogs`). */
+  readonly webSocketStageWithoutAccessLogs?: IConstruct;
   /** Functions allowed to call the `@connections` API. */
   readonly pushingFunctions: readonly HandlerFunction[];
   /** The ARN pattern of the stage's connections those functions may manage. */
@@ -68,6 +70,14 @@ function nagName(scope: IConstruct, token: string): string {
 
 /** Acknowledges Cirrus's accepted findings, each on the construct it concerns. */
 export function acknowledgeNagFindings(scopes: NagFindingScopes): void {
+  if (scopes.webSocketStageWithoutAccessLogs) {
+    ack(
+      scopes.webSocketStageWithoutAccessLogs,
+      'APIG1',
+      'WebSocket access logs write a line per frame a client sends, billed on the message path; they are opt-in ' +
+        '(webSocketAccessLogs). The functions log every warning and error with the request id as correlationId.',
+    );
+  }
   for (const route of scopes.webSocketRoutesAfterConnect) {
     ack(
       route,

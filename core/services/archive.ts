@@ -44,7 +44,7 @@ export async function archive(items: readonly ArchiveItem[]): Promise<Set<string
   try {
     await write(items);
     for (const item of items) {
-      withLogContext({ correlationId: item.correlationId }, () => log.info(isMessage(item) ? 'message archived' : 'directory row archived', describe(item)));
+      withLogContext({ correlationId: item.correlationId }, () => log.debug(isMessage(item) ? 'message archived' : 'directory row archived', describe(item)));
     }
     return new Set();
   } catch (err) {

@@ -61,7 +61,7 @@ export async function deliver(items: readonly DeliveryItem[]): Promise<Set<strin
           else if (job.readBy) await conversations.advanceRead(job.readBy, message.conversationId, message.seq, { onlyIfCaughtUp: true });
           if (recipients.length <= config.inlinePushMax()) {
             const outcome = await pushToUsers({ userIds: recipients, message, excludeConnectionId: job.originConnectionId });
-            log.info('message pushed', { conversationId: message.conversationId, seq: message.seq, ...outcome });
+            log.debug('message pushed', { conversationId: message.conversationId, seq: message.seq, ...outcome });
             if (outcome.failed > 0) failed.add(id);
           } else {
             for (const userIds of chunk(recipients, PUSH_JOB_USERS)) {
@@ -71,7 +71,7 @@ export async function deliver(items: readonly DeliveryItem[]): Promise<Set<strin
           archiveJobs.push({ owner: id, body: { message, correlationId: job.correlationId } });
           const webhookJob = afterSendMessageJob(message, job.correlationId);
           if (webhookJob) webhookJobs.push({ owner: id, body: webhookJob });
-          log.info('message delivered', { conversationId: message.conversationId, seq: message.seq, recipients: recipients.length });
+          log.debug('message delivered', { conversationId: message.conversationId, seq: message.seq, recipients: recipients.length });
         } catch (err) {
           log.error('delivery failed', { conversationId: message.conversationId, seq: message.seq, err });
           failed.add(id);

@@ -134,7 +134,7 @@ export async function changeMessage(actor: Actor, ref: MessageRef, kind: ChangeK
     const changed = await messages.change(ref.conversationId, ref.seq, message.version ?? 0, { content: null, reactions: {}, [kind === 'revoke' ? 'revoked' : 'deleted']: mark });
     if (changed) {
       const marker = toMessage(changed);
-      log.info(kind === 'revoke' ? 'message revoked' : 'message deleted', { conversationId: ref.conversationId, seq: ref.seq, by: mark.by, version: marker.version });
+      log.debug(kind === 'revoke' ? 'message revoked' : 'message deleted', { conversationId: ref.conversationId, seq: ref.seq, by: mark.by, version: marker.version });
       await announce(marker, kind, mark.by, true);
       return marker;
     }
@@ -170,7 +170,7 @@ export async function editMessage(actor: Actor, ref: MessageRef & { contentType:
     const changed = await messages.change(ref.conversationId, ref.seq, fromVersion, { contentType: body.contentType, content: body.content, edited: { at, version: fromVersion + 1 } });
     if (changed) {
       const edited = toMessage(changed);
-      log.info('message edited', { conversationId: ref.conversationId, seq: ref.seq, version: edited.version });
+      log.debug('message edited', { conversationId: ref.conversationId, seq: ref.seq, version: edited.version });
       await archiveChange(edited, { version: fromVersion, contentType: message.contentType, content: message.content, replacedAt: at });
       const version = edited.version ?? 0;
       await notifyConversation(

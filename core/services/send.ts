@@ -319,7 +319,7 @@ export async function sendMessage(input: SendInput): Promise<SendMsgResult> {
   await write(message, allocatedAt);
   faultPoint('send.afterWrite', { conversationId: target.conversationId, seq });
   await enqueueDelivery(message, input.sender, input.readBy, input.deliveryJobs);
-  log.info('message accepted', { conversationId: target.conversationId, seq, serverMsgId });
+  log.debug('message accepted', { conversationId: target.conversationId, seq, serverMsgId });
   return ack(message);
 }
 

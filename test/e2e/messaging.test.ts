@@ -9,6 +9,7 @@ import { singleConversationId } from '../../core/domain/ids';
 import { connections, connectionsFromPresence } from '../../core/store/connections';
 import { ddb as documentClient } from '../../core/aws/dynamodb';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { faults } from '../../core/faults';
 
 /** The connection ids in the user item's `conns` map, which push reads. */
 async function presenceOf(userId: string): Promise<string[]> {
@@ -231,38 +232,73 @@ describe('messages sent over HTTP', () => {
   });
 });
 
+/** Captures the JSON lines the handlers write to stdout at `level`, as Lambda would forward them. */
+async function capturingLogs<T>(level: string, work: (entries: () => Record<string, any>[]) => Promise<T>): Promise<T> {
+  const lines: string[] = [];
+  const write = process.stdout.write.bind(process.stdout);
+  process.env.LOG_LEVEL = level;
+  process.stdout.write = ((chunk: string | Uint8Array) => {
+    lines.push(String(chunk));
+    return true;
+  }) as typeof process.stdout.write;
+  try {
+    return await work(() =>
+      lines
+        .flatMap((l) => l.split('\n'))
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l)),
+    );
+  } finally {
+    process.stdout.write = write;
+    process.env.LOG_LEVEL = 'silent';
+  }
+}
+
 describe('logs', () => {
-  it('are JSON lines that carry one correlation id through send, delivery, push and archive', async () => {
+  it('at the default level, write nothing for a message that goes through, and every error with its correlation id', async () => {
+    await admin.register('lena', 'luke');
+    const lena = await device('lena');
+    const luke = await device('luke');
+    await capturingLogs('info', async (entries) => {
+      const ack = await lena.ok('sendMsg', { clientMsgId: 'quiet', recvId: 'luke', ...text('no log line') });
+      await luke.waitForPushes(1);
+      await eventually(async () => (await cirrus.dataApi.query(`SELECT count(*)::int AS n FROM messages WHERE conversation_id = '${ack.conversationId}'`))[0].n === 1);
+      await sleep(300);
+      expect(entries().filter((e) => e.conversationId === ack.conversationId)).toEqual([]);
+
+      faults.crash('send.afterWrite');
+      try {
+        const failed = await lena.request('sendMsg', { clientMsgId: 'crashed', recvId: 'luke', ...text('crashed') });
+        expect(failed.error?.reason).toBe('INTERNAL');
+      } finally {
+        faults.clear();
+      }
+      const errors = entries().filter((e) => e.level === 'error');
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toMatchObject({ fn: 'wsMessage', msg: 'action failed', action: 'sendMsg', errorMessage: 'Injected fault at send.afterWrite' });
+      expect(errors[0].correlationId).toMatch(/.{8,}/);
+      // Lambda's JSON log format reads these two keys to filter lines by level.
+      expect(errors[0].timestamp).toBe(new Date(errors[0].timestamp).toISOString());
+    });
+  });
+
+  it('at debug, are JSON lines that carry one correlation id through send, delivery, push and archive', async () => {
     await admin.register('lara', 'liam');
     const lara = await device('lara');
     const liam = await device('liam');
-    const lines: string[] = [];
-    const write = process.stdout.write.bind(process.stdout);
-    process.env.LOG_LEVEL = 'info';
-    process.stdout.write = ((chunk: string | Uint8Array) => {
-      lines.push(String(chunk));
-      return true;
-    }) as typeof process.stdout.write;
-    try {
+    await capturingLogs('debug', async (lines) => {
       const ack = await lara.ok('sendMsg', { clientMsgId: 'traced', recvId: 'liam', ...text('trace me') });
       await liam.waitForPushes(1);
-      const entries = () =>
-        lines
-          .flatMap((l) => l.split('\n'))
-          .filter((l) => l.startsWith('{'))
-          .map((l) => JSON.parse(l))
-          .filter((e) => e.conversationId === ack.conversationId && e.seq === ack.seq);
+      const entries = () => lines().filter((e) => e.conversationId === ack.conversationId && e.seq === ack.seq);
       const seen = await eventually(async () => {
         const e = entries();
         return e.some((x) => x.msg === 'message archived') && e;
       });
-      const byFn = Object.fromEntries(seen.map((e: { fn: string; msg: string; correlationId: string }) => [`${e.fn}:${e.msg}`, e.correlationId]));
+      const byFn = Object.fromEntries(seen.map((e) => [`${e.fn}:${e.msg}`, e.correlationId]));
       expect(Object.keys(byFn).sort()).toEqual(['archive:message archived', 'delivery:message delivered', 'delivery:message pushed', 'wsMessage:message accepted']);
       expect(new Set(Object.values(byFn)).size).toBe(1);
       expect(Object.values(byFn)[0]).toMatch(/.{8,}/);
-    } finally {
-      process.stdout.write = write;
-      process.env.LOG_LEVEL = 'silent';
-    }
+      expect(seen.every((e) => e.level === 'debug')).toBe(true);
+    });
   });
 });

@@ -54,7 +54,7 @@ describe('When removalPolicy is DESTROY', () => {
   let template: Template;
 
   beforeAll(() => {
-    synthesized = synthesizeCirrusStack({ removalPolicy: RemovalPolicy.DESTROY });
+    synthesized = synthesizeCirrusStack({ removalPolicy: RemovalPolicy.DESTROY, webSocketAccessLogs: true });
     template = synthesized.template;
   }, synthTimeout);
 
@@ -75,8 +75,13 @@ describe('When removalPolicy is DESTROY', () => {
     template.allResources('AWS::Logs::LogGroup', { DeletionPolicy: 'Delete' });
   });
 
-  it('should still retain the account-wide API Gateway logging role', () => {
+  it('should still retain the account-wide API Gateway logging role, set before the stage that logs through it', () => {
     template.hasResource('AWS::ApiGateway::Account', { DeletionPolicy: 'Retain' });
+    const accountId = Object.keys(template.findResources('AWS::ApiGateway::Account'))[0];
+    template.hasResource('AWS::ApiGatewayV2::Stage', {
+      Properties: { StageName: 'live', AccessLogSettings: Match.objectLike({}) },
+      DependsOn: Match.arrayWith([accountId]),
+    });
   });
 
   it('should pass the AwsSolutions checks', () => {
@@ -116,6 +121,7 @@ describe('When every prop is customized', () => {
       stageName: 'v1',
       throttle: { rateLimit: 200, burstLimit: 100 },
       configureApiGatewayLogRole: false,
+      webSocketAccessLogs: true,
       alarmTopic: topic,
     });
     template = Template.fromStack(stack);
@@ -131,6 +137,19 @@ describe('When every prop is customized', () => {
         LOG_LEVEL: 'debug',
       });
     }
+  });
+
+  it("should set every function's application log level to the chosen level, system lines still at WARN", () => {
+    for (const fn of Object.values(im.functions)) {
+      expect(template.toJSON().Resources[logicalId(fn)].Properties.LoggingConfig).toMatchObject({ LogFormat: 'JSON', ApplicationLogLevel: 'DEBUG', SystemLogLevel: 'WARN' });
+    }
+  });
+
+  it('should write the WebSocket access log when asked for', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: 'v1',
+      AccessLogSettings: { DestinationArn: { 'Fn::GetAtt': [Match.anyValue(), 'Arn'] }, Format: Match.stringLikeRegexp('requestId') },
+    });
   });
 
   it('should point CONNECTIONS_ENDPOINT and the WebSocket URL at the chosen stage', () => {

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { costPerUnit, countsPerUnit, sampleAppPerMessage } from '../../bench/cost-model';
-import { prices } from '../../bench/prices';
+import { assumptions, prices } from '../../bench/prices';
 import { modelFanout } from '../../bench/suites/fanout';
 import type { Scenario } from '../../bench/suites/requests';
 
@@ -26,21 +26,28 @@ describe('the cost model', () => {
     const c = countsPerUnit(scenario);
     expect(c.wsMessages).toBe(3);
     expect(c.lambdaInvocations).toBe(2);
-    // wsMessage and delivery are 1024 MB: 0.3 s of 1 GB over two messages.
-    expect(c.lambdaGbSeconds).toBeCloseTo(0.15, 10);
+    // wsMessage and delivery are 512 MB: 0.3 s of 0.5 GB over two messages.
+    expect(c.lambdaGbSeconds).toBeCloseTo(0.075, 10);
     // 2 sends, plus a receive and a delete per delivery batch (2 batches).
     expect(c.sqsRequests).toBe(3);
     expect(c.writeUnits).toBe(4);
     expect(c.readUnits).toBe(0.5);
     expect(c.dataApiRequests).toBe(0.5);
-    expect(c.logBytes).toBe((1000 + 4 * 260) / 2);
+    // The handlers' lines only: no START/END/REPORT lines (system log level WARN), no access log by default.
+    expect(c.logBytes).toBe(1000 / 2);
+  });
+
+  it('charges the WebSocket access log per inbound frame, connect and disconnect when it is on', () => {
+    const connecting: Scenario = { ...scenario, measurement: { ...scenario.measurement, meter: { ...scenario.measurement.meter, connects: 1 } } };
+    expect(countsPerUnit(connecting, { webSocketAccessLogs: true }).logBytes).toBe((1000 + (2 + 2 * 1) * assumptions.webSocketAccessLogBytes) / 2);
+    expect(countsPerUnit(connecting, { webSocketAccessLogs: false }).logBytes).toBe(1000 / 2);
   });
 
   it('prices them with the table', () => {
     const cost = costPerUnit(scenario);
     expect(cost.apiGateway).toBeCloseTo(3 * prices.apiGatewayWsMessage.usd, 15);
     expect(cost.dynamoWrites).toBeCloseTo(4 * prices.dynamoWriteUnit.usd, 15);
-    expect(cost.lambdaCompute).toBeCloseTo(0.15 * prices.lambdaArmGbSecond.usd, 15);
+    expect(cost.lambdaCompute).toBeCloseTo(0.075 * prices.lambdaArmGbSecond.usd, 15);
     expect(cost.total).toBeCloseTo(
       cost.apiGateway + cost.lambdaRequests + cost.lambdaCompute + cost.sqs + cost.dynamoWrites + cost.dynamoReads + cost.history + cost.logs,
       15,
