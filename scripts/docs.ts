@@ -65,7 +65,8 @@ ${block(schemaJson(ReplyFrame))}
 A frame that is not JSON, or has no string \`id\`, gets a reply with \`id: null\` (or the id it had) and
 \`MALFORMED_FRAME\`. If a server function crashes, API Gateway sends
 \`{"message": "Internal server error", "connectionId": …, "requestId": …}\` with no \`id\`: retry the request
-(\`sendMsg\` is idempotent by \`clientMsgId\`).
+(\`sendMsg\` is idempotent by \`clientMsgId\`: every resend, also concurrent ones from several devices,
+gets the same ack, and the message takes one seq).
 
 **Strings.** Every string of a request's \`data\` (and every object key, content included) must be
 well-formed Unicode without U+0000: a lone UTF-16 surrogate (\`"\\ud800"\` in JSON, half of a pair) or a

@@ -16,6 +16,7 @@ import { groupConversationId, newServerMsgId, notificationConversationId, parseC
 import { CirrusError } from '../errors';
 import { faultPoint } from '../faults';
 import { correlationId, log } from '../log';
+import { recentClaimGuard } from '../domain/recent-claims';
 import { ContentType, MAX_CONTENT_BYTES, MessageBody, SessionType, type Message, type SendMsgResult } from '../protocol/schema';
 import { notificationSchema } from '../protocol/notifications';
 import { conversations } from '../store/conversations';
@@ -190,17 +191,56 @@ async function enqueueDelivery(message: MessageItem, sender: Sender, readBy?: st
   await sqs().send(new SendMessageCommand({ QueueUrl: config.queueUrl('delivery'), MessageBody: sqsBody(job) }));
 }
 
-/** Allocates a seq, creating the members' conversation rows the first time. */
-async function allocate(target: Target): Promise<{ seq: number; allocatedAt: number }> {
-  const allocatedAt = Date.now();
-  const counter = await conversations.allocate(target.conversationId, target.sessionType, allocatedAt);
-  if (!counter.linked && target.members.length > 0) {
-    // Once per conversation: before the message exists, so that when it does, every
-    // member's getNewestSeq already lists the conversation.
-    await Promise.all(target.members.map((userId) => conversations.join(userId, target.conversationId, 0, false)));
-    await conversations.markLinked(target.conversationId);
+/**
+ * How long a recent claim refuses the same send, and so how long a refused duplicate waits
+ * for the first attempt's idempotency record: well inside the write window, so that the
+ * duplicate can still finish the first attempt's write at its seq.
+ */
+const claimWaitMs = (): number => Math.min(1000, config.seqSettleMs() / 4);
+
+type Allocation = { seq: number; allocatedAt: number } | { record: MessageIdItem };
+
+/**
+ * Allocates a seq for (sender, clientMsgId), creating the members' conversation rows the
+ * first time, unless the same send is in flight: the allocation's own condition on the
+ * counter's recent claims refuses it then (see `core/domain/recent-claims.ts`), and this
+ * waits for the first attempt's idempotency record instead. `fromSeq` is the seq a resend
+ * moves the claim away from (0 for a first send); the record awaited is one at another seq.
+ * When the first attempt never claims (it crashed), its recent claim turns stale after
+ * `claimWaitMs` and one of the waiting sends allocates (the crashed seq settles as a hole).
+ */
+async function allocate(input: SendInput, target: Target, key: string, fromSeq: number): Promise<Allocation> {
+  const windowMs = claimWaitMs();
+  for (let round = 0; round < 3; round += 1) {
+    const allocatedAt = Date.now();
+    const guard = recentClaimGuard(input.sender.userId, input.clientMsgId, fromSeq, allocatedAt, windowMs);
+    const counter = await conversations.allocate(target.conversationId, target.sessionType, allocatedAt, guard);
+    if (counter) {
+      if (!counter.linked && target.members.length > 0) {
+        // Once per conversation: before the message exists, so that when it does, every
+        // member's getNewestSeq already lists the conversation.
+        await Promise.all(target.members.map((userId) => conversations.join(userId, target.conversationId, 0, false)));
+        await conversations.markLinked(target.conversationId);
+      }
+      return { seq: counter.maxSeq, allocatedAt };
+    }
+    log.info('duplicate send in flight: waiting for its claim', { conversationId: target.conversationId, fromSeq });
+    const record = await awaitClaim(key, fromSeq, windowMs);
+    if (record) return { record };
   }
-  return { seq: counter.maxSeq, allocatedAt };
+  throw new CirrusError('SEND_IN_PROGRESS');
+}
+
+/** Polls the idempotency record (strongly consistent) until it holds a seq other than `fromSeq`, for at most `windowMs`. */
+async function awaitClaim(key: string, fromSeq: number, windowMs: number): Promise<MessageIdItem | undefined> {
+  const until = Date.now() + windowMs;
+  for (let delay = 10; ; delay = Math.min(delay * 2, 200)) {
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, Math.min(delay, until - Date.now()))));
+    const record = await messageIds.get(key);
+    if (record && record.seq !== fromSeq) return record;
+    // Past the window the first attempt's recent claim is stale (another round if clocks disagree).
+    if (Date.now() > until) return undefined;
+  }
 }
 
 /** Writes a message unless its seq's write window has closed. */
@@ -251,7 +291,10 @@ export async function sendMessage(input: SendInput): Promise<SendMsgResult> {
   // Before the seq: a refusal (or a closed-policy failure) stores nothing and leaves no hole.
   const approved = await approvedByApp(input, target, body);
 
-  const { seq, allocatedAt } = await allocate(target);
+  const allocation = await allocate(input, target, key, 0);
+  // A concurrent duplicate: answer as a resend of the first attempt, which allocated.
+  if ('record' in allocation) return resend(input, body, target, key, allocation.record, approved);
+  const { seq, allocatedAt } = allocation;
   faultPoint('send.afterAllocate', { conversationId: target.conversationId, seq });
   const sendTime = Date.now();
   const serverMsgId = newServerMsgId(sendTime);
@@ -268,7 +311,7 @@ export async function sendMessage(input: SendInput): Promise<SendMsgResult> {
     // A concurrent send of the same clientMsgId won; our seq becomes a settled hole.
     log.info('duplicate send lost the claim', { conversationId: target.conversationId, abandonedSeq: seq });
     const winner = await messageIds.get(key);
-    if (winner && (await messages.get(winner.conversationId, winner.seq))) return ack(winner);
+    if (winner) return resend(input, body, target, key, winner, approved);
     throw new CirrusError('SEND_IN_PROGRESS');
   }
   faultPoint('send.afterClaim', { conversationId: target.conversationId, seq });
@@ -288,7 +331,7 @@ export async function sendMessage(input: SendInput): Promise<SendMsgResult> {
  * the content to write (possibly the app's modification) was never stored. A purged
  * message is acknowledged and not stored again.
  */
-async function resend(input: SendInput, body: MessageBody, target: Target, key: string, existing: MessageIdItem): Promise<SendMsgResult> {
+async function resend(input: SendInput, body: MessageBody, target: Target, key: string, existing: MessageIdItem, approvedBody?: MessageBody): Promise<SendMsgResult> {
   // Purged for good by an admin: a late resend (or a redelivered batch page) must not bring it back.
   if (existing.purgedAt !== undefined) return ack(existing);
   const stored = await messages.get(existing.conversationId, existing.seq);
@@ -296,15 +339,19 @@ async function resend(input: SendInput, body: MessageBody, target: Target, key: 
     await enqueueDelivery(stored, input.sender, input.readBy, input.deliveryJobs);
     return ack(existing);
   }
-  const approved = await approvedByApp(input, target, body);
+  const approved = approvedBody ?? (await approvedByApp(input, target, body));
   if (Date.now() - existing.allocatedAt <= config.seqSettleMs() / 2) {
     const message = buildMessage(input, approved, target, existing.seq, existing.serverMsgId, existing.sendTime);
     await write(message, existing.allocatedAt);
     await enqueueDelivery(message, input.sender, input.readBy, input.deliveryJobs);
     return ack(existing);
   }
-  // The first attempt's seq settled as a hole: give the message a new one.
-  const { seq, allocatedAt } = await allocate(target);
+  // The first attempt's seq settled as a hole: give the message a new one. Concurrent
+  // late resends refuse each other in the allocation; the refused ones answer with the
+  // record once the one that allocated has moved it.
+  const allocation = await allocate(input, target, key, existing.seq);
+  if ('record' in allocation) return resend(input, body, target, key, allocation.record, approved);
+  const { seq, allocatedAt } = allocation;
   faultPoint('send.afterAllocate', { conversationId: target.conversationId, seq });
   const sendTime = Date.now();
   const next = { seq, serverMsgId: newServerMsgId(sendTime), sendTime, allocatedAt };

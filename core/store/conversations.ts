@@ -6,6 +6,7 @@
 import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb } from '../aws/dynamodb';
 import { config } from '../config';
+import type { RecentClaimGuard } from '../domain/recent-claims';
 import { batchGet, chunk, isConditionFailure } from './dynamo';
 
 export interface CounterItem {
@@ -64,18 +65,37 @@ export const readPosition = (p: { readSeq?: number; ownSeq?: number }): number =
 export type MemberSettings = Partial<Pick<MemberState, 'pinned' | 'recvOpt' | 'hiddenSeq' | 'minSeq'>>;
 
 export const conversations = {
-  /** Allocates the next seq of a conversation: one atomic counter update. */
-  async allocate(conversationId: string, sessionType: number, now: number): Promise<CounterItem> {
-    const res = await ddb().send(
-      new UpdateCommand({
-        TableName: config.tableName('conversations'),
-        Key: { conversationId },
-        UpdateExpression: 'SET maxSeq = if_not_exists(maxSeq, :zero) + :one, allocatedAt = :now, sessionType = if_not_exists(sessionType, :st)',
-        ExpressionAttributeValues: { ':zero': 0, ':one': 1, ':now': now, ':st': sessionType },
-        ReturnValues: 'ALL_NEW',
-      }),
-    );
-    return res.Attributes as CounterItem;
+  /**
+   * Allocates the next seq of a conversation: one atomic counter update. With a `guard`
+   * (see `core/domain/recent-claims.ts`) the same update records the send in its slot of
+   * the counter's recent claims and refuses (returns undefined, allocating nothing) when
+   * the slot holds the same send from less than `guard.windowMs` ago.
+   */
+  async allocate(conversationId: string, sessionType: number, now: number, guard?: RecentClaimGuard): Promise<CounterItem | undefined> {
+    try {
+      const res = await ddb().send(
+        new UpdateCommand({
+          TableName: config.tableName('conversations'),
+          Key: { conversationId },
+          UpdateExpression: `SET maxSeq = if_not_exists(maxSeq, :zero) + :one, allocatedAt = :now, sessionType = if_not_exists(sessionType, :st)${guard ? ', #rc = :rc' : ''}`,
+          ExpressionAttributeValues: {
+            ':zero': 0,
+            ':one': 1,
+            ':now': now,
+            ':st': sessionType,
+            ...(guard ? { ':rc': guard.value, ':h': guard.hash, ':cut': guard.staleBelow } : {}),
+          },
+          ...(guard
+            ? { ConditionExpression: 'attribute_not_exists(#rc) OR NOT begins_with(#rc, :h) OR #rc < :cut', ExpressionAttributeNames: { '#rc': guard.slot } }
+            : {}),
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return res.Attributes as CounterItem;
+    } catch (err) {
+      if (guard && isConditionFailure(err)) return undefined;
+      throw err;
+    }
   },
 
   async markLinked(conversationId: string): Promise<void> {
