@@ -4,55 +4,16 @@
  * runtime started, the Java process of DynamoDB Local included.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
+import { freePort, javaProcessesFor, startChildRuntime } from '../support/child-runtime';
 import { Admin, Device, eventually } from '../support/cirrus';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'cirrus-cli-'));
+const start = (port: number, ...args: string[]) => startChildRuntime(port, dataDir, { logLevel: 'warn', args });
 const tsxCli = join('node_modules', 'tsx', 'dist', 'cli.mjs');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-interface Started {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-}
-
-async function start(port: number, ...extra: string[]): Promise<Started> {
-  let out = '';
-  // As `npm start` runs it: one Node process with tsx as a loader, so Ctrl-C reaches the runtime itself.
-  const child = spawn(process.execPath, ['--import', 'tsx', 'local/main.ts', '--port', String(port), '--data-dir', dataDir, ...extra], {
-    env: { ...process.env, LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  await eventually(async () => {
-    if (child.exitCode !== null) throw new Error(`exited early:\n${out}`);
-    return out.includes('Cirrus IM is running');
-  }, 120_000, 200);
-  return { child, output: () => out, exited };
-}
-
-function javaProcessesFor(dir: string): string[] {
-  try {
-    return execFileSync('pgrep', ['-f', `DynamoDBLocal.*${dir}`], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
-  } catch {
-    return [];
-  }
-}
 
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 

@@ -6,56 +6,17 @@
  * killed several times mid-stream; the Java process of DynamoDB Local must die with it.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
+import { freePort, javaProcessesFor, startChildRuntime, type ChildRuntime } from '../support/child-runtime';
 import { Admin, Device, eventually, sleep, syncConversation } from '../support/cirrus';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'cirrus-crash-'));
+const start = (port: number) => startChildRuntime(port, dataDir, { logLevel: 'error', args: ['--no-web'] });
 const KILLS = 3;
 /** Acks to collect between two kills (the kill lands while more sends are in flight). */
 const ACKS_PER_ROUND = 30;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-interface Started {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<void>;
-}
-
-async function start(port: number): Promise<Started> {
-  let out = '';
-  const child = spawn(process.execPath, ['--import', 'tsx', 'local/main.ts', '--port', String(port), '--data-dir', dataDir, '--no-web'], {
-    env: { ...process.env, LOG_LEVEL: 'error' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await eventually(async () => {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`exited early:\n${out}`);
-    return out.includes('Cirrus IM is running');
-  }, 120_000, 200);
-  return { child, output: () => out, exited };
-}
-
-function javaProcessesFor(dir: string): string[] {
-  try {
-    return execFileSync('pgrep', ['-f', `DynamoDBLocal.*${dir}`], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
-  } catch {
-    return [];
-  }
-}
 
 interface Sent {
   clientMsgId: string;
@@ -69,7 +30,7 @@ interface Ack {
   serverMsgId: string;
 }
 
-let running: Started | undefined;
+let running: ChildRuntime | undefined;
 afterAll(async () => {
   if (running && running.child.exitCode === null && running.child.signalCode === null) {
     running.child.kill('SIGKILL');
