@@ -17,6 +17,11 @@ export interface Results {
   fanout?: { local: FanoutLocal; models: FanoutModel[] };
 }
 
+/** The functions on every message's or connection's path: bundles at most 300 KB. */
+const hotPath = ['wsAuthorizer', 'wsConnect', 'wsDisconnect', 'wsMessage', 'push'];
+/** The functions a user waits on first: init at most 100 ms. */
+const fastInit = ['wsAuthorizer', 'wsConnect', 'wsMessage'];
+
 const usd = (n: number, digits = 2) => `$${n.toFixed(digits)}`;
 const fmt = (n: number, digits = 2) => (Number.isInteger(n) ? n.toLocaleString('en-US') : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: 0 }));
 const ms = (n: number) => (Number.isFinite(n) ? `${n.toFixed(n < 10 ? 1 : 0)} ms` : 'n/a');
@@ -25,6 +30,8 @@ const table = (head: string[], rows: (string | number)[][]) =>
 
 interface Target {
   what: string;
+  /** The figure before the message path was rebuilt for the cost floor (issue baseline). */
+  before?: string;
   figure: string;
   met: boolean | undefined;
   note?: string;
@@ -133,6 +140,7 @@ export function writeReport(r: Results): void {
         .join(', ');
       targets.push({
         what: '1:1 message to one online device: at most $5.00 per million all-in',
+        before: '$10.59 (reads of missing keys charged)',
         figure: `${busy ? `${usd(busy.c.total * 1e6)} under load; ` : ''}${usd(one.c.total * 1e6)} one at a time (largest: ${biggest})`,
         met: judged.total * 1e6 <= 5,
       });
@@ -148,6 +156,20 @@ export function writeReport(r: Results): void {
         what: 'DynamoDB writes per message independent of group size',
         figure: `${w.map((x) => fmt(x)).join(' / ')} write requests (1:1 / 100 / ${options.bigGroup.toLocaleString('en-US')} members)`,
         met: w[1] === w[2],
+      });
+    }
+    const perMillion = (id: string) => costs.find(({ s }) => s.id === id)?.c.total;
+    const g100Cost = perMillion('g100');
+    if (g100Cost !== undefined) {
+      targets.push({ what: '100-member group, 20 online: at most $26 per million', before: '$43.27', figure: usd(g100Cost * 1e6), met: g100Cost * 1e6 <= 26 });
+    }
+    const gbigCost = perMillion('gbig');
+    if (gbigCost !== undefined && options.bigGroup >= 10_000) {
+      targets.push({
+        what: `${options.bigGroup.toLocaleString('en-US')}-member group, ${options.bigOnline.toLocaleString('en-US')} online: at most $1,030 per million`,
+        before: '$2,525',
+        figure: usd(gbigCost * 1e6),
+        met: gbigCost * 1e6 <= 1030,
       });
     }
 
@@ -193,7 +215,7 @@ export function writeReport(r: Results): void {
   out.push('');
   out.push(`**Total: ${usd(idle.totalUsd)} a month** (${usd(idle.totalUsd - idle.freeTierSqsUsd)} while the account's SQS free tier of 1 M requests lasts).`);
   out.push('');
-  targets.push({ what: 'Idle stack under $2 per month before storage', figure: `${usd(idle.totalUsd)} (${usd(idle.totalUsd - idle.freeTierSqsUsd)} with the SQS free tier)`, met: idle.totalUsd < 2 });
+  targets.push({ what: 'Idle stack at most $0.60 per month before storage', before: '$2.29', figure: usd(idle.totalUsd), met: idle.totalUsd <= 0.6 });
 
   if (r.coldStart) {
     out.push('## Cold start proxy');
@@ -210,8 +232,13 @@ export function writeReport(r: Results): void {
     out.push('');
     const biggest = r.coldStart.reduce((a, b) => (b.bytes > a.bytes ? b : a));
     const slowest = r.coldStart.reduce((a, b) => (b.medianInitMs > a.medianInitMs ? b : a));
-    targets.push({ what: 'Every function bundle under 300 KB minified', figure: `largest ${biggest.fn} ${(biggest.bytes / 1024).toFixed(0)} KB`, met: biggest.bytes < 300 * 1024 });
-    targets.push({ what: 'Every function initialising in under 150 ms here', figure: `slowest ${slowest.fn} ${ms(slowest.medianInitMs)}`, met: slowest.medianInitMs < 150 });
+    const hot = r.coldStart.filter((c) => hotPath.includes(c.fn));
+    const biggestHot = hot.length ? hot.reduce((a, b) => (b.bytes > a.bytes ? b : a)) : biggest;
+    targets.push({ what: `Hot-path bundles (${hotPath.join(', ')}) at most 300 KB minified`, before: '354–886 KB (all functions)', figure: `largest ${biggestHot.fn} ${(biggestHot.bytes / 1024).toFixed(0)} KB; largest of all ${biggest.fn} ${(biggest.bytes / 1024).toFixed(0)} KB`, met: biggestHot.bytes <= 300 * 1024 });
+    const fast = r.coldStart.filter((c) => fastInit.includes(c.fn));
+    const slowestFast = fast.length ? fast.reduce((a, b) => (b.medianInitMs > a.medianInitMs ? b : a)) : slowest;
+    targets.push({ what: `Init at most 100 ms here for ${fastInit.join(', ')}`, before: '107–209 ms', figure: `slowest of them ${slowestFast.fn} ${ms(slowestFast.medianInitMs)}`, met: slowestFast.medianInitMs <= 100 });
+    targets.push({ what: 'Init at most 150 ms here for every function', before: '107–209 ms', figure: `slowest ${slowest.fn} ${ms(slowest.medianInitMs)}`, met: slowest.medianInitMs <= 150 });
   }
 
   if (r.latency) {
@@ -254,6 +281,7 @@ export function writeReport(r: Results): void {
       out.push('');
       out.push(`Cirrus's own handlers, with the SDK they call: **${c.cirrusMsPerMessage.toFixed(2)} ms of CPU per message**.`);
       out.push('');
+      targets.push({ what: 'CPU per 1:1 message in Cirrus\'s handlers and the SDK they call, at most 3 ms (profiled, stand-ins excluded)', before: '6.47 ms', figure: `${c.cirrusMsPerMessage.toFixed(2)} ms`, met: c.cirrusMsPerMessage <= 3 });
     }
     const at200 = l.points.find((p) => p.offeredRate === 200) ?? l.points[l.points.length - 1];
     const within = [...l.points].reverse().find((p) => p.p99 < 100);
@@ -303,7 +331,7 @@ export function writeReport(r: Results): void {
   const summary = [
     '## Targets',
     '',
-    table(['Target', 'Measured', 'Met'], targets.map((t) => [t.what, t.figure, t.met === undefined ? 'not run at full size' : t.met ? 'yes' : '**no**'])),
+    table(['Target', 'Before', 'Measured', 'Met'], targets.map((t) => [t.what, t.before ?? '', t.figure, t.met === undefined ? 'not run at full size' : t.met ? 'yes' : '**no**'])),
     '',
     ...missedNotes(targets),
   ].join('\n');
@@ -344,7 +372,7 @@ function missedNotes(targets: Target[]): string[] {
             ? 'cost'
             : t.what.includes('bundle')
               ? 'bundle'
-              : t.what.includes('initialising')
+              : t.what.startsWith('Init')
                 ? 'init'
                 : undefined;
     out.push(`- **${t.what}** — ${t.figure}. ${key ? notes[key] : ''}`);
