@@ -233,6 +233,19 @@ describe('When CirrusStack is synthesized with default props and bundled', () =>
       expect(existsSync(path.join(assetDir, 'index.mjs.map'))).toBe(true);
     });
 
+    it.each(functionEntries)("should give %s the environment's credentials alone, without the default credential chain", (key) => {
+      const s3Key: string = functionResource(key).Properties.Code.S3Key;
+      const assetDir = path.join(assemblyDir, `asset.${s3Key.replace(/\.zip$/, '')}`);
+      // The source map names every file bundled.
+      const sources: string[] = JSON.parse(readFileSync(path.join(assetDir, 'index.mjs.map'), 'utf8')).sources;
+      const packages = new Set(sources.map((source) => /node_modules\/((?:@[^/]+\/)?[^/]+)\/(?!.*node_modules\/)/.exec(source)?.[1]).filter(Boolean));
+      expect(sources.some((source) => source.endsWith('core/aws/credentials.ts'))).toBe(true);
+      expect(packages).toContain('@aws-sdk/credential-provider-env');
+      for (const chain of ['@aws-sdk/credential-provider-node', '@aws-sdk/credential-provider-ini', '@aws-sdk/credential-provider-sso', '@aws-sdk/credential-provider-process', '@aws-sdk/credential-provider-web-identity', '@aws-sdk/credential-provider-http', '@aws-sdk/credential-provider-imds', '@smithy/credential-provider-imds', '@aws-sdk/nested-clients', '@aws-sdk/token-providers']) {
+        expect(packages, `${key} bundles ${chain}`).not.toContain(chain);
+      }
+    });
+
     it('should compile the long settings into the bundles that read them, not the environment', () => {
       const s3Key: string = functionResource('http').Properties.Code.S3Key;
       const code = readFileSync(path.join(assemblyDir, `asset.${s3Key.replace(/\.zip$/, '')}`, 'index.mjs'), 'utf8');
