@@ -17,16 +17,16 @@ export interface Results {
   fanout?: { local: FanoutLocal; models: FanoutModel[] };
 }
 
-/** The functions on every message's or connection's path: bundles at most 300 KB. */
-const hotPath = ['wsAuthorizer', 'wsConnect', 'wsDisconnect', 'wsMessage', 'push'];
-/** The functions a user waits on first: init at most 100 ms. */
-const fastInit = ['wsAuthorizer', 'wsConnect', 'wsMessage'];
-
 const usd = (n: number, digits = 2) => `$${n.toFixed(digits)}`;
 const fmt = (n: number, digits = 2) => (Number.isInteger(n) ? n.toLocaleString('en-US') : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: 0 }));
 const ms = (n: number) => (Number.isFinite(n) ? `${n.toFixed(n < 10 ? 1 : 0)} ms` : 'n/a');
 const table = (head: string[], rows: (string | number)[][]) =>
   [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+
+/** The functions on the message path, whose bundles the size target covers. */
+const HOT_PATH = ['wsAuthorizer', 'wsConnect', 'wsDisconnect', 'wsMessage', 'push'] as const;
+/** The functions a user waits on when connecting and sending, held to the tighter initialisation target. */
+const FAST_START = ['wsAuthorizer', 'wsConnect', 'wsMessage'] as const;
 
 interface Target {
   what: string;
@@ -220,7 +220,10 @@ export function writeReport(r: Results): void {
   if (r.coldStart) {
     out.push('## Cold start proxy');
     out.push('');
-    out.push('Each function bundled as the stack bundles it (esbuild, ESM, minified, the AWS SDK inside) and imported in a fresh Node process; module initialisation, median of ' + `${r.coldStart[0]?.initMs.length ?? 0} runs:`);
+    out.push(
+      'Each function bundled as the stack bundles it (`lib/bundling.ts`: esbuild, ESM, minified, the AWS SDK inside, its credential chain reduced to the environment\'s) and imported in a fresh Node process; module initialisation, median of ' +
+        `${r.coldStart[0]?.initMs.length ?? 0} runs:`,
+    );
     out.push('');
     const kb = (n: number | undefined) => `${((n ?? 0) / 1024).toFixed(0)} KB`;
     out.push(
@@ -230,15 +233,26 @@ export function writeReport(r: Results): void {
       ),
     );
     out.push('');
-    const biggest = r.coldStart.reduce((a, b) => (b.bytes > a.bytes ? b : a));
-    const slowest = r.coldStart.reduce((a, b) => (b.medianInitMs > a.medianInitMs ? b : a));
-    const hot = r.coldStart.filter((c) => hotPath.includes(c.fn));
-    const biggestHot = hot.length ? hot.reduce((a, b) => (b.bytes > a.bytes ? b : a)) : biggest;
-    targets.push({ what: `Hot-path bundles (${hotPath.join(', ')}) at most 300 KB minified`, before: '354–886 KB (all functions)', figure: `largest ${biggestHot.fn} ${(biggestHot.bytes / 1024).toFixed(0)} KB; largest of all ${biggest.fn} ${(biggest.bytes / 1024).toFixed(0)} KB`, met: biggestHot.bytes <= 300 * 1024 });
-    const fast = r.coldStart.filter((c) => fastInit.includes(c.fn));
-    const slowestFast = fast.length ? fast.reduce((a, b) => (b.medianInitMs > a.medianInitMs ? b : a)) : slowest;
-    targets.push({ what: `Init at most 100 ms here for ${fastInit.join(', ')}`, before: '107–209 ms', figure: `slowest of them ${slowestFast.fn} ${ms(slowestFast.medianInitMs)}`, met: slowestFast.medianInitMs <= 100 });
-    targets.push({ what: 'Init at most 150 ms here for every function', before: '107–209 ms', figure: `slowest ${slowest.fn} ${ms(slowest.medianInitMs)}`, met: slowest.medianInitMs <= 150 });
+    if (r.coldStart.some((c) => c.packages?.length)) {
+      out.push("The largest packages in each bundle, minified bytes from esbuild's metafile (`cirrus`: Cirrus's own code):");
+      out.push('');
+      out.push(table(['Function', 'Largest packages'], r.coldStart.map((c) => [c.fn, (c.packages ?? []).map((p) => `${p.name} ${kb(p.bytes)}`).join(', ')])));
+      out.push('');
+    }
+    const hot = r.coldStart.filter((c) => (HOT_PATH as readonly string[]).includes(c.fn));
+    const fastStart = r.coldStart.filter((c) => (FAST_START as readonly string[]).includes(c.fn));
+    const largest = (list: ColdStart[]) => list.reduce((a, b) => (b.bytes > a.bytes ? b : a));
+    const slowest = (list: ColdStart[]) => list.reduce((a, b) => (b.medianInitMs > a.medianInitMs ? b : a));
+    if (hot.length) {
+      const biggest = largest(hot);
+      targets.push({ what: `Hot-path bundles (${HOT_PATH.join(', ')}) at most 300 KB minified`, figure: `largest ${biggest.fn} ${(biggest.bytes / 1024).toFixed(0)} KB`, before: '354–886 KB (all functions)', met: biggest.bytes <= 300 * 1024 });
+    }
+    if (fastStart.length) {
+      const slow = slowest(fastStart);
+      targets.push({ what: `Authorizer, $connect and send (${FAST_START.join(', ')}) initialising in at most 100 ms here`, before: '107–209 ms', figure: `slowest ${slow.fn} ${ms(slow.medianInitMs)}`, met: slow.medianInitMs <= 100 });
+    }
+    const slow = slowest(r.coldStart);
+    targets.push({ what: 'Every function initialising in at most 150 ms here', before: '107–209 ms', figure: `slowest ${slow.fn} ${ms(slow.medianInitMs)}`, met: slow.medianInitMs <= 150 });
   }
 
   if (r.latency) {
@@ -351,10 +365,10 @@ function missedNotes(targets: Target[]): string[] {
       'Locally the Java DynamoDB Local is the ceiling (its own throughput is measured above): beyond it messages queue and latency is queueing time, while the runtime process sits mostly idle. ' +
       'The CPU table shows Cirrus\'s own share per message. An in-process DynamoDB stand-in (with the transactions and TTL Cirrus uses) would lift the local ceiling; in AWS the per-partition limits are far above these rates.',
     bundle:
-      'The AWS SDK is most of every bundle (see the table: each client brings the Smithy runtime), then zod, whose schemas are the contract; Cirrus\'s own code is a small part. ' +
-      'What would close it: marking `@aws-sdk/*` external to use the copy in the Lambda runtime (smaller, but an unpinned SDK), `zod/mini` (tree-shakable), and splitting the HTTP function, which holds every route and the S3 client, by area.',
+      'What is left in a hot-path bundle is mostly the AWS SDK v3 (see the largest packages above): @smithy/core, the runtime every client shares, and the client modules; then zod on the functions that validate frames, and Cirrus\'s own code. ' +
+      'The credential chain is already reduced to the environment\'s and the HTTP API split by area. What would close it: `zod/mini` for the frame schemas (the same kinds of schema bundle to 29 KB of zod with zod/mini against 99 KB with zod classic: about 70 KB less in wsMessage, delivery, push and the HTTP functions), and fewer Smithy modules per client (event streams, checksums, the instance-metadata region lookup are bundled though unused).',
     init:
-      'Initialisation follows bundle size: parsing and evaluating the SDK and the schemas. The same measures as for the bundle size apply; the HTTP function, the largest, is the one that misses.',
+      'Initialisation follows bundle size: parsing and evaluating the SDK and the schemas; the measures that would shrink the bundles apply.',
     cost:
       'API Gateway alone is $3 (in, ack, push: the protocol\'s floor). The rest is the serverless pipeline: two Lambda invocations (send, delivery), two SQS hops (delivery, archive), four DynamoDB writes (seq counter, idempotency claim, message, the sender\'s own position) and the logs. ' +
       'The logs are already at their floor (nothing written per message at the default level, no Lambda START/END/REPORT lines) and the I/O-bound handlers run at 512 MB. ' +
@@ -370,9 +384,9 @@ function missedNotes(targets: Target[]): string[] {
           ? 'latency'
           : t.what.includes('$5')
             ? 'cost'
-            : t.what.includes('bundle')
+            : t.what.includes('bundles')
               ? 'bundle'
-              : t.what.startsWith('Init')
+              : t.what.includes('initialising')
                 ? 'init'
                 : undefined;
     out.push(`- **${t.what}** — ${t.figure}. ${key ? notes[key] : ''}`);

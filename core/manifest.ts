@@ -148,7 +148,7 @@ export type TableKey = keyof typeof tables;
 
 /** Declared ahead of the maps below because queues name their consumers and functions their queues. */
 export type QueueKey = 'delivery' | 'push' | 'archive' | 'webhook';
-export type FunctionKey = 'wsAuthorizer' | 'wsConnect' | 'wsDisconnect' | 'wsMessage' | 'http' | 'delivery' | 'push' | 'archive' | 'webhook' | 'migrate';
+export type FunctionKey = 'wsAuthorizer' | 'wsConnect' | 'wsDisconnect' | 'wsMessage' | 'http' | 'httpMedia' | 'httpHistory' | 'delivery' | 'push' | 'archive' | 'webhook' | 'migrate';
 
 export interface QueueSpec {
   readonly name: string;
@@ -369,7 +369,7 @@ export const functions = {
   http: fn({
     name: 'HttpApi',
     entry: 'http-api',
-    description: 'The HTTP API for app backends and administrators.',
+    description: 'The HTTP API for app backends and administrators: every route but media and the history (see httpRouteFunctions).',
     memoryMb: 1024,
     timeoutSeconds: 15,
     tables: {
@@ -377,15 +377,14 @@ export const functions = {
       users: ['GetItem', 'BatchGetItem', 'BatchWriteItem', 'UpdateItem'],
       // Issues tokens (PutItem), checks them (GetItem), revokes them (Query, UpdateItem).
       sessions: ['GetItem', 'PutItem', 'Query', 'UpdateItem'],
-      // Kicks a user's connections (Query, DeleteItem); counts the online users (Scan, keys only).
-      connections: ['Query', 'Scan', 'DeleteItem'],
+      // Kicks a user's connections (Query, DeleteItem).
+      connections: ['Query', 'DeleteItem'],
       groups: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem'],
       groupMembers: ['BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'BatchWriteItem'],
       groupApplications: ['BatchGetItem', 'Query', 'PutItem', 'DeleteItem', 'BatchWriteItem'],
       conversations: ['GetItem', 'BatchGetItem', 'UpdateItem'],
       userConversations: ['BatchGetItem', 'Query', 'UpdateItem', 'BatchWriteItem'],
-      // Purges delete from the offline store (BatchWriteItem).
-      messages: ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'BatchWriteItem'],
+      messages: ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem'],
       messageIds: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem'],
       batches: ['GetItem', 'PutItem', 'UpdateItem'],
       friends: ['BatchGetItem', 'Query', 'UpdateItem', 'DeleteItem', 'BatchWriteItem'],
@@ -407,10 +406,48 @@ export const functions = {
     // webhookSecret: the before-callbacks inside the routes (send, register, friends, groups).
     secrets: ['signingKey', 'adminSecret', 'webhookSecret'],
     postsToConnections: true,
-    // History pages, user search (ExecuteStatement); purges in a transaction.
-    history: ['ExecuteStatement', 'BeginTransaction', 'CommitTransaction', 'RollbackTransaction'],
-    media: true,
     webhooks: true,
+  }),
+  httpMedia: fn({
+    name: 'HttpMedia',
+    entry: 'http-media',
+    description: 'The HTTP API\'s media routes: presigned uploads to and downloads from the media bucket.',
+    memoryMb: 1024,
+    timeoutSeconds: 15,
+    tables: {
+      // Checks tokens (GetItem).
+      sessions: ['GetItem'],
+      // An admin's upload names a user, who must be registered.
+      users: ['BatchGetItem'],
+    },
+    secrets: ['signingKey', 'adminSecret'],
+    media: true,
+  }),
+  httpHistory: fn({
+    name: 'HttpHistory',
+    entry: 'http-history',
+    description: 'The HTTP API\'s routes over the Aurora history: history pages, message and user search, statistics, purges.',
+    memoryMb: 1024,
+    timeoutSeconds: 15,
+    tables: {
+      // Checks tokens (GetItem).
+      sessions: ['GetItem'],
+      // The user search's current profiles (BatchGetItem).
+      users: ['BatchGetItem'],
+      // The statistics' online counts (Scan, keys only).
+      connections: ['Scan'],
+      // A history page's or a purge's conversation (GetItem, BatchGetItem).
+      conversations: ['GetItem', 'BatchGetItem'],
+      // What a user may see: their conversations (Query) and their place in one (BatchGetItem).
+      userConversations: ['BatchGetItem', 'Query'],
+      // Purges find (Query, BatchGetItem) and delete (BatchWriteItem) from the offline store.
+      messages: ['BatchGetItem', 'Query', 'BatchWriteItem'],
+      // Purges mark the idempotency records of what they delete.
+      messageIds: ['UpdateItem'],
+    },
+    secrets: ['signingKey', 'adminSecret'],
+    // History pages, searches, statistics (ExecuteStatement); purges in a transaction.
+    history: ['ExecuteStatement', 'BeginTransaction', 'CommitTransaction', 'RollbackTransaction'],
   }),
   delivery: fn({
     name: 'Delivery',
@@ -507,8 +544,29 @@ export const wsRoutes: readonly WsRouteSpec[] = [
 /** The authorizer of `$connect`, reading the token from the query string. */
 export const wsAuthorizer = { function: 'wsAuthorizer' as const, identitySource: 'route.request.querystring.token' };
 
-/** Every HTTP API route is served by one function; the routes themselves live in `core/http/routes.ts`. */
-export const httpFunction: FunctionKey = 'http';
+/**
+ * The functions serving the HTTP API (its routes live in `core/http/routes.ts`), by the
+ * operations each serves, so that none bundles what only another's routes use: the media
+ * routes (the S3 client and presigners) and the routes reading the Aurora history (the RDS
+ * Data API client); `http` serves every other route. A caller sees one API either way.
+ */
+export const httpRouteFunctions = {
+  httpMedia: ['createMediaUpload', 'getMediaDownloadUrl'],
+  httpHistory: ['getHistory', 'searchMessages', 'searchAllMessages', 'searchUsers', 'getStatistics', 'purgeMessages'],
+} as const satisfies Partial<Record<FunctionKey, readonly string[]>>;
+
+export type HttpFunctionKey = 'http' | keyof typeof httpRouteFunctions;
+
+/** Every function serving HTTP API routes. */
+export const httpFunctions: readonly HttpFunctionKey[] = ['http', ...(Object.keys(httpRouteFunctions) as (keyof typeof httpRouteFunctions)[])];
+
+/** The function serving an HTTP operation (by operationId). */
+export function httpFunctionOf(operationId: string): HttpFunctionKey {
+  for (const [key, operationIds] of Object.entries(httpRouteFunctions) as [keyof typeof httpRouteFunctions, readonly string[]][]) {
+    if (operationIds.includes(operationId)) return key;
+  }
+  return 'http';
+}
 
 /** Environment variables every function receives, besides its tables and queues. */
 export const commonEnv = {

@@ -25,7 +25,8 @@ import {
   commonEnv,
   compiledSettings as compiledSettingNames,
   functions as functionSpecs,
-  httpFunction,
+  httpFunctionOf,
+  httpFunctions,
   queues as queueSpecs,
   tables as tableSpecs,
   wsAuthorizer,
@@ -456,11 +457,14 @@ export class CirrusIm extends Construct {
       throttle: this.config.throttle,
       accessLogSettings: { destination: new apigwv2.LogGroupLogDestination(this.logGroup('HttpAccessLogs')) },
     });
-    // One permission for the whole API rather than one per route: Lambda caps a function's
-    // resource policy at 20 KB, and ~75 route-scoped statements of ~430 bytes exceed it.
-    const integration = new HttpLambdaIntegration('HttpIntegration', this.functions[httpFunction], { scopePermissionToRoute: false });
+    // One integration per function serving routes, each route sent to its own function. One
+    // permission per function for the whole API rather than one per route: Lambda caps a
+    // function's resource policy at 20 KB, and ~75 route-scoped statements of ~430 bytes exceed it.
+    const integrations = new Map(
+      httpFunctions.map((key) => [key, new HttpLambdaIntegration(key === 'http' ? 'HttpIntegration' : `${functionSpecs[key].name}Integration`, this.functions[key], { scopePermissionToRoute: false })]),
+    );
     const routes = httpRoutes.flatMap((route) =>
-      api.addRoutes({ path: route.path, methods: [apigwv2.HttpMethod[route.method]], integration }),
+      api.addRoutes({ path: route.path, methods: [apigwv2.HttpMethod[route.method]], integration: integrations.get(httpFunctionOf(route.operationId))! }),
     );
     return { api, stage, routes };
   }

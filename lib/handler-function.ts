@@ -11,6 +11,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { FunctionSpec } from '../core/manifest';
 import type { LogLevel } from '../core/log';
+import { bundleSettings, defineSettings } from './bundling';
 
 export interface HandlerFunctionProps {
   readonly spec: FunctionSpec;
@@ -36,16 +37,9 @@ const applicationLogLevels: Record<LogLevel, lambda.ApplicationLogLevel> = {
 };
 
 /**
- * ESM bundles have no `require`; a few CommonJS dependencies bundled into them still call
- * it for Node built-ins, so the banner defines one.
- */
-const requireBanner =
-  "import { createRequire as cirrusCreateRequire } from 'node:module'; const require = cirrusCreateRequire(import.meta.url);";
-
-/**
- * A manifest function as a `NodejsFunction`: arm64, Node.js 24, bundled locally by
- * esbuild with the AWS SDK inside (a pinned, tree-shaken SDK loads faster than the
- * runtime's), minified ESM with source maps, logging in Lambda's JSON format.
+ * A manifest function as a `NodejsFunction`: arm64, Node.js 24, bundled by esbuild with the
+ * settings of lib/bundling.ts (minified ESM, the AWS SDK inside, the credential provider
+ * reduced to the environment's) and source maps, logging in Lambda's JSON format.
  */
 export class HandlerFunction extends Construct {
   public readonly function: NodejsFunction;
@@ -95,15 +89,16 @@ export class HandlerFunction extends Construct {
       environment: { ...props.environment, NODE_OPTIONS: '--enable-source-maps' },
       bundling: {
         format: OutputFormat.ESM,
-        target: 'node24',
-        minify: true,
+        target: bundleSettings.target,
+        minify: bundleSettings.minify,
         sourceMap: true,
         // The maps only need to locate lines; the sources would double the package.
         sourcesContent: false,
-        mainFields: ['module', 'main'],
-        banner: requireBanner,
+        mainFields: [...bundleSettings.mainFields],
+        banner: bundleSettings.banner,
         externalModules: [],
-        define: Object.fromEntries(Object.entries(this.compiledSettings).map(([name, value]) => [`process.env.${name}`, JSON.stringify(value)])),
+        esbuildArgs: { '--alias': Object.entries(bundleSettings.alias).map(([pkg, to]) => `${pkg}=${to}`) },
+        define: defineSettings(this.compiledSettings),
       },
     });
   }

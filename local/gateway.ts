@@ -9,7 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { WebSocketServer, WebSocket } from 'ws';
-import { wsAuthorizer, wsRoutes } from '../core/manifest';
+import { httpFunctionOf, wsAuthorizer, wsRoutes } from '../core/manifest';
 import { matchRoute } from '../core/http/match';
 import { invoke } from './lambda';
 import { metering } from './metering';
@@ -284,7 +284,8 @@ export class LocalGateway {
       isBase64Encoded: false,
     };
     try {
-      const out = await invoke<{ statusCode: number; headers?: Record<string, string>; body?: string }>('http', event);
+      // The route's own function, as API Gateway's integration of the route.
+      const out = await invoke<{ statusCode: number; headers?: Record<string, string>; body?: string }>(httpFunctionOf(match.route.operationId), event);
       res.writeHead(out.statusCode, { ...cors, ...(out.headers ?? {}) });
       res.end(out.body ?? '');
     } catch (err) {

@@ -3,6 +3,8 @@
  * port, built from the same manifest as the CDK stack. The handlers run unchanged; they
  * find the stand-ins through the same environment variables Lambda gives them.
  */
+// First: the functions' AWS SDK clients take their credentials from the environment, as bundled.
+import './credentials';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';

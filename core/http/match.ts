@@ -1,53 +1,18 @@
-/** Matching a request path to a route template, as API Gateway does. */
+/** Matching a request path to a route of the whole HTTP API, as API Gateway does. */
 import { httpRoutes, type HttpRoute } from './routes';
+import { routeMatcher, type RouteMatch as AnyRouteMatch } from './matcher';
 
-export interface RouteMatch {
-  route: HttpRoute;
-  /** API Gateway's route key: `POST /groups/{groupId}/members`. */
-  routeKey: string;
-  pathParameters: Record<string, string>;
-}
+export { isPercentDecodable } from './matcher';
 
-const compiled = httpRoutes.map((route) => {
-  const names: string[] = [];
-  const pattern = route.path.replace(/\{([^}]+)\}/g, (_, name: string) => {
-    names.push(name);
-    return '([^/]+)';
-  });
-  return { route, names, regex: new RegExp(`^${pattern}$`) };
-});
+export type RouteMatch = AnyRouteMatch<HttpRoute>;
 
-/**
- * Whether `text` is valid percent-encoded UTF-8 (`decodeURIComponent` would not throw): a
- * `%` starts two hex digits, and the bytes decode to Unicode (no overlong forms, no
- * encoded surrogates such as `%ED%A0%80`).
- */
-export function isPercentDecodable(text: string): boolean {
-  try {
-    decodeURIComponent(text);
-    return true;
-  } catch {
-    return false;
-  }
-}
+const api = routeMatcher<HttpRoute>(httpRoutes);
 
-/**
- * The route for a method and path; `undefined` when none (API Gateway would answer 404).
- * Path parameters are decoded; one that is not valid percent-encoded UTF-8 is left as it
- * is, for the function to refuse (INVALID_ARGUMENT) instead of the match throwing.
- */
+/** The route for a method and path among every route of the API; `undefined` when none (API Gateway would answer 404). */
 export function matchRoute(method: string, path: string): RouteMatch | undefined {
-  for (const { route, names, regex } of compiled) {
-    if (route.method !== method.toUpperCase()) continue;
-    const m = regex.exec(path);
-    if (!m) continue;
-    const pathParameters: Record<string, string> = {};
-    names.forEach((name, i) => (pathParameters[name] = isPercentDecodable(m[i + 1]) ? decodeURIComponent(m[i + 1]) : m[i + 1]));
-    return { route, routeKey: `${route.method} ${route.path}`, pathParameters };
-  }
-  return undefined;
+  return api.match(method, path);
 }
 
 export function routeByKey(routeKey: string): HttpRoute | undefined {
-  return httpRoutes.find((r) => `${r.method} ${r.path}` === routeKey);
+  return api.byKey(routeKey);
 }

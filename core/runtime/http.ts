@@ -1,6 +1,8 @@
 /**
- * The HTTP API function: route, authenticate, validate, run, answer JSON. Errors use
- * the shared code table; unknown failures never leak their message.
+ * The HTTP API functions: route, authenticate, validate, run, answer JSON. Errors use
+ * the shared code table; unknown failures never leak their message. Each function
+ * (httpRouteFunctions in core/manifest.ts) is this handler over its own routes and
+ * operations, so it bundles their schemas and services alone.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { z } from 'zod';
@@ -8,11 +10,11 @@ import { CirrusError, toWireError } from '../errors';
 import { newId } from '../domain/ids';
 import { log, withLogContext } from '../log';
 import { authenticate } from '../services/auth';
-import { operations } from '../http/operations';
 import type { Actor } from '../http/actor';
-import { isPercentDecodable, matchRoute, routeByKey } from '../http/match';
+import { isPercentDecodable, routeMatcher } from '../http/matcher';
 import { findRefusedString } from '../protocol/strings';
-import type { RouteAuth } from '../http/routes';
+import type { HttpFunctionKey } from '../manifest';
+import type { HttpRouteSpec, Operation, RouteAuth } from '../http/routes/types';
 
 const json = (statusCode: number, body: unknown): APIGatewayProxyStructuredResultV2 => ({
   statusCode,
@@ -39,12 +41,23 @@ function bearer(event: APIGatewayProxyEventV2): string | undefined {
   return m ? m[1] : header.trim();
 }
 
-export async function httpHandler(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
-  return withLogContext({ fn: 'http', correlationId: event.requestContext?.requestId ?? newId() }, async () => {
+export type HttpHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
+
+/**
+ * The handler of the function `fn`, serving those of `routes` that `operations` has an
+ * operation for; any other route is NOT_FOUND (API Gateway sends it elsewhere).
+ */
+export function httpHandler(fn: HttpFunctionKey, routes: readonly HttpRouteSpec[], operations: Readonly<Record<string, Operation>>): HttpHandler {
+  const routing = routeMatcher(routes.filter((route) => Object.hasOwn(operations, route.operationId)));
+  return (event) => handle(fn, routing, operations, event);
+}
+
+async function handle(fn: HttpFunctionKey, routing: ReturnType<typeof routeMatcher>, operations: Readonly<Record<string, Operation>>, event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
+  return withLogContext({ fn, correlationId: event.requestContext?.requestId ?? newId() }, async () => {
     try {
       const method = event.requestContext.http.method;
-      const byKey = event.routeKey && event.routeKey !== '$default' ? routeByKey(event.routeKey) : undefined;
-      const match = byKey ? { route: byKey, pathParameters: event.pathParameters ?? {} } : matchRoute(method, event.rawPath);
+      const byKey = event.routeKey && event.routeKey !== '$default' ? routing.byKey(event.routeKey) : undefined;
+      const match = byKey ? { route: byKey, pathParameters: event.pathParameters ?? {} } : routing.match(method, event.rawPath);
       if (!match) throw new CirrusError('NOT_FOUND', `No route ${method} ${event.rawPath}`);
       const { route } = match;
       const auth = route.auth as RouteAuth;

@@ -7,7 +7,8 @@ import { migrationPolling, schemaVersion } from '../../core/history/migrations';
 import {
   commonEnv,
   functions,
-  httpFunction,
+  httpFunctionOf,
+  httpFunctions,
   queues,
   tables,
   wsAuthorizer,
@@ -233,13 +234,26 @@ describe('When CirrusStack is synthesized with default props and bundled', () =>
       expect(existsSync(path.join(assetDir, 'index.mjs.map'))).toBe(true);
     });
 
+    it.each(functionEntries)("should give %s the environment's credentials alone, without the default credential chain", (key) => {
+      const s3Key: string = functionResource(key).Properties.Code.S3Key;
+      const assetDir = path.join(assemblyDir, `asset.${s3Key.replace(/\.zip$/, '')}`);
+      // The source map names every file bundled.
+      const sources: string[] = JSON.parse(readFileSync(path.join(assetDir, 'index.mjs.map'), 'utf8')).sources;
+      const packages = new Set(sources.map((source) => /node_modules\/((?:@[^/]+\/)?[^/]+)\/(?!.*node_modules\/)/.exec(source)?.[1]).filter(Boolean));
+      expect(sources.some((source) => source.endsWith('core/aws/credentials.ts'))).toBe(true);
+      expect(packages).toContain('@aws-sdk/credential-provider-env');
+      for (const chain of ['@aws-sdk/credential-provider-node', '@aws-sdk/credential-provider-ini', '@aws-sdk/credential-provider-sso', '@aws-sdk/credential-provider-process', '@aws-sdk/credential-provider-web-identity', '@aws-sdk/credential-provider-http', '@aws-sdk/credential-provider-imds', '@smithy/credential-provider-imds', '@aws-sdk/nested-clients', '@aws-sdk/token-providers']) {
+        expect(packages, `${key} bundles ${chain}`).not.toContain(chain);
+      }
+    });
+
     it('should compile the long settings into the bundles that read them, not the environment', () => {
-      const s3Key: string = functionResource('http').Properties.Code.S3Key;
+      const s3Key: string = functionResource('httpMedia').Properties.Code.S3Key;
       const code = readFileSync(path.join(assemblyDir, `asset.${s3Key.replace(/\.zip$/, '')}`, 'index.mjs'), 'utf8');
       // esbuild replaced process.env.MEDIA_ALLOWED_TYPES with the value.
       expect(code).toContain(JSON.stringify(DEFAULT_MEDIA_TYPES.join(',')));
       expect(code).not.toContain('process.env.MEDIA_ALLOWED_TYPES');
-      expect(functionResource('http').Properties.Environment.Variables).not.toHaveProperty(commonEnv.MEDIA_ALLOWED_TYPES);
+      expect(functionResource('httpMedia').Properties.Environment.Variables).not.toHaveProperty(commonEnv.MEDIA_ALLOWED_TYPES);
     });
   });
 
@@ -409,20 +423,26 @@ describe('When CirrusStack is synthesized with default props and bundled', () =>
       });
     });
 
-    it('should send every route to the one integration of the http function', () => {
-      const targets = new Set(Object.values(httpRouteResources()).map((route) => JSON.stringify(route.Properties.Target)));
-      expect(targets.size).toBe(1);
-      template.hasResourceProperties('AWS::ApiGatewayV2::Integration', {
+    it.each(httpRoutes.map((route) => [`${route.method} ${route.path}`, httpFunctionOf(route.operationId)] as const))('should send the route %s to the integration of the %s function', (routeKey, key) => {
+      const route = Object.values(httpRouteResources()).find((r) => r.Properties.RouteKey === routeKey)!;
+      const integrationId = route.Properties.Target['Fn::Join'][1][1].Ref;
+      expect(template.toJSON().Resources[integrationId].Properties).toMatchObject({
         ApiId: { Ref: logicalId(stack.im.httpApi) },
         IntegrationType: 'AWS_PROXY',
-        IntegrationUri: { 'Fn::GetAtt': [fnId(httpFunction), 'Arn'] },
+        IntegrationUri: { 'Fn::GetAtt': [fnId(key), 'Arn'] },
         PayloadFormatVersion: '2.0',
       });
     });
 
-    it('should let the HTTP API invoke the http function through one permission for the whole API, not one per route', () => {
+    it('should give each HTTP function one integration, and split the routes between them', () => {
+      expect(new Set(Object.values(httpRouteResources()).map((route) => JSON.stringify(route.Properties.Target))).size).toBe(httpFunctions.length);
+      expect(Object.keys(template.findResources('AWS::ApiGatewayV2::Integration', { Properties: { ApiId: { Ref: logicalId(stack.im.httpApi) } } }))).toHaveLength(httpFunctions.length);
+      for (const key of httpFunctions) expect(httpRoutes.some((route) => httpFunctionOf(route.operationId) === key), key).toBe(true);
+    });
+
+    it.each(httpFunctions)('should let the HTTP API invoke the %s function through one permission for the whole API, not one per route', (key) => {
       // Lambda caps a function's resource policy at 20 KB; a statement per route (~430 bytes) exceeds it.
-      const permissions = Object.values(template.findResources('AWS::Lambda::Permission', { Properties: { FunctionName: { 'Fn::GetAtt': [fnId(httpFunction), 'Arn'] } } }));
+      const permissions = Object.values(template.findResources('AWS::Lambda::Permission', { Properties: { FunctionName: { 'Fn::GetAtt': [fnId(key), 'Arn'] } } }));
       expect(permissions).toHaveLength(1);
       expect(permissions[0].Properties).toMatchObject({ Action: 'lambda:InvokeFunction', Principal: 'apigateway.amazonaws.com' });
       // Any stage, method and path of this API: arn:…:execute-api:…:{api id}/*/*/*.

@@ -92,7 +92,7 @@ describe('When CirrusStack is synthesized with default media props', () => {
   });
 
   it('should pass the bucket name and the default limits to the media functions only', () => {
-    expect(mediaFunctions).toEqual(['http']);
+    expect(mediaFunctions).toEqual(['httpMedia']);
     for (const key of Object.keys(functions) as FunctionKey[]) {
       const variables = resources[logicalId(synth.stack.im.functions[key])].Properties.Environment.Variables;
       if (functions[key].media) {
@@ -106,7 +106,7 @@ describe('When CirrusStack is synthesized with default media props', () => {
   });
 
   it('should grant the media functions PutObject and GetObject under media/ and a prefix-limited ListBucket, and nothing more', () => {
-    expect(s3Statements('http')).toEqual([
+    expect(s3Statements('httpMedia')).toEqual([
       { Effect: 'Allow', Action: ['s3:PutObject', 's3:GetObject'], Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, '/media/*']] } },
       { Effect: 'Allow', Action: 's3:ListBucket', Resource: { 'Fn::GetAtt': [bucketId, 'Arn'] }, Condition: { StringLike: { 's3:prefix': ['media/*'] } } },
     ]);
@@ -141,10 +141,10 @@ describe('When CirrusStack is synthesized with media props and removalPolicy DES
     expect(resources[bucketId].Properties.CorsConfiguration.CorsRules[0].AllowedOrigins).toEqual(['https://app.example.com']);
   });
 
-  it('should pass the limits to the http function, types lower-cased', () => {
-    const variables = resources[logicalId(synth.stack.im.functions.http)].Properties.Environment.Variables;
+  it('should pass the limits to the media function, types lower-cased', () => {
+    const variables = resources[logicalId(synth.stack.im.functions.httpMedia)].Properties.Environment.Variables;
     expect(variables).toMatchObject({ MEDIA_MAX_BYTES: '5000000' });
-    expect((synth.stack.im.functions.http.node.scope as HandlerFunction).compiledSettings).toEqual({ MEDIA_ALLOWED_TYPES: 'image/*,application/pdf' });
+    expect((synth.stack.im.functions.httpMedia.node.scope as HandlerFunction).compiledSettings).toEqual({ MEDIA_ALLOWED_TYPES: 'image/*,application/pdf' });
   });
 
   it('should delete and empty both buckets with the stack', () => {

@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { httpHandler } from '../../core/runtime/http';
+import { handler } from '../../functions/http-api';
 
 /** An event as API Gateway's HTTP API hands it to the function (payload format 2.0). */
 const event = (over: Partial<APIGatewayProxyEventV2>): APIGatewayProxyEventV2 =>
@@ -16,7 +16,7 @@ const event = (over: Partial<APIGatewayProxyEventV2>): APIGatewayProxyEventV2 =>
   }) as APIGatewayProxyEventV2;
 
 const errorOf = async (e: APIGatewayProxyEventV2) => {
-  const res = await httpHandler(e);
+  const res = await handler(e);
   return { status: res.statusCode, error: JSON.parse(res.body ?? '{}').error };
 };
 

@@ -115,8 +115,8 @@ describe('When evaluating a function policy', () => {
 
   it('should hold ListBucket to its prefix condition', () => {
     const list = (prefix: string) => ({ action: 's3:ListBucket', resource: 'arn:aws:s3:::media-bucket', context: { 's3:prefix': prefix } });
-    expect(allows(policyOf('http'), list('media/u/x'))).toBe(true);
-    expect(allows(policyOf('http'), list('private/'))).toBe(false);
+    expect(allows(policyOf('httpMedia'), list('media/u/x'))).toBe(true);
+    expect(allows(policyOf('httpMedia'), list('private/'))).toBe(false);
   });
 
   it('should grant the webhook signing secret only when webhooks are configured', () => {
@@ -164,7 +164,7 @@ describe('When a request is refused', () => {
   it('should answer 403 AccessDenied from SQS and S3', () => {
     const access = { action: 'sqs:SendMessage', resource: 'arn:aws:sqs:us-east-1:000000000000:Push' };
     expect(accessDenied('SQS', 'wsMessage', access, ACCOUNT)).toMatchObject({ name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
-    expect(accessDenied('S3', 'http', access, ACCOUNT)).toMatchObject({ name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
+    expect(accessDenied('S3', 'httpMedia', access, ACCOUNT)).toMatchObject({ name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
   });
 });
 

@@ -1,4 +1,8 @@
-/** Every HTTP operation, by operationId. */
+/**
+ * The operations of the `http` function, by operationId: every route but those of the media
+ * and history functions (./media.ts, ./history.ts; see httpRouteFunctions in core/manifest.ts).
+ */
+import type { httpRouteFunctions } from '../../manifest';
 import type { OperationId } from '../routes';
 import type { Operation } from '../routes/types';
 import { metaOperations } from './meta';
@@ -8,14 +12,11 @@ import { groupOperations } from './groups';
 import { messageOperations } from './messages';
 import { friendOperations } from './friends';
 import { conversationOperations } from './conversations';
-import { searchOperations } from './search';
 import { receiptReactionOperations } from './receipts-reactions';
-import { mediaOperations } from './media';
-import { adminStatsOperations } from './admin-stats';
 import { webhookOperations } from './webhooks';
 import { adminOpsOperations } from './admin-ops';
 
-export const operations: Record<OperationId, Operation> = {
+export const operations: Record<Exclude<OperationId, (typeof httpRouteFunctions)[keyof typeof httpRouteFunctions][number]>, Operation> = {
   ...metaOperations,
   ...authOperations,
   ...userOperations,
@@ -24,9 +25,6 @@ export const operations: Record<OperationId, Operation> = {
   ...conversationOperations,
   ...messageOperations,
   ...receiptReactionOperations,
-  ...searchOperations,
-  ...mediaOperations,
-  ...adminStatsOperations,
   ...webhookOperations,
   ...adminOpsOperations,
 };

@@ -37,8 +37,8 @@ export interface OperationInput {
 
 export type Operation = (input: OperationInput) => Promise<unknown>;
 
-/** One operation per route of an area, checked by operationId. */
-export type Operations<R extends readonly HttpRouteSpec[]> = { [K in R[number]['operationId']]: Operation };
+/** One operation per route of an area, checked by operationId; `Elsewhere`: those served from another module. */
+export type Operations<R extends readonly HttpRouteSpec[], Elsewhere extends string = never> = { [K in Exclude<R[number]['operationId'], Elsewhere>]: Operation };
 
 export const MAX_BATCH = 1000;
 
