@@ -529,7 +529,7 @@ export const commonEnv = {
    */
   MULTI_LOGIN_POLICY: 'MULTI_LOGIN_POLICY',
   LOG_LEVEL: 'LOG_LEVEL',
-  /** Secrets Manager ids. */
+  /** SSM Parameter Store names of the SecureString parameters holding the secrets. */
   SIGNING_SECRET_ID: 'SIGNING_SECRET_ID',
   /** The secret signing webhook callbacks; only when webhooks are configured. */
   WEBHOOK_SECRET_ID: 'WEBHOOK_SECRET_ID',
