@@ -153,8 +153,8 @@ describe('When CirrusStack is synthesized with default props and bundled', () =>
   });
 
   describe('functions', () => {
-    it("should create the manifest functions plus the migrations provider's (onEvent, isComplete, timeout)", () => {
-      template.resourceCountIs('AWS::Lambda::Function', functionEntries.length + 3);
+    it("should create the manifest functions plus the migrations provider's (onEvent, isComplete, timeout) and the secure parameters' (handler, onEvent)", () => {
+      template.resourceCountIs('AWS::Lambda::Function', functionEntries.length + 3 + 2);
     });
 
     it.each(functionEntries)('should run %s on arm64 Node.js 24 with its memory and timeout', (key, spec) => {
