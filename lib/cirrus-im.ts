@@ -68,6 +68,14 @@ const projectRoot = fileURLToPath(new URL('..', import.meta.url));
 /** `Object.entries` keeping the manifest's key type. */
 const entriesOf = <K extends string, V>(record: Partial<Record<K, V>>) => Object.entries(record) as [K, V][];
 
+/** The manifest's projection of an index as the CDK takes it. */
+function projectionOf(index: IndexSpec): { projectionType: dynamodb.ProjectionType; nonKeyAttributes?: string[] } {
+  const projection = index.projection ?? 'ALL';
+  if (projection === 'ALL') return { projectionType: dynamodb.ProjectionType.ALL };
+  if (projection === 'KEYS_ONLY') return { projectionType: dynamodb.ProjectionType.KEYS_ONLY };
+  return { projectionType: dynamodb.ProjectionType.INCLUDE, nonKeyAttributes: [...projection.include] };
+}
+
 const attributeType = (key: KeySpec) => (key.type === 'N' ? dynamodb.AttributeType.NUMBER : dynamodb.AttributeType.STRING);
 
 /**
@@ -281,7 +289,7 @@ export class CirrusIm extends Construct {
           indexName: index.name,
           partitionKey: { name: index.partitionKey.name, type: attributeType(index.partitionKey) },
           sortKey: index.sortKey ? { name: index.sortKey.name, type: attributeType(index.sortKey) } : undefined,
-          projectionType: dynamodb.ProjectionType.ALL,
+          ...projectionOf(index),
         });
       }
       return table;
