@@ -4,10 +4,9 @@
  * find the stand-ins through the same environment variables Lambda gives them.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readFileSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { DEFAULT_MEDIA_MAX_BYTES, DEFAULT_MEDIA_TYPES } from '../core/domain/media';
 import { commonEnv, queues, tables, type QueueKey, type QueueSpec, type TableKey } from '../core/manifest';
