@@ -229,7 +229,11 @@ export class CirrusIm extends Construct {
       }),
     );
     this.functions = mapValues(handlers, (h) => h.function);
-    for (const key of Object.keys(functionSpecs) as FunctionKey[]) this.grant(key, handlers[key]);
+    for (const key of Object.keys(functionSpecs) as FunctionKey[]) {
+      this.grant(key, handlers[key]);
+      // A function that reads a secret exists only once its parameter does (first deploy).
+      if (functionSpecs[key].secrets.length) handlers[key].function.node.addDependency(this.secureParameters.resource);
+    }
     this.connectConsumers();
 
     const wsRouteConstructs = this.addWebSocketRoutes();
