@@ -26,6 +26,8 @@ export const prices = {
   cloudWatchLogsGb: { usd: 0.5, per: 'GB of log data ingested (standard class)', source: 'https://aws.amazon.com/cloudwatch/pricing/', date: READ },
   cloudWatchAlarmMonth: { usd: 0.1, per: 'standard-resolution metric alarm, month', source: 'https://aws.amazon.com/cloudwatch/pricing/', date: READ },
   secretMonth: { usd: 0.4, per: 'secret, month', source: 'https://aws.amazon.com/secrets-manager/pricing/', date: READ },
+  // Standard-tier parameters and standard throughput carry no charge; a SecureString's KMS requests on the AWS managed key aws/ssm (no monthly fee) bill $0.03 per 10,000 after 20,000 free a month.
+  ssmStandardParameterMonth: { usd: 0, per: 'standard-tier Parameter Store parameter, month', source: 'https://aws.amazon.com/systems-manager/pricing/ (Parameter Store); https://aws.amazon.com/kms/pricing/', date: READ },
   kmsKeyMonth: { usd: 1.0, per: 'customer managed KMS key, month', source: 'https://aws.amazon.com/kms/pricing/', date: READ },
 } as const satisfies Record<string, Price>;
 

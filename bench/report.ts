@@ -359,8 +359,8 @@ function missedNotes(targets: Target[]): string[] {
       'With few members online the fixed part of the pipeline (the send, two SQS hops, reading every member\'s receive options and connections, online or not) outweighs the posts, so the ratio to a bound of a few posts is large even when the absolute time is small. ' +
       'Pushing small online audiences from the delivery function itself (no second hop), and a group-level index of online members (read the online ones only) would close it.',
     idle:
-      'The idle cost is Secrets Manager (three secrets at $0.40), the dead-letter alarms ($0.10 each; the webhook queue\'s only when webhooks are configured) and the event sources\' long polling of the queues. ' +
-      'Moving the token signing key into SSM Parameter Store SecureString (free at standard throughput; the admin secret stays a secret of its own since app backends read it), or polling the archive queue less often, would bring it under $2.',
+      'The idle cost is the database credentials in Secrets Manager ($0.40; the Data API takes a secret ARN only, while the signing key, admin secret and webhook secret are standard-tier SecureString parameters at no monthly fee), the dead-letter alarms ($0.10 each; the webhook queue\'s only when webhooks are configured) and the event sources\' long polling of the queues. ' +
+      'Polling the archive queue less often would bring it lower.',
     latency:
       'Locally the Java DynamoDB Local is the ceiling (its own throughput is measured above): beyond it messages queue and latency is queueing time, while the runtime process sits mostly idle. ' +
       'The CPU table shows Cirrus\'s own share per message. An in-process DynamoDB stand-in (with the transactions and TTL Cirrus uses) would lift the local ceiling; in AWS the per-partition limits are far above these rates.',

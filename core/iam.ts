@@ -94,7 +94,9 @@ export function functionPolicy(key: FunctionKey, options: { webhooks: boolean })
   }
   const secrets = spec.secrets.filter((secret) => secret !== 'webhookSecret' || options.webhooks);
   if (secrets.length) {
-    statements.push({ actions: ['secretsmanager:GetSecretValue'], resources: secrets.map((secret) => ({ kind: 'secret', secret })), grantedBy: 'manifest' });
+    // SecureString parameters encrypted with the AWS managed key aws/ssm, whose key policy lets every
+    // principal of the account decrypt through Parameter Store: ssm:GetParameter is the whole grant.
+    statements.push({ actions: ['ssm:GetParameter'], resources: secrets.map((secret) => ({ kind: 'secret', secret })), grantedBy: 'manifest' });
   }
   if (spec.postsToConnections) {
     statements.push({ actions: ['execute-api:ManageConnections'], resources: [{ kind: 'connections' }], grantedBy: 'manifest' });

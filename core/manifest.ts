@@ -18,6 +18,12 @@ export interface IndexSpec {
   readonly name: string;
   readonly partitionKey: KeySpec;
   readonly sortKey?: KeySpec;
+  /**
+   * The attributes copied into the index (default `ALL`). An update that changes no projected
+   * attribute writes nothing to a `KEYS_ONLY` (or `include`) index; with `ALL` every update of
+   * the item writes the index too.
+   */
+  readonly projection?: 'ALL' | 'KEYS_ONLY' | { readonly include: readonly string[] };
 }
 
 export interface TableSpec {
@@ -27,7 +33,7 @@ export interface TableSpec {
   readonly sortKey?: KeySpec;
   /** Attribute holding an epoch-seconds expiry; DynamoDB deletes expired items lazily. */
   readonly ttlAttribute?: string;
-  /** Global secondary indexes (all attributes projected), for the lists a Query must serve without a Scan. */
+  /** Global secondary indexes, for the lists a Query must serve without a Scan. */
   readonly indexes?: readonly IndexSpec[];
   /** Environment variable through which functions receive the table name. */
   readonly envVar: string;
@@ -39,8 +45,10 @@ export const tables = {
     name: 'Users',
     partitionKey: { name: 'userId', type: 'S' },
     // Every user item carries listKey = 'user', so admins page through users in
-    // registration order with a Query (registrations are far below a partition's limits).
-    indexes: [{ name: 'byCreation', partitionKey: { name: 'listKey', type: 'S' }, sortKey: { name: 'createdAt', type: 'N' } }],
+    // registration order with a Query. Keys only: connects and disconnects (which update
+    // `conns`) and profile changes write nothing to it, so only registrations reach its one
+    // partition; the page's profiles are read with BatchGetItem.
+    indexes: [{ name: 'byCreation', partitionKey: { name: 'listKey', type: 'S' }, sortKey: { name: 'createdAt', type: 'N' }, projection: 'KEYS_ONLY' }],
     envVar: 'TABLE_USERS',
     description: "User profiles and settings, one item per user, with the user's live connections (`conns`) that push reads.",
   },
@@ -587,7 +595,7 @@ export const commonEnv = {
    */
   MULTI_LOGIN_POLICY: 'MULTI_LOGIN_POLICY',
   LOG_LEVEL: 'LOG_LEVEL',
-  /** Secrets Manager ids. */
+  /** SSM Parameter Store names of the SecureString parameters holding the secrets. */
   SIGNING_SECRET_ID: 'SIGNING_SECRET_ID',
   /** The secret signing webhook callbacks; only when webhooks are configured. */
   WEBHOOK_SECRET_ID: 'WEBHOOK_SECRET_ID',

@@ -4,7 +4,8 @@
  */
 import { RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as rds from 'aws-cdk-lib/aws-rds';
-import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as ssm from 'aws-cdk-lib/aws-ssm';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { functions } from '../core/manifest';
@@ -137,10 +138,16 @@ export interface WebhooksProps {
   /** The app backend's endpoint (`https://…`); every callback is a POST to it. */
   readonly url: string;
   /**
-   * The secret whose SecretString signs the callbacks (HMAC-SHA256).
-   * @default - a 64-character secret the construct creates (`CirrusIm.webhookSigningSecret`)
+   * The SSM SecureString parameter whose value signs the callbacks (HMAC-SHA256), e.g.
+   * `ssm.StringParameter.fromSecureStringParameterAttributes(stack, 'Key', { parameterName: '/app/webhook-key' })`.
+   * @default - a 64-character SecureString parameter the construct creates (`CirrusIm.webhookSigningSecret`)
    */
-  readonly signingSecret?: secretsmanager.ISecret;
+  readonly signingParameter?: ssm.IStringParameter;
+  /**
+   * The customer managed KMS key `signingParameter` is encrypted with, when not the AWS
+   * managed `aws/ssm`: the functions that sign callbacks may decrypt with it through Parameter Store.
+   */
+  readonly signingParameterKey?: kms.IKey;
   /**
    * Bound on each callback request, in milliseconds, between 1 and 5000.
    * @default 2000
@@ -293,7 +300,7 @@ export interface ResolvedCirrusImProps {
   readonly alarmTopic?: sns.ITopic;
   readonly configureApiGatewayLogRole: boolean;
   readonly media: { readonly maxUploadBytes: number; readonly allowedContentTypes: readonly string[]; readonly expirationDays?: number; readonly corsAllowedOrigins: readonly string[] };
-  readonly webhooks?: WebhookSettings & { readonly signingSecret?: secretsmanager.ISecret };
+  readonly webhooks?: WebhookSettings & { readonly signingParameter?: ssm.IStringParameter; readonly signingParameterKey?: kms.IKey };
 }
 
 /**
@@ -454,11 +461,11 @@ export function resolveCirrusImProps(props: CirrusImProps = {}): ResolvedCirrusI
 
   let webhooks: ResolvedCirrusImProps['webhooks'];
   if (props.webhooks) {
-    const { url, signingSecret, timeoutMs, callbacks } = props.webhooks;
+    const { url, signingParameter, signingParameterKey, timeoutMs, callbacks } = props.webhooks;
     // A URL from another construct is a token, checked only at deploy.
     const unresolved = Token.isUnresolved(url);
     const settings = validateWebhookSettings({ url: unresolved ? 'https://unresolved.invalid/' : url, timeoutMs, callbacks: callbacks as Record<string, WebhookCallbackProps> | undefined });
-    webhooks = { ...settings, url: unresolved ? url : settings.url, signingSecret };
+    webhooks = { ...settings, url: unresolved ? url : settings.url, signingParameter, signingParameterKey };
   }
 
   return {

@@ -16,7 +16,7 @@ import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as rds from 'aws-cdk-lib/aws-rds';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
-import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { httpRoutes } from '../core/http/routes';
@@ -47,6 +47,7 @@ import { MediaBucket } from './media-bucket';
 import { assertConsumerVisibilityTimeouts } from './manifest-checks';
 import { acknowledgeNagFindings } from './nag-suppressions';
 import { SchemaMigrations } from './schema-migrations';
+import { SecureParameters } from './secure-parameters';
 import { WorkQueue } from './work-queue';
 import { webhookEnv } from '../core/webhooks/settings';
 
@@ -56,7 +57,10 @@ export type { AuroraCapacityProps, CirrusImProps, LoginPolicy, LogLevel, MediaPr
 export interface CirrusImOutputs {
   readonly webSocketUrl: CfnOutput;
   readonly httpApiUrl: CfnOutput;
-  readonly adminSecretArn: CfnOutput;
+  /** The name of the SecureString parameter holding the admin secret. */
+  readonly adminSecretParameter: CfnOutput;
+  /** The name of the SecureString parameter holding the webhook signing secret (webhooks on, created by the construct). */
+  readonly webhookSecretParameter?: CfnOutput;
 }
 
 /** The repository root: `functions/` and `package-lock.json` live there. */
@@ -64,6 +68,14 @@ const projectRoot = fileURLToPath(new URL('..', import.meta.url));
 
 /** `Object.entries` keeping the manifest's key type. */
 const entriesOf = <K extends string, V>(record: Partial<Record<K, V>>) => Object.entries(record) as [K, V][];
+
+/** The manifest's projection of an index as the CDK takes it. */
+function projectionOf(index: IndexSpec): { projectionType: dynamodb.ProjectionType; nonKeyAttributes?: string[] } {
+  const projection = index.projection ?? 'ALL';
+  if (projection === 'ALL') return { projectionType: dynamodb.ProjectionType.ALL };
+  if (projection === 'KEYS_ONLY') return { projectionType: dynamodb.ProjectionType.KEYS_ONLY };
+  return { projectionType: dynamodb.ProjectionType.INCLUDE, nonKeyAttributes: [...projection.include] };
+}
 
 const attributeType = (key: KeySpec) => (key.type === 'N' ? dynamodb.AttributeType.NUMBER : dynamodb.AttributeType.STRING);
 
@@ -90,7 +102,7 @@ const attributeType = (key: KeySpec) => (key.type === 'N' ? dynamodb.AttributeTy
  *   alarmTopic: new sns.Topic(stack, 'Alarms'),
  * });
  * // The app backend (here a function of the same stack) calls the HTTP API as admin.
- * im.adminSecret.grantRead(appBackendFunction);
+ * im.adminSecret.grantRead(appBackendFunction); // ssm:GetParameter on the SecureString parameter
  * appBackendFunction.addEnvironment('CIRRUS_HTTP_API', im.httpApiUrl);
  */
 export class CirrusIm extends Construct {
@@ -111,20 +123,28 @@ export class CirrusIm extends Construct {
   public readonly cluster: rds.DatabaseCluster;
   /** The private media bucket; objects live under `media/` and are reached through presigned URLs. */
   public readonly mediaBucket: s3.Bucket;
-  /** The key that signs user and admin tokens (64 characters, a plain SecretString). */
-  public readonly signingSecret: secretsmanager.Secret;
-  /** The deployment's admin secret, exchanged for admin tokens at `POST /auth/admin-token`. */
-  public readonly adminSecret: secretsmanager.Secret;
   /**
-   * The secret signing webhook callbacks (`webhooks.signingSecret`, or one the construct
-   * created); undefined when webhooks are off. Share its value with the app backend.
+   * The key that signs user and admin tokens: an SSM SecureString parameter (64 characters,
+   * standard tier, AWS managed key `aws/ssm`) created by the construct.
    */
-  public readonly webhookSigningSecret?: secretsmanager.ISecret;
+  public readonly signingSecret: ssm.IStringParameter;
+  /**
+   * The deployment's admin secret, exchanged for admin tokens at `POST /auth/admin-token`: a
+   * SecureString parameter (read it with `aws ssm get-parameter --with-decryption`).
+   */
+  public readonly adminSecret: ssm.IStringParameter;
+  /**
+   * The SecureString parameter signing webhook callbacks (`webhooks.signingParameter`, or one
+   * the construct created); undefined when webhooks are off. Share its value with the app backend.
+   */
+  public readonly webhookSigningSecret?: ssm.IStringParameter;
+  /** The custom resource creating the secrets' parameters. */
+  public readonly secureParameters: SecureParameters;
   /** `wss://` URL that clients connect to. */
   public readonly webSocketUrl: string;
   /** `https://` base URL of the HTTP API. */
   public readonly httpApiUrl: string;
-  /** The stack outputs, keyed `<construct id>WebSocketUrl`, `…HttpApiUrl`, `…AdminSecretArn`. */
+  /** The stack outputs, keyed `<construct id>WebSocketUrl`, `…HttpApiUrl`, `…AdminSecretParameter`. */
   public readonly outputs: CirrusImOutputs;
 
   private readonly config: ResolvedCirrusImProps;
@@ -139,26 +159,24 @@ export class CirrusIm extends Construct {
     assertConsumerVisibilityTimeouts(queueSpecs, functionSpecs);
     const config = this.config;
 
-    this.signingSecret = new secretsmanager.Secret(this, 'SigningKey', {
-      description: 'Cirrus: key that signs user and admin tokens',
-      generateSecretString: { passwordLength: 64, excludePunctuation: true },
+    // SecureString parameters rather than Secrets Manager secrets: the standard tier has no
+    // monthly fee. The values are generated inside the custom resource's function.
+    const createsWebhookSecret = config.webhooks !== undefined && config.webhooks.signingParameter === undefined;
+    this.secureParameters = new SecureParameters(this, 'Secrets', {
+      projectRoot,
+      logRetention: config.logRetention,
       removalPolicy: config.removalPolicy,
+      parameters: {
+        signingKey: { name: 'signing-key', description: 'Cirrus: key that signs user and admin tokens', bytes: 48 },
+        adminSecret: { name: 'admin-secret', description: 'Cirrus: admin secret, exchanged for admin tokens at POST /auth/admin-token', bytes: 24 },
+        ...(createsWebhookSecret
+          ? { webhookSecret: { name: 'webhook-secret', description: 'Cirrus: key that signs webhook callbacks to the app backend (HMAC-SHA256)', bytes: 48 } }
+          : {}),
+      },
     });
-    this.adminSecret = new secretsmanager.Secret(this, 'AdminSecret', {
-      description: 'Cirrus: admin secret, exchanged for admin tokens at POST /auth/admin-token',
-      generateSecretString: { passwordLength: 32, excludePunctuation: true },
-      removalPolicy: config.removalPolicy,
-    });
-
-    if (config.webhooks) {
-      this.webhookSigningSecret =
-        config.webhooks.signingSecret ??
-        new secretsmanager.Secret(this, 'WebhookSigningKey', {
-          description: 'Cirrus: key that signs webhook callbacks to the app backend (HMAC-SHA256)',
-          generateSecretString: { passwordLength: 64, excludePunctuation: true },
-          removalPolicy: config.removalPolicy,
-        });
-    }
+    this.signingSecret = this.secureParameters.parameters.signingKey;
+    this.adminSecret = this.secureParameters.parameters.adminSecret;
+    if (config.webhooks) this.webhookSigningSecret = config.webhooks.signingParameter ?? this.secureParameters.parameters.webhookSecret;
 
     this.tables = this.createTables();
 
@@ -212,7 +230,11 @@ export class CirrusIm extends Construct {
       }),
     );
     this.functions = mapValues(handlers, (h) => h.function);
-    for (const key of Object.keys(functionSpecs) as FunctionKey[]) this.grant(key, handlers[key]);
+    for (const key of Object.keys(functionSpecs) as FunctionKey[]) {
+      this.grant(key, handlers[key]);
+      // A function that reads a secret exists only once its parameter does (first deploy).
+      if (functionSpecs[key].secrets.length) handlers[key].function.node.addDependency(this.secureParameters.resource);
+    }
     this.connectConsumers();
 
     const wsRouteConstructs = this.addWebSocketRoutes();
@@ -241,7 +263,7 @@ export class CirrusIm extends Construct {
       pushingFunctions: entriesOf<FunctionKey, FunctionSpec>(functionSpecs)
         .filter(([, spec]) => spec.postsToConnections)
         .map(([key]) => handlers[key]),
-      secrets: [this.signingSecret, this.adminSecret, ...(this.webhookSigningSecret && !config.webhooks?.signingSecret ? [this.webhookSigningSecret] : [])],
+      secureParameters: this.secureParameters,
       cluster: this.cluster,
       clusterCredentials: this.database.credentials,
       apiGatewayLogRole,
@@ -272,7 +294,7 @@ export class CirrusIm extends Construct {
           indexName: index.name,
           partitionKey: { name: index.partitionKey.name, type: attributeType(index.partitionKey) },
           sortKey: index.sortKey ? { name: index.sortKey.name, type: attributeType(index.sortKey) } : undefined,
-          projectionType: dynamodb.ProjectionType.ALL,
+          ...projectionOf(index),
         });
       }
       return table;
@@ -313,12 +335,12 @@ export class CirrusIm extends Construct {
     for (const [key] of entriesOf(spec.tables)) env[tableSpecs[key].envVar] = this.tables[key].tableName;
     for (const key of spec.sendsTo) env[queueSpecs[key].envVar] = this.queues[key].queueUrl;
     for (const key of spec.redrives ?? []) env[(queueSpecs[key] as QueueSpec).deadLetterEnvVar!] = this.deadLetterQueues[key].queueUrl;
-    if (spec.secrets.includes('signingKey')) env[commonEnv.SIGNING_SECRET_ID] = this.signingSecret.secretArn;
-    if (spec.secrets.includes('adminSecret')) env[commonEnv.ADMIN_SECRET_ID] = this.adminSecret.secretArn;
+    if (spec.secrets.includes('signingKey')) env[commonEnv.SIGNING_SECRET_ID] = this.signingSecret.parameterName;
+    if (spec.secrets.includes('adminSecret')) env[commonEnv.ADMIN_SECRET_ID] = this.adminSecret.parameterName;
     if (spec.postsToConnections) env[commonEnv.CONNECTIONS_ENDPOINT] = this.webSocketStage.callbackUrl;
     // Webhooks off: no WEBHOOK_* variable, so no function makes or queues a callback.
     if (config.webhooks && spec.webhooks) Object.assign(env, webhookEnv(config.webhooks));
-    if (this.webhookSigningSecret && spec.secrets.includes('webhookSecret')) env[commonEnv.WEBHOOK_SECRET_ID] = this.webhookSigningSecret.secretArn;
+    if (this.webhookSigningSecret && spec.secrets.includes('webhookSecret')) env[commonEnv.WEBHOOK_SECRET_ID] = this.webhookSigningSecret.parameterName;
     if (spec.history) {
       env[commonEnv.DB_CLUSTER_ARN] = this.cluster.clusterArn;
       env[commonEnv.DB_SECRET_ARN] = this.cluster.secret!.secretArn;
@@ -348,10 +370,10 @@ export class CirrusIm extends Construct {
         }),
       );
     }
-    // A webhook signing secret the app gave, encrypted with its own KMS key: reading it decrypts through Secrets Manager.
-    const webhookKey = this.webhookSigningSecret?.encryptionKey;
+    // A webhook signing parameter the app gave, encrypted with its own KMS key: reading it decrypts through Parameter Store.
+    const webhookKey = this.config.webhooks?.signingParameterKey;
     if (webhookKey && (functionSpecs[key].secrets as readonly string[]).includes('webhookSecret')) {
-      webhookKey.grantDecrypt(new kms.ViaServicePrincipal(`secretsmanager.${Stack.of(this).region}.amazonaws.com`, handler.function.grantPrincipal));
+      webhookKey.grantDecrypt(new kms.ViaServicePrincipal(`ssm.${Stack.of(this).region}.amazonaws.com`, handler.function.grantPrincipal));
     }
   }
 
@@ -365,10 +387,9 @@ export class CirrusIm extends Construct {
       case 'deadLetterQueue':
         return this.deadLetterQueues[resource.queue].queueArn;
       case 'secret': {
-        const secret = { signingKey: this.signingSecret, adminSecret: this.adminSecret, webhookSecret: this.webhookSigningSecret }[resource.secret];
-        if (!secret) throw new Error(`No ${resource.secret} secret in this deployment`);
-        // A secret known by a partial ARN: IAM matches the full one, which ends in a 6-character suffix.
-        return secret.secretFullArn ?? `${secret.secretArn}-??????`;
+        const parameter = { signingKey: this.signingSecret, adminSecret: this.adminSecret, webhookSecret: this.webhookSigningSecret }[resource.secret];
+        if (!parameter) throw new Error(`No ${resource.secret} secret in this deployment`);
+        return parameter.parameterArn;
       }
       case 'historyCluster':
         return this.cluster.clusterArn;
@@ -480,11 +501,20 @@ export class CirrusIm extends Construct {
     return {
       webSocketUrl: output('WebSocketUrl', this.webSocketUrl, 'WebSocket URL for clients: connect with ?token=<user token>.'),
       httpApiUrl: output('HttpApiUrl', this.httpApiUrl, 'Base URL of the HTTP API for app backends and administrators.'),
-      adminSecretArn: output(
-        'AdminSecretArn',
-        this.adminSecret.secretArn,
-        'Admin secret: read it with `aws secretsmanager get-secret-value --secret-id <arn> --query SecretString --output text`, then POST it to /auth/admin-token for an admin token.',
+      adminSecretParameter: output(
+        'AdminSecretParameter',
+        this.adminSecret.parameterName,
+        'Admin secret: read it with `aws ssm get-parameter --name <name> --with-decryption --query Parameter.Value --output text`, then POST it to /auth/admin-token for an admin token.',
       ),
+      ...(this.webhookSigningSecret && this.config.webhooks?.signingParameter === undefined
+        ? {
+            webhookSecretParameter: output(
+              'WebhookSecretParameter',
+              this.webhookSigningSecret.parameterName,
+              'Webhook signing secret, shared with the app backend: `aws ssm get-parameter --name <name> --with-decryption --query Parameter.Value --output text`.',
+            ),
+          }
+        : {}),
     };
   }
 }

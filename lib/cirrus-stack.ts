@@ -31,10 +31,11 @@ export class CirrusStack extends Stack {
     });
     this.im = new CirrusIm(this, 'Cirrus', props);
     // The stack holds one CirrusIm, so its outputs can take the plain names that the
-    // docs and scripts use: WebSocketUrl, HttpApiUrl, AdminSecretArn.
+    // docs and scripts use: WebSocketUrl, HttpApiUrl, AdminSecretParameter (and WebhookSecretParameter).
     this.im.outputs.webSocketUrl.overrideLogicalId('WebSocketUrl');
     this.im.outputs.httpApiUrl.overrideLogicalId('HttpApiUrl');
-    this.im.outputs.adminSecretArn.overrideLogicalId('AdminSecretArn');
+    this.im.outputs.adminSecretParameter.overrideLogicalId('AdminSecretParameter');
+    this.im.outputs.webhookSecretParameter?.overrideLogicalId('WebhookSecretParameter');
     if (props.demoSite) {
       this.demoSite = new CirrusDemoSite(this, 'DemoSite', {
         ...props.demoSite,

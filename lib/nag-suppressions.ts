@@ -9,11 +9,11 @@
  */
 import { RemovalPolicy, Stack, Validations, type IResolvable } from 'aws-cdk-lib';
 import type * as rds from 'aws-cdk-lib/aws-rds';
-import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { IConstruct } from 'constructs';
 import type { ApiGatewayLogRole } from './api-gateway-log-role';
 import type { HandlerFunction } from './handler-function';
 import type { SchemaMigrations } from './schema-migrations';
+import type { SecureParameters } from './secure-parameters';
 import type { MediaBucket } from './media-bucket';
 import type { CirrusDemoSite } from './demo-site';
 
@@ -31,7 +31,8 @@ export interface NagFindingScopes {
   readonly pushingFunctions: readonly HandlerFunction[];
   /** The ARN pattern of the stage's connections those functions may manage. */
   readonly connectionsArn: string;
-  readonly secrets: readonly secretsmanager.ISecret[];
+  /** The custom resource creating the deployment's SecureString parameters. */
+  readonly secureParameters: SecureParameters;
   readonly cluster: rds.DatabaseCluster;
   readonly clusterCredentials: rds.DatabaseSecret;
   readonly apiGatewayLogRole?: ApiGatewayLogRole;
@@ -133,15 +134,12 @@ export function acknowledgeNagFindings(scopes: NagFindingScopes): void {
     ack(waiter, 'SF2', 'The waiter runs once per deploy that changes the schema; X-Ray traces of its retries would show nothing the function logs do not.');
   }
 
-  for (const secret of [...scopes.secrets, scopes.clusterCredentials]) {
-    ack(
-      secret,
-      'SMG4',
-      'Not rotated automatically: rotating the signing key would invalidate every issued token at once, the admin secret and ' +
-        'the webhook signing key (shared with the app backend) are rotated by an operator on purpose, and database rotation needs a Lambda inside the isolated VPC plus a Secrets Manager ' +
-        'VPC endpoint, which bills by the hour; the Data API is the only way in and is IAM-authorized.',
-    );
-  }
+  ack(
+    scopes.clusterCredentials,
+    'SMG4',
+    'Not rotated automatically: database rotation needs a Lambda inside the isolated VPC plus a Secrets Manager ' +
+      'VPC endpoint, which bills by the hour; the Data API is the only way in and is IAM-authorized.',
+  );
 
   if (scopes.removalPolicy === RemovalPolicy.DESTROY) {
     ack(scopes.cluster, 'RDS10', 'removalPolicy DESTROY was chosen for a disposable deployment, so the cluster must be deletable.');

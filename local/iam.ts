@@ -8,8 +8,8 @@ import { ApiGatewayManagementApiServiceException } from '@aws-sdk/client-apigate
 import { DynamoDBServiceException } from '@aws-sdk/client-dynamodb';
 import { RDSDataServiceException } from '@aws-sdk/client-rds-data';
 import { S3ServiceException } from '@aws-sdk/client-s3';
-import { SecretsManagerServiceException } from '@aws-sdk/client-secrets-manager';
 import { SQSServiceException } from '@aws-sdk/client-sqs';
+import { SSMServiceException } from '@aws-sdk/client-ssm';
 import { setRequestCheck } from '../core/aws/accounting';
 import { functionPolicy, type PolicyResource, type PolicyStatementSpec } from '../core/iam';
 import { functions, type FunctionKey } from '../core/manifest';
@@ -35,7 +35,7 @@ export interface LocalArns {
   readonly account: string;
   /** The ARN of each resource a policy names. */
   readonly resolve: (resource: PolicyResource) => string;
-  /** The full ARN of a secret given by name or ARN (Secrets Manager authorizes against the full ARN). */
+  /** The full ARN of a Secrets Manager secret given by name or ARN (the database credentials the Data API reads). */
   readonly secretArn: (id: string) => string;
   /** The WebSocket API id and stage whose @connections the functions call. */
   readonly apiId: string;
@@ -117,8 +117,15 @@ export function accessesOf(service: string, command: string, input: Record<strin
       const action = command.replace(/Batch$/, '');
       return [{ action: `sqs:${action}`, resource: `arn:aws:sqs:${region}:${account}:${name}` }];
     }
-    case 'SecretsManager':
-      return [{ action: `secretsmanager:${command}`, resource: arns.secretArn(str(input.SecretId)) }];
+    case 'SSM': {
+      // Authorized per parameter, by its ARN (a name's leading slash is not repeated after `parameter/`).
+      const parameter = (name: string) =>
+        name.startsWith('arn:') ? name : `arn:aws:ssm:${region}:${account}:parameter/${name.replace(/^\//, '')}`;
+      const names = Array.isArray(input.Names) ? input.Names.map(str) : [str(input.Name)];
+      // GetParameters is authorized as itself on each parameter; DeleteParameters as DeleteParameter.
+      const action = command === 'DeleteParameters' ? 'DeleteParameter' : command;
+      return names.map((name) => ({ action: `ssm:${action}`, resource: parameter(name) }));
+    }
     case 'RDSData':
       // The Data API reads the database secret with the caller's own permissions.
       return [
@@ -151,7 +158,7 @@ export function accessesOf(service: string, command: string, input: Record<strin
 /** What each service answers a request its caller may not make with. */
 const deniedAs: Record<string, { name: string; status: number; type: typeof DynamoDBServiceException }> = {
   DynamoDB: { name: 'AccessDeniedException', status: 400, type: DynamoDBServiceException },
-  SecretsManager: { name: 'AccessDeniedException', status: 400, type: SecretsManagerServiceException },
+  SSM: { name: 'AccessDeniedException', status: 400, type: SSMServiceException },
   SQS: { name: 'AccessDenied', status: 403, type: SQSServiceException },
   RDSData: { name: 'AccessDeniedException', status: 403, type: RDSDataServiceException },
   S3: { name: 'AccessDenied', status: 403, type: S3ServiceException },

@@ -11,7 +11,7 @@ The same build has the admin console at <a href="${baseUrl}/admin/"><code>/admin
 <ul>
 <li>WebSocket API: <code>${ws}/ws?token=&lt;user token&gt;</code></li>
 <li>HTTP API: <code>${baseUrl}/api</code> — OpenAPI document at <a href="${baseUrl}/api/openapi.json"><code>/api/openapi.json</code></a></li>
-<li>API Gateway management (<code>@connections</code>), SQS, S3 (media bucket <code>cirrus-media</code>, path-style), Secrets Manager and RDS Data API stand-ins: <code>${baseUrl}</code></li>
+<li>API Gateway management (<code>@connections</code>), SQS, S3 (media bucket <code>cirrus-media</code>, path-style), SSM Parameter Store and RDS Data API stand-ins: <code>${baseUrl}</code></li>
 </ul>
 <p>Get an admin token with the admin secret printed by <code>npm start</code>:
 <code>curl -s -X POST ${baseUrl}/api/auth/admin-token -H 'content-type: application/json' -d '{"secret":"…"}'</code></p>

@@ -41,7 +41,7 @@ if (!existsSync(join(WEB_DIST, 'index.html')) && !flag('--no-web')) {
 }
 
 const port = Number(value('--port') ?? process.env.PORT ?? 8080);
-console.log('Starting Cirrus locally (DynamoDB Local, PGlite, SQS, S3, API Gateway and Secrets Manager stand-ins)…');
+console.log('Starting Cirrus locally (DynamoDB Local, PGlite, SQS, S3, API Gateway and Parameter Store stand-ins)…');
 const webhooks = process.env.WEBHOOK_URL
   ? {
       url: process.env.WEBHOOK_URL,

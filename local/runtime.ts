@@ -6,10 +6,9 @@
 // First: the functions' AWS SDK clients take their credentials from the environment, as bundled.
 import './credentials';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readFileSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { DEFAULT_MEDIA_MAX_BYTES, DEFAULT_MEDIA_TYPES } from '../core/domain/media';
 import { commonEnv, queues, tables, type QueueKey, type QueueSpec, type TableKey } from '../core/manifest';
@@ -24,7 +23,10 @@ import { MEDIA_PREFIX } from '../core/domain/media';
 import type { PolicyResource } from '../core/iam';
 import { LocalSqs } from './aws/sqs';
 import { startEventSource } from './aws/event-source';
-import { LocalSecretsManager } from './aws/secrets';
+import { LocalSsm } from './aws/ssm';
+import { PutParameterCommand } from '@aws-sdk/client-ssm';
+import { ssm as ssmClient } from '../core/aws/ssm';
+import { handler as secureParametersHandler } from '../functions/secure-parameters';
 import { LocalDataApi } from './aws/data-api';
 import { LocalS3 } from './aws/s3';
 import { startDynamoDbLocal, ensureTables } from './aws/dynamodb';
@@ -59,7 +61,7 @@ export interface LocalOptions {
   log?: (line: string) => void;
 }
 
-/** The deployment's `webhooks` prop, locally: the signing secret is a value rather than a Secrets Manager secret. */
+/** The deployment's `webhooks` prop, locally: the signing secret is a value rather than a SecureString parameter. */
 export interface LocalWebhookSettings {
   url: string;
   /** The secret callbacks are signed with (default: random, see `LocalCirrus.webhookSigningSecret`). */
@@ -72,7 +74,7 @@ export interface LocalCirrus {
   url: string;
   wsUrl: string;
   apiUrl: string;
-  /** The admin secret now (after a PutSecretValue on `cirrus/admin-secret`, the new one). */
+  /** The admin secret now (after a PutParameter --overwrite on `/cirrus/local/admin-secret`, the new one). */
   readonly adminSecret: string;
   dynamoEndpoint: string;
   tableNames: Record<TableKey, string>;
@@ -98,20 +100,12 @@ const MEDIA_BUCKET = 'cirrus-media';
 const ACCESS_KEY_ID = 'local';
 const SECRET_ACCESS_KEY = 'local';
 
-interface SecretsFile {
-  adminSecret: string;
-  signingKey: string;
-}
-
-function loadSecrets(dataDir: string | undefined): SecretsFile {
-  const fresh = (): SecretsFile => ({ adminSecret: randomBytes(18).toString('base64url'), signingKey: randomBytes(48).toString('base64url') });
-  if (!dataDir) return fresh();
-  const file = join(dataDir, 'secrets.json');
-  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as SecretsFile;
-  const secrets = fresh();
-  writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
-  return secrets;
-}
+/** The SecureString parameters holding the secrets, locally (the stack names them `/cirrus/<stack>/<id>/…`). */
+export const LOCAL_PARAMETERS = {
+  signingKey: '/cirrus/local/signing-key',
+  adminSecret: '/cirrus/local/admin-secret',
+  webhookSecret: '/cirrus/local/webhook-secret',
+} as const;
 
 async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -138,30 +132,14 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
     }
     const tableNames = await ensureTables(dynamoEndpoint, options.tablePrefix ?? '');
 
-    const secrets = loadSecrets(dataDir);
     const webhookSettings = options.settings?.webhooks ? validateWebhookSettings(options.settings.webhooks, 'settings.webhooks') : undefined;
-    const webhookSigningSecret = webhookSettings ? (options.settings?.webhooks?.signingSecret ?? randomBytes(32).toString('base64url')) : undefined;
-    const secretsManager = new LocalSecretsManager(
-      {
-        'cirrus/signing-key': secrets.signingKey,
-        'cirrus/admin-secret': secrets.adminSecret,
-        ...(webhookSigningSecret ? { 'cirrus/webhook-secret': webhookSigningSecret } : {}),
-      },
-      {
-        // A rotated signing key or admin secret (PutSecretValue) is kept across restarts.
-        onChange: (name, value) => {
-          if (name === 'cirrus/signing-key') secrets.signingKey = value;
-          else if (name === 'cirrus/admin-secret') secrets.adminSecret = value;
-          else return;
-          if (dataDir) writeFileSync(join(dataDir, 'secrets.json'), JSON.stringify(secrets, null, 2), { mode: 0o600 });
-        },
-      },
-    );
+    // Parameter Store, saved in ssm.json: a value an operator put (--overwrite) is kept across restarts.
+    const ssm = new LocalSsm({ region: REGION, credentials: { [ACCESS_KEY_ID]: SECRET_ACCESS_KEY }, file: dataDir ? join(dataDir, 'ssm.json') : undefined });
     const sqs = new LocalSqs({ file: dataDir ? join(dataDir, 'sqs.json') : undefined });
     const dataApi = new LocalDataApi(options.databaseUrl ? { databaseUrl: options.databaseUrl } : { dataDir: dataDir ? join(dataDir, 'pglite') : undefined });
     const s3 = new LocalS3({ buckets: [MEDIA_BUCKET], credentials: { [ACCESS_KEY_ID]: SECRET_ACCESS_KEY }, region: REGION, dir: dataDir ? join(dataDir, 's3') : undefined });
     // S3 first: it claims only its bucket's paths, and reads the raw target and bytes.
-    const standIns: StandIn[] = [s3, sqs, secretsManager, dataApi];
+    const standIns: StandIn[] = [s3, sqs, ssm, dataApi];
     stops.push(async () => {
       for (const s of standIns) await s.close();
     });
@@ -175,7 +153,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
         if (url.pathname === HTTP_PREFIX || url.pathname.startsWith(`${HTTP_PREFIX}/`)) return gateway.handleHttpApi(req, res, url, body);
         if (url.pathname.startsWith('/@connections/')) return gateway.handleConnections(req, res, url.pathname, body);
         if (url.pathname === '/dev/sign-in' && req.method === 'POST') {
-          return devSignIn({ url: baseUrl, apiUrl: `${baseUrl}${HTTP_PREFIX}`, wsUrl: baseUrl.replace(/^http/, 'ws') + '/ws', adminSecret: secrets.adminSecret }, body, res);
+          return devSignIn({ url: baseUrl, apiUrl: `${baseUrl}${HTTP_PREFIX}`, wsUrl: baseUrl.replace(/^http/, 'ws') + '/ws', adminSecret: ssm.valueOf(LOCAL_PARAMETERS.adminSecret) ?? '' }, body, res);
         }
         if (!url.pathname.startsWith(`/${MEDIA_BUCKET}/`) && serveStatic(webDist, req, res, url.pathname)) return;
         if (req.method === 'GET' && (url.pathname === '/' || url.pathname === '/index.html')) {
@@ -240,12 +218,12 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
       AWS_SECRET_ACCESS_KEY: SECRET_ACCESS_KEY,
       AWS_ENDPOINT_URL_DYNAMODB: dynamoEndpoint,
       AWS_ENDPOINT_URL_SQS: baseUrl,
-      AWS_ENDPOINT_URL_SECRETS_MANAGER: baseUrl,
+      AWS_ENDPOINT_URL_SSM: baseUrl,
       AWS_ENDPOINT_URL_RDS_DATA: baseUrl,
       AWS_ENDPOINT_URL_S3: baseUrl,
       [commonEnv.CONNECTIONS_ENDPOINT]: baseUrl,
-      [commonEnv.SIGNING_SECRET_ID]: secretsManager.arnOf('cirrus/signing-key'),
-      [commonEnv.ADMIN_SECRET_ID]: secretsManager.arnOf('cirrus/admin-secret'),
+      [commonEnv.SIGNING_SECRET_ID]: LOCAL_PARAMETERS.signingKey,
+      [commonEnv.ADMIN_SECRET_ID]: LOCAL_PARAMETERS.adminSecret,
       [commonEnv.DB_CLUSTER_ARN]: `arn:aws:rds:${REGION}:${ACCOUNT}:cluster:cirrus-local`,
       [commonEnv.DB_SECRET_ARN]: `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:cirrus-local-db`,
       [commonEnv.DB_NAME]: 'cirrus',
@@ -260,7 +238,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
       [commonEnv.MEDIA_MAX_BYTES]: String(settings.mediaMaxBytes ?? (process.env.MEDIA_MAX_BYTES || DEFAULT_MEDIA_MAX_BYTES)),
       [commonEnv.MEDIA_ALLOWED_TYPES]: (settings.mediaAllowedTypes ?? (process.env.MEDIA_ALLOWED_TYPES?.split(',') || DEFAULT_MEDIA_TYPES)).join(','),
     };
-    if (webhookSettings) Object.assign(env, webhookEnv(webhookSettings), { [commonEnv.WEBHOOK_SECRET_ID]: secretsManager.arnOf('cirrus/webhook-secret') });
+    if (webhookSettings) Object.assign(env, webhookEnv(webhookSettings), { [commonEnv.WEBHOOK_SECRET_ID]: LOCAL_PARAMETERS.webhookSecret });
     // As in the stack, webhooks off means no WEBHOOK_* variable at all (the process may have run another runtime).
     else for (const name of [commonEnv.WEBHOOK_URL, commonEnv.WEBHOOK_TIMEOUT_MS, commonEnv.WEBHOOK_CALLBACKS, commonEnv.WEBHOOK_SECRET_ID]) delete process.env[name];
     for (const key of Object.keys(tables) as TableKey[]) env[tables[key].envVar] = tableNames[key];
@@ -269,16 +247,35 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
     // One process hosts every function, so they share one environment (a superset of each one's).
     Object.assign(process.env, env);
 
+    // The secrets, created by the stack's own custom resource handler: each value is generated
+    // once and then kept (ssm.json), whatever an operator put since. A webhook secret given in
+    // the settings is put first, as an operator would; so are the values of a state directory
+    // from before Parameter Store (secrets.json).
+    const given: Record<string, string> = {};
+    const legacy = dataDir ? join(dataDir, 'secrets.json') : undefined;
+    if (legacy && existsSync(legacy)) {
+      const old = JSON.parse(readFileSync(legacy, 'utf8')) as { signingKey?: string; adminSecret?: string };
+      if (old.signingKey && ssm.valueOf(LOCAL_PARAMETERS.signingKey) === undefined) given[LOCAL_PARAMETERS.signingKey] = old.signingKey;
+      if (old.adminSecret && ssm.valueOf(LOCAL_PARAMETERS.adminSecret) === undefined) given[LOCAL_PARAMETERS.adminSecret] = old.adminSecret;
+    }
+    if (webhookSettings && options.settings?.webhooks?.signingSecret) given[LOCAL_PARAMETERS.webhookSecret] = options.settings.webhooks.signingSecret;
+    for (const [name, value] of Object.entries(given)) {
+      await ssmClient().send(new PutParameterCommand({ Name: name, Value: value, Type: 'SecureString', Overwrite: true }));
+    }
+    await secureParametersHandler({
+      RequestType: 'Create',
+      LogicalResourceId: 'Secrets',
+      ResourceProperties: {
+        Parameters: [
+          { Name: LOCAL_PARAMETERS.signingKey, Description: 'Cirrus: key that signs user and admin tokens', Bytes: 48 },
+          { Name: LOCAL_PARAMETERS.adminSecret, Description: 'Cirrus: admin secret', Bytes: 24 },
+          ...(webhookSettings ? [{ Name: LOCAL_PARAMETERS.webhookSecret, Description: 'Cirrus: webhook signing key', Bytes: 48 }] : []),
+        ],
+      },
+    });
+
     // Each function may do what its role in the stack allows, and nothing more (local/iam.ts).
-    const secretIds = { signingKey: 'cirrus/signing-key', adminSecret: 'cirrus/admin-secret', webhookSecret: 'cirrus/webhook-secret' } as const;
-    const secretArn = (id: string) => {
-      if (id.startsWith('arn:')) return id;
-      try {
-        return secretsManager.arnOf(id);
-      } catch {
-        return `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${id}`;
-      }
-    };
+    const secretArn = (id: string) => (id.startsWith('arn:') ? id : `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${id}`);
     const localArn = (resource: PolicyResource): string => {
       switch (resource.kind) {
         case 'table':
@@ -288,7 +285,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
         case 'deadLetterQueue':
           return sqs.queueArn(`${queues[resource.queue].name}-dlq`);
         case 'secret':
-          return secretArn(secretIds[resource.secret]);
+          return ssm.arnOf(LOCAL_PARAMETERS[resource.secret]);
         case 'historyCluster':
           return env[commonEnv.DB_CLUSTER_ARN];
         case 'historyCredentials':
@@ -341,7 +338,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
       wsUrl: `ws://${host}:${port}/ws`,
       apiUrl: `${baseUrl}${HTTP_PREFIX}`,
       get adminSecret() {
-        return secrets.adminSecret;
+        return ssm.valueOf(LOCAL_PARAMETERS.adminSecret) ?? '';
       },
       dynamoEndpoint,
       tableNames,
@@ -350,7 +347,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
       s3,
       mediaBucket: MEDIA_BUCKET,
       gateway,
-      ...(webhookSigningSecret ? { webhookSigningSecret } : {}),
+      ...(webhookSettings ? { webhookSigningSecret: ssm.valueOf(LOCAL_PARAMETERS.webhookSecret) } : {}),
       stop: stopAll,
     };
   } catch (err) {

@@ -18,7 +18,14 @@ const arg = (name: string) => {
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const api = (arg('--api') ?? 'http://localhost:8080/api').replace(/\/$/, '');
 const wsUrl = arg('--ws') ?? api.replace(/^http/, 'ws').replace(/\/api$/, '/ws');
-const secret = arg('--secret') ?? JSON.parse(readFileSync(join(arg('--data-dir') ?? join(root, '.cirrus'), 'secrets.json'), 'utf8')).adminSecret;
+/** The local admin secret: the SecureString parameter the local Parameter Store keeps in ssm.json. */
+function localAdminSecret(): string {
+  const parameters = JSON.parse(readFileSync(join(arg('--data-dir') ?? join(root, '.cirrus'), 'ssm.json'), 'utf8')) as { name: string; value: string }[];
+  const found = parameters.find((p) => p.name === '/cirrus/local/admin-secret');
+  if (!found) throw new Error('No local admin secret: start Cirrus with npm start first, or pass --secret');
+  return found.value;
+}
+const secret = arg('--secret') ?? localAdminSecret();
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 async function post(path: string, body: unknown, token?: string): Promise<any> {

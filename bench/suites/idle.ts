@@ -33,6 +33,13 @@ export function idleCost(): { lines: IdleLine[]; totalUsd: number; freeTierSqsUs
         monthlyUsd = count * prices.secretMonth.usd;
         why = `$${prices.secretMonth.usd} per secret a month`;
         break;
+      case 'Custom::CirrusSecureParameters': {
+        // The signing key, admin secret and webhook secret: SecureString parameters in the standard tier.
+        const parameters = resources.reduce((n, r) => n + ((r.Properties?.Parameters as unknown[] | undefined)?.length ?? 0), 0);
+        monthlyUsd = parameters * prices.ssmStandardParameterMonth.usd;
+        why = `${parameters} standard-tier SecureString parameters: no monthly fee (the AWS managed aws/ssm key has none either)`;
+        break;
+      }
       case 'AWS::CloudWatch::Alarm':
         monthlyUsd = count * prices.cloudWatchAlarmMonth.usd;
         why = `$${prices.cloudWatchAlarmMonth.usd} per alarm a month`;

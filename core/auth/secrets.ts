@@ -1,20 +1,21 @@
 /**
- * Secret values from Secrets Manager, cached per container: a warm function sends no
- * GetSecretValue on the message path.
+ * Secret values from SSM Parameter Store (SecureString parameters, read with
+ * `WithDecryption`), cached per container: a warm function sends no GetParameter on the
+ * message path.
  *
  * A cached value is trusted for {@link SECRET_TTL_MS} (5 minutes), so a value put with
- * `PutSecretValue` reaches every warm container within that. A caller that has reason to
+ * `PutParameter --overwrite` reaches every warm container within that. A caller that has reason to
  * think its value is stale (a token whose signature does not verify, an admin secret that
  * does not match) or that must not use a stale one (signing a new token, accepting the admin
  * secret) asks {@link recentSecretValue}: fetched again when older than
  * {@link REFRESH_INTERVAL_MS} (10 seconds), so a flood of bad tokens or guesses costs at most
- * one GetSecretValue per secret per 10 seconds per container.
+ * one GetParameter per secret per 10 seconds per container.
  */
-import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { containerName } from '../aws/container';
-import { secrets } from '../aws/secrets-manager';
+import { ssm } from '../aws/ssm';
 
-/** How long a fetched value is used without asking Secrets Manager again. */
+/** How long a fetched value is used without asking Parameter Store again. */
 export const SECRET_TTL_MS = 5 * 60 * 1000;
 /** The age past which `recentSecretValue` fetches again; the least time between two fetches it makes. */
 export const REFRESH_INTERVAL_MS = 10 * 1000;
@@ -30,11 +31,11 @@ const cacheKey = (secretId: string) => `${containerName()}\n${secretId}`;
 
 function fetchValue(secretId: string): Promise<string> {
   const key = cacheKey(secretId);
-  const value = secrets()
-    .send(new GetSecretValueCommand({ SecretId: secretId }))
+  const value = ssm()
+    .send(new GetParameterCommand({ Name: secretId, WithDecryption: true }))
     .then((out) => {
-      if (!out.SecretString) throw new Error(`Secret ${secretId} has no string value`);
-      return out.SecretString;
+      if (!out.Parameter?.Value) throw new Error(`Parameter ${secretId} has no value`);
+      return out.Parameter.Value;
     });
   const entry: Entry = { value, fetchedAt: Date.now() };
   // A failed fetch is not cached, so the next call tries again.

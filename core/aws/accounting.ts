@@ -23,6 +23,8 @@ function serviceOf(clientName: string | undefined): string {
 
 /** DynamoDB capacity units consumed, when metering is on (benchmarks only). */
 const capacity = { read: 0, write: 0 };
+/** Write units consumed on each global secondary index (`<table>/<index>`), when metering is on. */
+const indexWrites = new Map<string, number>();
 let meterCapacity = false;
 const DYNAMO_READS = new Set(['GetItem', 'BatchGetItem', 'Query', 'Scan', 'TransactGetItems']);
 const CONDITIONAL_WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem']);
@@ -61,8 +63,20 @@ function unitsOf(consumed: unknown): number {
   return list.reduce((n: number, c: { CapacityUnits?: number }) => n + (c?.CapacityUnits ?? 0), 0);
 }
 
+/** Adds the index write units of a write's ConsumedCapacity (asked for with INDEXES). */
+function addIndexWrites(consumed: unknown): void {
+  const list = (Array.isArray(consumed) ? consumed : consumed ? [consumed] : []) as { TableName?: string; GlobalSecondaryIndexes?: Record<string, { CapacityUnits?: number }> }[];
+  for (const c of list) {
+    for (const [index, used] of Object.entries(c.GlobalSecondaryIndexes ?? {})) {
+      const key = `${c.TableName}/${index}`;
+      indexWrites.set(key, (indexWrites.get(key) ?? 0) + (used.CapacityUnits ?? 0));
+    }
+  }
+}
+
 function addCapacity(command: string, input: Input, output: Output): void {
   const units = unitsOf(output.ConsumedCapacity);
+  if (!DYNAMO_READS.has(command)) addIndexWrites(output.ConsumedCapacity);
   if (DYNAMO_READS.has(command)) capacity.read += units + unreportedReadUnits(command, input, output, units);
   else capacity.write += units;
 }
@@ -118,7 +132,8 @@ export function countRequests<C extends { middlewareStack: MiddlewareStack<any, 
       requestCheck?.(service, command, args.input as Record<string, unknown>);
       if (!meterCapacity || service !== 'DynamoDB') return next(args);
       const input = args.input as Input;
-      input.ReturnConsumedCapacity ??= 'TOTAL';
+      // INDEXES: the same total, with the part each global secondary index consumed.
+      input.ReturnConsumedCapacity ??= 'INDEXES';
       let result;
       try {
         result = await next(args);
@@ -159,13 +174,17 @@ export const awsRequests = {
     counts.clear();
   },
   /**
-   * Asks DynamoDB for the capacity each request consumed (ReturnConsumedCapacity TOTAL)
-   * and sums it, reads and writes apart. Off unless a benchmark turns it on.
+   * Asks DynamoDB for the capacity each request consumed (ReturnConsumedCapacity INDEXES)
+   * and sums it, reads and writes apart, and the writes of each index. Off unless a benchmark turns it on.
    */
   meterCapacity(on: boolean): void {
     meterCapacity = on;
   },
   capacity(): { read: number; write: number } {
     return { ...capacity };
+  },
+  /** Write units consumed on each global secondary index so far, keyed `<table name>/<index name>`. */
+  indexWrites(): Record<string, number> {
+    return Object.fromEntries(indexWrites);
   },
 };

@@ -110,7 +110,11 @@ export const users = {
     }
   },
 
-  /** A page of users in registration order: one Query on the byCreation index. */
+  /**
+   * A page of users in registration order: a Query on the byCreation index, which holds the
+   * keys only (so a presence or profile change writes nothing to it), then the page's
+   * profiles with BatchGetItem, put back in the index's order.
+   */
   async page(limit: number, startKey?: Record<string, unknown>): Promise<{ users: UserProfile[]; lastKey?: Record<string, unknown> }> {
     const res = await ddb().send(
       new QueryCommand({
@@ -122,6 +126,9 @@ export const users = {
         ExclusiveStartKey: startKey,
       }),
     );
-    return { users: (res.Items ?? []).map((i) => profileOf(i as UserItem)), lastKey: res.LastEvaluatedKey };
+    const ids = (res.Items ?? []).map((i) => i.userId as string);
+    const byId = new Map((await this.getMany(ids)).map((u) => [u.userId, u]));
+    // A user the index lists is registered: the index is written with the item itself.
+    return { users: ids.flatMap((id) => byId.get(id) ?? []), lastKey: res.LastEvaluatedKey };
   },
 };

@@ -20,6 +20,7 @@ import {
   ResourceNotFoundException,
   UpdateTimeToLiveCommand,
   UpdateTableCommand,
+  type Projection,
   type GlobalSecondaryIndex,
   type TableDescription,
   type AttributeDefinition,
@@ -256,9 +257,18 @@ function attributeDefinitions(spec: TableSpec): AttributeDefinition[] {
   return [...defs.values()];
 }
 
-function indexOf(index: IndexSpec): GlobalSecondaryIndex {
-  return { IndexName: index.name, KeySchema: keySchema(index), Projection: { ProjectionType: 'ALL' } };
+/** The manifest's projection as DynamoDB takes it (DynamoDB Local honours it, as AWS does). */
+export function projectionOf(index: IndexSpec): Projection {
+  const projection = index.projection ?? 'ALL';
+  if (projection === 'ALL' || projection === 'KEYS_ONLY') return { ProjectionType: projection };
+  return { ProjectionType: 'INCLUDE', NonKeyAttributes: [...projection.include] };
 }
+
+function indexOf(index: IndexSpec): GlobalSecondaryIndex {
+  return { IndexName: index.name, KeySchema: keySchema(index), Projection: projectionOf(index) };
+}
+
+
 
 async function ensureTable(client: DynamoDBClient, name: string, spec: TableSpec): Promise<void> {
   let existing: TableDescription | undefined;
@@ -268,7 +278,9 @@ async function ensureTable(client: DynamoDBClient, name: string, spec: TableSpec
     if (!(err instanceof ResourceNotFoundException)) throw err;
   }
   if (existing) {
-    // A table kept from an older manifest gains the indexes added since.
+    // A table kept from an older manifest gains the indexes added since. An index kept with
+    // another projection stays as it is: DynamoDB changes no projection in place, and DynamoDB
+    // Local does not finish deleting an index (\`npm run reset\` starts over with the new one).
     const have = new Set((existing.GlobalSecondaryIndexes ?? []).map((i) => i.IndexName));
     for (const index of spec.indexes ?? []) {
       if (have.has(index.name)) continue;

@@ -84,18 +84,18 @@ interface Scope {
   service: string;
 }
 
-function parseCredential(credential: string, where: 'header' | 'query'): Scope {
+function parseCredential(credential: string, where: 'header' | 'query', service = 's3'): Scope {
   const parts = credential.split('/');
   const code = where === 'header' ? 'AuthorizationHeaderMalformed' : 'AuthorizationQueryParametersError';
-  if (parts.length !== 5 || parts[4] !== 'aws4_request') throw new SigV4Error(code, `The credential ${credential} is malformed; expecting "<access key>/<YYYYMMDD>/<region>/s3/aws4_request".`);
+  if (parts.length !== 5 || parts[4] !== 'aws4_request') throw new SigV4Error(code, `The credential ${credential} is malformed; expecting "<access key>/<YYYYMMDD>/<region>/${service}/aws4_request".`);
   return { accessKeyId: parts[0], date: parts[1], region: parts[2], service: parts[3] };
 }
 
 /** Checks the scope against the stand-in's region and the request's date, and finds the secret. */
-function secretFor(scope: Scope, amzDate: string, credentials: Credentials, region: string, where: 'header' | 'query'): string {
+function secretFor(scope: Scope, amzDate: string, credentials: Credentials, region: string, where: 'header' | 'query', service = 's3'): string {
   const code = where === 'header' ? 'AuthorizationHeaderMalformed' : 'AuthorizationQueryParametersError';
   if (scope.region !== region) throw new SigV4Error(code, `The authorization header is malformed; the region '${scope.region}' is wrong; expecting '${region}'`);
-  if (scope.service !== 's3') throw new SigV4Error(code, `The authorization header is malformed; incorrect service "${scope.service}". This endpoint belongs to "s3".`);
+  if (scope.service !== service) throw new SigV4Error(code, `The authorization header is malformed; incorrect service "${scope.service}". This endpoint belongs to "${service}".`);
   if (scope.date !== amzDate.slice(0, 8)) throw new SigV4Error(code, `The authorization header is malformed; Invalid credential date "${scope.date}". This date is not the same as X-Amz-Date: "${amzDate.slice(0, 8)}".`);
   const secret = Object.hasOwn(credentials, scope.accessKeyId) ? credentials[scope.accessKeyId] : undefined;
   if (secret === undefined) throw new SigV4Error('InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.');
@@ -177,6 +177,38 @@ export function verifyRequest(req: SignedRequest, credentials: Credentials, regi
   const expected = hmac(signingKey(secret, scope.date, scope.region, scope.service), stringToSign(amzDate, scope, canonicalRequest)).toString('hex');
   if (!equalHex(expected, signature)) {
     throw new SigV4Error('SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided. Check your key and signing method.');
+  }
+  return scope.accessKeyId;
+}
+
+/**
+ * Verifies a header-signed request to a JSON-protocol service (SSM): the payload hash is
+ * the body's own (an `x-amz-content-sha256` header, when sent, must match it), the path is
+ * `/`. Returns the access key id, or throws a {@link SigV4Error} the stand-in maps to the
+ * service's own error.
+ */
+export function verifyServiceRequest(req: SignedRequest, credentials: Credentials, region: string, service: string, now = Date.now()): string {
+  const auth = req.headers.authorization;
+  if (!auth) throw new SigV4Error('AccessDenied', 'Missing Authentication Token');
+  const m = /^AWS4-HMAC-SHA256\s+Credential=([^,\s]+),\s*SignedHeaders=([^,\s]+),\s*Signature=([0-9a-f]+)$/.exec(auth.trim());
+  if (!m) throw new SigV4Error('AuthorizationHeaderMalformed', 'Authorization header requires Credential, SignedHeaders and Signature parameters.');
+  const amzDate = req.headers['x-amz-date'] ?? '';
+  const signedAt = parseAmzDate(amzDate);
+  if (signedAt === undefined) throw new SigV4Error('AuthorizationHeaderMalformed', 'Authorization header requires existence of either a X-Amz-Date or a Date header.');
+  if (Math.abs(now - signedAt) > MAX_CLOCK_SKEW_MS) throw new SigV4Error('RequestTimeTooSkewed', `Signature expired: ${amzDate} is now earlier or later than the allowed 15 minutes.`);
+  const scope = parseCredential(m[1], 'header', service);
+  const signedHeaders = m[2].split(';');
+  if (!signedHeaders.includes('host')) throw new SigV4Error('AuthorizationHeaderMalformed', "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.");
+  const payloadHash = sha256Hex(req.body ?? new Uint8Array());
+  const sent = req.headers['x-amz-content-sha256'];
+  if (sent !== undefined && sent !== payloadHash) throw new SigV4Error('SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.');
+  const secret = secretFor(scope, amzDate, credentials, region, 'header', service);
+  const q = req.target.indexOf('?');
+  const path = q < 0 ? req.target : req.target.slice(0, q);
+  const canonicalRequest = [req.method, path, canonicalQuery(parseQuery(q < 0 ? '' : req.target.slice(q + 1))), canonicalHeaders(signedHeaders, req.headers), signedHeaders.join(';'), payloadHash].join('\n');
+  const expected = hmac(signingKey(secret, scope.date, scope.region, scope.service), stringToSign(amzDate, scope, canonicalRequest)).toString('hex');
+  if (!equalHex(expected, m[3])) {
+    throw new SigV4Error('SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.');
   }
   return scope.accessKeyId;
 }

@@ -8,7 +8,7 @@
  * inputs valid enough to reach the permission checks of `user` routes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { Admin, Device, startCirrus } from '../support/cirrus';
 import type { LocalCirrus } from '../../local/runtime';
 import { httpRoutes } from '../../core/http/routes';
@@ -171,8 +171,8 @@ beforeAll(async () => {
   const b = await Device.connect(cirrus.wsUrl, await admin.userToken('mx-b'));
   await b.ok('sendMsg', { clientMsgId: 'm1', recvId: 'mx-a', contentType: 101, content: { text: 'hello' } });
   await b.close();
-  const secrets = new SecretsManagerClient({ endpoint: cirrus.url, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-  const key = (await secrets.send(new GetSecretValueCommand({ SecretId: process.env.SIGNING_SECRET_ID }))).SecretString!;
+  const secrets = new SSMClient({ endpoint: cirrus.url, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const key = (await secrets.send(new GetParameterCommand({ Name: process.env.SIGNING_SECRET_ID, WithDecryption: true }))).Parameter!.Value!;
   secrets.destroy();
   const claims = JSON.parse(Buffer.from(tokens['mx-a'].split('.')[0], 'base64url').toString());
   const now = Math.floor(Date.now() / 1000);

@@ -3,7 +3,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { Device } from '../support/cirrus';
 import { admin, as, cirrus, device, text, token, useCirrus } from '../support/harness';
 import { issueToken } from '../../core/auth/tokens';
@@ -18,8 +18,8 @@ beforeAll(async () => {
   await admin.register('alice', 'bob', 'outsider');
   await admin.createGroup('club', 'alice', ['bob']);
   alice = await Device.connect(cirrus.wsUrl, await admin.userToken('alice'));
-  const secrets = new SecretsManagerClient({ endpoint: cirrus.url, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-  signingKey = (await secrets.send(new GetSecretValueCommand({ SecretId: process.env.SIGNING_SECRET_ID }))).SecretString!;
+  const secrets = new SSMClient({ endpoint: cirrus.url, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  signingKey = (await secrets.send(new GetParameterCommand({ Name: process.env.SIGNING_SECRET_ID, WithDecryption: true }))).Parameter!.Value!;
   secrets.destroy();
 });
 

@@ -59,7 +59,7 @@ describe('When a function sends a request its role does not allow', () => {
     // push may not read the signing key: it gets AWS's refusal, not the HTTP function's cached value.
     await expect(runAsFunction('push', () => secretValue(id))).rejects.toMatchObject({
       name: 'AccessDeniedException',
-      message: expect.stringContaining(`secretsmanager:GetSecretValue on resource: ${id}`),
+      message: expect.stringContaining(`ssm:GetParameter on resource: arn:aws:ssm:us-east-1:000000000000:parameter${id}`),
     });
   });
 

@@ -1,12 +1,12 @@
 /**
- * Rotating the signing key and the admin secret with PutSecretValue while the local
- * runtime runs, as an operator does on AWS: warm functions keep a fetched secret for at
+ * Rotating the signing key and the admin secret with `PutParameter --overwrite` on their
+ * SecureString parameters while the local runtime runs, as an operator does on AWS: warm functions keep a fetched secret for at
  * most 5 minutes, fetch it again (at most once per 10 seconds) when a token does not verify
  * with it, and sign new tokens and check the admin secret with a value at most 10 seconds
  * old. The clock is moved forward (Date only; timers run in real time) to cross those ages.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { randomBytes } from 'node:crypto';
 import { admin, cirrus, useCirrus } from '../support/harness';
 import { awsRequests } from '../../core/aws/accounting';
@@ -15,11 +15,11 @@ import { issueToken } from '../../core/auth/tokens';
 
 useCirrus();
 
-let secrets: SecretsManagerClient;
+let secrets: SSMClient;
 const newKey = () => randomBytes(48).toString('base64url');
 
 beforeAll(async () => {
-  secrets = new SecretsManagerClient({ endpoint: cirrus.url, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  secrets = new SSMClient({ endpoint: cirrus.url, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
   await admin.register('sr-ann');
 });
 
@@ -35,7 +35,7 @@ function advance(ms: number): void {
   vi.setSystemTime(now + ms);
 }
 
-const put = (id: string, value: string) => secrets.send(new PutSecretValueCommand({ SecretId: id, SecretString: value }));
+const put = (name: string, value: string) => secrets.send(new PutParameterCommand({ Name: name, Value: value, Overwrite: true }));
 const reason = (res: { status: number; body: any }) => `${res.status} ${res.body?.error?.reason ?? ''}`.trim();
 const asToken = (token: string) => admin.call('GET', '/users/sr-ann/conversations', undefined, token);
 const adminToken = async (secret: string) => admin.call<{ token: string }>('POST', '/auth/admin-token', { secret }, null);
@@ -104,7 +104,7 @@ describe('rotating the signing key', () => {
 
     // Assess: one fetch, and one more per 10 seconds the 40 requests took on a slow machine.
     expect(answers.map(reason)).toEqual(forged.map(() => '401 TOKEN_INVALID'));
-    const fetches = awsRequests.since(before)['SecretsManager']?.GetSecretValue ?? 0;
+    const fetches = awsRequests.since(before)['SSM']?.GetParameter ?? 0;
     expect(fetches).toBeGreaterThanOrEqual(1);
     expect(fetches).toBeLessThanOrEqual(1 + Math.floor(elapsed / REFRESH_INTERVAL_MS));
   });
@@ -122,13 +122,13 @@ describe('rotating the admin secret', () => {
     advance(REFRESH_INTERVAL_MS + 1000);
     const withOld = await adminToken(oldSecret);
     const withNew = await adminToken(newSecret);
-    const stored = await secrets.send(new GetSecretValueCommand({ SecretId: process.env.ADMIN_SECRET_ID! }));
+    const stored = await secrets.send(new GetParameterCommand({ Name: process.env.ADMIN_SECRET_ID!, WithDecryption: true }));
 
     // Assess
     expect(reason(withOld)).toBe('401 ADMIN_SECRET_INVALID');
     expect(withNew.status).toBe(200);
     expect(reason(await asToken(withNew.body.token))).toBe('200');
-    expect(stored.SecretString).toBe(newSecret);
+    expect(stored.Parameter?.Value).toBe(newSecret);
     expect(cirrus.adminSecret).toBe(newSecret);
   });
 });

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { eventually, sleep, syncConversation } from '../support/cirrus';
 import { admin, as, cirrus, device, text, useCirrus } from '../support/harness';
 import { singleConversationId } from '../../core/domain/ids';
+import { awsRequests } from '../../core/aws/accounting';
 
 /** Calls the HTTP API as a user. */
 
@@ -58,6 +59,47 @@ describe('users', () => {
     ]);
     await Promise.all([web.close(), phone.close(), phone2.close()]);
     await eventually(async () => (await as('xia', 'POST', '/users/online', { userIds: ['wes'] })).body.results[0].online === false);
+  });
+
+  it('writes nothing to the users list index on a connect or a disconnect, only on a registration', async () => {
+    // Prepare: per-index write units, as DynamoDB reports them (ReturnConsumedCapacity INDEXES).
+    const index = `${cirrus.tableNames.users}/byCreation`;
+    awsRequests.meterCapacity(true);
+    try {
+      const before = awsRequests.indexWrites()[index] ?? 0;
+      await admin.register('ix-1');
+      const afterRegistration = awsRequests.indexWrites()[index] ?? 0;
+
+      // Act
+      const phone = await device('ix-1', 2);
+      await eventually(async () => (await as('ix-1', 'POST', '/users/online', { userIds: ['ix-1'] })).body.results[0].online === true);
+      await phone.close();
+      await eventually(async () => (await as('ix-1', 'POST', '/users/online', { userIds: ['ix-1'] })).body.results[0].online === false);
+      await as('ix-1', 'PUT', '/users/ix-1', { nickname: 'Ix' });
+      const afterPresence = awsRequests.indexWrites()[index] ?? 0;
+
+      // Assess: the registration wrote the index (so the metering sees it); presence and profile changes did not.
+      expect(afterRegistration - before).toBeGreaterThan(0);
+      expect(afterPresence - afterRegistration).toBe(0);
+    } finally {
+      awsRequests.meterCapacity(false);
+    }
+  });
+
+  it('lists full profiles in a page, read from the table (the index holds keys only)', async () => {
+    await admin.call('POST', '/users/register', { users: [{ userId: 'pf-1', nickname: 'Pf One', faceUrl: 'https://example.com/pf.png' }] });
+    const all: Record<string, unknown>[] = [];
+    let cursor: string | null | undefined;
+    do {
+      const page = await admin.call('GET', `/users?limit=3${cursor ? `&cursor=${cursor}` : ''}`);
+      all.push(...page.body.users);
+      cursor = page.body.nextCursor;
+    } while (cursor);
+    expect(all.find((u) => u.userId === 'pf-1')).toEqual(expect.objectContaining({ userId: 'pf-1', nickname: 'Pf One', faceUrl: 'https://example.com/pf.png', createdAt: expect.any(Number) }));
+    for (const user of all) {
+      expect(user).not.toHaveProperty('listKey');
+      expect(user).not.toHaveProperty('conns');
+    }
   });
 
   it('lets admins page through every user in registration order, and only admins', async () => {

@@ -71,6 +71,10 @@ describe('When removalPolicy is DESTROY', () => {
     template.allResources('AWS::SecretsManager::Secret', { DeletionPolicy: 'Delete' });
   });
 
+  it('should delete the secrets\' SecureString parameters with the stack', () => {
+    template.allResources('Custom::CirrusSecureParameters', { DeletionPolicy: 'Delete', Properties: { Retain: 'false' } });
+  });
+
   it('should delete the log groups', () => {
     template.allResources('AWS::Logs::LogGroup', { DeletionPolicy: 'Delete' });
   });

@@ -154,8 +154,8 @@ describe('When CirrusStack is synthesized with default props and bundled', () =>
   });
 
   describe('functions', () => {
-    it("should create the manifest functions plus the migrations provider's (onEvent, isComplete, timeout)", () => {
-      template.resourceCountIs('AWS::Lambda::Function', functionEntries.length + 3);
+    it("should create the manifest functions plus the migrations provider's (onEvent, isComplete, timeout) and the secure parameters' (handler, onEvent)", () => {
+      template.resourceCountIs('AWS::Lambda::Function', functionEntries.length + 3 + 2);
     });
 
     it.each(functionEntries)('should run %s on arm64 Node.js 24 with its memory and timeout', (key, spec) => {
@@ -297,8 +297,9 @@ describe('When CirrusStack is synthesized with default props and bundled', () =>
 
     it.each(functionEntries)('should let %s read only the secrets it lists', (key, spec) => {
       const policy = policyOf(key);
-      expect(policy.includes(JSON.stringify({ Ref: logicalId(stack.im.signingSecret) }))).toBe(spec.secrets.includes('signingKey'));
-      expect(policy.includes(JSON.stringify({ Ref: logicalId(stack.im.adminSecret) }))).toBe(spec.secrets.includes('adminSecret'));
+      expect(policy.includes(JSON.stringify(stack.resolve(stack.im.signingSecret.parameterArn)))).toBe(spec.secrets.includes('signingKey'));
+      expect(policy.includes(JSON.stringify(stack.resolve(stack.im.adminSecret.parameterArn)))).toBe(spec.secrets.includes('adminSecret'));
+      expect(policy.includes('secretsmanager:GetSecretValue')).toBe(spec.history !== false);
     });
 
     it.each(functionEntries)('should let %s manage connections only if it posts to them', (key, spec) => {
@@ -331,18 +332,35 @@ describe('When CirrusStack is synthesized with default props and bundled', () =>
   });
 
   describe('secrets', () => {
-    it('should generate a 64-character signing key and a 32-character admin secret without punctuation', () => {
-      template.hasResourceProperties('AWS::SecretsManager::Secret', {
-        GenerateSecretString: { PasswordLength: 64, ExcludePunctuation: true, SecretStringTemplate: Match.absent() },
-      });
-      template.hasResourceProperties('AWS::SecretsManager::Secret', {
-        GenerateSecretString: { PasswordLength: 32, ExcludePunctuation: true, SecretStringTemplate: Match.absent() },
-      });
+    it('should create the signing key (64 characters) and the admin secret (32) as SecureString parameters, generated in the custom resource, never in the template', () => {
+      const resources = template.findResources('Custom::CirrusSecureParameters');
+      expect(Object.keys(resources)).toHaveLength(1);
+      const [resource] = Object.values(resources) as any[];
+      expect(resource.Properties.Parameters).toEqual([
+        expect.objectContaining({ Name: stack.im.signingSecret.parameterName, Bytes: 48 }),
+        expect.objectContaining({ Name: stack.im.adminSecret.parameterName, Bytes: 24 }),
+      ]);
+      expect(Object.keys(resource.Properties).sort()).toEqual(['Parameters', 'Retain', 'ServiceToken']);
+      // CloudFormation cannot create a SecureString: no AWS::SSM::Parameter holds a secret.
+      template.resourceCountIs('AWS::SSM::Parameter', 0);
     });
 
-    it('should retain the signing key, the admin secret and the database credentials, except when their creation rolls back', () => {
-      template.resourceCountIs('AWS::SecretsManager::Secret', 3);
+    it('should let the custom resource put and delete exactly those parameters, with no KMS grant (the AWS managed aws/ssm key)', () => {
+      const role = logicalId(stack.im.secureParameters.handler.role!);
+      const statements = Object.values(template.findResources('AWS::IAM::Policy'))
+        .filter((p: any) => JSON.stringify(p.Properties.Roles).includes(role))
+        .flatMap((p: any) => p.Properties.PolicyDocument.Statement);
+      const ssmStatements = statements.filter((st: any) => [st.Action].flat().some((a: string) => a.startsWith('ssm:')));
+      expect(ssmStatements).toEqual([
+        expect.objectContaining({ Action: ['ssm:PutParameter', 'ssm:DeleteParameter'], Resource: [stack.resolve(stack.im.signingSecret.parameterArn), stack.resolve(stack.im.adminSecret.parameterArn)] }),
+      ]);
+      expect(JSON.stringify(statements)).not.toContain('kms:');
+    });
+
+    it('should keep only the database credentials in Secrets Manager (the Data API requires a secret ARN), and retain the secrets except when their creation rolls back', () => {
+      template.resourceCountIs('AWS::SecretsManager::Secret', 1);
       template.allResources('AWS::SecretsManager::Secret', { DeletionPolicy: 'RetainExceptOnCreate' });
+      template.allResources('Custom::CirrusSecureParameters', { DeletionPolicy: 'RetainExceptOnCreate' });
     });
   });
 
@@ -579,10 +597,10 @@ describe('When CirrusStack is synthesized with default props and bundled', () =>
       });
     });
 
-    it('should output the admin secret ARN with how to read it', () => {
-      template.hasOutput('AdminSecretArn', {
-        Value: { Ref: logicalId(stack.im.adminSecret) },
-        Description: Match.stringLikeRegexp('aws secretsmanager get-secret-value --secret-id <arn> --query SecretString --output text.*/auth/admin-token'),
+    it('should output the admin secret parameter name with how to read it', () => {
+      template.hasOutput('AdminSecretParameter', {
+        Value: stack.im.adminSecret.parameterName,
+        Description: Match.stringLikeRegexp('aws ssm get-parameter --name <name> --with-decryption --query Parameter.Value --output text.*/auth/admin-token'),
       });
     });
   });

@@ -240,11 +240,13 @@ const UNNAMED_TYPES = new Set([
   'AWS::Lambda::LayerVersion',
   'AWS::CloudFront::Distribution',
   'Custom::CirrusSchemaMigrations',
+  // Names SSM parameters, checked by their own test below (Parameter Store's rules, one set per stack).
+  'Custom::CirrusSecureParameters',
   'Custom::CDKBucketDeployment',
 ]);
 
 /** Types holding data: kept when removed from the stack or with it, except when their creation rolls back. */
-const STATEFUL_TYPES = ['AWS::DynamoDB::Table', 'AWS::RDS::DBCluster', 'AWS::S3::Bucket', 'AWS::SecretsManager::Secret', 'AWS::Logs::LogGroup'];
+const STATEFUL_TYPES = ['AWS::DynamoDB::Table', 'AWS::RDS::DBCluster', 'AWS::S3::Bucket', 'AWS::SecretsManager::Secret', 'AWS::Logs::LogGroup', 'Custom::CirrusSecureParameters'];
 
 const TOKEN_URL = 'https://app.example.com/cirrus/token';
 
@@ -368,6 +370,28 @@ describe.each(['default', 'every feature'])('The %s stack, against what AWS enfo
   it('should know, for every resource type, whether its physical name could collide with another stack', () => {
     const unknown = [...new Set(resourcesOf(s()).map(([, resource]) => resource.Type as string))].filter((type) => !(type in NAMED_TYPES) && !UNNAMED_TYPES.has(type));
     expect(unknown).toEqual([]);
+  });
+
+  it("should give the secrets' SecureString parameters names Parameter Store takes, other ones in another stack", () => {
+    const r = longest(s());
+    const namesOf = (synthesized: Synth, render_: Render) =>
+      resourcesOf(synthesized)
+        .filter(([, resource]) => resource.Type === 'Custom::CirrusSecureParameters')
+        .flatMap(([, resource]) => (resource.Properties.Parameters as Json[]).map((p) => render(p.Name, render_)));
+    const names = namesOf(s(), r);
+    expect(names.length).toBeGreaterThanOrEqual(2);
+    for (const name of names) {
+      expect(name).toMatch(/^(\/[A-Za-z0-9_.-]+)+$/);
+      expect(name.split('/')[1], name).not.toMatch(/^(aws|ssm)/i);
+      expect(name.split('/').length - 1, name).toBeLessThanOrEqual(15);
+      // Counted with the ARN: arn:<partition>:ssm:<region>:<account>:parameter/<name without its slash>.
+      expect(`arn:${LONGEST.partition}:ssm:${LONGEST.region}:123456789012:parameter${name}`.length, name).toBeLessThanOrEqual(1011);
+    }
+    expect(new Set(names).size).toBe(names.length);
+    if (name === 'every feature') {
+      const others = namesOf(second, { mode: 'identity', stackName: second.stack.stackName, region: LONGEST.region, resources: second.template.Resources });
+      for (const other of others) expect(names).not.toContain(other);
+    }
   });
 
   it('should give every explicit name the length and characters its resource type allows', () => {

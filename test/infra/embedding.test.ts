@@ -27,7 +27,7 @@ describe('When CirrusIm is embedded in a plain stack of another app', () => {
   });
 
   it('should name its outputs after the construct id', () => {
-    for (const name of ['ChatWebSocketUrl', 'ChatHttpApiUrl', 'ChatAdminSecretArn']) {
+    for (const name of ['ChatWebSocketUrl', 'ChatHttpApiUrl', 'ChatAdminSecretParameter']) {
       expect(Object.keys(template.findOutputs(name))).toEqual([name]);
     }
   });

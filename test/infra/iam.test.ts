@@ -49,10 +49,11 @@ function resourceNames(synth: Synthesized, key: FunctionKey): Map<string, string
     names.set(getAtt(im.queues[queue]), `queue:${queue}`);
     names.set(getAtt(im.deadLetterQueues[queue]), `deadLetterQueue:${queue}`);
   }
-  names.set(JSON.stringify({ Ref: logicalId(im.signingSecret) }), 'secret:signingKey');
-  names.set(JSON.stringify({ Ref: logicalId(im.adminSecret) }), 'secret:adminSecret');
-  if (im.webhookSigningSecret) names.set(JSON.stringify({ Ref: logicalId(im.webhookSigningSecret) }), 'secret:webhookSecret');
   const stack = Stack.of(im);
+  // The SecureString parameters, by their exact ARNs.
+  names.set(JSON.stringify(stack.resolve(im.signingSecret.parameterArn)), 'secret:signingKey');
+  names.set(JSON.stringify(stack.resolve(im.adminSecret.parameterArn)), 'secret:adminSecret');
+  if (im.webhookSigningSecret) names.set(JSON.stringify(stack.resolve(im.webhookSigningSecret.parameterArn)), 'secret:webhookSecret');
   names.set(JSON.stringify(stack.resolve(im.cluster.clusterArn)), 'historyCluster');
   // The Data API is given the credentials through the cluster's secret attachment.
   names.set(JSON.stringify(stack.resolve(im.cluster.secret!.secretArn)), 'historyCredentials');

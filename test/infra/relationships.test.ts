@@ -9,14 +9,24 @@ describe('When CirrusStack is synthesized with requireFriendship', () => {
     synth = synthesizeCirrusStack({ requireFriendship: true });
   }, synthTimeout);
 
-  it('should give every table its global secondary indexes from the manifest, projecting all attributes', () => {
+  it('should give every table its global secondary indexes from the manifest, with their projections', () => {
     for (const [key, spec] of Object.entries(tables)) {
       const indexes = ('indexes' in spec ? spec.indexes : []) as readonly IndexSpec[];
       if (indexes.length === 0) continue;
       const table = synth.template.toJSON().Resources[logicalId(synth.stack.im.tables[key as keyof typeof tables])];
       expect(table.Properties.GlobalSecondaryIndexes.map((i: { IndexName: string }) => i.IndexName).sort()).toEqual(indexes.map((i) => i.name).sort());
-      for (const index of table.Properties.GlobalSecondaryIndexes) expect(index.Projection).toEqual({ ProjectionType: 'ALL' });
+      for (const index of table.Properties.GlobalSecondaryIndexes) {
+        const projection = indexes.find((i) => i.name === index.IndexName)!.projection ?? 'ALL';
+        expect(index.Projection, index.IndexName).toEqual(
+          typeof projection === 'string' ? { ProjectionType: projection } : { ProjectionType: 'INCLUDE', NonKeyAttributes: [...projection.include] },
+        );
+      }
     }
+  });
+
+  it('should keep the users list index to keys, so a presence change (conns) writes only the table', () => {
+    const users = synth.template.toJSON().Resources[logicalId(synth.stack.im.tables.users)];
+    expect(users.Properties.GlobalSecondaryIndexes).toEqual([expect.objectContaining({ IndexName: 'byCreation', Projection: { ProjectionType: 'KEYS_ONLY' } })]);
   });
 
   it('should tell the send path that friendship is required', () => {

@@ -1,5 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
-import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { commonEnv, functions, queues, type FunctionKey } from '../../core/manifest';
 import { resolveCirrusImProps } from '../../lib/cirrus-im-props';
@@ -39,7 +40,10 @@ function statementsOf(synth: Synthesized, key: FunctionKey): any[] {
   );
 }
 
-const mentions = (statements: any[], id: string) => JSON.stringify(statements).includes(`"${id}"`);
+const mentions = (statements: any[], resolved: string) => JSON.stringify(statements).includes(resolved);
+/** The names of the SecureString parameters the construct's custom resource creates. */
+const createdParameters = (synth: { template: Template }) =>
+  Object.values(synth.template.findResources('Custom::CirrusSecureParameters')).flatMap((r: any) => r.Properties.Parameters.map((p: { Name: string }) => p.Name));
 
 describe('When CirrusStack is synthesized without webhooks', () => {
   let synth: Synthesized;
@@ -50,7 +54,9 @@ describe('When CirrusStack is synthesized without webhooks', () => {
   it('should give no function a webhook setting and create no webhook secret', () => {
     for (const key of keys) for (const name of webhookVars) expect(envOf(synth, key), `${key} ${name}`).not.toHaveProperty(name);
     expect(synth.stack.im.webhookSigningSecret).toBeUndefined();
-    synth.template.resourceCountIs('AWS::SecretsManager::Secret', 3);
+    expect(createdParameters(synth).map((name) => name.split('/').pop())).toEqual(['signing-key', 'admin-secret']);
+    // The only Secrets Manager secret left is the database's (the Data API takes nothing else).
+    synth.template.resourceCountIs('AWS::SecretsManager::Secret', 1);
   });
 
   it('should still create the webhook queue, its DLQ and its consumer, with the event source disabled (no idle polling)', () => {
@@ -86,7 +92,7 @@ describe('When CirrusStack is synthesized with webhooks', () => {
   let secretId: string;
   beforeAll(() => {
     synth = synthesizeCirrusStack({ webhooks });
-    secretId = logicalId(synth.stack.im.webhookSigningSecret as secretsmanager.Secret);
+    secretId = JSON.stringify(synth.stack.resolve(synth.stack.im.webhookSigningSecret!.parameterArn));
   }, synthTimeout);
 
   it('should poll the webhook queue and alarm on its dead-letter queue', () => {
@@ -101,12 +107,14 @@ describe('When CirrusStack is synthesized with webhooks', () => {
     synth.template.resourceCountIs('AWS::CloudWatch::Alarm', 4);
   });
 
-  it('should create a 64-character signing secret, retained by default', () => {
-    synth.template.resourceCountIs('AWS::SecretsManager::Secret', 4);
-    expect(synth.template.toJSON().Resources[secretId]).toMatchObject({
-      DeletionPolicy: 'RetainExceptOnCreate',
-      Properties: { GenerateSecretString: { PasswordLength: 64, ExcludePunctuation: true } },
-    });
+  it('should create a 64-character signing secret as a SecureString parameter, retained by default', () => {
+    synth.template.resourceCountIs('AWS::SecretsManager::Secret', 1);
+    const [resource] = Object.values(synth.template.findResources('Custom::CirrusSecureParameters')) as any[];
+    expect(resource.DeletionPolicy).toBe('RetainExceptOnCreate');
+    expect(resource.Properties.Retain).toBe('true');
+    // 48 random bytes, base64url: 64 characters.
+    expect(resource.Properties.Parameters).toContainEqual(expect.objectContaining({ Name: synth.stack.im.webhookSigningSecret!.parameterName, Bytes: 48 }));
+    synth.template.hasOutput('WebhookSecretParameter', { Value: synth.stack.im.webhookSigningSecret!.parameterName });
   });
 
   it('should pass the settings to exactly the functions that make or queue callbacks, the callbacks compiled into their bundles', () => {
@@ -124,7 +132,7 @@ describe('When CirrusStack is synthesized with webhooks', () => {
       }
       expect(env.WEBHOOK_SECRET_ID !== undefined, key).toBe((functions[key].secrets as readonly string[]).includes('webhookSecret'));
     }
-    expect(envOf(synth, 'wsMessage').WEBHOOK_SECRET_ID).toEqual({ Ref: secretId });
+    expect(envOf(synth, 'wsMessage').WEBHOOK_SECRET_ID).toEqual(synth.stack.im.webhookSigningSecret!.parameterName);
   });
 
   it('should let only the signing functions read the secret, and only the functions observing after-callback events send to the webhook queue', () => {
@@ -171,22 +179,26 @@ describe('When CirrusStack is synthesized with webhooks', () => {
   });
 });
 
-describe('When CirrusIm is given the webhook signing secret', () => {
-  it('should use it instead of creating one, granting it to the signing functions only', () => {
+describe('When CirrusIm is given the webhook signing parameter', () => {
+  it('should use it instead of creating one, granting it (and its own KMS key, through Parameter Store) to the signing functions only', () => {
     const stack = new Stack(testApp(), 'Host');
-    const given = secretsmanager.Secret.fromSecretCompleteArn(stack, 'Given', 'arn:aws:secretsmanager:us-east-1:111111111111:secret:app/webhook-key-AbCdEf');
-    const im = new CirrusIm(stack, 'Chat', { webhooks: { ...webhooks, signingSecret: given, timeoutMs: 800 } });
+    const given = ssm.StringParameter.fromSecureStringParameterAttributes(stack, 'Given', { parameterName: '/app/webhook-key' });
+    const key = new kms.Key(stack, 'AppKey');
+    const im = new CirrusIm(stack, 'Chat', { webhooks: { ...webhooks, signingParameter: given, signingParameterKey: key, timeoutMs: 800 } });
     const template = Template.fromStack(stack);
     expect(im.webhookSigningSecret).toBe(given);
-    template.resourceCountIs('AWS::SecretsManager::Secret', 3);
+    expect(createdParameters({ template }).map((name) => name.split('/').pop())).toEqual(['signing-key', 'admin-secret']);
     const vars = (key: FunctionKey) => template.toJSON().Resources[logicalId(im.functions[key])].Properties.Environment.Variables;
-    expect(vars('webhook')).toMatchObject({ WEBHOOK_SECRET_ID: given.secretArn, WEBHOOK_TIMEOUT_MS: '800' });
+    expect(vars('webhook')).toMatchObject({ WEBHOOK_SECRET_ID: '/app/webhook-key', WEBHOOK_TIMEOUT_MS: '800' });
     // Batch pages send through the delivery function, so it signs beforeSendMessage too; push never calls the app.
-    expect(vars('delivery')).toMatchObject({ WEBHOOK_SECRET_ID: given.secretArn });
+    expect(vars('delivery')).toMatchObject({ WEBHOOK_SECRET_ID: '/app/webhook-key' });
     expect(vars('push')).not.toHaveProperty('WEBHOOK_SECRET_ID');
     template.hasResourceProperties('AWS::IAM::Policy', {
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 'secretsmanager:GetSecretValue', Resource: given.secretArn })]) },
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 'ssm:GetParameter', Resource: stack.resolve(given.parameterArn) })]) },
     });
+    const keyPolicy = JSON.stringify(template.toJSON().Resources[logicalId(key)].Properties.KeyPolicy);
+    expect(keyPolicy).toContain('kms:ViaService');
+    expect(keyPolicy).toContain('ssm.');
   });
 });
 

@@ -68,6 +68,28 @@ describe('ensureTables', () => {
   });
 });
 
+describe('ensureTables and index projections', () => {
+  const endpoint = inject('dynamoEndpoint');
+
+  it("creates each index with the manifest's projection", async () => {
+    // Act
+    const client = clientFor(endpoint);
+    const names = await ensureTables(endpoint, `proj${Date.now()}-`);
+    const described = await Promise.all((Object.keys(tables) as TableKey[]).map(async (key) => [key, (await client.send(new DescribeTableCommand({ TableName: names[key] }))).Table!] as const));
+    client.destroy();
+
+    // Assess
+    for (const [key, table] of described) {
+      for (const index of (tables[key] as TableSpec).indexes ?? []) {
+        const projection = index.projection ?? 'ALL';
+        const expected = typeof projection === 'string' ? { ProjectionType: projection } : { ProjectionType: 'INCLUDE', NonKeyAttributes: [...projection.include] };
+        expect(table.GlobalSecondaryIndexes?.find((i) => i.IndexName === index.name)?.Projection, `${key}/${index.name}`).toEqual(expected);
+      }
+    }
+    expect(described.find(([key]) => key === 'users')![1].GlobalSecondaryIndexes?.map((i) => [i.IndexName, i.Projection])).toEqual([['byCreation', { ProjectionType: 'KEYS_ONLY' }]]);
+  });
+});
+
 describe('startDynamoDbLocal', () => {
   it('starts on a free port, keeps items in its data directory across a restart, and stops its Java process', async () => {
     // Prepare

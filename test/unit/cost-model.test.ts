@@ -74,3 +74,18 @@ describe('the fan-out model', () => {
     }
   });
 });
+
+describe('the idle model', () => {
+  it('bills one Secrets Manager secret (the database credentials) and nothing for the SecureString parameters', async () => {
+    // Act
+    const { idleCost } = await import('../../bench/suites/idle');
+    const { lines } = idleCost();
+
+    // Assess
+    const secrets = lines.find((l) => l.type === 'AWS::SecretsManager::Secret');
+    const parameters = lines.find((l) => l.type === 'Custom::CirrusSecureParameters');
+    expect(secrets).toMatchObject({ count: 1, monthlyUsd: 0.4 });
+    expect(parameters).toMatchObject({ count: 1, monthlyUsd: 0 });
+    expect(parameters?.why).toContain('2 standard-tier SecureString parameters');
+  }, 120_000);
+});

@@ -19,7 +19,7 @@ const arns: LocalArns = {
       case 'deadLetterQueue':
         return `arn:aws:sqs:${REGION}:${ACCOUNT}:${resource.queue}-dlq`;
       case 'secret':
-        return `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${resource.secret}-AbCdEf`;
+        return `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/cirrus/test/${resource.secret}`;
       case 'historyCluster':
         return `arn:aws:rds:${REGION}:${ACCOUNT}:cluster:history`;
       case 'historyCredentials':
@@ -83,6 +83,14 @@ describe('When mapping SDK requests to what IAM authorizes', () => {
       { action: 'rds-data:BeginTransaction', resource: 'arn:c' },
       { action: 'secretsmanager:GetSecretValue', resource: 'arn:s' },
     ]);
+    // Parameter Store: by the parameter's ARN, whose path does not repeat the name's leading slash; GetParameters per name.
+    expect(accessesOf('SSM', 'GetParameter', { Name: '/cirrus/test/signingKey', WithDecryption: true }, arns)).toEqual([
+      { action: 'ssm:GetParameter', resource: `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/cirrus/test/signingKey` },
+    ]);
+    expect(accessesOf('SSM', 'GetParameters', { Names: ['/a/x', `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/b`] }, arns)).toEqual([
+      { action: 'ssm:GetParameters', resource: `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/a/x` },
+      { action: 'ssm:GetParameters', resource: `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/b` },
+    ]);
     expect(accessesOf('S3', 'HeadObject', { Bucket: 'b', Key: 'media/u/k' }, arns)).toEqual([{ action: 's3:GetObject', resource: 'arn:aws:s3:::b/media/u/k' }]);
     expect(accessesOf('ApiGatewayManagementApi', 'DeleteConnection', { ConnectionId: 'c1' }, arns)).toEqual([
       { action: 'execute-api:ManageConnections', resource: `arn:aws:execute-api:${REGION}:${ACCOUNT}:api/live/DELETE/@connections/c1` },
@@ -119,8 +127,18 @@ describe('When evaluating a function policy', () => {
     expect(allows(policyOf('httpMedia'), list('private/'))).toBe(false);
   });
 
+  it('should let a function read exactly its own secrets with ssm:GetParameter, and write none', () => {
+    const read = (secret: 'signingKey' | 'adminSecret' | 'webhookSecret') => ({ action: 'ssm:GetParameter', resource: arns.resolve({ kind: 'secret', secret }) });
+    expect(allows(policyOf('wsAuthorizer'), read('signingKey'))).toBe(true);
+    expect(allows(policyOf('wsAuthorizer'), read('adminSecret'))).toBe(false);
+    expect(allows(policyOf('http'), read('adminSecret'))).toBe(true);
+    expect(allows(policyOf('push'), read('signingKey'))).toBe(false);
+    expect(allows(policyOf('http'), { action: 'ssm:PutParameter', resource: arns.resolve({ kind: 'secret', secret: 'adminSecret' }) })).toBe(false);
+    expect(allows(policyOf('http'), { action: 'ssm:GetParameter', resource: `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/cirrus/test/other` })).toBe(false);
+  });
+
   it('should grant the webhook signing secret only when webhooks are configured', () => {
-    const read = { action: 'secretsmanager:GetSecretValue', resource: arns.resolve({ kind: 'secret', secret: 'webhookSecret' }) };
+    const read = { action: 'ssm:GetParameter', resource: arns.resolve({ kind: 'secret', secret: 'webhookSecret' }) };
     expect(allows(policyOf('webhook', true), read)).toBe(true);
     expect(allows(resolvePolicy(functionPolicy('webhook', { webhooks: false }), arns), read)).toBe(false);
   });

@@ -69,7 +69,7 @@ function showSignIn(message?: string): void {
     'form',
     { class: 'sign-in admin-sign-in' },
     el('h1', {}, 'Cirrus admin'),
-    el('p', { class: 'hint' }, "Sign in with the deployment's admin secret (", el('code', {}, 'npm start'), ' prints it; deployed: the secret in Secrets Manager). The admin token stays in this tab.'),
+    el('p', { class: 'hint' }, "Sign in with the deployment's admin secret (", el('code', {}, 'npm start'), ' prints it; deployed: the SecureString parameter of the stack output AdminSecretParameter). The admin token stays in this tab.'),
     el('label', {}, 'Admin secret', secret),
     button,
     error,
