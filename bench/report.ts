@@ -280,7 +280,7 @@ export function writeReport(r: Results): void {
         `(${Object.entries(awsLatencies).map(([k, v]) => `${k} ${v}`).join(', ')}), against the bound set by the account\'s 10,000 requests/s API Gateway limit (shared with @connections posts):`,
     );
     out.push('');
-    out.push(table(['Members', 'Online', 'Push jobs', 'Push invocations', 'Modelled', 'Account-limit bound', 'Ratio'], f.models.map((m) => [m.members.toLocaleString('en-US'), m.online.toLocaleString('en-US'), m.pushJobs, m.pushInvocations, ms(m.modelledMs), ms(m.boundMs), `${m.ratio.toFixed(2)}×`])));
+    out.push(table(['Members', 'Online', 'Online index', 'Push jobs', 'Push invocations', 'Modelled', 'Account-limit bound', 'Ratio'], f.models.map((m) => [m.members.toLocaleString('en-US'), m.online.toLocaleString('en-US'), m.indexed ? 'yes' : 'no', m.pushJobs, m.pushInvocations, ms(m.modelledMs), ms(m.boundMs), `${m.ratio.toFixed(2)}×`])));
     out.push('');
     for (const m of f.models.slice(0, 2)) {
       out.push(`- ${m.members.toLocaleString('en-US')} members, ${m.online.toLocaleString('en-US')} online: ${m.steps.map((s) => `${s.step} ${ms(s.ms)}`).join(' → ')}`);
