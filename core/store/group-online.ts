@@ -13,7 +13,7 @@
  *   p   platform id, m connectedAtMs, o effective receive option (absent for 0),
  *   e   the connection's expiry (the table's TTL: entries whose $disconnect never ran go)
  *
- * About 90 bytes an entry, so a strongly consistent Query returns ~45 online entries per
+ * About 70 bytes an entry, so a strongly consistent Query returns ~58 online entries per
  * read unit; the shards spread a large group's Query (and the connect storm's writes) over
  * partitions. Members with "do not receive" (effective option 1) are kept, marked `o: 1`,
  * so the sender's own other devices still get their message and an option change is one
