@@ -452,8 +452,9 @@ export const functions = {
       batches: ['UpdateItem'],
       // An indexed group's online members (Query, strongly consistent); a connection found gone (BatchWriteItem).
       groupOnline: ['Query', 'BatchWriteItem'],
-      // Whether the group of a message has an online index.
-      groups: ['GetItem'],
+      // Whether the group of a message has an online index (GetItem); moving an unfinished build on
+      // (UpdateItem, with the members' user items and rows above).
+      groups: ['GetItem', 'UpdateItem'],
     },
     // webhook: one afterSendMessage job per message, when that callback is enabled.
     // delivery: a batch page queues its messages' delivery jobs, and the rest of a page it had no time for.

@@ -13,7 +13,8 @@ import { SessionType, type Message } from '../protocol/schema';
 import { conversations } from '../store/conversations';
 import { chunk } from '../store/dynamo';
 import { groups } from '../store/groups';
-import { groupRecipients, packKnown, pushToUsers, type PushJob } from './push';
+import { groupRecipientsOrState, packKnown, pushToUsers, type PushJob } from './push';
+import { resumeIndex } from './online-index';
 import { sendBatch } from './queues';
 import type { DeliveryJob } from './send';
 import { afterSendMessageJob } from '../webhooks/after-send';
@@ -56,7 +57,10 @@ export async function deliver(items: readonly DeliveryItem[]): Promise<Set<strin
         const { message } = job;
         try {
           // A large group's online members come from its online index: offline members cost nothing.
-          const known = message.sessionType === SessionType.group ? await groupRecipients(message.groupId!) : undefined;
+          const indexed = message.sessionType === SessionType.group ? await groupRecipientsOrState(message.groupId!) : undefined;
+          const known = indexed?.known;
+          // A large group whose index is still being built: this message reads the members, and moves the build on.
+          if (indexed?.state && !indexed.state.ready) await resumeIndex(message.groupId!, indexed.state);
           const recipients = known ? [] : await recipientsOf(message);
           // Sending implies having read the conversation; causing a notification does not.
           if (message.senderId !== SYSTEM_SENDER) await conversations.advanceOwn(message.senderId, message.conversationId, message.seq);

@@ -150,24 +150,42 @@ async function recvOpts(groupId: string, userIds: readonly string[]): Promise<Ma
   return out;
 }
 
+/** How long one call works on a build before leaving the rest to the next (HTTP 15 s, delivery 10 s timeouts). */
+export const BUILD_BUDGET_MS = 4_000;
+
 /**
  * Builds (or, with a new shard count, rebuilds) a group's index from its members' current
  * connections: marks the group `onlineIndex: { s, ready: false }` (delivery keeps reading
- * the members meanwhile; joins and leaves already maintain the index), indexes every member
- * page by page, then marks it ready. Idempotent: a build cut short is finished by the next
- * join that finds the index not ready.
+ * the members meanwhile; joins and leaves already maintain the index), indexes the members
+ * page by page, recording in `onlineIndex.next` where it got to, and marks it ready after
+ * the last page. It stops after `budgetMs`; the next join, or the next message to the
+ * group, resumes it from `next`. Every step is idempotent, so two at once do no harm.
  */
-export async function buildIndex(groupId: string, shards: number): Promise<void> {
-  if (!(await groups.setOnlineIndex(groupId, { s: shards, ready: false }))) return;
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await groups.memberPage(groupId, 500, startKey, true);
+export async function buildIndex(groupId: string, shards: number, state?: OnlineIndexState, budgetMs = BUILD_BUDGET_MS, pageSize = 200): Promise<void> {
+  const started = Date.now();
+  let startKey = state && state.s === shards && !state.ready ? state.next : undefined;
+  if (!state || state.s !== shards || state.ready) {
+    if (!(await groups.setOnlineIndex(groupId, { s: shards, ready: false }))) return;
+  }
+  for (;;) {
+    const page = await groups.memberPage(groupId, pageSize, startKey, true);
     const options = await recvOpts(groupId, page.items.map((m) => m.userId));
     await indexMembers(groupId, page.items.map((m) => ({ userId: m.userId, recvOpt: options.get(m.userId) })), shards);
     startKey = page.lastKey;
-  } while (startKey);
+    if (!startKey) break;
+    if (Date.now() - started > budgetMs) {
+      await groups.setOnlineIndex(groupId, { s: shards, ready: false, next: startKey }, shards);
+      log.info('group online index build paused', { groupId, shards });
+      return;
+    }
+  }
   await groups.setOnlineIndex(groupId, { s: shards, ready: true }, shards);
   log.info('group online index built', { groupId, shards });
+}
+
+/** Resumes a build left unfinished (called by delivery for a group whose index is not ready). */
+export async function resumeIndex(groupId: string, state: OnlineIndexState | undefined): Promise<void> {
+  if (state && !state.ready) await buildIndex(groupId, state.s, state, BUILD_BUDGET_MS / 2);
 }
 
 /**
@@ -179,7 +197,7 @@ export async function afterJoin(groupId: string, joined: readonly { userId: stri
   if (state) await indexMembers(groupId, joined, state.s);
   if (memberCount < config.onlineIndexMinMembers()) return;
   const shards = Math.max(shardsFor(memberCount), state?.s ?? 1);
-  if (!state || !state.ready || shards !== state.s) await buildIndex(groupId, shards);
+  if (!state || !state.ready || shards !== state.s) await buildIndex(groupId, shards, state);
 }
 
 /** A dismissed group gets no more messages: its members' entries and `bigGroups` go. */

@@ -12,7 +12,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb } from '../aws/dynamodb';
 import { connections, connectionsFromPresence, type ConnectionItem } from '../store/connections';
 import { batchGet, chunk } from '../store/dynamo';
-import { groupOnline } from '../store/group-online';
+import { groupOnline, type OnlineIndexState } from '../store/group-online';
 import { forEachLimit } from '../domain/concurrency';
 
 /** Concurrent PostToConnection calls per invocation (the account throttle is shared). */
@@ -145,10 +145,15 @@ export function unpackKnown(packed: readonly KnownConnection[]): KnownRecipients
  * its recipients are its members, read as before.
  */
 export async function groupRecipients(groupId: string): Promise<KnownRecipients | undefined> {
+  return (await groupRecipientsOrState(groupId)).known;
+}
+
+/** As `groupRecipients`, also returning the group's index state (to resume a build left unfinished). */
+export async function groupRecipientsOrState(groupId: string): Promise<{ known?: KnownRecipients; state?: OnlineIndexState }> {
   const res = await ddb().send(new GetCommand({ TableName: config.tableName('groups'), Key: { groupId }, ProjectionExpression: 'onlineIndex', ConsistentRead: true }));
-  const state = res.Item?.onlineIndex as { s: number; ready: boolean } | undefined;
-  if (!state?.ready) return undefined;
-  return groupOnline.query(groupId, state.s);
+  const state = res.Item?.onlineIndex as OnlineIndexState | undefined;
+  if (!state?.ready) return { state };
+  return { known: await groupOnline.query(groupId, state.s), state };
 }
 
 /**

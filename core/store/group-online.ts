@@ -37,10 +37,12 @@ export interface BigGroup {
 
 export type BigGroups = Record<string, BigGroup>;
 
-/** The group item's `onlineIndex`: the shard count, and whether every member's entries are in place. */
+/** The group item's `onlineIndex`: the shard count, whether every member's entries are in place, and where a build resumes. */
 export interface OnlineIndexState {
   s: number;
   ready: boolean;
+  /** Where an unfinished build resumes: the member list's key after the last page indexed. */
+  next?: Record<string, unknown>;
 }
 
 /** Below 2,000 members one partition; 8 up to 20,000; 64 above (a strong Query reads at least one unit per shard). */

@@ -6,7 +6,7 @@
  * the online members: adding offline members adds no read unit.
  */
 import { describe, expect, it } from 'vitest';
-import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { eventually, sleep, type Device } from '../support/cirrus';
 import { admin, as, cirrus, device, text, useCirrus } from '../support/harness';
 import { ddb } from '../../core/aws/dynamodb';
@@ -14,6 +14,8 @@ import { awsRequests } from '../../core/aws/accounting';
 import { connections } from '../../core/store/connections';
 import { groupOnline } from '../../core/store/group-online';
 import { groupRecipients } from '../../core/services/push';
+import { buildIndex } from '../../core/services/online-index';
+import { groups } from '../../core/store/groups';
 
 const MIN = 6;
 useCirrus({ settings: { onlineIndexMinMembers: MIN, inlinePushMax: 10 } });
@@ -201,5 +203,29 @@ describe('the online index of a large group', () => {
     await b.until(() => pushed(b, 'finds-gone'), 10_000, 'push');
     await eventually(async () => !(await entries('gx')).has('gx-c#gone-gx-c='));
     expect(Object.keys((await userItem('gx-c')).conns ?? {})).toEqual([]);
+  });
+
+  it('pauses a long build and resumes it at the next message to the group, which meanwhile reads the members', async () => {
+    const ids = Array.from({ length: 8 }, (_, i) => `px-${i}`);
+    await admin.register(...ids);
+    await as('px-0', 'POST', '/groups', { groupId: 'px', name: 'P', memberUserIds: ids.slice(1) });
+    const sender = await device('px-0');
+    const online = await Promise.all(['px-2', 'px-7'].map((u) => device(u)));
+    // Start over as if the group had just reached the threshold, and stop after one page of three.
+    await groups.setOnlineIndex('px', null);
+    for (const id of ids) await ddb().send(new UpdateCommand({ TableName: cirrus.tableNames.users, Key: { userId: id }, UpdateExpression: 'REMOVE bigGroups' }));
+    await groupOnline.write([], [...(await entries('px')).keys()].map((k) => ({ groupId: 'px', shards: 1, userId: k.split('#')[0], connectionId: k.split('#')[1] })));
+    await buildIndex('px', 1, undefined, 0, 3);
+    const paused = (await groupItem('px')).onlineIndex;
+    expect(paused).toMatchObject({ s: 1, ready: false, next: { groupId: 'px', userId: 'px-2' } });
+    expect(await usersOf('px')).toEqual(['px-0', 'px-2']);
+    expect(await groupRecipients('px')).toBeUndefined();
+
+    await sender.ok('sendMsg', { clientMsgId: 'resumes', groupId: 'px', ...text('hello') });
+    for (const d of online) await d.until(() => pushed(d, 'resumes'), 10_000, 'push');
+    await eventually(async () => (await groupItem('px')).onlineIndex?.ready === true);
+    expect((await groupItem('px')).onlineIndex).toEqual({ s: 1, ready: true });
+    expect(await usersOf('px')).toEqual(['px-0', 'px-2', 'px-7']);
+    for (const id of ids) expect((await userItem(id)).bigGroups?.px).toEqual({ o: 0, s: 1 });
   });
 });
