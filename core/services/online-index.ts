@@ -194,10 +194,15 @@ export async function resumeIndex(groupId: string, state: OnlineIndexState | und
  * grown into the next shard count, or an earlier build was cut short.
  */
 export async function afterJoin(groupId: string, joined: readonly { userId: string; recvOpt?: RecvOpt }[], memberCount: number, state: OnlineIndexState | undefined): Promise<void> {
-  if (state) await indexMembers(groupId, joined, state.s);
-  if (memberCount < config.onlineIndexMinMembers()) return;
   const shards = Math.max(shardsFor(memberCount), state?.s ?? 1);
-  if (!state || !state.ready || shards !== state.s) await buildIndex(groupId, shards, state);
+  const build = memberCount >= config.onlineIndexMinMembers() && (!state || !state.ready || shards !== state.s);
+  if (state && shards === state.s) {
+    // A build under way reaches the members after its cursor itself: only those it passed are indexed here
+    // (a rebuild for a new shard count starts over and reaches them all).
+    const last = state.next?.userId as string | undefined;
+    await indexMembers(groupId, state.ready ? joined : joined.filter((j) => last !== undefined && j.userId <= last), state.s);
+  }
+  if (build) await buildIndex(groupId, shards, state);
 }
 
 /** A dismissed group gets no more messages: its members' entries and `bigGroups` go. */
