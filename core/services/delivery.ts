@@ -60,7 +60,10 @@ export async function deliver(items: readonly DeliveryItem[]): Promise<Set<strin
           const indexed = message.sessionType === SessionType.group ? await groupRecipientsOrState(message.groupId!) : undefined;
           const known = indexed?.known;
           // A large group whose index is still being built: this message reads the members, and moves the build on.
-          if (indexed?.state && !indexed.state.ready) await resumeIndex(message.groupId!, indexed.state);
+          // Its failure must not fail the message: the next message or join resumes it again.
+          if (indexed?.state && !indexed.state.ready) {
+            await resumeIndex(message.groupId!, indexed.state).catch((err) => log.warn('group online index build step failed', { groupId: message.groupId, err }));
+          }
           const recipients = known ? [] : await recipientsOf(message);
           // Sending implies having read the conversation; causing a notification does not.
           if (message.senderId !== SYSTEM_SENDER) await conversations.advanceOwn(message.senderId, message.conversationId, message.seq);

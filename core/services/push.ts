@@ -140,7 +140,7 @@ export function unpackKnown(packed: readonly KnownConnection[]): KnownRecipients
 /**
  * The online members of a group with a ready online index (GroupOnline), with their
  * effective receive options: one strongly consistent GetItem of the group, then one
- * strongly consistent Query per shard, charged on the online entries only (~45 per read
+ * strongly consistent Query per shard, charged on the online entries only (~58 per read
  * unit), never on the offline members. Undefined for a group without a ready index:
  * its recipients are its members, read as before.
  */
