@@ -3,6 +3,7 @@
  * manifest's memory sizes, and the stated assumptions; nothing else.
  */
 import { functions, type FunctionKey } from '../core/manifest';
+import { shardsFor } from '../core/store/group-online';
 import { assumptions, prices } from './prices';
 import type { Scenario } from './suites/requests';
 
@@ -116,3 +117,63 @@ export function sampleAppPerMessage(connected: number, durationMs: number): Cost
   };
   return { ...cost, total: Object.values(cost).reduce((a, b) => a + b, 0), notes: 'x86 Lambda as in the sample; no history, no offline store, no ack' };
 }
+
+/** DynamoDB read units of a 4 KB-rounded read of `bytes`, strongly consistent (1 per 4 KB) or not (0.5); at least one 4 KB unit. */
+const readUnits = (bytes: number, strong: boolean) => Math.max(1, Math.ceil(bytes / 4096)) * (strong ? 1 : 0.5);
+
+export interface GroupReads {
+  members: number;
+  online: number;
+  /** Shards of the group's online index (0 without one). */
+  shards: number;
+  /** Read units one message's recipient lookup costs. */
+  readUnits: number;
+  usd: number;
+  steps: { step: string; readUnits: number }[];
+}
+
+/**
+ * The read units a group message's recipients cost, with or without the online index,
+ * modelled from the item sizes (`assumptions`) and the request shapes of
+ * core/services/push.ts and core/store/group-online.ts. Without the index: a Query of the
+ * member ids (eventually consistent, 1 MB pages), then one BatchGetItem per 50 members of
+ * their user item and conversation row, half a unit each, online or not. With it: one
+ * strongly consistent GetItem of the group's index state, then one strongly consistent
+ * Query per shard, charged on the online entries it returns.
+ */
+export function groupMessageReads(members: number, online: number, indexed: boolean): GroupReads {
+  const steps: { step: string; readUnits: number }[] = [];
+  let shards = 0;
+  if (!indexed) {
+    const memberBytes = members * assumptions.groupMemberItemBytes;
+    const pages = Math.max(1, Math.ceil(memberBytes / 1_048_576));
+    steps.push({ step: `member ids: ${pages} Query page(s)`, readUnits: Math.max(pages * 0.5, Math.ceil(memberBytes / 4096) * 0.5) });
+    steps.push({ step: `every member's user item and conversation row (${Math.ceil(members / 50)} BatchGetItem)`, readUnits: members * 2 * 0.5 });
+  } else {
+    shards = shardsFor(members);
+    const perShard = (online / shards) * assumptions.groupOnlineEntryBytes;
+    steps.push({ step: "the group's index state (GetItem, strong)", readUnits: 1 });
+    steps.push({ step: `${shards} shard Query(s), strong, ~${Math.round(perShard).toLocaleString('en-US')} B each`, readUnits: shards * readUnits(perShard, true) });
+  }
+  const units = steps.reduce((n, x) => n + x.readUnits, 0);
+  return { members, online, shards, readUnits: units, usd: units * prices.dynamoReadUnit.usd, steps };
+}
+
+/**
+ * What the index adds to a connect/disconnect cycle of a member of `indexedGroups` indexed
+ * groups: one entry written at $connect and deleted at $disconnect per group (one write
+ * unit each), and at $connect one strong GetItem that checks the user's groups did not
+ * change meanwhile (one read unit).
+ */
+export function onlineIndexPerConnect(indexedGroups: number): { writeUnits: number; readUnits: number; usd: number } {
+  const writeUnits = 2 * indexedGroups;
+  const readUnits = indexedGroups > 0 ? 1 : 0;
+  return { writeUnits, readUnits, usd: writeUnits * prices.dynamoWriteUnit.usd + readUnits * prices.dynamoReadUnit.usd };
+}
+
+/**
+ * Messages per member-session above which the index is cheaper: a session costs 2 write
+ * units per indexed group, and every message without the index reads each member's item
+ * and row (one read unit), online or not.
+ */
+export const onlineIndexBreakEven = (2 * prices.dynamoWriteUnit.usd) / (2 * 0.5 * prices.dynamoReadUnit.usd);

@@ -68,4 +68,15 @@ export const assumptions = {
    * entries) is some 25 units, so about a quarter per message; rounded up.
    */
   auroraIoPerMessage: 0.5,
+  /**
+   * Bytes of one GroupOnline entry as DynamoDB sizes it (attribute names and values: `gs`
+   * `<groupId>#<shard>`, `uc` `<userId>#<connectionId>`, platform, connectedAtMs, expiry):
+   * about 70 with ids of 10 to 14 characters. A Query is charged on the bytes it returns.
+   */
+  groupOnlineEntryBytes: 70,
+  /**
+   * Bytes of a GroupMembers item (group id, user id, role, joinedAt; a nickname or mute adds
+   * more): what the member-id Query of a group without an online index pays for.
+   */
+  groupMemberItemBytes: 90,
 } as const;

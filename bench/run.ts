@@ -78,7 +78,10 @@ for (const suite of suites) {
     const members = num(values['fanout-members'], 10_000, 500);
     const online = num(values['fanout-online'], 1_000, 50);
     const local = await withRuntime((c) => runFanoutLocal(c, { members, online, runs: q ? 2 : 3 }));
-    results.fanout = { local, models: [modelFanout(10_000, 1_000), modelFanout(10_000, 10_000), modelFanout(members, online)] };
+    results.fanout = {
+      local,
+      models: [modelFanout(10_000, 1_000, true), modelFanout(10_000, 10_000, true), modelFanout(100, 20), modelFanout(100_000, 10_000, true), modelFanout(10_000, 1_000), modelFanout(members, online, members >= 200)],
+    };
   }
   say(`${suite} done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }

@@ -82,6 +82,16 @@ export const tables = {
     envVar: 'TABLE_GROUP_MEMBERS',
     description: 'Group membership (role, nickname, mute), paged by group id; a user\'s groups through the byUser index.',
   },
+  groupOnline: {
+    name: 'GroupOnline',
+    // `<groupId>#<shard>` / `<userId>#<connectionId>`: the live connections of the members of
+    // groups with at least onlineIndexMinMembers members (core/store/group-online.ts).
+    partitionKey: { name: 'gs', type: 'S' },
+    sortKey: { name: 'uc', type: 'S' },
+    ttlAttribute: 'e',
+    envVar: 'TABLE_GROUP_ONLINE',
+    description: "Online members of large groups, one small entry per (group, live connection), sharded by user; a group message Queries it instead of reading every member.",
+  },
   groupApplications: {
     name: 'GroupApplications',
     partitionKey: { name: 'groupId', type: 'S' },
@@ -317,10 +327,13 @@ export const functions = {
     tables: {
       // Records the connection, lists the user's others for the login policy, deletes a kicked one.
       connections: ['PutItem', 'Query', 'DeleteItem'],
-      // The connection in the user's `conns` map, which push reads (added; a kicked one removed).
-      users: ['UpdateItem'],
+      // The connection in the user's `conns` map, which push reads (added; a kicked one removed);
+      // the check that its indexed groups did not change while their entries were written (GetItem).
+      users: ['UpdateItem', 'GetItem'],
       // Revokes a kicked connection's session.
       sessions: ['UpdateItem'],
+      // The connection's entry in each indexed group of the user (and a kicked one's removed).
+      groupOnline: ['BatchWriteItem'],
     },
     postsToConnections: true,
     // webhook: afterUserOnline, and afterUserKicked for connections the login policy ends, when enabled.
@@ -333,7 +346,8 @@ export const functions = {
     description: 'Removes a closed connection.',
     memoryMb: 512,
     timeoutSeconds: 5,
-    tables: { connections: ['DeleteItem'], users: ['UpdateItem'] },
+    // The connection's entries in the user's indexed groups go with it (BatchWriteItem).
+    tables: { connections: ['DeleteItem'], users: ['UpdateItem'], groupOnline: ['BatchWriteItem'] },
     // webhook: afterUserOffline, when enabled.
     sendsTo: ['webhook'],
     webhooks: true,
@@ -360,8 +374,9 @@ export const functions = {
       // pullMsgs pages (Query), the message changed (GetItem, UpdateItem), receipts (BatchGetItem).
       messages: ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem'],
       messageIds: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem'],
-      // A connection found gone (410) while pushing an event.
+      // A connection found gone (410) while pushing an event, with its online-index entries.
       connections: ['DeleteItem'],
+      groupOnline: ['BatchWriteItem'],
     },
     // Read receipts: every member's position in a conversation.
     indexes: { userConversations: ['byConversation'] },
@@ -398,6 +413,8 @@ export const functions = {
       friends: ['BatchGetItem', 'Query', 'UpdateItem', 'DeleteItem', 'BatchWriteItem'],
       friendRequests: ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem'],
       blacklist: ['BatchGetItem', 'Query', 'PutItem', 'DeleteItem'],
+      // Large groups' online index: joins, leaves, receive options, builds, kicked connections.
+      groupOnline: ['BatchWriteItem'],
     },
     indexes: {
       // Users in registration order; a user's groups and applications; outgoing friend requests; read receipts.
@@ -478,6 +495,11 @@ export const functions = {
       friends: ['BatchGetItem'],
       blacklist: ['BatchGetItem'],
       batches: ['UpdateItem'],
+      // An indexed group's online members (Query, strongly consistent); a connection found gone (BatchWriteItem).
+      groupOnline: ['Query', 'BatchWriteItem'],
+      // Whether the group of a message has an online index (GetItem); moving an unfinished build on
+      // (UpdateItem, with the members' user items and rows above).
+      groups: ['GetItem', 'UpdateItem'],
     },
     // webhook: one afterSendMessage job per message, when that callback is enabled.
     // delivery: a batch page queues its messages' delivery jobs, and the rest of a page it had no time for.
@@ -495,7 +517,7 @@ export const functions = {
     timeoutSeconds: 10,
     // Recipients' live connections and receive options (BatchGetItem); a connection found gone (410)
     // leaves the user's `conns` (UpdateItem) and the Connections table (DeleteItem).
-    tables: { users: ['BatchGetItem', 'UpdateItem'], userConversations: ['BatchGetItem'], connections: ['DeleteItem'] },
+    tables: { users: ['BatchGetItem', 'UpdateItem'], userConversations: ['BatchGetItem'], connections: ['DeleteItem'], groupOnline: ['BatchWriteItem'] },
     postsToConnections: true,
   }),
   archive: fn({
@@ -584,6 +606,8 @@ export const commonEnv = {
   SEQ_SETTLE_MS: 'SEQ_SETTLE_MS',
   /** Fan-outs up to this many recipients are pushed by the delivery function itself. */
   INLINE_PUSH_MAX: 'INLINE_PUSH_MAX',
+  /** Groups with at least this many members keep an index of their online members (GroupOnline). */
+  ONLINE_INDEX_MIN_MEMBERS: 'ONLINE_INDEX_MIN_MEMBERS',
   /** `true`: 1:1 messages need the two users to be friends. */
   REQUIRE_FRIENDSHIP: 'REQUIRE_FRIENDSHIP',
   /** Seconds after sending during which a sender may revoke their own message (0: no limit). */

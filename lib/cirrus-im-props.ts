@@ -179,6 +179,14 @@ export interface CirrusImProps {
    */
   readonly inlinePushMax?: number;
   /**
+   * Groups with at least this many members keep an index of their online members
+   * (GroupOnline): a message to such a group reads only its online members' connections,
+   * and each connect and disconnect of a member writes one entry per such group. Below it,
+   * a group message reads every member. See docs/architecture.md for the break-even.
+   * @default 200
+   */
+  readonly onlineIndexMinMembers?: number;
+  /**
    * One-to-one messages need the two users to be friends (a blocked sender is refused
    * either way).
    * @default false
@@ -286,6 +294,7 @@ export interface ResolvedCirrusImProps {
   readonly messageRetentionDays: number;
   readonly seqSettleSeconds: number;
   readonly inlinePushMax: number;
+  readonly onlineIndexMinMembers: number;
   readonly requireFriendship: boolean;
   readonly revokeWindowSeconds: number;
   readonly multiLoginPolicy: LoginPolicy;
@@ -377,6 +386,11 @@ export function resolveCirrusImProps(props: CirrusImProps = {}): ResolvedCirrusI
   const inlinePushMax = props.inlinePushMax ?? 10;
   if (!Number.isInteger(inlinePushMax) || inlinePushMax < 0) {
     throw new Error(`inlinePushMax must be a whole number, 0 or more; got ${inlinePushMax}.`);
+  }
+
+  const onlineIndexMinMembers = props.onlineIndexMinMembers ?? 200;
+  if (!Number.isInteger(onlineIndexMinMembers) || onlineIndexMinMembers < 2) {
+    throw new Error(`onlineIndexMinMembers must be a whole number, 2 or more; got ${onlineIndexMinMembers}.`);
   }
 
   const multiLoginPolicy = props.multiLoginPolicy ?? 'onePerPlatform';
@@ -472,6 +486,7 @@ export function resolveCirrusImProps(props: CirrusImProps = {}): ResolvedCirrusI
     messageRetentionDays,
     seqSettleSeconds,
     inlinePushMax,
+    onlineIndexMinMembers,
     requireFriendship: props.requireFriendship ?? false,
     revokeWindowSeconds,
     multiLoginPolicy,

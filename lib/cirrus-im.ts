@@ -327,6 +327,7 @@ export class CirrusIm extends Construct {
       [commonEnv.MESSAGE_TTL_DAYS]: String(config.messageRetentionDays),
       [commonEnv.SEQ_SETTLE_MS]: String(config.seqSettleSeconds * 1000),
       [commonEnv.INLINE_PUSH_MAX]: String(config.inlinePushMax),
+      [commonEnv.ONLINE_INDEX_MIN_MEMBERS]: String(config.onlineIndexMinMembers),
       [commonEnv.REQUIRE_FRIENDSHIP]: String(config.requireFriendship),
       [commonEnv.REVOKE_WINDOW_SECONDS]: String(config.revokeWindowSeconds),
       [commonEnv.MULTI_LOGIN_POLICY]: config.multiLoginPolicy,

@@ -7,6 +7,7 @@
 import { queues } from '../../core/manifest';
 import { PUSH_JOB_USERS } from '../../core/services/delivery';
 import { POST_CONCURRENCY } from '../../core/services/push';
+import { shardsFor } from '../../core/store/group-online';
 import type { LocalCirrus } from '../../local/runtime';
 import { LoadClients } from '../children';
 import { Api, ids, median, percentile, settle } from '../support';
@@ -56,6 +57,8 @@ export const awsLatencies = {
 export interface FanoutModel {
   members: number;
   online: number;
+  /** Whether the group has an online index (GroupOnline) that delivery reads instead of the members. */
+  indexed: boolean;
   pushJobs: number;
   pushInvocations: number;
   modelledMs: number;
@@ -67,29 +70,37 @@ export interface FanoutModel {
 /**
  * Send → last push in AWS: the send path, one SQS hop to delivery (which pages the
  * members and queues push jobs of PUSH_JOB_USERS), one hop to the push functions (each
- * takes `batchSize` jobs; up to `maxConcurrency` run at once), each reading its users'
- * receive options and connections and posting with POST_CONCURRENCY in flight, all posts
- * sharing the account's request rate.
+ * takes `batchSize` jobs and runs them side by side; up to `maxConcurrency` run at once), each
+ * job reading its users' receive options and connections and posting with POST_CONCURRENCY
+ * in flight, all posts sharing the account's request rate. With the group's online index
+ * (`indexed`), delivery reads the online connections instead (one strong Query per shard,
+ * in parallel) and the jobs carry them, so push reads nothing.
  */
-export function modelFanout(members: number, online: number): FanoutModel {
+export function modelFanout(members: number, online: number, indexed = false): FanoutModel {
   const L = awsLatencies;
-  const pushJobs = Math.ceil(members / PUSH_JOB_USERS);
+  // With the online index, delivery reads the online connections (the group's state, then
+  // every shard in parallel) and cuts them into jobs that carry them: push reads nothing.
+  const pushJobs = Math.ceil((indexed ? online : members) / PUSH_JOB_USERS);
   const pushInvocations = Math.min(queues.push.maxConcurrency, Math.ceil(pushJobs / queues.push.batchSize));
   const usersPerInvocation = members / pushInvocations;
-  const delivery = Math.ceil(members / 5000) * L.dynamoQueryMs * 2 + Math.ceil(pushJobs / 10) * L.sqsSendBatchMs;
+  const shards = indexed ? shardsFor(members) : 0;
+  const indexRead = L.dynamoQueryMs + Math.ceil((online / Math.max(1, shards)) / 2000) * L.dynamoQueryMs * 2;
+  const delivery = (indexed ? indexRead : Math.ceil(members / 5000) * L.dynamoQueryMs * 2) + Math.ceil(pushJobs / 10) * L.sqsSendBatchMs;
   // One BatchGetItem per 50 recipients reads receive options and live connections together, one after another.
-  const lookups = Math.ceil(usersPerInvocation / 50) * L.dynamoBatchGetMs;
-  const postRate = Math.min(L.accountRequestsPerSecond, (pushInvocations * POST_CONCURRENCY * 1000) / L.postToConnectionMs);
+  const lookups = indexed ? 0 : Math.ceil(usersPerInvocation / 50) * L.dynamoBatchGetMs;
+  // A push invocation runs the jobs of its batch side by side, each with POST_CONCURRENCY posts in flight.
+  const jobsAtOnce = Math.min(pushJobs, pushInvocations * queues.push.batchSize);
+  const postRate = Math.min(L.accountRequestsPerSecond, (jobsAtOnce * POST_CONCURRENCY * 1000) / L.postToConnectionMs);
   const posting = (online / postRate) * 1000;
   const steps = [
     { step: 'send path (validate, seq, store, enqueue)', ms: L.sendPathMs },
     { step: 'SQS → delivery', ms: L.sqsToLambdaMs },
-    { step: 'delivery: members, push jobs', ms: delivery },
+    { step: indexed ? `delivery: online index (${shards} shard Queries in parallel), push jobs` : 'delivery: members, push jobs', ms: delivery },
     { step: 'SQS → push', ms: L.sqsToLambdaMs },
-    { step: 'push: receive options and live connections (a BatchGetItem per 50 users)', ms: lookups },
+    { step: indexed ? 'push: connections carried by the job (no read)' : 'push: receive options and live connections (a BatchGetItem per 50 users)', ms: lookups },
     { step: `push: ${online.toLocaleString('en-US')} posts at ${Math.round(postRate).toLocaleString('en-US')}/s`, ms: posting },
   ];
   const modelledMs = steps.reduce((n, s) => n + s.ms, 0);
   const boundMs = (online / L.accountRequestsPerSecond) * 1000;
-  return { members, online, pushJobs, pushInvocations, modelledMs, boundMs, ratio: modelledMs / boundMs, steps };
+  return { members, online, indexed, pushJobs, pushInvocations, modelledMs, boundMs, ratio: modelledMs / boundMs, steps };
 }

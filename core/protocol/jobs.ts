@@ -10,7 +10,9 @@ export const DeliveryJobSchema = z.object({
 });
 
 export const PushJobSchema = z.object({
-  userIds: z.array(z.string()).min(1),
+  userIds: z.array(z.string()),
+  // Connections read from a large group's online index: [userId, connectionId, platformId, connectedAtMs, expiresAt, receive option].
+  known: z.array(z.tuple([z.string(), z.string(), z.number(), z.number(), z.number(), z.union([z.literal(0), z.literal(1), z.literal(2)])])).optional(),
   message: Message,
   excludeConnectionId: z.string().optional(),
   correlationId: z.string().optional(),

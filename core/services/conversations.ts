@@ -5,13 +5,14 @@
  */
 import { parseConversationId } from '../domain/ids';
 import { CirrusError } from '../errors';
-import { MAX_DELETED_PER_CONVERSATION, type Message } from '../protocol/schema';
+import { MAX_DELETED_PER_CONVERSATION, SessionType, type Message } from '../protocol/schema';
 import { conversations, readPosition, type CounterItem, type MemberSettings, type MemberState } from '../store/conversations';
 import { messages, toMessage } from '../store/messages';
 import { users, type RecvOpt } from '../store/users';
 import { notifyUsers } from './notify';
 import { pushEvent } from './push';
 import { markRead } from './sync';
+import { recvOptChanged } from './online-index';
 
 export interface ConversationView {
   conversationId: string;
@@ -146,7 +147,11 @@ export async function setConversation(userId: string, conversationId: string, ch
   const { view } = await requireView(userId, conversationId);
   const changes: MemberSettings = { pinned: change.pinned, recvOpt: change.recvOpt };
   if (change.hidden !== undefined) changes.hiddenSeq = change.hidden ? view.maxSeq : -1;
-  return apply(userId, conversationId, changes, { ...change });
+  const result = await apply(userId, conversationId, changes, { ...change });
+  // A large group's online index carries each member's receive option.
+  const parsed = parseConversationId(conversationId);
+  if (change.recvOpt !== undefined && parsed?.sessionType === SessionType.group) await recvOptChanged(userId, parsed.groupId, change.recvOpt);
+  return result;
 }
 
 /** Clears the history for this user only: messages up to now are no longer returned to them. */

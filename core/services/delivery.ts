@@ -13,13 +13,14 @@ import { SessionType, type Message } from '../protocol/schema';
 import { conversations } from '../store/conversations';
 import { chunk } from '../store/dynamo';
 import { groups } from '../store/groups';
-import { pushToUsers, type PushJob } from './push';
+import { groupRecipientsOrState, packKnown, pushToUsers, type PushJob } from './push';
+import { resumeIndex } from './online-index';
 import { sendBatch } from './queues';
 import type { DeliveryJob } from './send';
 import { afterSendMessageJob } from '../webhooks/after-send';
 import type { WebhookJob } from '../protocol/jobs';
 
-/** Recipients per push job: one Lambda invocation posts to at most this many users' devices. */
+/** Recipients per push job: one Lambda invocation posts to at most this many users' devices (or, from a group's online index, connections). */
 export const PUSH_JOB_USERS = 100;
 
 export async function recipientsOf(message: Message): Promise<string[]> {
@@ -55,12 +56,24 @@ export async function deliver(items: readonly DeliveryItem[]): Promise<Set<strin
       withLogContext({ correlationId: job.correlationId }, async () => {
         const { message } = job;
         try {
-          const recipients = await recipientsOf(message);
+          // A large group's online members come from its online index: offline members cost nothing.
+          const indexed = message.sessionType === SessionType.group ? await groupRecipientsOrState(message.groupId!) : undefined;
+          const known = indexed?.known;
+          // A large group whose index is still being built: this message reads the members, and moves the build on.
+          // Its failure must not fail the message: the next message or join resumes it again.
+          if (indexed?.state && !indexed.state.ready) {
+            await resumeIndex(message.groupId!, indexed.state).catch((err) => log.warn('group online index build step failed', { groupId: message.groupId, err }));
+          }
+          const recipients = known ? [] : await recipientsOf(message);
           // Sending implies having read the conversation; causing a notification does not.
           if (message.senderId !== SYSTEM_SENDER) await conversations.advanceOwn(message.senderId, message.conversationId, message.seq);
           else if (job.readBy) await conversations.advanceRead(job.readBy, message.conversationId, message.seq, { onlyIfCaughtUp: true });
-          if (recipients.length <= config.inlinePushMax()) {
-            const outcome = await pushToUsers({ userIds: recipients, message, excludeConnectionId: job.originConnectionId });
+          if (known && known.live.length > config.inlinePushMax()) {
+            for (const part of chunk(packKnown(known), PUSH_JOB_USERS)) {
+              pushJobs.push({ owner: id, body: { userIds: [], known: part, message, excludeConnectionId: job.originConnectionId, correlationId: job.correlationId } });
+            }
+          } else if (known || recipients.length <= config.inlinePushMax()) {
+            const outcome = await pushToUsers({ userIds: recipients, message, excludeConnectionId: job.originConnectionId }, known);
             log.debug('message pushed', { conversationId: message.conversationId, seq: message.seq, ...outcome });
             if (outcome.failed > 0) failed.add(id);
           } else {
@@ -71,7 +84,7 @@ export async function deliver(items: readonly DeliveryItem[]): Promise<Set<strin
           archiveJobs.push({ owner: id, body: { message, correlationId: job.correlationId } });
           const webhookJob = afterSendMessageJob(message, job.correlationId);
           if (webhookJob) webhookJobs.push({ owner: id, body: webhookJob });
-          log.debug('message delivered', { conversationId: message.conversationId, seq: message.seq, recipients: recipients.length });
+          log.debug('message delivered', { conversationId: message.conversationId, seq: message.seq, recipients: recipients.length, online: known?.live.length });
         } catch (err) {
           log.error('delivery failed', { conversationId: message.conversationId, seq: message.seq, err });
           failed.add(id);

@@ -23,6 +23,7 @@ import { itemError, type ItemResult } from './users';
 import { forEachLimit } from '../domain/concurrency';
 import { notifyAfter } from '../webhooks/after';
 import { beforeInviteToGroup } from '../webhooks/before-actions';
+import { afterJoin, unindexMembers } from './online-index';
 
 /** Concurrent single-item requests (conversation rows) per operation, below the SDK's socket pool. */
 const ROW_CONCURRENCY = 25;
@@ -67,14 +68,18 @@ export async function admitMembers(group: GroupItem, userIds: readonly string[],
   const now = Date.now();
   // rejoin: a former member's row keeps its settings and read position but becomes
   // visible from the new join point, without the leftSeq of their last departure.
-  await forEachLimit(userIds, ROW_CONCURRENCY, (userId) => conversations.join(userId, conversationId, minSeq, true));
+  const recvOpts = new Map<string, 0 | 1 | 2>();
+  await forEachLimit(userIds, ROW_CONCURRENCY, async (userId) => void recvOpts.set(userId, (await conversations.join(userId, conversationId, minSeq, true)).recvOpt));
   const items = userIds.map((userId): MemberItem => ({ groupId: group.groupId, userId, role: 'member', ...(inviterUserId && inviterUserId !== userId ? { inviterUserId } : {}), joinedAt: now }));
   if (items.length === 1) {
     if (!(await groups.putMember(items[0]))) throw new CirrusError('ALREADY_EXISTS', `${userIds[0]} is a member of group ${group.groupId} already`);
   } else {
     await groups.putMembers(items);
   }
-  const memberCount = await groups.adjustMembers(group.groupId, items.length);
+  const { memberCount, onlineIndex } = await groups.adjustMembers(group.groupId, items.length);
+  // The count is adjusted after the memberships are written: a build that starts later
+  // pages them, and a build that started earlier shows in onlineIndex here.
+  await afterJoin(group.groupId, userIds.map((userId) => ({ userId, recvOpt: recvOpts.get(userId) })), memberCount, onlineIndex);
   await notifyAfter('afterJoinGroup', [group.groupId, now, ...userIds], { groupId: group.groupId, userIds: [...userIds], ...(inviterUserId ? { inviterUserId } : {}), at: now }, { userIds: [inviterUserId, ...userIds], groupId: group.groupId });
   return memberCount;
 }
@@ -88,8 +93,14 @@ async function expelMembers(group: GroupItem, leaving: readonly MemberItem[], no
   const conversationId = groupConversationId(group.groupId);
   const ack = await notify();
   await forEachLimit(leaving, ROW_CONCURRENCY, (m) => conversations.leave(m.userId, conversationId, ack.seq));
-  await groups.deleteMembers(group.groupId, leaving.map((m) => m.userId));
-  return groups.adjustMembers(group.groupId, -leaving.length, leaving.filter((m) => m.role === 'admin').map((m) => m.userId));
+  const userIds = leaving.map((m) => m.userId);
+  // Out of the online index before the membership goes: no push of the group reaches them after.
+  if (group.onlineIndex) await unindexMembers(group.groupId, userIds);
+  await groups.deleteMembers(group.groupId, userIds);
+  const { memberCount, onlineIndex } = await groups.adjustMembers(group.groupId, -leaving.length, leaving.filter((m) => m.role === 'admin').map((m) => m.userId));
+  // A build that started after the group was read may have indexed them from the member list.
+  if (onlineIndex && !group.onlineIndex) await unindexMembers(group.groupId, userIds);
+  return memberCount;
 }
 
 /** A per-user outcome of an invitation: joined now, or an application awaiting approval. */

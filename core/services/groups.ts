@@ -17,14 +17,17 @@ import { directoryGroupOf, enqueueDirectory } from './directory-jobs';
 import { notifyGroup } from './notify';
 import { requireUsers } from './users';
 import { notifyAfter } from '../webhooks/after';
+import { config } from '../config';
+import { shardsFor } from '../store/group-online';
+import { buildIndex, dropIndex } from './online-index';
 import { beforeCreateGroup, beforeSetGroupInfo } from '../webhooks/before-actions';
 
 /** A group as the API shows it. */
-export type GroupView = Omit<GroupItem, 'adminUserIds'> & { adminUserIds: string[] };
+export type GroupView = Omit<GroupItem, 'adminUserIds' | 'onlineIndex'> & { adminUserIds: string[] };
 
 /** The API view of a group: the admin set as a sorted list. */
 export function groupView(g: GroupItem): GroupView {
-  const { adminUserIds, ...rest } = g;
+  const { adminUserIds, onlineIndex: _index, ...rest } = g;
   return { ...rest, adminUserIds: [...(adminUserIds ?? [])].sort() };
 }
 
@@ -83,6 +86,7 @@ export async function createGroup(actor: Actor, input: CreateGroupInput): Promis
   await groups.createConversationRows(conversationId, memberIds);
   const role = (userId: string): GroupRole => (userId === ownerUserId ? 'owner' : admins.has(userId) ? 'admin' : 'member');
   await groups.putMembers(memberIds.map((userId): MemberItem => ({ groupId: group.groupId, userId, role: role(userId), joinedAt: now })));
+  if (memberIds.length >= config.onlineIndexMinMembers()) await buildIndex(group.groupId, shardsFor(memberIds.length));
   const opUserId = actorName(actor);
   await notifyGroup(group.groupId, 'groupCreated', { opUserId, groupId: group.groupId, name: group.name, ownerUserId, memberUserIds: memberIds }, opUserId);
   await enqueueDirectory([{ kind: 'group', group: directoryGroupOf(group) }]);
@@ -143,6 +147,7 @@ export async function dismissGroup(actor: Actor, groupId: string): Promise<Group
   const opUserId = actorName(actor);
   await notifyGroup(groupId, 'groupDismissed', { opUserId, groupId }, opUserId);
   if (!(await groups.dismiss(groupId))) throw new CirrusError('GROUP_DISMISSED', `Group ${groupId} was dismissed meanwhile`);
+  if (access.group.onlineIndex) await dropIndex(groupId);
   await enqueueDirectory([{ kind: 'group', group: directoryGroupOf({ ...access.group, status: 'dismissed', updatedAt: Date.now() }) }]);
   await notifyAfter('afterDismissGroup', [groupId], { groupId, opUserId, at: Date.now() }, { userIds: [opUserId], groupId });
   return groupView({ ...access.group, status: 'dismissed' });

@@ -12,14 +12,24 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb } from '../aws/dynamodb';
 import { connections, connectionsFromPresence, type ConnectionItem } from '../store/connections';
 import { batchGet, chunk } from '../store/dynamo';
+import { groupOnline, type OnlineIndexState } from '../store/group-online';
 import { forEachLimit } from '../domain/concurrency';
 
 /** Concurrent PostToConnection calls per invocation (the account throttle is shared). */
 export const POST_CONCURRENCY = 16;
 const MAX_THROTTLE_RETRIES = 3;
 
+/** Recipients already known (a large group's online index): pushToUsers then reads nothing. */
+export interface KnownRecipients { live: ConnectionItem[]; options: Map<string, 0 | 1 | 2>; }
+
+/** A known recipient as a push job carries it: userId, connectionId, platformId, connectedAtMs, expiresAt, receive option. */
+export type KnownConnection = [string, string, number, number, number, 0 | 1 | 2];
+
 export interface PushJob {
+  /** The recipients, whose connections and options push reads; empty when `known` is given. */
   userIds: string[];
+  /** The connections to post to and their receive options, read from a group's online index. */
+  known?: KnownConnection[];
   message: Message;
   /** The sender's connection, which got the ack instead. */
   excludeConnectionId?: string;
@@ -113,7 +123,45 @@ async function recipients(userIds: readonly string[], message: Message): Promise
   return { options: out, live };
 }
 
-export async function pushToUsers(job: PushJob): Promise<PushOutcome> {
+/** Known recipients in a push job's compact form. */
+export function packKnown(known: KnownRecipients): KnownConnection[] {
+  return known.live.map((c) => [c.userId, c.connectionId, c.platformId, c.connectedAtMs ?? c.connectedAt * 1000, c.expiresAt, known.options.get(c.userId) ?? 0]);
+}
+
+export function unpackKnown(packed: readonly KnownConnection[]): KnownRecipients {
+  const options = new Map<string, RecvOpt>();
+  const live = packed.map(([userId, connectionId, platformId, m, expiresAt, o]): ConnectionItem => {
+    if (o !== 0) options.set(userId, o);
+    return { userId, connectionId, platformId, sessionId: '', connectedAt: Math.floor(m / 1000), connectedAtMs: m, expiresAt };
+  });
+  return { live, options };
+}
+
+/**
+ * The online members of a group with a ready online index (GroupOnline), with their
+ * effective receive options: one strongly consistent GetItem of the group, then one
+ * strongly consistent Query per shard, charged on the online entries only (~58 per read
+ * unit), never on the offline members. Undefined for a group without a ready index:
+ * its recipients are its members, read as before.
+ */
+export async function groupRecipients(groupId: string): Promise<KnownRecipients | undefined> {
+  return (await groupRecipientsOrState(groupId)).known;
+}
+
+/** As `groupRecipients`, also returning the group's index state (to resume a build left unfinished). */
+export async function groupRecipientsOrState(groupId: string): Promise<{ known?: KnownRecipients; state?: OnlineIndexState }> {
+  const res = await ddb().send(new GetCommand({ TableName: config.tableName('groups'), Key: { groupId }, ProjectionExpression: 'onlineIndex', ConsistentRead: true }));
+  const state = res.Item?.onlineIndex as OnlineIndexState | undefined;
+  if (!state?.ready) return { state };
+  return { known: await groupOnline.query(groupId, state.s), state };
+}
+
+/**
+ * Posts the message to its recipients' live connections: those of `job.userIds` (read with
+ * their receive options), or, when given, the `known` ones (nothing read). The sender's
+ * own other devices always get their message.
+ */
+export async function pushToUsers(job: PushJob, known?: KnownRecipients): Promise<PushOutcome> {
   const endpoint = config.connectionsEndpoint();
   const outcome: PushOutcome = { delivered: 0, gone: 0, failed: 0, tooLarge: 0 };
   const frame = (silent: boolean): Uint8Array => {
@@ -122,10 +170,11 @@ export async function pushToUsers(job: PushJob): Promise<PushOutcome> {
   };
   const loud = frame(false);
   const quiet = frame(true);
-  const { options, live } = await recipients(job.userIds, job.message);
+  const { options, live } = known ?? (job.known ? unpackKnown(job.known) : await recipients(job.userIds, job.message));
+  const optionOf = (userId: string): RecvOpt => (userId === job.message.senderId ? 0 : (options.get(userId) ?? 0));
   const targets = live
-    .filter((conn) => options.get(conn.userId) !== 1 && conn.connectionId !== job.excludeConnectionId)
-    .map((conn) => ({ conn, data: options.get(conn.userId) === 2 ? quiet : loud }));
+    .filter((conn) => optionOf(conn.userId) !== 1 && conn.connectionId !== job.excludeConnectionId)
+    .map((conn) => ({ conn, data: optionOf(conn.userId) === 2 ? quiet : loud }));
   await forEachLimit(targets, POST_CONCURRENCY, ({ conn, data }) => postOne(endpoint, conn, data, outcome));
   return outcome;
 }

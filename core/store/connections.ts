@@ -7,10 +7,62 @@
  * Both are written on connect and removed on disconnect, kick and 410; a map entry past its
  * expiry is ignored and swept at the user's next connect.
  */
-import { DeleteCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb } from '../aws/dynamodb';
 import { config } from '../config';
 import { isConditionFailure, nowSeconds } from './dynamo';
+import { groupOnline, type BigGroups, type EntryDelete, type EntryWrite, type RecvOpt } from './group-online';
+
+/** What of the user item decides a connection's GroupOnline entries. */
+interface IndexedGroups {
+  bigGroups?: BigGroups;
+  globalRecvOpt?: RecvOpt;
+}
+
+/** The GroupOnline entries of one connection, one per indexed group of its user. */
+function entriesOf(conn: ConnectionItem, user: IndexedGroups): EntryWrite[] {
+  return Object.entries(user.bigGroups ?? {}).map(([groupId, group]) => ({ groupId, group, conn, globalRecvOpt: user.globalRecvOpt }));
+}
+
+const deletesOf = (userId: string, connectionId: string, user: IndexedGroups): EntryDelete[] =>
+  Object.entries(user.bigGroups ?? {}).map(([groupId, g]) => ({ groupId, shards: g.s, userId, connectionId }));
+
+const sameEntry = (a: EntryWrite, b: EntryWrite) => a.group.s === b.group.s && a.group.o === b.group.o && (a.globalRecvOpt ?? 0) === (b.globalRecvOpt ?? 0);
+
+/**
+ * Writes a new connection's GroupOnline entries (one BatchWriteItem per 25 indexed groups),
+ * from the user item as the connect's own UpdateItem returned it. A leave, join or option
+ * change that updated the user item after that read may have written its entries before
+ * ours land: one strongly consistent GetItem after the write tells, and what changed is
+ * written again (or deleted, when the connection closed meanwhile). Users in no indexed
+ * group pay nothing.
+ */
+async function indexConnection(item: ConnectionItem, user: IndexedGroups): Promise<void> {
+  let written = entriesOf(item, user);
+  if (written.length === 0) return;
+  await groupOnline.write(written);
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const res = await ddb().send(
+      new GetCommand({
+        TableName: config.tableName('users'),
+        Key: { userId: item.userId },
+        ProjectionExpression: 'bigGroups, globalRecvOpt, conns.#c',
+        ExpressionAttributeNames: { '#c': item.connectionId },
+        ConsistentRead: true,
+      }),
+    );
+    const now = res.Item ?? {};
+    const open = Boolean((now.conns as Record<string, unknown> | undefined)?.[item.connectionId]);
+    const wanted = open ? entriesOf(item, now as IndexedGroups) : [];
+    const puts = wanted.filter((w) => !written.some((x) => x.groupId === w.groupId && sameEntry(x, w)));
+    const deletes = written
+      .filter((x) => !wanted.some((w) => w.groupId === x.groupId && w.group.s === x.group.s))
+      .map((x) => ({ groupId: x.groupId, shards: x.group.s, userId: item.userId, connectionId: item.connectionId }));
+    if (puts.length + deletes.length === 0) return;
+    await groupOnline.write(puts, deletes);
+    written = wanted;
+  }
+}
 
 /** A connection as the user item's `conns` map holds it. */
 interface ConnEntry {
@@ -29,7 +81,7 @@ export function connectionsFromPresence(userId: string, conns: unknown, now = no
     .map(([connectionId, e]) => ({ userId, connectionId, platformId: e.p, sessionId: e.s, connectedAt: e.t, ...(e.m ? { connectedAtMs: e.m } : {}), expiresAt: e.e }));
 }
 
-async function addPresence(item: ConnectionItem): Promise<void> {
+async function addPresence(item: ConnectionItem): Promise<IndexedGroups> {
   const entry: ConnEntry = { p: item.platformId, s: item.sessionId, t: item.connectedAt, ...(item.connectedAtMs ? { m: item.connectedAtMs } : {}), e: item.expiresAt };
   const table = config.tableName('users');
   for (let attempt = 0; attempt < 3; attempt++) {
@@ -51,21 +103,22 @@ async function addPresence(item: ConnectionItem): Promise<void> {
         .filter(([, e]) => !(e?.e > now))
         .map(([id]) => id);
       if (stale.length > 0) await removePresence(item.userId, stale);
-      return;
+      return res.Attributes as IndexedGroups;
     } catch (err) {
       if (!isConditionFailure(err)) throw err;
     }
     try {
-      await ddb().send(
+      const res = await ddb().send(
         new UpdateCommand({
           TableName: table,
           Key: { userId: item.userId },
           UpdateExpression: 'SET conns = :m',
           ConditionExpression: 'attribute_exists(userId) AND attribute_not_exists(conns)',
           ExpressionAttributeValues: { ':m': { [item.connectionId]: entry } },
+          ReturnValues: 'ALL_NEW',
         }),
       );
-      return;
+      return res.Attributes as IndexedGroups;
     } catch (err) {
       if (!isConditionFailure(err)) throw err;
       // Another connect created the map meanwhile, or the user is not registered.
@@ -74,10 +127,14 @@ async function addPresence(item: ConnectionItem): Promise<void> {
   throw new Error(`Could not record connection ${item.connectionId} of ${item.userId}`);
 }
 
+/**
+ * Removes connections from the user's `conns` map and their GroupOnline entries (the
+ * UpdateItem returns the user's indexed groups at no extra cost).
+ */
 async function removePresence(userId: string, connectionIds: readonly string[]): Promise<void> {
   const names = Object.fromEntries(connectionIds.map((id, i) => [`#c${i}`, id]));
   try {
-    await ddb().send(
+    const res = await ddb().send(
       new UpdateCommand({
         TableName: config.tableName('users'),
         Key: { userId },
@@ -85,8 +142,11 @@ async function removePresence(userId: string, connectionIds: readonly string[]):
         // Never create an item for an unknown user.
         ConditionExpression: 'attribute_exists(conns)',
         ExpressionAttributeNames: names,
+        ReturnValues: 'ALL_NEW',
       }),
     );
+    const user = (res.Attributes ?? {}) as IndexedGroups;
+    await groupOnline.write([], connectionIds.flatMap((id) => deletesOf(userId, id, user)));
   } catch (err) {
     if (!isConditionFailure(err)) throw err;
   }
@@ -108,7 +168,7 @@ export const connections = {
   /** Records a connection in both places; a failure fails the connect, which the client retries. */
   async put(item: ConnectionItem): Promise<void> {
     await ddb().send(new PutCommand({ TableName: config.tableName('connections'), Item: item }));
-    await addPresence(item);
+    await indexConnection(item, await addPresence(item));
   },
 
   async delete(userId: string, connectionId: string): Promise<void> {

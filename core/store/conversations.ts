@@ -144,8 +144,8 @@ export const conversations = {
    * Makes the member's row exist and visible from `minSeq` on; an existing row keeps its
    * read position, and a member who had left is readmitted from `minSeq`.
    */
-  async join(userId: string, conversationId: string, minSeq: number, rejoin: boolean): Promise<void> {
-    await ddb().send(
+  async join(userId: string, conversationId: string, minSeq: number, rejoin: boolean): Promise<{ recvOpt: 0 | 1 | 2 }> {
+    const res = await ddb().send(
       new UpdateCommand({
         TableName: config.tableName('userConversations'),
         Key: { userId, conversationId },
@@ -153,8 +153,11 @@ export const conversations = {
           ? 'SET readSeq = if_not_exists(readSeq, :min), minSeq = :min REMOVE leftSeq'
           : 'SET readSeq = if_not_exists(readSeq, :min), minSeq = if_not_exists(minSeq, :min)',
         ExpressionAttributeValues: { ':min': minSeq },
+        // A rejoining member's row keeps their receive option, which the group's online index needs.
+        ReturnValues: 'ALL_NEW',
       }),
     );
+    return { recvOpt: Number(res.Attributes?.recvOpt ?? 0) as 0 | 1 | 2 };
   },
 
   async leave(userId: string, conversationId: string, leftSeq: number): Promise<void> {

@@ -12,6 +12,7 @@ import { ddb } from '../aws/dynamodb';
 import { config } from '../config';
 import { CirrusError } from '../errors';
 import { batchGet, batchWrite, chunk, isConditionFailure } from './dynamo';
+import type { OnlineIndexState } from './group-online';
 
 export type JoinPolicy = 'free' | 'approval' | 'invite';
 export type GroupStatus = 'active' | 'dismissed';
@@ -37,6 +38,8 @@ export interface GroupItem {
   adminUserIds?: Set<string>;
   createdAt: number;
   updatedAt?: number;
+  /** Set once the group has reached `onlineIndexMinMembers`: its GroupOnline index (store/group-online.ts). Never shown. */
+  onlineIndex?: OnlineIndexState;
 }
 
 /** The group fields that owners and admins may change with one update. */
@@ -101,10 +104,11 @@ function updateParts(changes: Record<string, unknown>): { sets: string[]; remove
 
 const expression = (sets: string[], removes: string[]) => [sets.length ? `SET ${sets.join(', ')}` : '', removes.length ? `REMOVE ${removes.join(', ')}` : ''].filter(Boolean).join(' ');
 
-async function queryPage<T>(input: { index?: string; keyName: string; keyValue: string; tableName: string; limit: number; startKey?: Record<string, unknown> }): Promise<Page<T>> {
+async function queryPage<T>(input: { index?: string; keyName: string; keyValue: string; tableName: string; limit: number; startKey?: Record<string, unknown>; consistent?: boolean }): Promise<Page<T>> {
   const res = await ddb().send(
     new QueryCommand({
       TableName: input.tableName,
+      ...(input.consistent ? { ConsistentRead: true } : {}),
       ...(input.index ? { IndexName: input.index } : {}),
       KeyConditionExpression: '#k = :k',
       ExpressionAttributeNames: { '#k': input.keyName },
@@ -198,9 +202,9 @@ export const groups = {
 
   /**
    * Adjusts the member count after members joined (delta > 0) or left, dropping leavers
-   * from the admin set; returns the new count.
+   * from the admin set; returns the new count and the group's online index as they are now.
    */
-  async adjustMembers(groupId: string, delta: number, departedAdmins: readonly string[] = []): Promise<number> {
+  async adjustMembers(groupId: string, delta: number, departedAdmins: readonly string[] = []): Promise<{ memberCount: number; onlineIndex?: OnlineIndexState }> {
     const res = await ddb().send(
       new UpdateCommand({
         TableName: table.groups(),
@@ -208,10 +212,32 @@ export const groups = {
         UpdateExpression: `ADD memberCount :d${departedAdmins.length ? ' DELETE adminUserIds :a' : ''}`,
         ConditionExpression: 'attribute_exists(groupId)',
         ExpressionAttributeValues: { ':d': delta, ...(departedAdmins.length ? { ':a': new Set(departedAdmins) } : {}) },
-        ReturnValues: 'UPDATED_NEW',
+        ReturnValues: 'ALL_NEW',
       }),
     );
-    return (res.Attributes?.memberCount as number) ?? 0;
+    return { memberCount: (res.Attributes?.memberCount as number) ?? 0, ...(res.Attributes?.onlineIndex ? { onlineIndex: res.Attributes.onlineIndex as OnlineIndexState } : {}) };
+  },
+
+  /**
+   * Sets (null: removes) the group's online index state; with `ifShards`, only while the
+   * index still has that shard count (a later rebuild wins). False when refused.
+   */
+  async setOnlineIndex(groupId: string, state: OnlineIndexState | null, ifShards?: number): Promise<boolean> {
+    try {
+      await ddb().send(
+        new UpdateCommand({
+          TableName: table.groups(),
+          Key: { groupId },
+          UpdateExpression: state ? 'SET onlineIndex = :s' : 'REMOVE onlineIndex',
+          ConditionExpression: ifShards !== undefined ? 'onlineIndex.s = :n' : 'attribute_exists(groupId)',
+          ...(state || ifShards !== undefined ? { ExpressionAttributeValues: { ...(state ? { ':s': state } : {}), ...(ifShards !== undefined ? { ':n': ifShards } : {}) } } : {}),
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
+    }
   },
 
   /**
@@ -363,9 +389,9 @@ export const groups = {
     }
   },
 
-  /** One page of a group's members, in user id order: one Query. */
-  memberPage(groupId: string, limit: number, startKey?: Record<string, unknown>): Promise<Page<MemberItem>> {
-    return queryPage<MemberItem>({ tableName: table.members(), keyName: 'groupId', keyValue: groupId, limit, startKey });
+  /** One page of a group's members, in user id order: one Query (strongly consistent with `consistent`). */
+  memberPage(groupId: string, limit: number, startKey?: Record<string, unknown>, consistent = false): Promise<Page<MemberItem>> {
+    return queryPage<MemberItem>({ tableName: table.members(), keyName: 'groupId', keyValue: groupId, limit, startKey, consistent });
   },
 
   /** One page of a user's memberships, in group id order: one Query on the byUser index. */

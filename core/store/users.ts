@@ -32,11 +32,13 @@ export interface UserItem {
   banned?: Ban;
   /** The user's live connections (see `store/connections.ts`); never part of the profile. */
   conns?: unknown;
+  /** The user's groups that keep an online index (see `store/group-online.ts`); never part of the profile. */
+  bigGroups?: unknown;
 }
 
-export type UserProfile = Omit<UserItem, 'listKey' | 'conns'>;
+export type UserProfile = Omit<UserItem, 'listKey' | 'conns' | 'bigGroups'>;
 
-const profileOf = ({ listKey: _k, conns: _c, ...profile }: UserItem): UserProfile => profile;
+const profileOf = ({ listKey: _k, conns: _c, bigGroups: _g, ...profile }: UserItem): UserProfile => profile;
 
 export const users = {
   /** The subset of `userIds` that is registered. */

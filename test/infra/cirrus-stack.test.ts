@@ -30,7 +30,7 @@ const functionEntries = Object.entries(functions) as [FunctionKey, FunctionSpec]
 
 /** The variables a function should receive, derived from its spec alone. */
 function expectedEnvironment(spec: FunctionSpec): string[] {
-  const names: string[] = [commonEnv.MESSAGE_TTL_DAYS, commonEnv.SEQ_SETTLE_MS, commonEnv.INLINE_PUSH_MAX, commonEnv.REQUIRE_FRIENDSHIP, commonEnv.REVOKE_WINDOW_SECONDS, commonEnv.MULTI_LOGIN_POLICY, commonEnv.LOG_LEVEL];
+  const names: string[] = [commonEnv.MESSAGE_TTL_DAYS, commonEnv.SEQ_SETTLE_MS, commonEnv.INLINE_PUSH_MAX, commonEnv.ONLINE_INDEX_MIN_MEMBERS, commonEnv.REQUIRE_FRIENDSHIP, commonEnv.REVOKE_WINDOW_SECONDS, commonEnv.MULTI_LOGIN_POLICY, commonEnv.LOG_LEVEL];
   names.push(...Object.keys(spec.tables).map((key) => tables[key as TableKey].envVar));
   names.push(...spec.sendsTo.map((key) => queues[key].envVar));
   names.push(...(spec.redrives ?? []).map((key) => (queues[key] as QueueSpec).deadLetterEnvVar!));
@@ -176,7 +176,7 @@ describe('When CirrusStack is synthesized with default props and bundled', () =>
     it.each(functionEntries)('should give %s exactly the environment its spec calls for', (key, spec) => {
       const variables = functionResource(key).Properties.Environment.Variables;
       expect(Object.keys(variables).sort()).toEqual(expectedEnvironment(spec));
-      expect(variables).toMatchObject({ MESSAGE_TTL_DAYS: '14', SEQ_SETTLE_MS: '30000', INLINE_PUSH_MAX: '10', REQUIRE_FRIENDSHIP: 'false', REVOKE_WINDOW_SECONDS: '120', MULTI_LOGIN_POLICY: 'onePerPlatform', LOG_LEVEL: 'info' });
+      expect(variables).toMatchObject({ MESSAGE_TTL_DAYS: '14', SEQ_SETTLE_MS: '30000', INLINE_PUSH_MAX: '10', ONLINE_INDEX_MIN_MEMBERS: '200', REQUIRE_FRIENDSHIP: 'false', REVOKE_WINDOW_SECONDS: '120', MULTI_LOGIN_POLICY: 'onePerPlatform', LOG_LEVEL: 'info' });
     });
 
     it.each(functionEntries)('should pass %s its table names and queue URLs from the resources', (key, spec) => {

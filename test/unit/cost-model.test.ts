@@ -3,7 +3,7 @@
  * checked here on hand-computed figures, so a change to a price or a formula is deliberate.
  */
 import { describe, expect, it } from 'vitest';
-import { costPerUnit, countsPerUnit, sampleAppPerMessage } from '../../bench/cost-model';
+import { costPerUnit, countsPerUnit, groupMessageReads, onlineIndexBreakEven, onlineIndexPerConnect, sampleAppPerMessage } from '../../bench/cost-model';
 import { assumptions, prices } from '../../bench/prices';
 import { modelFanout } from '../../bench/suites/fanout';
 import type { Scenario } from '../../bench/suites/requests';
@@ -88,4 +88,39 @@ describe('the idle model', () => {
     expect(parameters).toMatchObject({ count: 1, monthlyUsd: 0 });
     expect(parameters?.why).toContain('2 standard-tier SecureString parameters');
   }, 120_000);
+});
+
+describe('the group online index in the model', () => {
+  it('reads every member without it and only the online entries with it', () => {
+    // 10,000 members: 110 units of member ids (eventually consistent) and one unit per member (item and row at half a unit each).
+    expect(groupMessageReads(10_000, 1_000, false).readUnits).toBe(110 + 10_000);
+    // With it: the group's state, and 8 shards of 125 entries of 70 bytes (8,750 B: 3 strong units each).
+    expect(groupMessageReads(10_000, 1_000, true)).toMatchObject({ shards: 8, readUnits: 1 + 8 * 3 });
+    // 100,000 members, 10,000 online: 64 shards of ~156 entries (3 units each), under $50 per million messages.
+    const huge = groupMessageReads(100_000, 10_000, true);
+    expect(huge.readUnits).toBe(1 + 64 * 3);
+    expect(huge.usd * 1e6).toBeLessThan(50);
+    // Offline members cost nothing with the index: only the shard count changes the bill.
+    expect(groupMessageReads(1_500, 20, true).readUnits).toBe(groupMessageReads(300, 20, true).readUnits);
+    expect(groupMessageReads(100, 20, true).readUnits).toBe(2);
+  });
+
+  it('moves the cost to connects: 2 write units per indexed group per connect/disconnect cycle, and a 10-message break-even', () => {
+    expect(onlineIndexPerConnect(0)).toEqual({ writeUnits: 0, readUnits: 0, usd: 0 });
+    expect(onlineIndexPerConnect(5)).toMatchObject({ writeUnits: 10, readUnits: 1 });
+    expect(onlineIndexPerConnect(5).usd * 1e6).toBeCloseTo(10 * 0.625 + 0.125, 10);
+    expect(onlineIndexBreakEven).toBeCloseTo(10, 10);
+  });
+
+  it('models the fan-out from the index without per-member lookups', () => {
+    const before = modelFanout(10_000, 1_000);
+    const after = modelFanout(10_000, 1_000, true);
+    expect(after.pushJobs).toBe(10);
+    expect(after.steps.find((s) => s.step.startsWith('push: connections'))?.ms).toBe(0);
+    expect(after.modelledMs).toBeLessThan(before.modelledMs);
+    expect(after.modelledMs).toBeCloseTo(40 + 25 + 25 + 25 + 0 + 100, 10);
+    const huge = modelFanout(100_000, 10_000, true);
+    expect(huge.pushJobs).toBe(100);
+    expect(huge.ratio).toBeLessThan(1.5);
+  });
 });

@@ -11,6 +11,7 @@ import { isAdmin, userIdOf, type Actor } from '../actor';
 import { decodeCursor, encodeCursor } from '../paging';
 import type { userRoutes } from '../routes/users';
 import type { Operations } from '../routes/types';
+import { globalRecvOptChanged } from '../../services/online-index';
 
 /** Settings are the user's own business: others see the public profile only. */
 function visibleTo(actor: Actor, user: UserProfile): UserProfile {
@@ -48,6 +49,8 @@ export const userOperations: Operations<typeof userRoutes> = {
   setGlobalRecvOpt: async ({ params, body }) => {
     const user = await users.update(params.userId, { globalRecvOpt: body.globalRecvOpt });
     if (!user) throw new CirrusError('USER_NOT_FOUND', `User ${params.userId} is not registered`);
+    // Large groups' online index carries the effective receive option of each entry.
+    await globalRecvOptChanged(params.userId);
     return { user };
   },
   checkUsers: async ({ body }) => {

@@ -1,0 +1,152 @@
+/**
+ * GroupOnline: the online members of large groups, so that a message to a group of 100,000
+ * reads its 10,000 online members' connections rather than every member's item.
+ *
+ * Only groups with at least `onlineIndexMinMembers` members are indexed (their group item
+ * carries `onlineIndex`). For those, each member's user item carries `bigGroups`, a map
+ * groupId → { o: their receive option of the group's conversation, s: the group's shard
+ * count }, so `$connect` learns which entries to write from the UpdateItem it makes anyway
+ * (ReturnValues costs nothing). One entry per (indexed group, live connection of a member):
+ *
+ *   gs  partition key  `<groupId>#<shard>`, shard = FNV-1a(userId) mod s
+ *   uc  sort key       `<userId>#<connectionId>`
+ *   p   platform id, m connectedAtMs, o effective receive option (absent for 0),
+ *   e   the connection's expiry (the table's TTL: entries whose $disconnect never ran go)
+ *
+ * About 70 bytes an entry, so a strongly consistent Query returns ~58 online entries per
+ * read unit; the shards spread a large group's Query (and the connect storm's writes) over
+ * partitions. Members with "do not receive" (effective option 1) are kept, marked `o: 1`,
+ * so the sender's own other devices still get their message and an option change is one
+ * rewrite; push skips them for everyone else.
+ */
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { ddb } from '../aws/dynamodb';
+import { config } from '../config';
+import type { ConnectionItem } from './connections';
+import { batchWrite } from './dynamo';
+
+export type RecvOpt = 0 | 1 | 2;
+
+/** A member's entry in `bigGroups` on their user item. */
+export interface BigGroup {
+  /** The member's own receive option of the group's conversation. */
+  o: RecvOpt;
+  /** The group's shard count when the entry was written. */
+  s: number;
+}
+
+export type BigGroups = Record<string, BigGroup>;
+
+/** The group item's `onlineIndex`: the shard count, whether every member's entries are in place, and where a build resumes. */
+export interface OnlineIndexState {
+  s: number;
+  ready: boolean;
+  /** Where an unfinished build resumes: the member list's key after the last page indexed. */
+  next?: Record<string, unknown>;
+}
+
+/** Below 2,000 members one partition; 8 up to 20,000; 64 above (a strong Query reads at least one unit per shard). */
+export function shardsFor(memberCount: number): number {
+  return memberCount < 2_000 ? 1 : memberCount < 20_000 ? 8 : 64;
+}
+
+/** FNV-1a of the user id, mod the shard count. */
+export function shardOf(userId: string, shards: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < userId.length; i++) {
+    h ^= userId.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h % shards;
+}
+
+/** The stricter of two receive options: 1 (do not receive) beats 2 (silently) beats 0. */
+export function stricter(a: RecvOpt | undefined, b: RecvOpt | undefined): RecvOpt {
+  if (a === 1 || b === 1) return 1;
+  if (a === 2 || b === 2) return 2;
+  return 0;
+}
+
+const partitionKey = (groupId: string, userId: string, shards: number) => `${groupId}#${shardOf(userId, shards)}`;
+const sortKey = (userId: string, connectionId: string) => `${userId}#${connectionId}`;
+
+export interface EntryWrite {
+  groupId: string;
+  group: BigGroup;
+  conn: ConnectionItem;
+  globalRecvOpt?: RecvOpt;
+}
+
+export interface EntryDelete {
+  groupId: string;
+  shards: number;
+  userId: string;
+  connectionId: string;
+}
+
+function item({ groupId, group, conn, globalRecvOpt }: EntryWrite): Record<string, unknown> {
+  const o = stricter(group.o, globalRecvOpt);
+  return {
+    gs: partitionKey(groupId, conn.userId, group.s),
+    uc: sortKey(conn.userId, conn.connectionId),
+    p: conn.platformId,
+    m: conn.connectedAtMs ?? conn.connectedAt * 1000,
+    ...(o !== 0 ? { o } : {}),
+    e: conn.expiresAt,
+  };
+}
+
+export const groupOnline = {
+  /** Writes and deletes entries, 25 per BatchWriteItem (each entry one write unit). */
+  async write(puts: readonly EntryWrite[], deletes: readonly EntryDelete[] = []): Promise<void> {
+    if (puts.length + deletes.length === 0) return;
+    const putKeys = new Set(puts.map((p) => `${partitionKey(p.groupId, p.conn.userId, p.group.s)}|${sortKey(p.conn.userId, p.conn.connectionId)}`));
+    const requests: Record<string, unknown>[] = puts.map((p) => ({ PutRequest: { Item: item(p) } }));
+    for (const d of deletes) {
+      const gs = partitionKey(d.groupId, d.userId, d.shards);
+      const uc = sortKey(d.userId, d.connectionId);
+      // A batch may not name one key twice; a put of the same key replaces it anyway.
+      if (!putKeys.has(`${gs}|${uc}`)) requests.push({ DeleteRequest: { Key: { gs, uc } } });
+    }
+    await batchWrite(config.tableName('groupOnline'), requests);
+  },
+
+  /**
+   * A group's online connections and their effective receive options: one strongly
+   * consistent Query per shard, in parallel (a member removed a moment ago is not returned).
+   */
+  async query(groupId: string, shards: number, now = Math.floor(Date.now() / 1000)): Promise<{ live: ConnectionItem[]; options: Map<string, RecvOpt> }> {
+    const live: ConnectionItem[] = [];
+    const options = new Map<string, RecvOpt>();
+    await Promise.all(
+      Array.from({ length: shards }, async (_, shard) => {
+        let startKey: Record<string, unknown> | undefined;
+        do {
+          const page = await ddb().send(
+            new QueryCommand({
+              TableName: config.tableName('groupOnline'),
+              KeyConditionExpression: 'gs = :gs',
+              ExpressionAttributeValues: { ':gs': `${groupId}#${shard}` },
+              ConsistentRead: true,
+              ExclusiveStartKey: startKey,
+            }),
+          );
+          for (const it of page.Items ?? []) {
+            // TTL deletes lazily: an entry past its connection's expiry is not a live connection.
+            if (!((it.e as number) > now)) continue;
+            const uc = it.uc as string;
+            const at = uc.lastIndexOf('#');
+            const userId = uc.slice(0, at);
+            const m = it.m as number;
+            // The index keeps no session id: push never needs it.
+            live.push({ userId, connectionId: uc.slice(at + 1), platformId: it.p as number, sessionId: '', connectedAt: Math.floor(m / 1000), connectedAtMs: m, expiresAt: it.e as number });
+            const o = (it.o ?? 0) as RecvOpt;
+            if (o !== 0) options.set(userId, o);
+          }
+          startKey = page.LastEvaluatedKey;
+        } while (startKey);
+      }),
+    );
+    return { live, options };
+  },
+};
