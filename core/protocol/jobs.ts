@@ -1,14 +1,8 @@
-/** Bodies of the SQS jobs between functions, validated on receipt. */
+/** Bodies of the jobs between functions (SQS messages, asynchronous invocations), validated on receipt. */
 import * as z from 'zod';
 import { Message } from './schema';
 
-export const DeliveryJobSchema = z.object({
-  message: Message,
-  originConnectionId: z.string().optional(),
-  correlationId: z.string().optional(),
-  readBy: z.string().optional(),
-});
-
+/** An asynchronous invocation of the push function: one message for a slice of its recipients. */
 export const PushJobSchema = z.object({
   userIds: z.array(z.string()).min(1),
   message: Message,

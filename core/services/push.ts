@@ -1,7 +1,8 @@
 /**
  * Push: post a message to its recipients' live connections. An optimisation on top of
- * sync — at-least-once, deduplicated by the client on (conversationId, seq) — so a failed
- * push only costs latency, never a message.
+ * sync — best effort, deduplicated by the client on (conversationId, seq) — so a failed
+ * push only costs latency, never a message. The sending function posts small fan-outs
+ * itself (core/services/fanout.ts); the push function posts slices of large ones.
  */
 import { DeleteConnectionCommand, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
 import { management } from '../aws/management';
@@ -84,6 +85,16 @@ async function postOne(endpoint: string, conn: ConnectionItem, data: Uint8Array,
 type RecvOpt = 0 | 1 | 2;
 
 /**
+ * Recipients already read (e.g. by the send's own checks), so that the push reads nothing:
+ * `options` holds the effective receive option (see `recipients`) of every recipient but
+ * the sender, `live` the live connections of those recipients and of the sender.
+ */
+export interface KnownRecipients {
+  live: ConnectionItem[];
+  options: Map<string, 0 | 1 | 2>;
+}
+
+/**
  * Each recipient's receive option for the message's conversation (the stricter of their
  * own setting of the conversation and their global one) and their live connections (the
  * user item's `conns`): one BatchGetItem per 50 users. The sender's own devices always
@@ -113,7 +124,8 @@ async function recipients(userIds: readonly string[], message: Message): Promise
   return { options: out, live };
 }
 
-export async function pushToUsers(job: PushJob): Promise<PushOutcome> {
+/** Posts the message to the live connections of `job.userIds` (but the origin connection); reads them unless `known` is given. */
+export async function pushToUsers(job: PushJob, known?: KnownRecipients): Promise<PushOutcome> {
   const endpoint = config.connectionsEndpoint();
   const outcome: PushOutcome = { delivered: 0, gone: 0, failed: 0, tooLarge: 0 };
   const frame = (silent: boolean): Uint8Array => {
@@ -122,7 +134,7 @@ export async function pushToUsers(job: PushJob): Promise<PushOutcome> {
   };
   const loud = frame(false);
   const quiet = frame(true);
-  const { options, live } = await recipients(job.userIds, job.message);
+  const { options, live } = known ?? (await recipients(job.userIds, job.message));
   const targets = live
     .filter((conn) => options.get(conn.userId) !== 1 && conn.connectionId !== job.excludeConnectionId)
     .map((conn) => ({ conn, data: options.get(conn.userId) === 2 ? quiet : loud }));
