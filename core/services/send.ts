@@ -302,6 +302,7 @@ export async function sendMessage(input: SendInput): Promise<SendMsgResult> {
   await write(message, allocatedAt);
   faultPoint('send.afterWrite', { conversationId: target.conversationId, seq });
   await deliver(message, input);
+  faultPoint('send.afterPush', { conversationId: target.conversationId, seq });
   log.debug('message accepted', { conversationId: target.conversationId, seq, serverMsgId });
   return ack(message);
 }
