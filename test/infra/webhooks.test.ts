@@ -68,16 +68,17 @@ describe('When CirrusStack is synthesized without webhooks', () => {
     });
     // The other consumers poll as always.
     synth.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
-      EventSourceArn: { 'Fn::GetAtt': [logicalId(synth.stack.im.queues.delivery), 'Arn'] },
+      EventSourceArn: { 'Fn::GetAtt': [logicalId(synth.stack.im.queues.archive), 'Arn'] },
       Enabled: true,
     });
   });
 
-  it('should give the webhook dead-letter queue no alarm (it cannot fill, and an alarm is billed idle), the other queues theirs', () => {
+  it('should give the webhook dead-letter queue no alarm (it cannot fill, and an alarm is billed idle), the archive queue and the shared DeadLetters queue theirs', () => {
     const alarmed = Object.values(synth.template.findResources('AWS::CloudWatch::Alarm')).map((a) => JSON.stringify(a.Properties.Dimensions));
     expect(alarmed.some((d) => d.includes(logicalId(synth.stack.im.deadLetterQueues.webhook)))).toBe(false);
-    for (const key of ['delivery', 'push', 'archive'] as const) expect(alarmed.some((d) => d.includes(logicalId(synth.stack.im.deadLetterQueues[key]))), key).toBe(true);
-    synth.template.resourceCountIs('AWS::CloudWatch::Alarm', 3);
+    expect(alarmed.some((d) => d.includes(logicalId(synth.stack.im.deadLetterQueues.archive)))).toBe(true);
+    expect(alarmed.some((d) => d.includes(logicalId(synth.stack.im.deadLetters)))).toBe(true);
+    synth.template.resourceCountIs('AWS::CloudWatch::Alarm', 2);
   });
 });
 
@@ -98,7 +99,8 @@ describe('When CirrusStack is synthesized with webhooks', () => {
       Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalId(synth.stack.im.deadLetterQueues.webhook), 'QueueName'] } }],
       Threshold: 1,
     });
-    synth.template.resourceCountIs('AWS::CloudWatch::Alarm', 4);
+    // Archive, Webhook and the shared DeadLetters queue.
+    synth.template.resourceCountIs('AWS::CloudWatch::Alarm', 3);
   });
 
   it('should create a 64-character signing secret, retained by default', () => {
@@ -129,7 +131,7 @@ describe('When CirrusStack is synthesized with webhooks', () => {
 
   it('should let only the signing functions read the secret, and only the functions observing after-callback events send to the webhook queue', () => {
     const senders = keys.filter((key) => (functions[key].sendsTo as readonly string[]).includes('webhook'));
-    expect(senders.sort()).toEqual(['delivery', 'http', 'wsConnect', 'wsDisconnect', 'wsMessage']);
+    expect(senders.sort()).toEqual(['http', 'wsConnect', 'wsDisconnect', 'wsMessage']);
     for (const key of keys) {
       const statements = statementsOf(synth, key);
       expect(mentions(statements, secretId), key).toBe((functions[key].secrets as readonly string[]).includes('webhookSecret'));
@@ -181,8 +183,8 @@ describe('When CirrusIm is given the webhook signing secret', () => {
     template.resourceCountIs('AWS::SecretsManager::Secret', 3);
     const vars = (key: FunctionKey) => template.toJSON().Resources[logicalId(im.functions[key])].Properties.Environment.Variables;
     expect(vars('webhook')).toMatchObject({ WEBHOOK_SECRET_ID: given.secretArn, WEBHOOK_TIMEOUT_MS: '800' });
-    // Batch pages send through the delivery function, so it signs beforeSendMessage too; push never calls the app.
-    expect(vars('delivery')).toMatchObject({ WEBHOOK_SECRET_ID: given.secretArn });
+    // Batch pages send through the batch pages function, so it signs beforeSendMessage too; push never calls the app.
+    expect(vars('batchPages')).toMatchObject({ WEBHOOK_SECRET_ID: given.secretArn });
     expect(vars('push')).not.toHaveProperty('WEBHOOK_SECRET_ID');
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 'secretsmanager:GetSecretValue', Resource: given.secretArn })]) },
