@@ -26,3 +26,5 @@ export async function invokeAsync(key: FunctionKey, event: unknown, options: { s
   const res = await lambda().send(new InvokeCommand({ FunctionName: config.functionName(key, options), InvocationType: 'Event', Payload: payload }));
   if (res.StatusCode !== 202) throw new Error(`Lambda answered ${res.StatusCode} to an asynchronous invocation of ${key}`);
 }
+
+export { InvokeCommand, LambdaClient, LambdaServiceException } from '@aws-sdk/client-lambda';

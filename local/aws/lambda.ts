@@ -16,7 +16,7 @@
 import { randomUUID } from 'node:crypto';
 import { StateFile } from './state-file';
 import { restJsonError } from './responses';
-import { sha256Hex, SigV4Error, verifyRequest, type Credentials } from './sigv4';
+import { sha256Hex, SigV4Error, uriEncode, verifyRequest, type Credentials } from './sigv4';
 import type { StandIn, StandInRequest, StandInResponse } from './types';
 
 /** Lambda's limit on an asynchronous invocation's payload. */
@@ -36,7 +36,6 @@ export interface LocalLambdaFunction {
   readonly config: AsyncInvokeConfig;
   /** Runs the handler; a rejection is a failed attempt. */
   readonly run: (event: unknown) => Promise<unknown>;
-  /** The identities (access keys) that may invoke it; authorization beyond that is the IAM check's. */
 }
 
 export interface LocalLambdaOptions {
@@ -136,9 +135,12 @@ export class LocalLambda implements StandIn {
     const match = INVOCATIONS_PATH.exec(req.path);
     if (!match || req.method !== 'POST') return undefined;
     try {
-      // Lambda signs as any non-S3 service: the payload hash is computed, not sent.
+      // Lambda signs as any non-S3 service: the path is encoded once more (an ARN's `%3A` is
+      // signed as `%253A`) and the payload hash is computed, not sent.
+      const [sentPath, query] = (req.target ?? req.path).split('?');
+      const canonicalTarget = sentPath.split('/').map(uriEncode).join('/') + (query !== undefined ? `?${query}` : '');
       verifyRequest(
-        { method: req.method, target: req.target ?? req.path, headers: { 'x-amz-content-sha256': sha256Hex(req.bytes ?? Buffer.from(req.body)), ...req.headers }, body: req.bytes ?? Buffer.from(req.body) },
+        { method: req.method, target: canonicalTarget, headers: { 'x-amz-content-sha256': sha256Hex(req.bytes ?? Buffer.from(req.body)), ...req.headers }, body: req.bytes ?? Buffer.from(req.body) },
         this.options.credentials,
         this.options.region,
         Date.now(),
@@ -148,7 +150,10 @@ export class LocalLambda implements StandIn {
       if (err instanceof SigV4Error) return restJsonError(403, err.code === 'InvalidAccessKeyId' ? 'UnrecognizedClientException' : 'InvalidSignatureException', err.message);
       throw err;
     }
-    const name = decodeURIComponent(match[1]).split(':').at(-1) === '$LATEST' ? decodeURIComponent(match[1]).split(':').at(-2)! : decodeURIComponent(match[1]).split(':').at(-1)!;
+    // A name, or a (partial) ARN possibly ending in a qualifier (`:$LATEST`).
+    const parts = decodeURIComponent(match[1]).split(':');
+    const functionIndex = parts.indexOf('function');
+    const name = functionIndex >= 0 ? parts[functionIndex + 1] : parts[0];
     const fn = this.byName.get(name);
     if (!fn) return restJsonError(404, 'ResourceNotFoundException', `Function not found: arn:aws:lambda:${this.options.region}:000000000000:function:${name}`);
     const type = req.headers['x-amz-invocation-type'] ?? 'RequestResponse';

@@ -21,7 +21,7 @@ const KILLS = 3;
 /** Acks to collect between two kills (the kill lands while more sends are in flight). */
 const ACKS_PER_ROUND = 30;
 /** Recipients of the batch send accepted just before each kill (two pages). */
-const BATCH_RECIPIENTS = Array.from({ length: 150 }, (_, i) => `cr-r${String(i).padStart(3, '0')}`);
+const BATCH_RECIPIENTS = Array.from({ length: 120 }, (_, i) => `cr-r${String(i).padStart(3, '0')}`);
 
 interface Sent {
   clientMsgId: string;
@@ -74,7 +74,9 @@ describe('the local runtime killed with SIGKILL while messages flow', () => {
 
     /** Every sender sends one message after another until the connection dies. */
     const stream = async () => {
-      const devices = await Promise.all(senders.map(async (s) => Device.connect(ws, await admin().userToken(s.userId))));
+      // As a client reconnects: the restarted runtime is busy with the pages the kill interrupted.
+      const connect = (userId: string) => eventually(async () => Device.connect(ws, await admin().userToken(userId)).catch(() => undefined), 60_000, 500);
+      const devices = await Promise.all(senders.map((s) => connect(s.userId)));
       const loops = senders.map(async (sender, i) => {
         for (;;) {
           const clientMsgId = `crash-${++counter}`;
