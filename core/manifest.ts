@@ -211,7 +211,7 @@ export const queues = {
 export const deadLetters = {
   name: 'DeadLetters',
   envVar: 'QUEUE_DEAD_LETTERS_URL',
-  description: 'Failure records of asynchronous invocations (push jobs, batch pages) after their retries, with the event, for an operator to inspect.',
+  description: 'Failure records of asynchronous invocations (push slices, batch pages) after their retries, with the event, for an operator to inspect.',
 } as const;
 
 

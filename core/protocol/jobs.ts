@@ -113,9 +113,9 @@ export const WebhookJobSchema = z.discriminatedUnion('callback', [
 export type WebhookJob = z.infer<typeof WebhookJobSchema>;
 
 /**
- * One page of a batch send (POST /messages/batch), on the delivery queue: the delivery
- * function sends the message to each of `recvIds`. A page it has no time to finish comes
- * back as a continuation (the recipients left, with the counts so far).
+ * One page of a batch send (POST /messages/batch), an asynchronous invocation of the batch
+ * pages function, which sends the message to each of `recvIds`. A page it has no time to
+ * finish goes to a new invocation as a continuation (the recipients left, with the counts so far).
  */
 export const BatchPageJobSchema = z.object({
   kind: z.literal('batchPage'),
