@@ -253,6 +253,7 @@ export class CirrusIm extends Construct {
       clusterCredentials: this.database.credentials,
       apiGatewayLogRole,
       migrations,
+      deadLetters: this.deadLetters,
       media: this.media,
       mediaFunctions: entriesOf<FunctionKey, FunctionSpec>(functionSpecs)
         .filter(([, spec]) => spec.media)
