@@ -3,10 +3,12 @@
  * invocations and SQS redelivery of archive jobs: no acknowledged message is lost or
  * duplicated, and sync never stalls.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { eventually, sleep, syncConversation } from '../support/cirrus';
 import { admin, cirrus, device, text, useCirrus } from '../support/harness';
 import { faults } from '../../core/faults';
+import { management } from '../../core/aws/management';
+import { config } from '../../core/config';
 
 const SETTLE_MS = 1500;
 
@@ -126,6 +128,29 @@ describe('a crash after the push, before the ack', () => {
     expect(await archivedRows(ack.conversationId)).toEqual([1]);
     const synced = await syncConversation(receiver, ack.conversationId, 1);
     expect(synced.messages).toHaveLength(1);
+  });
+});
+
+describe('a push that fails', () => {
+  it('never fails the send: the message is acknowledged, stored, and reaches the recipient by sync', async () => {
+    await admin.register('fp1', 'fp2');
+    const sender = await device('fp1');
+    const receiver = await device('fp2');
+    // Every post of the sending function fails as API Gateway's 500 would.
+    const client = management(config.connectionsEndpoint());
+    const posts = vi.spyOn(client, 'send').mockImplementation(async () => {
+      throw Object.assign(new Error('Internal server error'), { name: 'InternalServerErrorException', $metadata: { httpStatusCode: 500 } });
+    });
+    try {
+      const ack = await sender.ok('sendMsg', { clientMsgId: 'unpushed', recvId: 'fp2', ...text('x') });
+      expect(posts).toHaveBeenCalled();
+      expect(receiver.pushes).toHaveLength(0);
+      const synced = await syncConversation(receiver, ack.conversationId, ack.seq);
+      expect(synced.messages.map((m) => m.clientMsgId)).toEqual(['unpushed']);
+    } finally {
+      posts.mockRestore();
+    }
+    await eventually(async () => (await archivedRows('si_fp1_fp2')).length === 1);
   });
 });
 
