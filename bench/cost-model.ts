@@ -31,7 +31,12 @@ export interface Counts {
   logBytes: number;
 }
 
-const SQS_CONSUMERS: readonly FunctionKey[] = ['delivery', 'push', 'archive'];
+/**
+ * The functions Lambda runs from an SQS event source (each batch costs a receive and a delete).
+ * Pushes and batch pages are asynchronous invocations: no SQS request, only the invocation;
+ * the `Invoke` request itself is not billed apart from the invocation it starts.
+ */
+const SQS_CONSUMERS: readonly FunctionKey[] = ['archive', 'webhook'];
 
 /** The construct's settings that change the bill but not what the local runtime measures. */
 export interface Deployment {

@@ -1,6 +1,6 @@
 /**
  * What every benchmark suite needs: a local Cirrus of its own, users and connected
- * clients, a way to wait until the queues are quiet, and one measurement that reads the
+ * clients, a way to wait until the queues and asynchronous invocations are quiet, and one measurement that reads the
  * request accounting, the DynamoDB capacity and the local metering together.
  */
 import WebSocket from 'ws';
@@ -65,14 +65,13 @@ export async function eventually<T>(check: () => T | undefined | false | Promise
   }
 }
 
-/** Nothing queued, in flight or delayed, for a moment. */
+/** Nothing queued, in flight or delayed (archive jobs, push and batch page invocations), for a moment. */
 export async function settle(cirrus: LocalCirrus): Promise<void> {
-  await eventually(() =>
-    !['Delivery', 'Push', 'Archive'].some((q) => {
-      const d = cirrus.sqs.depth(q);
-      return d.visible + d.inFlight + d.delayed > 0;
-    }),
-  );
+  await cirrus.lambda.idle();
+  await eventually(() => {
+    const d = cirrus.sqs.depth('Archive');
+    return d.visible + d.inFlight + d.delayed === 0;
+  });
   await sleep(300);
 }
 

@@ -8,11 +8,11 @@ export type FaultPoint =
   | 'send.afterAllocate'
   /** sendMsg: after the idempotency record, before the message is written. */
   | 'send.afterClaim'
-  /** sendMsg: after the message is written, before the delivery job is queued. */
+  /** sendMsg: after the message is written, before the push (and the own position and archive hand-over). */
   | 'send.afterWrite'
-  /** delivery: after the fan-out (pushes, push jobs, archive job) before the batch returns. */
-  | 'delivery.afterFanout'
-  /** push: after posting to the connections, before the batch returns. */
+  /** sendMsg: after the push (posted, or handed to push invocations), before the ack. */
+  | 'send.afterPush'
+  /** push: after posting to a slice's connections, before the invocation returns. */
   | 'push.afterPost'
   /** archive: after the rows were inserted, before the batch returns. */
   | 'archive.afterInsert'

@@ -23,6 +23,9 @@ export type PolicyResource =
   | { readonly kind: 'table'; readonly table: TableKey; readonly index?: string }
   | { readonly kind: 'queue'; readonly queue: QueueKey }
   | { readonly kind: 'deadLetterQueue'; readonly queue: QueueKey }
+  /** The shared dead-letter queue (`deadLetters`), the on-failure destination of asynchronous invocations. */
+  | { readonly kind: 'deadLetters' }
+  | { readonly kind: 'function'; readonly function: FunctionKey }
   | { readonly kind: 'secret'; readonly secret: SecretKey }
   | { readonly kind: 'historyCluster' }
   | { readonly kind: 'historyCredentials' }
@@ -37,9 +40,11 @@ export interface PolicyStatementSpec {
   readonly conditions?: Readonly<Record<string, Readonly<Record<string, string | readonly string[]>>>>;
   /**
    * Who adds the statement to the role in the stack: the function's own construct (its log
-   * group), the SQS event source (consuming its queue), or the grants read off the manifest.
+   * group), the SQS event source (consuming its queue), the on-failure destination of its
+   * asynchronous invocations (Lambda sends the failure record with the function's role), or
+   * the grants read off the manifest.
    */
-  readonly grantedBy: 'function' | 'eventSource' | 'manifest';
+  readonly grantedBy: 'function' | 'eventSource' | 'manifest' | 'destination';
 }
 
 /** A resource written as one string (`table:users/index/byCreation`), for comparisons and docs. */
@@ -50,6 +55,8 @@ export function resourceName(resource: PolicyResource): string {
     case 'queue':
     case 'deadLetterQueue':
       return `${resource.kind}:${resource.queue}`;
+    case 'function':
+      return `function:${resource.function}`;
     case 'secret':
       return `secret:${resource.secret}`;
     default:
@@ -62,6 +69,9 @@ export const eventSourceActions = ['sqs:ReceiveMessage', 'sqs:ChangeMessageVisib
 
 /** What redriving a dead-letter queue takes: peek (receive, then release), delete what was moved, count. */
 export const redriveActions = ['sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'] as const;
+
+/** What the CDK's SqsDestination grants the function whose failed events it receives. */
+export const destinationActions = ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'] as const;
 
 /** Writing to the function's own log group. */
 export const logActions = ['logs:CreateLogStream', 'logs:PutLogEvents'] as const;
@@ -87,6 +97,10 @@ export function functionPolicy(key: FunctionKey, options: { webhooks: boolean })
   for (const [queue, queueSpec] of entriesOf<QueueKey, QueueSpec>(queues)) {
     if (queueSpec.consumer === key) statements.push({ actions: [...eventSourceActions], resources: [{ kind: 'queue', queue }], grantedBy: 'eventSource' });
   }
+  if (spec.invokes?.length) {
+    statements.push({ actions: ['lambda:InvokeFunction'], resources: spec.invokes.map((f) => ({ kind: 'function', function: f })), grantedBy: 'manifest' });
+  }
+  if (spec.asyncInvoke) statements.push({ actions: [...destinationActions], resources: [{ kind: 'deadLetters' }], grantedBy: 'destination' });
   for (const queue of spec.redrives ?? []) {
     statements.push({ actions: [...redriveActions], resources: [{ kind: 'deadLetterQueue', queue }], grantedBy: 'manifest' });
     // The pending counts of the queue itself, shown with its dead letters.

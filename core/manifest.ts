@@ -165,8 +165,8 @@ export const tables = {
 export type TableKey = keyof typeof tables;
 
 /** Declared ahead of the maps below because queues name their consumers and functions their queues. */
-export type QueueKey = 'delivery' | 'push' | 'archive' | 'webhook';
-export type FunctionKey = 'wsAuthorizer' | 'wsConnect' | 'wsDisconnect' | 'wsMessage' | 'http' | 'httpMedia' | 'httpHistory' | 'delivery' | 'push' | 'archive' | 'webhook' | 'migrate';
+export type QueueKey = 'archive' | 'webhook';
+export type FunctionKey = 'wsAuthorizer' | 'wsConnect' | 'wsDisconnect' | 'wsMessage' | 'http' | 'httpMedia' | 'httpHistory' | 'batchPages' | 'push' | 'archive' | 'webhook' | 'migrate';
 
 export interface QueueSpec {
   readonly name: string;
@@ -194,29 +194,6 @@ export interface QueueSpec {
 }
 
 export const queues = {
-  delivery: {
-    name: 'Delivery',
-    envVar: 'QUEUE_DELIVERY_URL',
-    consumer: 'delivery',
-    batchSize: 10,
-    maxBatchingWindowSeconds: 0,
-    visibilityTimeoutSeconds: 60,
-    maxReceiveCount: 5,
-    maxConcurrency: 50,
-    description:
-      "Accepted messages, to resolve recipients, push and archive (the seed's msg_transfer); also the pages of batch sends (`kind: 'batchPage'`), each sent to its recipients by the delivery function.",
-  },
-  push: {
-    name: 'Push',
-    envVar: 'QUEUE_PUSH_URL',
-    consumer: 'push',
-    batchSize: 10,
-    maxBatchingWindowSeconds: 0,
-    visibilityTimeoutSeconds: 60,
-    maxReceiveCount: 5,
-    maxConcurrency: 100,
-    description: 'Push jobs: one message for a slice of recipients, delivered to their live connections.',
-  },
   archive: {
     name: 'Archive',
     envVar: 'QUEUE_ARCHIVE_URL',
@@ -244,6 +221,16 @@ export const queues = {
     description: 'After-callbacks (afterSendMessage, afterMarkRead, group and friend changes, …) to POST, signed, to the app backend; retried until it answers 2xx.',
   },
 } as const satisfies Record<QueueKey, QueueSpec>;
+
+/**
+ * The shared dead-letter queue: the on-failure destination of every asynchronous
+ * invocation (a push or batch page Lambda gave up on after its retries), kept 14 days, alarmed.
+ */
+export const deadLetters = {
+  name: 'DeadLetters',
+  envVar: 'QUEUE_DEAD_LETTERS_URL',
+  description: 'Failure records of asynchronous invocations (push slices, batch pages) after their retries, with the event, for an operator to inspect.',
+} as const;
 
 
 /**
@@ -295,6 +282,14 @@ export interface FunctionSpec {
    * visibility, delete; the redrive sends to the queue itself, listed in `sendsTo`).
    */
   readonly redrives?: readonly QueueKey[];
+  /** Functions it invokes asynchronously (Lambda `Invoke`, InvocationType `Event`): granted lambda:InvokeFunction on them. */
+  readonly invokes?: readonly FunctionKey[];
+  /**
+   * Invoked asynchronously: the variable carrying its name to the functions that invoke it,
+   * and Lambda's handling of a failed event (retries, how long an event may wait), after
+   * which the event goes to the shared dead-letter queue (`deadLetters`).
+   */
+  readonly asyncInvoke?: { readonly envVar: string; readonly retryAttempts: 0 | 1 | 2; readonly maxEventAgeSeconds: number };
 }
 
 const fn = (spec: Omit<FunctionSpec, 'sendsTo' | 'secrets' | 'postsToConnections' | 'history' | 'media' | 'tables' | 'webhooks'> & Partial<FunctionSpec>): FunctionSpec => ({
@@ -362,9 +357,11 @@ export const functions = {
       // Recipients' live connections (GetItem, BatchGetItem), the 1:1 recipient's existence
       // (BatchGetItem, with the send checks); UpdateItem removes a connection found gone (410).
       users: ['GetItem', 'BatchGetItem', 'UpdateItem'],
-      groups: ['BatchGetItem'],
-      // The sender's membership (send checks) and roles (revoke or delete of another's message).
-      groupMembers: ['BatchGetItem'],
+      // The group's send checks (BatchGetItem); whether it has an online index (GetItem), moving an
+      // unfinished index build on (UpdateItem).
+      groups: ['GetItem', 'BatchGetItem', 'UpdateItem'],
+      // The sender's membership (BatchGetItem); a group message's recipients (Query).
+      groupMembers: ['BatchGetItem', 'Query'],
       friends: ['BatchGetItem'],
       blacklist: ['BatchGetItem'],
       // Seq allocation and new conversations (UpdateItem), newest seqs (BatchGetItem).
@@ -376,14 +373,17 @@ export const functions = {
       messageIds: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem'],
       // A connection found gone (410) while pushing an event, with its online-index entries.
       connections: ['DeleteItem'],
-      groupOnline: ['BatchWriteItem'],
+      // An indexed group's online members (Query, strongly consistent); a gone connection's entries (BatchWriteItem).
+      groupOnline: ['Query', 'BatchWriteItem'],
     },
     // Read receipts: every member's position in a conversation.
     indexes: { userConversations: ['byConversation'] },
-    // archive: revoke, delete and edit hand the changed message to the history directly.
+    // archive: accepted messages, and revoke, delete and edit hand the changed message to the history.
     // webhook: afterMarkRead and afterRevokeMessage, when enabled.
-    sendsTo: ['delivery', 'archive', 'webhook'],
-    // typing events are posted directly to the recipient's connections.
+    sendsTo: ['archive', 'webhook'],
+    // Fan-outs above INLINE_PUSH_MAX recipients, in slices.
+    invokes: ['push'],
+    // Accepted messages and typing events are posted directly to the recipients' connections.
     postsToConnections: true,
     // beforeSendMessage is called, signed, inside sendMsg.
     secrets: ['webhookSecret'],
@@ -414,7 +414,7 @@ export const functions = {
       friendRequests: ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem'],
       blacklist: ['BatchGetItem', 'Query', 'PutItem', 'DeleteItem'],
       // Large groups' online index: joins, leaves, receive options, builds, kicked connections.
-      groupOnline: ['BatchWriteItem'],
+      groupOnline: ['Query', 'BatchWriteItem'],
     },
     indexes: {
       // Users in registration order; a user's groups and applications; outgoing friend requests; read receipts.
@@ -426,8 +426,10 @@ export const functions = {
     },
     // webhook: the after-callbacks of user, friend, group and message changes, when enabled,
     // and the redrive of the webhook dead-letter queue.
-    sendsTo: ['delivery', 'archive', 'webhook'],
+    sendsTo: ['archive', 'webhook'],
     redrives: ['webhook'],
+    // push: large fan-outs of messages sent over HTTP (and notifications); batchPages: the pages of a batch send.
+    invokes: ['push', 'batchPages'],
     // webhookSecret: the before-callbacks inside the routes (send, register, friends, groups).
     secrets: ['signingKey', 'adminSecret', 'webhookSecret'],
     postsToConnections: true,
@@ -474,51 +476,50 @@ export const functions = {
     // History pages, searches, statistics (ExecuteStatement); purges in a transaction.
     history: ['ExecuteStatement', 'BeginTransaction', 'CommitTransaction', 'RollbackTransaction'],
   }),
-  delivery: fn({
-    name: 'Delivery',
-    entry: 'delivery',
-    description: 'Resolves recipients, pushes small fan-outs inline, splits large ones into push jobs, hands messages to the archive; sends the pages of batch sends.',
+  batchPages: fn({
+    name: 'BatchPages',
+    entry: 'batch-pages',
+    description: 'Sends one page of a batch send (POST /messages/batch) to its recipients, invoked asynchronously; hands the rest of a page it had no time for to a new invocation of itself.',
     memoryMb: 512,
     timeoutSeconds: 10,
     tables: {
-      // Recipients' live connections and receive options (BatchGetItem); a connection found gone (UpdateItem).
+      // The recipients' live connections and existence (BatchGetItem); a connection found gone (UpdateItem).
       users: ['BatchGetItem', 'UpdateItem'],
-      // A group message's recipients.
-      groupMembers: ['Query'],
       connections: ['DeleteItem'],
       // Receive options (BatchGetItem); the sender's own position past their message (UpdateItem).
       userConversations: ['BatchGetItem', 'UpdateItem'],
-      // Batch pages: each recipient's message goes through the send path (1:1 only).
+      // Each recipient's message goes through the send path (1:1 and notification conversations only).
       conversations: ['UpdateItem'],
       messages: ['GetItem', 'PutItem'],
       messageIds: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem'],
       friends: ['BatchGetItem'],
       blacklist: ['BatchGetItem'],
       batches: ['UpdateItem'],
-      // An indexed group's online members (Query, strongly consistent); a connection found gone (BatchWriteItem).
-      groupOnline: ['Query', 'BatchWriteItem'],
-      // Whether the group of a message has an online index (GetItem); moving an unfinished build on
-      // (UpdateItem, with the members' user items and rows above).
-      groups: ['GetItem', 'UpdateItem'],
     },
-    // webhook: one afterSendMessage job per message, when that callback is enabled.
-    // delivery: a batch page queues its messages' delivery jobs, and the rest of a page it had no time for.
-    sendsTo: ['delivery', 'push', 'archive', 'webhook'],
+    // archive: the page's messages.
+    sendsTo: ['archive'],
+    // The rest of a page it had no time for.
+    invokes: ['batchPages'],
+    // A page is retried (idempotent per recipient) and may wait for hours (Aurora or DynamoDB trouble).
+    asyncInvoke: { envVar: 'FUNCTION_BATCH_PAGES_NAME', retryAttempts: 2, maxEventAgeSeconds: 6 * 3600 },
     // beforeSendMessage is called, signed, for each message of a batch page.
     secrets: ['webhookSecret'],
+    // The page's messages are pushed inline (two users each).
     postsToConnections: true,
     webhooks: true,
   }),
   push: fn({
     name: 'Push',
     entry: 'push',
-    description: "Delivers push jobs to recipients' live connections.",
+    description: "Posts a message to a slice of a large fan-out's recipients' live connections, invoked asynchronously by the sending function.",
     memoryMb: 512,
     timeoutSeconds: 10,
     // Recipients' live connections and receive options (BatchGetItem); a connection found gone (410)
     // leaves the user's `conns` (UpdateItem) and the Connections table (DeleteItem).
     tables: { users: ['BatchGetItem', 'UpdateItem'], userConversations: ['BatchGetItem'], connections: ['DeleteItem'], groupOnline: ['BatchWriteItem'] },
     postsToConnections: true,
+    // A push a few minutes late is still worth posting; later, sync has long taken over.
+    asyncInvoke: { envVar: 'FUNCTION_PUSH_NAME', retryAttempts: 2, maxEventAgeSeconds: 300 },
   }),
   archive: fn({
     name: 'Archive',
@@ -604,7 +605,10 @@ export const commonEnv = {
   MESSAGE_TTL_DAYS: 'MESSAGE_TTL_DAYS',
   /** Milliseconds after which an allocated seq without a message is a settled hole. */
   SEQ_SETTLE_MS: 'SEQ_SETTLE_MS',
-  /** Fan-outs up to this many recipients are pushed by the delivery function itself. */
+  /**
+   * Fan-outs up to this many recipients are pushed by the sending function itself; larger ones
+   * through asynchronous invocations of the push function (1:1 messages are always pushed inline).
+   */
   INLINE_PUSH_MAX: 'INLINE_PUSH_MAX',
   /** Groups with at least this many members keep an index of their online members (GroupOnline). */
   ONLINE_INDEX_MIN_MEMBERS: 'ONLINE_INDEX_MIN_MEMBERS',

@@ -1,24 +1,18 @@
-/** Push queue consumer: a job is retried whole if any of its connections failed (duplicates are harmless). */
-import { sqsBatchHandler } from '../core/runtime/sqs';
+/**
+ * One slice of a large fan-out, invoked asynchronously by the function that accepted the
+ * message. A slice with connections that could not be reached for a reason other than
+ * gone (410) or too large (413) fails, so Lambda retries it (duplicates are harmless:
+ * clients deduplicate by seq).
+ */
+import { asyncHandler } from '../core/runtime/async';
 import { pushToUsers } from '../core/services/push';
 import { PushJobSchema } from '../core/protocol/jobs';
 import { faultPoint } from '../core/faults';
-import { log, withLogContext } from '../core/log';
+import { log } from '../core/log';
 
-export const handler = sqsBatchHandler('push', (body) => PushJobSchema.parse(body), async (items) => {
-  const failed = new Set<string>();
-  await Promise.all(
-    items.map(({ id, job }) =>
-      withLogContext({ correlationId: job.correlationId }, async () => {
-        const outcome = await pushToUsers(job).catch((err) => {
-          log.error('push job failed', { err });
-          return { delivered: 0, gone: 0, failed: 1, tooLarge: 0 };
-        });
-        log.info('message pushed', { conversationId: job.message.conversationId, seq: job.message.seq, ...outcome });
-        if (outcome.failed > 0) failed.add(id);
-      }),
-    ),
-  );
-  faultPoint('push.afterPost', { size: items.length });
-  return failed;
+export const handler = asyncHandler('push', (event) => PushJobSchema.parse(event), async (job) => {
+  const outcome = await pushToUsers(job);
+  log.debug('message pushed', { conversationId: job.message.conversationId, seq: job.message.seq, ...outcome });
+  faultPoint('push.afterPost', { recipients: job.userIds.length });
+  if (outcome.failed > 0) throw new Error(`${outcome.failed} connection(s) could not be reached`);
 });

@@ -173,8 +173,9 @@ export interface CirrusImProps {
    */
   readonly seqSettleSeconds?: number;
   /**
-   * Fan-outs up to this many recipients are pushed by the delivery function itself; larger
-   * ones are split into push jobs on the push queue.
+   * Fan-outs up to this many recipients are pushed by the function that accepted the message,
+   * before it answers (1:1 messages always); larger ones go to asynchronous invocations of the
+   * push function, one per 100 recipients.
    * @default 10
    */
   readonly inlinePushMax?: number;

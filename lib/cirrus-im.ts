@@ -17,12 +17,16 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as rds from 'aws-cdk-lib/aws-rds';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
-import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { Construct } from 'constructs';
 import { httpRoutes } from '../core/http/routes';
 import { functionPolicy, type PolicyResource } from '../core/iam';
 import {
   commonEnv,
+  deadLetters,
   compiledSettings as compiledSettingNames,
   functions as functionSpecs,
   httpFunctionOf,
@@ -112,6 +116,8 @@ export class CirrusIm extends Construct {
   public readonly queues: Record<QueueKey, sqs.Queue>;
   /** Each queue's dead-letter queue, by the manifest key of its queue. */
   public readonly deadLetterQueues: Record<QueueKey, sqs.Queue>;
+  /** The shared dead-letter queue (manifest `deadLetters`): the on-failure destination of asynchronous invocations. */
+  public readonly deadLetters: sqs.Queue;
   /** The manifest's functions, by manifest key. */
   public readonly functions: Record<FunctionKey, NodejsFunction>;
   public readonly webSocketApi: apigwv2.WebSocketApi;
@@ -235,6 +241,8 @@ export class CirrusIm extends Construct {
       // A function that reads a secret exists only once its parameter does (first deploy).
       if (functionSpecs[key].secrets.length) handlers[key].function.node.addDependency(this.secureParameters.resource);
     }
+    this.deadLetters = this.createDeadLetters();
+    this.configureAsyncInvocations();
     this.connectConsumers();
 
     const wsRouteConstructs = this.addWebSocketRoutes();
@@ -268,6 +276,7 @@ export class CirrusIm extends Construct {
       clusterCredentials: this.database.credentials,
       apiGatewayLogRole,
       migrations,
+      deadLetters: this.deadLetters,
       media: this.media,
       mediaFunctions: entriesOf<FunctionKey, FunctionSpec>(functionSpecs)
         .filter(([, spec]) => spec.media)
@@ -313,6 +322,42 @@ export class CirrusIm extends Construct {
           alarm: spec.onlyWith !== 'webhooks' || this.config.webhooks !== undefined,
         }),
     );
+  }
+
+  /** The shared dead-letter queue, kept 14 days, alarmed as soon as anything lands in it. */
+  private createDeadLetters(): sqs.Queue {
+    const queue = new sqs.Queue(this, deadLetters.name, { encryption: sqs.QueueEncryption.SQS_MANAGED, enforceSSL: true, retentionPeriod: Duration.days(14) });
+    const alarm = new cloudwatch.Alarm(this, `${deadLetters.name}Alarm`, {
+      alarmDescription: 'Cirrus: an asynchronous invocation (a push slice or a batch page) failed after its retries; its event waits in the DeadLetters queue.',
+      metric: queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: cloudwatch.Stats.MAXIMUM }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    if (this.config.alarmTopic) alarm.addAlarmAction(new cloudwatchActions.SnsAction(this.config.alarmTopic));
+    return queue;
+  }
+
+  /**
+   * Functions invoked asynchronously: Lambda's retries and event age from the manifest, the
+   * shared dead-letter queue as on-failure destination (which grants the function's role the
+   * send), and their names to the functions that invoke them. A function invoking itself
+   * finds its own name in AWS_LAMBDA_FUNCTION_NAME (its variable would reference itself).
+   */
+  private configureAsyncInvocations(): void {
+    for (const [key, spec] of entriesOf<FunctionKey, FunctionSpec>(functionSpecs)) {
+      if (spec.asyncInvoke) {
+        this.functions[key].configureAsyncInvoke({
+          retryAttempts: spec.asyncInvoke.retryAttempts,
+          maxEventAge: Duration.seconds(spec.asyncInvoke.maxEventAgeSeconds),
+          onFailure: new SqsDestination(this.deadLetters),
+        });
+      }
+      for (const target of spec.invokes ?? []) {
+        if (target !== key) this.functions[key].addEnvironment(functionSpecs[target].asyncInvoke!.envVar, this.functions[target].functionName);
+      }
+    }
   }
 
   /** A log group of this construct, with its retention and removal policy. */
@@ -363,6 +408,15 @@ export class CirrusIm extends Construct {
   private grant(key: FunctionKey, handler: HandlerFunction): void {
     for (const statement of functionPolicy(key, { webhooks: this.webhookSigningSecret !== undefined })) {
       if (statement.grantedBy !== 'manifest') continue;
+      if (statement.resources.some((r) => r.kind === 'function')) {
+        // A policy of its own, not the role's default one, which the function depends on: a
+        // function allowed to invoke itself would otherwise make a dependency cycle.
+        new iam.Policy(handler, 'InvokePolicy', {
+          roles: [handler.role],
+          statements: [new iam.PolicyStatement({ actions: [...statement.actions], resources: statement.resources.map((resource) => this.arnOf(resource, handler)) })],
+        });
+        continue;
+      }
       handler.function.addToRolePolicy(
         new iam.PolicyStatement({
           actions: [...statement.actions],
@@ -387,6 +441,10 @@ export class CirrusIm extends Construct {
         return this.queues[resource.queue].queueArn;
       case 'deadLetterQueue':
         return this.deadLetterQueues[resource.queue].queueArn;
+      case 'deadLetters':
+        return this.deadLetters.queueArn;
+      case 'function':
+        return this.functions[resource.function].functionArn;
       case 'secret': {
         const parameter = { signingKey: this.signingSecret, adminSecret: this.adminSecret, webhookSecret: this.webhookSigningSecret }[resource.secret];
         if (!parameter) throw new Error(`No ${resource.secret} secret in this deployment`);

@@ -41,6 +41,8 @@ export interface NagFindingScopes {
   readonly mediaFunctions: readonly HandlerFunction[];
   /** The schema migrations custom resource, whose provider polls the migrate function. */
   readonly migrations: SchemaMigrations;
+  /** The shared dead-letter queue, the on-failure destination of asynchronous invocations. */
+  readonly deadLetters: IConstruct;
 }
 
 const ack = (scope: IConstruct, id: string, reason: string) =>
@@ -71,6 +73,12 @@ function nagName(scope: IConstruct, token: string): string {
 
 /** Acknowledges Cirrus's accepted findings, each on the construct it concerns. */
 export function acknowledgeNagFindings(scopes: NagFindingScopes): void {
+  ack(
+    scopes.deadLetters,
+    'SQS3',
+    'It is a dead-letter queue: the on-failure destination of the asynchronous invocations (Lambda sends the failure ' +
+      'records there, which cdk-nag cannot see as a redrive policy); it is kept 14 days and alarmed.',
+  );
   if (scopes.webSocketStageWithoutAccessLogs) {
     ack(
       scopes.webSocketStageWithoutAccessLogs,

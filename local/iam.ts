@@ -141,6 +141,12 @@ export function accessesOf(service: string, command: string, input: Record<strin
       const action = command === 'HeadObject' ? 'GetObject' : command;
       return [{ action: `s3:${action}`, resource: `${bucket}/${str(input.Key)}` }];
     }
+    case 'Lambda': {
+      // A function given by name, partial or full ARN, possibly with a qualifier: authorized on the function's ARN.
+      const name = str(input.FunctionName).replace(/^arn:[^:]+:lambda:[^:]+:\d+:function:/, '').replace(/^\d+:function:/, '').split(':')[0];
+      const action = command === 'Invoke' ? 'InvokeFunction' : command;
+      return [{ action: `lambda:${action}`, resource: `arn:aws:lambda:${region}:${account}:function:${name}` }];
+    }
     case 'ApiGatewayManagementApi': {
       const method = command === 'PostToConnection' ? 'POST' : command === 'GetConnection' ? 'GET' : 'DELETE';
       return [
@@ -194,6 +200,8 @@ export function resolvePolicy(statements: readonly PolicyStatementSpec[], arns: 
 }
 
 export interface PolicyEnforcement {
+  /** Checks a request made with a function's role outside its code (Lambda sending a failure record to a destination). */
+  check(key: FunctionKey, service: string, command: string, input: Record<string, unknown>): void;
   /** Stops checking (the runtime stopped). */
   stop(): void;
 }
@@ -210,16 +218,19 @@ export function enforcePolicies(options: { arns: LocalArns; webhooks: boolean })
     if (!policy) policies.set(key, (policy = resolvePolicy(functionPolicy(key, { webhooks: options.webhooks }), options.arns)));
     return policy;
   };
-  const check = (service: string, command: string, input: Record<string, unknown>) => {
-    const key = runningFunction();
-    if (!key) return;
+  const checkAs = (key: FunctionKey, service: string, command: string, input: Record<string, unknown>) => {
     const policy = policyOf(key);
     for (const access of accessesOf(service, command, input, options.arns)) {
       if (!allows(policy, access)) throw accessDenied(service, key, access, options.arns.account);
     }
   };
+  const check = (service: string, command: string, input: Record<string, unknown>) => {
+    const key = runningFunction();
+    if (key) checkAs(key, service, command, input);
+  };
   setRequestCheck(check);
   return {
+    check: checkAs,
     stop() {
       setRequestCheck(undefined);
     },

@@ -11,7 +11,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { DEFAULT_MEDIA_MAX_BYTES, DEFAULT_MEDIA_TYPES } from '../core/domain/media';
-import { commonEnv, queues, tables, type QueueKey, type QueueSpec, type TableKey } from '../core/manifest';
+import { commonEnv, deadLetters, functions, queues, tables, type FunctionKey, type FunctionSpec, type QueueKey, type QueueSpec, type TableKey } from '../core/manifest';
 import type { LoginPolicy } from '../core/domain/login-policy';
 import { validateWebhookSettings, webhookEnv, type WebhookCallback, type WebhookCallbackSettings } from '../core/webhooks/settings';
 import { LocalGateway } from './gateway';
@@ -22,6 +22,7 @@ import { enforcePolicies } from './iam';
 import { MEDIA_PREFIX } from '../core/domain/media';
 import type { PolicyResource } from '../core/iam';
 import { LocalSqs } from './aws/sqs';
+import { LocalLambda } from './aws/lambda';
 import { startEventSource } from './aws/event-source';
 import { LocalSsm } from './aws/ssm';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
@@ -55,6 +56,8 @@ export interface LocalOptions {
   websocket?: { idleTimeoutMs?: number; maxConnectionMs?: number };
   /** Per-queue overrides of the manifest's event-source settings (tests shorten visibility timeouts). */
   queueOverrides?: Partial<Record<QueueKey, { visibilityTimeoutSeconds?: number; maxReceiveCount?: number }>>;
+  /** Asynchronous invocations: the delays before a failed event's retries (default Lambda's, 1 and 2 minutes; tests shorten them). */
+  asyncInvoke?: { retryDelaysMs?: readonly number[] };
   /** The built web chat demo served at `/` when it holds an index.html (default `web/dist`). */
   webDist?: string;
   /** Where runtime notices go (default: stderr). */
@@ -79,6 +82,8 @@ export interface LocalCirrus {
   dynamoEndpoint: string;
   tableNames: Record<TableKey, string>;
   sqs: LocalSqs;
+  /** Lambda's asynchronous invocations (push slices, batch pages); `lambda.idle()` waits until none is queued or running. */
+  lambda: LocalLambda;
   dataApi: LocalDataApi;
   /** The S3 stand-in serving the media bucket at `<url>/<mediaBucket>`. */
   s3: LocalS3;
@@ -138,11 +143,35 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
     const sqs = new LocalSqs({ file: dataDir ? join(dataDir, 'sqs.json') : undefined });
     const dataApi = new LocalDataApi(options.databaseUrl ? { databaseUrl: options.databaseUrl } : { dataDir: dataDir ? join(dataDir, 'pglite') : undefined });
     const s3 = new LocalS3({ buckets: [MEDIA_BUCKET], credentials: { [ACCESS_KEY_ID]: SECRET_ACCESS_KEY }, region: REGION, dir: dataDir ? join(dataDir, 's3') : undefined });
-    // S3 first: it claims only its bucket's paths, and reads the raw target and bytes.
-    const standIns: StandIn[] = [s3, sqs, ssm, dataApi];
-    stops.push(async () => {
-      for (const s of standIns) await s.close();
+    // The shared dead-letter queue: the on-failure destination of asynchronous invocations, kept 14 days as in the stack.
+    sqs.createQueue(deadLetters.name, { messageRetentionSeconds: 14 * 86400 });
+    const asyncFunctions = (Object.entries(functions) as [FunctionKey, FunctionSpec][]).filter(([, spec]) => spec.asyncInvoke);
+    const lambda = new LocalLambda({
+      region: REGION,
+      credentials: { [ACCESS_KEY_ID]: SECRET_ACCESS_KEY },
+      file: dataDir ? join(dataDir, 'lambda.json') : undefined,
+      retryDelaysMs: options.asyncInvoke?.retryDelaysMs,
+      log,
+      functions: asyncFunctions.map(([key, spec]) => ({
+        name: spec.name,
+        arn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${spec.name}`,
+        config: { retryAttempts: spec.asyncInvoke!.retryAttempts, maxEventAgeSeconds: spec.asyncInvoke!.maxEventAgeSeconds },
+        run: (event) => invoke(key, event),
+      })),
+      // Lambda sends the failure record with the function's role: its policy must allow it (local/iam.ts).
+      onFailure: async (fn, record) => {
+        const key = asyncFunctions.find(([, spec]) => spec.name === fn.name)![0];
+        enforcement.check(key, 'SQS', 'SendMessage', { QueueUrl: sqs.queueUrl(deadLetters.name) });
+        sqs.send(deadLetters.name, JSON.stringify(record));
+      },
     });
+    // S3 first: it claims only its bucket's paths, and reads the raw target and bytes.
+    const standIns: StandIn[] = [s3, sqs, ssm, dataApi, lambda];
+    stops.push(async () => {
+      for (const s of standIns) if (s !== lambda) await s.close();
+    });
+    // Before the stand-ins the runs in flight need, after the server (no new invocation).
+    stops.push(() => lambda.close());
 
     const webDist = resolve(options.webDist ?? WEB_DIST);
     const gateway = new LocalGateway({ apiId: API_ID, stage: STAGE, region: REGION, httpPrefix: HTTP_PREFIX, log, ...options.websocket });
@@ -221,6 +250,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
       AWS_ENDPOINT_URL_SSM: baseUrl,
       AWS_ENDPOINT_URL_RDS_DATA: baseUrl,
       AWS_ENDPOINT_URL_S3: baseUrl,
+      AWS_ENDPOINT_URL_LAMBDA: baseUrl,
       [commonEnv.CONNECTIONS_ENDPOINT]: baseUrl,
       [commonEnv.SIGNING_SECRET_ID]: LOCAL_PARAMETERS.signingKey,
       [commonEnv.ADMIN_SECRET_ID]: LOCAL_PARAMETERS.adminSecret,
@@ -243,6 +273,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
     // As in the stack, webhooks off means no WEBHOOK_* variable at all (the process may have run another runtime).
     else for (const name of [commonEnv.WEBHOOK_URL, commonEnv.WEBHOOK_TIMEOUT_MS, commonEnv.WEBHOOK_CALLBACKS, commonEnv.WEBHOOK_SECRET_ID]) delete process.env[name];
     for (const key of Object.keys(tables) as TableKey[]) env[tables[key].envVar] = tableNames[key];
+    for (const [, spec] of asyncFunctions) env[spec.asyncInvoke!.envVar] = spec.name;
     for (const [key, spec] of Object.entries(queues) as [QueueKey, (typeof queues)[QueueKey]][]) env[spec.envVar] = queueUrls[key];
     Object.assign(env, deadLetterUrls);
     // One process hosts every function, so they share one environment (a superset of each one's).
@@ -285,6 +316,10 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
           return sqs.queueArn(queues[resource.queue].name);
         case 'deadLetterQueue':
           return sqs.queueArn(`${queues[resource.queue].name}-dlq`);
+        case 'deadLetters':
+          return sqs.queueArn(deadLetters.name);
+        case 'function':
+          return `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${functions[resource.function].name}`;
         case 'secret':
           return ssm.arnOf(LOCAL_PARAMETERS[resource.secret]);
         case 'historyCluster':
@@ -334,6 +369,8 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
       stops.push(() => source.stop());
     }
 
+    lambda.start();
+
     return {
       url: baseUrl,
       wsUrl: `ws://${host}:${port}/ws`,
@@ -344,6 +381,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
       dynamoEndpoint,
       tableNames,
       sqs,
+      lambda,
       dataApi,
       s3,
       mediaBucket: MEDIA_BUCKET,

@@ -19,6 +19,8 @@ function label(resource: string): string {
   if (kind === 'queue') return queues[rest as keyof typeof queues].name;
   if (kind === 'deadLetterQueue') return `${queues[rest as keyof typeof queues].name} DLQ`;
   if (kind === 'secret') return rest!;
+  if (kind === 'function') return `${functions[rest as FunctionKey].name} function`;
+  if (kind === 'deadLetters') return 'DeadLetters (shared DLQ)';
   return { historyCluster: 'history cluster', historyCredentials: 'history credentials', connections: '@connections of the stage', mediaObjects: 'media/*', mediaBucket: 'media bucket (prefix media/)', logGroup: 'own log group' }[kind] ?? kind;
 }
 

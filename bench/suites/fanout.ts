@@ -1,11 +1,11 @@
 /**
  * Suite 5: fan-out. One message to a large group, measured locally from send to the last
  * online member's push; and the time modelled for AWS from the push pipeline's settings
- * (the manifest's batch sizes and concurrency, the push function's parallel posts) against
- * the bound set by the account's 10,000 requests/s API Gateway limit.
+ * (slices of PUSH_JOB_USERS recipients, each an asynchronous push invocation, and the push
+ * function's parallel posts) against the bound set by the account's 10,000 requests/s API
+ * Gateway limit.
  */
-import { queues } from '../../core/manifest';
-import { PUSH_JOB_USERS } from '../../core/services/delivery';
+import { PUSH_JOB_USERS } from '../../core/services/fanout';
 import { POST_CONCURRENCY } from '../../core/services/push';
 import { shardsFor } from '../../core/store/group-online';
 import type { LocalCirrus } from '../../local/runtime';
@@ -46,10 +46,12 @@ export async function runFanoutLocal(cirrus: LocalCirrus, options: { members: nu
 /** Latencies in AWS the model assumes (typical same-region figures, not measured here). */
 export const awsLatencies = {
   sendPathMs: 40,
-  sqsToLambdaMs: 25,
+  /** An asynchronous `Invoke` answered (202), the slices' requests in parallel. */
+  invokeRequestMs: 10,
+  /** From an accepted asynchronous invocation to the function running (the study's 30 ms). */
+  asyncInvokeToLambdaMs: 30,
   dynamoQueryMs: 5,
   dynamoBatchGetMs: 8,
-  sqsSendBatchMs: 10,
   postToConnectionMs: 15,
   accountRequestsPerSecond: 10_000,
 };
@@ -68,36 +70,31 @@ export interface FanoutModel {
 }
 
 /**
- * Send → last push in AWS: the send path, one SQS hop to delivery (which pages the
- * members and queues push jobs of PUSH_JOB_USERS), one hop to the push functions (each
- * takes `batchSize` jobs and runs them side by side; up to `maxConcurrency` run at once), each
- * job reading its users' receive options and connections and posting with POST_CONCURRENCY
- * in flight, all posts sharing the account's request rate. With the group's online index
- * (`indexed`), delivery reads the online connections instead (one strong Query per shard,
- * in parallel) and the jobs carry them, so push reads nothing.
+ * Send → last push in AWS: the send path, then in the same function the recipients — the
+ * members' Query, or with the group's online index (`indexed`) one strong Query per shard in
+ * parallel — and one asynchronous invocation of the push function per PUSH_JOB_USERS
+ * recipients (members, or online connections carried by the job), requested in parallel;
+ * Lambda's hop to the push functions (all running at once), each reading its users' receive
+ * options and connections (nothing with the index) and posting with POST_CONCURRENCY in
+ * flight, all posts sharing the account's request rate. No SQS hop on the way.
  */
 export function modelFanout(members: number, online: number, indexed = false): FanoutModel {
   const L = awsLatencies;
-  // With the online index, delivery reads the online connections (the group's state, then
-  // every shard in parallel) and cuts them into jobs that carry them: push reads nothing.
   const pushJobs = Math.ceil((indexed ? online : members) / PUSH_JOB_USERS);
-  const pushInvocations = Math.min(queues.push.maxConcurrency, Math.ceil(pushJobs / queues.push.batchSize));
+  const pushInvocations = pushJobs;
   const usersPerInvocation = members / pushInvocations;
   const shards = indexed ? shardsFor(members) : 0;
-  const indexRead = L.dynamoQueryMs + Math.ceil((online / Math.max(1, shards)) / 2000) * L.dynamoQueryMs * 2;
-  const delivery = (indexed ? indexRead : Math.ceil(members / 5000) * L.dynamoQueryMs * 2) + Math.ceil(pushJobs / 10) * L.sqsSendBatchMs;
+  const indexRead = L.dynamoQueryMs + Math.ceil(online / Math.max(1, shards) / 2000) * L.dynamoQueryMs * 2;
+  const send = (indexed ? indexRead : Math.ceil(members / 5000) * L.dynamoQueryMs * 2) + L.invokeRequestMs;
   // One BatchGetItem per 50 recipients reads receive options and live connections together, one after another.
   const lookups = indexed ? 0 : Math.ceil(usersPerInvocation / 50) * L.dynamoBatchGetMs;
-  // A push invocation runs the jobs of its batch side by side, each with POST_CONCURRENCY posts in flight.
-  const jobsAtOnce = Math.min(pushJobs, pushInvocations * queues.push.batchSize);
-  const postRate = Math.min(L.accountRequestsPerSecond, (jobsAtOnce * POST_CONCURRENCY * 1000) / L.postToConnectionMs);
+  const postRate = Math.min(L.accountRequestsPerSecond, (pushInvocations * POST_CONCURRENCY * 1000) / L.postToConnectionMs);
   const posting = (online / postRate) * 1000;
   const steps = [
-    { step: 'send path (validate, seq, store, enqueue)', ms: L.sendPathMs },
-    { step: 'SQS → delivery', ms: L.sqsToLambdaMs },
-    { step: indexed ? `delivery: online index (${shards} shard Queries in parallel), push jobs` : 'delivery: members, push jobs', ms: delivery },
-    { step: 'SQS → push', ms: L.sqsToLambdaMs },
-    { step: indexed ? 'push: connections carried by the job (no read)' : 'push: receive options and live connections (a BatchGetItem per 50 users)', ms: lookups },
+    { step: 'send path (validate, seq, store)', ms: L.sendPathMs },
+    { step: indexed ? `send: online index (${shards} shard Queries in parallel), push invocations` : 'send: members, push invocations', ms: send },
+    { step: 'asynchronous invocation → push', ms: L.asyncInvokeToLambdaMs },
+    { step: indexed ? 'push: connections carried by the invocation (no read)' : 'push: receive options and live connections (a BatchGetItem per 50 users)', ms: lookups },
     { step: `push: ${online.toLocaleString('en-US')} posts at ${Math.round(postRate).toLocaleString('en-US')}/s`, ms: posting },
   ];
   const modelledMs = steps.reduce((n, s) => n + s.ms, 0);

@@ -1,14 +1,8 @@
-/** Bodies of the SQS jobs between functions, validated on receipt. */
+/** Bodies of the jobs between functions (SQS messages, asynchronous invocations), validated on receipt. */
 import * as z from 'zod';
 import { Message } from './schema';
 
-export const DeliveryJobSchema = z.object({
-  message: Message,
-  originConnectionId: z.string().optional(),
-  correlationId: z.string().optional(),
-  readBy: z.string().optional(),
-});
-
+/** An asynchronous invocation of the push function: one message for a slice of its recipients. */
 export const PushJobSchema = z.object({
   userIds: z.array(z.string()),
   // Connections read from a large group's online index: [userId, connectionId, platformId, connectedAtMs, expiresAt, receive option].
@@ -121,9 +115,9 @@ export const WebhookJobSchema = z.discriminatedUnion('callback', [
 export type WebhookJob = z.infer<typeof WebhookJobSchema>;
 
 /**
- * One page of a batch send (POST /messages/batch), on the delivery queue: the delivery
- * function sends the message to each of `recvIds`. A page it has no time to finish comes
- * back as a continuation (the recipients left, with the counts so far).
+ * One page of a batch send (POST /messages/batch), an asynchronous invocation of the batch
+ * pages function, which sends the message to each of `recvIds`. A page it has no time to
+ * finish goes to a new invocation as a continuation (the recipients left, with the counts so far).
  */
 export const BatchPageJobSchema = z.object({
   kind: z.literal('batchPage'),

@@ -2,9 +2,9 @@
  * Batch sends (`POST /messages/batch`, OpenIM's batch_send_msg): one message to up to
  * 10,000 users, each in their own conversation (1:1 with the sender, or `n_<userId>` from
  * `system`). The request is checked whole, recorded as one `Batches` item, and split into
- * pages queued on the delivery queue (`kind: 'batchPage'`); the delivery function sends
- * each page (see `batch-pages.ts`). Nothing is always on: no queue, consumer or alarm of
- * its own, and a deployment that never sends a batch pays nothing for it.
+ * pages, each an asynchronous invocation of the batch pages function (`kind: 'batchPage'`,
+ * see `batch-pages.ts`), which Lambda queues durably and retries. Nothing is always on: no
+ * queue, poller or alarm of its own, and a deployment that never sends a batch pays nothing for it.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
@@ -17,17 +17,17 @@ import { correlationId, log } from '../log';
 import type { BatchPageJob } from '../protocol/jobs';
 import { ContentType, SessionType } from '../protocol/schema';
 import { batchGet, chunk, isConditionFailure, nowSeconds } from '../store/dynamo';
-import { sendBatch } from './queues';
+import { invokeAsync } from '../aws/lambda';
 import { validateChatContent } from './send';
 import { requireUsers } from './users';
 
 /** Recipients in one batch request, at most. */
 export const MAX_BATCH_RECIPIENTS = 10_000;
 /**
- * Recipients per page (one SQS message). 100 keeps a page small (ids plus at most 16 KB
- * of content, far below SQS's 256 KB), makes 100 pages of a full batch (ten
- * SendMessageBatch requests to queue it), and lets a delivery invocation that receives
- * ten pages finish them well inside its timeout at `PAGE_SEND_CONCURRENCY` sends in flight.
+ * Recipients per page (one asynchronous invocation). 100 keeps a page small (ids plus at
+ * most 16 KB of content, far below Lambda's 1 MB for an asynchronous payload), makes 100
+ * pages of a full batch, and lets an invocation finish its page well inside its timeout at
+ * `PAGE_SEND_CONCURRENCY` sends in flight.
  */
 export const BATCH_PAGE_SIZE = 100;
 /** Days a batch's item (its progress) is kept. */
@@ -47,7 +47,7 @@ export interface BatchItem {
   donePages?: Set<number>;
   /** The request's digest: the same batchId with another request is refused. */
   fingerprint: string;
-  /** Set once every page is queued; until then a resubmission queues them again. */
+  /** Set once every page is queued (accepted by Lambda); until then a resubmission queues them again. */
   queuedAt?: number;
   createdAt: number;
   doneAt?: number;
@@ -215,12 +215,20 @@ export async function createBatch(req: BatchRequest): Promise<{ batchId: string;
   }
 
   const correlation = correlationId();
-  const jobs = pages.map((recipients, page) => {
-    const body_: BatchPageJob = { kind: 'batchPage', batchId, page, senderId, recvIds: recipients, contentType: body.contentType, content: body.content, sent: 0, failed: 0, correlationId: correlation };
-    return { owner: String(page), body: body_ };
-  });
-  const failed = await sendBatch('delivery', jobs);
-  if (failed.size > 0) throw new CirrusError('INTERNAL', `${failed.size} page(s) of batch ${batchId} could not be queued; submit the same request again`);
+  let refused = 0;
+  // Ten invocations in flight: a full batch is queued in about a second.
+  await forEachLimit(
+    pages.map((recipients, page) => ({ recipients, page })),
+    10,
+    async ({ recipients, page }) => {
+      const job: BatchPageJob = { kind: 'batchPage', batchId, page, senderId, recvIds: recipients, contentType: body.contentType, content: body.content, sent: 0, failed: 0, correlationId: correlation };
+      await invokeAsync('batchPages', job).catch((err: unknown) => {
+        refused++;
+        log.warn('batch page not queued', { batchId, page, err });
+      });
+    },
+  );
+  if (refused > 0) throw new CirrusError('INTERNAL', `${refused} page(s) of batch ${batchId} could not be queued; submit the same request again`);
   await ddb().send(new UpdateCommand({ TableName: table(), Key: { batchId }, UpdateExpression: 'SET queuedAt = :now', ExpressionAttributeValues: { ':now': Date.now() } }));
   log.info('batch queued', { batchId, recipients: recvIds.length, pages: pages.length });
   return answer;

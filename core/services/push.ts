@@ -1,7 +1,8 @@
 /**
  * Push: post a message to its recipients' live connections. An optimisation on top of
- * sync — at-least-once, deduplicated by the client on (conversationId, seq) — so a failed
- * push only costs latency, never a message.
+ * sync — best effort, deduplicated by the client on (conversationId, seq) — so a failed
+ * push only costs latency, never a message. The sending function posts small fan-outs
+ * itself (core/services/fanout.ts); the push function posts slices of large ones.
  */
 import { DeleteConnectionCommand, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
 import { management } from '../aws/management';
@@ -92,6 +93,16 @@ async function postOne(endpoint: string, conn: ConnectionItem, data: Uint8Array,
 }
 
 type RecvOpt = 0 | 1 | 2;
+
+/**
+ * Recipients already read (e.g. by the send's own checks), so that the push reads nothing:
+ * `options` holds the effective receive option (see `recipients`) of every recipient but
+ * the sender, `live` the live connections of those recipients and of the sender.
+ */
+export interface KnownRecipients {
+  live: ConnectionItem[];
+  options: Map<string, 0 | 1 | 2>;
+}
 
 /**
  * Each recipient's receive option for the message's conversation (the stricter of their

@@ -1,6 +1,6 @@
 /**
- * Accepting a message: validate, authorize, deduplicate, allocate a seq, write, queue
- * delivery, acknowledge. DynamoDB only; nothing here waits on Aurora.
+ * Accepting a message: validate, authorize, deduplicate, allocate a seq, write, push to
+ * the recipients (`fanout.ts`), acknowledge. DynamoDB only; nothing here waits on Aurora.
  *
  * Seq allocation and the message write are two requests (an atomic counter update,
  * then a conditional put), not a transaction: transactions cost twice the write units
@@ -9,13 +9,11 @@
  * message later than `seqSettleMs / 2` after its allocation, so a seq still empty
  * `seqSettleMs` after allocation stays empty forever and clients skip it.
  */
-import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import { sqs, sqsBody } from '../aws/sqs';
 import { config } from '../config';
 import { groupConversationId, newServerMsgId, notificationConversationId, parseConversationId, singleConversationId, SYSTEM_SENDER } from '../domain/ids';
 import { CirrusError } from '../errors';
 import { faultPoint } from '../faults';
-import { correlationId, log } from '../log';
+import { log } from '../log';
 import { recentClaimGuard } from '../domain/recent-claims';
 import { ContentType, MAX_CONTENT_BYTES, MessageBody, SessionType, type Message, type SendMsgResult } from '../protocol/schema';
 import { notificationSchema } from '../protocol/notifications';
@@ -23,6 +21,7 @@ import { conversations } from '../store/conversations';
 import { batchGet } from '../store/dynamo';
 import { messageIds, messages, senderMsgKey, type MessageIdItem, type MessageItem } from '../store/messages';
 import { beforeSendMessage } from '../webhooks/before-send';
+import { fanOut } from './fanout';
 
 export interface Sender {
   /** A user id, or `system` for messages sent by the deployment itself. */
@@ -49,20 +48,6 @@ export interface SendInput {
    * the conversation's rows exist already, so no send-time rule applies.
    */
   intoConversation?: string;
-  /**
-   * The caller queues the delivery jobs itself (a batch page, in batches of ten) before it
-   * reports its own work done; the send adds its job here instead of sending it.
-   */
-  deliveryJobs?: DeliveryJob[];
-}
-
-/** The body of a delivery job. */
-export interface DeliveryJob {
-  message: Message;
-  originConnectionId?: string;
-  correlationId?: string;
-  /** Besides a user sender, this user has read the message (the actor behind a notification). */
-  readBy?: string;
 }
 
 interface Target {
@@ -184,11 +169,9 @@ function buildMessage(input: SendInput, body: MessageBody, target: Target, seq: 
   };
 }
 
-async function enqueueDelivery(message: MessageItem, sender: Sender, readBy?: string, collect?: DeliveryJob[]): Promise<void> {
-  const { expiresAt: _ttl, ...wire } = message;
-  const job: DeliveryJob = { message: wire, originConnectionId: sender.connectionId, correlationId: correlationId(), ...(readBy ? { readBy } : {}) };
-  if (collect) return void collect.push(job);
-  await sqs().send(new SendMessageCommand({ QueueUrl: config.queueUrl('delivery'), MessageBody: sqsBody(job) }));
+/** Everything after the write (own position, archive, push): see `fanout.ts`. */
+function deliver(message: MessageItem, input: SendInput): Promise<void> {
+  return fanOut(message, { originConnectionId: input.sender.connectionId, readBy: input.readBy });
 }
 
 /**
@@ -318,15 +301,16 @@ export async function sendMessage(input: SendInput): Promise<SendMsgResult> {
   const message = buildMessage(input, approved, target, seq, serverMsgId, sendTime);
   await write(message, allocatedAt);
   faultPoint('send.afterWrite', { conversationId: target.conversationId, seq });
-  await enqueueDelivery(message, input.sender, input.readBy, input.deliveryJobs);
+  await deliver(message, input);
+  faultPoint('send.afterPush', { conversationId: target.conversationId, seq });
   log.debug('message accepted', { conversationId: target.conversationId, seq, serverMsgId });
   return ack(message);
 }
 
 /**
  * A clientMsgId seen before. Whatever step the first attempt stopped at, finish it:
- * the ack is the first attempt's, and delivery is queued again (push is at-least-once,
- * the archive is idempotent). An accepted (stored) message is not put to the app's
+ * the ack is the first attempt's, and the message is pushed and handed to the archive
+ * again (the client deduplicates pushes by seq, the archive is idempotent). An accepted (stored) message is not put to the app's
  * beforeSendMessage again; one whose first attempt stopped before its write is, since
  * the content to write (possibly the app's modification) was never stored. A purged
  * message is acknowledged and not stored again.
@@ -336,14 +320,14 @@ async function resend(input: SendInput, body: MessageBody, target: Target, key: 
   if (existing.purgedAt !== undefined) return ack(existing);
   const stored = await messages.get(existing.conversationId, existing.seq);
   if (stored) {
-    await enqueueDelivery(stored, input.sender, input.readBy, input.deliveryJobs);
+    await deliver(stored, input);
     return ack(existing);
   }
   const approved = approvedBody ?? (await approvedByApp(input, target, body));
   if (Date.now() - existing.allocatedAt <= config.seqSettleMs() / 2) {
     const message = buildMessage(input, approved, target, existing.seq, existing.serverMsgId, existing.sendTime);
     await write(message, existing.allocatedAt);
-    await enqueueDelivery(message, input.sender, input.readBy, input.deliveryJobs);
+    await deliver(message, input);
     return ack(existing);
   }
   // The first attempt's seq settled as a hole: give the message a new one. Concurrent
@@ -358,7 +342,7 @@ async function resend(input: SendInput, body: MessageBody, target: Target, key: 
   if (!(await messageIds.reassign(key, existing.seq, next))) throw new CirrusError('SEND_IN_PROGRESS');
   const message = buildMessage(input, approved, target, seq, next.serverMsgId, sendTime);
   await write(message, allocatedAt);
-  await enqueueDelivery(message, input.sender, input.readBy, input.deliveryJobs);
+  await deliver(message, input);
   log.info('message accepted on retry after its first seq settled as a hole', { conversationId: target.conversationId, seq, abandonedSeq: existing.seq });
   return ack({ ...next, conversationId: target.conversationId });
 }

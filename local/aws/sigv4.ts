@@ -1,5 +1,6 @@
 /**
- * Verification of AWS Signature Version 4 as S3 applies it, for the local S3 stand-in:
+ * Verification of AWS Signature Version 4 as S3 applies it, for the local S3 stand-in (and
+ * the Lambda stand-in, whose paths need no encoding, so S3's rules give the same result):
  * header-signed requests (the SDK's HeadObject, GetObject), presigned URLs (query
  * authentication) and browser POST policies. The stand-in recomputes each signature from
  * the request as received and the local credentials, as S3 does, so a URL or form that
@@ -122,7 +123,7 @@ function stringToSign(amzDate: string, scope: Scope, canonicalRequest: string): 
  * Verifies a request signed in its `Authorization` header or by its query (presigned),
  * including expiry; returns the access key id, or throws the error S3 would answer.
  */
-export function verifyRequest(req: SignedRequest, credentials: Credentials, region: string, now = Date.now()): string {
+export function verifyRequest(req: SignedRequest, credentials: Credentials, region: string, now = Date.now(), service = 's3'): string {
   const q = req.target.indexOf('?');
   const path = q < 0 ? req.target : req.target.slice(0, q);
   const params = parseQuery(q < 0 ? '' : req.target.slice(q + 1));
@@ -172,7 +173,7 @@ export function verifyRequest(req: SignedRequest, credentials: Credentials, regi
     unsignedParams = params;
   }
   if (!signedHeaders.includes('host')) throw new SigV4Error('AccessDenied', 'The host header must be signed');
-  const secret = secretFor(scope, amzDate, credentials, region, isPresigned(req) ? 'query' : 'header');
+  const secret = secretFor(scope, amzDate, credentials, region, isPresigned(req) ? 'query' : 'header', service);
   const canonicalRequest = [req.method, path, canonicalQuery(unsignedParams), canonicalHeaders(signedHeaders, req.headers), signedHeaders.join(';'), payloadHash].join('\n');
   const expected = hmac(signingKey(secret, scope.date, scope.region, scope.service), stringToSign(amzDate, scope, canonicalRequest)).toString('hex');
   if (!equalHex(expected, signature)) {

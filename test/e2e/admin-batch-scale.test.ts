@@ -1,5 +1,6 @@
 /**
- * A 10,000-recipient batch send through the queues of the local runtime: every recipient
+ * A 10,000-recipient batch send as asynchronous invocations of the batch pages function
+ * (one per page of 100, no queue) in the local runtime: every recipient
  * gets exactly one message (checked in the offline store for all of them, and over the
  * WebSocket for the online ones, who also get the push), the counters add up, and the
  * archive ends with one row per recipient.
@@ -13,6 +14,7 @@ import { singleConversationId } from '../../core/domain/ids';
 import { batchClientMsgId } from '../../core/services/batch';
 import { forEachLimit } from '../../core/domain/concurrency';
 import { chunk } from '../../core/store/dynamo';
+import { metering } from '../../local/metering';
 
 const RECIPIENTS = 10_000;
 const SENDER = 'scale-sender';
@@ -52,7 +54,7 @@ async function sentBySender(): Promise<Map<string, string[]>> {
 }
 
 describe('a batch of 10,000 recipients', () => {
-  it('completes through the queues with exactly one message per recipient', async () => {
+  it('completes through asynchronous page invocations with exactly one message per recipient', async () => {
     const registerStarted = Date.now();
     await admin.register(SENDER);
     await forEachLimit(chunk(ids, 1000), 2, async (part) => {
@@ -64,6 +66,7 @@ describe('a batch of 10,000 recipients', () => {
     console.log(`registered ${RECIPIENTS} users in ${((Date.now() - registerStarted) / 1000).toFixed(1)} s`);
 
     const started = Date.now();
+    const meteredBefore = metering.snapshot();
     const res = await admin.call('POST', '/messages/batch', { sendId: SENDER, recvIds: ids, contentType: 101, content: { text: 'to everyone' }, batchId: 'scale-batch' });
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ batchId: 'scale-batch', recipients: RECIPIENTS, pages: 100 });
@@ -84,6 +87,9 @@ describe('a batch of 10,000 recipients', () => {
     const finished = Date.now();
     console.log(`batch of ${RECIPIENTS}: accepted in ${((accepted - started) / 1000).toFixed(1)} s, done in ${((finished - started) / 1000).toFixed(1)} s`);
     expect(done).toMatchObject({ status: 'done', recipients: RECIPIENTS, sent: RECIPIENTS, failed: 0, pages: 100, pagesDone: 100 });
+    // One invocation per page at least (a page short of time continues in another); nothing on a queue but the archive's.
+    expect(metering.since(meteredBefore).invocations.batchPages?.count).toBeGreaterThanOrEqual(100);
+    expect(cirrus.sqs.listQueues().sort()).toEqual(['Archive', 'Archive-dlq', 'DeadLetters', 'Webhook', 'Webhook-dlq']);
 
     // Every recipient: exactly one message, in their own conversation, with the batch's clientMsgId.
     const stored = await sentBySender();

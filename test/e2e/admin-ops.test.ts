@@ -1,6 +1,6 @@
 /**
- * Admin operations on messages, end to end against the local runtime: batch sends through
- * the delivery queue (idempotent, retried after a crash without duplicates), business
+ * Admin operations on messages, end to end against the local runtime: batch sends as
+ * asynchronous invocations (idempotent, retried after a crash without duplicates), business
  * notifications, physical purge (holes for members, nothing resurrected by a late archive
  * job) and moderation reads and search over every conversation.
  */
@@ -10,6 +10,7 @@ import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { eventually, sleep, syncConversation } from '../support/cirrus';
 import { admin, as, cirrus, device, useCirrus } from '../support/harness';
 import { faults } from '../../core/faults';
+import { awsRequests } from '../../core/aws/accounting';
 import { ddb } from '../../core/aws/dynamodb';
 import { sqs } from '../../core/aws/sqs';
 import { config } from '../../core/config';
@@ -18,7 +19,7 @@ import { batchClientMsgId, BATCH_PAGE_SIZE, MAX_BATCH_RECIPIENTS } from '../../c
 import { MAX_BUSINESS_RECIPIENTS } from '../../core/services/business';
 import { MAX_PURGE } from '../../core/services/purge';
 import { archive } from '../../core/services/archive';
-import { PAGE_TIME_BUDGET_MS, runBatchPages } from '../../core/services/batch-pages';
+import { PAGE_TIME_BUDGET_MS, runBatchPage } from '../../core/services/batch-pages';
 import { toMessage, type MessageItem } from '../../core/store/messages';
 import { adminOpsLimits } from '../../core/http/routes/admin-ops';
 import type { Message } from '../../core/protocol/schema';
@@ -28,8 +29,9 @@ const SETTLE_MS = 8000;
 
 useCirrus({
   settings: { seqSettleMs: SETTLE_MS },
-  // A crashed page comes back soon, but not while its first attempt is still running (the delivery function's timeout is 10 s).
-  queueOverrides: { delivery: { visibilityTimeoutSeconds: 11 }, archive: { visibilityTimeoutSeconds: 1 } },
+  // A crashed page is retried soon (Lambda waits a minute, then two).
+  asyncInvoke: { retryDelaysMs: [500, 1000] },
+  queueOverrides: { archive: { visibilityTimeoutSeconds: 1 } },
 });
 
 afterEach(() => faults.clear());
@@ -140,7 +142,7 @@ describe('batch send', () => {
     expect(counts.every((n) => n === 1)).toBe(true);
   }, 120_000);
 
-  it('hands a page it has no time for on to the queue, which finishes it', async () => {
+  it('hands a page it has no time for on to a new invocation, which finishes it', async () => {
     await admin.register('bt-s', 'bt-1', 'bt-2', 'bt-3');
     const now = Date.now();
     await ddb().send(
@@ -151,7 +153,9 @@ describe('batch send', () => {
     );
     const job = { kind: 'batchPage' as const, batchId: 'bt-batch', page: 0, senderId: 'bt-s', recvIds: ['bt-1', 'bt-2', 'bt-3'], contentType: 101, content: { text: 'later' }, sent: 0, failed: 0 };
     // Its time is up before it starts: nothing is sent here, the whole page is continued.
-    expect(await runBatchPages([{ id: 'late', job }], Date.now() - PAGE_TIME_BUDGET_MS - 1)).toEqual(new Set());
+    const invocations = awsRequests.snapshot();
+    await runBatchPage(job, Date.now() - PAGE_TIME_BUDGET_MS - 1);
+    expect(awsRequests.since(invocations).Lambda).toEqual({ Invoke: 1 });
     expect(await batchDone('bt-batch')).toMatchObject({ sent: 3, failed: 0, pagesDone: 1 });
     for (const id of ['bt-1', 'bt-2', 'bt-3']) expect(await stored(singleConversationId('bt-s', id))).toHaveLength(1);
   });

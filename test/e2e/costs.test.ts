@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Device, eventually, sleep } from '../support/cirrus';
 import { admin, cirrus, device, text, useCirrus } from '../support/harness';
 import { awsRequests } from '../../core/aws/accounting';
+import { metering } from '../../local/metering';
 
 let alice: Device;
 let bob: Device;
@@ -33,12 +34,10 @@ async function archived(): Promise<number> {
 async function settle(): Promise<void> {
   // Quiet means: nothing queued, nothing in flight, for a moment.
   await eventually(async () => {
-    const busy = ['Delivery', 'Push', 'Archive'].some((q) => {
-      const d = cirrus.sqs.depth(q);
-      return d.visible + d.inFlight + d.delayed > 0;
-    });
-    return !busy;
+    const d = cirrus.sqs.depth('Archive');
+    return d.visible + d.inFlight + d.delayed === 0;
   });
+  await cirrus.lambda.idle();
   await sleep(300);
 }
 
@@ -51,6 +50,7 @@ describe('one 1:1 message to one online device', () => {
     await eventually(async () => (await archived()) === 1);
     await settle();
     const before = awsRequests.snapshot();
+    const meteredBefore = metering.snapshot();
 
     await alice.ok('sendMsg', { clientMsgId: 'counted', recvId: 'bob', contentType: 101, content: { text: 'counted' } });
     await bob.waitForPushes(2);
@@ -58,13 +58,42 @@ describe('one 1:1 message to one online device', () => {
     await settle();
 
     expect(awsRequests.since(before)).toEqual({
-      // send: send-time rules + idempotency read, seq allocation, claim, message;
-      // delivery: the sender's own position; both users' receive options and live connections in one read.
+      // send: send-time rules + idempotency read, seq allocation, claim, message, the sender's
+      // own position; the push: both users' receive options and live connections in one read.
       DynamoDB: { BatchGetItem: 2, UpdateItem: 2, PutItem: 2 },
-      // delivery job; archive job.
-      SQS: { SendMessage: 1, SendMessageBatch: 1 },
+      // The archive job (nothing for delivery or push: the sending function posts itself).
+      SQS: { SendMessage: 1 },
       ApiGatewayManagementApi: { PostToConnection: 1 },
       RDSData: { BatchExecuteStatement: 1 },
     });
+    // The sending function and the archive's batch: no delivery or push invocation.
+    expect(Object.fromEntries(Object.entries(metering.since(meteredBefore).invocations).map(([fn, v]) => [fn, v!.count]))).toEqual({ wsMessage: 1, archive: 1 });
+  });
+});
+
+describe('a group message to more members than INLINE_PUSH_MAX', () => {
+  it('costs one asynchronous push invocation per slice of 100 recipients, and no SQS request for push', async () => {
+    const members = Array.from({ length: 150 }, (_, i) => `cm${String(i).padStart(3, '0')}`);
+    await admin.register(...members);
+    await admin.createGroup('costs-big', 'alice', ['bob', ...members]);
+    const carol = await Device.connect(cirrus.wsUrl, await admin.userToken(members[0]));
+    try {
+      await settle();
+      const before = awsRequests.snapshot();
+      const meteredBefore = metering.snapshot();
+
+      const ack = await alice.ok('sendMsg', { clientMsgId: 'big', groupId: 'costs-big', contentType: 101, content: { text: 'to all' } });
+      await carol.until(() => carol.pushes.some((p) => p.seq === ack.seq), 10_000, 'the push of the group message');
+      await settle();
+
+      const requests = awsRequests.since(before);
+      // 152 recipients: two slices.
+      expect(requests.Lambda).toEqual({ Invoke: 2 });
+      expect(requests.SQS).toEqual({ SendMessage: 1 });
+      expect(metering.since(meteredBefore).invocations.push?.count).toBe(2);
+      expect(metering.since(meteredBefore).invocations.wsMessage?.count).toBe(1);
+    } finally {
+      await carol.close();
+    }
   });
 });

@@ -2,8 +2,11 @@
  * `npm start` killed with SIGKILL while messages flow, then started again on the same
  * state: every acknowledged message must still reach every member's sync and the
  * history, once, in seq order, as on AWS (where a crash of one function loses nothing
- * that was acknowledged). The runtime runs as a child process, as a user runs it, and is
- * killed several times mid-stream; the Java process of DynamoDB Local must die with it.
+ * that was acknowledged), and every accepted batch send must finish (its pages are
+ * asynchronous invocations, queued durably: a page the kill interrupted runs again after
+ * the restart; pushes lost with the kill are fine, sync is the truth). The runtime runs as
+ * a child process, as a user runs it, and is killed several times mid-stream; the Java
+ * process of DynamoDB Local must die with it.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -17,6 +20,8 @@ const start = (port: number) => startChildRuntime(port, dataDir, { logLevel: 'er
 const KILLS = 3;
 /** Acks to collect between two kills (the kill lands while more sends are in flight). */
 const ACKS_PER_ROUND = 30;
+/** Recipients of the batch send accepted just before each kill (two pages). */
+const BATCH_RECIPIENTS = Array.from({ length: 120 }, (_, i) => `cr-r${String(i).padStart(3, '0')}`);
 
 interface Sent {
   clientMsgId: string;
@@ -49,7 +54,8 @@ describe('the local runtime killed with SIGKILL while messages flow', () => {
     running = await start(port);
     const secret = /Admin secret: (\S+)/.exec(running.output())![1];
     const admin = () => new Admin(api, secret);
-    await admin().register('cr-ann', 'cr-bob', 'cr-cat');
+    await admin().register('cr-ann', 'cr-bob', 'cr-cat', ...BATCH_RECIPIENTS);
+    const batches: string[] = [];
     await admin().createGroup('cr-group', 'cr-ann', ['cr-bob', 'cr-cat']);
     const members = { direct: ['cr-ann', 'cr-bob'], group: ['cr-ann', 'cr-bob', 'cr-cat'] } as const;
     // Who sends what: ann and bob write to each other, all three write in the group.
@@ -68,7 +74,9 @@ describe('the local runtime killed with SIGKILL while messages flow', () => {
 
     /** Every sender sends one message after another until the connection dies. */
     const stream = async () => {
-      const devices = await Promise.all(senders.map(async (s) => Device.connect(ws, await admin().userToken(s.userId))));
+      // As a client reconnects: the restarted runtime is busy with the pages the kill interrupted.
+      const connect = (userId: string) => eventually(async () => Device.connect(ws, await admin().userToken(userId)).catch(() => undefined), 60_000, 500);
+      const devices = await Promise.all(senders.map((s) => connect(s.userId)));
       const loops = senders.map(async (sender, i) => {
         for (;;) {
           const clientMsgId = `crash-${++counter}`;
@@ -94,6 +102,11 @@ describe('the local runtime killed with SIGKILL while messages flow', () => {
       const before = acks.size;
       const { devices, loops } = await stream();
       await eventually(async () => acks.size >= before + ACKS_PER_ROUND, 60_000, 5);
+      // A batch send accepted (its pages queued) right before the kill: they run while it lands.
+      const batchId = `cr-batch-${round}`;
+      const accepted = await admin().call('POST', '/messages/batch', { sendId: 'cr-ann', recvIds: BATCH_RECIPIENTS, contentType: 101, content: { text: `batch ${round}` }, batchId });
+      expect(accepted.status).toBe(200);
+      batches.push(batchId);
       running.child.kill('SIGKILL');
       await running.exited;
       await Promise.all(loops);
@@ -112,6 +125,19 @@ describe('the local runtime killed with SIGKILL while messages flow', () => {
       const ack = await device.ok('sendMsg', { clientMsgId, ...s.sender.target, contentType: 101, content: { text: s.text } });
       acks.set(clientMsgId, ack);
       await device.close();
+    }
+
+    // Assess: every batch accepted before a kill finishes after the restart, one message per recipient.
+    for (const [round, batchId] of batches.entries()) {
+      const done = await eventually(async () => {
+        const progress = await admin().call('GET', `/messages/batch/${batchId}`);
+        return progress.body.status === 'done' && progress.body;
+      }, 120_000, 500);
+      expect(done, batchId).toMatchObject({ recipients: BATCH_RECIPIENTS.length, sent: BATCH_RECIPIENTS.length, failed: 0, pagesDone: 2 });
+      const device = await Device.connect(ws, await admin().userToken(BATCH_RECIPIENTS[round * 7]));
+      const synced = await syncConversation(device, `si_cr-ann_${BATCH_RECIPIENTS[round * 7]}`, KILLS);
+      await device.close();
+      expect(synced.messages.filter((m) => (m.content as { text?: string }).text === `batch ${round}`)).toHaveLength(1);
     }
 
     // Assess: sync, on every member's device.

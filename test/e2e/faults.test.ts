@@ -1,11 +1,14 @@
 /**
- * Crashes injected between the steps of the message path, and SQS redelivery of every
- * job kind: no acknowledged message is lost or duplicated, and sync never stalls.
+ * Crashes injected between the steps of the message path, Lambda's retries of push
+ * invocations and SQS redelivery of archive jobs: no acknowledged message is lost or
+ * duplicated, and sync never stalls.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { eventually, sleep, syncConversation } from '../support/cirrus';
 import { admin, cirrus, device, text, useCirrus } from '../support/harness';
 import { faults } from '../../core/faults';
+import { management } from '../../core/aws/management';
+import { config } from '../../core/config';
 
 const SETTLE_MS = 1500;
 
@@ -16,7 +19,8 @@ async function archivedRows(conversationId: string): Promise<number[]> {
 
 useCirrus({
     settings: { seqSettleMs: SETTLE_MS, inlinePushMax: 2 },
-    queueOverrides: { delivery: { visibilityTimeoutSeconds: 1 }, push: { visibilityTimeoutSeconds: 1 }, archive: { visibilityTimeoutSeconds: 1 } },
+    asyncInvoke: { retryDelaysMs: [300, 300] },
+    queueOverrides: { archive: { visibilityTimeoutSeconds: 1 } },
   });
 
 afterEach(() => faults.clear());
@@ -83,16 +87,21 @@ describe('a crash after the idempotency claim, before the message write', () => 
   });
 });
 
-describe('a crash after the message write, before delivery is queued', () => {
-  it('delivers on the retry and keeps one stored copy', async () => {
+describe('a crash after the message write, before the push', () => {
+  it('leaves the message to sync; the resend pushes it and keeps one stored copy', async () => {
     await admin.register('fd1', 'fd2');
     const sender = await device('fd1');
     const receiver = await device('fd2');
     faults.crash('send.afterWrite');
 
-    await sender.request('sendMsg', { clientMsgId: 'written', recvId: 'fd2', ...text('written') });
-    const retried = await sender.ok('sendMsg', { clientMsgId: 'written', recvId: 'fd2', ...text('written') });
+    const crashed = await sender.request('sendMsg', { clientMsgId: 'written', recvId: 'fd2', ...text('written') });
+    expect(crashed.data).toBeUndefined();
+    // Not pushed, but stored: the recipient has it by sync.
+    const early = await syncConversation(receiver, 'si_fd1_fd2', 1);
+    expect(early.messages.map((m) => m.clientMsgId)).toEqual(['written']);
+    expect(receiver.pushes).toHaveLength(0);
 
+    const retried = await sender.ok('sendMsg', { clientMsgId: 'written', recvId: 'fd2', ...text('written') });
     const [pushed] = await receiver.waitForPushes(1);
     expect(pushed.serverMsgId).toBe(retried.serverMsgId);
     const synced = await syncConversation(receiver, retried.conversationId, 1);
@@ -101,14 +110,16 @@ describe('a crash after the message write, before delivery is queued', () => {
   });
 });
 
-describe('SQS redelivery', () => {
-  it('of a delivery job changes nothing stored; a duplicate push is deduplicable by seq', async () => {
+describe('a crash after the push, before the ack', () => {
+  it('pushes again on the resend (deduplicable by seq), and stores and archives one copy', async () => {
     await admin.register('fe1', 'fe2');
     const sender = await device('fe1');
     const receiver = await device('fe2');
-    faults.crash('delivery.afterFanout');
+    faults.crash('send.afterPush');
 
-    const ack = await sender.ok('sendMsg', { clientMsgId: 'redeliver', recvId: 'fe2', ...text('x') });
+    const crashed = await sender.request('sendMsg', { clientMsgId: 'repush', recvId: 'fe2', ...text('x') });
+    expect(crashed.data).toBeUndefined();
+    const ack = await sender.ok('sendMsg', { clientMsgId: 'repush', recvId: 'fe2', ...text('x') });
 
     const pushes = await receiver.waitForPushes(2, 10_000);
     expect(new Set(pushes.map((p) => `${p.conversationId}:${p.seq}`))).toEqual(new Set([`${ack.conversationId}:${ack.seq}`]));
@@ -118,12 +129,39 @@ describe('SQS redelivery', () => {
     const synced = await syncConversation(receiver, ack.conversationId, 1);
     expect(synced.messages).toHaveLength(1);
   });
+});
 
-  it('of a push job pushes again, stores nothing twice', async () => {
+describe('a push that fails', () => {
+  it('never fails the send: the message is acknowledged, stored, and reaches the recipient by sync', async () => {
+    await admin.register('fp1', 'fp2');
+    const sender = await device('fp1');
+    const receiver = await device('fp2');
+    // Every post of the sending function fails as API Gateway's 500 would.
+    const client = management(config.connectionsEndpoint());
+    const posts = vi.spyOn(client, 'send').mockImplementation(async () => {
+      throw Object.assign(new Error('Internal server error'), { name: 'InternalServerErrorException', $metadata: { httpStatusCode: 500 } });
+    });
+    try {
+      const ack = await sender.ok('sendMsg', { clientMsgId: 'unpushed', recvId: 'fp2', ...text('x') });
+      expect(posts).toHaveBeenCalled();
+      expect(receiver.pushes).toHaveLength(0);
+      const synced = await syncConversation(receiver, ack.conversationId, ack.seq);
+      expect(synced.messages.map((m) => m.clientMsgId)).toEqual(['unpushed']);
+    } finally {
+      posts.mockRestore();
+    }
+    await eventually(async () => (await archivedRows('si_fp1_fp2')).length === 1);
+  });
+});
+
+describe('retries', () => {
+  it('of a push invocation (Lambda retries it) pushes again, stores nothing twice', async () => {
     const members = ['ff1', 'ff2', 'ff3', 'ff4'];
     await admin.register(...members);
     await admin.createGroup('fault-push', 'ff1', members.slice(1));
     const socks = await Promise.all(members.map((m) => device(m)));
+    // The group's creation notice is pushed by its own invocation first.
+    await cirrus.lambda.idle();
     faults.crash('push.afterPost');
 
     const ack = await socks[0].ok('sendMsg', { clientMsgId: 'push-redeliver', groupId: 'fault-push', ...text('x') });

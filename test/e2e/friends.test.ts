@@ -51,12 +51,13 @@ async function notificationsOf(d: Device, userId: string, count: number): Promis
   });
 }
 
-/** Waits until no delivery, push or archive job is queued or in flight, so request counts see only the call measured. */
+/** Waits until no push invocation or archive job is queued or in flight, so request counts see only the call measured. */
 async function settle(): Promise<void> {
-  await eventually(async () => !['Delivery', 'Push', 'Archive'].some((q) => {
-    const d = cirrus.sqs.depth(q);
-    return d.visible + d.inFlight + d.delayed > 0;
-  }));
+  await cirrus.lambda.idle();
+  await eventually(async () => {
+    const d = cirrus.sqs.depth('Archive');
+    return d.visible + d.inFlight + d.delayed === 0;
+  });
   await sleep(300);
 }
 

@@ -1,7 +1,8 @@
 /**
  * A 2,000-member group end to end: bulk registration, creation with 1,000 members,
  * adding 999 more, paging the whole member list, one message reaching online members by
- * push and an offline member by sync — and not one DynamoDB Scan anywhere on the way.
+ * push (20 asynchronous push invocations of 100 recipients, no queue) and an offline member
+ * by sync — and not one DynamoDB Scan anywhere on the way.
  */
 import { describe, expect, it } from 'vitest';
 import { eventually, sleep, syncConversation, type HttpResult } from '../support/cirrus';
@@ -13,10 +14,11 @@ useCirrus();
 
 /** Nothing queued or in flight on the message path, for a moment. */
 async function settled(): Promise<void> {
-  await eventually(async () => ['Delivery', 'Push', 'Archive'].every((q) => {
-    const d = cirrus.sqs.depth(q);
+  await cirrus.lambda.idle();
+  await eventually(async () => {
+    const d = cirrus.sqs.depth('Archive');
     return d.visible + d.inFlight + d.delayed === 0;
-  }), 30_000);
+  }, 30_000);
   await sleep(300);
 }
 
@@ -57,10 +59,18 @@ describe('a group of 2,000', () => {
 
     const sender = await device('big-0777');
     const online = await Promise.all(['big-0000', 'big-0001', 'big-0999', 'big-1500', 'big-1999'].map((u) => device(u)));
+    await settled();
+    const sendBefore = awsRequests.snapshot();
     const ack = await sender.ok('sendMsg', { clientMsgId: 'to-all', groupId: 'big', contentType: 101, content: { text: 'hello 2,000' } });
     expect(ack.seq).toBe(3); // after groupCreated and groupMembersInvited
 
     for (const d of online) await d.until(() => d.pushes.find((m) => m.serverMsgId === ack.serverMsgId), 30_000, 'the message');
+    await settled();
+    const sendRequests = awsRequests.since(sendBefore);
+    // One push invocation per 100 members, queued by the sending function; the archive job is the only SQS request.
+    expect(sendRequests.Lambda).toEqual({ Invoke: 20 });
+    expect(sendRequests.SQS).toEqual({ SendMessage: 1 });
+    expect(sendRequests.ApiGatewayManagementApi).toEqual({ PostToConnection: 5 });
     const offline = await device('big-1234');
     const newest = await offline.ok('getNewestSeq', {});
     const conv = newest.conversations.find((c: { conversationId: string }) => c.conversationId === 'sg_big');

@@ -15,10 +15,11 @@ const receiptsOf = (d: Device) => d.frames.filter((f): f is { push: 'receipt'; d
 
 /** Nothing queued or in flight, for a moment: background work cannot pollute a count. */
 async function settle(): Promise<void> {
-  await eventually(async () => !['Delivery', 'Push', 'Archive'].some((q) => {
-    const d = cirrus.sqs.depth(q);
-    return d.visible + d.inFlight + d.delayed > 0;
-  }));
+  await cirrus.lambda.idle();
+  await eventually(async () => {
+    const d = cirrus.sqs.depth('Archive');
+    return d.visible + d.inFlight + d.delayed === 0;
+  });
   await sleep(300);
 }
 

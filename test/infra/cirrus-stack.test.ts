@@ -6,6 +6,7 @@ import { httpRoutes } from '../../core/http/routes';
 import { migrationPolling, schemaVersion } from '../../core/history/migrations';
 import {
   commonEnv,
+  deadLetters,
   functions,
   httpFunctionOf,
   httpFunctions,
@@ -34,6 +35,8 @@ function expectedEnvironment(spec: FunctionSpec): string[] {
   names.push(...Object.keys(spec.tables).map((key) => tables[key as TableKey].envVar));
   names.push(...spec.sendsTo.map((key) => queues[key].envVar));
   names.push(...(spec.redrives ?? []).map((key) => (queues[key] as QueueSpec).deadLetterEnvVar!));
+  // The names of the functions it invokes asynchronously (its own comes as AWS_LAMBDA_FUNCTION_NAME).
+  for (const target of spec.invokes ?? []) if (functions[target] !== spec) names.push(functions[target].asyncInvoke!.envVar);
   if (spec.secrets.includes('signingKey')) names.push(commonEnv.SIGNING_SECRET_ID);
   if (spec.secrets.includes('adminSecret')) names.push(commonEnv.ADMIN_SECRET_ID);
   if (spec.postsToConnections) names.push(commonEnv.CONNECTIONS_ENDPOINT);
@@ -101,8 +104,9 @@ describe('When CirrusStack is synthesized with default props and bundled', () =>
   });
 
   describe('queues', () => {
-    it('should create each manifest queue with its own dead-letter queue', () => {
-      template.resourceCountIs('AWS::SQS::Queue', queueEntries.length * 2);
+    it('should create each manifest queue with its own dead-letter queue, and the shared DeadLetters queue, and no Delivery or Push queue', () => {
+      template.resourceCountIs('AWS::SQS::Queue', queueEntries.length * 2 + 1);
+      expect(Object.keys(queues).sort()).toEqual(['archive', 'webhook']);
     });
 
     it.each(queueEntries)('should give the %s queue its visibility timeout, SSE and a redrive policy', (key, spec) => {
@@ -126,7 +130,7 @@ describe('When CirrusStack is synthesized with default props and bundled', () =>
     });
 
     it('should deny non-TLS access to every queue and dead-letter queue', () => {
-      template.resourceCountIs('AWS::SQS::QueuePolicy', queueEntries.length * 2);
+      template.resourceCountIs('AWS::SQS::QueuePolicy', queueEntries.length * 2 + 1);
       template.allResourcesProperties('AWS::SQS::QueuePolicy', {
         PolicyDocument: {
           Statement: Match.arrayWith([
@@ -145,6 +149,15 @@ describe('When CirrusStack is synthesized with default props and bundled', () =>
         Threshold: 1,
         ComparisonOperator: 'GreaterThanOrEqualToThreshold',
         TreatMissingData: 'notBreaching',
+      });
+    });
+
+    it(`should keep the shared ${deadLetters.name} queue 14 days, encrypted, and alarm as soon as one record reaches it`, () => {
+      expect(template.toJSON().Resources[logicalId(stack.im.deadLetters)].Properties).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalId(stack.im.deadLetters), 'QueueName'] } }],
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
       });
     });
 
@@ -311,6 +324,42 @@ describe('When CirrusStack is synthesized with default props and bundled', () =>
     it.each(functionEntries)('should let %s use the Data API only if it uses the history', (key, spec) => {
       const dataApi = statementsOf(key).flatMap((st) => [st.Action].flat()).filter((a) => a.startsWith('rds-data:'));
       expect(dataApi.sort()).toEqual((spec.history || []).map((a) => `rds-data:${a}`).sort());
+    });
+  });
+
+  describe('asynchronous invocations', () => {
+    const invoked = functionEntries.filter(([, spec]) => spec.asyncInvoke);
+
+    it('should be how push slices and batch pages run', () => {
+      expect(invoked.map(([key]) => key).sort()).toEqual(['batchPages', 'push']);
+      template.resourceCountIs('AWS::Lambda::EventInvokeConfig', invoked.length);
+    });
+
+    it.each(invoked)('should retry a failed %s event twice, keep it its maximum age, then send it to the shared dead-letter queue', (key, spec) => {
+      template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+        FunctionName: { Ref: fnId(key) },
+        Qualifier: '$LATEST',
+        MaximumRetryAttempts: 2,
+        MaximumEventAgeInSeconds: spec.asyncInvoke!.maxEventAgeSeconds,
+        DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [logicalId(stack.im.deadLetters), 'Arn'] } } },
+      });
+      // Lambda's event age is 60 s to 6 h.
+      expect(spec.asyncInvoke!.maxEventAgeSeconds).toBeGreaterThanOrEqual(60);
+      expect(spec.asyncInvoke!.maxEventAgeSeconds).toBeLessThanOrEqual(21_600);
+    });
+
+    it('should give the invoking functions the names of the functions they invoke, and the right to invoke those only', () => {
+      const env = (key: FunctionKey) => template.toJSON().Resources[fnId(key)].Properties.Environment.Variables as Record<string, unknown>;
+      expect(env('wsMessage').FUNCTION_PUSH_NAME).toEqual({ Ref: fnId('push') });
+      expect(env('http').FUNCTION_PUSH_NAME).toEqual({ Ref: fnId('push') });
+      expect(env('http').FUNCTION_BATCH_PAGES_NAME).toEqual({ Ref: fnId('batchPages') });
+      // A variable naming the function itself would be a circular reference: it reads AWS_LAMBDA_FUNCTION_NAME.
+      expect(env('batchPages')).not.toHaveProperty('FUNCTION_BATCH_PAGES_NAME');
+      const invokers = Object.values(template.findResources('AWS::IAM::Policy'))
+        .filter((p) => JSON.stringify(p.Properties.PolicyDocument).includes('lambda:InvokeFunction'))
+        .map((p) => JSON.stringify(p.Properties.Roles));
+      expect(invokers.filter((roles) => roles.includes(roleId('wsMessage')))).toHaveLength(1);
+      expect(invokers.some((roles) => roles.includes(roleId('push')) || roles.includes(roleId('archive')))).toBe(false);
     });
   });
 

@@ -237,6 +237,8 @@ const UNNAMED_TYPES = new Set([
   'AWS::ApiGateway::Account',
   'AWS::Lambda::Permission',
   'AWS::Lambda::EventSourceMapping',
+  // One per function and qualifier, named by them.
+  'AWS::Lambda::EventInvokeConfig',
   'AWS::Lambda::LayerVersion',
   'AWS::CloudFront::Distribution',
   'Custom::CirrusSchemaMigrations',

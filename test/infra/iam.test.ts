@@ -49,6 +49,8 @@ function resourceNames(synth: Synthesized, key: FunctionKey): Map<string, string
     names.set(getAtt(im.queues[queue]), `queue:${queue}`);
     names.set(getAtt(im.deadLetterQueues[queue]), `deadLetterQueue:${queue}`);
   }
+  names.set(getAtt(im.deadLetters), 'deadLetters');
+  for (const fn of keys) names.set(getAtt(im.functions[fn]), `function:${fn}`);
   const stack = Stack.of(im);
   // The SecureString parameters, by their exact ARNs.
   names.set(JSON.stringify(stack.resolve(im.signingSecret.parameterArn)), 'secret:signingKey');

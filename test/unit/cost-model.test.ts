@@ -16,7 +16,7 @@ const scenario: Scenario = {
   measurement: {
     aws: { DynamoDB: { PutItem: 4, Query: 2 }, SQS: { SendMessage: 2 }, RDSData: { BatchExecuteStatement: 1 } },
     capacity: { read: 1, write: 8 },
-    meter: { invocations: { wsMessage: { count: 2, totalMs: 100 }, delivery: { count: 2, totalMs: 200 } }, wsIn: 2, wsOut: 4, connects: 0 },
+    meter: { invocations: { wsMessage: { count: 2, totalMs: 100 }, archive: { count: 2, totalMs: 200 }, push: { count: 2, totalMs: 0 } }, wsIn: 2, wsOut: 4, connects: 0 },
     logBytes: 1000,
   },
 };
@@ -25,10 +25,10 @@ describe('the cost model', () => {
   it('turns counts into per-message figures', () => {
     const c = countsPerUnit(scenario);
     expect(c.wsMessages).toBe(3);
-    expect(c.lambdaInvocations).toBe(2);
-    // wsMessage and delivery are 512 MB: 0.3 s of 0.5 GB over two messages.
+    expect(c.lambdaInvocations).toBe(3);
+    // wsMessage and archive are 512 MB: 0.3 s of 0.5 GB over two messages.
     expect(c.lambdaGbSeconds).toBeCloseTo(0.075, 10);
-    // 2 sends, plus a receive and a delete per delivery batch (2 batches).
+    // 2 sends, plus a receive and a delete per archive batch (2 batches); the asynchronous push invocations poll nothing.
     expect(c.sqsRequests).toBe(3);
     expect(c.writeUnits).toBe(4);
     expect(c.readUnits).toBe(0.5);
@@ -71,6 +71,9 @@ describe('the fan-out model', () => {
       expect(m.modelledMs).toBeCloseTo(m.steps.reduce((n, s) => n + s.ms, 0), 10);
       expect(m.modelledMs).toBeGreaterThan(m.boundMs);
       expect(m.pushJobs).toBe(100);
+      // One asynchronous invocation per slice, and no SQS hop on the way.
+      expect(m.pushInvocations).toBe(100);
+      expect(m.steps.map((step) => step.step).join(' ')).not.toMatch(/SQS|delivery/);
     }
   });
 });
@@ -118,7 +121,8 @@ describe('the group online index in the model', () => {
     expect(after.pushJobs).toBe(10);
     expect(after.steps.find((s) => s.step.startsWith('push: connections'))?.ms).toBe(0);
     expect(after.modelledMs).toBeLessThan(before.modelledMs);
-    expect(after.modelledMs).toBeCloseTo(40 + 25 + 25 + 25 + 0 + 100, 10);
+    // Send 40, index Queries 15, invoke request 10, the asynchronous hop 30, no lookups, 1,000 posts at the account limit 100.
+    expect(after.modelledMs).toBeCloseTo(40 + 15 + 10 + 30 + 0 + 100, 10);
     const huge = modelFanout(100_000, 10_000, true);
     expect(huge.pushJobs).toBe(100);
     expect(huge.ratio).toBeLessThan(1.5);

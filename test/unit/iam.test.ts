@@ -30,6 +30,10 @@ const arns: LocalArns = {
         return 'arn:aws:s3:::media-bucket/media/*';
       case 'mediaBucket':
         return 'arn:aws:s3:::media-bucket';
+      case 'function':
+        return `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${functions[resource.function].name}`;
+      case 'deadLetters':
+        return `arn:aws:sqs:${REGION}:${ACCOUNT}:DeadLetters`;
       default:
         return `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:x:*`;
     }
@@ -76,8 +80,8 @@ describe('When mapping SDK requests to what IAM authorizes', () => {
   });
 
   it('should authorize SQS batches as their single actions, the Data API with its secret, HeadObject as GetObject, @connections by method', () => {
-    expect(accessesOf('SQS', 'SendMessageBatch', { QueueUrl: 'http://127.0.0.1:1/000000000000/Delivery' }, arns)).toEqual([
-      { action: 'sqs:SendMessage', resource: `arn:aws:sqs:${REGION}:${ACCOUNT}:Delivery` },
+    expect(accessesOf('SQS', 'SendMessageBatch', { QueueUrl: 'http://127.0.0.1:1/000000000000/Archive' }, arns)).toEqual([
+      { action: 'sqs:SendMessage', resource: `arn:aws:sqs:${REGION}:${ACCOUNT}:Archive` },
     ]);
     expect(accessesOf('RDSData', 'BeginTransaction', { resourceArn: 'arn:c', secretArn: 'arn:s' }, arns)).toEqual([
       { action: 'rds-data:BeginTransaction', resource: 'arn:c' },
@@ -112,7 +116,30 @@ describe('When evaluating a function policy', () => {
 
   it('should allow index queries only on the indexes granted', () => {
     expect(allowed('http', 'DynamoDB', 'Query', { TableName: 'GroupMembers', IndexName: 'byUser' })).toBe(true);
-    expect(allowed('delivery', 'DynamoDB', 'Query', { TableName: 'GroupMembers', IndexName: 'byUser' })).toBe(false);
+    expect(allowed('batchPages', 'DynamoDB', 'Query', { TableName: 'GroupMembers', IndexName: 'byUser' })).toBe(false);
+  });
+
+  it('should authorize Invoke as lambda:InvokeFunction on the function, by name or ARN, and allow it only to the functions that invoke', () => {
+    const push = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:Push`;
+    expect(accessesOf('Lambda', 'Invoke', { FunctionName: 'Push' }, arns)).toEqual([{ action: 'lambda:InvokeFunction', resource: push }]);
+    expect(accessesOf('Lambda', 'Invoke', { FunctionName: `${push}:$LATEST` }, arns)).toEqual([{ action: 'lambda:InvokeFunction', resource: push }]);
+    expect(allowed('wsMessage', 'Lambda', 'Invoke', { FunctionName: 'Push' })).toBe(true);
+    expect(allowed('http', 'Lambda', 'Invoke', { FunctionName: 'Push' })).toBe(true);
+    expect(allowed('http', 'Lambda', 'Invoke', { FunctionName: 'BatchPages' })).toBe(true);
+    expect(allowed('batchPages', 'Lambda', 'Invoke', { FunctionName: 'BatchPages' })).toBe(true);
+    expect(allowed('wsMessage', 'Lambda', 'Invoke', { FunctionName: 'BatchPages' })).toBe(false);
+    expect(allowed('wsMessage', 'Lambda', 'Invoke', { FunctionName: 'Archive' })).toBe(false);
+    for (const key of ['push', 'archive', 'webhook', 'wsConnect', 'wsDisconnect', 'wsAuthorizer', 'migrate'] as const) {
+      expect(allowed(key, 'Lambda', 'Invoke', { FunctionName: 'Push' }), key).toBe(false);
+    }
+  });
+
+  it('should let the asynchronously invoked functions send their failure records to the shared dead-letter queue, and no other', () => {
+    const send = (key: FunctionKey) => allowed(key, 'SQS', 'SendMessage', { QueueUrl: 'http://127.0.0.1:1/000000000000/DeadLetters' });
+    expect(send('push')).toBe(true);
+    expect(send('batchPages')).toBe(true);
+    expect(send('wsMessage')).toBe(false);
+    expect(send('http')).toBe(false);
   });
 
   it('should match wildcards in resources (any connection of the stage) but not another stage', () => {

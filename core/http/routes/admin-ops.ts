@@ -31,7 +31,7 @@ export const adminOpsRoutes = [
     path: '/messages/batch',
     summary:
       `Send one message to up to ${MAX_BATCH_RECIPIENTS} users, each in their own conversation: 1:1 with sendId, or from \`system\` (asSystem) into their notification conversation n_<userId>. ` +
-      'The whole request is checked first (content as in sendMessage; every recipient must be registered, else USER_NOT_FOUND and nothing is sent); then the batch is sent in pages through the delivery queue. ' +
+      'The whole request is checked first (content as in sendMessage; every recipient must be registered, else USER_NOT_FOUND and nothing is sent); then the batch is sent in the background, in pages of 100 (each an asynchronous invocation, retried). ' +
       'Follow it with getMessageBatch. The same batchId again with the same request answers the same and sends nothing twice; with another request it is refused (ALREADY_EXISTS).',
     auth: 'admin',
     body: z.strictObject({
