@@ -40,10 +40,11 @@ async function groupItem(groupId: string): Promise<Record<string, any>> {
 
 /** Nothing queued or in flight on the message path, for a moment. */
 async function settled(): Promise<void> {
-  await eventually(async () => ['Delivery', 'Push', 'Archive'].every((q) => {
-    const d = cirrus.sqs.depth(q);
+  await eventually(async () => {
+    const d = cirrus.sqs.depth('Archive');
     return d.visible + d.inFlight + d.delayed === 0;
-  }), 30_000);
+  }, 30_000);
+  await cirrus.lambda.idle();
   await sleep(300);
 }
 
