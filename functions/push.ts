@@ -5,12 +5,32 @@
  * clients deduplicate by seq).
  */
 import { asyncHandler } from '../core/runtime/async';
-import { pushToUsers } from '../core/services/push';
-import { PushJobSchema } from '../core/protocol/jobs';
+import { pushToUsers, type PushJob } from '../core/services/push';
 import { faultPoint } from '../core/faults';
 import { log } from '../core/log';
 
-export const handler = asyncHandler('push', (event) => PushJobSchema.parse(event), async (job) => {
+/**
+ * Only Cirrus's own sending functions may invoke push (IAM), so the event's shape is checked
+ * rather than its content parsed again: the push bundle carries no schema library (zod), which
+ * would double its size and its initialisation. A malformed event fails, and after Lambda's two
+ * retries lands in the shared dead-letter queue.
+ */
+function pushJob(event: unknown): PushJob {
+  const job = event as Partial<PushJob> | null;
+  const message = job?.message as Partial<PushJob['message']> | undefined;
+  const ok =
+    Array.isArray(job?.userIds) &&
+    job.userIds.every((u) => typeof u === 'string') &&
+    (job.known === undefined || (Array.isArray(job.known) && job.known.every((k) => Array.isArray(k) && k.length === 6 && typeof k[0] === 'string' && typeof k[1] === 'string'))) &&
+    (job.excludeConnectionId === undefined || typeof job.excludeConnectionId === 'string') &&
+    typeof message?.conversationId === 'string' &&
+    Number.isSafeInteger(message.seq) &&
+    typeof message.senderId === 'string';
+  if (!ok) throw new Error('The event is not a push job');
+  return job as PushJob;
+}
+
+export const handler = asyncHandler('push', pushJob, async (job) => {
   const outcome = await pushToUsers(job);
   log.debug('message pushed', { conversationId: job.message.conversationId, seq: job.message.seq, ...outcome });
   faultPoint('push.afterPost', { recipients: job.userIds.length });
