@@ -7,6 +7,8 @@ export const DeliveryJobSchema = z.object({
   originConnectionId: z.string().optional(),
   correlationId: z.string().optional(),
   readBy: z.string().optional(),
+  readByOwnSeq: z.number().int().nonnegative().optional(),
+  ownOnCounter: z.boolean().optional(),
 });
 
 export const PushJobSchema = z.object({

@@ -56,9 +56,11 @@ export async function deliver(items: readonly DeliveryItem[]): Promise<Set<strin
         const { message } = job;
         try {
           const recipients = await recipientsOf(message);
-          // Sending implies having read the conversation; causing a notification does not.
-          if (message.senderId !== SYSTEM_SENDER) await conversations.advanceOwn(message.senderId, message.conversationId, message.seq);
-          else if (job.readBy) await conversations.advanceRead(job.readBy, message.conversationId, message.seq, { onlyIfCaughtUp: true });
+          // Sending implies having read the conversation (a windowed send recorded that on the
+          // counter already); causing a notification does not.
+          if (message.senderId !== SYSTEM_SENDER) {
+            if (!job.ownOnCounter) await conversations.advanceOwn(message.senderId, message.conversationId, message.seq);
+          } else if (job.readBy) await conversations.advanceRead(job.readBy, message.conversationId, message.seq, { onlyIfCaughtUp: true, ownSeq: job.readByOwnSeq });
           if (recipients.length <= config.inlinePushMax()) {
             const outcome = await pushToUsers({ userIds: recipients, message, excludeConnectionId: job.originConnectionId });
             log.debug('message pushed', { conversationId: message.conversationId, seq: message.seq, ...outcome });

@@ -18,6 +18,16 @@ import { forEachLimit } from '../domain/concurrency';
 export const POST_CONCURRENCY = 16;
 const MAX_THROTTLE_RETRIES = 3;
 
+/**
+ * What a push needs about its recipients when the caller read it already (the send's
+ * precheck): their live connections and each one's receive option for the conversation
+ * (absent means 0). The sender's own devices always get their message.
+ */
+export interface KnownRecipients {
+  live: ConnectionItem[];
+  options: Map<string, 0 | 1 | 2>;
+}
+
 export interface PushJob {
   userIds: string[];
   message: Message;
