@@ -4,6 +4,8 @@
  * conversation; members differ only in these few numbers.
  */
 import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { ddb } from '../aws/dynamodb';
 import { config } from '../config';
 import type { RecentClaimGuard } from '../domain/recent-claims';
@@ -30,7 +32,11 @@ export interface CounterItem {
 /** The result of a claim: the counter after it, or the counter as it was when the condition failed. */
 export type ClaimResult = { ok: true; counter: CounterItem } | { ok: false; counter?: CounterItem };
 
-const conditionItem = (err: unknown): CounterItem | undefined => (err as { Item?: CounterItem }).Item;
+/** The item a failed condition returned (ReturnValuesOnConditionCheckFailure), in the wire format the document client does not convert. */
+const conditionItem = (err: unknown): CounterItem | undefined => {
+  const item = (err as { Item?: Record<string, AttributeValue> }).Item;
+  return item ? (unmarshall(item) as CounterItem) : undefined;
+};
 
 export interface MemberState {
   userId: string;
