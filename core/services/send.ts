@@ -490,7 +490,8 @@ async function sendWindowed(input: SendInput, body: MessageBody, target: Target)
     // Before the seq: a refusal (or a closed-policy failure) stores nothing and leaves no hole.
     approved = await approvedByApp(input, target, body);
   }
-  for (let round = 0; round < 8; round += 1) {
+  // Each round that fails lost to a concurrent send of the sender's and starts from the counter that one left.
+  for (let round = 0; round < 40; round += 1) {
     if (!counter) counter = await linkForClaims(target);
     const earlier = known(counter);
     if (earlier !== undefined) return windowedRetry(input, body, target, counter, Number(earlier), view.known, approved);

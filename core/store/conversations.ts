@@ -9,7 +9,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { ddb } from '../aws/dynamodb';
 import { config } from '../config';
 import type { RecentClaimGuard } from '../domain/recent-claims';
-import { blockAttribute, claimAttribute, claimsOnCounter, ownSeqOnCounter, recvOptAttribute } from '../domain/claims';
+import { blockAttribute, CLAIM_WINDOW, claimAttribute, claimsOnCounter, ownSeqOnCounter, recvOptAttribute } from '../domain/claims';
 import { batchGet, chunk, isConditionFailure } from './dynamo';
 
 export interface CounterItem {
@@ -129,8 +129,9 @@ export const conversations = {
   /**
    * One send of `senderId` into a 1:1 or notification conversation whose claim map exists:
    * allocates the next seq and records it under the clientMsgId's hash `hash`, removing the
-   * entries `drop` (the oldest, see `claimsToDrop`), if the hash is not claimed yet and the
-   * map still holds `size` entries. Failing, returns the counter as it was (the seq of the
+   * entries `drop` (the oldest, see `claimsToDrop`), if the hash is not claimed yet, the
+   * entries to remove are still there and the map holds no more than the `size` entries it
+   * was read with (or `CLAIM_WINDOW - 1` when smaller). Failing, returns the counter as it was (the seq of the
    * earlier claim, or the map that changed meanwhile).
    */
   async claim(conversationId: string, senderId: string, hash: string, drop: readonly string[], size: number, now: number): Promise<ClaimResult> {
@@ -142,9 +143,11 @@ export const conversations = {
           TableName: config.tableName('conversations'),
           Key: { conversationId },
           UpdateExpression: `SET maxSeq = maxSeq + :one, allocatedAt = :now, #c.#h = maxSeq + :one${drop.length ? ` REMOVE ${drop.map((_, i) => `#c.#d${i}`).join(', ')}` : ''}`,
-          ConditionExpression: 'attribute_not_exists(#c.#h) AND size(#c) = :n',
+          // The removed entries must still be there and nothing else may have been added:
+          // then the map ends with at most CLAIM_WINDOW entries, however sends race.
+          ConditionExpression: `attribute_not_exists(#c.#h) AND size(#c) <= :n${drop.map((_, i) => ` AND attribute_exists(#c.#d${i})`).join('')}`,
           ExpressionAttributeNames: names,
-          ExpressionAttributeValues: { ':one': 1, ':now': now, ':n': size },
+          ExpressionAttributeValues: { ':one': 1, ':now': now, ':n': Math.max(size, CLAIM_WINDOW - 1) },
           ReturnValues: 'ALL_NEW',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
