@@ -328,9 +328,9 @@ function missedNotes(targets: Target[]): string[] {
     init:
       'Initialisation follows bundle size: parsing and evaluating the SDK and the schemas. The same measures as for the bundle size apply; the HTTP function, the largest, is the one that misses.',
     cost:
-      'API Gateway alone is $3 (in, ack, push: the protocol\'s floor). The rest is the serverless pipeline: two Lambda invocations (send, delivery), two SQS hops (delivery, archive), four DynamoDB writes (seq counter, idempotency claim, message, the sender\'s own position) and the logs. ' +
+      'API Gateway alone is $3 (in, ack, push: the protocol\'s floor). The rest is the serverless pipeline: two Lambda invocations (send, delivery), two SQS hops (delivery, archive), two DynamoDB writes (the seq counter, which also claims the client message id and records the sender\'s own position, and the message) and the logs. ' +
       'The logs are already at their floor (nothing written per message at the default level, no Lambda START/END/REPORT lines) and the I/O-bound handlers run at 512 MB. ' +
-      'What would close the gap: pushing 1:1 messages from the send function itself (no delivery hop: one invocation, one SQS message and its polling less), archiving from a DynamoDB stream instead of a queue, and claiming the client message id and the sender\'s own position on the seq counter (two write units instead of five).',
+      'What would close the gap: pushing 1:1 messages from the send function itself (no delivery hop: one invocation, one SQS message and its polling less), and archiving from a DynamoDB stream instead of a queue.',
   };
   const out: string[] = [];
   for (const t of targets.filter((x) => x.met === false)) {
