@@ -190,6 +190,12 @@ export class Outbox extends Emitter<{ status: MessageStatusEvent }> {
         if (this.closed) throw error;
         // A dropped connection is not the message's fault: it waits for the next one without using up attempts.
         if (error.reason === 'CONNECTION_CLOSED' || error.reason === 'DISCONNECTED') continue;
+        // An earlier attempt of this message is still being written: wait for it, without using up attempts.
+        if (error.reason === 'SEND_IN_PROGRESS') {
+          const delay = backoffDelay(attempt + 1, this.options.backoff, this.options.random);
+          await new Promise<void>((resolve) => this.options.timers.setTimeout(resolve, delay));
+          continue;
+        }
         attempt++;
         if (error.retryable && attempt < maxAttempts) {
           const delay = backoffDelay(attempt, this.options.backoff, this.options.random);
