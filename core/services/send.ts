@@ -576,6 +576,9 @@ async function windowedRetry(
       return writeWindowed(input, buildMessage(input, approved, target, seq, newServerMsgId(sendTime), sendTime), counter.allocatedAt, known);
     }
     if (closed) {
+      // Purged for good by an admin (who left a purged record): a late resend must not bring it back.
+      const purged = await messageIds.get(senderMsgKey(senderId, input.clientMsgId));
+      if (purged?.purgedAt !== undefined && purged.seq === seq) return { ack: ack(purged), known };
       const moved = await conversations.moveClaim(target.conversationId, senderId, hash, seq, Date.now());
       if (moved.ok) {
         faultPoint('send.afterAllocate', { conversationId: target.conversationId, seq: moved.counter.maxSeq });

@@ -11,10 +11,13 @@ import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb } from '../../core/aws/dynamodb';
 import { CLAIM_WINDOW, claimAttribute, claimHash, claimsToDrop } from '../../core/domain/claims';
 import { conversations } from '../../core/store/conversations';
-import { type Device } from '../support/cirrus';
+import { sleep, type Device } from '../support/cirrus';
 import { admin, as, cirrus, device, text, useCirrus } from '../support/harness';
 
-useCirrus();
+// Short enough for a test to outlive a write window, long enough for a loaded machine to write within one.
+const SETTLE_MS = 4000;
+
+useCirrus({ settings: { seqSettleMs: SETTLE_MS } });
 
 async function counterItem(conversationId: string): Promise<Record<string, any>> {
   const { Item } = await ddb().send(new GetCommand({ TableName: cirrus.tableNames.conversations, Key: { conversationId }, ConsistentRead: true }));
@@ -72,6 +75,21 @@ describe('the window edge', () => {
     expect(late.seq).toBe(CLAIM_WINDOW + 2);
     expect(await storedSeqs(conversationId)).toHaveLength(CLAIM_WINDOW + 2);
     expect(await newest(receiver, conversationId)).toMatchObject({ maxSeq: CLAIM_WINDOW + 2, unread: CLAIM_WINDOW + 2 });
+  });
+});
+
+describe('a resend of a purged message', () => {
+  it('inside the window is acknowledged as before and stores nothing again', async () => {
+    await admin.register('cp1', 'cp2');
+    const sender = await device('cp1');
+    const first = await sender.ok('sendMsg', { clientMsgId: 'purged', recvId: 'cp2', ...text('purge me') });
+    const res = await admin.call('POST', `/admin/conversations/${first.conversationId}/messages/purge`, { seqs: [first.seq] });
+    expect(res.body).toEqual({ purged: 1 });
+    await sleep(SETTLE_MS / 2 + 200);
+
+    expect(await sender.ok('sendMsg', { clientMsgId: 'purged', recvId: 'cp2', ...text('purge me') })).toEqual(first);
+    expect(await storedSeqs(first.conversationId)).toEqual([]);
+    expect((await counterItem(first.conversationId)).maxSeq).toBe(first.seq);
   });
 });
 
