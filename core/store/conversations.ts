@@ -358,7 +358,8 @@ export const conversations = {
     if (entries.length === 0) return (await this.stateAndCounter(userId, conversationId)).state;
     if (changes.recvOpt !== undefined && claimsOnCounter(conversationId)) {
       // The send reads the receive option from the counter's mirror: both change together.
-      if (!(await this.setRecvOptMirrored(userId, conversationId, changes))) return (await this.stateAndCounter(userId, conversationId)).state;
+      // Changed or not (no such conversation, or minSeq was already further): report what is there.
+      await this.setRecvOptMirrored(userId, conversationId, changes);
       return (await this.stateAndCounter(userId, conversationId)).state;
     }
     const names: Record<string, string> = {};
