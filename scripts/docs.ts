@@ -120,7 +120,9 @@ too; the full history is on the HTTP API.
 
 **Idempotency.** A resend of a \`clientMsgId\` (the same sender, the same conversation) is answered with
 the first attempt's ack and stores nothing new, also when copies arrive at once from several devices;
-a first attempt that stopped before its message was written is finished by the resend. How far back a
+a first attempt that stopped before its message was written is finished by the resend (or, once its
+write window closed, given a new seq), and a resend while an earlier attempt may still be writing is
+answered \`SEND_IN_PROGRESS\` (retry shortly; at most half the settle time). How far back a
 resend is recognized depends on the conversation:
 
 - \`sendMsg\` into a 1:1 conversation: among **the sender's last ${CLAIM_WINDOW} sends in that conversation**
