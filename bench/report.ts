@@ -385,9 +385,8 @@ function missedNotes(targets: Target[]): string[] {
     init:
       'Initialisation follows bundle size: parsing and evaluating the SDK and the schemas; the measures that would shrink the bundles apply.',
     cost:
-      'API Gateway alone is $3 (in, ack, push: the protocol\'s floor). The rest is the serverless pipeline: one Lambda invocation (the send, which also pushes) and the archive\'s batched one, one SQS hop (archive), four DynamoDB writes (seq counter, idempotency claim, message, the sender\'s own position) and the logs. ' +
-      'The logs are already at their floor (nothing written per message at the default level, no Lambda START/END/REPORT lines) and the I/O-bound handlers run at 512 MB. ' +
-      'What would close the gap: archiving from a DynamoDB stream instead of a queue, and claiming the client message id and the sender\'s own position on the seq counter (two write units instead of five).',
+      'API Gateway alone is $3 (in, ack, push: the protocol\'s floor). The rest is the serverless pipeline: one Lambda invocation (the send, which also pushes) and the archive\'s batched one, two DynamoDB writes (the seq counter, which also claims the client message id and records the sender\'s own position, and the message) and the logs. ' +
+      'The logs are already at their floor (nothing written per message at the default level, no Lambda START/END/REPORT lines) and the I/O-bound handlers run at 512 MB.',
   };
   const out: string[] = [];
   for (const t of targets.filter((x) => x.met === false)) {

@@ -364,8 +364,9 @@ export const functions = {
       groupMembers: ['BatchGetItem', 'Query'],
       friends: ['BatchGetItem'],
       blacklist: ['BatchGetItem'],
-      // Seq allocation and new conversations (UpdateItem), newest seqs (BatchGetItem).
-      conversations: ['BatchGetItem', 'UpdateItem'],
+      // Seq allocation, claims and new conversations (UpdateItem), newest seqs and the send's
+      // precheck (BatchGetItem), the counter again while a retry waits for its first attempt (GetItem).
+      conversations: ['GetItem', 'BatchGetItem', 'UpdateItem'],
       // The user's conversations (Query), positions and settings (BatchGetItem, UpdateItem).
       userConversations: ['Query', 'BatchGetItem', 'UpdateItem'],
       // pullMsgs pages (Query), the message changed (GetItem, UpdateItem), receipts (BatchGetItem).
@@ -405,7 +406,8 @@ export const functions = {
       groups: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem'],
       groupMembers: ['BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'BatchWriteItem'],
       groupApplications: ['BatchGetItem', 'Query', 'PutItem', 'DeleteItem', 'BatchWriteItem'],
-      conversations: ['GetItem', 'BatchGetItem', 'UpdateItem'],
+      // ConditionCheckItem: a block's change while the 1:1 conversation does not exist (its mirror otherwise).
+      conversations: ['GetItem', 'BatchGetItem', 'UpdateItem', 'ConditionCheckItem'],
       userConversations: ['BatchGetItem', 'Query', 'UpdateItem', 'BatchWriteItem'],
       messages: ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem'],
       messageIds: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem'],

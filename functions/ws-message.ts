@@ -10,7 +10,7 @@ import { sendTyping } from '../core/services/typing';
 
 export const handler = wsMessageHandler({
   sendMsg: (me, req: { clientMsgId: string; recvId?: string; groupId?: string; contentType: number; content: unknown }) =>
-    sendMessage({ sender: { userId: me.userId, platformId: me.platformId, connectionId: me.connectionId }, ...req }),
+    sendMessage({ sender: { userId: me.userId, platformId: me.platformId, connectionId: me.connectionId }, ...req, windowed: true }),
   getNewestSeq: (me, req: ActionRequest<'getNewestSeq'>) => getNewestSeq(me.userId, req),
   pullMsgs: (me, req: { conversationId: string; fromSeq: number; toSeq: number; limit?: number }) => pullMsgs(me.userId, req),
   markRead: (me, req: { conversationId: string; seq: number }) => markRead(me.userId, req),

@@ -4,6 +4,7 @@
  * `npm run docs` writes them; a test fails when the committed copies are stale.
  */
 import * as z from 'zod';
+import { CLAIM_WINDOW } from '../core/domain/claims';
 import { closeCodes, errorCodes } from '../core/errors';
 import { buildOpenApi } from '../core/http/openapi';
 import { actions, ContentType, EventFrame, MAX_CONTENT_BYTES, MAX_PULL, MediaRef, MessageBody, Message, PLATFORMS, PushFrame, RequestFrame, ReplyFrame } from '../core/protocol/schema';
@@ -66,7 +67,7 @@ A frame that is not JSON, or has no string \`id\`, gets a reply with \`id: null\
 \`MALFORMED_FRAME\`. If a server function crashes, API Gateway sends
 \`{"message": "Internal server error", "connectionId": …, "requestId": …}\` with no \`id\`: retry the request
 (\`sendMsg\` is idempotent by \`clientMsgId\`: every resend, also concurrent ones from several devices,
-gets the same ack, and the message takes one seq).
+gets the same ack, and the message takes one seq; see **Idempotency** in [Conversations and seq](#conversations-and-seq) for how far back).
 
 **Strings.** Every string of a request's \`data\` (and every object key, content included) must be
 well-formed Unicode without U+0000: a lone UTF-16 surrogate (\`"\\ud800"\` in JSON, half of a pair) or a
@@ -116,6 +117,23 @@ in \`holes\` once it cannot (the send path gives up on a seq half the settle tim
 settle time is 30 s by default): skip holes, ask again later for pending seqs. Later messages are never
 held back by either. Messages older than the offline retention (14 days by default) are reported as holes
 too; the full history is on the HTTP API.
+
+**Idempotency.** A resend of a \`clientMsgId\` (the same sender, the same conversation) is answered with
+the first attempt's ack and stores nothing new, also when copies arrive at once from several devices;
+a first attempt that stopped before its message was written is finished by the resend (or, once its
+write window closed, given a new seq), and a resend while an earlier attempt may still be writing is
+answered \`SEND_IN_PROGRESS\` (retry shortly; at most half the settle time). How far back a
+resend is recognized depends on the conversation:
+
+- \`sendMsg\` into a 1:1 conversation: among **the sender's last ${CLAIM_WINDOW} sends in that conversation**
+  (from any of their devices). A resend of an older \`clientMsgId\` is stored as a new message. A client
+  that keeps at most ${CLAIM_WINDOW} unacknowledged messages per conversation and, before resending one
+  whose ack it did not get after reconnecting, looks for it in the conversation by \`clientMsgId\`
+  (\`pullMsgs\` from the \`maxSeq\` it knew before its first attempt; a message found there is the ack)
+  sends each message exactly once, whatever the user's other devices sent meanwhile and however long
+  it was offline. The SDK does this.
+- Group messages, and every message sent through the HTTP API (including batch sends): for the
+  offline retention (14 days by default).
 
 ## Actions
 `);

@@ -36,7 +36,7 @@ export interface ConversationView {
 function viewOf(userId: string, state: MemberState, counter: CounterItem | undefined, last: Message | undefined): ConversationView {
   const minSeq = state.minSeq ?? 0;
   const maxSeq = Math.min(counter?.maxSeq ?? 0, state.leftSeq ?? Number.MAX_SAFE_INTEGER);
-  const readSeq = readPosition(state);
+  const readSeq = readPosition(state, counter);
   const parsed = parseConversationId(state.conversationId);
   return {
     conversationId: state.conversationId,

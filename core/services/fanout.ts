@@ -54,6 +54,10 @@ export interface FanOutOptions {
   readBy?: string;
   /** The recipients, already read by the caller: the push reads nothing (see `KnownRecipients`). */
   known?: KnownRecipients;
+  /** The sender's own position was recorded on the counter by the send itself (a windowed 1:1 send): not recorded again. */
+  ownOnCounter?: boolean;
+  /** The seq of `readBy`'s latest own message, as the counter recorded it (1:1 conversations). */
+  readByOwnSeq?: number;
 }
 
 /** The accepted message's follow-up; returns once the push was posted (or handed to push invocations). */
@@ -63,9 +67,11 @@ export async function fanOut(item: MessageItem, options: FanOutOptions = {}): Pr
   await Promise.all([
     // Sending implies having read the conversation; causing a notification does not.
     message.senderId !== SYSTEM_SENDER
-      ? conversations.advanceOwn(message.senderId, message.conversationId, message.seq)
+      ? options.ownOnCounter
+        ? undefined
+        : conversations.advanceOwn(message.senderId, message.conversationId, message.seq)
       : options.readBy
-        ? conversations.advanceRead(options.readBy, message.conversationId, message.seq, { onlyIfCaughtUp: true })
+        ? conversations.advanceRead(options.readBy, message.conversationId, message.seq, { onlyIfCaughtUp: true, ownSeq: options.readByOwnSeq })
         : undefined,
     sqs().send(new SendMessageCommand({ QueueUrl: config.queueUrl('archive'), MessageBody: sqsBody({ message, correlationId: correlation }) })),
     push(message, options, correlation),

@@ -8,7 +8,10 @@ import { notificationTypes, type NotificationName, type NotificationPayload } fr
 import type { SendMsgResult } from '../protocol/schema';
 import { sendMessage } from './send';
 
-/** To each user's notification conversation `n_<userId>`; `opUserId` has read their own. */
+/**
+ * To each user's notification conversation `n_<userId>`; `opUserId` has read their own. Two
+ * writes each (the counter's claim, the message; see core/domain/claims.ts).
+ */
 export async function notifyUsers<N extends NotificationName>(userIds: readonly string[], name: N, payload: NotificationPayload<N>, opUserId?: string): Promise<SendMsgResult[]> {
   return Promise.all(
     [...new Set(userIds)].map((userId) =>
@@ -20,6 +23,8 @@ export async function notifyUsers<N extends NotificationName>(userIds: readonly 
         content: payload,
         notification: true,
         readBy: opUserId === userId ? userId : undefined,
+        // A fresh clientMsgId is never sent again: the claim on the counter is all it needs.
+        windowed: true,
       }),
     ),
   );

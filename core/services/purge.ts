@@ -22,6 +22,7 @@ import { conversations } from '../store/conversations';
 import { batchGet, batchWrite, chunk, isConditionFailure } from '../store/dynamo';
 import { senderMsgKey } from '../store/messages';
 import { forEachLimit } from '../domain/concurrency';
+import { claimsOnCounter } from '../domain/claims';
 
 /** Messages purged per call, at most: a `before` purge of more takes several calls (repeat while `purged` is this). */
 export const MAX_PURGE = 1000;
@@ -31,9 +32,21 @@ interface OfflineKey {
   seq: number;
   senderId: string;
   clientMsgId: string;
+  serverMsgId: string;
+  sendTime: number;
+  expiresAt: number;
 }
 
-const offlineKey = (item: Record<string, unknown>): OfflineKey => ({ seq: Number(item.seq), senderId: String(item.senderId), clientMsgId: String(item.clientMsgId) });
+const OFFLINE_KEY_ATTRIBUTES = 'seq, sendTime, senderId, clientMsgId, serverMsgId, expiresAt';
+
+const offlineKey = (item: Record<string, unknown>): OfflineKey => ({
+  seq: Number(item.seq),
+  senderId: String(item.senderId),
+  clientMsgId: String(item.clientMsgId),
+  serverMsgId: String(item.serverMsgId),
+  sendTime: Number(item.sendTime),
+  expiresAt: Number(item.expiresAt),
+});
 
 /** Messages in the offline store sent before `before`, oldest first, at most `limit`. */
 async function offlineBefore(conversationId: string, before: number, limit: number): Promise<OfflineKey[]> {
@@ -49,7 +62,7 @@ async function offlineBefore(conversationId: string, before: number, limit: numb
         TableName: config.tableName('messages'),
         KeyConditionExpression: 'conversationId = :c',
         ExpressionAttributeValues: { ':c': conversationId },
-        ProjectionExpression: 'seq, sendTime, senderId, clientMsgId',
+        ProjectionExpression: OFFLINE_KEY_ATTRIBUTES,
         ConsistentRead: true,
         ExclusiveStartKey: startKey,
       }),
@@ -69,7 +82,7 @@ async function offlinePresent(conversationId: string, seqs: readonly number[]): 
   const table = config.tableName('messages');
   const found: OfflineKey[] = [];
   for (const part of chunk(seqs, 100)) {
-    const res = await batchGet({ [table]: { Keys: part.map((seq) => ({ conversationId, seq })), ProjectionExpression: 'seq, senderId, clientMsgId' } });
+    const res = await batchGet({ [table]: { Keys: part.map((seq) => ({ conversationId, seq })), ProjectionExpression: OFFLINE_KEY_ATTRIBUTES } });
     for (const item of res[table] ?? []) found.push(offlineKey(item));
   }
   return found;
@@ -77,18 +90,31 @@ async function offlinePresent(conversationId: string, seqs: readonly number[]): 
 
 /**
  * Marks the messages' idempotency records purged, so a resend of the same clientMsgId (a
- * client retrying, a batch page redelivered) is acknowledged without storing it again.
+ * client retrying, a batch page redelivered) is acknowledged without storing it again. A
+ * message sent into a 1:1 or notification conversation over WebSocket has no record (its
+ * claim is on the counter, core/domain/claims.ts): one is written, purged, for a resend
+ * within the sender's window to find.
  */
-async function markPurged(keys: readonly OfflineKey[], now: number): Promise<void> {
-  await forEachLimit(keys, 16, async ({ seq, senderId, clientMsgId }) => {
+async function markPurged(conversationId: string, keys: readonly OfflineKey[], now: number): Promise<void> {
+  const windowed = claimsOnCounter(conversationId);
+  await forEachLimit(keys, 16, async (k) => {
     try {
       await ddb().send(
         new UpdateCommand({
           TableName: config.tableName('messageIds'),
-          Key: { senderMsgKey: senderMsgKey(senderId, clientMsgId) },
-          UpdateExpression: 'SET purgedAt = :now',
-          ConditionExpression: 'attribute_exists(senderMsgKey) AND seq = :seq',
-          ExpressionAttributeValues: { ':now': now, ':seq': seq },
+          Key: { senderMsgKey: senderMsgKey(k.senderId, k.clientMsgId) },
+          ...(windowed
+            ? {
+                UpdateExpression:
+                  'SET purgedAt = :now, conversationId = if_not_exists(conversationId, :c), seq = if_not_exists(seq, :seq), serverMsgId = if_not_exists(serverMsgId, :id), sendTime = if_not_exists(sendTime, :t), allocatedAt = if_not_exists(allocatedAt, :t), expiresAt = if_not_exists(expiresAt, :exp)',
+                ConditionExpression: 'attribute_not_exists(senderMsgKey) OR seq = :seq',
+                ExpressionAttributeValues: { ':now': now, ':c': conversationId, ':seq': k.seq, ':id': k.serverMsgId, ':t': k.sendTime, ':exp': k.expiresAt },
+              }
+            : {
+                UpdateExpression: 'SET purgedAt = :now',
+                ConditionExpression: 'attribute_exists(senderMsgKey) AND seq = :seq',
+                ExpressionAttributeValues: { ':now': now, ':seq': k.seq },
+              }),
         }),
       );
     } catch (err) {
@@ -117,7 +143,7 @@ export async function purgeMessages(conversationId: string, req: { seqs?: readon
   const archived = await historyPurge.purge(conversationId, seqs);
   const chosen = new Set(seqs);
   const inOffline = offline.filter((k) => chosen.has(k.seq));
-  await markPurged(inOffline, Date.now());
+  await markPurged(conversationId, inOffline, Date.now());
   await batchWrite(
     config.tableName('messages'),
     inOffline.map(({ seq }) => ({ DeleteRequest: { Key: { conversationId, seq } } })),

@@ -20,8 +20,15 @@ import { forEachLimit } from '../domain/concurrency';
 export const POST_CONCURRENCY = 16;
 const MAX_THROTTLE_RETRIES = 3;
 
-/** Recipients already known (a large group's online index): pushToUsers then reads nothing. */
-export interface KnownRecipients { live: ConnectionItem[]; options: Map<string, 0 | 1 | 2>; }
+/**
+ * What a push needs about its recipients when the caller read it already (the send's
+ * precheck, or a large group's online index): their live connections and each one's receive option for the conversation
+ * (absent means 0). The sender's own devices always get their message.
+ */
+export interface KnownRecipients {
+  live: ConnectionItem[];
+  options: Map<string, 0 | 1 | 2>;
+}
 
 /** A known recipient as a push job carries it: userId, connectionId, platformId, connectedAtMs, expiresAt, receive option. */
 export type KnownConnection = [string, string, number, number, number, 0 | 1 | 2];

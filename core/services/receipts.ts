@@ -13,7 +13,10 @@ import { parseConversationId } from '../domain/ids';
 import { CirrusError } from '../errors';
 import { decodeCursor, encodeCursor } from '../http/paging';
 import { SessionType, type ActionRequest, type ActionResult } from '../protocol/schema';
-import { conversations, readPosition, type MemberPosition, type MemberState } from '../store/conversations';
+import { claimsOnCounter } from '../domain/claims';
+import { conversations, readPosition as positionOf, type CounterItem, type MemberPosition, type MemberState } from '../store/conversations';
+
+const readPosition = (p: MemberPosition | MemberState, counter?: CounterItem) => positionOf(p, counter);
 import { messages } from '../store/messages';
 import { pushEvent } from './push';
 
@@ -33,21 +36,30 @@ export async function announcePosition(userId: string, conversationId: string, m
   await Promise.all([...targets].map((target) => pushEvent(target, event)));
 }
 
-async function requireMember(userId: string, conversationId: string): Promise<{ state: MemberState; maxSeq: number }> {
+async function requireMember(userId: string, conversationId: string): Promise<{ state: MemberState; counter: CounterItem; maxSeq: number }> {
   const { state, counter } = await conversations.stateAndCounter(userId, conversationId);
   if (!state || !counter) throw new CirrusError('CONVERSATION_NOT_FOUND', `No conversation ${conversationId} for ${userId}`);
-  return { state, maxSeq: Math.min(counter.maxSeq, state.leftSeq ?? Number.MAX_SAFE_INTEGER) };
+  return { state, counter, maxSeq: Math.min(counter.maxSeq, state.leftSeq ?? Number.MAX_SAFE_INTEGER) };
+}
+
+/**
+ * The counter, where 1:1 and notification conversations record each member's own position
+ * (core/domain/claims.ts): the one the caller read already, or one more read for an admin.
+ */
+async function ownPositions(conversationId: string, read?: CounterItem): Promise<CounterItem | undefined> {
+  if (!claimsOnCounter(conversationId)) return undefined;
+  return read ?? (await conversations.counters([conversationId])).get(conversationId);
 }
 
 export async function markDelivered(userId: string, req: ActionRequest<'markDelivered'>): Promise<ActionResult<'markDelivered'>> {
-  const { state, maxSeq } = await requireMember(userId, req.conversationId);
+  const { state, counter, maxSeq } = await requireMember(userId, req.conversationId);
   const target = Math.min(req.seq, maxSeq);
-  const known = Math.max(state.deliveredSeq ?? 0, readPosition(state));
+  const known = Math.max(state.deliveredSeq ?? 0, readPosition(state, counter));
   // Read implies delivered: nothing to write, nobody to tell.
   if (target <= known) return { conversationId: req.conversationId, deliveredSeq: known };
   if (!(await conversations.advanceDelivered(userId, req.conversationId, target))) {
     const again = await requireMember(userId, req.conversationId);
-    return { conversationId: req.conversationId, deliveredSeq: Math.max(again.state.deliveredSeq ?? 0, readPosition(again.state)) };
+    return { conversationId: req.conversationId, deliveredSeq: Math.max(again.state.deliveredSeq ?? 0, readPosition(again.state, again.counter)) };
   }
   await announcePosition(userId, req.conversationId, { deliveredSeq: target });
   return { conversationId: req.conversationId, deliveredSeq: target };
@@ -66,16 +78,20 @@ function checkVisible(state: MemberState | undefined, maxSeq: number, seqs: read
  */
 export async function getReadReceipts(userId: string | undefined, req: ActionRequest<'getReadReceipts'>): Promise<ActionResult<'getReadReceipts'>> {
   const seqs = [...new Set(req.seqs ?? [])].sort((a, b) => a - b);
+  let counter: CounterItem | undefined;
   if (userId !== undefined) {
-    const { state, maxSeq } = await requireMember(userId, req.conversationId);
-    checkVisible(state, maxSeq, seqs);
+    const member = await requireMember(userId, req.conversationId);
+    checkVisible(member.state, member.maxSeq, seqs);
+    counter = member.counter;
   } else if (!parseConversationId(req.conversationId)) {
     throw new CirrusError('INVALID_ARGUMENT', `Not a conversation id: ${req.conversationId}`);
   }
-  const [positions, found] = await Promise.all([
+  const [positions, found, own] = await Promise.all([
     conversations.allPositions(req.conversationId),
     seqs.length > 0 ? messages.getMany(seqs.map((seq) => ({ conversationId: req.conversationId, seq }))) : Promise.resolve([]),
+    ownPositions(req.conversationId, counter),
   ]);
+  const readPosition = (p: MemberPosition) => positionOf(p, own);
   const senders = new Map(found.map((m) => [m.seq, m.senderId]));
   const receipts = seqs.map((seq) => {
     const senderId = senders.get(seq) ?? null;
@@ -100,15 +116,18 @@ const DEFAULT_READERS = 100;
 
 /** Who has read (or not) a message, paged through the index by readSeq. */
 export async function getMessageReaders(userId: string | undefined, req: ActionRequest<'getMessageReaders'>): Promise<ActionResult<'getMessageReaders'>> {
+  let counter: CounterItem | undefined;
   if (userId !== undefined) {
-    const { state, maxSeq } = await requireMember(userId, req.conversationId);
-    checkVisible(state, maxSeq, [req.seq]);
+    const member = await requireMember(userId, req.conversationId);
+    checkVisible(member.state, member.maxSeq, [req.seq]);
+    counter = member.counter;
   } else if (!parseConversationId(req.conversationId)) {
     throw new CirrusError('INVALID_ARGUMENT', `Not a conversation id: ${req.conversationId}`);
   }
   let startKey = decodeCursor(req.cursor);
   if (startKey && startKey.conversationId !== req.conversationId) throw new CirrusError('INVALID_ARGUMENT', 'The cursor is not one this API returned for this conversation');
-  const [message] = await messages.getMany([{ conversationId: req.conversationId, seq: req.seq }]);
+  const [[message], own] = await Promise.all([messages.getMany([{ conversationId: req.conversationId, seq: req.seq }]), ownPositions(req.conversationId, counter)]);
+  const readPosition = (p: MemberPosition) => positionOf(p, own);
   const senderId = message?.senderId;
   const limit = req.limit ?? DEFAULT_READERS;
   const users: { userId: string; readSeq: number }[] = [];

@@ -15,13 +15,16 @@ import { CirrusError } from '../errors';
 import { faultPoint } from '../faults';
 import { log } from '../log';
 import { recentClaimGuard } from '../domain/recent-claims';
+import { blockAttribute, claimHash, claimSenders, claimsOf, claimsToDrop, counterMembers, ownSeqOnCounter, recvOptAttribute } from '../domain/claims';
+import { connectionsFromPresence } from '../store/connections';
+import type { KnownRecipients } from './push';
 import { ContentType, MAX_CONTENT_BYTES, MessageBody, SessionType, type Message, type SendMsgResult } from '../protocol/schema';
 import { notificationSchema } from '../protocol/notifications';
-import { conversations } from '../store/conversations';
+import { conversations, type CounterItem } from '../store/conversations';
 import { batchGet } from '../store/dynamo';
 import { messageIds, messages, senderMsgKey, type MessageIdItem, type MessageItem } from '../store/messages';
 import { beforeSendMessage } from '../webhooks/before-send';
-import { fanOut } from './fanout';
+import { fanOut, type FanOutOptions } from './fanout';
 
 export interface Sender {
   /** A user id, or `system` for messages sent by the deployment itself. */
@@ -48,6 +51,13 @@ export interface SendInput {
    * the conversation's rows exist already, so no send-time rule applies.
    */
   intoConversation?: string;
+  /**
+   * The send came over WebSocket (or is a notification with a fresh clientMsgId): into a 1:1
+   * or notification conversation its idempotency is the window of the sender's last
+   * `CLAIM_WINDOW` sends there, claimed on the counter (see core/domain/claims.ts), instead
+   * of a durable record.
+   */
+  windowed?: boolean;
 }
 
 interface Target {
@@ -170,8 +180,8 @@ function buildMessage(input: SendInput, body: MessageBody, target: Target, seq: 
 }
 
 /** Everything after the write (own position, archive, push): see `fanout.ts`. */
-function deliver(message: MessageItem, input: SendInput): Promise<void> {
-  return fanOut(message, { originConnectionId: input.sender.connectionId, readBy: input.readBy });
+function deliver(message: MessageItem, input: SendInput, extra: Pick<FanOutOptions, 'readByOwnSeq' | 'ownOnCounter' | 'known'> = {}): Promise<void> {
+  return fanOut(message, { originConnectionId: input.sender.connectionId, readBy: input.readBy, ...extra });
 }
 
 /**
@@ -181,7 +191,7 @@ function deliver(message: MessageItem, input: SendInput): Promise<void> {
  */
 const claimWaitMs = (): number => Math.min(1000, config.seqSettleMs() / 4);
 
-type Allocation = { seq: number; allocatedAt: number } | { record: MessageIdItem };
+type Allocation = { seq: number; allocatedAt: number; counter: CounterItem } | { record: MessageIdItem };
 
 /**
  * Allocates a seq for (sender, clientMsgId), creating the members' conversation rows the
@@ -205,7 +215,7 @@ async function allocate(input: SendInput, target: Target, key: string, fromSeq: 
         await Promise.all(target.members.map((userId) => conversations.join(userId, target.conversationId, 0, false)));
         await conversations.markLinked(target.conversationId);
       }
-      return { seq: counter.maxSeq, allocatedAt };
+      return { seq: counter.maxSeq, allocatedAt, counter };
     }
     log.info('duplicate send in flight: waiting for its claim', { conversationId: target.conversationId, fromSeq });
     const record = await awaitClaim(key, fromSeq, windowMs);
@@ -266,8 +276,24 @@ const ack = (m: Pick<MessageIdItem, 'serverMsgId' | 'conversationId' | 'seq' | '
 });
 
 export async function sendMessage(input: SendInput): Promise<SendMsgResult> {
+  return (await acceptMessage(input)).ack;
+}
+
+/** What a send did: its ack, and for a windowed send what the push needs about the recipients (read by the precheck). */
+export interface Accepted {
+  ack: SendMsgResult;
+  known?: KnownRecipients;
+}
+
+/** Accepts a message: the windowed path for WebSocket sends into 1:1 and notification conversations, the durable one otherwise. */
+export async function acceptMessage(input: SendInput): Promise<Accepted> {
   const target = resolveTarget(input);
   const body = validateContent(input, target);
+  if (input.windowed && input.intoConversation === undefined && target.sessionType !== SessionType.group) return sendWindowed(input, body, target);
+  return { ack: await sendDurable(input, body, target) };
+}
+
+async function sendDurable(input: SendInput, body: MessageBody, target: Target): Promise<SendMsgResult> {
   const key = senderMsgKey(input.sender.userId, input.clientMsgId);
   const existing = await precheck(input, key);
   if (existing) return resend(input, body, target, key, existing);
@@ -301,7 +327,8 @@ export async function sendMessage(input: SendInput): Promise<SendMsgResult> {
   const message = buildMessage(input, approved, target, seq, serverMsgId, sendTime);
   await write(message, allocatedAt);
   faultPoint('send.afterWrite', { conversationId: target.conversationId, seq });
-  await deliver(message, input);
+  const readByOwnSeq = input.readBy && input.intoConversation !== undefined ? ownSeqOnCounter(allocation.counter, input.readBy) : 0;
+  await deliver(message, input, readByOwnSeq ? { readByOwnSeq } : {});
   faultPoint('send.afterPush', { conversationId: target.conversationId, seq });
   log.debug('message accepted', { conversationId: target.conversationId, seq, serverMsgId });
   return ack(message);
@@ -346,3 +373,214 @@ async function resend(input: SendInput, body: MessageBody, target: Target, key: 
   log.info('message accepted on retry after its first seq settled as a hole', { conversationId: target.conversationId, seq, abandonedSeq: existing.seq });
   return ack({ ...next, conversationId: target.conversationId });
 }
+
+/** What the windowed precheck read: the counter, and what the push needs about the recipients. */
+interface WindowedView {
+  counter?: CounterItem;
+  known: KnownRecipients;
+}
+
+/**
+ * The windowed send's precheck: one BatchGetItem of the counter (strongly consistent: the
+ * claims and the block mirror), the recipient's user item (existence, live connections,
+ * global receive option) and the sender's (their other live devices), both eventually
+ * consistent, plus the friendship when REQUIRE_FRIENDSHIP. The blacklist is read only when
+ * the counter does not carry the sender's claims yet (a new conversation).
+ */
+async function windowedPrecheck(input: SendInput, target: Target): Promise<WindowedView> {
+  const t = (k: Parameters<typeof config.tableName>[0]) => config.tableName(k);
+  const senderId = input.sender.userId;
+  const recvId = input.recvId!;
+  const fromUser = senderId !== SYSTEM_SENDER && senderId !== recvId;
+  const userIds = [...new Set([recvId, ...(senderId !== SYSTEM_SENDER ? [senderId] : [])])];
+  const request: Parameters<typeof batchGet>[0] = {
+    [t('conversations')]: { Keys: [{ conversationId: target.conversationId }], ConsistentRead: true },
+    [t('users')]: { Keys: userIds.map((userId) => ({ userId })), ProjectionExpression: 'userId, conns, globalRecvOpt' },
+  };
+  if (fromUser && config.requireFriendship()) request[t('friends')] = { Keys: [{ userId: senderId, friendUserId: recvId }], ConsistentRead: true };
+  const found = await batchGet(request);
+  const people = new Map((found[t('users')] ?? []).map((u) => [u.userId as string, u]));
+  const recipient = people.get(recvId);
+  if (!recipient) throw new CirrusError('USER_NOT_FOUND', `User ${recvId} is not registered`);
+  if (fromUser && config.requireFriendship() && !found[t('friends')]?.[0]) throw new CirrusError('NOT_FRIENDS', `${senderId} and ${recvId} are not friends`);
+  const counter = found[t('conversations')]?.[0] as CounterItem | undefined;
+  const mirrored = counter !== undefined && claimsOf(counter, senderId) !== undefined;
+  if (fromUser) {
+    const blocked = mirrored
+      ? counter[blockAttribute(recvId)] === true
+      : (await batchGet({ [t('blacklist')]: { Keys: [{ userId: recvId, blockedUserId: senderId }], ConsistentRead: true } }))[t('blacklist')]?.length;
+    if (blocked) throw new CirrusError('BLOCKED', `${recvId} does not accept messages from ${senderId}`);
+  }
+  const live = [...people.values()].flatMap((u) => connectionsFromPresence(u.userId as string, u.conns));
+  const options = new Map<string, 0 | 1 | 2>();
+  if (recvId !== senderId) {
+    const global = Number(recipient.globalRecvOpt ?? 0);
+    const own = Number(counter?.[recvOptAttribute(recvId)] ?? 0);
+    // 1 (do not receive) beats 2 (silently) beats 0.
+    const opt = global === 1 || own === 1 ? 1 : global === 2 || own === 2 ? 2 : 0;
+    if (opt !== 0) options.set(recvId, opt);
+  }
+  return { counter: mirrored ? counter : undefined, known: { live, options } };
+}
+
+/**
+ * Makes a 1:1 or notification conversation ready for claims: the counter (seq 0 when new),
+ * the members' rows, then, in one update, `linked`, the senders' claim maps and the
+ * mirrors of the members' blocks and receive options, read from their sources after the
+ * counter exists (a change of a source from then on also changes its mirror; `mv` tells
+ * the link that one did, and it reads again). Once per conversation; idempotent.
+ */
+async function linkForClaims(target: Target): Promise<CounterItem> {
+  const t = (k: Parameters<typeof config.tableName>[0]) => config.tableName(k);
+  const members = counterMembers(target.conversationId);
+  for (let round = 0; round < 5; round += 1) {
+    const counter = await conversations.ensureCounter(target.conversationId, target.sessionType);
+    if (round === 0) await Promise.all(members.map((userId) => conversations.join(userId, target.conversationId, 0, false)));
+    const pairs = members.length === 2 ? [{ userId: members[0], blockedUserId: members[1] }, { userId: members[1], blockedUserId: members[0] }] : [];
+    const sources = await batchGet({
+      ...(pairs.length ? { [t('blacklist')]: { Keys: pairs, ConsistentRead: true } } : {}),
+      [t('userConversations')]: { Keys: members.map((userId) => ({ userId, conversationId: target.conversationId })), ProjectionExpression: 'userId, recvOpt', ConsistentRead: true },
+    });
+    const blocked = (sources[t('blacklist')] ?? []).map((b) => b.userId as string);
+    const recvOpts = new Map((sources[t('userConversations')] ?? []).filter((r) => Number(r.recvOpt ?? 0) !== 0).map((r) => [r.userId as string, Number(r.recvOpt)]));
+    const mv = counter.mv === undefined ? undefined : Number(counter.mv);
+    const linked = await conversations.linkWithClaims(target.conversationId, mv, { senders: claimSenders(target.conversationId), blocked, recvOpts });
+    if (linked) return linked;
+  }
+  throw new CirrusError('SEND_IN_PROGRESS', 'The conversation kept changing while being set up; retry');
+}
+
+const windowedAck = (m: Pick<MessageItem, 'serverMsgId' | 'conversationId' | 'seq' | 'sendTime'>): SendMsgResult => ack(m);
+
+/**
+ * A send into a 1:1 or notification conversation over WebSocket: one conditional update of
+ * the counter allocates the seq, claims the clientMsgId (its hash must be new among the
+ * sender's last `CLAIM_WINDOW` sends in the conversation) and records the sender's own
+ * position; one conditional put writes the message. A known hash is a retry
+ * (`windowedRetry`). See core/domain/claims.ts.
+ */
+async function sendWindowed(input: SendInput, body: MessageBody, target: Target): Promise<Accepted> {
+  const senderId = input.sender.userId;
+  const view = await windowedPrecheck(input, target);
+  const hash = claimHash(input.clientMsgId);
+  let counter = view.counter;
+  const known = (c: CounterItem | undefined) => claimsOf(c, senderId)?.[hash];
+  let approved: MessageBody | undefined;
+  if (known(counter) === undefined) {
+    // Before the seq: a refusal (or a closed-policy failure) stores nothing and leaves no hole.
+    approved = await approvedByApp(input, target, body);
+  }
+  // Each round that fails lost to a concurrent send of the sender's and starts from the counter that one left.
+  for (let round = 0; round < 40; round += 1) {
+    if (!counter) counter = await linkForClaims(target);
+    const earlier = known(counter);
+    if (earlier !== undefined) return windowedRetry(input, body, target, counter, Number(earlier), view.known, approved);
+    const claims = claimsOf(counter, senderId) ?? {};
+    const allocatedAt = Date.now();
+    const result = await conversations.claim(target.conversationId, senderId, hash, claimsToDrop(claims), Object.keys(claims).length, allocatedAt);
+    if (!result.ok) {
+      // A concurrent send: of the same clientMsgId (its seq is in the map now), or of another one (the map changed).
+      counter = result.counter && claimsOf(result.counter, senderId) !== undefined ? result.counter : undefined;
+      continue;
+    }
+    const seq = result.counter.maxSeq;
+    faultPoint('send.afterAllocate', { conversationId: target.conversationId, seq });
+    faultPoint('send.afterClaim', { conversationId: target.conversationId, seq });
+    approved ??= await approvedByApp(input, target, body);
+    const sendTime = Date.now();
+    const message = buildMessage(input, approved, target, seq, newServerMsgId(sendTime), sendTime);
+    return writeWindowed(input, message, allocatedAt, view.known);
+  }
+  throw new CirrusError('SEND_IN_PROGRESS');
+}
+
+/**
+ * Writes a windowed send's message at its freshly claimed seq, unless its write window
+ * closed. A concurrent retry of the same clientMsgId may have written it first: then
+ * that stored message is the answer (and this attempt pushes nothing).
+ */
+async function writeWindowed(input: SendInput, message: MessageItem, allocatedAt: number, known: KnownRecipients): Promise<Accepted> {
+  if (Date.now() - allocatedAt > config.seqSettleMs() / 2) {
+    throw new CirrusError('INTERNAL', 'The send took too long; its seq was abandoned. Retry with the same clientMsgId.');
+  }
+  const won = await messages.put(message);
+  const stored = won ? message : await messages.get(message.conversationId, message.seq);
+  if (!stored) throw new CirrusError('SEND_IN_PROGRESS');
+  faultPoint('send.afterWrite', { conversationId: message.conversationId, seq: message.seq });
+  if (won) {
+    await deliver(message, input, { ownOnCounter: input.sender.userId !== SYSTEM_SENDER, known });
+    log.debug('message accepted', { conversationId: message.conversationId, seq: message.seq, serverMsgId: message.serverMsgId });
+  }
+  return { ack: windowedAck(stored), known };
+}
+
+/**
+ * A clientMsgId among the sender's last sends in the conversation, claimed at `seq`:
+ * - stored there: acknowledged with the stored message, which is pushed again;
+ * - not stored, and its write window still open (it is the counter's latest allocation,
+ *   made less than `seqSettleMs / 2` ago): this attempt writes it (a concurrent put of the
+ *   first attempt makes one of the two win; both answer with the winner);
+ * - not stored, and the window possibly open: waits a moment for the first attempt's write,
+ *   then asks the client to retry (SEND_IN_PROGRESS);
+ * - not stored and the window closed: the seq settles as a hole and the claim moves to a
+ *   new seq, in one update conditioned on the old one, so that concurrent retries move it once.
+ */
+async function windowedRetry(
+  input: SendInput,
+  body: MessageBody,
+  target: Target,
+  counter: CounterItem,
+  seq: number,
+  known: KnownRecipients,
+  approvedBody?: MessageBody,
+): Promise<Accepted> {
+  const senderId = input.sender.userId;
+  const hash = claimHash(input.clientMsgId);
+  const halfWindow = config.seqSettleMs() / 2;
+  const waitUntil = Date.now() + claimWaitMs();
+  for (let round = 0; round < 50; round += 1) {
+    const stored = await messages.get(target.conversationId, seq);
+    if (stored) {
+      if (stored.senderId !== senderId || stored.clientMsgId !== input.clientMsgId) {
+        throw new CirrusError('INTERNAL', `clientMsgId ${input.clientMsgId} collides with a recent one of this conversation; send it with another clientMsgId`);
+      }
+      await deliver(stored, input, { ownOnCounter: senderId !== SYSTEM_SENDER, known });
+      return { ack: windowedAck(stored), known };
+    }
+    const latest = seq === counter.maxSeq;
+    // Every allocation up to the counter's latest was made at or before its allocatedAt.
+    const closed = Date.now() - counter.allocatedAt > halfWindow;
+    if (latest && !closed) {
+      const approved = approvedBody ?? (await approvedByApp(input, target, body));
+      const sendTime = Date.now();
+      return writeWindowed(input, buildMessage(input, approved, target, seq, newServerMsgId(sendTime), sendTime), counter.allocatedAt, known);
+    }
+    if (closed) {
+      // Purged for good by an admin (who left a purged record): a late resend must not bring it back.
+      const purged = await messageIds.get(senderMsgKey(senderId, input.clientMsgId));
+      if (purged?.purgedAt !== undefined && purged.seq === seq) return { ack: ack(purged), known };
+      const moved = await conversations.moveClaim(target.conversationId, senderId, hash, seq, Date.now());
+      if (moved.ok) {
+        faultPoint('send.afterAllocate', { conversationId: target.conversationId, seq: moved.counter.maxSeq });
+        const approved = approvedBody ?? (await approvedByApp(input, target, body));
+        const sendTime = Date.now();
+        const message = buildMessage(input, approved, target, moved.counter.maxSeq, newServerMsgId(sendTime), sendTime);
+        log.info('message accepted on retry after its first seq settled as a hole', { conversationId: target.conversationId, seq: message.seq, abandonedSeq: seq });
+        return writeWindowed(input, message, Number(moved.counter.allocatedAt), known);
+      }
+      const now = moved.counter ? claimsOf(moved.counter, senderId)?.[hash] : undefined;
+      if (now === undefined || !moved.counter) throw new CirrusError('SEND_IN_PROGRESS');
+      counter = moved.counter;
+      seq = Number(now);
+      continue;
+    }
+    // The first attempt may still write it: wait a moment for it, then let the client retry.
+    if (Date.now() > waitUntil) throw new CirrusError('SEND_IN_PROGRESS');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const fresh = await conversations.counter(target.conversationId);
+    if (!fresh) throw new CirrusError('SEND_IN_PROGRESS');
+    counter = fresh;
+  }
+  throw new CirrusError('SEND_IN_PROGRESS');
+}
+

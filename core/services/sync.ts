@@ -19,7 +19,7 @@ function visibleRange(state: MemberState, counter: CounterItem | undefined): { m
   return { minSeq: state.minSeq ?? 0, maxSeq };
 }
 
-const unreadOf = (state: MemberState, maxSeq: number, minSeq: number) => Math.max(0, maxSeq - Math.max(readPosition(state), minSeq));
+const unreadOf = (state: MemberState, counter: CounterItem | undefined, maxSeq: number, minSeq: number) => Math.max(0, maxSeq - Math.max(readPosition(state, counter), minSeq));
 
 /** Conversation rows read per Query while filling a page of getNewestSeq (one BatchGetItem of counters each). */
 const NEWEST_ROWS_PER_READ = 100;
@@ -42,7 +42,7 @@ export async function getNewestSeq(userId: string, req: { cursor?: string } = {}
       const counter = counters.get(s.conversationId);
       if (counter) {
         const { minSeq, maxSeq } = visibleRange(s, counter);
-        const entry = { conversationId: s.conversationId, maxSeq, readSeq: readPosition(s), minSeq, unread: unreadOf(s, maxSeq, minSeq) };
+        const entry = { conversationId: s.conversationId, maxSeq, readSeq: readPosition(s, counter), minSeq, unread: unreadOf(s, counter, maxSeq, minSeq) };
         const size = itemBytes(entry);
         if (out.length > 0 && bytes + size > REPLY_PAGE_BYTES) return { conversations: out, nextCursor: after!, serverTime: Date.now() };
         out.push(entry);
@@ -113,15 +113,15 @@ export async function pullMsgs(userId: string, req: { conversationId: string; fr
 }
 
 export async function markRead(userId: string, req: { conversationId: string; seq: number }): Promise<ActionResult<'markRead'>> {
-  const { state, minSeq, maxSeq } = await memberView(userId, req.conversationId);
+  const { state, counter, minSeq, maxSeq } = await memberView(userId, req.conversationId);
   const target = Math.min(req.seq, maxSeq);
   let readSeq = state.readSeq ?? 0;
   // The explicit read position moves even below ownSeq: receipts count reads of others' messages.
   if (target > readSeq && (await conversations.advanceRead(userId, req.conversationId, target))) {
     readSeq = target;
-    await announcePosition(userId, req.conversationId, { readSeq: readPosition({ ...state, readSeq }) });
+    await announcePosition(userId, req.conversationId, { readSeq: readPosition({ ...state, readSeq }, counter) });
     await notifyAfter('afterMarkRead', [userId, req.conversationId, readSeq], { userId, conversationId: req.conversationId, readSeq, ...groupOf(req.conversationId), at: Date.now() }, { userIds: [userId], ...groupOf(req.conversationId) });
   }
   const now = { ...state, readSeq };
-  return { conversationId: req.conversationId, readSeq: readPosition(now), unread: unreadOf(now, maxSeq, minSeq) };
+  return { conversationId: req.conversationId, readSeq: readPosition(now, counter), unread: unreadOf(now, counter, maxSeq, minSeq) };
 }

@@ -3,10 +3,13 @@
  * read position and visible range). Read diffusion: a message is stored once per
  * conversation; members differ only in these few numbers.
  */
-import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { ddb } from '../aws/dynamodb';
 import { config } from '../config';
 import type { RecentClaimGuard } from '../domain/recent-claims';
+import { blockAttribute, CLAIM_WINDOW, claimAttribute, claimsOnCounter, ownSeqOnCounter, recvOptAttribute } from '../domain/claims';
 import { batchGet, chunk, isConditionFailure } from './dynamo';
 
 export interface CounterItem {
@@ -18,7 +21,22 @@ export interface CounterItem {
   sessionType: number;
   /** The members' UserConversations rows exist (set once, after creating them). */
   linked?: boolean;
+  /**
+   * 1:1 and notification conversations (see core/domain/claims.ts): `c#<userId>` claim
+   * maps, `blk#<userId>` and `ro#<userId>` mirrors, and `mv`, counted up by every change of
+   * a mirror so that linking (which reads the sources) never overwrites a newer one.
+   */
+  [mirrored: string]: unknown;
 }
+
+/** The result of a claim: the counter after it, or the counter as it was when the condition failed. */
+export type ClaimResult = { ok: true; counter: CounterItem } | { ok: false; counter?: CounterItem };
+
+/** The item a failed condition returned (ReturnValuesOnConditionCheckFailure), in the wire format the document client does not convert. */
+const conditionItem = (err: unknown): CounterItem | undefined => {
+  const item = (err as { Item?: Record<string, AttributeValue> }).Item;
+  return item ? (unmarshall(item) as CounterItem) : undefined;
+};
 
 export interface MemberState {
   userId: string;
@@ -59,10 +77,20 @@ export interface MemberPosition {
 
 const POSITION_ATTRIBUTES = 'userId, conversationId, readSeq, ownSeq, deliveredSeq, minSeq, leftSeq';
 
-/** What the member has read, counting their own messages as read. */
-export const readPosition = (p: { readSeq?: number; ownSeq?: number }): number => Math.max(p.readSeq ?? 0, p.ownSeq ?? 0);
+/**
+ * What the member has read, counting their own messages as read: the row's `ownSeq` (groups,
+ * and 1:1 conversations from before claims) and, given the counter, the member's claims on it.
+ */
+export const readPosition = (p: { userId?: string; readSeq?: number; ownSeq?: number }, counter?: Record<string, unknown>): number =>
+  Math.max(p.readSeq ?? 0, p.ownSeq ?? 0, counter && p.userId !== undefined ? ownSeqOnCounter(counter, p.userId) : 0);
 
 export type MemberSettings = Partial<Pick<MemberState, 'pinned' | 'recvOpt' | 'hiddenSeq' | 'minSeq'>>;
+
+/** A transaction cancelled by a failed condition of one of its items. */
+export function isTransactionConditionFailure(err: unknown): boolean {
+  const e = err as { name?: string; CancellationReasons?: { Code?: string }[] } | undefined;
+  return e?.name === 'TransactionCanceledException' && (e.CancellationReasons ?? []).some((r) => r.Code === 'ConditionalCheckFailed');
+}
 
 export const conversations = {
   /**
@@ -94,6 +122,124 @@ export const conversations = {
       return res.Attributes as CounterItem;
     } catch (err) {
       if (guard && isConditionFailure(err)) return undefined;
+      throw err;
+    }
+  },
+
+  /**
+   * One send of `senderId` into a 1:1 or notification conversation whose claim map exists:
+   * allocates the next seq and records it under the clientMsgId's hash `hash`, removing the
+   * entries `drop` (the oldest, see `claimsToDrop`), if the hash is not claimed yet, the
+   * entries to remove are still there and the map holds no more than the `size` entries it
+   * was read with (or `CLAIM_WINDOW - 1` when smaller). Failing, returns the counter as it was (the seq of the
+   * earlier claim, or the map that changed meanwhile).
+   */
+  async claim(conversationId: string, senderId: string, hash: string, drop: readonly string[], size: number, now: number): Promise<ClaimResult> {
+    const names: Record<string, string> = { '#c': claimAttribute(senderId), '#h': hash };
+    drop.forEach((key, i) => (names[`#d${i}`] = key));
+    try {
+      const res = await ddb().send(
+        new UpdateCommand({
+          TableName: config.tableName('conversations'),
+          Key: { conversationId },
+          UpdateExpression: `SET maxSeq = maxSeq + :one, allocatedAt = :now, #c.#h = maxSeq + :one${drop.length ? ` REMOVE ${drop.map((_, i) => `#c.#d${i}`).join(', ')}` : ''}`,
+          // The removed entries must still be there and nothing else may have been added:
+          // then the map ends with at most CLAIM_WINDOW entries, however sends race.
+          ConditionExpression: `attribute_not_exists(#c.#h) AND size(#c) <= :n${drop.map((_, i) => ` AND attribute_exists(#c.#d${i})`).join('')}`,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: { ':one': 1, ':now': now, ':n': Math.max(size, CLAIM_WINDOW - 1) },
+          ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { ok: true, counter: res.Attributes as CounterItem };
+    } catch (err) {
+      if (isConditionFailure(err)) return { ok: false, counter: conditionItem(err) };
+      throw err;
+    }
+  },
+
+  /**
+   * Moves a claim whose seq `fromSeq` settled as a hole to a new seq (a retry after the
+   * write window closed); fails when the claim moved already (a concurrent retry).
+   */
+  async moveClaim(conversationId: string, senderId: string, hash: string, fromSeq: number, now: number): Promise<ClaimResult> {
+    try {
+      const res = await ddb().send(
+        new UpdateCommand({
+          TableName: config.tableName('conversations'),
+          Key: { conversationId },
+          UpdateExpression: 'SET maxSeq = maxSeq + :one, allocatedAt = :now, #c.#h = maxSeq + :one',
+          ConditionExpression: '#c.#h = :from',
+          ExpressionAttributeNames: { '#c': claimAttribute(senderId), '#h': hash },
+          ExpressionAttributeValues: { ':one': 1, ':now': now, ':from': fromSeq },
+          ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { ok: true, counter: res.Attributes as CounterItem };
+    } catch (err) {
+      if (isConditionFailure(err)) return { ok: false, counter: conditionItem(err) };
+      throw err;
+    }
+  },
+
+  /** Makes the counter exist (seq 0 when new) and returns it; it is linked separately. */
+  async ensureCounter(conversationId: string, sessionType: number): Promise<CounterItem> {
+    const res = await ddb().send(
+      new UpdateCommand({
+        TableName: config.tableName('conversations'),
+        Key: { conversationId },
+        UpdateExpression: 'SET maxSeq = if_not_exists(maxSeq, :zero), allocatedAt = if_not_exists(allocatedAt, :zero), sessionType = if_not_exists(sessionType, :st)',
+        ExpressionAttributeValues: { ':zero': 0, ':st': sessionType },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return res.Attributes as CounterItem;
+  },
+
+  /**
+   * Links a 1:1 or notification counter: marks it linked, creates the senders' claim maps
+   * and sets the mirrors read from their sources, unless a mirror changed since `mv` (then
+   * returns undefined: read the sources again).
+   */
+  async linkWithClaims(
+    conversationId: string,
+    mv: number | undefined,
+    link: { senders: readonly string[]; blocked: readonly string[]; recvOpts: ReadonlyMap<string, number> },
+  ): Promise<CounterItem | undefined> {
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = { ':t': true, ':empty': {} };
+    const sets = ['linked = :t'];
+    link.senders.forEach((userId, i) => {
+      names[`#c${i}`] = claimAttribute(userId);
+      sets.push(`#c${i} = if_not_exists(#c${i}, :empty)`);
+    });
+    link.blocked.forEach((userId, i) => {
+      names[`#b${i}`] = blockAttribute(userId);
+      sets.push(`#b${i} = :t`);
+    });
+    [...link.recvOpts].forEach(([userId, opt], i) => {
+      names[`#r${i}`] = recvOptAttribute(userId);
+      values[`:r${i}`] = opt;
+      sets.push(`#r${i} = :r${i}`);
+    });
+    if (mv !== undefined) values[':mv'] = mv;
+    try {
+      const res = await ddb().send(
+        new UpdateCommand({
+          TableName: config.tableName('conversations'),
+          Key: { conversationId },
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          ConditionExpression: mv === undefined ? 'attribute_exists(conversationId) AND attribute_not_exists(mv)' : 'mv = :mv',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return res.Attributes as CounterItem;
+    } catch (err) {
+      if (isConditionFailure(err)) return undefined;
       throw err;
     }
   },
@@ -213,6 +359,12 @@ export const conversations = {
   async updateSettings(userId: string, conversationId: string, changes: MemberSettings): Promise<MemberState | undefined> {
     const entries = Object.entries(changes).filter(([, v]) => v !== undefined);
     if (entries.length === 0) return (await this.stateAndCounter(userId, conversationId)).state;
+    if (changes.recvOpt !== undefined && claimsOnCounter(conversationId)) {
+      // The send reads the receive option from the counter's mirror: both change together.
+      // Changed or not (no such conversation, or minSeq was already further): report what is there.
+      await this.setRecvOptMirrored(userId, conversationId, changes);
+      return (await this.stateAndCounter(userId, conversationId)).state;
+    }
     const names: Record<string, string> = {};
     const values: Record<string, unknown> = {};
     entries.forEach(([k, v], i) => {
@@ -240,7 +392,55 @@ export const conversations = {
     }
   },
 
-  /** Records the member's latest own message (forward only): one write, no index write. */
+  /**
+   * Changes a member's receive option of a 1:1 or notification conversation together with
+   * its mirror `ro#<userId>` on the counter (one transaction); false when the user has no
+   * such conversation.
+   */
+  async setRecvOptMirrored(userId: string, conversationId: string, changes: MemberSettings): Promise<boolean> {
+    const entries = Object.entries(changes).filter(([, v]) => v !== undefined);
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = {};
+    entries.forEach(([k, v], i) => {
+      names[`#f${i}`] = k;
+      values[`:v${i}`] = v;
+    });
+    const minIndex = entries.findIndex(([k]) => k === 'minSeq');
+    try {
+      await ddb().send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: config.tableName('userConversations'),
+                Key: { userId, conversationId },
+                UpdateExpression: `SET ${entries.map((_, i) => `#f${i} = :v${i}`).join(', ')}`,
+                ConditionExpression: `attribute_exists(userId)${minIndex >= 0 ? ` AND (attribute_not_exists(#f${minIndex}) OR #f${minIndex} <= :v${minIndex})` : ''}`,
+                ExpressionAttributeNames: names,
+                ExpressionAttributeValues: values,
+              },
+            },
+            {
+              Update: {
+                TableName: config.tableName('conversations'),
+                Key: { conversationId },
+                UpdateExpression: 'SET #ro = :ro ADD mv :one',
+                ConditionExpression: 'attribute_exists(conversationId)',
+                ExpressionAttributeNames: { '#ro': recvOptAttribute(userId) },
+                ExpressionAttributeValues: { ':ro': changes.recvOpt ?? 0, ':one': 1 },
+              },
+            },
+          ],
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isTransactionConditionFailure(err)) return false;
+      throw err;
+    }
+  },
+
+  /** Records the member's latest own message (forward only), for groups: one write, plus its `byConversation` index write. */
   async advanceOwn(userId: string, conversationId: string, seq: number): Promise<void> {
     try {
       await ddb().send(
@@ -349,7 +549,9 @@ export const conversations = {
    * `onlyIfCaughtUp`, only when everything before `seq` was read already: for the
    * notification a user's own action caused, which must not hide earlier unread messages.
    */
-  async advanceRead(userId: string, conversationId: string, seq: number, options: { onlyIfCaughtUp?: boolean } = {}): Promise<boolean> {
+  async advanceRead(userId: string, conversationId: string, seq: number, options: { onlyIfCaughtUp?: boolean; ownSeq?: number } = {}): Promise<boolean> {
+    // Their own latest message, recorded on the counter (1:1), is just before: caught up.
+    if (options.onlyIfCaughtUp && (options.ownSeq ?? 0) >= seq - 1) options = { ...options, onlyIfCaughtUp: false };
     try {
       await ddb().send(
         new UpdateCommand({

@@ -4,7 +4,9 @@
  * enforce REQUIRE_FRIENDSHIP; a block is one item {userId: blocker, blockedUserId}, which
  * the send path reads on the recipient's side. Every list is one Query per page.
  */
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { blockAttribute } from '../domain/claims';
+import { singleConversationId } from '../domain/ids';
 import { ddb } from '../aws/dynamodb';
 import { config } from '../config';
 import { CirrusError } from '../errors';
@@ -365,22 +367,58 @@ export const friendRequests = {
   },
 };
 
-export const blacklist = {
-  /** Adds a block; false when it exists already. */
-  async add(item: BlacklistItem): Promise<boolean> {
-    try {
-      await ddb().send(new PutCommand({ TableName: config.tableName('blacklist'), Item: item, ConditionExpression: 'attribute_not_exists(blockedUserId)' }));
-      return true;
-    } catch (err) {
-      if (isConditionFailure(err)) return false;
-      throw err;
+/**
+ * A block's change together with its mirror `blk#<userId>` on the counter of the two
+ * users' 1:1 conversation (core/domain/claims.ts), which the send reads instead of the
+ * blacklist: one transaction, conditioned on the counter existing; when it does not, the
+ * change is conditioned on its absence instead (so a conversation created meanwhile is
+ * retried with its mirror). `mv` counts the changes for the conversation's first link.
+ */
+async function changeBlock(item: { userId: string; blockedUserId: string }, adding: boolean, change: NonNullable<TransactWriteCommandInput['TransactItems']>[number]): Promise<boolean> {
+  const conversationId = singleConversationId(item.userId, item.blockedUserId);
+  const counter = { TableName: config.tableName('conversations'), Key: { conversationId } };
+  for (let attempt = 0; attempt < 3; attempt++) {
+    for (const exists of [true, false]) {
+      try {
+        await ddb().send(
+          new TransactWriteCommand({
+            TransactItems: [
+              change,
+              exists
+                ? {
+                    Update: {
+                      ...counter,
+                      UpdateExpression: adding ? 'SET #b = :t ADD mv :one' : 'REMOVE #b ADD mv :one',
+                      ConditionExpression: 'attribute_exists(conversationId)',
+                      ExpressionAttributeNames: { '#b': blockAttribute(item.userId) },
+                      ExpressionAttributeValues: { ':one': 1, ...(adding ? { ':t': true } : {}) },
+                    },
+                  }
+                : { ConditionCheck: { ...counter, ConditionExpression: 'attribute_not_exists(conversationId)' } },
+            ],
+          }),
+        );
+        return true;
+      } catch (err) {
+        const { name, CancellationReasons: reasons = [] } = err as { name?: string; CancellationReasons?: { Code?: string }[] };
+        if (name !== 'TransactionCanceledException') throw err;
+        if (reasons[0]?.Code === 'ConditionalCheckFailed') return false;
+        if (reasons[1]?.Code !== 'ConditionalCheckFailed') throw err;
+      }
     }
+  }
+  throw new Error(`The conversation ${conversationId} kept appearing and disappearing while changing a block`);
+}
+
+export const blacklist = {
+  /** Adds a block (and its mirror on the 1:1 counter); false when it exists already. */
+  add(item: BlacklistItem): Promise<boolean> {
+    return changeBlock(item, true, { Put: { TableName: config.tableName('blacklist'), Item: item, ConditionExpression: 'attribute_not_exists(blockedUserId)' } });
   },
 
-  /** Removes a block; false when there was none. */
-  async remove(userId: string, blockedUserId: string): Promise<boolean> {
-    const res = await ddb().send(new DeleteCommand({ TableName: config.tableName('blacklist'), Key: { userId, blockedUserId }, ReturnValues: 'ALL_OLD' }));
-    return res.Attributes !== undefined;
+  /** Removes a block (and its mirror on the 1:1 counter); false when there was none. */
+  remove(userId: string, blockedUserId: string): Promise<boolean> {
+    return changeBlock({ userId, blockedUserId }, false, { Delete: { TableName: config.tableName('blacklist'), Key: { userId, blockedUserId }, ConditionExpression: 'attribute_exists(blockedUserId)' } });
   },
 
   /** One page of the users the user has blocked, in id order. */

@@ -1,10 +1,17 @@
 /**
  * Sending: a message is stored as `sending` and shown at once, then sent in order per
  * conversation (the next one waits for the previous ack, so seqs follow the order the user
- * sent in). A retryable failure is retried with the same `clientMsgId`, which the server
- * answers with the first ack if an earlier attempt got through; a refusal marks it `failed`
+ * sent in, and a device has at most one unacknowledged send per conversation, well inside
+ * the server's idempotency window of the sender's last 8 sends in a 1:1 conversation).
+ * A retryable failure is retried with the same `clientMsgId`; a refusal marks it `failed`
  * until the app resends it. Messages still `sending` when the app stopped are sent on the
  * next connect.
+ *
+ * Exactly once: before an attempted message is sent again (a retry, a resend, the next
+ * session), the conversation is pulled above the seq the device knew before its first
+ * attempt, and a message of the user's with its clientMsgId found there is the ack. So a
+ * message whose ack was lost is never stored twice, even when the user's other devices
+ * sent more than the window meanwhile or the device was offline for long.
  */
 import { backoffDelay, type BackoffOptions } from './backoff';
 import type { Connection } from './connection';
@@ -141,6 +148,19 @@ export class Outbox extends Emitter<{ status: MessageStatusEvent }> {
     for (;;) {
       try {
         await this.waitConnected();
+        if (outgoing.attempted) {
+          // An earlier attempt may have been stored: acknowledge it from sync rather than send it twice.
+          const stored = await this.sync.findSent(outgoing.conversationId, outgoing.clientMsgId, outgoing.attempted.afterSeq);
+          if (stored) {
+            await this.store.deleteOutgoing(outgoing.clientMsgId);
+            this.emit('status', { clientMsgId: outgoing.clientMsgId, conversationId: outgoing.conversationId, status: 'sent', message: stored });
+            return stored;
+          }
+        } else {
+          const known = await this.store.getConversation(outgoing.conversationId);
+          outgoing = { ...outgoing, attempted: { afterSeq: known?.maxSeq ?? 0 } };
+          await this.store.putOutgoing(outgoing);
+        }
         const ack = await this.connection.request('sendMsg', {
           clientMsgId: outgoing.clientMsgId,
           ...(outgoing.groupId !== undefined ? { groupId: outgoing.groupId } : { recvId: outgoing.recvId }),
@@ -170,6 +190,12 @@ export class Outbox extends Emitter<{ status: MessageStatusEvent }> {
         if (this.closed) throw error;
         // A dropped connection is not the message's fault: it waits for the next one without using up attempts.
         if (error.reason === 'CONNECTION_CLOSED' || error.reason === 'DISCONNECTED') continue;
+        // An earlier attempt of this message is still being written: wait for it, without using up attempts.
+        if (error.reason === 'SEND_IN_PROGRESS') {
+          const delay = backoffDelay(attempt + 1, this.options.backoff, this.options.random);
+          await new Promise<void>((resolve) => this.options.timers.setTimeout(resolve, delay));
+          continue;
+        }
         attempt++;
         if (error.retryable && attempt < maxAttempts) {
           const delay = backoffDelay(attempt, this.options.backoff, this.options.random);

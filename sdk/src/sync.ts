@@ -58,6 +58,9 @@ const unreadOf = (c: StoredConversation) => Math.max(0, c.maxSeq - Math.max(c.re
 
 const changeTypes = new Set<number>([NotificationType.messageRevoked, NotificationType.messageDeleted, NotificationType.messageEdited, NotificationType.messageReactionChanged]);
 
+/** How many times `findSent` asks again about pending seqs before it answers not found. */
+const FIND_SENT_PENDING_ROUNDS = 6;
+
 export class SyncEngine extends Emitter<SyncEngineEvents> {
   private readonly queues = new Map<string, Promise<unknown>>();
   private running?: Promise<void>;
@@ -236,6 +239,46 @@ export class SyncEngine extends Emitter<SyncEngineEvents> {
     if (changed.length) this.emit('messagesChanged', { messages: changed });
     await this.followChanges(added);
     if (c.syncedSeq < c.maxSeq && !this.running) await this.fillGap(c.conversationId);
+  }
+
+  /**
+   * Whether a message this user sent with `clientMsgId` is stored in the conversation above
+   * `afterSeq` (the newest seq the device knew before its first attempt), pulled from the
+   * server: the stored message, or undefined. Called before an outgoing message is sent
+   * again, so that one whose ack was lost is acknowledged from sync rather than sent twice,
+   * whatever happened meanwhile (other devices of the user sending, a long time offline):
+   * the server recognizes a repeated clientMsgId only among the sender's last sends in a
+   * 1:1 conversation (docs/protocol.md, "Idempotency"). Seqs the server reports pending
+   * (possibly this very message, still being written) are asked again first, a few times.
+   */
+  async findSent(conversationId: string, clientMsgId: string, afterSeq: number): Promise<Message | undefined> {
+    const mine = (m: Message) => m.senderId === this.options.userId && m.clientMsgId === clientMsgId;
+    for (let round = 0; ; round++) {
+      let pending = false;
+      for (let from = afterSeq + 1; ; ) {
+        let page: ActionResult<'pullMsgs'>;
+        try {
+          page = await this.connection.request('pullMsgs', { conversationId, fromSeq: from, toSeq: from + MAX_PULL - 1, limit: MAX_PULL });
+        } catch (err) {
+          // No such conversation: nothing was ever stored in it.
+          if (err instanceof CirrusSdkError && err.reason === 'CONVERSATION_NOT_FOUND') return undefined;
+          throw err;
+        }
+        let added: Message[] = [];
+        await this.update(conversationId, async (c) => {
+          [added] = await this.storeMessages(c, page.messages);
+        });
+        if (added.length) this.emit('messagesAdded', { messages: added, source: 'sync' });
+        const found = page.messages.find(mine);
+        if (found) return found;
+        if (page.pending.length) pending = true;
+        // The end: nothing in range, or a page that stopped short of its limit without being cut by size.
+        if (page.toSeq < from || (!page.truncated && page.toSeq < from + MAX_PULL - 1)) break;
+        from = page.toSeq + 1;
+      }
+      if (!pending || round >= FIND_SENT_PENDING_ROUNDS) return undefined;
+      await new Promise<void>((resolve) => this.options.timers.setTimeout(resolve, this.pendingRetryMs));
+    }
   }
 
   /** A message this device sent, from its ack. */

@@ -76,7 +76,7 @@ describe('20 concurrent sends of one clientMsgId', () => {
 });
 
 describe('a first attempt that crashes between allocation and claim', () => {
-  it('leaves one hole; the concurrent duplicates store the message once, at one new seq', async () => {
+  it('over WebSocket into a 1:1 conversation: the concurrent duplicates finish its write at its seq, once, and leave no hole', async () => {
     await admin.register('crc1', 'crc2');
     const senders = await Promise.all([1, 2].map((p) => device('crc1', p)));
     const receiver = await device('crc2');
@@ -87,11 +87,28 @@ describe('a first attempt that crashes between allocation and claim', () => {
     const acks = replies.filter((r) => !r.error).map((r) => r.data);
     expect(acks).toHaveLength(19);
     expect(new Set(acks.map((a) => JSON.stringify(a))).size).toBe(1);
-    expect(acks[0].seq).toBe(2);
-    expect(await storedSeqs(acks[0].conversationId)).toEqual([2]);
-    expect(await view(receiver, acks[0].conversationId)).toMatchObject({ maxSeq: 2 });
+    expect(acks[0].seq).toBe(1);
+    expect(await storedSeqs(acks[0].conversationId)).toEqual([1]);
+    expect(await view(receiver, acks[0].conversationId)).toMatchObject({ maxSeq: 1, unread: 1 });
     // A later retry is a plain resend.
     expect(await senders[0].ok('sendMsg', { clientMsgId: 'crash-first', recvId: 'crc2', ...text('once') })).toEqual(acks[0]);
+    const synced = await syncConversation(receiver, acks[0].conversationId, 1);
+    expect(synced.holes).toEqual([]);
+    expect(synced.messages.map((m) => m.seq)).toEqual([1]);
+  });
+
+  it('over HTTP: leaves one hole; the concurrent duplicates store the message once, at one new seq', async () => {
+    await admin.register('crh1', 'crh2');
+    const receiver = await device('crh2');
+    faults.crash('send.afterAllocate');
+
+    const replies = await Promise.all(Array.from({ length: 10 }, () => admin.call('POST', '/messages', { sendId: 'crh1', clientMsgId: 'crash-first', recvId: 'crh2', ...text('once') })));
+
+    const acks = replies.filter((r) => r.status === 200).map((r) => r.body);
+    expect(acks).toHaveLength(9);
+    expect(new Set(acks.map((a) => JSON.stringify(a))).size).toBe(1);
+    expect(acks[0].seq).toBe(2);
+    expect(await storedSeqs(acks[0].conversationId)).toEqual([2]);
     await sleep(SETTLE_MS + 200);
     const synced = await syncConversation(receiver, acks[0].conversationId, 2);
     expect(synced.holes).toEqual([1]);

@@ -49,22 +49,33 @@ describe('one 1:1 message to one online device', () => {
     await bob.waitForPushes(1);
     await eventually(async () => (await archived()) === 1);
     await settle();
+    awsRequests.meterCapacity(true);
     const before = awsRequests.snapshot();
     const meteredBefore = metering.snapshot();
+    const unitsBefore = awsRequests.capacity();
 
     await alice.ok('sendMsg', { clientMsgId: 'counted', recvId: 'bob', contentType: 101, content: { text: 'counted' } });
     await bob.waitForPushes(2);
     await eventually(async () => (await archived()) === 2);
     await settle();
+    const unitsAfter = awsRequests.capacity();
+    awsRequests.meterCapacity(false);
 
     expect(awsRequests.since(before)).toEqual({
-      // send: send-time rules + idempotency read, seq allocation, claim, message, the sender's
-      // own position; the push: both users' receive options and live connections in one read.
-      DynamoDB: { BatchGetItem: 2, UpdateItem: 2, PutItem: 2 },
+      // send: the precheck (counter, recipient and sender in one read), the counter update
+      // that allocates the seq, claims the clientMsgId and records the sender's position,
+      // the message; the push reads nothing (the precheck read both users' live connections).
+      DynamoDB: { BatchGetItem: 1, UpdateItem: 1, PutItem: 1 },
       // The archive job (nothing for delivery or push: the sending function posts itself).
       SQS: { SendMessage: 1 },
       ApiGatewayManagementApi: { PostToConnection: 1 },
       RDSData: { BatchExecuteStatement: 1 },
+    });
+    expect({ read: unitsAfter.read - unitsBefore.read, write: unitsAfter.write - unitsBefore.write }).toEqual({
+      // The counter strongly (1) and the two users' items eventually consistent (0.5 each).
+      read: 2,
+      // One write unit each: the counter update (no index), the message.
+      write: 2,
     });
     // The sending function and the archive's batch: no delivery or push invocation.
     expect(Object.fromEntries(Object.entries(metering.since(meteredBefore).invocations).map(([fn, v]) => [fn, v!.count]))).toEqual({ wsMessage: 1, archive: 1 });

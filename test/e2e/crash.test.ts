@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, javaProcessesFor, startChildRuntime, type ChildRuntime } from '../support/child-runtime';
 import { Admin, Device, eventually, sleep, syncConversation } from '../support/cirrus';
+import type { Message } from '../../core/protocol/schema';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'cirrus-crash-'));
 const start = (port: number) => startChildRuntime(port, dataDir, { logLevel: 'error', args: ['--no-web'] });
@@ -44,6 +45,16 @@ afterAll(async () => {
   for (const pid of javaProcessesFor(dataDir)) process.kill(Number(pid), 'SIGKILL');
   rmSync(dataDir, { recursive: true, force: true });
 });
+
+/** sendMsg until acknowledged, waiting out SEND_IN_PROGRESS (an earlier attempt whose write window is still open), as a client does. */
+async function sendRetrying(device: Device, data: Record<string, unknown>): Promise<Ack> {
+  for (let attempt = 0; ; attempt++) {
+    const reply = await device.request('sendMsg', data);
+    if (!reply.error) return reply.data;
+    if (reply.error.reason !== 'SEND_IN_PROGRESS' || attempt >= 40) throw new Error(`sendMsg failed: ${JSON.stringify(reply.error)}`);
+    await sleep(1_000);
+  }
+}
 
 describe('the local runtime killed with SIGKILL while messages flow', () => {
   it('keeps every acknowledged message in every member’s sync and in the history, once and in seq order, and leaves no Java process behind', async () => {
@@ -116,13 +127,26 @@ describe('the local runtime killed with SIGKILL while messages flow', () => {
       running = await start(port);
     }
     // Of the sends that got no reply, every other one is sent again with the same clientMsgId
-    // (as a client that reconnects does); the rest are abandoned by their sender.
+    // (as a client that reconnects does); the rest are abandoned by their sender. A 1:1
+    // conversation recognizes a resend only among the sender's last sends there, so, as the
+    // protocol asks (docs/protocol.md, "Idempotency") and the SDK does, the client first looks
+    // for the message by clientMsgId in sync and sends it only when it is not stored; a group
+    // message is sent again as it is (its idempotency record lasts).
     const resent = [...unacked].filter((_, i) => i % 2 === 0);
     const abandoned = [...unacked].filter((_, i) => i % 2 === 1);
     for (const clientMsgId of resent) {
       const s = sent.get(clientMsgId)!;
       const device = await Device.connect(ws, await admin().userToken(s.sender.userId));
-      const ack = await device.ok('sendMsg', { clientMsgId, ...s.sender.target, contentType: 101, content: { text: s.text } });
+      let found: Message | undefined;
+      if (s.sender.conversation === 'direct') {
+        const conversationId = 'si_cr-ann_cr-bob';
+        const newest = await device.ok('getNewestSeq', {});
+        const maxSeq = newest.conversations.find((c: { conversationId: string }) => c.conversationId === conversationId)?.maxSeq ?? 0;
+        found = (await syncConversation(device, conversationId, maxSeq)).messages.find((m) => m.clientMsgId === clientMsgId && m.senderId === s.sender.userId);
+      }
+      const ack = found
+        ? { serverMsgId: found.serverMsgId, conversationId: found.conversationId, seq: found.seq, sendTime: found.sendTime }
+        : await sendRetrying(device, { clientMsgId, ...s.sender.target, contentType: 101, content: { text: s.text } });
       acks.set(clientMsgId, ack);
       await device.close();
     }

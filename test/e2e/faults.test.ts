@@ -26,6 +26,22 @@ useCirrus({
 afterEach(() => faults.clear());
 
 describe('a crash between seq allocation and the message write', () => {
+  it('is finished at its seq by a retry inside the write window, leaving no hole', async () => {
+    await admin.register('fa0', 'fa9');
+    const sender = await device('fa0');
+    const first = await sender.ok('sendMsg', { clientMsgId: 'before', recvId: 'fa9', ...text('before') });
+    faults.crash('send.afterAllocate');
+
+    const crashed = await sender.request('sendMsg', { clientMsgId: 'crashy', recvId: 'fa9', ...text('crashy') });
+    const retried = await sender.ok('sendMsg', { clientMsgId: 'crashy', recvId: 'fa9', ...text('crashy') });
+
+    expect(crashed.data).toBeUndefined();
+    expect(retried.seq).toBe(first.seq + 1);
+    const synced = await syncConversation(sender, first.conversationId, retried.seq);
+    expect(synced.messages.map((m) => m.clientMsgId)).toEqual(['before', 'crashy']);
+    expect(synced.holes).toEqual([]);
+  });
+
   it('leaves a hole that settles, never stalls later messages, and the retry is acknowledged once', async () => {
     await admin.register('fa1', 'fa2');
     const sender = await device('fa1');
@@ -34,22 +50,23 @@ describe('a crash between seq allocation and the message write', () => {
     faults.crash('send.afterAllocate');
 
     const crashed = await sender.request('sendMsg', { clientMsgId: 'crashy', recvId: 'fa2', ...text('crashy') });
-    const retried = await sender.ok('sendMsg', { clientMsgId: 'crashy', recvId: 'fa2', ...text('crashy') });
     const after = await sender.ok('sendMsg', { clientMsgId: 'after', recvId: 'fa2', ...text('after') });
 
     expect(crashed.data).toBeUndefined();
-    expect(retried.seq).toBe(first.seq + 2);
-    expect(after.seq).toBe(first.seq + 3);
-    // Right away: the later messages are there, the hole is still pending.
+    expect(after.seq).toBe(first.seq + 2);
+    // Right away: the later message is there, the crashed seq is still pending.
     const early = await syncConversation(receiver, first.conversationId, after.seq);
-    expect(early.messages.map((m) => m.clientMsgId)).toEqual(['before', 'crashy', 'after']);
+    expect(early.messages.map((m) => m.clientMsgId)).toEqual(['before', 'after']);
     expect(early.pending).toEqual([first.seq + 1]);
-    // Once the settle time has passed, the hole is final.
+    // Once the settle time has passed, the hole is final, and a retry gets a new seq, once.
     await sleep(SETTLE_MS + 200);
-    const settled = await syncConversation(receiver, first.conversationId, after.seq);
+    const retried = await sender.ok('sendMsg', { clientMsgId: 'crashy', recvId: 'fa2', ...text('crashy') });
+    expect(retried.seq).toBe(first.seq + 3);
+    expect(await sender.ok('sendMsg', { clientMsgId: 'crashy', recvId: 'fa2', ...text('crashy') })).toEqual(retried);
+    const settled = await syncConversation(receiver, first.conversationId, retried.seq);
     expect(settled.holes).toEqual([first.seq + 1]);
     expect(settled.pending).toEqual([]);
-    expect(settled.messages.map((m) => m.clientMsgId)).toEqual(['before', 'crashy', 'after']);
+    expect(settled.messages.map((m) => m.clientMsgId)).toEqual(['before', 'after', 'crashy']);
   });
 });
 

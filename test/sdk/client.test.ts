@@ -27,6 +27,10 @@ class Model {
   /** Called before a pull is answered (to race pushes against it). */
   beforePull?: (data: { conversationId: string; fromSeq: number; toSeq: number }) => void;
   readonly pulls: string[] = [];
+  /** The server's idempotency window: the sender's last this many clientMsgIds (unbounded when unset). */
+  window?: number;
+  /** The next sendMsg is stored, then the connection drops before its ack is sent. */
+  loseNextAck = false;
   private readonly acks = new Map<string, unknown>();
 
   constructor(private readonly gw: FakeGateway) {
@@ -54,16 +58,28 @@ class Model {
       c.readSeq = Math.max(c.readSeq, data.seq);
       return { conversationId: data.conversationId, readSeq: c.readSeq, unread: c.maxSeq - c.readSeq };
     });
-    gw.handlers.set('sendMsg', (data) => {
+    gw.handlers.set('sendMsg', (data, conn) => {
       this.sends.push(data.clientMsgId);
       const error = this.failSends.shift();
       if (error) return { error };
-      if (!this.acks.has(data.clientMsgId)) {
-        const m = this.add(`si_alice_${data.recvId}`, { clientMsgId: data.clientMsgId, senderId: 'alice', recvId: data.recvId, content: data.content });
-        this.acks.set(data.clientMsgId, { serverMsgId: m.serverMsgId, conversationId: m.conversationId, seq: m.seq, sendTime: m.sendTime });
+      const ack = this.accept(data);
+      if (this.loseNextAck) {
+        this.loseNextAck = false;
+        conn.socket.close(1011);
+        return undefined;
       }
-      return this.acks.get(data.clientMsgId);
+      return ack;
     });
+  }
+
+  /** A send of alice's (from this client or another device of hers): stored once per clientMsgId inside the window. */
+  accept(data: { clientMsgId: string; recvId: string; content: unknown }): unknown {
+    if (!this.acks.has(data.clientMsgId)) {
+      const m = this.add(`si_alice_${data.recvId}`, { clientMsgId: data.clientMsgId, senderId: 'alice', recvId: data.recvId, content: data.content });
+      this.acks.set(data.clientMsgId, { serverMsgId: m.serverMsgId, conversationId: m.conversationId, seq: m.seq, sendTime: m.sendTime });
+      if (this.window !== undefined && this.acks.size > this.window) this.acks.delete(this.acks.keys().next().value!);
+    }
+    return this.acks.get(data.clientMsgId);
   }
 
   conversation(id: string): ModelConversation {
@@ -323,6 +339,75 @@ describe('sending', () => {
     expect(resent.clientMsgId).toBe(failed.clientMsgId);
     expect(model.sends).toEqual([failed.clientMsgId, failed.clientMsgId]);
     expect(await c.getMessages(CONV)).toMatchObject([{ status: 'sent', seq: 1 }]);
+  });
+
+  it('acknowledges from sync a message whose ack was lost, without sending it again, though other devices sent past the window meanwhile', async () => {
+    model.window = 8;
+    const c = await client({ backoff: { minDelayMs: 1_000, maxDelayMs: 1_000 }, random: () => 0.5 });
+    await c.connect();
+    model.add(CONV, { senderId: 'bob' });
+    await c.sync();
+    const statuses: string[] = [];
+    c.on('messageStatusChanged', (e) => statuses.push(e.status));
+
+    model.loseNextAck = true;
+    const sending = c.sendText({ recvId: 'bob' }, 'ack lost');
+    await until(() => c.state === 'connecting', 'the connection dropped');
+    // Alice's other devices send nine messages: the first is out of the server's window.
+    for (let i = 0; i < 9; i++) model.accept({ clientMsgId: `other-${i}`, recvId: 'bob', content: { text: `other ${i}` } });
+    await timers.advance(500);
+    const sent = await sending;
+
+    expect(model.sends.filter((id) => id === sent.clientMsgId)).toHaveLength(1);
+    expect(sent).toMatchObject({ seq: 2, content: { text: 'ack lost' } });
+    expect(model.conversation(CONV).maxSeq).toBe(11);
+    expect(statuses).toEqual(['sending', 'sent']);
+    expect(await c.store.listOutgoing()).toEqual([]);
+  });
+
+  it('sends a message again after a lost attempt that was not stored, looking it up in sync first', async () => {
+    const c = await client({ backoff: { minDelayMs: 1_000, maxDelayMs: 1_000 }, random: () => 0.5 });
+    await c.connect();
+    // The attempt dies before the server stores anything.
+    gw.handlers.set('sendMsg', (_data, conn) => {
+      model.sends.push('lost');
+      gw.handlers.delete('sendMsg');
+      conn.socket.close(1011);
+      return undefined;
+    });
+    const sending = c.sendText({ recvId: 'bob' }, 'again');
+    await until(() => c.state === 'connecting', 'the connection dropped');
+    const handlers = new Model(gw);
+    await timers.advance(500);
+    const sent = await sending;
+
+    expect(handlers.sends).toEqual([sent.clientMsgId]);
+    expect(sent).toMatchObject({ seq: 1 });
+  });
+
+  it('after a long time offline, acknowledges from sync what the previous session sent without an ack', async () => {
+    model.window = 8;
+    const indexedDB = new IDBFactory();
+    const first = await client({ store: await IndexedDbStore.open('offline-resume', { indexedDB, IDBKeyRange }) });
+    await first.connect();
+    model.loseNextAck = true;
+    const sending = first.sendText({ recvId: 'bob' }, 'sent before closing');
+    await until(() => first.state === 'connecting', 'the connection dropped');
+    await first.close();
+    await expect(sending).rejects.toMatchObject({ reason: 'DISCONNECTED' });
+    const store = await IndexedDbStore.open('offline-resume', { indexedDB, IDBKeyRange });
+    const [outgoing] = await store.listOutgoing();
+    // Weeks of other devices' messages later:
+    for (let i = 0; i < 50; i++) model.accept({ clientMsgId: `later-${i}`, recvId: 'bob', content: { text: `later ${i}` } });
+
+    const next = await client({ store });
+    const sent = new Promise((resolve) => next.on('messageStatusChanged', (e) => e.status === 'sent' && resolve(e.message)));
+    await next.connect();
+
+    expect(await sent).toMatchObject({ clientMsgId: outgoing.clientMsgId, seq: 1 });
+    expect(model.sends.filter((id) => id === outgoing.clientMsgId)).toHaveLength(1);
+    expect(model.conversation(CONV).maxSeq).toBe(51);
+    expect(await store.listOutgoing()).toEqual([]);
   });
 
   it('sends what was queued offline once connected, in order', async () => {

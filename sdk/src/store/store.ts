@@ -48,6 +48,12 @@ export interface OutgoingMessage {
   createdAt: number;
   /** Why the last attempt failed. */
   error?: { reason: string; message: string };
+  /**
+   * Set before the first attempt: the newest seq the device then knew of the conversation.
+   * An attempted message may have been stored without its ack arriving, so before it is
+   * sent again the conversation is pulled from above this seq to look for it.
+   */
+  attempted?: { afterSeq: number };
 }
 
 /** A message as the app shows it: a stored one (sent) or one on its way. */
