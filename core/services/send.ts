@@ -509,6 +509,7 @@ async function writeWindowed(input: SendInput, message: MessageItem, allocatedAt
   faultPoint('send.afterWrite', { conversationId: message.conversationId, seq: message.seq });
   if (won) {
     await deliver(message, input, { ownOnCounter: input.sender.userId !== SYSTEM_SENDER, known });
+    faultPoint('send.afterPush', { conversationId: message.conversationId, seq: message.seq });
     log.debug('message accepted', { conversationId: message.conversationId, seq: message.seq, serverMsgId: message.serverMsgId });
   }
   return { ack: windowedAck(stored), known };
