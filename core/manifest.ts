@@ -31,6 +31,11 @@ export interface TableSpec {
   readonly indexes?: readonly IndexSpec[];
   /** Environment variable through which functions receive the table name. */
   readonly envVar: string;
+  /**
+   * The table's DynamoDB Stream and what each record carries: `NEW_AND_OLD_IMAGES` when a
+   * consumer needs what a change replaced, `NEW_IMAGE` otherwise. Records are kept 24 hours.
+   */
+  readonly stream?: 'NEW_IMAGE' | 'NEW_AND_OLD_IMAGES';
   readonly description: string;
 }
 
@@ -126,7 +131,9 @@ export const tables = {
     sortKey: { name: 'seq', type: 'N' },
     ttlAttribute: 'expiresAt',
     envVar: 'TABLE_MESSAGES',
-    description: 'The offline message store that clients sync from, numbered by seq per conversation.',
+    // The archive's outbox: every message written or changed reaches the history through it.
+    stream: 'NEW_AND_OLD_IMAGES',
+    description: 'The offline message store that clients sync from, numbered by seq per conversation; its stream feeds the Aurora history.',
   },
   messageIds: {
     name: 'MessageIds',
@@ -142,12 +149,20 @@ export const tables = {
     envVar: 'TABLE_BATCHES',
     description: 'Batch sends (POST /messages/batch): one item per batch with its status and counters, kept 30 days.',
   },
+  outbox: {
+    name: 'Outbox',
+    partitionKey: { name: 'id', type: 'S' },
+    ttlAttribute: 'expiresAt',
+    envVar: 'TABLE_OUTBOX',
+    stream: 'NEW_IMAGE',
+    description: "Users and groups to copy into the history's directory mirrors, one item per version, kept a day: its stream feeds the archive function.",
+  },
 } as const satisfies Record<string, TableSpec>;
 
 export type TableKey = keyof typeof tables;
 
 /** Declared ahead of the maps below because queues name their consumers and functions their queues. */
-export type QueueKey = 'delivery' | 'push' | 'archive' | 'webhook';
+export type QueueKey = 'delivery' | 'push' | 'webhook';
 export type FunctionKey = 'wsAuthorizer' | 'wsConnect' | 'wsDisconnect' | 'wsMessage' | 'http' | 'delivery' | 'push' | 'archive' | 'webhook' | 'migrate';
 
 export interface QueueSpec {
@@ -186,7 +201,7 @@ export const queues = {
     maxReceiveCount: 5,
     maxConcurrency: 50,
     description:
-      "Accepted messages, to resolve recipients, push and archive (the seed's msg_transfer); also the pages of batch sends (`kind: 'batchPage'`), each sent to its recipients by the delivery function.",
+      "Accepted messages, to resolve recipients and push (the seed's msg_transfer); also the pages of batch sends (`kind: 'batchPage'`), each sent to its recipients by the delivery function.",
   },
   push: {
     name: 'Push',
@@ -198,17 +213,6 @@ export const queues = {
     maxReceiveCount: 5,
     maxConcurrency: 100,
     description: 'Push jobs: one message for a slice of recipients, delivered to their live connections.',
-  },
-  archive: {
-    name: 'Archive',
-    envVar: 'QUEUE_ARCHIVE_URL',
-    consumer: 'archive',
-    batchSize: 100,
-    maxBatchingWindowSeconds: 2,
-    visibilityTimeoutSeconds: 180,
-    maxReceiveCount: 10,
-    maxConcurrency: 5,
-    description: 'Messages, and users and groups for its directory, to copy into the Aurora history, in batches; Aurora being paused only delays them.',
   },
   webhook: {
     name: 'Webhook',
@@ -226,6 +230,69 @@ export const queues = {
     description: 'After-callbacks (afterSendMessage, afterMarkRead, group and friend changes, …) to POST, signed, to the app backend; retried until it answers 2xx.',
   },
 } as const satisfies Record<QueueKey, QueueSpec>;
+
+/** The record kinds of a DynamoDB Stream. */
+export type StreamEventName = 'INSERT' | 'MODIFY' | 'REMOVE';
+
+/** A table's stream consumed by a function through an event source mapping. */
+export interface StreamConsumerSpec {
+  /** The table whose stream is read (it must have `stream`). */
+  readonly table: TableKey;
+  readonly consumer: FunctionKey;
+  /** Records per invocation, at most (DynamoDB Streams allow 1..1000 in CloudFormation; a batch is also cut at Lambda's 6 MB payload). */
+  readonly batchSize: number;
+  /** Seconds the event source gathers records before invoking (0..300). */
+  readonly maxBatchingWindowSeconds: number;
+  /**
+   * The only record kinds delivered (the mapping's filter on `eventName`); the others are
+   * dropped by Lambda before any invocation and are not billed.
+   */
+  readonly eventNames: readonly StreamEventName[];
+  /** Records older than this are discarded to the dead-letter queue (metadata only); the stream keeps 24 hours. */
+  readonly maxRecordAgeSeconds: number;
+  /** Retries of a failing batch before its records are discarded to the dead-letter queue (metadata only). */
+  readonly retryAttempts: number;
+  readonly description: string;
+}
+
+export type StreamConsumerKey = 'messageArchive' | 'outboxArchive';
+
+export const streamConsumers = {
+  messageArchive: {
+    table: 'messages',
+    consumer: 'archive',
+    batchSize: 1000,
+    maxBatchingWindowSeconds: 5,
+    // New messages and changes (revoke, delete, edit, reactions); TTL expiry and purges are REMOVEs.
+    eventNames: ['INSERT', 'MODIFY'],
+    maxRecordAgeSeconds: 86_400,
+    // Aurora resuming from auto-pause fails a few batches in a row; the record age bounds the rest.
+    retryAttempts: 1000,
+    description: 'Every message written or changed, into the Aurora history (INSERT … ON CONFLICT, newer versions only), and its afterSendMessage callback.',
+  },
+  outboxArchive: {
+    table: 'outbox',
+    consumer: 'archive',
+    batchSize: 1000,
+    maxBatchingWindowSeconds: 5,
+    // The expiry of an outbox item is a REMOVE, and is not delivered.
+    eventNames: ['INSERT'],
+    maxRecordAgeSeconds: 86_400,
+    retryAttempts: 1000,
+    description: "Users and groups into the history's directory mirrors.",
+  },
+} as const satisfies Record<StreamConsumerKey, StreamConsumerSpec>;
+
+/**
+ * The one dead-letter queue every failure destination shares (stream event sources,
+ * and records a consumer gives up on), with one alarm. The webhook queue keeps its own.
+ */
+export const deadLetters = {
+  name: 'DeadLetters',
+  envVar: 'QUEUE_DEAD_LETTERS_URL',
+  retentionDays: 14,
+  description: 'Records and events Cirrus gave up on: poison stream records (whole, sent by their consumer) and the batch metadata of discarded stream batches; alarmed on the first one.',
+} as const;
 
 
 /**
@@ -259,6 +326,8 @@ export interface FunctionSpec {
   readonly indexes?: Partial<Record<TableKey, readonly string[]>>;
   /** Queues the function sends to. */
   readonly sendsTo: readonly QueueKey[];
+  /** Sends what it gives up on to the shared dead-letter queue (`deadLetters`). */
+  readonly sendsToDeadLetters?: boolean;
   /**
    * Needs the signing key (and admin secret) to issue or verify tokens; `webhookSecret`
    * signs webhook callbacks (granted only when webhooks are configured).
@@ -357,9 +426,8 @@ export const functions = {
     },
     // Read receipts: every member's position in a conversation.
     indexes: { userConversations: ['byConversation'] },
-    // archive: revoke, delete and edit hand the changed message to the history directly.
     // webhook: afterMarkRead and afterRevokeMessage, when enabled.
-    sendsTo: ['delivery', 'archive', 'webhook'],
+    sendsTo: ['delivery', 'webhook'],
     // typing events are posted directly to the recipient's connections.
     postsToConnections: true,
     // beforeSendMessage is called, signed, inside sendMsg.
@@ -391,6 +459,8 @@ export const functions = {
       friends: ['BatchGetItem', 'Query', 'UpdateItem', 'DeleteItem', 'BatchWriteItem'],
       friendRequests: ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem'],
       blacklist: ['BatchGetItem', 'Query', 'PutItem', 'DeleteItem'],
+      // Users and groups for the history's directory (PutItem; registrations in BatchWriteItem).
+      outbox: ['PutItem', 'BatchWriteItem'],
     },
     indexes: {
       // Users in registration order; a user's groups and applications; outgoing friend requests; read receipts.
@@ -402,7 +472,7 @@ export const functions = {
     },
     // webhook: the after-callbacks of user, friend, group and message changes, when enabled,
     // and the redrive of the webhook dead-letter queue.
-    sendsTo: ['delivery', 'archive', 'webhook'],
+    sendsTo: ['delivery', 'webhook'],
     redrives: ['webhook'],
     // webhookSecret: the before-callbacks inside the routes (send, register, friends, groups).
     secrets: ['signingKey', 'adminSecret', 'webhookSecret'],
@@ -415,7 +485,7 @@ export const functions = {
   delivery: fn({
     name: 'Delivery',
     entry: 'delivery',
-    description: 'Resolves recipients, pushes small fan-outs inline, splits large ones into push jobs, hands messages to the archive; sends the pages of batch sends.',
+    description: 'Resolves recipients, pushes small fan-outs inline, splits large ones into push jobs; sends the pages of batch sends.',
     memoryMb: 512,
     timeoutSeconds: 10,
     tables: {
@@ -434,9 +504,8 @@ export const functions = {
       blacklist: ['BatchGetItem'],
       batches: ['UpdateItem'],
     },
-    // webhook: one afterSendMessage job per message, when that callback is enabled.
     // delivery: a batch page queues its messages' delivery jobs, and the rest of a page it had no time for.
-    sendsTo: ['delivery', 'push', 'archive', 'webhook'],
+    sendsTo: ['delivery', 'push'],
     // beforeSendMessage is called, signed, for each message of a batch page.
     secrets: ['webhookSecret'],
     postsToConnections: true,
@@ -456,11 +525,17 @@ export const functions = {
   archive: fn({
     name: 'Archive',
     entry: 'archive',
-    description: 'Writes messages, users and groups into the Aurora history, idempotently.',
+    description: "Consumes the Messages and Outbox streams: writes messages, edits, users and groups into the Aurora history, idempotently, and queues each new message's afterSendMessage callback.",
     memoryMb: 512,
-    timeoutSeconds: 30,
+    // A batch of 1,000 records in a few Data API calls, row by row when one of them fails.
+    timeoutSeconds: 60,
     // Messages, edits, users and groups are written in batches.
     history: ['BatchExecuteStatement'],
+    // webhook: one afterSendMessage job per new message, when that callback is enabled.
+    sendsTo: ['webhook'],
+    webhooks: true,
+    // A record that can never be archived goes there whole, so it does not hold back its shard.
+    sendsToDeadLetters: true,
   }),
   webhook: fn({
     name: 'Webhook',

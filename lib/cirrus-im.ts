@@ -11,19 +11,24 @@ import { HttpLambdaIntegration, WebSocketLambdaIntegration } from 'aws-cdk-lib/a
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { DynamoEventSource, SqsDlq, SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as rds from 'aws-cdk-lib/aws-rds';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { Construct } from 'constructs';
 import { httpRoutes } from '../core/http/routes';
 import { functionPolicy, type PolicyResource } from '../core/iam';
 import {
   commonEnv,
   compiledSettings as compiledSettingNames,
+  deadLetters as deadLettersSpec,
+  streamConsumers as streamConsumerSpecs,
   functions as functionSpecs,
   httpFunction,
   queues as queueSpecs,
@@ -36,6 +41,8 @@ import {
   type KeySpec,
   type QueueKey,
   type QueueSpec,
+  type StreamConsumerKey,
+  type StreamConsumerSpec,
   type TableKey,
 } from '../core/manifest';
 import { ApiGatewayLogRole } from './api-gateway-log-role';
@@ -99,6 +106,15 @@ export class CirrusIm extends Construct {
   public readonly queues: Record<QueueKey, sqs.Queue>;
   /** Each queue's dead-letter queue, by the manifest key of its queue. */
   public readonly deadLetterQueues: Record<QueueKey, sqs.Queue>;
+  /**
+   * The shared dead-letter queue (`deadLetters` in the manifest): the failure destination
+   * of every stream event source, and where consumers put records they give up on.
+   */
+  public readonly deadLetters: sqs.Queue;
+  /** Its alarm: fires on the first message. */
+  public readonly deadLettersAlarm: cloudwatch.Alarm;
+  /** The stream event source mappings, by manifest key. */
+  public readonly streamEventSources: Record<StreamConsumerKey, DynamoEventSource>;
   /** The manifest's functions, by manifest key. */
   public readonly functions: Record<FunctionKey, NodejsFunction>;
   public readonly webSocketApi: apigwv2.WebSocketApi;
@@ -171,6 +187,21 @@ export class CirrusIm extends Construct {
     const queueConstructs = this.createQueues();
     this.queues = mapValues(queueConstructs, (q) => q.queue);
     this.deadLetterQueues = mapValues(queueConstructs, (q) => q.deadLetterQueue);
+    this.deadLetters = new sqs.Queue(this, deadLettersSpec.name, {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(deadLettersSpec.retentionDays),
+    });
+    this.deadLettersAlarm = new cloudwatch.Alarm(this, `${deadLettersSpec.name}Alarm`, {
+      alarmDescription: `Cirrus: something was given up on and waits in the ${deadLettersSpec.name} queue (docs/operations.md, "Dead letters").`,
+      // SQS publishes queue metrics every five minutes; a shorter period only sees gaps.
+      metric: this.deadLetters.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: cloudwatch.Stats.MAXIMUM }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    if (config.alarmTopic) this.deadLettersAlarm.addAlarmAction(new cloudwatchActions.SnsAction(config.alarmTopic));
 
     this.database = new HistoryDatabase(this, 'History', {
       ...config.aurora,
@@ -213,6 +244,7 @@ export class CirrusIm extends Construct {
     this.functions = mapValues(handlers, (h) => h.function);
     for (const key of Object.keys(functionSpecs) as FunctionKey[]) this.grant(key, handlers[key]);
     this.connectConsumers();
+    this.streamEventSources = this.connectStreamConsumers();
 
     const wsRouteConstructs = this.addWebSocketRoutes();
     const httpRouteConstructs = this.createHttpApi();
@@ -265,6 +297,7 @@ export class CirrusIm extends Construct {
         removalPolicy: this.config.removalPolicy,
         // Off unless asked for: a protected table cannot be deleted by the rollback of a failed create.
         deletionProtection: this.config.deletionProtection,
+        stream: 'stream' in spec ? dynamodb.StreamViewType[spec.stream] : undefined,
       });
       for (const index of ('indexes' in spec ? spec.indexes : []) as readonly IndexSpec[]) {
         table.addGlobalSecondaryIndex({
@@ -312,6 +345,7 @@ export class CirrusIm extends Construct {
     for (const [key] of entriesOf(spec.tables)) env[tableSpecs[key].envVar] = this.tables[key].tableName;
     for (const key of spec.sendsTo) env[queueSpecs[key].envVar] = this.queues[key].queueUrl;
     for (const key of spec.redrives ?? []) env[(queueSpecs[key] as QueueSpec).deadLetterEnvVar!] = this.deadLetterQueues[key].queueUrl;
+    if (spec.sendsToDeadLetters) env[deadLettersSpec.envVar] = this.deadLetters.queueUrl;
     if (spec.secrets.includes('signingKey')) env[commonEnv.SIGNING_SECRET_ID] = this.signingSecret.secretArn;
     if (spec.secrets.includes('adminSecret')) env[commonEnv.ADMIN_SECRET_ID] = this.adminSecret.secretArn;
     if (spec.postsToConnections) env[commonEnv.CONNECTIONS_ENDPOINT] = this.webSocketStage.callbackUrl;
@@ -363,6 +397,12 @@ export class CirrusIm extends Construct {
         return this.queues[resource.queue].queueArn;
       case 'deadLetterQueue':
         return this.deadLetterQueues[resource.queue].queueArn;
+      case 'deadLetters':
+        return this.deadLetters.queueArn;
+      case 'tableStream':
+        return this.tables[resource.table].tableStreamArn!;
+      case 'any':
+        return '*';
       case 'secret': {
         const secret = { signingKey: this.signingSecret, adminSecret: this.adminSecret, webhookSecret: this.webhookSigningSecret }[resource.secret];
         if (!secret) throw new Error(`No ${resource.secret} secret in this deployment`);
@@ -407,6 +447,31 @@ export class CirrusIm extends Construct {
         }),
       );
     }
+  }
+
+  /**
+   * The stream consumers: only the record kinds the manifest names reach the function
+   * (filtered-out records are not billed); a failing batch is bisected and retried from its
+   * first failed record; what is given up on (too old, or out of retries) leaves its
+   * metadata in the shared dead-letter queue.
+   */
+  private connectStreamConsumers(): Record<StreamConsumerKey, DynamoEventSource> {
+    return mapValues(streamConsumerSpecs, (spec: StreamConsumerSpec) => {
+      const source = new DynamoEventSource(this.tables[spec.table], {
+        startingPosition: lambda.StartingPosition.TRIM_HORIZON,
+        batchSize: spec.batchSize,
+        maxBatchingWindow: Duration.seconds(spec.maxBatchingWindowSeconds),
+        filters: [lambda.FilterCriteria.filter({ eventName: lambda.FilterRule.or(...spec.eventNames) })],
+        reportBatchItemFailures: true,
+        bisectBatchOnError: true,
+        maxRecordAge: Duration.seconds(spec.maxRecordAgeSeconds),
+        retryAttempts: spec.retryAttempts,
+        parallelizationFactor: 1,
+        onFailure: new SqsDlq(this.deadLetters),
+      });
+      this.functions[spec.consumer].addEventSource(source);
+      return source;
+    });
   }
 
   private addWebSocketRoutes(): apigwv2.WebSocketRoute[] {

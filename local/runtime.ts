@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { DEFAULT_MEDIA_MAX_BYTES, DEFAULT_MEDIA_TYPES } from '../core/domain/media';
-import { commonEnv, queues, tables, type QueueKey, type QueueSpec, type TableKey } from '../core/manifest';
+import { commonEnv, deadLetters, queues, streamConsumers, tables, type QueueKey, type QueueSpec, type StreamConsumerKey, type StreamConsumerSpec, type TableKey } from '../core/manifest';
 import type { LoginPolicy } from '../core/domain/login-policy';
 import { validateWebhookSettings, webhookEnv, type WebhookCallback, type WebhookCallbackSettings } from '../core/webhooks/settings';
 import { LocalGateway } from './gateway';
@@ -22,6 +22,7 @@ import { MEDIA_PREFIX } from '../core/domain/media';
 import type { PolicyResource } from '../core/iam';
 import { LocalSqs } from './aws/sqs';
 import { startEventSource } from './aws/event-source';
+import { startStreamSource, type StreamSource } from './aws/stream-source';
 import { LocalSecretsManager } from './aws/secrets';
 import { LocalDataApi } from './aws/data-api';
 import { LocalS3 } from './aws/s3';
@@ -51,6 +52,8 @@ export interface LocalOptions {
   websocket?: { idleTimeoutMs?: number; maxConnectionMs?: number };
   /** Per-queue overrides of the manifest's event-source settings (tests shorten visibility timeouts). */
   queueOverrides?: Partial<Record<QueueKey, { visibilityTimeoutSeconds?: number; maxReceiveCount?: number }>>;
+  /** Per-stream overrides of the manifest's stream event-source settings (tests shorten the window). */
+  streamOverrides?: Partial<Record<StreamConsumerKey, { maxBatchingWindowSeconds?: number; retryAttempts?: number }>>;
   /** The built web chat demo served at `/` when it holds an index.html (default `web/dist`). */
   webDist?: string;
   /** Where runtime notices go (default: stderr). */
@@ -75,6 +78,11 @@ export interface LocalCirrus {
   dynamoEndpoint: string;
   tableNames: Record<TableKey, string>;
   sqs: LocalSqs;
+  /** The stream event sources (Messages and Outbox → archive). */
+  streams: {
+    /** Resolves once every stream record written before the call has been handled and no batch is in flight. */
+    idle(): Promise<void>;
+  };
   dataApi: LocalDataApi;
   /** The S3 stand-in serving the media bucket at `<url>/<mediaBucket>`. */
   s3: LocalS3;
@@ -264,6 +272,8 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
     for (const key of Object.keys(tables) as TableKey[]) env[tables[key].envVar] = tableNames[key];
     for (const [key, spec] of Object.entries(queues) as [QueueKey, (typeof queues)[QueueKey]][]) env[spec.envVar] = queueUrls[key];
     Object.assign(env, deadLetterUrls);
+    // The shared dead-letter queue, kept 14 days as in the stack.
+    env[deadLetters.envVar] = sqs.createQueue(deadLetters.name, { messageRetentionSeconds: deadLetters.retentionDays * 86400 }).url;
     // One process hosts every function, so they share one environment (a superset of each one's).
     Object.assign(process.env, env);
 
@@ -285,6 +295,12 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
           return sqs.queueArn(queues[resource.queue].name);
         case 'deadLetterQueue':
           return sqs.queueArn(`${queues[resource.queue].name}-dlq`);
+        case 'deadLetters':
+          return sqs.queueArn(deadLetters.name);
+        case 'tableStream':
+          return `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${tableNames[resource.table]}/stream/*`;
+        case 'any':
+          return '*';
         case 'secret':
           return secretArn(secretIds[resource.secret]);
         case 'historyCluster':
@@ -334,6 +350,32 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
       stops.push(() => source.stop());
     }
 
+    // The stream event sources, as Lambda's mappings (filter, batch, window, retries, bisect, failure destination).
+    const streamSources: StreamSource[] = [];
+    for (const [key, spec] of Object.entries(streamConsumers) as [StreamConsumerKey, StreamConsumerSpec][]) {
+      const override = options.streamOverrides?.[key] ?? {};
+      const source = startStreamSource({
+        endpoint: dynamoEndpoint,
+        tableName: tableNames[spec.table],
+        region: REGION,
+        batchSize: spec.batchSize,
+        maxBatchingWindowSeconds: override.maxBatchingWindowSeconds ?? spec.maxBatchingWindowSeconds,
+        eventNames: spec.eventNames,
+        maxRecordAgeSeconds: spec.maxRecordAgeSeconds,
+        retryAttempts: override.retryAttempts ?? spec.retryAttempts,
+        bisectBatchOnError: true,
+        invoke: (event) => invoke(spec.consumer, event),
+        onFailure: async (metadata) => {
+          sqs.send(deadLetters.name, JSON.stringify(metadata));
+          await sqs.durable();
+        },
+        stateFile: dataDir ? join(dataDir, 'streams', `${key}.json`) : undefined,
+        log,
+      });
+      streamSources.push(source);
+      stops.push(() => source.stop());
+    }
+
     return {
       url: baseUrl,
       wsUrl: `ws://${host}:${port}/ws`,
@@ -344,6 +386,11 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
       dynamoEndpoint,
       tableNames,
       sqs,
+      streams: {
+        async idle() {
+          await Promise.all(streamSources.map((s) => s.idle()));
+        },
+      },
       dataApi,
       s3,
       mediaBucket: MEDIA_BUCKET,

@@ -1,8 +1,8 @@
 /**
  * Delivery (the seed's msg_transfer): for each accepted message, resolve recipients,
  * push small fan-outs inline and split large ones into push jobs, move the sender's read
- * position past their own message, and hand the message to the archive queue (and, when
- * the app backend asked for it, to the webhook queue for afterSendMessage).
+ * position past their own message. The history and the afterSendMessage callback are fed
+ * by the Messages table's stream (core/services/archive.ts), not from here.
  * Everything here is idempotent, so SQS redelivery is safe.
  */
 import { config } from '../config';
@@ -16,8 +16,6 @@ import { groups } from '../store/groups';
 import { pushToUsers, type PushJob } from './push';
 import { sendBatch } from './queues';
 import type { DeliveryJob } from './send';
-import { afterSendMessageJob } from '../webhooks/after-send';
-import type { WebhookJob } from '../protocol/jobs';
 
 /** Recipients per push job: one Lambda invocation posts to at most this many users' devices. */
 export const PUSH_JOB_USERS = 100;
@@ -46,9 +44,6 @@ export interface DeliveryItem {
 export async function deliver(items: readonly DeliveryItem[]): Promise<Set<string>> {
   const failed = new Set<string>();
   const pushJobs: { owner: string; body: PushJob }[] = [];
-  const archiveJobs: { owner: string; body: { message: Message; correlationId?: string } }[] = [];
-  // Empty unless the afterSendMessage callback is enabled: then no request is added.
-  const webhookJobs: { owner: string; body: WebhookJob }[] = [];
 
   await Promise.all(
     items.map(({ id, job }) =>
@@ -68,9 +63,6 @@ export async function deliver(items: readonly DeliveryItem[]): Promise<Set<strin
               pushJobs.push({ owner: id, body: { userIds, message, excludeConnectionId: job.originConnectionId, correlationId: job.correlationId } });
             }
           }
-          archiveJobs.push({ owner: id, body: { message, correlationId: job.correlationId } });
-          const webhookJob = afterSendMessageJob(message, job.correlationId);
-          if (webhookJob) webhookJobs.push({ owner: id, body: webhookJob });
           log.debug('message delivered', { conversationId: message.conversationId, seq: message.seq, recipients: recipients.length });
         } catch (err) {
           log.error('delivery failed', { conversationId: message.conversationId, seq: message.seq, err });
@@ -81,8 +73,6 @@ export async function deliver(items: readonly DeliveryItem[]): Promise<Set<strin
   );
 
   for (const owner of await sendBatch('push', pushJobs.filter((j) => !failed.has(j.owner)))) failed.add(owner);
-  for (const owner of await sendBatch('archive', archiveJobs.filter((j) => !failed.has(j.owner)))) failed.add(owner);
-  if (webhookJobs.length > 0) for (const owner of await sendBatch('webhook', webhookJobs.filter((j) => !failed.has(j.owner)))) failed.add(owner);
   faultPoint('delivery.afterFanout', { size: items.length });
   return failed;
 }

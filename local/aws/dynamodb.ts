@@ -268,6 +268,10 @@ async function ensureTable(client: DynamoDBClient, name: string, spec: TableSpec
     if (!(err instanceof ResourceNotFoundException)) throw err;
   }
   if (existing) {
+    // A table kept from an older manifest gains its stream.
+    if (spec.stream && !existing.StreamSpecification?.StreamEnabled) {
+      await client.send(new UpdateTableCommand({ TableName: name, StreamSpecification: { StreamEnabled: true, StreamViewType: spec.stream } }));
+    }
     // A table kept from an older manifest gains the indexes added since.
     const have = new Set((existing.GlobalSecondaryIndexes ?? []).map((i) => i.IndexName));
     for (const index of spec.indexes ?? []) {
@@ -285,6 +289,7 @@ async function ensureTable(client: DynamoDBClient, name: string, spec: TableSpec
           KeySchema: keySchema(spec),
           AttributeDefinitions: attributeDefinitions(spec),
           ...(spec.indexes?.length ? { GlobalSecondaryIndexes: spec.indexes.map(indexOf) } : {}),
+          ...(spec.stream ? { StreamSpecification: { StreamEnabled: true, StreamViewType: spec.stream } } : {}),
         }),
       );
     } catch (err) {

@@ -49,6 +49,11 @@ function resourceNames(synth: Synthesized, key: FunctionKey): Map<string, string
     names.set(getAtt(im.queues[queue]), `queue:${queue}`);
     names.set(getAtt(im.deadLetterQueues[queue]), `deadLetterQueue:${queue}`);
   }
+  names.set(getAtt(im.deadLetters), 'deadLetters');
+  for (const table of Object.keys(tables) as TableKey[]) {
+    if ('stream' in tables[table]) names.set(getAtt(im.tables[table], 'StreamArn'), `tableStream:${table}`);
+  }
+  names.set('"*"', '*');
   names.set(JSON.stringify({ Ref: logicalId(im.signingSecret) }), 'secret:signingKey');
   names.set(JSON.stringify({ Ref: logicalId(im.adminSecret) }), 'secret:adminSecret');
   if (im.webhookSigningSecret) names.set(JSON.stringify({ Ref: logicalId(im.webhookSigningSecret) }), 'secret:webhookSecret');

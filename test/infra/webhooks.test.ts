@@ -76,7 +76,9 @@ describe('When CirrusStack is synthesized without webhooks', () => {
   it('should give the webhook dead-letter queue no alarm (it cannot fill, and an alarm is billed idle), the other queues theirs', () => {
     const alarmed = Object.values(synth.template.findResources('AWS::CloudWatch::Alarm')).map((a) => JSON.stringify(a.Properties.Dimensions));
     expect(alarmed.some((d) => d.includes(logicalId(synth.stack.im.deadLetterQueues.webhook)))).toBe(false);
-    for (const key of ['delivery', 'push', 'archive'] as const) expect(alarmed.some((d) => d.includes(logicalId(synth.stack.im.deadLetterQueues[key]))), key).toBe(true);
+    for (const key of ['delivery', 'push'] as const) expect(alarmed.some((d) => d.includes(logicalId(synth.stack.im.deadLetterQueues[key]))), key).toBe(true);
+    // And the shared dead-letter queue's one alarm.
+    expect(alarmed.some((d) => d.includes(logicalId(synth.stack.im.deadLetters)))).toBe(true);
     synth.template.resourceCountIs('AWS::CloudWatch::Alarm', 3);
   });
 });
