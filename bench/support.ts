@@ -68,11 +68,13 @@ export async function eventually<T>(check: () => T | undefined | false | Promise
 /** Nothing queued, in flight or delayed, for a moment. */
 export async function settle(cirrus: LocalCirrus): Promise<void> {
   await eventually(() =>
-    !['Delivery', 'Push', 'Archive'].some((q) => {
+    !['Delivery', 'Push'].some((q) => {
       const d = cirrus.sqs.depth(q);
       return d.visible + d.inFlight + d.delayed > 0;
     }),
   );
+  // And the stream consumer (archive) has nothing left to do.
+  await cirrus.streams.idle();
   await sleep(300);
 }
 

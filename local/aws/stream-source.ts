@@ -232,15 +232,27 @@ export function startStreamSource(options: StreamSourceOptions): StreamSource {
           const res: { Records?: DynamoDBRecord[]; NextShardIterator?: string } = await call<{ Records?: DynamoDBRecord[]; NextShardIterator?: string }>(endpoint, region, 'GetRecords', { ShardIterator: reader.iterator, Limit: GET_RECORDS_LIMIT }).catch(
             (err: unknown) => {
               if (err instanceof StreamsError && err.type === 'ExpiredIteratorException') return { NextShardIterator: undefined, expired: true };
+              // DynamoDB Local answers this for an iterator taken at TRIM_HORIZON while the shard was
+              // empty: take a new one at the next poll.
+              if (err instanceof StreamsError && err.type === 'TrimmedDataAccessException') {
+                if (shardState.checkpoint && reader.buffer.length === 0) {
+                  // The checkpoint's record is past the 24-hour retention: go on from the oldest record left.
+                  notice(`records after ${shardState.checkpoint} of ${shard.ShardId} have been trimmed; going on from the oldest one`);
+                  delete shardState.checkpoint;
+                }
+                return { NextShardIterator: undefined, expired: true };
+              }
+              reader.iterator = undefined;
               throw err;
             },
           );
           if ((res as { expired?: boolean }).expired) {
-            // Read again from the checkpoint.
+            // Read again from the checkpoint, at the next poll.
             reader.iterator = undefined;
             pending -= reader.buffer.length;
             reader.buffer = [];
-            break;
+            reader.firstBufferedAt = undefined;
+            return false;
           }
           const records = (res.Records ?? []).map((r) => ({ ...r, eventSourceARN: streamArn, awsRegion: region }));
           if (records.length > 0 && reader.firstBufferedAt === undefined) reader.firstBufferedAt = Date.now();

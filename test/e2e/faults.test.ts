@@ -16,7 +16,7 @@ async function archivedRows(conversationId: string): Promise<number[]> {
 
 useCirrus({
     settings: { seqSettleMs: SETTLE_MS, inlinePushMax: 2 },
-    queueOverrides: { delivery: { visibilityTimeoutSeconds: 1 }, push: { visibilityTimeoutSeconds: 1 }, archive: { visibilityTimeoutSeconds: 1 } },
+    queueOverrides: { delivery: { visibilityTimeoutSeconds: 1 }, push: { visibilityTimeoutSeconds: 1 } },
   });
 
 afterEach(() => faults.clear());
@@ -101,6 +101,44 @@ describe('a crash after the message write, before delivery is queued', () => {
   });
 });
 
+describe('a crash right after the message write', () => {
+  it('still archives the message, though it is never sent again', async () => {
+    await admin.register('fw1', 'fw2');
+    const sender = await device('fw1');
+    faults.crash('send.afterWrite');
+
+    const crashed = await sender.request('sendMsg', { clientMsgId: 'written', recvId: 'fw2', ...text('written, never resent') });
+
+    expect(crashed.data).toBeUndefined();
+    const conversationId = 'si_fw1_fw2';
+    // The offline store has it, and the history gets it from the Messages stream.
+    const receiver = await device('fw2');
+    const synced = await syncConversation(receiver, conversationId, 1);
+    expect(synced.messages.map((m) => m.clientMsgId)).toEqual(['written']);
+    await eventually(async () => (await archivedRows(conversationId)).length === 1, 20_000);
+    const [row] = await cirrus.dataApi.query(`SELECT content FROM messages WHERE conversation_id = '${conversationId}'`);
+    expect(JSON.stringify(row.content)).toContain('written, never resent');
+  });
+});
+
+describe('an edit', () => {
+  it('reaches the history from the stream, keeping the replaced content in message_edits', async () => {
+    await admin.register('fx1', 'fx2');
+    const sender = await device('fx1');
+    const ack = await sender.ok('sendMsg', { clientMsgId: 'to-edit', recvId: 'fx2', ...text('first words') });
+    await sender.ok('editMsg', { conversationId: ack.conversationId, seq: ack.seq, contentType: 101, content: { text: 'second words' } });
+
+    await eventually(async () => (await cirrus.dataApi.query(`SELECT 1 FROM message_edits WHERE conversation_id = '${ack.conversationId}'`)).length === 1, 20_000);
+    const [edit] = await cirrus.dataApi.query(`SELECT version, content FROM message_edits WHERE conversation_id = '${ack.conversationId}'`);
+    expect(Number(edit.version)).toBe(0);
+    expect(JSON.stringify(edit.content)).toContain('first words');
+    await eventually(async () => {
+      const [row] = await cirrus.dataApi.query(`SELECT content FROM messages WHERE conversation_id = '${ack.conversationId}'`);
+      return JSON.stringify(row?.content).includes('second words');
+    }, 20_000);
+  });
+});
+
 describe('SQS redelivery', () => {
   it('of a delivery job changes nothing stored; a duplicate push is deduplicable by seq', async () => {
     await admin.register('fe1', 'fe2');
@@ -139,7 +177,7 @@ describe('SQS redelivery', () => {
     expect(synced.messages.filter((m) => m.contentType === 101)).toHaveLength(1);
   });
 
-  it('of an archive job adds no row', async () => {
+  it('of an archive batch (the stream retries it) adds no row', async () => {
     await admin.register('fg1', 'fg2');
     const sender = await device('fg1');
     let crashes = 0;

@@ -53,10 +53,12 @@ async function notificationsOf(d: Device, userId: string, count: number): Promis
 
 /** Waits until no delivery, push or archive job is queued or in flight, so request counts see only the call measured. */
 async function settle(): Promise<void> {
-  await eventually(async () => !['Delivery', 'Push', 'Archive'].some((q) => {
+  await eventually(async () => !['Delivery', 'Push'].some((q) => {
     const d = cirrus.sqs.depth(q);
     return d.visible + d.inFlight + d.delayed > 0;
   }));
+  // And the stream consumer (archive) has nothing left to do.
+  await cirrus.streams.idle();
   await sleep(300);
 }
 

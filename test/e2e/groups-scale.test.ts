@@ -13,10 +13,12 @@ useCirrus();
 
 /** Nothing queued or in flight on the message path, for a moment. */
 async function settled(): Promise<void> {
-  await eventually(async () => ['Delivery', 'Push', 'Archive'].every((q) => {
+  await eventually(async () => ['Delivery', 'Push'].every((q) => {
     const d = cirrus.sqs.depth(q);
     return d.visible + d.inFlight + d.delayed === 0;
   }), 30_000);
+  // And the stream consumer (archive) has nothing left to do.
+  await cirrus.streams.idle();
   await sleep(300);
 }
 

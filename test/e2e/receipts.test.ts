@@ -15,10 +15,12 @@ const receiptsOf = (d: Device) => d.frames.filter((f): f is { push: 'receipt'; d
 
 /** Nothing queued or in flight, for a moment: background work cannot pollute a count. */
 async function settle(): Promise<void> {
-  await eventually(async () => !['Delivery', 'Push', 'Archive'].some((q) => {
+  await eventually(async () => !['Delivery', 'Push'].some((q) => {
     const d = cirrus.sqs.depth(q);
     return d.visible + d.inFlight + d.delayed > 0;
   }));
+  // And the stream consumer (archive) has nothing left to do.
+  await cirrus.streams.idle();
   await sleep(300);
 }
 
