@@ -105,7 +105,7 @@ export function writeReport(r: Results): void {
     );
     out.push('');
     out.push(
-      `⁴ Data API requests as measured (at this benchmark's pace an archive batch holds few messages; under load batches of up to 100 cut this), plus Aurora at ${usd(auroraPerMessage * 1e6)} per million messages: ` +
+      `⁴ Data API requests as measured (at this benchmark's pace a stream batch of the archive holds few messages; under load batches of up to 1,000 cut this), plus Aurora at ${usd(auroraPerMessage * 1e6)} per million messages: ` +
         `0.5 ACU absorbing ${assumptions.auroraMessagesPerSecondAtHalfAcu} messages/s and ${assumptions.auroraIoPerMessage} I/O requests each (assumed, not measured). Connection-minutes are billed apart: ` +
         `${usd(prices.apiGatewayWsConnectionMinute.usd * 1e6)} per million, $0.011 per device kept online for a month.`,
     );
@@ -318,7 +318,7 @@ function missedNotes(targets: Target[]): string[] {
       'Pushing small online audiences from the delivery function itself (no second hop), and a group-level index of online members (read the online ones only) would close it.',
     idle:
       'The idle cost is Secrets Manager (three secrets at $0.40), the dead-letter alarms ($0.10 each; the webhook queue\'s only when webhooks are configured) and the event sources\' long polling of the queues. ' +
-      'Moving the token signing key into SSM Parameter Store SecureString (free at standard throughput; the admin secret stays a secret of its own since app backends read it), or polling the archive queue less often, would bring it under $2.',
+      'Moving the token signing key into SSM Parameter Store SecureString (free at standard throughput; the admin secret stays a secret of its own since app backends read it), would bring it under $2.',
     latency:
       'Locally the Java DynamoDB Local is the ceiling (its own throughput is measured above): beyond it messages queue and latency is queueing time, while the runtime process sits mostly idle. ' +
       'The CPU table shows Cirrus\'s own share per message. An in-process DynamoDB stand-in (with the transactions and TTL Cirrus uses) would lift the local ceiling; in AWS the per-partition limits are far above these rates.',
@@ -328,7 +328,7 @@ function missedNotes(targets: Target[]): string[] {
     init:
       'Initialisation follows bundle size: parsing and evaluating the SDK and the schemas. The same measures as for the bundle size apply; the HTTP function, the largest, is the one that misses.',
     cost:
-      'API Gateway alone is $3 (in, ack, push: the protocol\'s floor). The rest is the serverless pipeline: two Lambda invocations (send, delivery), two SQS hops (delivery, archive), four DynamoDB writes (seq counter, idempotency claim, message, the sender\'s own position) and the logs. ' +
+      'API Gateway alone is $3 (in, ack, push: the protocol\'s floor). The rest is the serverless pipeline: two Lambda invocations (send, delivery), one SQS hop (delivery; the archive reads the Messages stream, free for Lambda), four DynamoDB writes (seq counter, idempotency claim, message, the sender\'s own position) and the logs. ' +
       'The logs are already at their floor (nothing written per message at the default level, no Lambda START/END/REPORT lines) and the I/O-bound handlers run at 512 MB. ' +
       'What would close the gap: pushing 1:1 messages from the send function itself (no delivery hop: one invocation, one SQS message and its polling less), archiving from a DynamoDB stream instead of a queue, and claiming the client message id and the sender\'s own position on the seq counter (two write units instead of five).',
   };

@@ -32,7 +32,7 @@ export const handler = (event: DynamoDBStreamEvent): Promise<DynamoDBBatchRespon
     const outcome = await archive(items);
     for (const id of outcome.retry) failed.add(id);
     for (const [id, reason] of outcome.poison) poison.set(id, reason);
-    faultPoint('archive.afterInsert', { size: items.length });
+    faultPoint('archive.afterInsert', { size: items.length, messages: items.filter(isMessage).length });
 
     // The callbacks of the messages now in the history (their delivery ids are fixed: a retry queues the same ones).
     const archived = items.filter((i) => outcome.done.has(i.id)).filter(isMessage);

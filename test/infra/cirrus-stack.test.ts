@@ -6,7 +6,9 @@ import { httpRoutes } from '../../core/http/routes';
 import { migrationPolling, schemaVersion } from '../../core/history/migrations';
 import {
   commonEnv,
+  deadLetters,
   functions,
+  streamConsumers,
   httpFunction,
   queues,
   tables,
@@ -16,6 +18,8 @@ import {
   type FunctionSpec,
   type QueueKey,
   type QueueSpec,
+  type StreamConsumerKey,
+  type StreamConsumerSpec,
   type TableKey,
   type TableSpec,
 } from '../../core/manifest';
@@ -26,6 +30,7 @@ import { logicalId, synthesizeCirrusStack, synthTimeout } from './support';
 const tableEntries = Object.entries(tables) as [TableKey, TableSpec][];
 const queueEntries = Object.entries(queues) as [QueueKey, QueueSpec][];
 const functionEntries = Object.entries(functions) as [FunctionKey, FunctionSpec][];
+const streamEntries = Object.entries(streamConsumers) as [StreamConsumerKey, StreamConsumerSpec][];
 
 /** The variables a function should receive, derived from its spec alone. */
 function expectedEnvironment(spec: FunctionSpec): string[] {
@@ -33,6 +38,7 @@ function expectedEnvironment(spec: FunctionSpec): string[] {
   names.push(...Object.keys(spec.tables).map((key) => tables[key as TableKey].envVar));
   names.push(...spec.sendsTo.map((key) => queues[key].envVar));
   names.push(...(spec.redrives ?? []).map((key) => (queues[key] as QueueSpec).deadLetterEnvVar!));
+  if (spec.sendsToDeadLetters) names.push(deadLetters.envVar);
   if (spec.secrets.includes('signingKey')) names.push(commonEnv.SIGNING_SECRET_ID);
   if (spec.secrets.includes('adminSecret')) names.push(commonEnv.ADMIN_SECRET_ID);
   if (spec.postsToConnections) names.push(commonEnv.CONNECTIONS_ENDPOINT);
@@ -93,6 +99,7 @@ describe('When CirrusStack is synthesized with default props and bundled', () =>
           SSESpecification: { SSEEnabled: true },
           TimeToLiveSpecification: spec.ttlAttribute ? { AttributeName: spec.ttlAttribute, Enabled: true } : Match.absent(),
           DeletionProtectionEnabled: false,
+          StreamSpecification: 'stream' in spec ? { StreamViewType: spec.stream } : Match.absent(),
         },
       });
       expect(logicalId(stack.im.tables[key])).toContain(spec.name);
@@ -255,8 +262,12 @@ describe('When CirrusStack is synthesized with default props and bundled', () =>
       }
     });
 
-    it('should grant no function DescribeTable, PartiQL, stream or wildcard DynamoDB actions', () => {
-      for (const [key] of functionEntries) expect(policyOf(key)).not.toMatch(/dynamodb:(Describe|PartiQL|GetRecords|GetShardIterator|\*)/);
+    it('should grant no function DescribeTable, PartiQL or wildcard DynamoDB actions, and stream reads only to stream consumers', () => {
+      const consumers = new Set(streamEntries.map(([, spec]) => spec.consumer as FunctionKey));
+      for (const [key] of functionEntries) {
+        expect(policyOf(key)).not.toMatch(/dynamodb:(DescribeTable|DescribeTimeToLive|PartiQL|\*)/);
+        if (!consumers.has(key)) expect(policyOf(key)).not.toMatch(/dynamodb:(DescribeStream|GetRecords|GetShardIterator|ListStreams)/);
+      }
     });
 
     it('should let no function delete a user, and only the HTTP API (registration) write whole user items', () => {
@@ -300,8 +311,45 @@ describe('When CirrusStack is synthesized with default props and bundled', () =>
   });
 
   describe('event sources', () => {
-    it('should connect each queue to its consumer and nothing else', () => {
-      template.resourceCountIs('AWS::Lambda::EventSourceMapping', queueEntries.length);
+    it('should connect each queue and each stream to its consumer and nothing else', () => {
+      template.resourceCountIs('AWS::Lambda::EventSourceMapping', queueEntries.length + streamEntries.length);
+    });
+
+    it.each(streamEntries)(
+      'should feed the %s stream to its consumer: only its record kinds, bisected, partial failures, records at most a day old, failures to DeadLetters',
+      (_key, spec) => {
+        template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+          EventSourceArn: { 'Fn::GetAtt': [logicalId(stack.im.tables[spec.table]), 'StreamArn'] },
+          FunctionName: { Ref: fnId(spec.consumer) },
+          StartingPosition: 'TRIM_HORIZON',
+          BatchSize: spec.batchSize,
+          MaximumBatchingWindowInSeconds: spec.maxBatchingWindowSeconds,
+          FilterCriteria: { Filters: [{ Pattern: JSON.stringify({ eventName: [...spec.eventNames] }) }] },
+          FunctionResponseTypes: ['ReportBatchItemFailures'],
+          BisectBatchOnFunctionError: true,
+          MaximumRecordAgeInSeconds: 86_400,
+          MaximumRetryAttempts: spec.retryAttempts,
+          ParallelizationFactor: 1,
+          DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [logicalId(stack.im.deadLetters), 'Arn'] } } },
+        });
+        // AWS's limits for a DynamoDB stream mapping: batches of 1..1000 in CloudFormation, a window of at most 300 s.
+        expect(spec.batchSize).toBeGreaterThanOrEqual(1);
+        expect(spec.batchSize).toBeLessThanOrEqual(1000);
+        expect(spec.maxBatchingWindowSeconds).toBeLessThanOrEqual(300);
+      },
+    );
+
+    it('should never deliver a REMOVE (TTL expiry, purges) to the archive', () => {
+      for (const [, spec] of streamEntries) expect(spec.eventNames).not.toContain('REMOVE');
+    });
+
+    it('should keep the shared dead letters 14 days and alarm on the first one', () => {
+      template.hasResourceProperties('AWS::SQS::Queue', { MessageRetentionPeriod: 14 * 86400, SqsManagedSseEnabled: true, RedrivePolicy: Match.absent() });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalId(stack.im.deadLetters), 'QueueName'] } }],
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      });
     });
 
     it.each(queueEntries)('should feed the %s queue to its consumer with the manifest batching', (key, spec) => {

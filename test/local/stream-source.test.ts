@@ -22,7 +22,7 @@ let tables = 0;
 beforeAll(async () => {
   ddb = await startDynamoDbLocal();
   client = new DynamoDBClient({ endpoint: ddb.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-}, 60_000);
+}, 180_000);
 afterAll(async () => {
   client?.destroy();
   await ddb?.stop();
