@@ -281,6 +281,8 @@ export class CirrusIm extends Construct {
       mediaFunctions: entriesOf<FunctionKey, FunctionSpec>(functionSpecs)
         .filter(([, spec]) => spec.media)
         .map(([key]) => handlers[key]),
+      deadLetters: this.deadLetters,
+      streamConsumers: [...new Set(Object.values(streamConsumerSpecs).map((s) => s.consumer as FunctionKey))].map((key) => handlers[key]),
     });
   }
 

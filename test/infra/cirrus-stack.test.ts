@@ -108,7 +108,8 @@ describe('When CirrusStack is synthesized with default props and bundled', () =>
 
   describe('queues', () => {
     it('should create each manifest queue with its own dead-letter queue', () => {
-      template.resourceCountIs('AWS::SQS::Queue', queueEntries.length * 2);
+      // And the shared DeadLetters queue.
+      template.resourceCountIs('AWS::SQS::Queue', queueEntries.length * 2 + 1);
     });
 
     it.each(queueEntries)('should give the %s queue its visibility timeout, SSE and a redrive policy', (key, spec) => {
@@ -132,7 +133,7 @@ describe('When CirrusStack is synthesized with default props and bundled', () =>
     });
 
     it('should deny non-TLS access to every queue and dead-letter queue', () => {
-      template.resourceCountIs('AWS::SQS::QueuePolicy', queueEntries.length * 2);
+      template.resourceCountIs('AWS::SQS::QueuePolicy', queueEntries.length * 2 + 1);
       template.allResourcesProperties('AWS::SQS::QueuePolicy', {
         PolicyDocument: {
           Statement: Match.arrayWith([

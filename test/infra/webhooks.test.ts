@@ -131,7 +131,8 @@ describe('When CirrusStack is synthesized with webhooks', () => {
 
   it('should let only the signing functions read the secret, and only the functions observing after-callback events send to the webhook queue', () => {
     const senders = keys.filter((key) => (functions[key].sendsTo as readonly string[]).includes('webhook'));
-    expect(senders.sort()).toEqual(['delivery', 'http', 'wsConnect', 'wsDisconnect', 'wsMessage']);
+    // The archive queues afterSendMessage from the Messages stream.
+    expect(senders.sort()).toEqual(['archive', 'http', 'wsConnect', 'wsDisconnect', 'wsMessage']);
     for (const key of keys) {
       const statements = statementsOf(synth, key);
       expect(mentions(statements, secretId), key).toBe((functions[key].secrets as readonly string[]).includes('webhookSecret'));
