@@ -6,6 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { eventually, sleep, syncConversation } from '../support/cirrus';
 import { admin, cirrus, device, text, useCirrus } from '../support/harness';
 import { faults } from '../../core/faults';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import { invoke } from '../../local/lambda';
 
 const SETTLE_MS = 1500;
 
@@ -136,6 +138,45 @@ describe('an edit', () => {
       const [row] = await cirrus.dataApi.query(`SELECT content FROM messages WHERE conversation_id = '${ack.conversationId}'`);
       return JSON.stringify(row?.content).includes('second words');
     }, 20_000);
+  });
+});
+
+describe('a stream record that can never be archived', () => {
+  it('goes whole to the DeadLetters queue and does not hold back the records after it', async () => {
+    const streamArn = `arn:aws:dynamodb:us-east-1:000000000000:table/${cirrus.tableNames.messages}/stream/poison`;
+    const good = { conversationId: 'si_fp1_fp2', seq: 1, serverMsgId: 'fp-good', clientMsgId: 'fp-good', senderId: 'fp1', recvId: 'fp2', sessionType: 1, contentType: 101, content: { text: 'fine' }, sendTime: Date.now(), expiresAt: 0 };
+    const record = (n: number, image: Record<string, unknown>) => ({
+      eventID: String(n),
+      eventName: 'INSERT',
+      eventSourceARN: streamArn,
+      dynamodb: { Keys: marshall({ conversationId: image.conversationId, seq: image.seq ?? 0 }), NewImage: marshall(image), SequenceNumber: String(n) },
+    });
+    const before = cirrus.sqs.depth('DeadLetters').visible;
+
+    // A message item without its seq and sender: unreadable, it can never be archived.
+    const answer = await invoke<{ batchItemFailures: unknown[] }>('archive', { Records: [record(1, { conversationId: 'si_fp1_fp2', content: 'broken' }), record(2, good)] });
+
+    expect(answer.batchItemFailures).toEqual([]);
+    expect(await archivedRows('si_fp1_fp2')).toEqual([1]);
+    expect(cirrus.sqs.depth('DeadLetters').visible).toBe(before + 1);
+    const letter = cirrus.sqs.peek('DeadLetters').map((m) => JSON.parse(m.body)).find((b) => b.record?.eventID === '1');
+    expect(letter).toMatchObject({ source: 'archive', reason: expect.stringContaining('unreadable'), record: { eventName: 'INSERT', dynamodb: { SequenceNumber: '1' } } });
+  });
+
+  it('is retried, not dead-lettered, while the history database is resuming', async () => {
+    cirrus.dataApi.setPaused(true);
+    const streamArn = `arn:aws:dynamodb:us-east-1:000000000000:table/${cirrus.tableNames.messages}/stream/paused`;
+    const message = { conversationId: 'si_fq1_fq2', seq: 1, serverMsgId: 'fq', clientMsgId: 'fq', senderId: 'fq1', recvId: 'fq2', sessionType: 1, contentType: 101, content: { text: 'x' }, sendTime: Date.now(), expiresAt: 0 };
+    const before = cirrus.sqs.depth('DeadLetters').visible;
+    try {
+      const answer = await invoke<{ batchItemFailures: { itemIdentifier: string }[] }>('archive', {
+        Records: [{ eventID: '7', eventName: 'INSERT', eventSourceARN: streamArn, dynamodb: { Keys: marshall({ conversationId: message.conversationId, seq: 1 }), NewImage: marshall(message), SequenceNumber: '7' } }],
+      });
+      expect(answer.batchItemFailures).toEqual([{ itemIdentifier: '7' }]);
+      expect(cirrus.sqs.depth('DeadLetters').visible).toBe(before);
+    } finally {
+      cirrus.dataApi.setPaused(false);
+    }
   });
 });
 
