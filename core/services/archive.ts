@@ -23,7 +23,7 @@ import type { DirectoryGroup, DirectoryUser, ReplacedContent, WebhookJob } from 
 import { DirectoryGroupSchema, DirectoryUserSchema } from '../protocol/jobs';
 import type { Message } from '../protocol/schema';
 import { toMessage, type MessageItem } from '../store/messages';
-import { afterSendMessageJob } from '../webhooks/after-send';
+import { afterSendMessageJob } from '../webhooks/after';
 import { sendBatch } from './queues';
 
 export interface MessageArchiveItem {
