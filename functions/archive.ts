@@ -7,14 +7,12 @@
  * and counted as done.
  */
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { config } from '../core/config';
 import { faultPoint } from '../core/faults';
 import { log, withLogContext } from '../core/log';
 import { archive, isMessage, itemOfRecord, queueAfterSend, sendToDeadLetters, type ArchiveItem } from '../core/services/archive';
 
 export const handler = (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> =>
   withLogContext({ fn: 'archive' }, async () => {
-    const outboxTable = config.tableName('outbox');
     const items: ArchiveItem[] = [];
     const records = new Map<string, DynamoDBRecord>();
     const failed = new Set<string>();
@@ -23,7 +21,7 @@ export const handler = (event: DynamoDBStreamEvent): Promise<DynamoDBBatchRespon
       const id = record.dynamodb?.SequenceNumber ?? '';
       records.set(id, record);
       try {
-        const item = itemOfRecord(record, outboxTable);
+        const item = itemOfRecord(record);
         if (item) items.push(item);
       } catch (err) {
         poison.set(id, `unreadable record: ${(err as Error).message}`);

@@ -130,11 +130,6 @@ export async function archive(items: readonly ArchiveItem[]): Promise<ArchiveOut
   return outcome;
 }
 
-/** `arn:aws:dynamodb:<region>:<account>:table/<name>/stream/<label>` → `<name>`. */
-export function tableOfStreamArn(arn: string | undefined): string | undefined {
-  return /:table\/([^/]+)\/stream\//.exec(arn ?? '')?.[1];
-}
-
 const image = (img: Record<string, LambdaAttributeValue> | undefined) => (img ? unmarshall(img as Record<string, AttributeValue>) : undefined);
 
 function messageOf(item: Record<string, unknown>): Message {
@@ -145,16 +140,20 @@ function messageOf(item: Record<string, unknown>): Message {
   return m;
 }
 
+/** An Outbox item (`id`, `kind`), as opposed to a message (keyed by conversation and seq). */
+const isOutboxItem = (item: Record<string, unknown>) => item.conversationId === undefined && typeof item.id === 'string' && item.kind !== undefined;
+
 /**
- * The archive item of one stream record, or undefined when there is nothing to archive
- * (a kind the mapping's filter should have dropped). Throws when the record is unreadable.
+ * The archive item of one stream record of Messages or Outbox (told apart by their keys:
+ * the function needs no table name), or undefined when there is nothing to archive (a
+ * kind the mapping's filter should have dropped). Throws when the record is unreadable.
  */
-export function itemOfRecord(record: DynamoDBRecord, outboxTable: string): ArchiveItem | undefined {
+export function itemOfRecord(record: DynamoDBRecord): ArchiveItem | undefined {
   const id = record.dynamodb?.SequenceNumber ?? '';
   if (record.eventName !== 'INSERT' && record.eventName !== 'MODIFY') return undefined;
   const next = image(record.dynamodb?.NewImage);
   if (!next) throw new Error('the record has no new image');
-  if (tableOfStreamArn(record.eventSourceARN) === outboxTable) {
+  if (isOutboxItem(next)) {
     if (record.eventName !== 'INSERT') return undefined;
     if (next.kind === 'user') return { id, user: DirectoryUserSchema.parse(next.user) };
     if (next.kind === 'group') return { id, group: DirectoryGroupSchema.parse(next.group) };
