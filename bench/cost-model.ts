@@ -2,7 +2,7 @@
  * The cost model: measured counts in, dollars out. One price table (`prices.ts`), the
  * manifest's memory sizes, and the stated assumptions; nothing else.
  */
-import { functions, type FunctionKey } from '../core/manifest';
+import { functions, queues, type FunctionKey } from '../core/manifest';
 import { shardsFor } from '../core/store/group-online';
 import { assumptions, prices } from './prices';
 import type { Scenario } from './suites/requests';
@@ -32,11 +32,13 @@ export interface Counts {
 }
 
 /**
- * The functions Lambda runs from an SQS event source (each batch costs a receive and a delete).
- * Pushes and batch pages are asynchronous invocations: no SQS request, only the invocation;
- * the `Invoke` request itself is not billed apart from the invocation it starts.
+ * The functions Lambda feeds from an SQS queue: each of their batches costs the event
+ * source's receive and delete requests. Pushes and batch pages are asynchronous invocations:
+ * no SQS request, only the invocation (the `Invoke` request is not billed apart from it). The archive is fed by DynamoDB Streams (the
+ * Messages and Outbox tables), whose reads by Lambda are free, so its invocations (one per
+ * stream batch, as measured) cost only the invocation and its compute.
  */
-const SQS_CONSUMERS: readonly FunctionKey[] = ['archive', 'webhook'];
+const SQS_CONSUMERS: readonly FunctionKey[] = [...new Set(Object.values(queues).map((q) => q.consumer))];
 
 /** The construct's settings that change the bill but not what the local runtime measures. */
 export interface Deployment {

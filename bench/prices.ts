@@ -60,7 +60,7 @@ export const assumptions = {
   /** Idle long polling: Lambda runs about 5 pollers per SQS event source, each a 20 s ReceiveMessage. */
   idlePollersPerEventSource: 5,
   idlePollSeconds: 20,
-  /** Aurora: the history at 0.5 ACU absorbs this many archived messages a second (batches of 100). */
+  /** Aurora: the history at 0.5 ACU absorbs this many archived messages a second (stream batches of up to 1,000). */
   auroraMessagesPerSecondAtHalfAcu: 500,
   /**
    * Aurora I/O requests per archived message: Aurora Standard bills writes in 4 KB units of

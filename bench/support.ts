@@ -68,10 +68,8 @@ export async function eventually<T>(check: () => T | undefined | false | Promise
 /** Nothing queued, in flight or delayed (archive jobs, push and batch page invocations), for a moment. */
 export async function settle(cirrus: LocalCirrus): Promise<void> {
   await cirrus.lambda.idle();
-  await eventually(() => {
-    const d = cirrus.sqs.depth('Archive');
-    return d.visible + d.inFlight + d.delayed === 0;
-  });
+  // And the stream consumer (archive) has nothing left to do.
+  await cirrus.streams.idle();
   await sleep(300);
 }
 

@@ -7,6 +7,7 @@
 import {
   functions,
   queues,
+  streamConsumers,
   type DataApiAction,
   type FunctionKey,
   type FunctionSpec,
@@ -23,9 +24,13 @@ export type PolicyResource =
   | { readonly kind: 'table'; readonly table: TableKey; readonly index?: string }
   | { readonly kind: 'queue'; readonly queue: QueueKey }
   | { readonly kind: 'deadLetterQueue'; readonly queue: QueueKey }
-  /** The shared dead-letter queue (`deadLetters`), the on-failure destination of asynchronous invocations. */
+  /** The shared dead-letter queue (`deadLetters`): the on-failure destination of asynchronous invocations and stream event sources. */
   | { readonly kind: 'deadLetters' }
   | { readonly kind: 'function'; readonly function: FunctionKey }
+  /** A table's DynamoDB Stream. */
+  | { readonly kind: 'tableStream'; readonly table: TableKey }
+  /** Every resource: for actions without a resource (dynamodb:ListStreams). */
+  | { readonly kind: 'any' }
   | { readonly kind: 'secret'; readonly secret: SecretKey }
   | { readonly kind: 'historyCluster' }
   | { readonly kind: 'historyCredentials' }
@@ -57,6 +62,10 @@ export function resourceName(resource: PolicyResource): string {
       return `${resource.kind}:${resource.queue}`;
     case 'function':
       return `function:${resource.function}`;
+    case 'tableStream':
+      return `tableStream:${resource.table}`;
+    case 'any':
+      return '*';
     case 'secret':
       return `secret:${resource.secret}`;
     default:
@@ -66,6 +75,12 @@ export function resourceName(resource: PolicyResource): string {
 
 /** What the CDK's SqsEventSource grants a consumer on its queue (Lambda polls with the function's role). */
 export const eventSourceActions = ['sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueUrl', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'] as const;
+
+/** What the CDK's DynamoEventSource grants a consumer on its table's stream (Lambda reads it with the function's role). */
+export const streamReadActions = ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'] as const;
+
+/** What its on-failure destination (SqsDlq) grants on the shared dead-letter queue. */
+export const failureDestinationActions = ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'] as const;
 
 /** What redriving a dead-letter queue takes: peek (receive, then release), delete what was moved, count. */
 export const redriveActions = ['sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'] as const;
@@ -101,6 +116,13 @@ export function functionPolicy(key: FunctionKey, options: { webhooks: boolean })
     statements.push({ actions: ['lambda:InvokeFunction'], resources: spec.invokes.map((f) => ({ kind: 'function', function: f })), grantedBy: 'manifest' });
   }
   if (spec.asyncInvoke) statements.push({ actions: [...destinationActions], resources: [{ kind: 'deadLetters' }], grantedBy: 'destination' });
+  const streams = Object.values(streamConsumers).filter((s) => s.consumer === key);
+  if (streams.length) {
+    statements.push({ actions: ['dynamodb:ListStreams'], resources: [{ kind: 'any' }], grantedBy: 'eventSource' });
+    statements.push({ actions: [...streamReadActions], resources: streams.map((s) => ({ kind: 'tableStream', table: s.table })), grantedBy: 'eventSource' });
+    statements.push({ actions: [...failureDestinationActions], resources: [{ kind: 'deadLetters' }], grantedBy: 'eventSource' });
+  }
+  if (spec.sendsToDeadLetters) statements.push({ actions: ['sqs:SendMessage'], resources: [{ kind: 'deadLetters' }], grantedBy: 'manifest' });
   for (const queue of spec.redrives ?? []) {
     statements.push({ actions: [...redriveActions], resources: [{ kind: 'deadLetterQueue', queue }], grantedBy: 'manifest' });
     // The pending counts of the queue itself, shown with its dead letters.

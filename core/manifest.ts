@@ -37,6 +37,11 @@ export interface TableSpec {
   readonly indexes?: readonly IndexSpec[];
   /** Environment variable through which functions receive the table name. */
   readonly envVar: string;
+  /**
+   * The table's DynamoDB Stream and what each record carries: `NEW_AND_OLD_IMAGES` when a
+   * consumer needs what a change replaced, `NEW_IMAGE` otherwise. Records are kept 24 hours.
+   */
+  readonly stream?: 'NEW_IMAGE' | 'NEW_AND_OLD_IMAGES';
   readonly description: string;
 }
 
@@ -144,7 +149,9 @@ export const tables = {
     sortKey: { name: 'seq', type: 'N' },
     ttlAttribute: 'expiresAt',
     envVar: 'TABLE_MESSAGES',
-    description: 'The offline message store that clients sync from, numbered by seq per conversation.',
+    // The archive's outbox: every message written or changed reaches the history through it.
+    stream: 'NEW_AND_OLD_IMAGES',
+    description: 'The offline message store that clients sync from, numbered by seq per conversation; its stream feeds the Aurora history.',
   },
   messageIds: {
     name: 'MessageIds',
@@ -160,12 +167,20 @@ export const tables = {
     envVar: 'TABLE_BATCHES',
     description: 'Batch sends (POST /messages/batch): one item per batch with its status and counters, kept 30 days.',
   },
+  outbox: {
+    name: 'Outbox',
+    partitionKey: { name: 'id', type: 'S' },
+    ttlAttribute: 'expiresAt',
+    envVar: 'TABLE_OUTBOX',
+    stream: 'NEW_IMAGE',
+    description: "Users and groups to copy into the history's directory mirrors, one item per version, kept a day: its stream feeds the archive function.",
+  },
 } as const satisfies Record<string, TableSpec>;
 
 export type TableKey = keyof typeof tables;
 
 /** Declared ahead of the maps below because queues name their consumers and functions their queues. */
-export type QueueKey = 'archive' | 'webhook';
+export type QueueKey = 'webhook';
 export type FunctionKey = 'wsAuthorizer' | 'wsConnect' | 'wsDisconnect' | 'wsMessage' | 'http' | 'httpMedia' | 'httpHistory' | 'batchPages' | 'push' | 'archive' | 'webhook' | 'migrate';
 
 export interface QueueSpec {
@@ -194,17 +209,6 @@ export interface QueueSpec {
 }
 
 export const queues = {
-  archive: {
-    name: 'Archive',
-    envVar: 'QUEUE_ARCHIVE_URL',
-    consumer: 'archive',
-    batchSize: 100,
-    maxBatchingWindowSeconds: 2,
-    visibilityTimeoutSeconds: 180,
-    maxReceiveCount: 10,
-    maxConcurrency: 5,
-    description: 'Messages, and users and groups for its directory, to copy into the Aurora history, in batches; Aurora being paused only delays them.',
-  },
   webhook: {
     name: 'Webhook',
     envVar: 'QUEUE_WEBHOOK_URL',
@@ -222,14 +226,67 @@ export const queues = {
   },
 } as const satisfies Record<QueueKey, QueueSpec>;
 
+/** The record kinds of a DynamoDB Stream. */
+export type StreamEventName = 'INSERT' | 'MODIFY' | 'REMOVE';
+
+/** A table's stream consumed by a function through an event source mapping. */
+export interface StreamConsumerSpec {
+  /** The table whose stream is read (it must have `stream`). */
+  readonly table: TableKey;
+  readonly consumer: FunctionKey;
+  /** Records per invocation, at most (DynamoDB Streams allow 1..1000 in CloudFormation; a batch is also cut at Lambda's 6 MB payload). */
+  readonly batchSize: number;
+  /** Seconds the event source gathers records before invoking (0..300). */
+  readonly maxBatchingWindowSeconds: number;
+  /**
+   * The only record kinds delivered (the mapping's filter on `eventName`); the others are
+   * dropped by Lambda before any invocation and are not billed.
+   */
+  readonly eventNames: readonly StreamEventName[];
+  /** Records older than this are discarded to the dead-letter queue (metadata only); the stream keeps 24 hours. */
+  readonly maxRecordAgeSeconds: number;
+  /** Retries of a failing batch before its records are discarded to the dead-letter queue (metadata only). */
+  readonly retryAttempts: number;
+  readonly description: string;
+}
+
+export type StreamConsumerKey = 'messageArchive' | 'outboxArchive';
+
+export const streamConsumers = {
+  messageArchive: {
+    table: 'messages',
+    consumer: 'archive',
+    batchSize: 1000,
+    maxBatchingWindowSeconds: 5,
+    // New messages and changes (revoke, delete, edit, reactions); TTL expiry and purges are REMOVEs.
+    eventNames: ['INSERT', 'MODIFY'],
+    maxRecordAgeSeconds: 86_400,
+    // Aurora resuming from auto-pause fails a few batches in a row; the record age bounds the rest.
+    retryAttempts: 1000,
+    description: 'Every message written or changed, into the Aurora history (INSERT … ON CONFLICT, newer versions only), and its afterSendMessage callback.',
+  },
+  outboxArchive: {
+    table: 'outbox',
+    consumer: 'archive',
+    batchSize: 1000,
+    maxBatchingWindowSeconds: 5,
+    // The expiry of an outbox item is a REMOVE, and is not delivered.
+    eventNames: ['INSERT'],
+    maxRecordAgeSeconds: 86_400,
+    retryAttempts: 1000,
+    description: "Users and groups into the history's directory mirrors.",
+  },
+} as const satisfies Record<StreamConsumerKey, StreamConsumerSpec>;
+
 /**
- * The shared dead-letter queue: the on-failure destination of every asynchronous
- * invocation (a push or batch page Lambda gave up on after its retries), kept 14 days, alarmed.
+ * The one dead-letter queue every failure destination shares (asynchronous invocations
+ * after their retries, stream event sources, and records a consumer gives up on), with one alarm. The webhook queue keeps its own.
  */
 export const deadLetters = {
   name: 'DeadLetters',
   envVar: 'QUEUE_DEAD_LETTERS_URL',
-  description: 'Failure records of asynchronous invocations (push slices, batch pages) after their retries, with the event, for an operator to inspect.',
+  retentionDays: 14,
+  description: 'Records and events Cirrus gave up on: asynchronous invocations (push slices, batch pages) after their retries, with their event; poison stream records (whole, sent by their consumer); the batch metadata of discarded stream batches. Alarmed on the first one.',
 } as const;
 
 
@@ -264,6 +321,8 @@ export interface FunctionSpec {
   readonly indexes?: Partial<Record<TableKey, readonly string[]>>;
   /** Queues the function sends to. */
   readonly sendsTo: readonly QueueKey[];
+  /** Sends what it gives up on to the shared dead-letter queue (`deadLetters`). */
+  readonly sendsToDeadLetters?: boolean;
   /**
    * Needs the signing key (and admin secret) to issue or verify tokens; `webhookSecret`
    * signs webhook callbacks (granted only when webhooks are configured).
@@ -379,9 +438,8 @@ export const functions = {
     },
     // Read receipts: every member's position in a conversation.
     indexes: { userConversations: ['byConversation'] },
-    // archive: accepted messages, and revoke, delete and edit hand the changed message to the history.
     // webhook: afterMarkRead and afterRevokeMessage, when enabled.
-    sendsTo: ['archive', 'webhook'],
+    sendsTo: ['webhook'],
     // Fan-outs above INLINE_PUSH_MAX recipients, in slices.
     invokes: ['push'],
     // Accepted messages and typing events are posted directly to the recipients' connections.
@@ -417,6 +475,8 @@ export const functions = {
       blacklist: ['BatchGetItem', 'Query', 'PutItem', 'DeleteItem'],
       // Large groups' online index: joins, leaves, receive options, builds, kicked connections.
       groupOnline: ['Query', 'BatchWriteItem'],
+      // Users and groups for the history's directory (PutItem; registrations in BatchWriteItem).
+      outbox: ['PutItem', 'BatchWriteItem'],
     },
     indexes: {
       // Users in registration order; a user's groups and applications; outgoing friend requests; read receipts.
@@ -428,7 +488,7 @@ export const functions = {
     },
     // webhook: the after-callbacks of user, friend, group and message changes, when enabled,
     // and the redrive of the webhook dead-letter queue.
-    sendsTo: ['archive', 'webhook'],
+    sendsTo: ['webhook'],
     redrives: ['webhook'],
     // push: large fan-outs of messages sent over HTTP (and notifications); batchPages: the pages of a batch send.
     invokes: ['push', 'batchPages'],
@@ -498,8 +558,6 @@ export const functions = {
       blacklist: ['BatchGetItem'],
       batches: ['UpdateItem'],
     },
-    // archive: the page's messages.
-    sendsTo: ['archive'],
     // The rest of a page it had no time for.
     invokes: ['batchPages'],
     // A page is retried (idempotent per recipient) and may wait for hours (Aurora or DynamoDB trouble).
@@ -526,11 +584,17 @@ export const functions = {
   archive: fn({
     name: 'Archive',
     entry: 'archive',
-    description: 'Writes messages, users and groups into the Aurora history, idempotently.',
+    description: "Consumes the Messages and Outbox streams: writes messages, edits, users and groups into the Aurora history, idempotently, and queues each new message's afterSendMessage callback.",
     memoryMb: 512,
-    timeoutSeconds: 30,
+    // A batch of 1,000 records in a few Data API calls, row by row when one of them fails.
+    timeoutSeconds: 60,
     // Messages, edits, users and groups are written in batches.
     history: ['BatchExecuteStatement'],
+    // webhook: one afterSendMessage job per new message, when that callback is enabled.
+    sendsTo: ['webhook'],
+    webhooks: true,
+    // A record that can never be archived goes there whole, so it does not hold back its shard.
+    sendsToDeadLetters: true,
   }),
   webhook: fn({
     name: 'Webhook',

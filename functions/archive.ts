@@ -1,18 +1,51 @@
-/** Archive queue consumer: messages, users and groups into the Aurora history. */
-import { sqsBatchHandler } from '../core/runtime/sqs';
-import { archive, type ArchiveItem } from '../core/services/archive';
-import { ArchiveJobSchema, type ArchiveJob } from '../core/protocol/jobs';
+/**
+ * Consumer of the Messages and Outbox streams: messages, edits, users and groups into the
+ * Aurora history, and the afterSendMessage callback of each new message.
+ *
+ * Reports `batchItemFailures` (Lambda then retries from the first one, in shard order);
+ * a record that can never be archived is sent whole to the shared dead-letter queue first
+ * and counted as done.
+ */
+import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { faultPoint } from '../core/faults';
+import { log, withLogContext } from '../core/log';
+import { archive, isMessage, itemOfRecord, queueAfterSend, sendToDeadLetters, type ArchiveItem } from '../core/services/archive';
 
-function itemOf(id: string, job: ArchiveJob): ArchiveItem {
-  if ('kind' in job && job.kind === 'user') return { id, user: job.user, correlationId: job.correlationId };
-  if ('kind' in job && job.kind === 'group') return { id, group: job.group, correlationId: job.correlationId };
-  const { message, replaced, correlationId } = job as Extract<ArchiveJob, { message: unknown }>;
-  return { id, message, replaced, correlationId };
-}
+export const handler = (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> =>
+  withLogContext({ fn: 'archive' }, async () => {
+    const items: ArchiveItem[] = [];
+    const records = new Map<string, DynamoDBRecord>();
+    const failed = new Set<string>();
+    const poison = new Map<string, string>();
+    for (const record of event.Records) {
+      const id = record.dynamodb?.SequenceNumber ?? '';
+      records.set(id, record);
+      try {
+        const item = itemOfRecord(record);
+        if (item) items.push(item);
+      } catch (err) {
+        poison.set(id, `unreadable record: ${(err as Error).message}`);
+      }
+    }
+    const outcome = await archive(items);
+    for (const id of outcome.retry) failed.add(id);
+    for (const [id, reason] of outcome.poison) poison.set(id, reason);
+    faultPoint('archive.afterInsert', { size: items.length, messages: items.filter(isMessage).length });
 
-export const handler = sqsBatchHandler('archive', (body) => ArchiveJobSchema.parse(body), async (items) => {
-  const failed = await archive(items.map(({ id, job }) => itemOf(id, job)));
-  faultPoint('archive.afterInsert', { size: items.length });
-  return failed;
-});
+    // The callbacks of the messages now in the history (their delivery ids are fixed: a retry queues the same ones).
+    const archived = items.filter((i) => outcome.done.has(i.id)).filter(isMessage);
+    for (const id of await queueAfterSend(archived)) failed.add(id);
+
+    for (const [id, reason] of poison) {
+      const record = records.get(id)!;
+      try {
+        await sendToDeadLetters('archive', record, reason);
+        log.error('stream record dead-lettered', { sequenceNumber: id, eventSourceARN: record.eventSourceARN, reason });
+      } catch (err) {
+        log.error('stream record could not be dead-lettered; retrying it', { sequenceNumber: id, err });
+        failed.add(id);
+      }
+    }
+    // Lambda restarts from the first failure reported, so the order does not matter.
+    return { batchItemFailures: [...failed].map((itemIdentifier) => ({ itemIdentifier })) };
+  });

@@ -11,7 +11,8 @@ import { HttpLambdaIntegration, WebSocketLambdaIntegration } from 'aws-cdk-lib/a
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { DynamoEventSource, SqsDlq, SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as rds from 'aws-cdk-lib/aws-rds';
@@ -26,8 +27,9 @@ import { httpRoutes } from '../core/http/routes';
 import { functionPolicy, type PolicyResource } from '../core/iam';
 import {
   commonEnv,
-  deadLetters,
   compiledSettings as compiledSettingNames,
+  deadLetters as deadLettersSpec,
+  streamConsumers as streamConsumerSpecs,
   functions as functionSpecs,
   httpFunctionOf,
   httpFunctions,
@@ -41,6 +43,8 @@ import {
   type KeySpec,
   type QueueKey,
   type QueueSpec,
+  type StreamConsumerKey,
+  type StreamConsumerSpec,
   type TableKey,
 } from '../core/manifest';
 import { ApiGatewayLogRole } from './api-gateway-log-role';
@@ -116,8 +120,16 @@ export class CirrusIm extends Construct {
   public readonly queues: Record<QueueKey, sqs.Queue>;
   /** Each queue's dead-letter queue, by the manifest key of its queue. */
   public readonly deadLetterQueues: Record<QueueKey, sqs.Queue>;
-  /** The shared dead-letter queue (manifest `deadLetters`): the on-failure destination of asynchronous invocations. */
+  /**
+   * The shared dead-letter queue (`deadLetters` in the manifest): the on-failure destination
+   * of asynchronous invocations and of every stream event source, and where consumers put
+   * records they give up on.
+   */
   public readonly deadLetters: sqs.Queue;
+  /** Its alarm: fires on the first message. */
+  public readonly deadLettersAlarm: cloudwatch.Alarm;
+  /** The stream event source mappings, by manifest key. */
+  public readonly streamEventSources: Record<StreamConsumerKey, DynamoEventSource>;
   /** The manifest's functions, by manifest key. */
   public readonly functions: Record<FunctionKey, NodejsFunction>;
   public readonly webSocketApi: apigwv2.WebSocketApi;
@@ -196,6 +208,21 @@ export class CirrusIm extends Construct {
     const queueConstructs = this.createQueues();
     this.queues = mapValues(queueConstructs, (q) => q.queue);
     this.deadLetterQueues = mapValues(queueConstructs, (q) => q.deadLetterQueue);
+    this.deadLetters = new sqs.Queue(this, deadLettersSpec.name, {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(deadLettersSpec.retentionDays),
+    });
+    this.deadLettersAlarm = new cloudwatch.Alarm(this, `${deadLettersSpec.name}Alarm`, {
+      alarmDescription: `Cirrus: something was given up on and waits in the ${deadLettersSpec.name} queue (docs/operations.md, "Dead letters").`,
+      // SQS publishes queue metrics every five minutes; a shorter period only sees gaps.
+      metric: this.deadLetters.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: cloudwatch.Stats.MAXIMUM }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    if (config.alarmTopic) this.deadLettersAlarm.addAlarmAction(new cloudwatchActions.SnsAction(config.alarmTopic));
 
     this.database = new HistoryDatabase(this, 'History', {
       ...config.aurora,
@@ -241,9 +268,9 @@ export class CirrusIm extends Construct {
       // A function that reads a secret exists only once its parameter does (first deploy).
       if (functionSpecs[key].secrets.length) handlers[key].function.node.addDependency(this.secureParameters.resource);
     }
-    this.deadLetters = this.createDeadLetters();
     this.configureAsyncInvocations();
     this.connectConsumers();
+    this.streamEventSources = this.connectStreamConsumers();
 
     const wsRouteConstructs = this.addWebSocketRoutes();
     const httpRouteConstructs = this.createHttpApi();
@@ -276,11 +303,12 @@ export class CirrusIm extends Construct {
       clusterCredentials: this.database.credentials,
       apiGatewayLogRole,
       migrations,
-      deadLetters: this.deadLetters,
       media: this.media,
       mediaFunctions: entriesOf<FunctionKey, FunctionSpec>(functionSpecs)
         .filter(([, spec]) => spec.media)
         .map(([key]) => handlers[key]),
+      deadLetters: this.deadLetters,
+      streamConsumers: [...new Set(Object.values(streamConsumerSpecs).map((s) => s.consumer as FunctionKey))].map((key) => handlers[key]),
     });
   }
 
@@ -297,6 +325,7 @@ export class CirrusIm extends Construct {
         removalPolicy: this.config.removalPolicy,
         // Off unless asked for: a protected table cannot be deleted by the rollback of a failed create.
         deletionProtection: this.config.deletionProtection,
+        stream: 'stream' in spec ? dynamodb.StreamViewType[spec.stream] : undefined,
       });
       for (const index of ('indexes' in spec ? spec.indexes : []) as readonly IndexSpec[]) {
         table.addGlobalSecondaryIndex({
@@ -322,21 +351,6 @@ export class CirrusIm extends Construct {
           alarm: spec.onlyWith !== 'webhooks' || this.config.webhooks !== undefined,
         }),
     );
-  }
-
-  /** The shared dead-letter queue, kept 14 days, alarmed as soon as anything lands in it. */
-  private createDeadLetters(): sqs.Queue {
-    const queue = new sqs.Queue(this, deadLetters.name, { encryption: sqs.QueueEncryption.SQS_MANAGED, enforceSSL: true, retentionPeriod: Duration.days(14) });
-    const alarm = new cloudwatch.Alarm(this, `${deadLetters.name}Alarm`, {
-      alarmDescription: 'Cirrus: an asynchronous invocation (a push slice or a batch page) failed after its retries; its event waits in the DeadLetters queue.',
-      metric: queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: cloudwatch.Stats.MAXIMUM }),
-      threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    if (this.config.alarmTopic) alarm.addAlarmAction(new cloudwatchActions.SnsAction(this.config.alarmTopic));
-    return queue;
   }
 
   /**
@@ -381,6 +395,7 @@ export class CirrusIm extends Construct {
     for (const [key] of entriesOf(spec.tables)) env[tableSpecs[key].envVar] = this.tables[key].tableName;
     for (const key of spec.sendsTo) env[queueSpecs[key].envVar] = this.queues[key].queueUrl;
     for (const key of spec.redrives ?? []) env[(queueSpecs[key] as QueueSpec).deadLetterEnvVar!] = this.deadLetterQueues[key].queueUrl;
+    if (spec.sendsToDeadLetters) env[deadLettersSpec.envVar] = this.deadLetters.queueUrl;
     if (spec.secrets.includes('signingKey')) env[commonEnv.SIGNING_SECRET_ID] = this.signingSecret.parameterName;
     if (spec.secrets.includes('adminSecret')) env[commonEnv.ADMIN_SECRET_ID] = this.adminSecret.parameterName;
     if (spec.postsToConnections) env[commonEnv.CONNECTIONS_ENDPOINT] = this.webSocketStage.callbackUrl;
@@ -445,6 +460,10 @@ export class CirrusIm extends Construct {
         return this.deadLetters.queueArn;
       case 'function':
         return this.functions[resource.function].functionArn;
+      case 'tableStream':
+        return this.tables[resource.table].tableStreamArn!;
+      case 'any':
+        return '*';
       case 'secret': {
         const parameter = { signingKey: this.signingSecret, adminSecret: this.adminSecret, webhookSecret: this.webhookSigningSecret }[resource.secret];
         if (!parameter) throw new Error(`No ${resource.secret} secret in this deployment`);
@@ -488,6 +507,31 @@ export class CirrusIm extends Construct {
         }),
       );
     }
+  }
+
+  /**
+   * The stream consumers: only the record kinds the manifest names reach the function
+   * (filtered-out records are not billed); a failing batch is bisected and retried from its
+   * first failed record; what is given up on (too old, or out of retries) leaves its
+   * metadata in the shared dead-letter queue.
+   */
+  private connectStreamConsumers(): Record<StreamConsumerKey, DynamoEventSource> {
+    return mapValues(streamConsumerSpecs, (spec: StreamConsumerSpec) => {
+      const source = new DynamoEventSource(this.tables[spec.table], {
+        startingPosition: lambda.StartingPosition.TRIM_HORIZON,
+        batchSize: spec.batchSize,
+        maxBatchingWindow: Duration.seconds(spec.maxBatchingWindowSeconds),
+        filters: [lambda.FilterCriteria.filter({ eventName: lambda.FilterRule.or(...spec.eventNames) })],
+        reportBatchItemFailures: true,
+        bisectBatchOnError: true,
+        maxRecordAge: Duration.seconds(spec.maxRecordAgeSeconds),
+        retryAttempts: spec.retryAttempts,
+        parallelizationFactor: 1,
+        onFailure: new SqsDlq(this.deadLetters),
+      });
+      this.functions[spec.consumer].addEventSource(source);
+      return source;
+    });
   }
 
   private addWebSocketRoutes(): apigwv2.WebSocketRoute[] {

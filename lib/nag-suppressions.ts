@@ -41,8 +41,10 @@ export interface NagFindingScopes {
   readonly mediaFunctions: readonly HandlerFunction[];
   /** The schema migrations custom resource, whose provider polls the migrate function. */
   readonly migrations: SchemaMigrations;
-  /** The shared dead-letter queue, the on-failure destination of asynchronous invocations. */
+  /** The shared dead-letter queue: itself the end of the line (the failure destination of asynchronous invocations and stream event sources). */
   readonly deadLetters: IConstruct;
+  /** The functions reading DynamoDB Streams (ListStreams has no resource-level permission). */
+  readonly streamConsumers: readonly HandlerFunction[];
 }
 
 const ack = (scope: IConstruct, id: string, reason: string) =>
@@ -101,6 +103,19 @@ export function acknowledgeNagFindings(scopes: NagFindingScopes): void {
       'APIG4',
       'The HTTP function authorizes each call itself: it verifies the bearer token (admin or user) and what it may do; ' +
         'health, openapi.json and the admin-token exchange are public by design.',
+    );
+  }
+
+  ack(
+    scopes.deadLetters,
+    'SQS3',
+    'This is the dead-letter queue: the failure destination of the stream event sources and where consumers put what they give up on (kept 14 days, alarmed on the first message).',
+  );
+  for (const handler of scopes.streamConsumers) {
+    ack(
+      handler,
+      'IAM5[Resource::*]',
+      "dynamodb:ListStreams has no resource-level permission (AWS's service authorization reference); the stream reads themselves name the table's stream. Granted by the CDK's DynamoEventSource.",
     );
   }
 

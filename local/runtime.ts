@@ -11,7 +11,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { DEFAULT_MEDIA_MAX_BYTES, DEFAULT_MEDIA_TYPES } from '../core/domain/media';
-import { commonEnv, deadLetters, functions, queues, tables, type FunctionKey, type FunctionSpec, type QueueKey, type QueueSpec, type TableKey } from '../core/manifest';
+import { commonEnv, deadLetters, functions, queues, streamConsumers, tables, type FunctionKey, type FunctionSpec, type QueueKey, type QueueSpec, type StreamConsumerKey, type StreamConsumerSpec, type TableKey } from '../core/manifest';
 import type { LoginPolicy } from '../core/domain/login-policy';
 import { validateWebhookSettings, webhookEnv, type WebhookCallback, type WebhookCallbackSettings } from '../core/webhooks/settings';
 import { LocalGateway } from './gateway';
@@ -28,6 +28,7 @@ import { LocalSsm } from './aws/ssm';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import { ssm as ssmClient } from '../core/aws/ssm';
 import { handler as secureParametersHandler } from '../functions/secure-parameters';
+import { startStreamSource, type StreamSource } from './aws/stream-source';
 import { LocalDataApi } from './aws/data-api';
 import { LocalS3 } from './aws/s3';
 import { startDynamoDbLocal, ensureTables } from './aws/dynamodb';
@@ -58,6 +59,8 @@ export interface LocalOptions {
   queueOverrides?: Partial<Record<QueueKey, { visibilityTimeoutSeconds?: number; maxReceiveCount?: number }>>;
   /** Asynchronous invocations: the delays before a failed event's retries (default Lambda's, 1 and 2 minutes; tests shorten them). */
   asyncInvoke?: { retryDelaysMs?: readonly number[] };
+  /** Per-stream overrides of the manifest's stream event-source settings (tests shorten the window). */
+  streamOverrides?: Partial<Record<StreamConsumerKey, { maxBatchingWindowSeconds?: number; retryAttempts?: number }>>;
   /** The built web chat demo served at `/` when it holds an index.html (default `web/dist`). */
   webDist?: string;
   /** Where runtime notices go (default: stderr). */
@@ -84,6 +87,11 @@ export interface LocalCirrus {
   sqs: LocalSqs;
   /** Lambda's asynchronous invocations (push slices, batch pages); `lambda.idle()` waits until none is queued or running. */
   lambda: LocalLambda;
+  /** The stream event sources (Messages and Outbox → archive). */
+  streams: {
+    /** Resolves once every stream record written before the call has been handled and no batch is in flight. */
+    idle(): Promise<void>;
+  };
   dataApi: LocalDataApi;
   /** The S3 stand-in serving the media bucket at `<url>/<mediaBucket>`. */
   s3: LocalS3;
@@ -143,8 +151,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
     const sqs = new LocalSqs({ file: dataDir ? join(dataDir, 'sqs.json') : undefined });
     const dataApi = new LocalDataApi(options.databaseUrl ? { databaseUrl: options.databaseUrl } : { dataDir: dataDir ? join(dataDir, 'pglite') : undefined });
     const s3 = new LocalS3({ buckets: [MEDIA_BUCKET], credentials: { [ACCESS_KEY_ID]: SECRET_ACCESS_KEY }, region: REGION, dir: dataDir ? join(dataDir, 's3') : undefined });
-    // The shared dead-letter queue: the on-failure destination of asynchronous invocations, kept 14 days as in the stack.
-    sqs.createQueue(deadLetters.name, { messageRetentionSeconds: 14 * 86400 });
+    // The shared dead-letter queue (created below with the other queues) is the on-failure destination of asynchronous invocations.
     const asyncFunctions = (Object.entries(functions) as [FunctionKey, FunctionSpec][]).filter(([, spec]) => spec.asyncInvoke);
     const lambda = new LocalLambda({
       region: REGION,
@@ -276,6 +283,8 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
     for (const [, spec] of asyncFunctions) env[spec.asyncInvoke!.envVar] = spec.name;
     for (const [key, spec] of Object.entries(queues) as [QueueKey, (typeof queues)[QueueKey]][]) env[spec.envVar] = queueUrls[key];
     Object.assign(env, deadLetterUrls);
+    // The shared dead-letter queue, kept 14 days as in the stack.
+    env[deadLetters.envVar] = sqs.createQueue(deadLetters.name, { messageRetentionSeconds: deadLetters.retentionDays * 86400 }).url;
     // One process hosts every function, so they share one environment (a superset of each one's).
     Object.assign(process.env, env);
 
@@ -320,6 +329,10 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
           return sqs.queueArn(deadLetters.name);
         case 'function':
           return `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${functions[resource.function].name}`;
+        case 'tableStream':
+          return `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${tableNames[resource.table]}/stream/*`;
+        case 'any':
+          return '*';
         case 'secret':
           return ssm.arnOf(LOCAL_PARAMETERS[resource.secret]);
         case 'historyCluster':
@@ -370,6 +383,31 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
     }
 
     lambda.start();
+    // The stream event sources, as Lambda's mappings (filter, batch, window, retries, bisect, failure destination).
+    const streamSources: StreamSource[] = [];
+    for (const [key, spec] of Object.entries(streamConsumers) as [StreamConsumerKey, StreamConsumerSpec][]) {
+      const override = options.streamOverrides?.[key] ?? {};
+      const source = startStreamSource({
+        endpoint: dynamoEndpoint,
+        tableName: tableNames[spec.table],
+        region: REGION,
+        batchSize: spec.batchSize,
+        maxBatchingWindowSeconds: override.maxBatchingWindowSeconds ?? spec.maxBatchingWindowSeconds,
+        eventNames: spec.eventNames,
+        maxRecordAgeSeconds: spec.maxRecordAgeSeconds,
+        retryAttempts: override.retryAttempts ?? spec.retryAttempts,
+        bisectBatchOnError: true,
+        invoke: (event) => invoke(spec.consumer, event),
+        onFailure: async (metadata) => {
+          sqs.send(deadLetters.name, JSON.stringify(metadata));
+          await sqs.durable();
+        },
+        stateFile: dataDir ? join(dataDir, 'streams', `${key}.json`) : undefined,
+        log,
+      });
+      streamSources.push(source);
+      stops.push(() => source.stop());
+    }
 
     return {
       url: baseUrl,
@@ -382,6 +420,11 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
       tableNames,
       sqs,
       lambda,
+      streams: {
+        async idle() {
+          await Promise.all(streamSources.map((s) => s.idle()));
+        },
+      },
       dataApi,
       s3,
       mediaBucket: MEDIA_BUCKET,

@@ -55,11 +55,12 @@ export function idleCost(): { lines: IdleLine[]; totalUsd: number; freeTierSqsUs
         break;
       }
       case 'AWS::Lambda::EventSourceMapping': {
-        // A disabled event source (the webhook queue's while webhooks are off) does not poll.
+        // A disabled event source (the webhook queue's while webhooks are off) does not poll; the
+        // DynamoDB Streams event sources (the archive's) poll for free: Lambda's GetRecords are not billed.
         const sqs = resources.filter((r) => JSON.stringify(r.Properties?.EventSourceArn ?? '').includes('Queue') && r.Properties?.Enabled !== false);
         sqsIdleRequests = sqs.length * assumptions.idlePollersPerEventSource * ((HOURS * 3600) / assumptions.idlePollSeconds);
         monthlyUsd = sqsIdleRequests * prices.sqsRequest.usd;
-        why = `Lambda long-polls each SQS queue (~${assumptions.idlePollersPerEventSource} pollers × one ${assumptions.idlePollSeconds} s ReceiveMessage): ${Math.round(sqsIdleRequests).toLocaleString('en-US')} requests a month`;
+        why = `Lambda long-polls each SQS queue (~${assumptions.idlePollersPerEventSource} pollers × one ${assumptions.idlePollSeconds} s ReceiveMessage): ${Math.round(sqsIdleRequests).toLocaleString('en-US')} requests a month; its reads of the DynamoDB Streams are free`;
         break;
       }
       case 'AWS::EC2::NatGateway':

@@ -1,4 +1,4 @@
-/** Bodies of the jobs between functions (SQS messages, asynchronous invocations), validated on receipt. */
+/** Bodies of the jobs between functions (SQS messages, asynchronous invocations, Outbox items), validated on receipt. */
 import * as z from 'zod';
 import { Message } from './schema';
 
@@ -48,8 +48,8 @@ export const UserArchiveJobSchema = z.object({ kind: z.literal('user'), user: Di
 export const GroupArchiveJobSchema = z.object({ kind: z.literal('group'), group: DirectoryGroupSchema, correlationId: z.string().optional() });
 
 /**
- * A job of the archive queue: a message (jobs without `kind`, as before the directory
- * existed), or a user or group to upsert into the history's directory mirrors.
+ * What the archive copies into the history: a message version (read from the Messages
+ * stream), or a user or group for the directory mirrors (an Outbox item's `kind`).
  */
 export const ArchiveJobSchema = z.union([UserArchiveJobSchema, GroupArchiveJobSchema, MessageArchiveJobSchema]);
 export type ArchiveJob = z.infer<typeof ArchiveJobSchema>;

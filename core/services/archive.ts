@@ -1,25 +1,44 @@
 /**
  * Archive: copy messages into the Aurora history, and users and groups into its
- * directory mirrors (statistics, admin user search), idempotently.
+ * directory mirrors (statistics, admin user search), idempotently. Fed by the streams of
+ * the Messages table (every message written or changed: the outbox of the send path) and
+ * of the Outbox table (directory rows), so a write that is acknowledged reaches the
+ * history even when the function that made it crashed right after.
+ *
+ * Failures: Aurora resuming from auto-pause (or any other transient error) fails the
+ * record for a retry from it, as Lambda retries a stream batch; a record that can never
+ * be archived (unreadable, or refused by the database on its own) is sent whole to the
+ * shared dead-letter queue and counted as done, so it never holds back its shard.
  */
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import type { AttributeValue as LambdaAttributeValue, DynamoDBRecord } from 'aws-lambda';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { sqs, sqsBody } from '../aws/sqs';
 import { directory } from '../history/directory';
 import { history } from '../history/history';
-import { log, withLogContext } from '../log';
-import type { DirectoryGroup, DirectoryUser, ReplacedContent } from '../protocol/jobs';
+import { log } from '../log';
+import { deadLetters } from '../manifest';
+import type { DirectoryGroup, DirectoryUser, ReplacedContent, WebhookJob } from '../protocol/jobs';
+import { DirectoryGroupSchema, DirectoryUserSchema } from '../protocol/jobs';
 import type { Message } from '../protocol/schema';
+import { toMessage, type MessageItem } from '../store/messages';
+import { afterSendMessageJob } from '../webhooks/after';
+import { sendBatch } from './queues';
 
 export interface MessageArchiveItem {
   id: string;
   message: Message;
-  /** An edit's job: the content it replaced (kept in `message_edits`). */
+  /** An edit: the content it replaced (kept in `message_edits`). */
   replaced?: ReplacedContent;
-  correlationId?: string;
+  /** A new message (an INSERT): its afterSendMessage callback is queued once archived. */
+  inserted?: boolean;
 }
 
-export type ArchiveItem =
-  | MessageArchiveItem
-  | { id: string; user: DirectoryUser; correlationId?: string }
-  | { id: string; group: DirectoryGroup; correlationId?: string };
+export type ArchiveItem = MessageArchiveItem | { id: string; user: DirectoryUser } | { id: string; group: DirectoryGroup };
+
+/** An Outbox item: one directory row to mirror. */
+export type OutboxItem = { id: string; kind: 'user'; user: DirectoryUser; expiresAt: number } | { id: string; kind: 'group'; group: DirectoryGroup; expiresAt: number };
 
 const isMessage = (i: ArchiveItem): i is MessageArchiveItem => 'message' in i;
 
@@ -39,32 +58,142 @@ function describe(item: ArchiveItem): Record<string, unknown> {
   return 'user' in item ? { userId: item.user.userId } : { groupId: item.group.groupId };
 }
 
-/** Archives a batch; returns the ids to retry. */
-export async function archive(items: readonly ArchiveItem[]): Promise<Set<string>> {
+/** Errors that pass by themselves: the same write succeeds later. */
+const TRANSIENT = new Set([
+  'DatabaseResumingException',
+  'DatabaseUnavailableException',
+  'DatabaseNotFoundException',
+  'ServiceUnavailableError',
+  'InternalServerErrorException',
+  'ThrottlingException',
+  'TooManyRequestsException',
+  'StatementTimeoutException',
+  'HttpTimeoutException',
+  'TimeoutError',
+  'AbortError',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+]);
+
+export function isTransient(err: unknown): boolean {
+  const e = err as { name?: string; code?: string; $retryable?: unknown; $metadata?: { httpStatusCode?: number } } | undefined;
+  if (!e) return false;
+  if (TRANSIENT.has(e.name ?? '') || TRANSIENT.has(e.code ?? '')) return true;
+  if (e.$retryable) return true;
+  const status = e.$metadata?.httpStatusCode;
+  return status !== undefined && status >= 500;
+}
+
+export interface ArchiveOutcome {
+  /** Archived (or archived before: the writes are idempotent). */
+  done: Set<string>;
+  /** To retry: a transient failure. */
+  retry: Set<string>;
+  /** Never archivable, with the reason: the caller sends them to the dead-letter queue. */
+  poison: Map<string, string>;
+}
+
+/** Archives a batch. */
+export async function archive(items: readonly ArchiveItem[]): Promise<ArchiveOutcome> {
+  const outcome: ArchiveOutcome = { done: new Set(), retry: new Set(), poison: new Map() };
+  if (items.length === 0) return outcome;
   try {
     await write(items);
-    for (const item of items) {
-      withLogContext({ correlationId: item.correlationId }, () => log.debug(isMessage(item) ? 'message archived' : 'directory row archived', describe(item)));
-    }
-    return new Set();
+    for (const item of items) outcome.done.add(item.id);
+    log.debug('batch archived', { size: items.length });
+    return outcome;
   } catch (err) {
-    const name = (err as { name?: string }).name;
-    if (name === 'DatabaseResumingException') {
-      // Aurora is waking from auto-pause: the whole batch waits for the next visibility timeout.
-      log.info('history database resuming; batch will be retried', { size: items.length });
-      return new Set(items.map((i) => i.id));
+    if (isTransient(err)) {
+      // Aurora waking from auto-pause: the whole batch is retried.
+      log.info('history database unavailable; batch will be retried', { size: items.length, err: (err as Error).name });
+      for (const item of items) outcome.retry.add(item.id);
+      return outcome;
     }
-    // Find the rows at fault so one bad job cannot hold back the rest.
+    // Find the rows at fault so one bad record cannot hold back the rest.
     log.warn('batch insert failed; retrying rows one by one', { err });
-    const failed = new Set<string>();
-    for (const item of items) {
-      try {
-        await write([item]);
-      } catch (rowErr) {
+  }
+  for (const item of items) {
+    try {
+      await write([item]);
+      outcome.done.add(item.id);
+    } catch (rowErr) {
+      if (isTransient(rowErr)) {
+        outcome.retry.add(item.id);
+      } else {
         log.error('archive failed', { ...describe(item), err: rowErr });
-        failed.add(item.id);
+        outcome.poison.set(item.id, (rowErr as Error).message ?? String(rowErr));
       }
     }
-    return failed;
   }
+  return outcome;
 }
+
+const image = (img: Record<string, LambdaAttributeValue> | undefined) => (img ? unmarshall(img as Record<string, AttributeValue>) : undefined);
+
+function messageOf(item: Record<string, unknown>): Message {
+  const m = toMessage(item as unknown as MessageItem);
+  if (typeof m.conversationId !== 'string' || typeof m.seq !== 'number' || typeof m.serverMsgId !== 'string' || typeof m.senderId !== 'string' || typeof m.sendTime !== 'number') {
+    throw new Error('not a message item');
+  }
+  return m;
+}
+
+/** An Outbox item (`id`, `kind`), as opposed to a message (keyed by conversation and seq). */
+const isOutboxItem = (item: Record<string, unknown>) => item.conversationId === undefined && typeof item.id === 'string' && item.kind !== undefined;
+
+/**
+ * The archive item of one stream record of Messages or Outbox (told apart by their keys:
+ * the function needs no table name), or undefined when there is nothing to archive (a
+ * kind the mapping's filter should have dropped). Throws when the record is unreadable.
+ */
+export function itemOfRecord(record: DynamoDBRecord): ArchiveItem | undefined {
+  const id = record.dynamodb?.SequenceNumber ?? '';
+  if (record.eventName !== 'INSERT' && record.eventName !== 'MODIFY') return undefined;
+  const next = image(record.dynamodb?.NewImage);
+  if (!next) throw new Error('the record has no new image');
+  if (isOutboxItem(next)) {
+    if (record.eventName !== 'INSERT') return undefined;
+    if (next.kind === 'user') return { id, user: DirectoryUserSchema.parse(next.user) };
+    if (next.kind === 'group') return { id, group: DirectoryGroupSchema.parse(next.group) };
+    throw new Error(`unknown outbox kind ${String(next.kind)}`);
+  }
+  const message = messageOf(next);
+  if (record.eventName === 'INSERT') return { id, message, inserted: true };
+  // An edit (this change set `edited` to its new version) keeps the content it replaced.
+  const previous = image(record.dynamodb?.OldImage);
+  const edited = message.edited as { at: number; version: number } | undefined;
+  if (previous && edited && edited.version === (message.version ?? 0)) {
+    const before = previous as unknown as MessageItem;
+    return { id, message, replaced: { version: before.version ?? 0, contentType: before.contentType, content: before.content, replacedAt: edited.at } };
+  }
+  return { id, message };
+}
+
+/** A record given up on, whole, with why: an operator can fix and replay it (docs/operations.md). */
+export async function sendToDeadLetters(source: string, record: unknown, reason: string): Promise<void> {
+  const url = process.env[deadLetters.envVar];
+  if (!url) throw new Error(`${deadLetters.envVar} is not set`);
+  const body = { source, reason, at: new Date().toISOString(), record };
+  let text = sqsBody(body);
+  // SQS takes at most 256 KiB: a record too large keeps its keys (the item is still in its table for 24 hours at least).
+  if (Buffer.byteLength(text) > 250_000) {
+    const r = record as DynamoDBRecord;
+    text = sqsBody({ ...body, record: { eventID: r.eventID, eventName: r.eventName, eventSourceARN: r.eventSourceARN, dynamodb: { Keys: r.dynamodb?.Keys, SequenceNumber: r.dynamodb?.SequenceNumber } }, truncated: true });
+  }
+  await sqs().send(new SendMessageCommand({ QueueUrl: url, MessageBody: text }));
+}
+
+/** Queues the afterSendMessage callbacks of newly archived messages; returns the ids whose job could not be queued. */
+export async function queueAfterSend(items: readonly MessageArchiveItem[]): Promise<Set<string>> {
+  const jobs: { owner: string; body: WebhookJob }[] = [];
+  for (const item of items) {
+    const job = item.inserted ? afterSendMessageJob(item.message) : undefined;
+    if (job) jobs.push({ owner: item.id, body: job });
+  }
+  if (jobs.length === 0) return new Set();
+  return sendBatch('webhook', jobs);
+}
+
+export { isMessage };

@@ -1,11 +1,29 @@
 /**
- * Directory jobs: users and groups just written to DynamoDB, handed to the archive queue
- * for the history's directory mirrors (statistics, admin user search). Kept apart from
- * the history code so the functions that only enqueue do not bundle the Data API client.
+ * Directory jobs: users and groups just written to DynamoDB, written to the Outbox table,
+ * whose stream the archive function copies into the history's directory mirrors
+ * (statistics, admin user search). Kept apart from the history code so the functions
+ * that only write them do not bundle the Data API client.
  */
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { ddb } from '../aws/dynamodb';
+import { config } from '../config';
 import { log } from '../log';
 import type { DirectoryGroup, DirectoryJob, DirectoryUser } from '../protocol/jobs';
-import { sendBatch } from './queues';
+import { batchWrite, nowSeconds } from '../store/dynamo';
+
+/** Outbox items outlive the stream's 24-hour retention a little, then expire (the REMOVE is filtered out). */
+export const OUTBOX_TTL_SECONDS = 2 * 86_400;
+
+/**
+ * The Outbox item of a directory job. Its id names the row and its version, so writing the
+ * same version again changes nothing (and DynamoDB then writes no stream record).
+ */
+export function outboxItemOf(job: DirectoryJob, now = nowSeconds()): Record<string, unknown> {
+  const expiresAt = now + OUTBOX_TTL_SECONDS;
+  return job.kind === 'user'
+    ? { id: `user#${job.user.userId}#${job.user.updatedAt}`, kind: 'user', user: job.user, expiresAt }
+    : { id: `group#${job.group.groupId}#${job.group.updatedAt}`, kind: 'group', group: job.group, expiresAt };
+}
 
 /** A Users item as the mirror keeps it. */
 export function directoryUserOf(item: { userId: string; nickname?: string; createdAt: number; updatedAt?: number }): DirectoryUser {
@@ -26,19 +44,20 @@ export function directoryGroupOf(item: { groupId: string; name: string; ownerUse
 }
 
 /**
- * Hands users and groups that were just written to DynamoDB to the archive queue for the
- * history's directory (10 per SendMessageBatch). The DynamoDB write is what counts: a job
- * that cannot be sent is logged and the call still succeeds; the directory backfill of
- * the migrate function (docs/operations.md) puts such a row right.
+ * Writes users and groups that were just written to DynamoDB to the Outbox (one PutItem,
+ * or BatchWriteItem for several). The DynamoDB write of the row is what counts: an outbox
+ * item that cannot be written is logged and the call still succeeds; the directory
+ * backfill of the migrate function (docs/operations.md) puts such a row right.
  */
 export async function enqueueDirectory(jobs: readonly DirectoryJob[]): Promise<void> {
   if (jobs.length === 0) return;
-  const failed = await sendBatch('archive', jobs.map((body, i) => ({ owner: String(i), body })));
-  if (failed.size > 0) {
-    const lost = [...failed].map((i) => {
-      const job = jobs[Number(i)];
-      return job.kind === 'user' ? job.user.userId : job.group.groupId;
-    });
-    log.error('directory jobs could not be queued; run the directory backfill', { count: failed.size, rows: lost.slice(0, 20) });
+  const table = config.tableName('outbox');
+  const items = jobs.map((job) => outboxItemOf(job));
+  try {
+    if (items.length === 1) await ddb().send(new PutCommand({ TableName: table, Item: items[0] }));
+    else await batchWrite(table, items.map((Item) => ({ PutRequest: { Item } })));
+  } catch (err) {
+    const lost = jobs.map((job) => (job.kind === 'user' ? job.user.userId : job.group.groupId));
+    log.error('directory rows could not be written to the outbox; run the directory backfill', { count: jobs.length, rows: lost.slice(0, 20), err });
   }
 }

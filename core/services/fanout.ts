@@ -1,20 +1,19 @@
 /**
  * What follows an accepted message's write, in the function that accepted it (the seed's
  * msg_transfer, without a queue between): the sender's own read position moves past their
- * message, the message is handed to the archive, and its recipients' live connections get
+ * message, and its recipients' live connections get
  * the push — posted here when there are at most INLINE_PUSH_MAX recipients (1:1 and
  * notification messages always), otherwise through asynchronous invocations of the push
  * function, one per slice of `PUSH_JOB_USERS` recipients. The ack follows all of it.
  *
  * Push is best effort: a post that fails or is throttled, or a push invocation Lambda
  * refuses, never fails the send (the message is stored and sync is the truth); a
- * connection found gone (410) is still cleaned up. The position and the archive hand-over
- * are not best effort: if either fails the send fails, and the client's retry (same
- * clientMsgId, acknowledged once) does them again and pushes again.
+ * connection found gone (410) is still cleaned up. The position is not best effort: if it
+ * fails the send fails, and the client's retry (same clientMsgId, acknowledged once) does it
+ * again and pushes again. The archive needs nothing from here: the message's write is its
+ * record in the Messages stream, which the archive function consumes.
  */
-import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { invokeAsync } from '../aws/lambda';
-import { sqs, sqsBody } from '../aws/sqs';
 import { config } from '../config';
 import { parseConversationId, SYSTEM_SENDER } from '../domain/ids';
 import { correlationId, log } from '../log';
@@ -73,7 +72,6 @@ export async function fanOut(item: MessageItem, options: FanOutOptions = {}): Pr
       : options.readBy
         ? conversations.advanceRead(options.readBy, message.conversationId, message.seq, { onlyIfCaughtUp: true, ownSeq: options.readByOwnSeq })
         : undefined,
-    sqs().send(new SendMessageCommand({ QueueUrl: config.queueUrl('archive'), MessageBody: sqsBody({ message, correlationId: correlation }) })),
     push(message, options, correlation),
   ]);
 }

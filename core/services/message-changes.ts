@@ -2,20 +2,17 @@
  * Changing a sent message: revoke, delete for everyone, and edit. The DynamoDB item is replaced
  * in place by a marker (content null, `revoked` or `deleted` {by, at}; seq, serverMsgId,
  * sender and sendTime stay) under a conditional update on its `version` (0 on send, +1
- * per change); the changed message goes to the archive queue (the history applies it only
+ * per change); the Messages stream carries the change to the history (which applies it only
  * over an older version), and a notification goes into the same conversation, so every
  * device of every member learns it by push and by sync. See docs/architecture.md,
  * "Changing a message".
  */
 import { createHash } from 'node:crypto';
-import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import { sqs, sqsBody } from '../aws/sqs';
 import { config } from '../config';
 import { parseConversationId, SYSTEM_SENDER } from '../domain/ids';
 import { CirrusError } from '../errors';
 import { actorName, isAdmin, type Actor } from '../http/actor';
-import { correlationId, log } from '../log';
-import type { ReplacedContent } from '../protocol/jobs';
+import { log } from '../log';
 import { ContentType, MAX_REACTION_EMOJI, SessionType, type Message } from '../protocol/schema';
 import { conversations } from '../store/conversations';
 import { groups } from '../store/groups';
@@ -87,20 +84,13 @@ async function authorize(actor: Actor, message: MessageItem, kind: ChangeKind): 
   }
 }
 
-/** Hands the changed message to the history; it replaces the row only over an older version. */
-async function archiveChange(message: Message, replaced?: ReplacedContent): Promise<void> {
-  const job = { message, ...(replaced ? { replaced } : {}), correlationId: correlationId() };
-  await sqs().send(new SendMessageCommand({ QueueUrl: config.queueUrl('archive'), MessageBody: sqsBody(job) }));
-}
-
-/** Archives the marker and notifies the conversation, unless a previous attempt at this version did. */
+/** Notifies the conversation of a change, unless a previous attempt at this version did (the stream archives it). */
 async function announce(message: Message, kind: ChangeKind, by: string, force: boolean): Promise<void> {
   const version = message.version ?? 0;
   const clientMsgId = changeClientMsgId(message.conversationId, message.seq, version);
   // A retry after the first attempt stopped short (a crash, a queue error) finishes it; a
   // completed change is not announced twice.
   if (!force && (await messageIds.get(senderMsgKey(SYSTEM_SENDER, clientMsgId)))) return;
-  await archiveChange(message);
   // Queued before the notification, whose record marks the announcement complete: a retry
   // that finishes a failed announcement queues it again (same delivery id), so it is never lost.
   if (kind === 'revoke') {
@@ -171,7 +161,6 @@ export async function editMessage(actor: Actor, ref: MessageRef & { contentType:
     if (changed) {
       const edited = toMessage(changed);
       log.debug('message edited', { conversationId: ref.conversationId, seq: ref.seq, version: edited.version });
-      await archiveChange(edited, { version: fromVersion, contentType: message.contentType, content: message.content, replacedAt: at });
       const version = edited.version ?? 0;
       await notifyConversation(
         edited.conversationId,
@@ -224,7 +213,6 @@ export async function reactToMessage(userId: string, ref: MessageRef & { emoji: 
     if (changed) {
       const stored = toMessage(changed);
       const version = stored.version ?? 0;
-      await archiveChange(stored);
       await notifyConversation(
         stored.conversationId,
         'messageReactionChanged',

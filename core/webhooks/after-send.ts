@@ -7,23 +7,9 @@ import { faultPoint } from '../faults';
 import { log, withLogContext } from '../log';
 import type { Message } from '../protocol/schema';
 import type { WebhookJob } from '../protocol/jobs';
-import { afterJob } from './after';
 import { postCallback } from './client';
 
-/**
- * The afterSendMessage job for an accepted message, or undefined when the callback is
- * off, skips the message's content type or watches neither its sender, its recipient nor
- * its group. The delivery id is derived from (conversationId, seq): a redelivered
- * delivery job makes the same id again.
- */
-export function afterSendMessageJob(message: Message, correlationId?: string): WebhookJob | undefined {
-  const job = afterJob('afterSendMessage', [message.conversationId, message.seq], message, {
-    userIds: [message.senderId, message.recvId],
-    groupId: message.groupId,
-    contentType: message.contentType,
-  });
-  return job && correlationId ? { ...job, correlationId } : job;
-}
+export { afterSendMessageJob } from './after';
 
 /** POSTs a batch of queued callbacks in parallel; returns the ids of the items to retry. */
 export async function sendCallbacks(items: readonly { id: string; job: WebhookJob }[]): Promise<Set<string>> {

@@ -8,8 +8,9 @@ import { config } from '../config';
 import { parseConversationId } from '../domain/ids';
 import { correlationId, log } from '../log';
 import type { AfterData, WebhookJob } from '../protocol/jobs';
+import type { Message } from '../protocol/schema';
 import { sendBatch } from '../services/queues';
-import { deliveryId } from './client';
+import { deliveryId } from './delivery-id';
 import { passesFilters, type AfterCallback, type Involved } from './settings';
 
 /** The job for an after-callback, or undefined when the callback is off or filtered out. */
@@ -30,6 +31,21 @@ export async function queueAfter(...jobs: readonly (WebhookJob | undefined)[]): 
   if (made.length === 0) return;
   const failed = await sendBatch('webhook', made.map((job) => ({ owner: job.id, body: job })));
   if (failed.size > 0) log.error('after-callbacks could not be queued', { deliveryIds: [...failed] });
+}
+
+/**
+ * The afterSendMessage job for a stored message, or undefined when the callback is off,
+ * skips the message's content type or watches neither its sender, its recipient nor its
+ * group. The delivery id is derived from (conversationId, seq): a message read again from
+ * the stream makes the same id again.
+ */
+export function afterSendMessageJob(message: Message, correlationId?: string): WebhookJob | undefined {
+  const job = afterJob('afterSendMessage', [message.conversationId, message.seq], message, {
+    userIds: [message.senderId, message.recvId],
+    groupId: message.groupId,
+    contentType: message.contentType,
+  });
+  return job && correlationId ? { ...job, correlationId } : job;
 }
 
 /** Makes and queues one after-callback (see {@link afterJob}). */

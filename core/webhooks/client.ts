@@ -3,7 +3,6 @@
  * configured timeout, which covers reading the answer too, so a slow backend cannot hold
  * a send (or a consumer batch) longer than that.
  */
-import { createHash } from 'node:crypto';
 import { secretValue } from '../auth/secrets';
 import { config } from '../config';
 import type { WebhookCallback } from './settings';
@@ -20,14 +19,7 @@ export interface CallbackEnvelope<T = unknown> {
   data: T;
 }
 
-/**
- * A delivery id derived from what the callback is about, so that every retry (and every
- * redelivery of the job behind it) carries the same id and the backend can deduplicate.
- */
-export function deliveryId(callback: WebhookCallback, ...parts: readonly (string | number)[]): string {
-  const digest = createHash('sha256').update(`${callback}\n${parts.join('\n')}`).digest('hex');
-  return `${callback}-${digest.slice(0, 32)}`;
-}
+export { deliveryId } from './delivery-id';
 
 export interface CallbackAnswer {
   status: number;

@@ -278,6 +278,10 @@ async function ensureTable(client: DynamoDBClient, name: string, spec: TableSpec
     if (!(err instanceof ResourceNotFoundException)) throw err;
   }
   if (existing) {
+    // A table kept from an older manifest gains its stream.
+    if (spec.stream && !existing.StreamSpecification?.StreamEnabled) {
+      await client.send(new UpdateTableCommand({ TableName: name, StreamSpecification: { StreamEnabled: true, StreamViewType: spec.stream } }));
+    }
     // A table kept from an older manifest gains the indexes added since. An index kept with
     // another projection stays as it is: DynamoDB changes no projection in place, and DynamoDB
     // Local does not finish deleting an index (\`npm run reset\` starts over with the new one).
@@ -297,6 +301,7 @@ async function ensureTable(client: DynamoDBClient, name: string, spec: TableSpec
           KeySchema: keySchema(spec),
           AttributeDefinitions: attributeDefinitions(spec),
           ...(spec.indexes?.length ? { GlobalSecondaryIndexes: spec.indexes.map(indexOf) } : {}),
+          ...(spec.stream ? { StreamSpecification: { StreamEnabled: true, StreamViewType: spec.stream } } : {}),
         }),
       );
     } catch (err) {

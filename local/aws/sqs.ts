@@ -542,6 +542,11 @@ export class LocalSqs implements StandIn {
     }
   }
 
+  /** Resolves once every change so far is on disk (what SendMessage waits for before answering). */
+  async durable(): Promise<void> {
+    await this.state?.durable();
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     for (const wake of this.longPolls) wake();

@@ -89,7 +89,7 @@ describe('a batch of 10,000 recipients', () => {
     expect(done).toMatchObject({ status: 'done', recipients: RECIPIENTS, sent: RECIPIENTS, failed: 0, pages: 100, pagesDone: 100 });
     // One invocation per page at least (a page short of time continues in another); nothing on a queue but the archive's.
     expect(metering.since(meteredBefore).invocations.batchPages?.count).toBeGreaterThanOrEqual(100);
-    expect(cirrus.sqs.listQueues().sort()).toEqual(['Archive', 'Archive-dlq', 'DeadLetters', 'Webhook', 'Webhook-dlq']);
+    expect(cirrus.sqs.listQueues().sort()).toEqual(['DeadLetters', 'Webhook', 'Webhook-dlq']);
 
     // Every recipient: exactly one message, in their own conversation, with the batch's clientMsgId.
     const stored = await sentBySender();

@@ -1,12 +1,13 @@
 /**
  * Admin operations on messages, end to end against the local runtime: batch sends as
  * asynchronous invocations (idempotent, retried after a crash without duplicates), business
- * notifications, physical purge (holes for members, nothing resurrected by a late archive
- * job) and moderation reads and search over every conversation.
+ * notifications, physical purge (holes for members, nothing resurrected by a late stream
+ * record) and moderation reads and search over every conversation.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import { invoke } from '../../local/lambda';
 import { eventually, sleep, syncConversation } from '../support/cirrus';
 import { admin, as, cirrus, device, useCirrus } from '../support/harness';
 import { faults } from '../../core/faults';
@@ -31,7 +32,6 @@ useCirrus({
   settings: { seqSettleMs: SETTLE_MS },
   // A crashed page is retried soon (Lambda waits a minute, then two).
   asyncInvoke: { retryDelaysMs: [500, 1000] },
-  queueOverrides: { archive: { visibilityTimeoutSeconds: 1 } },
 });
 
 afterEach(() => faults.clear());
@@ -243,7 +243,7 @@ describe('business notifications', () => {
 });
 
 describe('physical purge', () => {
-  it('removes messages from both stores; members see holes; a late archive job does not bring them back', async () => {
+  it('removes messages from both stores; members see holes; a late stream record does not bring them back', async () => {
     await admin.register('pg-a', 'pg-b');
     const sent = [];
     for (let i = 1; i <= 5; i++) sent.push(await send('pg-a', 'pg-b', `purge me ${i}`, `pg-${i}`));
@@ -277,14 +277,31 @@ describe('physical purge', () => {
     expect(resent).toMatchObject({ conversationId: conv, seq: 2, serverMsgId: sent[1].serverMsgId });
     expect((await stored(conv)).map((m) => m.seq)).toEqual(afterPurge);
 
-    // A redelivered archive job, run directly and through the queue, inserts nothing.
-    expect(await archive([{ id: 'late', message: before }])).toEqual(new Set());
+    // Late stream records (a redelivered batch: the INSERT and the edit's MODIFY of the
+    // purged message) insert nothing; a probe in the same batch is archived.
+    const outcome = await archive([{ id: 'late', message: before }]);
+    expect([...outcome.done]).toEqual(['late']);
     const probe = { ...before, conversationId: 'si_pg-probe_pg-z', seq: 1, serverMsgId: `${before.serverMsgId}-probe` };
-    for (const message of [before, probe]) {
-      await sqs().send(new SendMessageCommand({ QueueUrl: config.queueUrl('archive'), MessageBody: JSON.stringify({ message }) }));
-    }
-    await eventually(async () => (await archivedSeqs('si_pg-probe_pg-z')).length === 1, 30_000);
+    const streamArn = `arn:aws:dynamodb:us-east-1:000000000000:table/${cirrus.tableNames.messages}/stream/late`;
+    const record = (n: number, eventName: 'INSERT' | 'MODIFY', message: Message, old?: Message) => ({
+      eventID: String(n),
+      eventName,
+      eventSourceARN: streamArn,
+      dynamodb: {
+        Keys: marshall({ conversationId: message.conversationId, seq: message.seq }),
+        NewImage: marshall({ ...message, expiresAt: 0 }, { removeUndefinedValues: true }),
+        ...(old ? { OldImage: marshall({ ...old, expiresAt: 0 }, { removeUndefinedValues: true }) } : {}),
+        SequenceNumber: String(n),
+      },
+    });
+    const original = { ...before, content: { text: 'purge me 2' }, version: 0, edited: undefined };
+    const answer = await invoke<{ batchItemFailures: unknown[] }>('archive', {
+      Records: [record(1, 'INSERT', original), record(2, 'MODIFY', before, original), record(3, 'INSERT', probe)],
+    });
+    expect(answer.batchItemFailures).toEqual([]);
+    expect(await archivedSeqs('si_pg-probe_pg-z')).toEqual([1]);
     expect((await archivedSeqs(conv)).filter((s) => s <= 5)).toEqual([1, 3, 5]);
+    expect(await cirrus.dataApi.query(`SELECT 1 FROM message_edits WHERE conversation_id = '${conv}'`)).toEqual([]);
   });
 
   it('purges what was sent before a time', async () => {

@@ -1,6 +1,6 @@
 /**
  * Crashes injected between the steps of the message path, Lambda's retries of push
- * invocations and SQS redelivery of archive jobs: no acknowledged message is lost or
+ * invocations and of archive stream batches, poison stream records: no acknowledged message is lost or
  * duplicated, and sync never stalls.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -9,6 +9,8 @@ import { admin, cirrus, device, text, useCirrus } from '../support/harness';
 import { faults } from '../../core/faults';
 import { management } from '../../core/aws/management';
 import { config } from '../../core/config';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import { invoke } from '../../local/lambda';
 
 const SETTLE_MS = 1500;
 
@@ -20,7 +22,6 @@ async function archivedRows(conversationId: string): Promise<number[]> {
 useCirrus({
     settings: { seqSettleMs: SETTLE_MS, inlinePushMax: 2 },
     asyncInvoke: { retryDelaysMs: [300, 300] },
-    queueOverrides: { archive: { visibilityTimeoutSeconds: 1 } },
   });
 
 afterEach(() => faults.clear());
@@ -127,6 +128,83 @@ describe('a crash after the message write, before the push', () => {
   });
 });
 
+describe('a crash right after the message write', () => {
+  it('still archives the message, though it is never sent again', async () => {
+    await admin.register('fw1', 'fw2');
+    const sender = await device('fw1');
+    faults.crash('send.afterWrite');
+
+    const crashed = await sender.request('sendMsg', { clientMsgId: 'written', recvId: 'fw2', ...text('written, never resent') });
+
+    expect(crashed.data).toBeUndefined();
+    const conversationId = 'si_fw1_fw2';
+    // The offline store has it, and the history gets it from the Messages stream.
+    const receiver = await device('fw2');
+    const synced = await syncConversation(receiver, conversationId, 1);
+    expect(synced.messages.map((m) => m.clientMsgId)).toEqual(['written']);
+    await eventually(async () => (await archivedRows(conversationId)).length === 1, 20_000);
+    const [row] = await cirrus.dataApi.query(`SELECT content FROM messages WHERE conversation_id = '${conversationId}'`);
+    expect(JSON.stringify(row.content)).toContain('written, never resent');
+  });
+});
+
+describe('an edit', () => {
+  it('reaches the history from the stream, keeping the replaced content in message_edits', async () => {
+    await admin.register('fx1', 'fx2');
+    const sender = await device('fx1');
+    const ack = await sender.ok('sendMsg', { clientMsgId: 'to-edit', recvId: 'fx2', ...text('first words') });
+    await sender.ok('editMsg', { conversationId: ack.conversationId, seq: ack.seq, contentType: 101, content: { text: 'second words' } });
+
+    await eventually(async () => (await cirrus.dataApi.query(`SELECT 1 FROM message_edits WHERE conversation_id = '${ack.conversationId}'`)).length === 1, 20_000);
+    const [edit] = await cirrus.dataApi.query(`SELECT version, content FROM message_edits WHERE conversation_id = '${ack.conversationId}'`);
+    expect(Number(edit.version)).toBe(0);
+    expect(JSON.stringify(edit.content)).toContain('first words');
+    await eventually(async () => {
+      const [row] = await cirrus.dataApi.query(`SELECT content FROM messages WHERE conversation_id = '${ack.conversationId}'`);
+      return JSON.stringify(row?.content).includes('second words');
+    }, 20_000);
+  });
+});
+
+describe('a stream record that can never be archived', () => {
+  it('goes whole to the DeadLetters queue and does not hold back the records after it', async () => {
+    const streamArn = `arn:aws:dynamodb:us-east-1:000000000000:table/${cirrus.tableNames.messages}/stream/poison`;
+    const good = { conversationId: 'si_fp1_fp2', seq: 1, serverMsgId: 'fp-good', clientMsgId: 'fp-good', senderId: 'fp1', recvId: 'fp2', sessionType: 1, contentType: 101, content: { text: 'fine' }, sendTime: Date.now(), expiresAt: 0 };
+    const record = (n: number, image: Record<string, unknown>) => ({
+      eventID: String(n),
+      eventName: 'INSERT',
+      eventSourceARN: streamArn,
+      dynamodb: { Keys: marshall({ conversationId: image.conversationId, seq: image.seq ?? 0 }), NewImage: marshall(image), SequenceNumber: String(n) },
+    });
+    const before = cirrus.sqs.depth('DeadLetters').visible;
+
+    // A message item without its seq and sender: unreadable, it can never be archived.
+    const answer = await invoke<{ batchItemFailures: unknown[] }>('archive', { Records: [record(1, { conversationId: 'si_fp1_fp2', content: 'broken' }), record(2, good)] });
+
+    expect(answer.batchItemFailures).toEqual([]);
+    expect(await archivedRows('si_fp1_fp2')).toEqual([1]);
+    expect(cirrus.sqs.depth('DeadLetters').visible).toBe(before + 1);
+    const letter = cirrus.sqs.peek('DeadLetters').map((m) => JSON.parse(m.body)).find((b) => b.record?.eventID === '1');
+    expect(letter).toMatchObject({ source: 'archive', reason: expect.stringContaining('unreadable'), record: { eventName: 'INSERT', dynamodb: { SequenceNumber: '1' } } });
+  });
+
+  it('is retried, not dead-lettered, while the history database is resuming', async () => {
+    cirrus.dataApi.setPaused(true);
+    const streamArn = `arn:aws:dynamodb:us-east-1:000000000000:table/${cirrus.tableNames.messages}/stream/paused`;
+    const message = { conversationId: 'si_fq1_fq2', seq: 1, serverMsgId: 'fq', clientMsgId: 'fq', senderId: 'fq1', recvId: 'fq2', sessionType: 1, contentType: 101, content: { text: 'x' }, sendTime: Date.now(), expiresAt: 0 };
+    const before = cirrus.sqs.depth('DeadLetters').visible;
+    try {
+      const answer = await invoke<{ batchItemFailures: { itemIdentifier: string }[] }>('archive', {
+        Records: [{ eventID: '7', eventName: 'INSERT', eventSourceARN: streamArn, dynamodb: { Keys: marshall({ conversationId: message.conversationId, seq: 1 }), NewImage: marshall(message), SequenceNumber: '7' } }],
+      });
+      expect(answer.batchItemFailures).toEqual([{ itemIdentifier: '7' }]);
+      expect(cirrus.sqs.depth('DeadLetters').visible).toBe(before);
+    } finally {
+      cirrus.dataApi.setPaused(false);
+    }
+  });
+});
+
 describe('a crash after the push, before the ack', () => {
   it('pushes again on the resend (deduplicable by seq), and stores and archives one copy', async () => {
     await admin.register('fe1', 'fe2');
@@ -194,12 +272,13 @@ describe('retries', () => {
     expect(synced.messages.filter((m) => m.contentType === 101)).toHaveLength(1);
   });
 
-  it('of an archive job adds no row', async () => {
+  it('of an archive batch (the stream retries it) adds no row', async () => {
     await admin.register('fg1', 'fg2');
     const sender = await device('fg1');
     let crashes = 0;
-    faults.arm('archive.afterInsert', () => {
-      if (crashes++ === 0) throw new Error('Injected fault at archive.afterInsert');
+    // Only batches holding messages count (the Outbox stream's directory rows go through the same function).
+    faults.arm('archive.afterInsert', ({ messages }) => {
+      if ((messages as number) > 0 && crashes++ === 0) throw new Error('Injected fault at archive.afterInsert');
     });
 
     const ack = await sender.ok('sendMsg', { clientMsgId: 'archive-twice', recvId: 'fg2', ...text('x') });

@@ -54,10 +54,8 @@ async function notificationsOf(d: Device, userId: string, count: number): Promis
 /** Waits until no push invocation or archive job is queued or in flight, so request counts see only the call measured. */
 async function settle(): Promise<void> {
   await cirrus.lambda.idle();
-  await eventually(async () => {
-    const d = cirrus.sqs.depth('Archive');
-    return d.visible + d.inFlight + d.delayed === 0;
-  });
+  // And the stream consumer (archive) has nothing left to do.
+  await cirrus.streams.idle();
   await sleep(300);
 }
 

@@ -40,11 +40,8 @@ async function groupItem(groupId: string): Promise<Record<string, any>> {
 
 /** Nothing queued or in flight on the message path, for a moment. */
 async function settled(): Promise<void> {
-  await eventually(async () => {
-    const d = cirrus.sqs.depth('Archive');
-    return d.visible + d.inFlight + d.delayed === 0;
-  }, 30_000);
   await cirrus.lambda.idle();
+  await cirrus.streams.idle();
   await sleep(300);
 }
 

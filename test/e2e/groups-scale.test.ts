@@ -15,10 +15,8 @@ useCirrus();
 /** Nothing queued or in flight on the message path, for a moment. */
 async function settled(): Promise<void> {
   await cirrus.lambda.idle();
-  await eventually(async () => {
-    const d = cirrus.sqs.depth('Archive');
-    return d.visible + d.inFlight + d.delayed === 0;
-  }, 30_000);
+  // And the stream consumer (archive) has nothing left to do.
+  await cirrus.streams.idle();
   await sleep(300);
 }
 

@@ -16,10 +16,8 @@ const receiptsOf = (d: Device) => d.frames.filter((f): f is { push: 'receipt'; d
 /** Nothing queued or in flight, for a moment: background work cannot pollute a count. */
 async function settle(): Promise<void> {
   await cirrus.lambda.idle();
-  await eventually(async () => {
-    const d = cirrus.sqs.depth('Archive');
-    return d.visible + d.inFlight + d.delayed === 0;
-  });
+  // And the stream consumer (archive) has nothing left to do.
+  await cirrus.streams.idle();
   await sleep(300);
 }
 

@@ -1,7 +1,7 @@
 /**
  * GET /admin/statistics end to end: a generated history of several days (users, groups
  * and messages of every session type and several content types, with backdated times,
- * put through the real archive queue and consumer), plus today's activity through the
+ * put through the real Outbox and Messages streams and the archive consumer), plus today's activity through the
  * real HTTP API; every figure of the response is compared with counts computed here, in
  * plain JS, from the generated list. Also: the online counts with live devices, the
  * directory jobs' idempotency and ordering, the backfill, and bad input.
@@ -9,7 +9,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../support/cirrus';
 import { admin, as, device, useCirrus } from '../support/harness';
-import { sendBatch } from '../../core/services/queues';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { ddb } from '../../core/aws/dynamodb';
+import { config } from '../../core/config';
+import { outboxItemOf } from '../../core/services/directory-jobs';
 import { execute } from '../../core/history/history';
 import { backfillDirectory } from '../../core/history/directory';
 import { handler as migrate } from '../../functions/migrate';
@@ -88,7 +91,20 @@ function generate(): void {
   gen.messages.push(message({ conversationId: singleConversationId('gu-0', 'gu-1'), sessionType: 1, senderId: 'gu-20', recvId: 'gu-1', contentType: 101, sendTime: at(-6, 0) }));
 }
 
-/** Jobs for the archive queue: everything generated, some twice (redelivery), and changed versions of a few messages. */
+/**
+ * Hands jobs to the archive the way Cirrus does: users and groups as Outbox items, messages
+ * (and their changed versions) as writes to the Messages table, both read by the archive
+ * function from their streams.
+ */
+async function feed(list: readonly ArchiveJob[]): Promise<void> {
+  const expiresAt = Math.floor(Date.now() / 1000) + 86_400;
+  for (const job of list) {
+    if ('kind' in job) await ddb().send(new PutCommand({ TableName: config.tableName('outbox'), Item: outboxItemOf(job) }));
+    else await ddb().send(new PutCommand({ TableName: config.tableName('messages'), Item: { ...job.message, expiresAt } }));
+  }
+}
+
+/** Jobs for the archive: everything generated, some twice (redelivery), and changed versions of a few messages. */
 function jobs(): ArchiveJob[] {
   const out: ArchiveJob[] = [
     ...gen.users.map((user): ArchiveJob => ({ kind: 'user', user })),
@@ -190,8 +206,7 @@ const live: { users: { userId: string; createdAt: number }[]; groups: { createdA
 
 beforeAll(async () => {
   generate();
-  const failed = await sendBatch('archive', jobs().map((body, i) => ({ owner: String(i), body })));
-  expect(failed.size).toBe(0);
+  await feed(jobs());
 
   // Today, through the API: registrations, a group (its groupCreated notification), messages.
   await admin.register('st-a', 'st-b', 'st-c');
@@ -278,11 +293,11 @@ describe('the directory mirrors', () => {
     const createdAt = Date.now() - 10_000;
     const newer: DirectoryUser = { userId: 'ord-u', nickname: 'Newer', createdAt, updatedAt: createdAt + 2000 };
     const older: DirectoryUser = { userId: 'ord-u', nickname: 'Older', createdAt, updatedAt: createdAt + 1000 };
-    await sendBatch('archive', [{ owner: '1', body: { kind: 'user', user: newer } }]);
+    await feed([{ kind: 'user', user: newer }]);
     await eventually(async () => (await mirrorUser('ord-u'))?.nickname === 'Newer');
-    await sendBatch('archive', [{ owner: '1', body: { kind: 'user', user: older } }, { owner: '2', body: { kind: 'user', user: newer } }]);
+    await feed([{ kind: 'user', user: older }, { kind: 'user', user: newer }]);
     // A marker job queued after them tells when they were processed.
-    await sendBatch('archive', [{ owner: '1', body: { kind: 'user', user: { userId: 'ord-marker', createdAt, updatedAt: createdAt } } }]);
+    await feed([{ kind: 'user', user: { userId: 'ord-marker', createdAt, updatedAt: createdAt } }]);
     await eventually(async () => (await mirrorUser('ord-marker')) !== undefined);
     await new Promise((r) => setTimeout(r, 500));
     expect(await mirrorUser('ord-u')).toEqual({ nickname: 'Newer', updated: createdAt + 2000 });
@@ -306,27 +321,27 @@ describe('the directory mirrors', () => {
 
     // An older job of the group (its creation, redelivered late) changes nothing.
     const created = (await as('@admin', 'GET', '/groups/dir-g')).body.group;
-    await sendBatch('archive', [{ owner: '1', body: { kind: 'group', group: { groupId: 'dir-g', name: 'dir-g', ownerUserId: 'dir-a', createdAt: created.createdAt, updatedAt: created.createdAt } } }]);
-    await sendBatch('archive', [{ owner: '1', body: { kind: 'user', user: { userId: 'ord-marker2', createdAt: 1, updatedAt: 1 } } }]);
+    await feed([{ kind: 'group', group: { groupId: 'dir-g', name: 'dir-g', ownerUserId: 'dir-a', createdAt: created.createdAt, updatedAt: created.createdAt } }]);
+    await feed([{ kind: 'user', user: { userId: 'ord-marker2', createdAt: 1, updatedAt: 1 } }]);
     await eventually(async () => (await mirrorUser('ord-marker2')) !== undefined);
     await new Promise((r) => setTimeout(r, 500));
     expect(await mirrorGroup('dir-g')).toEqual({ name: 'Renamed group', owner_user_id: 'dir-b', dismissed: true });
   });
 
   it('should register users even when their directory jobs cannot be queued, and the backfill adds them', async () => {
-    const url = process.env.QUEUE_ARCHIVE_URL!;
-    // The archive queue answers QueueDoesNotExist meanwhile (nothing else is sending now).
-    process.env.QUEUE_ARCHIVE_URL = `${url}-missing`;
+    const outbox = process.env.TABLE_OUTBOX!;
+    // Writes to the Outbox fail meanwhile (nothing else is writing there now).
+    process.env.TABLE_OUTBOX = `${outbox}-missing`;
     try {
       const res = await admin.call('POST', '/users/register', { users: [{ userId: 'lost-a' }, { userId: 'lost-b' }] });
       expect(res.status).toBe(200);
       expect(res.body.results).toEqual([{ userId: 'lost-a', ok: true }, { userId: 'lost-b', ok: true }]);
     } finally {
-      process.env.QUEUE_ARCHIVE_URL = url;
+      process.env.TABLE_OUTBOX = outbox;
     }
     expect((await as('@admin', 'GET', '/users/lost-a')).status).toBe(200);
-    // A job queued now is archived after anything queued before it would have been.
-    await sendBatch('archive', [{ owner: '1', body: { kind: 'user', user: { userId: 'lost-marker', createdAt: 1, updatedAt: 1 } } }]);
+    // A row written now is archived after anything written before it would have been.
+    await feed([{ kind: 'user', user: { userId: 'lost-marker', createdAt: 1, updatedAt: 1 } }]);
     await eventually(async () => (await mirrorUser('lost-marker')) !== undefined);
     await new Promise((r) => setTimeout(r, 500));
     expect(await mirrorUser('lost-a')).toBeUndefined();

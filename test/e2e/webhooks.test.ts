@@ -1,7 +1,7 @@
 /**
  * Webhooks to the app backend, against a real HTTP server standing in for it: signed
- * callbacks, beforeSendMessage's verdicts and failure policies, afterSendMessage through
- * its queue with retries.
+ * callbacks, beforeSendMessage's verdicts and failure policies, afterSendMessage (queued by
+ * the archive from the Messages stream) through its queue with retries.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { eventually, sleep, type Device } from '../support/cirrus';
@@ -9,6 +9,7 @@ import { admin, cirrus, device, text, useCirrus } from '../support/harness';
 import { expectSigned as expectSignedWith, startWebhookReceiver, type Answer, type Received } from '../support/webhook-receiver';
 import { groupConversationId, singleConversationId } from '../../core/domain/ids';
 import { validateWebhookSettings, webhookEnv } from '../../core/webhooks/settings';
+import { faults } from '../../core/faults';
 
 const SECRET = 'test-webhook-secret';
 
@@ -187,6 +188,18 @@ describe('afterSendMessage', () => {
     expect(calls[2].body.data).toMatchObject({ conversationId: ack.conversationId, seq: ack.seq });
   });
 
+  it('is called for a message whose send crashed right after the write and was never sent again', async () => {
+    faults.crash('send.afterWrite');
+    const crashed = await alice.request('sendMsg', { clientMsgId: 'crashed-1', recvId: 'bob', ...text('written, then the send crashed') });
+    expect(crashed.data).toBeUndefined();
+    const [call] = await eventually(async () => after('crashed-1').length >= 1 && after('crashed-1'), 20_000);
+    expectSigned(call);
+    expect(call.body.data).toMatchObject({ conversationId: singleConversationId('alice', 'bob'), clientMsgId: 'crashed-1' });
+    await cirrus.streams.idle();
+    await sleep(500);
+    expect(after('crashed-1')).toHaveLength(1);
+  });
+
   it('lands in the dead-letter queue when the app never answers 2xx', async () => {
     answerAfter = (r) => (r.body.data.clientMsgId === 'dlq-1' ? { status: 503 } : { status: 200 });
     expect(cirrus.sqs.depth('Webhook-dlq').visible).toBe(0);
@@ -198,6 +211,8 @@ describe('afterSendMessage', () => {
   it('skips the content types it is told to skip', async () => {
     await alice.ok('sendMsg', { clientMsgId: 'skip-1', recvId: 'bob', contentType: 110, content: { data: '{"kind":"poke"}' } });
     await bob.until(() => bob.pushes.find((m) => m.clientMsgId === 'skip-1'));
+    // The archive has read the message from the stream (and would have queued its callback).
+    await cirrus.streams.idle();
     await sleep(1000);
     expect(after('skip-1')).toHaveLength(0);
     expect(before('skip-1')).toHaveLength(1);

@@ -10,6 +10,7 @@ import {
   functions,
   httpFunctionOf,
   httpFunctions,
+  streamConsumers,
   queues,
   tables,
   wsAuthorizer,
@@ -18,6 +19,8 @@ import {
   type FunctionSpec,
   type QueueKey,
   type QueueSpec,
+  type StreamConsumerKey,
+  type StreamConsumerSpec,
   type TableKey,
   type TableSpec,
 } from '../../core/manifest';
@@ -28,6 +31,7 @@ import { logicalId, synthesizeCirrusStack, synthTimeout } from './support';
 const tableEntries = Object.entries(tables) as [TableKey, TableSpec][];
 const queueEntries = Object.entries(queues) as [QueueKey, QueueSpec][];
 const functionEntries = Object.entries(functions) as [FunctionKey, FunctionSpec][];
+const streamEntries = Object.entries(streamConsumers) as [StreamConsumerKey, StreamConsumerSpec][];
 
 /** The variables a function should receive, derived from its spec alone. */
 function expectedEnvironment(spec: FunctionSpec): string[] {
@@ -37,6 +41,7 @@ function expectedEnvironment(spec: FunctionSpec): string[] {
   names.push(...(spec.redrives ?? []).map((key) => (queues[key] as QueueSpec).deadLetterEnvVar!));
   // The names of the functions it invokes asynchronously (its own comes as AWS_LAMBDA_FUNCTION_NAME).
   for (const target of spec.invokes ?? []) if (functions[target] !== spec) names.push(functions[target].asyncInvoke!.envVar);
+  if (spec.sendsToDeadLetters) names.push(deadLetters.envVar);
   if (spec.secrets.includes('signingKey')) names.push(commonEnv.SIGNING_SECRET_ID);
   if (spec.secrets.includes('adminSecret')) names.push(commonEnv.ADMIN_SECRET_ID);
   if (spec.postsToConnections) names.push(commonEnv.CONNECTIONS_ENDPOINT);
@@ -97,6 +102,7 @@ describe('When CirrusStack is synthesized with default props and bundled', () =>
           SSESpecification: { SSEEnabled: true },
           TimeToLiveSpecification: spec.ttlAttribute ? { AttributeName: spec.ttlAttribute, Enabled: true } : Match.absent(),
           DeletionProtectionEnabled: false,
+          StreamSpecification: 'stream' in spec ? { StreamViewType: spec.stream } : Match.absent(),
         },
       });
       expect(logicalId(stack.im.tables[key])).toContain(spec.name);
@@ -104,9 +110,9 @@ describe('When CirrusStack is synthesized with default props and bundled', () =>
   });
 
   describe('queues', () => {
-    it('should create each manifest queue with its own dead-letter queue, and the shared DeadLetters queue, and no Delivery or Push queue', () => {
+    it('should create each manifest queue with its own dead-letter queue, and the shared DeadLetters queue, and no Delivery, Push or Archive queue', () => {
       template.resourceCountIs('AWS::SQS::Queue', queueEntries.length * 2 + 1);
-      expect(Object.keys(queues).sort()).toEqual(['archive', 'webhook']);
+      expect(Object.keys(queues).sort()).toEqual(['webhook']);
     });
 
     it.each(queueEntries)('should give the %s queue its visibility timeout, SSE and a redrive policy', (key, spec) => {
@@ -282,8 +288,12 @@ describe('When CirrusStack is synthesized with default props and bundled', () =>
       }
     });
 
-    it('should grant no function DescribeTable, PartiQL, stream or wildcard DynamoDB actions', () => {
-      for (const [key] of functionEntries) expect(policyOf(key)).not.toMatch(/dynamodb:(Describe|PartiQL|GetRecords|GetShardIterator|\*)/);
+    it('should grant no function DescribeTable, PartiQL or wildcard DynamoDB actions, and stream reads only to stream consumers', () => {
+      const consumers = new Set(streamEntries.map(([, spec]) => spec.consumer as FunctionKey));
+      for (const [key] of functionEntries) {
+        expect(policyOf(key)).not.toMatch(/dynamodb:(DescribeTable|DescribeTimeToLive|PartiQL|\*)/);
+        if (!consumers.has(key)) expect(policyOf(key)).not.toMatch(/dynamodb:(DescribeStream|GetRecords|GetShardIterator|ListStreams)/);
+      }
     });
 
     it('should let no function delete a user, and only the HTTP API (registration) write whole user items', () => {
@@ -364,8 +374,45 @@ describe('When CirrusStack is synthesized with default props and bundled', () =>
   });
 
   describe('event sources', () => {
-    it('should connect each queue to its consumer and nothing else', () => {
-      template.resourceCountIs('AWS::Lambda::EventSourceMapping', queueEntries.length);
+    it('should connect each queue and each stream to its consumer and nothing else', () => {
+      template.resourceCountIs('AWS::Lambda::EventSourceMapping', queueEntries.length + streamEntries.length);
+    });
+
+    it.each(streamEntries)(
+      'should feed the %s stream to its consumer: only its record kinds, bisected, partial failures, records at most a day old, failures to DeadLetters',
+      (_key, spec) => {
+        template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+          EventSourceArn: { 'Fn::GetAtt': [logicalId(stack.im.tables[spec.table]), 'StreamArn'] },
+          FunctionName: { Ref: fnId(spec.consumer) },
+          StartingPosition: 'TRIM_HORIZON',
+          BatchSize: spec.batchSize,
+          MaximumBatchingWindowInSeconds: spec.maxBatchingWindowSeconds,
+          FilterCriteria: { Filters: [{ Pattern: JSON.stringify({ eventName: [...spec.eventNames] }) }] },
+          FunctionResponseTypes: ['ReportBatchItemFailures'],
+          BisectBatchOnFunctionError: true,
+          MaximumRecordAgeInSeconds: 86_400,
+          MaximumRetryAttempts: spec.retryAttempts,
+          ParallelizationFactor: 1,
+          DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [logicalId(stack.im.deadLetters), 'Arn'] } } },
+        });
+        // AWS's limits for a DynamoDB stream mapping: batches of 1..1000 in CloudFormation, a window of at most 300 s.
+        expect(spec.batchSize).toBeGreaterThanOrEqual(1);
+        expect(spec.batchSize).toBeLessThanOrEqual(1000);
+        expect(spec.maxBatchingWindowSeconds).toBeLessThanOrEqual(300);
+      },
+    );
+
+    it('should never deliver a REMOVE (TTL expiry, purges) to the archive', () => {
+      for (const [, spec] of streamEntries) expect(spec.eventNames).not.toContain('REMOVE');
+    });
+
+    it('should keep the shared dead letters 14 days and alarm on the first one', () => {
+      template.hasResourceProperties('AWS::SQS::Queue', { MessageRetentionPeriod: 14 * 86400, SqsManagedSseEnabled: true, RedrivePolicy: Match.absent() });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalId(stack.im.deadLetters), 'QueueName'] } }],
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      });
     });
 
     it.each(queueEntries)('should feed the %s queue to its consumer with the manifest batching', (key, spec) => {

@@ -51,6 +51,10 @@ function resourceNames(synth: Synthesized, key: FunctionKey): Map<string, string
   }
   names.set(getAtt(im.deadLetters), 'deadLetters');
   for (const fn of keys) names.set(getAtt(im.functions[fn]), `function:${fn}`);
+  for (const table of Object.keys(tables) as TableKey[]) {
+    if ('stream' in tables[table]) names.set(getAtt(im.tables[table], 'StreamArn'), `tableStream:${table}`);
+  }
+  names.set('"*"', '*');
   const stack = Stack.of(im);
   // The SecureString parameters, by their exact ARNs.
   names.set(JSON.stringify(stack.resolve(im.signingSecret.parameterArn)), 'secret:signingKey');

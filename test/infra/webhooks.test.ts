@@ -72,19 +72,16 @@ describe('When CirrusStack is synthesized without webhooks', () => {
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       Enabled: false,
     });
-    // The other consumers poll as always.
-    synth.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
-      EventSourceArn: { 'Fn::GetAtt': [logicalId(synth.stack.im.queues.archive), 'Arn'] },
-      Enabled: true,
-    });
+    // No other SQS event source is left to poll: the archive reads DynamoDB Streams.
+    expect(Object.values(synth.template.findResources('AWS::Lambda::EventSourceMapping')).filter((m) => JSON.stringify(m.Properties.EventSourceArn).includes('Queue'))).toHaveLength(1);
   });
 
-  it('should give the webhook dead-letter queue no alarm (it cannot fill, and an alarm is billed idle), the archive queue and the shared DeadLetters queue theirs', () => {
+  it('should give the webhook dead-letter queue no alarm (it cannot fill, and an alarm is billed idle), the shared DeadLetters queue its own', () => {
     const alarmed = Object.values(synth.template.findResources('AWS::CloudWatch::Alarm')).map((a) => JSON.stringify(a.Properties.Dimensions));
     expect(alarmed.some((d) => d.includes(logicalId(synth.stack.im.deadLetterQueues.webhook)))).toBe(false);
-    expect(alarmed.some((d) => d.includes(logicalId(synth.stack.im.deadLetterQueues.archive)))).toBe(true);
+    // The shared dead-letter queue's one alarm (no queue of the message path is left).
     expect(alarmed.some((d) => d.includes(logicalId(synth.stack.im.deadLetters)))).toBe(true);
-    synth.template.resourceCountIs('AWS::CloudWatch::Alarm', 2);
+    synth.template.resourceCountIs('AWS::CloudWatch::Alarm', 1);
   });
 });
 
@@ -105,8 +102,8 @@ describe('When CirrusStack is synthesized with webhooks', () => {
       Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalId(synth.stack.im.deadLetterQueues.webhook), 'QueueName'] } }],
       Threshold: 1,
     });
-    // Archive, Webhook and the shared DeadLetters queue.
-    synth.template.resourceCountIs('AWS::CloudWatch::Alarm', 3);
+    // Webhook and the shared DeadLetters queue.
+    synth.template.resourceCountIs('AWS::CloudWatch::Alarm', 2);
   });
 
   it('should create a 64-character signing secret as a SecureString parameter, retained by default', () => {
@@ -139,7 +136,8 @@ describe('When CirrusStack is synthesized with webhooks', () => {
 
   it('should let only the signing functions read the secret, and only the functions observing after-callback events send to the webhook queue', () => {
     const senders = keys.filter((key) => (functions[key].sendsTo as readonly string[]).includes('webhook'));
-    expect(senders.sort()).toEqual(['http', 'wsConnect', 'wsDisconnect', 'wsMessage']);
+    // The archive queues afterSendMessage from the Messages stream.
+    expect(senders.sort()).toEqual(['archive', 'http', 'wsConnect', 'wsDisconnect', 'wsMessage']);
     for (const key of keys) {
       const statements = statementsOf(synth, key);
       expect(mentions(statements, secretId), key).toBe((functions[key].secrets as readonly string[]).includes('webhookSecret'));

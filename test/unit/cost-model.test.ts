@@ -28,8 +28,8 @@ describe('the cost model', () => {
     expect(c.lambdaInvocations).toBe(3);
     // wsMessage and archive are 512 MB: 0.3 s of 0.5 GB over two messages.
     expect(c.lambdaGbSeconds).toBeCloseTo(0.075, 10);
-    // 2 sends, plus a receive and a delete per archive batch (2 batches); the asynchronous push invocations poll nothing.
-    expect(c.sqsRequests).toBe(3);
+    // The 2 sends only: the archive reads DynamoDB Streams and the push invocations are asynchronous, so no event source polls SQS.
+    expect(c.sqsRequests).toBe(1);
     expect(c.writeUnits).toBe(4);
     expect(c.readUnits).toBe(0.5);
     expect(c.dataApiRequests).toBe(0.5);
