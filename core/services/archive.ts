@@ -130,7 +130,20 @@ export async function archive(items: readonly ArchiveItem[]): Promise<ArchiveOut
   return outcome;
 }
 
-const image = (img: Record<string, LambdaAttributeValue> | undefined) => (img ? unmarshall(img as Record<string, AttributeValue>) : undefined);
+/**
+ * An attribute value with no type at all: DynamoDB Local writes an empty map (`{"M": {}}`, e.g.
+ * the `reactions` a revoke clears) into its stream images that way. Read as the empty map it is.
+ */
+const typed = (value: LambdaAttributeValue): AttributeValue => {
+  const v = value as Record<string, unknown>;
+  if (Object.keys(v).length === 0) return { M: {} };
+  if (v.M) return { M: Object.fromEntries(Object.entries(v.M as Record<string, LambdaAttributeValue>).map(([k, x]) => [k, typed(x)])) };
+  if (v.L) return { L: (v.L as LambdaAttributeValue[]).map(typed) };
+  return value as AttributeValue;
+};
+
+const image = (img: Record<string, LambdaAttributeValue> | undefined) =>
+  img ? unmarshall(Object.fromEntries(Object.entries(img).map(([k, v]) => [k, typed(v)])) as Record<string, AttributeValue>) : undefined;
 
 function messageOf(item: Record<string, unknown>): Message {
   const m = toMessage(item as unknown as MessageItem);

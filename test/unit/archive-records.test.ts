@@ -45,6 +45,13 @@ describe('a Messages stream record', () => {
     expect(itemOfRecord(record('Messages', 'MODIFY', reacted, { ...reacted, version: 1, reactions: {} }))).not.toHaveProperty('replaced');
   });
 
+  it('MODIFY of a revoke as DynamoDB Local streams it (its emptied reactions map without a type): the marker', () => {
+    const marker = { ...sent, content: null, reactions: {}, version: 1, revoked: { by: 'a', at: 2000 } };
+    const local = record('Messages', 'MODIFY', marker, sent);
+    (local.dynamodb!.NewImage as Record<string, unknown>).reactions = {};
+    expect(itemOfRecord(local)).toEqual({ id: '42', message: { ...marker, expiresAt: undefined, reactions: undefined } });
+  });
+
   it('REMOVE (TTL expiry, purge): nothing to archive', () => {
     expect(itemOfRecord(record('Messages', 'REMOVE', undefined, sent))).toBeUndefined();
   });
