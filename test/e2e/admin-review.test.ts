@@ -7,8 +7,7 @@ import { PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { eventually } from '../support/cirrus';
 import { admin, as, cirrus, useCirrus } from '../support/harness';
 import { ddb } from '../../core/aws/dynamodb';
-import { sqs } from '../../core/aws/sqs';
-import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import { InvokeCommand, lambda } from '../../core/aws/lambda';
 import { handler as migrate, type MigrateEvent } from '../../functions/migrate';
 import { runCustomResource } from '../../local/custom-resource';
 import { directoryBackfill } from '../../core/history/directory';
@@ -212,15 +211,14 @@ describe('a batch resubmitted after its pages were partly queued', () => {
     const body = { batchId: 'bo-batch', sendId: 'bo-s', contentType: 101, content: { text: 'hello all' } };
 
     // The first attempt queues page 0, and queueing page 1 fails: the caller is told to submit again.
-    const client = sqs();
+    const client = lambda();
     const send = client.send.bind(client) as (...a: unknown[]) => Promise<any>;
     let failedOnce = false;
     const spy = vi.spyOn(client, 'send').mockImplementation((async (command: unknown, ...rest: unknown[]) => {
-      if (!failedOnce && command instanceof SendMessageBatchCommand && command.input.Entries?.some((e) => e.MessageBody?.includes('"bo-batch"'))) {
+      const payload = command instanceof InvokeCommand ? new TextDecoder().decode(command.input.Payload as Uint8Array) : '';
+      if (!failedOnce && payload.includes('"bo-batch"') && payload.includes('"page":1')) {
         failedOnce = true;
-        const [first, ...others] = command.input.Entries!;
-        await send(new SendMessageBatchCommand({ ...command.input, Entries: [first] }), ...rest);
-        return { Successful: [{ Id: first.Id, MessageId: 'm0', MD5OfMessageBody: '' }], Failed: others.map((e) => ({ Id: e.Id, SenderFault: false, Code: 'InternalError' })) };
+        throw Object.assign(new Error('Rate exceeded'), { name: 'TooManyRequestsException', $metadata: { httpStatusCode: 429 } });
       }
       return send(command, ...rest);
     }) as typeof client.send);
