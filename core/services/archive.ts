@@ -35,10 +35,10 @@ export interface MessageArchiveItem {
   inserted?: boolean;
 }
 
-export type ArchiveItem = MessageArchiveItem | { id: string; user: DirectoryUser } | { id: string; group: DirectoryGroup };
+export type ArchiveItem = MessageArchiveItem | { id: string; user: DirectoryUser } | { id: string; users: DirectoryUser[] } | { id: string; group: DirectoryGroup };
 
 /** An Outbox item: one directory row to mirror. */
-export type OutboxItem = { id: string; kind: 'user'; user: DirectoryUser; expiresAt: number } | { id: string; kind: 'group'; group: DirectoryGroup; expiresAt: number };
+export type OutboxItem = { id: string; kind: 'user'; user: DirectoryUser; expiresAt: number } | { id: string; kind: 'users'; users: DirectoryUser[]; expiresAt: number } | { id: string; kind: 'group'; group: DirectoryGroup; expiresAt: number };
 
 const isMessage = (i: ArchiveItem): i is MessageArchiveItem => 'message' in i;
 
@@ -49,12 +49,13 @@ async function write(items: readonly ArchiveItem[]): Promise<void> {
   const messages = items.filter(isMessage);
   await history.recordEdits(editsOf(messages));
   await history.insertMessages(messages.map((i) => i.message));
-  await directory.upsertUsers(items.flatMap((i) => ('user' in i ? [i.user] : [])));
+  await directory.upsertUsers(items.flatMap((i) => ('user' in i ? [i.user] : 'users' in i ? i.users : [])));
   await directory.upsertGroups(items.flatMap((i) => ('group' in i ? [i.group] : [])));
 }
 
 function describe(item: ArchiveItem): Record<string, unknown> {
   if (isMessage(item)) return { conversationId: item.message.conversationId, seq: item.message.seq };
+  if ('users' in item) return { users: item.users.length, firstUserId: item.users[0]?.userId };
   return 'user' in item ? { userId: item.user.userId } : { groupId: item.group.groupId };
 }
 
@@ -169,6 +170,7 @@ export function itemOfRecord(record: DynamoDBRecord): ArchiveItem | undefined {
   if (isOutboxItem(next)) {
     if (record.eventName !== 'INSERT') return undefined;
     if (next.kind === 'user') return { id, user: DirectoryUserSchema.parse(next.user) };
+    if (next.kind === 'users') return { id, users: DirectoryUserSchema.array().parse(next.users) };
     if (next.kind === 'group') return { id, group: DirectoryGroupSchema.parse(next.group) };
     throw new Error(`unknown outbox kind ${String(next.kind)}`);
   }

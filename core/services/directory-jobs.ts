@@ -9,7 +9,7 @@ import { ddb } from '../aws/dynamodb';
 import { config } from '../config';
 import { log } from '../log';
 import type { DirectoryGroup, DirectoryJob, DirectoryUser } from '../protocol/jobs';
-import { batchWrite, nowSeconds } from '../store/dynamo';
+import { batchWrite, chunk, nowSeconds } from '../store/dynamo';
 
 /** Outbox items outlive the stream's 24-hour retention a little, then expire (the REMOVE is filtered out). */
 export const OUTBOX_TTL_SECONDS = 2 * 86_400;
@@ -23,6 +23,21 @@ export function outboxItemOf(job: DirectoryJob, now = nowSeconds()): Record<stri
   return job.kind === 'user'
     ? { id: `user#${job.user.userId}#${job.user.updatedAt}`, kind: 'user', user: job.user, expiresAt }
     : { id: `group#${job.group.groupId}#${job.group.updatedAt}`, kind: 'group', group: job.group, expiresAt };
+}
+
+/**
+ * Users per Outbox item when several are written at once (a registration of many): one
+ * item of up to ~64 KB instead of one item each. DynamoDB bills a write by the KB, so the
+ * units are about the same, but it is one stream record and one request instead of hundreds,
+ * and the item stays far below DynamoDB's 400 KB and a stream batch's 6 MB.
+ */
+export const OUTBOX_USERS_PER_ITEM = 250;
+
+/** The Outbox item of several users (ids from the first and last user and their versions). */
+export function outboxUsersItemOf(users: readonly DirectoryUser[], now = nowSeconds()): Record<string, unknown> {
+  const first = users[0];
+  const last = users[users.length - 1];
+  return { id: `users#${first.userId}#${first.updatedAt}#${last.userId}#${last.updatedAt}#${users.length}`, kind: 'users', users, expiresAt: now + OUTBOX_TTL_SECONDS };
 }
 
 /** A Users item as the mirror keeps it. */
@@ -52,7 +67,14 @@ export function directoryGroupOf(item: { groupId: string; name: string; ownerUse
 export async function enqueueDirectory(jobs: readonly DirectoryJob[]): Promise<void> {
   if (jobs.length === 0) return;
   const table = config.tableName('outbox');
-  const items = jobs.map((job) => outboxItemOf(job));
+  const users = jobs.flatMap((job) => (job.kind === 'user' ? [job.user] : []));
+  const items =
+    users.length > 1
+      ? [
+          ...chunk(users, OUTBOX_USERS_PER_ITEM).map((part) => (part.length === 1 ? outboxItemOf({ kind: 'user', user: part[0] }) : outboxUsersItemOf(part))),
+          ...jobs.filter((job) => job.kind !== 'user').map((job) => outboxItemOf(job)),
+        ]
+      : jobs.map((job) => outboxItemOf(job));
   try {
     if (items.length === 1) await ddb().send(new PutCommand({ TableName: table, Item: items[0] }));
     else await batchWrite(table, items.map((Item) => ({ PutRequest: { Item } })));

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { isTransient, itemOfRecord } from '../../core/services/archive';
-import { outboxItemOf } from '../../core/services/directory-jobs';
+import { OUTBOX_USERS_PER_ITEM, outboxItemOf, outboxUsersItemOf } from '../../core/services/directory-jobs';
 
 const arn = (table: string) => `arn:aws:dynamodb:us-east-1:000000000000:table/${table}/stream/2026-01-01T00:00:00.000`;
 const record = (table: string, eventName: 'INSERT' | 'MODIFY' | 'REMOVE', image?: Record<string, unknown>, old?: Record<string, unknown>): DynamoDBRecord =>
@@ -67,6 +67,14 @@ describe('an Outbox stream record', () => {
     expect(itemOfRecord(record('Outbox', 'INSERT', outboxItemOf({ kind: 'user', user }, 0)))).toEqual({ id: '42', user });
     const group = { groupId: 'g1', name: 'G', ownerUserId: 'u1', createdAt: 1, updatedAt: 3 };
     expect(itemOfRecord(record('Outbox', 'INSERT', outboxItemOf({ kind: 'group', group }, 0)))).toEqual({ id: '42', group });
+  });
+
+  it('INSERT of several users registered at once (one item, at most OUTBOX_USERS_PER_ITEM users): all their rows', () => {
+    const users = Array.from({ length: 3 }, (_, i) => ({ userId: `u${i}`, createdAt: 1, updatedAt: 1 }));
+    const item = outboxUsersItemOf(users, 0);
+    expect(Buffer.byteLength(JSON.stringify(outboxUsersItemOf(Array.from({ length: OUTBOX_USERS_PER_ITEM }, (_, i) => ({ userId: 'x'.repeat(64) + i, nickname: 'n'.repeat(64), createdAt: 1, updatedAt: 1 })), 0)))).toBeLessThan(100_000);
+    expect(itemOfRecord(record('Outbox', 'INSERT', item))).toEqual({ id: '42', users });
+    expect(outboxUsersItemOf(users, 5).id).toBe(item.id);
   });
 
   it('names each row version once, so the same version written again changes nothing', () => {
