@@ -181,7 +181,11 @@ export async function editMessage(actor: Actor, ref: MessageRef & { contentType:
 /** Waits a little before looking again at a message others are changing at the same moment. */
 const contention = (attempt: number) => new Promise((r) => setTimeout(r, Math.random() * Math.min(200, 10 * 2 ** attempt)));
 
-const MAX_REACTION_ATTEMPTS = 8;
+/**
+ * Rounds a reaction may lose to others on the same message before it gives up: each round one
+ * of the contenders wins, so a burst of a couple of dozen reactions at once still settles.
+ */
+const MAX_REACTION_ATTEMPTS = 24;
 
 /**
  * Adds or removes a user's reaction: the message's `reactions` map (emoji → user ids) is
