@@ -40,11 +40,12 @@ export async function beforeUserRegister<U extends UserRegisterData>(user: U, de
 const REGISTER_CONCURRENCY = 16;
 /**
  * How long one `registerUsers` call may spend asking the app (the HTTP function has 15 s,
- * and the users are written after). Users it could not ask in time count as a failure of
+ * and the users and their directory rows are written after, which takes the rest for a
+ * thousand users on a busy table). Users it could not ask in time count as a failure of
  * the callback: registered unchanged under the open policy, APP_UNAVAILABLE under the
  * closed one (retry those items).
  */
-export const REGISTER_CALLBACK_BUDGET_MS = 10_000;
+export const REGISTER_CALLBACK_BUDGET_MS = 8_000;
 
 /**
  * `beforeUserRegister` for each user about to be registered: returns the users to write

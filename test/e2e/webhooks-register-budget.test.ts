@@ -9,7 +9,7 @@ import { admin, useCirrus } from '../support/harness';
 import { startWebhookReceiver } from '../support/webhook-receiver';
 import { validateWebhookSettings, webhookEnv } from '../../core/webhooks/settings';
 
-/** A call is only started while a full timeout still fits in the budget: (10 s − 1 s) / 250 ms × 16 ≈ 580 users at most. */
+/** A call is only started while a full timeout still fits in the budget: (8 s − 1 s) / 250 ms × 16 ≈ 450 users at most. */
 const TIMEOUT_MS = 1000;
 /** Each answer is slow, though well within the timeout (a busy machine stretches it). */
 const ANSWER_DELAY_MS = 250;
