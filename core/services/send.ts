@@ -279,10 +279,9 @@ export async function sendMessage(input: SendInput): Promise<SendMsgResult> {
   return (await acceptMessage(input)).ack;
 }
 
-/** What a send did: its ack, and for a windowed send what the push needs about the recipients (read by the precheck). */
+/** What a send did: its ack. */
 export interface Accepted {
   ack: SendMsgResult;
-  known?: KnownRecipients;
 }
 
 /** Accepts a message: the windowed path for WebSocket sends into 1:1 and notification conversations, the durable one otherwise. */
@@ -512,7 +511,7 @@ async function writeWindowed(input: SendInput, message: MessageItem, allocatedAt
     faultPoint('send.afterPush', { conversationId: message.conversationId, seq: message.seq });
     log.debug('message accepted', { conversationId: message.conversationId, seq: message.seq, serverMsgId: message.serverMsgId });
   }
-  return { ack: windowedAck(stored), known };
+  return { ack: windowedAck(stored) };
 }
 
 /**
@@ -546,7 +545,7 @@ async function windowedRetry(
         throw new CirrusError('INTERNAL', `clientMsgId ${input.clientMsgId} collides with a recent one of this conversation; send it with another clientMsgId`);
       }
       await deliver(stored, input, { ownOnCounter: senderId !== SYSTEM_SENDER, known });
-      return { ack: windowedAck(stored), known };
+      return { ack: windowedAck(stored) };
     }
     const latest = seq === counter.maxSeq;
     // Every allocation up to the counter's latest was made at or before its allocatedAt.
@@ -559,7 +558,7 @@ async function windowedRetry(
     if (closed) {
       // Purged for good by an admin (who left a purged record): a late resend must not bring it back.
       const purged = await messageIds.get(senderMsgKey(senderId, input.clientMsgId));
-      if (purged?.purgedAt !== undefined && purged.seq === seq) return { ack: ack(purged), known };
+      if (purged?.purgedAt !== undefined && purged.seq === seq) return { ack: ack(purged) };
       const moved = await conversations.moveClaim(target.conversationId, senderId, hash, seq, Date.now());
       if (moved.ok) {
         faultPoint('send.afterAllocate', { conversationId: target.conversationId, seq: moved.counter.maxSeq });
