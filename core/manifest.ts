@@ -73,6 +73,16 @@ export const tables = {
     envVar: 'TABLE_CONNECTIONS',
     description: "Live WebSocket connections, queried by user id for push; scanned (keys only) by the admin statistics for the online counts.",
   },
+  devices: {
+    name: 'Devices',
+    partitionKey: { name: 'userId', type: 'S' },
+    sortKey: { name: 'deviceId', type: 'S' },
+    // A token registered again by another user or device (a phone that changed hands) moves:
+    // registration finds its earlier holders here. Keys only: the offline push reads a user's devices by Query.
+    indexes: [{ name: 'byToken', partitionKey: { name: 'token', type: 'S' }, projection: 'KEYS_ONLY' }],
+    envVar: 'TABLE_DEVICES',
+    description: "Devices registered for offline push (APNs, FCM, Web Push), one item per device of a user; the user item's small `devs` map says which users have any.",
+  },
   groups: {
     name: 'Groups',
     partitionKey: { name: 'groupId', type: 'S' },
