@@ -52,7 +52,7 @@ export interface LocalOptions {
   /** A real PostgreSQL for the history instead of PGlite. */
   databaseUrl?: string;
   /** Settings passed to the functions as environment variables. */
-  settings?: { seqSettleMs?: number; inlinePushMax?: number; onlineIndexMinMembers?: number; messageTtlDays?: number; requireFriendship?: boolean; revokeWindowSeconds?: number; multiLoginPolicy?: LoginPolicy; logLevel?: string; mediaMaxBytes?: number; mediaAllowedTypes?: readonly string[]; webhooks?: LocalWebhookSettings };
+  settings?: { seqSettleMs?: number; inlinePushMax?: number; onlineIndexMinMembers?: number; messageTtlDays?: number; requireFriendship?: boolean; revokeWindowSeconds?: number; multiLoginPolicy?: LoginPolicy; pushMaxDevices?: number; logLevel?: string; mediaMaxBytes?: number; mediaAllowedTypes?: readonly string[]; webhooks?: LocalWebhookSettings };
   /** The local API Gateway's connection limits (default API Gateway's: 10 minutes idle, 2 hours in all); tests shorten them. */
   websocket?: { idleTimeoutMs?: number; maxConnectionMs?: number };
   /** Per-queue overrides of the manifest's event-source settings (tests shorten visibility timeouts). */
@@ -271,6 +271,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
       [commonEnv.REQUIRE_FRIENDSHIP]: String(settings.requireFriendship ?? process.env.REQUIRE_FRIENDSHIP === 'true'),
       [commonEnv.REVOKE_WINDOW_SECONDS]: String(settings.revokeWindowSeconds ?? (process.env.REVOKE_WINDOW_SECONDS || 120)),
       [commonEnv.MULTI_LOGIN_POLICY]: settings.multiLoginPolicy ?? (process.env.MULTI_LOGIN_POLICY || 'onePerPlatform'),
+      [commonEnv.PUSH_MAX_DEVICES]: String(settings.pushMaxDevices ?? (process.env.PUSH_MAX_DEVICES || 10)),
       [commonEnv.LOG_LEVEL]: settings.logLevel ?? process.env.LOG_LEVEL ?? 'info',
       [commonEnv.MEDIA_BUCKET]: MEDIA_BUCKET,
       [commonEnv.MEDIA_MAX_BYTES]: String(settings.mediaMaxBytes ?? (process.env.MEDIA_MAX_BYTES || DEFAULT_MEDIA_MAX_BYTES)),
