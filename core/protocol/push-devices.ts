@@ -121,8 +121,8 @@ export const PushSettingsSchema = z.strictObject({
 
 export const SetPushSettingsBody = z
   .strictObject({
-    quietHours: QuietHoursSchema.nullable().optional().describe('null turns quiet hours off; absent: unchanged'),
     hidePreview: z.boolean().optional().describe('absent: unchanged'),
+    quietHours: QuietHoursSchema.nullable().optional().describe('null turns quiet hours off; absent: unchanged'),
   });
 
 export const PushConfigSchema = z.strictObject({

@@ -32,7 +32,8 @@ export const authOperations: Operations<typeof authRoutes> = {
     return { revoked: revoked.length };
   },
   logout: async ({ actor }) => {
-    if (actor.kind !== 'user' || !actor.sessionId) throw new CirrusError('FORBIDDEN', 'Only a user token has a session to end');
+    // Admin tokens are not sessions (they expire after 12 hours): nothing to end.
+    if (actor.kind !== 'user' || !actor.sessionId) throw new CirrusError('INVALID_ARGUMENT', 'Only a user token has a session to end');
     return logoutSession(actor.userId, actor.sessionId);
   },
 };
