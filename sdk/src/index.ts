@@ -1,6 +1,6 @@
 /** `@cirrus-im/sdk`: the Cirrus IM client for browsers and Node. */
 export { CirrusClient } from './client';
-export type { CirrusClientOptions, CirrusEvents, ConnectionEvents, ConversationEvents, MessageEvents, SyncEvents, UserEvents } from './client';
+export type { AppState, CirrusClientOptions, CirrusEvents, ConnectionEvents, ConversationEvents, MessageEvents, PushDeviceRegistration, SyncEvents, UserEvents } from './client';
 export type { FriendEvents, GroupEvents, NotificationEvent } from './notifications';
 export { Connection } from './connection';
 export type { ConnectionOptions, ConnectionState, ConnectingReason, DisconnectReason, KickedEvent, StateChangeEvent, TokenStatus, WebSocketConstructor, WebSocketLike } from './connection';
