@@ -37,6 +37,7 @@ function checkEndpoint(endpoint: unknown): string | undefined {
   }
   if (url.username || url.password) return 'endpoint must not carry credentials';
   if (url.protocol === 'https:') return undefined;
+  // `process.env.WEBPUSH_ALLOW_HTTP_LOOPBACK`: set by the local runtime only (commonEnv in core/manifest.ts).
   if (url.protocol === 'http:' && process.env.WEBPUSH_ALLOW_HTTP_LOOPBACK === 'true' && LOOPBACK.has(url.hostname)) return undefined;
   return 'endpoint must be an https URL';
 }

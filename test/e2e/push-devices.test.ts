@@ -27,7 +27,11 @@ function setEnv(name: string, value: string | undefined): void {
   if (value === undefined) delete process.env[name];
   else process.env[name] = value;
 }
-beforeAll(() => setEnv('PUSH_SETTINGS', JSON.stringify(PUSH_SETTINGS)));
+beforeAll(() => {
+  setEnv('PUSH_SETTINGS', JSON.stringify(PUSH_SETTINGS));
+  // As deployed: https push services only (the local runtime allows its stand-in on localhost).
+  setEnv('WEBPUSH_ALLOW_HTTP_LOOPBACK', undefined);
+});
 afterAll(() => {
   for (const [name, value] of Object.entries(saved)) {
     if (value === undefined) delete process.env[name];
@@ -159,6 +163,7 @@ describe('registration over HTTP', () => {
     } finally {
       setEnv('WEBPUSH_ALLOW_HTTP_LOOPBACK', undefined);
     }
+    expect(process.env.WEBPUSH_ALLOW_HTTP_LOOPBACK).toBeUndefined();
   });
 
   it('lets the user themself and admins register, nobody else; an unregistered user gets USER_NOT_FOUND and nothing is written', async () => {
