@@ -33,7 +33,8 @@ import { LocalDataApi } from './aws/data-api';
 import { LocalS3 } from './aws/s3';
 import { startDynamoDbLocal, ensureTables } from './aws/dynamodb';
 import type { StandIn } from './aws/types';
-import { landingPage } from './landing';
+import { landingPage, notificationsPage } from './landing';
+import { LOCAL_PUSH_PARAMETERS, PushStandIns, pushUrls, startApnsServer, type StartedPushStandIns } from './push';
 import { devSignIn, serveStatic } from './web';
 
 /** Where `npm run web:build` puts the web chat demo. */
@@ -65,6 +66,8 @@ export interface LocalOptions {
   webDist?: string;
   /** Where runtime notices go (default: stderr). */
   log?: (line: string) => void;
+  /** The push stand-ins' app: bundle ids (default `com.example.cirrus`) and FCM project (default `cirrus-local`), used when their keys are first generated. */
+  push?: { bundleIds?: string[]; projectId?: string };
 }
 
 /** The deployment's `webhooks` prop, locally: the signing secret is a value rather than a SecureString parameter. */
@@ -99,6 +102,8 @@ export interface LocalCirrus {
   gateway: LocalGateway;
   /** The secret webhook callbacks are signed with, when webhooks are configured. */
   webhookSigningSecret?: string;
+  /** The APNs, FCM and Web Push stand-ins (local/push): their endpoints, PUSH_SETTINGS, credentials, development URLs and test hooks. */
+  push: Omit<StartedPushStandIns, 'close'>;
   stop(): Promise<void>;
 }
 
@@ -172,8 +177,10 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
         sqs.send(deadLetters.name, JSON.stringify(record));
       },
     });
+    // The push services' stand-ins: keys, test tokens and subscriptions kept in push.json.
+    const push = new PushStandIns({ file: dataDir ? join(dataDir, 'push.json') : undefined, bundleIds: options.push?.bundleIds, projectId: options.push?.projectId });
     // S3 first: it claims only its bucket's paths, and reads the raw target and bytes.
-    const standIns: StandIn[] = [s3, sqs, ssm, dataApi, lambda];
+    const standIns: StandIn[] = [s3, push, sqs, ssm, dataApi, lambda];
     stops.push(async () => {
       for (const s of standIns) if (s !== lambda) await s.close();
     });
@@ -194,7 +201,11 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
         if (!url.pathname.startsWith(`/${MEDIA_BUCKET}/`) && serveStatic(webDist, req, res, url.pathname)) return;
         if (req.method === 'GET' && (url.pathname === '/' || url.pathname === '/index.html')) {
           res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-          return void res.end(landingPage(baseUrl));
+          return void res.end(landingPage(baseUrl, push.notifications({ limit: 20 })));
+        }
+        if (req.method === 'GET' && (url.pathname === '/local/push' || url.pathname === '/local/push/')) {
+          res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+          return void res.end(notificationsPage(push.notifications({ limit: 100 }), baseUrl));
         }
         const headers: Record<string, string | undefined> = {};
         for (const [k, v] of Object.entries(req.headers)) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(',') : v;
@@ -232,6 +243,10 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
     const host = options.host ?? '127.0.0.1';
     const baseUrl = `http://${host}:${port}`;
     sqs.baseUrl = baseUrl;
+    // FCM and Web Push answer on this port (so subscription endpoints outlive a restart); APNs speaks HTTP/2 on its own.
+    push.baseUrl = baseUrl;
+    const apns = await startApnsServer(push, host);
+    stops.push(() => apns.close());
 
     // The environment Lambda would give the functions, pointing at the stand-ins.
     const queueUrls = {} as Record<QueueKey, string>;
@@ -275,6 +290,12 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
       [commonEnv.MEDIA_BUCKET]: MEDIA_BUCKET,
       [commonEnv.MEDIA_MAX_BYTES]: String(settings.mediaMaxBytes ?? (process.env.MEDIA_MAX_BYTES || DEFAULT_MEDIA_MAX_BYTES)),
       [commonEnv.MEDIA_ALLOWED_TYPES]: (settings.mediaAllowedTypes ?? (process.env.MEDIA_ALLOWED_TYPES?.split(',') || DEFAULT_MEDIA_TYPES)).join(','),
+      // Offline push to the stand-ins; Web Push subscriptions on this runtime's own host are allowed (never in the stack).
+      PUSH_SETTINGS: JSON.stringify(push.settings(LOCAL_PUSH_PARAMETERS)),
+      APNS_ENDPOINT: apns.endpoint,
+      FCM_ENDPOINT: push.fcmEndpoint,
+      FCM_TOKEN_ENDPOINT: push.fcmTokenEndpoint,
+      WEBPUSH_ALLOW_LOCALHOST: 'true',
     };
     if (webhookSettings) Object.assign(env, webhookEnv(webhookSettings), { [commonEnv.WEBHOOK_SECRET_ID]: LOCAL_PARAMETERS.webhookSecret });
     // As in the stack, webhooks off means no WEBHOOK_* variable at all (the process may have run another runtime).
@@ -300,6 +321,9 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
       if (old.adminSecret && ssm.valueOf(LOCAL_PARAMETERS.adminSecret) === undefined) given[LOCAL_PARAMETERS.adminSecret] = old.adminSecret;
     }
     if (webhookSettings && options.settings?.webhooks?.signingSecret) given[LOCAL_PARAMETERS.webhookSecret] = options.settings.webhooks.signingSecret;
+    // The push secrets, as an operator puts them: the stand-ins' keys (kept in push.json) are the truth.
+    const pushSecrets = push.secretValues();
+    for (const key of Object.keys(LOCAL_PUSH_PARAMETERS) as (keyof typeof LOCAL_PUSH_PARAMETERS)[]) given[LOCAL_PUSH_PARAMETERS[key]] = pushSecrets[key];
     for (const [name, value] of Object.entries(given)) {
       await ssmClient().send(new PutParameterCommand({ Name: name, Value: value, Type: 'SecureString', Overwrite: true }));
     }
@@ -430,6 +454,13 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
       mediaBucket: MEDIA_BUCKET,
       gateway,
       ...(webhookSettings ? { webhookSigningSecret: ssm.valueOf(LOCAL_PARAMETERS.webhookSecret) } : {}),
+      push: {
+        endpoints: { apns: apns.endpoint, fcm: push.fcmEndpoint, fcmToken: push.fcmTokenEndpoint },
+        settings: push.settings(LOCAL_PUSH_PARAMETERS),
+        credentials: push.credentials(),
+        urls: pushUrls(baseUrl),
+        standIns: push,
+      },
       stop: stopAll,
     };
   } catch (err) {
