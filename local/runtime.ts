@@ -25,6 +25,8 @@ import { LocalSqs } from './aws/sqs';
 import { LocalLambda } from './aws/lambda';
 import { startEventSource } from './aws/event-source';
 import { LocalSsm } from './aws/ssm';
+import { secretParameterOf, validatePushSettings } from '../core/offline-push/settings';
+import type { PushSettings } from '../core/offline-push/types';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import { ssm as ssmClient } from '../core/aws/ssm';
 import { handler as secureParametersHandler } from '../functions/secure-parameters';
@@ -53,7 +55,7 @@ export interface LocalOptions {
   /** A real PostgreSQL for the history instead of PGlite. */
   databaseUrl?: string;
   /** Settings passed to the functions as environment variables. */
-  settings?: { seqSettleMs?: number; inlinePushMax?: number; onlineIndexMinMembers?: number; messageTtlDays?: number; requireFriendship?: boolean; revokeWindowSeconds?: number; multiLoginPolicy?: LoginPolicy; logLevel?: string; mediaMaxBytes?: number; mediaAllowedTypes?: readonly string[]; webhooks?: LocalWebhookSettings };
+  settings?: { seqSettleMs?: number; inlinePushMax?: number; onlineIndexMinMembers?: number; messageTtlDays?: number; requireFriendship?: boolean; revokeWindowSeconds?: number; multiLoginPolicy?: LoginPolicy; logLevel?: string; mediaMaxBytes?: number; mediaAllowedTypes?: readonly string[]; webhooks?: LocalWebhookSettings; offlinePush?: PushSettings };
   /** The local API Gateway's connection limits (default API Gateway's: 10 minutes idle, 2 hours in all); tests shorten them. */
   websocket?: { idleTimeoutMs?: number; maxConnectionMs?: number };
   /** Per-queue overrides of the manifest's event-source settings (tests shorten visibility timeouts). */
@@ -151,6 +153,8 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
     const tableNames = await ensureTables(dynamoEndpoint, options.tablePrefix ?? '');
 
     const webhookSettings = options.settings?.webhooks ? validateWebhookSettings(options.settings.webhooks, 'settings.webhooks') : undefined;
+    // The deployment's `offlinePush` prop: the credentials are SecureString parameters of the local Parameter Store.
+    const offlinePush = options.settings?.offlinePush ? validatePushSettings(options.settings.offlinePush, 'settings.offlinePush') : undefined;
     // Parameter Store, saved in ssm.json: a value an operator put (--overwrite) is kept across restarts.
     const ssm = new LocalSsm({ region: REGION, credentials: { [ACCESS_KEY_ID]: SECRET_ACCESS_KEY }, file: dataDir ? join(dataDir, 'ssm.json') : undefined });
     const sqs = new LocalSqs({ file: dataDir ? join(dataDir, 'sqs.json') : undefined });
@@ -300,6 +304,9 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
     if (webhookSettings) Object.assign(env, webhookEnv(webhookSettings), { [commonEnv.WEBHOOK_SECRET_ID]: LOCAL_PARAMETERS.webhookSecret });
     // As in the stack, webhooks off means no WEBHOOK_* variable at all (the process may have run another runtime).
     else for (const name of [commonEnv.WEBHOOK_URL, commonEnv.WEBHOOK_TIMEOUT_MS, commonEnv.WEBHOOK_CALLBACKS, commonEnv.WEBHOOK_SECRET_ID]) delete process.env[name];
+    // As in the stack, offline push off means no PUSH_SETTINGS.
+    if (offlinePush) env[commonEnv.PUSH_SETTINGS] = JSON.stringify(offlinePush);
+    else delete process.env[commonEnv.PUSH_SETTINGS];
     for (const key of Object.keys(tables) as TableKey[]) env[tables[key].envVar] = tableNames[key];
     for (const [, spec] of asyncFunctions) env[spec.asyncInvoke!.envVar] = spec.name;
     for (const [key, spec] of Object.entries(queues) as [QueueKey, (typeof queues)[QueueKey]][]) env[spec.envVar] = queueUrls[key];
@@ -359,6 +366,10 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
           return '*';
         case 'secret':
           return ssm.arnOf(LOCAL_PARAMETERS[resource.secret]);
+        case 'pushCredentials': {
+          const name = offlinePush ? secretParameterOf(offlinePush, resource.provider) : '';
+          return name.startsWith('arn:') ? name : ssm.arnOf(name);
+        }
         case 'historyCluster':
           return env[commonEnv.DB_CLUSTER_ARN];
         case 'historyCredentials':
@@ -376,6 +387,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
     const enforcement = enforcePolicies({
       arns: { region: REGION, account: ACCOUNT, resolve: localArn, secretArn, apiId: API_ID, stage: STAGE },
       webhooks: webhookSettings !== undefined,
+      offlinePush,
     });
     stops.push(async () => enforcement.stop());
 
