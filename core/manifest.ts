@@ -409,6 +409,8 @@ export const functions = {
       sessions: ['UpdateItem'],
       // The connection's entry in each indexed group of the user (and a kicked one's removed).
       groupOnline: ['BatchWriteItem'],
+      // A kicked connection's session loses the offline push devices it registered (Query, DeleteItem).
+      devices: ['Query', 'DeleteItem'],
     },
     postsToConnections: true,
     // webhook: afterUserOnline, and afterUserKicked for connections the login policy ends, when enabled.
@@ -452,13 +454,17 @@ export const functions = {
       // pullMsgs pages (Query), the message changed (GetItem, UpdateItem), receipts (BatchGetItem).
       messages: ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem'],
       messageIds: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem'],
-      // A connection found gone (410) while pushing an event, with its online-index entries.
-      connections: ['DeleteItem'],
+      // A connection found gone (410) while pushing an event, with its online-index entries;
+      // setAppBackground marks the connection (UpdateItem).
+      connections: ['DeleteItem', 'UpdateItem'],
       // An indexed group's online members (Query, strongly consistent); a gone connection's entries (BatchWriteItem).
       groupOnline: ['Query', 'BatchWriteItem'],
+      // registerPushDevice / unregisterPushDevice: the user's devices (Query), the device (PutItem),
+      // the token's earlier holders and devices over the cap (DeleteItem).
+      devices: ['Query', 'PutItem', 'DeleteItem'],
     },
-    // Read receipts: every member's position in a conversation.
-    indexes: { userConversations: ['byConversation'] },
+    // Read receipts: every member's position in a conversation; a registered token's earlier holders.
+    indexes: { userConversations: ['byConversation'], devices: ['byToken'] },
     // webhook: afterMarkRead and afterRevokeMessage, when enabled.
     sendsTo: ['webhook'],
     // Fan-outs above INLINE_PUSH_MAX recipients, in slices.
@@ -500,10 +506,15 @@ export const functions = {
       groupOnline: ['Query', 'BatchWriteItem'],
       // Users and groups for the history's directory (PutItem; registrations in BatchWriteItem).
       outbox: ['PutItem', 'BatchWriteItem'],
+      // Offline push devices: registered (PutItem), listed (Query), removed by unregister, the cap,
+      // a token moving, logout, force logout and ban (DeleteItem).
+      devices: ['Query', 'PutItem', 'DeleteItem'],
     },
     indexes: {
-      // Users in registration order; a user's groups and applications; outgoing friend requests; read receipts.
+      // Users in registration order; a user's groups and applications; outgoing friend requests; read receipts;
+      // a registered token's earlier holders.
       users: ['byCreation'],
+      devices: ['byToken'],
       groupMembers: ['byUser'],
       groupApplications: ['byUser'],
       friendRequests: ['byFrom'],
@@ -714,6 +725,8 @@ export const commonEnv = {
    */
   MULTI_LOGIN_POLICY: 'MULTI_LOGIN_POLICY',
   LOG_LEVEL: 'LOG_LEVEL',
+  /** Devices a user may register for offline push (default 10); registering one more evicts the least recently updated. */
+  PUSH_MAX_DEVICES: 'PUSH_MAX_DEVICES',
   /** SSM Parameter Store names of the SecureString parameters holding the secrets. */
   SIGNING_SECRET_ID: 'SIGNING_SECRET_ID',
   /** The secret signing webhook callbacks; only when webhooks are configured. */

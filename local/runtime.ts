@@ -55,7 +55,7 @@ export interface LocalOptions {
   /** A real PostgreSQL for the history instead of PGlite. */
   databaseUrl?: string;
   /** Settings passed to the functions as environment variables. */
-  settings?: { seqSettleMs?: number; inlinePushMax?: number; onlineIndexMinMembers?: number; messageTtlDays?: number; requireFriendship?: boolean; revokeWindowSeconds?: number; multiLoginPolicy?: LoginPolicy; logLevel?: string; mediaMaxBytes?: number; mediaAllowedTypes?: readonly string[]; webhooks?: LocalWebhookSettings; offlinePush?: PushSettings };
+  settings?: { seqSettleMs?: number; inlinePushMax?: number; onlineIndexMinMembers?: number; messageTtlDays?: number; requireFriendship?: boolean; revokeWindowSeconds?: number; multiLoginPolicy?: LoginPolicy; pushMaxDevices?: number; offlinePush?: PushSettings | false; logLevel?: string; mediaMaxBytes?: number; mediaAllowedTypes?: readonly string[]; webhooks?: LocalWebhookSettings };
   /** The local API Gateway's connection limits (default API Gateway's: 10 minutes idle, 2 hours in all); tests shorten them. */
   websocket?: { idleTimeoutMs?: number; maxConnectionMs?: number };
   /** Per-queue overrides of the manifest's event-source settings (tests shorten visibility timeouts). */
@@ -290,6 +290,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
       [commonEnv.REQUIRE_FRIENDSHIP]: String(settings.requireFriendship ?? process.env.REQUIRE_FRIENDSHIP === 'true'),
       [commonEnv.REVOKE_WINDOW_SECONDS]: String(settings.revokeWindowSeconds ?? (process.env.REVOKE_WINDOW_SECONDS || 120)),
       [commonEnv.MULTI_LOGIN_POLICY]: settings.multiLoginPolicy ?? (process.env.MULTI_LOGIN_POLICY || 'onePerPlatform'),
+      [commonEnv.PUSH_MAX_DEVICES]: String(settings.pushMaxDevices ?? (process.env.PUSH_MAX_DEVICES || 10)),
       [commonEnv.LOG_LEVEL]: settings.logLevel ?? process.env.LOG_LEVEL ?? 'info',
       [commonEnv.MEDIA_BUCKET]: MEDIA_BUCKET,
       [commonEnv.MEDIA_MAX_BYTES]: String(settings.mediaMaxBytes ?? (process.env.MEDIA_MAX_BYTES || DEFAULT_MEDIA_MAX_BYTES)),
@@ -304,9 +305,13 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
     if (webhookSettings) Object.assign(env, webhookEnv(webhookSettings), { [commonEnv.WEBHOOK_SECRET_ID]: LOCAL_PARAMETERS.webhookSecret });
     // As in the stack, webhooks off means no WEBHOOK_* variable at all (the process may have run another runtime).
     else for (const name of [commonEnv.WEBHOOK_URL, commonEnv.WEBHOOK_TIMEOUT_MS, commonEnv.WEBHOOK_CALLBACKS, commonEnv.WEBHOOK_SECRET_ID]) delete process.env[name];
-    // As in the stack, offline push off means no PUSH_SETTINGS.
+    // A deployment's own `offlinePush` settings replace the stand-ins' (its parameters are put by the test or operator);
+    // `false` turns offline push off, and then, as in the stack, there is no PUSH_SETTINGS at all.
     if (offlinePush) env[commonEnv.PUSH_SETTINGS] = JSON.stringify(offlinePush);
-    else delete process.env[commonEnv.PUSH_SETTINGS];
+    else if (options.settings?.offlinePush === false) {
+      delete env[commonEnv.PUSH_SETTINGS];
+      delete process.env[commonEnv.PUSH_SETTINGS];
+    }
     for (const key of Object.keys(tables) as TableKey[]) env[tables[key].envVar] = tableNames[key];
     for (const [, spec] of asyncFunctions) env[spec.asyncInvoke!.envVar] = spec.name;
     for (const [key, spec] of Object.entries(queues) as [QueueKey, (typeof queues)[QueueKey]][]) env[spec.envVar] = queueUrls[key];
@@ -367,7 +372,8 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
         case 'secret':
           return ssm.arnOf(LOCAL_PARAMETERS[resource.secret]);
         case 'pushCredentials': {
-          const name = offlinePush ? secretParameterOf(offlinePush, resource.provider) : '';
+          const effective = offlinePush ?? (options.settings?.offlinePush === false ? undefined : push.settings(LOCAL_PUSH_PARAMETERS));
+          const name = effective ? secretParameterOf(effective, resource.provider) : '';
           return name.startsWith('arn:') ? name : ssm.arnOf(name);
         }
         case 'historyCluster':
