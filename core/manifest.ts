@@ -359,6 +359,17 @@ export interface FunctionSpec {
    * which the event goes to the shared dead-letter queue (`deadLetters`).
    */
   readonly asyncInvoke?: { readonly envVar: string; readonly retryAttempts: 0 | 1 | 2; readonly maxEventAgeSeconds: number };
+  /**
+   * Offline push: receives the providers' settings (`PUSH_SETTINGS`: which providers are on,
+   * bundle ids, the VAPID public key, the names of the credentials' parameters; no secret),
+   * when the deployment has `offlinePush`.
+   */
+  readonly pushSettings?: boolean;
+  /**
+   * Offline push: reads the providers' credentials (core/offline-push/credentials.ts): receives
+   * `PUSH_SETTINGS`, and may `ssm:GetParameter` exactly the SecureString parameters it names.
+   */
+  readonly pushCredentials?: boolean;
 }
 
 const fn = (spec: Omit<FunctionSpec, 'sendsTo' | 'secrets' | 'postsToConnections' | 'history' | 'media' | 'tables' | 'webhooks'> & Partial<FunctionSpec>): FunctionSpec => ({
@@ -463,6 +474,8 @@ export const functions = {
     // beforeSendMessage is called, signed, inside sendMsg.
     secrets: ['webhookSecret'],
     webhooks: true,
+    // registerPushDevice: which providers are on, and the bundle ids an APNs device may register for.
+    pushSettings: true,
   }),
   http: fn({
     name: 'HttpApi',
@@ -517,6 +530,8 @@ export const functions = {
     secrets: ['signingKey', 'adminSecret', 'webhookSecret'],
     postsToConnections: true,
     webhooks: true,
+    // GET /push/config (the providers that are on, the VAPID public key) and device registration.
+    pushSettings: true,
   }),
   httpMedia: fn({
     name: 'HttpMedia',
@@ -740,6 +755,11 @@ export const commonEnv = {
   WEBHOOK_TIMEOUT_MS: 'WEBHOOK_TIMEOUT_MS',
   /** JSON: per callback name, `{ enabled, failurePolicy?, skipContentTypes?, userIds?, groupIds? }`. */
   WEBHOOK_CALLBACKS: 'WEBHOOK_CALLBACKS',
+  /**
+   * JSON: the offline push providers' settings (core/offline-push/types.ts `PushSettings`), no
+   * secret in it; absent when offline push is off. Only for functions with `pushSettings` or `pushCredentials`.
+   */
+  PUSH_SETTINGS: 'PUSH_SETTINGS',
 } as const;
 
 /**
@@ -749,4 +769,4 @@ export const commonEnv = {
  * it. The code must read them spelled out, `process.env.NAME`, never `process.env[name]`; the
  * local runtime sets them in the environment as any other.
  */
-export const compiledSettings = [commonEnv.MEDIA_ALLOWED_TYPES, commonEnv.WEBHOOK_CALLBACKS] as const;
+export const compiledSettings = [commonEnv.MEDIA_ALLOWED_TYPES, commonEnv.WEBHOOK_CALLBACKS, commonEnv.PUSH_SETTINGS] as const;
