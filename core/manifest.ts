@@ -727,11 +727,6 @@ export const commonEnv = {
   LOG_LEVEL: 'LOG_LEVEL',
   /** Devices a user may register for offline push (default 10); registering one more evicts the least recently updated. */
   PUSH_MAX_DEVICES: 'PUSH_MAX_DEVICES',
-  /**
-   * `true` (the local runtime only): Web Push subscriptions may name a plain-http push service on
-   * localhost (the local stand-in). Never set by the stack: deployed, endpoints must be https.
-   */
-  WEBPUSH_ALLOW_HTTP_LOOPBACK: 'WEBPUSH_ALLOW_HTTP_LOOPBACK',
   /** SSM Parameter Store names of the SecureString parameters holding the secrets. */
   SIGNING_SECRET_ID: 'SIGNING_SECRET_ID',
   /** The secret signing webhook callbacks; only when webhooks are configured. */

@@ -291,8 +291,6 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
       [commonEnv.REVOKE_WINDOW_SECONDS]: String(settings.revokeWindowSeconds ?? (process.env.REVOKE_WINDOW_SECONDS || 120)),
       [commonEnv.MULTI_LOGIN_POLICY]: settings.multiLoginPolicy ?? (process.env.MULTI_LOGIN_POLICY || 'onePerPlatform'),
       [commonEnv.PUSH_MAX_DEVICES]: String(settings.pushMaxDevices ?? (process.env.PUSH_MAX_DEVICES || 10)),
-      // The local Web Push stand-in listens on plain http at localhost.
-      [commonEnv.WEBPUSH_ALLOW_HTTP_LOOPBACK]: 'true',
       [commonEnv.LOG_LEVEL]: settings.logLevel ?? process.env.LOG_LEVEL ?? 'info',
       [commonEnv.MEDIA_BUCKET]: MEDIA_BUCKET,
       [commonEnv.MEDIA_MAX_BYTES]: String(settings.mediaMaxBytes ?? (process.env.MEDIA_MAX_BYTES || DEFAULT_MEDIA_MAX_BYTES)),

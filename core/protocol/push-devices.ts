@@ -40,7 +40,7 @@ export function isTimeZone(name: string): boolean {
 
 export const WebPushSubscriptionSchema = z
   .strictObject({
-    endpoint: z.string().min(1).max(1024).describe('The push service URL (https)'),
+    endpoint: z.string().min(1).max(2048).describe("The push service URL: https, on a push service browsers use (the whole subscription at most 2048 bytes as Cirrus keeps it)"),
     keys: z.strictObject({
       p256dh: z.string().min(1).max(128).describe('base64url of the browser\'s P-256 public key (65 bytes)'),
       auth: z.string().min(1).max(64).describe('base64url of the 16-byte authentication secret'),

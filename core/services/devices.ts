@@ -7,7 +7,9 @@
 import { config } from '../config';
 import { CirrusError } from '../errors';
 import { log } from '../log';
-import { APNS_TOKEN, checkWebPushSubscription, FCM_TOKEN, MAX_TOKEN_BYTES, webPushToken } from '../offline-push/subscription';
+import { pushSettings } from '../offline-push/credentials';
+import { configuredProviders } from '../offline-push/settings';
+import { APNS_TOKEN, FCM_TOKEN, MAX_TOKEN_BYTES, validateWebPushSubscription, webPushToken } from '../offline-push/subscription';
 import type { Device, PushProvider } from '../offline-push/types';
 import { devices } from '../store/devices';
 import { users, type PushPrefs, type QuietHours } from '../store/users';
@@ -73,9 +75,9 @@ const invalid = (message: string) => new CirrusError('INVALID_ARGUMENT', message
 
 /** Checks a registration against the deployment's providers; returns the token as stored. */
 export function checkRegistration(reg: DeviceRegistration): string {
-  const settings = config.pushSettings();
+  const settings = pushSettings() ?? {};
   if (!settings[reg.provider]) {
-    const on = (['apns', 'fcm', 'webpush'] as const).filter((p) => settings[p]);
+    const on = configuredProviders(settings);
     throw new CirrusError('PUSH_PROVIDER_DISABLED', `Offline push through ${reg.provider} is not enabled in this deployment (enabled: ${on.length ? on.join(', ') : 'none'})`);
   }
   if (reg.sandbox !== undefined && reg.provider !== 'apns') throw invalid('sandbox: only APNs devices have a sandbox environment');
@@ -93,17 +95,10 @@ export function checkRegistration(reg: DeviceRegistration): string {
       token = reg.token;
       break;
     case 'webpush': {
-      let value = reg.token;
-      if (typeof value === 'string') {
-        try {
-          value = JSON.parse(value);
-        } catch {
-          throw invalid('token: a Web Push token is the subscription (PushSubscription.toJSON()), as an object or its JSON text');
-        }
-      }
-      const checked = checkWebPushSubscription(value);
-      if (!checked.ok) throw invalid(`token: ${checked.problem}`);
-      token = webPushToken(checked.subscription);
+      // The subscription (PushSubscription.toJSON()), as an object or its JSON text; the sender checks it again with the same function.
+      const checked = validateWebPushSubscription(reg.token);
+      if (typeof checked === 'string') throw invalid(`token: ${checked}`);
+      token = webPushToken(checked);
       break;
     }
   }
@@ -214,9 +209,9 @@ export function pushConfig(): {
   webpush?: { publicKey: string };
   maxDevices: number;
 } {
-  const s = config.pushSettings();
+  const s = pushSettings() ?? {};
   return {
-    providers: (['apns', 'fcm', 'webpush'] as const).filter((p) => s[p]),
+    providers: configuredProviders(s),
     ...(s.apns ? { apns: { bundleIds: [...(s.apns.bundleIds ?? [])] } } : {}),
     ...(s.fcm ? { fcm: { projectId: s.fcm.projectId } } : {}),
     ...(s.webpush ? { webpush: { publicKey: s.webpush.publicKey } } : {}),
