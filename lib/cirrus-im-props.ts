@@ -258,6 +258,12 @@ export interface CirrusImProps {
    */
   readonly revokeWindowSeconds?: number;
   /**
+   * Offline push devices a user may register (`PUSH_MAX_DEVICES`); registering one more removes
+   * the user's least recently updated device. Whole number, 1 to 100.
+   * @default 10
+   */
+  readonly pushMaxDevices?: number;
+  /**
    * Multi-device login policy, applied when a connection opens: which of the user's other
    * live connections it kicks (they get a `kicked` event, are closed, and their tokens are
    * revoked). `'multiple'`: none; `'onePerPlatform'`: those on the same platform id;
@@ -361,6 +367,7 @@ export interface ResolvedCirrusImProps {
   readonly onlineIndexMinMembers: number;
   readonly requireFriendship: boolean;
   readonly revokeWindowSeconds: number;
+  readonly pushMaxDevices: number;
   readonly multiLoginPolicy: LoginPolicy;
   readonly aurora: { readonly minCapacity: number; readonly maxCapacity: number; readonly autoPauseSeconds?: number; readonly engineVersion: rds.AuroraPostgresEngineVersion };
   readonly logRetention: logs.RetentionDays;
@@ -517,6 +524,11 @@ export function resolveCirrusImProps(props: CirrusImProps = {}): ResolvedCirrusI
     throw new Error(`revokeWindowSeconds must be a whole number of seconds, at least 0; got ${revokeWindowSeconds}.`);
   }
 
+  const pushMaxDevices = props.pushMaxDevices ?? 10;
+  if (!Number.isInteger(pushMaxDevices) || pushMaxDevices < 1 || pushMaxDevices > 100) {
+    throw new Error(`pushMaxDevices must be a whole number of devices per user, from 1 to 100; got ${pushMaxDevices}.`);
+  }
+
   const rateLimit = props.throttle?.rateLimit ?? 1000;
   const burstLimit = props.throttle?.burstLimit ?? 500;
   if (!Number.isFinite(rateLimit) || rateLimit <= 0) {
@@ -573,6 +585,7 @@ export function resolveCirrusImProps(props: CirrusImProps = {}): ResolvedCirrusI
     onlineIndexMinMembers,
     requireFriendship: props.requireFriendship ?? false,
     revokeWindowSeconds,
+    pushMaxDevices,
     multiLoginPolicy,
     aurora: { minCapacity, maxCapacity, autoPauseSeconds, engineVersion },
     logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
