@@ -12,6 +12,7 @@ import { configuredProviders } from '../offline-push/settings';
 import { APNS_TOKEN, FCM_TOKEN, MAX_TOKEN_BYTES, validateWebPushSubscription, webPushToken } from '../offline-push/subscription';
 import type { Device, PushProvider } from '../offline-push/types';
 import { devices } from '../store/devices';
+import { sessions } from '../store/sessions';
 import { users, type PushPrefs, type QuietHours } from '../store/users';
 
 /** What a registration names (HTTP body or WebSocket frame, already shaped by the schema). */
@@ -158,6 +159,27 @@ export async function removeSessionDevices(userId: string, sessionIds: readonly 
     return removed.length;
   } catch (err) {
     log.error('removing the devices of an ended session failed', { userId, err });
+    return 0;
+  }
+}
+
+/**
+ * The devices a logout on `platformId` ends: those registered with its session, and those of
+ * the same platform whose session has ended since (a token that expired and was replaced by a
+ * new one, on the same installation, whose device the app did not register again).
+ */
+export async function removeLogoutDevices(userId: string, sessionId: string, platformId: number): Promise<number> {
+  try {
+    const all = await devices.ofUser(userId);
+    const stale = all.some((d) => d.sessionId !== undefined && d.sessionId !== sessionId && d.platformId === platformId);
+    const live = stale ? await sessions.liveIds(userId) : new Set<string>();
+    const chosen = all.filter((d) => d.sessionId === sessionId || (stale && d.sessionId !== undefined && d.platformId === platformId && !live.has(d.sessionId)));
+    if (chosen.length === 0) return 0;
+    const removed = await devices.remove(userId, chosen.map((d) => d.deviceId));
+    log.info('devices removed at logout', { userId, devices: removed.map((d) => d.deviceId) });
+    return removed.length;
+  } catch (err) {
+    log.error('removing the devices of a logout failed', { userId, err });
     return 0;
   }
 }

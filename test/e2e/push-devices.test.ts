@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createECDH, randomBytes } from 'node:crypto';
-import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { Device as WsDevice, sleep } from '../support/cirrus';
 import { admin, as, cirrus, device, useCirrus } from '../support/harness';
 import { ddb } from '../../core/aws/dynamodb';
@@ -388,6 +388,24 @@ describe('devices end with their session', () => {
     expect(webWs.closed).toBeUndefined();
     expect((await as('@admin', 'POST', '/auth/logout')).body.error.reason).toBe('INVALID_ARGUMENT');
     await webWs.close();
+  });
+
+  it("logout also removes the same platform's devices left by the user's ended sessions (an expired token the app replaced)", async () => {
+    await admin.register('pd-renew');
+    const expire = async (sessionId: string) =>
+      ddb().send(new UpdateCommand({ TableName: cirrus.tableNames.sessions, Key: { userId: 'pd-renew', sessionId }, UpdateExpression: 'SET expiresAt = :past', ExpressionAttributeValues: { ':past': Math.floor(Date.now() / 1000) - 1 } }));
+    // The phone registered with its first token; that token expired and the app got a new one.
+    const first = await put('pd-renew', 'phone', apns(), await admin.userToken('pd-renew', 1));
+    await expire(first.body.device.sessionId);
+    // A browser's ended session: another platform, another installation.
+    const web = await put('pd-renew', 'browser', webpush(), await admin.userToken('pd-renew', 5));
+    await expire(web.body.device.sessionId);
+    // A second iPhone still signed in.
+    expect((await put('pd-renew', 'phone-2', apns(), await admin.userToken('pd-renew', 1))).status).toBe(200);
+    const renewed = await admin.userToken('pd-renew', 1);
+    const res = await admin.call('POST', '/auth/logout', undefined, renewed);
+    expect(res.body).toEqual({ devicesRemoved: 1, closed: 0 });
+    expect(await ids('pd-renew')).toEqual(['browser', 'phone-2']);
   });
 
   it('force logout removes every device, or with a platform those of its sessions and platform', async () => {

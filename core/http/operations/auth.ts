@@ -34,6 +34,6 @@ export const authOperations: Operations<typeof authRoutes> = {
   logout: async ({ actor }) => {
     // Admin tokens are not sessions (they expire after 12 hours): nothing to end.
     if (actor.kind !== 'user' || !actor.sessionId) throw new CirrusError('INVALID_ARGUMENT', 'Only a user token has a session to end');
-    return logoutSession(actor.userId, actor.sessionId);
+    return logoutSession(actor.userId, actor.sessionId, actor.platformId);
   },
 };
