@@ -12,7 +12,7 @@ import { sessions } from '../store/sessions';
 import { disconnect, pushEventTo } from './push';
 import { afterJob, queueAfter } from '../webhooks/after';
 import type { WebhookJob } from '../protocol/jobs';
-import { removeLogoutDevices, removeSessionDevices } from './devices';
+import { removeLogoutDevices, removeSessionDevices } from './device-removal';
 
 export type KickReason = 'loggedInElsewhere' | 'forcedLogout' | 'banned';
 

@@ -7,7 +7,7 @@ import { connections } from '../../store/connections';
 import { sessions } from '../../store/sessions';
 import { queueAfter } from '../../webhooks/after';
 import type { WebhookJob } from '../../protocol/jobs';
-import { removeAllDevices, removeSessionDevices } from '../../services/devices';
+import { removeAllDevices, removeSessionDevices } from '../../services/device-removal';
 import type { authRoutes } from '../routes/auth';
 import type { Operations } from '../routes/types';
 
