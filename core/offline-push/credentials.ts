@@ -158,7 +158,7 @@ function parseCredentials(settings: PushSettings, provider: PushProvider, parame
       } catch {
         fail('holds a PEM block that is not a readable private key: put the AuthKey_<keyId>.p8 file unchanged.');
       }
-      if (details.type !== 'ec' || details.curve !== 'prime256v1') fail(`holds a ${details.type ?? 'unknown'} key, not the P-256 (ES256) key of an APNs .p8 file.`);
+      if (details.type !== 'ec' || details.curve !== 'prime256v1') fail(`holds a key of type ${(details.type ?? 'unknown').toUpperCase()}${details.curve ? ` (${details.curve})` : ''}, not the P-256 (ES256) key of an APNs .p8 file.`);
       return { ...settings.apns!, privateKey };
     }
     case 'fcm': {
@@ -180,7 +180,7 @@ function parseCredentials(settings: PushSettings, provider: PushProvider, parame
       } catch {
         fail('has a private_key that is not a readable private key: put the key file unchanged (its newlines are \\n inside the JSON string).');
       }
-      if (type !== 'rsa') fail(`has a ${type} private_key, not the RSA key (RS256) of a service account.`);
+      if (type !== 'rsa') fail(`has a private_key of type ${(type ?? 'unknown').toUpperCase()}, not the RSA key (RS256) of a service account.`);
       return { ...settings.fcm!, clientEmail: clientEmail as string, privateKey: privateKey as string };
     }
     case 'webpush': {

@@ -215,19 +215,19 @@ describe('Offline push credentials from the local Parameter Store', () => {
       }
     });
 
-    it.each<[string, PushProvider, string, RegExp]>([
+    const invalid: [string, PushProvider, string, RegExp][] = [
       ['an APNs key that is not PEM', 'apns', 'MIGTAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBHkwdwIBAQQg', /^The APNs key \(\.p8\) parameter \/chat\/bad-0\/apns does not hold a \.p8 key: put the whole text of the AuthKey_<keyId>\.p8 file/],
-      ['an RSA key as the APNs key', 'apns', fcmKey, /^The APNs key \(\.p8\) parameter \/chat\/bad-1\/apns holds a rsa key, not the P-256 \(ES256\) key of an APNs \.p8 file\.$/],
+      ['an RSA key as the APNs key', 'apns', fcmKey, /^The APNs key \(\.p8\) parameter \/chat\/bad-1\/apns holds a key of type RSA, not the P-256 \(ES256\) key of an APNs \.p8 file\.$/],
       ['a damaged APNs key', 'apns', `-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n`, /^The APNs key \(\.p8\) parameter \/chat\/bad-2\/apns holds a PEM block that is not a readable private key/],
       ['a service account file that is not JSON', 'fcm', 'client_email=x', /^The FCM service account key \(JSON\) parameter \/chat\/bad-3\/fcm is not JSON: put the service account's key file unchanged/],
       ['a service account file without client_email', 'fcm', serviceAccount({ client_email: undefined }), /^The FCM service account key \(JSON\) parameter \/chat\/bad-4\/fcm has no client_email/],
       ['a service account file without private_key', 'fcm', serviceAccount({ private_key: '' }), /^The FCM service account key \(JSON\) parameter \/chat\/bad-5\/fcm has no private_key/],
       ['an OAuth client file instead of a service account', 'fcm', serviceAccount({ type: 'authorized_user' }), /^The FCM service account key \(JSON\) parameter \/chat\/bad-6\/fcm holds a key file of type "authorized_user", not a service account's/],
-      ['a service account with an EC key', 'fcm', serviceAccount({ private_key: apnsKey }), /^The FCM service account key \(JSON\) parameter \/chat\/bad-7\/fcm has a ec private_key, not the RSA key/],
+      ['a service account with an EC key', 'fcm', serviceAccount({ private_key: apnsKey }), /^The FCM service account key \(JSON\) parameter \/chat\/bad-7\/fcm has a private_key of type EC, not the RSA key/],
       ['a VAPID private key of another pair', 'webpush', otherVapid.getPrivateKey().toString('base64url'), /^The VAPID private key parameter \/chat\/bad-8\/webpush holds the private key of another key pair: its public key is not offlinePush.webpush.publicKey/],
       ['the VAPID public key as the private key', 'webpush', vapid.getPublicKey().toString('base64url'), /^The VAPID private key parameter \/chat\/bad-9\/webpush does not hold a VAPID private key: put the privateKey printed by `npx web-push generate-vapid-keys`/],
-    ])('should refuse %s with a sentence that names the parameter, never the secret', async (_, provider, value, message) => {
-      const index = ['an APNs key that is not PEM', 'an RSA key as the APNs key', 'a damaged APNs key', 'a service account file that is not JSON', 'a service account file without client_email', 'a service account file without private_key', 'an OAuth client file instead of a service account', 'a service account with an EC key', 'a VAPID private key of another pair', 'the VAPID public key as the private key'].indexOf(_);
+    ];
+    it.each(invalid.map(([name, provider, value, message], index) => [name, provider, value, message, index] as const))('should refuse %s with a sentence that names the parameter, never the secret', async (_, provider, value, message, index) => {
       const bad = renamed(`bad-${index}`);
       useSettings(bad);
       await put(`/chat/bad-${index}/${provider}`, value);
