@@ -212,7 +212,8 @@ export class PushStandIns implements StandIn {
     if (!this.options.file) return;
     mkdirSync(dirname(this.options.file), { recursive: true });
     const tmp = `${this.options.file}.tmp`;
-    writeFileSync(tmp, JSON.stringify(this.state));
+    // Private keys: readable by the owner only, as ssm.json.
+    writeFileSync(tmp, JSON.stringify(this.state), { mode: 0o600 });
     renameSync(tmp, this.options.file);
   }
 

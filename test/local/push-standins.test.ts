@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { connect } from 'node:http2';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateKeyPairSync } from 'node:crypto';
@@ -390,6 +390,8 @@ describe('development endpoints', () => {
       const token = first.standIns.mintApnsToken();
       const keyId = first.credentials.apns!.keyId;
       await first.close();
+      // The private keys are readable by the owner only.
+      expect(statSync(join(dir, 'push.json')).mode & 0o077).toBe(0);
       const second = await startPushStandIns({ file: join(dir, 'push.json') });
       expect(second.credentials.apns!.keyId).toBe(keyId);
       expect((await new ApnsClient(second.credentials.apns!, { endpoint: second.endpoints.apns }).send(device('apns', token), notification())).kind).toBe('sent');
