@@ -175,11 +175,16 @@ describe('APNs', () => {
     expect((await client().send(device('apns', token), notification({ data: { big: 'x'.repeat(5000) } }))).kind).toBe('failed');
   });
 
-  it('reconnects after the server closes the session', async () => {
+  it('reconnects after APNs sends GOAWAY or the session is closed', async () => {
     const token = push.standIns.mintApnsToken();
-    expect((await client().send(device('apns', token), notification())).kind).toBe('sent');
+    const c = client();
+    expect((await c.send(device('apns', token), notification())).kind).toBe('sent');
+    push.apnsGoAway();
+    await new Promise((r) => setTimeout(r, 50));
+    expect((await c.send(device('apns', token), notification())).kind).toBe('sent');
     await closeApnsSessions();
-    expect((await client().send(device('apns', token), notification())).kind).toBe('sent');
+    expect((await c.send(device('apns', token), notification())).kind).toBe('sent');
+    expect(push.standIns.notifications({ provider: 'apns' })).toHaveLength(3);
   });
 });
 
