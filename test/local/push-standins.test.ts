@@ -368,6 +368,19 @@ describe('providers', () => {
   });
 });
 
+describe('unreachable services', () => {
+  it('are retried later', async () => {
+    // A port nothing listens on (the stand-ins' own, closed).
+    const gone = await startPushStandIns();
+    const endpoints = gone.endpoints;
+    await gone.close();
+    expect(await new ApnsClient(push.credentials.apns!, { endpoint: endpoints.apns }).send(device('apns', 'ab'.repeat(32)), notification())).toMatchObject({ kind: 'retry', reason: expect.stringMatching(/^APNs unreachable/) });
+    expect(await new FcmClient(push.credentials.fcm!, { endpoint: endpoints.fcm, tokenEndpoint: endpoints.fcmToken }).send(device('fcm', 'x'), notification())).toMatchObject({ kind: 'retry' });
+    const sub = { endpoint: `${endpoints.fcm.replace(/\/fcm$/, '')}/webpush/send/abc`, keys: push.standIns.createWebPushSubscription().keys };
+    expect(await new WebPushClient(push.credentials.webpush!).send(device('webpush', JSON.stringify(sub)), notification())).toMatchObject({ kind: 'retry' });
+  });
+});
+
 describe('development endpoints', () => {
   it('mint tokens, inject failures, uninstall and list notifications over HTTP', async () => {
     const post = (url: string, body: unknown) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
