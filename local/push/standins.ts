@@ -383,7 +383,16 @@ export class PushStandIns implements StandIn {
     const body = req.bytes ?? Buffer.from(req.body);
     if (req.method === 'POST' && path === '/fcm/token') return this.fcmToken(req.body);
     const send = /^\/fcm\/v1\/projects\/([^/]+)\/messages:send$/.exec(path);
-    if (send) return req.method === 'POST' ? this.fcmSend(decodeURIComponent(send[1]), req.headers, req.body) : googleError(405, 'INVALID_ARGUMENT', 'Method not allowed.');
+    if (send) {
+      if (req.method !== 'POST') return googleError(405, 'INVALID_ARGUMENT', 'Method not allowed.');
+      let project: string;
+      try {
+        project = decodeURIComponent(send[1]);
+      } catch {
+        return googleError(404, 'NOT_FOUND', 'Requested entity was not found.');
+      }
+      return this.fcmSend(project, req.headers, req.body);
+    }
     const push = /^\/webpush\/send\/([A-Za-z0-9_-]+)$/.exec(path);
     if (push) return req.method === 'POST' ? this.webPush(push[1], req.headers, body) : empty(405);
     const input = (): Record<string, unknown> => {
