@@ -237,6 +237,24 @@ describe('FCM', () => {
     expect(push.standIns.notifications({ provider: 'fcm' })).toHaveLength(0);
   });
 
+  it('asks for one access token however many sends start together', async () => {
+    const c = client();
+    const tokens = Array.from({ length: 5 }, () => push.standIns.mintFcmToken());
+    let grants = 0;
+    const realFetch = globalThis.fetch;
+    globalThis.fetch = (input, init) => {
+      if (String(input) === push.endpoints.fcmToken) grants++;
+      return realFetch(input, init);
+    };
+    try {
+      const outcomes = await Promise.all(tokens.map((t) => c.send(device('fcm', t), notification())));
+      expect(outcomes.map((o) => o.kind)).toEqual(['sent', 'sent', 'sent', 'sent', 'sent']);
+    } finally {
+      globalThis.fetch = realFetch;
+    }
+    expect(grants).toBe(1);
+  });
+
   it('renews the access token once when FCM answers 401', async () => {
     const token = push.standIns.mintFcmToken();
     const c = client();
