@@ -13,7 +13,7 @@ import { importPKCS8, SignJWT } from 'jose';
 import webpush from 'web-push';
 import { ApnsClient, apnsPayload, closeApnsSessions } from '../../core/offline-push/apns';
 import { FcmClient, fcmMessage } from '../../core/offline-push/fcm';
-import { validateWebPushSubscription, WebPushClient, webPushPayload, WEBPUSH_MAX_PLAINTEXT_BYTES } from '../../core/offline-push/webpush';
+import { validateWebPushSubscription, WebPushClient, webPushPayload, webPushTopic, WEBPUSH_MAX_PLAINTEXT_BYTES } from '../../core/offline-push/webpush';
 import { createProviders, providerClient } from '../../core/offline-push/providers';
 import type { Device, Notification, PushProvider } from '../../core/offline-push/types';
 import { startPushStandIns, type StartedPushStandIns } from '../../local/push';
@@ -94,6 +94,16 @@ describe('APNs', () => {
     expect(received).toMatchObject({ token, title: 'Alice', body: 'Hello there', badge: 3, threadId: 'si_alice_bob' });
     expect(received.headers).toMatchObject({ 'apns-topic': 'com.example.cirrus', 'apns-push-type': 'alert', 'apns-priority': '10', 'apns-collapse-id': 'si_alice_bob' });
     expect(received.payload).toEqual({ conversationId: 'si_alice_bob', seq: '42', aps: { alert: { title: 'Alice', body: 'Hello there' }, sound: 'default', badge: 3, 'thread-id': 'si_alice_bob' } });
+  });
+
+  it('goes to APNS_ENDPOINT when set, for sandbox devices too', async () => {
+    process.env.APNS_ENDPOINT = push.endpoints.apns;
+    try {
+      const token = push.standIns.mintApnsToken({ sandbox: true });
+      expect((await new ApnsClient(push.credentials.apns!).send(device('apns', token, { sandbox: true }), notification())).kind).toBe('sent');
+    } finally {
+      delete process.env.APNS_ENDPOINT;
+    }
   });
 
   it('sends a silent notification without alert or sound at priority 5', async () => {
@@ -314,6 +324,7 @@ describe('Web Push', () => {
     expect(received).toMatchObject({ token: subscription.endpoint, title: 'Alice', body: 'Hello there', badge: 3, threadId: 'si_alice_bob' });
     expect(received.headers).toMatchObject({ ttl: '3600', urgency: 'high' });
     expect(received.headers.topic).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect(received.headers.topic).toBe(webPushTopic('si_alice_bob'));
   });
 
   it('refuses VAPID signed by a key other than the subscription\'s applicationServerKey (403): failed', async () => {
