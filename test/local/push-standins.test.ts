@@ -112,6 +112,11 @@ describe('APNs', () => {
     const [received] = push.standIns.notifications({ provider: 'apns' });
     expect(received.headers).toMatchObject({ 'apns-push-type': 'background', 'apns-priority': '5' });
     expect((received.payload as { aps: unknown }).aps).toEqual({ 'content-available': 1, 'thread-id': 'si_alice_bob' });
+    // With a badge: an alert push with neither alert nor sound, so the badge is set.
+    expect((await client().send(device('apns', token), notification({ silent: true, badge: 5 }))).kind).toBe('sent');
+    const [withBadge] = push.standIns.notifications({ provider: 'apns' });
+    expect(withBadge.headers).toMatchObject({ 'apns-push-type': 'alert', 'apns-priority': '5' });
+    expect((withBadge.payload as { aps: unknown }).aps).toEqual({ 'content-available': 1, badge: 5, 'thread-id': 'si_alice_bob' });
   });
 
   it('answers an unknown token BadDeviceToken and an uninstalled app 410 Unregistered: both invalid', async () => {
