@@ -7,7 +7,7 @@
 import webpush from 'web-push';
 import type { Device, Notification, ProviderClient, PushCredentials, SendOutcome } from './types';
 import { digest, fitText, PROVIDER_TIMEOUT_MS, retryAfterMs } from './payload';
-import { validateWebPushSubscription, type WebPushHostPolicy } from './subscription';
+import { checkSubscription, type WebPushHostPolicy } from './subscription';
 
 /**
  * The largest plaintext sent: the push service takes a 4096-byte encrypted body, of which the
@@ -54,11 +54,12 @@ export class WebPushClient implements ProviderClient {
   ) {}
 
   async send(device: Device, notification: Notification): Promise<SendOutcome> {
-    const subscription = validateWebPushSubscription(device.token, this.options);
-    if (typeof subscription === 'string') {
+    const checked = checkSubscription(device.token, this.options);
+    if (!('subscription' in checked)) {
       // Kept when only the host policy refuses it (a configuration matter); otherwise it is unusable.
-      return /allowed push service|https/.test(subscription) ? { kind: 'failed', reason: subscription } : { kind: 'invalid', reason: subscription, status: 400 };
+      return checked.hostRefused ? { kind: 'failed', reason: checked.error } : { kind: 'invalid', reason: checked.error, status: 400 };
     }
+    const { subscription } = checked;
     const payload = webPushPayload(notification);
     if (payload === undefined) return { kind: 'failed', reason: `Payload Too Large: the notification's data alone is over ${WEBPUSH_MAX_PLAINTEXT_BYTES} bytes` };
     let details: webpush.RequestDetails;
