@@ -139,6 +139,8 @@ describe('registration over HTTP', () => {
     await refused('d', { ...apns(), platformId: 12 });
     await refused('x'.repeat(65), apns());
     await refused('a\u0000b', apns());
+    // Path segments API Gateway would decode or split: refused everywhere.
+    for (const id of ['a/b', 'a b', 'a%b', 'a?b', '-a', 'é']) await refused(id, apns());
     // Providers that are off in this deployment.
     setEnv('PUSH_SETTINGS', JSON.stringify({ apns: PUSH_SETTINGS.apns }));
     try {
@@ -196,6 +198,7 @@ describe('registration over WebSocket', () => {
     const lone = await d.raw(`{"id":"x","action":"registerPushDevice","data":{"deviceId":"\\ud800","provider":"fcm","token":"${fcmToken()}","platformId":2,"appId":"a"}}`);
     expect(lone.error?.reason).toBe('INVALID_ARGUMENT');
     expect((await d.request('registerPushDevice', { ...fcm() })).error?.reason).toBe('INVALID_ARGUMENT');
+    expect((await d.request('registerPushDevice', { deviceId: 'a/b', ...fcm() })).error?.reason).toBe('INVALID_ARGUMENT');
     setEnv('PUSH_SETTINGS', JSON.stringify({ webpush: PUSH_SETTINGS.webpush }));
     try {
       expect((await d.request('registerPushDevice', { deviceId: 'p', ...fcm() })).error?.reason).toBe('PUSH_PROVIDER_DISABLED');
