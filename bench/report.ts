@@ -5,6 +5,7 @@ import { auroraPerMessage, costPerUnit, countsPerUnit, groupMessageReads, online
 import { assumptions, prices, saasPerMillion } from './prices';
 import type { ColdStart } from './suites/cold-start';
 import { awsLatencies, type FanoutLocal, type FanoutModel } from './suites/fanout';
+import type { BatchResult } from './suites/batch';
 import { idleCost } from './suites/idle';
 import type { LatencyResult } from './suites/latency';
 import type { RequestsOptions, Scenario } from './suites/requests';
@@ -15,6 +16,7 @@ export interface Results {
   coldStart?: ColdStart[];
   latency?: LatencyResult;
   fanout?: { local: FanoutLocal; models: FanoutModel[] };
+  batch?: BatchResult;
 }
 
 const usd = (n: number, digits = 2) => `$${n.toFixed(digits)}`;
@@ -337,9 +339,23 @@ export function writeReport(r: Results): void {
     }
   }
 
+  if (r.batch) {
+    const b = r.batch;
+    const c = costPerUnit(b.scenario);
+    out.push('## Batch send at scale');
+    out.push('');
+    out.push(
+      `One admin batch send (POST /messages/batch) to ${b.recipients.toLocaleString('en-US')} users, three of them online, in ${b.pages} pages (asynchronous invocations of the batchPages function): ` +
+        `done **${(b.doneMs / 1000).toFixed(1)} s** after the request (${fmt(b.perSecond, 0)} recipients a second here, where DynamoDB Local is the ceiling), ` +
+        `**$${fmt(c.total * 1e6, 2)} per million recipients** (${(Object.entries(c) as [string, number][]).filter(([k, v]) => k !== 'total' && v > 0).sort((x, y) => y[1] - x[1]).slice(0, 4).map(([k, v]) => `${k} $${fmt(v * 1e6, 2)}`).join(', ')}). ` +
+        'Every recipient gets their own 1:1 message with its seq and archive row; the end-to-end test runs the same send with 2,000 recipients (`CIRRUS_BATCH_SCALE=<n>` sets its size).',
+    );
+    out.push('');
+  }
+
   out.push('## Reproduce');
   out.push('');
-  out.push('`npm run bench` (every suite), or one suite: `npm run bench -- --suite requests|coldstart|latency|fanout`; `--quick` runs small sizes. Sizes and rates are flags (see `bench/run.ts`). Prices and assumptions: `bench/prices.ts`.');
+  out.push('`npm run bench` (every suite), or one suite: `npm run bench -- --suite requests|coldstart|latency|fanout|batch`; `--quick` runs small sizes. Sizes and rates are flags (see `bench/run.ts`). Prices and assumptions: `bench/prices.ts`.');
   out.push('');
   out.push('Prices used (us-east-1, on demand):');
   out.push('');
