@@ -78,6 +78,15 @@ async function serviceWorker(context: BrowserContext, page: Page): Promise<{ wor
   };
 }
 
+/** The parts of a service worker's global scope the test uses (the test's types have no DOM). */
+interface WorkerScope {
+  registration: { getNotifications(filter?: { tag: string }): Promise<{ title: string; body: string; tag: string; silent: boolean | null; data: Record<string, unknown> }[]> };
+  clients: object;
+  NotificationEvent: new (type: string, init: { notification: unknown }) => unknown;
+  dispatchEvent(event: unknown): boolean;
+  opened?: string[];
+}
+
 interface Shown {
   title: string;
   body: string;
@@ -89,7 +98,7 @@ interface Shown {
 /** The notifications the service worker's registration shows. */
 function shown(worker: Worker): Promise<Shown[]> {
   return worker.evaluate(async () => {
-    const sw = self as unknown as ServiceWorkerGlobalScope;
+    const sw = self as unknown as WorkerScope;
     return (await sw.registration.getNotifications()).map((n) => ({ title: n.title, body: n.body, tag: n.tag, silent: n.silent, data: n.data }));
   });
 }
@@ -97,7 +106,7 @@ function shown(worker: Worker): Promise<Shown[]> {
 /** Taps the shown notification of a conversation (a notificationclick event in the worker). */
 function tap(worker: Worker, tag: string): Promise<void> {
   return worker.evaluate(async (tag) => {
-    const sw = self as unknown as ServiceWorkerGlobalScope & { NotificationEvent: typeof NotificationEvent };
+    const sw = self as unknown as WorkerScope;
     const [notification] = await sw.registration.getNotifications({ tag });
     if (!notification) throw new Error(`no notification tagged ${tag}`);
     sw.dispatchEvent(new sw.NotificationEvent('notificationclick', { notification }));
@@ -154,7 +163,7 @@ describe('Web Push in the web demo', () => {
     const keepAlive = await context.newPage();
     await page.close();
     await sw.worker.evaluate(() => {
-      const sw = self as unknown as ServiceWorkerGlobalScope & { opened?: string[] };
+      const sw = self as unknown as WorkerScope;
       sw.opened = [];
       Object.defineProperty(sw.clients, 'openWindow', { value: async (url: string) => (sw.opened!.push(url), null) });
     });
