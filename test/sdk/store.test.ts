@@ -11,6 +11,16 @@ import { IndexedDbStore } from '../../sdk/src/store/indexeddb';
 import { createKeyValueStore } from '../../sdk/src/store/keyvalue';
 import type { LocalStore, OutgoingMessage, StoredConversation } from '../../sdk/src/store/store';
 import { FakeAsyncStorage } from './support/async-storage';
+import { mmkvStorage } from '../../sdk/examples/react-native/mmkv';
+
+/** An in-memory MMKV: synchronous strings by key, as `react-native-mmkv` keeps them. */
+class FakeMmkv {
+  private readonly values = new Map<string, string>();
+  getString = (key: string) => this.values.get(key);
+  set = (key: string, value: string) => void this.values.set(key, value);
+  delete = (key: string) => void this.values.delete(key);
+  getAllKeys = () => [...this.values.keys()];
+}
 import type { Message } from '../../sdk/src/protocol';
 
 const msg = (conversationId: string, seq: number, extra: Partial<Message> = {}): Message => ({
@@ -54,6 +64,7 @@ const adapters: [string, () => Promise<LocalStore>][] = [
   ['MemoryStore', async () => new MemoryStore()],
   ['IndexedDbStore', () => IndexedDbStore.open(`cirrus-test-${++dbs}`, { indexedDB: new IDBFactory(), IDBKeyRange })],
   ['KeyValueStore (AsyncStorage)', () => createKeyValueStore(new FakeAsyncStorage(), { chunkSize: 7 })],
+  ['KeyValueStore (MMKV, the example adapter)', () => createKeyValueStore(mmkvStorage(new FakeMmkv()), { prefix: 'cirrus:alice:' })],
   ['KeyValueStore (getItem only, no cache)', () => createKeyValueStore(new FakeAsyncStorage({ multi: false }), { chunkSize: 4, cacheSize: 0 })],
 ];
 
