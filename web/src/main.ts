@@ -6,7 +6,7 @@
  * accept / refuse) and groups (create, members) through the SDK's typed HTTP API.
  */
 import { CirrusClient, ContentType, CirrusSdkError, singleConversationId, type LocalMessage, type UploadedMedia } from '@cirrus-im/sdk';
-import { enableWebPush } from './push';
+import { disableWebPush, enableWebPush, webPushState } from './push';
 import './style.css';
 
 interface Session {
@@ -698,18 +698,26 @@ async function openApp(session: Session): Promise<void> {
     document.title = 'Cirrus chat';
     showSignIn(notice);
   };
-  signOut.addEventListener('click', () => void leave());
+  signOut.addEventListener('click', async () => {
+    await disableWebPush({ apiUrl: session.apiUrl, userId: me, token: () => client.token });
+    await leave();
+  });
 
   // Web Push: notifications while the tab is closed (see push.ts and /sw.js).
+  const pushOn = (via: 'browser' | 'stand-in') => {
+    notifyStatus.dataset.via = via;
+    notifyStatus.textContent =
+      via === 'browser' ? 'Notifications on: messages that come while this tab is closed show here.' : 'Notifications on, through the local Web Push stand-in (this browser reaches no push service): see /local/push/notifications.';
+    notifyButton.hidden = true;
+  };
+  const registeredVia = webPushState(me);
+  if (registeredVia) pushOn(registeredVia);
   notifyButton.addEventListener('click', async () => {
     notifyButton.disabled = true;
     notifyStatus.textContent = 'Turning notifications on…';
     try {
       const { via } = await enableWebPush({ apiUrl: session.apiUrl, userId: me, token: () => client.token, local: !siteConfig });
-      notifyStatus.dataset.via = via;
-      notifyStatus.textContent =
-        via === 'browser' ? 'Notifications on: messages that come while this tab is closed show here.' : 'Notifications on, through the local Web Push stand-in (this browser reaches no push service): see /local/push/notifications.';
-      notifyButton.hidden = true;
+      pushOn(via);
     } catch (err) {
       notifyStatus.textContent = (err as Error).message;
       notifyButton.disabled = false;

@@ -25,6 +25,18 @@ export interface WebPushEnabled {
 }
 
 const DEVICE_KEY = 'cirrus-demo.pushDeviceId';
+/** The user this browser is registered for, and how (`browser` or `stand-in`). */
+const REGISTERED_KEY = 'cirrus-demo.pushRegistered';
+
+/** How this browser gets the user's notifications, if it was registered for them. */
+export function webPushState(userId: string): WebPushEnabled['via'] | undefined {
+  try {
+    const saved = JSON.parse(localStorage.getItem(REGISTERED_KEY) ?? 'null') as { userId?: string; via?: WebPushEnabled['via'] } | null;
+    return saved?.userId === userId ? saved.via : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** This browser's device id: random, kept in localStorage. */
 function deviceId(): string {
@@ -33,7 +45,7 @@ function deviceId(): string {
   return id;
 }
 
-async function api<T>(setup: WebPushSetup, method: string, path: string, body?: unknown): Promise<T> {
+async function api<T>(setup: Omit<WebPushSetup, 'local'>, method: string, path: string, body?: unknown): Promise<T> {
   const res = await fetch(`${setup.apiUrl.replace(/\/$/, '')}${path}`, {
     method,
     headers: { authorization: `Bearer ${setup.token()}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
@@ -96,5 +108,14 @@ export async function enableWebPush(setup: WebPushSetup): Promise<WebPushEnabled
     appId: location.origin,
     locale: navigator.language,
   });
+  localStorage.setItem(REGISTERED_KEY, JSON.stringify({ userId: setup.userId, via }));
   return { deviceId: id, via, endpoint: subscription.endpoint };
+}
+
+/** On sign-out: this browser stops getting the user's notifications (best effort; the server also drops devices on logout). */
+export async function disableWebPush(setup: Omit<WebPushSetup, 'local'>): Promise<void> {
+  if (!webPushState(setup.userId)) return;
+  localStorage.removeItem(REGISTERED_KEY);
+  const id = localStorage.getItem(DEVICE_KEY);
+  if (id) await api(setup, 'DELETE', `/users/${encodeURIComponent(setup.userId)}/devices/${encodeURIComponent(id)}`).catch(() => undefined);
 }
