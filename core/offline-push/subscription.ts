@@ -23,7 +23,7 @@ const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
  * The push service URL a Web Push subscription names, checked: an absolute https URL
  * without credentials, at most 1,024 characters. Cirrus POSTs to it from Lambda, so it
  * may not be plain http (nor a file:, data: or other scheme); only when the deployment sets
- * `WEBPUSH_ALLOW_HTTP_LOOPBACK=true` (the local runtime's stand-in push service) is http
+ * `WEBPUSH_ALLOW_LOCALHOST=true` (the local runtime's stand-in push service) is http
  * accepted, and then for localhost only.
  */
 function checkEndpoint(endpoint: unknown): string | undefined {
@@ -37,7 +37,7 @@ function checkEndpoint(endpoint: unknown): string | undefined {
   }
   if (url.username || url.password) return 'endpoint must not carry credentials';
   if (url.protocol === 'https:') return undefined;
-  if (url.protocol === 'http:' && process.env.WEBPUSH_ALLOW_HTTP_LOOPBACK === 'true' && LOOPBACK.has(url.hostname)) return undefined;
+  if (url.protocol === 'http:' && process.env.WEBPUSH_ALLOW_LOCALHOST === 'true' && LOOPBACK.has(url.hostname)) return undefined;
   return 'endpoint must be an https URL';
 }
 

@@ -136,8 +136,9 @@ describe('Web Push in the web demo', () => {
     await sw.push(cirrusPush('Are you coming?', 1, 1));
     await expect.poll(() => shown(sw.worker)).toHaveLength(1);
     await sw.push(cirrusPush('Are you coming tonight?', 1, 2));
+    await expect.poll(async () => (await shown(sw.worker)).map((n) => n.body)).toEqual(['Are you coming tonight?']);
     await sw.push({ title: 'wp-carol', body: 'hello', tag: 'si_wp-bob_wp-carol', badge: 3, silent: true, data: { conversationId: 'si_wp-bob_wp-carol', seq: '4' } });
-    await expect.poll(async () => (await shown(sw.worker)).length).toBe(2);
+    await expect.poll(async () => (await shown(sw.worker)).map((n) => n.tag).sort()).toEqual(['si_wp-alice_wp-bob', 'si_wp-bob_wp-carol']);
 
     const [fromAlice, fromCarol] = (await shown(sw.worker)).sort((a, b) => a.tag.localeCompare(b.tag));
     expect(fromAlice).toMatchObject({ title: 'wp-alice', body: 'Are you coming tonight?', tag: 'si_wp-alice_wp-bob', silent: false, data: { conversationId: 'si_wp-alice_wp-bob', seq: '1', badge: 2 } });
@@ -179,5 +180,31 @@ describe('Web Push in the web demo', () => {
     await expect.poll(() => keepAlive.locator('.chat-header .peer').textContent(), { timeout: 15_000 }).toBe('wp-dan');
     await keepAlive.locator('.message.theirs', { hasText: 'Ping from dan' }).waitFor({ timeout: 15_000 });
     expect(new URL(keepAlive.url()).search).toBe('');
+  });
+
+  it('"Notify me when this tab is closed" registers the tab as a webpush device, through the local stand-in when no push service answers', async () => {
+    await admin.register('wp-fay');
+    const { page } = await signedIn('wp-fay');
+    const fayToken = await admin.userToken('wp-fay');
+
+    await page.getByRole('button', { name: 'Notify me when this tab is closed' }).click();
+
+
+    const status = page.getByRole('status').filter({ hasText: /^Notifications on/ });
+    await status.waitFor({ timeout: 15_000 });
+    // Headless Chromium reaches no push service: the subscription is the stand-in's.
+    expect(await status.getAttribute('data-via')).toBe('stand-in');
+    expect(await page.getByRole('button', { name: 'Notify me when this tab is closed' }).isHidden()).toBe(true);
+    const { body } = await admin.call('GET', '/users/wp-fay/devices', undefined, fayToken);
+    expect(body.devices).toEqual([expect.objectContaining({ provider: 'webpush', platformId: 5, appId: cirrus.url, tokenHint: `${new URL(cirrus.url).origin}/…` })]);
+    const deviceId = await page.evaluate(() => localStorage.getItem('cirrus-demo.pushDeviceId'));
+    expect(body.devices[0].deviceId).toBe(deviceId);
+
+    // A reload shows notifications as on; signing out removes the device.
+    await page.reload();
+    await page.getByRole('status').filter({ hasText: /^Notifications on/ }).waitFor({ timeout: 15_000 });
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('button', { name: 'Sign in' }).waitFor();
+    expect((await admin.call('GET', '/users/wp-fay/devices', undefined, fayToken)).body.devices).toEqual([]);
   });
 });

@@ -27,7 +27,11 @@ function setEnv(name: string, value: string | undefined): void {
   if (value === undefined) delete process.env[name];
   else process.env[name] = value;
 }
-beforeAll(() => setEnv('PUSH_SETTINGS', JSON.stringify(PUSH_SETTINGS)));
+beforeAll(() => {
+  setEnv('PUSH_SETTINGS', JSON.stringify(PUSH_SETTINGS));
+  // As deployed: the local runtime allows its own http stand-in push service, a stack never does.
+  setEnv('WEBPUSH_ALLOW_LOCALHOST', undefined);
+});
 afterAll(() => {
   for (const [name, value] of Object.entries(saved)) {
     if (value === undefined) delete process.env[name];
@@ -152,12 +156,12 @@ describe('registration over HTTP', () => {
     await admin.register('pd-loop');
     const sub = subscription('http://127.0.0.1:4999/push/abc');
     expect((await put('pd-loop', 'tab', webpush(sub))).body.error.reason).toBe('INVALID_ARGUMENT');
-    setEnv('WEBPUSH_ALLOW_HTTP_LOOPBACK', 'true');
+    setEnv('WEBPUSH_ALLOW_LOCALHOST', 'true');
     try {
       expect((await put('pd-loop', 'tab', webpush(sub))).status).toBe(200);
       expect((await put('pd-loop', 'tab2', webpush(subscription('http://push.example.net/abc')))).body.error.reason).toBe('INVALID_ARGUMENT');
     } finally {
-      setEnv('WEBPUSH_ALLOW_HTTP_LOOPBACK', undefined);
+      setEnv('WEBPUSH_ALLOW_LOCALHOST', undefined);
     }
   });
 

@@ -699,7 +699,7 @@ async function openApp(session: Session): Promise<void> {
     showSignIn(notice);
   };
   signOut.addEventListener('click', async () => {
-    await disableWebPush({ apiUrl: session.apiUrl, userId: me, token: () => client.token });
+    await disableWebPush({ api: client.api, userId: me });
     await leave();
   });
 
@@ -716,7 +716,7 @@ async function openApp(session: Session): Promise<void> {
     notifyButton.disabled = true;
     notifyStatus.textContent = 'Turning notifications on…';
     try {
-      const { via } = await enableWebPush({ apiUrl: session.apiUrl, userId: me, token: () => client.token, local: !siteConfig });
+      const { via } = await enableWebPush({ api: client.api, userId: me, local: !siteConfig });
       pushOn(via);
     } catch (err) {
       notifyStatus.textContent = (err as Error).message;

@@ -7,12 +7,12 @@
  * (`POST /local/push/webpush/subscriptions`), whose received notifications are listed at
  * `/local/push/notifications`.
  */
+import type { UserApi } from '@cirrus-im/sdk';
 
 export interface WebPushSetup {
-  apiUrl: string;
+  /** The signed-in user's HTTP API (`client.api`). */
+  api: UserApi;
   userId: string;
-  /** The user token to call the HTTP API with. */
-  token: () => string;
   /** The local runtime (no deployed site config): the stand-in may stand in for the push service. */
   local: boolean;
 }
@@ -45,17 +45,6 @@ function deviceId(): string {
   return id;
 }
 
-async function api<T>(setup: Omit<WebPushSetup, 'local'>, method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${setup.apiUrl.replace(/\/$/, '')}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${setup.token()}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = (await res.json().catch(() => undefined)) as { error?: { message?: string } } | undefined;
-  if (!res.ok) throw new Error(json?.error?.message ?? `${method} ${path} answered ${res.status}`);
-  return json as T;
-}
-
 /** base64url → the bytes PushManager.subscribe wants as applicationServerKey. */
 function keyBytes(base64url: string): Uint8Array<ArrayBuffer> {
   const base64 = base64url.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (base64url.length % 4)) % 4);
@@ -77,7 +66,7 @@ export async function enableWebPush(setup: WebPushSetup): Promise<WebPushEnabled
   if (permission !== 'granted') throw new Error('Notifications are blocked for this site: allow them in the browser\'s site settings.');
   await navigator.serviceWorker.register('/sw.js');
   const registration = await navigator.serviceWorker.ready;
-  const config = await api<{ webpush?: { publicKey: string } }>(setup, 'GET', '/push/config');
+  const config = await setup.api.getPushConfig();
   if (!config.webpush) throw new Error('Web Push is off in this deployment (it has no VAPID key).');
   const publicKey = config.webpush.publicKey;
 
@@ -101,12 +90,9 @@ export async function enableWebPush(setup: WebPushSetup): Promise<WebPushEnabled
   }
 
   const id = deviceId();
-  await api(setup, 'PUT', `/users/${encodeURIComponent(setup.userId)}/devices/${encodeURIComponent(id)}`, {
-    provider: 'webpush',
-    token: subscription,
-    platformId: 5,
-    appId: location.origin,
-    locale: navigator.language,
+  await setup.api.registerPushDevice({
+    params: { deviceId: id },
+    body: { provider: 'webpush', token: subscription, platformId: 5, appId: location.origin, locale: navigator.language },
   });
   localStorage.setItem(REGISTERED_KEY, JSON.stringify({ userId: setup.userId, via }));
   return { deviceId: id, via, endpoint: subscription.endpoint };
@@ -117,5 +103,5 @@ export async function disableWebPush(setup: Omit<WebPushSetup, 'local'>): Promis
   if (!webPushState(setup.userId)) return;
   localStorage.removeItem(REGISTERED_KEY);
   const id = localStorage.getItem(DEVICE_KEY);
-  if (id) await api(setup, 'DELETE', `/users/${encodeURIComponent(setup.userId)}/devices/${encodeURIComponent(id)}`).catch(() => undefined);
+  if (id) await setup.api.unregisterPushDevice({ params: { deviceId: id } }).catch(() => undefined);
 }
