@@ -69,11 +69,11 @@ interface Parsed {
   readonly credentials: ProviderCredentials;
 }
 
-/** Per container and provider (locally every function shares the process, each with its own grants). */
+/** Per container, provider and parameter (locally every function shares the process, each with its own grants). */
 const parsed = new Map<string, Parsed>();
 /** The last failure to read or check, kept {@link REFRESH_INTERVAL_MS} so a broken parameter is not fetched for every notification. */
 const failures = new Map<string, { readonly error: PushCredentialsError; readonly at: number }>();
-/** Providers whose credentials were refused: the next load fetches a value at most 10 seconds old. */
+/** Providers (per container) whose credentials were refused: the next load fetches a value at most 10 seconds old. */
 const stale = new Set<string>();
 const keyOf = (provider: PushProvider) => `${containerName()}\n${provider}`;
 
@@ -104,11 +104,11 @@ async function loadProvider(settings: PushSettings, provider: PushProvider): Pro
   const section = settings[provider];
   if (!section) throw new PushCredentialsError(provider, `Offline push through ${provider} is not configured (offlinePush.${provider}).`);
   const parameter = secretParameterOf(settings, provider);
-  const key = keyOf(provider);
+  const key = `${keyOf(provider)}\n${parameter}`;
   const failed = failures.get(key);
   if (failed && Date.now() - failed.at < REFRESH_INTERVAL_MS) throw failed.error;
   // After a refusal or a failure, a value at most 10 seconds old: the operator may just have fixed it.
-  const refresh = stale.delete(key) || failed !== undefined;
+  const refresh = stale.delete(keyOf(provider)) || failed !== undefined;
   try {
     let value: string;
     try {
@@ -136,7 +136,7 @@ function readFailure(provider: PushProvider, parameter: string, err: unknown): s
   const name = (err as Error)?.name;
   const what = `the ${SECRET_NAMES[provider]} parameter ${parameter}`;
   if (name === 'ParameterNotFound') {
-    return `There is no ${what}: put it with \`aws ssm put-parameter --name ${parameter} --type SecureString\` (docs/deploy.md, "Offline push").`;
+    return `There is no ${SECRET_NAMES[provider]} parameter ${parameter}: put it with \`aws ssm put-parameter --name ${parameter} --type SecureString\` (docs/deploy.md, "Offline push").`;
   }
   if (name === 'AccessDeniedException' || name === 'AccessDenied') return `This function may not read ${what}: ${(err as Error).message}`;
   return `Reading ${what} failed: ${name ?? 'Error'}: ${(err as Error)?.message ?? String(err)}`;
@@ -158,7 +158,7 @@ function parseCredentials(settings: PushSettings, provider: PushProvider, parame
       } catch {
         fail('holds a PEM block that is not a readable private key: put the AuthKey_<keyId>.p8 file unchanged.');
       }
-      if (details.type !== 'ec' || details.curve !== 'prime256v1') fail(`holds a ${details.type ?? 'unknown'} key, not the P-256 (ES256) key of an APNs .p8 file.`);
+      if (details.type !== 'ec' || details.curve !== 'prime256v1') fail(`holds a key of type ${(details.type ?? 'unknown').toUpperCase()}${details.curve ? ` (${details.curve})` : ''}, not the P-256 (ES256) key of an APNs .p8 file.`);
       return { ...settings.apns!, privateKey };
     }
     case 'fcm': {
@@ -180,7 +180,7 @@ function parseCredentials(settings: PushSettings, provider: PushProvider, parame
       } catch {
         fail('has a private_key that is not a readable private key: put the key file unchanged (its newlines are \\n inside the JSON string).');
       }
-      if (type !== 'rsa') fail(`has a ${type} private_key, not the RSA key (RS256) of a service account.`);
+      if (type !== 'rsa') fail(`has a private_key of type ${(type ?? 'unknown').toUpperCase()}, not the RSA key (RS256) of a service account.`);
       return { ...settings.fcm!, clientEmail: clientEmail as string, privateKey: privateKey as string };
     }
     case 'webpush': {

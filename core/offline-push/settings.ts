@@ -45,7 +45,7 @@ const describe = (value: unknown) => (typeof value === 'string' ? JSON.stringify
 function parameterNameProblem(value: string): string | undefined {
   let name = value;
   if (value.startsWith('arn:')) {
-    const arn = /^arn:aws(-[a-z]+)*:ssm:[a-z]{2}(-[a-z]+)+-\d:\d{12}:parameter\/(.+)$/.exec(value);
+    const arn = /^arn:aws(-[a-z]+)*:ssm:[a-z]{2,4}(-[a-z]+)+-\d+:\d{12}:parameter\/(.+)$/.exec(value);
     if (!arn) return 'be a parameter name such as /myapp/push/apns-key, or a parameter ARN such as arn:aws:ssm:us-east-1:123456789012:parameter/myapp/push/apns-key';
     // In an ARN, a hierarchical name's leading slash is not repeated.
     name = arn[3].includes('/') ? `/${arn[3]}` : arn[3];

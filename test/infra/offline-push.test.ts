@@ -16,6 +16,7 @@ import type { PushSettings } from '../../core/offline-push/types';
 import { CirrusIm, type OfflinePushProps } from '../../lib/cirrus-im';
 import type { HandlerFunction } from '../../lib/handler-function';
 import { accessesOf, allows, resolvePolicy, type LocalArns } from '../../local/iam';
+import { renderPermissions } from '../../scripts/permissions-doc';
 import { awsSolutionsFindings, logicalId, synthesizeCirrusStack, synthTimeout, testApp, type Synthesized } from './support';
 
 vi.mock('../../core/manifest', async (importOriginal) => {
@@ -164,5 +165,15 @@ describe('When the local runtime checks a reader\'s requests', () => {
     expect(allowed('push', undefined, '/chat/push/apns-key')).toBe(false);
     expect(allowed('http', offlinePush, '/chat/push/apns-key')).toBe(false);
     expect(allowed('wsMessage', offlinePush, '/chat/push/apns-key')).toBe(false);
+  });
+});
+
+describe('The permissions table of docs/deploy.md', () => {
+  it('should list the push credentials\' parameters for a function with pushCredentials, and only for it', () => {
+    const rows = renderPermissions().split('\n').filter((row) => row.startsWith('| `'));
+    for (const row of rows) {
+      const reads = row.includes('APNs key parameter (offlinePush): GetParameter') && row.includes('FCM service account parameter (offlinePush): GetParameter') && row.includes('VAPID private key parameter (offlinePush): GetParameter');
+      expect(reads, row).toBe(row.startsWith('| `push` |'));
+    }
   });
 });
