@@ -196,13 +196,26 @@ describe('KeyValueStore on AsyncStorage', () => {
     expect((await carol.listConversations()).map((c) => c.conversationId)).toEqual(['si_alice_carol']);
   });
 
-  it('loses no message when pushes and pulls write the same chunk at once', async () => {
-    const store = await createKeyValueStore(new FakeAsyncStorage(), { chunkSize: 50 });
+  it.each([64, 0])('loses no message when pushes and pulls write the same chunk at once (cache of %i values)', async (cacheSize) => {
+    const store = await createKeyValueStore(new FakeAsyncStorage({ multi: cacheSize > 0 }), { chunkSize: 50, cacheSize });
 
     const results = await Promise.all(Array.from({ length: 30 }, (_, i) => store.putMessages([msg('sg_team', i + 1), msg('sg_team', 30 - i)])));
 
     expect(results.flat().length).toBe(30);
     expect((await store.listMessages('sg_team', { limit: 100 })).map((m) => m.seq)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+  });
+
+  it('reads each chunk once for a pull that looks up a hundred messages at once', async () => {
+    const storage = new FakeAsyncStorage({ multi: false });
+    const store = await createKeyValueStore(storage, { chunkSize: 20 });
+    await store.putMessages(Array.from({ length: 100 }, (_, i) => msg('sg_team', i + 1)));
+    const reopened = await createKeyValueStore(storage, { chunkSize: 20 });
+    storage.reads = 0;
+
+    const found = await Promise.all(Array.from({ length: 100 }, (_, i) => reopened.getMessage('sg_team', i + 1)));
+
+    expect(found.map((m) => m?.seq)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+    expect(storage.reads).toBe(6);
   });
 
   it('is consistent after the app is killed between any two writes: nothing half written, every key whole', async () => {

@@ -77,10 +77,10 @@ class KeyValueStore implements LocalStore {
   private readonly outgoing = new Set<string>();
   /** Recently read or written values, in least recently used order (null: known absent). */
   private readonly cache = new Map<string, string | null>();
-  /** Per key, the write clock of its last write, while reads are in flight (a read must not cache what a write replaced). */
-  private readonly written = new Map<string, number>();
-  private clock = 0;
-  private reading = 0;
+  /** Reads under way, by key: concurrent reads of one key share one storage call. */
+  private readonly inflight = new Map<string, Promise<string | null>>();
+  /** Per key written in this session, how many writes it had: a read keeps its value only if no write ran meanwhile. */
+  private readonly versions = new Map<string, number>();
   /** Writes of a key in progress: read-modify-writes of one chunk run one after another. */
   private readonly locks = new Map<string, Promise<unknown>>();
 
@@ -134,37 +134,49 @@ class KeyValueStore implements LocalStore {
   }
 
   private async read(keys: readonly string[]): Promise<(string | null)[]> {
-    const missing = keys.filter((k) => !this.cache.has(k));
-    if (missing.length) {
-      const start = this.clock;
-      this.reading++;
-      let values: Map<string, string | null>;
-      try {
-        values = this.storage.multiGet
-          ? new Map((await this.storage.multiGet(missing)).map(([k, v]) => [k, v ?? null]))
-          : new Map(await Promise.all(missing.map(async (k) => [k, (await this.storage.getItem(k)) ?? null] as const)));
-      } finally {
-        this.reading--;
+    // One storage call for every key neither in memory nor already being read.
+    const fetch = [...new Set(keys.filter((k) => !this.cache.has(k) && !this.inflight.has(k)))];
+    if (fetch.length) {
+      const batch = this.storage.multiGet
+        ? this.storage.multiGet(fetch).then((pairs) => new Map(pairs.map(([k, v]) => [k, v ?? null])))
+        : Promise.all(fetch.map(async (k) => [k, (await this.storage.getItem(k)) ?? null] as const)).then((pairs) => new Map(pairs));
+      for (const k of fetch) {
+        const version = this.versions.get(k) ?? 0;
+        const value = batch.then((values) => values.get(k) ?? null);
+        this.inflight.set(k, value);
+        void value.then(
+          (v) => {
+            if (this.inflight.get(k) !== value) return;
+            this.inflight.delete(k);
+            // Not kept when a write of the key ran meanwhile: the value read may be the one it replaced.
+            if ((this.versions.get(k) ?? 0) === version) this.remember(k, v);
+          },
+          () => {
+            if (this.inflight.get(k) === value) this.inflight.delete(k);
+          },
+        );
       }
-      const out = keys.map((k) => (this.cache.has(k) ? this.cache.get(k)! : (values.get(k) ?? null)));
-      for (const k of missing) if ((this.written.get(k) ?? 0) <= start) this.remember(k, values.get(k) ?? null);
-      if (this.reading === 0) this.written.clear();
-      return out;
     }
-    return keys.map((k) => {
-      const v = this.cache.get(k)!;
-      this.remember(k, v);
-      return v;
-    });
+    return Promise.all(
+      keys.map((k) => {
+        if (!this.cache.has(k)) return this.inflight.get(k)!;
+        const v = this.cache.get(k)!;
+        this.remember(k, v);
+        return v;
+      }),
+    );
   }
 
   private async write(key: string, value: string | null): Promise<void> {
-    // Forget first: a failed write must not leave a value in memory the storage does not have.
+    // Forget first: a failed write must not leave a value in memory the storage does not have,
+    // and a read started before this write must not answer a read started after it.
     this.cache.delete(key);
-    if (this.reading > 0) this.written.set(key, ++this.clock);
+    this.inflight.delete(key);
+    this.versions.set(key, (this.versions.get(key) ?? 0) + 1);
     if (value === null) await this.storage.removeItem(key);
     else await this.storage.setItem(key, value);
-    if (this.reading > 0) this.written.set(key, ++this.clock);
+    this.versions.set(key, (this.versions.get(key) ?? 0) + 1);
+    this.inflight.delete(key);
     this.remember(key, value);
   }
 
@@ -298,7 +310,11 @@ class KeyValueStore implements LocalStore {
     const kind = (k: string) => k.slice(this.prefix.length, this.prefix.length + 2);
     // Outgoing messages first, so a crash half way never leaves a message to be sent after a logout; then the rest.
     for (const keys of [mine.filter((k) => kind(k) === OUTGOING), mine.filter((k) => kind(k) !== OUTGOING)]) {
-      for (const k of keys) this.cache.delete(k);
+      for (const k of keys) {
+        this.cache.delete(k);
+        this.inflight.delete(k);
+        this.versions.set(k, (this.versions.get(k) ?? 0) + 1);
+      }
       if (!keys.length) continue;
       if (this.storage.multiRemove) await this.storage.multiRemove(keys);
       else for (const k of keys) await this.storage.removeItem(k);
