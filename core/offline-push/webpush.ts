@@ -58,38 +58,46 @@ function base64urlBytes(value: unknown): Buffer | undefined {
  * endpoint and keys), or a plain sentence saying what is wrong.
  */
 export function validateWebPushSubscription(json: unknown, options?: WebPushHostPolicy): WebPushSubscription | string {
+  const checked = checkSubscription(json, options);
+  return 'subscription' in checked ? checked.subscription : checked.error;
+}
+
+/** The subscription, or what is wrong with it and whether only the host policy refuses it (a deployment setting, not the device's fault). */
+function checkSubscription(json: unknown, options?: WebPushHostPolicy): { subscription: WebPushSubscription } | { error: string; hostRefused: boolean } {
+  const bad = (error: string) => ({ error, hostRefused: false });
+  const refused = (error: string) => ({ error, hostRefused: true });
   let value = json;
   if (typeof json === 'string') {
     try {
       value = JSON.parse(json);
     } catch {
-      return 'The push subscription is not valid JSON.';
+      return bad('The push subscription is not valid JSON.');
     }
   }
-  if (typeof value !== 'object' || value === null) return 'The push subscription must be an object with an endpoint and keys.';
+  if (typeof value !== 'object' || value === null) return bad('The push subscription must be an object with an endpoint and keys.');
   const { endpoint, keys } = value as { endpoint?: unknown; keys?: { p256dh?: unknown; auth?: unknown } };
-  if (typeof endpoint !== 'string' || endpoint.length === 0) return 'The push subscription has no endpoint.';
-  if (endpoint.length > MAX_WEBPUSH_ENDPOINT_CHARS) return `The push subscription's endpoint is longer than ${MAX_WEBPUSH_ENDPOINT_CHARS} characters.`;
+  if (typeof endpoint !== 'string' || endpoint.length === 0) return bad('The push subscription has no endpoint.');
+  if (endpoint.length > MAX_WEBPUSH_ENDPOINT_CHARS) return bad(`The push subscription's endpoint is longer than ${MAX_WEBPUSH_ENDPOINT_CHARS} characters.`);
   let url: URL;
   try {
     url = new URL(endpoint);
   } catch {
-    return "The push subscription's endpoint is not a URL.";
+    return bad("The push subscription's endpoint is not a URL.");
   }
-  if (url.username || url.password) return "The push subscription's endpoint must not contain credentials.";
+  if (url.username || url.password) return bad("The push subscription's endpoint must not contain credentials.");
   const { allowedHosts, allowLocalhost } = policy(options);
   const host = url.hostname.toLowerCase();
   const local = allowLocalhost && LOCAL_HOSTS.has(host) && (url.protocol === 'http:' || url.protocol === 'https:');
   if (!local) {
-    if (url.protocol !== 'https:') return "The push subscription's endpoint must be an https URL.";
-    if (url.port !== '' && url.port !== '443') return "The push subscription's endpoint must use the standard https port.";
-    if (!hostAllowed(host, allowedHosts)) return `The push subscription's endpoint is on ${host}, which is not an allowed push service (${allowedHosts.join(', ')}).`;
+    if (url.protocol !== 'https:') return refused("The push subscription's endpoint must be an https URL.");
+    if (url.port !== '' && url.port !== '443') return refused("The push subscription's endpoint must use the standard https port.");
+    if (!hostAllowed(host, allowedHosts)) return refused(`The push subscription's endpoint is on ${host}, which is not an allowed push service (${allowedHosts.join(', ')}).`);
   }
   const p256dh = base64urlBytes(keys?.p256dh);
-  if (!p256dh || p256dh.length !== 65 || p256dh[0] !== 4) return "The push subscription's keys.p256dh must be an uncompressed P-256 public key (65 bytes, base64url).";
+  if (!p256dh || p256dh.length !== 65 || p256dh[0] !== 4) return bad("The push subscription's keys.p256dh must be an uncompressed P-256 public key (65 bytes, base64url).");
   const auth = base64urlBytes(keys?.auth);
-  if (!auth || auth.length !== 16) return "The push subscription's keys.auth must be a 16-byte secret (base64url).";
-  return { endpoint: url.href, keys: { p256dh: keys!.p256dh as string, auth: keys!.auth as string } };
+  if (!auth || auth.length !== 16) return bad("The push subscription's keys.auth must be a 16-byte secret (base64url).");
+  return { subscription: { endpoint: url.href, keys: { p256dh: keys!.p256dh as string, auth: keys!.auth as string } } };
 }
 
 /** The Topic header for a collapse id: its digest, 32 base64url characters. */
@@ -126,11 +134,12 @@ export class WebPushClient implements ProviderClient {
   ) {}
 
   async send(device: Device, notification: Notification): Promise<SendOutcome> {
-    const subscription = validateWebPushSubscription(device.token, this.options);
-    if (typeof subscription === 'string') {
+    const checked = checkSubscription(device.token, this.options);
+    if (!('subscription' in checked)) {
       // Kept when only the host policy refuses it (a configuration matter); otherwise it is unusable.
-      return /allowed push service|https/.test(subscription) ? { kind: 'failed', reason: subscription } : { kind: 'invalid', reason: subscription, status: 400 };
+      return checked.hostRefused ? { kind: 'failed', reason: checked.error } : { kind: 'invalid', reason: checked.error, status: 400 };
     }
+    const { subscription } = checked;
     const payload = webPushPayload(notification);
     if (payload === undefined) return { kind: 'failed', reason: `Payload Too Large: the notification's data alone is over ${WEBPUSH_MAX_PLAINTEXT_BYTES} bytes` };
     let details: webpush.RequestDetails;
