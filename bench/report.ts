@@ -208,7 +208,7 @@ export function writeReport(r: Results): void {
   out.push('');
   out.push('What the default stack bills in a month when nobody chats, read from its synthesized template (storage left out):');
   out.push('');
-  out.push(table(['Resource type', 'Count', 'Per month', 'Why'], idle.lines.filter((l) => l.monthlyUsd > 0 || ['AWS::RDS::DBCluster', 'AWS::DynamoDB::Table', 'AWS::Lambda::Function', 'AWS::ApiGatewayV2::Api'].includes(l.type)).map((l) => [l.type, l.count, usd(l.monthlyUsd), l.why])));
+  out.push(table(['Resource type', 'Count', 'Per month', 'Why'], idle.lines.filter((l) => l.monthlyUsd > 0 || ['AWS::RDS::DBCluster', 'AWS::DynamoDB::Table', 'AWS::Lambda::Function', 'AWS::ApiGatewayV2::Api', 'AWS::CloudWatch::Dashboard'].includes(l.type)).map((l) => [l.type, l.count, usd(l.monthlyUsd), l.why])));
   out.push('');
   const others = idle.lines.filter((l) => l.monthlyUsd === 0).map((l) => `${l.type} (${l.count})`);
   out.push(`Billed only when used: ${others.join(', ')}.`);

@@ -50,7 +50,7 @@ export function idleCost(props: CirrusStackProps = {}): { lines: IdleLine[]; tot
         // Billed per metric an alarm reads: a metric-math alarm over ten metrics costs ten.
         const metrics = resources.reduce((n, r) => n + alarmMetricCount(r.Properties ?? {}), 0);
         monthlyUsd = metrics * prices.cloudWatchAlarmMetricMonth.usd;
-        why = `${metrics} alarm metrics at $${prices.cloudWatchAlarmMetricMonth.usd} each a month (math-expression alarms count each metric they read)`;
+        why = `${metrics} alarm metric${metrics === 1 ? "" : "s"} at $${prices.cloudWatchAlarmMetricMonth.usd} each a month (math-expression alarms count each metric they read)`;
         break;
       }
       case 'AWS::CloudWatch::Dashboard': {
