@@ -340,6 +340,7 @@ export class CirrusIm extends Construct {
     return new Monitoring(this, 'Monitoring', {
       settings: config.monitoring,
       alarmTopic: config.alarmTopic,
+      otherAlarms: this.node.findAll().filter((c): c is cloudwatch.Alarm => c instanceof cloudwatch.Alarm),
       functions: this.functions,
       messageFunction: this.functions.wsMessage,
       streamConsumers: Object.fromEntries(consumers.map((key) => [key, this.functions[key]])),

@@ -30,6 +30,8 @@ const PERIOD = Duration.minutes(5);
 
 export interface MonitoringProps {
   readonly settings: ResolvedMonitoring;
+  /** Alarms made elsewhere (the dead-letter alarms), shown with these on the dashboard. */
+  readonly otherAlarms?: readonly cloudwatch.IAlarm[];
   readonly alarmTopic?: sns.ITopic;
   /** Every function of the manifest, by its name in the manifest. */
   readonly functions: Readonly<Record<string, lambda.IFunction>>;
@@ -219,9 +221,8 @@ export class Monitoring extends Construct {
         height: 2,
       }),
     );
-    if (this.alarms.length > 0) {
-      dashboard.addWidgets(new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24, height: 3 }));
-    }
+    const alarms = [...(props.otherAlarms ?? []), ...this.alarms];
+    if (alarms.length > 0) dashboard.addWidgets(new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms, width: 24, height: 3 }));
     dashboard.addWidgets(
       graph('Messages (frames received, send invocations)', [
         ws.messages.with({ label: 'WebSocket messages' }),

@@ -276,10 +276,12 @@ describe('When an alarmTopic is given', () => {
     expect((durations!.properties.metrics as unknown[][]).every((row) => (row.at(-1) as { stat: string }).stat === 'p99')).toBe(true);
   });
 
-  it('should show the state of every alarm on the dashboard', () => {
+  it('should show the state of every alarm on the dashboard, the dead-letter alarms included', () => {
     const status = dashboardBody(resources).widgets.find((w) => w.type === 'alarm');
     const shown = (status!.properties.alarms as string[]).map((arn) => /<<GetAtt:([^.]+)\.Arn>>/.exec(arn)?.[1]);
-    expect(shown.sort()).toEqual(monitoringAlarms(resources).map(([id]) => id).sort());
+    const every = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::CloudWatch::Alarm').map(([id]) => id);
+    expect(shown.sort()).toEqual(every.sort());
+    expect(every.some((id) => id.startsWith('CirrusDeadLettersAlarm'))).toBe(true);
   });
 
   it("should stay within CloudWatch's dashboard limits even with the longest resource names", () => {
@@ -329,8 +331,9 @@ describe('When monitoring is left at its defaults without an alarmTopic', () => 
     expect(Object.values(resources).filter((r) => r.Type === 'AWS::CloudWatch::Dashboard')).toHaveLength(1);
     expect(monitoringAlarms(resources)).toEqual([]);
     expect(Object.values(resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm')).toHaveLength(1);
-    // No alarm status widget without alarms.
-    expect(dashboardBody(resources).widgets.some((w) => w.type === 'alarm')).toBe(false);
+    // The alarm status widget shows the dead-letter alarm.
+    const status = dashboardBody(resources).widgets.find((w) => w.type === 'alarm');
+    expect(status!.properties.alarms).toHaveLength(1);
   });
 });
 
