@@ -210,12 +210,20 @@ export function writeReport(r: Results): void {
   out.push('');
   out.push('What the default stack bills in a month when nobody chats, read from its synthesized template (storage left out):');
   out.push('');
-  out.push(table(['Resource type', 'Count', 'Per month', 'Why'], idle.lines.filter((l) => l.monthlyUsd > 0 || ['AWS::RDS::DBCluster', 'AWS::DynamoDB::Table', 'AWS::Lambda::Function', 'AWS::ApiGatewayV2::Api'].includes(l.type)).map((l) => [l.type, l.count, usd(l.monthlyUsd), l.why])));
+  out.push(table(['Resource type', 'Count', 'Per month', 'Why'], idle.lines.filter((l) => l.monthlyUsd > 0 || ['AWS::RDS::DBCluster', 'AWS::DynamoDB::Table', 'AWS::Lambda::Function', 'AWS::ApiGatewayV2::Api', 'AWS::CloudWatch::Dashboard'].includes(l.type)).map((l) => [l.type, l.count, usd(l.monthlyUsd), l.why])));
   out.push('');
   const others = idle.lines.filter((l) => l.monthlyUsd === 0).map((l) => `${l.type} (${l.count})`);
   out.push(`Billed only when used: ${others.join(', ')}.`);
   out.push('');
   out.push(`**Total: ${usd(idle.totalUsd)} a month** (${usd(idle.totalUsd - idle.freeTierSqsUsd)} while the account's SQS free tier of 1 M requests lasts).`);
+  out.push('');
+  // The failure-signal alarms are on when an alarmTopic is given: what they add, and the dashboard's price beyond the free tier.
+  const alarmed = idleCost({ monitoring: { alarms: true } });
+  const alarmLine = alarmed.lines.find((l) => l.type === 'AWS::CloudWatch::Alarm');
+  out.push(
+    `With the failure-signal alarms (on when \`alarmTopic\` is given, or with \`monitoring.alarms\`): ${usd(alarmed.totalUsd)} a month (${alarmLine?.why ?? 'no alarm'}; ` +
+      `CloudWatch's free tier takes off 10 alarm metrics). The dashboard (\`monitoring.dashboard\`, on by default) is free as one of the account's first three, $${prices.cloudWatchDashboardMonth.usd} a month beyond. docs/operations.md, "Monitoring", lists every alarm.`,
+  );
   out.push('');
   const hugeReads = groupMessageReads(100_000, 10_000, true);
   targets.push({ what: '100,000-member group, 10,000 online (modelled): recipient reads at most $50 per million', before: '—', figure: `${fmt(hugeReads.readUnits, 1)} read units, ${usd(hugeReads.usd * 1e6)} (${hugeReads.shards} shards of the online index)`, met: hugeReads.usd * 1e6 <= 50 });

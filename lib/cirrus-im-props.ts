@@ -215,6 +215,49 @@ export interface OfflinePushProps {
   readonly parameterKey?: kms.IKey;
 }
 
+/**
+ * Thresholds of the failure-signal alarms. Each alarm reads 5-minute periods and fires when
+ * `datapointsToAlarm` of the last `evaluationPeriods` periods reach its threshold.
+ */
+export interface AlarmThresholdsProps {
+  /** Unhandled errors and timeouts of the functions one alarm watches, in 5 minutes. @default 5 */
+  readonly functionErrors?: number;
+  /** Throttled invocations of the functions one alarm watches, in 5 minutes. @default 10 */
+  readonly functionThrottles?: number;
+  /** WebSocket integration and execution errors, or HTTP 5xx answers, of one API in 5 minutes. @default 5 */
+  readonly apiErrors?: number;
+  /** Age in seconds of the oldest stream record a consumer has not yet read (IteratorAge). @default 300 */
+  readonly streamIteratorAgeSeconds?: number;
+  /** Age in seconds of the oldest message of a work queue. @default 900 */
+  readonly queueAgeSeconds?: number;
+  /** Read and write throttle events of the tables and indexes one alarm watches, in 5 minutes. @default 25 */
+  readonly tableThrottles?: number;
+}
+
+/** The CloudWatch dashboard and the alarms on failure signals (docs/operations.md, "Monitoring"). */
+export interface MonitoringProps {
+  /**
+   * A CloudWatch dashboard of the deployment: messages, errors, throttles, durations, API
+   * Gateway, DynamoDB, streams, dead letters, Aurora. Free as one of the account's first three
+   * dashboards, $3 a month beyond.
+   * @default true
+   */
+  readonly dashboard?: boolean;
+  /**
+   * Alarms on every failure signal (function errors and throttles, API errors, stream and
+   * queue age, DynamoDB throttling, Aurora at its maximum capacity), notifying `alarmTopic`.
+   * They bill $0.10 a month per metric they read (docs/operations.md lists the count).
+   * The dead-letter alarms exist either way.
+   * @default - on when `alarmTopic` is given, off otherwise
+   */
+  readonly alarms?: boolean;
+  readonly thresholds?: AlarmThresholdsProps;
+  /** Number of 5-minute periods an alarm looks at, between 1 and 288 (a day). @default 3 */
+  readonly evaluationPeriods?: number;
+  /** How many of those periods must reach the threshold, between 1 and `evaluationPeriods`. @default 2 */
+  readonly datapointsToAlarm?: number;
+}
+
 /** Properties of {@link CirrusIm}. Every field is optional. */
 export interface CirrusImProps {
   /**
@@ -329,10 +372,16 @@ export interface CirrusImProps {
    */
   readonly throttle?: ThrottleProps;
   /**
-   * Topic notified when a message lands in a dead-letter queue.
-   * @default - the alarms change state in CloudWatch but notify no one
+   * Topic notified when a message lands in a dead-letter queue, and by the failure-signal
+   * alarms of `monitoring` (which it turns on), when they fire and when they recover.
+   * @default - the dead-letter alarms change state in CloudWatch but notify no one; no other alarm
    */
   readonly alarmTopic?: sns.ITopic;
+  /**
+   * The CloudWatch dashboard and the failure-signal alarms, their thresholds and evaluation.
+   * @default - a dashboard; the alarms when `alarmTopic` is given
+   */
+  readonly monitoring?: MonitoringProps;
   /**
    * With `webSocketAccessLogs`, set the account's API Gateway CloudWatch Logs role, which
    * WebSocket access logging requires (without access logs the account setting is left alone). The setting is one per account and region: turn this off when the account
@@ -378,11 +427,63 @@ export interface ResolvedCirrusImProps {
   readonly stageName: string;
   readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
   readonly alarmTopic?: sns.ITopic;
+  readonly monitoring: ResolvedMonitoring;
   readonly configureApiGatewayLogRole: boolean;
   readonly media: { readonly maxUploadBytes: number; readonly allowedContentTypes: readonly string[]; readonly expirationDays?: number; readonly corsAllowedOrigins: readonly string[] };
   readonly webhooks?: WebhookSettings & { readonly signingParameter?: ssm.IStringParameter; readonly signingParameterKey?: kms.IKey };
   /** The settings the functions receive (`PUSH_SETTINGS`), and the key of their parameters when not `aws/ssm`. */
   readonly offlinePush?: { readonly settings: PushSettings; readonly parameterKey?: kms.IKey };
+}
+
+/** {@link MonitoringProps} with every default applied. */
+export interface ResolvedMonitoring {
+  readonly dashboard: boolean;
+  readonly alarms: boolean;
+  readonly thresholds: Required<AlarmThresholdsProps>;
+  readonly evaluationPeriods: number;
+  readonly datapointsToAlarm: number;
+}
+
+export const DEFAULT_ALARM_THRESHOLDS: Required<AlarmThresholdsProps> = {
+  functionErrors: 5,
+  functionThrottles: 10,
+  apiErrors: 5,
+  streamIteratorAgeSeconds: 300,
+  queueAgeSeconds: 900,
+  tableThrottles: 25,
+};
+
+/** `monitoring` with its defaults, or a sentence naming what is wrong with it. */
+function resolveMonitoring(monitoring: MonitoringProps | undefined, hasAlarmTopic: boolean): ResolvedMonitoring {
+  const given = monitoring ?? {};
+  for (const flag of ['dashboard', 'alarms'] as const) {
+    if (given[flag] !== undefined && typeof given[flag] !== 'boolean') throw new Error(`monitoring.${flag} must be true or false; got ${JSON.stringify(given[flag])}.`);
+  }
+  const alarms = given.alarms ?? hasAlarmTopic;
+  const tuned = (['thresholds', 'evaluationPeriods', 'datapointsToAlarm'] as const).filter((key) => given[key] !== undefined);
+  if (!alarms && tuned.length > 0) {
+    throw new Error(`monitoring.${tuned[0]} only applies to the failure-signal alarms, which are off: give an alarmTopic or set monitoring.alarms to true.`);
+  }
+  const thresholds = { ...DEFAULT_ALARM_THRESHOLDS };
+  for (const [name, value] of Object.entries(given.thresholds ?? {}) as [keyof AlarmThresholdsProps, unknown][]) {
+    if (!(name in DEFAULT_ALARM_THRESHOLDS)) {
+      throw new Error(`monitoring.thresholds.${name} is not a threshold Cirrus knows; the thresholds are ${Object.keys(DEFAULT_ALARM_THRESHOLDS).join(', ')}.`);
+    }
+    if (value === undefined) continue;
+    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+      throw new Error(`monitoring.thresholds.${name} must be a positive number; got ${JSON.stringify(value)}.`);
+    }
+    thresholds[name] = value;
+  }
+  const evaluationPeriods = given.evaluationPeriods ?? 3;
+  if (!Number.isInteger(evaluationPeriods) || evaluationPeriods < 1 || evaluationPeriods > 288) {
+    throw new Error(`monitoring.evaluationPeriods must be a whole number of 5-minute periods between 1 and 288 (CloudWatch evaluates at most a day); got ${evaluationPeriods}.`);
+  }
+  const datapointsToAlarm = given.datapointsToAlarm ?? Math.min(2, evaluationPeriods);
+  if (!Number.isInteger(datapointsToAlarm) || datapointsToAlarm < 1 || datapointsToAlarm > evaluationPeriods) {
+    throw new Error(`monitoring.datapointsToAlarm must be a whole number between 1 and monitoring.evaluationPeriods (${evaluationPeriods}); got ${datapointsToAlarm}.`);
+  }
+  return { dashboard: given.dashboard ?? true, alarms, thresholds, evaluationPeriods, datapointsToAlarm };
 }
 
 /**
@@ -559,6 +660,8 @@ export function resolveCirrusImProps(props: CirrusImProps = {}): ResolvedCirrusI
     throw new Error(`media.corsAllowedOrigins must list '*' or origins such as https://app.example.com (scheme, host, optional port); got ${JSON.stringify(badOrigin ?? corsAllowedOrigins)}.`);
   }
 
+  const monitoring = resolveMonitoring(props.monitoring, props.alarmTopic !== undefined);
+
   let webhooks: ResolvedCirrusImProps['webhooks'];
   if (props.webhooks) {
     const { url, signingParameter, signingParameterKey, timeoutMs, callbacks } = props.webhooks;
@@ -596,6 +699,7 @@ export function resolveCirrusImProps(props: CirrusImProps = {}): ResolvedCirrusI
     stageName,
     throttle: { rateLimit, burstLimit },
     alarmTopic: props.alarmTopic,
+    monitoring,
     configureApiGatewayLogRole: props.configureApiGatewayLogRole ?? true,
     media: { maxUploadBytes, allowedContentTypes, expirationDays, corsAllowedOrigins },
     webhooks,

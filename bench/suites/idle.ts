@@ -3,7 +3,7 @@
  * Every resource type is listed with what it bills at rest; storage is left out.
  */
 import { App } from 'aws-cdk-lib';
-import { CirrusStack } from '../../lib/cirrus-stack';
+import { CirrusStack, type CirrusStackProps } from '../../lib/cirrus-stack';
 import { assumptions, prices } from '../prices';
 
 export interface IdleLine {
@@ -15,9 +15,15 @@ export interface IdleLine {
 
 const HOURS = 730;
 
-export function idleCost(): { lines: IdleLine[]; totalUsd: number; freeTierSqsUsd: number } {
+/** The metrics an alarm reads: its one metric, or every metric (not expression) of its math expression. */
+export function alarmMetricCount(properties: Record<string, any>): number {
+  if (Array.isArray(properties.Metrics)) return properties.Metrics.filter((m: Record<string, unknown>) => m.MetricStat !== undefined).length;
+  return properties.MetricName !== undefined ? 1 : 0;
+}
+
+export function idleCost(props: CirrusStackProps = {}): { lines: IdleLine[]; totalUsd: number; freeTierSqsUsd: number } {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  const stack = new CirrusStack(app, 'Cirrus');
+  const stack = new CirrusStack(app, 'Cirrus', props);
   const template = app.synth().getStackByName(stack.stackName).template as { Resources: Record<string, { Type: string; Properties?: Record<string, any> }> };
   const byType = new Map<string, { Type: string; Properties?: Record<string, any> }[]>();
   for (const r of Object.values(template.Resources)) byType.set(r.Type, [...(byType.get(r.Type) ?? []), r]);
@@ -40,10 +46,19 @@ export function idleCost(): { lines: IdleLine[]; totalUsd: number; freeTierSqsUs
         why = `${parameters} standard-tier SecureString parameters: no monthly fee (the AWS managed aws/ssm key has none either)`;
         break;
       }
-      case 'AWS::CloudWatch::Alarm':
-        monthlyUsd = count * prices.cloudWatchAlarmMonth.usd;
-        why = `$${prices.cloudWatchAlarmMonth.usd} per alarm a month`;
+      case 'AWS::CloudWatch::Alarm': {
+        // Billed per metric an alarm reads: a metric-math alarm over ten metrics costs ten.
+        const metrics = resources.reduce((n, r) => n + alarmMetricCount(r.Properties ?? {}), 0);
+        monthlyUsd = metrics * prices.cloudWatchAlarmMetricMonth.usd;
+        why = `${metrics} alarm metric${metrics === 1 ? "" : "s"} at $${prices.cloudWatchAlarmMetricMonth.usd} each a month (math-expression alarms count each metric they read)`;
         break;
+      }
+      case 'AWS::CloudWatch::Dashboard': {
+        const free = Math.min(count, assumptions.freeDashboards);
+        monthlyUsd = (count - free) * prices.cloudWatchDashboardMonth.usd;
+        why = `free as one of the account's first ${assumptions.freeDashboards} dashboards; $${prices.cloudWatchDashboardMonth.usd} a month each beyond`;
+        break;
+      }
       case 'AWS::KMS::Key':
         monthlyUsd = count * prices.kmsKeyMonth.usd;
         why = `$${prices.kmsKeyMonth.usd} per key a month`;
