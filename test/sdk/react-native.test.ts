@@ -172,4 +172,23 @@ describe('the SDK in React Native', () => {
     expect(texts(await cat.getMessages(own.conversationId))).toEqual(['note to self ✓']);
     await cat.close();
   });
+
+  it('registers the phone for push and tells the server when the app goes to the background and comes back', async () => {
+    await admin.register('rn-gus');
+    const rn = reactNative();
+    const gus = await rn.sdk.CirrusClient.create({ wsUrl: cirrus.wsUrl, apiUrl: cirrus.apiUrl, token: await admin.userToken('rn-gus', 2), store: await rn.sdk.createKeyValueStore(new FakeAsyncStorage(), { prefix: 'cirrus:rn-gus:' }) });
+    await gus.connect();
+    // What @react-native-firebase/messaging's getToken() gives, minted by the local FCM stand-in.
+    const fcmToken = cirrus.push.standIns.mintFcmToken();
+
+    const { device } = await gus.registerPushDevice({ deviceId: 'install-1', provider: 'fcm', token: fcmToken, appId: 'com.example.cirrus', platformId: 2, locale: 'de-DE' });
+    await gus.setAppState('background');
+    await gus.setAppState('active');
+
+    expect(device).toMatchObject({ deviceId: 'install-1', provider: 'fcm', platformId: 2, locale: 'de-DE' });
+    expect((await gus.api.listPushDevices()).devices.map((d) => d.deviceId)).toEqual(['install-1']);
+    expect(rn.sent.filter((f) => f.action === 'setAppBackground').map((f) => f.data)).toEqual([{ background: true }, { background: false }]);
+    await gus.logout();
+    expect((await admin.call('GET', '/users/rn-gus/devices')).body.devices).toEqual([]);
+  });
 });

@@ -16,10 +16,10 @@ export async function openCirrus(options: Omit<CirrusClientOptions, 'store'>): P
   return CirrusClient.create({ ...options, store });
 }
 
-/** Signs out: the user's store is emptied, so the next user of the phone starts clean. */
+/** Signs out: the user's store is emptied (the next user of the phone starts clean), then the session ends on the server with its push devices. */
 export async function signOut(client: CirrusClient): Promise<void> {
   await client.store.clear();
-  await client.close();
+  await client.logout().catch(() => client.close());
 }
 
 const INSTALLATION_KEY = 'cirrus:installationId';
