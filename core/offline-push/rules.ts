@@ -90,7 +90,9 @@ const strs = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is st
  */
 export function pushRecipientsOf(message: Pick<PushMessage, 'senderId' | 'contentType' | 'content' | 'offlinePush'>): 'all' | 'none' | string[] {
   if (message.offlinePush?.disabled) return 'none';
-  if (message.senderId !== SYSTEM) return CHAT_CONTENT_TYPES.has(message.contentType) ? 'all' : 'none';
+  // Chat content, also sent as `system` by the app backend (POST /messages, batch sends).
+  if (CHAT_CONTENT_TYPES.has(message.contentType)) return 'all';
+  if (message.senderId !== SYSTEM) return 'none';
   const p = (message.content ?? {}) as Payload;
   const op = str(p.opUserId);
   switch (message.contentType) {

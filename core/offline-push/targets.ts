@@ -81,13 +81,13 @@ export function pushMessageOf(message: PushMessage): PushMessage {
  * none without a target. Best effort like the WebSocket push: a refused invocation is
  * logged, never fails the send (the message is stored; the app shows it at its next sync).
  */
-export async function invokeNotify(job: Omit<NotifyJob, 'kind'>): Promise<number> {
+export async function invokeNotify(job: Omit<NotifyJob, 'kind'>, options: { self?: boolean } = {}): Promise<number> {
   const slices: NotifyJob[] = [];
   if (job.roster) slices.push({ kind: 'notify', message: pushMessageOf(job.message), roster: job.roster, correlationId: job.correlationId });
   for (const part of chunk(job.targets ?? [], NOTIFY_JOB_TARGETS)) slices.push({ kind: 'notify', message: pushMessageOf(job.message), targets: part, correlationId: job.correlationId });
   for (const part of chunk(job.candidates ?? [], NOTIFY_JOB_TARGETS)) slices.push({ kind: 'notify', message: pushMessageOf(job.message), candidates: part, correlationId: job.correlationId });
   if (slices.length === 0) return 0;
-  const results = await Promise.allSettled(slices.map((slice) => invokeAsync('notify', slice)));
+  const results = await Promise.allSettled(slices.map((slice) => invokeAsync('notify', slice, options)));
   const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (refused.length > 0) log.warn('notify invocations refused; their recipients get no offline push', { conversationId: job.message.conversationId, seq: job.message.seq, refused: refused.length, of: slices.length, err: refused[0].reason });
   return slices.length - refused.length;
