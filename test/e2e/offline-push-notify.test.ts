@@ -16,9 +16,14 @@ import { totalUnread } from '../../core/services/conversations';
 import { devices } from '../../core/store/devices';
 import { runAsFunction } from '../../local/lambda';
 import { admin, as, cirrus, device, useCirrus } from '../support/harness';
+import { expectSigned, startWebhookReceiver } from '../support/webhook-receiver';
 
 const MIN = 4;
-useCirrus({ settings: { onlineIndexMinMembers: MIN } });
+const SECRET = 'offline-push-hooks';
+const TIMEOUT_MS = 300;
+const hooks = await startWebhookReceiver();
+// beforeOfflinePush with the closed policy: even then a failure sends the notification as built.
+useCirrus({ settings: { onlineIndexMinMembers: MIN, webhooks: { url: hooks.url, signingSecret: SECRET, timeoutMs: TIMEOUT_MS, callbacks: { beforeOfflinePush: { enabled: true, failurePolicy: 'closed' } } } } });
 
 /** Records every call; answers from a per-token script (default: sent). */
 class FakeProvider implements ProviderClient {
@@ -164,6 +169,50 @@ describe('the notify function', () => {
     expect(fake.to('np-bob').map((c) => c.notification.threadId)).toEqual(['si_np-alice_np-bob', 'si_np-alice_np-bob']);
   });
 });
+
+describe('beforeOfflinePush', () => {
+  const hookFor = (seq: number) => hooks.calls('beforeOfflinePush', (d) => d.seq === seq);
+
+  it('tells the app each recipient’s notification, signed, and sends it unchanged on allow', async () => {
+    fake = new FakeProvider();
+    await run({ message: oneToOne(30), targets: [{ userId: 'np-bob', recvOpt: 0 }] });
+    const [call] = hookFor(30);
+    expectSigned(call, SECRET);
+    expect(call.body.data).toMatchObject({ userId: 'np-bob', conversationId: 'si_np-alice_np-bob', seq: 30, serverMsgId: 'srv-30', senderId: 'np-alice', sessionType: 1, contentType: 101, notification: { title: 'Alice', body: 'hello 30', silent: false } });
+    expect(fake.calls).toHaveLength(2);
+  });
+
+  it('lets the app rewrite title, body and ex', async () => {
+    fake = new FakeProvider();
+    hooks.answers.beforeOfflinePush = () => ({ json: { action: 'modify', title: 'Your order', body: 'It shipped', ex: 'order=7' } });
+    await run({ message: oneToOne(31), targets: [{ userId: 'np-carol', recvOpt: 0 }] });
+    expect(fake.calls.map((c) => c.notification)).toEqual([expect.objectContaining({ title: 'Your order', body: 'It shipped', data: expect.objectContaining({ ex: 'order=7', seq: '31' }) })]);
+    delete hooks.answers.beforeOfflinePush;
+  });
+
+  it('lets the app suppress one recipient’s push', async () => {
+    fake = new FakeProvider();
+    hooks.answers.beforeOfflinePush = (r) => (r.body.data.userId === 'np-bob' ? { json: { action: 'refuse', code: 10001 } } : { json: { action: 'allow' } });
+    const outcome = await run({ message: oneToOne(32), targets: [{ userId: 'np-bob', recvOpt: 0 }, { userId: 'np-carol', recvOpt: 0 }] });
+    expect(outcome).toMatchObject({ suppressed: 1, sent: 1 });
+    expect(fake.calls.map((c) => c.device.userId)).toEqual(['np-carol']);
+    delete hooks.answers.beforeOfflinePush;
+  });
+
+  it.each([
+    ['a timeout', { delayMs: TIMEOUT_MS * 3, json: { action: 'refuse', code: 10001 } }],
+    ['a 500', { status: 500, json: { action: 'refuse', code: 10001 } }],
+    ['an invalid modification', { json: { action: 'modify', title: 't'.repeat(101) } }],
+  ] as const)('sends the notification as built after %s, even under the closed policy', async (_what, answer) => {
+    fake = new FakeProvider();
+    hooks.answers.beforeOfflinePush = () => answer;
+    const seq = 33 + n++;
+    await run({ message: oneToOne(seq), targets: [{ userId: 'np-carol', recvOpt: 0 }] });
+    expect(fake.calls.map((c) => [c.notification.title, c.notification.body])).toEqual([['Alice', `hello ${seq}`]]);
+    delete hooks.answers.beforeOfflinePush;
+  });
+});
+let n = 0;
 
 describe('a large group', () => {
   it('keeps a roster of its members with devices, through joins, first and last devices, and leaves', async () => {
