@@ -8,6 +8,7 @@
  * - 1300–1399 messaging
  * - 1400–1499 media (uploads and downloads of the media store)
  * - 1500–1599 server side (retry with backoff)
+ * - 1600–1699 offline push (devices and their providers)
  */
 export const errorCodes = {
   MALFORMED_FRAME: { code: 1001, status: 400, retryable: false, summary: 'The frame or body is not a JSON object of the expected envelope.' },
@@ -48,6 +49,7 @@ export const errorCodes = {
   MEDIA_TYPE_NOT_ALLOWED: { code: 1401, status: 415, retryable: false, summary: "The content type is not one this deployment accepts for media (see the deployment's allowed media types)." },
   MEDIA_TOO_LARGE: { code: 1402, status: 413, retryable: false, summary: "The declared size is above this deployment's media size limit." },
   MEDIA_NOT_FOUND: { code: 1403, status: 404, retryable: false, summary: 'No media object has that key (never uploaded, the upload failed, or it expired).' },
+  PUSH_PROVIDER_DISABLED: { code: 1601, status: 400, retryable: false, summary: 'The device names a push provider (apns, fcm, webpush) this deployment does not send through; GET /push/config lists those it does.' },
   INTERNAL: { code: 1500, status: 500, retryable: true, summary: 'Unexpected server error; retry with backoff.' },
   UNAVAILABLE: { code: 1501, status: 503, retryable: true, summary: 'A backing service is temporarily unavailable (e.g. the history database is resuming).' },
   THROTTLED: { code: 1502, status: 429, retryable: true, summary: 'Too many requests; retry with backoff.' },

@@ -18,6 +18,8 @@ import {
   type TableKey,
 } from './manifest';
 import { MEDIA_PREFIX } from './domain/media';
+import { configuredProviders } from './offline-push/settings';
+import type { PushProvider, PushSettings } from './offline-push/types';
 
 /** A resource of the deployment, named by its place in the manifest. */
 export type PolicyResource =
@@ -32,6 +34,8 @@ export type PolicyResource =
   /** Every resource: for actions without a resource (dynamodb:ListStreams). */
   | { readonly kind: 'any' }
   | { readonly kind: 'secret'; readonly secret: SecretKey }
+  /** The SecureString parameter holding an offline push provider's credentials (`offlinePush`, named by the operator). */
+  | { readonly kind: 'pushCredentials'; readonly provider: PushProvider }
   | { readonly kind: 'historyCluster' }
   | { readonly kind: 'historyCredentials' }
   | { readonly kind: 'connections' }
@@ -68,6 +72,8 @@ export function resourceName(resource: PolicyResource): string {
       return '*';
     case 'secret':
       return `secret:${resource.secret}`;
+    case 'pushCredentials':
+      return `pushCredentials:${resource.provider}`;
     default:
       return resource.kind;
   }
@@ -93,11 +99,16 @@ export const logActions = ['logs:CreateLogStream', 'logs:PutLogEvents'] as const
 
 const entriesOf = <K extends string, V>(record: Partial<Record<K, V>>) => Object.entries(record) as [K, V][];
 
-/**
- * The statements of a function's role. `webhooks`: whether the deployment has webhooks (the
- * webhook signing secret exists, and is granted, only then).
- */
-export function functionPolicy(key: FunctionKey, options: { webhooks: boolean }): PolicyStatementSpec[] {
+/** What a function's policy depends on besides the manifest: the deployment's optional features. */
+export interface PolicyOptions {
+  /** Whether the deployment has webhooks (the webhook signing secret exists, and is granted, only then). */
+  readonly webhooks: boolean;
+  /** The deployment's offline push settings: the credentials' parameters of its providers are granted to functions with `pushCredentials`. */
+  readonly offlinePush?: PushSettings;
+}
+
+/** The statements of a function's role in a deployment with these options. */
+export function functionPolicy(key: FunctionKey, options: PolicyOptions): PolicyStatementSpec[] {
   const spec: FunctionSpec = functions[key];
   const statements: PolicyStatementSpec[] = [{ actions: [...logActions], resources: [{ kind: 'logGroup' }], grantedBy: 'function' }];
   for (const [table, actions] of entriesOf<TableKey, readonly TableAction[]>(spec.tables)) {
@@ -133,6 +144,12 @@ export function functionPolicy(key: FunctionKey, options: { webhooks: boolean })
     // SecureString parameters encrypted with the AWS managed key aws/ssm, whose key policy lets every
     // principal of the account decrypt through Parameter Store: ssm:GetParameter is the whole grant.
     statements.push({ actions: ['ssm:GetParameter'], resources: secrets.map((secret) => ({ kind: 'secret', secret })), grantedBy: 'manifest' });
+  }
+  const pushProviders = spec.pushCredentials ? configuredProviders(options.offlinePush) : [];
+  if (pushProviders.length) {
+    // Parameters the operator put with the AWS managed key aws/ssm (its key policy lets the account's
+    // principals decrypt through Parameter Store); a customer managed key is granted by the stack.
+    statements.push({ actions: ['ssm:GetParameter'], resources: pushProviders.map((provider) => ({ kind: 'pushCredentials', provider })), grantedBy: 'manifest' });
   }
   if (spec.postsToConnections) {
     statements.push({ actions: ['execute-api:ManageConnections'], resources: [{ kind: 'connections' }], grantedBy: 'manifest' });

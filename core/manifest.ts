@@ -359,6 +359,17 @@ export interface FunctionSpec {
    * which the event goes to the shared dead-letter queue (`deadLetters`).
    */
   readonly asyncInvoke?: { readonly envVar: string; readonly retryAttempts: 0 | 1 | 2; readonly maxEventAgeSeconds: number };
+  /**
+   * Offline push: receives the providers' settings (`PUSH_SETTINGS`: which providers are on,
+   * bundle ids, the VAPID public key, the names of the credentials' parameters; no secret),
+   * when the deployment has `offlinePush`.
+   */
+  readonly pushSettings?: boolean;
+  /**
+   * Offline push: reads the providers' credentials (core/offline-push/credentials.ts): receives
+   * `PUSH_SETTINGS`, and may `ssm:GetParameter` exactly the SecureString parameters it names.
+   */
+  readonly pushCredentials?: boolean;
 }
 
 const fn = (spec: Omit<FunctionSpec, 'sendsTo' | 'secrets' | 'postsToConnections' | 'history' | 'media' | 'tables' | 'webhooks'> & Partial<FunctionSpec>): FunctionSpec => ({
@@ -398,6 +409,8 @@ export const functions = {
       sessions: ['UpdateItem'],
       // The connection's entry in each indexed group of the user (and a kicked one's removed).
       groupOnline: ['BatchWriteItem'],
+      // A kicked connection's session loses the offline push devices it registered (Query, DeleteItem).
+      devices: ['Query', 'DeleteItem'],
     },
     postsToConnections: true,
     // webhook: afterUserOnline, and afterUserKicked for connections the login policy ends, when enabled.
@@ -441,13 +454,17 @@ export const functions = {
       // pullMsgs pages (Query), the message changed (GetItem, UpdateItem), receipts (BatchGetItem).
       messages: ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem'],
       messageIds: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem'],
-      // A connection found gone (410) while pushing an event, with its online-index entries.
-      connections: ['DeleteItem'],
+      // A connection found gone (410) while pushing an event, with its online-index entries;
+      // setAppBackground marks the connection (UpdateItem).
+      connections: ['DeleteItem', 'UpdateItem'],
       // An indexed group's online members (Query, strongly consistent); a gone connection's entries (BatchWriteItem).
       groupOnline: ['Query', 'BatchWriteItem'],
+      // registerPushDevice / unregisterPushDevice: the user's devices (Query), the device (PutItem),
+      // the token's earlier holders and devices over the cap (DeleteItem).
+      devices: ['Query', 'PutItem', 'DeleteItem'],
     },
-    // Read receipts: every member's position in a conversation.
-    indexes: { userConversations: ['byConversation'] },
+    // Read receipts: every member's position in a conversation; a registered token's earlier holders.
+    indexes: { userConversations: ['byConversation'], devices: ['byToken'] },
     // webhook: afterMarkRead and afterRevokeMessage, when enabled.
     sendsTo: ['webhook'],
     // Fan-outs above INLINE_PUSH_MAX recipients, in slices; offline push of the recipients without a foreground connection.
@@ -457,6 +474,8 @@ export const functions = {
     // beforeSendMessage is called, signed, inside sendMsg.
     secrets: ['webhookSecret'],
     webhooks: true,
+    // registerPushDevice: which providers are on, and the bundle ids an APNs device may register for.
+    pushSettings: true,
   }),
   http: fn({
     name: 'HttpApi',
@@ -487,10 +506,15 @@ export const functions = {
       groupOnline: ['Query', 'BatchWriteItem'],
       // Users and groups for the history's directory (PutItem; registrations in BatchWriteItem).
       outbox: ['PutItem', 'BatchWriteItem'],
+      // Offline push devices: registered (PutItem), listed (Query), removed by unregister, the cap,
+      // a token moving, logout, force logout and ban (DeleteItem).
+      devices: ['Query', 'PutItem', 'DeleteItem'],
     },
     indexes: {
-      // Users in registration order; a user's groups and applications; outgoing friend requests; read receipts.
+      // Users in registration order; a user's groups and applications; outgoing friend requests; read receipts;
+      // a registered token's earlier holders.
       users: ['byCreation'],
+      devices: ['byToken'],
       groupMembers: ['byUser'],
       groupApplications: ['byUser'],
       friendRequests: ['byFrom'],
@@ -507,6 +531,8 @@ export const functions = {
     secrets: ['signingKey', 'adminSecret', 'webhookSecret'],
     postsToConnections: true,
     webhooks: true,
+    // GET /push/config (the providers that are on, the VAPID public key) and device registration.
+    pushSettings: true,
   }),
   httpMedia: fn({
     name: 'HttpMedia',
@@ -626,6 +652,8 @@ export const functions = {
     sendsToDeadLetters: true,
     // A notification an hour late is still worth showing (the providers themselves keep it for a day).
     asyncInvoke: { envVar: 'FUNCTION_NOTIFY_NAME', retryAttempts: 2, maxEventAgeSeconds: 3600 },
+    // The providers' credentials, from the SecureString parameters PUSH_SETTINGS names.
+    pushCredentials: true,
   }),
   archive: fn({
     name: 'Archive',
@@ -735,6 +763,8 @@ export const commonEnv = {
    */
   MULTI_LOGIN_POLICY: 'MULTI_LOGIN_POLICY',
   LOG_LEVEL: 'LOG_LEVEL',
+  /** Devices a user may register for offline push (default 10); registering one more evicts the least recently updated. */
+  PUSH_MAX_DEVICES: 'PUSH_MAX_DEVICES',
   /** SSM Parameter Store names of the SecureString parameters holding the secrets. */
   SIGNING_SECRET_ID: 'SIGNING_SECRET_ID',
   /** The secret signing webhook callbacks; only when webhooks are configured. */
@@ -758,6 +788,11 @@ export const commonEnv = {
   WEBHOOK_TIMEOUT_MS: 'WEBHOOK_TIMEOUT_MS',
   /** JSON: per callback name, `{ enabled, failurePolicy?, skipContentTypes?, userIds?, groupIds? }`. */
   WEBHOOK_CALLBACKS: 'WEBHOOK_CALLBACKS',
+  /**
+   * JSON: the offline push providers' settings (core/offline-push/types.ts `PushSettings`), no
+   * secret in it; absent when offline push is off. Only for functions with `pushSettings` or `pushCredentials`.
+   */
+  PUSH_SETTINGS: 'PUSH_SETTINGS',
 } as const;
 
 /**
@@ -767,4 +802,4 @@ export const commonEnv = {
  * it. The code must read them spelled out, `process.env.NAME`, never `process.env[name]`; the
  * local runtime sets them in the environment as any other.
  */
-export const compiledSettings = [commonEnv.MEDIA_ALLOWED_TYPES, commonEnv.WEBHOOK_CALLBACKS] as const;
+export const compiledSettings = [commonEnv.MEDIA_ALLOWED_TYPES, commonEnv.WEBHOOK_CALLBACKS, commonEnv.PUSH_SETTINGS] as const;

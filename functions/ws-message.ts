@@ -8,6 +8,8 @@ import { getMessageReaders, getReadReceipts, markDelivered } from '../core/servi
 import { sendMessage } from '../core/services/send';
 import { getNewestSeq, markRead, pullMsgs } from '../core/services/sync';
 import { sendTyping } from '../core/services/typing';
+import { registerDevice, unregisterDevice } from '../core/services/devices';
+import { connections } from '../core/store/connections';
 
 export const handler = wsMessageHandler({
   sendMsg: (me, req: { clientMsgId: string; recvId?: string; groupId?: string; contentType: number; content: unknown; offlinePush?: OfflinePushInfo }) =>
@@ -26,4 +28,10 @@ export const handler = wsMessageHandler({
   getMessageReaders: (me, req: ActionRequest<'getMessageReaders'>) => getMessageReaders(me.userId, req),
   reactMsg: (me, req: ActionRequest<'reactMsg'>) => reactToMessage(me.userId, req),
   deleteMsgsForMe: (me, req: ActionRequest<'deleteMsgsForMe'>) => deleteMessagesForMe(me.userId, req),
+  registerPushDevice: (me, { deviceId, ...reg }: ActionRequest<'registerPushDevice'>) => registerDevice(me.userId, { deviceId, ...reg }, me.sessionId || undefined),
+  unregisterPushDevice: (me, req: ActionRequest<'unregisterPushDevice'>) => unregisterDevice(me.userId, req.deviceId),
+  setAppBackground: async (me, req: ActionRequest<'setAppBackground'>) => {
+    await connections.setBackground(me.userId, me.connectionId, req.background);
+    return { background: req.background };
+  },
 });

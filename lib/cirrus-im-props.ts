@@ -13,6 +13,8 @@ import { longestSeqAllocation } from './manifest-checks';
 import { LOGIN_POLICIES, type LoginPolicy } from '../core/domain/login-policy';
 import { validateWebhookSettings, type FailurePolicy, type WebhookCallback, type WebhookSettings } from '../core/webhooks/settings';
 import { DEFAULT_MEDIA_MAX_BYTES, DEFAULT_MEDIA_TYPES, parseMediaTypes } from '../core/domain/media';
+import { validatePushSettings } from '../core/offline-push/settings';
+import type { PushSettings } from '../core/offline-push/types';
 
 export type { LoginPolicy };
 
@@ -157,6 +159,62 @@ export interface WebhooksProps {
   readonly callbacks?: { readonly [name in WebhookCallback]?: WebhookCallbackProps };
 }
 
+/**
+ * Apple Push Notification service with token-based (.p8) authentication: one key of the Apple
+ * developer account signs the requests for every app of the team.
+ */
+export interface ApnsProps {
+  /** The key's Key ID: 10 uppercase letters and digits (Certificates, Identifiers & Profiles → Keys). */
+  readonly keyId: string;
+  /** The developer account's Team ID: 10 uppercase letters and digits (Membership details). */
+  readonly teamId: string;
+  /** Bundle ids of the apps devices may register for (each the apns-topic), reverse-DNS, 1 to 50, no duplicates. */
+  readonly bundleIds: readonly string[];
+  /**
+   * Name (or ARN) of the SSM SecureString parameter holding the .p8 file's text
+   * (`aws ssm put-parameter --type SecureString --value file://AuthKey_<keyId>.p8`).
+   */
+  readonly keyParameter: string;
+}
+
+/** Firebase Cloud Messaging (HTTP v1 API) with a service account of the Firebase project. */
+export interface FcmProps {
+  /** The Firebase project ID (Project settings → General), e.g. `my-chat-app`. */
+  readonly projectId: string;
+  /**
+   * Name (or ARN) of the SSM SecureString parameter holding the service account's JSON key file
+   * (Project settings → Service accounts → Generate new private key).
+   */
+  readonly serviceAccountParameter: string;
+}
+
+/** Web Push (browsers) with VAPID: the application server's key pair signs every request. */
+export interface WebPushProps {
+  /** The VAPID public key, base64url (the `publicKey` of `npx web-push generate-vapid-keys`); browsers subscribe with it. */
+  readonly publicKey: string;
+  /** A `mailto:` address or `https:` URL where push services can reach the operator. */
+  readonly subject: string;
+  /** Name (or ARN) of the SSM SecureString parameter holding the VAPID private key (base64url). */
+  readonly privateKeyParameter: string;
+}
+
+/**
+ * Offline push: the providers Cirrus calls directly to notify devices without a foreground
+ * connection. The secrets stay in SSM SecureString parameters the operator puts (docs/deploy.md,
+ * "Offline push"); the template and the functions' environment only name them.
+ */
+export interface OfflinePushProps {
+  readonly apns?: ApnsProps;
+  readonly fcm?: FcmProps;
+  /** Web Push for browsers (the provider id is `webpush`). */
+  readonly webpush?: WebPushProps;
+  /**
+   * The customer managed KMS key the parameters are encrypted with, when not the AWS managed
+   * `aws/ssm`: the function reading them may decrypt with it through Parameter Store.
+   */
+  readonly parameterKey?: kms.IKey;
+}
+
 /** Properties of {@link CirrusIm}. Every field is optional. */
 export interface CirrusImProps {
   /**
@@ -288,6 +346,11 @@ export interface CirrusImProps {
    * @default - no webhooks: no callback is made and the message path sends no extra request
    */
   readonly webhooks?: WebhooksProps;
+  /**
+   * Offline push through APNs, FCM and Web Push: at least one provider.
+   * @default - no offline push: devices cannot be registered and nothing is sent
+   */
+  readonly offlinePush?: OfflinePushProps;
 }
 
 /** {@link CirrusImProps} with every default applied. */
@@ -311,6 +374,8 @@ export interface ResolvedCirrusImProps {
   readonly configureApiGatewayLogRole: boolean;
   readonly media: { readonly maxUploadBytes: number; readonly allowedContentTypes: readonly string[]; readonly expirationDays?: number; readonly corsAllowedOrigins: readonly string[] };
   readonly webhooks?: WebhookSettings & { readonly signingParameter?: ssm.IStringParameter; readonly signingParameterKey?: kms.IKey };
+  /** The settings the functions receive (`PUSH_SETTINGS`), and the key of their parameters when not `aws/ssm`. */
+  readonly offlinePush?: { readonly settings: PushSettings; readonly parameterKey?: kms.IKey };
 }
 
 /**
@@ -361,6 +426,14 @@ function auroraEngineVersion(version: string, minCapacity: number): rds.AuroraPo
   }
   // A major version alone: AWS's default minor of a supported major has auto-pause.
   return rds.AuroraPostgresEngineVersion.of(version, String(major), { s3Import: true, s3Export: true, serverlessV2AutoPauseSupported: autoPause });
+}
+
+/** Whether a value holds a string only known at deploy (a token). */
+function containsToken(value: unknown): boolean {
+  if (typeof value === 'string') return Token.isUnresolved(value);
+  if (Array.isArray(value)) return value.some(containsToken);
+  if (value !== null && typeof value === 'object') return Object.values(value).some(containsToken);
+  return false;
 }
 
 const isHalfStep = (n: number) => Number.isFinite(n) && Number.isInteger(n * 2);
@@ -483,6 +556,16 @@ export function resolveCirrusImProps(props: CirrusImProps = {}): ResolvedCirrusI
     webhooks = { ...settings, url: unresolved ? url : settings.url, signingParameter, signingParameterKey };
   }
 
+  let offlinePush: ResolvedCirrusImProps['offlinePush'];
+  if (props.offlinePush !== undefined) {
+    const given: unknown = props.offlinePush;
+    const isObject = given !== null && typeof given === 'object' && !Array.isArray(given);
+    const { parameterKey, ...providers } = (isObject ? given : {}) as OfflinePushProps;
+    // Values known at synth only: a token would reach PUSH_SETTINGS unchecked.
+    if (containsToken(providers)) throw new Error('offlinePush settings must be literal values, not tokens resolved at deploy: they are checked at synth.');
+    offlinePush = { settings: validatePushSettings(isObject ? providers : given, 'offlinePush'), parameterKey };
+  }
+
   return {
     messageRetentionDays,
     seqSettleSeconds,
@@ -503,5 +586,6 @@ export function resolveCirrusImProps(props: CirrusImProps = {}): ResolvedCirrusI
     configureApiGatewayLogRole: props.configureApiGatewayLogRole ?? true,
     media: { maxUploadBytes, allowedContentTypes, expirationDays, corsAllowedOrigins },
     webhooks,
+    offlinePush,
   };
 }

@@ -58,8 +58,22 @@ import { SchemaMigrations } from './schema-migrations';
 import { SecureParameters } from './secure-parameters';
 import { WorkQueue } from './work-queue';
 import { webhookEnv } from '../core/webhooks/settings';
+import { secretParameterOf } from '../core/offline-push/settings';
 
-export type { AuroraCapacityProps, CirrusImProps, LoginPolicy, LogLevel, MediaProps, ThrottleProps, WebhookCallbackProps, WebhooksProps } from './cirrus-im-props';
+export type {
+  ApnsProps,
+  AuroraCapacityProps,
+  CirrusImProps,
+  FcmProps,
+  LoginPolicy,
+  LogLevel,
+  MediaProps,
+  OfflinePushProps,
+  ThrottleProps,
+  WebhookCallbackProps,
+  WebhooksProps,
+  WebPushProps,
+} from './cirrus-im-props';
 
 /** The CloudFormation outputs of a {@link CirrusIm}. */
 export interface CirrusImOutputs {
@@ -407,6 +421,8 @@ export class CirrusIm extends Construct {
       env[commonEnv.DB_SECRET_ARN] = this.cluster.secret!.secretArn;
       env[commonEnv.DB_NAME] = HistoryDatabase.databaseName;
     }
+    // Offline push off: no PUSH_SETTINGS, so no device can be registered and nothing is sent.
+    if (config.offlinePush && (spec.pushSettings || spec.pushCredentials)) env[commonEnv.PUSH_SETTINGS] = JSON.stringify(config.offlinePush.settings);
     if (spec.media) {
       env[commonEnv.MEDIA_BUCKET] = this.mediaBucket.bucketName;
       env[commonEnv.MEDIA_MAX_BYTES] = String(config.media.maxUploadBytes);
@@ -421,7 +437,7 @@ export class CirrusIm extends Construct {
    * group comes with the function, consuming its queue with the event source.
    */
   private grant(key: FunctionKey, handler: HandlerFunction): void {
-    for (const statement of functionPolicy(key, { webhooks: this.webhookSigningSecret !== undefined })) {
+    for (const statement of functionPolicy(key, { webhooks: this.webhookSigningSecret !== undefined, offlinePush: this.config.offlinePush?.settings })) {
       if (statement.grantedBy !== 'manifest') continue;
       if (statement.resources.some((r) => r.kind === 'function')) {
         // A policy of its own, not the role's default one, which the function depends on: a
@@ -444,6 +460,11 @@ export class CirrusIm extends Construct {
     const webhookKey = this.config.webhooks?.signingParameterKey;
     if (webhookKey && (functionSpecs[key].secrets as readonly string[]).includes('webhookSecret')) {
       webhookKey.grantDecrypt(new kms.ViaServicePrincipal(`ssm.${Stack.of(this).region}.amazonaws.com`, handler.function.grantPrincipal));
+    }
+    // The same for the offline push credentials' parameters.
+    const pushKey = this.config.offlinePush?.parameterKey;
+    if (pushKey && functionSpecs[key].pushCredentials) {
+      pushKey.grantDecrypt(new kms.ViaServicePrincipal(`ssm.${Stack.of(this).region}.amazonaws.com`, handler.function.grantPrincipal));
     }
   }
 
@@ -468,6 +489,13 @@ export class CirrusIm extends Construct {
         const parameter = { signingKey: this.signingSecret, adminSecret: this.adminSecret, webhookSecret: this.webhookSigningSecret }[resource.secret];
         if (!parameter) throw new Error(`No ${resource.secret} secret in this deployment`);
         return parameter.parameterArn;
+      }
+      case 'pushCredentials': {
+        if (!this.config.offlinePush) throw new Error(`No offline push in this deployment`);
+        const name = secretParameterOf(this.config.offlinePush.settings, resource.provider);
+        if (name.startsWith('arn:')) return name;
+        // A hierarchical name's leading slash is not repeated in its ARN.
+        return Stack.of(this).formatArn({ service: 'ssm', resource: 'parameter', resourceName: name.replace(/^\//, ''), arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
       }
       case 'historyCluster':
         return this.cluster.clusterArn;

@@ -11,7 +11,7 @@ import { S3ServiceException } from '@aws-sdk/client-s3';
 import { SQSServiceException } from '@aws-sdk/client-sqs';
 import { SSMServiceException } from '@aws-sdk/client-ssm';
 import { setRequestCheck } from '../core/aws/accounting';
-import { functionPolicy, type PolicyResource, type PolicyStatementSpec } from '../core/iam';
+import { functionPolicy, type PolicyOptions, type PolicyResource, type PolicyStatementSpec } from '../core/iam';
 import { functions, type FunctionKey } from '../core/manifest';
 import { runningFunction } from './lambda';
 
@@ -211,11 +211,11 @@ export interface PolicyEnforcement {
  * outside an invocation (tests preparing data, the runtime) is not checked, as an
  * administrator's credentials would not be.
  */
-export function enforcePolicies(options: { arns: LocalArns; webhooks: boolean }): PolicyEnforcement {
+export function enforcePolicies(options: PolicyOptions & { arns: LocalArns }): PolicyEnforcement {
   const policies = new Map<FunctionKey, ResolvedStatement[]>();
   const policyOf = (key: FunctionKey) => {
     let policy = policies.get(key);
-    if (!policy) policies.set(key, (policy = resolvePolicy(functionPolicy(key, { webhooks: options.webhooks }), options.arns)));
+    if (!policy) policies.set(key, (policy = resolvePolicy(functionPolicy(key, { webhooks: options.webhooks, offlinePush: options.offlinePush }), options.arns)));
     return policy;
   };
   const checkAs = (key: FunctionKey, service: string, command: string, input: Record<string, unknown>) => {

@@ -25,6 +25,8 @@ import { LocalSqs } from './aws/sqs';
 import { LocalLambda } from './aws/lambda';
 import { startEventSource } from './aws/event-source';
 import { LocalSsm } from './aws/ssm';
+import { secretParameterOf, validatePushSettings } from '../core/offline-push/settings';
+import type { PushSettings } from '../core/offline-push/types';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import { ssm as ssmClient } from '../core/aws/ssm';
 import { handler as secureParametersHandler } from '../functions/secure-parameters';
@@ -33,7 +35,8 @@ import { LocalDataApi } from './aws/data-api';
 import { LocalS3 } from './aws/s3';
 import { startDynamoDbLocal, ensureTables } from './aws/dynamodb';
 import type { StandIn } from './aws/types';
-import { landingPage } from './landing';
+import { landingPage, notificationsPage } from './landing';
+import { LOCAL_PUSH_PARAMETERS, PushStandIns, pushUrls, startApnsServer, type StartedPushStandIns } from './push';
 import { devSignIn, serveStatic } from './web';
 
 /** Where `npm run web:build` puts the web chat demo. */
@@ -52,7 +55,7 @@ export interface LocalOptions {
   /** A real PostgreSQL for the history instead of PGlite. */
   databaseUrl?: string;
   /** Settings passed to the functions as environment variables. */
-  settings?: { seqSettleMs?: number; inlinePushMax?: number; onlineIndexMinMembers?: number; messageTtlDays?: number; requireFriendship?: boolean; revokeWindowSeconds?: number; multiLoginPolicy?: LoginPolicy; logLevel?: string; mediaMaxBytes?: number; mediaAllowedTypes?: readonly string[]; webhooks?: LocalWebhookSettings };
+  settings?: { seqSettleMs?: number; inlinePushMax?: number; onlineIndexMinMembers?: number; messageTtlDays?: number; requireFriendship?: boolean; revokeWindowSeconds?: number; multiLoginPolicy?: LoginPolicy; pushMaxDevices?: number; offlinePush?: PushSettings | false; logLevel?: string; mediaMaxBytes?: number; mediaAllowedTypes?: readonly string[]; webhooks?: LocalWebhookSettings };
   /** The local API Gateway's connection limits (default API Gateway's: 10 minutes idle, 2 hours in all); tests shorten them. */
   websocket?: { idleTimeoutMs?: number; maxConnectionMs?: number };
   /** Per-queue overrides of the manifest's event-source settings (tests shorten visibility timeouts). */
@@ -65,6 +68,8 @@ export interface LocalOptions {
   webDist?: string;
   /** Where runtime notices go (default: stderr). */
   log?: (line: string) => void;
+  /** The push stand-ins' app: bundle ids (default `com.example.cirrus`) and FCM project (default `cirrus-local`), used when their keys are first generated. */
+  push?: { bundleIds?: string[]; projectId?: string };
 }
 
 /** The deployment's `webhooks` prop, locally: the signing secret is a value rather than a SecureString parameter. */
@@ -99,6 +104,8 @@ export interface LocalCirrus {
   gateway: LocalGateway;
   /** The secret webhook callbacks are signed with, when webhooks are configured. */
   webhookSigningSecret?: string;
+  /** The APNs, FCM and Web Push stand-ins (local/push): their endpoints, PUSH_SETTINGS, credentials, development URLs and test hooks. */
+  push: Omit<StartedPushStandIns, 'close'>;
   stop(): Promise<void>;
 }
 
@@ -146,6 +153,8 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
     const tableNames = await ensureTables(dynamoEndpoint, options.tablePrefix ?? '');
 
     const webhookSettings = options.settings?.webhooks ? validateWebhookSettings(options.settings.webhooks, 'settings.webhooks') : undefined;
+    // The deployment's `offlinePush` prop: the credentials are SecureString parameters of the local Parameter Store.
+    const offlinePush = options.settings?.offlinePush ? validatePushSettings(options.settings.offlinePush, 'settings.offlinePush') : undefined;
     // Parameter Store, saved in ssm.json: a value an operator put (--overwrite) is kept across restarts.
     const ssm = new LocalSsm({ region: REGION, credentials: { [ACCESS_KEY_ID]: SECRET_ACCESS_KEY }, file: dataDir ? join(dataDir, 'ssm.json') : undefined });
     const sqs = new LocalSqs({ file: dataDir ? join(dataDir, 'sqs.json') : undefined });
@@ -172,8 +181,10 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
         sqs.send(deadLetters.name, JSON.stringify(record));
       },
     });
+    // The push services' stand-ins: keys, test tokens and subscriptions kept in push.json.
+    const push = new PushStandIns({ file: dataDir ? join(dataDir, 'push.json') : undefined, bundleIds: options.push?.bundleIds, projectId: options.push?.projectId });
     // S3 first: it claims only its bucket's paths, and reads the raw target and bytes.
-    const standIns: StandIn[] = [s3, sqs, ssm, dataApi, lambda];
+    const standIns: StandIn[] = [s3, push, sqs, ssm, dataApi, lambda];
     stops.push(async () => {
       for (const s of standIns) if (s !== lambda) await s.close();
     });
@@ -194,7 +205,11 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
         if (!url.pathname.startsWith(`/${MEDIA_BUCKET}/`) && serveStatic(webDist, req, res, url.pathname)) return;
         if (req.method === 'GET' && (url.pathname === '/' || url.pathname === '/index.html')) {
           res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-          return void res.end(landingPage(baseUrl));
+          return void res.end(landingPage(baseUrl, push.notifications({ limit: 20 })));
+        }
+        if (req.method === 'GET' && (url.pathname === '/local/push' || url.pathname === '/local/push/')) {
+          res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+          return void res.end(notificationsPage(push.notifications({ limit: 100 }), baseUrl));
         }
         const headers: Record<string, string | undefined> = {};
         for (const [k, v] of Object.entries(req.headers)) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(',') : v;
@@ -232,6 +247,10 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
     const host = options.host ?? '127.0.0.1';
     const baseUrl = `http://${host}:${port}`;
     sqs.baseUrl = baseUrl;
+    // FCM and Web Push answer on this port (so subscription endpoints outlive a restart); APNs speaks HTTP/2 on its own.
+    push.baseUrl = baseUrl;
+    const apns = await startApnsServer(push, host);
+    stops.push(() => apns.close());
 
     // The environment Lambda would give the functions, pointing at the stand-ins.
     const queueUrls = {} as Record<QueueKey, string>;
@@ -271,14 +290,28 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
       [commonEnv.REQUIRE_FRIENDSHIP]: String(settings.requireFriendship ?? process.env.REQUIRE_FRIENDSHIP === 'true'),
       [commonEnv.REVOKE_WINDOW_SECONDS]: String(settings.revokeWindowSeconds ?? (process.env.REVOKE_WINDOW_SECONDS || 120)),
       [commonEnv.MULTI_LOGIN_POLICY]: settings.multiLoginPolicy ?? (process.env.MULTI_LOGIN_POLICY || 'onePerPlatform'),
+      [commonEnv.PUSH_MAX_DEVICES]: String(settings.pushMaxDevices ?? (process.env.PUSH_MAX_DEVICES || 10)),
       [commonEnv.LOG_LEVEL]: settings.logLevel ?? process.env.LOG_LEVEL ?? 'info',
       [commonEnv.MEDIA_BUCKET]: MEDIA_BUCKET,
       [commonEnv.MEDIA_MAX_BYTES]: String(settings.mediaMaxBytes ?? (process.env.MEDIA_MAX_BYTES || DEFAULT_MEDIA_MAX_BYTES)),
       [commonEnv.MEDIA_ALLOWED_TYPES]: (settings.mediaAllowedTypes ?? (process.env.MEDIA_ALLOWED_TYPES?.split(',') || DEFAULT_MEDIA_TYPES)).join(','),
+      // Offline push to the stand-ins; Web Push subscriptions on this runtime's own host are allowed (never in the stack).
+      PUSH_SETTINGS: JSON.stringify(push.settings(LOCAL_PUSH_PARAMETERS)),
+      APNS_ENDPOINT: apns.endpoint,
+      FCM_ENDPOINT: push.fcmEndpoint,
+      FCM_TOKEN_ENDPOINT: push.fcmTokenEndpoint,
+      WEBPUSH_ALLOW_LOCALHOST: 'true',
     };
     if (webhookSettings) Object.assign(env, webhookEnv(webhookSettings), { [commonEnv.WEBHOOK_SECRET_ID]: LOCAL_PARAMETERS.webhookSecret });
     // As in the stack, webhooks off means no WEBHOOK_* variable at all (the process may have run another runtime).
     else for (const name of [commonEnv.WEBHOOK_URL, commonEnv.WEBHOOK_TIMEOUT_MS, commonEnv.WEBHOOK_CALLBACKS, commonEnv.WEBHOOK_SECRET_ID]) delete process.env[name];
+    // A deployment's own `offlinePush` settings replace the stand-ins' (its parameters are put by the test or operator);
+    // `false` turns offline push off, and then, as in the stack, there is no PUSH_SETTINGS at all.
+    if (offlinePush) env[commonEnv.PUSH_SETTINGS] = JSON.stringify(offlinePush);
+    else if (options.settings?.offlinePush === false) {
+      delete env[commonEnv.PUSH_SETTINGS];
+      delete process.env[commonEnv.PUSH_SETTINGS];
+    }
     for (const key of Object.keys(tables) as TableKey[]) env[tables[key].envVar] = tableNames[key];
     for (const [, spec] of asyncFunctions) env[spec.asyncInvoke!.envVar] = spec.name;
     for (const [key, spec] of Object.entries(queues) as [QueueKey, (typeof queues)[QueueKey]][]) env[spec.envVar] = queueUrls[key];
@@ -300,6 +333,9 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
       if (old.adminSecret && ssm.valueOf(LOCAL_PARAMETERS.adminSecret) === undefined) given[LOCAL_PARAMETERS.adminSecret] = old.adminSecret;
     }
     if (webhookSettings && options.settings?.webhooks?.signingSecret) given[LOCAL_PARAMETERS.webhookSecret] = options.settings.webhooks.signingSecret;
+    // The push secrets, as an operator puts them: the stand-ins' keys (kept in push.json) are the truth.
+    const pushSecrets = push.secretValues();
+    for (const key of Object.keys(LOCAL_PUSH_PARAMETERS) as (keyof typeof LOCAL_PUSH_PARAMETERS)[]) given[LOCAL_PUSH_PARAMETERS[key]] = pushSecrets[key];
     for (const [name, value] of Object.entries(given)) {
       await ssmClient().send(new PutParameterCommand({ Name: name, Value: value, Type: 'SecureString', Overwrite: true }));
     }
@@ -335,6 +371,11 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
           return '*';
         case 'secret':
           return ssm.arnOf(LOCAL_PARAMETERS[resource.secret]);
+        case 'pushCredentials': {
+          const effective = offlinePush ?? (options.settings?.offlinePush === false ? undefined : push.settings(LOCAL_PUSH_PARAMETERS));
+          const name = effective ? secretParameterOf(effective, resource.provider) : '';
+          return name.startsWith('arn:') ? name : ssm.arnOf(name);
+        }
         case 'historyCluster':
           return env[commonEnv.DB_CLUSTER_ARN];
         case 'historyCredentials':
@@ -352,6 +393,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
     const enforcement = enforcePolicies({
       arns: { region: REGION, account: ACCOUNT, resolve: localArn, secretArn, apiId: API_ID, stage: STAGE },
       webhooks: webhookSettings !== undefined,
+      offlinePush,
     });
     stops.push(async () => enforcement.stop());
 
@@ -430,6 +472,13 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
       mediaBucket: MEDIA_BUCKET,
       gateway,
       ...(webhookSettings ? { webhookSigningSecret: ssm.valueOf(LOCAL_PARAMETERS.webhookSecret) } : {}),
+      push: {
+        endpoints: { apns: apns.endpoint, fcm: push.fcmEndpoint, fcmToken: push.fcmTokenEndpoint },
+        settings: push.settings(LOCAL_PUSH_PARAMETERS),
+        credentials: push.credentials(),
+        urls: pushUrls(baseUrl),
+        standIns: push,
+      },
       stop: stopAll,
     };
   } catch (err) {

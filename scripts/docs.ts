@@ -210,7 +210,7 @@ ${Object.entries(errorCodes)
   .join('\n')}
 
 Ranges: 1000–1099 request shape, 1100–1199 authentication and authorization, 1200–1299 resources,
-1300–1399 messaging, 1400–1499 media, 1500–1599 server side.
+1300–1399 messaging, 1400–1499 media, 1500–1599 server side, 1600–1699 offline push.
 
 ## Close codes
 

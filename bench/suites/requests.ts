@@ -62,6 +62,32 @@ async function oneToOneOffline(cirrus: LocalCirrus, api: Api): Promise<Scenario>
   return { id: 'oneToOneOffline', title: '1:1 to an offline user who connects and syncs later (per message, connect and sync included)', unit: 'message', units: n, measurement };
 }
 
+/**
+ * 1:1 to a recipient whose app is closed and who has one phone registered for offline push
+ * (APNs, the local stand-in): the send, its archive, and the notify function's work for it
+ * (the device read, the badge's unread count, the provider call), one message at a time.
+ */
+async function oneToOneOfflinePush(cirrus: LocalCirrus, api: Api): Promise<Scenario> {
+  await api.register(['s3-a', 's3-b']);
+  const token = cirrus.push.standIns.mintApnsToken();
+  await api.call('PUT', '/users/s3-b/devices/phone', { provider: 'apns', token, platformId: 1, appId: cirrus.push.settings.apns!.bundleIds[0], locale: 'en-US' });
+  const [a] = await connectMany(api, ['s3-a']);
+  await a.request('sendMsg', { clientMsgId: 'warm', recvId: 's3-b', ...text('warm') });
+  await settle(cirrus);
+  const before = cirrus.push.standIns.notifications({ token }).length;
+  const n = 20;
+  const measurement = await measure(async () => {
+    for (let i = 0; i < n; i++) {
+      await a.request('sendMsg', { clientMsgId: `m${i}`, recvId: 's3-b', ...text(`message ${i}`) });
+      await settle(cirrus);
+    }
+  }, cirrus);
+  const notified = cirrus.push.standIns.notifications({ token }).length - before;
+  if (notified !== n) throw new Error(`offline push: ${notified} notifications for ${n} messages`);
+  await a.close();
+  return { id: 'oneToOneOfflinePush', title: '1:1 to a user whose app is closed, with one phone registered for offline push (per message, its notification included)', unit: 'message', units: n, measurement };
+}
+
 async function group(cirrus: LocalCirrus, api: Api, id: string, title: string, members: number, online: number, n: number): Promise<Scenario> {
   const users = ids(`${id}-u`, members);
   await api.register(users);
@@ -136,6 +162,7 @@ export async function runRequests(cirrus: LocalCirrus, options: RequestsOptions)
   const out: Scenario[] = [];
   out.push(await oneToOneOnline(cirrus, api));
   out.push(await oneToOneOffline(cirrus, api));
+  out.push(await oneToOneOfflinePush(cirrus, api));
   out.push(await group(cirrus, api, 'g100', '100-member group, 20 members online', 100, 20, 10));
   out.push(
     await group(

@@ -5,12 +5,15 @@
 import { ADMIN_ACTOR } from '../domain/ids';
 import { CirrusError } from '../errors';
 
-export type Actor = { kind: 'admin' } | { kind: 'user'; userId: string; platformId: number };
+export type Actor = { kind: 'admin' } | { kind: 'user'; userId: string; platformId: number; sessionId?: string };
 
 export const isAdmin = (actor: Actor): actor is { kind: 'admin' } => actor.kind === 'admin';
 
 /** The user id a user token acts as; admins have none. */
 export const userIdOf = (actor: Actor): string | undefined => (actor.kind === 'user' ? actor.userId : undefined);
+
+/** The session of a user token (what its logout ends); admins have none. */
+export const sessionIdOf = (actor: Actor): string | undefined => (actor.kind === 'user' ? actor.sessionId : undefined);
 
 /** The actor as notifications name it: the user id, or `@admin`. */
 export const actorName = (actor: Actor): string => (actor.kind === 'user' ? actor.userId : ADMIN_ACTOR);

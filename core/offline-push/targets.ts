@@ -10,6 +10,8 @@
 import { invokeAsync } from '../aws/lambda';
 import { chunk } from '../store/dynamo';
 import { log } from '../log';
+import { hasForegroundConnection } from '../store/connections';
+import { hasDevices } from '../store/devices';
 import { excludedFrom, isMentioned, pushRecipientsOf, type NotifyTarget, type PushMessage, type RecvOpt } from './rules';
 
 /** Targets per notify invocation: with at most a few devices each, a few hundred provider calls, well inside its timeout. */
@@ -32,23 +34,11 @@ export interface NotifyJob {
   correlationId?: string;
 }
 
-interface ConnEntry {
-  e?: number;
-  bg?: number;
-}
-
-/** Whether a user item's `conns` map holds a live connection in the foreground (no `bg: 1`). */
-export function hasForegroundConnection(conns: unknown, nowSeconds = Math.floor(Date.now() / 1000)): boolean {
-  if (!conns || typeof conns !== 'object') return false;
-  return Object.values(conns as Record<string, ConnEntry>).some((e) => e && Number(e.e) > nowSeconds && e.bg !== 1);
-}
-
-/** Whether a user item's `devs` map names a device. */
-export const hasDeviceMap = (devs: unknown): boolean => Boolean(devs && typeof devs === 'object' && Object.keys(devs).length > 0);
+export { hasForegroundConnection };
 
 /** Whether a user, as their item was read, needs an offline push: devices, and no foreground connection. */
 export function isAway(item: { devs?: unknown; conns?: unknown } | undefined, nowSeconds?: number): boolean {
-  return item !== undefined && hasDeviceMap(item.devs) && !hasForegroundConnection(item.conns, nowSeconds);
+  return item !== undefined && hasDevices(item.devs) && !hasForegroundConnection(item.conns, nowSeconds);
 }
 
 /**

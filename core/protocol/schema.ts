@@ -7,6 +7,7 @@ import * as z from 'zod';
 import { OFFLINE_PUSH_LIMITS } from '../offline-push/rules';
 import { REPLY_PAGE_BYTES, SessionType } from './constants';
 import { isAcceptedString } from './strings';
+import { RegisterPushDeviceRequest, RegisterPushDeviceResult, SetAppBackgroundRequest, SetAppBackgroundResult, UnregisterPushDeviceRequest, UnregisterPushDeviceResult } from './push-devices';
 
 export { SessionType };
 
@@ -418,6 +419,9 @@ export const actions = {
   getMessageReaders: { request: GetMessageReadersRequest, result: GetMessageReadersResult },
   reactMsg: { request: ReactMsgRequest, result: ChangedMsgResult.describe('The message as now stored, with its reactions') },
   deleteMsgsForMe: { request: DeleteMsgsForMeRequest, result: DeleteMsgsForMeResult },
+  registerPushDevice: { request: RegisterPushDeviceRequest, result: RegisterPushDeviceResult },
+  unregisterPushDevice: { request: UnregisterPushDeviceRequest, result: UnregisterPushDeviceResult },
+  setAppBackground: { request: SetAppBackgroundRequest, result: SetAppBackgroundResult },
 } as const;
 export type ActionName = keyof typeof actions;
 export type ActionRequest<A extends ActionName> = z.infer<(typeof actions)[A]['request']>;

@@ -64,7 +64,7 @@ async function handle(fn: HttpFunctionKey, routing: ReturnType<typeof routeMatch
       let actor: Actor = { kind: 'admin' };
       if (auth !== 'none') {
         const claims = await authenticate(bearer(event));
-        actor = claims.kind === 'admin' ? { kind: 'admin' } : { kind: 'user', userId: claims.sub, platformId: claims.plt };
+        actor = claims.kind === 'admin' ? { kind: 'admin' } : { kind: 'user', userId: claims.sub, platformId: claims.plt, sessionId: claims.sid };
         if (auth === 'admin' && actor.kind !== 'admin') throw new CirrusError('ADMIN_REQUIRED');
         if (auth === 'self' && actor.kind === 'user' && actor.userId !== match.pathParameters.userId) {
           throw new CirrusError('FORBIDDEN', `A token of ${actor.userId} cannot act for ${match.pathParameters.userId}`);

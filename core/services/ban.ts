@@ -1,7 +1,9 @@
 /**
  * Banning a user: the ban is recorded on the user first, so that no token is issued from
  * then on (`getUserToken` answers USER_BANNED), then every session is revoked and every live
- * connection gets a `kicked` event (reason `banned`) and is closed. In that order a token
+ * connection gets a `kicked` event (reason `banned`) and is closed, and every offline push
+ * device of the user is removed (lifting the ban does not bring them back: the app
+ * registers again after its next sign-in). In that order a token
  * issued while the ban is being applied is revoked with the others. A ban may expire
  * (`until`); lifting it lets tokens be issued again (the revoked ones stay revoked).
  */
@@ -13,6 +15,7 @@ import { isBanned, users, type Ban, type UserProfile } from '../store/users';
 import { kickConnection } from './login';
 import { queueAfter } from '../webhooks/after';
 import type { WebhookJob } from '../protocol/jobs';
+import { removeAllDevices } from './devices';
 
 export async function banUser(userId: string, options: { reason?: string; durationSeconds?: number }): Promise<{ user: UserProfile; revoked: number; kicked: number }> {
   const at = Date.now();
@@ -20,6 +23,7 @@ export async function banUser(userId: string, options: { reason?: string; durati
   const user = await users.setBan(userId, ban);
   if (!user) throw new CirrusError('USER_NOT_FOUND', `User ${userId} is not registered`);
   const revoked = await sessions.revoke(userId);
+  await removeAllDevices(userId);
   const live = await connections.ofUser(userId);
   const webhookJobs: (WebhookJob | undefined)[] = [];
   for (const conn of live) await kickConnection(conn, 'banned', { revokeSession: false, webhookJobs });

@@ -12,6 +12,7 @@ import { sessions } from '../store/sessions';
 import { disconnect, pushEventTo } from './push';
 import { afterJob, queueAfter } from '../webhooks/after';
 import type { WebhookJob } from '../protocol/jobs';
+import { removeSessionDevices } from './devices';
 
 export type KickReason = 'loggedInElsewhere' | 'forcedLogout' | 'banned';
 
@@ -20,13 +21,17 @@ const isGone = (err: unknown): boolean =>
 
 /**
  * Ends one connection from the server: optionally revokes its session first (so a
- * reconnect with its token is refused even if the client is quick), tells it why, closes
- * it and deletes its record. A connection already gone (410) is just cleaned up. The
+ * reconnect with its token is refused even if the client is quick) and removes the offline
+ * push devices that session registered, tells it why, closes it and deletes its record. A connection already gone (410) is just cleaned up. The
  * afterUserKicked callback (when enabled) is queued, or added to `opts.webhookJobs` for a
  * caller kicking several connections to queue in one batch.
  */
 export async function kickConnection(conn: ConnectionItem, reason: KickReason, opts: { platformId?: number; revokeSession: boolean; webhookJobs?: (WebhookJob | undefined)[] }): Promise<void> {
-  if (opts.revokeSession && conn.sessionId) await sessions.revokeOne(conn.userId, conn.sessionId);
+  if (opts.revokeSession && conn.sessionId) {
+    await sessions.revokeOne(conn.userId, conn.sessionId);
+    // A session that ended tells nobody anything any more, not even offline.
+    await removeSessionDevices(conn.userId, [conn.sessionId]);
+  }
   const sent = await pushEventTo(conn, { push: 'kicked', data: { reason, ...(opts.platformId !== undefined ? { platformId: opts.platformId } : {}) } });
   if (sent.gone === 0) {
     try {
@@ -40,6 +45,27 @@ export async function kickConnection(conn: ConnectionItem, reason: KickReason, o
   if (opts.webhookJobs) opts.webhookJobs.push(job);
   else await queueAfter(job);
   log.info('kicked', { userId: conn.userId, connectionId: conn.connectionId, platformId: conn.platformId, reason });
+}
+
+/**
+ * A user signs out on one device (POST /auth/logout with that device's token): the session
+ * is revoked, the offline push devices it registered are removed, and the live connections
+ * opened with it are closed (code 1000, no `kicked` event: the client asked for it).
+ */
+export async function logoutSession(userId: string, sessionId: string): Promise<{ devicesRemoved: number; closed: number }> {
+  await sessions.revokeOne(userId, sessionId);
+  const devicesRemoved = await removeSessionDevices(userId, [sessionId]);
+  const own = (await connections.ofUser(userId)).filter((c) => c.sessionId === sessionId);
+  for (const conn of own) {
+    try {
+      await disconnect(conn.connectionId);
+    } catch (err) {
+      if (!isGone(err)) log.info('close after logout failed', { connectionId: conn.connectionId, err });
+    }
+    await connections.delete(userId, conn.connectionId);
+  }
+  log.info('logged out', { userId, sessionId, devicesRemoved, closed: own.length });
+  return { devicesRemoved, closed: own.length };
 }
 
 /**

@@ -65,12 +65,19 @@ async function indexConnection(item: ConnectionItem, user: IndexedGroups): Promi
 }
 
 /** A connection as the user item's `conns` map holds it. */
-interface ConnEntry {
+export interface ConnEntry {
+  /** Platform id. */
   p: number;
+  /** Session id. */
   s: string;
+  /** Connected at, epoch seconds. */
   t: number;
+  /** Connected at, epoch ms. */
   m?: number;
+  /** Expiry, epoch seconds. */
   e: number;
+  /** 1 while the app on this connection is in the background (setAppBackground); absent: foreground. */
+  bg?: 1;
 }
 
 /** The live connections in a user item's `conns` map. */
@@ -78,7 +85,26 @@ export function connectionsFromPresence(userId: string, conns: unknown, now = no
   if (!conns || typeof conns !== 'object') return [];
   return Object.entries(conns as Record<string, ConnEntry>)
     .filter(([, e]) => e && e.e > now)
-    .map(([connectionId, e]) => ({ userId, connectionId, platformId: e.p, sessionId: e.s, connectedAt: e.t, ...(e.m ? { connectedAtMs: e.m } : {}), expiresAt: e.e }));
+    .map(([connectionId, e]) => ({
+      userId,
+      connectionId,
+      platformId: e.p,
+      sessionId: e.s,
+      connectedAt: e.t,
+      ...(e.m ? { connectedAtMs: e.m } : {}),
+      expiresAt: e.e,
+      ...(e.bg ? { background: true } : {}),
+    }));
+}
+
+/**
+ * Whether a user item's `conns` map holds a live connection in the foreground (one without
+ * `bg`): such a user is told by WebSocket and needs no offline push. No connection at all,
+ * or only background ones: false.
+ */
+export function hasForegroundConnection(conns: unknown, now = nowSeconds()): boolean {
+  if (!conns || typeof conns !== 'object') return false;
+  return Object.values(conns as Record<string, ConnEntry>).some((e) => e && e.e > now && !e.bg);
 }
 
 async function addPresence(item: ConnectionItem): Promise<IndexedGroups> {
@@ -162,6 +188,8 @@ export interface ConnectionItem {
   /** Epoch ms the connection opened (API Gateway's connectedAt); orders racing connects for the multi-login policy. */
   connectedAtMs?: number;
   expiresAt: number;
+  /** The app on this connection said it is in the background (setAppBackground); absent: foreground. */
+  background?: boolean;
 }
 
 export const connections = {
@@ -169,6 +197,43 @@ export const connections = {
   async put(item: ConnectionItem): Promise<void> {
     await ddb().send(new PutCommand({ TableName: config.tableName('connections'), Item: item }));
     await indexConnection(item, await addPresence(item));
+  },
+
+  /**
+   * Marks a live connection as in the background (or the foreground again), in the user's
+   * `conns` map (what the send path reads) and on its Connections item. False when the
+   * connection is no longer recorded (closed meanwhile): nothing is created.
+   */
+  async setBackground(userId: string, connectionId: string, background: boolean): Promise<boolean> {
+    try {
+      await ddb().send(
+        new UpdateCommand({
+          TableName: config.tableName('users'),
+          Key: { userId },
+          UpdateExpression: background ? 'SET conns.#c.bg = :one' : 'REMOVE conns.#c.bg',
+          ConditionExpression: 'attribute_exists(conns.#c)',
+          ExpressionAttributeNames: { '#c': connectionId },
+          ...(background ? { ExpressionAttributeValues: { ':one': 1 } } : {}),
+        }),
+      );
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
+    }
+    try {
+      await ddb().send(
+        new UpdateCommand({
+          TableName: config.tableName('connections'),
+          Key: { userId, connectionId },
+          UpdateExpression: background ? 'SET background = :t' : 'REMOVE background',
+          ConditionExpression: 'attribute_exists(connectionId)',
+          ...(background ? { ExpressionAttributeValues: { ':t': true } } : {}),
+        }),
+      );
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+    }
+    return true;
   },
 
   async delete(userId: string, connectionId: string): Promise<void> {

@@ -35,23 +35,30 @@ async function devicesChanged(userId: string, deviceId: string | undefined, user
   await onDevicesChanged(userId, had, has, user as RosterFields);
 }
 
-async function setMapEntry(userId: string, deviceId: string, provider: PushProvider): Promise<void> {
+/**
+ * Names the device in the user's `devs` map (creating the map on the first device). False
+ * when the user is not registered: no item is ever created for an unknown user.
+ */
+async function setMapEntry(userId: string, deviceId: string, provider: PushProvider): Promise<boolean> {
   const TableName = config.tableName('users');
-  try {
-    const res = await ddb().send(
-      new UpdateCommand({
-        TableName,
-        Key: { userId },
-        UpdateExpression: 'SET devs.#d = :p',
-        ConditionExpression: 'attribute_exists(devs)',
-        ExpressionAttributeNames: { '#d': deviceId },
-        ExpressionAttributeValues: { ':p': provider },
-        ReturnValues: 'ALL_NEW',
-      }),
-    );
-    await devicesChanged(userId, deviceId, res.Attributes);
-  } catch (err) {
-    if (!isConditionFailure(err)) throw err;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const res = await ddb().send(
+        new UpdateCommand({
+          TableName,
+          Key: { userId },
+          UpdateExpression: 'SET devs.#d = :p',
+          ConditionExpression: 'attribute_exists(devs)',
+          ExpressionAttributeNames: { '#d': deviceId },
+          ExpressionAttributeValues: { ':p': provider },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      await devicesChanged(userId, deviceId, res.Attributes);
+      return true;
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+    }
     try {
       const res = await ddb().send(
         new UpdateCommand({
@@ -61,15 +68,18 @@ async function setMapEntry(userId: string, deviceId: string, provider: PushProvi
           ConditionExpression: 'attribute_exists(userId) AND attribute_not_exists(devs)',
           ExpressionAttributeValues: { ':m': { [deviceId]: provider } },
           ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
       await devicesChanged(userId, deviceId, res.Attributes);
-    } catch (again) {
-      // Created meanwhile by another registration: set the entry in it.
-      if (!isConditionFailure(again)) throw again;
-      await setMapEntry(userId, deviceId, provider);
+      return true;
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+      // No item: not registered. Otherwise another registration created the map meanwhile: set the entry in it.
+      if (!(err as { Item?: unknown }).Item) return false;
     }
   }
+  throw new Error(`Could not record device ${deviceId} of ${userId}`);
 }
 
 async function removeMapEntries(userId: string, deviceIds: readonly string[]): Promise<void> {
@@ -123,10 +133,13 @@ export const devices = {
   /**
    * Registers (or refreshes) a device: the token leaves any other user or device id that
    * held it, the item is written, the user's `devs` map names it, and beyond `maxDevices`
-   * the least recently updated of the user's other devices are removed.
+   * the least recently updated of the user's other devices are removed. Undefined (nothing
+   * written) when the user is not registered.
    */
-  async put(input: Omit<Device, 'createdAt' | 'updatedAt'>, maxDevices: number): Promise<PutResult> {
+  async put(input: Omit<Device, 'createdAt' | 'updatedAt'>, maxDevices: number): Promise<PutResult | undefined> {
     const now = Date.now();
+    // The map first: it only says "may have devices", and an unregistered user gets nothing written.
+    if (!(await setMapEntry(input.userId, input.deviceId, input.provider))) return undefined;
     const existing = await this.ofUser(input.userId);
     const same = existing.find((d) => d.deviceId === input.deviceId);
     const holders = (await this.holdersOf(input.token)).filter((h) => !(h.userId === input.userId && h.deviceId === input.deviceId));
@@ -137,7 +150,6 @@ export const devices = {
     }
     const device: Device = { ...input, createdAt: same?.createdAt ?? now, updatedAt: now };
     await ddb().send(new PutCommand({ TableName: config.tableName('devices'), Item: device }));
-    await setMapEntry(input.userId, input.deviceId, input.provider);
     const others = existing.filter((d) => d.deviceId !== input.deviceId && !moved.some((m) => m.userId === d.userId && m.deviceId === d.deviceId));
     const excess = others.length + 1 - Math.max(1, maxDevices);
     const evicted: Device[] = [];

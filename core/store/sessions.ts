@@ -48,8 +48,13 @@ export const sessions = {
 
   /** Revokes the user's live sessions (on one platform, or all); returns how many. */
   async revoke(userId: string, platformId?: number): Promise<number> {
+    return (await this.revokeSessions(userId, platformId)).length;
+  },
+
+  /** Revokes the user's live sessions (on one platform, or all); returns their ids. */
+  async revokeSessions(userId: string, platformId?: number): Promise<string[]> {
     const table = config.tableName('sessions');
-    let revoked = 0;
+    const revoked: string[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
       const page = await ddb().send(new QueryCommand({ TableName: table, KeyConditionExpression: 'userId = :u', ExpressionAttributeValues: { ':u': userId }, ExclusiveStartKey: startKey }));
@@ -57,7 +62,7 @@ export const sessions = {
         if (item.revokedAt || (platformId !== undefined && item.platformId !== platformId)) continue;
         try {
           await ddb().send(new UpdateCommand({ TableName: table, Key: { userId, sessionId: item.sessionId }, UpdateExpression: 'SET revokedAt = :now', ConditionExpression: 'attribute_not_exists(revokedAt)', ExpressionAttributeValues: { ':now': nowSeconds() } }));
-          revoked++;
+          revoked.push(item.sessionId);
         } catch (err) {
           if (!isConditionFailure(err)) throw err;
         }

@@ -1,5 +1,5 @@
 /** Users table: one item per registered user, with their profile and settings. */
-import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb } from '../aws/dynamodb';
 import { config } from '../config';
 import { batchGet, batchWrite, chunk, isConditionFailure } from './dynamo';
@@ -34,11 +34,28 @@ export interface UserItem {
   conns?: unknown;
   /** The user's groups that keep an online index (see `store/group-online.ts`); never part of the profile. */
   bigGroups?: unknown;
+  /** The user's offline push devices, deviceId → provider (see `store/devices.ts`); never part of the profile. */
+  devs?: unknown;
+  /** The user's offline push preferences (see `services/devices.ts`); never part of the profile. */
+  pushPrefs?: PushPrefs;
 }
 
-export type UserProfile = Omit<UserItem, 'listKey' | 'conns' | 'bigGroups'>;
+/** Quiet hours: no alert or sound between `start` and `end` (wrapping past midnight when end < start), in the user's time zone. */
+export interface QuietHours {
+  start: string;
+  end: string;
+  timeZone: string;
+}
 
-const profileOf = ({ listKey: _k, conns: _c, bigGroups: _g, ...profile }: UserItem): UserProfile => profile;
+/** A user's offline push preferences, as the user item keeps them (`pushPrefs`). */
+export interface PushPrefs {
+  quietHours?: QuietHours;
+  hidePreview?: boolean;
+}
+
+export type UserProfile = Omit<UserItem, 'listKey' | 'conns' | 'bigGroups' | 'devs' | 'pushPrefs'>;
+
+const profileOf = ({ listKey: _k, conns: _c, bigGroups: _g, devs: _d, pushPrefs: _p, ...profile }: UserItem): UserProfile => profile;
 
 export const users = {
   /** The subset of `userIds` that is registered. */
@@ -106,6 +123,33 @@ export const users = {
         }),
       );
       return profileOf(res.Attributes as UserItem);
+    } catch (err) {
+      if (isConditionFailure(err)) return undefined;
+      throw err;
+    }
+  },
+
+  /** A registered user's push preferences ({} when none were set); undefined when not registered. */
+  async getPushPrefs(userId: string): Promise<PushPrefs | undefined> {
+    const res = await ddb().send(new GetCommand({ TableName: config.tableName('users'), Key: { userId }, ProjectionExpression: 'userId, pushPrefs', ConsistentRead: true }));
+    if (!res.Item) return undefined;
+    return (res.Item.pushPrefs as PushPrefs | undefined) ?? {};
+  },
+
+  /** Replaces a registered user's push preferences; undefined when not registered. */
+  async setPushPrefs(userId: string, prefs: PushPrefs): Promise<PushPrefs | undefined> {
+    const empty = prefs.quietHours === undefined && !prefs.hidePreview;
+    try {
+      await ddb().send(
+        new UpdateCommand({
+          TableName: config.tableName('users'),
+          Key: { userId },
+          UpdateExpression: empty ? 'REMOVE pushPrefs' : 'SET pushPrefs = :p',
+          ConditionExpression: 'attribute_exists(userId)',
+          ...(empty ? {} : { ExpressionAttributeValues: { ':p': prefs } }),
+        }),
+      );
+      return prefs;
     } catch (err) {
       if (isConditionFailure(err)) return undefined;
       throw err;

@@ -152,6 +152,19 @@ const cases: Record<string, () => Promise<Case>> = {
     return { params: { conversationId: sent.body.conversationId }, body: { seqs: [sent.body.seq] } };
   },
   searchAllMessages: async () => ({ query: 'q=hello' }),
+  registerPushDevice: async () => ({ params: { userId: 'mx-a', deviceId: 'phone' }, body: { provider: 'apns', token: 'ab'.repeat(32), platformId: 1, appId: 'com.example.app' } }),
+  unregisterPushDevice: async () => ({ params: { userId: 'mx-a', deviceId: 'phone' } }),
+  listPushDevices: async () => ({ params: { userId: 'mx-a' } }),
+  getPushSettings: async () => ({ params: { userId: 'mx-a' } }),
+  setPushSettings: async () => ({ params: { userId: 'mx-a' }, body: { hidePreview: true } }),
+  getPushConfig: async () => ({ other: 'allowed' }),
+  // Ends the session of the token it is called with: both users get fresh tokens before the admin's call.
+  logout: async () => ({
+    other: 'allowed',
+    reset: async () => {
+      for (const u of ['mx-a', 'mx-z']) tokens[u] = await admin.userToken(u);
+    },
+  }),
 };
 
 function pathOf(template: string, params: Record<string, string> = {}): string {

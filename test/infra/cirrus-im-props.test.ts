@@ -1,11 +1,12 @@
+import { createECDH } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { App, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { functions } from '../../core/manifest';
 import { CirrusIm, type CirrusImProps } from '../../lib/cirrus-im';
-import { MAX_STACK_NAME_LENGTH } from '../../lib/cirrus-im-props';
+import { MAX_STACK_NAME_LENGTH, resolveCirrusImProps } from '../../lib/cirrus-im-props';
 import { awsSolutionsFindings, logicalId, synthesizeCirrusStack, synthTimeout, testApp, type Synthesized } from './support';
 
 describe('When props are invalid', () => {
@@ -186,5 +187,81 @@ describe('When every prop is customized', () => {
 
   it('should leave the account-wide API Gateway logging role alone', () => {
     template.resourceCountIs('AWS::ApiGateway::Account', 0);
+  });
+});
+
+describe('When offlinePush is invalid', () => {
+  // A real VAPID key pair's public key (65-byte uncompressed P-256 point, base64url).
+  const ecdh = createECDH('prime256v1');
+  ecdh.generateKeys();
+  const publicKey = ecdh.getPublicKey().toString('base64url');
+  const apns = { keyId: 'ABC123DEFG', teamId: 'TEAM123456', bundleIds: ['com.example.chat'], keyParameter: '/chat/push/apns-key' };
+  const fcm = { projectId: 'example-chat', serviceAccountParameter: '/chat/push/fcm-service-account' };
+  const webpush = { publicKey, subject: 'mailto:ops@example.com', privateKeyParameter: '/chat/push/vapid-private-key' };
+  const offPoint = Buffer.concat([Buffer.from([4]), Buffer.alloc(64, 1)]).toString('base64url');
+  const compressed = Buffer.concat([Buffer.from([2]), ecdh.getPublicKey().subarray(1, 33)]).toString('base64url');
+
+  it.each<[string, unknown, RegExp]>([
+    ['no provider', {}, /^offlinePush must configure at least one provider: apns, fcm or webpush/],
+    ['not an object', 'apns', /^offlinePush must be an object with apns, fcm and\/or webpush; got "apns"/],
+    ['an unknown provider', { apns, sns: {} }, /^offlinePush.sns is not a push provider: use apns \(Apple\), fcm \(Firebase Cloud Messaging\) or webpush \(browsers\)/],
+    ['an unknown setting', { apns: { ...apns, keyPath: 'AuthKey.p8' } }, /^offlinePush.apns.keyPath is not a setting of apns: its settings are keyId, teamId, bundleIds, keyParameter/],
+    ['a key id of 9 characters', { apns: { ...apns, keyId: 'ABC123DEF' } }, /^offlinePush.apns.keyId must be the 10-character Key ID of the APNs key .*; got "ABC123DEF"\.$/],
+    ['a lowercase key id', { apns: { ...apns, keyId: 'abc123defg' } }, /^offlinePush.apns.keyId must be the 10-character Key ID/],
+    ['a team id with a hyphen', { apns: { ...apns, teamId: 'TEAM-12345' } }, /^offlinePush.apns.teamId must be the 10-character Team ID of the Apple developer account/],
+    ['a missing team id', { apns: { ...apns, teamId: undefined } }, /^offlinePush.apns.teamId must be .*; got undefined\.$/],
+    ['no bundle id', { apns: { ...apns, bundleIds: [] } }, /^offlinePush.apns.bundleIds must list 1 to 50 bundle ids/],
+    ['too many bundle ids', { apns: { ...apns, bundleIds: Array.from({ length: 51 }, (_, i) => `com.example.app${i}`) } }, /^offlinePush.apns.bundleIds must list 1 to 50 bundle ids/],
+    ['a bundle id that is not reverse-DNS', { apns: { ...apns, bundleIds: ['com.example.chat', 'chat'] } }, /^offlinePush.apns.bundleIds\[1\] must be a bundle id in reverse-DNS form such as com.example.chat .*; got "chat"\.$/],
+    ['a bundle id with an underscore', { apns: { ...apns, bundleIds: ['com.example.my_chat'] } }, /^offlinePush.apns.bundleIds\[0\] must be a bundle id in reverse-DNS form/],
+    ['a bundle id listed twice', { apns: { ...apns, bundleIds: ['com.example.chat', 'com.example.Chat'] } }, /^offlinePush.apns.bundleIds lists com.example.Chat twice \(bundle ids do not differ by case\)/],
+    ['an APNs key parameter with a space', { apns: { ...apns, keyParameter: '/chat/push/apns key' } }, /^offlinePush.apns.keyParameter must contain only letters, digits, _ . - and \//],
+    ['a hierarchical parameter name without its leading slash', { apns: { ...apns, keyParameter: 'chat/push/apns-key' } }, /^offlinePush.apns.keyParameter must start with \/ when it has a hierarchy/],
+    ['a parameter name under aws', { apns: { ...apns, keyParameter: '/aws/push/apns-key' } }, /^offlinePush.apns.keyParameter must not begin with "aws" or "ssm"/],
+    ['a parameter name with an empty level', { apns: { ...apns, keyParameter: '/chat//apns-key' } }, /^offlinePush.apns.keyParameter must have no empty level/],
+    ['a parameter name 16 levels deep', { apns: { ...apns, keyParameter: `/${Array.from({ length: 16 }, (_, i) => `l${i}`).join('/')}` } }, /^offlinePush.apns.keyParameter must have at most 15 levels/],
+    ['a parameter name too long for its ARN', { apns: { ...apns, keyParameter: `/chat/${'k'.repeat(1000)}` } }, /^offlinePush.apns.keyParameter must be at most 1011 characters counted with its ARN/],
+    ['the ARN of another service', { fcm: { ...fcm, serviceAccountParameter: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:fcm' } }, /^offlinePush.fcm.serviceAccountParameter must be a parameter name such as \/myapp\/push\/apns-key, or a parameter ARN/],
+    ['an empty parameter name', { fcm: { ...fcm, serviceAccountParameter: '' } }, /^offlinePush.fcm.serviceAccountParameter must contain only letters/],
+    ['a project id with capitals', { fcm: { ...fcm, projectId: 'Example-Chat' } }, /^offlinePush.fcm.projectId must be the Firebase project ID \(6 to 30 lowercase letters/],
+    ['a project id of 5 characters', { fcm: { ...fcm, projectId: 'chats' } }, /^offlinePush.fcm.projectId must be the Firebase project ID/],
+    ['a project id ending with a hyphen', { fcm: { ...fcm, projectId: 'example-chat-' } }, /^offlinePush.fcm.projectId must be the Firebase project ID/],
+    ['a VAPID public key in base64 with padding', { webpush: { ...webpush, publicKey: `${ecdh.getPublicKey().toString('base64')}=` } }, /^offlinePush.webpush.publicKey must be base64url without padding/],
+    ['a compressed VAPID public key', { webpush: { ...webpush, publicKey: compressed } }, /^offlinePush.webpush.publicKey must decode to the 65 bytes of an uncompressed P-256 point \(0x04, x, y\); it decodes to 33 bytes starting 0x02/],
+    ['a VAPID public key off the curve', { webpush: { ...webpush, publicKey: offPoint } }, /^offlinePush.webpush.publicKey must be a point on the P-256 curve/],
+    ['the VAPID private key given as the public key', { webpush: { ...webpush, publicKey: ecdh.getPrivateKey().toString('base64url') } }, /^offlinePush.webpush.publicKey must decode to the 65 bytes .* it decodes to 32 bytes/],
+    ['a subject that is an http URL', { webpush: { ...webpush, subject: 'http://example.com/contact' } }, /^offlinePush.webpush.subject must be a mailto: address or an https: URL/],
+    ['a subject that is a bare address', { webpush: { ...webpush, subject: 'ops@example.com' } }, /^offlinePush.webpush.subject must be a mailto: address or an https: URL/],
+    ['a mailto: subject without an address', { webpush: { ...webpush, subject: 'mailto:ops' } }, /^offlinePush.webpush.subject must be a mailto: address/],
+    ['two secrets in one parameter', { apns, webpush: { ...webpush, privateKeyParameter: '/chat/push/apns-key' } }, /^offlinePush.webpush.privateKeyParameter names the same parameter as offlinePush.apns.keyParameter \(\/chat\/push\/apns-key\): each secret needs a parameter of its own/],
+    ['two secrets in one parameter, once by ARN', { apns, fcm: { ...fcm, serviceAccountParameter: 'arn:aws:ssm:eu-west-1:123456789012:parameter/chat/push/apns-key' } }, /^offlinePush.fcm.serviceAccountParameter names the same parameter as offlinePush.apns.keyParameter/],
+    ['a provider that is not an object', { fcm: 'example-chat' }, /^offlinePush.fcm must be an object with projectId, serviceAccountParameter/],
+  ])('should reject %s with a plain sentence', (_, offlinePush, message) => {
+    const stack = new Stack(new App(), 'Host');
+    expect(() => new CirrusIm(stack, 'Im', { offlinePush: offlinePush as CirrusImProps['offlinePush'] })).toThrow(message);
+    expect(stack.node.findAll().filter((c) => c.node.path.startsWith('Host/Im/'))).toHaveLength(0);
+  });
+
+  it('should reject a setting only known at deploy', () => {
+    const stack = new Stack(new App(), 'Host');
+    expect(() => new CirrusIm(stack, 'Im', { offlinePush: { apns: { ...apns, keyParameter: Fn.importValue('ApnsKeyParameter') } } })).toThrow(
+      /^offlinePush settings must be literal values, not tokens resolved at deploy/,
+    );
+  });
+
+  it('should take every provider, parameters by name or ARN, and an https subject', () => {
+    const resolved = resolveCirrusImProps({
+      offlinePush: {
+        apns: { ...apns, bundleIds: ['com.example.chat', 'com.example.chat.dev', 'io.example-corp.Chat2'], keyParameter: 'apns-key' },
+        fcm: { ...fcm, serviceAccountParameter: 'arn:aws:ssm:us-east-1:123456789012:parameter/chat/push/fcm' },
+        webpush: { ...webpush, subject: 'https://chat.example.com/contact' },
+      },
+    });
+    expect(resolved.offlinePush?.settings).toEqual({
+      apns: { ...apns, bundleIds: ['com.example.chat', 'com.example.chat.dev', 'io.example-corp.Chat2'], keyParameter: 'apns-key' },
+      fcm: { ...fcm, serviceAccountParameter: 'arn:aws:ssm:us-east-1:123456789012:parameter/chat/push/fcm' },
+      webpush: { ...webpush, subject: 'https://chat.example.com/contact' },
+    });
+    expect(resolveCirrusImProps({}).offlinePush).toBeUndefined();
   });
 });

@@ -6,6 +6,7 @@
  * feature on. Values only known at deploy (generated names, ARNs, the region) are rendered
  * at their longest (sizes) or as unique to their stack and region (collisions).
  */
+import { createECDH } from 'node:crypto';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +16,10 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { CirrusStack, type CirrusStackProps } from '../../lib/cirrus-stack';
 import { WEBHOOK_CALLBACKS, GROUPLESS_CALLBACKS, MESSAGE_CALLBACKS, MAX_WATCHED_IDS } from '../../core/webhooks/settings';
 import { MAX_STACK_NAME_LENGTH } from '../../lib/cirrus-im-props';
-import { synthTimeout, testApp } from './support';
+import { MAX_APNS_BUNDLE_IDS, MAX_BUNDLE_ID_LENGTH, MAX_PARAMETER_NAME_WITH_ARN } from '../../core/offline-push/settings';
+import { commonEnv, functions as functionSpecs, type FunctionKey } from '../../core/manifest';
+import type { HandlerFunction } from '../../lib/handler-function';
+import { logicalId as logicalIdOf, synthTimeout, testApp } from './support';
 
 type Json = any;
 
@@ -255,6 +259,27 @@ const TOKEN_URL = 'https://app.example.com/cirrus/token';
 /** Every optional feature on, with long lists (the callbacks' watch lists as long as their size bound allows). */
 const WATCHED = MAX_WATCHED_IDS / 4;
 
+/** Offline push with every provider and its largest settings: 50 bundle ids of 255 characters, parameter names as long as Parameter Store takes. */
+function largestOfflinePush(): NonNullable<CirrusStackProps['offlinePush']> {
+  const ecdh = createECDH('prime256v1');
+  ecdh.generateKeys();
+  const longestName = (last: string) => {
+    const prefix = `arn:${LONGEST.partition}:ssm:${LONGEST.region}:${LONGEST.account}:parameter/`;
+    const head = `/push/${last}/`;
+    return head + 'p'.repeat(MAX_PARAMETER_NAME_WITH_ARN - prefix.length - head.length + 1);
+  };
+  return {
+    apns: {
+      keyId: 'ABC123DEFG',
+      teamId: 'TEAM123456',
+      bundleIds: Array.from({ length: MAX_APNS_BUNDLE_IDS }, (_, i) => `com.example.app${i}.${'b'.repeat(MAX_BUNDLE_ID_LENGTH - `com.example.app${i}.`.length)}`),
+      keyParameter: longestName('apns'),
+    },
+    fcm: { projectId: 'p'.repeat(30), serviceAccountParameter: longestName('fcm') },
+    webpush: { publicKey: ecdh.getPublicKey().toString('base64url'), subject: `mailto:${'o'.repeat(200)}@example.com`, privateKeyParameter: longestName('webpush') },
+  };
+}
+
 function everythingOn(distPath: string, alarmTopic: sns.ITopic): CirrusStackProps {
   const callbacks = Object.fromEntries(
     WEBHOOK_CALLBACKS.map((name) => [
@@ -278,6 +303,7 @@ function everythingOn(distPath: string, alarmTopic: sns.ITopic): CirrusStackProp
     logLevel: 'debug',
     requireFriendship: true,
     multiLoginPolicy: 'pcUnlimited',
+    offlinePush: largestOfflinePush(),
   };
 }
 
@@ -452,6 +478,19 @@ describe.each(['default', 'every feature'])('The %s stack, against what AWS enfo
     // A bucket filled during the create must be emptied by the rollback, or its delete fails.
     for (const [id, resource] of resources.filter(([, res]) => res.Type === 'Custom::CDKBucketDeployment')) {
       expect(resource.Properties.RetainOnDelete, id).toBe(false);
+    }
+  });
+});
+
+describe('The every-feature stack with the largest offline push settings', () => {
+  it("should compile them into the bundles of the functions that read them, outside Lambda's 4 KB environment", () => {
+    const { im } = configurations['every feature'].stack;
+    const readers = (Object.keys(functionSpecs) as FunctionKey[]).filter((key) => functionSpecs[key].pushSettings || functionSpecs[key].pushCredentials);
+    expect(readers.length).toBeGreaterThan(0);
+    for (const key of readers) {
+      const compiled = (im.functions[key].node.scope as HandlerFunction).compiledSettings[commonEnv.PUSH_SETTINGS];
+      expect(Buffer.byteLength(compiled), key).toBeGreaterThan(LIMITS.environmentBytes);
+      expect(configurations['every feature'].template.Resources[logicalIdOf(im.functions[key])].Properties.Environment.Variables, key).not.toHaveProperty(commonEnv.PUSH_SETTINGS);
     }
   });
 });

@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { functionPolicy, policyPairs, resourceName } from '../../core/iam';
 import { functions, queues, tables, type FunctionKey, type QueueKey, type TableKey } from '../../core/manifest';
 import type { HandlerFunction } from '../../lib/handler-function';
+import type { PushSettings } from '../../core/offline-push/types';
 import type { SchemaMigrations } from '../../lib/schema-migrations';
 import { logicalId, synthesizeCirrusStack, synthTimeout, type Synthesized } from './support';
 
@@ -60,6 +61,10 @@ function resourceNames(synth: Synthesized, key: FunctionKey): Map<string, string
   names.set(JSON.stringify(stack.resolve(im.signingSecret.parameterArn)), 'secret:signingKey');
   names.set(JSON.stringify(stack.resolve(im.adminSecret.parameterArn)), 'secret:adminSecret');
   if (im.webhookSigningSecret) names.set(JSON.stringify(stack.resolve(im.webhookSigningSecret.parameterArn)), 'secret:webhookSecret');
+  // The offline push credentials' parameters, by name (ARN in this stack's partition, region and account).
+  for (const [provider, name] of Object.entries({ apns: offlinePush.apns.keyParameter, fcm: offlinePush.fcm.serviceAccountParameter })) {
+    names.set(JSON.stringify({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ssm:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:parameter/${name.replace(/^\//, '')}`]] }), `pushCredentials:${provider}`);
+  }
   names.set(JSON.stringify(stack.resolve(im.cluster.clusterArn)), 'historyCluster');
   // The Data API is given the credentials through the cluster's secret attachment.
   names.set(JSON.stringify(stack.resolve(im.cluster.secret!.secretArn)), 'historyCredentials');
@@ -90,21 +95,27 @@ function synthesizedPairs(synth: Synthesized, key: FunctionKey): string[] {
   return policyPairs(statements);
 }
 
-function derivedPairs(key: FunctionKey, webhooks: boolean): string[] {
-  return policyPairs(functionPolicy(key, { webhooks }).map((s) => ({ actions: s.actions, resources: s.resources.map(resourceName), conditions: s.conditions })));
+function derivedPairs(key: FunctionKey, webhooks: boolean, push?: PushSettings): string[] {
+  return policyPairs(functionPolicy(key, { webhooks, offlinePush: push }).map((s) => ({ actions: s.actions, resources: s.resources.map(resourceName), conditions: s.conditions })));
 }
 
+const offlinePush = {
+  apns: { keyId: 'ABC123DEFG', teamId: 'TEAM123456', bundleIds: ['com.example.chat'], keyParameter: '/chat/push/apns-key' },
+  fcm: { projectId: 'example-chat', serviceAccountParameter: 'fcm-service-account' },
+} satisfies PushSettings;
+
 describe.each([
-  ['without webhooks', {}, false],
-  ['with webhooks', { webhooks: { url: 'https://app.example.com/hooks' } }, true],
-] as const)('When CirrusStack is synthesized %s', (_label, props, webhooks) => {
+  ['without webhooks', {}, false, undefined],
+  ['with webhooks', { webhooks: { url: 'https://app.example.com/hooks' } }, true, undefined],
+  ['with offline push', { offlinePush }, false, offlinePush],
+] as const)('When CirrusStack is synthesized %s', (_label, props, webhooks, push) => {
   let synth: Synthesized;
   beforeAll(() => {
     synth = synthesizeCirrusStack(props);
   }, synthTimeout);
 
   it.each(keys)("should give %s's role exactly the policy the local runtime enforces", (key) => {
-    expect(synthesizedPairs(synth, key)).toEqual(derivedPairs(key, webhooks));
+    expect(synthesizedPairs(synth, key)).toEqual(derivedPairs(key, webhooks, push));
   });
 
   it('should let the migrations provider invoke the unqualified migrate function, read its state and start its waiter, nothing more', () => {

@@ -15,11 +15,13 @@ import { conversationOperations } from './conversations';
 import { receiptReactionOperations } from './receipts-reactions';
 import { webhookOperations } from './webhooks';
 import { adminOpsOperations } from './admin-ops';
+import { deviceOperations } from './devices';
 
 export const operations: Record<Exclude<OperationId, (typeof httpRouteFunctions)[keyof typeof httpRouteFunctions][number]>, Operation> = {
   ...metaOperations,
   ...authOperations,
   ...userOperations,
+  ...deviceOperations,
   ...groupOperations,
   ...friendOperations,
   ...conversationOperations,

@@ -4,12 +4,19 @@ import type { ApiInput, ApiOutput } from './types';
 /** Method, path and caller of every route an app may call with a user token. */
 export const routes = {
   health: { method: 'GET', path: '/health', auth: 'none' },
+  logout: { method: 'POST', path: '/auth/logout', auth: 'user' },
   getUser: { method: 'GET', path: '/users/{userId}', auth: 'user' },
   getUsers: { method: 'POST', path: '/users/query', auth: 'user' },
   updateUser: { method: 'PUT', path: '/users/{userId}', auth: 'self' },
   setGlobalRecvOpt: { method: 'PUT', path: '/users/{userId}/settings', auth: 'self' },
   checkUsers: { method: 'POST', path: '/users/check', auth: 'user' },
   getOnlineStatus: { method: 'POST', path: '/users/online', auth: 'user' },
+  registerPushDevice: { method: 'PUT', path: '/users/{userId}/devices/{deviceId}', auth: 'self' },
+  unregisterPushDevice: { method: 'DELETE', path: '/users/{userId}/devices/{deviceId}', auth: 'self' },
+  listPushDevices: { method: 'GET', path: '/users/{userId}/devices', auth: 'self' },
+  getPushSettings: { method: 'GET', path: '/users/{userId}/push-settings', auth: 'self' },
+  setPushSettings: { method: 'PUT', path: '/users/{userId}/push-settings', auth: 'self' },
+  getPushConfig: { method: 'GET', path: '/push/config', auth: 'user' },
   sendFriendRequest: { method: 'POST', path: '/users/{userId}/friend-requests', auth: 'self' },
   listFriendRequests: { method: 'GET', path: '/users/{userId}/friend-requests', auth: 'self' },
   countUnhandledFriendRequests: { method: 'GET', path: '/users/{userId}/friend-requests/unhandled-count', auth: 'self' },
@@ -76,6 +83,18 @@ export interface UserApi {
   health(input?: ApiInput<'health'>): Promise<ApiOutput<'health'>>;
 
   /**
+   * Sign out with a user token: its session is revoked (the token stops working), the offline push devices registered with it are removed, and the live connections opened with it are closed. The user's other sessions are not affected.
+   *
+   * A user token, for its own session (an admin token has none: INVALID_ARGUMENT).
+   *
+   * `POST /auth/logout`
+   *
+   * @example
+   * const result = await client.api.logout();
+   */
+  logout(input?: ApiInput<'logout'>): Promise<ApiOutput<'logout'>>;
+
+  /**
    * A user's profile.
    *
    * `GET /users/{userId}`
@@ -134,6 +153,66 @@ export interface UserApi {
    * const result = await client.api.getOnlineStatus({ body: { userIds: ['bob'] } });
    */
   getOnlineStatus(input: ApiInput<'getOnlineStatus'>): Promise<ApiOutput<'getOnlineStatus'>>;
+
+  /**
+   * Register (or refresh) a device of the user for offline push. With the user's own token the device is tied to that token's session: logout, force logout, a kick by the multi-login policy or a ban removes it. A token another user (or device id) holds moves to this device. Beyond the cap (`maxDevices` of GET /push/config) the least recently updated device is removed. PUSH_PROVIDER_DISABLED when the provider is off in this deployment; INVALID_ARGUMENT for a malformed token, an APNs bundle id the deployment does not send to, or a bad locale.
+   *
+   * `PUT /users/{userId}/devices/{deviceId}` (`userId` defaults to the signed-in user)
+   *
+   * @example
+   * const result = await client.api.registerPushDevice({ params: { deviceId: 'deviceId' }, body: { provider: 'apns', token: 'token', platformId: 1, appId: 'appId' } });
+   */
+  registerPushDevice(input: ApiInput<'registerPushDevice'>): Promise<ApiOutput<'registerPushDevice'>>;
+
+  /**
+   * Remove a device of the user from offline push (an unknown device id is not an error: `removed: false`).
+   *
+   * `DELETE /users/{userId}/devices/{deviceId}` (`userId` defaults to the signed-in user)
+   *
+   * @example
+   * const result = await client.api.unregisterPushDevice({ params: { deviceId: 'deviceId' } });
+   */
+  unregisterPushDevice(input: ApiInput<'unregisterPushDevice'>): Promise<ApiOutput<'unregisterPushDevice'>>;
+
+  /**
+   * The user's registered devices, oldest first. Tokens are never listed in full, to anyone: each shows a `tokenHint`.
+   *
+   * `GET /users/{userId}/devices` (`userId` defaults to the signed-in user)
+   *
+   * @example
+   * const result = await client.api.listPushDevices();
+   */
+  listPushDevices(input?: ApiInput<'listPushDevices'>): Promise<ApiOutput<'listPushDevices'>>;
+
+  /**
+   * The user's offline push settings: quiet hours and whether previews are hidden.
+   *
+   * `GET /users/{userId}/push-settings` (`userId` defaults to the signed-in user)
+   *
+   * @example
+   * const result = await client.api.getPushSettings();
+   */
+  getPushSettings(input?: ApiInput<'getPushSettings'>): Promise<ApiOutput<'getPushSettings'>>;
+
+  /**
+   * Change the user's offline push settings: the fields given change, the others stay (`quietHours: null` turns quiet hours off).
+   *
+   * `PUT /users/{userId}/push-settings` (`userId` defaults to the signed-in user)
+   *
+   * @example
+   * const result = await client.api.setPushSettings({ body: { hidePreview: true } });
+   */
+  setPushSettings(input: ApiInput<'setPushSettings'>): Promise<ApiOutput<'setPushSettings'>>;
+
+  /**
+   * What clients need to register for offline push: the deployment's providers, the APNs bundle ids, the Firebase project, the VAPID public key, the device cap.
+   *
+   * `GET /push/config`
+   *
+   * @example
+   * const result = await client.api.getPushConfig();
+   */
+  getPushConfig(input?: ApiInput<'getPushConfig'>): Promise<ApiOutput<'getPushConfig'>>;
 
   /**
    * Ask toUserId to become friends. Repeating a pending request replaces its message. If toUserId has asked the user already, both become friends at once and the request comes back accepted. Refused when toUserId is not registered (USER_NOT_FOUND), is the user (INVALID_ARGUMENT), is a friend already (ALREADY_EXISTS) or has blocked the user (BLOCKED). Notifies both users (friendRequested, or friendRequestAccepted).
