@@ -5,9 +5,11 @@
  */
 import { asyncHandler } from '../core/runtime/async';
 import { log } from '../core/log';
-import { loadPushCredentials } from '../core/offline-push/credentials';
+import { loadPushCredentials, pushSettings } from '../core/offline-push/credentials';
 import { runNotify, ruleSettings } from '../core/offline-push/notify';
-import { createProviders } from '../core/offline-push/providers';
+import { providerClient } from '../core/offline-push/providers';
+import { configuredProviders } from '../core/offline-push/settings';
+import type { ProviderClient, PushProvider } from '../core/offline-push/types';
 import type { NotifyJob } from '../core/offline-push/targets';
 import { totalUnread } from '../core/services/conversations';
 
@@ -28,12 +30,38 @@ function notifyJob(event: unknown): NotifyJob {
   return job as NotifyJob;
 }
 
+/** The provider clients, one per provider's credentials object (cached by the loader): their HTTP/2 session and tokens live with the container. */
+const clients = new WeakMap<object, ProviderClient>();
+
+/**
+ * The client of each configured provider. One provider's credentials that cannot be read do not stop
+ * the others: its sends fail with the loader's reason (plain, naming the parameter), and go to DeadLetters.
+ */
+async function providerClients(): Promise<(provider: PushProvider) => ProviderClient | undefined> {
+  const settings = pushSettings();
+  if (!settings) return () => undefined;
+  const out = new Map<PushProvider, ProviderClient>();
+  await Promise.all(
+    configuredProviders(settings).map(async (provider) => {
+      try {
+        const credentials = await loadPushCredentials([provider]);
+        const own = credentials[provider]!;
+        let client = clients.get(own);
+        if (!client) clients.set(own, (client = providerClient(provider, credentials)));
+        out.set(provider, client);
+      } catch (err) {
+        log.error('offline push credentials unusable', { provider, err });
+        const reason = (err as Error).message;
+        out.set(provider, { send: async () => ({ kind: 'failed', reason }) });
+      }
+    }),
+  );
+  return (provider) => out.get(provider);
+}
+
 export const handler = asyncHandler('notify', notifyJob, async (job, context) => {
-  // The providers' clients (and their connections and access tokens) live as long as the container's credentials.
-  const credentials = await loadPushCredentials();
-  const providers = createProviders(credentials);
   const outcome = await runNotify(job, {
-    client: (provider) => (credentials[provider] ? providers.client(provider) : undefined),
+    client: await providerClients(),
     settings: ruleSettings(),
     badge: (userId) => totalUnread(userId),
     remainingMs: () => context.getRemainingTimeInMillis(),
