@@ -81,8 +81,10 @@ export const assumptions = {
    */
   groupMemberItemBytes: 90,
   /**
-   * CloudWatch's free tier: three dashboards a month per account (the pricing page says "for up
-   * to 50 metrics"); the idle cost assumes the stack's dashboards are among them.
+   * CloudWatch's free tier: "3 Dashboards for up to 50 metrics per month" per account
+   * (https://aws.amazon.com/cloudwatch/pricing/); the idle cost assumes the stack's dashboards are
+   * among the three, and bills one reading more than 50 metrics at $3 a month.
    */
   freeDashboards: 3,
+  freeDashboardMetrics: 50,
 } as const;

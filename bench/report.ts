@@ -217,12 +217,14 @@ export function writeReport(r: Results): void {
   out.push('');
   out.push(`**Total: ${usd(idle.totalUsd)} a month** (${usd(idle.totalUsd - idle.freeTierSqsUsd)} while the account's SQS free tier of 1 M requests lasts).`);
   out.push('');
-  // The failure-signal alarms are on when an alarmTopic is given: what they add, and the dashboard's price beyond the free tier.
+  // The failure-signal alarms are on when an alarmTopic is given: what they add; and the detailed dashboard, beyond the free tier.
   const alarmed = idleCost({ monitoring: { alarms: true } });
   const alarmLine = alarmed.lines.find((l) => l.type === 'AWS::CloudWatch::Alarm');
+  const dashboardWhy = (props: Parameters<typeof idleCost>[0]) => idleCost(props).lines.find((l) => l.type === 'AWS::CloudWatch::Dashboard')?.why;
   out.push(
     `With the failure-signal alarms (on when \`alarmTopic\` is given, or with \`monitoring.alarms\`): ${usd(alarmed.totalUsd)} a month (${alarmLine?.why ?? 'no alarm'}; ` +
-      `CloudWatch's free tier takes off 10 alarm metrics). The dashboard (\`monitoring.dashboard\`, on by default) is free as one of the account's first three, $${prices.cloudWatchDashboardMonth.usd} a month beyond. docs/operations.md, "Monitoring", lists every alarm.`,
+      `CloudWatch's free tier takes off 10 alarm metrics). The dashboard (\`monitoring.dashboard\`): the default \`'summary'\`, ${dashboardWhy({})}; ` +
+      `\`'detailed'\`, ${dashboardWhy({ monitoring: { dashboard: 'detailed' } })}. docs/operations.md, "Monitoring", lists every alarm and graph.`,
   );
   out.push('');
   const hugeReads = groupMessageReads(100_000, 10_000, true);

@@ -191,7 +191,7 @@ export type TableKey = keyof typeof tables;
 
 /** Declared ahead of the maps below because queues name their consumers and functions their queues. */
 export type QueueKey = 'webhook';
-export type FunctionKey = 'wsAuthorizer' | 'wsConnect' | 'wsDisconnect' | 'wsMessage' | 'http' | 'httpMedia' | 'httpHistory' | 'batchPages' | 'push' | 'archive' | 'webhook' | 'migrate';
+export type FunctionKey = 'wsAuthorizer' | 'wsConnect' | 'wsDisconnect' | 'wsMessage' | 'http' | 'httpMedia' | 'httpHistory' | 'batchPages' | 'push' | 'notify' | 'archive' | 'webhook' | 'migrate';
 
 export interface QueueSpec {
   readonly name: string;
@@ -467,8 +467,8 @@ export const functions = {
     indexes: { userConversations: ['byConversation'], devices: ['byToken'] },
     // webhook: afterMarkRead and afterRevokeMessage, when enabled.
     sendsTo: ['webhook'],
-    // Fan-outs above INLINE_PUSH_MAX recipients, in slices.
-    invokes: ['push'],
+    // Fan-outs above INLINE_PUSH_MAX recipients, in slices; offline push of the recipients without a foreground connection.
+    invokes: ['push', 'notify'],
     // Accepted messages and typing events are posted directly to the recipients' connections.
     postsToConnections: true,
     // beforeSendMessage is called, signed, inside sendMsg.
@@ -525,7 +525,8 @@ export const functions = {
     sendsTo: ['webhook'],
     redrives: ['webhook'],
     // push: large fan-outs of messages sent over HTTP (and notifications); batchPages: the pages of a batch send.
-    invokes: ['push', 'batchPages'],
+    // notify: the offline push of the recipients without a foreground connection.
+    invokes: ['push', 'batchPages', 'notify'],
     // webhookSecret: the before-callbacks inside the routes (send, register, friends, groups).
     secrets: ['signingKey', 'adminSecret', 'webhookSecret'],
     postsToConnections: true,
@@ -594,8 +595,8 @@ export const functions = {
       blacklist: ['BatchGetItem'],
       batches: ['UpdateItem'],
     },
-    // The rest of a page it had no time for.
-    invokes: ['batchPages'],
+    // The rest of a page it had no time for; the offline push of the page's away recipients (one invocation per page slice).
+    invokes: ['batchPages', 'notify'],
     // A page is retried (idempotent per recipient) and may wait for hours (Aurora or DynamoDB trouble).
     asyncInvoke: { envVar: 'FUNCTION_BATCH_PAGES_NAME', retryAttempts: 2, maxEventAgeSeconds: 6 * 3600 },
     // beforeSendMessage is called, signed, for each message of a batch page.
@@ -614,8 +615,45 @@ export const functions = {
     // leaves the user's `conns` (UpdateItem) and the Connections table (DeleteItem).
     tables: { users: ['BatchGetItem', 'UpdateItem'], userConversations: ['BatchGetItem'], connections: ['DeleteItem'], groupOnline: ['BatchWriteItem'] },
     postsToConnections: true,
+    // The slice's recipients without a foreground connection get an offline push.
+    invokes: ['notify'],
     // A push a few minutes late is still worth posting; later, sync has long taken over.
     asyncInvoke: { envVar: 'FUNCTION_PUSH_NAME', retryAttempts: 2, maxEventAgeSeconds: 300 },
+  }),
+  notify: fn({
+    name: 'Notify',
+    entry: 'notify',
+    description: 'Offline push: sends a message\'s notification to the registered devices (APNs, FCM, Web Push) of recipients without a foreground connection, invoked asynchronously by the sending function.',
+    memoryMb: 512,
+    // A slice of 100 recipients with a few devices each, a provider call ~100 ms, 16 at a time, retries within the time left.
+    timeoutSeconds: 30,
+    tables: {
+      // The recipients' prefs, the sender's and actors' nicknames, a roster member's connections (BatchGetItem);
+      // an invalid token's entry leaves the user's `devs` map (UpdateItem); the badge's global receive option.
+      users: ['GetItem', 'BatchGetItem', 'UpdateItem'],
+      // The recipients' devices (Query); an invalid token's device (DeleteItem).
+      devices: ['Query', 'DeleteItem'],
+      // The group's name for the title (BatchGetItem).
+      groups: ['BatchGetItem'],
+      // A large group's roster of members with devices (Query); a user who lost their last device leaves it (BatchWriteItem).
+      groupOnline: ['Query', 'BatchWriteItem'],
+      // Group messages: recipients who blocked the sender get none (BatchGetItem).
+      blacklist: ['BatchGetItem'],
+      // The badge, the recipient's total unread: their conversations (Query) and the counters (BatchGetItem).
+      userConversations: ['Query'],
+      conversations: ['BatchGetItem'],
+    },
+    // beforeOfflinePush is called, signed, per recipient when enabled.
+    secrets: ['webhookSecret'],
+    webhooks: true,
+    // A large group's roster above 100 members with devices goes to further invocations of itself, in slices.
+    invokes: ['notify'],
+    // What the providers keep refusing (after the in-function retries), with the reason.
+    sendsToDeadLetters: true,
+    // A notification an hour late is still worth showing (the providers themselves keep it for a day).
+    asyncInvoke: { envVar: 'FUNCTION_NOTIFY_NAME', retryAttempts: 2, maxEventAgeSeconds: 3600 },
+    // The providers' credentials, from the SecureString parameters PUSH_SETTINGS names.
+    pushCredentials: true,
   }),
   archive: fn({
     name: 'Archive',

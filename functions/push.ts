@@ -8,6 +8,7 @@ import { asyncHandler } from '../core/runtime/async';
 import { pushToUsers, type PushJob } from '../core/services/push';
 import { faultPoint } from '../core/faults';
 import { log } from '../core/log';
+import { invokeNotify } from '../core/offline-push/targets';
 
 /**
  * Only Cirrus's own sending functions may invoke push (IAM), so the event's shape is checked
@@ -32,7 +33,10 @@ function pushJob(event: unknown): PushJob {
 
 export const handler = asyncHandler('push', pushJob, async (job) => {
   const outcome = await pushToUsers(job);
-  log.debug('message pushed', { conversationId: job.message.conversationId, seq: job.message.seq, ...outcome });
+  // The slice's away recipients (read with their connections): one notify invocation, made only by the attempt
+  // that succeeds (a slice that fails is retried by Lambda, and that attempt reads and notifies them).
+  if (outcome.failed === 0 && outcome.targets?.length) await invokeNotify({ message: job.message, targets: outcome.targets, correlationId: job.correlationId });
+  log.debug('message pushed', { conversationId: job.message.conversationId, seq: job.message.seq, delivered: outcome.delivered, gone: outcome.gone, notify: outcome.targets?.length ?? 0 });
   faultPoint('push.afterPost', { recipients: job.userIds.length });
   if (outcome.failed > 0) throw new Error(`${outcome.failed} connection(s) could not be reached`);
 });

@@ -1,5 +1,6 @@
 /** Every WebSocket action, and `$default` (which answers UNKNOWN_ACTION). */
 import type { ActionRequest } from '../core/protocol/schema';
+import type { OfflinePushInfo } from '../core/offline-push/rules';
 import { wsMessageHandler } from '../core/runtime/ws';
 import { deleteMessagesForMe } from '../core/services/conversations';
 import { changeMessage, editMessage, reactToMessage } from '../core/services/message-changes';
@@ -11,7 +12,7 @@ import { registerDevice, unregisterDevice } from '../core/services/devices';
 import { connections } from '../core/store/connections';
 
 export const handler = wsMessageHandler({
-  sendMsg: (me, req: { clientMsgId: string; recvId?: string; groupId?: string; contentType: number; content: unknown }) =>
+  sendMsg: (me, req: { clientMsgId: string; recvId?: string; groupId?: string; contentType: number; content: unknown; offlinePush?: OfflinePushInfo }) =>
     sendMessage({ sender: { userId: me.userId, platformId: me.platformId, connectionId: me.connectionId }, ...req, windowed: true }),
   getNewestSeq: (me, req: ActionRequest<'getNewestSeq'>) => getNewestSeq(me.userId, req),
   pullMsgs: (me, req: { conversationId: string; fromSeq: number; toSeq: number; limit?: number }) => pullMsgs(me.userId, req),

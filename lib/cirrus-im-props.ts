@@ -234,15 +234,22 @@ export interface AlarmThresholdsProps {
   readonly tableThrottles?: number;
 }
 
+/** Which CloudWatch dashboard `monitoring.dashboard` creates (docs/operations.md, "Dashboard"). */
+export type DashboardKind = 'summary' | 'detailed';
+
 /** The CloudWatch dashboard and the alarms on failure signals (docs/operations.md, "Monitoring"). */
 export interface MonitoringProps {
   /**
-   * A CloudWatch dashboard of the deployment: messages, errors, throttles, durations, API
-   * Gateway, DynamoDB, streams, dead letters, Aurora. Free as one of the account's first three
-   * dashboards, $3 a month beyond.
-   * @default true
+   * The CloudWatch dashboard of the deployment. `'summary'` graphs the message path (the
+   * invocations, errors, throttles and p99 duration of wsMessage, wsConnect, push, notify and
+   * archive), API Gateway messages and errors, the Messages and Conversations tables, the stream
+   * iterator age, the dead letters and Aurora's capacity in at most 50 metrics: free as one of
+   * the account's first three dashboards, which CloudWatch's free tier allows "up to 50 metrics"
+   * each. `'detailed'` graphs every function, table, index and queue (128 metrics in the default
+   * deployment): $3 a month. `true` is `'summary'`; `false` creates no dashboard.
+   * @default 'summary'
    */
-  readonly dashboard?: boolean;
+  readonly dashboard?: DashboardKind | boolean;
   /**
    * Alarms on every failure signal (function errors and throttles, API errors, stream and
    * queue age, DynamoDB throttling, Aurora at its maximum capacity), notifying `alarmTopic`.
@@ -379,7 +386,7 @@ export interface CirrusImProps {
   readonly alarmTopic?: sns.ITopic;
   /**
    * The CloudWatch dashboard and the failure-signal alarms, their thresholds and evaluation.
-   * @default - a dashboard; the alarms when `alarmTopic` is given
+   * @default - the summary dashboard; the alarms when `alarmTopic` is given
    */
   readonly monitoring?: MonitoringProps;
   /**
@@ -437,7 +444,7 @@ export interface ResolvedCirrusImProps {
 
 /** {@link MonitoringProps} with every default applied. */
 export interface ResolvedMonitoring {
-  readonly dashboard: boolean;
+  readonly dashboard: DashboardKind | false;
   readonly alarms: boolean;
   readonly thresholds: Required<AlarmThresholdsProps>;
   readonly evaluationPeriods: number;
@@ -456,9 +463,11 @@ export const DEFAULT_ALARM_THRESHOLDS: Required<AlarmThresholdsProps> = {
 /** `monitoring` with its defaults, or a sentence naming what is wrong with it. */
 function resolveMonitoring(monitoring: MonitoringProps | undefined, hasAlarmTopic: boolean): ResolvedMonitoring {
   const given = monitoring ?? {};
-  for (const flag of ['dashboard', 'alarms'] as const) {
-    if (given[flag] !== undefined && typeof given[flag] !== 'boolean') throw new Error(`monitoring.${flag} must be true or false; got ${JSON.stringify(given[flag])}.`);
+  if (given.alarms !== undefined && typeof given.alarms !== 'boolean') throw new Error(`monitoring.alarms must be true or false; got ${JSON.stringify(given.alarms)}.`);
+  if (given.dashboard !== undefined && ![true, false, 'summary', 'detailed'].includes(given.dashboard)) {
+    throw new Error(`monitoring.dashboard must be 'summary' (the free dashboard of at most 50 metrics), 'detailed' (every resource, $3 a month) or false (no dashboard); got ${JSON.stringify(given.dashboard)}.`);
   }
+  const dashboard = given.dashboard === true || given.dashboard === undefined ? 'summary' : given.dashboard;
   const alarms = given.alarms ?? hasAlarmTopic;
   const tuned = (['thresholds', 'evaluationPeriods', 'datapointsToAlarm'] as const).filter((key) => given[key] !== undefined);
   if (!alarms && tuned.length > 0) {
@@ -483,7 +492,7 @@ function resolveMonitoring(monitoring: MonitoringProps | undefined, hasAlarmTopi
   if (!Number.isInteger(datapointsToAlarm) || datapointsToAlarm < 1 || datapointsToAlarm > evaluationPeriods) {
     throw new Error(`monitoring.datapointsToAlarm must be a whole number between 1 and monitoring.evaluationPeriods (${evaluationPeriods}); got ${datapointsToAlarm}.`);
   }
-  return { dashboard: given.dashboard ?? true, alarms, thresholds, evaluationPeriods, datapointsToAlarm };
+  return { dashboard, alarms, thresholds, evaluationPeriods, datapointsToAlarm };
 }
 
 /**

@@ -66,6 +66,7 @@ export type {
   ApnsProps,
   AuroraCapacityProps,
   CirrusImProps,
+  DashboardKind,
   FcmProps,
   LoginPolicy,
   LogLevel,

@@ -1,8 +1,9 @@
 /**
  * What an operator watches: alarms on every failure signal the AWS services publish for a
- * Cirrus deployment, and one CloudWatch dashboard. Both are built from the construct's
- * resources, which come from the manifest, so a new function, table, index, queue or stream
- * consumer is watched without a change here.
+ * Cirrus deployment, and one CloudWatch dashboard: by default a summary of the message path in
+ * at most 50 metrics, which CloudWatch's free tier covers, or every resource ('detailed', $3 a
+ * month). Both are built from the construct's resources, which come from the manifest, so a new
+ * function, table, index, queue or stream consumer is watched without a change here.
  *
  * CloudWatch bills an alarm per metric it reads ($0.10 a month each at standard resolution,
  * math expressions included), so the alarms are grouped by signal class: one metric-math
@@ -24,6 +25,12 @@ import type { ResolvedMonitoring } from './cirrus-im-props';
 
 /** CloudWatch's limit of metrics one alarm's math expression may read. */
 export const MAX_METRICS_PER_ALARM = 10;
+
+/** The functions a message passes through, in its order: the summary dashboard graphs these (those the manifest has). */
+export const MESSAGE_PATH_FUNCTIONS = ['wsConnect', 'wsMessage', 'push', 'notify', 'archive'] as const;
+
+/** The tables every message writes: the summary dashboard graphs their capacity and throttles. */
+export const MESSAGE_PATH_TABLES = ['messages', 'conversations'] as const;
 
 /** SQS, DynamoDB and most API Gateway metrics arrive every minute or five: one period for every alarm. */
 const PERIOD = Duration.minutes(5);
@@ -70,7 +77,8 @@ export class Monitoring extends Construct {
   constructor(scope: Construct, id: string, private readonly props: MonitoringProps) {
     super(scope, id);
     if (props.settings.alarms) this.createAlarms();
-    if (props.settings.dashboard) this.dashboard = this.createDashboard();
+    if (props.settings.dashboard === 'summary') this.dashboard = this.createSummaryDashboard();
+    if (props.settings.dashboard === 'detailed') this.dashboard = this.createDetailedDashboard();
   }
 
   private createAlarms(): void {
@@ -201,28 +209,107 @@ export class Monitoring extends Construct {
     return this.props.cluster.metricServerlessDatabaseCapacity({ statistic: cloudwatch.Stats.AVERAGE, period: PERIOD });
   }
 
-  private createDashboard(): cloudwatch.Dashboard {
-    const { props } = this;
-    const functions = Object.entries(props.functions);
-    const ws = this.webSocketMetrics();
-    const graph = (title: string, left: cloudwatch.IMetric[], options: Partial<cloudwatch.GraphWidgetProps> = {}) =>
-      new cloudwatch.GraphWidget({ title, left, width: 8, height: 6, period: PERIOD, ...options });
-    const perFunction = (make: (fn: lambda.IFunction) => cloudwatch.Metric) => functions.map(([name, fn]) => make(fn).with({ label: name }));
-    const tables = Object.entries(props.tables);
-
+  /** A dashboard with its heading and the state of every alarm. */
+  private newDashboard(heading: string): cloudwatch.Dashboard {
     const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       defaultInterval: Duration.hours(3),
       periodOverride: cloudwatch.PeriodOverride.AUTO,
     });
-    dashboard.addWidgets(
-      new cloudwatch.TextWidget({
-        markdown: '# Cirrus\nMessages, failures and capacity of this deployment. The runbook for each alarm is in docs/operations.md.',
-        width: 24,
-        height: 2,
-      }),
-    );
-    const alarms = [...(props.otherAlarms ?? []), ...this.alarms];
+    dashboard.addWidgets(new cloudwatch.TextWidget({ markdown: heading, width: 24, height: 2 }));
+    // The alarm status widget shows each alarm's state; it graphs none of their metrics.
+    const alarms = [...(this.props.otherAlarms ?? []), ...this.alarms];
     if (alarms.length > 0) dashboard.addWidgets(new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms, width: 24, height: 3 }));
+    return dashboard;
+  }
+
+  private graph(title: string, left: cloudwatch.IMetric[], options: Partial<cloudwatch.GraphWidgetProps> = {}): cloudwatch.GraphWidget {
+    return new cloudwatch.GraphWidget({ title, left, width: 8, height: 6, period: PERIOD, ...options });
+  }
+
+  /** The messages waiting in every dead-letter queue, and the age of the oldest message of each work queue in use. */
+  private deadLettersGraph(): cloudwatch.GraphWidget {
+    const { props } = this;
+    return this.graph(
+      'Dead letters and queue age',
+      Object.entries(props.deadLetterQueues).map(([name, queue]) =>
+        queue.metricApproximateNumberOfMessagesVisible({ statistic: cloudwatch.Stats.MAXIMUM, period: PERIOD, label: `${name} waiting` }),
+      ),
+      {
+        right: Object.entries(props.queues).map(([name, queue]) =>
+          queue.metricApproximateAgeOfOldestMessage({ statistic: cloudwatch.Stats.MAXIMUM, period: PERIOD, label: `${name} oldest (s)` }),
+        ),
+      },
+    );
+  }
+
+  private streamGraph(): cloudwatch.GraphWidget {
+    return this.graph('Stream iterator age (ms)', Object.entries(this.props.streamConsumers).map(([name, fn]) => this.iteratorAge(fn).with({ label: name })));
+  }
+
+  private auroraGraph(): cloudwatch.GraphWidget {
+    return this.graph('Aurora capacity (ACU)', [this.auroraCapacity().with({ label: 'capacity (ACU)' })], {
+      leftAnnotations: [{ value: this.props.auroraMaxCapacity, label: 'maximum' }],
+    });
+  }
+
+  /**
+   * What an operator needs at a glance, within CloudWatch's free tier (at most 50 metrics):
+   * the functions of the message path, API Gateway's messages and errors, the tables every
+   * message writes, the stream iterator age, the dead letters and Aurora's capacity.
+   */
+  private createSummaryDashboard(): cloudwatch.Dashboard {
+    const { props } = this;
+    const functions = MESSAGE_PATH_FUNCTIONS.filter((name) => props.functions[name] !== undefined).map((name) => [name, props.functions[name]] as const);
+    const perFunction = (make: (fn: lambda.IFunction) => cloudwatch.Metric) => functions.map(([name, fn]) => make(fn).with({ label: name }));
+    const tables = MESSAGE_PATH_TABLES.filter((name) => props.tables[name] !== undefined).map((name) => [name, props.tables[name].table] as const);
+    const ws = this.webSocketMetrics();
+
+    const dashboard = this.newDashboard(
+      `# Cirrus\nThe message path of this deployment (${functions.map(([name]) => name).join(', ')}), its tables, stream, dead letters and Aurora. ` +
+        "`monitoring.dashboard: 'detailed'` graphs every function, table and index. The runbook for each alarm is in docs/operations.md.",
+    );
+    dashboard.addWidgets(
+      this.graph('Message path invocations', perFunction((fn) => fn.metricInvocations({ period: PERIOD }))),
+      this.graph('Message path errors', perFunction((fn) => fn.metricErrors({ period: PERIOD }))),
+      this.graph('Message path throttles', perFunction((fn) => fn.metricThrottles({ period: PERIOD }))),
+    );
+    dashboard.addWidgets(
+      this.graph('Message path duration p99 (ms)', perFunction((fn) => fn.metricDuration({ statistic: cloudwatch.Stats.p(99), period: PERIOD }))),
+      this.graph('API Gateway messages and errors', [
+        ws.messages.with({ label: 'WebSocket messages' }),
+        ws.integrationErrors.with({ label: 'WebSocket integration errors' }),
+        ws.executionErrors.with({ label: 'WebSocket execution errors' }),
+        this.httpMetric('5xx').with({ label: 'HTTP 5xx' }),
+      ]),
+      this.graph(`${tables.map(([name]) => name).join(' and ')}: consumed units`, [
+        ...tables.map(([name, table]) => table.metricConsumedReadCapacityUnits({ label: `${name} reads`, period: PERIOD })),
+        ...tables.map(([name, table]) => table.metricConsumedWriteCapacityUnits({ label: `${name} writes`, period: PERIOD })),
+      ]),
+    );
+    dashboard.addWidgets(
+      this.graph(
+        `${tables.map(([name]) => name).join(' and ')}: throttle events`,
+        ['ReadThrottleEvents', 'WriteThrottleEvents'].flatMap((metricName) =>
+          tables.map(([name, table]) => table.metric(metricName, { statistic: cloudwatch.Stats.SUM, period: PERIOD, label: `${name} ${metricName.startsWith('Read') ? 'reads' : 'writes'}` })),
+        ),
+      ),
+      this.streamGraph(),
+      this.deadLettersGraph(),
+    );
+    dashboard.addWidgets(this.auroraGraph());
+    return dashboard;
+  }
+
+  /** Every function, table, index, stream consumer and queue of the deployment: beyond the free tier's 50 metrics. */
+  private createDetailedDashboard(): cloudwatch.Dashboard {
+    const { props } = this;
+    const functions = Object.entries(props.functions);
+    const ws = this.webSocketMetrics();
+    const graph = this.graph.bind(this);
+    const perFunction = (make: (fn: lambda.IFunction) => cloudwatch.Metric) => functions.map(([name, fn]) => make(fn).with({ label: name }));
+    const tables = Object.entries(props.tables);
+
+    const dashboard = this.newDashboard('# Cirrus\nMessages, failures and capacity of this deployment. The runbook for each alarm is in docs/operations.md.');
     dashboard.addWidgets(
       graph('Messages (frames received, send invocations)', [
         ws.messages.with({ label: 'WebSocket messages' }),
@@ -247,21 +334,7 @@ export class Monitoring extends Construct {
       graph('DynamoDB consumed write units', tables.map(([name, { table }]) => table.metricConsumedWriteCapacityUnits({ label: name, period: PERIOD }))),
       graph('DynamoDB throttle events', this.throttleMetrics().map(([name, metric]) => (metric as cloudwatch.Metric).with({ label: name }))),
     );
-    dashboard.addWidgets(
-      graph('Stream iterator age (ms)', Object.entries(props.streamConsumers).map(([name, fn]) => this.iteratorAge(fn).with({ label: name }))),
-      graph('Dead letters and queue age', [
-        ...Object.entries(props.deadLetterQueues).map(([name, queue]) =>
-          queue.metricApproximateNumberOfMessagesVisible({ statistic: cloudwatch.Stats.MAXIMUM, period: PERIOD, label: `${name} waiting` }),
-        ),
-      ], {
-        right: Object.entries(props.queues).map(([name, queue]) =>
-          queue.metricApproximateAgeOfOldestMessage({ statistic: cloudwatch.Stats.MAXIMUM, period: PERIOD, label: `${name} oldest (s)` }),
-        ),
-      }),
-      graph('Aurora capacity (ACU)', [this.auroraCapacity().with({ label: 'capacity (ACU)' })], {
-        leftAnnotations: [{ value: props.auroraMaxCapacity, label: 'maximum' }],
-      }),
-    );
+    dashboard.addWidgets(this.streamGraph(), this.deadLettersGraph(), this.auroraGraph());
     return dashboard;
   }
 }

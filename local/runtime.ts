@@ -393,7 +393,8 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
     const enforcement = enforcePolicies({
       arns: { region: REGION, account: ACCOUNT, resolve: localArn, secretArn, apiId: API_ID, stage: STAGE },
       webhooks: webhookSettings !== undefined,
-      offlinePush,
+      // The stand-ins' settings when the runtime was given none: their parameters are granted as a deployment's would be.
+      offlinePush: offlinePush ?? (options.settings?.offlinePush === false ? undefined : push.settings(LOCAL_PUSH_PARAMETERS)),
     });
     stops.push(async () => enforcement.stop());
 

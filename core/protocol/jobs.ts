@@ -128,6 +128,8 @@ export const BatchPageJobSchema = z.object({
   recvIds: z.array(z.string()).min(1),
   contentType: z.number().int(),
   content: z.unknown(),
+  /** The batch's own offline push title, body, sound and data (schema `OfflinePush`). */
+  offlinePush: z.object({ title: z.string().optional(), body: z.string().optional(), sound: z.string().optional(), ex: z.string().optional(), disabled: z.boolean().optional() }).optional(),
   /** Counts of this page's recipients handled by earlier parts (a continuation). */
   sent: z.number().int().min(0).default(0),
   failed: z.number().int().min(0).default(0),

@@ -4,6 +4,7 @@
  * (`npm run docs`).
  */
 import * as z from 'zod';
+import { OFFLINE_PUSH_LIMITS } from '../offline-push/rules';
 import { REPLY_PAGE_BYTES, SessionType } from './constants';
 import { isAcceptedString } from './strings';
 import { RegisterPushDeviceRequest, RegisterPushDeviceResult, SetAppBackgroundRequest, SetAppBackgroundResult, UnregisterPushDeviceRequest, UnregisterPushDeviceResult } from './push-devices';
@@ -171,6 +172,18 @@ export const SendableContentType = z
   .literal(sendableContentTypes)
   .describe(`One of ${MessageBody.options.map((o) => o.shape.contentType.description).join(', ')}`);
 
+/** What the offline push of a message says instead of what Cirrus would build (like OpenIM's offlinePushInfo). */
+export const OfflinePush = z
+  .strictObject({
+    title: z.string().min(1).max(OFFLINE_PUSH_LIMITS.title).optional().describe(`Replaces the title (at most ${OFFLINE_PUSH_LIMITS.title} characters)`),
+    body: z.string().min(1).max(OFFLINE_PUSH_LIMITS.body).optional().describe(`Replaces the body (at most ${OFFLINE_PUSH_LIMITS.body} characters; cut to 200 in the notification; a recipient who hides previews sees "New message")`),
+    sound: z.string().min(1).max(OFFLINE_PUSH_LIMITS.sound).optional().describe('A sound the app bundles, instead of `default`'),
+    ex: z.string().max(OFFLINE_PUSH_LIMITS.ex).optional().describe(`App-defined data, delivered in the notification's data as \`ex\` (at most ${OFFLINE_PUSH_LIMITS.ex} characters)`),
+    disabled: z.boolean().optional().describe('true: no offline push for this message'),
+  })
+  .describe("The message's own offline push title, body, sound and data, or none at all; stored with the message");
+export type OfflinePush = z.infer<typeof OfflinePush>;
+
 export const SendMsgRequest = z
   .strictObject({
     clientMsgId: ClientMsgId,
@@ -178,6 +191,7 @@ export const SendMsgRequest = z
     groupId: GroupId.optional().describe('Group of a group message (exactly one of recvId, groupId)'),
     contentType: SendableContentType,
     content: z.unknown().describe(`Shape depends on contentType (see Messages); at most ${MAX_CONTENT_BYTES} bytes as JSON`),
+    offlinePush: OfflinePush.optional(),
   })
   .describe('Send a message to a user or a group.');
 export type SendMsgRequest = z.infer<typeof SendMsgRequest>;
@@ -209,6 +223,7 @@ export const Message = z.strictObject({
   groupId: z.string().optional(),
   contentType: z.number().int(),
   content: z.unknown().describe('null once revoked or deleted'),
+  offlinePush: OfflinePush.optional().describe("The sender's offlinePush, as sent"),
   sendTime: z.number().int(),
   version: z.number().int().min(0).optional().describe('Number of changes (revoke, delete, edit, reaction) applied; absent or 0: as sent'),
   revoked: ChangeMark.optional().describe('Set when the message was revoked: its content is gone (null)'),

@@ -16,7 +16,10 @@ import { invokeAsync } from '../aws/lambda';
 import { forEachLimit } from '../domain/concurrency';
 import { CirrusError } from '../errors';
 import { faultPoint } from '../faults';
-import { log } from '../log';
+import { correlationId, log } from '../log';
+import type { NotifyTarget } from '../offline-push/rules';
+import { invokeNotify } from '../offline-push/targets';
+import type { Message } from '../protocol/schema';
 import type { BatchPageJob } from '../protocol/jobs';
 import { batchClientMsgId, batches } from './batch';
 import { sendMessage } from './send';
@@ -36,6 +39,8 @@ export async function runBatchPage(job: BatchPageJob, started = Date.now()): Pro
   let sent = 0;
   let failed = 0;
   let broken: unknown;
+  // The offline-push targets of the page's messages: one notify invocation per slice of the page, not one per message.
+  const offline: { message: Message; targets: NotifyTarget[] }[] = [];
   await forEachLimit(
     job.recvIds.map((recvId, index) => ({ recvId, index })),
     PAGE_SEND_CONCURRENCY,
@@ -48,6 +53,8 @@ export async function runBatchPage(job: BatchPageJob, started = Date.now()): Pro
           recvId,
           contentType: job.contentType,
           content: job.content,
+          ...(job.offlinePush ? { offlinePush: job.offlinePush } : {}),
+          offline: (message, targets) => offline.push({ message, targets }),
         });
         sent++;
         handled[index] = true;
@@ -65,6 +72,8 @@ export async function runBatchPage(job: BatchPageJob, started = Date.now()): Pro
       }
     },
   );
+  // Before a failure is thrown: a retried page resends what it stored, which notifies nobody again.
+  await notifyPage(offline, job);
   if (broken !== undefined) throw new Error(`Page ${job.page} of batch ${job.batchId} failed`, { cause: broken });
 
   const counts = { sent: job.sent + sent, failed: job.failed + failed };
@@ -80,4 +89,15 @@ export async function runBatchPage(job: BatchPageJob, started = Date.now()): Pro
     await batches.markDone(job.batchId);
     log.info('batch done', { batchId: job.batchId, sent: after.sent, failed: after.failed });
   }
+}
+
+/** The page's offline-push targets, each with its own message's conversation, seq and ids, to the notify function. */
+async function notifyPage(offline: { message: Message; targets: NotifyTarget[] }[], job: BatchPageJob): Promise<void> {
+  if (offline.length === 0) return;
+  const template = offline[0].message;
+  const targets = offline.flatMap(({ message, targets }) =>
+    targets.map((t): NotifyTarget => ({ ...t, m: { conversationId: message.conversationId, seq: message.seq, serverMsgId: message.serverMsgId, sendTime: message.sendTime, ...(message.recvId !== undefined ? { recvId: message.recvId } : {}) } })),
+  );
+  const invoked = await invokeNotify({ message: template, targets, correlationId: correlationId() });
+  log.debug('batch page offline push', { batchId: job.batchId, page: job.page, targets: targets.length, invocations: invoked });
 }

@@ -19,6 +19,7 @@ import { ContentType, SessionType } from '../protocol/schema';
 import { batchGet, chunk, isConditionFailure, nowSeconds } from '../store/dynamo';
 import { invokeAsync } from '../aws/lambda';
 import { validateChatContent } from './send';
+import type { OfflinePushInfo } from '../offline-push/rules';
 import { requireUsers } from './users';
 
 /** Recipients in one batch request, at most. */
@@ -61,6 +62,8 @@ export interface BatchRequest {
   contentType: number;
   content: unknown;
   batchId?: string;
+  /** The batch's own offline push (schema `OfflinePush`), carried by every page. */
+  offlinePush?: OfflinePushInfo;
 }
 
 export interface BatchProgress {
@@ -221,7 +224,7 @@ export async function createBatch(req: BatchRequest): Promise<{ batchId: string;
     pages.map((recipients, page) => ({ recipients, page })),
     10,
     async ({ recipients, page }) => {
-      const job: BatchPageJob = { kind: 'batchPage', batchId, page, senderId, recvIds: recipients, contentType: body.contentType, content: body.content, sent: 0, failed: 0, correlationId: correlation };
+      const job: BatchPageJob = { kind: 'batchPage', batchId, page, senderId, recvIds: recipients, contentType: body.contentType, content: body.content, ...(req.offlinePush ? { offlinePush: req.offlinePush } : {}), sent: 0, failed: 0, correlationId: correlation };
       await invokeAsync('batchPages', job).catch((err: unknown) => {
         refused++;
         log.warn('batch page not queued', { batchId, page, err });

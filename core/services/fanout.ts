@@ -23,6 +23,8 @@ import { chunk } from '../store/dynamo';
 import { groups } from '../store/groups';
 import type { MessageItem } from '../store/messages';
 import { resumeIndex } from './online-index';
+import { pushRecipientsOf, type NotifyTarget } from '../offline-push/rules';
+import { decideTargets, invokeNotify } from '../offline-push/targets';
 import { groupRecipientsOrState, packKnown, pushToUsers, type KnownRecipients, type PushJob } from './push';
 
 /**
@@ -57,7 +59,14 @@ export interface FanOutOptions {
   ownOnCounter?: boolean;
   /** The seq of `readBy`'s latest own message, as the counter recorded it (1:1 conversations). */
   readByOwnSeq?: number;
+  /** The message was just written (not a resend, which notifies nobody again): its away recipients get an offline push. */
+  notify?: boolean;
+  /** Takes the offline-push targets instead of invoking the notify function (a batch page gathers its page's). */
+  offline?: OfflineCollector;
 }
+
+/** Receives a message's offline-push targets (see core/offline-push/targets.ts). */
+export type OfflineCollector = (message: Message, targets: NotifyTarget[]) => void;
 
 /** The accepted message's follow-up; returns once the push was posted (or handed to push invocations). */
 export async function fanOut(item: MessageItem, options: FanOutOptions = {}): Promise<void> {
@@ -88,19 +97,32 @@ async function push(message: Message, options: FanOutOptions, correlation: strin
     }
     const known = options.known ?? indexed?.known;
     const recipients = known ? [] : await recipientsOf(message);
-    const job: PushJob = { userIds: recipients, message, excludeConnectionId: options.originConnectionId, correlationId: correlation };
+    const notify = options.notify === true && pushRecipientsOf(message) !== 'none';
+    // A large group's offline members with devices are on its roster, which the notify function reads: one invocation per message.
+    const roster = notify && indexed?.known && indexed.state ? invokeNotify({ message, roster: { groupId: message.groupId!, shards: indexed.state.s }, correlationId: correlation }) : undefined;
+    const job: PushJob = { userIds: recipients, message, excludeConnectionId: options.originConnectionId, correlationId: correlation, ...(notify && !indexed?.known ? { notify: true } : {}) };
     const inline = known ? known.live.length <= Math.max(2, config.inlinePushMax()) : recipients.length <= Math.max(2, config.inlinePushMax());
     if (inline) {
-      const outcome = await pushToUsers(job, known);
+      const [outcome] = await Promise.all([pushToUsers(job, known), roster]);
+      if (outcome.targets?.length) {
+        if (options.offline) options.offline(message, outcome.targets);
+        else await invokeNotify({ message, targets: outcome.targets, correlationId: correlation });
+      }
       if (outcome.failed > 0) log.warn('push incomplete; the recipients get the message by sync', { conversationId: message.conversationId, seq: message.seq, ...outcome });
       else log.debug('message pushed', { conversationId: message.conversationId, seq: message.seq, ms: Math.round(performance.now() - started), ...outcome });
       return;
+    }
+    // Known recipients read as away (a 1:1 send's precheck): decided here; the push function's slices decide for the recipients they read.
+    const away = notify && known?.away?.length ? decideTargets(message, known.away, known.options) : [];
+    if (away.length > 0) {
+      if (options.offline) options.offline(message, away);
+      else await invokeNotify({ message, targets: away, correlationId: correlation });
     }
     // Slices of recipients (read by the push function), or of known connections (nothing read).
     const jobs: PushJob[] = known
       ? chunk(packKnown(known), PUSH_JOB_USERS).map((part) => ({ ...job, userIds: [], known: part }))
       : chunk(recipients, PUSH_JOB_USERS).map((userIds) => ({ ...job, userIds }));
-    const results = await Promise.allSettled(jobs.map((slice) => invokeAsync('push', slice satisfies PushJob)));
+    const [results] = await Promise.all([Promise.allSettled(jobs.map((slice) => invokeAsync('push', slice satisfies PushJob))), roster]);
     const refused = results.filter((r) => r.status === 'rejected');
     if (refused.length > 0) {
       log.warn('push invocations refused; their recipients get the message by sync', { conversationId: message.conversationId, seq: message.seq, refused: refused.length, of: jobs.length, err: (refused[0] as PromiseRejectedResult).reason });

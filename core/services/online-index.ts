@@ -19,7 +19,7 @@ import { forEachLimit } from '../domain/concurrency';
 import { log } from '../log';
 import { connectionsFromPresence } from '../store/connections';
 import { batchGet, chunk, isConditionFailure } from '../store/dynamo';
-import { groupOnline, shardsFor, type BigGroup, type BigGroups, type EntryDelete, type EntryWrite, type OnlineIndexState, type RecvOpt } from '../store/group-online';
+import { groupOnline, rosterOf, shardsFor, type RosterChanges, type BigGroup, type BigGroups, type EntryDelete, type EntryWrite, type OnlineIndexState, type RecvOpt } from '../store/group-online';
 import { groups } from '../store/groups';
 
 /** Concurrent user-item updates while building or removing a group's index. */
@@ -29,7 +29,11 @@ interface UserIndexFields {
   conns?: unknown;
   globalRecvOpt?: RecvOpt;
   bigGroups?: BigGroups;
+  /** The user's devices (core/store/devices.ts): a member with any is on the group's roster for offline push. */
+  devs?: unknown;
 }
+
+const noRoster = (): RosterChanges => ({ puts: [], deletes: [] });
 
 const usersTable = () => config.tableName('users');
 
@@ -46,7 +50,7 @@ function deletes(userId: string, user: UserIndexFields, groupId: string, shards:
  * Records that a member is in an indexed group (`bigGroups.<groupId>` on their user item)
  * and writes their live connections' entries; returns them to the caller for batching.
  */
-async function setBigGroup(userId: string, groupId: string, group: BigGroup): Promise<{ puts: EntryWrite[]; deletes: EntryDelete[] }> {
+async function setBigGroup(userId: string, groupId: string, group: BigGroup): Promise<{ puts: EntryWrite[]; deletes: EntryDelete[]; roster: RosterChanges }> {
   const attempts: (() => Promise<UserIndexFields | undefined>)[] = [
     async () =>
       (
@@ -89,15 +93,17 @@ async function setBigGroup(userId: string, groupId: string, group: BigGroup): Pr
       const puts = entries(userId, old ?? {}, groupId, group);
       // Entries under an older shard count live in other partitions: remove them.
       const stale = before && before.s !== group.s ? deletes(userId, old ?? {}, groupId, before.s) : [];
-      return { puts, deletes: stale };
+      const roster = rosterOf(userId, old ?? {}, groupId, group);
+      if (before && before.s !== group.s) roster.deletes.push({ groupId, shards: before.s, userId });
+      return { puts, deletes: stale, roster };
     }
   }
   // Not a registered user (every member is): nothing to index.
-  return { puts: [], deletes: [] };
+  return { puts: [], deletes: [], roster: noRoster() };
 }
 
 /** Drops `bigGroups.<groupId>` from a user item and returns the entries to delete. */
-async function removeBigGroup(userId: string, groupId: string): Promise<EntryDelete[]> {
+async function removeBigGroup(userId: string, groupId: string, roster: RosterChanges): Promise<EntryDelete[]> {
   try {
     const res = await ddb().send(
       new UpdateCommand({
@@ -110,6 +116,7 @@ async function removeBigGroup(userId: string, groupId: string): Promise<EntryDel
       }),
     );
     const old = res.Attributes as UserIndexFields;
+    if (rosterOf(userId, old, groupId, old.bigGroups![groupId]).puts.length > 0) roster.deletes.push({ groupId, shards: old.bigGroups![groupId].s, userId });
     return deletes(userId, old, groupId, old.bigGroups![groupId].s);
   } catch (err) {
     if (isConditionFailure(err)) return [];
@@ -121,21 +128,25 @@ async function removeBigGroup(userId: string, groupId: string): Promise<EntryDel
 export async function indexMembers(groupId: string, members: readonly { userId: string; recvOpt?: RecvOpt }[], shards: number): Promise<void> {
   const puts: EntryWrite[] = [];
   const dels: EntryDelete[] = [];
+  const roster = noRoster();
   await forEachLimit(members, CONCURRENCY, async ({ userId, recvOpt }) => {
     const r = await setBigGroup(userId, groupId, { o: recvOpt ?? 0, s: shards });
     puts.push(...r.puts);
     dels.push(...r.deletes);
+    roster.puts.push(...r.roster.puts);
+    roster.deletes.push(...r.roster.deletes);
   });
-  await groupOnline.write(puts, dels);
+  await groupOnline.write(puts, dels, roster);
 }
 
 /** Removes members from a group's index: no push of the group reaches them after this returns. */
 export async function unindexMembers(groupId: string, userIds: readonly string[]): Promise<void> {
   const dels: EntryDelete[] = [];
+  const roster = noRoster();
   await forEachLimit(userIds, CONCURRENCY, async (userId) => {
-    dels.push(...(await removeBigGroup(userId, groupId)));
+    dels.push(...(await removeBigGroup(userId, groupId, roster)));
   });
-  await groupOnline.write([], dels);
+  await groupOnline.write([], dels, roster);
 }
 
 /** The members' own receive options of the group's conversation (strongly consistent, 100 per BatchGetItem). */
@@ -231,7 +242,7 @@ export async function recvOptChanged(userId: string, groupId: string, recvOpt: R
       }),
     );
     const user = res.Attributes as UserIndexFields;
-    await groupOnline.write(entries(userId, user, groupId, user.bigGroups![groupId]));
+    await groupOnline.write(entries(userId, user, groupId, user.bigGroups![groupId]), [], rosterOf(userId, user, groupId, user.bigGroups![groupId]));
   } catch (err) {
     // Not in an indexed group: nothing to rewrite.
     if (!isConditionFailure(err)) throw err;
@@ -241,8 +252,13 @@ export async function recvOptChanged(userId: string, groupId: string, recvOpt: R
 /** The user's global receive option changed: rewrite every entry of theirs (one strong GetItem, then the writes). */
 export async function globalRecvOptChanged(userId: string): Promise<void> {
   const res = await ddb().send(
-    new GetCommand({ TableName: usersTable(), Key: { userId }, ProjectionExpression: 'bigGroups, globalRecvOpt, conns', ConsistentRead: true }),
+    new GetCommand({ TableName: usersTable(), Key: { userId }, ProjectionExpression: 'bigGroups, globalRecvOpt, conns, devs', ConsistentRead: true }),
   );
   const user = (res.Item ?? {}) as UserIndexFields;
-  await groupOnline.write(Object.entries(user.bigGroups ?? {}).flatMap(([groupId, group]) => entries(userId, user, groupId, group)));
+  const groups = Object.entries(user.bigGroups ?? {});
+  await groupOnline.write(
+    groups.flatMap(([groupId, group]) => entries(userId, user, groupId, group)),
+    [],
+    { puts: groups.flatMap(([groupId, group]) => rosterOf(userId, user, groupId, group).puts), deletes: [] },
+  );
 }

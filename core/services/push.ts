@@ -15,20 +15,12 @@ import { connections, connectionsFromPresence, type ConnectionItem } from '../st
 import { batchGet, chunk } from '../store/dynamo';
 import { groupOnline, type OnlineIndexState } from '../store/group-online';
 import { forEachLimit } from '../domain/concurrency';
+import type { NotifyTarget } from '../offline-push/rules';
+import { decideTargets, isAway, PUSH_STATE_ATTRIBUTES } from '../offline-push/targets';
 
 /** Concurrent PostToConnection calls per invocation (the account throttle is shared). */
 export const POST_CONCURRENCY = 16;
 const MAX_THROTTLE_RETRIES = 3;
-
-/**
- * What a push needs about its recipients when the caller read it already (the send's
- * precheck, or a large group's online index): their live connections and each one's receive option for the conversation
- * (absent means 0). The sender's own devices always get their message.
- */
-export interface KnownRecipients {
-  live: ConnectionItem[];
-  options: Map<string, 0 | 1 | 2>;
-}
 
 /** A known recipient as a push job carries it: userId, connectionId, platformId, connectedAtMs, expiresAt, receive option. */
 export type KnownConnection = [string, string, number, number, number, 0 | 1 | 2];
@@ -42,6 +34,8 @@ export interface PushJob {
   /** The sender's connection, which got the ack instead. */
   excludeConnectionId?: string;
   correlationId?: string;
+  /** The message was just written (not a resend): its away recipients are offline-push targets. */
+  notify?: boolean;
 }
 
 export interface PushOutcome {
@@ -55,6 +49,8 @@ export interface PushOutcome {
    * succeed, so they are logged and dropped, never retried. Clients get stored messages by sync.
    */
   tooLarge: number;
+  /** With `PushJob.notify`: the recipients to notify offline (see core/offline-push/targets.ts). */
+  targets?: NotifyTarget[];
 }
 
 /** API Gateway's integration timeout: no $connect lasts longer. */
@@ -109,6 +105,11 @@ type RecvOpt = 0 | 1 | 2;
 export interface KnownRecipients {
   live: ConnectionItem[];
   options: Map<string, 0 | 1 | 2>;
+  /**
+   * The recipients read as away (devices registered, no foreground connection; see
+   * core/offline-push/targets.ts), when the read could tell: absent for a group's online index.
+   */
+  away?: string[];
 }
 
 /**
@@ -117,18 +118,22 @@ export interface KnownRecipients {
  * user item's `conns`): one BatchGetItem per 50 users. The sender's own devices always
  * get their message.
  */
-async function recipients(userIds: readonly string[], message: Message): Promise<{ options: Map<string, RecvOpt>; live: ConnectionItem[] }> {
+async function recipients(userIds: readonly string[], message: Message): Promise<KnownRecipients> {
   const usersTable = config.tableName('users');
   const statesTable = config.tableName('userConversations');
   const out = new Map<string, RecvOpt>();
   const live: ConnectionItem[] = [];
+  const away: string[] = [];
   for (const part of chunk([...new Set(userIds)], 50)) {
     const others = part.filter((u) => u !== message.senderId);
     const res = await batchGet({
-      [usersTable]: { Keys: part.map((userId) => ({ userId })), ProjectionExpression: 'userId, globalRecvOpt, conns' },
+      [usersTable]: { Keys: part.map((userId) => ({ userId })), ProjectionExpression: `userId, globalRecvOpt, conns, ${PUSH_STATE_ATTRIBUTES}` },
       ...(others.length > 0 ? { [statesTable]: { Keys: others.map((userId) => ({ userId, conversationId: message.conversationId })), ProjectionExpression: 'userId, recvOpt' } } : {}),
     });
-    for (const item of res[usersTable] ?? []) live.push(...connectionsFromPresence(item.userId as string, item.conns));
+    for (const item of res[usersTable] ?? []) {
+      live.push(...connectionsFromPresence(item.userId as string, item.conns));
+      if (item.userId !== message.senderId && isAway(item)) away.push(item.userId as string);
+    }
     for (const item of [...(res[usersTable] ?? []), ...(res[statesTable] ?? [])]) {
       const userId = item.userId as string;
       if (userId === message.senderId) continue;
@@ -138,7 +143,7 @@ async function recipients(userIds: readonly string[], message: Message): Promise
       if (opt === 1 || (opt === 2 && current === 0)) out.set(userId, opt);
     }
   }
-  return { options: out, live };
+  return { options: out, live, away };
 }
 
 /** Known recipients in a push job's compact form. */
@@ -188,12 +193,13 @@ export async function pushToUsers(job: PushJob, known?: KnownRecipients): Promis
   };
   const loud = frame(false);
   const quiet = frame(true);
-  const { options, live } = known ?? (job.known ? unpackKnown(job.known) : await recipients(job.userIds, job.message));
+  const { options, live, away } = known ?? (job.known ? unpackKnown(job.known) : await recipients(job.userIds, job.message));
   const optionOf = (userId: string): RecvOpt => (userId === job.message.senderId ? 0 : (options.get(userId) ?? 0));
   const targets = live
     .filter((conn) => optionOf(conn.userId) !== 1 && conn.connectionId !== job.excludeConnectionId)
     .map((conn) => ({ conn, data: optionOf(conn.userId) === 2 ? quiet : loud }));
   await forEachLimit(targets, POST_CONCURRENCY, ({ conn, data }) => postOne(endpoint, conn, data, outcome));
+  if (job.notify && away && away.length > 0) outcome.targets = decideTargets(job.message, away, options);
   return outcome;
 }
 

@@ -24,7 +24,9 @@ import { conversations, type CounterItem } from '../store/conversations';
 import { batchGet } from '../store/dynamo';
 import { messageIds, messages, senderMsgKey, type MessageIdItem, type MessageItem } from '../store/messages';
 import { beforeSendMessage } from '../webhooks/before-send';
-import { fanOut, type FanOutOptions } from './fanout';
+import { fanOut, type FanOutOptions, type OfflineCollector } from './fanout';
+import type { OfflinePushInfo } from '../offline-push/rules';
+import { isAway, PUSH_STATE_ATTRIBUTES } from '../offline-push/targets';
 
 export interface Sender {
   /** A user id, or `system` for messages sent by the deployment itself. */
@@ -58,6 +60,10 @@ export interface SendInput {
    * of a durable record.
    */
   windowed?: boolean;
+  /** What the sender wants the offline push to say (schema's `offlinePush`), stored with the message. */
+  offlinePush?: OfflinePushInfo;
+  /** Takes the message's offline-push targets instead of the send invoking the notify function (a batch page). */
+  offline?: OfflineCollector;
 }
 
 interface Target {
@@ -174,14 +180,15 @@ function buildMessage(input: SendInput, body: MessageBody, target: Target, seq: 
     ...(input.groupId !== undefined ? { groupId: input.groupId } : {}),
     contentType: body.contentType,
     content: body.content,
+    ...(input.offlinePush && Object.keys(input.offlinePush).length > 0 ? { offlinePush: input.offlinePush } : {}),
     sendTime,
     expiresAt: Math.floor(sendTime / 1000) + Math.round(config.messageTtlDays() * 86400),
   };
 }
 
 /** Everything after the write (own position, archive, push): see `fanout.ts`. */
-function deliver(message: MessageItem, input: SendInput, extra: Pick<FanOutOptions, 'readByOwnSeq' | 'ownOnCounter' | 'known'> = {}): Promise<void> {
-  return fanOut(message, { originConnectionId: input.sender.connectionId, readBy: input.readBy, ...extra });
+function deliver(message: MessageItem, input: SendInput, extra: Pick<FanOutOptions, 'readByOwnSeq' | 'ownOnCounter' | 'known' | 'notify'> = {}): Promise<void> {
+  return fanOut(message, { originConnectionId: input.sender.connectionId, readBy: input.readBy, offline: input.offline, ...extra });
 }
 
 /**
@@ -237,12 +244,12 @@ async function awaitClaim(key: string, fromSeq: number, windowMs: number): Promi
 }
 
 /** Writes a message unless its seq's write window has closed. */
-async function write(message: MessageItem, allocatedAt: number): Promise<void> {
+async function write(message: MessageItem, allocatedAt: number): Promise<boolean> {
   if (Date.now() - allocatedAt > config.seqSettleMs() / 2) {
     throw new CirrusError('INTERNAL', 'The send took too long; its seq was abandoned. Retry with the same clientMsgId.');
   }
-  // false: the same message was written by a concurrent retry at this seq.
-  await messages.put(message);
+  // false: the same message was written by a concurrent retry at this seq (which notifies its offline recipients).
+  return messages.put(message);
 }
 
 /**
@@ -324,10 +331,10 @@ async function sendDurable(input: SendInput, body: MessageBody, target: Target):
   }
   faultPoint('send.afterClaim', { conversationId: target.conversationId, seq });
   const message = buildMessage(input, approved, target, seq, serverMsgId, sendTime);
-  await write(message, allocatedAt);
+  const won = await write(message, allocatedAt);
   faultPoint('send.afterWrite', { conversationId: target.conversationId, seq });
   const readByOwnSeq = input.readBy && input.intoConversation !== undefined ? ownSeqOnCounter(allocation.counter, input.readBy) : 0;
-  await deliver(message, input, readByOwnSeq ? { readByOwnSeq } : {});
+  await deliver(message, input, { notify: won, ...(readByOwnSeq ? { readByOwnSeq } : {}) });
   faultPoint('send.afterPush', { conversationId: target.conversationId, seq });
   log.debug('message accepted', { conversationId: target.conversationId, seq, serverMsgId });
   return ack(message);
@@ -352,8 +359,8 @@ async function resend(input: SendInput, body: MessageBody, target: Target, key: 
   const approved = approvedBody ?? (await approvedByApp(input, target, body));
   if (Date.now() - existing.allocatedAt <= config.seqSettleMs() / 2) {
     const message = buildMessage(input, approved, target, existing.seq, existing.serverMsgId, existing.sendTime);
-    await write(message, existing.allocatedAt);
-    await deliver(message, input);
+    const won = await write(message, existing.allocatedAt);
+    await deliver(message, input, { notify: won });
     return ack(existing);
   }
   // The first attempt's seq settled as a hole: give the message a new one. Concurrent
@@ -367,8 +374,8 @@ async function resend(input: SendInput, body: MessageBody, target: Target, key: 
   const next = { seq, serverMsgId: newServerMsgId(sendTime), sendTime, allocatedAt };
   if (!(await messageIds.reassign(key, existing.seq, next))) throw new CirrusError('SEND_IN_PROGRESS');
   const message = buildMessage(input, approved, target, seq, next.serverMsgId, sendTime);
-  await write(message, allocatedAt);
-  await deliver(message, input);
+  const won = await write(message, allocatedAt);
+  await deliver(message, input, { notify: won });
   log.info('message accepted on retry after its first seq settled as a hole', { conversationId: target.conversationId, seq, abandonedSeq: existing.seq });
   return ack({ ...next, conversationId: target.conversationId });
 }
@@ -394,7 +401,8 @@ async function windowedPrecheck(input: SendInput, target: Target): Promise<Windo
   const userIds = [...new Set([recvId, ...(senderId !== SYSTEM_SENDER ? [senderId] : [])])];
   const request: Parameters<typeof batchGet>[0] = {
     [t('conversations')]: { Keys: [{ conversationId: target.conversationId }], ConsistentRead: true },
-    [t('users')]: { Keys: userIds.map((userId) => ({ userId })), ProjectionExpression: 'userId, conns, globalRecvOpt' },
+    // `devs`: whether the recipient has devices for an offline push (a projection costs nothing: reads are charged by item size).
+    [t('users')]: { Keys: userIds.map((userId) => ({ userId })), ProjectionExpression: `userId, conns, globalRecvOpt, ${PUSH_STATE_ATTRIBUTES}` },
   };
   if (fromUser && config.requireFriendship()) request[t('friends')] = { Keys: [{ userId: senderId, friendUserId: recvId }], ConsistentRead: true };
   const found = await batchGet(request);
@@ -419,7 +427,8 @@ async function windowedPrecheck(input: SendInput, target: Target): Promise<Windo
     const opt = global === 1 || own === 1 ? 1 : global === 2 || own === 2 ? 2 : 0;
     if (opt !== 0) options.set(recvId, opt);
   }
-  return { counter: mirrored ? counter : undefined, known: { live, options } };
+  const away = recvId !== senderId && isAway(recipient) ? [recvId] : [];
+  return { counter: mirrored ? counter : undefined, known: { live, options, away } };
 }
 
 /**
@@ -507,7 +516,7 @@ async function writeWindowed(input: SendInput, message: MessageItem, allocatedAt
   if (!stored) throw new CirrusError('SEND_IN_PROGRESS');
   faultPoint('send.afterWrite', { conversationId: message.conversationId, seq: message.seq });
   if (won) {
-    await deliver(message, input, { ownOnCounter: input.sender.userId !== SYSTEM_SENDER, known });
+    await deliver(message, input, { ownOnCounter: input.sender.userId !== SYSTEM_SENDER, known, notify: true });
     faultPoint('send.afterPush', { conversationId: message.conversationId, seq: message.seq });
     log.debug('message accepted', { conversationId: message.conversationId, seq: message.seq, serverMsgId: message.serverMsgId });
   }

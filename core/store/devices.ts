@@ -10,6 +10,7 @@ import { config } from '../config';
 import { forEachLimit } from '../domain/concurrency';
 import type { Device, PushProvider } from '../offline-push/types';
 import { isConditionFailure } from './dynamo';
+import { onDevicesChanged, type RosterFields } from './group-online';
 
 /** The user item's map of devices: deviceId → provider. */
 export type DeviceMap = Record<string, PushProvider>;
@@ -25,6 +26,15 @@ export interface PutResult {
   moved: Device[];
 }
 
+/** After the user item's `devs` changed (`user`: the item as the update left it): a first or last device changes the user's group rosters. */
+async function devicesChanged(userId: string, deviceId: string | undefined, user: Record<string, unknown> | undefined): Promise<void> {
+  if (!user) return;
+  const has = hasDevices(user.devs);
+  // With `deviceId` just set, the user had devices before unless it is the only one (a refresh of it writes the same roster entries again).
+  const had = deviceId !== undefined ? Object.keys(user.devs as object).some((d) => d !== deviceId) : true;
+  await onDevicesChanged(userId, had, has, user as RosterFields);
+}
+
 /**
  * Names the device in the user's `devs` map (creating the map on the first device). False
  * when the user is not registered: no item is ever created for an unknown user.
@@ -33,7 +43,7 @@ async function setMapEntry(userId: string, deviceId: string, provider: PushProvi
   const TableName = config.tableName('users');
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      await ddb().send(
+      const res = await ddb().send(
         new UpdateCommand({
           TableName,
           Key: { userId },
@@ -41,23 +51,27 @@ async function setMapEntry(userId: string, deviceId: string, provider: PushProvi
           ConditionExpression: 'attribute_exists(devs)',
           ExpressionAttributeNames: { '#d': deviceId },
           ExpressionAttributeValues: { ':p': provider },
+          ReturnValues: 'ALL_NEW',
         }),
       );
+      await devicesChanged(userId, deviceId, res.Attributes);
       return true;
     } catch (err) {
       if (!isConditionFailure(err)) throw err;
     }
     try {
-      await ddb().send(
+      const res = await ddb().send(
         new UpdateCommand({
           TableName,
           Key: { userId },
           UpdateExpression: 'SET devs = :m',
           ConditionExpression: 'attribute_exists(userId) AND attribute_not_exists(devs)',
           ExpressionAttributeValues: { ':m': { [deviceId]: provider } },
+          ReturnValues: 'ALL_NEW',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
+      await devicesChanged(userId, deviceId, res.Attributes);
       return true;
     } catch (err) {
       if (!isConditionFailure(err)) throw err;
@@ -71,15 +85,17 @@ async function setMapEntry(userId: string, deviceId: string, provider: PushProvi
 async function removeMapEntries(userId: string, deviceIds: readonly string[]): Promise<void> {
   if (deviceIds.length === 0) return;
   try {
-    await ddb().send(
+    const res = await ddb().send(
       new UpdateCommand({
         TableName: config.tableName('users'),
         Key: { userId },
         UpdateExpression: `REMOVE ${deviceIds.map((_, i) => `devs.#d${i}`).join(', ')}`,
         ConditionExpression: 'attribute_exists(devs)',
         ExpressionAttributeNames: Object.fromEntries(deviceIds.map((d, i) => [`#d${i}`, d])),
+        ReturnValues: 'ALL_NEW',
       }),
     );
+    await devicesChanged(userId, undefined, res.Attributes);
   } catch (err) {
     if (!isConditionFailure(err)) throw err;
   }

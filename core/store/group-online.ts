@@ -18,8 +18,19 @@
  * partitions. Members with "do not receive" (effective option 1) are kept, marked `o: 1`,
  * so the sender's own other devices still get their message and an option change is one
  * rewrite; push skips them for everyone else.
+ *
+ * The same table keeps each indexed group's roster of members with devices for offline
+ * push (those whose user item's `devs` names a device), in partitions of their own:
+ *
+ *   gs  `<groupId>#p<shard>` (same shard function),  uc  `<userId>`,  o  effective receive option (absent for 0)
+ *
+ * About 40 bytes an entry and no expiry. Written and deleted with the member's entries
+ * (join, leave, receive options: online-index.ts) and when a member in indexed groups
+ * registers a first or removes a last device (`onDevicesChanged`). The notify function
+ * Queries it (strongly consistent, ~100 entries per read unit) instead of reading every
+ * member, then reads only those members' user items for their foreground state.
  */
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb } from '../aws/dynamodb';
 import { config } from '../config';
 import type { ConnectionItem } from './connections';
@@ -96,10 +107,42 @@ function item({ groupId, group, conn, globalRecvOpt }: EntryWrite): Record<strin
   };
 }
 
+/** A member with devices on an indexed group's roster (`o`: their effective receive option). */
+export interface RosterEntry {
+  groupId: string;
+  shards: number;
+  userId: string;
+  o?: RecvOpt;
+}
+
+export interface RosterChanges {
+  puts: RosterEntry[];
+  deletes: Omit<RosterEntry, 'o'>[];
+}
+
+const rosterPartition = (groupId: string, shard: number) => `${groupId}#p${shard}`;
+const rosterKey = (r: Omit<RosterEntry, 'o'>) => ({ gs: rosterPartition(r.groupId, shardOf(r.userId, r.shards)), uc: r.userId });
+
+/** The user item's fields that decide a member's roster entries. */
+export interface RosterFields {
+  devs?: unknown;
+  globalRecvOpt?: RecvOpt;
+  bigGroups?: BigGroups;
+}
+
+const hasDevs = (devs: unknown): boolean => Boolean(devs && typeof devs === 'object' && Object.keys(devs).length > 0);
+
+/** The roster entries of a member of one indexed group, as their user item says: one with devices, none without. */
+export function rosterOf(userId: string, user: RosterFields, groupId: string, group: BigGroup): RosterChanges {
+  if (!hasDevs(user.devs)) return { puts: [], deletes: [] };
+  const o = stricter(group.o, user.globalRecvOpt);
+  return { puts: [{ groupId, shards: group.s, userId, ...(o !== 0 ? { o } : {}) }], deletes: [] };
+}
+
 export const groupOnline = {
-  /** Writes and deletes entries, 25 per BatchWriteItem (each entry one write unit). */
-  async write(puts: readonly EntryWrite[], deletes: readonly EntryDelete[] = []): Promise<void> {
-    if (puts.length + deletes.length === 0) return;
+  /** Writes and deletes entries (and roster entries), 25 per BatchWriteItem (each entry one write unit). */
+  async write(puts: readonly EntryWrite[], deletes: readonly EntryDelete[] = [], roster: RosterChanges = { puts: [], deletes: [] }): Promise<void> {
+    if (puts.length + deletes.length + roster.puts.length + roster.deletes.length === 0) return;
     const putKeys = new Set(puts.map((p) => `${partitionKey(p.groupId, p.conn.userId, p.group.s)}|${sortKey(p.conn.userId, p.conn.connectionId)}`));
     const requests: Record<string, unknown>[] = puts.map((p) => ({ PutRequest: { Item: item(p) } }));
     for (const d of deletes) {
@@ -108,7 +151,32 @@ export const groupOnline = {
       // A batch may not name one key twice; a put of the same key replaces it anyway.
       if (!putKeys.has(`${gs}|${uc}`)) requests.push({ DeleteRequest: { Key: { gs, uc } } });
     }
+    const rosterPuts = new Map(roster.puts.map((r) => [JSON.stringify(rosterKey(r)), r]));
+    for (const r of rosterPuts.values()) requests.push({ PutRequest: { Item: { ...rosterKey(r), ...(r.o ? { o: r.o } : {}) } } });
+    const rosterDeletes = new Set(roster.deletes.map((r) => JSON.stringify(rosterKey(r))).filter((k) => !rosterPuts.has(k)));
+    for (const k of rosterDeletes) requests.push({ DeleteRequest: { Key: JSON.parse(k) } });
     await batchWrite(config.tableName('groupOnline'), requests);
+  },
+
+  /**
+   * An indexed group's members with devices and their effective receive options: one strongly
+   * consistent Query per shard, in parallel.
+   */
+  async roster(groupId: string, shards: number): Promise<{ userId: string; o: RecvOpt }[]> {
+    const out: { userId: string; o: RecvOpt }[] = [];
+    await Promise.all(
+      Array.from({ length: shards }, async (_, shard) => {
+        let startKey: Record<string, unknown> | undefined;
+        do {
+          const page = await ddb().send(
+            new QueryCommand({ TableName: config.tableName('groupOnline'), KeyConditionExpression: 'gs = :gs', ExpressionAttributeValues: { ':gs': rosterPartition(groupId, shard) }, ConsistentRead: true, ExclusiveStartKey: startKey }),
+          );
+          for (const it of page.Items ?? []) out.push({ userId: it.uc as string, o: (it.o ?? 0) as RecvOpt });
+          startKey = page.LastEvaluatedKey;
+        } while (startKey);
+      }),
+    );
+    return out;
   },
 
   /**
@@ -150,3 +218,27 @@ export const groupOnline = {
     return { live, options };
   },
 };
+
+/**
+ * A user's devices changed from none to some or from some to none (core/store/devices.ts
+ * calls this after updating the user item's `devs` map, with the item as that update left
+ * it): their roster entries in every indexed group they are in are written or deleted.
+ * Joins read the user item after the same kind of update, so whichever of a join and a
+ * first device comes second sees the other and writes the entry. Users in no indexed
+ * group pay nothing.
+ */
+export async function onDevicesChanged(userId: string, hadDevices: boolean, hasDevices: boolean, user?: RosterFields): Promise<void> {
+  if (hadDevices === hasDevices) return;
+  const fields =
+    user ??
+    ((await ddb().send(new GetCommand({ TableName: config.tableName('users'), Key: { userId }, ProjectionExpression: 'bigGroups, globalRecvOpt, devs', ConsistentRead: true }))).Item as RosterFields | undefined) ??
+    {};
+  const groups = Object.entries(fields.bigGroups ?? {});
+  if (groups.length === 0) return;
+  const changes: RosterChanges = { puts: [], deletes: [] };
+  for (const [groupId, group] of groups) {
+    if (hasDevices) changes.puts.push(...rosterOf(userId, { ...fields, devs: fields.devs ?? { any: true } }, groupId, group).puts);
+    else changes.deletes.push({ groupId, shards: group.s, userId });
+  }
+  await groupOnline.write([], [], changes);
+}

@@ -14,6 +14,7 @@ export const BEFORE_CALLBACKS = [
   'beforeJoinGroup',
   'beforeInviteToGroup',
   'beforeSetGroupInfo',
+  'beforeOfflinePush',
 ] as const;
 
 /** Callbacks queued after an event (the `webhook` queue), retried until the backend answers 2xx. */
@@ -41,7 +42,7 @@ export type BeforeCallback = (typeof BEFORE_CALLBACKS)[number];
 export type AfterCallback = (typeof AFTER_CALLBACKS)[number];
 
 /** Callbacks about a message: the only ones `skipContentTypes` applies to. */
-export const MESSAGE_CALLBACKS: readonly WebhookCallback[] = ['beforeSendMessage', 'afterSendMessage', 'afterRevokeMessage'];
+export const MESSAGE_CALLBACKS: readonly WebhookCallback[] = ['beforeSendMessage', 'afterSendMessage', 'afterRevokeMessage', 'beforeOfflinePush'];
 /** Callbacks whose event never involves a group: `groupIds` cannot apply to them. */
 export const GROUPLESS_CALLBACKS: readonly WebhookCallback[] = [
   'beforeUserRegister',

@@ -13,7 +13,7 @@ const SECRET = 'before-callbacks-secret';
 const TIMEOUT_MS = 300;
 const hooks = await startWebhookReceiver();
 
-type Name = Exclude<BeforeCallback, 'beforeSendMessage'>;
+type Name = Exclude<BeforeCallback, 'beforeSendMessage' | 'beforeOfflinePush'>;
 const NAMES: readonly Name[] = ['beforeUserRegister', 'beforeUpdateUserInfo', 'beforeAddFriend', 'beforeCreateGroup', 'beforeJoinGroup', 'beforeInviteToGroup', 'beforeSetGroupInfo'];
 const enabled = (policy: 'open' | 'closed', extra: Partial<Record<Name, Partial<WebhookCallbackSettings>>> = {}) =>
   Object.fromEntries(NAMES.map((n) => [n, { enabled: true, failurePolicy: policy, ...extra[n] }]));

@@ -12,6 +12,8 @@ import { functions as functionSpecs, streamConsumers, tables as tableSpecs, type
 import { CirrusIm, type CirrusImProps } from '../../lib/cirrus-im';
 import { DEFAULT_ALARM_THRESHOLDS } from '../../lib/cirrus-im-props';
 import { logicalId, synthesizeCirrusStack, synthTimeout, type Synthesized } from './support';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { dashboardMetricCount } from '../../bench/suites/idle';
 
 type Resource = { Type: string; Properties?: Record<string, any> };
 type Resources = Record<string, Resource>;
@@ -65,7 +67,7 @@ function dashboardMetrics(resources: Resources): { title: string; metrics: Named
     .widgets.filter((w) => w.type === 'metric')
     .map((widget) => ({
       title: widget.properties.title as string,
-      metrics: (widget.properties.metrics as unknown[][]).map((row) => {
+      metrics: (widget.properties.metrics as unknown[][]).filter((row) => typeof row[0] === 'string').map((row) => {
         const [namespace, metricName, ...rest] = row;
         const pairs = rest.filter((x) => typeof x === 'string') as string[];
         const dimensions: Record<string, string> = {};
@@ -165,7 +167,13 @@ function monitoringAlarms(resources: Resources): [string, Resource][] {
   return Object.entries(resources).filter(([id, r]) => r.Type === 'AWS::CloudWatch::Alarm' && id.startsWith('CirrusMonitoring'));
 }
 
-describe('When an alarmTopic is given', () => {
+/** The metrics of the only dashboard of the template, counted as CloudWatch's free tier counts them. */
+function metricCount(resources: Resources): number {
+  const dashboard = Object.values(resources).find((r) => r.Type === 'AWS::CloudWatch::Dashboard');
+  return dashboardMetricCount(dashboard!.Properties!, resources);
+}
+
+describe('When an alarmTopic is given, with the detailed dashboard', () => {
   let synthesized: Synthesized;
   let resources: Resources;
   let topicArn: string;
@@ -176,7 +184,7 @@ describe('When an alarmTopic is given', () => {
     const topics = new Stack(app, 'Topics');
     new sns.Topic(topics, 'Other');
     const topic = sns.Topic.fromTopicArn(topics, 'Alarms', topicArn);
-    const stack = new CirrusStack(app, 'Cirrus', { alarmTopic: topic, aurora: { maxCapacity: 4 } });
+    const stack = new CirrusStack(app, 'Cirrus', { alarmTopic: topic, aurora: { maxCapacity: 4 }, monitoring: { dashboard: 'detailed' } });
     synthesized = { app, stack, template: Template.fromStack(stack) };
     resources = synthesized.template.toJSON().Resources;
   }, synthTimeout);
@@ -246,7 +254,7 @@ describe('When an alarmTopic is given', () => {
     expect(deadLetters[0][1].Properties!.AlarmActions).toEqual([topicArn]);
   });
 
-  it('should graph every function, table, index, stream consumer, dead-letter queue and the cluster on the dashboard', () => {
+  it('should graph every function, table, index, stream consumer, dead-letter queue and the cluster on the detailed dashboard', () => {
     // Arrange
     const coverage = manifestCoverage(synthesized);
     const graphed = new Set(dashboardMetrics(resources).flatMap((w) => w.metrics.map(key)));
@@ -300,6 +308,98 @@ describe('When an alarmTopic is given', () => {
   });
 });
 
+describe('When the dashboard is left at its default, the summary', () => {
+  let synthesized: Synthesized;
+  let resources: Resources;
+
+  beforeAll(() => {
+    // The most a default deployment graphs: the alarms on (every one shown) and webhooks (a work queue and its DLQ).
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const topics = new Stack(app, 'Topics');
+    new sns.Topic(topics, 'Other');
+    const topic = sns.Topic.fromTopicArn(topics, 'Alarms', 'arn:aws:sns:eu-west-1:123456789012:cirrus-alarms');
+    const stack = new CirrusStack(app, 'Cirrus', { alarmTopic: topic, webhooks: { url: 'https://backend.example.com/cirrus' } });
+    synthesized = { app, stack, template: Template.fromStack(stack) };
+    resources = synthesized.template.toJSON().Resources;
+  }, synthTimeout);
+
+  it("should read at most 50 metrics, so it stays within CloudWatch's free tier of 3 dashboards of up to 50 metrics", () => {
+    const count = metricCount(resources);
+    expect(count).toBeLessThanOrEqual(50);
+    // The same as every metric row of every graph: nothing hides in expressions or alarm annotations.
+    expect(count).toBe(dashboardMetrics(resources).reduce((n, w) => n + w.metrics.length, 0));
+  });
+
+  it('should graph the message path: its functions, API Gateway messages and 5xx, Messages and Conversations, the stream, the dead letters and Aurora', () => {
+    // Arrange
+    const im = synthesized.stack.im;
+    const ref = (construct: Parameters<typeof logicalId>[0]) => `<<Ref:${logicalId(construct)}>>`;
+    const graphed = new Set(dashboardMetrics(resources).flatMap((w) => w.metrics.map(key)));
+    const messagePath = (['wsMessage', 'wsConnect', 'push', 'notify', 'archive'] as const).filter((name) => name in functionSpecs) as (keyof typeof functionSpecs)[];
+
+    // Assess
+    expect(messagePath.length).toBeGreaterThanOrEqual(4);
+    for (const name of messagePath) {
+      for (const metricName of ['Invocations', 'Errors', 'Throttles', 'Duration']) {
+        expect(graphed).toContain(key({ namespace: 'AWS/Lambda', metricName, dimensions: { FunctionName: ref(im.functions[name]) } }));
+      }
+    }
+    const apiMetrics = new Set([...graphed].filter((k) => k.startsWith('AWS/ApiGateway|')).map((k) => k.split('|')[1]));
+    for (const metricName of ['MessageCount', 'IntegrationError', 'ExecutionError', '5xx']) expect(apiMetrics).toContain(metricName);
+    for (const table of [im.tables.messages, im.tables.conversations]) {
+      for (const metricName of ['ReadThrottleEvents', 'WriteThrottleEvents', 'ConsumedReadCapacityUnits', 'ConsumedWriteCapacityUnits']) {
+        expect(graphed).toContain(key({ namespace: 'AWS/DynamoDB', metricName, dimensions: { TableName: ref(table) } }));
+      }
+    }
+    const coverage = manifestCoverage(synthesized);
+    for (const expected of [...coverage.iteratorAge, coverage.aurora, coverage.deadLetters]) expect(graphed).toContain(expected);
+    expect(graphed).toContain(key({ namespace: 'AWS/SQS', metricName: 'ApproximateNumberOfMessagesVisible', dimensions: { QueueName: `<<GetAtt:${logicalId(im.deadLetterQueues.webhook)}.QueueName>>` } }));
+    // Functions off the message path are left to the detailed dashboard.
+    expect(graphed).not.toContain(key({ namespace: 'AWS/Lambda', metricName: 'Errors', dimensions: { FunctionName: ref(im.functions.migrate) } }));
+  });
+
+  it('should name only published metrics of this stack, with the p99 of durations, and show the state of every alarm', () => {
+    for (const widget of dashboardMetrics(resources)) for (const metric of widget.metrics) expectPublished(metric, resources);
+    const durations = dashboardBody(resources).widgets.find((w) => w.properties.title?.includes('duration p99'));
+    expect((durations!.properties.metrics as unknown[][]).every((row) => (row.at(-1) as { stat: string }).stat === 'p99')).toBe(true);
+    const status = dashboardBody(resources).widgets.find((w) => w.type === 'alarm');
+    const every = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::CloudWatch::Alarm').map(([id]) => id);
+    expect((status!.properties.alarms as string[]).map((arn) => /<<GetAtt:([^.]+)\.Arn>>/.exec(arn)?.[1]).sort()).toEqual(every.sort());
+  });
+});
+
+describe('The count of dashboard metrics', () => {
+  it("counts each input of a metric-math expression, each metric of a graphed alarm and none for an alarm's status", () => {
+    // Arrange: a graph of one expression over 3 metrics, a graphed alarm over a 2-metric expression, the alarms' status.
+    const stack = new Stack(new App(), 'Host');
+    const metric = (name: string) => new cloudwatch.Metric({ namespace: 'AWS/Lambda', metricName: 'Errors', dimensionsMap: { FunctionName: name } });
+    const alarm = new cloudwatch.Alarm(stack, 'Alarm', {
+      metric: new cloudwatch.MathExpression({ expression: 'a + b', usingMetrics: { a: metric('a'), b: metric('b') } }),
+      threshold: 1,
+      evaluationPeriods: 1,
+    });
+    new cloudwatch.Dashboard(stack, 'Dashboard', {
+      widgets: [
+        [new cloudwatch.GraphWidget({ left: [new cloudwatch.MathExpression({ expression: 'x + y + z', usingMetrics: { x: metric('x'), y: metric('y'), z: metric('z') } })] })],
+        [new cloudwatch.AlarmWidget({ alarm })],
+        [new cloudwatch.AlarmStatusWidget({ alarms: [alarm] })],
+      ],
+    });
+    const resources: Resources = Template.fromStack(stack).toJSON().Resources;
+
+    // Assess: 3 expression inputs and the alarm's 2 metrics.
+    expect(metricCount(resources)).toBe(5);
+  });
+
+  it('refuses a SEARCH expression, which reads an unknown number of metrics', () => {
+    const stack = new Stack(new App(), 'Host');
+    new cloudwatch.Dashboard(stack, 'Dashboard', {
+      widgets: [[new cloudwatch.GraphWidget({ left: [new cloudwatch.MathExpression({ expression: "SEARCH('{AWS/Lambda,FunctionName} Errors', 'Sum')" })] })]],
+    });
+    expect(() => metricCount(Template.fromStack(stack).toJSON().Resources)).toThrow(/SEARCH expression/);
+  });
+});
+
 describe('When webhooks are on', () => {
   let synthesized: Synthesized;
   let resources: Resources;
@@ -325,7 +425,7 @@ describe('When webhooks are on', () => {
 });
 
 describe('When monitoring is left at its defaults without an alarmTopic', () => {
-  it('should create the dashboard and only the dead-letter alarm, so the idle stack pays nothing more', () => {
+  it('should create the summary dashboard and only the dead-letter alarm, so the idle stack pays nothing more', () => {
     const { template } = synthesizeCirrusStack();
     const resources: Resources = template.toJSON().Resources;
     expect(Object.values(resources).filter((r) => r.Type === 'AWS::CloudWatch::Dashboard')).toHaveLength(1);
@@ -334,6 +434,7 @@ describe('When monitoring is left at its defaults without an alarmTopic', () => 
     // The alarm status widget shows the dead-letter alarm.
     const status = dashboardBody(resources).widgets.find((w) => w.type === 'alarm');
     expect(status!.properties.alarms).toHaveLength(1);
+    expect(metricCount(resources)).toBeLessThanOrEqual(50);
   });
 });
 
@@ -346,6 +447,13 @@ describe('When monitoring is tuned', () => {
     for (const [id, alarm] of alarms) expect(alarm.Properties, id).toMatchObject({ EvaluationPeriods: 6, DatapointsToAlarm: 4 });
     const thresholds = Object.fromEntries(alarms.map(([id, a]) => [id.replace(/^CirrusMonitoring([A-Za-z]+?)\d*[0-9A-F]{8}$/, '$1'), a.Properties!.Threshold]));
     expect(thresholds).toMatchObject({ FunctionErrors: 1, TableThrottles: 100, StreamIteratorAge: 60_000, FunctionThrottles: DEFAULT_ALARM_THRESHOLDS.functionThrottles });
+  });
+
+  it('should take true for the summary dashboard', () => {
+    const { template } = synthesizeCirrusStack({ monitoring: { dashboard: true } });
+    const resources: Resources = template.toJSON().Resources;
+    expect(dashboardBody(resources).widgets.map((w) => w.properties.title)).toContain('Message path errors');
+    expect(metricCount(resources)).toBeLessThanOrEqual(50);
   });
 
   it('should leave the dashboard out when asked', () => {
@@ -373,7 +481,9 @@ describe('When monitoring props are invalid', () => {
     ['a fractional datapointsToAlarm', { monitoring: { alarms: true, datapointsToAlarm: 1.5 } }, /^monitoring\.datapointsToAlarm must be/],
     ['thresholds while the alarms are off', { monitoring: { thresholds: { functionErrors: 3 } } }, /^monitoring\.thresholds only applies to the failure-signal alarms, which are off: give an alarmTopic or set monitoring\.alarms to true\./],
     ['evaluationPeriods while the alarms are off', { monitoring: { alarms: false, evaluationPeriods: 4 } }, /^monitoring\.evaluationPeriods only applies to the failure-signal alarms/],
-    ['a dashboard flag that is not a boolean', { monitoring: { dashboard: 'yes' as never } }, /^monitoring\.dashboard must be true or false; got "yes"\./],
+    ['a dashboard that is neither a kind nor a flag', { monitoring: { dashboard: 'yes' as never } }, /^monitoring\.dashboard must be 'summary' \(the free dashboard of at most 50 metrics\), 'detailed' \(every resource, \$3 a month\) or false \(no dashboard\); got "yes"\./],
+    ['an unknown dashboard kind', { monitoring: { dashboard: 'full' as never } }, /^monitoring\.dashboard must be 'summary' .*; got "full"\./],
+    ['an alarms flag that is not a boolean', { monitoring: { alarms: 'on' as never } }, /^monitoring\.alarms must be true or false; got "on"\./],
   ])('should reject %s with a plain sentence', (_, props, message) => {
     const stack = new Stack(new App(), 'Host');
     expect(() => new CirrusIm(stack, 'Im', props)).toThrow(message);

@@ -243,7 +243,7 @@ describe('Lambda environment size', () => {
   it('should keep every function under 4 KB with every callback on and the largest filters', () => {
     const ids = (prefix: string) => Array.from({ length: MAX_WATCHED_IDS }, (_, i) => `${prefix}-${i}`);
     const callbacks = Object.fromEntries(
-      WEBHOOK_CALLBACKS.map((name) => [name, { enabled: true, ...(name.startsWith('before') ? { failurePolicy: 'closed' } : {}), userIds: ids(`${name}-user`) }]),
+      WEBHOOK_CALLBACKS.map((name) => [name, { enabled: true, ...(name.startsWith('before') ? { failurePolicy: 'closed' } : {}), userIds: ids(`${name}-u`) }]),
     );
     const synth = synthesizeCirrusStack({ webhooks: { url: 'https://app-backend.example.com/cirrus/webhooks/callbacks', callbacks } as never });
     for (const key of keys) {

@@ -106,6 +106,7 @@ describe('the idle model', () => {
     // Assess: by default only the dead-letter alarm; the dashboard is free and the total stays at $0.50.
     expect(quiet.lines.find((l) => l.type === 'AWS::CloudWatch::Alarm')).toMatchObject({ count: 1, monthlyUsd: 0.1 });
     expect(quiet.lines.find((l) => l.type === 'AWS::CloudWatch::Dashboard')).toMatchObject({ count: 1, monthlyUsd: 0 });
+    expect(quiet.lines.find((l) => l.type === 'AWS::CloudWatch::Dashboard')?.why).toMatch(/^reading \d+ metrics: free as one of the account's first 3 dashboards of up to 50 metrics/);
     expect(quiet.totalUsd).toBeCloseTo(0.5, 10);
     // With the alarms: errors and throttles of every function, two API metrics of the WebSocket API and one of
     // the HTTP API, the archive's iterator age, read and write throttles of every table and index, Aurora, the dead letters.
@@ -113,6 +114,18 @@ describe('the idle model', () => {
     const alarms = alarmed.lines.find((l) => l.type === 'AWS::CloudWatch::Alarm');
     expect(alarms?.monthlyUsd).toBeCloseTo(metrics * 0.1, 10);
     expect(alarms?.count).toBeLessThan(metrics);
+  }, 120_000);
+
+  it("bills the detailed dashboard, over the free tier's 50 metrics, at $3 a month", async () => {
+    // Act
+    const { idleCost } = await import('../../bench/suites/idle');
+    const detailed = idleCost({ monitoring: { dashboard: 'detailed' } });
+
+    // Assess
+    const dashboard = detailed.lines.find((l) => l.type === 'AWS::CloudWatch::Dashboard');
+    expect(dashboard).toMatchObject({ count: 1, monthlyUsd: 3 });
+    expect(Number(/^reading (\d+) metrics/.exec(dashboard!.why)?.[1])).toBeGreaterThan(50);
+    expect(detailed.totalUsd).toBeCloseTo(3.5, 10);
   }, 120_000);
 });
 

@@ -20,6 +20,7 @@ export const messageOperations: Operations<typeof messageRoutes, 'getHistory'> =
       groupId: body.groupId,
       contentType: body.contentType,
       content: body.content,
+      ...(body.offlinePush ? { offlinePush: body.offlinePush } : {}),
     });
   },
   revokeMessage: ({ actor, params }) => changeMessage(actor, { conversationId: params.conversationId, seq: params.seq }, 'revoke'),

@@ -1,6 +1,6 @@
 /** HTTP routes: admin operations on messages (batch sends, business notifications, physical deletes, moderation search). */
 import * as z from 'zod';
-import { ConversationId, idPattern, MAX_CONTENT_BYTES, Message, SendableContentType, Seq, UserId } from '../../protocol/schema';
+import { ConversationId, idPattern, MAX_CONTENT_BYTES, Message, SendableContentType, Seq, UserId, OfflinePush } from '../../protocol/schema';
 import { NextCursor } from '../paging';
 import { MAX_SEARCH_QUERY, SearchPage, searchPageFields, searchText } from './search';
 import type { HttpRouteSpec } from './types';
@@ -40,6 +40,7 @@ export const adminOpsRoutes = [
       recvIds: z.array(UserId).min(1).max(MAX_BATCH_RECIPIENTS).describe(`Recipients (1-${MAX_BATCH_RECIPIENTS}; duplicates count once)`),
       contentType: SendableContentType.describe('Any sendable content type except quote (106 mention without atAll)'),
       content: z.unknown().describe(`Shape depends on contentType, as in sendMessage; at most ${MAX_CONTENT_BYTES} bytes as JSON`),
+      offlinePush: OfflinePush.optional(),
       batchId: BatchId.optional().describe('For idempotent retries; generated when absent'),
     }),
     response: z.strictObject({

@@ -1,6 +1,6 @@
 /** HTTP routes: sending messages from the app backend, and the full history. */
 import * as z from 'zod';
-import { ClientMsgId, ConversationId, DeleteMsgRequest, GroupId, MAX_CONTENT_BYTES, Message, MessageBody, RevokeMsgRequest, SendableContentType, SendMsgResult, Seq, UserId } from '../../protocol/schema';
+import { ClientMsgId, ConversationId, DeleteMsgRequest, GroupId, MAX_CONTENT_BYTES, Message, MessageBody, OfflinePush, RevokeMsgRequest, SendableContentType, SendMsgResult, Seq, UserId } from '../../protocol/schema';
 import type { HttpRouteSpec } from './types';
 
 const Content = z
@@ -27,6 +27,7 @@ export const messageRoutes = [
       clientMsgId: ClientMsgId.optional().describe('For idempotent retries; generated when absent'),
       contentType: SendableContentType,
       content: Content,
+      offlinePush: OfflinePush.optional(),
     }),
     response: SendMsgResult,
   },
