@@ -191,4 +191,46 @@ describe('the SDK in React Native', () => {
     await gus.logout();
     expect((await admin.call('GET', '/users/rn-gus/devices')).body.devices).toEqual([]);
   });
+
+  it('in the background gets an FCM notification for a message, and the tap that relaunches the app opens it from storage after a sync', async () => {
+    await admin.register('rn-ida', 'rn-jon');
+    const idaToken = await admin.userToken('rn-ida', 2);
+    const storage = new FakeAsyncStorage();
+    const fcmToken = cirrus.push.standIns.mintFcmToken();
+    const first = reactNative();
+    const ida = await first.sdk.CirrusClient.create({ wsUrl: cirrus.wsUrl, apiUrl: cirrus.apiUrl, token: idaToken, store: await first.sdk.createKeyValueStore(storage, { prefix: 'cirrus:rn-ida:' }) });
+    await ida.connect();
+    await ida.registerPushDevice({ deviceId: 'install-ida', provider: 'fcm', token: fcmToken, appId: 'com.example.cirrus', platformId: 2 });
+    const jon = await device('rn-jon');
+    await jon.ok('sendMsg', { recvId: 'rn-ida', clientMsgId: 'jon-1', ...text('seen at once') });
+    await eventually(async () => (await ida.getConversation('si_rn-ida_rn-jon'))?.maxSeq === 1);
+
+    // The user leaves the app; then the system kills it.
+    await ida.setAppState('background');
+    await jon.ok('sendMsg', { recvId: 'rn-ida', clientMsgId: 'jon-2', ...text('dinner at eight?') });
+    await eventually(async () => (await ida.getConversation('si_rn-ida_rn-jon'))?.maxSeq === 2);
+    await ida.close();
+    await jon.ok('sendMsg', { recvId: 'rn-ida', clientMsgId: 'jon-3', ...text('or at nine') });
+    await cirrus.lambda.idle();
+    const got = cirrus.push.standIns.notifications({ provider: 'fcm', token: fcmToken });
+
+    // Newest first: one per message sent while the app was in the background or gone, none for the first.
+    expect(got.map((n) => n.body)).toEqual(['or at nine', 'dinner at eight?']);
+    expect(got[0]).toMatchObject({ title: 'rn-jon', threadId: 'si_rn-ida_rn-jon' });
+    const data = (got[0].payload as { data: Record<string, string> }).data;
+    expect(data).toMatchObject({ conversationId: 'si_rn-ida_rn-jon', seq: '3' });
+
+    // The tap relaunches the app with the notification's data: open that conversation and sync.
+    const second = reactNative();
+    const again = await second.sdk.CirrusClient.create({ wsUrl: cirrus.wsUrl, apiUrl: cirrus.apiUrl, token: idaToken, store: await second.sdk.createKeyValueStore(storage, { prefix: 'cirrus:rn-ida:' }) });
+    await again.connect();
+    await again.sync();
+    const page = await again.getMessages(data.conversationId);
+
+    expect(page.find((m) => 'seq' in m && m.seq === Number(data.seq))).toMatchObject({ content: { text: 'or at nine' } });
+    expect(texts(page)).toEqual(['seen at once', 'dinner at eight?', 'or at nine']);
+    // Only what the app did not have: from seq 3.
+    expect(pulls(second)).toEqual([expect.objectContaining({ conversationId: 'si_rn-ida_rn-jon', fromSeq: 3 })]);
+    await again.close();
+  });
 });
