@@ -2,7 +2,10 @@
  * Web Push in the web chat demo, in Chromium against a local Cirrus serving a fresh build of
  * `web/`: the service worker (`web/public/sw.js`) shows a push of the shape Cirrus sends as a
  * notification (title, body, tag = the conversation, badge and tap data), a newer one of the
- * same conversation replaces it, and a tap opens the conversation in the demo.
+ * same conversation replaces it, and a tap opens the conversation in the demo; the demo's
+ * "Notify me when this tab is closed" registers the tab as a webpush device; and a message sent
+ * while the tab is closed reaches the local Web Push stand-in, whose decrypted payload is the
+ * push the worker shows.
  *
  * Headless Chromium reaches no push service, so pushes are delivered into the service worker
  * with the DevTools protocol (`ServiceWorker.deliverPushMessage`, a real `push` event), and no
@@ -17,7 +20,7 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, CDPSession, Page, Worker } from 'playwright-core';
 import { chromiumPath, launchChromium } from '../support/browser';
 import { buildWeb } from '../../web/build';
-import { Admin, Device, startCirrus } from '../support/cirrus';
+import { Admin, Device, eventually, startCirrus } from '../support/cirrus';
 import type { LocalCirrus } from '../../local/runtime';
 
 let cirrus: LocalCirrus;
@@ -206,5 +209,47 @@ describe('Web Push in the web demo', () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('button', { name: 'Sign in' }).waitFor();
     expect((await admin.call('GET', '/users/wp-fay/devices', undefined, fayToken)).body.devices).toEqual([]);
+  });
+
+  it('a message sent while the tab is closed reaches the Web Push stand-in; its payload shows in the service worker and a tap opens the message', async () => {
+    await admin.register('wp-gil', 'wp-hana');
+    const { context, page } = await signedIn('wp-hana');
+    await page.getByRole('button', { name: 'Notify me when this tab is closed' }).click();
+    await page.getByRole('status').filter({ hasText: /^Notifications on/ }).waitFor({ timeout: 15_000 });
+    // Another page of the origin that is not the demo keeps the browser profile (and the worker) alive.
+    const other = await context.newPage();
+    await other.goto(cirrus.url + '/local/push');
+    const sw = await serviceWorker(context, other);
+    await page.close();
+    await eventually(async () => (await admin.call('POST', '/users/online', { userIds: ['wp-hana'] })).body.results[0].online === false);
+
+    const gil = await Device.connect(cirrus.wsUrl, await admin.userToken('wp-gil'));
+    closing.push(gil);
+    const sent = await gil.ok('sendMsg', { recvId: 'wp-hana', clientMsgId: 'wp-3', contentType: 101, content: { text: 'The tab is closed, yet here I am' } });
+    await cirrus.lambda.idle();
+    const [received] = cirrus.push.standIns.notifications({ provider: 'webpush' }).filter((n) => n.threadId === sent.conversationId);
+
+    expect(received).toMatchObject({ title: 'wp-gil', body: 'The tab is closed, yet here I am' });
+    await sw.push(received.payload);
+    await expect.poll(() => shown(sw.worker)).toEqual([
+      expect.objectContaining({
+        title: 'wp-gil',
+        body: 'The tab is closed, yet here I am',
+        tag: sent.conversationId,
+        data: expect.objectContaining({ conversationId: sent.conversationId, seq: String(sent.seq), badge: 1 }),
+      }),
+    ]);
+
+    await sw.worker.evaluate(() => {
+      const scope = self as unknown as WorkerScope;
+      scope.opened = [];
+      Object.defineProperty(scope.clients, 'openWindow', { value: async (url: string) => (scope.opened!.push(url), null) });
+    });
+    await tap(sw.worker, sent.conversationId);
+    await expect.poll(() => sw.worker.evaluate(() => (self as unknown as WorkerScope).opened)).toEqual([`${cirrus.url}/?conversation=${sent.conversationId}&seq=${sent.seq}`]);
+    const opened = await context.newPage();
+    await opened.goto(`${cirrus.url}/?conversation=${sent.conversationId}&seq=${sent.seq}`);
+    await expect.poll(() => opened.locator('.chat-header .peer').textContent(), { timeout: 15_000 }).toBe('wp-gil');
+    await opened.locator('.message.theirs', { hasText: 'The tab is closed, yet here I am' }).waitFor({ timeout: 15_000 });
   });
 });
