@@ -214,10 +214,11 @@ describe('the SDK in React Native', () => {
     await cirrus.lambda.idle();
     const got = cirrus.push.standIns.notifications({ provider: 'fcm', token: fcmToken });
 
-    // Newest first: one per message sent while the app was in the background or gone, none for the first.
-    expect(got.map((n) => n.body)).toEqual(['or at nine', 'dinner at eight?']);
-    expect(got[0]).toMatchObject({ title: 'rn-jon', threadId: 'si_rn-ida_rn-jon' });
-    const data = (got[0].payload as { data: Record<string, string> }).data;
+    // One per message sent while the app was in the background or gone (in whichever order the sends finished), none for the first.
+    expect(got.map((n) => n.body).sort()).toEqual(['dinner at eight?', 'or at nine']);
+    const tapped = got.find((n) => n.body === 'or at nine')!;
+    expect(tapped).toMatchObject({ title: 'rn-jon', threadId: 'si_rn-ida_rn-jon' });
+    const data = (tapped.payload as { data: Record<string, string> }).data;
     expect(data).toMatchObject({ conversationId: 'si_rn-ida_rn-jon', seq: '3' });
 
     // The tap relaunches the app with the notification's data: open that conversation and sync.
