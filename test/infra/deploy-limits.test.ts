@@ -393,6 +393,7 @@ describe.each(['default', 'every feature'])('The %s stack, against what AWS enfo
     for (const [id, resource] of functions) {
       const variables: Record<string, string> = renderDeep(resource.Properties.Environment?.Variables ?? {}, r);
       const bytes = Object.entries(variables).reduce((sum, [k, v]) => sum + Buffer.byteLength(k) + Buffer.byteLength(String(v)), 0);
+      if (process.env.DUMP_ENV && id.includes('HttpApi')) console.log(id, bytes, JSON.stringify(Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, Buffer.byteLength(k) + Buffer.byteLength(String(v))]))));
       expect(bytes, id).toBeLessThanOrEqual(LIMITS.environmentBytes);
     }
   });
