@@ -185,6 +185,17 @@ export const tables = {
     stream: 'NEW_IMAGE',
     description: "Users and groups to copy into the history's directory mirrors, one item per version, kept a day: its stream feeds the archive function.",
   },
+  auditLog: {
+    name: 'AuditLog',
+    // Every entry under log = 'audit', newest last by `at#id`: a time range is one Query. Admin
+    // actions are few (well under a partition's 1,000 writes a second).
+    partitionKey: { name: 'log', type: 'S' },
+    sortKey: { name: 'sk', type: 'S' },
+    // A target's entries (`user:<id>`, `group:<id>`, …) in time order.
+    indexes: [{ name: 'byTarget', partitionKey: { name: 'target', type: 'S' }, sortKey: { name: 'sk', type: 'S' } }],
+    envVar: 'TABLE_AUDIT_LOG',
+    description: 'The audit log: one item per administrative action (who, what, target, when, outcome, correlation id), listed by GET /admin/audit.',
+  },
 } as const satisfies Record<string, TableSpec>;
 
 export type TableKey = keyof typeof tables;
@@ -509,8 +520,12 @@ export const functions = {
       // Offline push devices: registered (PutItem), listed (Query), removed by unregister, the cap,
       // a token moving, logout, force logout and ban (DeleteItem).
       devices: ['Query', 'PutItem', 'DeleteItem'],
+      // The audit log: admin actions recorded (PutItem) and listed (Query).
+      auditLog: ['PutItem', 'Query'],
     },
     indexes: {
+      // The audit log of one target.
+      auditLog: ['byTarget'],
       // Users in registration order; a user's groups and applications; outgoing friend requests; read receipts;
       // a registered token's earlier holders.
       users: ['byCreation'],
@@ -544,6 +559,8 @@ export const functions = {
       sessions: ['GetItem'],
       // An admin's upload names a user, who must be registered.
       users: ['BatchGetItem'],
+      // Admin uploads and downloads are recorded in the audit log.
+      auditLog: ['PutItem'],
     },
     secrets: ['signingKey', 'adminSecret'],
     media: true,
@@ -569,6 +586,8 @@ export const functions = {
       messages: ['BatchGetItem', 'Query', 'BatchWriteItem'],
       // Purges mark the idempotency records of what they delete.
       messageIds: ['UpdateItem'],
+      // Purges and admin reads of the history are recorded in the audit log.
+      auditLog: ['PutItem'],
     },
     secrets: ['signingKey', 'adminSecret'],
     // History pages, searches, statistics (ExecuteStatement); purges in a transaction.

@@ -16,6 +16,7 @@ import { receiptReactionOperations } from './receipts-reactions';
 import { webhookOperations } from './webhooks';
 import { adminOpsOperations } from './admin-ops';
 import { deviceOperations } from './devices';
+import { complianceOperations } from './compliance';
 
 export const operations: Record<Exclude<OperationId, (typeof httpRouteFunctions)[keyof typeof httpRouteFunctions][number]>, Operation> = {
   ...metaOperations,
@@ -29,4 +30,5 @@ export const operations: Record<Exclude<OperationId, (typeof httpRouteFunctions)
   ...receiptReactionOperations,
   ...webhookOperations,
   ...adminOpsOperations,
+  ...complianceOperations,
 };

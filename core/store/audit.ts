@@ -1,0 +1,109 @@
+/**
+ * The audit log (table AuditLog): one item per administrative action. Every item sits under
+ * `log = 'audit'`, sorted by `sk = <at, 13 digits>#<id>`, so a time range is one Query; the
+ * byTarget index lists one target's entries. Admin actions are rare, so one partition holds
+ * them all with room to spare.
+ */
+import { PutCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { ddb } from '../aws/dynamodb';
+import { config } from '../config';
+import { newId } from '../domain/ids';
+
+const LOG = 'audit';
+
+export interface AuditEntry {
+  /** ms since the epoch. */
+  at: number;
+  id: string;
+  /** The operator named by the admin token (`admin` when it names none). */
+  actor: string;
+  /** The admin token's id, when it has one. */
+  tokenId?: string;
+  /** The operation (operationId), e.g. banUser. */
+  action: string;
+  /** What it acted on: `user:<id>`, `group:<id>`, `conversation:<id>`, `batch:<id>`, … */
+  target?: string;
+  /** `ok`, or the error code's reason. */
+  outcome: string;
+  /** The request id (API Gateway's), as in the logs. */
+  correlationId: string;
+  /** The request's ids and counts (never message contents or secrets). */
+  details?: Record<string, string | number | boolean>;
+}
+
+interface AuditItem extends AuditEntry {
+  log: string;
+  sk: string;
+}
+
+const sortKey = (at: number, id: string) => `${String(at).padStart(13, '0')}#${id}`;
+
+export interface AuditFilter {
+  actor?: string;
+  action?: string;
+  target?: string;
+  /** ms since the epoch, inclusive. */
+  from?: number;
+  /** ms since the epoch, exclusive. */
+  to?: number;
+}
+
+export const auditLog = {
+  async put(entry: Omit<AuditEntry, 'at' | 'id'> & { at?: number }): Promise<AuditEntry> {
+    const full: AuditEntry = { ...entry, at: entry.at ?? Date.now(), id: newId() };
+    const item: AuditItem = { log: LOG, sk: sortKey(full.at, full.id), ...full };
+    // An item without a target stays out of the byTarget index.
+    if (item.target === undefined) delete item.target;
+    await ddb().send(new PutCommand({ TableName: config.tableName('auditLog'), Item: item }));
+    return full;
+  },
+
+  /**
+   * One page of entries matching the filter, newest first. The time range and the target are
+   * the Query's key condition; actor and action filter what it read, so a page may hold fewer
+   * than `limit` entries while more follow (`nextKey`).
+   */
+  async page(filter: AuditFilter, limit: number, startKey?: Record<string, unknown>): Promise<{ entries: AuditEntry[]; nextKey?: Record<string, unknown> }> {
+    const names: Record<string, string> = { '#sk': 'sk' };
+    const values: Record<string, unknown> = {
+      ':from': sortKey(filter.from ?? 0, ''),
+      // `<to>#` sorts before every entry at `to`: the range excludes them, and includes those at `from`.
+      ':to': sortKey(filter.to ?? 9_999_999_999_999, ''),
+    };
+    let key: string;
+    if (filter.target !== undefined) {
+      names['#p'] = 'target';
+      values[':p'] = filter.target;
+      key = '#p = :p';
+    } else {
+      names['#p'] = 'log';
+      values[':p'] = LOG;
+      key = '#p = :p';
+    }
+    const filters: string[] = [];
+    if (filter.actor !== undefined) {
+      names['#actor'] = 'actor';
+      values[':actor'] = filter.actor;
+      filters.push('#actor = :actor');
+    }
+    if (filter.action !== undefined) {
+      names['#action'] = 'action';
+      values[':action'] = filter.action;
+      filters.push('#action = :action');
+    }
+    const input: QueryCommandInput = {
+      TableName: config.tableName('auditLog'),
+      ...(filter.target !== undefined ? { IndexName: 'byTarget' } : {}),
+      KeyConditionExpression: `${key} AND #sk BETWEEN :from AND :to`,
+      ...(filters.length ? { FilterExpression: filters.join(' AND ') } : {}),
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+      ScanIndexForward: false,
+      Limit: limit,
+      ExclusiveStartKey: startKey,
+    };
+    const res = await ddb().send(new QueryCommand(input));
+    const entries = ((res.Items ?? []) as AuditItem[]).map(({ log: _log, sk: _sk, ...entry }) => entry as AuditEntry);
+    return { entries, nextKey: res.LastEvaluatedKey };
+  },
+};
