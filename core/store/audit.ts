@@ -10,6 +10,9 @@ import { config } from '../config';
 import { newId } from '../domain/ids';
 
 const LOG = 'audit';
+/** Items a filtered page reads per Query, and Queries per page at most. */
+const READ_PAGE = 100;
+const MAX_READS = 10;
 
 export interface AuditEntry {
   /** ms since the epoch. */
@@ -60,8 +63,9 @@ export const auditLog = {
 
   /**
    * One page of entries matching the filter, newest first. The time range and the target are
-   * the Query's key condition; actor and action filter what it read, so a page may hold fewer
-   * than `limit` entries while more follow (`nextKey`).
+   * the Query's key condition; actor and action filter what it reads, so a filtered page reads
+   * on (up to MAX_READS Queries of READ_PAGE items) until it has `limit` entries; then it may
+   * hold fewer while more follow (`nextKey`).
    */
   async page(filter: AuditFilter, limit: number, startKey?: Record<string, unknown>): Promise<{ entries: AuditEntry[]; nextKey?: Record<string, unknown> }> {
     const names: Record<string, string> = { '#sk': 'sk' };
@@ -70,16 +74,9 @@ export const auditLog = {
       // `<to>#` sorts before every entry at `to`: the range excludes them, and includes those at `from`.
       ':to': sortKey(filter.to ?? 9_999_999_999_999, ''),
     };
-    let key: string;
-    if (filter.target !== undefined) {
-      names['#p'] = 'target';
-      values[':p'] = filter.target;
-      key = '#p = :p';
-    } else {
-      names['#p'] = 'log';
-      values[':p'] = LOG;
-      key = '#p = :p';
-    }
+    const byTarget = filter.target !== undefined;
+    names['#p'] = byTarget ? 'target' : 'log';
+    values[':p'] = byTarget ? filter.target : LOG;
     const filters: string[] = [];
     if (filter.actor !== undefined) {
       names['#actor'] = 'actor';
@@ -91,19 +88,33 @@ export const auditLog = {
       values[':action'] = filter.action;
       filters.push('#action = :action');
     }
-    const input: QueryCommandInput = {
+    const base: QueryCommandInput = {
       TableName: config.tableName('auditLog'),
-      ...(filter.target !== undefined ? { IndexName: 'byTarget' } : {}),
-      KeyConditionExpression: `${key} AND #sk BETWEEN :from AND :to`,
+      ...(byTarget ? { IndexName: 'byTarget' } : {}),
+      KeyConditionExpression: '#p = :p AND #sk BETWEEN :from AND :to',
       ...(filters.length ? { FilterExpression: filters.join(' AND ') } : {}),
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: values,
       ScanIndexForward: false,
-      Limit: limit,
-      ExclusiveStartKey: startKey,
     };
-    const res = await ddb().send(new QueryCommand(input));
-    const entries = ((res.Items ?? []) as AuditItem[]).map(({ log: _log, sk: _sk, ...entry }) => entry as AuditEntry);
-    return { entries, nextKey: res.LastEvaluatedKey };
+    const keyOf = (item: AuditItem): Record<string, unknown> => ({ log: item.log, sk: item.sk, ...(byTarget ? { target: item.target } : {}) });
+    const items: AuditItem[] = [];
+    let key = startKey;
+    for (let reads = 0; reads < MAX_READS; reads++) {
+      const res = await ddb().send(new QueryCommand({ ...base, Limit: filters.length ? Math.max(READ_PAGE, limit) : limit - items.length, ExclusiveStartKey: key }));
+      const found = (res.Items ?? []) as AuditItem[];
+      key = res.LastEvaluatedKey;
+      const room = limit - items.length;
+      if (found.length > room) {
+        // More matches than the page holds: it ends at its last entry.
+        items.push(...found.slice(0, room));
+        key = keyOf(items[items.length - 1]!);
+        break;
+      }
+      items.push(...found);
+      if (!key || items.length >= limit) break;
+    }
+    const entries = items.map(({ log: _log, sk: _sk, ...entry }) => entry as AuditEntry);
+    return { entries, nextKey: key };
   },
 };

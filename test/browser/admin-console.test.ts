@@ -128,6 +128,7 @@ describe('admin console', () => {
     await page.screenshot({ path: join(shots, 'admin-sign-in.png') });
 
     await secret.fill(cirrus.adminSecret);
+    await page.getByLabel('Your name').fill('ops@example.com');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('navigation', { name: 'Console sections' }).waitFor();
     await expect.poll(() => page.getByRole('link', { name: 'Dashboard' }).getAttribute('aria-current')).toBe('page');
@@ -330,6 +331,29 @@ describe('admin console', () => {
     await page.getByLabel('Recipients').fill('nobody-here');
     await page.getByRole('button', { name: 'Send to all' }).click();
     await expect.poll(() => status.textContent()).toMatch(/^USER_NOT_FOUND \(1201\): /);
+  });
+
+  it("audit log: the console's own actions under the name it signed in with, filtered and refused ones marked", async () => {
+    await page.getByRole('link', { name: 'Audit log' }).click();
+    const rows = page.locator('.audit-log tbody tr');
+    await expect.poll(() => rows.count()).toBeGreaterThan(0);
+    const listed = (await admin.call('GET', '/admin/audit', undefined)).body.entries as { action: string; actor: string; outcome: string }[];
+    // The newest row is the API's newest entry (the refused batch send).
+    expect(await rows.first().locator('th').textContent()).toBe(listed[0]!.action);
+    expect(listed[0]).toMatchObject({ action: 'batchSendMessages', actor: 'ops@example.com', outcome: 'USER_NOT_FOUND' });
+    expect(await rows.first().getAttribute('class')).toBe('refused');
+
+    await page.getByLabel('Action').fill('banUser');
+    await page.getByLabel('Actor').fill('ops@example.com');
+    await page.getByRole('button', { name: 'Show' }).click();
+    await expect.poll(() => page.locator('.view-audit .notice').textContent()).toBe('1 entry.');
+    expect(await rows.first().locator('td').nth(2).textContent()).toBe('user:mallory');
+    expect(await rows.first().locator('td').nth(3).textContent()).toBe('ok');
+    await page.screenshot({ path: join(shots, 'admin-audit.png') });
+
+    await page.getByLabel('Target').fill('nobody');
+    await page.getByRole('button', { name: 'Show' }).click();
+    await expect.poll(() => page.locator('.view-audit .notice').textContent()).toMatch(/^INVALID_ARGUMENT \(\d+\): /);
   });
 
   it('fits a phone screen: the navigation wraps, the dashboard charts stack', async () => {
