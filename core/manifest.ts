@@ -202,7 +202,7 @@ export type TableKey = keyof typeof tables;
 
 /** Declared ahead of the maps below because queues name their consumers and functions their queues. */
 export type QueueKey = 'webhook';
-export type FunctionKey = 'wsAuthorizer' | 'wsConnect' | 'wsDisconnect' | 'wsMessage' | 'http' | 'httpMedia' | 'httpHistory' | 'batchPages' | 'push' | 'archive' | 'webhook' | 'migrate';
+export type FunctionKey = 'wsAuthorizer' | 'wsConnect' | 'wsDisconnect' | 'wsMessage' | 'http' | 'httpMedia' | 'httpHistory' | 'batchPages' | 'push' | 'archive' | 'webhook' | 'migrate' | 'retention';
 
 export interface QueueSpec {
   readonly name: string;
@@ -381,6 +381,11 @@ export interface FunctionSpec {
    * `PUSH_SETTINGS`, and may `ssm:GetParameter` exactly the SecureString parameters it names.
    */
   readonly pushCredentials?: boolean;
+  /**
+   * Invoked on a schedule (an EventBridge rule; the local runtime runs it on the same schedule
+   * while it is up): `rate` in EventBridge's form, e.g. `rate(1 day)`.
+   */
+  readonly schedule?: { readonly rate: string; readonly description: string };
 }
 
 const fn = (spec: Omit<FunctionSpec, 'sendsTo' | 'secrets' | 'postsToConnections' | 'history' | 'media' | 'tables' | 'webhooks'> & Partial<FunctionSpec>): FunctionSpec => ({
@@ -586,6 +591,8 @@ export const functions = {
       messages: ['BatchGetItem', 'Query', 'BatchWriteItem'],
       // Purges mark the idempotency records of what they delete.
       messageIds: ['UpdateItem'],
+      // A group's retention names a group that exists.
+      groups: ['GetItem'],
       // Purges and admin reads of the history are recorded in the audit log.
       auditLog: ['PutItem'],
     },
@@ -672,6 +679,17 @@ export const functions = {
     // The migrations' statements (ExecuteStatement); the backfill's batches (BatchExecuteStatement).
     history: ['ExecuteStatement', 'BatchExecuteStatement'],
   }),
+  retention: fn({
+    name: 'Retention',
+    entry: 'retention',
+    description: "Purges the history of messages past their retention (the deployment's historyRetentionDays, or their group's own), in batches, once a day.",
+    memoryMb: 512,
+    // Batches until none is left or 20 s remain; the next day's run continues.
+    timeoutSeconds: 300,
+    // What is due (ExecuteStatement); each batch in a transaction under the purge lock.
+    history: ['ExecuteStatement', 'BeginTransaction', 'CommitTransaction', 'RollbackTransaction'],
+    schedule: { rate: 'rate(1 day)', description: 'The daily retention run of the history' },
+  }),
 } as const satisfies Record<FunctionKey, FunctionSpec>;
 
 
@@ -704,7 +722,7 @@ export const wsAuthorizer = { function: 'wsAuthorizer' as const, identitySource:
  */
 export const httpRouteFunctions = {
   httpMedia: ['createMediaUpload', 'getMediaDownloadUrl'],
-  httpHistory: ['getHistory', 'searchMessages', 'searchAllMessages', 'searchUsers', 'getStatistics', 'purgeMessages'],
+  httpHistory: ['getHistory', 'searchMessages', 'searchAllMessages', 'searchUsers', 'getStatistics', 'purgeMessages', 'getGroupRetention', 'setGroupRetention'],
 } as const satisfies Partial<Record<FunctionKey, readonly string[]>>;
 
 export type HttpFunctionKey = 'http' | keyof typeof httpRouteFunctions;
@@ -724,6 +742,11 @@ export function httpFunctionOf(operationId: string): HttpFunctionKey {
 export const commonEnv = {
   /** Days a message stays in the DynamoDB offline store. */
   MESSAGE_TTL_DAYS: 'MESSAGE_TTL_DAYS',
+  /**
+   * Days the Aurora history keeps a message (groups may set their own); absent: for good. Only
+   * for the functions using the history.
+   */
+  HISTORY_RETENTION_DAYS: 'HISTORY_RETENTION_DAYS',
   /** Milliseconds after which an allocated seq without a message is a settled hole. */
   SEQ_SETTLE_MS: 'SEQ_SETTLE_MS',
   /**

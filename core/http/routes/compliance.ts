@@ -1,7 +1,17 @@
-/** HTTP routes: compliance (the audit log of administrative actions). */
+/** HTTP routes: compliance (the audit log of administrative actions, retention of the history). */
 import * as z from 'zod';
 import { NextCursor, PageQuery } from '../paging';
+import { GroupId } from '../../protocol/schema';
 import { AdminName, type HttpRouteSpec } from './types';
+
+/** Kept in step with core/history/retention.ts (checked by the routes' tests). */
+const MAX_RETENTION_DAYS = 36_500;
+
+const GroupRetention = z.strictObject({
+  groupId: GroupId,
+  days: z.number().int().nullable().describe("The group's own retention in days; null: the deployment's applies"),
+  effectiveDays: z.number().int().nullable().describe("What applies to the group's history: its own days, else the deployment's historyRetentionDays; null: kept for good"),
+});
 
 const Ms = z.coerce.number().int().min(0).max(9_999_999_999_999);
 
@@ -40,4 +50,27 @@ export const complianceRoutes = [
     }),
     response: z.strictObject({ entries: z.array(AuditEntry), nextCursor: NextCursor }),
   },
+  {
+    operationId: 'getGroupRetention',
+    method: 'GET',
+    path: '/admin/groups/{groupId}/retention',
+    summary: "How long the history keeps a group's messages: the group's own retention, and what applies.",
+    auth: 'admin',
+    params: z.strictObject({ groupId: GroupId }),
+    response: GroupRetention,
+  },
+  {
+    operationId: 'setGroupRetention',
+    method: 'PUT',
+    path: '/admin/groups/{groupId}/retention',
+    summary:
+      "Set a group's own retention: the daily retention run deletes its messages sent more than days ago from the history (and so from search), " +
+      "whatever the deployment's historyRetentionDays (shorter or longer); null: the deployment's applies again. The offline store keeps its own TTL (messageRetentionDays).",
+    auth: 'admin',
+    params: z.strictObject({ groupId: GroupId }),
+    body: z.strictObject({ days: z.number().int().min(1).max(MAX_RETENTION_DAYS).nullable().describe(`Days (1-${MAX_RETENTION_DAYS}), or null`) }),
+    response: GroupRetention,
+  },
 ] as const satisfies readonly HttpRouteSpec[];
+
+export const complianceLimits = { MAX_RETENTION_DAYS };
