@@ -183,7 +183,7 @@ export const tables = {
     ttlAttribute: 'expiresAt',
     envVar: 'TABLE_OUTBOX',
     stream: 'NEW_IMAGE',
-    description: "Users and groups to copy into the history's directory mirrors, one item per version, kept a day: its stream feeds the archive function.",
+    description: "Users and groups to copy into the history's directory mirrors, and the http function's audit log entries, one item per version, kept a day: its stream feeds the archive function.",
   },
   auditLog: {
     name: 'AuditLog',
@@ -295,7 +295,7 @@ export const streamConsumers = {
     eventNames: ['INSERT'],
     maxRecordAgeSeconds: 86_400,
     retryAttempts: 1000,
-    description: "Users and groups into the history's directory mirrors.",
+    description: "Users and groups into the history's directory mirrors; audit log entries into AuditLog.",
   },
 } as const satisfies Record<StreamConsumerKey, StreamConsumerSpec>;
 
@@ -520,17 +520,15 @@ export const functions = {
       blacklist: ['BatchGetItem', 'Query', 'PutItem', 'DeleteItem'],
       // Large groups' online index: joins, leaves, receive options, builds, kicked connections.
       groupOnline: ['Query', 'BatchWriteItem'],
-      // Users and groups for the history's directory (PutItem; registrations in BatchWriteItem).
+      // Users and groups for the history's directory (PutItem; registrations in BatchWriteItem),
+      // and audit log entries, which the archive function copies into AuditLog (no room is left
+      // in this function's 4 KB environment for one more table name).
       outbox: ['PutItem', 'BatchWriteItem'],
       // Offline push devices: registered (PutItem), listed (Query), removed by unregister, the cap,
       // a token moving, logout, force logout and ban (DeleteItem).
       devices: ['Query', 'PutItem', 'DeleteItem'],
-      // The audit log: admin actions recorded (PutItem) and listed (Query).
-      auditLog: ['PutItem', 'Query'],
     },
     indexes: {
-      // The audit log of one target.
-      auditLog: ['byTarget'],
       // Users in registration order; a user's groups and applications; outgoing friend requests; read receipts;
       // a registered token's earlier holders.
       users: ['byCreation'],
@@ -593,9 +591,11 @@ export const functions = {
       messageIds: ['UpdateItem'],
       // A group's retention names a group that exists.
       groups: ['GetItem'],
-      // Purges and admin reads of the history are recorded in the audit log.
-      auditLog: ['PutItem'],
+      // Purges and admin reads of the history are recorded in the audit log (PutItem), listed by GET /admin/audit (Query).
+      auditLog: ['PutItem', 'Query'],
     },
+    // The audit log of one target.
+    indexes: { auditLog: ['byTarget'] },
     secrets: ['signingKey', 'adminSecret'],
     // History pages, searches, statistics (ExecuteStatement); purges in a transaction.
     history: ['ExecuteStatement', 'BeginTransaction', 'CommitTransaction', 'RollbackTransaction'],
@@ -646,8 +646,10 @@ export const functions = {
   archive: fn({
     name: 'Archive',
     entry: 'archive',
-    description: "Consumes the Messages and Outbox streams: writes messages, edits, users and groups into the Aurora history, idempotently, and queues each new message's afterSendMessage callback.",
+    description: "Consumes the Messages and Outbox streams: writes messages, edits, users and groups into the Aurora history, idempotently, and queues each new message's afterSendMessage callback; copies the http function's audit log entries into AuditLog.",
     memoryMb: 512,
+    // The audit log entries of the Outbox.
+    tables: { auditLog: ['BatchWriteItem'] },
     // A batch of 1,000 records in a few Data API calls, row by row when one of them fails.
     timeoutSeconds: 60,
     // Messages, edits, users and groups are written in batches.
@@ -722,7 +724,7 @@ export const wsAuthorizer = { function: 'wsAuthorizer' as const, identitySource:
  */
 export const httpRouteFunctions = {
   httpMedia: ['createMediaUpload', 'getMediaDownloadUrl'],
-  httpHistory: ['getHistory', 'searchMessages', 'searchAllMessages', 'searchUsers', 'getStatistics', 'purgeMessages', 'getGroupRetention', 'setGroupRetention'],
+  httpHistory: ['getHistory', 'searchMessages', 'searchAllMessages', 'searchUsers', 'getStatistics', 'purgeMessages', 'getGroupRetention', 'setGroupRetention', 'listAuditLog'],
 } as const satisfies Partial<Record<FunctionKey, readonly string[]>>;
 
 export type HttpFunctionKey = 'http' | keyof typeof httpRouteFunctions;

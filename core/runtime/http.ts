@@ -67,6 +67,7 @@ async function handle(fn: HttpFunctionKey, routing: ReturnType<typeof routeMatch
     const record = (outcome: string) =>
       audit &&
       recordAdminAction({
+        fn,
         action: audit.route.operationId,
         actor: audit.actor,
         outcome,

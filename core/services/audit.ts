@@ -1,12 +1,31 @@
 /**
- * Records administrative actions in the audit log: every call an admin token makes that
+ * Records administrative actions in the audit log (table AuditLog): every call an admin token makes that
  * changes something (any method but GET) or reads what users wrote (routes with
  * `auditReads`), and every request for an admin token, granted or refused.
  */
 import type { Actor } from '../http/actor';
 import { auditedForAdmins, type HttpRouteSpec } from '../http/routes/types';
 import { log } from '../log';
-import { auditLog, type AuditEntry } from '../store/audit';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { ddb } from '../aws/dynamodb';
+import { config } from '../config';
+import { functions, type FunctionKey, type TableKey } from '../manifest';
+import { auditLog, newAuditEntry, type AuditEntry } from '../store/audit';
+import { nowSeconds } from '../store/dynamo';
+
+/** Outbox items outlive the stream's 24 hours a little (as directory jobs). */
+const OUTBOX_TTL_SECONDS = 2 * 86_400;
+
+/**
+ * Stores the entry: directly when the function `fn` may write the AuditLog table (per the
+ * manifest); else (the `http` function, whose environment has no room for one more table name
+ * within Lambda's 4 KB) as an Outbox item, which the archive function copies into AuditLog
+ * within seconds.
+ */
+async function store(fn: FunctionKey, entry: AuditEntry): Promise<void> {
+  if ((functions[fn].tables as Partial<Record<TableKey, readonly string[]>>).auditLog?.includes('PutItem')) return auditLog.put(entry);
+  await ddb().send(new PutCommand({ TableName: config.tableName('outbox'), Item: { id: `audit#${entry.id}`, kind: 'audit', entry, expiresAt: nowSeconds() + OUTBOX_TTL_SECONDS } }));
+}
 
 /** Whether a call by `actor` to `route` is recorded. */
 export function isAudited(route: HttpRouteSpec, actor: Actor): boolean {
@@ -60,10 +79,10 @@ export function describeTarget(params: unknown, body: unknown, query?: unknown):
  * Records one action; a failed write is logged (at error, with the entry) and does not undo
  * or fail the action, which has already happened.
  */
-export async function recordAdminAction(input: { action: string; actor: Actor; outcome: string; correlationId: string; params?: unknown; body?: unknown; query?: unknown; actorName?: string }): Promise<AuditEntry | undefined> {
+export async function recordAdminAction(input: { fn: FunctionKey; action: string; actor: Actor; outcome: string; correlationId: string; params?: unknown; body?: unknown; query?: unknown; actorName?: string }): Promise<AuditEntry | undefined> {
   const admin = input.actor.kind === 'admin' ? input.actor : undefined;
   const { target, details } = describeTarget(input.params, input.body, input.query);
-  const entry = {
+  const entry = newAuditEntry({
     actor: input.actorName ?? admin?.name ?? 'admin',
     ...(admin?.tokenId ? { tokenId: admin.tokenId } : {}),
     action: input.action,
@@ -71,9 +90,10 @@ export async function recordAdminAction(input: { action: string; actor: Actor; o
     outcome: input.outcome,
     correlationId: input.correlationId,
     ...(details ? { details } : {}),
-  };
+  });
   try {
-    return await auditLog.put(entry);
+    await store(input.fn, entry);
+    return entry;
   } catch (err) {
     log.error('audit log write failed', { err, audit: entry });
     return undefined;

@@ -5,6 +5,7 @@
  * them all with room to spare.
  */
 import { PutCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { batchWrite } from './dynamo';
 import { ddb } from '../aws/dynamodb';
 import { config } from '../config';
 import { newId } from '../domain/ids';
@@ -51,14 +52,26 @@ export interface AuditFilter {
   to?: number;
 }
 
+/** The entry with its time and id, as it will be stored. */
+export const newAuditEntry = (entry: Omit<AuditEntry, 'at' | 'id'>): AuditEntry => ({ ...entry, at: Date.now(), id: newId() });
+
+function itemOf(entry: AuditEntry): AuditItem {
+  const item: AuditItem = { log: LOG, sk: sortKey(entry.at, entry.id), ...entry };
+  // An item without a target stays out of the byTarget index.
+  if (item.target === undefined) delete item.target;
+  return item;
+}
+
 export const auditLog = {
-  async put(entry: Omit<AuditEntry, 'at' | 'id'> & { at?: number }): Promise<AuditEntry> {
-    const full: AuditEntry = { ...entry, at: entry.at ?? Date.now(), id: newId() };
-    const item: AuditItem = { log: LOG, sk: sortKey(full.at, full.id), ...full };
-    // An item without a target stays out of the byTarget index.
-    if (item.target === undefined) delete item.target;
-    await ddb().send(new PutCommand({ TableName: config.tableName('auditLog'), Item: item }));
-    return full;
+  /** Stores an entry; storing it again (same id) changes nothing. */
+  async put(entry: AuditEntry): Promise<void> {
+    await ddb().send(new PutCommand({ TableName: config.tableName('auditLog'), Item: itemOf(entry) }));
+  },
+
+  /** Stores entries, 25 per request (the archive function, from the Outbox). */
+  async putMany(entries: readonly AuditEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    await batchWrite(config.tableName('auditLog'), entries.map((e) => ({ PutRequest: { Item: itemOf(e) } })));
   },
 
   /**

@@ -334,10 +334,14 @@ describe('admin console', () => {
   });
 
   it("audit log: the console's own actions under the name it signed in with, filtered and refused ones marked", async () => {
+    // The http function's entries reach the log through the Outbox within seconds.
+    const listed = await eventually(async () => {
+      const entries = (await admin.call('GET', '/admin/audit', undefined)).body.entries as { action: string; actor: string; outcome: string }[];
+      return entries[0]?.action === 'batchSendMessages' && entries[0].outcome === 'USER_NOT_FOUND' && entries;
+    });
     await page.getByRole('link', { name: 'Audit log' }).click();
     const rows = page.locator('.audit-log tbody tr');
     await expect.poll(() => rows.count()).toBeGreaterThan(0);
-    const listed = (await admin.call('GET', '/admin/audit', undefined)).body.entries as { action: string; actor: string; outcome: string }[];
     // The newest row is the API's newest entry (the refused batch send).
     expect(await rows.first().locator('th').textContent()).toBe(listed[0]!.action);
     expect(listed[0]).toMatchObject({ action: 'batchSendMessages', actor: 'ops@example.com', outcome: 'USER_NOT_FOUND' });

@@ -2,13 +2,15 @@
  * The audit log of administrative actions, end to end against the local runtime: every admin
  * call that changes something or reads what users wrote is recorded with who (the operator
  * named by the admin token, and the token's id), what, target, when, outcome and correlation
- * id, in whichever function served it; admin token requests too, refused ones included;
+ * id, by whichever function served it (the http function's through the Outbox and the archive
+ * function); admin token requests too, refused ones included;
  * GET /admin/audit filters and pages them, and only admins may read it.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb } from '../../core/aws/dynamodb';
 import { admin, as, cirrus, useCirrus } from '../support/harness';
+import { eventually } from '../support/cirrus';
 
 useCirrus();
 
@@ -44,8 +46,15 @@ async function allEntries(): Promise<Entry[]> {
   return (res.Items ?? []) as Entry[];
 }
 
-async function entryOf(requestId: string): Promise<Entry | undefined> {
-  return (await allEntries()).find((e) => e.correlationId === requestId);
+/** The entry of a request, once stored (the http function's go through the Outbox and the archive function). */
+async function entryOf(requestId: string): Promise<Entry> {
+  return eventually(async () => (await allEntries()).find((e) => e.correlationId === requestId), 30_000);
+}
+
+/** Waits until every earlier action is in the log: a marker action's entry arrives after them. */
+async function settled(): Promise<void> {
+  const marker = await call('POST', '/users/au-marker/ban', {}, aliceToken);
+  await entryOf(marker.requestId);
 }
 
 beforeAll(async () => {
@@ -59,13 +68,13 @@ beforeAll(async () => {
 
 describe('recording', () => {
   it('records an admin token request, granted and refused, with the operator it names', async () => {
-    const granted = (await allEntries()).find((e) => e.action === 'getAdminToken' && e.tokenId === aliceTokenId);
+    const granted = await eventually(async () => (await allEntries()).find((e) => e.action === 'getAdminToken' && e.tokenId === aliceTokenId), 30_000);
     expect(granted).toMatchObject({ actor: 'alice@ops.example', outcome: 'ok', correlationId: expect.any(String) });
     const refused = await call('POST', '/auth/admin-token', { secret: 'not-the-secret', name: 'mallory' }, null);
     expect(refused.status).toBe(401);
     const entry = await entryOf(refused.requestId);
     expect(entry).toMatchObject({ action: 'getAdminToken', actor: 'mallory', outcome: 'ADMIN_SECRET_INVALID' });
-    expect(entry?.tokenId).toBeUndefined();
+    expect(entry.tokenId).toBeUndefined();
     // The secret is never kept.
     expect(JSON.stringify(await allEntries())).not.toContain('not-the-secret');
     expect(JSON.stringify(await allEntries())).not.toContain(cirrus.adminSecret);
@@ -111,9 +120,10 @@ describe('recording', () => {
   it('does not record admin reads of lists and profiles, nor what users do with their own tokens', async () => {
     const read = await call('GET', '/users/au-a', undefined, aliceToken);
     expect(read.status).toBe(200);
-    expect(await entryOf(read.requestId)).toBeUndefined();
     const own = await as('au-a', 'PUT', '/users/au-a', { nickname: 'A' });
     expect(own.status).toBe(200);
+    await settled();
+    expect((await allEntries()).find((e) => e.correlationId === read.requestId)).toBeUndefined();
     expect((await allEntries()).filter((e) => e.action === 'updateUser' && e.target === 'user:au-a')).toEqual([]);
   });
 
@@ -134,6 +144,7 @@ describe('GET /admin/audit', () => {
   });
 
   it('lists newest first and filters by action, actor, target and time range', async () => {
+    await settled();
     const all = await allEntries();
     const page = await call('GET', '/admin/audit?limit=100', undefined, aliceToken);
     expect(page.status).toBe(200);
@@ -160,6 +171,7 @@ describe('GET /admin/audit', () => {
   });
 
   it('pages with nextCursor through every entry once', async () => {
+    await settled();
     const all = await allEntries();
     const seen: string[] = [];
     let cursor: string | null = null;

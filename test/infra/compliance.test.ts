@@ -62,12 +62,14 @@ describe('The audit log', () => {
     });
   });
 
-  it('is written by every function serving admin routes, read by http only, changed by none', () => {
+  it('is written by the functions serving admin routes (http through the Outbox and archive), read by httpHistory only', () => {
     for (const key of Object.keys(functions) as FunctionKey[]) {
       const actions = (functions[key].tables as Record<string, readonly string[]>).auditLog ?? [];
-      if (key === 'http') expect(actions).toEqual(['PutItem', 'Query']);
-      else if (key === 'httpHistory' || key === 'httpMedia') expect(actions).toEqual(['PutItem']);
+      if (key === 'httpHistory') expect(actions).toEqual(['PutItem', 'Query']);
+      else if (key === 'httpMedia') expect(actions).toEqual(['PutItem']);
+      else if (key === 'archive') expect(actions).toEqual(['BatchWriteItem']);
       else expect(actions, key).toEqual([]);
     }
+    expect(functions.http.tables.outbox).toContain('PutItem');
   });
 });

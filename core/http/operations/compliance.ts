@@ -1,4 +1,4 @@
-/** Operations: compliance: the audit log (group retention: ./history.ts, over the history). */
+/** Operations: the audit log (served by the httpHistory function, with group retention: ./history.ts). */
 import { CirrusError } from '../../errors';
 import { auditLog } from '../../store/audit';
 import { decodeCursor, encodeCursor } from '../paging';
@@ -7,7 +7,7 @@ import type { Operations } from '../routes/types';
 
 const DEFAULT_LIMIT = 50;
 
-export const complianceOperations: Operations<typeof complianceRoutes, 'getGroupRetention' | 'setGroupRetention'> = {
+export const auditOperations: Operations<typeof complianceRoutes, 'getGroupRetention' | 'setGroupRetention'> = {
   listAuditLog: async ({ query }) => {
     if (query.from !== undefined && query.to !== undefined && query.from > query.to) throw new CirrusError('INVALID_ARGUMENT', `from (${query.from}) must not be after to (${query.to})`);
     const startKey = decodeCursor(query.cursor);

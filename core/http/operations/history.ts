@@ -10,6 +10,7 @@ import { conversations } from '../../store/conversations';
 import type { adminOpsRoutes } from '../routes/admin-ops';
 import type { complianceRoutes } from '../routes/compliance';
 import { historyRetention } from '../../history/retention';
+import { auditOperations } from './compliance';
 import { config } from '../../config';
 import { groups } from '../../store/groups';
 import type { messageRoutes } from '../routes/messages';
@@ -63,4 +64,4 @@ const retention: Operations<typeof complianceRoutes, 'listAuditLog'> = {
 };
 
 /** The operations of the httpHistory function. */
-export const historyOperations: Record<(typeof httpRouteFunctions)['httpHistory'][number], Operation> = { ...historyPages, ...searchOperations, ...adminStatsOperations, ...adminHistory, ...retention };
+export const historyOperations: Record<(typeof httpRouteFunctions)['httpHistory'][number], Operation> = { ...historyPages, ...searchOperations, ...adminStatsOperations, ...adminHistory, ...retention, ...auditOperations };

@@ -16,7 +16,6 @@ import { receiptReactionOperations } from './receipts-reactions';
 import { webhookOperations } from './webhooks';
 import { adminOpsOperations } from './admin-ops';
 import { deviceOperations } from './devices';
-import { complianceOperations } from './compliance';
 
 export const operations: Record<Exclude<OperationId, (typeof httpRouteFunctions)[keyof typeof httpRouteFunctions][number]>, Operation> = {
   ...metaOperations,
@@ -30,5 +29,4 @@ export const operations: Record<Exclude<OperationId, (typeof httpRouteFunctions)
   ...receiptReactionOperations,
   ...webhookOperations,
   ...adminOpsOperations,
-  ...complianceOperations,
 };
