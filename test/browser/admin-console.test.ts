@@ -253,6 +253,18 @@ describe('admin console', () => {
     expect(await page.locator('table.members tr[data-user-id="alice"] td').first().textContent()).toBe('owner');
     expect(await page.locator('table.members tbody tr').count()).toBe(2);
     expect(await page.locator('.group-detail h2').textContent()).toBe('lunch lunch');
+
+    // Its history retention: none in this deployment, then the group's own, then none again.
+    const retention = page.locator('.group-detail .retention + .notice');
+    await expect.poll(() => retention.textContent()).toBe('The history keeps its messages for good.');
+    await page.getByLabel('Retention in days').fill('7');
+    await page.getByRole('button', { name: 'Set retention' }).click();
+    await expect.poll(() => retention.textContent()).toBe('The history keeps its messages 7 days.');
+    expect((await admin.call('GET', '/admin/groups/lunch/retention')).body).toEqual({ groupId: 'lunch', days: 7, effectiveDays: 7 });
+    await page.getByLabel('Retention in days').fill('');
+    await page.getByRole('button', { name: 'Set retention' }).click();
+    await expect.poll(() => retention.textContent()).toBe('The history keeps its messages for good.');
+    expect((await admin.call('GET', '/admin/groups/lunch/retention')).body.days).toBeNull();
   });
 
   it('moderation: finds a message, revokes it and sees it revoked; purges another after a confirmation', async () => {
