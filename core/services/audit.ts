@@ -32,6 +32,13 @@ export function isAudited(route: HttpRouteSpec, actor: Actor): boolean {
   return auditedForAdmins(route) && (route.operationId === 'getAdminToken' || actor.kind === 'admin');
 }
 
+/** Longest id kept (longer ones, only in refused requests, are cut) and most details kept. */
+const MAX_DETAIL_CHARS = 256;
+const MAX_DETAILS = 32;
+
+/** At most MAX_DETAIL_CHARS of an id, well-formed (a refused request may hold lone surrogates, which DynamoDB refuses). */
+const cut = (value: string): string => value.slice(0, MAX_DETAIL_CHARS).replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
+
 /** The kind of target each id names, in the order a target is looked for. */
 const targetKinds: readonly [string, string][] = [
   ['userId', 'user'],
@@ -55,8 +62,9 @@ export function describeTarget(params: unknown, body: unknown, query?: unknown):
   const sources = [params, body, query].filter(isObject);
   for (const source of sources) {
     for (const [name, value] of Object.entries(source)) {
-      if (name === 'secret' || name in details) continue;
-      if (/(Id|Key)$/.test(name) && typeof value === 'string') details[name] = value;
+      // A refused request's body is as the caller sent it: its size is bounded here.
+      if (name === 'secret' || name in details || name.length > MAX_DETAIL_CHARS || Object.keys(details).length >= MAX_DETAILS) continue;
+      if (/(Id|Key)$/.test(name) && typeof value === 'string') details[name] = cut(value);
       else if (Array.isArray(value)) details[`${name}.length`] = value.length;
       else if (typeof value === 'boolean' || typeof value === 'number') details[name] = value;
     }
@@ -66,7 +74,7 @@ export function describeTarget(params: unknown, body: unknown, query?: unknown):
     for (const [name, kind] of targetKinds) {
       const value = source[name];
       if (typeof value === 'string') {
-        target = `${kind}:${value}`;
+        target = `${kind}:${cut(value)}`;
         break;
       }
     }

@@ -115,6 +115,13 @@ describe('recording', () => {
     const bad = await call('POST', '/users/au-a/ban', { durationSeconds: -1 }, aliceToken);
     expect(bad.status).toBe(400);
     expect(await entryOf(bad.requestId)).toMatchObject({ action: 'banUser', target: 'user:au-a', outcome: 'INVALID_ARGUMENT' });
+    // A refused body as sent, however large or ill-formed: its ids are cut and made well-formed.
+    const huge = await call('POST', '/auth/force-logout', { userId: `\uDC00${'x'.repeat(300_000)}`, otherId: 'y'.repeat(1000) }, aliceToken);
+    expect(huge.status).toBe(400);
+    const entry = await entryOf(huge.requestId);
+    expect(entry).toMatchObject({ action: 'forceLogout', outcome: 'INVALID_ARGUMENT' });
+    expect(entry.target).toBe(`user:\uFFFD${'x'.repeat(255)}`);
+    expect(entry.details).toEqual({ userId: `\uFFFD${'x'.repeat(255)}`, otherId: 'y'.repeat(256) });
   });
 
   it('does not record admin reads of lists and profiles, nor what users do with their own tokens', async () => {
