@@ -47,6 +47,13 @@ export const config = {
   },
   /** Days a message stays in the DynamoDB offline store (default 14). */
   messageTtlDays: (): number => numberSetting('MESSAGE_TTL_DAYS', 14),
+  /** Days the Aurora history keeps a message (groups may set their own); undefined: for good. */
+  historyRetentionDays: (): number | undefined => {
+    const days = numberSetting('HISTORY_RETENTION_DAYS', 0);
+    if (days === 0) return undefined;
+    if (!Number.isInteger(days) || days < 1) throw new CirrusError('INTERNAL', 'Setting HISTORY_RETENTION_DAYS must be a whole number of days, at least 1');
+    return days;
+  },
   /**
    * An allocated seq whose message has not appeared this long after allocation is a
    * settled hole (default 30 s, longer than any send path may run).
