@@ -42,8 +42,7 @@ function expectedEnvironment(spec: FunctionSpec): string[] {
   // The names of the functions it invokes asynchronously (its own comes as AWS_LAMBDA_FUNCTION_NAME).
   for (const target of spec.invokes ?? []) if (functions[target] !== spec) names.push(functions[target].asyncInvoke!.envVar);
   if (spec.sendsToDeadLetters) names.push(deadLetters.envVar);
-  if (spec.secrets.includes('signingKey')) names.push(commonEnv.SIGNING_SECRET_ID);
-  if (spec.secrets.includes('adminSecret')) names.push(commonEnv.ADMIN_SECRET_ID);
+  // The secrets' parameter names (SIGNING_SECRET_ID, ADMIN_SECRET_ID) are compiled into the bundle, like MEDIA_ALLOWED_TYPES.
   if (spec.postsToConnections) names.push(commonEnv.CONNECTIONS_ENDPOINT);
   if (spec.history) names.push(commonEnv.DB_CLUSTER_ARN, commonEnv.DB_SECRET_ARN, commonEnv.DB_NAME);
   // MEDIA_ALLOWED_TYPES is compiled into the bundle (a long value; Lambda's environment holds 4 KB).
@@ -342,8 +341,8 @@ describe('When CirrusStack is synthesized with default props and bundled', () =>
   describe('asynchronous invocations', () => {
     const invoked = functionEntries.filter(([, spec]) => spec.asyncInvoke);
 
-    it('should be how push slices and batch pages run', () => {
-      expect(invoked.map(([key]) => key).sort()).toEqual(['batchPages', 'push']);
+    it('should be how push slices, offline notifications and batch pages run', () => {
+      expect(invoked.map(([key]) => key).sort()).toEqual(['batchPages', 'notify', 'push']);
       template.resourceCountIs('AWS::Lambda::EventInvokeConfig', invoked.length);
     });
 
@@ -371,7 +370,12 @@ describe('When CirrusStack is synthesized with default props and bundled', () =>
         .filter((p) => JSON.stringify(p.Properties.PolicyDocument).includes('lambda:InvokeFunction'))
         .map((p) => JSON.stringify(p.Properties.Roles));
       expect(invokers.filter((roles) => roles.includes(roleId('wsMessage')))).toHaveLength(1);
-      expect(invokers.some((roles) => roles.includes(roleId('push')) || roles.includes(roleId('archive')))).toBe(false);
+      // Push slices hand their away recipients to notify; the archive invokes nothing.
+      expect(env('wsMessage').FUNCTION_NOTIFY_NAME).toEqual({ Ref: fnId('notify') });
+      expect(env('push').FUNCTION_NOTIFY_NAME).toEqual({ Ref: fnId('notify') });
+      expect(env('notify')).not.toHaveProperty('FUNCTION_NOTIFY_NAME');
+      expect(invokers.filter((roles) => roles.includes(roleId('push')))).toHaveLength(1);
+      expect(invokers.some((roles) => roles.includes(roleId('archive')))).toBe(false);
     });
   });
 
