@@ -129,6 +129,21 @@ export function writeReport(r: Results): void {
     out.push('![Cost per million messages by scenario](performance/cost-per-million.png)');
     out.push('');
 
+    const offline = costs.find(({ s }) => s.id === 'oneToOneOfflinePush');
+    const online = costs.find(({ s }) => s.id === 'oneToOneOnline');
+    if (offline && online) {
+      const invocations = offline.s.measurement.meter.invocations as Record<string, { count: number; totalMs: number } | undefined>;
+      const notify = invocations.notify;
+      out.push(
+        `**A 1:1 message to a user whose app is closed, with one phone registered for offline push** costs ${usd(offline.c.total * 1e6)} per million: ` +
+          `${usd((offline.c.total - online.c.total) * 1e6)} more than one to an online device (${usd(online.c.total * 1e6)}), which is the notification: ` +
+          `${notify ? `${fmt(notify.count / offline.s.units)} asynchronous invocation of the notify function per message (${fmt(notify.totalMs / notify.count, 0)} ms each here), ` : ''}` +
+          "its reads (the recipient's devices and settings, the sender's name, the conversations and counters of the badge's unread count) and the provider's HTTPS call, " +
+          'which APNs, FCM and Web Push services do not charge for. One WebSocket message fewer is posted (nobody is online to get it). ' +
+          'Through SNS mobile push the same notification would add $0.50 per million publishes and a platform endpoint per device token (docs/architecture.md, "Offline push").',
+      );
+      out.push('');
+    }
     const one = costs.find(({ s }) => s.id === 'oneToOneOnline');
     const busy = costs.find(({ s }) => s.id === 'oneToOneLoad');
     if (one) {
