@@ -35,7 +35,7 @@ export interface NotifyDeps {
   client: (provider: PushProvider) => ProviderClient | undefined;
   settings: RuleSettings;
   /** The recipient's badge, their total unread (core/services/conversations.ts); undefined: no badge. */
-  badge?: (userId: string) => Promise<number | undefined>;
+  badge?: (userId: string, globalRecvOpt: 0 | 1 | 2) => Promise<number | undefined>;
   remainingMs?: () => number;
   sleep?: (ms: number) => Promise<void>;
   now?: () => number;
@@ -61,6 +61,7 @@ interface UserView {
   userId: string;
   nickname?: string;
   pushPrefs?: PushPrefs;
+  globalRecvOpt?: 0 | 1 | 2;
   conns?: unknown;
   devs?: unknown;
 }
@@ -102,7 +103,7 @@ async function readContext(message: PushMessage, userIds: string[]): Promise<{ u
     for (const { t, k } of part) {
       request[t] ??= {
         Keys: [],
-        ...(t === usersTable ? { ProjectionExpression: 'userId, nickname, pushPrefs, conns, devs' } : t === groupsTable ? { ProjectionExpression: 'groupId, #n', ExpressionAttributeNames: { '#n': 'name' } } : {}),
+        ...(t === usersTable ? { ProjectionExpression: 'userId, nickname, pushPrefs, globalRecvOpt, conns, devs' } : t === groupsTable ? { ProjectionExpression: 'groupId, #n', ExpressionAttributeNames: { '#n': 'name' } } : {}),
         // A block made a moment ago counts.
         ...(t === blacklistTable ? { ConsistentRead: true } : {}),
       };
@@ -176,7 +177,7 @@ export async function runNotify(job: NotifyJob, deps: NotifyDeps): Promise<Notif
     const list = (owned.get(target.userId) ?? []).filter((d) => deps.client(d.provider));
     if (list.length === 0) return;
     const own = messageOf(message, target);
-    const badge = deps.badge ? await deps.badge(target.userId).catch(() => undefined) : undefined;
+    const badge = deps.badge ? await deps.badge(target.userId, Number(users.get(target.userId)?.globalRecvOpt ?? 0) as 0 | 1 | 2).catch(() => undefined) : undefined;
     const built = buildNotification(own, { target, prefs: users.get(target.userId)?.pushPrefs, names, settings: deps.settings, badge, now: now() });
     const final = await beforeOfflinePush(
       {

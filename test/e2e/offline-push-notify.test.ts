@@ -44,7 +44,7 @@ let fake: FakeProvider;
 const deps = (over: Partial<NotifyDeps> = {}): NotifyDeps => ({
   client: (_p: PushProvider) => fake,
   settings: { showPreview: true, mentionsBreakThrough: true },
-  badge: (userId) => totalUnread(userId),
+  badge: (userId, globalRecvOpt) => totalUnread(userId, globalRecvOpt),
   sleep: async () => undefined,
   remainingMs: () => 30_000,
   ...over,
