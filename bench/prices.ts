@@ -24,7 +24,8 @@ export const prices = {
   auroraAcuHour: { usd: 0.12, per: 'Aurora Serverless v2 ACU-hour (Aurora Standard)', source: 'https://aws.amazon.com/rds/aurora/pricing/', date: READ },
   auroraIo: { usd: 0.2 / 1e6, per: 'Aurora Standard I/O request', source: 'https://aws.amazon.com/rds/aurora/pricing/', date: READ },
   cloudWatchLogsGb: { usd: 0.5, per: 'GB of log data ingested (standard class)', source: 'https://aws.amazon.com/cloudwatch/pricing/', date: READ },
-  cloudWatchAlarmMonth: { usd: 0.1, per: 'standard-resolution metric alarm, month', source: 'https://aws.amazon.com/cloudwatch/pricing/', date: READ },
+  cloudWatchAlarmMetricMonth: { usd: 0.1, per: 'metric read by a standard-resolution alarm (each metric of a math-expression alarm), month', source: 'https://aws.amazon.com/cloudwatch/pricing/', date: READ },
+  cloudWatchDashboardMonth: { usd: 3, per: 'dashboard, month, beyond the free tier', source: 'https://aws.amazon.com/cloudwatch/pricing/', date: READ },
   secretMonth: { usd: 0.4, per: 'secret, month', source: 'https://aws.amazon.com/secrets-manager/pricing/', date: READ },
   // Standard-tier parameters and standard throughput carry no charge; a SecureString's KMS requests on the AWS managed key aws/ssm (no monthly fee) bill $0.03 per 10,000 after 20,000 free a month.
   ssmStandardParameterMonth: { usd: 0, per: 'standard-tier Parameter Store parameter, month', source: 'https://aws.amazon.com/systems-manager/pricing/ (Parameter Store); https://aws.amazon.com/kms/pricing/', date: READ },
@@ -79,4 +80,11 @@ export const assumptions = {
    * more): what the member-id Query of a group without an online index pays for.
    */
   groupMemberItemBytes: 90,
+  /**
+   * CloudWatch's free tier: "3 Dashboards for up to 50 metrics per month" per account
+   * (https://aws.amazon.com/cloudwatch/pricing/); the idle cost assumes the stack's dashboards are
+   * among the three, and bills one reading more than 50 metrics at $3 a month.
+   */
+  freeDashboards: 3,
+  freeDashboardMetrics: 50,
 } as const;

@@ -5,6 +5,7 @@ import { auroraPerMessage, costPerUnit, countsPerUnit, groupMessageReads, online
 import { assumptions, prices, saasPerMillion } from './prices';
 import type { ColdStart } from './suites/cold-start';
 import { awsLatencies, type FanoutLocal, type FanoutModel } from './suites/fanout';
+import type { BatchResult } from './suites/batch';
 import { idleCost } from './suites/idle';
 import type { LatencyResult } from './suites/latency';
 import type { RequestsOptions, Scenario } from './suites/requests';
@@ -15,6 +16,7 @@ export interface Results {
   coldStart?: ColdStart[];
   latency?: LatencyResult;
   fanout?: { local: FanoutLocal; models: FanoutModel[] };
+  batch?: BatchResult;
 }
 
 const usd = (n: number, digits = 2) => `$${n.toFixed(digits)}`;
@@ -208,12 +210,22 @@ export function writeReport(r: Results): void {
   out.push('');
   out.push('What the default stack bills in a month when nobody chats, read from its synthesized template (storage left out):');
   out.push('');
-  out.push(table(['Resource type', 'Count', 'Per month', 'Why'], idle.lines.filter((l) => l.monthlyUsd > 0 || ['AWS::RDS::DBCluster', 'AWS::DynamoDB::Table', 'AWS::Lambda::Function', 'AWS::ApiGatewayV2::Api'].includes(l.type)).map((l) => [l.type, l.count, usd(l.monthlyUsd), l.why])));
+  out.push(table(['Resource type', 'Count', 'Per month', 'Why'], idle.lines.filter((l) => l.monthlyUsd > 0 || ['AWS::RDS::DBCluster', 'AWS::DynamoDB::Table', 'AWS::Lambda::Function', 'AWS::ApiGatewayV2::Api', 'AWS::CloudWatch::Dashboard'].includes(l.type)).map((l) => [l.type, l.count, usd(l.monthlyUsd), l.why])));
   out.push('');
   const others = idle.lines.filter((l) => l.monthlyUsd === 0).map((l) => `${l.type} (${l.count})`);
   out.push(`Billed only when used: ${others.join(', ')}.`);
   out.push('');
   out.push(`**Total: ${usd(idle.totalUsd)} a month** (${usd(idle.totalUsd - idle.freeTierSqsUsd)} while the account's SQS free tier of 1 M requests lasts).`);
+  out.push('');
+  // The failure-signal alarms are on when an alarmTopic is given: what they add; and the detailed dashboard, beyond the free tier.
+  const alarmed = idleCost({ monitoring: { alarms: true } });
+  const alarmLine = alarmed.lines.find((l) => l.type === 'AWS::CloudWatch::Alarm');
+  const dashboardWhy = (props: Parameters<typeof idleCost>[0]) => idleCost(props).lines.find((l) => l.type === 'AWS::CloudWatch::Dashboard')?.why;
+  out.push(
+    `With the failure-signal alarms (on when \`alarmTopic\` is given, or with \`monitoring.alarms\`): ${usd(alarmed.totalUsd)} a month (${alarmLine?.why ?? 'no alarm'}; ` +
+      `CloudWatch's free tier takes off 10 alarm metrics). The dashboard (\`monitoring.dashboard\`): the default \`'summary'\`, ${dashboardWhy({})}; ` +
+      `\`'detailed'\`, ${dashboardWhy({ monitoring: { dashboard: 'detailed' } })}. docs/operations.md, "Monitoring", lists every alarm and graph.`,
+  );
   out.push('');
   const hugeReads = groupMessageReads(100_000, 10_000, true);
   targets.push({ what: '100,000-member group, 10,000 online (modelled): recipient reads at most $50 per million', before: '—', figure: `${fmt(hugeReads.readUnits, 1)} read units, ${usd(hugeReads.usd * 1e6)} (${hugeReads.shards} shards of the online index)`, met: hugeReads.usd * 1e6 <= 50 });
@@ -337,9 +349,23 @@ export function writeReport(r: Results): void {
     }
   }
 
+  if (r.batch) {
+    const b = r.batch;
+    const c = costPerUnit(b.scenario);
+    out.push('## Batch send at scale');
+    out.push('');
+    out.push(
+      `One admin batch send (POST /messages/batch) to ${b.recipients.toLocaleString('en-US')} users, three of them online, in ${b.pages} pages (asynchronous invocations of the batchPages function): ` +
+        `done **${(b.doneMs / 1000).toFixed(1)} s** after the request (${fmt(b.perSecond, 0)} recipients a second here, where DynamoDB Local is the ceiling), ` +
+        `**$${fmt(c.total * 1e6, 2)} per million recipients** (${(Object.entries(c) as [string, number][]).filter(([k, v]) => k !== 'total' && v > 0).sort((x, y) => y[1] - x[1]).slice(0, 4).map(([k, v]) => `${k} $${fmt(v * 1e6, 2)}`).join(', ')}). ` +
+        'Every recipient gets their own 1:1 message with its seq and archive row; the end-to-end test runs the same send with 2,000 recipients (`CIRRUS_BATCH_SCALE=<n>` sets its size).',
+    );
+    out.push('');
+  }
+
   out.push('## Reproduce');
   out.push('');
-  out.push('`npm run bench` (every suite), or one suite: `npm run bench -- --suite requests|coldstart|latency|fanout`; `--quick` runs small sizes. Sizes and rates are flags (see `bench/run.ts`). Prices and assumptions: `bench/prices.ts`.');
+  out.push('`npm run bench` (every suite), or one suite: `npm run bench -- --suite requests|coldstart|latency|fanout|batch`; `--quick` runs small sizes. Sizes and rates are flags (see `bench/run.ts`). Prices and assumptions: `bench/prices.ts`.');
   out.push('');
   out.push('Prices used (us-east-1, on demand):');
   out.push('');

@@ -3,26 +3,28 @@
  * docs/performance.md (with charts in docs/performance/) and bench/results/latest.json.
  *
  *   npm run bench                         every suite, full sizes (about 15 minutes here)
- *   npm run bench -- --suite latency      one suite (requests, coldstart, latency, fanout);
+ *   npm run bench -- --suite latency      one suite (requests, coldstart, latency, fanout, batch);
  *                                         the others keep their last results
  *   npm run bench -- --quick              small sizes, to check the benchmark itself
  *   npm run bench -- --report             rewrite the report from the last results only
  *
  * Sizes: --group 10000 --online 1000 (requests), --clients 1000 --rates 25,50,100,200
  * --rate 50 (profiled, and priced as '1:1 under load') --seconds 15 (latency), --fanout-members 10000 --fanout-online 1000 (fan-out),
+ * --batch-recipients 10000 (batch),
  * --runs 10 (cold start).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { writeReport, type Results } from './report';
+import { runBatch } from './suites/batch';
 import { runColdStart } from './suites/cold-start';
 import { modelFanout, runFanoutLocal } from './suites/fanout';
 import { runLatency } from './suites/latency';
 import { runRequests } from './suites/requests';
 import { startBench } from './support';
 
-const SUITES = ['requests', 'coldstart', 'latency', 'fanout'] as const;
+const SUITES = ['requests', 'coldstart', 'latency', 'fanout', 'batch'] as const;
 type Suite = (typeof SUITES)[number];
 
 const { values } = parseArgs({
@@ -37,6 +39,7 @@ const { values } = parseArgs({
     seconds: { type: 'string' },
     'fanout-members': { type: 'string' },
     'fanout-online': { type: 'string' },
+    'batch-recipients': { type: 'string' },
     runs: { type: 'string' },
     report: { type: 'boolean', default: false },
   },
@@ -82,6 +85,9 @@ for (const suite of suites) {
       local,
       models: [modelFanout(10_000, 1_000, true), modelFanout(10_000, 10_000, true), modelFanout(100, 20), modelFanout(100_000, 10_000, true), modelFanout(10_000, 1_000), modelFanout(members, online, members >= 200)],
     };
+  }
+  else if (suite === 'batch') {
+    results.batch = await withRuntime((c) => runBatch(c, { recipients: num(values['batch-recipients'], 10_000, 500) }));
   }
   say(`${suite} done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }

@@ -7,7 +7,6 @@ import { functions, tables, queues, type FunctionKey, type TableKey, type QueueK
 import { DEFAULT_MEDIA_MAX_BYTES, DEFAULT_MEDIA_TYPES, parseMediaTypes } from './domain/media';
 import { validateWebhookSettings, type WebhookCallback, type WebhookCallbackSettings, type WebhookSettings } from './webhooks/settings';
 import { DEFAULT_LOGIN_POLICY, isLoginPolicy, LOGIN_POLICIES, type LoginPolicy } from './domain/login-policy';
-import type { PushSettings } from './offline-push/types';
 
 function required(name: string): string {
   const value = process.env[name];
@@ -22,9 +21,6 @@ function numberSetting(name: string, fallback: number): number {
   if (!Number.isFinite(value)) throw new CirrusError('INTERNAL', `Setting ${name} is not a number`);
   return value;
 }
-
-/** The last push settings parsed, by their raw variable. */
-let parsedPush: { raw: string; settings: PushSettings } | undefined;
 
 /** The last webhook settings parsed, by their raw variables: parsed once per container, not per callback. */
 let parsedWebhooks: { key: string; settings: WebhookSettings } | undefined;
@@ -104,24 +100,6 @@ export const config = {
     const settings = config.webhooks();
     const callback = settings?.callbacks[name];
     return settings && callback?.enabled ? { ...callback, url: settings.url, timeoutMs: settings.timeoutMs } : undefined;
-  },
-  /**
-   * The offline push providers this deployment has (`PUSH_SETTINGS`, JSON without secrets);
-   * an absent provider is off: its devices cannot be registered. Empty when unset.
-   */
-  pushSettings: (): PushSettings => {
-    const raw = process.env.PUSH_SETTINGS ?? '';
-    if (raw.trim() === '') return {};
-    if (parsedPush?.raw === raw) return parsedPush.settings;
-    let settings: PushSettings;
-    try {
-      settings = JSON.parse(raw) as PushSettings;
-    } catch {
-      throw new CirrusError('INTERNAL', 'Setting PUSH_SETTINGS is not valid JSON');
-    }
-    if (!settings || typeof settings !== 'object' || Array.isArray(settings)) throw new CirrusError('INTERNAL', 'Setting PUSH_SETTINGS must be a JSON object');
-    parsedPush = { raw, settings };
-    return settings;
   },
   /** Devices a user may register for offline push; one more evicts the least recently updated (default 10). */
   pushMaxDevices: (): number => Math.max(1, Math.floor(numberSetting('PUSH_MAX_DEVICES', 10))),

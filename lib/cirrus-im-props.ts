@@ -215,6 +215,56 @@ export interface OfflinePushProps {
   readonly parameterKey?: kms.IKey;
 }
 
+/**
+ * Thresholds of the failure-signal alarms. Each alarm reads 5-minute periods and fires when
+ * `datapointsToAlarm` of the last `evaluationPeriods` periods reach its threshold.
+ */
+export interface AlarmThresholdsProps {
+  /** Unhandled errors and timeouts of the functions one alarm watches, in 5 minutes. @default 5 */
+  readonly functionErrors?: number;
+  /** Throttled invocations of the functions one alarm watches, in 5 minutes. @default 10 */
+  readonly functionThrottles?: number;
+  /** WebSocket integration and execution errors, or HTTP 5xx answers, of one API in 5 minutes. @default 5 */
+  readonly apiErrors?: number;
+  /** Age in seconds of the oldest stream record a consumer has not yet read (IteratorAge). @default 300 */
+  readonly streamIteratorAgeSeconds?: number;
+  /** Age in seconds of the oldest message of a work queue. @default 900 */
+  readonly queueAgeSeconds?: number;
+  /** Read and write throttle events of the tables and indexes one alarm watches, in 5 minutes. @default 25 */
+  readonly tableThrottles?: number;
+}
+
+/** Which CloudWatch dashboard `monitoring.dashboard` creates (docs/operations.md, "Dashboard"). */
+export type DashboardKind = 'summary' | 'detailed';
+
+/** The CloudWatch dashboard and the alarms on failure signals (docs/operations.md, "Monitoring"). */
+export interface MonitoringProps {
+  /**
+   * The CloudWatch dashboard of the deployment. `'summary'` graphs the message path (the
+   * invocations, errors, throttles and p99 duration of wsMessage, wsConnect, push, notify and
+   * archive), API Gateway messages and errors, the Messages and Conversations tables, the stream
+   * iterator age, the dead letters and Aurora's capacity in at most 50 metrics: free as one of
+   * the account's first three dashboards, which CloudWatch's free tier allows "up to 50 metrics"
+   * each. `'detailed'` graphs every function, table, index and queue (128 metrics in the default
+   * deployment): $3 a month. `true` is `'summary'`; `false` creates no dashboard.
+   * @default 'summary'
+   */
+  readonly dashboard?: DashboardKind | boolean;
+  /**
+   * Alarms on every failure signal (function errors and throttles, API errors, stream and
+   * queue age, DynamoDB throttling, Aurora at its maximum capacity), notifying `alarmTopic`.
+   * They bill $0.10 a month per metric they read (docs/operations.md lists the count).
+   * The dead-letter alarms exist either way.
+   * @default - on when `alarmTopic` is given, off otherwise
+   */
+  readonly alarms?: boolean;
+  readonly thresholds?: AlarmThresholdsProps;
+  /** Number of 5-minute periods an alarm looks at, between 1 and 288 (a day). @default 3 */
+  readonly evaluationPeriods?: number;
+  /** How many of those periods must reach the threshold, between 1 and `evaluationPeriods`. @default 2 */
+  readonly datapointsToAlarm?: number;
+}
+
 /** Properties of {@link CirrusIm}. Every field is optional. */
 export interface CirrusImProps {
   /**
@@ -257,6 +307,12 @@ export interface CirrusImProps {
    * @default 120
    */
   readonly revokeWindowSeconds?: number;
+  /**
+   * Offline push devices a user may register (`PUSH_MAX_DEVICES`); registering one more removes
+   * the user's least recently updated device. Whole number, 1 to 100.
+   * @default 10
+   */
+  readonly pushMaxDevices?: number;
   /**
    * Multi-device login policy, applied when a connection opens: which of the user's other
    * live connections it kicks (they get a `kicked` event, are closed, and their tokens are
@@ -323,10 +379,16 @@ export interface CirrusImProps {
    */
   readonly throttle?: ThrottleProps;
   /**
-   * Topic notified when a message lands in a dead-letter queue.
-   * @default - the alarms change state in CloudWatch but notify no one
+   * Topic notified when a message lands in a dead-letter queue, and by the failure-signal
+   * alarms of `monitoring` (which it turns on), when they fire and when they recover.
+   * @default - the dead-letter alarms change state in CloudWatch but notify no one; no other alarm
    */
   readonly alarmTopic?: sns.ITopic;
+  /**
+   * The CloudWatch dashboard and the failure-signal alarms, their thresholds and evaluation.
+   * @default - the summary dashboard; the alarms when `alarmTopic` is given
+   */
+  readonly monitoring?: MonitoringProps;
   /**
    * With `webSocketAccessLogs`, set the account's API Gateway CloudWatch Logs role, which
    * WebSocket access logging requires (without access logs the account setting is left alone). The setting is one per account and region: turn this off when the account
@@ -361,6 +423,7 @@ export interface ResolvedCirrusImProps {
   readonly onlineIndexMinMembers: number;
   readonly requireFriendship: boolean;
   readonly revokeWindowSeconds: number;
+  readonly pushMaxDevices: number;
   readonly multiLoginPolicy: LoginPolicy;
   readonly aurora: { readonly minCapacity: number; readonly maxCapacity: number; readonly autoPauseSeconds?: number; readonly engineVersion: rds.AuroraPostgresEngineVersion };
   readonly logRetention: logs.RetentionDays;
@@ -371,11 +434,65 @@ export interface ResolvedCirrusImProps {
   readonly stageName: string;
   readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
   readonly alarmTopic?: sns.ITopic;
+  readonly monitoring: ResolvedMonitoring;
   readonly configureApiGatewayLogRole: boolean;
   readonly media: { readonly maxUploadBytes: number; readonly allowedContentTypes: readonly string[]; readonly expirationDays?: number; readonly corsAllowedOrigins: readonly string[] };
   readonly webhooks?: WebhookSettings & { readonly signingParameter?: ssm.IStringParameter; readonly signingParameterKey?: kms.IKey };
   /** The settings the functions receive (`PUSH_SETTINGS`), and the key of their parameters when not `aws/ssm`. */
   readonly offlinePush?: { readonly settings: PushSettings; readonly parameterKey?: kms.IKey };
+}
+
+/** {@link MonitoringProps} with every default applied. */
+export interface ResolvedMonitoring {
+  readonly dashboard: DashboardKind | false;
+  readonly alarms: boolean;
+  readonly thresholds: Required<AlarmThresholdsProps>;
+  readonly evaluationPeriods: number;
+  readonly datapointsToAlarm: number;
+}
+
+export const DEFAULT_ALARM_THRESHOLDS: Required<AlarmThresholdsProps> = {
+  functionErrors: 5,
+  functionThrottles: 10,
+  apiErrors: 5,
+  streamIteratorAgeSeconds: 300,
+  queueAgeSeconds: 900,
+  tableThrottles: 25,
+};
+
+/** `monitoring` with its defaults, or a sentence naming what is wrong with it. */
+function resolveMonitoring(monitoring: MonitoringProps | undefined, hasAlarmTopic: boolean): ResolvedMonitoring {
+  const given = monitoring ?? {};
+  if (given.alarms !== undefined && typeof given.alarms !== 'boolean') throw new Error(`monitoring.alarms must be true or false; got ${JSON.stringify(given.alarms)}.`);
+  if (given.dashboard !== undefined && ![true, false, 'summary', 'detailed'].includes(given.dashboard)) {
+    throw new Error(`monitoring.dashboard must be 'summary' (the free dashboard of at most 50 metrics), 'detailed' (every resource, $3 a month) or false (no dashboard); got ${JSON.stringify(given.dashboard)}.`);
+  }
+  const dashboard = given.dashboard === true || given.dashboard === undefined ? 'summary' : given.dashboard;
+  const alarms = given.alarms ?? hasAlarmTopic;
+  const tuned = (['thresholds', 'evaluationPeriods', 'datapointsToAlarm'] as const).filter((key) => given[key] !== undefined);
+  if (!alarms && tuned.length > 0) {
+    throw new Error(`monitoring.${tuned[0]} only applies to the failure-signal alarms, which are off: give an alarmTopic or set monitoring.alarms to true.`);
+  }
+  const thresholds = { ...DEFAULT_ALARM_THRESHOLDS };
+  for (const [name, value] of Object.entries(given.thresholds ?? {}) as [keyof AlarmThresholdsProps, unknown][]) {
+    if (!(name in DEFAULT_ALARM_THRESHOLDS)) {
+      throw new Error(`monitoring.thresholds.${name} is not a threshold Cirrus knows; the thresholds are ${Object.keys(DEFAULT_ALARM_THRESHOLDS).join(', ')}.`);
+    }
+    if (value === undefined) continue;
+    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+      throw new Error(`monitoring.thresholds.${name} must be a positive number; got ${JSON.stringify(value)}.`);
+    }
+    thresholds[name] = value;
+  }
+  const evaluationPeriods = given.evaluationPeriods ?? 3;
+  if (!Number.isInteger(evaluationPeriods) || evaluationPeriods < 1 || evaluationPeriods > 288) {
+    throw new Error(`monitoring.evaluationPeriods must be a whole number of 5-minute periods between 1 and 288 (CloudWatch evaluates at most a day); got ${evaluationPeriods}.`);
+  }
+  const datapointsToAlarm = given.datapointsToAlarm ?? Math.min(2, evaluationPeriods);
+  if (!Number.isInteger(datapointsToAlarm) || datapointsToAlarm < 1 || datapointsToAlarm > evaluationPeriods) {
+    throw new Error(`monitoring.datapointsToAlarm must be a whole number between 1 and monitoring.evaluationPeriods (${evaluationPeriods}); got ${datapointsToAlarm}.`);
+  }
+  return { dashboard, alarms, thresholds, evaluationPeriods, datapointsToAlarm };
 }
 
 /**
@@ -517,6 +634,11 @@ export function resolveCirrusImProps(props: CirrusImProps = {}): ResolvedCirrusI
     throw new Error(`revokeWindowSeconds must be a whole number of seconds, at least 0; got ${revokeWindowSeconds}.`);
   }
 
+  const pushMaxDevices = props.pushMaxDevices ?? 10;
+  if (!Number.isInteger(pushMaxDevices) || pushMaxDevices < 1 || pushMaxDevices > 100) {
+    throw new Error(`pushMaxDevices must be a whole number of devices per user, from 1 to 100; got ${pushMaxDevices}.`);
+  }
+
   const rateLimit = props.throttle?.rateLimit ?? 1000;
   const burstLimit = props.throttle?.burstLimit ?? 500;
   if (!Number.isFinite(rateLimit) || rateLimit <= 0) {
@@ -547,6 +669,8 @@ export function resolveCirrusImProps(props: CirrusImProps = {}): ResolvedCirrusI
     throw new Error(`media.corsAllowedOrigins must list '*' or origins such as https://app.example.com (scheme, host, optional port); got ${JSON.stringify(badOrigin ?? corsAllowedOrigins)}.`);
   }
 
+  const monitoring = resolveMonitoring(props.monitoring, props.alarmTopic !== undefined);
+
   let webhooks: ResolvedCirrusImProps['webhooks'];
   if (props.webhooks) {
     const { url, signingParameter, signingParameterKey, timeoutMs, callbacks } = props.webhooks;
@@ -573,6 +697,7 @@ export function resolveCirrusImProps(props: CirrusImProps = {}): ResolvedCirrusI
     onlineIndexMinMembers,
     requireFriendship: props.requireFriendship ?? false,
     revokeWindowSeconds,
+    pushMaxDevices,
     multiLoginPolicy,
     aurora: { minCapacity, maxCapacity, autoPauseSeconds, engineVersion },
     logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
@@ -583,6 +708,7 @@ export function resolveCirrusImProps(props: CirrusImProps = {}): ResolvedCirrusI
     stageName,
     throttle: { rateLimit, burstLimit },
     alarmTopic: props.alarmTopic,
+    monitoring,
     configureApiGatewayLogRole: props.configureApiGatewayLogRole ?? true,
     media: { maxUploadBytes, allowedContentTypes, expirationDays, corsAllowedOrigins },
     webhooks,

@@ -52,6 +52,7 @@ import { checkStackName, resolveCirrusImProps, type CirrusImProps, type Resolved
 import { HandlerFunction } from './handler-function';
 import { HistoryDatabase } from './history-database';
 import { MediaBucket } from './media-bucket';
+import { Monitoring } from './monitoring';
 import { assertConsumerVisibilityTimeouts } from './manifest-checks';
 import { acknowledgeNagFindings } from './nag-suppressions';
 import { SchemaMigrations } from './schema-migrations';
@@ -61,13 +62,16 @@ import { webhookEnv } from '../core/webhooks/settings';
 import { secretParameterOf } from '../core/offline-push/settings';
 
 export type {
+  AlarmThresholdsProps,
   ApnsProps,
   AuroraCapacityProps,
   CirrusImProps,
+  DashboardKind,
   FcmProps,
   LoginPolicy,
   LogLevel,
   MediaProps,
+  MonitoringProps,
   OfflinePushProps,
   ThrottleProps,
   WebhookCallbackProps,
@@ -176,6 +180,8 @@ export class CirrusIm extends Construct {
   public readonly webSocketUrl: string;
   /** `https://` base URL of the HTTP API. */
   public readonly httpApiUrl: string;
+  /** The dashboard and the failure-signal alarms (`monitoring`). */
+  public readonly monitoring: Monitoring;
   /** The stack outputs, keyed `<construct id>WebSocketUrl`, `…HttpApiUrl`, `…AdminSecretParameter`. */
   public readonly outputs: CirrusImOutputs;
 
@@ -301,6 +307,7 @@ export class CirrusIm extends Construct {
     this.webSocketUrl = this.webSocketStage.url;
     this.httpApiUrl = this.httpStage.url;
     this.outputs = this.createOutputs();
+    this.monitoring = this.createMonitoring();
 
     acknowledgeNagFindings({
       removalPolicy: config.removalPolicy,
@@ -323,6 +330,30 @@ export class CirrusIm extends Construct {
         .map(([key]) => handlers[key]),
       deadLetters: this.deadLetters,
       streamConsumers: [...new Set(Object.values(streamConsumerSpecs).map((s) => s.consumer as FunctionKey))].map((key) => handlers[key]),
+    });
+  }
+
+  /** Built from the manifest's resources: a new function, table, index, queue or stream consumer is watched too. */
+  private createMonitoring(): Monitoring {
+    const config = this.config;
+    const activeQueues = entriesOf<QueueKey, QueueSpec>(queueSpecs).filter(([, spec]) => spec.onlyWith !== 'webhooks' || config.webhooks !== undefined);
+    const consumers = [...new Set(Object.values(streamConsumerSpecs).map((spec) => spec.consumer as FunctionKey))];
+    return new Monitoring(this, 'Monitoring', {
+      settings: config.monitoring,
+      alarmTopic: config.alarmTopic,
+      otherAlarms: this.node.findAll().filter((c): c is cloudwatch.Alarm => c instanceof cloudwatch.Alarm),
+      functions: this.functions,
+      messageFunction: this.functions.wsMessage,
+      streamConsumers: Object.fromEntries(consumers.map((key) => [key, this.functions[key]])),
+      tables: mapValues(tableSpecs, (spec, key) => ({ table: this.tables[key], indexes: ('indexes' in spec ? (spec.indexes as readonly IndexSpec[]) : []).map((index) => index.name) })),
+      queues: Object.fromEntries(activeQueues.map(([key]) => [key, this.queues[key]])),
+      deadLetterQueues: { [deadLettersSpec.name]: this.deadLetters, ...Object.fromEntries(activeQueues.map(([key, spec]) => [`${spec.name}DeadLetters`, this.deadLetterQueues[key]])) },
+      webSocketApi: this.webSocketApi,
+      webSocketStageName: config.stageName,
+      httpApi: this.httpApi,
+      httpStageName: '$default',
+      cluster: this.cluster,
+      auroraMaxCapacity: config.aurora.maxCapacity,
     });
   }
 
@@ -423,6 +454,8 @@ export class CirrusIm extends Construct {
     }
     // Offline push off: no PUSH_SETTINGS, so no device can be registered and nothing is sent.
     if (config.offlinePush && (spec.pushSettings || spec.pushCredentials)) env[commonEnv.PUSH_SETTINGS] = JSON.stringify(config.offlinePush.settings);
+    // The device cap: for the functions that register devices (and show the cap), offline push on or off.
+    if (spec.pushSettings) env[commonEnv.PUSH_MAX_DEVICES] = String(config.pushMaxDevices);
     if (spec.media) {
       env[commonEnv.MEDIA_BUCKET] = this.mediaBucket.bucketName;
       env[commonEnv.MEDIA_MAX_BYTES] = String(config.media.maxUploadBytes);

@@ -59,6 +59,7 @@ Cirrus IM is running.
   WebSocket API   ${cirrus.wsUrl}?token=<user token>
   HTTP API        ${cirrus.apiUrl}   (OpenAPI: ${cirrus.apiUrl}/openapi.json)
   Media (S3)      ${cirrus.url}/${cirrus.mediaBucket}   (presigned uploads and downloads; POST /media/uploads)
+  Push stand-ins  ${cirrus.push.urls.base}/   (APNs ${cirrus.push.endpoints.apns}, FCM and Web Push; received notifications listed there)
   State           ${dataDir}   (npm run reset to clear)${webhooks ? `\n  Webhooks        ${webhooks.url}   (signing secret: ${cirrus.webhookSigningSecret})` : ''}
 
 Admin secret: ${cirrus.adminSecret}

@@ -479,6 +479,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
         credentials: push.credentials(),
         urls: pushUrls(baseUrl),
         standIns: push,
+        apnsGoAway: () => apns.goAway(),
       },
       stop: stopAll,
     };

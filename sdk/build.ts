@@ -12,7 +12,6 @@ import { gzipSync } from 'node:zlib';
 
 const sdk = dirname(fileURLToPath(import.meta.url));
 const root = join(sdk, '..');
-const dist = join(sdk, 'dist');
 
 export interface SdkBuild {
   bytes: number;
@@ -20,8 +19,9 @@ export interface SdkBuild {
   gzippedBytes: number;
 }
 
-export async function buildSdk(options: { declarations?: boolean; log?: (line: string) => void } = {}): Promise<SdkBuild> {
+export async function buildSdk(options: { declarations?: boolean; log?: (line: string) => void; /** @default sdk/dist */ outDir?: string } = {}): Promise<SdkBuild> {
   const log = options.log ?? console.log;
+  const dist = options.outDir ?? join(sdk, 'dist');
   rmSync(dist, { recursive: true, force: true });
   mkdirSync(dist, { recursive: true });
   const common = {
@@ -40,11 +40,11 @@ export async function buildSdk(options: { declarations?: boolean; log?: (line: s
   const code = minified.outputFiles[0].contents;
   const result = { bytes: readable.outputFiles[0].contents.length, minifiedBytes: code.length, gzippedBytes: gzipSync(code, { level: 9 }).length };
   if (options.declarations !== false) {
-    execFileSync(join(root, 'node_modules', '.bin', 'tsc'), ['-p', join(sdk, 'tsconfig.json')], { cwd: root, stdio: 'inherit' });
+    execFileSync(join(root, 'node_modules', '.bin', 'tsc'), ['-p', join(sdk, 'tsconfig.json'), '--outDir', join(dist, 'types')], { cwd: root, stdio: 'inherit' });
     writeFileSync(join(dist, 'index.d.ts'), "export * from './types/sdk/src/index';\n");
   }
   const kb = (n: number) => `${(n / 1024).toFixed(1)} kB`;
-  log(`sdk/dist/index.js: ${kb(result.bytes)}; minified ${kb(result.minifiedBytes)}, minified + gzipped ${kb(result.gzippedBytes)}`);
+  log(`${dist === join(sdk, 'dist') ? 'sdk/dist' : dist}/index.js: ${kb(result.bytes)}; minified ${kb(result.minifiedBytes)}, minified + gzipped ${kb(result.gzippedBytes)}`);
   return result;
 }
 

@@ -67,6 +67,7 @@ interface GoogleError {
 
 export class FcmClient implements ProviderClient {
   private token?: { value: string; expiresAt: number };
+  private pending?: Promise<string | SendOutcome>;
   private key?: Promise<CryptoKey>;
   private readonly now: () => number;
 
@@ -85,10 +86,16 @@ export class FcmClient implements ProviderClient {
     return (this.options.endpoint ?? (process.env.FCM_ENDPOINT || FCM_ENDPOINT)).replace(/\/+$/, '');
   }
 
-  /** The access token: the cached one, or a new one by the JWT-bearer grant (an outcome when Google refuses). */
-  private async accessToken(renew: boolean): Promise<string | SendOutcome> {
+  /** The access token: the cached one, or a new one by the JWT-bearer grant (an outcome when Google refuses); concurrent sends share one request. */
+  private accessToken(renew: boolean): Promise<string | SendOutcome> {
+    if (!renew && this.token && this.now() < this.token.expiresAt - FCM_TOKEN_MARGIN_MS) return Promise.resolve(this.token.value);
+    if (renew && this.pending === undefined) this.token = undefined;
+    this.pending ??= this.fetchAccessToken().finally(() => (this.pending = undefined));
+    return this.pending;
+  }
+
+  private async fetchAccessToken(): Promise<string | SendOutcome> {
     const now = this.now();
-    if (!renew && this.token && now < this.token.expiresAt - FCM_TOKEN_MARGIN_MS) return this.token.value;
     this.key ??= importPKCS8(this.credentials.privateKey, 'RS256');
     const iat = Math.floor(now / 1000);
     const assertion = await new SignJWT({ scope: FCM_SCOPE })

@@ -6,16 +6,18 @@
  */
 import * as z from 'zod';
 import { PUSH_PROVIDERS } from '../offline-push/types';
-import { isAcceptedString } from './strings';
 
 const PlatformIdSchema = z.number().int().min(1).max(11).describe('1 iOS, 2 Android, 3 Windows, 4 macOS, 5 Web, 6 MiniWeb, 7 Linux, 8 AndroidPad, 9 iPad, 10 Admin, 11 HarmonyOS');
 
+/**
+ * A device id is a path segment of the HTTP routes, and API Gateway's HTTP API decodes the
+ * path before matching it (a `%2F` becomes a `/`, a `%3F` ends the path): so letters, digits
+ * and `.`, `_`, `:`, `-` only, which every installation id (a UUID, an Android id) fits.
+ */
 export const DeviceId = z
   .string()
-  .min(1)
-  .max(64)
-  .refine(isAcceptedString, 'must be well-formed Unicode (no lone surrogates) without U+0000')
-  .describe('Chosen by the app, stable per installation (e.g. a UUID kept in its storage), 1-64 characters');
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/, 'letters, digits, ".", "_", ":" or "-", 1-64 characters, not starting with a symbol')
+  .describe('Chosen by the app, stable per installation (e.g. a UUID kept in its storage): letters, digits, ".", "_", ":" or "-", 1-64 characters');
 
 export const PushProviderSchema = z.enum(PUSH_PROVIDERS).describe('apns (Apple Push Notification service), fcm (Firebase Cloud Messaging) or webpush (a browser push service)');
 
@@ -40,7 +42,7 @@ export function isTimeZone(name: string): boolean {
 
 export const WebPushSubscriptionSchema = z
   .strictObject({
-    endpoint: z.string().min(1).max(1024).describe('The push service URL (https)'),
+    endpoint: z.string().min(1).max(2048).describe("The push service URL: https, on a push service browsers use (the whole subscription at most 2048 bytes as Cirrus keeps it)"),
     keys: z.strictObject({
       p256dh: z.string().min(1).max(128).describe('base64url of the browser\'s P-256 public key (65 bytes)'),
       auth: z.string().min(1).max(64).describe('base64url of the 16-byte authentication secret'),

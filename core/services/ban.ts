@@ -15,7 +15,7 @@ import { isBanned, users, type Ban, type UserProfile } from '../store/users';
 import { kickConnection } from './login';
 import { queueAfter } from '../webhooks/after';
 import type { WebhookJob } from '../protocol/jobs';
-import { removeAllDevices } from './devices';
+import { removeAllDevices } from './device-removal';
 
 export async function banUser(userId: string, options: { reason?: string; durationSeconds?: number }): Promise<{ user: UserProfile; revoked: number; kicked: number }> {
   const at = Date.now();

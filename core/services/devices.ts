@@ -1,13 +1,15 @@
 /**
  * Offline push devices and preferences: registering and unregistering a device (over HTTP
  * and WebSocket, with the same checks), listing them with their tokens masked, the user's
- * push preferences (quiet hours, hidden previews), the deployment's push configuration,
- * and removing the devices of a session that ends (logout, force logout, ban, kick).
+ * push preferences (quiet hours, hidden previews) and the deployment's push configuration.
+ * Removing the devices of a session that ends is in ./device-removal.ts.
  */
 import { config } from '../config';
 import { CirrusError } from '../errors';
 import { log } from '../log';
-import { APNS_TOKEN, checkWebPushSubscription, FCM_TOKEN, MAX_TOKEN_BYTES, webPushToken } from '../offline-push/subscription';
+import { pushSettings } from '../offline-push/credentials';
+import { configuredProviders } from '../offline-push/settings';
+import { APNS_TOKEN, FCM_TOKEN, MAX_TOKEN_BYTES, validateWebPushSubscription, webPushToken } from '../offline-push/subscription';
 import type { Device, PushProvider } from '../offline-push/types';
 import { devices } from '../store/devices';
 import { users, type PushPrefs, type QuietHours } from '../store/users';
@@ -73,9 +75,9 @@ const invalid = (message: string) => new CirrusError('INVALID_ARGUMENT', message
 
 /** Checks a registration against the deployment's providers; returns the token as stored. */
 export function checkRegistration(reg: DeviceRegistration): string {
-  const settings = config.pushSettings();
+  const settings = pushSettings() ?? {};
   if (!settings[reg.provider]) {
-    const on = (['apns', 'fcm', 'webpush'] as const).filter((p) => settings[p]);
+    const on = configuredProviders(settings);
     throw new CirrusError('PUSH_PROVIDER_DISABLED', `Offline push through ${reg.provider} is not enabled in this deployment (enabled: ${on.length ? on.join(', ') : 'none'})`);
   }
   if (reg.sandbox !== undefined && reg.provider !== 'apns') throw invalid('sandbox: only APNs devices have a sandbox environment');
@@ -93,17 +95,10 @@ export function checkRegistration(reg: DeviceRegistration): string {
       token = reg.token;
       break;
     case 'webpush': {
-      let value = reg.token;
-      if (typeof value === 'string') {
-        try {
-          value = JSON.parse(value);
-        } catch {
-          throw invalid('token: a Web Push token is the subscription (PushSubscription.toJSON()), as an object or its JSON text');
-        }
-      }
-      const checked = checkWebPushSubscription(value);
-      if (!checked.ok) throw invalid(`token: ${checked.problem}`);
-      token = webPushToken(checked.subscription);
+      // The subscription (PushSubscription.toJSON()), as an object or its JSON text; the sender checks it again with the same function.
+      const checked = validateWebPushSubscription(reg.token);
+      if (typeof checked === 'string') throw invalid(`token: ${checked}`);
+      token = webPushToken(checked);
       break;
     }
   }
@@ -150,35 +145,6 @@ export async function listDevices(userId: string): Promise<{ devices: DeviceView
   return { devices: list.sort((a, b) => a.createdAt - b.createdAt || a.deviceId.localeCompare(b.deviceId)).map(deviceView), maxDevices: config.pushMaxDevices() };
 }
 
-/**
- * Removes the devices registered by the given sessions (a logout, a kick); with `platformId`
- * also those registered for that platform. Returns how many. Never fails the caller's
- * logout or kick: a failure is logged and the device stays until the next attempt or prune.
- */
-export async function removeSessionDevices(userId: string, sessionIds: readonly string[], platformId?: number): Promise<number> {
-  const ended = new Set(sessionIds);
-  try {
-    const removed = await devices.removeWhere(userId, (d) => (d.sessionId !== undefined && ended.has(d.sessionId)) || (platformId !== undefined && d.platformId === platformId));
-    if (removed.length > 0) log.info('devices removed with their session', { userId, devices: removed.map((d) => d.deviceId) });
-    return removed.length;
-  } catch (err) {
-    log.error('removing the devices of an ended session failed', { userId, err });
-    return 0;
-  }
-}
-
-/** Removes every device of a user (banned, or logged out everywhere). */
-export async function removeAllDevices(userId: string): Promise<number> {
-  try {
-    const removed = await devices.removeWhere(userId, () => true);
-    if (removed.length > 0) log.info('devices removed', { userId, devices: removed.map((d) => d.deviceId) });
-    return removed.length;
-  } catch (err) {
-    log.error('removing the devices of a user failed', { userId, err });
-    return 0;
-  }
-}
-
 /** A user's push settings as the API shows them. */
 export interface PushSettingsView {
   quietHours: QuietHours | null;
@@ -214,9 +180,9 @@ export function pushConfig(): {
   webpush?: { publicKey: string };
   maxDevices: number;
 } {
-  const s = config.pushSettings();
+  const s = pushSettings() ?? {};
   return {
-    providers: (['apns', 'fcm', 'webpush'] as const).filter((p) => s[p]),
+    providers: configuredProviders(s),
     ...(s.apns ? { apns: { bundleIds: [...(s.apns.bundleIds ?? [])] } } : {}),
     ...(s.fcm ? { fcm: { projectId: s.fcm.projectId } } : {}),
     ...(s.webpush ? { webpush: { publicKey: s.webpush.publicKey } } : {}),

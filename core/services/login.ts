@@ -12,7 +12,7 @@ import { sessions } from '../store/sessions';
 import { disconnect, pushEventTo } from './push';
 import { afterJob, queueAfter } from '../webhooks/after';
 import type { WebhookJob } from '../protocol/jobs';
-import { removeSessionDevices } from './devices';
+import { removeLogoutDevices, removeSessionDevices } from './device-removal';
 
 export type KickReason = 'loggedInElsewhere' | 'forcedLogout' | 'banned';
 
@@ -49,12 +49,13 @@ export async function kickConnection(conn: ConnectionItem, reason: KickReason, o
 
 /**
  * A user signs out on one device (POST /auth/logout with that device's token): the session
- * is revoked, the offline push devices it registered are removed, and the live connections
- * opened with it are closed (code 1000, no `kicked` event: the client asked for it).
+ * is revoked, the offline push devices it registered are removed (with those of the same
+ * platform left by its earlier, ended sessions), and the live connections opened with it are
+ * closed (code 1000, no `kicked` event: the client asked for it).
  */
-export async function logoutSession(userId: string, sessionId: string): Promise<{ devicesRemoved: number; closed: number }> {
+export async function logoutSession(userId: string, sessionId: string, platformId: number): Promise<{ devicesRemoved: number; closed: number }> {
   await sessions.revokeOne(userId, sessionId);
-  const devicesRemoved = await removeSessionDevices(userId, [sessionId]);
+  const devicesRemoved = await removeLogoutDevices(userId, sessionId, platformId);
   const own = (await connections.ofUser(userId)).filter((c) => c.sessionId === sessionId);
   for (const conn of own) {
     try {

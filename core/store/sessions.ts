@@ -46,6 +46,21 @@ export const sessions = {
     }
   },
 
+  /** The ids of the user's sessions that are live now (not revoked, not expired). */
+  async liveIds(userId: string): Promise<Set<string>> {
+    const live = new Set<string>();
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await ddb().send(
+        new QueryCommand({ TableName: config.tableName('sessions'), KeyConditionExpression: 'userId = :u', ExpressionAttributeValues: { ':u': userId }, ProjectionExpression: 'sessionId, revokedAt, expiresAt', ExclusiveStartKey: startKey }),
+      );
+      const now = nowSeconds();
+      for (const item of (page.Items ?? []) as SessionItem[]) if (!item.revokedAt && item.expiresAt > now) live.add(item.sessionId);
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return live;
+  },
+
   /** Revokes the user's live sessions (on one platform, or all); returns how many. */
   async revoke(userId: string, platformId?: number): Promise<number> {
     return (await this.revokeSessions(userId, platformId)).length;

@@ -15,7 +15,7 @@ export type { PushStandInKeys, ReceivedNotification, InjectedFailure, PushStandI
 
 
 /** Starts the APNs h2c server on `host` (default 127.0.0.1) and a free port; its origin is set on the stand-ins. */
-export async function startApnsServer(standIns: PushStandIns, host = '127.0.0.1'): Promise<{ endpoint: string; close(): Promise<void> }> {
+export async function startApnsServer(standIns: PushStandIns, host = '127.0.0.1'): Promise<{ endpoint: string; goAway(): void; close(): Promise<void> }> {
   const server: Http2Server = createHttp2Server();
   server.on('stream', (stream, headers) => {
     const chunks: Buffer[] = [];
@@ -53,6 +53,9 @@ export async function startApnsServer(standIns: PushStandIns, host = '127.0.0.1'
   standIns.apnsEndpoint = endpoint;
   return {
     endpoint,
+    goAway: () => {
+      for (const s of sessions) s.goaway(0);
+    },
     close: async () => {
       for (const s of sessions) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -71,6 +74,8 @@ export interface StartedPushStandIns {
   urls: { base: string; notifications: string; config: string; apnsTokens: string; fcmTokens: string; webPushSubscriptions: string; uninstall: string; failures: string };
   /** The stand-ins themselves: mintApnsToken, mintFcmToken, createWebPushSubscription, uninstall, injectFailure, notifications, clearNotifications. */
   standIns: PushStandIns;
+  /** APNs sends GOAWAY on every open connection (as it does before maintenance): clients must reconnect. */
+  apnsGoAway(): void;
   close(): Promise<void>;
 }
 
@@ -126,6 +131,7 @@ export async function startPushStandIns(options: PushStandInOptions & { host?: s
     credentials: standIns.credentials(),
     urls: pushUrls(origin),
     standIns,
+    apnsGoAway: () => apns.goAway(),
     close: async () => {
       await apns.close();
       server.closeAllConnections();

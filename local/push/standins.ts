@@ -212,7 +212,8 @@ export class PushStandIns implements StandIn {
     if (!this.options.file) return;
     mkdirSync(dirname(this.options.file), { recursive: true });
     const tmp = `${this.options.file}.tmp`;
-    writeFileSync(tmp, JSON.stringify(this.state));
+    // Private keys: readable by the owner only, as ssm.json.
+    writeFileSync(tmp, JSON.stringify(this.state), { mode: 0o600 });
     renameSync(tmp, this.options.file);
   }
 
@@ -382,7 +383,16 @@ export class PushStandIns implements StandIn {
     const body = req.bytes ?? Buffer.from(req.body);
     if (req.method === 'POST' && path === '/fcm/token') return this.fcmToken(req.body);
     const send = /^\/fcm\/v1\/projects\/([^/]+)\/messages:send$/.exec(path);
-    if (send) return req.method === 'POST' ? this.fcmSend(decodeURIComponent(send[1]), req.headers, req.body) : googleError(405, 'INVALID_ARGUMENT', 'Method not allowed.');
+    if (send) {
+      if (req.method !== 'POST') return googleError(405, 'INVALID_ARGUMENT', 'Method not allowed.');
+      let project: string;
+      try {
+        project = decodeURIComponent(send[1]);
+      } catch {
+        return googleError(404, 'NOT_FOUND', 'Requested entity was not found.');
+      }
+      return this.fcmSend(project, req.headers, req.body);
+    }
     const push = /^\/webpush\/send\/([A-Za-z0-9_-]+)$/.exec(path);
     if (push) return req.method === 'POST' ? this.webPush(push[1], req.headers, body) : empty(405);
     const input = (): Record<string, unknown> => {

@@ -10,6 +10,7 @@ import { Emitter } from './emitter';
 import { CirrusSdkError } from './errors';
 import { createUserApi, HttpClient, type FetchLike } from './http/client';
 import type { UserApi } from './http/routes.gen';
+import type { ApiInput, ApiOutput } from './http/types';
 import { Media } from './media';
 import { Outbox, type MessageStatusEvent, type SendInput } from './outbox';
 import { notificationEvents, type FriendEvents, type GroupEvents, type NotificationEvent } from './notifications';
@@ -20,6 +21,12 @@ import type { LocalMessage, LocalStore, MessageRange, StoredConversation } from 
 import { newestSeqs, SyncEngine, type SyncProgressEvent } from './sync';
 import { realTimers, type Timers } from './timers';
 import { readToken } from './token';
+
+/** Whether the app is on screen (`active`) or not (`background`): in the background the user gets offline pushes. */
+export type AppState = 'active' | 'background';
+
+/** A device to register for offline push (see `registerPushDevice`). */
+export type PushDeviceRegistration = ActionRequest<'registerPushDevice'>;
 
 export interface CirrusClientOptions {
   /** The WebSocket URL: locally `ws://localhost:8080/ws`, on AWS the stack's `WebSocketUrl`. */
@@ -168,6 +175,8 @@ export class CirrusClient extends Emitter<CirrusEvents> {
   private totalUnread = 0;
   /** Revoke, delete and edit notifications whose changed message has not been reported yet, by `conversationId:seq` of the notification. */
   private readonly pendingChanges = new Map<string, Message>();
+  /** The app state the app last gave (`setAppState`); told to the server on every new connection. */
+  private appState: AppState = 'active';
 
   private constructor(options: CirrusClientOptions, store: LocalStore, conversations: StoredConversation[]) {
     super();
@@ -236,12 +245,17 @@ export class CirrusClient extends Emitter<CirrusEvents> {
     c.on('connecting', (e) => this.emit('connecting', { reason: e.reason, attempt: e.attempt, delayMs: e.delayMs }));
     c.on('connectFailed', (e) => this.emit('connectFailed', { attempt: e.attempt, error: e.error }));
     c.on('connected', (e) => {
+      // First: a new connection starts in the foreground on the server.
+      void this.sendAppState(true);
       this.emit('connectSuccess', e);
       void this.outbox.resume();
       void this.loadSettings();
       this.engine.sync('connected').catch(() => undefined);
     });
-    c.on('rotated', () => void this.engine.sync('rotated').catch(() => undefined));
+    c.on('rotated', () => {
+      void this.sendAppState(true);
+      void this.engine.sync('rotated').catch(() => undefined);
+    });
     c.on('disconnected', (e) => {
       this.engine.stop();
       this.emit('disconnected', e);
@@ -692,6 +706,97 @@ export class CirrusClient extends Emitter<CirrusEvents> {
    */
   heartbeat(): Promise<ActionResult<'heartbeat'>> {
     return this.connection.request('heartbeat', {});
+  }
+
+  /**
+   * Registers (or refreshes) this device for offline push: while the app is in the background
+   * or closed, messages reach it through APNs, FCM or Web Push. Register at every start with
+   * the token the platform gives (it may change); the device goes when the user logs out.
+   * Over HTTP when `apiUrl` is set (works while connecting), else over the connection.
+   *
+   * @example
+   * await client.registerPushDevice({ deviceId: installationId, provider: 'apns', token: apnsTokenHex, appId: 'com.example.chat', platformId: 1, locale: 'en-US' });
+   * // In a browser: the subscription from PushManager.subscribe({ applicationServerKey: (await client.api.getPushConfig()).webpush.publicKey, userVisibleOnly: true })
+   * await client.registerPushDevice({ deviceId, provider: 'webpush', token: subscription.toJSON(), appId: location.origin, platformId: 5 });
+   */
+  async registerPushDevice(device: PushDeviceRegistration): Promise<ActionResult<'registerPushDevice'>> {
+    const { deviceId, ...body } = device;
+    if (this.http) return this.api.registerPushDevice({ params: { deviceId }, body });
+    return this.connection.request('registerPushDevice', device);
+  }
+
+  /**
+   * Stops offline pushes to a device of the user (e.g. when the user turns notifications off).
+   *
+   * @example
+   * await client.unregisterPushDevice(installationId);
+   */
+  async unregisterPushDevice(deviceId: string): Promise<ActionResult<'unregisterPushDevice'>> {
+    if (this.http) return this.api.unregisterPushDevice({ params: { deviceId } });
+    return this.connection.request('unregisterPushDevice', { deviceId });
+  }
+
+  /**
+   * Tells the server whether the app is on screen (`active`, the default) or in the background:
+   * in the background the user gets offline pushes for new messages, as if offline. Sent at
+   * once when connected, and again after every reconnect (a new connection starts active on
+   * the server). Call it from the platform's app state events (React Native's `AppState`,
+   * the browser's `visibilitychange`).
+   *
+   * @example
+   * AppState.addEventListener('change', (s) => void client.setAppState(s === 'active' ? 'active' : 'background'));
+   */
+  async setAppState(state: AppState): Promise<void> {
+    if (state !== 'active' && state !== 'background') throw new CirrusSdkError('USAGE', `setAppState takes 'active' or 'background', not ${String(state)}`);
+    this.appState = state;
+    await this.sendAppState(false);
+  }
+
+  /** The app state given last to `setAppState`. */
+  get currentAppState(): AppState {
+    return this.appState;
+  }
+
+  /** Tells the current connection the app state; on a fresh connection only when it is not the server's default (active). */
+  private async sendAppState(fresh: boolean): Promise<void> {
+    if (this.connection.state !== 'connected' || (fresh && this.appState === 'active')) return;
+    try {
+      await this.connection.request('setAppBackground', { background: this.appState === 'background' });
+    } catch {
+      // The connection went: the next one is told when it opens.
+    }
+  }
+
+  /**
+   * The user's offline push settings (quiet hours, hidden previews). Needs `apiUrl`.
+   *
+   * @example
+   * const { quietHours, hidePreview } = await client.getPushSettings();
+   */
+  getPushSettings(): Promise<ApiOutput<'getPushSettings'>> {
+    return this.api.getPushSettings();
+  }
+
+  /**
+   * Changes the user's offline push settings; fields left out stay as they are, `quietHours: null` turns quiet hours off. Needs `apiUrl`.
+   *
+   * @example
+   * await client.setPushSettings({ quietHours: { start: '22:00', end: '07:00', timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone } });
+   */
+  setPushSettings(changes: ApiInput<'setPushSettings'>['body']): Promise<ApiOutput<'setPushSettings'>> {
+    return this.api.setPushSettings({ body: changes });
+  }
+
+  /**
+   * Signs out on this device: the server revokes this token's session and removes the push
+   * devices registered with it, then the client closes (connection and local store). Needs `apiUrl`.
+   *
+   * @example
+   * await client.logout();
+   */
+  async logout(): Promise<void> {
+    await this.api.logout();
+    await this.close();
   }
 
   /**

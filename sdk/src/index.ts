@@ -1,6 +1,6 @@
-/** `@cirrus-im/sdk`: the Cirrus IM client for browsers and Node. */
+/** `@cirrus-im/sdk`: the Cirrus IM client for browsers, React Native and Node. */
 export { CirrusClient } from './client';
-export type { CirrusClientOptions, CirrusEvents, ConnectionEvents, ConversationEvents, MessageEvents, SyncEvents, UserEvents } from './client';
+export type { AppState, CirrusClientOptions, CirrusEvents, ConnectionEvents, ConversationEvents, MessageEvents, PushDeviceRegistration, SyncEvents, UserEvents } from './client';
 export type { FriendEvents, GroupEvents, NotificationEvent } from './notifications';
 export { Connection } from './connection';
 export type { ConnectionOptions, ConnectionState, ConnectingReason, DisconnectReason, KickedEvent, StateChangeEvent, TokenStatus, WebSocketConstructor, WebSocketLike } from './connection';
@@ -13,6 +13,8 @@ export type { ActionName, ActionRequest, ActionResult, Message, MessageBody, Not
 export { MemoryStore } from './store/memory';
 export { IndexedDbStore } from './store/indexeddb';
 export type { IndexedDbEnvironment } from './store/indexeddb';
+export { createKeyValueStore } from './store/keyvalue';
+export type { KeyValueStorage, KeyValueStoreOptions } from './store/keyvalue';
 export type { LocalMessage, LocalStore, MessageRange, OutgoingMessage, SendStatus, StoredConversation } from './store/store';
 export type { MessageStatusEvent, SendInput } from './outbox';
 export type { SyncProgressEvent } from './sync';

@@ -13,11 +13,28 @@ export interface TokenClaims {
   expiresAt: number;
 }
 
+const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/**
+ * base64url → UTF-8 text without `atob` or `TextDecoder` (React Native's Hermes has neither
+ * in older releases, and no `TextDecoder` in any); throws on anything else.
+ */
 function base64UrlDecode(text: string): string {
-  const base64 = text.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (text.length % 4)) % 4);
-  const binary = atob(base64);
-  const bytes = Uint8Array.from(binary, (c) => c.charCodeAt(0));
-  return new TextDecoder().decode(bytes);
+  const bytes: number[] = [];
+  let bits = 0;
+  let value = 0;
+  for (const ch of text.replace(/=+$/, '')) {
+    const digit = BASE64URL.indexOf(ch === '+' ? '-' : ch === '/' ? '_' : ch);
+    if (digit < 0) throw new Error('not base64url');
+    value = ((value << 6) | digit) & 0xffff;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      bytes.push((value >> bits) & 0xff);
+    }
+  }
+  // decodeURIComponent is a strict UTF-8 decoder: malformed sequences throw.
+  return decodeURIComponent(bytes.map((b) => `%${b.toString(16).padStart(2, '0')}`).join(''));
 }
 
 /**

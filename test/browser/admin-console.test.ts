@@ -19,6 +19,7 @@ import { DEMO_CONTENT_SECURITY_POLICY } from '../../lib/demo-site';
 import { serveStatic } from '../../local/web';
 import { Admin, Device, eventually, startCirrus } from '../support/cirrus';
 import type { LocalCirrus } from '../../local/runtime';
+import { createProviders } from '../../core/offline-push/providers';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const shots = join(here, 'screenshots');
@@ -309,6 +310,22 @@ describe('admin console', () => {
     await expect.poll(() => panel.getAttribute('data-state'), { timeout: 10_000 }).toBe('not-configured');
     expect(await panel.textContent()).toContain('Webhooks are not configured');
     await page.screenshot({ path: join(shots, 'admin-webhooks.png') });
+  });
+
+  it('push: lists what the local push stand-ins received', async () => {
+    const providers = createProviders(cirrus.push.credentials);
+    const token = cirrus.push.standIns.mintFcmToken();
+    const sent = await providers.send(
+      { userId: 'bob', deviceId: 'phone', provider: 'fcm', token, platformId: 2, appId: 'com.example.cirrus', createdAt: 0, updatedAt: 0 },
+      { title: 'Alice Liddell', body: 'Lunch at noon?', silent: false, badge: 4, threadId: 'si_alice_bob', collapseId: 'si_alice_bob', data: { conversationId: 'si_alice_bob', seq: '1' }, ttlSeconds: 60, priority: 'high' },
+    );
+    expect(sent.kind).toBe('sent');
+    await page.getByRole('link', { name: 'Push' }).click();
+    const panel = page.locator('.push-notifications');
+    await expect.poll(() => panel.getAttribute('data-state'), { timeout: 10_000 }).toBe('local');
+    const row = panel.locator('tbody tr').first();
+    expect(await row.locator('th').textContent()).toBe('fcm');
+    expect(await row.locator('td').allTextContents()).toEqual([`…${token.slice(-12)}`, 'Alice Liddell', 'Lunch at noon?', '4', expect.stringMatching(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/)]);
   });
 
   it('batch send: one message to several users, with its progress', async () => {

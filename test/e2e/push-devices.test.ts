@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createECDH, randomBytes } from 'node:crypto';
-import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { Device as WsDevice, sleep } from '../support/cirrus';
 import { admin, as, cirrus, device, useCirrus } from '../support/harness';
 import { ddb } from '../../core/aws/dynamodb';
@@ -18,7 +18,7 @@ const BUNDLE = 'com.example.chat';
 const PUSH_SETTINGS = {
   apns: { keyId: 'ABCDEFGHIJ', teamId: 'TEAM123456', bundleIds: [BUNDLE, 'com.example.chat.beta'], keyParameter: '/cirrus/apns-key' },
   fcm: { projectId: 'cirrus-test', serviceAccountParameter: '/cirrus/fcm-account' },
-  webpush: { publicKey: 'BPublicKeyForTests', subject: 'mailto:ops@example.com', privateKeyParameter: '/cirrus/vapid' },
+  webpush: { publicKey: createECDH('prime256v1').generateKeys().toString('base64url'), subject: 'mailto:ops@example.com', privateKeyParameter: '/cirrus/vapid' },
 };
 
 const saved: Record<string, string | undefined> = {};
@@ -27,7 +27,11 @@ function setEnv(name: string, value: string | undefined): void {
   if (value === undefined) delete process.env[name];
   else process.env[name] = value;
 }
-beforeAll(() => setEnv('PUSH_SETTINGS', JSON.stringify(PUSH_SETTINGS)));
+beforeAll(() => {
+  setEnv('PUSH_SETTINGS', JSON.stringify(PUSH_SETTINGS));
+  // As deployed: the push services browsers use only (the local runtime allows its stand-in on localhost).
+  setEnv('WEBPUSH_ALLOW_LOCALHOST', undefined);
+});
 afterAll(() => {
   for (const [name, value] of Object.entries(saved)) {
     if (value === undefined) delete process.env[name];
@@ -37,7 +41,7 @@ afterAll(() => {
 
 const apnsToken = () => randomBytes(32).toString('hex');
 const fcmToken = () => `${randomBytes(8).toString('hex')}:APA91b${randomBytes(90).toString('base64url')}`;
-function subscription(endpoint = `https://push.example.net/send/${randomBytes(12).toString('hex')}`) {
+function subscription(endpoint = `https://fcm.googleapis.com/fcm/send/${randomBytes(12).toString('hex')}`) {
   const ecdh = createECDH('prime256v1');
   return { endpoint, keys: { p256dh: ecdh.generateKeys().toString('base64url'), auth: randomBytes(16).toString('base64url') } };
 }
@@ -85,7 +89,7 @@ describe('registration over HTTP', () => {
     for (const secret of [a, a.toLowerCase(), f, sub.keys.p256dh, sub.keys.auth, sub.endpoint]) expect(text).not.toContain(secret);
     expect(JSON.stringify((await as('@admin', 'GET', '/users/pd-ann/devices')).body)).not.toContain(a.toLowerCase());
     expect(list.body.devices[0].tokenHint).toBe(`${a.toLowerCase().slice(0, 6)}…${a.toLowerCase().slice(-6)}`);
-    expect(list.body.devices[2].tokenHint).toBe('https://push.example.net/…');
+    expect(list.body.devices[2].tokenHint).toBe('https://fcm.googleapis.com/…');
 
     // Stored: the APNs token in lowercase, the subscription as compact JSON; the user item's map names each device.
     const stored = await storedDevices('pd-ann');
@@ -125,7 +129,9 @@ describe('registration over HTTP', () => {
     await refused('d', webpush({ ...subscription(), keys: { ...subscription().keys, auth: randomBytes(8).toString('base64url') } }), 'INVALID_ARGUMENT', /auth/);
     await refused('d', webpush(subscription('http://push.example.net/x')), 'INVALID_ARGUMENT', /https/);
     await refused('d', webpush(subscription('http://127.0.0.1:9001/2018-06-01/runtime/invocation/next')), 'INVALID_ARGUMENT', /https/);
-    await refused('d', webpush(subscription('https://user:pw@push.example.net/x')), 'INVALID_ARGUMENT', /credentials/);
+    await refused('d', webpush(subscription('https://user:pw@fcm.googleapis.com/x')), 'INVALID_ARGUMENT', /credentials/);
+    await refused('d', webpush(subscription('https://push.example.net/x')), 'INVALID_ARGUMENT', /not an allowed push service/);
+    await refused('d', webpush(subscription('https://fcm.googleapis.com:8443/x')), 'INVALID_ARGUMENT', /port/);
     await refused('d', webpush('{not json'));
     await refused('d', webpush('"a string"'));
     await refused('d', { ...apns(), locale: 'not a locale' }, 'INVALID_ARGUMENT', /BCP 47/);
@@ -133,6 +139,8 @@ describe('registration over HTTP', () => {
     await refused('d', { ...apns(), platformId: 12 });
     await refused('x'.repeat(65), apns());
     await refused('a\u0000b', apns());
+    // Path segments API Gateway would decode or split: refused everywhere.
+    for (const id of ['a/b', 'a b', 'a%b', 'a?b', '-a', 'é']) await refused(id, apns());
     // Providers that are off in this deployment.
     setEnv('PUSH_SETTINGS', JSON.stringify({ apns: PUSH_SETTINGS.apns }));
     try {
@@ -148,17 +156,18 @@ describe('registration over HTTP', () => {
     expect((await userItem('pd-bad')).devs).toBeUndefined();
   });
 
-  it('accepts a plain-http loopback push service only when the deployment allows it (the local stand-in)', async () => {
+  it('accepts a push service on localhost only when the deployment allows it (the local stand-in)', async () => {
     await admin.register('pd-loop');
     const sub = subscription('http://127.0.0.1:4999/push/abc');
     expect((await put('pd-loop', 'tab', webpush(sub))).body.error.reason).toBe('INVALID_ARGUMENT');
-    setEnv('WEBPUSH_ALLOW_HTTP_LOOPBACK', 'true');
+    setEnv('WEBPUSH_ALLOW_LOCALHOST', 'true');
     try {
       expect((await put('pd-loop', 'tab', webpush(sub))).status).toBe(200);
       expect((await put('pd-loop', 'tab2', webpush(subscription('http://push.example.net/abc')))).body.error.reason).toBe('INVALID_ARGUMENT');
     } finally {
-      setEnv('WEBPUSH_ALLOW_HTTP_LOOPBACK', undefined);
+      setEnv('WEBPUSH_ALLOW_LOCALHOST', undefined);
     }
+    expect(await ids('pd-loop')).toEqual(['tab']);
   });
 
   it('lets the user themself and admins register, nobody else; an unregistered user gets USER_NOT_FOUND and nothing is written', async () => {
@@ -189,6 +198,7 @@ describe('registration over WebSocket', () => {
     const lone = await d.raw(`{"id":"x","action":"registerPushDevice","data":{"deviceId":"\\ud800","provider":"fcm","token":"${fcmToken()}","platformId":2,"appId":"a"}}`);
     expect(lone.error?.reason).toBe('INVALID_ARGUMENT');
     expect((await d.request('registerPushDevice', { ...fcm() })).error?.reason).toBe('INVALID_ARGUMENT');
+    expect((await d.request('registerPushDevice', { deviceId: 'a/b', ...fcm() })).error?.reason).toBe('INVALID_ARGUMENT');
     setEnv('PUSH_SETTINGS', JSON.stringify({ webpush: PUSH_SETTINGS.webpush }));
     try {
       expect((await d.request('registerPushDevice', { deviceId: 'p', ...fcm() })).error?.reason).toBe('PUSH_PROVIDER_DISABLED');
@@ -297,7 +307,7 @@ describe('push settings and configuration', () => {
       providers: ['apns', 'fcm', 'webpush'],
       apns: { bundleIds: PUSH_SETTINGS.apns.bundleIds },
       fcm: { projectId: 'cirrus-test' },
-      webpush: { publicKey: 'BPublicKeyForTests' },
+      webpush: { publicKey: PUSH_SETTINGS.webpush.publicKey },
       maxDevices: 10,
     });
     // No parameter name (where the secrets are) is shown.
@@ -381,6 +391,24 @@ describe('devices end with their session', () => {
     expect(webWs.closed).toBeUndefined();
     expect((await as('@admin', 'POST', '/auth/logout')).body.error.reason).toBe('INVALID_ARGUMENT');
     await webWs.close();
+  });
+
+  it("logout also removes the same platform's devices left by the user's ended sessions (an expired token the app replaced)", async () => {
+    await admin.register('pd-renew');
+    const expire = async (sessionId: string) =>
+      ddb().send(new UpdateCommand({ TableName: cirrus.tableNames.sessions, Key: { userId: 'pd-renew', sessionId }, UpdateExpression: 'SET expiresAt = :past', ExpressionAttributeValues: { ':past': Math.floor(Date.now() / 1000) - 1 } }));
+    // The phone registered with its first token; that token expired and the app got a new one.
+    const first = await put('pd-renew', 'phone', apns(), await admin.userToken('pd-renew', 1));
+    await expire(first.body.device.sessionId);
+    // A browser's ended session: another platform, another installation.
+    const web = await put('pd-renew', 'browser', webpush(), await admin.userToken('pd-renew', 5));
+    await expire(web.body.device.sessionId);
+    // A second iPhone still signed in.
+    expect((await put('pd-renew', 'phone-2', apns(), await admin.userToken('pd-renew', 1))).status).toBe(200);
+    const renewed = await admin.userToken('pd-renew', 1);
+    const res = await admin.call('POST', '/auth/logout', undefined, renewed);
+    expect(res.body).toEqual({ devicesRemoved: 1, closed: 0 });
+    expect(await ids('pd-renew')).toEqual(['browser', 'phone-2']);
   });
 
   it('force logout removes every device, or with a platform those of its sessions and platform', async () => {

@@ -34,6 +34,9 @@ describe('When props are invalid', () => {
     ['an unknown logLevel', { logLevel: 'verbose' as never }, /^logLevel must be one of/],
     ['a stageName with a space', { stageName: 'my stage' }, /^stageName may contain only/],
     ['a zero rate limit', { throttle: { rateLimit: 0 } }, /^throttle.rateLimit must be/],
+    ['a pushMaxDevices of 0', { pushMaxDevices: 0 }, /^pushMaxDevices must be a whole number of devices per user, from 1 to 100; got 0\.$/],
+    ['a fractional pushMaxDevices', { pushMaxDevices: 2.5 }, /^pushMaxDevices must be/],
+    ['a pushMaxDevices above 100', { pushMaxDevices: 101 }, /^pushMaxDevices must be/],
   ])('should reject %s with a plain sentence', (_, props, message) => {
     const stack = new Stack(new App(), 'Host');
     expect(() => new CirrusIm(stack, 'Im', props)).toThrow(message);
@@ -123,6 +126,7 @@ describe('When every prop is customized', () => {
       inlinePushMax: 25,
       onlineIndexMinMembers: 500,
       multiLoginPolicy: 'pcUnlimited',
+      pushMaxDevices: 3,
       aurora: { minCapacity: 0.5, maxCapacity: 8, engineVersion: '16.2' },
       logRetention: logs.RetentionDays.ONE_WEEK,
       logLevel: 'debug',
@@ -145,6 +149,12 @@ describe('When every prop is customized', () => {
         MULTI_LOGIN_POLICY: 'pcUnlimited',
         LOG_LEVEL: 'debug',
       });
+    }
+    // The device cap goes to the functions registering devices only.
+    for (const [key, fn] of Object.entries(im.functions)) {
+      const variables = template.toJSON().Resources[logicalId(fn)].Properties.Environment.Variables;
+      if (key === 'http' || key === 'wsMessage') expect(variables, key).toMatchObject({ PUSH_MAX_DEVICES: '3' });
+      else expect(variables, key).not.toHaveProperty('PUSH_MAX_DEVICES');
     }
   });
 

@@ -48,6 +48,8 @@ function expectedEnvironment(spec: FunctionSpec): string[] {
   if (spec.history) names.push(commonEnv.DB_CLUSTER_ARN, commonEnv.DB_SECRET_ARN, commonEnv.DB_NAME);
   // MEDIA_ALLOWED_TYPES is compiled into the bundle (a long value; Lambda's environment holds 4 KB).
   if (spec.media) names.push(commonEnv.MEDIA_BUCKET, commonEnv.MEDIA_MAX_BYTES);
+  // The functions that register offline push devices get the per-user cap.
+  if (spec.pushSettings) names.push(commonEnv.PUSH_MAX_DEVICES);
   // --enable-source-maps, because the bundles carry source maps.
   names.push('NODE_OPTIONS');
   return names.sort();

@@ -197,6 +197,8 @@ const NAMED_TYPES: Record<string, { readonly path: readonly string[]; readonly u
   'AWS::RDS::DBInstance': { path: ['DBInstanceIdentifier'], unique: 'region', maxLength: 63, charset: /^[A-Za-z][A-Za-z0-9-]*$/ },
   'AWS::RDS::DBSubnetGroup': { path: ['DBSubnetGroupName'], unique: 'region', maxLength: 255 },
   'AWS::CloudWatch::Alarm': { path: ['AlarmName'], unique: 'region', maxLength: 255 },
+  // Dashboards are listed account-wide, in every region.
+  'AWS::CloudWatch::Dashboard': { path: ['DashboardName'], unique: 'account', maxLength: 255, charset: /^[A-Za-z0-9_-]+$/ },
   'AWS::SNS::Topic': { path: ['TopicName'], unique: 'region', maxLength: 256, charset: /^[A-Za-z0-9_-]+$/ },
   'AWS::StepFunctions::StateMachine': { path: ['StateMachineName'], unique: 'region', maxLength: 80 },
 };

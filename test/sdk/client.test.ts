@@ -571,3 +571,33 @@ describe('connection listeners', () => {
     expect(await c.store.listOutgoing()).toMatchObject([{ status: 'sending', content: { text: 'never acked' } }]);
   });
 });
+
+describe('app state', () => {
+  it('tells each new connection, reconnect or rotation, that the app is in the background; an active app sends nothing', async () => {
+    gw.handlers.set('setAppBackground', (data) => ({ background: data.background }));
+    const c = await client();
+    const told = (conn: FakeConnection) => conn.requests.filter((r) => r.action === 'setAppBackground').map((r) => (r.data as { background: boolean }).background);
+    await c.connect();
+    await settle(5);
+    // Active is the server's default for a new connection: nothing to say.
+    expect(told(gw.connections[0])).toEqual([]);
+    await c.setAppState('background');
+    expect(told(gw.connections[0])).toEqual([true]);
+
+    // A dropped connection: the next one is told at once.
+    gw.connections[0].socket.terminate();
+    await until(() => c.state === 'connecting', 'the connection dropped');
+    await timers.advance(500);
+    await gw.until(() => gw.connections.length === 2 && gw.connections[1].requests.some((r) => r.action === 'setAppBackground'), 'the reconnect told');
+    expect(told(gw.connections[1])).toEqual([true]);
+
+    // The rotation before API Gateway's 2-hour cap opens a new connection too.
+    await timers.advance(110 * 60_000);
+    await gw.until(() => gw.connections.length === 3 && gw.connections[2].requests.some((r) => r.action === 'setAppBackground'), 'the rotation told');
+    expect(told(gw.connections[2])).toEqual([true]);
+
+    await c.setAppState('active');
+    await until(() => told(gw.connections[2]).length === 2, 'active sent');
+    expect(told(gw.connections[2])).toEqual([true, false]);
+  });
+});

@@ -1,12 +1,26 @@
 /**
- * One contract for every local store: the memory store, and the IndexedDB store on
- * `fake-indexeddb` (the same IndexedDB API a browser has).
+ * One contract for every local store: the memory store, the IndexedDB store on
+ * `fake-indexeddb` (the same IndexedDB API a browser has), and the key-value store on an
+ * in-memory AsyncStorage (with and without its batch methods, with small chunks so ranges
+ * cross them); then what only the key-value store promises: few writes, reopening, crashes.
  */
 import { describe, expect, it } from 'vitest';
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { MemoryStore } from '../../sdk/src/store/memory';
 import { IndexedDbStore } from '../../sdk/src/store/indexeddb';
+import { createKeyValueStore } from '../../sdk/src/store/keyvalue';
 import type { LocalStore, OutgoingMessage, StoredConversation } from '../../sdk/src/store/store';
+import { FakeAsyncStorage } from './support/async-storage';
+import { mmkvStorage } from '../../sdk/examples/react-native/mmkv';
+
+/** An in-memory MMKV: synchronous strings by key, as `react-native-mmkv` keeps them. */
+class FakeMmkv {
+  private readonly values = new Map<string, string>();
+  getString = (key: string) => this.values.get(key);
+  set = (key: string, value: string) => void this.values.set(key, value);
+  delete = (key: string) => void this.values.delete(key);
+  getAllKeys = () => [...this.values.keys()];
+}
 import type { Message } from '../../sdk/src/protocol';
 
 const msg = (conversationId: string, seq: number, extra: Partial<Message> = {}): Message => ({
@@ -49,6 +63,9 @@ let dbs = 0;
 const adapters: [string, () => Promise<LocalStore>][] = [
   ['MemoryStore', async () => new MemoryStore()],
   ['IndexedDbStore', () => IndexedDbStore.open(`cirrus-test-${++dbs}`, { indexedDB: new IDBFactory(), IDBKeyRange })],
+  ['KeyValueStore (AsyncStorage)', () => createKeyValueStore(new FakeAsyncStorage(), { chunkSize: 7 })],
+  ['KeyValueStore (MMKV, the example adapter)', () => createKeyValueStore(mmkvStorage(new FakeMmkv()), { prefix: 'cirrus:alice:' })],
+  ['KeyValueStore (getItem only, no cache)', () => createKeyValueStore(new FakeAsyncStorage({ multi: false }), { chunkSize: 4, cacheSize: 0 })],
 ];
 
 describe.each(adapters)('%s', (_name, open) => {
@@ -137,5 +154,109 @@ describe.each(adapters)('%s', (_name, open) => {
     expect(await store.listMessages('si_alice_bob')).toEqual([]);
     expect(await store.listOutgoing()).toEqual([]);
     await store.close();
+  });
+});
+
+describe('KeyValueStore on AsyncStorage', () => {
+  it('writes one small value per pushed message, not the store: a conversation key and the chunk of its seq', async () => {
+    const storage = new FakeAsyncStorage();
+    const store = await createKeyValueStore(storage, { prefix: 'cirrus:bob:', chunkSize: 20 });
+    await store.putMessages(Array.from({ length: 200 }, (_, i) => msg('si_alice_bob', i + 1)));
+    await store.putConversation(conversation('si_alice_bob', { maxSeq: 200, syncedSeq: 200 }));
+    storage.writes.length = 0;
+
+    await store.putMessages([msg('si_alice_bob', 201)]);
+    await store.putConversation(conversation('si_alice_bob', { maxSeq: 201, syncedSeq: 201 }));
+
+    expect(storage.writes.map((w) => w.key)).toEqual(['cirrus:bob:m:10:si_alice_bob', 'cirrus:bob:c:si_alice_bob']);
+    const stored = [...storage.data.values()].reduce((n, v) => n + v.length, 0);
+    expect(storage.writes[0].bytes).toBeLessThan(stored / 10);
+    expect([...storage.data.keys()].every((k) => k.startsWith('cirrus:bob:'))).toBe(true);
+  });
+
+  it('reopens from the same storage with everything in it, and keeps users apart by prefix', async () => {
+    const storage = new FakeAsyncStorage();
+    const bob = await createKeyValueStore(storage, { prefix: 'cirrus:bob:' });
+    const carol = await createKeyValueStore(storage, { prefix: 'cirrus:carol:' });
+    await bob.putConversation(conversation('si_alice_bob', { maxSeq: 3, syncedSeq: 3, unread: 3 }));
+    await bob.putMessages([1, 2, 3].map((seq) => msg('si_alice_bob', seq)));
+    await bob.putOutgoing(outgoing('later', 5));
+    await carol.putConversation(conversation('si_alice_carol'));
+    await bob.close();
+
+    const again = await createKeyValueStore(storage, { prefix: 'cirrus:bob:' });
+    storage.reads = 0;
+
+    expect((await again.listConversations()).map((c) => c.conversationId)).toEqual(['si_alice_bob']);
+    expect((await again.listMessages('si_alice_bob')).map((m) => m.seq)).toEqual([1, 2, 3]);
+    expect(await again.getMessage('si_alice_bob', 4)).toBeUndefined();
+    expect((await again.listOutgoing()).map((m) => m.clientMsgId)).toEqual(['later']);
+    expect(storage.reads).toBeLessThanOrEqual(3);
+    await again.clear();
+    expect((await carol.listConversations()).map((c) => c.conversationId)).toEqual(['si_alice_carol']);
+  });
+
+  it.each([64, 0])('loses no message when pushes and pulls write the same chunk at once (cache of %i values)', async (cacheSize) => {
+    const store = await createKeyValueStore(new FakeAsyncStorage({ multi: cacheSize > 0 }), { chunkSize: 50, cacheSize });
+
+    const results = await Promise.all(Array.from({ length: 30 }, (_, i) => store.putMessages([msg('sg_team', i + 1), msg('sg_team', 30 - i)])));
+
+    expect(results.flat().length).toBe(30);
+    expect((await store.listMessages('sg_team', { limit: 100 })).map((m) => m.seq)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+  });
+
+  it('reads each chunk once for a pull that looks up a hundred messages at once', async () => {
+    const storage = new FakeAsyncStorage({ multi: false });
+    const store = await createKeyValueStore(storage, { chunkSize: 20 });
+    await store.putMessages(Array.from({ length: 100 }, (_, i) => msg('sg_team', i + 1)));
+    const reopened = await createKeyValueStore(storage, { chunkSize: 20 });
+    storage.reads = 0;
+
+    const found = await Promise.all(Array.from({ length: 100 }, (_, i) => reopened.getMessage('sg_team', i + 1)));
+
+    expect(found.map((m) => m?.seq)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+    expect(storage.reads).toBe(6);
+  });
+
+  it('is consistent after the app is killed between any two writes: nothing half written, every key whole', async () => {
+    for (let killAt = 0; killAt < 6; killAt++) {
+      const storage = new FakeAsyncStorage();
+      const store = await createKeyValueStore(storage, { chunkSize: 2 });
+      storage.failAfterWrites = killAt;
+      // A pull of seqs 1-5 (three chunks) then its conversation, as sync writes them.
+      await store
+        .putMessages([1, 2, 3, 4, 5].map((seq) => msg('si_alice_bob', seq)))
+        .then(() => store.putConversation(conversation('si_alice_bob', { maxSeq: 5, syncedSeq: 5 })))
+        .catch(() => undefined);
+
+      storage.failAfterWrites = Infinity;
+      const reopened = await createKeyValueStore(storage, { chunkSize: 2 });
+      const c = await reopened.getConversation('si_alice_bob');
+      const seqs = (await reopened.listMessages('si_alice_bob')).map((m) => m.seq);
+
+      for (const value of storage.data.values()) expect(() => JSON.parse(value)).not.toThrow();
+      // The conversation says synced only when every message below is stored; otherwise sync pulls again.
+      if (c) expect(seqs).toEqual([1, 2, 3, 4, 5]);
+      expect(c?.syncedSeq ?? 0).toBeLessThanOrEqual(seqs.length);
+      // Pulling again stores the rest once.
+      const again = await reopened.putMessages([1, 2, 3, 4, 5].map((seq) => msg('si_alice_bob', seq)));
+      expect(again.map((m) => m.seq)).toEqual([1, 2, 3, 4, 5].filter((s) => !seqs.includes(s)));
+      expect((await reopened.listMessages('si_alice_bob')).map((m) => m.seq)).toEqual([1, 2, 3, 4, 5]);
+    }
+  });
+
+  it('clears outgoing messages first, so a logout cut short never sends anything later', async () => {
+    const storage = new FakeAsyncStorage({ multi: false });
+    const store = await createKeyValueStore(storage);
+    await store.putMessages([msg('si_alice_bob', 1)]);
+    await store.putConversation(conversation('si_alice_bob'));
+    await store.putOutgoing(outgoing('a', 1));
+    await store.putOutgoing(outgoing('b', 2));
+    storage.failAfterWrites = storage.writes.length + 2;
+
+    await expect(store.clear()).rejects.toThrow(/killed/);
+
+    storage.failAfterWrites = Infinity;
+    expect(await (await createKeyValueStore(storage)).listOutgoing()).toEqual([]);
   });
 });

@@ -91,6 +91,42 @@ describe('the idle model', () => {
     expect(parameters).toMatchObject({ count: 1, monthlyUsd: 0 });
     expect(parameters?.why).toContain('2 standard-tier SecureString parameters');
   }, 120_000);
+
+  it('bills an alarm per metric it reads and the dashboard as one of the free three', async () => {
+    // Arrange
+    const { idleCost } = await import('../../bench/suites/idle');
+    const { tables, functions } = await import('../../core/manifest');
+    const indexes = Object.values(tables).reduce((n, t) => n + ('indexes' in t ? t.indexes.length : 0), 0);
+    const functionCount = Object.keys(functions).length;
+
+    // Act
+    const quiet = idleCost();
+    const alarmed = idleCost({ monitoring: { alarms: true } });
+
+    // Assess: by default only the dead-letter alarm; the dashboard is free and the total stays at $0.50.
+    expect(quiet.lines.find((l) => l.type === 'AWS::CloudWatch::Alarm')).toMatchObject({ count: 1, monthlyUsd: 0.1 });
+    expect(quiet.lines.find((l) => l.type === 'AWS::CloudWatch::Dashboard')).toMatchObject({ count: 1, monthlyUsd: 0 });
+    expect(quiet.lines.find((l) => l.type === 'AWS::CloudWatch::Dashboard')?.why).toMatch(/^reading \d+ metrics: free as one of the account's first 3 dashboards of up to 50 metrics/);
+    expect(quiet.totalUsd).toBeCloseTo(0.5, 10);
+    // With the alarms: errors and throttles of every function, two API metrics of the WebSocket API and one of
+    // the HTTP API, the archive's iterator age, read and write throttles of every table and index, Aurora, the dead letters.
+    const metrics = 2 * functionCount + 3 + 1 + 2 * (Object.keys(tables).length + indexes) + 1 + 1;
+    const alarms = alarmed.lines.find((l) => l.type === 'AWS::CloudWatch::Alarm');
+    expect(alarms?.monthlyUsd).toBeCloseTo(metrics * 0.1, 10);
+    expect(alarms?.count).toBeLessThan(metrics);
+  }, 120_000);
+
+  it("bills the detailed dashboard, over the free tier's 50 metrics, at $3 a month", async () => {
+    // Act
+    const { idleCost } = await import('../../bench/suites/idle');
+    const detailed = idleCost({ monitoring: { dashboard: 'detailed' } });
+
+    // Assess
+    const dashboard = detailed.lines.find((l) => l.type === 'AWS::CloudWatch::Dashboard');
+    expect(dashboard).toMatchObject({ count: 1, monthlyUsd: 3 });
+    expect(Number(/^reading (\d+) metrics/.exec(dashboard!.why)?.[1])).toBeGreaterThan(50);
+    expect(detailed.totalUsd).toBeCloseTo(3.5, 10);
+  }, 120_000);
 });
 
 describe('the group online index in the model', () => {

@@ -6,6 +6,7 @@
  * accept / refuse) and groups (create, members) through the SDK's typed HTTP API.
  */
 import { CirrusClient, ContentType, CirrusSdkError, singleConversationId, type LocalMessage, type UploadedMedia } from '@cirrus-im/sdk';
+import { disableWebPush, enableWebPush, webPushState } from './push';
 import './style.css';
 
 interface Session {
@@ -205,7 +206,9 @@ async function openApp(session: Session): Promise<void> {
   // Layout: a top bar, the conversation list, the chat; on a narrow screen one pane at a time.
   const stateLabel = el('span', { class: 'state', 'data-state': client.state }, client.state);
   const signOut = el('button', { type: 'button', class: 'link' }, 'Sign out');
-  const topbar = el('header', { class: 'topbar' }, el('strong', { class: 'me' }, me), stateLabel, signOut);
+  const notifyButton = el('button', { type: 'button', class: 'link notify' }, 'Notify me when this tab is closed');
+  const notifyStatus = el('span', { class: 'notify-status', role: 'status' });
+  const topbar = el('header', { class: 'topbar' }, el('strong', { class: 'me' }, me), stateLabel, notifyButton, notifyStatus, signOut);
 
   const newChatInput = el('input', { name: 'peer', placeholder: 'Chat with user id…', autocapitalize: 'none', spellcheck: 'false', required: true, 'aria-label': 'User id to chat with' });
   const newChat = el('form', { class: 'new-chat' }, newChatInput, el('button', { type: 'submit' }, 'Start'));
@@ -689,12 +692,51 @@ async function openApp(session: Session): Promise<void> {
   });
 
   const leave = async (notice?: string) => {
+    opened.abort();
     await client.close().catch(() => undefined);
     localStorage.removeItem(SESSION_KEY);
     document.title = 'Cirrus chat';
     showSignIn(notice);
   };
-  signOut.addEventListener('click', () => void leave());
+  signOut.addEventListener('click', async () => {
+    await disableWebPush({ api: client.api, userId: me });
+    await leave();
+  });
+
+  // Web Push: notifications while the tab is closed (see push.ts and /sw.js).
+  const pushOn = (via: 'browser' | 'stand-in') => {
+    notifyStatus.dataset.via = via;
+    notifyStatus.textContent =
+      via === 'browser' ? 'Notifications on: messages that come while this tab is closed show here.' : 'Notifications on, through the local Web Push stand-in (this browser reaches no push service): see /local/push/notifications.';
+    notifyButton.hidden = true;
+  };
+  const registeredVia = webPushState(me);
+  if (registeredVia) pushOn(registeredVia);
+  notifyButton.addEventListener('click', async () => {
+    notifyButton.disabled = true;
+    notifyStatus.textContent = 'Turning notifications on…';
+    try {
+      const { via } = await enableWebPush({ api: client.api, userId: me, local: !siteConfig });
+      pushOn(via);
+    } catch (err) {
+      notifyStatus.textContent = (err as Error).message;
+      notifyButton.disabled = false;
+    }
+  });
+  // A tapped notification: the service worker names the conversation (open tab) or opens `/?conversation=…`.
+  const opened = new AbortController();
+  const openFromNotification = (conversationId: string | null | undefined) => {
+    if (!conversationId) return;
+    void openChat(conversationId);
+    if (client.state === 'connected') void client.sync().catch(() => undefined);
+  };
+  navigator.serviceWorker?.addEventListener(
+    'message',
+    (event: MessageEvent<{ type?: string; conversationId?: string }>) => {
+      if (event.data?.type === 'cirrus:openConversation') openFromNotification(event.data.conversationId);
+    },
+    { signal: opened.signal },
+  );
 
   for (const name of ['newConversation', 'conversationChanged', 'recvNewMessage', 'messageStatusChanged', 'recvMessageReactionChanged', 'newRecvMessageRevoked', 'recvMessageDeleted', 'recvMessageEdited', 'messagesDeletedForMe', 'syncServerFinish', 'totalUnreadMessageCountChanged'] as const) {
     client.on(name, render);
@@ -728,6 +770,11 @@ async function openApp(session: Session): Promise<void> {
   document.addEventListener('visibilitychange', render);
 
   render();
+  const linked = new URLSearchParams(location.search).get('conversation');
+  if (linked) {
+    history.replaceState(null, '', location.pathname);
+    void openChat(linked);
+  }
   await client.connect();
 }
 

@@ -7,7 +7,7 @@ import { connections } from '../../store/connections';
 import { sessions } from '../../store/sessions';
 import { queueAfter } from '../../webhooks/after';
 import type { WebhookJob } from '../../protocol/jobs';
-import { removeAllDevices, removeSessionDevices } from '../../services/devices';
+import { removeAllDevices, removeSessionDevices } from '../../services/device-removal';
 import type { authRoutes } from '../routes/auth';
 import type { Operations } from '../routes/types';
 
@@ -34,6 +34,6 @@ export const authOperations: Operations<typeof authRoutes> = {
   logout: async ({ actor }) => {
     // Admin tokens are not sessions (they expire after 12 hours): nothing to end.
     if (actor.kind !== 'user' || !actor.sessionId) throw new CirrusError('INVALID_ARGUMENT', 'Only a user token has a session to end');
-    return logoutSession(actor.userId, actor.sessionId);
+    return logoutSession(actor.userId, actor.sessionId, actor.platformId);
   },
 };

@@ -40,7 +40,7 @@ export const authRoutes = [
     method: 'POST',
     path: '/auth/logout',
     summary:
-      "Sign out with a user token: its session is revoked (the token stops working), the offline push devices registered with it are removed, and the live connections opened with it are closed. The user's other sessions are not affected.",
+      "Sign out with a user token: its session is revoked (the token stops working), the offline push devices registered with it are removed (and those of the same platform registered with the user's earlier sessions that have ended, e.g. an expired token the app replaced), and the live connections opened with it are closed. The user's other sessions are not affected.",
     auth: 'user',
     permissions: 'A user token, for its own session (an admin token has none: INVALID_ARGUMENT).',
     response: z.strictObject({ devicesRemoved: z.number().int().describe('Offline push devices removed'), closed: z.number().int().describe('Live connections closed') }),

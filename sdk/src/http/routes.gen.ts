@@ -83,7 +83,7 @@ export interface UserApi {
   health(input?: ApiInput<'health'>): Promise<ApiOutput<'health'>>;
 
   /**
-   * Sign out with a user token: its session is revoked (the token stops working), the offline push devices registered with it are removed, and the live connections opened with it are closed. The user's other sessions are not affected.
+   * Sign out with a user token: its session is revoked (the token stops working), the offline push devices registered with it are removed (and those of the same platform registered with the user's earlier sessions that have ended, e.g. an expired token the app replaced), and the live connections opened with it are closed. The user's other sessions are not affected.
    *
    * A user token, for its own session (an admin token has none: INVALID_ARGUMENT).
    *

@@ -8,7 +8,8 @@
 import type { Message } from '../protocol';
 import { byCreatedAt, replaces, type LocalStore, type MessageRange, type OutgoingMessage, type StoredConversation } from './store';
 
-const copy = <T>(value: T): T => structuredClone(value);
+// React Native has no structuredClone; what the store holds is JSON from the server.
+const copy = <T>(value: T): T => (typeof structuredClone === 'function' ? structuredClone(value) : (JSON.parse(JSON.stringify(value)) as T));
 
 export class MemoryStore implements LocalStore {
   private readonly conversations = new Map<string, StoredConversation>();

@@ -2,7 +2,8 @@
  * The Cirrus admin console (`/admin/`): sign in with the deployment's admin secret, then a
  * dashboard of statistics, users (search, profile, ban, force logout), groups, moderation
  * (message search, history, revoke, delete, purge), webhook dead letters and batch sends, all
- * through the HTTP API with the admin token (kept in sessionStorage, for this tab only).
+ * through the HTTP API with the admin token (kept in sessionStorage, for this tab only); locally,
+ * also the notifications the push stand-ins received.
  */
 import '../style.css';
 import './admin.css';
@@ -14,6 +15,7 @@ import { groupsView } from './groups';
 import { moderationView } from './moderation';
 import { webhooksView } from './webhooks';
 import { batchView } from './batch';
+import { pushView } from './push';
 
 export interface ViewContext {
   api: AdminApi;
@@ -36,6 +38,7 @@ const VIEWS: View[] = [
   { path: 'moderation', label: 'Moderation', render: moderationView },
   { path: 'webhooks', label: 'Webhooks', render: webhooksView },
   { path: 'batch', label: 'Batch send', render: batchView },
+  { path: 'push', label: 'Push', render: pushView },
 ];
 
 const SESSION_KEY = 'cirrus-admin.session';
