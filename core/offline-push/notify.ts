@@ -21,7 +21,8 @@ import { groupOnline } from '../store/group-online';
 import { beforeOfflinePush } from '../webhooks/before-offline-push';
 import { buildNotification, isMentioned, pushRecipientsOf, excludedFrom, type NotifyTarget, type PushMessage, type PushPrefs, type RuleSettings } from './rules';
 import { invokeNotify, isAway, NOTIFY_JOB_TARGETS, type NotifyJob } from './targets';
-import type { Device, Notification, ProviderClient, PushProvider, SendOutcome } from './types';
+import { pushSettings } from './credentials';
+import type { Device, Notification, ProviderClient, PushProvider, PushSettings, SendOutcome } from './types';
 
 /** Provider calls in flight per invocation. */
 export const SEND_CONCURRENCY = 16;
@@ -52,9 +53,9 @@ export interface NotifyOutcome {
 
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** The deployment's rules, from PUSH_SHOW_PREVIEW and PUSH_MENTIONS_BREAK_THROUGH (both default true). */
-export function ruleSettings(): RuleSettings {
-  return { showPreview: process.env.PUSH_SHOW_PREVIEW !== 'false', mentionsBreakThrough: process.env.PUSH_MENTIONS_BREAK_THROUGH !== 'false' };
+/** The deployment's rules: `showPreview` and `mentionsBreakThrough` of its offline push settings (PUSH_SETTINGS; both default true). */
+export function ruleSettings(settings: PushSettings | undefined = pushSettings()): RuleSettings {
+  return { showPreview: settings?.showPreview !== false, mentionsBreakThrough: settings?.mentionsBreakThrough !== false };
 }
 
 interface UserView {
