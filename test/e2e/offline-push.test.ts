@@ -60,6 +60,32 @@ describe('offline push, end to end', () => {
     expect(apns.headers['apns-collapse-id']).toBe(ack.serverMsgId);
   });
 
+  it("the message's own offlinePush: title, body, sound and ex at their largest, or no push at all", async () => {
+    const bob = tokens['op-bob'];
+    standIns().clearNotifications();
+    const offlinePush = { title: 'T'.repeat(100), body: '😀'.repeat(500), sound: 'bell.caf', ex: 'x'.repeat(1024) };
+    const ack = await alice.ok('sendMsg', { clientMsgId: `op-${++n}`, recvId: 'op-bob', ...text('own push'), offlinePush });
+    const got = await received(bob.apns, bob.fcm);
+    expect(got).toHaveLength(2);
+    for (const g of got) {
+      expect(g.title).toBe('T'.repeat(100));
+      // Cut to fit: never more than 200 characters, never a broken character.
+      expect(Array.from(g.body!).length).toBeLessThanOrEqual(200);
+      expect(g.body!.startsWith('😀😀')).toBe(true);
+    }
+    const apns = got.find((g) => g.provider === 'apns')!;
+    expect((apns.payload as { aps: { sound?: string } }).aps.sound).toBe('bell.caf');
+    expect(apns.payload).toMatchObject({ ex: 'x'.repeat(1024), seq: String(ack.seq) });
+    // Stored with the message, as sent.
+    const pulled = await alice.ok('pullMsgs', { conversationId: ack.conversationId, fromSeq: ack.seq, toSeq: ack.seq });
+    expect(pulled.messages[0].offlinePush).toEqual(offlinePush);
+    standIns().clearNotifications();
+    await alice.ok('sendMsg', { clientMsgId: `op-${++n}`, recvId: 'op-bob', ...text('quiet'), offlinePush: { disabled: true } });
+    expect(await received(bob.apns, bob.fcm)).toEqual([]);
+    const tooLong = await alice.request('sendMsg', { clientMsgId: `op-${++n}`, recvId: 'op-bob', ...text('x'), offlinePush: { ex: 'x'.repeat(1025) } });
+    expect(tooLong.error?.reason).toBe('INVALID_ARGUMENT');
+  });
+
   it('a recipient in the foreground gets none; once the app is in the background, one per device', async () => {
     const carol = await phoneAndTablet('op-carol');
     const live = await device('op-carol', 1);
