@@ -122,6 +122,28 @@ describe('offline push, end to end', () => {
     expect(aps.alert).toBeUndefined();
   });
 
+  it("the user's push settings: quiet hours (now, in their time zone) make it silent; hidden previews say New message", async () => {
+    const dave = tokens['op-dave'];
+    const hhmm = (d: Date, zone: string) => new Intl.DateTimeFormat('en-GB', { timeZone: zone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(d);
+    const zone = 'Asia/Kolkata';
+    const quietHours = { start: hhmm(new Date(Date.now() - 3600_000), zone), end: hhmm(new Date(Date.now() + 3600_000), zone), timeZone: zone };
+    expect((await as('op-dave', 'PUT', '/users/op-dave/push-settings', { quietHours })).status).toBe(200);
+    await as('op-dave', 'PUT', '/users/op-dave/conversations/si_op-alice_op-dave', { recvOpt: 0 });
+    standIns().clearNotifications();
+    await send('op-dave', text('at night'));
+    const quiet = await received(dave.apns, dave.fcm);
+    expect(quiet).toHaveLength(2);
+    for (const g of quiet) expect(g.title ?? g.body).toBeUndefined();
+    expect((await as('op-dave', 'PUT', '/users/op-dave/push-settings', { quietHours: null, hidePreview: true })).status).toBe(200);
+    standIns().clearNotifications();
+    await send('op-dave', text('a secret'));
+    expect((await received(dave.apns, dave.fcm)).map((g) => [g.title, g.body])).toEqual([
+      ['Alice', 'New message'],
+      ['Alice', 'New message'],
+    ]);
+    expect((await as('op-dave', 'PUT', '/users/op-dave/push-settings', { hidePreview: false })).status).toBe(200);
+  });
+
   it('a blocked sender: the message is refused and nobody is notified', async () => {
     const erin = await phoneAndTablet('op-erin');
     expect((await as('op-erin', 'POST', '/users/op-erin/blacklist', { blockedUserId: 'op-alice' })).status).toBe(200);
