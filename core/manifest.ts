@@ -598,7 +598,7 @@ export const functions = {
     // The rest of a page it had no time for; the offline push of the page's away recipients (one invocation per page slice).
     invokes: ['batchPages', 'notify'],
     // A page is retried (idempotent per recipient) and may wait for hours (Aurora or DynamoDB trouble).
-    asyncInvoke: { envVar: 'FUNCTION_BATCH_PAGES_NAME', retryAttempts: 2, maxEventAgeSeconds: 6 * 3600 },
+    asyncInvoke: { envVar: 'FN_BATCH_PAGES', retryAttempts: 2, maxEventAgeSeconds: 6 * 3600 },
     // beforeSendMessage is called, signed, for each message of a batch page.
     secrets: ['webhookSecret'],
     // The page's messages are pushed inline (two users each).
@@ -618,7 +618,7 @@ export const functions = {
     // The slice's recipients without a foreground connection get an offline push.
     invokes: ['notify'],
     // A push a few minutes late is still worth posting; later, sync has long taken over.
-    asyncInvoke: { envVar: 'FUNCTION_PUSH_NAME', retryAttempts: 2, maxEventAgeSeconds: 300 },
+    asyncInvoke: { envVar: 'FN_PUSH', retryAttempts: 2, maxEventAgeSeconds: 300 },
   }),
   notify: fn({
     name: 'Notify',
@@ -651,7 +651,7 @@ export const functions = {
     // What the providers keep refusing (after the in-function retries), with the reason.
     sendsToDeadLetters: true,
     // A notification an hour late is still worth showing (the providers themselves keep it for a day).
-    asyncInvoke: { envVar: 'FUNCTION_NOTIFY_NAME', retryAttempts: 2, maxEventAgeSeconds: 3600 },
+    asyncInvoke: { envVar: 'FN_NOTIFY', retryAttempts: 2, maxEventAgeSeconds: 3600 },
     // The providers' credentials, from the SecureString parameters PUSH_SETTINGS names.
     pushCredentials: true,
   }),

@@ -342,8 +342,8 @@ describe('When CirrusStack is synthesized with default props and bundled', () =>
   describe('asynchronous invocations', () => {
     const invoked = functionEntries.filter(([, spec]) => spec.asyncInvoke);
 
-    it('should be how push slices and batch pages run', () => {
-      expect(invoked.map(([key]) => key).sort()).toEqual(['batchPages', 'push']);
+    it('should be how push slices, batch pages and offline push run', () => {
+      expect(invoked.map(([key]) => key).sort()).toEqual(['batchPages', 'notify', 'push']);
       template.resourceCountIs('AWS::Lambda::EventInvokeConfig', invoked.length);
     });
 
@@ -362,16 +362,19 @@ describe('When CirrusStack is synthesized with default props and bundled', () =>
 
     it('should give the invoking functions the names of the functions they invoke, and the right to invoke those only', () => {
       const env = (key: FunctionKey) => template.toJSON().Resources[fnId(key)].Properties.Environment.Variables as Record<string, unknown>;
-      expect(env('wsMessage').FUNCTION_PUSH_NAME).toEqual({ Ref: fnId('push') });
-      expect(env('http').FUNCTION_PUSH_NAME).toEqual({ Ref: fnId('push') });
-      expect(env('http').FUNCTION_BATCH_PAGES_NAME).toEqual({ Ref: fnId('batchPages') });
+      expect(env('wsMessage').FN_PUSH).toEqual({ Ref: fnId('push') });
+      expect(env('http').FN_PUSH).toEqual({ Ref: fnId('push') });
+      expect(env('http').FN_BATCH_PAGES).toEqual({ Ref: fnId('batchPages') });
+      for (const key of ['wsMessage', 'http', 'batchPages', 'push'] as const) expect(env(key).FN_NOTIFY).toEqual({ Ref: fnId('notify') });
       // A variable naming the function itself would be a circular reference: it reads AWS_LAMBDA_FUNCTION_NAME.
-      expect(env('batchPages')).not.toHaveProperty('FUNCTION_BATCH_PAGES_NAME');
+      expect(env('batchPages')).not.toHaveProperty('FN_BATCH_PAGES');
+      expect(env('notify')).not.toHaveProperty('FN_NOTIFY');
       const invokers = Object.values(template.findResources('AWS::IAM::Policy'))
         .filter((p) => JSON.stringify(p.Properties.PolicyDocument).includes('lambda:InvokeFunction'))
         .map((p) => JSON.stringify(p.Properties.Roles));
       expect(invokers.filter((roles) => roles.includes(roleId('wsMessage')))).toHaveLength(1);
-      expect(invokers.some((roles) => roles.includes(roleId('push')) || roles.includes(roleId('archive')))).toBe(false);
+      // push invokes notify for the away recipients of its slice; the archive invokes nothing.
+      expect(invokers.some((roles) => roles.includes(roleId('archive')))).toBe(false);
     });
   });
 
