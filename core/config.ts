@@ -14,6 +14,12 @@ function required(name: string): string {
   return value;
 }
 
+/** A setting a deployment may compile into the bundle (`process.env.<NAME>` read by the caller), required. */
+function compiled(name: string, value: string | undefined): string {
+  if (!value) throw new CirrusError('INTERNAL', `Setting ${name} is missing`);
+  return value;
+}
+
 function numberSetting(name: string, fallback: number): number {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
@@ -41,6 +47,13 @@ export const config = {
   },
   /** Days a message stays in the DynamoDB offline store (default 14). */
   messageTtlDays: (): number => numberSetting('MESSAGE_TTL_DAYS', 14),
+  /** Days the Aurora history keeps a message (groups may set their own); undefined: for good. */
+  historyRetentionDays: (): number | undefined => {
+    const days = numberSetting('HISTORY_RETENTION_DAYS', 0);
+    if (days === 0) return undefined;
+    if (!Number.isInteger(days) || days < 1) throw new CirrusError('INTERNAL', 'Setting HISTORY_RETENTION_DAYS must be a whole number of days, at least 1');
+    return days;
+  },
   /**
    * An allocated seq whose message has not appeared this long after allocation is a
    * settled hole (default 30 s, longer than any send path may run).
@@ -103,9 +116,10 @@ export const config = {
   },
   /** Devices a user may register for offline push; one more evicts the least recently updated (default 10). */
   pushMaxDevices: (): number => Math.max(1, Math.floor(numberSetting('PUSH_MAX_DEVICES', 10))),
-  webhookSecretId: (): string => required('WEBHOOK_SECRET_ID'),
-  signingSecretId: (): string => required('SIGNING_SECRET_ID'),
-  adminSecretId: (): string => required('ADMIN_SECRET_ID'),
+  // The parameters' names spelled out as `process.env.<NAME>`: a deployment compiles them into the bundle (they are no secret).
+  webhookSecretId: (): string => compiled('WEBHOOK_SECRET_ID', process.env.WEBHOOK_SECRET_ID),
+  signingSecretId: (): string => compiled('SIGNING_SECRET_ID', process.env.SIGNING_SECRET_ID),
+  adminSecretId: (): string => compiled('ADMIN_SECRET_ID', process.env.ADMIN_SECRET_ID),
   connectionsEndpoint: (): string => required('CONNECTIONS_ENDPOINT'),
   db: () => ({ resourceArn: required('DB_CLUSTER_ARN'), secretArn: required('DB_SECRET_ARN'), database: process.env.DB_NAME || 'cirrus' }),
   /** Connection records expire after API Gateway's 2-hour connection cap plus a margin. */

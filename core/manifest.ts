@@ -183,7 +183,18 @@ export const tables = {
     ttlAttribute: 'expiresAt',
     envVar: 'TABLE_OUTBOX',
     stream: 'NEW_IMAGE',
-    description: "Users and groups to copy into the history's directory mirrors, one item per version, kept a day: its stream feeds the archive function.",
+    description: "Users and groups to copy into the history's directory mirrors, and the http function's audit log entries, one item per version, kept a day: its stream feeds the archive function.",
+  },
+  auditLog: {
+    name: 'AuditLog',
+    // Every entry under log = 'audit', newest last by `at#id`: a time range is one Query. Admin
+    // actions are few (well under a partition's 1,000 writes a second).
+    partitionKey: { name: 'log', type: 'S' },
+    sortKey: { name: 'sk', type: 'S' },
+    // A target's entries (`user:<id>`, `group:<id>`, …) in time order.
+    indexes: [{ name: 'byTarget', partitionKey: { name: 'target', type: 'S' }, sortKey: { name: 'sk', type: 'S' } }],
+    envVar: 'TABLE_AUDIT_LOG',
+    description: 'The audit log: one item per administrative action (who, what, target, when, outcome, correlation id), listed by GET /admin/audit.',
   },
 } as const satisfies Record<string, TableSpec>;
 
@@ -191,7 +202,7 @@ export type TableKey = keyof typeof tables;
 
 /** Declared ahead of the maps below because queues name their consumers and functions their queues. */
 export type QueueKey = 'webhook';
-export type FunctionKey = 'wsAuthorizer' | 'wsConnect' | 'wsDisconnect' | 'wsMessage' | 'http' | 'httpMedia' | 'httpHistory' | 'batchPages' | 'push' | 'notify' | 'archive' | 'webhook' | 'migrate';
+export type FunctionKey = 'wsAuthorizer' | 'wsConnect' | 'wsDisconnect' | 'wsMessage' | 'http' | 'httpMedia' | 'httpHistory' | 'batchPages' | 'push' | 'notify' | 'archive' | 'webhook' | 'migrate' | 'retention';
 
 export interface QueueSpec {
   readonly name: string;
@@ -284,7 +295,7 @@ export const streamConsumers = {
     eventNames: ['INSERT'],
     maxRecordAgeSeconds: 86_400,
     retryAttempts: 1000,
-    description: "Users and groups into the history's directory mirrors.",
+    description: "Users and groups into the history's directory mirrors; audit log entries into AuditLog.",
   },
 } as const satisfies Record<StreamConsumerKey, StreamConsumerSpec>;
 
@@ -370,6 +381,11 @@ export interface FunctionSpec {
    * `PUSH_SETTINGS`, and may `ssm:GetParameter` exactly the SecureString parameters it names.
    */
   readonly pushCredentials?: boolean;
+  /**
+   * Invoked on a schedule (an EventBridge rule; the local runtime runs it on the same schedule
+   * while it is up): `rate` in EventBridge's form, e.g. `rate(1 day)`.
+   */
+  readonly schedule?: { readonly rate: string; readonly description: string };
 }
 
 const fn = (spec: Omit<FunctionSpec, 'sendsTo' | 'secrets' | 'postsToConnections' | 'history' | 'media' | 'tables' | 'webhooks'> & Partial<FunctionSpec>): FunctionSpec => ({
@@ -504,7 +520,9 @@ export const functions = {
       blacklist: ['BatchGetItem', 'Query', 'PutItem', 'DeleteItem'],
       // Large groups' online index: joins, leaves, receive options, builds, kicked connections.
       groupOnline: ['Query', 'BatchWriteItem'],
-      // Users and groups for the history's directory (PutItem; registrations in BatchWriteItem).
+      // Users and groups for the history's directory (PutItem; registrations in BatchWriteItem),
+      // and audit log entries, which the archive function copies into AuditLog (no room is left
+      // in this function's 4 KB environment for one more table name).
       outbox: ['PutItem', 'BatchWriteItem'],
       // Offline push devices: registered (PutItem), listed (Query), removed by unregister, the cap,
       // a token moving, logout, force logout and ban (DeleteItem).
@@ -545,6 +563,8 @@ export const functions = {
       sessions: ['GetItem'],
       // An admin's upload names a user, who must be registered.
       users: ['BatchGetItem'],
+      // Admin uploads and downloads are recorded in the audit log.
+      auditLog: ['PutItem'],
     },
     secrets: ['signingKey', 'adminSecret'],
     media: true,
@@ -570,7 +590,13 @@ export const functions = {
       messages: ['BatchGetItem', 'Query', 'BatchWriteItem'],
       // Purges mark the idempotency records of what they delete.
       messageIds: ['UpdateItem'],
+      // A group's retention names a group that exists.
+      groups: ['GetItem'],
+      // Purges and admin reads of the history are recorded in the audit log (PutItem), listed by GET /admin/audit (Query).
+      auditLog: ['PutItem', 'Query'],
     },
+    // The audit log of one target.
+    indexes: { auditLog: ['byTarget'] },
     secrets: ['signingKey', 'adminSecret'],
     // History pages, searches, statistics (ExecuteStatement); purges in a transaction.
     history: ['ExecuteStatement', 'BeginTransaction', 'CommitTransaction', 'RollbackTransaction'],
@@ -598,7 +624,7 @@ export const functions = {
     // The rest of a page it had no time for; the offline push of the page's away recipients (one invocation per page slice).
     invokes: ['batchPages', 'notify'],
     // A page is retried (idempotent per recipient) and may wait for hours (Aurora or DynamoDB trouble).
-    asyncInvoke: { envVar: 'FN_BATCH_PAGES', retryAttempts: 2, maxEventAgeSeconds: 6 * 3600 },
+    asyncInvoke: { envVar: 'FUNCTION_BATCH_PAGES_NAME', retryAttempts: 2, maxEventAgeSeconds: 6 * 3600 },
     // beforeSendMessage is called, signed, for each message of a batch page.
     secrets: ['webhookSecret'],
     // The page's messages are pushed inline (two users each).
@@ -618,7 +644,7 @@ export const functions = {
     // The slice's recipients without a foreground connection get an offline push.
     invokes: ['notify'],
     // A push a few minutes late is still worth posting; later, sync has long taken over.
-    asyncInvoke: { envVar: 'FN_PUSH', retryAttempts: 2, maxEventAgeSeconds: 300 },
+    asyncInvoke: { envVar: 'FUNCTION_PUSH_NAME', retryAttempts: 2, maxEventAgeSeconds: 300 },
   }),
   notify: fn({
     name: 'Notify',
@@ -651,15 +677,17 @@ export const functions = {
     // What the providers keep refusing (after the in-function retries), with the reason.
     sendsToDeadLetters: true,
     // A notification an hour late is still worth showing (the providers themselves keep it for a day).
-    asyncInvoke: { envVar: 'FN_NOTIFY', retryAttempts: 2, maxEventAgeSeconds: 3600 },
+    asyncInvoke: { envVar: 'FUNCTION_NOTIFY_NAME', retryAttempts: 2, maxEventAgeSeconds: 3600 },
     // The providers' credentials, from the SecureString parameters PUSH_SETTINGS names.
     pushCredentials: true,
   }),
   archive: fn({
     name: 'Archive',
     entry: 'archive',
-    description: "Consumes the Messages and Outbox streams: writes messages, edits, users and groups into the Aurora history, idempotently, and queues each new message's afterSendMessage callback.",
+    description: "Consumes the Messages and Outbox streams: writes messages, edits, users and groups into the Aurora history, idempotently, and queues each new message's afterSendMessage callback; copies the http function's audit log entries into AuditLog.",
     memoryMb: 512,
+    // The audit log entries of the Outbox.
+    tables: { auditLog: ['BatchWriteItem'] },
     // A batch of 1,000 records in a few Data API calls, row by row when one of them fails.
     timeoutSeconds: 60,
     // Messages, edits, users and groups are written in batches.
@@ -690,6 +718,17 @@ export const functions = {
     tables: { users: ['Scan'], groups: ['Scan'] },
     // The migrations' statements (ExecuteStatement); the backfill's batches (BatchExecuteStatement).
     history: ['ExecuteStatement', 'BatchExecuteStatement'],
+  }),
+  retention: fn({
+    name: 'Retention',
+    entry: 'retention',
+    description: "Purges the history of messages past their retention (the deployment's historyRetentionDays, or their group's own), in batches, once a day.",
+    memoryMb: 512,
+    // Batches until none is left or 20 s remain; the next day's run continues.
+    timeoutSeconds: 300,
+    // What is due (ExecuteStatement); each batch in a transaction under the purge lock.
+    history: ['ExecuteStatement', 'BeginTransaction', 'CommitTransaction', 'RollbackTransaction'],
+    schedule: { rate: 'rate(1 day)', description: 'The daily retention run of the history' },
   }),
 } as const satisfies Record<FunctionKey, FunctionSpec>;
 
@@ -723,7 +762,7 @@ export const wsAuthorizer = { function: 'wsAuthorizer' as const, identitySource:
  */
 export const httpRouteFunctions = {
   httpMedia: ['createMediaUpload', 'getMediaDownloadUrl'],
-  httpHistory: ['getHistory', 'searchMessages', 'searchAllMessages', 'searchUsers', 'getStatistics', 'purgeMessages'],
+  httpHistory: ['getHistory', 'searchMessages', 'searchAllMessages', 'searchUsers', 'getStatistics', 'purgeMessages', 'getGroupRetention', 'setGroupRetention', 'listAuditLog'],
 } as const satisfies Partial<Record<FunctionKey, readonly string[]>>;
 
 export type HttpFunctionKey = 'http' | keyof typeof httpRouteFunctions;
@@ -743,6 +782,11 @@ export function httpFunctionOf(operationId: string): HttpFunctionKey {
 export const commonEnv = {
   /** Days a message stays in the DynamoDB offline store. */
   MESSAGE_TTL_DAYS: 'MESSAGE_TTL_DAYS',
+  /**
+   * Days the Aurora history keeps a message (groups may set their own); absent: for good. Only
+   * for the functions using the history.
+   */
+  HISTORY_RETENTION_DAYS: 'HISTORY_RETENTION_DAYS',
   /** Milliseconds after which an allocated seq without a message is a settled hole. */
   SEQ_SETTLE_MS: 'SEQ_SETTLE_MS',
   /**
@@ -802,4 +846,4 @@ export const commonEnv = {
  * it. The code must read them spelled out, `process.env.NAME`, never `process.env[name]`; the
  * local runtime sets them in the environment as any other.
  */
-export const compiledSettings = [commonEnv.MEDIA_ALLOWED_TYPES, commonEnv.WEBHOOK_CALLBACKS, commonEnv.PUSH_SETTINGS] as const;
+export const compiledSettings = [commonEnv.MEDIA_ALLOWED_TYPES, commonEnv.WEBHOOK_CALLBACKS, commonEnv.PUSH_SETTINGS, commonEnv.SIGNING_SECRET_ID, commonEnv.ADMIN_SECRET_ID, commonEnv.WEBHOOK_SECRET_ID] as const;

@@ -284,6 +284,20 @@ export interface CirrusImProps {
    */
   readonly messageRetentionDays?: number;
   /**
+   * Days the Aurora history keeps a message (like OpenIM's `retainChatRecords`): a daily run of
+   * the `retention` function deletes older ones, with their edits, from the history and search.
+   * A group may set its own (PUT /admin/groups/{groupId}/retention). Independent of
+   * messageRetentionDays (the offline store's TTL). Whole days, 1 to 36,500.
+   * @default - the history is kept for good
+   */
+  readonly historyRetentionDays?: number;
+  /**
+   * Runs the daily retention for groups' own retention even without historyRetentionDays
+   * (with it, the run is on anyway). Each run resumes an auto-paused Aurora for a few minutes.
+   * @default false
+   */
+  readonly groupRetention?: boolean;
+  /**
    * Seconds after which a seq that was allocated but never written is a settled hole
    * that clients skip. Must be longer than the longest send path (the timeout of every
    * function that allocates seqs), or a slow send could be skipped as a hole.
@@ -428,6 +442,10 @@ export interface CirrusImProps {
 /** {@link CirrusImProps} with every default applied. */
 export interface ResolvedCirrusImProps {
   readonly messageRetentionDays: number;
+  /** undefined: kept for good. */
+  readonly historyRetentionDays: number | undefined;
+  /** Whether the daily retention run is scheduled. */
+  readonly retentionSchedule: boolean;
   readonly seqSettleSeconds: number;
   readonly inlinePushMax: number;
   readonly onlineIndexMinMembers: number;
@@ -575,6 +593,11 @@ export function resolveCirrusImProps(props: CirrusImProps = {}): ResolvedCirrusI
     throw new Error(`messageRetentionDays must be a whole number of days, at least 1; got ${messageRetentionDays}.`);
   }
 
+  const historyRetentionDays = props.historyRetentionDays;
+  if (historyRetentionDays !== undefined && (!Number.isInteger(historyRetentionDays) || historyRetentionDays < 1 || historyRetentionDays > 36_500)) {
+    throw new Error(`historyRetentionDays must be a whole number of days, 1 to 36500; got ${historyRetentionDays}.`);
+  }
+
   const seqSettleSeconds = props.seqSettleSeconds ?? 30;
   const slowest = longestSeqAllocation(functions);
   if (!Number.isFinite(seqSettleSeconds) || seqSettleSeconds <= slowest.timeoutSeconds) {
@@ -702,6 +725,8 @@ export function resolveCirrusImProps(props: CirrusImProps = {}): ResolvedCirrusI
 
   return {
     messageRetentionDays,
+    historyRetentionDays,
+    retentionSchedule: historyRetentionDays !== undefined || props.groupRetention === true,
     seqSettleSeconds,
     inlinePushMax,
     onlineIndexMinMembers,

@@ -20,6 +20,8 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as eventsTargets from 'aws-cdk-lib/aws-events-targets';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { Construct } from 'constructs';
@@ -289,6 +291,7 @@ export class CirrusIm extends Construct {
       if (functionSpecs[key].secrets.length) handlers[key].function.node.addDependency(this.secureParameters.resource);
     }
     this.configureAsyncInvocations();
+    this.configureSchedules();
     this.connectConsumers();
     this.streamEventSources = this.connectStreamConsumers();
 
@@ -419,6 +422,24 @@ export class CirrusIm extends Construct {
     }
   }
 
+  /**
+   * Functions run on a schedule (`schedule` in the manifest): an EventBridge rule each, created
+   * disabled when the deployment does not need the run (retention without historyRetentionDays
+   * or groupRetention), so an idle deployment does not resume Aurora for nothing. A failed run
+   * is retried twice by EventBridge, then its event goes to the shared dead-letter queue.
+   */
+  private configureSchedules(): void {
+    for (const [key, spec] of entriesOf<FunctionKey, FunctionSpec>(functionSpecs)) {
+      if (!spec.schedule) continue;
+      new events.Rule(this, `${spec.name}Schedule`, {
+        description: spec.schedule.description,
+        schedule: events.Schedule.expression(spec.schedule.rate),
+        enabled: key !== 'retention' || this.config.retentionSchedule,
+        targets: [new eventsTargets.LambdaFunction(this.functions[key], { retryAttempts: 2, maxEventAge: Duration.hours(6), deadLetterQueue: this.deadLetters })],
+      });
+    }
+  }
+
   /** A log group of this construct, with its retention and removal policy. */
   private logGroup(id: string): logs.LogGroup {
     return new logs.LogGroup(this, id, { retention: this.config.logRetention, removalPolicy: this.config.removalPolicy });
@@ -451,6 +472,7 @@ export class CirrusIm extends Construct {
       env[commonEnv.DB_CLUSTER_ARN] = this.cluster.clusterArn;
       env[commonEnv.DB_SECRET_ARN] = this.cluster.secret!.secretArn;
       env[commonEnv.DB_NAME] = HistoryDatabase.databaseName;
+      if (config.historyRetentionDays !== undefined) env[commonEnv.HISTORY_RETENTION_DAYS] = String(config.historyRetentionDays);
     }
     // Offline push off: no PUSH_SETTINGS, so no device can be registered and nothing is sent.
     if (config.offlinePush && (spec.pushSettings || spec.pushCredentials)) env[commonEnv.PUSH_SETTINGS] = JSON.stringify(config.offlinePush.settings);

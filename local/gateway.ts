@@ -286,7 +286,8 @@ export class LocalGateway {
     try {
       // The route's own function, as API Gateway's integration of the route.
       const out = await invoke<{ statusCode: number; headers?: Record<string, string>; body?: string }>(httpFunctionOf(match.route.operationId), event);
-      res.writeHead(out.statusCode, { ...cors, ...(out.headers ?? {}) });
+      // API Gateway names the request in `apigw-requestid` (the handler's correlationId).
+      res.writeHead(out.statusCode, { ...cors, ...(out.headers ?? {}), 'apigw-requestid': event.requestContext.requestId as string });
       res.end(out.body ?? '');
     } catch (err) {
       this.opts.log(`http failed: ${(err as Error).message}`);

@@ -42,6 +42,14 @@ import { devSignIn, serveStatic } from './web';
 /** Where `npm run web:build` puts the web chat demo. */
 export const WEB_DIST = join(dirname(fileURLToPath(import.meta.url)), '..', 'web', 'dist');
 
+/** Milliseconds of an EventBridge `rate(n unit)` expression. */
+function rateMs(rate: string): number {
+  const m = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/.exec(rate);
+  if (!m) throw new Error(`Unsupported schedule ${rate}`);
+  const unit = m[2].startsWith('minute') ? 60_000 : m[2].startsWith('hour') ? 3_600_000 : 86_400_000;
+  return Number(m[1]) * unit;
+}
+
 export interface LocalOptions {
   /** HTTP port; 0 picks a free one. Default 8080. */
   port?: number;
@@ -55,7 +63,7 @@ export interface LocalOptions {
   /** A real PostgreSQL for the history instead of PGlite. */
   databaseUrl?: string;
   /** Settings passed to the functions as environment variables. */
-  settings?: { seqSettleMs?: number; inlinePushMax?: number; onlineIndexMinMembers?: number; messageTtlDays?: number; requireFriendship?: boolean; revokeWindowSeconds?: number; multiLoginPolicy?: LoginPolicy; pushMaxDevices?: number; offlinePush?: PushSettings | false; logLevel?: string; mediaMaxBytes?: number; mediaAllowedTypes?: readonly string[]; webhooks?: LocalWebhookSettings };
+  settings?: { seqSettleMs?: number; inlinePushMax?: number; onlineIndexMinMembers?: number; messageTtlDays?: number; historyRetentionDays?: number; requireFriendship?: boolean; revokeWindowSeconds?: number; multiLoginPolicy?: LoginPolicy; pushMaxDevices?: number; offlinePush?: PushSettings | false; logLevel?: string; mediaMaxBytes?: number; mediaAllowedTypes?: readonly string[]; webhooks?: LocalWebhookSettings };
   /** The local API Gateway's connection limits (default API Gateway's: 10 minutes idle, 2 hours in all); tests shorten them. */
   websocket?: { idleTimeoutMs?: number; maxConnectionMs?: number };
   /** Per-queue overrides of the manifest's event-source settings (tests shorten visibility timeouts). */
@@ -284,6 +292,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
       [commonEnv.DB_SECRET_ARN]: `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:cirrus-local-db`,
       [commonEnv.DB_NAME]: 'cirrus',
       [commonEnv.MESSAGE_TTL_DAYS]: String(settings.messageTtlDays ?? 14),
+      [commonEnv.HISTORY_RETENTION_DAYS]: String(settings.historyRetentionDays ?? (process.env.HISTORY_RETENTION_DAYS || '')),
       [commonEnv.SEQ_SETTLE_MS]: String(settings.seqSettleMs ?? 30_000),
       [commonEnv.INLINE_PUSH_MAX]: String(settings.inlinePushMax ?? 10),
       [commonEnv.ONLINE_INDEX_MIN_MEMBERS]: String(settings.onlineIndexMinMembers ?? 200),
@@ -450,6 +459,15 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
       });
       streamSources.push(source);
       stops.push(() => source.stop());
+    }
+
+    // Scheduled functions (the stack's EventBridge rules), on the same rate while the runtime is up.
+    for (const [key, spec] of Object.entries(functions) as [FunctionKey, FunctionSpec][]) {
+      if (!spec.schedule) continue;
+      const every = rateMs(spec.schedule.rate);
+      const timer = setInterval(() => void invoke(key, { source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} }).catch((err) => log(`${key} failed: ${(err as Error).message}`)), every);
+      timer.unref();
+      stops.push(async () => clearInterval(timer));
     }
 
     return {

@@ -18,6 +18,10 @@ export interface UserClaims {
 export interface AdminClaims {
   kind: 'admin';
   sub: 'admin';
+  /** The operator's name given when the token was issued (the audit log's actor). */
+  name?: string;
+  /** The token's own id, recorded with each audited action it takes. */
+  jti?: string;
   iat: number;
   exp: number;
 }

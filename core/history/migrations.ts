@@ -169,6 +169,38 @@ export const migrations: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    // Retention (core/history/retention.ts): a group's own retention (`group_retention`, else
+    // the deployment's), and per conversation the highest seq retention has purged through
+    // (`purged_through`). The trigger now also drops any insert at or below that seq, so a
+    // message changed in the offline store after the history let it go (a reaction, a revoke)
+    // does not come back, without a tombstone per message.
+    id: '0009_retention',
+    statements: [
+      `CREATE TABLE IF NOT EXISTS group_retention (
+        group_id    text        PRIMARY KEY,
+        days        integer     NOT NULL CHECK (days >= 1),
+        updated_at  timestamptz NOT NULL DEFAULT now()
+      )`,
+      `CREATE TABLE IF NOT EXISTS purged_through (
+        conversation_id  text        PRIMARY KEY,
+        seq              bigint      NOT NULL,
+        updated_at       timestamptz NOT NULL DEFAULT now()
+      )`,
+      `CREATE OR REPLACE FUNCTION skip_purged_message() RETURNS trigger LANGUAGE plpgsql VOLATILE AS $$
+      BEGIN
+        PERFORM pg_advisory_xact_lock_shared(1130984050, hashtext(NEW.conversation_id));
+        IF EXISTS (SELECT 1 FROM purged_messages p WHERE p.conversation_id = NEW.conversation_id AND p.seq = NEW.seq) THEN
+          RETURN NULL;
+        END IF;
+        IF EXISTS (SELECT 1 FROM purged_through t WHERE t.conversation_id = NEW.conversation_id AND NEW.seq <= t.seq) THEN
+          RETURN NULL;
+        END IF;
+        RETURN NEW;
+      END
+      $$`,
+    ],
+  },
 ];
 
 /**

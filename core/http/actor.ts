@@ -5,9 +5,12 @@
 import { ADMIN_ACTOR } from '../domain/ids';
 import { CirrusError } from '../errors';
 
-export type Actor = { kind: 'admin' } | { kind: 'user'; userId: string; platformId: number; sessionId?: string };
+/** An admin: the operator's name and the token's id, when the token carries them (the audit log's actor). */
+export type AdminActor = { kind: 'admin'; name?: string; tokenId?: string };
 
-export const isAdmin = (actor: Actor): actor is { kind: 'admin' } => actor.kind === 'admin';
+export type Actor = AdminActor | { kind: 'user'; userId: string; platformId: number; sessionId?: string };
+
+export const isAdmin = (actor: Actor): actor is AdminActor => actor.kind === 'admin';
 
 /** The user id a user token acts as; admins have none. */
 export const userIdOf = (actor: Actor): string | undefined => (actor.kind === 'user' ? actor.userId : undefined);

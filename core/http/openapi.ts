@@ -2,6 +2,7 @@
 import * as z from 'zod';
 import { errorCodes } from '../errors';
 import { httpRoutes, type HttpRouteSpec, type RouteAuth } from './routes';
+import { auditedForAdmins } from './routes/types';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -41,8 +42,9 @@ export function buildOpenApi(): Record<string, unknown> {
     (paths[route.path] ??= {})[route.method.toLowerCase()] = {
       operationId: route.operationId,
       summary: route.summary,
-      description: `Who may call: ${whoMayCall(route)}`,
+      description: `Who may call: ${whoMayCall(route)}${auditedForAdmins(route) ? (route.auth === 'none' ? ' Recorded in the audit log (GET /admin/audit).' : " An admin token's call is recorded in the audit log (GET /admin/audit).") : ''}`,
       'x-cirrus-auth': route.auth,
+      'x-cirrus-audited': auditedForAdmins(route),
       ...(route.auth === 'none' ? { security: [] } : { security: [{ bearer: [] }] }),
       parameters: [...parametersOf(spec.params, 'path'), ...parametersOf(spec.query, 'query')],
       ...(spec.body ? { requestBody: { required: true, content: { 'application/json': { schema: schemaOf(spec.body, 'input') } } } } : {}),

@@ -17,11 +17,12 @@ import { adminStatsRoutes } from './routes/admin-stats';
 import { webhookRoutes } from './routes/webhooks';
 import { adminOpsRoutes } from './routes/admin-ops';
 import { deviceRoutes } from './routes/devices';
+import { complianceRoutes } from './routes/compliance';
 
 export type { HttpMethod, HttpRouteSpec, RouteAuth } from './routes/types';
 export { MAX_BATCH } from './routes/types';
 
-export const httpRoutes = [...metaRoutes, ...authRoutes, ...userRoutes, ...deviceRoutes, ...friendRoutes, ...groupRoutes, ...conversationRoutes, ...messageRoutes, ...receiptReactionRoutes, ...searchRoutes, ...mediaRoutes, ...adminStatsRoutes, ...webhookRoutes, ...adminOpsRoutes] as const;
+export const httpRoutes = [...metaRoutes, ...authRoutes, ...userRoutes, ...deviceRoutes, ...friendRoutes, ...groupRoutes, ...conversationRoutes, ...messageRoutes, ...receiptReactionRoutes, ...searchRoutes, ...mediaRoutes, ...adminStatsRoutes, ...webhookRoutes, ...adminOpsRoutes, ...complianceRoutes] as const;
 
 export type HttpRoute = (typeof httpRoutes)[number];
 export type OperationId = HttpRoute['operationId'];

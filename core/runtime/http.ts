@@ -14,7 +14,14 @@ import type { Actor } from '../http/actor';
 import { isPercentDecodable, routeMatcher } from '../http/matcher';
 import { findRefusedString } from '../protocol/strings';
 import type { HttpFunctionKey } from '../manifest';
-import type { HttpRouteSpec, Operation, RouteAuth } from '../http/routes/types';
+import { AdminName, type HttpRouteSpec, type Operation, type RouteAuth } from '../http/routes/types';
+import { isAudited, recordAdminAction } from '../services/audit';
+
+/** The operator a request for an admin token names, if it is a well-formed name. */
+function adminNameOf(body: unknown): string | undefined {
+  const name = (body as { name?: unknown } | undefined)?.name;
+  return typeof name === 'string' && AdminName.safeParse(name).success ? name : undefined;
+}
 
 const json = (statusCode: number, body: unknown): APIGatewayProxyStructuredResultV2 => ({
   statusCode,
@@ -53,7 +60,24 @@ export function httpHandler(fn: HttpFunctionKey, routes: readonly HttpRouteSpec[
 }
 
 async function handle(fn: HttpFunctionKey, routing: ReturnType<typeof routeMatcher>, operations: Readonly<Record<string, Operation>>, event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
-  return withLogContext({ fn, correlationId: event.requestContext?.requestId ?? newId() }, async () => {
+  const correlationId = event.requestContext?.requestId ?? newId();
+  return withLogContext({ fn, correlationId }, async () => {
+    // Set once the caller is known: an audited call is recorded whatever its outcome.
+    let audit: { route: HttpRouteSpec; actor: Actor; params?: unknown; body?: unknown; query?: unknown } | undefined;
+    const record = (outcome: string) =>
+      audit &&
+      recordAdminAction({
+        fn,
+        action: audit.route.operationId,
+        actor: audit.actor,
+        outcome,
+        correlationId,
+        params: audit.params,
+        body: audit.body,
+        query: audit.query,
+        // A request for an admin token names its operator in the body.
+        ...(audit.route.operationId === 'getAdminToken' ? { actorName: adminNameOf(audit.body) } : {}),
+      });
     try {
       const method = event.requestContext.http.method;
       const byKey = event.routeKey && event.routeKey !== '$default' ? routing.byKey(event.routeKey) : undefined;
@@ -64,12 +88,16 @@ async function handle(fn: HttpFunctionKey, routing: ReturnType<typeof routeMatch
       let actor: Actor = { kind: 'admin' };
       if (auth !== 'none') {
         const claims = await authenticate(bearer(event));
-        actor = claims.kind === 'admin' ? { kind: 'admin' } : { kind: 'user', userId: claims.sub, platformId: claims.plt, sessionId: claims.sid };
+        actor =
+          claims.kind === 'admin'
+            ? { kind: 'admin', ...(claims.name ? { name: claims.name } : {}), ...(claims.jti ? { tokenId: claims.jti } : {}) }
+            : { kind: 'user', userId: claims.sub, platformId: claims.plt, sessionId: claims.sid };
         if (auth === 'admin' && actor.kind !== 'admin') throw new CirrusError('ADMIN_REQUIRED');
         if (auth === 'self' && actor.kind === 'user' && actor.userId !== match.pathParameters.userId) {
           throw new CirrusError('FORBIDDEN', `A token of ${actor.userId} cannot act for ${match.pathParameters.userId}`);
         }
       }
+      if (isAudited(route, actor)) audit = { route, actor, params: match.pathParameters, query: event.queryStringParameters };
       const spec = route as { params?: z.ZodType; query?: z.ZodType; body?: z.ZodType };
       // A path segment or query string that is not valid percent-encoded UTF-8 has no value to validate.
       for (const [name, value] of Object.entries(match.pathParameters ?? {})) {
@@ -92,15 +120,22 @@ async function handle(fn: HttpFunctionKey, routing: ReturnType<typeof routeMatch
           throw new CirrusError('MALFORMED_FRAME', 'The body is not valid JSON');
         }
       }
-      const result = await operations[route.operationId]({
+      if (audit) audit.body = body;
+      const input = {
         actor,
         params: validate(spec.params, match.pathParameters, 'path'),
         query: validate(spec.query, event.queryStringParameters ?? {}, 'query'),
         body: validate(spec.body, body, 'body'),
-      });
+      };
+      if (audit) Object.assign(audit, { params: input.params, body: input.body, query: input.query });
+      const result = await operations[route.operationId](input);
+      // A new admin token is recorded under its own id.
+      if (audit && route.operationId === 'getAdminToken') audit.actor = { kind: 'admin', tokenId: (result as { tokenId?: string }).tokenId };
+      await record('ok');
       return json(200, result);
     } catch (err) {
       const wire = toWireError(err);
+      await record(wire.reason);
       if (wire.reason === 'INTERNAL') log.error('request failed', { err });
       return json(err instanceof CirrusError ? err.status : wire.reason === 'INTERNAL' ? 500 : wire.reason === 'THROTTLED' ? 429 : 503, { error: wire });
     }

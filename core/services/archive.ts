@@ -16,6 +16,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { sqs, sqsBody } from '../aws/sqs';
 import { directory } from '../history/directory';
+import { auditLog, type AuditEntry } from '../store/audit';
 import { history } from '../history/history';
 import { log } from '../log';
 import { deadLetters } from '../manifest';
@@ -35,7 +36,7 @@ export interface MessageArchiveItem {
   inserted?: boolean;
 }
 
-export type ArchiveItem = MessageArchiveItem | { id: string; user: DirectoryUser } | { id: string; users: DirectoryUser[] } | { id: string; group: DirectoryGroup };
+export type ArchiveItem = MessageArchiveItem | { id: string; user: DirectoryUser } | { id: string; users: DirectoryUser[] } | { id: string; group: DirectoryGroup } | { id: string; audit: AuditEntry };
 
 /** An Outbox item: one directory row to mirror. */
 export type OutboxItem = { id: string; kind: 'user'; user: DirectoryUser; expiresAt: number } | { id: string; kind: 'users'; users: DirectoryUser[]; expiresAt: number } | { id: string; kind: 'group'; group: DirectoryGroup; expiresAt: number };
@@ -51,11 +52,13 @@ async function write(items: readonly ArchiveItem[]): Promise<void> {
   await history.insertMessages(messages.map((i) => i.message));
   await directory.upsertUsers(items.flatMap((i) => ('user' in i ? [i.user] : 'users' in i ? i.users : [])));
   await directory.upsertGroups(items.flatMap((i) => ('group' in i ? [i.group] : [])));
+  await auditLog.putMany(items.flatMap((i) => ('audit' in i ? [i.audit] : [])));
 }
 
 function describe(item: ArchiveItem): Record<string, unknown> {
   if (isMessage(item)) return { conversationId: item.message.conversationId, seq: item.message.seq };
   if ('users' in item) return { users: item.users.length, firstUserId: item.users[0]?.userId };
+  if ('audit' in item) return { audit: item.audit.id, action: item.audit.action };
   return 'user' in item ? { userId: item.user.userId } : { groupId: item.group.groupId };
 }
 
@@ -154,6 +157,15 @@ function messageOf(item: Record<string, unknown>): Message {
   return m;
 }
 
+/** An audit log entry written to the Outbox by the http function (core/services/audit.ts). */
+function auditEntryOf(value: unknown): AuditEntry {
+  const e = value as Partial<AuditEntry> | undefined;
+  if (!e || typeof e.id !== 'string' || typeof e.at !== 'number' || typeof e.actor !== 'string' || typeof e.action !== 'string' || typeof e.outcome !== 'string' || typeof e.correlationId !== 'string') {
+    throw new Error('not an audit entry');
+  }
+  return e as AuditEntry;
+}
+
 /** An Outbox item (`id`, `kind`), as opposed to a message (keyed by conversation and seq). */
 const isOutboxItem = (item: Record<string, unknown>) => item.conversationId === undefined && typeof item.id === 'string' && item.kind !== undefined;
 
@@ -172,6 +184,7 @@ export function itemOfRecord(record: DynamoDBRecord): ArchiveItem | undefined {
     if (next.kind === 'user') return { id, user: DirectoryUserSchema.parse(next.user) };
     if (next.kind === 'users') return { id, users: DirectoryUserSchema.array().parse(next.users) };
     if (next.kind === 'group') return { id, group: DirectoryGroupSchema.parse(next.group) };
+    if (next.kind === 'audit') return { id, audit: auditEntryOf(next.entry) };
     throw new Error(`unknown outbox kind ${String(next.kind)}`);
   }
   const message = messageOf(next);

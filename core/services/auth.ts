@@ -55,7 +55,8 @@ export async function authorizeConnection(token: string | undefined): Promise<Co
   }
 }
 
-export async function issueAdminToken(secret: string): Promise<{ token: string; expiresAt: number }> {
+/** An admin token for the holder of the admin secret, naming the operator (`name`) for the audit log. */
+export async function issueAdminToken(secret: string, name?: string): Promise<{ token: string; expiresAt: number; tokenId: string }> {
   // At most 10 seconds old: a rotated admin secret stops working within seconds on every container.
   const expected = await recentSecretValue(config.adminSecretId());
   // Compare digests so the comparison takes the same time whatever the input length.
@@ -64,7 +65,8 @@ export async function issueAdminToken(secret: string): Promise<{ token: string; 
   if (!timingSafeEqual(a, b)) throw new CirrusError('ADMIN_SECRET_INVALID');
   const iat = nowSeconds();
   const exp = iat + ADMIN_TOKEN_SECONDS;
-  return { token: issueToken({ kind: 'admin', sub: 'admin', iat, exp }, await currentSigningKey()), expiresAt: exp };
+  const jti = newId();
+  return { token: issueToken({ kind: 'admin', sub: 'admin', ...(name ? { name } : {}), jti, iat, exp }, await currentSigningKey()), expiresAt: exp, tokenId: jti };
 }
 
 export async function issueUserToken(userId: string, platformId: number, expireSeconds = DEFAULT_USER_TOKEN_SECONDS): Promise<{ token: string; expiresAt: number; sessionId: string }> {

@@ -129,6 +129,7 @@ describe('admin console', () => {
     await page.screenshot({ path: join(shots, 'admin-sign-in.png') });
 
     await secret.fill(cirrus.adminSecret);
+    await page.getByLabel('Your name').fill('ops@example.com');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('navigation', { name: 'Console sections' }).waitFor();
     await expect.poll(() => page.getByRole('link', { name: 'Dashboard' }).getAttribute('aria-current')).toBe('page');
@@ -253,6 +254,18 @@ describe('admin console', () => {
     expect(await page.locator('table.members tr[data-user-id="alice"] td').first().textContent()).toBe('owner');
     expect(await page.locator('table.members tbody tr').count()).toBe(2);
     expect(await page.locator('.group-detail h2').textContent()).toBe('lunch lunch');
+
+    // Its history retention: none in this deployment, then the group's own, then none again.
+    const retention = page.locator('.group-detail .retention + .notice');
+    await expect.poll(() => retention.textContent()).toBe('The history keeps its messages for good.');
+    await page.getByLabel('Retention in days').fill('7');
+    await page.getByRole('button', { name: 'Set retention' }).click();
+    await expect.poll(() => retention.textContent()).toBe('The history keeps its messages 7 days.');
+    expect((await admin.call('GET', '/admin/groups/lunch/retention')).body).toEqual({ groupId: 'lunch', days: 7, effectiveDays: 7 });
+    await page.getByLabel('Retention in days').fill('');
+    await page.getByRole('button', { name: 'Set retention' }).click();
+    await expect.poll(() => retention.textContent()).toBe('The history keeps its messages for good.');
+    expect((await admin.call('GET', '/admin/groups/lunch/retention')).body.days).toBeNull();
   });
 
   it('moderation: finds a message, revokes it and sees it revoked; purges another after a confirmation', async () => {
@@ -347,6 +360,33 @@ describe('admin console', () => {
     await page.getByLabel('Recipients').fill('nobody-here');
     await page.getByRole('button', { name: 'Send to all' }).click();
     await expect.poll(() => status.textContent()).toMatch(/^USER_NOT_FOUND \(1201\): /);
+  });
+
+  it("audit log: the console's own actions under the name it signed in with, filtered and refused ones marked", async () => {
+    // The http function's entries reach the log through the Outbox within seconds.
+    const listed = await eventually(async () => {
+      const entries = (await admin.call('GET', '/admin/audit', undefined)).body.entries as { action: string; actor: string; outcome: string }[];
+      return entries[0]?.action === 'batchSendMessages' && entries[0].outcome === 'USER_NOT_FOUND' && entries;
+    });
+    await page.getByRole('link', { name: 'Audit log' }).click();
+    const rows = page.locator('.audit-log tbody tr');
+    await expect.poll(() => rows.count()).toBeGreaterThan(0);
+    // The newest row is the API's newest entry (the refused batch send).
+    expect(await rows.first().locator('th').textContent()).toBe(listed[0]!.action);
+    expect(listed[0]).toMatchObject({ action: 'batchSendMessages', actor: 'ops@example.com', outcome: 'USER_NOT_FOUND' });
+    expect(await rows.first().getAttribute('class')).toBe('refused');
+
+    await page.getByLabel('Action').fill('banUser');
+    await page.getByLabel('Actor').fill('ops@example.com');
+    await page.getByRole('button', { name: 'Show' }).click();
+    await expect.poll(() => page.locator('.view-audit .notice').textContent()).toBe('1 entry.');
+    expect(await rows.first().locator('td').nth(2).textContent()).toBe('user:mallory');
+    expect(await rows.first().locator('td').nth(3).textContent()).toBe('ok');
+    await page.screenshot({ path: join(shots, 'admin-audit.png') });
+
+    await page.getByLabel('Target').fill('nobody');
+    await page.getByRole('button', { name: 'Show' }).click();
+    await expect.poll(() => page.locator('.view-audit .notice').textContent()).toMatch(/^INVALID_ARGUMENT \(\d+\): /);
   });
 
   it('fits a phone screen: the navigation wraps, the dashboard charts stack', async () => {

@@ -42,8 +42,7 @@ function expectedEnvironment(spec: FunctionSpec): string[] {
   // The names of the functions it invokes asynchronously (its own comes as AWS_LAMBDA_FUNCTION_NAME).
   for (const target of spec.invokes ?? []) if (functions[target] !== spec) names.push(functions[target].asyncInvoke!.envVar);
   if (spec.sendsToDeadLetters) names.push(deadLetters.envVar);
-  if (spec.secrets.includes('signingKey')) names.push(commonEnv.SIGNING_SECRET_ID);
-  if (spec.secrets.includes('adminSecret')) names.push(commonEnv.ADMIN_SECRET_ID);
+  // The secrets' parameter names (SIGNING_SECRET_ID, ADMIN_SECRET_ID) are compiled into the bundle, like MEDIA_ALLOWED_TYPES.
   if (spec.postsToConnections) names.push(commonEnv.CONNECTIONS_ENDPOINT);
   if (spec.history) names.push(commonEnv.DB_CLUSTER_ARN, commonEnv.DB_SECRET_ARN, commonEnv.DB_NAME);
   // MEDIA_ALLOWED_TYPES is compiled into the bundle (a long value; Lambda's environment holds 4 KB).
@@ -342,7 +341,7 @@ describe('When CirrusStack is synthesized with default props and bundled', () =>
   describe('asynchronous invocations', () => {
     const invoked = functionEntries.filter(([, spec]) => spec.asyncInvoke);
 
-    it('should be how push slices, batch pages and offline push run', () => {
+    it('should be how push slices, offline notifications and batch pages run', () => {
       expect(invoked.map(([key]) => key).sort()).toEqual(['batchPages', 'notify', 'push']);
       template.resourceCountIs('AWS::Lambda::EventInvokeConfig', invoked.length);
     });
@@ -362,18 +361,20 @@ describe('When CirrusStack is synthesized with default props and bundled', () =>
 
     it('should give the invoking functions the names of the functions they invoke, and the right to invoke those only', () => {
       const env = (key: FunctionKey) => template.toJSON().Resources[fnId(key)].Properties.Environment.Variables as Record<string, unknown>;
-      expect(env('wsMessage').FN_PUSH).toEqual({ Ref: fnId('push') });
-      expect(env('http').FN_PUSH).toEqual({ Ref: fnId('push') });
-      expect(env('http').FN_BATCH_PAGES).toEqual({ Ref: fnId('batchPages') });
-      for (const key of ['wsMessage', 'http', 'batchPages', 'push'] as const) expect(env(key).FN_NOTIFY).toEqual({ Ref: fnId('notify') });
+      expect(env('wsMessage').FUNCTION_PUSH_NAME).toEqual({ Ref: fnId('push') });
+      expect(env('http').FUNCTION_PUSH_NAME).toEqual({ Ref: fnId('push') });
+      expect(env('http').FUNCTION_BATCH_PAGES_NAME).toEqual({ Ref: fnId('batchPages') });
       // A variable naming the function itself would be a circular reference: it reads AWS_LAMBDA_FUNCTION_NAME.
-      expect(env('batchPages')).not.toHaveProperty('FN_BATCH_PAGES');
-      expect(env('notify')).not.toHaveProperty('FN_NOTIFY');
+      expect(env('batchPages')).not.toHaveProperty('FUNCTION_BATCH_PAGES_NAME');
       const invokers = Object.values(template.findResources('AWS::IAM::Policy'))
         .filter((p) => JSON.stringify(p.Properties.PolicyDocument).includes('lambda:InvokeFunction'))
         .map((p) => JSON.stringify(p.Properties.Roles));
       expect(invokers.filter((roles) => roles.includes(roleId('wsMessage')))).toHaveLength(1);
-      // push invokes notify for the away recipients of its slice; the archive invokes nothing.
+      // Push slices hand their away recipients to notify; the archive invokes nothing.
+      expect(env('wsMessage').FUNCTION_NOTIFY_NAME).toEqual({ Ref: fnId('notify') });
+      expect(env('push').FUNCTION_NOTIFY_NAME).toEqual({ Ref: fnId('notify') });
+      expect(env('notify')).not.toHaveProperty('FUNCTION_NOTIFY_NAME');
+      expect(invokers.filter((roles) => roles.includes(roleId('push')))).toHaveLength(1);
       expect(invokers.some((roles) => roles.includes(roleId('archive')))).toBe(false);
     });
   });

@@ -201,6 +201,7 @@ const NAMED_TYPES: Record<string, { readonly path: readonly string[]; readonly u
   'AWS::CloudWatch::Dashboard': { path: ['DashboardName'], unique: 'account', maxLength: 255, charset: /^[A-Za-z0-9_-]+$/ },
   'AWS::SNS::Topic': { path: ['TopicName'], unique: 'region', maxLength: 256, charset: /^[A-Za-z0-9_-]+$/ },
   'AWS::StepFunctions::StateMachine': { path: ['StateMachineName'], unique: 'region', maxLength: 80 },
+  'AWS::Events::Rule': { path: ['Name'], unique: 'region', maxLength: 64, charset: /^[.\-_A-Za-z0-9]+$/ },
 };
 
 /** Free-text properties the services cap, by resource type (path, maximum characters). */
@@ -215,6 +216,7 @@ const TEXT_LIMITS: Record<string, readonly (readonly [readonly string[], number]
   'AWS::CloudFront::ResponseHeadersPolicy': [[['ResponseHeadersPolicyConfig', 'Comment'], 128]],
   'AWS::CloudFront::Function': [[['FunctionConfig', 'Comment'], 128]],
   'AWS::CloudFront::OriginAccessControl': [[['OriginAccessControlConfig', 'Description'], 256]],
+  'AWS::Events::Rule': [[['Description'], 512]],
 };
 
 /**
@@ -393,6 +395,7 @@ describe.each(['default', 'every feature'])('The %s stack, against what AWS enfo
     for (const [id, resource] of functions) {
       const variables: Record<string, string> = renderDeep(resource.Properties.Environment?.Variables ?? {}, r);
       const bytes = Object.entries(variables).reduce((sum, [k, v]) => sum + Buffer.byteLength(k) + Buffer.byteLength(String(v)), 0);
+      if (process.env.DUMP_ENV && id.includes('HttpApi')) console.log(id, bytes, JSON.stringify(Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, Buffer.byteLength(k) + Buffer.byteLength(String(v))]))));
       expect(bytes, id).toBeLessThanOrEqual(LIMITS.environmentBytes);
     }
   });

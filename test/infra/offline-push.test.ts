@@ -1,15 +1,14 @@
 /**
  * Offline push in the synthesized template: the settings reach exactly the functions that need
  * them (compiled into their bundles, never a secret), and a function with `pushCredentials` may
- * read exactly the SecureString parameters they name — in the stack as locally. The manifest is
- * given here one function with `pushCredentials` (the push function), so the capability is checked
- * on a real role whichever functions carry it.
+ * read exactly the SecureString parameters they name — in the stack as locally (the notify
+ * function is the one that sends).
  */
 import { createECDH } from 'node:crypto';
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { functionPolicy } from '../../core/iam';
 import { commonEnv, functions, type FunctionKey } from '../../core/manifest';
 import type { PushSettings } from '../../core/offline-push/types';
@@ -18,11 +17,6 @@ import type { HandlerFunction } from '../../lib/handler-function';
 import { accessesOf, allows, resolvePolicy, type LocalArns } from '../../local/iam';
 import { renderPermissions } from '../../scripts/permissions-doc';
 import { awsSolutionsFindings, logicalId, synthesizeCirrusStack, synthTimeout, testApp, type Synthesized } from './support';
-
-vi.mock('../../core/manifest', async (importOriginal) => {
-  const manifest = await importOriginal<typeof import('../../core/manifest')>();
-  return { ...manifest, functions: { ...manifest.functions, push: { ...manifest.functions.push, pushCredentials: true } } };
-});
 
 const keys = Object.keys(functions) as FunctionKey[];
 const readers = keys.filter((key) => functions[key].pushCredentials);
@@ -61,12 +55,12 @@ describe('When CirrusStack is synthesized without offlinePush', () => {
   }, synthTimeout);
 
   it('should give no function PUSH_SETTINGS and no parameter of push credentials', () => {
-    expect(readers).toEqual(['push']);
+    expect(readers).toEqual(['notify']);
     for (const key of keys) {
       expect(envOf(synth, synth.stack.im, key), key).not.toHaveProperty(commonEnv.PUSH_SETTINGS);
       expect(compiledOf(synth.stack.im, key), key).not.toHaveProperty(commonEnv.PUSH_SETTINGS);
     }
-    const ssmReads = statementsOf(synth.template, synth.stack.im, 'push').filter((s) => [s.Action].flat().some((a) => a.startsWith('ssm:')));
+    const ssmReads = statementsOf(synth.template, synth.stack.im, 'notify').filter((s) => [s.Action].flat().some((a) => a.startsWith('ssm:')));
     expect(ssmReads).toEqual([]);
   });
 });
@@ -80,7 +74,7 @@ describe('When CirrusStack is synthesized with offlinePush', () => {
   }, synthTimeout);
 
   it('should compile the settings into the bundles of exactly the functions that need them, outside Lambda\'s environment', () => {
-    expect(settingsReaders.sort()).toEqual(['http', 'push', 'wsMessage']);
+    expect(settingsReaders.sort()).toEqual(['http', 'notify', 'wsMessage']);
     for (const key of keys) {
       expect(envOf(synth, synth.stack.im, key), key).not.toHaveProperty(commonEnv.PUSH_SETTINGS);
       const compiled = compiledOf(synth.stack.im, key)[commonEnv.PUSH_SETTINGS];
@@ -92,7 +86,7 @@ describe('When CirrusStack is synthesized with offlinePush', () => {
   it('should let a function with pushCredentials GetParameter exactly the three parameters, by their ARNs, and no other function any of them', () => {
     for (const key of keys) {
       const reads = statementsOf(synth.template, synth.stack.im, key).filter((s) => JSON.stringify(s.Resource).includes('push/') || JSON.stringify(s.Resource).includes('vapid'));
-      if (key === 'push') {
+      if (key === 'notify') {
         expect(reads).toEqual([{ Effect: 'Allow', Action: 'ssm:GetParameter', Resource: parameterArns }]);
       } else {
         expect(reads, key).toEqual([]);
@@ -128,11 +122,11 @@ describe('When the push credentials are encrypted with a customer managed key', 
     const keyPolicy = template.toJSON().Resources[logicalId(key)].Properties.KeyPolicy.Statement as { Action: string | string[]; Principal: unknown; Condition?: unknown }[];
     const decrypts = keyPolicy.filter((s) => [s.Action].flat().includes('kms:Decrypt'));
     expect(decrypts).toHaveLength(1);
-    expect(decrypts[0].Principal).toEqual({ AWS: { 'Fn::GetAtt': [logicalId(im.functions.push.role!), 'Arn'] } });
+    expect(decrypts[0].Principal).toEqual({ AWS: { 'Fn::GetAtt': [logicalId(im.functions.notify.role!), 'Arn'] } });
     expect(JSON.stringify(decrypts[0].Condition)).toContain('kms:ViaService');
     expect(JSON.stringify(decrypts[0].Condition)).toContain('ssm.');
     // No other function's role appears in the key policy.
-    for (const other of keys.filter((k) => k !== 'push')) expect(JSON.stringify(keyPolicy), other).not.toContain(logicalId(im.functions[other].role!));
+    for (const other of keys.filter((k) => k !== 'notify')) expect(JSON.stringify(keyPolicy), other).not.toContain(logicalId(im.functions[other].role!));
   });
 });
 
@@ -155,14 +149,14 @@ describe('When the local runtime checks a reader\'s requests', () => {
     accessesOf('SSM', 'GetParameter', { Name: name, WithDecryption: true }, arns).every((access) => allows(resolvePolicy(functionPolicy(key, { webhooks: false, offlinePush: settings }), arns), access));
 
   it('should allow GetParameter on exactly the configured parameters, by name or ARN, to the readers only', () => {
-    expect(allowed('push', offlinePush, '/chat/push/apns-key')).toBe(true);
-    expect(allowed('push', offlinePush, `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/chat/push/apns-key`)).toBe(true);
-    expect(allowed('push', offlinePush, 'arn:aws:ssm:eu-west-1:123456789012:parameter/chat/push/fcm-service-account')).toBe(true);
-    expect(allowed('push', offlinePush, 'vapid-private-key')).toBe(true);
+    expect(allowed('notify', offlinePush, '/chat/push/apns-key')).toBe(true);
+    expect(allowed('notify', offlinePush, `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/chat/push/apns-key`)).toBe(true);
+    expect(allowed('notify', offlinePush, 'arn:aws:ssm:eu-west-1:123456789012:parameter/chat/push/fcm-service-account')).toBe(true);
+    expect(allowed('notify', offlinePush, 'vapid-private-key')).toBe(true);
     // Another parameter, a provider not configured, a function that only reads the settings.
-    expect(allowed('push', offlinePush, '/chat/push/other')).toBe(false);
-    expect(allowed('push', { apns: offlinePush.apns }, 'vapid-private-key')).toBe(false);
-    expect(allowed('push', undefined, '/chat/push/apns-key')).toBe(false);
+    expect(allowed('notify', offlinePush, '/chat/push/other')).toBe(false);
+    expect(allowed('notify', { apns: offlinePush.apns }, 'vapid-private-key')).toBe(false);
+    expect(allowed('notify', undefined, '/chat/push/apns-key')).toBe(false);
     expect(allowed('http', offlinePush, '/chat/push/apns-key')).toBe(false);
     expect(allowed('wsMessage', offlinePush, '/chat/push/apns-key')).toBe(false);
   });
@@ -173,7 +167,7 @@ describe('The permissions table of docs/deploy.md', () => {
     const rows = renderPermissions().split('\n').filter((row) => row.startsWith('| `'));
     for (const row of rows) {
       const reads = row.includes('APNs key parameter (offlinePush): GetParameter') && row.includes('FCM service account parameter (offlinePush): GetParameter') && row.includes('VAPID private key parameter (offlinePush): GetParameter');
-      expect(reads, row).toBe(row.startsWith('| `push` |'));
+      expect(reads, row).toBe(row.startsWith('| `notify` |'));
     }
   });
 });

@@ -129,9 +129,11 @@ describe('When CirrusStack is synthesized with webhooks', () => {
         for (const name of webhookVars) expect(env, `${key} ${name}`).not.toHaveProperty(name);
         expect(compiled, key).not.toHaveProperty(commonEnv.WEBHOOK_CALLBACKS);
       }
-      expect(env.WEBHOOK_SECRET_ID !== undefined, key).toBe((functions[key].secrets as readonly string[]).includes('webhookSecret'));
+      // The secret's parameter name (no secret itself) is compiled in too.
+      expect(env, key).not.toHaveProperty(commonEnv.WEBHOOK_SECRET_ID);
+      expect(compiled.WEBHOOK_SECRET_ID !== undefined, key).toBe((functions[key].secrets as readonly string[]).includes('webhookSecret'));
     }
-    expect(envOf(synth, 'wsMessage').WEBHOOK_SECRET_ID).toEqual(synth.stack.im.webhookSigningSecret!.parameterName);
+    expect((synth.stack.im.functions.wsMessage.node.scope as HandlerFunction).compiledSettings.WEBHOOK_SECRET_ID).toEqual(synth.stack.im.webhookSigningSecret!.parameterName);
   });
 
   it('should let only the signing functions read the secret, and only the functions observing after-callback events send to the webhook queue', () => {
@@ -189,10 +191,12 @@ describe('When CirrusIm is given the webhook signing parameter', () => {
     expect(im.webhookSigningSecret).toBe(given);
     expect(createdParameters({ template }).map((name) => name.split('/').pop())).toEqual(['signing-key', 'admin-secret']);
     const vars = (key: FunctionKey) => template.toJSON().Resources[logicalId(im.functions[key])].Properties.Environment.Variables;
-    expect(vars('webhook')).toMatchObject({ WEBHOOK_SECRET_ID: '/app/webhook-key', WEBHOOK_TIMEOUT_MS: '800' });
+    const compiled = (key: FunctionKey) => (im.functions[key].node.scope as HandlerFunction).compiledSettings;
+    expect(vars('webhook')).toMatchObject({ WEBHOOK_TIMEOUT_MS: '800' });
+    expect(compiled('webhook')).toMatchObject({ WEBHOOK_SECRET_ID: '/app/webhook-key' });
     // Batch pages send through the batch pages function, so it signs beforeSendMessage too; push never calls the app.
-    expect(vars('batchPages')).toMatchObject({ WEBHOOK_SECRET_ID: '/app/webhook-key' });
-    expect(vars('push')).not.toHaveProperty('WEBHOOK_SECRET_ID');
+    expect(compiled('batchPages')).toMatchObject({ WEBHOOK_SECRET_ID: '/app/webhook-key' });
+    expect(compiled('push')).not.toHaveProperty('WEBHOOK_SECRET_ID');
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 'ssm:GetParameter', Resource: stack.resolve(given.parameterArn) })]) },
     });

@@ -12,7 +12,7 @@ import type { authRoutes } from '../routes/auth';
 import type { Operations } from '../routes/types';
 
 export const authOperations: Operations<typeof authRoutes> = {
-  getAdminToken: ({ body }) => issueAdminToken(body.secret),
+  getAdminToken: ({ body }) => issueAdminToken(body.secret, body.name),
   getUserToken: async ({ body }) => {
     await requireNotBanned(body.userId);
     return issueUserToken(body.userId, body.platformId, body.expireSeconds);

@@ -8,6 +8,11 @@ import { searchMessages } from '../../history/search';
 import { purgeMessages } from '../../services/purge';
 import { conversations } from '../../store/conversations';
 import type { adminOpsRoutes } from '../routes/admin-ops';
+import type { complianceRoutes } from '../routes/compliance';
+import { historyRetention } from '../../history/retention';
+import { auditOperations } from './compliance';
+import { config } from '../../config';
+import { groups } from '../../store/groups';
 import type { messageRoutes } from '../routes/messages';
 import type { httpRouteFunctions } from '../../manifest';
 import type { Operation, Operations } from '../routes/types';
@@ -46,5 +51,17 @@ const adminHistory: Operations<typeof adminOpsRoutes, 'batchSendMessages' | 'get
   },
 };
 
+async function groupRetention(groupId: string, days?: number | null): Promise<{ groupId: string; days: number | null; effectiveDays: number | null }> {
+  if (!(await groups.get(groupId))) throw new CirrusError('GROUP_NOT_FOUND', `No group ${groupId}`);
+  if (days !== undefined) await historyRetention.setGroupDays(groupId, days);
+  const own = days === undefined ? ((await historyRetention.groupDays(groupId)) ?? null) : days;
+  return { groupId, days: own, effectiveDays: own ?? config.historyRetentionDays() ?? null };
+}
+
+const retention: Operations<typeof complianceRoutes, 'listAuditLog'> = {
+  getGroupRetention: ({ params }) => groupRetention(params.groupId),
+  setGroupRetention: ({ params, body }) => groupRetention(params.groupId, body.days),
+};
+
 /** The operations of the httpHistory function. */
-export const historyOperations: Record<(typeof httpRouteFunctions)['httpHistory'][number], Operation> = { ...historyPages, ...searchOperations, ...adminStatsOperations, ...adminHistory };
+export const historyOperations: Record<(typeof httpRouteFunctions)['httpHistory'][number], Operation> = { ...historyPages, ...searchOperations, ...adminStatsOperations, ...adminHistory, ...retention, ...auditOperations };

@@ -106,6 +106,7 @@ export const adminOpsRoutes = [
       'Moderation search over the archived history of every conversation, newest first; without q every message matching the filters. ' +
       'Words match as in searchMessages (web-search syntax).',
     auth: 'admin',
+    auditReads: true,
     query: z.strictObject({
       q: searchText(MAX_SEARCH_QUERY).optional().describe(`Words to find (1-${MAX_SEARCH_QUERY} characters)`),
       conversationId: ConversationId.optional().describe('Only this conversation'),

@@ -1,17 +1,22 @@
 /** HTTP routes: admin and user tokens, logout. */
 import * as z from 'zod';
 import { PlatformId, UserId } from '../../protocol/schema';
-import { Token, type HttpRouteSpec } from './types';
+import { AdminName, Token, type HttpRouteSpec } from './types';
 
 export const authRoutes = [
   {
     operationId: 'getAdminToken',
     method: 'POST',
     path: '/auth/admin-token',
-    summary: "Exchange the deployment's admin secret for an admin token (12 hours).",
+    summary:
+      "Exchange the deployment's admin secret for an admin token (12 hours). Give name to say who the operator is: every audited action taken with the token records it (else `admin`), with the token's id. " +
+      'Each call, granted or refused, is recorded in the audit log (action getAdminToken).',
     auth: 'none',
-    body: z.strictObject({ secret: z.string().min(1).max(256) }),
-    response: Token,
+    body: z.strictObject({
+      secret: z.string().min(1).max(256),
+      name: AdminName.optional().describe('The operator, as the audit log names them (e.g. an e-mail address)'),
+    }),
+    response: Token.extend({ tokenId: z.string().describe("The token's id, recorded with each audited action it takes") }),
   },
   {
     operationId: 'getUserToken',

@@ -38,6 +38,7 @@ export const mediaRoutes = [
       'A presigned GET URL (valid 15 minutes) for a media object, with its content type and size. Object keys are unguessable and learnt ' +
       'from messages, so any user holding one may read the object; MEDIA_NOT_FOUND when it does not exist (not uploaded, or expired).',
     auth: 'user',
+    auditReads: true,
     permissions: 'Any user or admin holding the object key.',
     query: z.strictObject({ objectKey: ObjectKey }),
     response: z.strictObject({

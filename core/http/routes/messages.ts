@@ -37,6 +37,7 @@ export const messageRoutes = [
     path: '/conversations/{conversationId}/messages',
     summary: 'Page backwards through the full history of a conversation (from Aurora; beyond the offline TTL).',
     auth: 'user',
+    auditReads: true,
     permissions: 'A user token reads only conversations the user is in, and only their visible part (after what they cleared or what came before they joined; up to when they left).',
     params: z.strictObject({ conversationId: ConversationId }),
     query: z.strictObject({

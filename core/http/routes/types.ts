@@ -26,6 +26,11 @@ export interface HttpRouteSpec {
   readonly query?: z.ZodType;
   readonly body?: z.ZodType;
   readonly response: z.ZodType;
+  /**
+   * Recorded in the audit log when an admin token calls it even though it is a GET: a read
+   * that reveals what users wrote or hold (every admin call that is not a GET is recorded).
+   */
+  readonly auditReads?: boolean;
 }
 
 export interface OperationInput {
@@ -42,6 +47,12 @@ export type Operations<R extends readonly HttpRouteSpec[], Elsewhere extends str
 
 export const MAX_BATCH = 1000;
 
+/** An operator's name on an admin token, as the audit log records it. */
+export const AdminName = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$/, 'letters, digits, ".", "_", "@", "+" or "-", 1-128 characters, not starting with a symbol')
+  .describe("An operator's name");
+
 export const ItemResult = z.strictObject({
   userId: z.string(),
   ok: z.boolean(),
@@ -52,3 +63,7 @@ export const Token = z.strictObject({
   token: z.string(),
   expiresAt: z.number().int().describe('Expiry, seconds since the epoch'),
 });
+
+/** Whether an admin token's call to the route is recorded in the audit log (a request for an admin token always is). */
+export const auditedForAdmins = (route: HttpRouteSpec): boolean =>
+  route.operationId === 'getAdminToken' || (route.auth !== 'none' && (route.method !== 'GET' || route.auditReads === true));

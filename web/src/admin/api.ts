@@ -78,9 +78,9 @@ export interface AdminSession {
   apiUrl: string;
 }
 
-/** Exchanges the admin secret for an admin token. */
-export async function signIn(apiUrl: string, secret: string): Promise<AdminSession> {
-  const { token, expiresAt } = await request<{ token: string; expiresAt: number }>(apiUrl, 'POST', '/auth/admin-token', { body: { secret } });
+/** Exchanges the admin secret for an admin token, naming the operator (`name`) for the audit log. */
+export async function signIn(apiUrl: string, secret: string, name?: string): Promise<AdminSession> {
+  const { token, expiresAt } = await request<{ token: string; expiresAt: number }>(apiUrl, 'POST', '/auth/admin-token', { body: { secret, ...(name ? { name } : {}) } });
   return { token, expiresAt, apiUrl };
 }
 

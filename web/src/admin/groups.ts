@@ -1,4 +1,4 @@
-/** Groups: look a group up by id (`GET /groups/{groupId}`) and page through its members. */
+/** Groups: look a group up by id (`GET /groups/{groupId}`), page through its members, set its history retention. */
 import { describeError, seg } from './api';
 import { busy, el, field, formatNumber, formatTime, notice, setNotice } from './dom';
 import type { ViewContext } from './main';
@@ -16,6 +16,12 @@ interface Group {
   muteAll: boolean;
   memberCount: number;
   createdAt: number;
+}
+
+interface Retention {
+  groupId: string;
+  days: number | null;
+  effectiveDays: number | null;
 }
 
 interface Member {
@@ -89,10 +95,33 @@ export function groupsView({ api, args, onArgs }: ViewContext): HTMLElement {
         }
       };
       more.addEventListener('click', () => void busy(more, page));
+      // The group's own retention of the history (GET/PUT /admin/groups/{groupId}/retention).
+      const days = el('input', { type: 'number', name: 'retentionDays', min: 1, max: 36500, step: 1, placeholder: 'deployment default' });
+      const saveRetention = el('button', { type: 'submit' }, 'Set retention');
+      const retentionStatus = notice();
+      const showRetention = (r: Retention) => {
+        days.value = r.days === null ? '' : String(r.days);
+        setNotice(retentionStatus, r.effectiveDays === null ? 'The history keeps its messages for good.' : `The history keeps its messages ${formatNumber(r.effectiveDays)} days${r.days === null ? ' (the deployment’s retention)' : ''}.`);
+      };
+      const retentionForm = el('form', { class: 'toolbar retention' }, field('Retention in days', days, 'Empty: the deployment’s retention'), saveRetention);
+      retentionForm.addEventListener('submit', (event) => {
+        event.preventDefault();
+        void busy(saveRetention, async () => {
+          try {
+            showRetention(await api.call<Retention>('PUT', `/admin/groups/${seg(groupId)}/retention`, { body: { days: days.value === '' ? null : Number(days.value) } }));
+          } catch (err) {
+            setNotice(retentionStatus, describeError(err), 'error');
+          }
+        });
+      });
+      void api.get<Retention>(`/admin/groups/${seg(groupId)}/retention`).then(showRetention, (err: unknown) => setNotice(retentionStatus, describeError(err), 'error'));
       detail.replaceChildren(
         el('h2', {}, `${group.name} `, el('small', {}, group.groupId)),
         facts,
         el('p', {}, el('a', { href: `#/moderation/conversation/${encodeURIComponent(`sg_${group.groupId}`)}` }, 'Read its messages')),
+        el('h3', {}, 'History retention'),
+        retentionForm,
+        retentionStatus,
         el('h3', {}, 'Members'),
         el(
           'div',

@@ -1,7 +1,7 @@
 /**
  * The Cirrus admin console (`/admin/`): sign in with the deployment's admin secret, then a
  * dashboard of statistics, users (search, profile, ban, force logout), groups, moderation
- * (message search, history, revoke, delete, purge), webhook dead letters and batch sends, all
+ * (message search, history, revoke, delete, purge), webhook dead letters, batch sends and the audit log, all
  * through the HTTP API with the admin token (kept in sessionStorage, for this tab only); locally,
  * also the notifications the push stand-ins received.
  */
@@ -16,6 +16,7 @@ import { moderationView } from './moderation';
 import { webhooksView } from './webhooks';
 import { batchView } from './batch';
 import { pushView } from './push';
+import { auditView } from './audit';
 
 export interface ViewContext {
   api: AdminApi;
@@ -39,6 +40,7 @@ const VIEWS: View[] = [
   { path: 'webhooks', label: 'Webhooks', render: webhooksView },
   { path: 'batch', label: 'Batch send', render: batchView },
   { path: 'push', label: 'Push', render: pushView },
+  { path: 'audit', label: 'Audit log', render: auditView },
 ];
 
 const SESSION_KEY = 'cirrus-admin.session';
@@ -66,6 +68,7 @@ function signOut(message?: string): void {
 
 function showSignIn(message?: string): void {
   const secret = el('input', { type: 'password', name: 'secret', autocomplete: 'current-password', required: true, 'aria-label': 'Admin secret' });
+  const operator = el('input', { name: 'name', autocomplete: 'username', spellcheck: 'false', placeholder: 'alice@example.com', pattern: '[A-Za-z0-9][A-Za-z0-9._@+\\-]{0,127}' });
   const button = el('button', { type: 'submit' }, 'Sign in');
   const error = el('p', { class: 'error', role: 'alert' }, message ?? '');
   const form = el(
@@ -74,6 +77,7 @@ function showSignIn(message?: string): void {
     el('h1', {}, 'Cirrus admin'),
     el('p', { class: 'hint' }, "Sign in with the deployment's admin secret (", el('code', {}, 'npm start'), ' prints it; deployed: the SecureString parameter of the stack output AdminSecretParameter). The admin token stays in this tab.'),
     el('label', {}, 'Admin secret', secret),
+    el('label', {}, 'Your name (for the audit log, optional)', operator),
     button,
     error,
     el('p', { class: 'hint' }, 'API: ', el('code', {}, apiUrl)),
@@ -82,7 +86,7 @@ function showSignIn(message?: string): void {
     event.preventDefault();
     button.disabled = true;
     error.textContent = '';
-    signIn(apiUrl, secret.value)
+    signIn(apiUrl, secret.value, operator.value.trim() || undefined)
       .then((session) => {
         sessionStorage.setItem(SESSION_KEY, JSON.stringify(session));
         openConsole(session);
