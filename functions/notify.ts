@@ -63,7 +63,7 @@ export const handler = asyncHandler('notify', notifyJob, async (job, context) =>
   const outcome = await runNotify(job, {
     client: await providerClients(),
     settings: ruleSettings(),
-    badge: (userId) => totalUnread(userId),
+    badge: (userId, globalRecvOpt) => totalUnread(userId, globalRecvOpt),
     remainingMs: () => context.getRemainingTimeInMillis(),
   });
   log.info('offline push', { conversationId: job.message.conversationId, seq: job.message.seq, ...outcome });

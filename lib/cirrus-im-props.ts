@@ -209,6 +209,16 @@ export interface OfflinePushProps {
   /** Web Push for browsers (the provider id is `webpush`). */
   readonly webpush?: WebPushProps;
   /**
+   * false: no notification shows message content, only "New message" (a user may also hide it for themselves).
+   * @default true
+   */
+  readonly showPreview?: boolean;
+  /**
+   * false: an @mention or @all in a group does not alert a member who receives the group silently.
+   * @default true
+   */
+  readonly mentionsBreakThrough?: boolean;
+  /**
    * The customer managed KMS key the parameters are encrypted with, when not the AWS managed
    * `aws/ssm`: the function reading them may decrypt with it through Parameter Store.
    */

@@ -21,7 +21,8 @@ import { groupOnline } from '../store/group-online';
 import { beforeOfflinePush } from '../webhooks/before-offline-push';
 import { buildNotification, isMentioned, pushRecipientsOf, excludedFrom, type NotifyTarget, type PushMessage, type PushPrefs, type RuleSettings } from './rules';
 import { invokeNotify, isAway, NOTIFY_JOB_TARGETS, type NotifyJob } from './targets';
-import type { Device, Notification, ProviderClient, PushProvider, SendOutcome } from './types';
+import { pushSettings } from './credentials';
+import type { Device, Notification, ProviderClient, PushProvider, PushSettings, SendOutcome } from './types';
 
 /** Provider calls in flight per invocation. */
 export const SEND_CONCURRENCY = 16;
@@ -35,7 +36,7 @@ export interface NotifyDeps {
   client: (provider: PushProvider) => ProviderClient | undefined;
   settings: RuleSettings;
   /** The recipient's badge, their total unread (core/services/conversations.ts); undefined: no badge. */
-  badge?: (userId: string) => Promise<number | undefined>;
+  badge?: (userId: string, globalRecvOpt: 0 | 1 | 2) => Promise<number | undefined>;
   remainingMs?: () => number;
   sleep?: (ms: number) => Promise<void>;
   now?: () => number;
@@ -52,15 +53,16 @@ export interface NotifyOutcome {
 
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** The deployment's rules, from PUSH_SHOW_PREVIEW and PUSH_MENTIONS_BREAK_THROUGH (both default true). */
-export function ruleSettings(): RuleSettings {
-  return { showPreview: process.env.PUSH_SHOW_PREVIEW !== 'false', mentionsBreakThrough: process.env.PUSH_MENTIONS_BREAK_THROUGH !== 'false' };
+/** The deployment's rules: `showPreview` and `mentionsBreakThrough` of its offline push settings (PUSH_SETTINGS; both default true). */
+export function ruleSettings(settings: PushSettings | undefined = pushSettings()): RuleSettings {
+  return { showPreview: settings?.showPreview !== false, mentionsBreakThrough: settings?.mentionsBreakThrough !== false };
 }
 
 interface UserView {
   userId: string;
   nickname?: string;
   pushPrefs?: PushPrefs;
+  globalRecvOpt?: 0 | 1 | 2;
   conns?: unknown;
   devs?: unknown;
 }
@@ -102,7 +104,7 @@ async function readContext(message: PushMessage, userIds: string[]): Promise<{ u
     for (const { t, k } of part) {
       request[t] ??= {
         Keys: [],
-        ...(t === usersTable ? { ProjectionExpression: 'userId, nickname, pushPrefs, conns, devs' } : t === groupsTable ? { ProjectionExpression: 'groupId, #n', ExpressionAttributeNames: { '#n': 'name' } } : {}),
+        ...(t === usersTable ? { ProjectionExpression: 'userId, nickname, pushPrefs, globalRecvOpt, conns, devs' } : t === groupsTable ? { ProjectionExpression: 'groupId, #n', ExpressionAttributeNames: { '#n': 'name' } } : {}),
         // A block made a moment ago counts.
         ...(t === blacklistTable ? { ConsistentRead: true } : {}),
       };
@@ -176,7 +178,7 @@ export async function runNotify(job: NotifyJob, deps: NotifyDeps): Promise<Notif
     const list = (owned.get(target.userId) ?? []).filter((d) => deps.client(d.provider));
     if (list.length === 0) return;
     const own = messageOf(message, target);
-    const badge = deps.badge ? await deps.badge(target.userId).catch(() => undefined) : undefined;
+    const badge = deps.badge ? await deps.badge(target.userId, Number(users.get(target.userId)?.globalRecvOpt ?? 0) as 0 | 1 | 2).catch(() => undefined) : undefined;
     const built = buildNotification(own, { target, prefs: users.get(target.userId)?.pushPrefs, names, settings: deps.settings, badge, now: now() });
     const final = await beforeOfflinePush(
       {

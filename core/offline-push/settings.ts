@@ -18,6 +18,9 @@ export const MAX_PARAMETER_LEVELS = 15;
 /** The longest ARN prefix of a parameter (the longest partition and region, an account). */
 const LONGEST_ARN_PREFIX = 'arn:aws-us-gov:ssm:ap-southeast-4:123456789012:parameter/';
 
+/** The deployment's notification rules besides the providers (core/offline-push/rules.ts), both default true. */
+export const PUSH_RULE_SETTINGS = ['showPreview', 'mentionsBreakThrough'] as const;
+
 /** Which field of each provider names its secret's parameter. */
 export const SECRET_PARAMETER_FIELDS = { apns: 'keyParameter', fcm: 'serviceAccountParameter', webpush: 'privateKeyParameter' } as const satisfies Record<PushProvider, string>;
 
@@ -87,9 +90,12 @@ export function validatePushSettings(input: unknown, prefix: string): PushSettin
   if (input === null || typeof input !== 'object' || Array.isArray(input)) throw new Error(`${prefix} must be an object with apns, fcm and/or webpush; got ${describe(input)}.`);
   const given = input as Record<string, unknown>;
   for (const key of Object.keys(given)) {
-    if (given[key] !== undefined && !(PUSH_PROVIDERS as readonly string[]).includes(key)) {
-      throw new Error(`${prefix}.${key} is not a push provider: use apns (Apple), fcm (Firebase Cloud Messaging) or webpush (browsers).`);
+    if (given[key] !== undefined && !(PUSH_PROVIDERS as readonly string[]).includes(key) && !(PUSH_RULE_SETTINGS as readonly string[]).includes(key)) {
+      throw new Error(`${prefix}.${key} is not a push provider: use apns (Apple), fcm (Firebase Cloud Messaging) or webpush (browsers); the other settings are ${PUSH_RULE_SETTINGS.join(' and ')}.`);
     }
+  }
+  for (const key of PUSH_RULE_SETTINGS) {
+    if (given[key] !== undefined && typeof given[key] !== 'boolean') fail(key, 'be true or false', given[key]);
   }
   if (PUSH_PROVIDERS.every((provider) => given[provider] === undefined)) {
     throw new Error(`${prefix} must configure at least one provider: apns, fcm or webpush (leave ${prefix} out to turn offline push off).`);
@@ -115,6 +121,7 @@ export function validatePushSettings(input: unknown, prefix: string): PushSettin
     text(provider, values, field, 'be the name (or ARN) of the SSM SecureString parameter holding the secret', (value) => parameterNameProblem(value));
 
   const settings: { -readonly [P in keyof PushSettings]: PushSettings[P] } = {};
+  for (const key of PUSH_RULE_SETTINGS) if (given[key] !== undefined) settings[key] = given[key] as boolean;
   const apns = section('apns', ['keyId', 'teamId', 'bundleIds', 'keyParameter']);
   if (apns) {
     const keyId = text('apns', apns, 'keyId', "be the 10-character Key ID of the APNs key (uppercase letters and digits, shown with the key under Certificates, Identifiers & Profiles → Keys)", (v) => /^[A-Z0-9]{10}$/.test(v));

@@ -85,6 +85,10 @@ export interface ProviderClient {
  * Absent providers are off: their devices cannot be registered.
  */
 export interface PushSettings {
+  /** false: notifications never show message content, only "New message" (default true; a user may hide it for themselves). */
+  showPreview?: boolean;
+  /** false: an @mention or @all does not break through a group the user receives silently (default true). */
+  mentionsBreakThrough?: boolean;
   apns?: {
     /** The .p8 key's id (10 characters) and the team id (10 characters) from the Apple developer account. */
     keyId: string;

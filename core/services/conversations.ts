@@ -107,8 +107,9 @@ export async function listConversations(userId: string, includeHidden = false): 
   };
 }
 
-export async function totalUnread(userId: string): Promise<number> {
-  const [states, globalRecvOpt] = await Promise.all([conversations.ofUser(userId), globalRecvOptOf(userId)]);
+/** The app badge: the unread of conversations received normally. `knownGlobalRecvOpt`: the user's global option, already read by the caller (the notify function). */
+export async function totalUnread(userId: string, knownGlobalRecvOpt?: RecvOpt): Promise<number> {
+  const [states, globalRecvOpt] = await Promise.all([conversations.ofUser(userId), knownGlobalRecvOpt ?? globalRecvOptOf(userId)]);
   if (globalRecvOpt !== 0) return 0;
   const counters = await conversations.counters(states.map((s) => s.conversationId));
   return states

@@ -111,3 +111,34 @@ describe('a group message to more members than INLINE_PUSH_MAX', () => {
     }
   });
 });
+
+describe('one 1:1 message to a user whose app is closed, with one phone registered', () => {
+  it('adds exactly one notify invocation and its reads to the online figures, and one notification', async () => {
+    await admin.register('costs-off');
+    const phone = cirrus.push.standIns.mintApnsToken();
+    const registered = await admin.call('PUT', '/users/costs-off/devices/phone', { provider: 'apns', token: phone, platformId: 1, appId: cirrus.push.settings.apns!.bundleIds[0] }, await admin.userToken('costs-off', 1));
+    expect(registered.status).toBe(200);
+    // Warm-up: the conversation's rows, the notify function's credentials (cached 5 minutes) and its provider session.
+    await alice.ok('sendMsg', { clientMsgId: 'off-warm', recvId: 'costs-off', contentType: 101, content: { text: 'warm' } });
+    await settle();
+    const notified = () => cirrus.push.standIns.notifications({ token: phone }).length;
+    expect(notified()).toBe(1);
+    const before = awsRequests.snapshot();
+    const meteredBefore = metering.snapshot();
+
+    await alice.ok('sendMsg', { clientMsgId: 'off-counted', recvId: 'costs-off', contentType: 101, content: { text: 'counted' } });
+    await settle();
+
+    expect(notified()).toBe(2);
+    expect(awsRequests.since(before)).toEqual({
+      // send: as for an online recipient (the precheck's user read tells that costs-off has a device and no
+      // connection); notify: the recipient's and sender's items (BatchGetItem), the devices (Query), the badge
+      // (the recipient's conversations, Query, and their counters, BatchGetItem).
+      DynamoDB: { BatchGetItem: 3, UpdateItem: 1, PutItem: 1, Query: 2 },
+      // The send's asynchronous invocation of notify; nothing is posted (no connection).
+      Lambda: { Invoke: 1 },
+      RDSData: { BatchExecuteStatement: 1 },
+    });
+    expect(Object.fromEntries(Object.entries(metering.since(meteredBefore).invocations).map(([fn, v]) => [fn, v!.count]))).toEqual({ wsMessage: 1, notify: 1, archive: 1 });
+  });
+});

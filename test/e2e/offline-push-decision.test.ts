@@ -16,7 +16,8 @@ import { admin, as, cirrus, device, text, useCirrus } from '../support/harness';
 // A failed notify invocation is not retried while the file runs: only the send's own invocations are counted.
 useCirrus({ asyncInvoke: { retryDelaysMs: [600_000, 600_000] } });
 
-const register = (userId: string, deviceId = `${userId}-phone`) => devices.put({ userId, deviceId, provider: 'fcm', token: `${userId}-token`, platformId: 2, appId: 'com.example.chat' }, 10);
+// Tokens the FCM stand-in knows: the notify function's sends succeed and prune nothing.
+const register = (userId: string, deviceId = `${userId}-phone`) => devices.put({ userId, deviceId, provider: 'fcm', token: cirrus.push.standIns.mintFcmToken(), platformId: 2, appId: 'com.example.chat' }, 10);
 
 /** Lambda Invoke requests made while `act` ran. */
 async function invokesDuring(act: () => Promise<unknown>): Promise<number> {

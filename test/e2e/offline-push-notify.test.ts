@@ -23,7 +23,8 @@ const SECRET = 'offline-push-hooks';
 const TIMEOUT_MS = 300;
 const hooks = await startWebhookReceiver();
 // beforeOfflinePush with the closed policy: even then a failure sends the notification as built.
-useCirrus({ settings: { onlineIndexMinMembers: MIN, webhooks: { url: hooks.url, signingSecret: SECRET, timeoutMs: TIMEOUT_MS, callbacks: { beforeOfflinePush: { enabled: true, failurePolicy: 'closed' } } } } });
+// Offline push off for the runtime's own notify function: its invocations (the group's notifications) send nothing here.
+useCirrus({ settings: { onlineIndexMinMembers: MIN, offlinePush: false, webhooks: { url: hooks.url, signingSecret: SECRET, timeoutMs: TIMEOUT_MS, callbacks: { beforeOfflinePush: { enabled: true, failurePolicy: 'closed' } } } } });
 
 /** Records every call; answers from a per-token script (default: sent). */
 class FakeProvider implements ProviderClient {
@@ -44,7 +45,7 @@ let fake: FakeProvider;
 const deps = (over: Partial<NotifyDeps> = {}): NotifyDeps => ({
   client: (_p: PushProvider) => fake,
   settings: { showPreview: true, mentionsBreakThrough: true },
-  badge: (userId) => totalUnread(userId),
+  badge: (userId, globalRecvOpt) => totalUnread(userId, globalRecvOpt),
   sleep: async () => undefined,
   remainingMs: () => 30_000,
   ...over,

@@ -60,6 +60,32 @@ describe('offline push, end to end', () => {
     expect(apns.headers['apns-collapse-id']).toBe(ack.serverMsgId);
   });
 
+  it("the message's own offlinePush: title, body, sound and ex at their largest, or no push at all", async () => {
+    const bob = tokens['op-bob'];
+    standIns().clearNotifications();
+    const offlinePush = { title: 'T'.repeat(100), body: '😀'.repeat(500), sound: 'bell.caf', ex: 'x'.repeat(1024) };
+    const ack = await alice.ok('sendMsg', { clientMsgId: `op-${++n}`, recvId: 'op-bob', ...text('own push'), offlinePush });
+    const got = await received(bob.apns, bob.fcm);
+    expect(got).toHaveLength(2);
+    for (const g of got) {
+      expect(g.title).toBe('T'.repeat(100));
+      // Cut to fit: never more than 200 characters, never a broken character.
+      expect(Array.from(g.body!).length).toBeLessThanOrEqual(200);
+      expect(g.body!.startsWith('😀😀')).toBe(true);
+    }
+    const apns = got.find((g) => g.provider === 'apns')!;
+    expect((apns.payload as { aps: { sound?: string } }).aps.sound).toBe('bell.caf');
+    expect(apns.payload).toMatchObject({ ex: 'x'.repeat(1024), seq: String(ack.seq) });
+    // Stored with the message, as sent.
+    const pulled = await alice.ok('pullMsgs', { conversationId: ack.conversationId, fromSeq: ack.seq, toSeq: ack.seq });
+    expect(pulled.messages[0].offlinePush).toEqual(offlinePush);
+    standIns().clearNotifications();
+    await alice.ok('sendMsg', { clientMsgId: `op-${++n}`, recvId: 'op-bob', ...text('quiet'), offlinePush: { disabled: true } });
+    expect(await received(bob.apns, bob.fcm)).toEqual([]);
+    const tooLong = await alice.request('sendMsg', { clientMsgId: `op-${++n}`, recvId: 'op-bob', ...text('x'), offlinePush: { ex: 'x'.repeat(1025) } });
+    expect(tooLong.error?.reason).toBe('INVALID_ARGUMENT');
+  });
+
   it('a recipient in the foreground gets none; once the app is in the background, one per device', async () => {
     const carol = await phoneAndTablet('op-carol');
     const live = await device('op-carol', 1);
@@ -94,6 +120,28 @@ describe('offline push, end to end', () => {
     const aps = (got.find((g) => g.provider === 'apns')!.payload as { aps: Record<string, unknown> }).aps;
     expect(aps.sound).toBeUndefined();
     expect(aps.alert).toBeUndefined();
+  });
+
+  it("the user's push settings: quiet hours (now, in their time zone) make it silent; hidden previews say New message", async () => {
+    const dave = tokens['op-dave'];
+    const hhmm = (d: Date, zone: string) => new Intl.DateTimeFormat('en-GB', { timeZone: zone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(d);
+    const zone = 'Asia/Kolkata';
+    const quietHours = { start: hhmm(new Date(Date.now() - 3600_000), zone), end: hhmm(new Date(Date.now() + 3600_000), zone), timeZone: zone };
+    expect((await as('op-dave', 'PUT', '/users/op-dave/push-settings', { quietHours })).status).toBe(200);
+    await as('op-dave', 'PUT', '/users/op-dave/conversations/si_op-alice_op-dave', { recvOpt: 0 });
+    standIns().clearNotifications();
+    await send('op-dave', text('at night'));
+    const quiet = await received(dave.apns, dave.fcm);
+    expect(quiet).toHaveLength(2);
+    for (const g of quiet) expect(g.title ?? g.body).toBeUndefined();
+    expect((await as('op-dave', 'PUT', '/users/op-dave/push-settings', { quietHours: null, hidePreview: true })).status).toBe(200);
+    standIns().clearNotifications();
+    await send('op-dave', text('a secret'));
+    expect((await received(dave.apns, dave.fcm)).map((g) => [g.title, g.body])).toEqual([
+      ['Alice', 'New message'],
+      ['Alice', 'New message'],
+    ]);
+    expect((await as('op-dave', 'PUT', '/users/op-dave/push-settings', { hidePreview: false })).status).toBe(200);
   });
 
   it('a blocked sender: the message is refused and nobody is notified', async () => {

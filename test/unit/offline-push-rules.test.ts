@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { buildNotification, contentPreview, inQuietHours, isMentioned, pushRecipientsOf, truncate, type NotifyTarget, type PushMessage, type RecipientContext } from '../../core/offline-push/rules';
 import { decideTargets, hasForegroundConnection, isAway, NOTIFY_JOB_TARGETS } from '../../core/offline-push/targets';
 import { OfflinePush, SendMsgRequest } from '../../core/protocol/schema';
+import { ruleSettings } from '../../core/offline-push/notify';
+import { validatePushSettings } from '../../core/offline-push/settings';
 
 const at = (iso: string) => Date.parse(iso);
 
@@ -203,5 +205,22 @@ describe('who is told', () => {
     // The applicant of a group application is told nothing; its owner is.
     expect(decideTargets(msg({ senderId: 'system', contentType: 1503, content: { userId: 'bob', groupId: 'g1' } }), ['bob', 'owner'], new Map())).toEqual([{ userId: 'owner', recvOpt: 0 }]);
     expect(NOTIFY_JOB_TARGETS).toBe(100);
+  });
+});
+
+describe('the deployment’s rule settings', () => {
+  const webpush = { publicKey: 'BMFxXTvZPUi2rzMQaphhnJSox-YaJ42ExKjmF1N6wp6NGROklLSUzVhXSTcveUJJV1_p3Wdtz1NXS-RWTEfPowA', subject: 'mailto:ops@example.com', privateKeyParameter: '/chat/vapid' };
+
+  it('showPreview and mentionsBreakThrough default to true and may be turned off in offlinePush', () => {
+    expect(ruleSettings(undefined)).toEqual({ showPreview: true, mentionsBreakThrough: true });
+    const settings = validatePushSettings({ webpush, showPreview: false, mentionsBreakThrough: false }, 'offlinePush');
+    expect(settings).toMatchObject({ showPreview: false, mentionsBreakThrough: false });
+    expect(ruleSettings(settings)).toEqual({ showPreview: false, mentionsBreakThrough: false });
+    expect(ruleSettings(validatePushSettings({ webpush }, 'offlinePush'))).toEqual({ showPreview: true, mentionsBreakThrough: true });
+  });
+
+  it('are refused unless true or false, with a sentence naming them', () => {
+    expect(() => validatePushSettings({ webpush, showPreview: 'no' }, 'offlinePush')).toThrow('offlinePush.showPreview must be true or false; got "no".');
+    expect(() => validatePushSettings({ showPreview: false }, 'offlinePush')).toThrow(/must configure at least one provider/);
   });
 });
