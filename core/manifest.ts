@@ -516,7 +516,7 @@ export const functions = {
       messageIds: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem'],
       batches: ['GetItem', 'PutItem', 'UpdateItem'],
       friends: ['BatchGetItem', 'Query', 'UpdateItem', 'DeleteItem', 'BatchWriteItem'],
-      friendRequests: ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem'],
+      friendRequests: ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'BatchWriteItem'],
       blacklist: ['BatchGetItem', 'Query', 'PutItem', 'DeleteItem'],
       // Large groups' online index: joins, leaves, receive options, builds, kicked connections.
       groupOnline: ['Query', 'BatchWriteItem'],

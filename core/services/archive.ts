@@ -18,6 +18,7 @@ import { sqs, sqsBody } from '../aws/sqs';
 import { directory } from '../history/directory';
 import { auditLog, type AuditEntry } from '../store/audit';
 import { history } from '../history/history';
+import { historyErasure } from '../history/erasure';
 import { log } from '../log';
 import { deadLetters } from '../manifest';
 import type { DirectoryGroup, DirectoryUser, ReplacedContent, WebhookJob } from '../protocol/jobs';
@@ -36,7 +37,7 @@ export interface MessageArchiveItem {
   inserted?: boolean;
 }
 
-export type ArchiveItem = MessageArchiveItem | { id: string; user: DirectoryUser } | { id: string; users: DirectoryUser[] } | { id: string; group: DirectoryGroup } | { id: string; audit: AuditEntry };
+export type ArchiveItem = MessageArchiveItem | { id: string; user: DirectoryUser } | { id: string; users: DirectoryUser[] } | { id: string; group: DirectoryGroup } | { id: string; audit: AuditEntry } | { id: string; erase: { userId: string; at: number } };
 
 /** An Outbox item: one directory row to mirror. */
 export type OutboxItem = { id: string; kind: 'user'; user: DirectoryUser; expiresAt: number } | { id: string; kind: 'users'; users: DirectoryUser[]; expiresAt: number } | { id: string; kind: 'group'; group: DirectoryGroup; expiresAt: number };
@@ -53,12 +54,15 @@ async function write(items: readonly ArchiveItem[]): Promise<void> {
   await directory.upsertUsers(items.flatMap((i) => ('user' in i ? [i.user] : 'users' in i ? i.users : [])));
   await directory.upsertGroups(items.flatMap((i) => ('group' in i ? [i.group] : [])));
   await auditLog.putMany(items.flatMap((i) => ('audit' in i ? [i.audit] : [])));
+  // After the messages of the same batch: an erasure also covers what was just archived.
+  for (const i of items) if ('erase' in i) await historyErasure.eraseSender(i.erase.userId, i.erase.at);
 }
 
 function describe(item: ArchiveItem): Record<string, unknown> {
   if (isMessage(item)) return { conversationId: item.message.conversationId, seq: item.message.seq };
   if ('users' in item) return { users: item.users.length, firstUserId: item.users[0]?.userId };
   if ('audit' in item) return { audit: item.audit.id, action: item.audit.action };
+  if ('erase' in item) return { erase: item.erase.userId };
   return 'user' in item ? { userId: item.user.userId } : { groupId: item.group.groupId };
 }
 
@@ -185,6 +189,7 @@ export function itemOfRecord(record: DynamoDBRecord): ArchiveItem | undefined {
     if (next.kind === 'users') return { id, users: DirectoryUserSchema.array().parse(next.users) };
     if (next.kind === 'group') return { id, group: DirectoryGroupSchema.parse(next.group) };
     if (next.kind === 'audit') return { id, audit: auditEntryOf(next.entry) };
+    if (next.kind === 'erase' && typeof next.userId === 'string' && typeof next.at === 'number') return { id, erase: { userId: next.userId, at: next.at } };
     throw new Error(`unknown outbox kind ${String(next.kind)}`);
   }
   const message = messageOf(next);

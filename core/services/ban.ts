@@ -41,8 +41,9 @@ export async function unbanUser(userId: string): Promise<{ user: UserProfile }> 
 
 /** Refuses a token to a banned user (the one check `getUserToken` adds). */
 export async function requireNotBanned(userId: string): Promise<void> {
-  const [user] = await users.getMany([userId], 'userId, banned');
+  const [user] = await users.getMany([userId], 'userId, banned, erased');
   if (!user) throw new CirrusError('USER_NOT_FOUND', `User ${userId} is not registered`);
+  if (user.erased) throw new CirrusError('USER_NOT_FOUND', `User ${userId} was erased`);
   if (isBanned(user.banned)) {
     throw new CirrusError('USER_BANNED', `User ${userId} is banned${user.banned?.until ? ` until ${new Date(user.banned.until).toISOString()}` : ''}`);
   }

@@ -28,6 +28,8 @@ export interface UserItem {
   updatedAt?: number;
   /** Constant `user`: the partition of the byCreation index admins page through. */
   listKey: 'user';
+  /** Set once the user was erased (see `services/erasure.ts`): a tombstone keeping the id taken. */
+  erased?: { at: number };
   /** Set while the user is banned (see `services/ban.ts`). */
   banned?: Ban;
   /** The user's live connections (see `store/connections.ts`); never part of the profile. */

@@ -2,6 +2,7 @@
 import { CirrusError } from '../../errors';
 import { pushEvent } from '../../services/push';
 import { banUser, unbanUser } from '../../services/ban';
+import { eraseUser } from '../../services/erasure';
 import { registerUsers } from '../../services/users';
 import { directoryUserOf, enqueueDirectory } from '../../services/directory-jobs';
 import { beforeUpdateUserInfo } from '../../webhooks/before-actions';
@@ -32,6 +33,11 @@ export const userOperations: Operations<typeof userRoutes> = {
   registerUsers: async ({ body }) => ({ results: await registerUsers(body.users) }),
   banUser: ({ params, body }) => banUser(params.userId, body ?? {}),
   unbanUser: ({ params }) => unbanUser(params.userId),
+  eraseUser: ({ actor, params, body }) => {
+    if (body.confirmUserId !== params.userId) throw new CirrusError('INVALID_ARGUMENT', `confirmUserId must repeat the user id ${params.userId}`);
+    if (!isAdmin(actor)) throw new CirrusError('FORBIDDEN', 'Only an admin token may erase a user');
+    return eraseUser(params.userId, actor);
+  },
   listUsers: async ({ query }) => {
     const page = await users.page(query.limit ?? 50, decodeCursor(query.cursor));
     return { users: page.users, nextCursor: encodeCursor(page.lastKey) };

@@ -23,6 +23,7 @@ export const Profile = z.strictObject({
     .strictObject({ at: z.number().int(), until: z.number().int().optional(), reason: z.string().optional() })
     .optional()
     .describe('Set while banned (ms since the epoch; no `until`: until lifted). Shown to admins only'),
+  erased: z.strictObject({ at: z.number().int() }).optional().describe('Set once the user was erased (eraseUser): the profile is gone, the id stays taken'),
   createdAt: z.number().int(),
   updatedAt: z.number().int().optional(),
 });
@@ -135,5 +136,30 @@ export const userRoutes = [
     auth: 'admin',
     params: UserPath,
     response: z.strictObject({ user: Profile }),
+  },
+  {
+    operationId: 'eraseUser',
+    method: 'POST',
+    path: '/admin/users/{userId}/erase',
+    summary:
+      'Erase a user (right to be forgotten), as docs/operations.md "Compliance" describes: the profile goes (the user stays as a tombstone with `erased` and a ban, so the id cannot be registered again), ' +
+      'every session is revoked and every live connection closed (`kicked`, reason `forcedLogout`), every offline push device removed, friendships (both sides), friend requests (both ways), their blocks and group applications deleted; ' +
+      'they leave every group (one they own passes to its oldest admin, else its oldest member, and is dismissed when they are alone); every message they sent is deleted for everyone (content null, `deleted` by `admin`) in the offline store and the history, and so from search. ' +
+      'confirmUserId must repeat the user id. Idempotent: call again to finish an erasure cut short, and while done is false (the messages of a user with very many took longer than one call may).',
+    auth: 'admin',
+    params: UserPath,
+    body: z.strictObject({ confirmUserId: UserId.describe('The same user id, to confirm') }),
+    response: z.strictObject({
+      userId: UserId,
+      done: z.boolean().describe('false: messages remain to erase; call again'),
+      revoked: z.number().int().describe('Sessions revoked'),
+      kicked: z.number().int().describe('Live connections closed'),
+      devices: z.number().int().describe('Offline push devices removed'),
+      friends: z.number().int().describe('Friendships deleted'),
+      requests: z.number().int().describe('Friend requests deleted (to and from them)'),
+      blocks: z.number().int().describe('Blocks they made, removed'),
+      groups: z.number().int().describe('Groups left'),
+      messages: z.number().int().describe('Messages deleted for everyone in the offline store by this call (the history follows within seconds)'),
+    }),
   },
 ] as const satisfies readonly HttpRouteSpec[];

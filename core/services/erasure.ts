@@ -1,0 +1,235 @@
+/**
+ * Erasing a user (the right to be forgotten), as docs/operations.md "Compliance" describes:
+ *
+ * - the user item stays as a tombstone (`erased`, with a ban so no token is issued again, and
+ *   no nickname, face, ex, receive option or push preferences), so the id is never registered
+ *   again and the conversation ids built from it (`si_a_b`, `n_<id>`) keep working for the
+ *   others; the directory mirror (admin user search) loses the nickname;
+ * - every session is revoked, every live connection kicked (reason `forcedLogout`) and every
+ *   offline push device removed;
+ * - friendships (both sides), friend requests (both directions), the blocks they made and
+ *   their group applications go; they leave every group: a group they own passes to its
+ *   oldest admin, else its oldest member, and is dismissed when they are its only member;
+ * - every message they sent is deleted for everyone (content null, `deleted` by `admin`,
+ *   reactions gone) in the offline store, conversation by conversation, and in the history
+ *   (with the contents its edits replaced), so nothing of it is found by search.
+ *
+ * Each step is idempotent, and the tombstone is written first: a call cut short (a crash, the
+ * time budget) is finished by the next one. The route's answer says `done: false` when the
+ * message part stopped at its time budget; the caller calls again.
+ */
+import { PutCommand, QueryCommand, UpdateCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { ddb } from '../aws/dynamodb';
+import { config } from '../config';
+import { CirrusError } from '../errors';
+import { log } from '../log';
+import type { AdminActor } from '../http/actor';
+import type { WebhookJob } from '../protocol/jobs';
+import { connections } from '../store/connections';
+import { conversations } from '../store/conversations';
+import { batchWrite, isConditionFailure, nowSeconds } from '../store/dynamo';
+import { blacklist, friendRequests, friends } from '../store/friends';
+import { groups, type MemberItem } from '../store/groups';
+import { messages } from '../store/messages';
+import { sessions } from '../store/sessions';
+import { queueAfter } from '../webhooks/after';
+import { removeAllDevices } from './device-removal';
+import { directoryUserOf, enqueueDirectory, OUTBOX_TTL_SECONDS } from './directory-jobs';
+import { dismissGroup, transferGroup } from './groups';
+import { quitGroup } from './groups-members';
+import { kickConnection } from './login';
+
+/** Time the message part may take before it answers `done: false` (the http function has 15 s in all). */
+export const ERASE_BUDGET_MS = 9_000;
+
+export interface ErasureResult {
+  userId: string;
+  /** False when the message part stopped at its time budget: call again to finish. */
+  done: boolean;
+  revoked: number;
+  kicked: number;
+  devices: number;
+  friends: number;
+  requests: number;
+  blocks: number;
+  groups: number;
+  messages: number;
+}
+
+/** Writes the tombstone: the profile fields go, `erased` and a ban stay. Undefined when not registered. */
+async function tombstone(userId: string, now: number): Promise<{ createdAt: number } | undefined> {
+  try {
+    const res = await ddb().send(
+      new UpdateCommand({
+        TableName: config.tableName('users'),
+        Key: { userId },
+        UpdateExpression: 'SET erased = if_not_exists(erased, :e), banned = :b, updatedAt = :now REMOVE nickname, faceUrl, ex, globalRecvOpt, pushPrefs',
+        ConditionExpression: 'attribute_exists(userId)',
+        ExpressionAttributeValues: { ':e': { at: now }, ':b': { at: now, reason: 'erased' }, ':now': now },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return { createdAt: Number(res.Attributes?.createdAt ?? now) };
+  } catch (err) {
+    if (isConditionFailure(err)) return undefined;
+    throw err;
+  }
+}
+
+async function eraseRelations(userId: string): Promise<{ friends: number; requests: number; blocks: number }> {
+  let friendCount = 0;
+  for (let page = await friends.page(userId, 100); ; page = await friends.page(userId, 100, page.lastKey)) {
+    for (const f of page.items) {
+      await friends.deleteBoth(userId, f.friendUserId);
+      friendCount++;
+    }
+    if (!page.lastKey) break;
+  }
+  // Deleting while paging: each page starts again from the first key left.
+  const requestKeys: { toUserId: string; fromUserId: string }[] = [];
+  for (const list of [friendRequests.incoming.bind(friendRequests), friendRequests.outgoing.bind(friendRequests)]) {
+    let cursor: Record<string, unknown> | undefined;
+    do {
+      const page = await list(userId, 100, cursor);
+      requestKeys.push(...page.items.map((r) => ({ toUserId: r.toUserId, fromUserId: r.fromUserId })));
+      cursor = page.lastKey;
+    } while (cursor);
+  }
+  await batchWrite(config.tableName('friendRequests'), requestKeys.map((Key) => ({ DeleteRequest: { Key } })));
+  let blocks = 0;
+  for (let page = await blacklist.page(userId, 100); ; page = await blacklist.page(userId, 100, page.lastKey)) {
+    for (const b of page.items) if (await blacklist.remove(userId, b.blockedUserId)) blocks++;
+    if (!page.lastKey) break;
+  }
+  // Applications to join groups.
+  let applications: { groupId: string }[] = [];
+  let cursor: Record<string, unknown> | undefined;
+  do {
+    const page = await groups.userApplicationPage(userId, 100, cursor);
+    applications = applications.concat(page.items);
+    cursor = page.lastKey;
+  } while (cursor);
+  for (const a of applications) await groups.deleteApplications(a.groupId, [userId]);
+  return { friends: friendCount, requests: requestKeys.length, blocks };
+}
+
+/** Who takes over a group the user owns: its oldest admin, else its oldest member; undefined when they are alone. */
+async function successor(groupId: string, userId: string): Promise<string | undefined> {
+  let best: MemberItem | undefined;
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await groups.memberPage(groupId, 100, startKey, true);
+    for (const m of page.items) {
+      if (m.userId === userId) continue;
+      const rank = (x: MemberItem) => (x.role === 'admin' ? 0 : 1);
+      if (!best || rank(m) < rank(best) || (rank(m) === rank(best) && m.joinedAt < best.joinedAt)) best = m;
+    }
+    startKey = page.lastKey;
+  } while (startKey);
+  return best?.userId;
+}
+
+async function leaveGroups(userId: string, admin: AdminActor): Promise<number> {
+  const memberships: MemberItem[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await groups.membershipPage(userId, 100, startKey);
+    memberships.push(...page.items);
+    startKey = page.lastKey;
+  } while (startKey);
+  let left = 0;
+  for (const m of memberships) {
+    const group = await groups.get(m.groupId);
+    if (!group) continue;
+    if (group.status === 'dismissed') {
+      // A dismissed group takes no changes: the membership row alone goes.
+      await groups.deleteMembers(m.groupId, [userId]);
+      left++;
+      continue;
+    }
+    if (m.role === 'owner') {
+      const next = await successor(m.groupId, userId);
+      if (!next) {
+        await dismissGroup(admin, m.groupId);
+        await groups.deleteMembers(m.groupId, [userId]);
+        left++;
+        continue;
+      }
+      await transferGroup(admin, m.groupId, next);
+    }
+    await quitGroup(userId, m.groupId);
+    left++;
+  }
+  return left;
+}
+
+/**
+ * Deletes for everyone the user's messages still in the offline store, conversation by
+ * conversation (the Messages stream carries each change to the history); stops at `deadline`.
+ */
+async function eraseOfflineMessages(userId: string, deadline: number): Promise<{ erased: number; done: boolean }> {
+  let erased = 0;
+  const states = await conversations.ofUser(userId);
+  for (const state of states) {
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      if (Date.now() > deadline) return { erased, done: false };
+      const page: QueryCommandOutput = await ddb().send(
+        new QueryCommand({
+          TableName: config.tableName('messages'),
+          KeyConditionExpression: 'conversationId = :c',
+          FilterExpression: 'senderId = :u AND attribute_not_exists(deleted) AND attribute_not_exists(revoked)',
+          ExpressionAttributeValues: { ':c': state.conversationId, ':u': userId },
+          ProjectionExpression: 'conversationId, seq, version',
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        const mark = { by: 'admin', at: Date.now() };
+        let version = Number(item.version ?? 0);
+        for (let attempt = 0; attempt < 5; attempt++) {
+          if (await messages.change(state.conversationId, Number(item.seq), version, { content: null, reactions: {}, deleted: mark })) {
+            erased++;
+            break;
+          }
+          const again = await messages.get(state.conversationId, Number(item.seq));
+          if (!again || again.deleted || again.revoked) break;
+          version = again.version ?? 0;
+        }
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+  }
+  return { erased, done: true };
+}
+
+/**
+ * The history's part, through the Outbox: the archive function erases what the user sent from
+ * the history (core/history/erasure.ts), after the stream records already written. A new item
+ * per call, so a second call runs it again.
+ */
+async function queueHistoryErasure(userId: string, at: number): Promise<void> {
+  await ddb().send(new PutCommand({ TableName: config.tableName('outbox'), Item: { id: `erase#${userId}#${at}`, kind: 'erase', userId, at, expiresAt: nowSeconds() + OUTBOX_TTL_SECONDS } }));
+}
+
+export async function eraseUser(userId: string, admin: AdminActor): Promise<ErasureResult> {
+  const started = Date.now();
+  const user = await tombstone(userId, started);
+  if (!user) throw new CirrusError('USER_NOT_FOUND', `User ${userId} is not registered`);
+  await enqueueDirectory([{ kind: 'user', user: directoryUserOf({ userId, createdAt: user.createdAt, updatedAt: started }) }]);
+
+  const revoked = await sessions.revoke(userId);
+  const devices = await removeAllDevices(userId);
+  const live = await connections.ofUser(userId);
+  const webhookJobs: (WebhookJob | undefined)[] = [];
+  for (const conn of live) await kickConnection(conn, 'forcedLogout', { revokeSession: false, webhookJobs });
+  await queueAfter(...webhookJobs);
+
+  const relations = await eraseRelations(userId);
+  // The messages before the groups: a retry still finds the conversations of the groups left.
+  const offline = await eraseOfflineMessages(userId, started + ERASE_BUDGET_MS);
+  const left = await leaveGroups(userId, admin);
+  if (offline.done) await queueHistoryErasure(userId, started);
+  log.info('user erased', { userId, done: offline.done, revoked, kicked: live.length, devices, ...relations, groups: left, messages: offline.erased });
+  return { userId, done: offline.done, revoked, kicked: live.length, devices, ...relations, groups: left, messages: offline.erased };
+}
