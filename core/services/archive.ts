@@ -37,7 +37,7 @@ export interface MessageArchiveItem {
   inserted?: boolean;
 }
 
-export type ArchiveItem = MessageArchiveItem | { id: string; user: DirectoryUser } | { id: string; users: DirectoryUser[] } | { id: string; group: DirectoryGroup } | { id: string; audit: AuditEntry } | { id: string; erase: { userId: string; at: number } };
+export type ArchiveItem = MessageArchiveItem | { id: string; user: DirectoryUser } | { id: string; users: DirectoryUser[] } | { id: string; group: DirectoryGroup } | { id: string; audit: AuditEntry } | { id: string; erase: { userId: string; at: number; notificationConversations: string[] } };
 
 /** An Outbox item: one directory row to mirror. */
 export type OutboxItem = { id: string; kind: 'user'; user: DirectoryUser; expiresAt: number } | { id: string; kind: 'users'; users: DirectoryUser[]; expiresAt: number } | { id: string; kind: 'group'; group: DirectoryGroup; expiresAt: number };
@@ -55,7 +55,7 @@ async function write(items: readonly ArchiveItem[]): Promise<void> {
   await directory.upsertGroups(items.flatMap((i) => ('group' in i ? [i.group] : [])));
   await auditLog.putMany(items.flatMap((i) => ('audit' in i ? [i.audit] : [])));
   // After the messages of the same batch: an erasure also covers what was just archived.
-  for (const i of items) if ('erase' in i) await historyErasure.eraseSender(i.erase.userId, i.erase.at);
+  for (const i of items) if ('erase' in i) await historyErasure.eraseUser(i.erase.userId, i.erase.notificationConversations, i.erase.at);
 }
 
 function describe(item: ArchiveItem): Record<string, unknown> {
@@ -189,7 +189,10 @@ export function itemOfRecord(record: DynamoDBRecord): ArchiveItem | undefined {
     if (next.kind === 'users') return { id, users: DirectoryUserSchema.array().parse(next.users) };
     if (next.kind === 'group') return { id, group: DirectoryGroupSchema.parse(next.group) };
     if (next.kind === 'audit') return { id, audit: auditEntryOf(next.entry) };
-    if (next.kind === 'erase' && typeof next.userId === 'string' && typeof next.at === 'number') return { id, erase: { userId: next.userId, at: next.at } };
+    if (next.kind === 'erase' && typeof next.userId === 'string' && typeof next.at === 'number') {
+      const notificationConversations = Array.isArray(next.notificationConversations) ? next.notificationConversations.map(String) : [];
+      return { id, erase: { userId: next.userId, at: next.at, notificationConversations } };
+    }
     throw new Error(`unknown outbox kind ${String(next.kind)}`);
   }
   const message = messageOf(next);

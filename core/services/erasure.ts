@@ -38,6 +38,7 @@ import { directoryUserOf, enqueueDirectory, OUTBOX_TTL_SECONDS } from './directo
 import { dismissGroup, transferGroup } from './groups';
 import { quitGroup } from './groups-members';
 import { kickConnection } from './login';
+import { notificationConversationId } from '../domain/ids';
 
 /** Time the message part may take before it answers `done: false` (the http function has 15 s in all). */
 export const ERASE_BUDGET_MS = 9_000;
@@ -163,14 +164,53 @@ async function leaveGroups(userId: string, admin: AdminActor): Promise<number> {
   return left;
 }
 
+/** The users the user exchanged friend requests with (either way): their notifications carry the user's words. */
+async function requestCounterparts(userId: string): Promise<string[]> {
+  const out = new Set<string>();
+  for (const [list, other] of [
+    [friendRequests.incoming.bind(friendRequests), 'fromUserId'],
+    [friendRequests.outgoing.bind(friendRequests), 'toUserId'],
+  ] as const) {
+    let cursor: Record<string, unknown> | undefined;
+    do {
+      const page = await list(userId, 100, cursor);
+      for (const r of page.items) out.add(r[other]);
+      cursor = page.lastKey;
+    } while (cursor);
+  }
+  return [...out].sort();
+}
+
+/** Where the user's words are in the offline store: a conversation, and which of its messages. */
+interface Scope {
+  conversationId: string;
+  filter: string;
+}
+
+const notDeleted = 'attribute_not_exists(deleted) AND attribute_not_exists(revoked)';
+
 /**
- * Deletes for everyone the user's messages still in the offline store, conversation by
+ * The conversations holding what the user wrote: every one they are in (their messages), their
+ * own notification conversation (all of it), and those of the users they exchanged friend
+ * requests with (the notifications of requests from them, which carry their message).
+ */
+async function scopes(userId: string, counterparts: readonly string[]): Promise<Scope[]> {
+  const own = notificationConversationId(userId);
+  const out: Scope[] = [{ conversationId: own, filter: notDeleted }];
+  for (const state of await conversations.ofUser(userId)) {
+    if (state.conversationId !== own) out.push({ conversationId: state.conversationId, filter: `senderId = :u AND ${notDeleted}` });
+  }
+  for (const other of counterparts) out.push({ conversationId: notificationConversationId(other), filter: `content.fromUserId = :u AND ${notDeleted}` });
+  return out;
+}
+
+/**
+ * Deletes for everyone what the user wrote still in the offline store, conversation by
  * conversation (the Messages stream carries each change to the history); stops at `deadline`.
  */
-async function eraseOfflineMessages(userId: string, deadline: number): Promise<{ erased: number; done: boolean }> {
+async function eraseOfflineMessages(userId: string, counterparts: readonly string[], deadline: number): Promise<{ erased: number; done: boolean }> {
   let erased = 0;
-  const states = await conversations.ofUser(userId);
-  for (const state of states) {
+  for (const scope of await scopes(userId, counterparts)) {
     let startKey: Record<string, unknown> | undefined;
     do {
       if (Date.now() > deadline) return { erased, done: false };
@@ -178,21 +218,21 @@ async function eraseOfflineMessages(userId: string, deadline: number): Promise<{
         new QueryCommand({
           TableName: config.tableName('messages'),
           KeyConditionExpression: 'conversationId = :c',
-          FilterExpression: 'senderId = :u AND attribute_not_exists(deleted) AND attribute_not_exists(revoked)',
-          ExpressionAttributeValues: { ':c': state.conversationId, ':u': userId },
+          FilterExpression: scope.filter,
+          ExpressionAttributeValues: { ':c': scope.conversationId, ...(scope.filter.includes(':u') ? { ':u': userId } : {}) },
           ProjectionExpression: 'conversationId, seq, version',
           ExclusiveStartKey: startKey,
         }),
       );
       for (const item of page.Items ?? []) {
-        const mark = { by: 'admin', at: Date.now() };
+        const seq = Number(item.seq);
         let version = Number(item.version ?? 0);
         for (let attempt = 0; attempt < 5; attempt++) {
-          if (await messages.change(state.conversationId, Number(item.seq), version, { content: null, reactions: {}, deleted: mark })) {
+          if (await messages.change(scope.conversationId, seq, version, { content: null, reactions: {}, deleted: { by: 'admin', at: Date.now() } })) {
             erased++;
             break;
           }
-          const again = await messages.get(state.conversationId, Number(item.seq));
+          const again = await messages.get(scope.conversationId, seq);
           if (!again || again.deleted || again.revoked) break;
           version = again.version ?? 0;
         }
@@ -208,8 +248,9 @@ async function eraseOfflineMessages(userId: string, deadline: number): Promise<{
  * the history (core/history/erasure.ts), after the stream records already written. A new item
  * per call, so a second call runs it again.
  */
-async function queueHistoryErasure(userId: string, at: number): Promise<void> {
-  await ddb().send(new PutCommand({ TableName: config.tableName('outbox'), Item: { id: `erase#${userId}#${at}`, kind: 'erase', userId, at, expiresAt: nowSeconds() + OUTBOX_TTL_SECONDS } }));
+async function queueHistoryErasure(userId: string, counterparts: readonly string[], at: number): Promise<void> {
+  const item = { id: `erase#${userId}#${at}`, kind: 'erase', userId, at, notificationConversations: counterparts.map(notificationConversationId), expiresAt: nowSeconds() + OUTBOX_TTL_SECONDS };
+  await ddb().send(new PutCommand({ TableName: config.tableName('outbox'), Item: item }));
 }
 
 export async function eraseUser(userId: string, admin: AdminActor): Promise<ErasureResult> {
@@ -225,11 +266,16 @@ export async function eraseUser(userId: string, admin: AdminActor): Promise<Eras
   for (const conn of live) await kickConnection(conn, 'forcedLogout', { revokeSession: false, webhookJobs });
   await queueAfter(...webhookJobs);
 
+  // The messages before the relations and groups, which a retry needs to find them again.
+  const counterparts = await requestCounterparts(userId);
+  const offline = await eraseOfflineMessages(userId, counterparts, started + ERASE_BUDGET_MS);
+  if (!offline.done) {
+    log.info('user erasure continues on the next call', { userId, revoked, kicked: live.length, devices, messages: offline.erased });
+    return { userId, done: false, revoked, kicked: live.length, devices, friends: 0, requests: 0, blocks: 0, groups: 0, messages: offline.erased };
+  }
+  await queueHistoryErasure(userId, counterparts, started);
   const relations = await eraseRelations(userId);
-  // The messages before the groups: a retry still finds the conversations of the groups left.
-  const offline = await eraseOfflineMessages(userId, started + ERASE_BUDGET_MS);
   const left = await leaveGroups(userId, admin);
-  if (offline.done) await queueHistoryErasure(userId, started);
-  log.info('user erased', { userId, done: offline.done, revoked, kicked: live.length, devices, ...relations, groups: left, messages: offline.erased });
-  return { userId, done: offline.done, revoked, kicked: live.length, devices, ...relations, groups: left, messages: offline.erased };
+  log.info('user erased', { userId, done: true, revoked, kicked: live.length, devices, ...relations, groups: left, messages: offline.erased });
+  return { userId, done: true, revoked, kicked: live.length, devices, ...relations, groups: left, messages: offline.erased };
 }
