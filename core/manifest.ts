@@ -295,7 +295,7 @@ export const streamConsumers = {
     eventNames: ['INSERT'],
     maxRecordAgeSeconds: 86_400,
     retryAttempts: 1000,
-    description: "Users and groups into the history's directory mirrors; audit log entries into AuditLog.",
+    description: "Users and groups into the history's directory mirrors; audit log entries into AuditLog; user erasures into the history.",
   },
 } as const satisfies Record<StreamConsumerKey, StreamConsumerSpec>;
 
