@@ -19,7 +19,9 @@ export type FaultPoint =
   /** webhook: after the callbacks were POSTed, before the batch returns. */
   | 'webhook.afterPost'
   /** batch page: after one recipient's message was sent (details: batchId, page, index), before the page is done. */
-  | 'batch.afterSend';
+  | 'batch.afterSend'
+  /** eraseUser: after one of the user's messages was deleted for everyone (details: conversationId, seq), before the rest. */
+  | 'erase.afterMessage';
 
 type Trigger = (details: Record<string, unknown>) => void;
 const armed = new Map<FaultPoint, Trigger>();

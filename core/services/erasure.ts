@@ -22,6 +22,7 @@ import { PutCommand, QueryCommand, UpdateCommand, type QueryCommandOutput } from
 import { ddb } from '../aws/dynamodb';
 import { config } from '../config';
 import { CirrusError } from '../errors';
+import { faultPoint } from '../faults';
 import { log } from '../log';
 import type { AdminActor } from '../http/actor';
 import type { WebhookJob } from '../protocol/jobs';
@@ -230,6 +231,7 @@ async function eraseOfflineMessages(userId: string, counterparts: readonly strin
         for (let attempt = 0; attempt < 5; attempt++) {
           if (await messages.change(scope.conversationId, seq, version, { content: null, reactions: {}, deleted: { by: 'admin', at: Date.now() } })) {
             erased++;
+            faultPoint('erase.afterMessage', { conversationId: scope.conversationId, seq });
             break;
           }
           const again = await messages.get(scope.conversationId, seq);

@@ -12,6 +12,7 @@ import { ScanCommand, type ScanCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { ddb } from '../../core/aws/dynamodb';
 import type { TableKey } from '../../core/manifest';
 import { Device, eventually } from '../support/cirrus';
+import { faults } from '../../core/faults';
 import { admin, as, cirrus, useCirrus } from '../support/harness';
 
 useCirrus();
@@ -226,5 +227,35 @@ describe('erasing a user', () => {
     }, 30_000);
     expect(entries[0]).toMatchObject({ action: 'eraseUser', target: `user:${X}`, actor: 'admin' });
     expect(eraseResult.userId).toBe(X);
+  });
+});
+
+describe('an erasure cut short', () => {
+  it('is finished by the next call', async () => {
+    await admin.register('er-y');
+    expect((await admin.call('POST', '/friends/import', { userId: 'er-y', friendUserIds: ['er-a', 'er-b'] })).status).toBe(200);
+    await send({ sendId: 'er-y', recvId: 'er-a' }, 'ysecret one');
+    await send({ sendId: 'er-y', recvId: 'er-b' }, 'ysecret two');
+    await eventually(async () => (await adminSearch('ysecret')).length === 2, 30_000);
+
+    faults.crash('erase.afterMessage');
+    try {
+      const cut = await admin.call('POST', '/admin/users/er-y/erase', { confirmUserId: 'er-y' });
+      expect(cut.status).toBe(500);
+    } finally {
+      faults.clear();
+    }
+    // The tombstone came first; one message went (their own notifications come first), the rest and the friendships are left.
+    expect((await admin.call('GET', '/users/er-y')).body.user.erased).toBeDefined();
+    const offline = () => scan(cirrus.tableNames.messages).then((all) => all.filter((m) => m.senderId === 'er-y'));
+    expect((await offline()).filter((m) => m.content !== null).length).toBe(2);
+    expect((await scan(cirrus.tableNames.friends)).filter((f) => f.userId === 'er-y' || f.friendUserId === 'er-y').length).toBe(4);
+
+    const done = await admin.call('POST', '/admin/users/er-y/erase', { confirmUserId: 'er-y' });
+    expect(done.status, JSON.stringify(done.body)).toBe(200);
+    expect(done.body).toMatchObject({ done: true, friends: 2 });
+    expect((await offline()).every((m) => m.content === null)).toBe(true);
+    expect((await scan(cirrus.tableNames.friends)).filter((f) => f.userId === 'er-y' || f.friendUserId === 'er-y')).toEqual([]);
+    await eventually(async () => (await adminSearch('ysecret')).length === 0, 30_000);
   });
 });
