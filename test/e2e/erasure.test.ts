@@ -87,7 +87,10 @@ beforeAll(async () => {
   await admin.createGroup('er-g2', 'er-a', [X, 'er-b']);
   await admin.createGroup('er-g3', X, []);
   // Messages: x's, and the others' (kept).
-  await send({ sendId: X, recvId: 'er-a' }, 'xsecret alpha');
+  const alpha = await send({ sendId: X, recvId: 'er-a' }, 'xsecret alpha');
+  // An edit: the history keeps the replaced content in message_edits.
+  const edit = await admin.call('POST', `/users/${X}/conversations/si_er-a_er-x/messages/${alpha}/edit`, { contentType: 101, content: { text: 'xsecret alpha edited' } });
+  expect(edit.status, JSON.stringify(edit.body)).toBe(200);
   await send({ sendId: X, groupId: 'er-g2' }, 'xsecret bravo');
   await send({ sendId: X, groupId: 'er-g1' }, 'xsecret charlie');
   await send({ sendId: 'er-a', recvId: X }, 'akeep delta');
@@ -99,6 +102,7 @@ beforeAll(async () => {
     [X],
   );
   await eventually(async () => (await adminSearch('xsecret')).length === 4 && (await adminSearch('akeep')).length === 2, 30_000);
+  await eventually(async () => (await cirrus.dataApi.query(`SELECT seq FROM message_edits WHERE content::text LIKE '%xsecret alpha%'`, [])).length === 1, 30_000);
   // A push device and a live connection.
   const token = await admin.userToken(X, 5);
   const endpoint = `https://fcm.googleapis.com/fcm/send/${randomBytes(12).toString('hex')}`;
@@ -191,7 +195,10 @@ describe('erasing a user', () => {
     for (const r of rows) expect(JSON.parse(String(r.deleted))).toMatchObject({ by: 'admin' });
     // Nothing of their text anywhere in the history, nor their nickname in its directory.
     await eventually(async () => {
-      const [hits] = await cirrus.dataApi.query<{ n: unknown }>(`SELECT count(*) AS n FROM messages WHERE content::text LIKE '%xsecret%'`, []);
+      const [hits] = await cirrus.dataApi.query<{ n: unknown }>(
+        `SELECT (SELECT count(*) FROM messages WHERE content::text LIKE '%xsecret%') + (SELECT count(*) FROM message_edits WHERE content::text LIKE '%xsecret%') AS n`,
+        [],
+      );
       return Number(hits.n) === 0;
     }, 30_000);
     const [mirror] = await eventually(async () => {
