@@ -10,13 +10,16 @@
  * - friendships (both sides), friend requests (both directions), the blocks they made and
  *   their group applications go; they leave every group: a group they own passes to its
  *   oldest admin, else its oldest member, and is dismissed when they are its only member;
- * - every message they sent is deleted for everyone (content null, `deleted` by `admin`,
+ * - every message they sent, their own notification conversation and the notifications of the
+ *   friend requests they exchanged are deleted for everyone (content null, `deleted` by `admin`,
  *   reactions gone) in the offline store, conversation by conversation, and in the history
- *   (with the contents its edits replaced), so nothing of it is found by search.
+ *   (with the contents its edits replaced; the archive function, from an Outbox item), so
+ *   nothing of it is found by search.
  *
  * Each step is idempotent, and the tombstone is written first: a call cut short (a crash, the
- * time budget) is finished by the next one. The route's answer says `done: false` when the
- * message part stopped at its time budget; the caller calls again.
+ * time budget) is finished by the next one. The messages come before the relations and groups
+ * (a retry finds the conversations through them); when they take longer than the time budget the
+ * answer says `done: false`, the rest is left, and the caller calls again.
  */
 import { PutCommand, QueryCommand, UpdateCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { ddb } from '../aws/dynamodb';

@@ -159,7 +159,7 @@ export const userRoutes = [
       requests: z.number().int().describe('Friend requests deleted (to and from them)'),
       blocks: z.number().int().describe('Blocks they made, removed'),
       groups: z.number().int().describe('Groups left'),
-      messages: z.number().int().describe('Messages deleted for everyone in the offline store by this call (the history follows within seconds)'),
+      messages: z.number().int().describe('Messages deleted for everyone in the offline store by this call: theirs, their own notifications, and those of their friend requests (the history follows within seconds)'),
     }),
   },
 ] as const satisfies readonly HttpRouteSpec[];
