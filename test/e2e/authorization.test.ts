@@ -158,6 +158,10 @@ const cases: Record<string, () => Promise<Case>> = {
   getPushSettings: async () => ({ params: { userId: 'mx-a' } }),
   setPushSettings: async () => ({ params: { userId: 'mx-a' }, body: { hidePreview: true } }),
   getPushConfig: async () => ({ other: 'allowed' }),
+  listAuditLog: async () => ({ query: 'limit=5' }),
+  getGroupRetention: async () => ({ params: { groupId: await group() } }),
+  setGroupRetention: async () => ({ params: { groupId: await group() }, body: { days: 30 } }),
+  eraseUser: async () => ({ params: { userId: 'mx-erase' }, body: { confirmUserId: 'mx-erase' } }),
   // Ends the session of the token it is called with: both users get fresh tokens before the admin's call.
   logout: async () => ({
     other: 'allowed',
@@ -177,7 +181,7 @@ function pathOf(template: string, params: Record<string, string> = {}): string {
 beforeAll(async () => {
   cirrus = await startCirrus();
   admin = new Admin(cirrus.apiUrl, cirrus.adminSecret);
-  await admin.register('mx-a', 'mx-b', 'mx-c', 'mx-d', 'mx-e', 'mx-f', 'mx-z', 'mx-ban');
+  await admin.register('mx-a', 'mx-b', 'mx-c', 'mx-d', 'mx-e', 'mx-f', 'mx-z', 'mx-ban', 'mx-erase');
   for (const u of ['mx-a', 'mx-z']) tokens[u] = await admin.userToken(u);
   // mx-a and mx-b are friends and share a conversation.
   await admin.call('POST', '/friends/import', { userId: 'mx-a', friendUserIds: ['mx-b'] });
