@@ -66,5 +66,6 @@ export const handler = asyncHandler('notify', notifyJob, async (job, context) =>
     badge: (userId, globalRecvOpt) => totalUnread(userId, globalRecvOpt),
     remainingMs: () => context.getRemainingTimeInMillis(),
   });
-  log.info('offline push', { conversationId: job.message.conversationId, seq: job.message.seq, ...outcome });
+  // Per message: at debug (failures and pruned tokens are logged where they happen).
+  log.debug('offline push', { conversationId: job.message.conversationId, seq: job.message.seq, ...outcome });
 });
