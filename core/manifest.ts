@@ -461,8 +461,9 @@ export const functions = {
       // The group's send checks (BatchGetItem); whether it has an online index (GetItem), moving an
       // unfinished index build on (UpdateItem).
       groups: ['GetItem', 'BatchGetItem', 'UpdateItem'],
-      // The sender's membership (BatchGetItem); a group message's recipients (Query).
-      groupMembers: ['BatchGetItem', 'Query'],
+      // The sender's membership (BatchGetItem); a group message's recipients (Query); in a group
+      // with slow mode, the member's last send (UpdateItem, conditional).
+      groupMembers: ['BatchGetItem', 'Query', 'UpdateItem'],
       friends: ['BatchGetItem'],
       blacklist: ['BatchGetItem'],
       // Seq allocation, claims and new conversations (UpdateItem), newest seqs and the send's
