@@ -63,8 +63,8 @@ describe('sending too fast (the buckets of each container)', () => {
     expect(first.refused).toHaveLength(7);
     for (const r of first.refused) {
       expect(r.error).toMatchObject({ reason: 'THROTTLED', code: 1502, retryable: true });
-      expect((r.error as { retryAfterMs?: number }).retryAfterMs).toBeGreaterThan(1000);
-      expect((r.error as { retryAfterMs?: number }).retryAfterMs).toBeLessThanOrEqual(50_000);
+      expect(r.error!.retryAfterMs).toBeGreaterThan(1000);
+      expect(r.error!.retryAfterMs).toBeLessThanOrEqual(50_000);
     }
     // Another user's sends in the same moment: all accepted.
     expect(others.accepted).toHaveLength(3);
@@ -93,7 +93,7 @@ describe('sending too fast (the buckets of each container)', () => {
     await d.ok('sendMsg', { clientMsgId: cid('again'), recvId: 'fl-carol', ...text('one') });
     const refused = await d.request('sendMsg', { clientMsgId: cid('again'), recvId: 'fl-carol', ...text('two') });
     expect(refused.error?.reason).toBe('THROTTLED');
-    const wait = (refused.error as { retryAfterMs: number }).retryAfterMs;
+    const wait = refused.error!.retryAfterMs!;
     expect(wait).toBeGreaterThan(0);
     expect(wait).toBeLessThanOrEqual(500);
     await sleep(wait + 20);
@@ -121,8 +121,8 @@ describe('the window held across containers (the archive throttles; the send pat
     const eve2 = await device('cx-eve', 1);
     const oneToOne = await eve2.request('sendMsg', { clientMsgId: cid('cx'), recvId: 'cx-finn', ...text('refused') });
     expect(oneToOne.error).toMatchObject({ reason: 'THROTTLED' });
-    expect((oneToOne.error as { retryAfterMs: number }).retryAfterMs).toBeGreaterThan(0);
-    expect((oneToOne.error as { retryAfterMs: number }).retryAfterMs).toBeLessThanOrEqual(4000);
+    expect(oneToOne.error!.retryAfterMs).toBeGreaterThan(0);
+    expect(oneToOne.error!.retryAfterMs).toBeLessThanOrEqual(4000);
     // Into the group: from the member item the group precheck reads anyway.
     expect((await eve2.request('sendMsg', { clientMsgId: cid('cx'), groupId: 'cx-group', ...text('refused') })).error?.reason).toBe('THROTTLED');
     // The app backend sending as the user: 429 with Retry-After.
@@ -173,7 +173,7 @@ describe("a group's slow mode", () => {
     const first = await erin.ok('sendMsg', { clientMsgId: cid('sm'), groupId: 'sm-group', ...text('first') });
     const second = await erin.request('sendMsg', { clientMsgId: cid('sm'), groupId: 'sm-group', ...text('too soon') });
     expect(second.error).toMatchObject({ reason: 'THROTTLED', code: 1502, retryable: true });
-    const wait = (second.error as { retryAfterMs: number }).retryAfterMs;
+    const wait = second.error!.retryAfterMs!;
     expect(wait).toBeGreaterThan(0);
     expect(wait).toBeLessThanOrEqual(2000);
     // No seq allocated, no unread for the others.
