@@ -49,6 +49,7 @@ export const errorCodes = {
   MEDIA_TYPE_NOT_ALLOWED: { code: 1401, status: 415, retryable: false, summary: "The content type is not one this deployment accepts for media (see the deployment's allowed media types)." },
   MEDIA_TOO_LARGE: { code: 1402, status: 413, retryable: false, summary: "The declared size is above this deployment's media size limit." },
   MEDIA_NOT_FOUND: { code: 1403, status: 404, retryable: false, summary: 'No media object has that key (never uploaded, the upload failed, or it expired).' },
+  EXPORT_NOT_FOUND: { code: 1404, status: 404, retryable: false, summary: "No data export of that user has that exportId (never requested, or older than the 7 days exports are kept)." },
   PUSH_PROVIDER_DISABLED: { code: 1601, status: 400, retryable: false, summary: 'The device names a push provider (apns, fcm, webpush) this deployment does not send through; GET /push/config lists those it does.' },
   INTERNAL: { code: 1500, status: 500, retryable: true, summary: 'Unexpected server error; retry with backoff.' },
   UNAVAILABLE: { code: 1501, status: 503, retryable: true, summary: 'A backing service is temporarily unavailable (e.g. the history database is resuming).' },

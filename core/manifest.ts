@@ -202,7 +202,7 @@ export type TableKey = keyof typeof tables;
 
 /** Declared ahead of the maps below because queues name their consumers and functions their queues. */
 export type QueueKey = 'webhook';
-export type FunctionKey = 'wsAuthorizer' | 'wsConnect' | 'wsDisconnect' | 'wsMessage' | 'http' | 'httpMedia' | 'httpHistory' | 'batchPages' | 'push' | 'notify' | 'archive' | 'webhook' | 'migrate' | 'retention';
+export type FunctionKey = 'wsAuthorizer' | 'wsConnect' | 'wsDisconnect' | 'wsMessage' | 'http' | 'httpMedia' | 'httpHistory' | 'batchPages' | 'push' | 'notify' | 'archive' | 'webhook' | 'migrate' | 'retention' | 'userData';
 
 export interface QueueSpec {
   readonly name: string;
@@ -357,6 +357,17 @@ export interface FunctionSpec {
   readonly history: false | readonly DataApiAction[];
   /** Presigns uploads to and downloads from the media bucket, and checks objects exist there. */
   readonly media: boolean;
+  /**
+   * Users' data exports, under `exports/` in the media bucket: `request` writes an export's
+   * status object, reads it back and presigns the archive's download; `build` writes the
+   * archive and the status.
+   */
+  readonly exports?: 'request' | 'build';
+  /**
+   * A user's own media objects (`media/<userId>/`): `list` lists them (ListBucket under
+   * `media/`); `delete` lists and deletes them.
+   */
+  readonly userMedia?: 'list' | 'delete';
   /**
    * Peeks into and redrives the dead-letter queues of these queues (receive, change
    * visibility, delete; the redrive sends to the queue itself, listed in `sendsTo`).
@@ -548,8 +559,8 @@ export const functions = {
     sendsTo: ['webhook'],
     redrives: ['webhook'],
     // push: large fan-outs of messages sent over HTTP (and notifications); batchPages: the pages of a batch send.
-    // notify: the offline push of the recipients without a foreground connection.
-    invokes: ['push', 'batchPages', 'notify'],
+    // notify: the offline push of the recipients without a foreground connection; userData: an erased user's media objects.
+    invokes: ['push', 'batchPages', 'notify', 'userData'],
     // webhookSecret: the before-callbacks inside the routes (send, register, friends, groups).
     secrets: ['signingKey', 'adminSecret', 'webhookSecret'],
     postsToConnections: true,
@@ -569,11 +580,15 @@ export const functions = {
       sessions: ['GetItem'],
       // An admin's upload names a user, who must be registered.
       users: ['BatchGetItem'],
-      // Admin uploads and downloads are recorded in the audit log.
+      // Admin uploads and downloads, and data exports, are recorded in the audit log.
       auditLog: ['PutItem'],
     },
     secrets: ['signingKey', 'adminSecret'],
     media: true,
+    // Users' data exports: the request's status object, and the archive's download URL.
+    exports: 'request',
+    // An export is built by the userData function, asynchronously.
+    invokes: ['userData'],
   }),
   httpHistory: fn({
     name: 'HttpHistory',
@@ -740,6 +755,33 @@ export const functions = {
     history: ['ExecuteStatement', 'BeginTransaction', 'CommitTransaction', 'RollbackTransaction'],
     schedule: { rate: 'rate(1 day)', description: 'The daily retention run of the history' },
   }),
+  userData: fn({
+    name: 'UserData',
+    entry: 'user-data',
+    description: "A user's data, off the HTTP path: builds their export (profile, relations, groups, the messages they sent, their media keys) into one archive under exports/ of the media bucket; deletes an erased user's media objects. Invoked asynchronously.",
+    memoryMb: 1024,
+    // A user with millions of messages: the history is read in pages of up to 1 MB for up to 15 minutes.
+    timeoutSeconds: 900,
+    tables: {
+      // The profile.
+      users: ['GetItem'],
+      // Friends, incoming friend requests (and outgoing through byFrom), blocks, group memberships (through byUser).
+      friends: ['Query'],
+      friendRequests: ['Query'],
+      blacklist: ['Query'],
+      groupMembers: ['Query'],
+      // The names of their groups.
+      groups: ['BatchGetItem'],
+    },
+    indexes: { friendRequests: ['byFrom'], groupMembers: ['byUser'] },
+    // The messages they sent, in pages.
+    history: ['ExecuteStatement'],
+    // Writes the archive and its status; lists (exports) and deletes (erasure) the user's media objects.
+    exports: 'build',
+    userMedia: 'delete',
+    // An export retried after a failure starts over (the archive is written once, at the end); an erasure's media deletion is idempotent.
+    asyncInvoke: { envVar: 'FUNCTION_USER_DATA_NAME', retryAttempts: 2, maxEventAgeSeconds: 6 * 3600 },
+  }),
 } as const satisfies Record<FunctionKey, FunctionSpec>;
 
 
@@ -771,7 +813,7 @@ export const wsAuthorizer = { function: 'wsAuthorizer' as const, identitySource:
  * Data API client); `http` serves every other route. A caller sees one API either way.
  */
 export const httpRouteFunctions = {
-  httpMedia: ['createMediaUpload', 'getMediaDownloadUrl'],
+  httpMedia: ['createMediaUpload', 'getMediaDownloadUrl', 'startUserExport', 'getUserExport'],
   httpHistory: ['getHistory', 'searchMessages', 'searchAllMessages', 'searchUsers', 'getStatistics', 'purgeMessages', 'getGroupRetention', 'setGroupRetention', 'listAuditLog', 'getLimits'],
 } as const satisfies Partial<Record<FunctionKey, readonly string[]>>;
 
@@ -830,7 +872,7 @@ export const commonEnv = {
   DB_CLUSTER_ARN: 'DB_CLUSTER_ARN',
   DB_SECRET_ARN: 'DB_SECRET_ARN',
   DB_NAME: 'DB_NAME',
-  /** The media bucket's name, for functions with `media`. */
+  /** The media bucket's name, for functions with `media`, `exports` or `userMedia`. */
   MEDIA_BUCKET: 'MEDIA_BUCKET',
   /** Largest media upload, in bytes. */
   MEDIA_MAX_BYTES: 'MEDIA_MAX_BYTES',

@@ -328,8 +328,11 @@ export class CirrusIm extends Construct {
       apiGatewayLogRole,
       migrations,
       media: this.media,
+      exportFunctions: entriesOf<FunctionKey, FunctionSpec>(functionSpecs)
+        .filter(([, spec]) => spec.exports)
+        .map(([key]) => handlers[key]),
       mediaFunctions: entriesOf<FunctionKey, FunctionSpec>(functionSpecs)
-        .filter(([, spec]) => spec.media)
+        .filter(([, spec]) => spec.media || spec.userMedia === 'delete')
         .map(([key]) => handlers[key]),
       deadLetters: this.deadLetters,
       streamConsumers: [...new Set(Object.values(streamConsumerSpecs).map((s) => s.consumer as FunctionKey))].map((key) => handlers[key]),
@@ -480,6 +483,7 @@ export class CirrusIm extends Construct {
     if (spec.limits) env[commonEnv.LIMITS] = config.limits ? JSON.stringify(config.limits) : 'off';
     // The device cap: for the functions that register devices (and show the cap), offline push on or off.
     if (spec.pushSettings) env[commonEnv.PUSH_MAX_DEVICES] = String(config.pushMaxDevices);
+    if (spec.exports || spec.userMedia) env[commonEnv.MEDIA_BUCKET] = this.mediaBucket.bucketName;
     if (spec.media) {
       env[commonEnv.MEDIA_BUCKET] = this.mediaBucket.bucketName;
       env[commonEnv.MEDIA_MAX_BYTES] = String(config.media.maxUploadBytes);
@@ -562,6 +566,8 @@ export class CirrusIm extends Construct {
         return this.connectionsArn();
       case 'mediaObjects':
         return this.media.objectsArn;
+      case 'exportObjects':
+        return this.media.exportsArn;
       case 'mediaBucket':
         return this.mediaBucket.bucketArn;
       case 'logGroup':

@@ -21,7 +21,7 @@ import { invoke } from './lambda';
 import { runCustomResource } from './custom-resource';
 import { migrationPolling } from '../core/history/migrations';
 import { enforcePolicies } from './iam';
-import { MEDIA_PREFIX } from '../core/domain/media';
+import { EXPORT_PREFIX, MEDIA_PREFIX } from '../core/domain/media';
 import type { PolicyResource } from '../core/iam';
 import { LocalSqs } from './aws/sqs';
 import { LocalLambda } from './aws/lambda';
@@ -403,6 +403,8 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
           return `arn:aws:execute-api:${REGION}:${ACCOUNT}:${API_ID}/${STAGE}/*/@connections/*`;
         case 'mediaObjects':
           return `arn:aws:s3:::${MEDIA_BUCKET}/${MEDIA_PREFIX}*`;
+        case 'exportObjects':
+          return `arn:aws:s3:::${MEDIA_BUCKET}/${EXPORT_PREFIX}*`;
         case 'mediaBucket':
           return `arn:aws:s3:::${MEDIA_BUCKET}`;
         case 'logGroup':

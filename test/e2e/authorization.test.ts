@@ -163,6 +163,12 @@ const cases: Record<string, () => Promise<Case>> = {
   getGroupRetention: async () => ({ params: { groupId: await group() } }),
   setGroupRetention: async () => ({ params: { groupId: await group() }, body: { days: 30 } }),
   eraseUser: async () => ({ params: { userId: 'mx-erase' }, body: { confirmUserId: 'mx-erase' } }),
+  startUserExport: async () => ({ params: { userId: 'mx-a' } }),
+  getUserExport: async () => {
+    const started = await admin.call('POST', '/admin/users/mx-a/exports');
+    if (started.status !== 200) throw new Error(`export: ${JSON.stringify(started.body)}`);
+    return { params: { userId: 'mx-a', exportId: started.body.exportId } };
+  },
   // Ends the session of the token it is called with: both users get fresh tokens before the admin's call.
   logout: async () => ({
     other: 'allowed',
