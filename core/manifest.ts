@@ -193,8 +193,11 @@ export const tables = {
     sortKey: { name: 'sk', type: 'S' },
     // A target's entries (`user:<id>`, `group:<id>`, …) in time order.
     indexes: [{ name: 'byTarget', partitionKey: { name: 'target', type: 'S' }, sortKey: { name: 'sk', type: 'S' } }],
+    // Only the users throttled for sending too much (log = 'throttle', core/services/limits.ts) expire,
+    // 30 days after their throttle ended; audit entries have no expiresAt and are kept for good.
+    ttlAttribute: 'expiresAt',
     envVar: 'TABLE_AUDIT_LOG',
-    description: 'The audit log: one item per administrative action (who, what, target, when, outcome, correlation id), listed by GET /admin/audit.',
+    description: 'The audit log: one item per administrative action (who, what, target, when, outcome, correlation id), listed by GET /admin/audit; and the users throttled for sending too much (GET /admin/limits), kept 30 days after their throttle ended.',
   },
 } as const satisfies Record<string, TableSpec>;
 

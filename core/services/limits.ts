@@ -176,7 +176,8 @@ async function persistThrottle(entry: ThrottledUser): Promise<void> {
   await Promise.all([
     set(config.tableName('users'), { userId: entry.userId }, 'userId'),
     ...entry.groupIds.map((groupId) => set(config.tableName('groupMembers'), { groupId, userId: entry.userId }, 'userId')),
-    ddb().send(new PutCommand({ TableName: config.tableName('auditLog'), Item: { log: THROTTLE_LOG, sk: untilKey(entry.until, entry.userId), ...entry } })),
+    // Kept 30 days after the throttle ends (the table's TTL), for an operator looking back.
+    ddb().send(new PutCommand({ TableName: config.tableName('auditLog'), Item: { log: THROTTLE_LOG, sk: untilKey(entry.until, entry.userId), ...entry, expiresAt: Math.floor(entry.until / 1000) + 30 * 86_400 } })),
   ]);
 }
 
@@ -195,7 +196,7 @@ export async function throttledUsers(now = Date.now(), limit = 100): Promise<Thr
   // A user throttled again while still throttled has two entries: the later end counts.
   const seen = new Map<string, ThrottledUser>();
   for (const item of res.Items ?? []) {
-    const { log: _l, sk: _s, ...entry } = item as ThrottledUser & { log: string; sk: string };
+    const { log: _l, sk: _s, expiresAt: _e, ...entry } = item as ThrottledUser & { log: string; sk: string; expiresAt?: number };
     if (!seen.has(entry.userId)) seen.set(entry.userId, { ...entry, groupIds: [...(entry.groupIds ?? [])] });
   }
   return [...seen.values()].slice(0, limit);
