@@ -106,6 +106,7 @@ describe('the window held across containers (the archive throttles; the send pat
     // No bucket: only the persisted state can refuse.
     setLimits({ window: { messages: 5, seconds: 60, throttleSeconds: 4 } });
     await admin.createGroup('cx-group', 'cx-finn', ['cx-eve']);
+    await admin.createGroup('cx-other', 'cx-finn', ['cx-eve']);
     const eve = await device('cx-eve');
     const finn = await device('cx-finn');
     for (let i = 0; i < 4; i += 1) await eve.ok('sendMsg', { clientMsgId: cid('cx'), recvId: 'cx-finn', ...text(`1:1 ${i}`) });
@@ -147,8 +148,16 @@ describe('the window held across containers (the archive throttles; the send pat
     expect(shown.body.throttled).toEqual([expect.objectContaining({ userId: 'cx-eve', until, groupIds: ['cx-group'], windowSeconds: 60 })]);
     expect(shown.body.throttled[0].messages).toBeGreaterThan(5);
 
-    // After throttledUntil the same user sends again (the window's count stays in the archive; it throttles again only on new sends over it).
-    await sleep(until - Date.now() + 50);
+    // A group they had not flooded: its membership does not carry the throttle yet, so a send gets through
+    // (the detection lag); the archive sees it and throttles that membership too.
+    await eve2.ok('sendMsg', { clientMsgId: cid('cx'), groupId: 'cx-other', ...text('elsewhere') });
+    await eventually(async () => Number((await item({ groupId: 'cx-other', userId: 'cx-eve' }, 'groupMembers')).Item?.throttledUntil ?? 0) > Date.now() || undefined);
+    expect((await eve2.request('sendMsg', { clientMsgId: cid('cx'), groupId: 'cx-other', ...text('refused') })).error?.reason).toBe('THROTTLED');
+
+    // After throttledUntil (pushed later by the send that got through) the same user sends again.
+    const end = Number((await item({ userId: 'cx-eve' }, 'users')).Item?.throttledUntil);
+    expect(end).toBeGreaterThanOrEqual(until);
+    await sleep(end - Date.now() + 50);
     await eve2.ok('sendMsg', { clientMsgId: cid('cx'), recvId: 'cx-finn', ...text('back') });
     expect((await admin.call('GET', '/admin/limits')).body.throttled.map((t: { userId: string; until: number }) => t.until > Date.now() && t.userId).filter(Boolean)).not.toContain('cx-eve');
   });
