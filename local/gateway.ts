@@ -250,6 +250,7 @@ export class LocalGateway {
       'access-control-allow-origin': '*',
       'access-control-allow-headers': 'authorization,content-type',
       'access-control-allow-methods': 'GET,POST,PUT,DELETE,OPTIONS',
+      'access-control-expose-headers': 'retry-after',
     };
     const method = req.method ?? 'GET';
     if (method === 'OPTIONS') {

@@ -225,6 +225,8 @@ describe('HTTP requests per caller', () => {
     const after = Number(refused.headers.get('retry-after'));
     expect(after).toBeGreaterThan(1);
     expect(after).toBeLessThanOrEqual(50);
+    // A browser app may read it (CORS).
+    expect(refused.headers.get('access-control-expose-headers')).toBe('retry-after');
     const body = await refused.json();
     expect(body.error).toMatchObject({ reason: 'THROTTLED', code: 1502, retryable: true });
     expect(Math.ceil(body.error.retryAfterMs / 1000)).toBe(after);
