@@ -88,14 +88,15 @@ describe('sending too fast (the buckets of each container)', () => {
   });
 
   it('lets the user send again once the retryAfterMs it was given has passed', async () => {
-    setLimits({ connection: { perSecond: 2, burst: 1 } });
+    setLimits({ connection: { perSecond: 1, burst: 1 } });
     const d = await device('fl-dave');
-    await d.ok('sendMsg', { clientMsgId: cid('again'), recvId: 'fl-carol', ...text('one') });
-    const refused = await d.request('sendMsg', { clientMsgId: cid('again'), recvId: 'fl-carol', ...text('two') });
+    // At once: one takes the only token, the other is told when the next one comes.
+    const { accepted, refused: [refused] } = await flood(d, 2, { recvId: 'fl-carol' }, 'again');
+    expect(accepted).toHaveLength(1);
     expect(refused.error?.reason).toBe('THROTTLED');
     const wait = refused.error!.retryAfterMs!;
     expect(wait).toBeGreaterThan(0);
-    expect(wait).toBeLessThanOrEqual(500);
+    expect(wait).toBeLessThanOrEqual(1000);
     await sleep(wait + 20);
     await d.ok('sendMsg', { clientMsgId: cid('again'), recvId: 'fl-carol', ...text('three') });
   });
@@ -104,7 +105,7 @@ describe('sending too fast (the buckets of each container)', () => {
 describe('the window held across containers (the archive throttles; the send path reads it)', () => {
   it('throttles a user over the window in every container and channel until throttleSeconds pass, through throttledUntil alone, and lists them for admins', async () => {
     // No bucket: only the persisted state can refuse.
-    setLimits({ window: { messages: 5, seconds: 60, throttleSeconds: 4 } });
+    setLimits({ window: { messages: 5, seconds: 60, throttleSeconds: 10 } });
     await admin.createGroup('cx-group', 'cx-finn', ['cx-eve']);
     await admin.createGroup('cx-other', 'cx-finn', ['cx-eve']);
     const eve = await device('cx-eve');
@@ -123,7 +124,7 @@ describe('the window held across containers (the archive throttles; the send pat
     const oneToOne = await eve2.request('sendMsg', { clientMsgId: cid('cx'), recvId: 'cx-finn', ...text('refused') });
     expect(oneToOne.error).toMatchObject({ reason: 'THROTTLED' });
     expect(oneToOne.error!.retryAfterMs).toBeGreaterThan(0);
-    expect(oneToOne.error!.retryAfterMs).toBeLessThanOrEqual(4000);
+    expect(oneToOne.error!.retryAfterMs).toBeLessThanOrEqual(10_000);
     // Into the group: from the member item the group precheck reads anyway.
     expect((await eve2.request('sendMsg', { clientMsgId: cid('cx'), groupId: 'cx-group', ...text('refused') })).error?.reason).toBe('THROTTLED');
     // The app backend sending as the user: 429 with Retry-After.
@@ -134,7 +135,7 @@ describe('the window held across containers (the archive throttles; the send pat
     });
     expect(http.status).toBe(429);
     expect(Number(http.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-    expect(Number(http.headers.get('retry-after'))).toBeLessThanOrEqual(4);
+    expect(Number(http.headers.get('retry-after'))).toBeLessThanOrEqual(10);
     expect((await http.json()).error).toMatchObject({ reason: 'THROTTLED', code: 1502 });
     // Nothing stored for the refusals; finn, in the same conversations, still sends.
     expect(await seqOf(finn, 'si_cx-eve_cx-finn')).toMatchObject({ maxSeq: 4 });
@@ -144,7 +145,7 @@ describe('the window held across containers (the archive throttles; the send pat
     // Admins see who is throttled, and the limits in force.
     const shown = await admin.call('GET', '/admin/limits');
     expect(shown.status).toBe(200);
-    expect(shown.body.limits.window).toEqual({ messages: 5, seconds: 60, throttleSeconds: 4 });
+    expect(shown.body.limits.window).toEqual({ messages: 5, seconds: 60, throttleSeconds: 10 });
     expect(shown.body.throttled).toEqual([expect.objectContaining({ userId: 'cx-eve', until, groupIds: ['cx-group'], windowSeconds: 60 })]);
     expect(shown.body.throttled[0].messages).toBeGreaterThan(5);
 
@@ -168,9 +169,9 @@ describe("a group's slow mode", () => {
     setLimits({});
     await admin.createGroup('sm-group', 'sm-owner', ['sm-erin', 'sm-frank']);
     // The owner sets it (announced as groupInfoSet).
-    const set = await as('sm-owner', 'PUT', '/groups/sm-group', { slowModeSeconds: 2 });
+    const set = await as('sm-owner', 'PUT', '/groups/sm-group', { slowModeSeconds: 5 });
     expect(set.status).toBe(200);
-    expect(set.body.group.slowModeSeconds).toBe(2);
+    expect(set.body.group.slowModeSeconds).toBe(5);
     // An ordinary member may not.
     expect((await as('sm-erin', 'PUT', '/groups/sm-group', { slowModeSeconds: 0 })).status).toBe(403);
     const erin = await device('sm-erin');
@@ -184,7 +185,7 @@ describe("a group's slow mode", () => {
     expect(second.error).toMatchObject({ reason: 'THROTTLED', code: 1502, retryable: true });
     const wait = second.error!.retryAfterMs!;
     expect(wait).toBeGreaterThan(0);
-    expect(wait).toBeLessThanOrEqual(2000);
+    expect(wait).toBeLessThanOrEqual(5000);
     // No seq allocated, no unread for the others.
     expect(await seqOf(frank, conversationId)).toMatchObject({ maxSeq: first.seq, unread: before.unread + 1 });
     // Another member, and the owner (twice), in the same interval.
@@ -192,13 +193,13 @@ describe("a group's slow mode", () => {
     await owner.ok('sendMsg', { clientMsgId: cid('sm'), groupId: 'sm-group', ...text('owner 1') });
     await owner.ok('sendMsg', { clientMsgId: cid('sm'), groupId: 'sm-group', ...text('owner 2') });
     // Concurrent sends of one member from two connections: one passes (one conditional write each).
-    await sleep(2100);
+    await sleep(5100);
     const erin2 = await device('sm-erin', 1);
     const [a, b] = await Promise.all([flood(erin, 3, { groupId: 'sm-group' }, 'race'), flood(erin2, 3, { groupId: 'sm-group' }, 'race')]);
     expect(a.accepted.length + b.accepted.length).toBe(1);
     expect([...a.refused, ...b.refused].every((r) => r.error?.reason === 'THROTTLED')).toBe(true);
     // After the interval: accepted.
-    await sleep(2100);
+    await sleep(5100);
     await erin.ok('sendMsg', { clientMsgId: cid('sm'), groupId: 'sm-group', ...text('later') });
     // An admin token turns it off; then the member sends twice at once.
     const off = await admin.call('PUT', '/groups/sm-group', { slowModeSeconds: 0 });
