@@ -180,12 +180,15 @@ describe("a group's slow mode", () => {
     const conversationId = 'sg_sm-group';
     const before = (await seqOf(frank, conversationId))!;
 
-    const first = await erin.ok('sendMsg', { clientMsgId: cid('sm'), groupId: 'sm-group', ...text('first') });
+    const firstId = cid('sm');
+    const first = await erin.ok('sendMsg', { clientMsgId: firstId, groupId: 'sm-group', ...text('first') });
     const second = await erin.request('sendMsg', { clientMsgId: cid('sm'), groupId: 'sm-group', ...text('too soon') });
     expect(second.error).toMatchObject({ reason: 'THROTTLED', code: 1502, retryable: true });
     const wait = second.error!.retryAfterMs!;
     expect(wait).toBeGreaterThan(0);
     expect(wait).toBeLessThanOrEqual(5000);
+    // A resend of the accepted one (its ack was lost) is answered with its ack, not held.
+    expect((await erin.ok('sendMsg', { clientMsgId: firstId, groupId: 'sm-group', ...text('first') })).seq).toBe(first.seq);
     // No seq allocated, no unread for the others.
     expect(await seqOf(frank, conversationId)).toMatchObject({ maxSeq: first.seq, unread: before.unread + 1 });
     // Another member, and the owner (twice), in the same interval.
