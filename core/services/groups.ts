@@ -44,6 +44,8 @@ export interface CreateGroupInput {
   ex?: string;
   joinPolicy?: JoinPolicy;
   historyVisibleToNewMembers?: boolean;
+  /** End-to-end encrypted: members send only MLS messages. */
+  encrypted?: boolean;
 }
 
 /**
@@ -75,6 +77,7 @@ export async function createGroup(actor: Actor, input: CreateGroupInput): Promis
     historyVisibleToNewMembers: input.historyVisibleToNewMembers ?? false,
     status: 'active',
     muteAll: false,
+    ...(input.encrypted ? { encrypted: true as const } : {}),
     memberCount: memberIds.length,
     ...(admins.size ? { adminUserIds: admins } : {}),
     createdAt: now,

@@ -33,6 +33,8 @@ export interface GroupItem {
   status: GroupStatus;
   /** Only the owner and admins may send. */
   muteAll: boolean;
+  /** End-to-end encrypted (MLS): members send only content types 150, 151, 152. Read by the send-time rules. */
+  encrypted?: true;
   memberCount: number;
   /** A DynamoDB string set; absent when the group has no admins. */
   adminUserIds?: Set<string>;

@@ -146,3 +146,27 @@ describe('encrypted content on the send path', () => {
     }
   });
 });
+
+describe('an encrypted group', () => {
+  it('is flagged at creation and refuses plaintext from its members, while MLS messages go through', async () => {
+    await admin.register('kd-x', 'kd-y');
+    const created = await admin.call('POST', '/groups', { groupId: 'kd-secret', name: 'Secret', ownerUserId: 'kd-x', memberUserIds: ['kd-y'], encrypted: true });
+    expect(created.body.group).toMatchObject({ encrypted: true });
+    expect((await as('kd-y', 'GET', '/groups/kd-secret')).body.group.encrypted).toBe(true);
+    const plain = await admin.call('POST', '/groups', { groupId: 'kd-open', name: 'Open', ownerUserId: 'kd-x', memberUserIds: ['kd-y'] });
+    expect(plain.body.group.encrypted).toBeUndefined();
+
+    const y = await device('kd-y');
+    const refused = await y.request('sendMsg', { clientMsgId: 'p1', groupId: 'kd-secret', contentType: 101, content: { text: 'in the clear' } });
+    expect(refused.error).toMatchObject({ code: 1311, reason: 'ENCRYPTED_CONVERSATION' });
+    const overHttp = await admin.call('POST', '/messages', { sendId: 'kd-x', groupId: 'kd-secret', contentType: 101, content: { text: 'in the clear' } });
+    expect(overHttp.body.error).toMatchObject({ reason: 'ENCRYPTED_CONVERSATION' });
+    const ack = await y.ok('sendMsg', { clientMsgId: 'c1', groupId: 'kd-secret', contentType: 150, content: { data: randomBytes(64).toString('base64'), epoch: 0 } });
+    expect(ack.seq).toBeGreaterThan(1);
+    // Nothing of the refused plaintext was stored.
+    const pulled = await y.ok('pullMsgs', { conversationId: 'sg_kd-secret', fromSeq: 1, toSeq: 100 });
+    expect(JSON.stringify(pulled.messages)).not.toContain('in the clear');
+    // A plaintext group is unaffected.
+    await y.ok('sendMsg', { clientMsgId: 'p2', groupId: 'kd-open', contentType: 101, content: { text: 'hello' } });
+  });
+});

@@ -163,7 +163,7 @@ describe('encrypted conversations', () => {
 
   it('creates a group conversation, adds a member with their devices, and orders concurrent commits by seq', async () => {
     const groupId = 'e2-team';
-    expect((await admin.call('POST', '/groups', { groupId, name: 'Team', ownerUserId: 'e2-alice', memberUserIds: [] })).status).toBe(200);
+    expect((await admin.call('POST', '/groups', { groupId, name: 'Team', ownerUserId: 'e2-alice', memberUserIds: [], encrypted: true })).status).toBe(200);
     group = await a1.e.createGroup(groupId);
     await a2.e.catchUp(group);
     expect(await a2.e.isMember(group)).toBe(true);
