@@ -130,6 +130,10 @@ class MemoryKv implements KeyValueStorage {
 }
 
 const WELCOME_WINDOW = 100;
+/** Devices added by one commit: each key package is about 330 bytes inside it. */
+const ADD_PER_COMMIT = 10;
+/** The largest MLS message the server accepts as content (core/protocol/e2ee.ts MAX_MLS_MESSAGE_BYTES), as base64. */
+const MAX_MLS_BASE64 = Math.ceil((12 * 1024) / 3) * 4;
 
 /** A device's side of the encrypted conversations. */
 export class E2ee extends Emitter<E2eeEvents> {
@@ -383,7 +387,7 @@ export class E2ee extends Emitter<E2eeEvents> {
     const total = { added: 0, removed: 0 };
     // Removals and additions go in separate commits, removals first: an added device may take a removed one's leaf,
     // and the removed device must see its removal as such.
-    for (let round = 0; round < 3; round++) {
+    for (let round = 0; round < 20; round++) {
       let step: { added: number; removed: number } | undefined;
       await this.commitWith(conversationId, async (state) => {
         step = undefined;
@@ -403,7 +407,10 @@ export class E2ee extends Emitter<E2eeEvents> {
         const groupId = conversationId.startsWith('sg_') ? conversationId.slice(3) : undefined;
         const proposals: Proposal[] = [];
         const added: { userId: string; deviceId: string }[] = [];
-        for (const [userId, deviceIds] of byUser) {
+        for (const [userId, all] of byUser) {
+          // At most ADD_PER_COMMIT devices per commit (a commit carries their key packages): the rest in the next round.
+          const deviceIds = all.slice(0, Math.max(0, ADD_PER_COMMIT - added.length));
+          if (!deviceIds.length) break;
           const claimed = await this.client.api.claimKeyPackages({ params: { userId }, body: { deviceIds, ...(groupId ? { groupId } : {}) } });
           for (const c of claimed.keyPackages) {
             const m = decodeMessage(c.keyPackage);
@@ -442,17 +449,23 @@ export class E2ee extends Emitter<E2eeEvents> {
         if (!plan) return;
         const epoch = Number(g.state.groupContext.epoch);
         const res = await createCommit({ state: g.state, cipherSuite: await cipherSuite() }, { extraProposals: plan.proposals, ratchetTreeExtension: true });
-        const sent = await this.client.sendMessage({ ...this.target(conversationId), contentType: 151, content: { data: encodeMessage(res.commit), epoch } } as never);
+        const commitData = encodeMessage(res.commit);
+        const welcomeData = res.welcome ? encodeMessage({ version: 'mls10', wireformat: 'mls_welcome', welcome: res.welcome }) : undefined;
+        // Checked before anything is sent: a commit whose Welcome cannot be delivered would leave its new devices out.
+        if (commitData.length > MAX_MLS_BASE64 || (welcomeData?.length ?? 0) > MAX_MLS_BASE64) {
+          throw new CirrusSdkError('USAGE', `The group of ${conversationId} is too large for an encrypted conversation: its ${welcomeData && welcomeData.length > MAX_MLS_BASE64 ? 'Welcome' : 'commit'} would exceed ${MAX_MLS_BASE64} bytes`);
+        }
+        const sent = await this.client.sendMessage({ ...this.target(conversationId), contentType: 151, content: { data: commitData, epoch } } as never);
         await this.catchUpInner(conversationId, sent.seq - 1);
         const now = await this.loadGroup(conversationId);
         if (!now || Number(now.state.groupContext.epoch) !== epoch) continue; // lost the race: another commit took the epoch
         await this.saveGroup(conversationId, res.newState, sent.seq, Date.now());
         this.emit('epochChanged', { conversationId, epoch: Number(res.newState.groupContext.epoch) });
-        if (res.welcome && plan.added.length) {
+        if (welcomeData && plan.added.length) {
           await this.client.sendMessage({
             ...this.target(conversationId),
             contentType: 152,
-            content: { data: encodeMessage({ version: 'mls10', wireformat: 'mls_welcome', welcome: res.welcome }), commitSeq: sent.seq, devices: plan.added },
+            content: { data: welcomeData!, commitSeq: sent.seq, devices: plan.added },
           } as never);
         }
         return;
