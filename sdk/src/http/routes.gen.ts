@@ -367,7 +367,7 @@ export interface UserApi {
   getGroup(input: ApiInput<'getGroup'>): Promise<ApiOutput<'getGroup'>>;
 
   /**
-   * Change the group's info (groupInfoSet) and join policy (groupJoinPolicySet); unchanged values announce nothing.
+   * Change the group's info and slow mode (groupInfoSet) and join policy (groupJoinPolicySet); unchanged values announce nothing.
    *
    * The owner and admins.
    *
