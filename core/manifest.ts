@@ -196,13 +196,23 @@ export const tables = {
     envVar: 'TABLE_AUDIT_LOG',
     description: 'The audit log: one item per administrative action (who, what, target, when, outcome, correlation id), listed by GET /admin/audit.',
   },
+  keyPackages: {
+    name: 'KeyPackages',
+    // `d#<deviceId>`: a device of an end-to-end encrypted conversation (its signature key and
+    // last-resort key package); `k#<deviceId>#<id>`: one of its one-time key packages, deleted
+    // (conditionally) by the claim that hands it out.
+    partitionKey: { name: 'userId', type: 'S' },
+    sortKey: { name: 'sk', type: 'S' },
+    envVar: 'TABLE_KEY_PACKAGES',
+    description: "The MLS key-package directory of end-to-end encrypted conversations: each device's public signature key and key packages (public keys only).",
+  },
 } as const satisfies Record<string, TableSpec>;
 
 export type TableKey = keyof typeof tables;
 
 /** Declared ahead of the maps below because queues name their consumers and functions their queues. */
 export type QueueKey = 'webhook';
-export type FunctionKey = 'wsAuthorizer' | 'wsConnect' | 'wsDisconnect' | 'wsMessage' | 'http' | 'httpMedia' | 'httpHistory' | 'batchPages' | 'push' | 'notify' | 'archive' | 'webhook' | 'migrate' | 'retention' | 'userData';
+export type FunctionKey = 'wsAuthorizer' | 'wsConnect' | 'wsDisconnect' | 'wsMessage' | 'http' | 'httpMedia' | 'httpE2ee' | 'httpHistory' | 'batchPages' | 'push' | 'notify' | 'archive' | 'webhook' | 'migrate' | 'retention' | 'userData';
 
 export interface QueueSpec {
   readonly name: string;
@@ -623,6 +633,28 @@ export const functions = {
     // History pages, searches, statistics (ExecuteStatement); purges in a transaction.
     history: ['ExecuteStatement', 'BeginTransaction', 'CommitTransaction', 'RollbackTransaction'],
   }),
+  httpE2ee: fn({
+    name: 'HttpE2ee',
+    entry: 'http-e2ee',
+    description: "The HTTP API's key-package directory of end-to-end encrypted conversations: publish, list, claim (atomically) and remove devices' MLS key packages.",
+    memoryMb: 512,
+    timeoutSeconds: 15,
+    tables: {
+      // Checks tokens (GetItem).
+      sessions: ['GetItem'],
+      // Devices and key packages: published (PutItem, BatchWriteItem, UpdateItem), listed and counted (Query, GetItem, BatchGetItem),
+      // claimed (a conditional DeleteItem), removed (BatchWriteItem, DeleteItem).
+      keyPackages: ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem'],
+      // Whom a caller may claim from: the user exists, has not blocked them, is a friend (REQUIRE_FRIENDSHIP), or shares the group.
+      users: ['BatchGetItem'],
+      blacklist: ['BatchGetItem'],
+      friends: ['BatchGetItem'],
+      groupMembers: ['BatchGetItem'],
+      // Admin calls are recorded in the audit log.
+      auditLog: ['PutItem'],
+    },
+    secrets: ['signingKey', 'adminSecret'],
+  }),
   batchPages: fn({
     name: 'BatchPages',
     entry: 'batch-pages',
@@ -814,6 +846,7 @@ export const wsAuthorizer = { function: 'wsAuthorizer' as const, identitySource:
  */
 export const httpRouteFunctions = {
   httpMedia: ['createMediaUpload', 'getMediaDownloadUrl', 'startUserExport', 'getUserExport'],
+  httpE2ee: ['publishKeyPackages', 'listE2eeDevices', 'claimKeyPackages', 'removeE2eeDevice'],
   httpHistory: ['getHistory', 'searchMessages', 'searchAllMessages', 'searchUsers', 'getStatistics', 'purgeMessages', 'getGroupRetention', 'setGroupRetention', 'listAuditLog', 'getLimits'],
 } as const satisfies Partial<Record<FunctionKey, readonly string[]>>;
 
