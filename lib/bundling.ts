@@ -46,15 +46,22 @@ export const bundleSettings = {
  * by whether X-Ray tracing is on: off, the code that loads the Tracer is removed from the bundle
  * (core/runtime/observe.ts).
  */
-export function defineSettings(settings: Readonly<Record<string, string>>, options: { tracing?: boolean } = {}): Record<string, string> {
+export function defineSettings(settings: Readonly<Record<string, string>>, options: BundleOptions = {}): Record<string, string> {
   return {
     ...Object.fromEntries(Object.entries(settings).map(([name, value]) => [`process.env.${name}`, JSON.stringify(value)])),
     'process.env.CIRRUS_TRACING': JSON.stringify(options.tracing ? 'true' : 'false'),
+    ...(options.serviceName ? { 'process.env.POWERTOOLS_SERVICE_NAME': JSON.stringify(options.serviceName) } : {}),
   };
 }
 
+/** What a deployment compiles into every bundle: X-Ray tracing on or off, the logs' and metrics' `service`. */
+export interface BundleOptions {
+  readonly tracing?: boolean;
+  readonly serviceName?: string;
+}
+
 /** The esbuild options of a function's bundle, as the stack builds it (the benchmark adds its metafile). */
-export function esbuildOptions(entry: string, outfile: string, compiledSettings: Readonly<Record<string, string>> = {}, options: { tracing?: boolean } = {}): BuildOptions {
+export function esbuildOptions(entry: string, outfile: string, compiledSettings: Readonly<Record<string, string>> = {}, options: BundleOptions = {}): BuildOptions {
   return {
     entryPoints: [join(projectRoot, 'functions', `${entry}.ts`)],
     absWorkingDir: projectRoot,

@@ -282,6 +282,8 @@ export class CirrusIm extends Construct {
         logRetention: config.logRetention,
         removalPolicy: config.removalPolicy,
         logLevel: config.logLevel,
+        tracing: config.tracing,
+        serviceName: Token.isUnresolved(Stack.of(this).stackName) ? undefined : Stack.of(this).stackName,
       }),
     );
     this.functions = mapValues(handlers, (h) => h.function);
@@ -333,6 +335,7 @@ export class CirrusIm extends Construct {
         .map(([key]) => handlers[key]),
       deadLetters: this.deadLetters,
       streamConsumers: [...new Set(Object.values(streamConsumerSpecs).map((s) => s.consumer as FunctionKey))].map((key) => handlers[key]),
+      tracedFunctions: config.tracing ? Object.values(handlers) : [],
     });
   }
 
