@@ -133,8 +133,3 @@ export function correlationId(): string | undefined {
   return storage.getStore()?.correlationId;
 }
 
-/** The function whose invocation the current code runs in (undefined outside one). */
-export function currentFunction(): string | undefined {
-  const fn = storage.getStore()?.fn;
-  return fn && fn !== 'unknown' ? fn : undefined;
-}

@@ -10,8 +10,8 @@
  * with a dimension of its own (the reason of a refusal) is a line of its own, as EMF applies an
  * object's dimensions to every metric in it.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { currentFunction } from './log';
 
 export const METRICS_NAMESPACE = 'Cirrus';
 
@@ -34,7 +34,7 @@ export type CirrusMetric =
 /** One Metrics per function, as with the loggers (one per bundle when deployed). */
 const instances = new Map<string, Metrics>();
 
-export function metricsFor(fn: string): Metrics {
+function metricsFor(fn: string): Metrics {
   let metrics = instances.get(fn);
   if (!metrics) {
     metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: process.env.POWERTOOLS_SERVICE_NAME || 'cirrus' });
@@ -43,26 +43,41 @@ export function metricsFor(fn: string): Metrics {
   return metrics;
 }
 
+/** The running invocation's function and counts, summed here so each metric is one value in the line. */
+interface Invocation {
+  fn: string;
+  counts: Map<CirrusMetric, number>;
+}
+
+const invocations = new AsyncLocalStorage<Invocation>();
+
+/** Runs an invocation of `fn` (core/runtime/observe.ts) with counts of its own. */
+export function withMetrics<T>(fn: string, work: () => T): T {
+  return invocations.run({ fn, counts: new Map() }, work);
+}
+
 /**
  * Counts `value` (nothing if 0) of `name` in the running invocation; with `dimensions`, writes it
  * at once as a line of its own. Outside an invocation (tests calling services directly), nothing.
  */
 export function count(name: CirrusMetric, value = 1, dimensions?: Record<string, string>): void {
-  const fn = currentFunction();
-  if (!fn || !(value > 0)) return;
-  if (process.env.LOG_LEVEL === 'silent') return;
-  const metrics = metricsFor(fn);
+  const invocation = invocations.getStore();
+  if (!invocation || !(value > 0) || process.env.LOG_LEVEL === 'silent') return;
   if (dimensions) {
-    const single = metrics.singleMetric();
+    const single = metricsFor(invocation.fn).singleMetric();
     for (const [key, dim] of Object.entries(dimensions)) single.addDimension(key, dim);
     single.addMetric(name, MetricUnit.Count, value);
     return;
   }
-  metrics.addMetric(name, MetricUnit.Count, value);
+  invocation.counts.set(name, (invocation.counts.get(name) ?? 0) + value);
 }
 
-/** Writes the invocation's counts as one EMF line, if there are any. */
-export function publishMetrics(fn: string): void {
-  const metrics = instances.get(fn);
-  if (metrics?.hasStoredMetrics()) metrics.publishStoredMetrics();
+/** Writes the running invocation's counts as one EMF line, if there are any, and starts them over. */
+export function publishMetrics(): void {
+  const invocation = invocations.getStore();
+  if (!invocation || invocation.counts.size === 0) return;
+  const metrics = metricsFor(invocation.fn);
+  for (const [name, value] of invocation.counts) metrics.addMetric(name, MetricUnit.Count, value);
+  invocation.counts.clear();
+  metrics.publishStoredMetrics();
 }

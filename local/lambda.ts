@@ -38,6 +38,11 @@ const invokeStore = await InvokeStore.getInstanceAsync(true);
 /** A trace header as Lambda gives each invocation, traced or not (`Sampled=0`: not traced). */
 const traceHeader = () => `Root=1-${Math.floor(Date.now() / 1000).toString(16)}-${randomBytes(12).toString('hex')};Parent=${randomBytes(8).toString('hex')};Sampled=0`;
 
+/** Runs `work` as one invocation in Lambda's InvokeStore: its own request id and trace id. */
+export function asInvocation<T>(requestId: string, work: () => T): T {
+  return invokeStore.run({ [InvokeStoreBase.PROTECTED_KEYS.REQUEST_ID]: requestId, [InvokeStoreBase.PROTECTED_KEYS.X_RAY_TRACE_ID]: traceHeader() }, work);
+}
+
 type Handler = (event: unknown, context: unknown) => Promise<unknown>;
 const loaded = new Map<FunctionKey, Promise<Handler>>();
 
@@ -69,8 +74,7 @@ export async function invoke<R = unknown>(key: FunctionKey, event: unknown): Pro
   });
   const t0 = performance.now();
   try {
-    const invocation = { [InvokeStoreBase.PROTECTED_KEYS.REQUEST_ID]: context.awsRequestId, [InvokeStoreBase.PROTECTED_KEYS.X_RAY_TRACE_ID]: traceHeader() };
-    return (await Promise.race([invokeStore.run(invocation, () => runAsFunction(key, () => handler(event, context))), timeout])) as R;
+    return (await Promise.race([asInvocation(context.awsRequestId, () => runAsFunction(key, () => handler(event, context))), timeout])) as R;
   } finally {
     clearTimeout(timer);
     metering.invoked(key, performance.now() - t0);

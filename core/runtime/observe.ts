@@ -21,7 +21,7 @@ import type { MiddlewareObj } from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { loggerFor, withLogContext } from '../log';
-import { publishMetrics } from '../metrics';
+import { publishMetrics, withMetrics } from '../metrics';
 
 export interface ObservedContext {
   /** The correlation id of the invocation's work, if the event carries or makes one. */
@@ -67,8 +67,8 @@ function logging(fn: string): MiddlewareObj {
 }
 
 /** The invocation's metrics, as one EMF line at its end (none if nothing was counted). */
-function metrics(fn: string): MiddlewareObj {
-  const publish = () => publishMetrics(fn);
+function metrics(): MiddlewareObj {
+  const publish = () => publishMetrics();
   return { after: publish, onError: publish };
 }
 
@@ -98,14 +98,16 @@ function tracing(): MiddlewareObj {
 export function observed<E, R>(fn: string, handler: Handler<E, R>, contextOf?: (event: E, context: Context) => ObservedContext): (event: E, context?: Context) => Promise<R> {
   const chain = middy(handler as Handler<unknown, unknown>);
   if (process.env.CIRRUS_TRACING === 'true') chain.use(tracing());
-  chain.use(logging(fn)).use(metrics(fn));
+  chain.use(logging(fn)).use(metrics());
   return (event, context) => {
     const ctx = context ?? noContext();
     const logContext = { fn, ...contextOf?.(event, ctx) };
-    return withLogContext(logContext, async () => {
-      // Powertools' own lines (the uncaught error) carry the function and the correlation id too.
-      loggerFor(fn).appendKeys({ fn, ...(logContext.correlationId ? { correlationId: logContext.correlationId } : {}) });
-      return (await chain(event, ctx)) as R;
-    });
+    return withLogContext(logContext, () =>
+      withMetrics(fn, async () => {
+        // Powertools' own lines (the uncaught error) carry the function and the correlation id too.
+        loggerFor(fn).appendKeys({ fn, ...(logContext.correlationId ? { correlationId: logContext.correlationId } : {}) });
+        return (await chain(event, ctx)) as R;
+      }),
+    );
   };
 }
