@@ -9,7 +9,7 @@ import { newId } from '../domain/ids';
 import { log } from '../log';
 import { count } from '../metrics';
 import { MAX_WS_MESSAGE_BYTES } from '../protocol/constants';
-import { actions, RequestFrame, type ActionName } from '../protocol/schema';
+import { actions, RequestFrame, type ActionName, type ActionRequest } from '../protocol/schema';
 import { findRefusedString } from '../protocol/strings';
 import { identityOf, type ConnectionIdentity, type WsRouteEvent } from './identity';
 import { observed } from './observe';
@@ -19,7 +19,8 @@ export interface WsRouteResult {
   body: string;
 }
 
-export type ActionHandlers = { [A in ActionName]: (identity: ConnectionIdentity, data: never) => Promise<unknown> };
+/** Each action's handler takes the request its schema validated (protocol/schema.ts). */
+export type ActionHandlers = { [A in ActionName]: (identity: ConnectionIdentity, data: ActionRequest<A>) => Promise<unknown> };
 
 
 function reply(id: string | null, action: string | undefined, outcome: { data: unknown } | { error: unknown }): WsRouteResult {
