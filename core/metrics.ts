@@ -8,28 +8,34 @@
  * say: an invocation's counts are written as one line when it ends (core/runtime/observe.ts),
  * none when nothing was counted, so a message that goes through writes no metric line. A count
  * with a dimension of its own (the reason of a refusal) is a line of its own, as EMF applies an
- * object's dimensions to every metric in it.
+ * object's dimensions to every metric in it: counted by service, and by service and reason.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 
 export const METRICS_NAMESPACE = 'Cirrus';
 
-/** The metrics Cirrus writes (docs/operations.md lists what each counts). */
-export type CirrusMetric =
-  | 'MessagesRefused'
-  | 'PushesGone'
-  | 'PushesThrottled'
-  | 'PushesFailed'
-  | 'PushesTooLarge'
-  | 'NotificationsSent'
-  | 'NotificationsFailed'
-  | 'NotificationsPruned'
-  | 'NotificationsRetried'
-  | 'Kicks'
-  | 'WebhookCallbacksDelivered'
-  | 'WebhookCallbacksFailed'
-  | 'WebhookBeforeFailed';
+/** The metrics Cirrus writes (docs/operations.md says what each counts). */
+export const CIRRUS_METRICS = [
+  'MessagesRefused',
+  'PushesGone',
+  'PushesThrottled',
+  'PushesFailed',
+  'PushesTooLarge',
+  'NotificationsSent',
+  'NotificationsFailed',
+  'NotificationsPruned',
+  'NotificationsRetried',
+  'Kicks',
+  'WebhookCallbacksDelivered',
+  'WebhookCallbacksFailed',
+  'WebhookBeforeFailed',
+] as const;
+
+export type CirrusMetric = (typeof CIRRUS_METRICS)[number];
+
+/** The metrics also counted by a dimension of their own, with its name. */
+export const CIRRUS_METRIC_DIMENSIONS: Partial<Record<CirrusMetric, string>> = { MessagesRefused: 'reason', WebhookBeforeFailed: 'callback' };
 
 /** One Metrics per function, as with the loggers (one per bundle when deployed). */
 const instances = new Map<string, Metrics>();
@@ -64,8 +70,9 @@ export function count(name: CirrusMetric, value = 1, dimensions?: Record<string,
   const invocation = invocations.getStore();
   if (!invocation || !(value > 0) || process.env.LOG_LEVEL === 'silent') return;
   if (dimensions) {
+    // Two dimension sets: the total by service (the empty set adds the default dimension only), and by service and the given dimensions.
     const single = metricsFor(invocation.fn).singleMetric();
-    for (const [key, dim] of Object.entries(dimensions)) single.addDimension(key, dim);
+    single.addDimensions({}).addDimensions(dimensions);
     single.addMetric(name, MetricUnit.Count, value);
     return;
   }

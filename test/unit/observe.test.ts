@@ -161,7 +161,8 @@ describe('metrics', () => {
     await invoke(observed('unitM4', async () => count('MessagesRefused', 1, { reason: 'NOT_FRIENDS' })));
     const emf = emfLines();
     expect(emf).toHaveLength(1);
-    expect(emf[0]._aws.CloudWatchMetrics[0].Dimensions).toEqual([['service', 'reason']]);
+    // The total by service, and by service and reason.
+    expect(emf[0]._aws.CloudWatchMetrics[0].Dimensions).toEqual([['service'], ['service', 'reason']]);
     expect(emf[0]).toMatchObject({ service: 'cirrus', reason: 'NOT_FRIENDS', MessagesRefused: 1 });
   });
 });
