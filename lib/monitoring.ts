@@ -256,16 +256,25 @@ export class Monitoring extends Construct {
     return new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { service: this.props.serviceName }, statistic: cloudwatch.Stats.SUM, period: PERIOD, label });
   }
 
-  /** What went wrong on the way to clients: refused messages, pushes to gone or throttled connections, kicks, failed notifications and callbacks. */
+  /** What went wrong on the way to clients, at a glance: refused messages, pushes to gone or throttled connections, failed notifications. */
   private refusalsGraph(): cloudwatch.GraphWidget {
     return this.graph('Refused messages and failed deliveries', [
       this.cirrusMetric('MessagesRefused', 'messages refused'),
       this.cirrusMetric('PushesGone', 'pushes to gone connections (410)'),
       this.cirrusMetric('PushesThrottled', 'pushes throttled (429)'),
-      this.cirrusMetric('PushesFailed', 'pushes failed'),
-      this.cirrusMetric('Kicks', 'connections kicked'),
       this.cirrusMetric('NotificationsFailed', 'offline notifications failed'),
-      ...(this.props.webhooks ? [this.cirrusMetric('WebhookCallbacksFailed', 'webhook callbacks failed')] : []),
+    ]);
+  }
+
+  /** Every refusal and failure on the way to clients, and the kicks. */
+  private deliveryFailuresGraph(): cloudwatch.GraphWidget {
+    return this.graph('Refused messages, failed pushes and kicks', [
+      this.cirrusMetric('MessagesRefused', 'messages refused'),
+      this.cirrusMetric('PushesGone', 'pushes to gone connections (410)'),
+      this.cirrusMetric('PushesThrottled', 'pushes throttled (429)'),
+      this.cirrusMetric('PushesFailed', 'pushes failed'),
+      this.cirrusMetric('PushesTooLarge', 'pushes over 128 KB'),
+      this.cirrusMetric('Kicks', 'connections kicked'),
     ]);
   }
 
@@ -276,7 +285,6 @@ export class Monitoring extends Construct {
       this.cirrusMetric('NotificationsFailed', 'notifications failed'),
       this.cirrusMetric('NotificationsPruned', 'invalid tokens pruned'),
       this.cirrusMetric('NotificationsRetried', 'notifications retried'),
-      this.cirrusMetric('PushesTooLarge', 'pushes over 128 KB'),
       ...(this.props.webhooks
         ? [
             this.cirrusMetric('WebhookCallbacksDelivered', 'callbacks delivered'),
@@ -376,7 +384,7 @@ export class Monitoring extends Construct {
       graph('DynamoDB throttle events', this.throttleMetrics().map(([name, metric]) => (metric as cloudwatch.Metric).with({ label: name }))),
     );
     dashboard.addWidgets(this.streamGraph(), this.deadLettersGraph(), this.auroraGraph());
-    dashboard.addWidgets(this.refusalsGraph(), this.deliveriesGraph());
+    dashboard.addWidgets(this.deliveryFailuresGraph(), this.deliveriesGraph());
     return dashboard;
   }
 }

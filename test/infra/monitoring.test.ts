@@ -369,8 +369,8 @@ describe('When the dashboard is left at its default, the summary', () => {
     expect(graphed).toContain(key({ namespace: 'AWS/SQS', metricName: 'ApproximateNumberOfMessagesVisible', dimensions: { QueueName: `<<GetAtt:${logicalId(im.deadLetterQueues.webhook)}.QueueName>>` } }));
     // Functions off the message path are left to the detailed dashboard.
     expect(graphed).not.toContain(key({ namespace: 'AWS/Lambda', metricName: 'Errors', dimensions: { FunctionName: ref(im.functions.migrate) } }));
-    // Cirrus's own counts of what went wrong on the way to clients (webhooks are on here).
-    for (const metricName of ['MessagesRefused', 'PushesGone', 'PushesThrottled', 'PushesFailed', 'Kicks', 'NotificationsFailed', 'WebhookCallbacksFailed']) {
+    // Cirrus's own counts of what went wrong on the way to clients.
+    for (const metricName of ['MessagesRefused', 'PushesGone', 'PushesThrottled', 'NotificationsFailed']) {
       expect(graphed).toContain(key({ namespace: 'Cirrus', metricName, dimensions: { service: 'Cirrus' } }));
     }
   });
