@@ -39,6 +39,8 @@ export interface NagFindingScopes {
   readonly media: MediaBucket;
   /** Functions that presign media URLs (granted the objects under `media/`). */
   readonly mediaFunctions: readonly HandlerFunction[];
+  /** Functions requesting or building users' data exports (grants on exports/ of the media bucket). */
+  readonly exportFunctions: readonly HandlerFunction[];
   /** The schema migrations custom resource, whose provider polls the migrate function. */
   readonly migrations: SchemaMigrations;
   /** The shared dead-letter queue: itself the end of the line (the failure destination of asynchronous invocations and stream event sources). */
@@ -143,6 +145,15 @@ export function acknowledgeNagFindings(scopes: NagFindingScopes): void {
       handler,
       `IAM5[Resource::${mediaObjects}]`,
       'Media object keys are random and created per upload, so presigning functions are granted the media/ prefix of the one media bucket, never the whole bucket or another.',
+    );
+  }
+
+  const exportObjects = nagName(scopes.cluster, scopes.media.exportsArn);
+  for (const handler of scopes.exportFunctions) {
+    ack(
+      handler,
+      `IAM5[Resource::${exportObjects}]`,
+      "Export ids are random and created per request, so the functions requesting and building users' data exports are granted the exports/ prefix of the media bucket, nothing else of it.",
     );
   }
 

@@ -8,8 +8,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import type { z } from 'zod';
 import { CirrusError, toWireError } from '../errors';
 import { newId } from '../domain/ids';
-import { correlationId as currentCorrelationId, log } from '../log';
-import { count } from '../metrics';
+import { correlationId as currentCorrelationId, log, withLogContext } from '../log';
 import { authenticate } from '../services/auth';
 import type { Actor } from '../http/actor';
 import { isPercentDecodable, routeMatcher } from '../http/matcher';
@@ -17,6 +16,8 @@ import { findRefusedString } from '../protocol/strings';
 import type { HttpFunctionKey } from '../manifest';
 import { AdminName, type HttpRouteSpec, type Operation, type RouteAuth } from '../http/routes/types';
 import { isAudited, recordAdminAction } from '../services/audit';
+import { limitHttpCaller } from '../services/limits';
+import { count } from '../metrics';
 import { observed } from './observe';
 
 /** The operations that send a message: their refusals are counted by reason (`MessagesRefused`). */
@@ -65,85 +66,94 @@ export function httpHandler(fn: HttpFunctionKey, routes: readonly HttpRouteSpec[
 }
 
 async function handle(fn: HttpFunctionKey, routing: ReturnType<typeof routeMatcher>, operations: Readonly<Record<string, Operation>>, event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
+  // The one the wrapper set (core/runtime/observe.ts).
   const correlationId = currentCorrelationId() ?? newId();
-  // Set once the caller is known: an audited call is recorded whatever its outcome.
-  let audit: { route: HttpRouteSpec; actor: Actor; params?: unknown; body?: unknown; query?: unknown } | undefined;
-  const record = (outcome: string) =>
-    audit &&
-    recordAdminAction({
-      fn,
-      action: audit.route.operationId,
-      actor: audit.actor,
-      outcome,
-      correlationId,
-      params: audit.params,
-      body: audit.body,
-      query: audit.query,
-      // A request for an admin token names its operator in the body.
-      ...(audit.route.operationId === 'getAdminToken' ? { actorName: adminNameOf(audit.body) } : {}),
-    });
-  let operationId: string | undefined;
-  try {
-    const method = event.requestContext.http.method;
-    const byKey = event.routeKey && event.routeKey !== '$default' ? routing.byKey(event.routeKey) : undefined;
-    const match = byKey ? { route: byKey, pathParameters: event.pathParameters ?? {} } : routing.match(method, event.rawPath);
-    if (!match) throw new CirrusError('NOT_FOUND', `No route ${method} ${event.rawPath}`);
-    const { route } = match;
-    operationId = route.operationId;
-    const auth = route.auth as RouteAuth;
-    let actor: Actor = { kind: 'admin' };
-    if (auth !== 'none') {
-      const claims = await authenticate(bearer(event));
-      actor =
-        claims.kind === 'admin'
-          ? { kind: 'admin', ...(claims.name ? { name: claims.name } : {}), ...(claims.jti ? { tokenId: claims.jti } : {}) }
-          : { kind: 'user', userId: claims.sub, platformId: claims.plt, sessionId: claims.sid };
-      if (auth === 'admin' && actor.kind !== 'admin') throw new CirrusError('ADMIN_REQUIRED');
-      if (auth === 'self' && actor.kind === 'user' && actor.userId !== match.pathParameters.userId) {
-        throw new CirrusError('FORBIDDEN', `A token of ${actor.userId} cannot act for ${match.pathParameters.userId}`);
+  return withLogContext({ fn, correlationId }, async () => {
+    // Set once the caller is known: an audited call is recorded whatever its outcome.
+    let audit: { route: HttpRouteSpec; actor: Actor; params?: unknown; body?: unknown; query?: unknown } | undefined;
+    const record = (outcome: string) =>
+      audit &&
+      recordAdminAction({
+        fn,
+        action: audit.route.operationId,
+        actor: audit.actor,
+        outcome,
+        correlationId,
+        params: audit.params,
+        body: audit.body,
+        query: audit.query,
+        // A request for an admin token names its operator in the body.
+        ...(audit.route.operationId === 'getAdminToken' ? { actorName: adminNameOf(audit.body) } : {}),
+      });
+    let operationId: string | undefined;
+    try {
+      const method = event.requestContext.http.method;
+      const byKey = event.routeKey && event.routeKey !== '$default' ? routing.byKey(event.routeKey) : undefined;
+      const match = byKey ? { route: byKey, pathParameters: event.pathParameters ?? {} } : routing.match(method, event.rawPath);
+      if (!match) throw new CirrusError('NOT_FOUND', `No route ${method} ${event.rawPath}`);
+      const { route } = match;
+      operationId = route.operationId;
+      const auth = route.auth as RouteAuth;
+      let actor: Actor = { kind: 'admin' };
+      // The per-caller limit (core/services/limits.ts): a request without a token by its source address.
+      if (auth === 'none') limitHttpCaller({ sourceIp: event.requestContext.http.sourceIp ?? '' });
+      if (auth !== 'none') {
+        const claims = await authenticate(bearer(event));
+        actor =
+          claims.kind === 'admin'
+            ? { kind: 'admin', ...(claims.name ? { name: claims.name } : {}), ...(claims.jti ? { tokenId: claims.jti } : {}) }
+            : { kind: 'user', userId: claims.sub, platformId: claims.plt, sessionId: claims.sid };
+        if (actor.kind === 'user') limitHttpCaller({ userId: actor.userId });
+        if (auth === 'admin' && actor.kind !== 'admin') throw new CirrusError('ADMIN_REQUIRED');
+        if (auth === 'self' && actor.kind === 'user' && actor.userId !== match.pathParameters.userId) {
+          throw new CirrusError('FORBIDDEN', `A token of ${actor.userId} cannot act for ${match.pathParameters.userId}`);
+        }
       }
-    }
-    if (isAudited(route, actor)) audit = { route, actor, params: match.pathParameters, query: event.queryStringParameters };
-    const spec = route as { params?: z.ZodType; query?: z.ZodType; body?: z.ZodType };
-    // A path segment or query string that is not valid percent-encoded UTF-8 has no value to validate.
-    for (const [name, value] of Object.entries(match.pathParameters ?? {})) {
-      if (value !== undefined && !isPercentDecodable(value)) throw new CirrusError('INVALID_ARGUMENT', `Invalid path: ${name}: not valid percent-encoded UTF-8`);
-    }
-    if (event.rawQueryString && !isPercentDecodable(event.rawQueryString)) throw new CirrusError('INVALID_ARGUMENT', 'Invalid query: not valid percent-encoded UTF-8');
-    let body: unknown;
-    if (spec.body) {
-      let text: string;
-      try {
-        // Fatal: invalid UTF-8 would otherwise become U+FFFD, silently altering what was sent.
-        text = event.isBase64Encoded ? new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(event.body ?? '', 'base64')) : (event.body ?? '');
-      } catch {
-        throw new CirrusError('MALFORMED_FRAME', 'The body is not valid UTF-8');
+      if (isAudited(route, actor)) audit = { route, actor, params: match.pathParameters, query: event.queryStringParameters };
+      const spec = route as { params?: z.ZodType; query?: z.ZodType; body?: z.ZodType };
+      // A path segment or query string that is not valid percent-encoded UTF-8 has no value to validate.
+      for (const [name, value] of Object.entries(match.pathParameters ?? {})) {
+        if (value !== undefined && !isPercentDecodable(value)) throw new CirrusError('INVALID_ARGUMENT', `Invalid path: ${name}: not valid percent-encoded UTF-8`);
       }
-      try {
-        // A route whose body fields are all optional may be called without a body.
-        body = text.trim() === '' ? {} : JSON.parse(text);
-      } catch {
-        throw new CirrusError('MALFORMED_FRAME', 'The body is not valid JSON');
+      if (event.rawQueryString && !isPercentDecodable(event.rawQueryString)) throw new CirrusError('INVALID_ARGUMENT', 'Invalid query: not valid percent-encoded UTF-8');
+      let body: unknown;
+      if (spec.body) {
+        let text: string;
+        try {
+          // Fatal: invalid UTF-8 would otherwise become U+FFFD, silently altering what was sent.
+          text = event.isBase64Encoded ? new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(event.body ?? '', 'base64')) : (event.body ?? '');
+        } catch {
+          throw new CirrusError('MALFORMED_FRAME', 'The body is not valid UTF-8');
+        }
+        try {
+          // A route whose body fields are all optional may be called without a body.
+          body = text.trim() === '' ? {} : JSON.parse(text);
+        } catch {
+          throw new CirrusError('MALFORMED_FRAME', 'The body is not valid JSON');
+        }
       }
+      if (audit) audit.body = body;
+      const input = {
+        actor,
+        params: validate(spec.params, match.pathParameters, 'path'),
+        query: validate(spec.query, event.queryStringParameters ?? {}, 'query'),
+        body: validate(spec.body, body, 'body'),
+      };
+      if (audit) Object.assign(audit, { params: input.params, body: input.body, query: input.query });
+      const result = await operations[route.operationId](input);
+      // A new admin token is recorded under its own id.
+      if (audit && route.operationId === 'getAdminToken') audit.actor = { kind: 'admin', tokenId: (result as { tokenId?: string }).tokenId };
+      await record('ok');
+      return json(200, result);
+    } catch (err) {
+      const wire = toWireError(err);
+      await record(wire.reason);
+      if (wire.reason === 'INTERNAL') log.error('request failed', { err });
+      if (operationId && sendOperations.has(operationId)) count('MessagesRefused', 1, { reason: wire.reason });
+      const answer = json(err instanceof CirrusError ? err.status : wire.reason === 'INTERNAL' ? 500 : wire.reason === 'THROTTLED' ? 429 : 503, { error: wire });
+      // A limit's refusal says when to come back, in whole seconds (RFC 9110 Retry-After).
+      if (wire.retryAfterMs !== undefined) answer.headers = { ...answer.headers, 'retry-after': String(Math.ceil(wire.retryAfterMs / 1000)) };
+      return answer;
     }
-    if (audit) audit.body = body;
-    const input = {
-      actor,
-      params: validate(spec.params, match.pathParameters, 'path'),
-      query: validate(spec.query, event.queryStringParameters ?? {}, 'query'),
-      body: validate(spec.body, body, 'body'),
-    };
-    if (audit) Object.assign(audit, { params: input.params, body: input.body, query: input.query });
-    const result = await operations[route.operationId](input);
-    // A new admin token is recorded under its own id.
-    if (audit && route.operationId === 'getAdminToken') audit.actor = { kind: 'admin', tokenId: (result as { tokenId?: string }).tokenId };
-    await record('ok');
-    return json(200, result);
-  } catch (err) {
-    const wire = toWireError(err);
-    await record(wire.reason);
-    if (wire.reason === 'INTERNAL') log.error('request failed', { err });
-    if (operationId && sendOperations.has(operationId)) count('MessagesRefused', 1, { reason: wire.reason });
-    return json(err instanceof CirrusError ? err.status : wire.reason === 'INTERNAL' ? 500 : wire.reason === 'THROTTLED' ? 429 : 503, { error: wire });
-  }
+  });
 }
