@@ -163,7 +163,7 @@ describe('When every prop is customized', () => {
     }
   });
 
-  it("should set every function's application log level to the chosen level, system lines still at WARN", () => {
+  it("should let every application line through Lambda's filter (the Logger filters by LOG_LEVEL), system lines still at WARN", () => {
     for (const fn of Object.values(im.functions)) {
       expect(template.toJSON().Resources[logicalId(fn)].Properties.LoggingConfig).toMatchObject({ LogFormat: 'JSON', ApplicationLogLevel: 'DEBUG', SystemLogLevel: 'WARN' });
     }

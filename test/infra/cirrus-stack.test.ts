@@ -191,8 +191,8 @@ describe('When CirrusStack is synthesized with default props and bundled', () =>
       });
     });
 
-    it.each(functionEntries)('should log %s in JSON, application lines at the default level, no START/END/REPORT lines', (key) => {
-      expect(functionResource(key).Properties.LoggingConfig).toMatchObject({ LogFormat: 'JSON', ApplicationLogLevel: 'INFO', SystemLogLevel: 'WARN' });
+    it.each(functionEntries)('should log %s in JSON, every application line the Logger writes (it filters and buffers by LOG_LEVEL), no START/END/REPORT lines', (key) => {
+      expect(functionResource(key).Properties.LoggingConfig).toMatchObject({ LogFormat: 'JSON', ApplicationLogLevel: 'DEBUG', SystemLogLevel: 'WARN' });
     });
 
     it.each(functionEntries)('should give %s exactly the environment its spec calls for', (key, spec) => {
