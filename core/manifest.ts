@@ -660,8 +660,8 @@ export const functions = {
       users: ['GetItem', 'BatchGetItem', 'UpdateItem'],
       // The recipients' devices (Query); an invalid token's device (DeleteItem).
       devices: ['Query', 'DeleteItem'],
-      // The group's name for the title (BatchGetItem).
-      groups: ['BatchGetItem'],
+      // The group's name for the title (BatchGetItem); a roster found empty is marked so (UpdateItem, `rosterV`).
+      groups: ['BatchGetItem', 'UpdateItem'],
       // A large group's roster of members with devices (Query); a user who lost their last device leaves it (BatchWriteItem).
       groupOnline: ['Query', 'BatchWriteItem'],
       // Group messages: recipients who blocked the sender get none (BatchGetItem).
