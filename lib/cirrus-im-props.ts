@@ -316,7 +316,7 @@ export interface CirrusImProps {
    * (GroupOnline): a message to such a group reads only its online members' connections,
    * and each connect and disconnect of a member writes one entry per such group. Below it,
    * a group message reads every member. See docs/architecture.md for the break-even.
-   * @default 200
+   * @default 100
    */
   readonly onlineIndexMinMembers?: number;
   /**
@@ -612,7 +612,7 @@ export function resolveCirrusImProps(props: CirrusImProps = {}): ResolvedCirrusI
     throw new Error(`inlinePushMax must be a whole number, 0 or more; got ${inlinePushMax}.`);
   }
 
-  const onlineIndexMinMembers = props.onlineIndexMinMembers ?? 200;
+  const onlineIndexMinMembers = props.onlineIndexMinMembers ?? 100;
   if (!Number.isInteger(onlineIndexMinMembers) || onlineIndexMinMembers < 2) {
     throw new Error(`onlineIndexMinMembers must be a whole number, 2 or more; got ${onlineIndexMinMembers}.`);
   }
