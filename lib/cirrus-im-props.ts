@@ -307,8 +307,10 @@ export interface CirrusImProps {
   /**
    * Fan-outs up to this many recipients are pushed by the function that accepted the message,
    * before it answers (1:1 messages always); larger ones go to asynchronous invocations of the
-   * push function, one per 100 recipients.
-   * @default 10
+   * push function, one per 100 recipients (500 connections of a group's online index). Up to
+   * 50 the posts take about one round of parallel posts (~15 ms in AWS) and save a push
+   * invocation; below, the ack comes sooner for mid-sized groups.
+   * @default 50
    */
   readonly inlinePushMax?: number;
   /**
@@ -607,7 +609,7 @@ export function resolveCirrusImProps(props: CirrusImProps = {}): ResolvedCirrusI
     );
   }
 
-  const inlinePushMax = props.inlinePushMax ?? 10;
+  const inlinePushMax = props.inlinePushMax ?? 50;
   if (!Number.isInteger(inlinePushMax) || inlinePushMax < 0) {
     throw new Error(`inlinePushMax must be a whole number, 0 or more; got ${inlinePushMax}.`);
   }

@@ -196,7 +196,7 @@ describe('When CirrusStack is synthesized with default props and bundled', () =>
     it.each(functionEntries)('should give %s exactly the environment its spec calls for', (key, spec) => {
       const variables = functionResource(key).Properties.Environment.Variables;
       expect(Object.keys(variables).sort()).toEqual(expectedEnvironment(spec));
-      expect(variables).toMatchObject({ MESSAGE_TTL_DAYS: '14', SEQ_SETTLE_MS: '30000', INLINE_PUSH_MAX: '10', ONLINE_INDEX_MIN_MEMBERS: '100', REQUIRE_FRIENDSHIP: 'false', REVOKE_WINDOW_SECONDS: '120', MULTI_LOGIN_POLICY: 'onePerPlatform', LOG_LEVEL: 'info' });
+      expect(variables).toMatchObject({ MESSAGE_TTL_DAYS: '14', SEQ_SETTLE_MS: '30000', INLINE_PUSH_MAX: '50', ONLINE_INDEX_MIN_MEMBERS: '100', REQUIRE_FRIENDSHIP: 'false', REVOKE_WINDOW_SECONDS: '120', MULTI_LOGIN_POLICY: 'onePerPlatform', LOG_LEVEL: 'info' });
     });
 
     it.each(functionEntries)('should pass %s its table names and queue URLs from the resources', (key, spec) => {
