@@ -216,7 +216,7 @@ export interface PolicyEnforcement {
  * outside an invocation (tests preparing data, the runtime) is not checked, as an
  * administrator's credentials would not be.
  */
-export function enforcePolicies(options: PolicyOptions & { arns: LocalArns }): PolicyEnforcement {
+export function enforcePolicies(options: PolicyOptions & { arns: LocalArns; observe?: (service: string, command: string, input: Record<string, unknown>) => void }): PolicyEnforcement {
   const policies = new Map<FunctionKey, ResolvedStatement[]>();
   const policyOf = (key: FunctionKey) => {
     let policy = policies.get(key);
@@ -231,7 +231,10 @@ export function enforcePolicies(options: PolicyOptions & { arns: LocalArns }): P
   };
   const check = (service: string, command: string, input: Record<string, unknown>) => {
     const key = runningFunction();
-    if (key) checkAs(key, service, command, input);
+    if (key) {
+      checkAs(key, service, command, input);
+      options.observe?.(service, command, input);
+    }
   };
   setRequestCheck(check);
   return {
