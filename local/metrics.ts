@@ -176,12 +176,20 @@ export const localMetrics = {
       else if (WRITES.has(command)) t.writes++;
     }
   },
-  /** A stream batch delivered to its consumer: Lambda's IteratorAge, the age of its last record. */
-  streamBatch(consumer: string, lastRecordCreatedSeconds: number | undefined): void {
+  /**
+   * A stream batch delivered to its consumer: Lambda's IteratorAge, the age of its last record.
+   * DynamoDB Local rounds a record's creation time down to the minute (AWS to the second): a
+   * record read less than a minute after that time was written when the stream was last polled
+   * without it, so its age counts from its reading (to within the 250 ms poll); an older one
+   * from its creation time.
+   */
+  streamBatch(consumer: string, lastRecordCreatedSeconds: number | undefined, lastReadAt: number): void {
     let s = state.streams.get(consumer);
     if (!s) state.streams.set(consumer, (s = { batches: 0, lastAgeMs: 0, maxAgeMs: 0 }));
     s.batches++;
-    const age = lastRecordCreatedSeconds === undefined ? 0 : Math.max(0, Date.now() - lastRecordCreatedSeconds * 1000);
+    const createdMs = lastRecordCreatedSeconds === undefined ? lastReadAt : lastRecordCreatedSeconds * 1000;
+    const since = lastReadAt - createdMs < 60_000 ? Math.max(createdMs, lastReadAt) : createdMs;
+    const age = Math.max(0, Date.now() - since);
     s.lastAgeMs = age;
     s.maxAgeMs = Math.max(s.maxAgeMs, age);
   },

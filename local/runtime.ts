@@ -485,8 +485,8 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
         maxRecordAgeSeconds: spec.maxRecordAgeSeconds,
         retryAttempts: override.retryAttempts ?? spec.retryAttempts,
         bisectBatchOnError: true,
-        invoke: (event) => {
-          localMetrics.streamBatch(key, event.Records.at(-1)?.dynamodb?.ApproximateCreationDateTime);
+        invoke: (event, { lastReadAt }) => {
+          localMetrics.streamBatch(key, event.Records.at(-1)?.dynamodb?.ApproximateCreationDateTime, lastReadAt);
           return invoke(spec.consumer, event);
         },
         onFailure: async (metadata) => {
