@@ -53,7 +53,7 @@ export const errorCodes = {
   PUSH_PROVIDER_DISABLED: { code: 1601, status: 400, retryable: false, summary: 'The device names a push provider (apns, fcm, webpush) this deployment does not send through; GET /push/config lists those it does.' },
   INTERNAL: { code: 1500, status: 500, retryable: true, summary: 'Unexpected server error; retry with backoff.' },
   UNAVAILABLE: { code: 1501, status: 503, retryable: true, summary: 'A backing service is temporarily unavailable (e.g. the history database is resuming).' },
-  THROTTLED: { code: 1502, status: 429, retryable: true, summary: 'Too many requests; retry with backoff.' },
+  THROTTLED: { code: 1502, status: 429, retryable: true, summary: 'Too many requests or messages (a limit of the deployment, a group\'s slow mode, or AWS throttling); retry after `retryAfterMs` when given (HTTP: the Retry-After header), else with backoff.' },
   APP_UNAVAILABLE: { code: 1503, status: 503, retryable: true, summary: "The app backend's before-callback webhook did not answer usably (timeout, network error, non-2xx, malformed answer) and its failure policy is closed; retry with backoff." },
 } as const;
 
@@ -67,6 +67,8 @@ export interface WireError {
   retryable: boolean;
   /** REFUSED_BY_APP: the app backend's own code (10000–19999). */
   appCode?: number;
+  /** THROTTLED by a limit of Cirrus's: milliseconds until a retry can succeed. */
+  retryAfterMs?: number;
 }
 
 /** A failure a client can act on; anything else thrown becomes INTERNAL. */
@@ -74,12 +76,15 @@ export class CirrusError extends Error {
   readonly reason: ErrorReason;
   /** Set by REFUSED_BY_APP: the code the app backend refused with. */
   readonly appCode?: number;
+  /** Set by THROTTLED from a limit: milliseconds until a retry can succeed. */
+  readonly retryAfterMs?: number;
 
-  constructor(reason: ErrorReason, message?: string, options?: { cause?: unknown; appCode?: number }) {
+  constructor(reason: ErrorReason, message?: string, options?: { cause?: unknown; appCode?: number; retryAfterMs?: number }) {
     super(message ?? errorCodes[reason].summary, options);
     this.name = 'CirrusError';
     this.reason = reason;
     if (options?.appCode !== undefined) this.appCode = options.appCode;
+    if (options?.retryAfterMs !== undefined) this.retryAfterMs = Math.max(1, Math.ceil(options.retryAfterMs));
   }
 
   get code(): number {
@@ -95,7 +100,7 @@ export class CirrusError extends Error {
   }
 
   toWire(): WireError {
-    return { code: this.code, reason: this.reason, message: this.message, retryable: this.retryable, ...(this.appCode !== undefined ? { appCode: this.appCode } : {}) };
+    return { code: this.code, reason: this.reason, message: this.message, retryable: this.retryable, ...(this.appCode !== undefined ? { appCode: this.appCode } : {}), ...(this.retryAfterMs !== undefined ? { retryAfterMs: this.retryAfterMs } : {}) };
   }
 }
 

@@ -387,6 +387,8 @@ export interface FunctionSpec {
    * when the deployment has `offlinePush`.
    */
   readonly pushSettings?: boolean;
+  /** Enforces or shows the limits against abuse: receives `LIMITS` (compiled into its bundle). */
+  readonly limits?: boolean;
   /**
    * Offline push: reads the providers' credentials (core/offline-push/credentials.ts): receives
    * `PUSH_SETTINGS`, and may `ssm:GetParameter` exactly the SecureString parameters it names.
@@ -458,6 +460,7 @@ export const functions = {
   }),
   wsMessage: fn({
     name: 'WsMessage',
+    limits: true,
     entry: 'ws-message',
     description: 'Every WebSocket action (sendMsg, sync, receipts, typing, message changes and reactions) and $default.',
     memoryMb: 512,
@@ -469,8 +472,9 @@ export const functions = {
       // The group's send checks (BatchGetItem); whether it has an online index (GetItem), moving an
       // unfinished index build on (UpdateItem).
       groups: ['GetItem', 'BatchGetItem', 'UpdateItem'],
-      // The sender's membership (BatchGetItem); a group message's recipients (Query).
-      groupMembers: ['BatchGetItem', 'Query'],
+      // The sender's membership (BatchGetItem); a group message's recipients (Query); in a group
+      // with slow mode, the member's last send (UpdateItem, conditional).
+      groupMembers: ['BatchGetItem', 'Query', 'UpdateItem'],
       friends: ['BatchGetItem'],
       blacklist: ['BatchGetItem'],
       // Seq allocation, claims and new conversations (UpdateItem), newest seqs and the send's
@@ -506,6 +510,7 @@ export const functions = {
   }),
   http: fn({
     name: 'HttpApi',
+    limits: true,
     entry: 'http-api',
     description: 'The HTTP API for app backends and administrators: every route but media and the history (see httpRouteFunctions).',
     memoryMb: 1024,
@@ -565,6 +570,7 @@ export const functions = {
   }),
   httpMedia: fn({
     name: 'HttpMedia',
+    limits: true,
     entry: 'http-media',
     description: 'The HTTP API\'s media routes: presigned uploads to and downloads from the media bucket.',
     memoryMb: 1024,
@@ -586,6 +592,7 @@ export const functions = {
   }),
   httpHistory: fn({
     name: 'HttpHistory',
+    limits: true,
     entry: 'http-history',
     description: 'The HTTP API\'s routes over the Aurora history: history pages, message and user search, statistics, purges.',
     memoryMb: 1024,
@@ -698,11 +705,14 @@ export const functions = {
   }),
   archive: fn({
     name: 'Archive',
+    limits: true,
     entry: 'archive',
     description: "Consumes the Messages and Outbox streams: writes messages, edits, users and groups into the Aurora history, idempotently, and queues each new message's afterSendMessage callback; copies the http function's audit log entries into AuditLog.",
     memoryMb: 512,
-    // The audit log entries of the Outbox.
-    tables: { auditLog: ['BatchWriteItem'] },
+    // The audit log entries of the Outbox (BatchWriteItem); a user over the sending window
+    // (core/services/limits.ts): `throttledUntil` on the user and their memberships (UpdateItem),
+    // and the throttle's entry (PutItem). Only when a user goes over: nothing per message.
+    tables: { auditLog: ['BatchWriteItem', 'PutItem'], users: ['UpdateItem'], groupMembers: ['UpdateItem'] },
     // A batch of 1,000 records in a few Data API calls, row by row when one of them fails.
     timeoutSeconds: 60,
     // Messages, edits, users and groups are written in batches.
@@ -804,7 +814,7 @@ export const wsAuthorizer = { function: 'wsAuthorizer' as const, identitySource:
  */
 export const httpRouteFunctions = {
   httpMedia: ['createMediaUpload', 'getMediaDownloadUrl', 'startUserExport', 'getUserExport'],
-  httpHistory: ['getHistory', 'searchMessages', 'searchAllMessages', 'searchUsers', 'getStatistics', 'purgeMessages', 'getGroupRetention', 'setGroupRetention', 'listAuditLog'],
+  httpHistory: ['getHistory', 'searchMessages', 'searchAllMessages', 'searchUsers', 'getStatistics', 'purgeMessages', 'getGroupRetention', 'setGroupRetention', 'listAuditLog', 'getLimits'],
 } as const satisfies Partial<Record<FunctionKey, readonly string[]>>;
 
 export type HttpFunctionKey = 'http' | keyof typeof httpRouteFunctions;
@@ -879,6 +889,11 @@ export const commonEnv = {
    * secret in it; absent when offline push is off. Only for functions with `pushSettings` or `pushCredentials`.
    */
   PUSH_SETTINGS: 'PUSH_SETTINGS',
+  /**
+   * JSON: the limits against abuse (core/domain/limits.ts `LimitSettings`), or `off`; absent:
+   * no limit. Only for the functions that enforce or show them (`limits`).
+   */
+  LIMITS: 'LIMITS',
 } as const;
 
 /**
@@ -888,4 +903,4 @@ export const commonEnv = {
  * it. The code must read them spelled out, `process.env.NAME`, never `process.env[name]`; the
  * local runtime sets them in the environment as any other.
  */
-export const compiledSettings = [commonEnv.MEDIA_ALLOWED_TYPES, commonEnv.WEBHOOK_CALLBACKS, commonEnv.PUSH_SETTINGS, commonEnv.SIGNING_SECRET_ID, commonEnv.ADMIN_SECRET_ID, commonEnv.WEBHOOK_SECRET_ID] as const;
+export const compiledSettings = [commonEnv.MEDIA_ALLOWED_TYPES, commonEnv.WEBHOOK_CALLBACKS, commonEnv.PUSH_SETTINGS, commonEnv.LIMITS, commonEnv.SIGNING_SECRET_ID, commonEnv.ADMIN_SECRET_ID, commonEnv.WEBHOOK_SECRET_ID] as const;

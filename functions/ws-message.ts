@@ -6,14 +6,18 @@ import { deleteMessagesForMe } from '../core/services/conversations';
 import { changeMessage, editMessage, reactToMessage } from '../core/services/message-changes';
 import { getMessageReaders, getReadReceipts, markDelivered } from '../core/services/receipts';
 import { sendMessage } from '../core/services/send';
+import { limitSend } from '../core/services/limits';
 import { getNewestSeq, markRead, pullMsgs } from '../core/services/sync';
 import { sendTyping } from '../core/services/typing';
 import { registerDevice, unregisterDevice } from '../core/services/devices';
 import { connections } from '../core/store/connections';
 
 export const handler = wsMessageHandler({
-  sendMsg: (me, req: { clientMsgId: string; recvId?: string; groupId?: string; contentType: number; content: unknown; offlinePush?: OfflinePushInfo }) =>
-    sendMessage({ sender: { userId: me.userId, platformId: me.platformId, connectionId: me.connectionId }, ...req, windowed: true }),
+  sendMsg: async (me, req: { clientMsgId: string; recvId?: string; groupId?: string; contentType: number; content: unknown; offlinePush?: OfflinePushInfo }) => {
+    // The connection's and the user's buckets in this container; their throttle across containers in the send's precheck.
+    limitSend(me.userId, me.connectionId);
+    return sendMessage({ sender: { userId: me.userId, platformId: me.platformId, connectionId: me.connectionId }, ...req, windowed: true, limited: true });
+  },
   getNewestSeq: (me, req: ActionRequest<'getNewestSeq'>) => getNewestSeq(me.userId, req),
   pullMsgs: (me, req: { conversationId: string; fromSeq: number; toSeq: number; limit?: number }) => pullMsgs(me.userId, req),
   markRead: (me, req: { conversationId: string; seq: number }) => markRead(me.userId, req),

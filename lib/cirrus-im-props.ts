@@ -15,6 +15,7 @@ import { validateWebhookSettings, type FailurePolicy, type WebhookCallback, type
 import { DEFAULT_MEDIA_MAX_BYTES, DEFAULT_MEDIA_TYPES, parseMediaTypes } from '../core/domain/media';
 import { validatePushSettings } from '../core/offline-push/settings';
 import type { PushSettings } from '../core/offline-push/types';
+import { validateLimits, type LimitSettings, type RateLimit } from '../core/domain/limits';
 
 export type { LoginPolicy };
 
@@ -403,6 +404,18 @@ export interface CirrusImProps {
    */
   readonly throttle?: ThrottleProps;
   /**
+   * Limits against abuse, answered with THROTTLED and a retry-after (see docs/operations.md):
+   * sends per WebSocket connection and per user (token buckets held by each container), a
+   * window of sends per user held across containers (counted by the archive function, which
+   * then sets `throttledUntil` on the user; nothing is written for a message under it), and
+   * HTTP requests per caller (user token, or source address without a token; admin tokens
+   * are not limited). A field left out takes its default; `perSecond: 0` or
+   * `window.messages: 0` turns that one off; `false` turns all of them off. Compiled into the
+   * bundles of the functions that enforce them.
+   * @default - { connection: { perSecond: 5, burst: 20 }, user: { perSecond: 10, burst: 40 }, window: { messages: 300, seconds: 60, throttleSeconds: 60 }, http: { perSecond: 20, burst: 100 } }
+   */
+  readonly limits?: LimitsProps | false;
+  /**
    * Topic notified when a message lands in a dead-letter queue, and by the failure-signal
    * alarms of `monitoring` (which it turns on), when they fire and when they recover.
    * @default - the dead-letter alarms change state in CloudWatch but notify no one; no other alarm
@@ -439,6 +452,18 @@ export interface CirrusImProps {
   readonly offlinePush?: OfflinePushProps;
 }
 
+/** The `limits` prop: any field left out takes its default (see {@link CirrusImProps.limits}). */
+export interface LimitsProps {
+  /** Sends a second over one WebSocket connection, and the burst allowed above it. */
+  readonly connection?: Partial<RateLimit>;
+  /** Sends a second by one user (all their connections, and POST /messages as the user), and the burst. */
+  readonly user?: Partial<RateLimit>;
+  /** More than `messages` sends within `seconds` throttles the user for `throttleSeconds`, in every container. */
+  readonly window?: Partial<LimitSettings['window']>;
+  /** HTTP API requests a second per caller, and the burst. */
+  readonly http?: Partial<RateLimit>;
+}
+
 /** {@link CirrusImProps} with every default applied. */
 export interface ResolvedCirrusImProps {
   readonly messageRetentionDays: number;
@@ -461,6 +486,8 @@ export interface ResolvedCirrusImProps {
   readonly webSocketAccessLogs: boolean;
   readonly stageName: string;
   readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
+  /** undefined: no limit against abuse. */
+  readonly limits: LimitSettings | undefined;
   readonly alarmTopic?: sns.ITopic;
   readonly monitoring: ResolvedMonitoring;
   readonly configureApiGatewayLogRole: boolean;
@@ -672,6 +699,13 @@ export function resolveCirrusImProps(props: CirrusImProps = {}): ResolvedCirrusI
     throw new Error(`pushMaxDevices must be a whole number of devices per user, from 1 to 100; got ${pushMaxDevices}.`);
   }
 
+  let limits: LimitSettings | undefined;
+  try {
+    limits = props.limits === false ? undefined : validateLimits(props.limits ?? {}, 'limits');
+  } catch (err) {
+    throw new Error(`${(err as Error).message}.`);
+  }
+
   const rateLimit = props.throttle?.rateLimit ?? 1000;
   const burstLimit = props.throttle?.burstLimit ?? 500;
   if (!Number.isFinite(rateLimit) || rateLimit <= 0) {
@@ -742,6 +776,7 @@ export function resolveCirrusImProps(props: CirrusImProps = {}): ResolvedCirrusI
     webSocketAccessLogs: props.webSocketAccessLogs ?? false,
     stageName,
     throttle: { rateLimit, burstLimit },
+    limits,
     alarmTopic: props.alarmTopic,
     monitoring,
     configureApiGatewayLogRole: props.configureApiGatewayLogRole ?? true,

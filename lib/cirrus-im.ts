@@ -479,6 +479,8 @@ export class CirrusIm extends Construct {
     }
     // Offline push off: no PUSH_SETTINGS, so no device can be registered and nothing is sent.
     if (config.offlinePush && (spec.pushSettings || spec.pushCredentials)) env[commonEnv.PUSH_SETTINGS] = JSON.stringify(config.offlinePush.settings);
+    // Compiled into the bundle (see compiledSettings); `off` when the deployment has no limits.
+    if (spec.limits) env[commonEnv.LIMITS] = config.limits ? JSON.stringify(config.limits) : 'off';
     // The device cap: for the functions that register devices (and show the cap), offline push on or off.
     if (spec.pushSettings) env[commonEnv.PUSH_MAX_DEVICES] = String(config.pushMaxDevices);
     if (spec.exports || spec.userMedia) env[commonEnv.MEDIA_BUCKET] = this.mediaBucket.bucketName;

@@ -135,6 +135,19 @@ resend is recognized depends on the conversation:
 - Group messages, and every message sent through the HTTP API (including batch sends): for the
   offline retention (14 days by default).
 
+## Limits
+
+A deployment limits how fast one connection, one user and one HTTP caller may go (docs/operations.md
+lists the defaults and how they are held). A send over a limit, or into a group in slow mode too soon
+after the sender's previous message there, is refused with \`THROTTLED\` (1502) and \`retryAfterMs\`:
+the milliseconds after which the same send can succeed. Nothing is stored for a refused send (no seq,
+no unread, no push), so resend it, with the same \`clientMsgId\`, after \`retryAfterMs\`; the HTTP API
+answers 429 with the same wait in a \`Retry-After\` header (seconds). A user who keeps sending past the
+limits is throttled for a while on every connection; \`retryAfterMs\` says until when. A group's slow
+mode (\`slowModeSeconds\`, set by its owner and admins) holds each member but the owner and admins to one
+message per that many seconds. A \`THROTTLED\` without \`retryAfterMs\` comes from AWS throttling: retry
+with backoff. The SDK surfaces \`retryAfterMs\` and can resend by itself after it.
+
 ## Actions
 `);
   for (const [name, spec] of Object.entries(actions)) {

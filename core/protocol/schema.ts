@@ -440,6 +440,7 @@ export const WireErrorSchema = z.strictObject({
   message: z.string(),
   retryable: z.boolean(),
   appCode: z.number().int().optional().describe("REFUSED_BY_APP only: the app backend's own refusal code (10000–19999)"),
+  retryAfterMs: z.number().int().optional().describe('THROTTLED by a limit (sending too fast, a group\'s slow mode): milliseconds until a retry can succeed'),
 });
 
 /** Server → client, answering a request. */

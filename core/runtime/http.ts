@@ -16,6 +16,7 @@ import { findRefusedString } from '../protocol/strings';
 import type { HttpFunctionKey } from '../manifest';
 import { AdminName, type HttpRouteSpec, type Operation, type RouteAuth } from '../http/routes/types';
 import { isAudited, recordAdminAction } from '../services/audit';
+import { limitHttpCaller } from '../services/limits';
 
 /** The operator a request for an admin token names, if it is a well-formed name. */
 function adminNameOf(body: unknown): string | undefined {
@@ -86,12 +87,15 @@ async function handle(fn: HttpFunctionKey, routing: ReturnType<typeof routeMatch
       const { route } = match;
       const auth = route.auth as RouteAuth;
       let actor: Actor = { kind: 'admin' };
+      // The per-caller limit (core/services/limits.ts): a request without a token by its source address.
+      if (auth === 'none') limitHttpCaller({ sourceIp: event.requestContext.http.sourceIp ?? '' });
       if (auth !== 'none') {
         const claims = await authenticate(bearer(event));
         actor =
           claims.kind === 'admin'
             ? { kind: 'admin', ...(claims.name ? { name: claims.name } : {}), ...(claims.jti ? { tokenId: claims.jti } : {}) }
             : { kind: 'user', userId: claims.sub, platformId: claims.plt, sessionId: claims.sid };
+        if (actor.kind === 'user') limitHttpCaller({ userId: actor.userId });
         if (auth === 'admin' && actor.kind !== 'admin') throw new CirrusError('ADMIN_REQUIRED');
         if (auth === 'self' && actor.kind === 'user' && actor.userId !== match.pathParameters.userId) {
           throw new CirrusError('FORBIDDEN', `A token of ${actor.userId} cannot act for ${match.pathParameters.userId}`);
@@ -137,7 +141,10 @@ async function handle(fn: HttpFunctionKey, routing: ReturnType<typeof routeMatch
       const wire = toWireError(err);
       await record(wire.reason);
       if (wire.reason === 'INTERNAL') log.error('request failed', { err });
-      return json(err instanceof CirrusError ? err.status : wire.reason === 'INTERNAL' ? 500 : wire.reason === 'THROTTLED' ? 429 : 503, { error: wire });
+      const answer = json(err instanceof CirrusError ? err.status : wire.reason === 'INTERNAL' ? 500 : wire.reason === 'THROTTLED' ? 429 : 503, { error: wire });
+      // A limit's refusal says when to come back, in whole seconds (RFC 9110 Retry-After).
+      if (wire.retryAfterMs !== undefined) answer.headers = { ...answer.headers, 'retry-after': String(Math.ceil(wire.retryAfterMs / 1000)) };
+      return answer;
     }
   });
 }

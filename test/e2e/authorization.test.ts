@@ -159,6 +159,7 @@ const cases: Record<string, () => Promise<Case>> = {
   setPushSettings: async () => ({ params: { userId: 'mx-a' }, body: { hidePreview: true } }),
   getPushConfig: async () => ({ other: 'allowed' }),
   listAuditLog: async () => ({ query: 'limit=5' }),
+  getLimits: async () => ({}),
   getGroupRetention: async () => ({ params: { groupId: await group() } }),
   setGroupRetention: async () => ({ params: { groupId: await group() }, body: { days: 30 } }),
   eraseUser: async () => ({ params: { userId: 'mx-erase' }, body: { confirmUserId: 'mx-erase' } }),

@@ -37,6 +37,10 @@ describe('When props are invalid', () => {
     ['a pushMaxDevices of 0', { pushMaxDevices: 0 }, /^pushMaxDevices must be a whole number of devices per user, from 1 to 100; got 0\.$/],
     ['a fractional pushMaxDevices', { pushMaxDevices: 2.5 }, /^pushMaxDevices must be/],
     ['a pushMaxDevices above 100', { pushMaxDevices: 101 }, /^pushMaxDevices must be/],
+    ['a negative limits rate', { limits: { user: { perSecond: -1 } } }, /^limits.user.perSecond must be a number from 0 \(no limit\) to 100000; got -1\.$/],
+    ['a fractional limits burst', { limits: { connection: { burst: 2.5 } } }, /^limits.connection.burst must be a whole number from 1 to 1000000; got 2.5\.$/],
+    ['a limits window of 0 seconds', { limits: { window: { seconds: 0 } } }, /^limits.window.seconds must be a whole number from 1 to 3600; got 0\.$/],
+    ['an unknown limit', { limits: { group: {} } as never }, /^limits has unknown fields: group\.$/],
   ])('should reject %s with a plain sentence', (_, props, message) => {
     const stack = new Stack(new App(), 'Host');
     expect(() => new CirrusIm(stack, 'Im', props)).toThrow(message);
