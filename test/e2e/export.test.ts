@@ -107,6 +107,36 @@ describe('an export', () => {
   });
 });
 
+describe('a user with more messages than one history page', () => {
+  it('exports every one of them, once, in send order', async () => {
+    await admin.register('ex-many');
+    // 2,500 messages in the history (the offline store let them go), 1,000 per page: three pages, some at the same millisecond.
+    await cirrus.dataApi.query(
+      `INSERT INTO messages (conversation_id, seq, server_msg_id, client_msg_id, session_type, sender_id, recv_id, content_type, content, send_time)
+         SELECT 'si_ex-a_ex-many', n, 'ex-many-' || n, 'ex-many-' || n, 1, 'ex-many', 'ex-a', 101, jsonb_build_object('text', 'm' || n),
+                timestamptz '2025-01-01 00:00:00+00' + (n / 3) * interval '1 millisecond'
+           FROM generate_series(1, 2500) AS n`,
+      [],
+    );
+    const started = await admin.call('POST', '/admin/users/ex-many/exports');
+    expect(started.status, JSON.stringify(started.body)).toBe(200);
+    const done = await eventually(async () => {
+      const res = await admin.call('GET', `/admin/users/ex-many/exports/${started.body.exportId}`);
+      return res.body.status === 'done' && res.body;
+    }, 60_000);
+    expect(done.counts.messages).toBe(2500);
+    const bytes = Buffer.from(await (await fetch(done.downloadUrl)).arrayBuffer());
+    const seqs = gunzipSync(bytes)
+      .toString('utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .filter((l) => l.type === 'message')
+      .map((m) => m.seq);
+    expect(seqs).toEqual(Array.from({ length: 2500 }, (_, i) => i + 1));
+  });
+});
+
 describe('erasing the user', () => {
   it('deletes their media objects, and only theirs', async () => {
     const othersKey = await upload('ex-a', new Uint8Array([9, 9]));
