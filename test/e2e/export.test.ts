@@ -12,8 +12,10 @@ import { describe, expect, it, beforeAll } from 'vitest';
 import { exportStatusKey } from '../../core/domain/media';
 import { eventually } from '../support/cirrus';
 import { admin, as, cirrus, useCirrus } from '../support/harness';
+import { faults } from '../../core/faults';
 
-useCirrus();
+// Lambda's retries of a failed asynchronous invocation, after a second rather than minutes.
+useCirrus({ asyncInvoke: { retryDelaysMs: [300, 300] } });
 
 const X = 'ex-x';
 let mediaKey: string;
@@ -104,6 +106,30 @@ describe('an export', () => {
     }, 30_000);
     // Stored under exports/, where the lifecycle rule expires it.
     expect(cirrus.s3.headObject(cirrus.mediaBucket, exportStatusKey(X, exportId))).toBeDefined();
+  });
+});
+
+describe('an export that keeps failing', () => {
+  it('says failed, with the reason, and its event lands in DeadLetters after Lambda\'s two retries; the next export succeeds', async () => {
+    const runs: string[] = [];
+    faults.arm('export.beforeStore', (details) => {
+      runs.push(String(details.exportId));
+      throw new Error('Injected fault at export.beforeStore');
+    });
+    let exportId: string;
+    try {
+      const started = await admin.call('POST', `/admin/users/ex-a/exports`);
+      expect(started.status).toBe(200);
+      exportId = started.body.exportId;
+      await eventually(async () => runs.length === 3 && cirrus.sqs.peek('DeadLetters').some((m) => m.body.includes(exportId)), 30_000);
+    } finally {
+      faults.clear();
+    }
+    const failed = await admin.call('GET', `/admin/users/ex-a/exports/${exportId}`);
+    expect(failed.body).toMatchObject({ status: 'failed', error: 'Injected fault at export.beforeStore' });
+    expect(failed.body.downloadUrl).toBeUndefined();
+    const again = await admin.call('POST', `/admin/users/ex-a/exports`);
+    await eventually(async () => (await admin.call('GET', `/admin/users/ex-a/exports/${again.body.exportId}`)).body.status === 'done', 30_000);
   });
 });
 
