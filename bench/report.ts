@@ -1,4 +1,5 @@
 /** Turns the benchmark results into docs/performance.md and its charts. */
+import { e2eeSection } from './e2ee-report';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { barChart, lineChart } from './chart';
 import { auroraPerMessage, costPerUnit, countsPerUnit, groupMessageReads, onlineIndexBreakEven, onlineIndexPerConnect, sampleAppPerMessage, type Cost } from './cost-model';
@@ -378,6 +379,9 @@ export function writeReport(r: Results): void {
     out.push('');
   }
 
+  // Measured apart (bench/e2ee.ts), on the devices: what encryption adds to a message.
+  out.push(...e2eeSection());
+
   out.push('## Reproduce');
   out.push('');
   out.push('`npm run bench` (every suite), or one suite: `npm run bench -- --suite requests|coldstart|latency|fanout|batch`; `--quick` runs small sizes. Sizes and rates are flags (see `bench/run.ts`). Prices and assumptions: `bench/prices.ts`.');
@@ -406,7 +410,7 @@ function groupReadsText(): string {
   };
   return (
     `Reads of a group message's recipients, modelled (read units per message, dollars per million messages): ${[row(100, 20), row(10_000, 1_000), row(100_000, 10_000)].join('; ')}. ` +
-    `Groups of at least onlineIndexMinMembers (200) members use the index; each member's connect/disconnect cycle then costs ${onlineIndexPerConnect(1).writeUnits} write units per indexed group, and the index pays off above ~${fmt(onlineIndexBreakEven, 0)} messages per member-session.`
+    `Groups of at least onlineIndexMinMembers (100) members use the index; each member's connect/disconnect cycle then costs ${onlineIndexPerConnect(1).writeUnits} write units per indexed group, and the index pays off above ~${fmt(onlineIndexBreakEven, 0)} messages per member-session.`
   );
 }
 

@@ -12,7 +12,7 @@ export interface Measurement {
   aws: RequestCounts;
   capacity: { read: number; write: number };
   meter: MeterSnapshot;
-  /** Bytes the handlers logged (JSON lines), at the deployment's default level. */
+  /** Bytes the handlers logged (JSON lines, metric lines included), at the deployment's default level. */
   logBytes: number;
 }
 
@@ -26,7 +26,8 @@ export async function startBench(): Promise<LocalCirrus> {
   const write = process.stdout.write.bind(process.stdout);
   process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
     const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
-    if (text.startsWith('{"level"') || text.startsWith('{"time"') || text.startsWith('{"ts"')) {
+    // Log lines, and the metric lines (EMF) written with them: CloudWatch Logs bills both.
+    if (text.startsWith('{"level"') || text.startsWith('{"_aws"') || text.startsWith('{"time"') || text.startsWith('{"ts"')) {
       logBytes += Buffer.byteLength(text);
       return true;
     }
@@ -117,6 +118,7 @@ export class Client {
   readonly pushes: { seq: number; conversationId: string; receivedAt: number; content: unknown }[] = [];
   private next = 0;
   private readonly waiting = new Map<string, (frame: any) => void>();
+  private readonly actions = new Map<string, string>();
   private readonly watchers = new Set<() => void>();
 
   private constructor(readonly socket: WebSocket) {
@@ -124,6 +126,8 @@ export class Client {
       const frame = JSON.parse(data.toString());
       if (frame.push === 'newMsg') this.pushes.push({ seq: frame.data.seq, conversationId: frame.data.conversationId, receivedAt: performance.now(), content: frame.data.content });
       else if (typeof frame.id === 'string') this.waiting.get(frame.id)?.(frame);
+      // API Gateway answers heartbeat itself, with `id: null`: the oldest heartbeat waiting takes it.
+      else if (frame.id === null && frame.action === 'heartbeat') [...this.waiting.entries()].find(([id]) => this.actions.get(id) === 'heartbeat')?.[1](frame);
       for (const w of this.watchers) w();
     });
   }
@@ -140,9 +144,11 @@ export class Client {
     const id = `b${++this.next}`;
     const frame = await new Promise<any>((resolve) => {
       this.waiting.set(id, resolve);
+      this.actions.set(id, action);
       this.socket.send(JSON.stringify({ id, action, data }));
     });
     this.waiting.delete(id);
+    this.actions.delete(id);
     if (frame.error) throw new Error(`${action}: ${JSON.stringify(frame.error)}`);
     return frame.data as T;
   }

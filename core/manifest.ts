@@ -6,6 +6,7 @@
  * Handlers never read this file to find resources; they read the environment variables
  * named here (`envVar`), exactly as a Lambda function does.
  */
+import { heartbeatReply, type MockReplySpec } from './protocol/heartbeat';
 
 export type KeyType = 'S' | 'N';
 
@@ -196,13 +197,23 @@ export const tables = {
     envVar: 'TABLE_AUDIT_LOG',
     description: 'The audit log: one item per administrative action (who, what, target, when, outcome, correlation id), listed by GET /admin/audit.',
   },
+  keyPackages: {
+    name: 'KeyPackages',
+    // `d#<deviceId>`: a device of an end-to-end encrypted conversation (its signature key and
+    // last-resort key package); `k#<deviceId>#<id>`: one of its one-time key packages, deleted
+    // (conditionally) by the claim that hands it out.
+    partitionKey: { name: 'userId', type: 'S' },
+    sortKey: { name: 'sk', type: 'S' },
+    envVar: 'TABLE_KEY_PACKAGES',
+    description: "The MLS key-package directory of end-to-end encrypted conversations: each device's public signature key and key packages (public keys only).",
+  },
 } as const satisfies Record<string, TableSpec>;
 
 export type TableKey = keyof typeof tables;
 
 /** Declared ahead of the maps below because queues name their consumers and functions their queues. */
 export type QueueKey = 'webhook';
-export type FunctionKey = 'wsAuthorizer' | 'wsConnect' | 'wsDisconnect' | 'wsMessage' | 'http' | 'httpMedia' | 'httpHistory' | 'batchPages' | 'push' | 'notify' | 'archive' | 'webhook' | 'migrate' | 'retention' | 'userData';
+export type FunctionKey = 'wsAuthorizer' | 'wsConnect' | 'wsDisconnect' | 'wsMessage' | 'http' | 'httpMedia' | 'httpE2ee' | 'httpHistory' | 'batchPages' | 'push' | 'notify' | 'archive' | 'webhook' | 'migrate' | 'retention' | 'userData';
 
 export interface QueueSpec {
   readonly name: string;
@@ -623,6 +634,28 @@ export const functions = {
     // History pages, searches, statistics (ExecuteStatement); purges in a transaction.
     history: ['ExecuteStatement', 'BeginTransaction', 'CommitTransaction', 'RollbackTransaction'],
   }),
+  httpE2ee: fn({
+    name: 'HttpE2ee',
+    entry: 'http-e2ee',
+    description: "The HTTP API's key-package directory of end-to-end encrypted conversations: publish, list, claim (atomically) and remove devices' MLS key packages.",
+    memoryMb: 512,
+    timeoutSeconds: 15,
+    tables: {
+      // Checks tokens (GetItem).
+      sessions: ['GetItem'],
+      // Devices and key packages: published (PutItem, BatchWriteItem, UpdateItem), listed and counted (Query, GetItem, BatchGetItem),
+      // claimed (a conditional DeleteItem), removed (BatchWriteItem, DeleteItem).
+      keyPackages: ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem'],
+      // Whom a caller may claim from: the user exists, has not blocked them, is a friend (REQUIRE_FRIENDSHIP), or shares the group.
+      users: ['BatchGetItem'],
+      blacklist: ['BatchGetItem'],
+      friends: ['BatchGetItem'],
+      groupMembers: ['BatchGetItem'],
+      // Admin calls are recorded in the audit log.
+      auditLog: ['PutItem'],
+    },
+    secrets: ['signingKey', 'adminSecret'],
+  }),
   batchPages: fn({
     name: 'BatchPages',
     entry: 'batch-pages',
@@ -681,8 +714,8 @@ export const functions = {
       users: ['GetItem', 'BatchGetItem', 'UpdateItem'],
       // The recipients' devices (Query); an invalid token's device (DeleteItem).
       devices: ['Query', 'DeleteItem'],
-      // The group's name for the title (BatchGetItem).
-      groups: ['BatchGetItem'],
+      // The group's name for the title (BatchGetItem); a roster found empty is marked so (UpdateItem, `rosterV`).
+      groups: ['BatchGetItem', 'UpdateItem'],
       // A large group's roster of members with devices (Query); a user who lost their last device leaves it (BatchWriteItem).
       groupOnline: ['Query', 'BatchWriteItem'],
       // Group messages: recipients who blocked the sender get none (BatchGetItem).
@@ -786,14 +819,24 @@ export const functions = {
 
 
 /** WebSocket routes; the route key is the frame's `action` (`$request.body.action`). */
-export interface WsRouteSpec {
-  readonly routeKey: string;
-  readonly function: FunctionKey;
-  /** The function's return value is sent back to the caller as the route response. */
-  readonly routeResponse: boolean;
-}
+export type WsRouteSpec =
+  | {
+      readonly routeKey: string;
+      readonly function: FunctionKey;
+      /** The function's return value is sent back to the caller as the route response. */
+      readonly routeResponse: boolean;
+      readonly mock?: undefined;
+    }
+  | {
+      readonly routeKey: string;
+      /** Answered by API Gateway itself (a MOCK integration and its integration response): no function runs. */
+      readonly mock: MockReplySpec;
+      readonly routeResponse: true;
+      readonly function?: undefined;
+    };
 
-export const wsActions = ['sendMsg', 'getNewestSeq', 'pullMsgs', 'markRead', 'heartbeat', 'typing'] as const;
+/** The actions with a route of their own, served by wsMessage (every other action reaches it through `$default`). */
+export const wsActions = ['sendMsg', 'getNewestSeq', 'pullMsgs', 'markRead', 'typing'] as const;
 export type WsAction = (typeof wsActions)[number];
 
 export const wsRoutes: readonly WsRouteSpec[] = [
@@ -801,6 +844,8 @@ export const wsRoutes: readonly WsRouteSpec[] = [
   { routeKey: '$disconnect', function: 'wsDisconnect', routeResponse: false },
   { routeKey: '$default', function: 'wsMessage', routeResponse: true },
   ...wsActions.map((routeKey) => ({ routeKey, function: 'wsMessage' as const, routeResponse: true })),
+  // The heartbeat costs no invocation (core/protocol/heartbeat.ts).
+  { routeKey: 'heartbeat', mock: heartbeatReply, routeResponse: true },
 ];
 
 /** The authorizer of `$connect`, reading the token from the query string. */
@@ -814,6 +859,7 @@ export const wsAuthorizer = { function: 'wsAuthorizer' as const, identitySource:
  */
 export const httpRouteFunctions = {
   httpMedia: ['createMediaUpload', 'getMediaDownloadUrl', 'startUserExport', 'getUserExport'],
+  httpE2ee: ['publishKeyPackages', 'listE2eeDevices', 'claimKeyPackages', 'removeE2eeDevice'],
   httpHistory: ['getHistory', 'searchMessages', 'searchAllMessages', 'searchUsers', 'getStatistics', 'purgeMessages', 'getGroupRetention', 'setGroupRetention', 'listAuditLog', 'getLimits'],
 } as const satisfies Partial<Record<FunctionKey, readonly string[]>>;
 

@@ -7,6 +7,7 @@ import * as z from 'zod';
 import { OFFLINE_PUSH_LIMITS } from '../offline-push/rules';
 import { REPLY_PAGE_BYTES, SessionType } from './constants';
 import { isAcceptedString } from './strings';
+import { EncryptedContentType, MlsApplicationContent, MlsHandshakeContent, MlsWelcomeContent } from './e2ee';
 import { RegisterPushDeviceRequest, RegisterPushDeviceResult, SetAppBackgroundRequest, SetAppBackgroundResult, UnregisterPushDeviceRequest, UnregisterPushDeviceResult } from './push-devices';
 
 export { SessionType };
@@ -163,6 +164,9 @@ export const MessageBody = z.discriminatedUnion('contentType', [
   body(ContentType.custom, 'custom', CustomContent, 'App-defined content.'),
   body(ContentType.quote, 'quote', QuoteContent, 'A reply quoting an earlier message of the same conversation.'),
   body(ContentType.markdown, 'markdown', MarkdownContent, 'Markdown text.'),
+  body(EncryptedContentType.mlsApplication, 'mlsApplication', MlsApplicationContent, 'Encrypted conversations: an MLS application message carrying the chat content (any of the types above, edits and reactions), opaque to Cirrus.'),
+  body(EncryptedContentType.mlsHandshake, 'mlsHandshake', MlsHandshakeContent, 'Encrypted conversations: an MLS commit or proposal; the first commit of an epoch by seq wins.'),
+  body(EncryptedContentType.mlsWelcome, 'mlsWelcome', MlsWelcomeContent, 'Encrypted conversations: the MLS Welcome for the devices a commit added.'),
 ]);
 export type MessageBody = z.infer<typeof MessageBody>;
 
@@ -365,8 +369,15 @@ export const DeleteMsgsForMeRequest = z
   );
 export const DeleteMsgsForMeResult = z.strictObject({ conversationId: ConversationId, deletedSeqs: z.array(Seq).describe('Every seq of the conversation you deleted for yourself, ascending') });
 
-export const HeartbeatRequest = z.strictObject({}).describe('Keeps the connection from the 10-minute idle timeout.');
-export const HeartbeatResult = z.strictObject({ serverTime: z.number().int() });
+export const HeartbeatRequest = z
+  .strictObject({})
+  .describe(
+    'Keeps the connection from the 10-minute idle timeout. Answered by API Gateway itself, with no function (a MOCK integration): the reply is ' +
+      '`{"id": null, "action": "heartbeat", "data": {"serverTime": …}}`. Its `id` is always null, since API Gateway cannot echo the request\'s: ' +
+      'take it as the answer to your oldest heartbeat still waiting (the SDK does). The frame is not read, so any frame whose `action` is ' +
+      '`heartbeat` gets this reply, whatever else it holds.',
+  );
+export const HeartbeatResult = z.strictObject({ serverTime: z.number().int().describe('When API Gateway received the heartbeat, in milliseconds since the epoch') });
 
 export const TypingRequest = z
   .strictObject({

@@ -46,6 +46,8 @@ export interface CreateGroupInput {
   historyVisibleToNewMembers?: boolean;
   /** Slow mode (seconds between a member's messages; 0: off). */
   slowModeSeconds?: number;
+  /** End-to-end encrypted: members send only MLS messages. */
+  encrypted?: boolean;
 }
 
 /**
@@ -78,6 +80,7 @@ export async function createGroup(actor: Actor, input: CreateGroupInput): Promis
     status: 'active',
     muteAll: false,
     ...(input.slowModeSeconds ? { slowModeSeconds: input.slowModeSeconds } : {}),
+    ...(input.encrypted ? { encrypted: true as const } : {}),
     memberCount: memberIds.length,
     ...(admins.size ? { adminUserIds: admins } : {}),
     createdAt: now,

@@ -18,6 +18,7 @@ import { recentClaimGuard } from '../domain/recent-claims';
 import { blockAttribute, claimHash, claimSenders, claimsOf, claimsToDrop, counterMembers, ownSeqOnCounter, recvOptAttribute } from '../domain/claims';
 import { connectionsFromPresence } from '../store/connections';
 import type { KnownRecipients } from './push';
+import { ENCRYPTED_CONTENT_TYPES } from '../protocol/e2ee';
 import { ContentType, MAX_CONTENT_BYTES, MessageBody, SessionType, type Message, type SendMsgResult } from '../protocol/schema';
 import { notificationSchema } from '../protocol/notifications';
 import { conversations, type CounterItem } from '../store/conversations';
@@ -165,6 +166,9 @@ async function precheck(input: SendInput, key: string, slow: { intervalMs?: numb
       if (mutedUntil > Date.now()) throw new CirrusError('MEMBER_MUTED', `${senderId} is muted in group ${input.groupId} until ${new Date(mutedUntil).toISOString()}`);
       const manager = member.role === 'owner' || member.role === 'admin';
       if (group.muteAll === true && !manager) throw new CirrusError('GROUP_MUTED', `Group ${input.groupId} is muted`);
+      if (group.encrypted === true && !ENCRYPTED_CONTENT_TYPES.has(input.contentType)) {
+        throw new CirrusError('ENCRYPTED_CONVERSATION', `Group ${input.groupId} is end-to-end encrypted: content type ${input.contentType} would be plaintext; send MLS messages (150, 151, 152)`);
+      }
       if (input.limited) {
         // The archive's throttle, on the member item read here anyway.
         refuseIfThrottled(senderId, member.throttledUntil);

@@ -37,6 +37,8 @@ export interface GroupItem {
   muteAll: boolean;
   /** Slow mode: a member (not the owner or an admin) may send one message per this many seconds; absent or 0: off. */
   slowModeSeconds?: number;
+  /** End-to-end encrypted (MLS): members send only content types 150, 151, 152. Read by the send-time rules. */
+  encrypted?: true;
   memberCount: number;
   /** A DynamoDB string set; absent when the group has no admins. */
   adminUserIds?: Set<string>;

@@ -24,7 +24,7 @@
  * virtual-hosted addressing.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { join } from 'node:path';
 import { SigV4Error, verifyPostPolicy, verifyRequest, type Credentials } from './sigv4';
@@ -148,6 +148,16 @@ class ObjectStore {
     }
   }
 
+  /** Every object's bytes in a bucket. */
+  all(bucket: string): Buffer[] {
+    if (!this.dir) return [...this.memory.entries()].filter(([k]) => k.startsWith(`${bucket}/`)).map(([, v]) => v.data);
+    const folder = join(this.dir, bucket);
+    if (!existsSync(folder)) return [];
+    return readdirSync(folder)
+      .filter((f) => !f.endsWith('.json') && !f.endsWith('.tmp'))
+      .map((f) => readFileSync(join(folder, f)));
+  }
+
   get(bucket: string, key: string): { meta: StoredObject; data: Buffer } | undefined {
     if (!this.dir) return this.memory.get(`${bucket}/${key}`);
     const meta = this.head(bucket, key);
@@ -248,6 +258,11 @@ export class LocalS3 implements StandIn {
     this.buckets = new Set(options.buckets);
     this.store = new ObjectStore(options.dir);
     this.corsOrigins = options.corsAllowedOrigins ?? ['*'];
+  }
+
+  /** The bytes of every object of a bucket, for tests and tools (what a bucket holds, e.g. to look for plaintext). */
+  objectBodies(bucket: string): Buffer[] {
+    return this.store.all(bucket);
   }
 
   /** An object's metadata, for tests and tools; undefined when absent. */
