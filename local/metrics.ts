@@ -32,7 +32,7 @@ export interface CustomMetric {
   namespace: string;
   name: string;
   unit: string;
-  /** Dimension name → value, as the EMF line declared them (the first dimension set). */
+  /** Dimension name → value, of one of the EMF line's dimension sets (each is a metric of its own). */
   dimensions: Record<string, string>;
   /** Which function printed it. */
   function: string;
@@ -118,15 +118,18 @@ export function parseEmf(line: string): { namespace: string; name: string; unit:
   const out: ReturnType<typeof parseEmf> = [];
   for (const directive of aws.CloudWatchMetrics as { Namespace?: unknown; Dimensions?: unknown; Metrics?: unknown }[]) {
     if (typeof directive?.Namespace !== 'string' || !Array.isArray(directive.Metrics)) continue;
-    const dimensionSet = Array.isArray(directive.Dimensions) && Array.isArray(directive.Dimensions[0]) ? (directive.Dimensions[0] as unknown[]) : [];
-    const dimensions: Record<string, string> = {};
-    for (const d of dimensionSet) if (typeof d === 'string' && doc[d] !== undefined) dimensions[d] = String(doc[d]);
+    // Each dimension set is a metric of its own in CloudWatch (none: the metric without dimensions).
+    const sets = Array.isArray(directive.Dimensions) && directive.Dimensions.length > 0 ? (directive.Dimensions as unknown[]).filter(Array.isArray) : [[]];
     for (const metric of directive.Metrics as { Name?: unknown; Unit?: unknown }[]) {
       if (typeof metric?.Name !== 'string') continue;
       const raw = doc[metric.Name];
       const values = (Array.isArray(raw) ? raw : [raw]).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
       if (values.length === 0) continue;
-      out.push({ namespace: directive.Namespace, name: metric.Name, unit: typeof metric.Unit === 'string' ? metric.Unit : 'None', dimensions, values });
+      for (const set of sets as unknown[][]) {
+        const dimensions: Record<string, string> = {};
+        for (const d of set) if (typeof d === 'string' && doc[d] !== undefined) dimensions[d] = String(doc[d]);
+        out.push({ namespace: directive.Namespace, name: metric.Name, unit: typeof metric.Unit === 'string' ? metric.Unit : 'None', dimensions, values });
+      }
     }
   }
   return out;

@@ -10,7 +10,7 @@ import { localMetrics, parseEmf } from '../../local/metrics';
 beforeEach(() => localMetrics.reset());
 
 describe('parseEmf', () => {
-  it('reads every metric of every directive, with its unit, the first dimension set and array values', () => {
+  it('reads every metric of every directive, with its unit, once per dimension set, and array values', () => {
     const line = JSON.stringify({
       _aws: {
         Timestamp: 1,
@@ -27,7 +27,9 @@ describe('parseEmf', () => {
     });
     expect(parseEmf(line)).toEqual([
       { namespace: 'Cirrus', name: 'Refused', unit: 'Count', dimensions: { service: 'wsMessage', reason: 'BLOCKED' }, values: [1] },
+      { namespace: 'Cirrus', name: 'Refused', unit: 'Count', dimensions: { service: 'wsMessage' }, values: [1] },
       { namespace: 'Cirrus', name: 'Latency', unit: 'Milliseconds', dimensions: { service: 'wsMessage', reason: 'BLOCKED' }, values: [12, 30] },
+      { namespace: 'Cirrus', name: 'Latency', unit: 'Milliseconds', dimensions: { service: 'wsMessage' }, values: [12, 30] },
       { namespace: 'Other', name: 'Plain', unit: 'None', dimensions: {}, values: [5] },
     ]);
   });
