@@ -9,12 +9,12 @@
  */
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { faultPoint } from '../core/faults';
-import { log, withLogContext } from '../core/log';
+import { log } from '../core/log';
+import { observed } from '../core/runtime/observe';
 import { archive, isMessage, itemOfRecord, queueAfterSend, sendToDeadLetters, type ArchiveItem } from '../core/services/archive';
 import { countSends } from '../core/services/limits';
 
-export const handler = (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> =>
-  withLogContext({ fn: 'archive' }, async () => {
+export const handler = observed('archive', async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
     const items: ArchiveItem[] = [];
     const records = new Map<string, DynamoDBRecord>();
     const failed = new Set<string>();
@@ -52,4 +52,4 @@ export const handler = (event: DynamoDBStreamEvent): Promise<DynamoDBBatchRespon
     }
     // Lambda restarts from the first failure reported, so the order does not matter.
     return { batchItemFailures: [...failed].map((itemIdentifier) => ({ itemIdentifier })) };
-  });
+});

@@ -378,12 +378,23 @@ export interface CirrusImProps {
    */
   readonly deletionProtection?: boolean;
   /**
-   * Log level of the handlers (`LOG_LEVEL`), also each function's application log level in
-   * Lambda's JSON log format. At `info` nothing is written per message; `debug` adds a line at
-   * each step of a message's path (send, delivery, push, archive).
+   * Log level of the handlers (`LOG_LEVEL`): the lines they write when an invocation succeeds.
+   * The lines below it are kept in a buffer of the invocation and written only when it fails
+   * (an error logged or thrown), so a failure comes with its path. At `info` nothing is written
+   * per message; `debug` writes a line at each step of every message's path (send, push,
+   * archive), and buffers nothing.
    * @default 'info'
    */
   readonly logLevel?: LogLevel;
+  /**
+   * X-Ray tracing: every function with active tracing, and the handlers with Powertools' Tracer
+   * (a subsegment per handler and per AWS call, the cold start and the service as annotations).
+   * X-Ray bills traces beyond its free tier ($5 per million recorded, 100,000 a month free),
+   * and the Tracer adds to each function's bundle and initialisation: off, it is not in the
+   * bundles at all.
+   * @default false
+   */
+  readonly tracing?: boolean;
   /**
    * Access logging of the WebSocket stage: one line per frame a client sends (about 130 bytes,
    * billed by CloudWatch Logs like every log byte). Off by default: the functions log every
@@ -483,6 +494,7 @@ export interface ResolvedCirrusImProps {
   readonly removalPolicy: RemovalPolicy;
   readonly deletionProtection: boolean;
   readonly logLevel: LogLevel;
+  readonly tracing: boolean;
   readonly webSocketAccessLogs: boolean;
   readonly stageName: string;
   readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
@@ -773,6 +785,7 @@ export function resolveCirrusImProps(props: CirrusImProps = {}): ResolvedCirrusI
     removalPolicy,
     deletionProtection,
     logLevel,
+    tracing: props.tracing ?? false,
     webSocketAccessLogs: props.webSocketAccessLogs ?? false,
     stageName,
     throttle: { rateLimit, burstLimit },

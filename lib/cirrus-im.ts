@@ -182,6 +182,14 @@ export class CirrusIm extends Construct {
   public readonly webSocketUrl: string;
   /** `https://` base URL of the HTTP API. */
   public readonly httpApiUrl: string;
+  /**
+   * The `service` of the functions' logs and metrics: the stack's name (compiled into the bundles),
+   * or `cirrus` when the name is only known at deploy.
+   */
+  public get serviceName(): string {
+    const stackName = Stack.of(this).stackName;
+    return Token.isUnresolved(stackName) ? 'cirrus' : stackName;
+  }
   /** The dashboard and the failure-signal alarms (`monitoring`). */
   public readonly monitoring: Monitoring;
   /** The stack outputs, keyed `<construct id>WebSocketUrl`, `…HttpApiUrl`, `…AdminSecretParameter`. */
@@ -282,6 +290,8 @@ export class CirrusIm extends Construct {
         logRetention: config.logRetention,
         removalPolicy: config.removalPolicy,
         logLevel: config.logLevel,
+        tracing: config.tracing,
+        serviceName: this.serviceName,
       }),
     );
     this.functions = mapValues(handlers, (h) => h.function);
@@ -336,6 +346,7 @@ export class CirrusIm extends Construct {
         .map(([key]) => handlers[key]),
       deadLetters: this.deadLetters,
       streamConsumers: [...new Set(Object.values(streamConsumerSpecs).map((s) => s.consumer as FunctionKey))].map((key) => handlers[key]),
+      tracedFunctions: config.tracing ? Object.values(handlers) : [],
     });
   }
 
@@ -360,6 +371,8 @@ export class CirrusIm extends Construct {
       httpStageName: '$default',
       cluster: this.cluster,
       auroraMaxCapacity: config.aurora.maxCapacity,
+      serviceName: this.serviceName,
+      webhooks: config.webhooks !== undefined,
     });
   }
 

@@ -47,6 +47,8 @@ export interface NagFindingScopes {
   readonly deadLetters: IConstruct;
   /** The functions reading DynamoDB Streams (ListStreams has no resource-level permission). */
   readonly streamConsumers: readonly HandlerFunction[];
+  /** The functions with X-Ray active tracing (`tracing: true`). */
+  readonly tracedFunctions: readonly HandlerFunction[];
 }
 
 const ack = (scope: IConstruct, id: string, reason: string) =>
@@ -113,6 +115,13 @@ export function acknowledgeNagFindings(scopes: NagFindingScopes): void {
     'SQS3',
     'This is the dead-letter queue: the failure destination of the stream event sources and where consumers put what they give up on (kept 14 days, alarmed on the first message).',
   );
+  for (const handler of scopes.tracedFunctions) {
+    ack(
+      handler,
+      'IAM5[Resource::*]',
+      'xray:PutTraceSegments and xray:PutTelemetryRecords have no resource-level permission (AWS\'s service authorization reference). Granted by the CDK with active tracing (tracing: true).',
+    );
+  }
   for (const handler of scopes.streamConsumers) {
     ack(
       handler,

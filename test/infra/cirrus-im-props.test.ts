@@ -47,9 +47,10 @@ describe('When props are invalid', () => {
   });
 
   it('should reject a stack name too long for the generated names in the functions\' environments', () => {
-    const stack = new Stack(new App(), 'Host', { stackName: 'c'.repeat(MAX_STACK_NAME_LENGTH + 1) });
+    // Without bundling: the names are checked before any function is built.
+    const stack = new Stack(testApp(), 'Host', { stackName: 'c'.repeat(MAX_STACK_NAME_LENGTH + 1) });
     expect(() => new CirrusIm(stack, 'Im')).toThrow(/^The stack name must be at most 100 characters/);
-    expect(() => new CirrusIm(new Stack(new App(), 'Host', { stackName: 'c'.repeat(MAX_STACK_NAME_LENGTH) }), 'Im')).not.toThrow();
+    expect(() => new CirrusIm(new Stack(testApp(), 'Host', { stackName: 'c'.repeat(MAX_STACK_NAME_LENGTH) }), 'Im')).not.toThrow();
   });
 
   it('should reject before creating any resource', () => {
@@ -162,7 +163,7 @@ describe('When every prop is customized', () => {
     }
   });
 
-  it("should set every function's application log level to the chosen level, system lines still at WARN", () => {
+  it("should let every application line through Lambda's filter (the Logger filters by LOG_LEVEL), system lines still at WARN", () => {
     for (const fn of Object.values(im.functions)) {
       expect(template.toJSON().Resources[logicalId(fn)].Properties.LoggingConfig).toMatchObject({ LogFormat: 'JSON', ApplicationLogLevel: 'DEBUG', SystemLogLevel: 'WARN' });
     }
