@@ -38,6 +38,6 @@ describe('The limits prop', () => {
 
   it('should turn every limit off with false', () => {
     const compiled = limitsOf({ limits: false });
-    expect(Object.values(compiled)).toEqual(['off', 'off', 'off', 'off', 'off']);
+    expect(Object.values(compiled)).toEqual(['off', 'off', 'off', 'off', 'off', 'off']);
   });
 });
