@@ -639,6 +639,7 @@ export const functions = {
   }),
   httpE2ee: fn({
     name: 'HttpE2ee',
+    // Per caller, as every HTTP route: claims drain other users' one-time key packages.
     limits: true,
     entry: 'http-e2ee',
     description: "The HTTP API's key-package directory of end-to-end encrypted conversations: publish, list, claim (atomically) and remove devices' MLS key packages.",
