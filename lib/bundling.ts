@@ -24,6 +24,15 @@ export const credentialProviderAlias = {
 } as const;
 
 /**
+ * Parts of the AWS SDK no Cirrus function uses, replaced in every bundle (not in this process:
+ * the local runtime and tests run the SDK as published). `@smithy/core/event-streams` (about
+ * 15 KB minified) serves event-stream operations, which Cirrus never calls.
+ */
+export const unusedSdkAlias = {
+  '@smithy/core/event-streams': './core/aws/no-event-streams.ts',
+} as const;
+
+/**
  * ESM bundles have no `require`; a few CommonJS dependencies bundled into them still call
  * it for Node built-ins, so the banner defines one.
  */
@@ -38,7 +47,7 @@ export const bundleSettings = {
   minify: true,
   mainFields: ['module', 'main'],
   banner: requireBanner,
-  alias: Object.fromEntries(Object.entries(credentialProviderAlias).map(([pkg, to]) => [pkg, to.relative])) as Record<string, string>,
+  alias: { ...Object.fromEntries(Object.entries(credentialProviderAlias).map(([pkg, to]) => [pkg, to.relative])), ...unusedSdkAlias } as Record<string, string>,
 } as const;
 
 /** `process.env.<NAME>` replaced by the value (compiled settings). */
