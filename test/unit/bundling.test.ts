@@ -1,8 +1,9 @@
 /**
- * The bundles leave out the parts of the AWS SDK no function uses (lib/bundling.ts,
- * `unusedSdkAlias`), and the clients built from such a bundle still work: built with the
- * stack's esbuild settings, run in a fresh Node process, sending real requests to a local
- * HTTP server that answers as the services do.
+ * The bundles leave out what their function does not use: the parts of the AWS SDK no
+ * function uses (lib/bundling.ts, `unusedSdkAlias`), while the clients built from such a
+ * bundle still work (built with the stack's esbuild settings, run in a fresh Node process,
+ * sending real requests to a local HTTP server that answers as the services do); and the
+ * protocol schemas the function's code never reaches (core/protocol/schema.ts).
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -13,7 +14,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build, type Metafile } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import { esbuildOptions, projectRoot } from '../../lib/bundling';
+import { actionRequests, actions } from '../../core/protocol/schema';
 
 /** Uses the clients the way the functions do: the Lambda client (which imports the event-stream module) and the S3 client. */
 const entry = `
@@ -89,3 +92,37 @@ describe('the bundled AWS SDK', () => {
     expect(out.streamError).toContain('Event streams are not bundled');
   });
 });
+
+describe("the send function's bundle", () => {
+  let code: string;
+  beforeAll(async () => {
+    const out = join(dir, 'ws-message.mjs');
+    await build({ ...esbuildOptions('ws-message', out), logLevel: 'silent' });
+    code = readFileSync(out, 'utf8');
+  }, 60_000);
+
+  it('should validate every action with its request schema', () => {
+    expect(Object.keys(actionRequests)).toEqual(Object.keys(actions));
+    for (const [name, spec] of Object.entries(actions)) expect(actionRequests[name as keyof typeof actions], name).toBe(spec.request);
+  });
+
+  it('should carry the request schemas it validates with', () => {
+    expect(code).toContain(SendMsgDescription);
+    expect(code).toContain(actions.registerPushDevice.request.description!.slice(0, 60));
+  });
+
+  it('should leave out the schemas of replies, pushes and device listings, which the server never parses', () => {
+    // A description is a string literal in the bundle when the schema is bundled.
+    const unused = {
+      GetNewestSeqResult: 'Highest allocated seq the user may read',
+      GetMessageReadersResult: 'Pass as cursor for the next page; null at the end',
+      EventFrame: 'its token is revoked: do not reconnect with it',
+      DeviceView: 'listings never return a usable token',
+      PushConfigSchema: 'pass it as applicationServerKey',
+      QuietHoursSchema: 'must be an IANA time zone',
+    };
+    for (const [schema, text] of Object.entries(unused)) expect(code.includes(text), `${schema} is bundled`).toBe(false);
+  });
+});
+
+const SendMsgDescription = 'Send a message to a user or a group.';
