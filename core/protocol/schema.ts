@@ -11,6 +11,7 @@ import * as z from 'zod';
 import { OFFLINE_PUSH_LIMITS } from '../offline-push/rules';
 import { REPLY_PAGE_BYTES, SessionType } from './constants';
 import { isAcceptedString } from './strings';
+import { EncryptedContentType, MlsApplicationContent, MlsHandshakeContent, MlsWelcomeContent } from './e2ee';
 import { RegisterPushDeviceRequest, RegisterPushDeviceResult, SetAppBackgroundRequest, SetAppBackgroundResult, UnregisterPushDeviceRequest, UnregisterPushDeviceResult } from './push-devices';
 
 export { SessionType };
@@ -167,6 +168,9 @@ export const MessageBody = /* @__PURE__ */ z.discriminatedUnion('contentType', [
   body(ContentType.custom, 'custom', CustomContent, 'App-defined content.'),
   body(ContentType.quote, 'quote', QuoteContent, 'A reply quoting an earlier message of the same conversation.'),
   body(ContentType.markdown, 'markdown', MarkdownContent, 'Markdown text.'),
+  body(EncryptedContentType.mlsApplication, 'mlsApplication', MlsApplicationContent, 'Encrypted conversations: an MLS application message carrying the chat content (any of the types above, edits and reactions), opaque to Cirrus.'),
+  body(EncryptedContentType.mlsHandshake, 'mlsHandshake', MlsHandshakeContent, 'Encrypted conversations: an MLS commit or proposal; the first commit of an epoch by seq wins.'),
+  body(EncryptedContentType.mlsWelcome, 'mlsWelcome', MlsWelcomeContent, 'Encrypted conversations: the MLS Welcome for the devices a commit added.'),
 ]);
 export type MessageBody = z.infer<typeof MessageBody>;
 
@@ -369,8 +373,15 @@ export const DeleteMsgsForMeRequest = /* @__PURE__ */ z
   );
 export const DeleteMsgsForMeResult = /* @__PURE__ */ z.strictObject({ conversationId: ConversationId, deletedSeqs: /* @__PURE__ */ z.array(Seq).describe('Every seq of the conversation you deleted for yourself, ascending') });
 
-export const HeartbeatRequest = /* @__PURE__ */ z.strictObject({}).describe('Keeps the connection from the 10-minute idle timeout.');
-export const HeartbeatResult = /* @__PURE__ */ z.strictObject({ serverTime: /* @__PURE__ */ z.number().int() });
+export const HeartbeatRequest = /* @__PURE__ */ z
+  .strictObject({})
+  .describe(
+    'Keeps the connection from the 10-minute idle timeout. Answered by API Gateway itself, with no function (a MOCK integration): the reply is ' +
+      '`{"id": null, "action": "heartbeat", "data": {"serverTime": …}}`. Its `id` is always null, since API Gateway cannot echo the request\'s: ' +
+      'take it as the answer to your oldest heartbeat still waiting (the SDK does). The frame is not read, so any frame whose `action` is ' +
+      '`heartbeat` gets this reply, whatever else it holds.',
+  );
+export const HeartbeatResult = /* @__PURE__ */ z.strictObject({ serverTime: /* @__PURE__ */ z.number().int().describe('When API Gateway received the heartbeat, in milliseconds since the epoch') });
 
 export const TypingRequest = /* @__PURE__ */ z
   .strictObject({
@@ -469,6 +480,7 @@ export const WireErrorSchema = /* @__PURE__ */ z.strictObject({
   message: /* @__PURE__ */ z.string(),
   retryable: /* @__PURE__ */ z.boolean(),
   appCode: /* @__PURE__ */ z.number().int().optional().describe("REFUSED_BY_APP only: the app backend's own refusal code (10000–19999)"),
+  retryAfterMs: /* @__PURE__ */ z.number().int().optional().describe('THROTTLED by a limit (sending too fast, a group\'s slow mode): milliseconds until a retry can succeed'),
 });
 
 /** Server → client, answering a request. */
