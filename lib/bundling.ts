@@ -5,7 +5,8 @@
  *
  * esbuild, ESM, minified, node24, the AWS SDK inside (a pinned, tree-shaken SDK loads faster
  * than the runtime's copy), with `@aws-sdk/credential-provider-node` aliased to
- * core/aws/credentials.ts: the environment's credentials, which is all Lambda provides.
+ * core/aws/credentials.ts: the environment's credentials, which is all Lambda provides, and
+ * the SDK's event-stream module replaced by core/aws/no-event-streams.ts (`unusedSdkAlias`).
  */
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,7 +27,7 @@ export const credentialProviderAlias = {
 /**
  * Parts of the AWS SDK no Cirrus function uses, replaced in every bundle (not in this process:
  * the local runtime and tests run the SDK as published). `@smithy/core/event-streams` (about
- * 15 KB minified) serves event-stream operations, which Cirrus never calls.
+ * 20 KB minified) serves event-stream operations, which Cirrus never calls.
  */
 export const unusedSdkAlias = {
   '@smithy/core/event-streams': './core/aws/no-event-streams.ts',
