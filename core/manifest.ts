@@ -194,8 +194,11 @@ export const tables = {
     sortKey: { name: 'sk', type: 'S' },
     // A target's entries (`user:<id>`, `group:<id>`, …) in time order.
     indexes: [{ name: 'byTarget', partitionKey: { name: 'target', type: 'S' }, sortKey: { name: 'sk', type: 'S' } }],
+    // Only the users throttled for sending too much (log = 'throttle', core/services/limits.ts) expire,
+    // 30 days after their throttle ended; audit entries have no expiresAt and are kept for good.
+    ttlAttribute: 'expiresAt',
     envVar: 'TABLE_AUDIT_LOG',
-    description: 'The audit log: one item per administrative action (who, what, target, when, outcome, correlation id), listed by GET /admin/audit.',
+    description: 'The audit log: one item per administrative action (who, what, target, when, outcome, correlation id), listed by GET /admin/audit; and the users throttled for sending too much (GET /admin/limits), kept 30 days after their throttle ended.',
   },
   keyPackages: {
     name: 'KeyPackages',
@@ -636,6 +639,8 @@ export const functions = {
   }),
   httpE2ee: fn({
     name: 'HttpE2ee',
+    // Per caller, as every HTTP route: claims drain other users' one-time key packages.
+    limits: true,
     entry: 'http-e2ee',
     description: "The HTTP API's key-package directory of end-to-end encrypted conversations: publish, list, claim (atomically) and remove devices' MLS key packages.",
     memoryMb: 512,

@@ -611,12 +611,13 @@ describe('When CirrusStack is synthesized with default props and bundled', () =>
       expect(sourceArn.slice(-2)).toEqual([{ Ref: logicalId(stack.im.httpApi) }, '/*/*/*']);
     });
 
-    it('should allow CORS from any origin with the authorization and content-type headers', () => {
+    it('should allow CORS from any origin with the authorization and content-type headers, and let browsers read Retry-After', () => {
       template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
         ProtocolType: 'HTTP',
         CorsConfiguration: {
           AllowOrigins: ['*'],
           AllowHeaders: ['authorization', 'content-type'],
+          ExposeHeaders: ['retry-after'],
           AllowMethods: Match.arrayWith(['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS']),
         },
       });
