@@ -1,4 +1,5 @@
 /** Turns the benchmark results into docs/performance.md and its charts. */
+import { e2eeSection } from './e2ee-report';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { barChart, lineChart } from './chart';
 import { auroraPerMessage, costPerUnit, countsPerUnit, groupMessageReads, onlineIndexBreakEven, onlineIndexPerConnect, sampleAppPerMessage, type Cost } from './cost-model';
@@ -377,6 +378,9 @@ export function writeReport(r: Results): void {
     );
     out.push('');
   }
+
+  // Measured apart (bench/e2ee.ts), on the devices: what encryption adds to a message.
+  out.push(...e2eeSection());
 
   out.push('## Reproduce');
   out.push('');

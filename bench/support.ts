@@ -12,7 +12,7 @@ export interface Measurement {
   aws: RequestCounts;
   capacity: { read: number; write: number };
   meter: MeterSnapshot;
-  /** Bytes the handlers logged (JSON lines), at the deployment's default level. */
+  /** Bytes the handlers logged (JSON lines, metric lines included), at the deployment's default level. */
   logBytes: number;
 }
 
@@ -26,7 +26,8 @@ export async function startBench(): Promise<LocalCirrus> {
   const write = process.stdout.write.bind(process.stdout);
   process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
     const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
-    if (text.startsWith('{"level"') || text.startsWith('{"time"') || text.startsWith('{"ts"')) {
+    // Log lines, and the metric lines (EMF) written with them: CloudWatch Logs bills both.
+    if (text.startsWith('{"level"') || text.startsWith('{"_aws"') || text.startsWith('{"time"') || text.startsWith('{"ts"')) {
       logBytes += Buffer.byteLength(text);
       return true;
     }

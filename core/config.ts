@@ -7,6 +7,7 @@ import { fanOutDefaults, functions, tables, queues, type FunctionKey, type Table
 import { DEFAULT_MEDIA_MAX_BYTES, DEFAULT_MEDIA_TYPES, parseMediaTypes } from './domain/media';
 import { validateWebhookSettings, type WebhookCallback, type WebhookCallbackSettings, type WebhookSettings } from './webhooks/settings';
 import { DEFAULT_LOGIN_POLICY, isLoginPolicy, LOGIN_POLICIES, type LoginPolicy } from './domain/login-policy';
+import { validateLimits, type LimitSettings } from './domain/limits';
 
 function required(name: string): string {
   const value = process.env[name];
@@ -27,6 +28,9 @@ function numberSetting(name: string, fallback: number): number {
   if (!Number.isFinite(value)) throw new CirrusError('INTERNAL', `Setting ${name} is not a number`);
   return value;
 }
+
+/** The last limits parsed, by their raw value: parsed once per container, not per request. */
+let parsedLimits: { raw: string; settings: LimitSettings | undefined } | undefined;
 
 /** The last webhook settings parsed, by their raw variables: parsed once per container, not per callback. */
 let parsedWebhooks: { key: string; settings: WebhookSettings } | undefined;
@@ -113,6 +117,24 @@ export const config = {
     const settings = config.webhooks();
     const callback = settings?.callbacks[name];
     return settings && callback?.enabled ? { ...callback, url: settings.url, timeoutMs: settings.timeoutMs } : undefined;
+  },
+  /**
+   * The limits against abuse (core/domain/limits.ts), or undefined when the deployment has
+   * none (no `LIMITS`, or `off`). Spelled out as `process.env.LIMITS`: compiled into the bundle.
+   */
+  limits: (): LimitSettings | undefined => {
+    const raw = process.env.LIMITS ?? '';
+    if (parsedLimits?.raw === raw) return parsedLimits.settings;
+    let settings: LimitSettings | undefined;
+    if (raw !== '' && raw !== 'off') {
+      try {
+        settings = validateLimits(JSON.parse(raw), 'LIMITS');
+      } catch (err) {
+        throw new CirrusError('INTERNAL', `Setting LIMITS: ${(err as Error).message}`);
+      }
+    }
+    parsedLimits = { raw, settings };
+    return settings;
   },
   /** Devices a user may register for offline push; one more evicts the least recently updated (default 10). */
   pushMaxDevices: (): number => Math.max(1, Math.floor(numberSetting('PUSH_MAX_DEVICES', 10))),

@@ -45,14 +45,16 @@ export const errorCodes = {
   MESSAGE_NOT_EDITABLE: { code: 1307, status: 409, retryable: false, summary: 'The message was revoked or deleted, or is a notification: it cannot be edited or reacted to.' },
   TOO_MANY_REACTIONS: { code: 1308, status: 409, retryable: false, summary: 'The message has the maximum number of different emoji already.' },
   REFUSED_BY_APP: { code: 1310, status: 403, retryable: false, summary: "The app backend's before-callback webhook (beforeSendMessage, beforeCreateGroup, …) refused the action; `appCode` and the message are the app's own." },
+  ENCRYPTED_CONVERSATION: { code: 1311, status: 400, retryable: false, summary: 'The group is end-to-end encrypted: its members send only MLS messages (content types 150, 151, 152).' },
   TOO_MANY_DELETED: { code: 1309, status: 409, retryable: false, summary: 'The conversation has the maximum number of messages deleted for this user; clear the conversation instead.' },
   MEDIA_TYPE_NOT_ALLOWED: { code: 1401, status: 415, retryable: false, summary: "The content type is not one this deployment accepts for media (see the deployment's allowed media types)." },
   MEDIA_TOO_LARGE: { code: 1402, status: 413, retryable: false, summary: "The declared size is above this deployment's media size limit." },
   MEDIA_NOT_FOUND: { code: 1403, status: 404, retryable: false, summary: 'No media object has that key (never uploaded, the upload failed, or it expired).' },
+  EXPORT_NOT_FOUND: { code: 1404, status: 404, retryable: false, summary: "No data export of that user has that exportId (never requested, or older than the 7 days exports are kept)." },
   PUSH_PROVIDER_DISABLED: { code: 1601, status: 400, retryable: false, summary: 'The device names a push provider (apns, fcm, webpush) this deployment does not send through; GET /push/config lists those it does.' },
   INTERNAL: { code: 1500, status: 500, retryable: true, summary: 'Unexpected server error; retry with backoff.' },
   UNAVAILABLE: { code: 1501, status: 503, retryable: true, summary: 'A backing service is temporarily unavailable (e.g. the history database is resuming).' },
-  THROTTLED: { code: 1502, status: 429, retryable: true, summary: 'Too many requests; retry with backoff.' },
+  THROTTLED: { code: 1502, status: 429, retryable: true, summary: 'Too many requests or messages (a limit of the deployment, a group\'s slow mode, or AWS throttling); retry after `retryAfterMs` when given (HTTP: the Retry-After header), else with backoff.' },
   APP_UNAVAILABLE: { code: 1503, status: 503, retryable: true, summary: "The app backend's before-callback webhook did not answer usably (timeout, network error, non-2xx, malformed answer) and its failure policy is closed; retry with backoff." },
 } as const;
 
@@ -66,6 +68,8 @@ export interface WireError {
   retryable: boolean;
   /** REFUSED_BY_APP: the app backend's own code (10000–19999). */
   appCode?: number;
+  /** THROTTLED by a limit of Cirrus's: milliseconds until a retry can succeed. */
+  retryAfterMs?: number;
 }
 
 /** A failure a client can act on; anything else thrown becomes INTERNAL. */
@@ -73,12 +77,15 @@ export class CirrusError extends Error {
   readonly reason: ErrorReason;
   /** Set by REFUSED_BY_APP: the code the app backend refused with. */
   readonly appCode?: number;
+  /** Set by THROTTLED from a limit: milliseconds until a retry can succeed. */
+  readonly retryAfterMs?: number;
 
-  constructor(reason: ErrorReason, message?: string, options?: { cause?: unknown; appCode?: number }) {
+  constructor(reason: ErrorReason, message?: string, options?: { cause?: unknown; appCode?: number; retryAfterMs?: number }) {
     super(message ?? errorCodes[reason].summary, options);
     this.name = 'CirrusError';
     this.reason = reason;
     if (options?.appCode !== undefined) this.appCode = options.appCode;
+    if (options?.retryAfterMs !== undefined) this.retryAfterMs = Math.max(1, Math.ceil(options.retryAfterMs));
   }
 
   get code(): number {
@@ -94,7 +101,7 @@ export class CirrusError extends Error {
   }
 
   toWire(): WireError {
-    return { code: this.code, reason: this.reason, message: this.message, retryable: this.retryable, ...(this.appCode !== undefined ? { appCode: this.appCode } : {}) };
+    return { code: this.code, reason: this.reason, message: this.message, retryable: this.retryable, ...(this.appCode !== undefined ? { appCode: this.appCode } : {}), ...(this.retryAfterMs !== undefined ? { retryAfterMs: this.retryAfterMs } : {}) };
   }
 }
 

@@ -40,6 +40,8 @@ export type PolicyResource =
   | { readonly kind: 'historyCredentials' }
   | { readonly kind: 'connections' }
   | { readonly kind: 'mediaObjects' }
+  /** The users' data exports, under `exports/` of the media bucket. */
+  | { readonly kind: 'exportObjects' }
   | { readonly kind: 'mediaBucket' }
   | { readonly kind: 'logGroup' };
 
@@ -170,6 +172,22 @@ export function functionPolicy(key: FunctionKey, options: PolicyOptions): Policy
       conditions: { StringLike: { 's3:prefix': [`${MEDIA_PREFIX}*`] } },
       grantedBy: 'manifest',
     });
+  }
+  if (spec.exports) {
+    // request: the status object written and read back, the archive presigned (GetObject);
+    // build: the archive and its status written, nothing read.
+    const actions = spec.exports === 'request' ? ['s3:PutObject', 's3:GetObject'] : ['s3:PutObject'];
+    statements.push({ actions, resources: [{ kind: 'exportObjects' }], grantedBy: 'manifest' });
+  }
+  if (spec.userMedia) {
+    // Listing is allowed under media/ only (each call names media/<userId>/).
+    statements.push({
+      actions: ['s3:ListBucket'],
+      resources: [{ kind: 'mediaBucket' }],
+      conditions: { StringLike: { 's3:prefix': [`${MEDIA_PREFIX}*`] } },
+      grantedBy: 'manifest',
+    });
+    if (spec.userMedia === 'delete') statements.push({ actions: ['s3:DeleteObject'], resources: [{ kind: 'mediaObjects' }], grantedBy: 'manifest' });
   }
   return statements;
 }

@@ -197,13 +197,23 @@ export const tables = {
     envVar: 'TABLE_AUDIT_LOG',
     description: 'The audit log: one item per administrative action (who, what, target, when, outcome, correlation id), listed by GET /admin/audit.',
   },
+  keyPackages: {
+    name: 'KeyPackages',
+    // `d#<deviceId>`: a device of an end-to-end encrypted conversation (its signature key and
+    // last-resort key package); `k#<deviceId>#<id>`: one of its one-time key packages, deleted
+    // (conditionally) by the claim that hands it out.
+    partitionKey: { name: 'userId', type: 'S' },
+    sortKey: { name: 'sk', type: 'S' },
+    envVar: 'TABLE_KEY_PACKAGES',
+    description: "The MLS key-package directory of end-to-end encrypted conversations: each device's public signature key and key packages (public keys only).",
+  },
 } as const satisfies Record<string, TableSpec>;
 
 export type TableKey = keyof typeof tables;
 
 /** Declared ahead of the maps below because queues name their consumers and functions their queues. */
 export type QueueKey = 'webhook';
-export type FunctionKey = 'wsAuthorizer' | 'wsConnect' | 'wsDisconnect' | 'wsMessage' | 'http' | 'httpMedia' | 'httpHistory' | 'batchPages' | 'push' | 'notify' | 'archive' | 'webhook' | 'migrate' | 'retention';
+export type FunctionKey = 'wsAuthorizer' | 'wsConnect' | 'wsDisconnect' | 'wsMessage' | 'http' | 'httpMedia' | 'httpE2ee' | 'httpHistory' | 'batchPages' | 'push' | 'notify' | 'archive' | 'webhook' | 'migrate' | 'retention' | 'userData';
 
 export interface QueueSpec {
   readonly name: string;
@@ -359,6 +369,17 @@ export interface FunctionSpec {
   /** Presigns uploads to and downloads from the media bucket, and checks objects exist there. */
   readonly media: boolean;
   /**
+   * Users' data exports, under `exports/` in the media bucket: `request` writes an export's
+   * status object, reads it back and presigns the archive's download; `build` writes the
+   * archive and the status.
+   */
+  readonly exports?: 'request' | 'build';
+  /**
+   * A user's own media objects (`media/<userId>/`): `list` lists them (ListBucket under
+   * `media/`); `delete` lists and deletes them.
+   */
+  readonly userMedia?: 'list' | 'delete';
+  /**
    * Peeks into and redrives the dead-letter queues of these queues (receive, change
    * visibility, delete; the redrive sends to the queue itself, listed in `sendsTo`).
    */
@@ -377,6 +398,8 @@ export interface FunctionSpec {
    * when the deployment has `offlinePush`.
    */
   readonly pushSettings?: boolean;
+  /** Enforces or shows the limits against abuse: receives `LIMITS` (compiled into its bundle). */
+  readonly limits?: boolean;
   /**
    * Offline push: reads the providers' credentials (core/offline-push/credentials.ts): receives
    * `PUSH_SETTINGS`, and may `ssm:GetParameter` exactly the SecureString parameters it names.
@@ -448,6 +471,7 @@ export const functions = {
   }),
   wsMessage: fn({
     name: 'WsMessage',
+    limits: true,
     entry: 'ws-message',
     description: 'Every WebSocket action (sendMsg, sync, receipts, typing, message changes and reactions) and $default.',
     memoryMb: 512,
@@ -459,8 +483,9 @@ export const functions = {
       // The group's send checks (BatchGetItem); whether it has an online index (GetItem), moving an
       // unfinished index build on (UpdateItem).
       groups: ['GetItem', 'BatchGetItem', 'UpdateItem'],
-      // The sender's membership (BatchGetItem); a group message's recipients (Query).
-      groupMembers: ['BatchGetItem', 'Query'],
+      // The sender's membership (BatchGetItem); a group message's recipients (Query); in a group
+      // with slow mode, the member's last send (UpdateItem, conditional).
+      groupMembers: ['BatchGetItem', 'Query', 'UpdateItem'],
       friends: ['BatchGetItem'],
       blacklist: ['BatchGetItem'],
       // Seq allocation, claims and new conversations (UpdateItem), newest seqs and the send's
@@ -496,6 +521,7 @@ export const functions = {
   }),
   http: fn({
     name: 'HttpApi',
+    limits: true,
     entry: 'http-api',
     description: 'The HTTP API for app backends and administrators: every route but media and the history (see httpRouteFunctions).',
     memoryMb: 1024,
@@ -544,8 +570,8 @@ export const functions = {
     sendsTo: ['webhook'],
     redrives: ['webhook'],
     // push: large fan-outs of messages sent over HTTP (and notifications); batchPages: the pages of a batch send.
-    // notify: the offline push of the recipients without a foreground connection.
-    invokes: ['push', 'batchPages', 'notify'],
+    // notify: the offline push of the recipients without a foreground connection; userData: an erased user's media objects.
+    invokes: ['push', 'batchPages', 'notify', 'userData'],
     // webhookSecret: the before-callbacks inside the routes (send, register, friends, groups).
     secrets: ['signingKey', 'adminSecret', 'webhookSecret'],
     postsToConnections: true,
@@ -555,6 +581,7 @@ export const functions = {
   }),
   httpMedia: fn({
     name: 'HttpMedia',
+    limits: true,
     entry: 'http-media',
     description: 'The HTTP API\'s media routes: presigned uploads to and downloads from the media bucket.',
     memoryMb: 1024,
@@ -564,14 +591,19 @@ export const functions = {
       sessions: ['GetItem'],
       // An admin's upload names a user, who must be registered.
       users: ['BatchGetItem'],
-      // Admin uploads and downloads are recorded in the audit log.
+      // Admin uploads and downloads, and data exports, are recorded in the audit log.
       auditLog: ['PutItem'],
     },
     secrets: ['signingKey', 'adminSecret'],
     media: true,
+    // Users' data exports: the request's status object, and the archive's download URL.
+    exports: 'request',
+    // An export is built by the userData function, asynchronously.
+    invokes: ['userData'],
   }),
   httpHistory: fn({
     name: 'HttpHistory',
+    limits: true,
     entry: 'http-history',
     description: 'The HTTP API\'s routes over the Aurora history: history pages, message and user search, statistics, purges.',
     memoryMb: 1024,
@@ -601,6 +633,28 @@ export const functions = {
     secrets: ['signingKey', 'adminSecret'],
     // History pages, searches, statistics (ExecuteStatement); purges in a transaction.
     history: ['ExecuteStatement', 'BeginTransaction', 'CommitTransaction', 'RollbackTransaction'],
+  }),
+  httpE2ee: fn({
+    name: 'HttpE2ee',
+    entry: 'http-e2ee',
+    description: "The HTTP API's key-package directory of end-to-end encrypted conversations: publish, list, claim (atomically) and remove devices' MLS key packages.",
+    memoryMb: 512,
+    timeoutSeconds: 15,
+    tables: {
+      // Checks tokens (GetItem).
+      sessions: ['GetItem'],
+      // Devices and key packages: published (PutItem, BatchWriteItem, UpdateItem), listed and counted (Query, GetItem, BatchGetItem),
+      // claimed (a conditional DeleteItem), removed (BatchWriteItem, DeleteItem).
+      keyPackages: ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem'],
+      // Whom a caller may claim from: the user exists, has not blocked them, is a friend (REQUIRE_FRIENDSHIP), or shares the group.
+      users: ['BatchGetItem'],
+      blacklist: ['BatchGetItem'],
+      friends: ['BatchGetItem'],
+      groupMembers: ['BatchGetItem'],
+      // Admin calls are recorded in the audit log.
+      auditLog: ['PutItem'],
+    },
+    secrets: ['signingKey', 'adminSecret'],
   }),
   batchPages: fn({
     name: 'BatchPages',
@@ -684,11 +738,14 @@ export const functions = {
   }),
   archive: fn({
     name: 'Archive',
+    limits: true,
     entry: 'archive',
     description: "Consumes the Messages and Outbox streams: writes messages, edits, users and groups into the Aurora history, idempotently, and queues each new message's afterSendMessage callback; copies the http function's audit log entries into AuditLog.",
     memoryMb: 512,
-    // The audit log entries of the Outbox.
-    tables: { auditLog: ['BatchWriteItem'] },
+    // The audit log entries of the Outbox (BatchWriteItem); a user over the sending window
+    // (core/services/limits.ts): `throttledUntil` on the user and their memberships (UpdateItem),
+    // and the throttle's entry (PutItem). Only when a user goes over: nothing per message.
+    tables: { auditLog: ['BatchWriteItem', 'PutItem'], users: ['UpdateItem'], groupMembers: ['UpdateItem'] },
     // A batch of 1,000 records in a few Data API calls, row by row when one of them fails.
     timeoutSeconds: 60,
     // Messages, edits, users and groups are written in batches.
@@ -730,6 +787,33 @@ export const functions = {
     // What is due (ExecuteStatement); each batch in a transaction under the purge lock.
     history: ['ExecuteStatement', 'BeginTransaction', 'CommitTransaction', 'RollbackTransaction'],
     schedule: { rate: 'rate(1 day)', description: 'The daily retention run of the history' },
+  }),
+  userData: fn({
+    name: 'UserData',
+    entry: 'user-data',
+    description: "A user's data, off the HTTP path: builds their export (profile, relations, groups, the messages they sent, their media keys) into one archive under exports/ of the media bucket; deletes an erased user's media objects. Invoked asynchronously.",
+    memoryMb: 1024,
+    // A user with millions of messages: the history is read in pages of up to 1 MB for up to 15 minutes.
+    timeoutSeconds: 900,
+    tables: {
+      // The profile.
+      users: ['GetItem'],
+      // Friends, incoming friend requests (and outgoing through byFrom), blocks, group memberships (through byUser).
+      friends: ['Query'],
+      friendRequests: ['Query'],
+      blacklist: ['Query'],
+      groupMembers: ['Query'],
+      // The names of their groups.
+      groups: ['BatchGetItem'],
+    },
+    indexes: { friendRequests: ['byFrom'], groupMembers: ['byUser'] },
+    // The messages they sent, in pages.
+    history: ['ExecuteStatement'],
+    // Writes the archive and its status; lists (exports) and deletes (erasure) the user's media objects.
+    exports: 'build',
+    userMedia: 'delete',
+    // An export retried after a failure starts over (the archive is written once, at the end); an erasure's media deletion is idempotent.
+    asyncInvoke: { envVar: 'FUNCTION_USER_DATA_NAME', retryAttempts: 2, maxEventAgeSeconds: 6 * 3600 },
   }),
 } as const satisfies Record<FunctionKey, FunctionSpec>;
 
@@ -774,8 +858,9 @@ export const wsAuthorizer = { function: 'wsAuthorizer' as const, identitySource:
  * Data API client); `http` serves every other route. A caller sees one API either way.
  */
 export const httpRouteFunctions = {
-  httpMedia: ['createMediaUpload', 'getMediaDownloadUrl'],
-  httpHistory: ['getHistory', 'searchMessages', 'searchAllMessages', 'searchUsers', 'getStatistics', 'purgeMessages', 'getGroupRetention', 'setGroupRetention', 'listAuditLog'],
+  httpMedia: ['createMediaUpload', 'getMediaDownloadUrl', 'startUserExport', 'getUserExport'],
+  httpE2ee: ['publishKeyPackages', 'listE2eeDevices', 'claimKeyPackages', 'removeE2eeDevice'],
+  httpHistory: ['getHistory', 'searchMessages', 'searchAllMessages', 'searchUsers', 'getStatistics', 'purgeMessages', 'getGroupRetention', 'setGroupRetention', 'listAuditLog', 'getLimits'],
 } as const satisfies Partial<Record<FunctionKey, readonly string[]>>;
 
 export type HttpFunctionKey = 'http' | keyof typeof httpRouteFunctions;
@@ -841,7 +926,7 @@ export const commonEnv = {
   DB_CLUSTER_ARN: 'DB_CLUSTER_ARN',
   DB_SECRET_ARN: 'DB_SECRET_ARN',
   DB_NAME: 'DB_NAME',
-  /** The media bucket's name, for functions with `media`. */
+  /** The media bucket's name, for functions with `media`, `exports` or `userMedia`. */
   MEDIA_BUCKET: 'MEDIA_BUCKET',
   /** Largest media upload, in bytes. */
   MEDIA_MAX_BYTES: 'MEDIA_MAX_BYTES',
@@ -858,6 +943,11 @@ export const commonEnv = {
    * secret in it; absent when offline push is off. Only for functions with `pushSettings` or `pushCredentials`.
    */
   PUSH_SETTINGS: 'PUSH_SETTINGS',
+  /**
+   * JSON: the limits against abuse (core/domain/limits.ts `LimitSettings`), or `off`; absent:
+   * no limit. Only for the functions that enforce or show them (`limits`).
+   */
+  LIMITS: 'LIMITS',
 } as const;
 
 /**
@@ -867,4 +957,4 @@ export const commonEnv = {
  * it. The code must read them spelled out, `process.env.NAME`, never `process.env[name]`; the
  * local runtime sets them in the environment as any other.
  */
-export const compiledSettings = [commonEnv.MEDIA_ALLOWED_TYPES, commonEnv.WEBHOOK_CALLBACKS, commonEnv.PUSH_SETTINGS, commonEnv.SIGNING_SECRET_ID, commonEnv.ADMIN_SECRET_ID, commonEnv.WEBHOOK_SECRET_ID] as const;
+export const compiledSettings = [commonEnv.MEDIA_ALLOWED_TYPES, commonEnv.WEBHOOK_CALLBACKS, commonEnv.PUSH_SETTINGS, commonEnv.LIMITS, commonEnv.SIGNING_SECRET_ID, commonEnv.ADMIN_SECRET_ID, commonEnv.WEBHOOK_SECRET_ID] as const;

@@ -1,6 +1,7 @@
 /**
  * Consumer of the Messages and Outbox streams: messages, edits, users and groups into the
- * Aurora history, and the afterSendMessage callback of each new message.
+ * Aurora history, the afterSendMessage callback of each new message, and each user's count
+ * of sends against the limits (core/services/limits.ts).
  *
  * Reports `batchItemFailures` (Lambda then retries from the first one, in shard order);
  * a record that can never be archived is sent whole to the shared dead-letter queue first
@@ -8,11 +9,12 @@
  */
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { faultPoint } from '../core/faults';
-import { log, withLogContext } from '../core/log';
+import { log } from '../core/log';
+import { observed } from '../core/runtime/observe';
 import { archive, isMessage, itemOfRecord, queueAfterSend, sendToDeadLetters, type ArchiveItem } from '../core/services/archive';
+import { countSends } from '../core/services/limits';
 
-export const handler = (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> =>
-  withLogContext({ fn: 'archive' }, async () => {
+export const handler = observed('archive', async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
     const items: ArchiveItem[] = [];
     const records = new Map<string, DynamoDBRecord>();
     const failed = new Set<string>();
@@ -34,6 +36,8 @@ export const handler = (event: DynamoDBStreamEvent): Promise<DynamoDBBatchRespon
 
     // The callbacks of the messages now in the history (their delivery ids are fixed: a retry queues the same ones).
     const archived = items.filter((i) => outcome.done.has(i.id)).filter(isMessage);
+    // Each user's sends over the window (in memory); a user over it is throttled (writes only then).
+    await countSends(items.filter(isMessage).flatMap((i) => (i.inserted ? [i.message] : []))).catch((err) => log.warn('counting sends failed', { err }));
     for (const id of await queueAfterSend(archived)) failed.add(id);
 
     for (const [id, reason] of poison) {
@@ -48,4 +52,4 @@ export const handler = (event: DynamoDBStreamEvent): Promise<DynamoDBBatchRespon
     }
     // Lambda restarts from the first failure reported, so the order does not matter.
     return { batchItemFailures: [...failed].map((itemIdentifier) => ({ itemIdentifier })) };
-  });
+});

@@ -20,7 +20,8 @@ import { directoryBackfill } from '../core/history/directory';
 import { history } from '../core/history/history';
 import { migrationPolling } from '../core/history/migrations';
 import { functions } from '../core/manifest';
-import { log, withLogContext } from '../core/log';
+import { log } from '../core/log';
+import { observed } from '../core/runtime/observe';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -52,12 +53,14 @@ const SAFETY_MARGIN_MS = 30_000;
 
 const isPoll = (event: MigrateEvent): event is Partial<CloudFormationCustomResourceEvent> & PollFields => (event as Partial<PollFields>).Poll === 'migrations';
 
-export async function handler(event: MigrateEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<OnEventResult | IsCompleteResult> {
-  return withLogContext({ fn: 'migrate', correlationId: event.RequestId ?? 'poll' }, async () => {
+export const handler = observed(
+  'migrate',
+  async (event: MigrateEvent, context: Context): Promise<OnEventResult | IsCompleteResult> => {
     if (isPoll(event)) return isComplete(event, context);
     return onEvent(event as CloudFormationCustomResourceEvent);
-  });
-}
+  },
+  (event) => ({ correlationId: event.RequestId ?? 'poll' }),
+) as (event: MigrateEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>) => Promise<OnEventResult | IsCompleteResult>;
 
 async function onEvent(event: CloudFormationCustomResourceEvent): Promise<OnEventResult> {
   const physicalId = 'PhysicalResourceId' in event ? event.PhysicalResourceId : PHYSICAL_ID;
@@ -74,7 +77,7 @@ async function onEvent(event: CloudFormationCustomResourceEvent): Promise<OnEven
 async function isComplete(event: Partial<CloudFormationCustomResourceEvent> & PollFields, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<IsCompleteResult> {
   if (event.RequestType === 'Delete') return { IsComplete: true };
   const started = Date.now();
-  const remaining = context?.getRemainingTimeInMillis() ?? functions.migrate.timeoutSeconds * 1000;
+  const remaining = context?.getRemainingTimeInMillis?.() ?? functions.migrate.timeoutSeconds * 1000;
   const deadline = started + remaining - SAFETY_MARGIN_MS;
   const slice = await whileResuming(() => directoryBackfill.slice({ deadline }));
   log.info('directory backfill', { ...slice });

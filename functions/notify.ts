@@ -5,6 +5,7 @@
  */
 import { asyncHandler } from '../core/runtime/async';
 import { log } from '../core/log';
+import { count } from '../core/metrics';
 import { loadPushCredentials, pushSettings } from '../core/offline-push/credentials';
 import { runNotify, ruleSettings } from '../core/offline-push/notify';
 import { providerClient } from '../core/offline-push/providers';
@@ -68,4 +69,8 @@ export const handler = asyncHandler('notify', notifyJob, async (job, context) =>
   });
   // Per message: at debug (failures and pruned tokens are logged where they happen).
   log.debug('offline push', { conversationId: job.message.conversationId, seq: job.message.seq, ...outcome });
+  count('NotificationsSent', outcome.sent);
+  count('NotificationsFailed', outcome.failed);
+  count('NotificationsPruned', outcome.pruned);
+  count('NotificationsRetried', outcome.retried);
 });

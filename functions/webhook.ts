@@ -2,5 +2,15 @@
 import { sqsBatchHandler } from '../core/runtime/sqs';
 import { WebhookJobSchema } from '../core/protocol/jobs';
 import { sendCallbacks } from '../core/webhooks/after-send';
+import { count } from '../core/metrics';
 
-export const handler = sqsBatchHandler('webhook', (body) => WebhookJobSchema.parse(body), sendCallbacks);
+export const handler = sqsBatchHandler(
+  'webhook',
+  (body) => WebhookJobSchema.parse(body),
+  async (items) => {
+    const failed = await sendCallbacks(items);
+    count('WebhookCallbacksDelivered', items.length - failed.size);
+    count('WebhookCallbacksFailed', failed.size);
+    return failed;
+  },
+);

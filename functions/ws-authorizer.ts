@@ -1,10 +1,12 @@
 /** REQUEST authorizer of `$connect`: the `token` query parameter must name a live session. */
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { authorizeConnection } from '../core/services/auth';
-import { log, withLogContext } from '../core/log';
+import { log } from '../core/log';
+import { observed } from '../core/runtime/observe';
 
-export async function handler(event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> {
-  return withLogContext({ fn: 'wsAuthorizer', correlationId: event.requestContext?.requestId }, async () => {
+export const handler = observed(
+  'wsAuthorizer',
+  async (event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> => {
     const outcome = await authorizeConnection(event.queryStringParameters?.token);
     if (!outcome.ok) {
       log.info('connection refused', { reason: outcome.reason });
@@ -17,5 +19,6 @@ export async function handler(event: APIGatewayRequestAuthorizerEvent): Promise<
       policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: event.methodArn }] },
       context: { userId, platformId, sessionId },
     };
-  });
-}
+  },
+  (event) => ({ correlationId: event.requestContext?.requestId }),
+);

@@ -3,12 +3,15 @@ import { identityOf, type WsRouteEvent } from '../core/runtime/identity';
 import { connections, type ConnectionItem } from '../core/store/connections';
 import { enforceLoginPolicy } from '../core/services/login';
 import { config } from '../core/config';
-import { log, withLogContext } from '../core/log';
+import { log } from '../core/log';
+import { count } from '../core/metrics';
+import { observed } from '../core/runtime/observe';
 import { nowSeconds } from '../core/store/dynamo';
 import { notifyAfter } from '../core/webhooks/after';
 
-export async function handler(event: WsRouteEvent): Promise<{ statusCode: number }> {
-  return withLogContext({ fn: 'wsConnect', connectionId: event.requestContext.connectionId }, async () => {
+export const handler = observed(
+  'wsConnect',
+  async (event: WsRouteEvent): Promise<{ statusCode: number }> => {
     const id = identityOf(event);
     const now = nowSeconds();
     const openedAt = Number(event.requestContext.connectedAt);
@@ -27,6 +30,8 @@ export async function handler(event: WsRouteEvent): Promise<{ statusCode: number
     // API Gateway never runs $disconnect for it (no afterUserOffline would follow).
     await notifyAfter('afterUserOnline', [id.connectionId], { userId: id.userId, platformId: id.platformId, connectionId: id.connectionId, at: item.connectedAtMs ?? Date.now() }, { userIds: [id.userId] });
     log.info('connected', { userId: id.userId, platformId: id.platformId, kicked: kicked.length });
+    count('Kicks', kicked.length);
     return { statusCode: 200 };
-  });
-}
+  },
+  (event) => ({ connectionId: event.requestContext.connectionId }),
+);

@@ -1,28 +1,31 @@
 /** Every WebSocket action, and `$default` (which answers UNKNOWN_ACTION). */
 import type { ActionRequest } from '../core/protocol/schema';
-import type { OfflinePushInfo } from '../core/offline-push/rules';
 import { wsMessageHandler } from '../core/runtime/ws';
 import { deleteMessagesForMe } from '../core/services/conversations';
 import { changeMessage, editMessage, reactToMessage } from '../core/services/message-changes';
 import { getMessageReaders, getReadReceipts, markDelivered } from '../core/services/receipts';
 import { sendMessage } from '../core/services/send';
+import { limitSend } from '../core/services/limits';
 import { getNewestSeq, markRead, pullMsgs } from '../core/services/sync';
 import { sendTyping } from '../core/services/typing';
 import { registerDevice, unregisterDevice } from '../core/services/devices';
 import { connections } from '../core/store/connections';
 
 export const handler = wsMessageHandler({
-  sendMsg: (me, req: { clientMsgId: string; recvId?: string; groupId?: string; contentType: number; content: unknown; offlinePush?: OfflinePushInfo }) =>
-    sendMessage({ sender: { userId: me.userId, platformId: me.platformId, connectionId: me.connectionId }, ...req, windowed: true }),
+  sendMsg: async (me, req: ActionRequest<'sendMsg'>) => {
+    // The connection's and the user's buckets in this container; their throttle across containers in the send's precheck.
+    limitSend(me.userId, me.connectionId);
+    return sendMessage({ sender: { userId: me.userId, platformId: me.platformId, connectionId: me.connectionId }, ...req, windowed: true, limited: true });
+  },
   getNewestSeq: (me, req: ActionRequest<'getNewestSeq'>) => getNewestSeq(me.userId, req),
-  pullMsgs: (me, req: { conversationId: string; fromSeq: number; toSeq: number; limit?: number }) => pullMsgs(me.userId, req),
-  markRead: (me, req: { conversationId: string; seq: number }) => markRead(me.userId, req),
+  pullMsgs: (me, req: ActionRequest<'pullMsgs'>) => pullMsgs(me.userId, req),
+  markRead: (me, req: ActionRequest<'markRead'>) => markRead(me.userId, req),
   heartbeat: async () => ({ serverTime: Date.now() }),
-  typing: (me, req: { recvId: string; typing: boolean }) => sendTyping(me.userId, req),
-  revokeMsg: (me, req: { conversationId: string; seq: number }) => changeMessage({ kind: 'user', userId: me.userId, platformId: me.platformId }, req, 'revoke'),
-  editMsg: (me, req: { conversationId: string; seq: number; contentType: number; content: unknown }) =>
+  typing: (me, req: ActionRequest<'typing'>) => sendTyping(me.userId, req),
+  revokeMsg: (me, req: ActionRequest<'revokeMsg'>) => changeMessage({ kind: 'user', userId: me.userId, platformId: me.platformId }, req, 'revoke'),
+  editMsg: (me, req: ActionRequest<'editMsg'>) =>
     editMessage({ kind: 'user', userId: me.userId, platformId: me.platformId }, req),
-  deleteMsg: (me, req: { conversationId: string; seq: number }) => changeMessage({ kind: 'user', userId: me.userId, platformId: me.platformId }, req, 'delete'),
+  deleteMsg: (me, req: ActionRequest<'deleteMsg'>) => changeMessage({ kind: 'user', userId: me.userId, platformId: me.platformId }, req, 'delete'),
   markDelivered: (me, req: ActionRequest<'markDelivered'>) => markDelivered(me.userId, req),
   getReadReceipts: (me, req: ActionRequest<'getReadReceipts'>) => getReadReceipts(me.userId, req),
   getMessageReaders: (me, req: ActionRequest<'getMessageReaders'>) => getMessageReaders(me.userId, req),

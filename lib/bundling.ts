@@ -41,13 +41,27 @@ export const bundleSettings = {
   alias: Object.fromEntries(Object.entries(credentialProviderAlias).map(([pkg, to]) => [pkg, to.relative])) as Record<string, string>,
 } as const;
 
-/** `process.env.<NAME>` replaced by the value (compiled settings). */
-export function defineSettings(settings: Readonly<Record<string, string>>): Record<string, string> {
-  return Object.fromEntries(Object.entries(settings).map(([name, value]) => [`process.env.${name}`, JSON.stringify(value)]));
+/**
+ * `process.env.<NAME>` replaced by the value (compiled settings), and `process.env.CIRRUS_TRACING`
+ * by whether X-Ray tracing is on: off, the code that loads the Tracer is removed from the bundle
+ * (core/runtime/observe.ts).
+ */
+export function defineSettings(settings: Readonly<Record<string, string>>, options: BundleOptions = {}): Record<string, string> {
+  return {
+    ...Object.fromEntries(Object.entries(settings).map(([name, value]) => [`process.env.${name}`, JSON.stringify(value)])),
+    'process.env.CIRRUS_TRACING': JSON.stringify(options.tracing ? 'true' : 'false'),
+    ...(options.serviceName ? { 'process.env.POWERTOOLS_SERVICE_NAME': JSON.stringify(options.serviceName) } : {}),
+  };
+}
+
+/** What a deployment compiles into every bundle: X-Ray tracing on or off, the logs' and metrics' `service`. */
+export interface BundleOptions {
+  readonly tracing?: boolean;
+  readonly serviceName?: string;
 }
 
 /** The esbuild options of a function's bundle, as the stack builds it (the benchmark adds its metafile). */
-export function esbuildOptions(entry: string, outfile: string, compiledSettings: Readonly<Record<string, string>> = {}): BuildOptions {
+export function esbuildOptions(entry: string, outfile: string, compiledSettings: Readonly<Record<string, string>> = {}, options: BundleOptions = {}): BuildOptions {
   return {
     entryPoints: [join(projectRoot, 'functions', `${entry}.ts`)],
     absWorkingDir: projectRoot,
@@ -60,6 +74,6 @@ export function esbuildOptions(entry: string, outfile: string, compiledSettings:
     mainFields: [...bundleSettings.mainFields],
     banner: { js: bundleSettings.banner },
     alias: bundleSettings.alias,
-    define: defineSettings(compiledSettings),
+    define: defineSettings(compiledSettings, options),
   };
 }

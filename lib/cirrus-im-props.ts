@@ -15,6 +15,7 @@ import { validateWebhookSettings, type FailurePolicy, type WebhookCallback, type
 import { DEFAULT_MEDIA_MAX_BYTES, DEFAULT_MEDIA_TYPES, parseMediaTypes } from '../core/domain/media';
 import { validatePushSettings } from '../core/offline-push/settings';
 import type { PushSettings } from '../core/offline-push/types';
+import { validateLimits, type LimitSettings, type RateLimit } from '../core/domain/limits';
 
 export type { LoginPolicy };
 
@@ -379,12 +380,23 @@ export interface CirrusImProps {
    */
   readonly deletionProtection?: boolean;
   /**
-   * Log level of the handlers (`LOG_LEVEL`), also each function's application log level in
-   * Lambda's JSON log format. At `info` nothing is written per message; `debug` adds a line at
-   * each step of a message's path (send, delivery, push, archive).
+   * Log level of the handlers (`LOG_LEVEL`): the lines they write when an invocation succeeds.
+   * The lines below it are kept in a buffer of the invocation and written only when it fails
+   * (an error logged or thrown), so a failure comes with its path. At `info` nothing is written
+   * per message; `debug` writes a line at each step of every message's path (send, push,
+   * archive), and buffers nothing.
    * @default 'info'
    */
   readonly logLevel?: LogLevel;
+  /**
+   * X-Ray tracing: every function with active tracing, and the handlers with Powertools' Tracer
+   * (a subsegment per handler and per AWS call, the cold start and the service as annotations).
+   * X-Ray bills traces beyond its free tier ($5 per million recorded, 100,000 a month free),
+   * and the Tracer adds to each function's bundle and initialisation: off, it is not in the
+   * bundles at all.
+   * @default false
+   */
+  readonly tracing?: boolean;
   /**
    * Access logging of the WebSocket stage: one line per frame a client sends (about 130 bytes,
    * billed by CloudWatch Logs like every log byte). Off by default: the functions log every
@@ -404,6 +416,18 @@ export interface CirrusImProps {
    * @default - { rateLimit: 1000, burstLimit: 500 }
    */
   readonly throttle?: ThrottleProps;
+  /**
+   * Limits against abuse, answered with THROTTLED and a retry-after (see docs/operations.md):
+   * sends per WebSocket connection and per user (token buckets held by each container), a
+   * window of sends per user held across containers (counted by the archive function, which
+   * then sets `throttledUntil` on the user; nothing is written for a message under it), and
+   * HTTP requests per caller (user token, or source address without a token; admin tokens
+   * are not limited). A field left out takes its default; `perSecond: 0` or
+   * `window.messages: 0` turns that one off; `false` turns all of them off. Compiled into the
+   * bundles of the functions that enforce them.
+   * @default - { connection: { perSecond: 5, burst: 20 }, user: { perSecond: 10, burst: 40 }, window: { messages: 300, seconds: 60, throttleSeconds: 60 }, http: { perSecond: 20, burst: 100 } }
+   */
+  readonly limits?: LimitsProps | false;
   /**
    * Topic notified when a message lands in a dead-letter queue, and by the failure-signal
    * alarms of `monitoring` (which it turns on), when they fire and when they recover.
@@ -441,6 +465,18 @@ export interface CirrusImProps {
   readonly offlinePush?: OfflinePushProps;
 }
 
+/** The `limits` prop: any field left out takes its default (see {@link CirrusImProps.limits}). */
+export interface LimitsProps {
+  /** Sends a second over one WebSocket connection, and the burst allowed above it. */
+  readonly connection?: Partial<RateLimit>;
+  /** Sends a second by one user (all their connections, and POST /messages as the user), and the burst. */
+  readonly user?: Partial<RateLimit>;
+  /** More than `messages` sends within `seconds` throttles the user for `throttleSeconds`, in every container. */
+  readonly window?: Partial<LimitSettings['window']>;
+  /** HTTP API requests a second per caller, and the burst. */
+  readonly http?: Partial<RateLimit>;
+}
+
 /** {@link CirrusImProps} with every default applied. */
 export interface ResolvedCirrusImProps {
   readonly messageRetentionDays: number;
@@ -460,9 +496,12 @@ export interface ResolvedCirrusImProps {
   readonly removalPolicy: RemovalPolicy;
   readonly deletionProtection: boolean;
   readonly logLevel: LogLevel;
+  readonly tracing: boolean;
   readonly webSocketAccessLogs: boolean;
   readonly stageName: string;
   readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
+  /** undefined: no limit against abuse. */
+  readonly limits: LimitSettings | undefined;
   readonly alarmTopic?: sns.ITopic;
   readonly monitoring: ResolvedMonitoring;
   readonly configureApiGatewayLogRole: boolean;
@@ -674,6 +713,13 @@ export function resolveCirrusImProps(props: CirrusImProps = {}): ResolvedCirrusI
     throw new Error(`pushMaxDevices must be a whole number of devices per user, from 1 to 100; got ${pushMaxDevices}.`);
   }
 
+  let limits: LimitSettings | undefined;
+  try {
+    limits = props.limits === false ? undefined : validateLimits(props.limits ?? {}, 'limits');
+  } catch (err) {
+    throw new Error(`${(err as Error).message}.`);
+  }
+
   const rateLimit = props.throttle?.rateLimit ?? 1000;
   const burstLimit = props.throttle?.burstLimit ?? 500;
   if (!Number.isFinite(rateLimit) || rateLimit <= 0) {
@@ -741,9 +787,11 @@ export function resolveCirrusImProps(props: CirrusImProps = {}): ResolvedCirrusI
     removalPolicy,
     deletionProtection,
     logLevel,
+    tracing: props.tracing ?? false,
     webSocketAccessLogs: props.webSocketAccessLogs ?? false,
     stageName,
     throttle: { rateLimit, burstLimit },
+    limits,
     alarmTopic: props.alarmTopic,
     monitoring,
     configureApiGatewayLogRole: props.configureApiGatewayLogRole ?? true,

@@ -183,6 +183,14 @@ export class CirrusIm extends Construct {
   public readonly webSocketUrl: string;
   /** `https://` base URL of the HTTP API. */
   public readonly httpApiUrl: string;
+  /**
+   * The `service` of the functions' logs and metrics: the stack's name (compiled into the bundles),
+   * or `cirrus` when the name is only known at deploy.
+   */
+  public get serviceName(): string {
+    const stackName = Stack.of(this).stackName;
+    return Token.isUnresolved(stackName) ? 'cirrus' : stackName;
+  }
   /** The dashboard and the failure-signal alarms (`monitoring`). */
   public readonly monitoring: Monitoring;
   /** The stack outputs, keyed `<construct id>WebSocketUrl`, `…HttpApiUrl`, `…AdminSecretParameter`. */
@@ -283,6 +291,8 @@ export class CirrusIm extends Construct {
         logRetention: config.logRetention,
         removalPolicy: config.removalPolicy,
         logLevel: config.logLevel,
+        tracing: config.tracing,
+        serviceName: this.serviceName,
       }),
     );
     this.functions = mapValues(handlers, (h) => h.function);
@@ -329,11 +339,15 @@ export class CirrusIm extends Construct {
       apiGatewayLogRole,
       migrations,
       media: this.media,
+      exportFunctions: entriesOf<FunctionKey, FunctionSpec>(functionSpecs)
+        .filter(([, spec]) => spec.exports)
+        .map(([key]) => handlers[key]),
       mediaFunctions: entriesOf<FunctionKey, FunctionSpec>(functionSpecs)
-        .filter(([, spec]) => spec.media)
+        .filter(([, spec]) => spec.media || spec.userMedia === 'delete')
         .map(([key]) => handlers[key]),
       deadLetters: this.deadLetters,
       streamConsumers: [...new Set(Object.values(streamConsumerSpecs).map((s) => s.consumer as FunctionKey))].map((key) => handlers[key]),
+      tracedFunctions: config.tracing ? Object.values(handlers) : [],
     });
   }
 
@@ -358,6 +372,8 @@ export class CirrusIm extends Construct {
       httpStageName: '$default',
       cluster: this.cluster,
       auroraMaxCapacity: config.aurora.maxCapacity,
+      serviceName: this.serviceName,
+      webhooks: config.webhooks !== undefined,
     });
   }
 
@@ -477,8 +493,11 @@ export class CirrusIm extends Construct {
     }
     // Offline push off: no PUSH_SETTINGS, so no device can be registered and nothing is sent.
     if (config.offlinePush && (spec.pushSettings || spec.pushCredentials)) env[commonEnv.PUSH_SETTINGS] = JSON.stringify(config.offlinePush.settings);
+    // Compiled into the bundle (see compiledSettings); `off` when the deployment has no limits.
+    if (spec.limits) env[commonEnv.LIMITS] = config.limits ? JSON.stringify(config.limits) : 'off';
     // The device cap: for the functions that register devices (and show the cap), offline push on or off.
     if (spec.pushSettings) env[commonEnv.PUSH_MAX_DEVICES] = String(config.pushMaxDevices);
+    if (spec.exports || spec.userMedia) env[commonEnv.MEDIA_BUCKET] = this.mediaBucket.bucketName;
     if (spec.media) {
       env[commonEnv.MEDIA_BUCKET] = this.mediaBucket.bucketName;
       env[commonEnv.MEDIA_MAX_BYTES] = String(config.media.maxUploadBytes);
@@ -561,6 +580,8 @@ export class CirrusIm extends Construct {
         return this.connectionsArn();
       case 'mediaObjects':
         return this.media.objectsArn;
+      case 'exportObjects':
+        return this.media.exportsArn;
       case 'mediaBucket':
         return this.mediaBucket.bucketArn;
       case 'logGroup':

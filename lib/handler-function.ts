@@ -25,16 +25,17 @@ export interface HandlerFunctionProps {
   readonly compiledSettings?: Record<string, string>;
   readonly logRetention: logs.RetentionDays;
   readonly removalPolicy: RemovalPolicy;
-  /** The handlers' level (`LOG_LEVEL`); Lambda drops application lines below it too. */
+  /**
+   * The handlers' level (`LOG_LEVEL`). The lines below it are buffered per invocation and
+   * written when it fails (core/log.ts), so Lambda's application log level lets every level
+   * through: the Logger is what filters.
+   */
   readonly logLevel: LogLevel;
+  /** X-Ray active tracing, and the Powertools Tracer compiled into the bundle. */
+  readonly tracing?: boolean;
+  /** The `service` of the logs and metrics (the stack's name), compiled into the bundle. */
+  readonly serviceName?: string;
 }
-
-const applicationLogLevels: Record<LogLevel, lambda.ApplicationLogLevel> = {
-  debug: lambda.ApplicationLogLevel.DEBUG,
-  info: lambda.ApplicationLogLevel.INFO,
-  warn: lambda.ApplicationLogLevel.WARN,
-  error: lambda.ApplicationLogLevel.ERROR,
-};
 
 /**
  * A manifest function as a `NodejsFunction`: arm64, Node.js 24, bundled by esbuild with the
@@ -78,12 +79,14 @@ export class HandlerFunction extends Construct {
       timeout: Duration.seconds(spec.timeoutSeconds),
       role: this.role,
       logGroup: this.logGroup,
+      // Off: no TracingConfig (Lambda's default, PassThrough), and no X-Ray permission.
+      ...(props.tracing ? { tracing: lambda.Tracing.ACTIVE } : {}),
       // JSON log format: Lambda filters the handlers' JSON lines by their `level` itself, and
       // with the system level at WARN it writes no START, END or REPORT line per invocation
       // (billed bytes that say nothing the metrics do not); failures such as timeouts still
       // appear.
       loggingFormat: lambda.LoggingFormat.JSON,
-      applicationLogLevelV2: applicationLogLevels[props.logLevel],
+      applicationLogLevelV2: lambda.ApplicationLogLevel.DEBUG,
       systemLogLevelV2: lambda.SystemLogLevel.WARN,
       // Stack traces point into functions/ and core/ rather than the minified bundle.
       environment: { ...props.environment, NODE_OPTIONS: '--enable-source-maps' },
@@ -98,7 +101,7 @@ export class HandlerFunction extends Construct {
         banner: bundleSettings.banner,
         externalModules: [],
         esbuildArgs: { '--alias': Object.entries(bundleSettings.alias).map(([pkg, to]) => `${pkg}=${to}`) },
-        define: defineSettings(this.compiledSettings),
+        define: defineSettings(this.compiledSettings, { tracing: props.tracing, serviceName: props.serviceName }),
       },
     });
   }

@@ -7,7 +7,7 @@ import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { MEDIA_PREFIX } from '../core/domain/media';
+import { EXPORT_EXPIRATION_DAYS, EXPORT_PREFIX, MEDIA_PREFIX } from '../core/domain/media';
 
 export interface MediaBucketProps {
   /** Days after which objects are deleted; undefined keeps them. */
@@ -51,6 +51,8 @@ export class MediaBucket extends Construct {
         // A failed multipart upload keeps billing for its parts until aborted.
         { id: 'AbortIncompleteMultipartUploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
         ...(props.expirationDays !== undefined ? [{ id: 'ExpireMedia', prefix: MEDIA_PREFIX, expiration: Duration.days(props.expirationDays) }] : []),
+        // Users' data exports hold everything about a user: kept only long enough to be fetched.
+        { id: 'ExpireExports', prefix: EXPORT_PREFIX, expiration: Duration.days(EXPORT_EXPIRATION_DAYS) },
       ],
       // Browsers upload with a form POST straight to S3 and download with GET; the
       // presigned signature, not CORS, is what authorizes them.
@@ -91,5 +93,10 @@ export class MediaBucket extends Construct {
   /** The ARN pattern of the media objects, the only ones functions may touch. */
   get objectsArn(): string {
     return this.bucket.arnForObjects(`${MEDIA_PREFIX}*`);
+  }
+
+  /** The ARN pattern of the users' data exports. */
+  get exportsArn(): string {
+    return this.bucket.arnForObjects(`${EXPORT_PREFIX}*`);
   }
 }

@@ -22,6 +22,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { ResolvedMonitoring } from './cirrus-im-props';
+import { METRICS_NAMESPACE, type CirrusMetric } from '../core/metrics';
 
 /** CloudWatch's limit of metrics one alarm's math expression may read. */
 export const MAX_METRICS_PER_ALARM = 10;
@@ -59,6 +60,10 @@ export interface MonitoringProps {
   readonly cluster: rds.DatabaseCluster;
   /** The cluster's highest capacity, in ACU. */
   readonly auroraMaxCapacity: number;
+  /** The `service` dimension of Cirrus's own metrics (core/metrics.ts). */
+  readonly serviceName: string;
+  /** Whether webhooks are on (their metrics are graphed only then). */
+  readonly webhooks: boolean;
 }
 
 /** Splits a list into runs of at most `size`. */
@@ -246,6 +251,50 @@ export class Monitoring extends Construct {
     return this.graph('Stream iterator age (ms)', Object.entries(this.props.streamConsumers).map(([name, fn]) => this.iteratorAge(fn).with({ label: name })));
   }
 
+  /** One of Cirrus's own metrics (EMF, core/metrics.ts): its sum over the period, by service. */
+  private cirrusMetric(metricName: CirrusMetric, label: string): cloudwatch.Metric {
+    return new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { service: this.props.serviceName }, statistic: cloudwatch.Stats.SUM, period: PERIOD, label });
+  }
+
+  /** What went wrong on the way to clients, at a glance: refused messages, pushes to gone or throttled connections, failed notifications. */
+  private refusalsGraph(): cloudwatch.GraphWidget {
+    return this.graph('Refused messages and failed deliveries', [
+      this.cirrusMetric('MessagesRefused', 'messages refused'),
+      this.cirrusMetric('PushesGone', 'pushes to gone connections (410)'),
+      this.cirrusMetric('PushesThrottled', 'pushes throttled (429)'),
+      this.cirrusMetric('NotificationsFailed', 'offline notifications failed'),
+    ]);
+  }
+
+  /** Every refusal and failure on the way to clients, and the kicks. */
+  private deliveryFailuresGraph(): cloudwatch.GraphWidget {
+    return this.graph('Refused messages, failed pushes and kicks', [
+      this.cirrusMetric('MessagesRefused', 'messages refused'),
+      this.cirrusMetric('PushesGone', 'pushes to gone connections (410)'),
+      this.cirrusMetric('PushesThrottled', 'pushes throttled (429)'),
+      this.cirrusMetric('PushesFailed', 'pushes failed'),
+      this.cirrusMetric('PushesTooLarge', 'pushes over 128 KB'),
+      this.cirrusMetric('Kicks', 'connections kicked'),
+    ]);
+  }
+
+  /** Offline notifications and webhook callbacks, one by one. */
+  private deliveriesGraph(): cloudwatch.GraphWidget {
+    return this.graph('Offline notifications and webhook callbacks', [
+      this.cirrusMetric('NotificationsSent', 'notifications sent'),
+      this.cirrusMetric('NotificationsFailed', 'notifications failed'),
+      this.cirrusMetric('NotificationsPruned', 'invalid tokens pruned'),
+      this.cirrusMetric('NotificationsRetried', 'notifications retried'),
+      ...(this.props.webhooks
+        ? [
+            this.cirrusMetric('WebhookCallbacksDelivered', 'callbacks delivered'),
+            this.cirrusMetric('WebhookCallbacksFailed', 'callbacks failed'),
+            this.cirrusMetric('WebhookBeforeFailed', 'before-callbacks failed'),
+          ]
+        : []),
+    ]);
+  }
+
   private auroraGraph(): cloudwatch.GraphWidget {
     return this.graph('Aurora capacity (ACU)', [this.auroraCapacity().with({ label: 'capacity (ACU)' })], {
       leftAnnotations: [{ value: this.props.auroraMaxCapacity, label: 'maximum' }],
@@ -265,7 +314,7 @@ export class Monitoring extends Construct {
     const ws = this.webSocketMetrics();
 
     const dashboard = this.newDashboard(
-      `# Cirrus\nThe message path of this deployment (${functions.map(([name]) => name).join(', ')}), its tables, stream, dead letters and Aurora. ` +
+      `# Cirrus\nThe message path of this deployment (${functions.map(([name]) => name).join(', ')}), its tables, stream, dead letters, Aurora, and what went wrong on the way to clients (Cirrus's own metrics). ` +
         "`monitoring.dashboard: 'detailed'` graphs every function, table and index. The runbook for each alarm is in docs/operations.md.",
     );
     dashboard.addWidgets(
@@ -296,7 +345,7 @@ export class Monitoring extends Construct {
       this.streamGraph(),
       this.deadLettersGraph(),
     );
-    dashboard.addWidgets(this.auroraGraph());
+    dashboard.addWidgets(this.auroraGraph(), this.refusalsGraph());
     return dashboard;
   }
 
@@ -335,6 +384,7 @@ export class Monitoring extends Construct {
       graph('DynamoDB throttle events', this.throttleMetrics().map(([name, metric]) => (metric as cloudwatch.Metric).with({ label: name }))),
     );
     dashboard.addWidgets(this.streamGraph(), this.deadLettersGraph(), this.auroraGraph());
+    dashboard.addWidgets(this.deliveryFailuresGraph(), this.deliveriesGraph());
     return dashboard;
   }
 }

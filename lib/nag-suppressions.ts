@@ -39,12 +39,16 @@ export interface NagFindingScopes {
   readonly media: MediaBucket;
   /** Functions that presign media URLs (granted the objects under `media/`). */
   readonly mediaFunctions: readonly HandlerFunction[];
+  /** Functions requesting or building users' data exports (grants on exports/ of the media bucket). */
+  readonly exportFunctions: readonly HandlerFunction[];
   /** The schema migrations custom resource, whose provider polls the migrate function. */
   readonly migrations: SchemaMigrations;
   /** The shared dead-letter queue: itself the end of the line (the failure destination of asynchronous invocations and stream event sources). */
   readonly deadLetters: IConstruct;
   /** The functions reading DynamoDB Streams (ListStreams has no resource-level permission). */
   readonly streamConsumers: readonly HandlerFunction[];
+  /** The functions with X-Ray active tracing (`tracing: true`). */
+  readonly tracedFunctions: readonly HandlerFunction[];
 }
 
 const ack = (scope: IConstruct, id: string, reason: string) =>
@@ -111,6 +115,13 @@ export function acknowledgeNagFindings(scopes: NagFindingScopes): void {
     'SQS3',
     'This is the dead-letter queue: the failure destination of the stream event sources and where consumers put what they give up on (kept 14 days, alarmed on the first message).',
   );
+  for (const handler of scopes.tracedFunctions) {
+    ack(
+      handler,
+      'IAM5[Resource::*]',
+      'xray:PutTraceSegments and xray:PutTelemetryRecords have no resource-level permission (AWS\'s service authorization reference). Granted by the CDK with active tracing (tracing: true).',
+    );
+  }
   for (const handler of scopes.streamConsumers) {
     ack(
       handler,
@@ -134,6 +145,15 @@ export function acknowledgeNagFindings(scopes: NagFindingScopes): void {
       handler,
       `IAM5[Resource::${mediaObjects}]`,
       'Media object keys are random and created per upload, so presigning functions are granted the media/ prefix of the one media bucket, never the whole bucket or another.',
+    );
+  }
+
+  const exportObjects = nagName(scopes.cluster, scopes.media.exportsArn);
+  for (const handler of scopes.exportFunctions) {
+    ack(
+      handler,
+      `IAM5[Resource::${exportObjects}]`,
+      "Export ids are random and created per request, so the functions requesting and building users' data exports are granted the exports/ prefix of the media bucket, nothing else of it.",
     );
   }
 

@@ -137,6 +137,11 @@ export function accessesOf(service: string, command: string, input: Record<strin
       if (command === 'ListObjectsV2' || command === 'ListObjects') {
         return [{ action: 's3:ListBucket', resource: bucket, context: { 's3:prefix': str(input.Prefix) } }];
       }
+      // DeleteObjects is authorized as DeleteObject of each key it names.
+      if (command === 'DeleteObjects') {
+        const objects = ((input.Delete as { Objects?: { Key?: unknown }[] } | undefined)?.Objects ?? []).map((o) => str(o.Key));
+        return objects.map((key) => ({ action: 's3:DeleteObject', resource: `${bucket}/${key}` }));
+      }
       // HeadObject is authorized as GetObject.
       const action = command === 'HeadObject' ? 'GetObject' : command;
       return [{ action: `s3:${action}`, resource: `${bucket}/${str(input.Key)}` }];

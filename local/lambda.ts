@@ -4,7 +4,8 @@
  * that outlives the function's timeout fails.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { InvokeStore, InvokeStoreBase } from '@aws/lambda-invoke-store';
 import { setContainerName } from '../core/aws/container';
 import { functions, type FunctionKey } from '../core/manifest';
 import { metering } from './metering';
@@ -24,6 +25,23 @@ export function runAsFunction<T>(key: FunctionKey, fn: () => T): T {
 
 // Each function's caches are its own, as in its own containers on AWS.
 setContainerName(() => running.getStore() ?? '');
+
+// Lambda's Node.js runtime keeps each invocation's request id and X-Ray trace id in its
+// InvokeStore; with invocations running concurrently in one process (AWS_LAMBDA_MAX_CONCURRENCY,
+// as here, where every function shares the process) it keeps them per asynchronous flow, and
+// Powertools keeps its per-invocation state there: the log buffer, the metrics, the keys.
+// Containers start on demand, so each function's first invocation is its cold start.
+process.env.AWS_LAMBDA_MAX_CONCURRENCY ??= '1000';
+process.env.AWS_LAMBDA_INITIALIZATION_TYPE ??= 'on-demand';
+const invokeStore = await InvokeStore.getInstanceAsync(true);
+
+/** A trace header as Lambda gives each invocation, traced or not (`Sampled=0`: not traced). */
+const traceHeader = () => `Root=1-${Math.floor(Date.now() / 1000).toString(16)}-${randomBytes(12).toString('hex')};Parent=${randomBytes(8).toString('hex')};Sampled=0`;
+
+/** Runs `work` as one invocation in Lambda's InvokeStore: its own request id and trace id. */
+export function asInvocation<T>(requestId: string, work: () => T): T {
+  return invokeStore.run({ [InvokeStoreBase.PROTECTED_KEYS.REQUEST_ID]: requestId, [InvokeStoreBase.PROTECTED_KEYS.X_RAY_TRACE_ID]: traceHeader() }, work);
+}
 
 type Handler = (event: unknown, context: unknown) => Promise<unknown>;
 const loaded = new Map<FunctionKey, Promise<Handler>>();
@@ -56,7 +74,7 @@ export async function invoke<R = unknown>(key: FunctionKey, event: unknown): Pro
   });
   const t0 = performance.now();
   try {
-    return (await Promise.race([runAsFunction(key, () => handler(event, context)), timeout])) as R;
+    return (await Promise.race([asInvocation(context.awsRequestId, () => runAsFunction(key, () => handler(event, context))), timeout])) as R;
   } finally {
     clearTimeout(timer);
     metering.invoked(key, performance.now() - t0);

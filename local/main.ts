@@ -9,6 +9,7 @@
  * WEBHOOK_URL set: webhooks to that URL, with WEBHOOK_CALLBACKS (JSON), WEBHOOK_TIMEOUT_MS and
  * WEBHOOK_SECRET (the signing secret; random when absent, printed at start).
  */
+import type { LimitsProps } from '../lib/cirrus-im-props';
 import { existsSync, rmSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,7 +51,7 @@ const webhooks = process.env.WEBHOOK_URL
       callbacks: JSON.parse(process.env.WEBHOOK_CALLBACKS || '{}'),
     }
   : undefined;
-const cirrus = await startLocal({ port, dataDir, databaseUrl: process.env.DATABASE_URL, settings: { logLevel: process.env.LOG_LEVEL ?? 'warn', webhooks } });
+const cirrus = await startLocal({ port, dataDir, databaseUrl: process.env.DATABASE_URL, settings: { logLevel: process.env.LOG_LEVEL ?? 'warn', webhooks, limits: process.env.LIMITS === 'off' ? false : process.env.LIMITS ? (JSON.parse(process.env.LIMITS) as LimitsProps) : {} } });
 
 console.log(`
 Cirrus IM is running.

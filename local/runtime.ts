@@ -5,6 +5,8 @@
  */
 // First: the functions' AWS SDK clients take their credentials from the environment, as bundled.
 import './credentials';
+import { validateLimits } from '../core/domain/limits';
+import type { LimitsProps } from '../lib/cirrus-im-props';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { mkdirSync, readFileSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -19,7 +21,7 @@ import { invoke } from './lambda';
 import { runCustomResource } from './custom-resource';
 import { migrationPolling } from '../core/history/migrations';
 import { enforcePolicies } from './iam';
-import { MEDIA_PREFIX } from '../core/domain/media';
+import { EXPORT_PREFIX, MEDIA_PREFIX } from '../core/domain/media';
 import type { PolicyResource } from '../core/iam';
 import { LocalSqs } from './aws/sqs';
 import { LocalLambda } from './aws/lambda';
@@ -63,7 +65,14 @@ export interface LocalOptions {
   /** A real PostgreSQL for the history instead of PGlite. */
   databaseUrl?: string;
   /** Settings passed to the functions as environment variables. */
-  settings?: { seqSettleMs?: number; inlinePushMax?: number; onlineIndexMinMembers?: number; messageTtlDays?: number; historyRetentionDays?: number; requireFriendship?: boolean; revokeWindowSeconds?: number; multiLoginPolicy?: LoginPolicy; pushMaxDevices?: number; offlinePush?: PushSettings | false; logLevel?: string; mediaMaxBytes?: number; mediaAllowedTypes?: readonly string[]; webhooks?: LocalWebhookSettings };
+  settings?: { seqSettleMs?: number; inlinePushMax?: number; onlineIndexMinMembers?: number; messageTtlDays?: number; historyRetentionDays?: number; requireFriendship?: boolean; revokeWindowSeconds?: number; multiLoginPolicy?: LoginPolicy; pushMaxDevices?: number; offlinePush?: PushSettings | false; logLevel?: string; mediaMaxBytes?: number; mediaAllowedTypes?: readonly string[]; webhooks?: LocalWebhookSettings;
+    /**
+     * The limits against abuse, as the stack's `limits` prop (fields left out take their
+     * defaults; `{}`: the defaults, as a deployment has them). Absent or false: no limit, unlike a
+     * deployment, so tests and benchmarks that drive one user far faster than a person can are
+     * not refused (`npm start` runs with the defaults).
+     */
+    limits?: LimitsProps | false };
   /** The local API Gateway's connection limits (default API Gateway's: 10 minutes idle, 2 hours in all); tests shorten them. */
   websocket?: { idleTimeoutMs?: number; maxConnectionMs?: number };
   /** Per-queue overrides of the manifest's event-source settings (tests shorten visibility timeouts). */
@@ -303,6 +312,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
       [commonEnv.LOG_LEVEL]: settings.logLevel ?? process.env.LOG_LEVEL ?? 'info',
       [commonEnv.MEDIA_BUCKET]: MEDIA_BUCKET,
       [commonEnv.MEDIA_MAX_BYTES]: String(settings.mediaMaxBytes ?? (process.env.MEDIA_MAX_BYTES || DEFAULT_MEDIA_MAX_BYTES)),
+      [commonEnv.LIMITS]: settings.limits ? JSON.stringify(validateLimits(settings.limits, 'settings.limits')) : 'off',
       [commonEnv.MEDIA_ALLOWED_TYPES]: (settings.mediaAllowedTypes ?? (process.env.MEDIA_ALLOWED_TYPES?.split(',') || DEFAULT_MEDIA_TYPES)).join(','),
       // Offline push to the stand-ins; Web Push subscriptions on this runtime's own host are allowed (never in the stack).
       PUSH_SETTINGS: JSON.stringify(push.settings(LOCAL_PUSH_PARAMETERS)),
@@ -393,6 +403,8 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
           return `arn:aws:execute-api:${REGION}:${ACCOUNT}:${API_ID}/${STAGE}/*/@connections/*`;
         case 'mediaObjects':
           return `arn:aws:s3:::${MEDIA_BUCKET}/${MEDIA_PREFIX}*`;
+        case 'exportObjects':
+          return `arn:aws:s3:::${MEDIA_BUCKET}/${EXPORT_PREFIX}*`;
         case 'mediaBucket':
           return `arn:aws:s3:::${MEDIA_BUCKET}`;
         case 'logGroup':

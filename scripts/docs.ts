@@ -9,6 +9,7 @@ import { closeCodes, errorCodes } from '../core/errors';
 import { buildOpenApi } from '../core/http/openapi';
 import { actions, ContentType, EventFrame, MAX_CONTENT_BYTES, MAX_PULL, MediaRef, MessageBody, Message, PLATFORMS, PushFrame, RequestFrame, ReplyFrame } from '../core/protocol/schema';
 import { notificationTypes } from '../core/protocol/notifications';
+import { EncryptedContentType, MAX_KEY_PACKAGE_BYTES, MAX_KEY_PACKAGES_PER_DEVICE, MAX_KEY_PACKAGES_PER_PUBLISH, MAX_MLS_MESSAGE_BYTES, MLS_CIPHERSUITE } from '../core/protocol/e2ee';
 
 const schemaJson = (schema: z.ZodType, io: 'input' | 'output' = 'output') => {
   const { $schema: _s, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown>;
@@ -136,6 +137,19 @@ resend is recognized depends on the conversation:
 - Group messages, and every message sent through the HTTP API (including batch sends): for the
   offline retention (14 days by default).
 
+## Limits
+
+A deployment limits how fast one connection, one user and one HTTP caller may go (docs/operations.md
+lists the defaults and how they are held). A send over a limit, or into a group in slow mode too soon
+after the sender's previous message there, is refused with \`THROTTLED\` (1502) and \`retryAfterMs\`:
+the milliseconds after which the same send can succeed. Nothing is stored for a refused send (no seq,
+no unread, no push), so resend it, with the same \`clientMsgId\`, after \`retryAfterMs\`; the HTTP API
+answers 429 with the same wait in a \`Retry-After\` header (seconds). A user who keeps sending past the
+limits is throttled for a while on every connection; \`retryAfterMs\` says until when. A group's slow
+mode (\`slowModeSeconds\`, set by its owner and admins) holds each member but the owner and admins to one
+message per that many seconds. A \`THROTTLED\` without \`retryAfterMs\` comes from AWS throttling: retry
+with backoff. The SDK surfaces \`retryAfterMs\` and can resend by itself after it.
+
 ## Actions
 `);
   for (const [name, spec] of Object.entries(actions)) {
@@ -166,7 +180,7 @@ ${MAX_CONTENT_BYTES} bytes (\`CONTENT_TOO_LARGE\`). Unknown fields are refused.
 ${MessageBody.options
   .map((o) => {
     const value = o.shape.contentType.value;
-    const name = Object.entries(ContentType).find(([, v]) => v === value)?.[0] ?? '';
+    const name = Object.entries({ ...ContentType, ...EncryptedContentType }).find(([, v]) => v === value)?.[0] ?? '';
     return `| ${value} | \`${name}\` | ${fieldsOf(o.shape.content)} | ${o.description ?? ''} |`;
   })
   .join('\n')}
@@ -184,6 +198,76 @@ ${block(schemaJson(MediaRef, 'input'))}
 
 The full schemas (\`contentType\` → \`content\`):
 ${block(schemaJson(MessageBody, 'input'))}
+
+## Encrypted conversations
+
+A 1:1 or group conversation can be **end-to-end encrypted** with MLS (RFC 9420, ciphersuite
+\`${MLS_CIPHERSUITE}\`): every device of every member is a leaf of the conversation's MLS group, and
+what the server stores, orders and pushes is opaque base64 it holds no key for. The SDK does all of
+this (\`@cirrus-im/sdk/e2ee\`, see sdk/README.md); this section is what it does on the wire.
+
+**Content types.** Three content types carry MLS messages through the ordinary \`sendMsg\` path, so
+sync, the offline store, receipts and unread counts work as for plaintext:
+
+- \`150\` \`mlsApplication\` \`{data, epoch}\`: an MLS PrivateMessage holding the chat content as JSON
+  (\`{contentType, content}\` of any chat type: text, a picture with its media key, a quote, an app's own
+  edit or reaction referring to a seq). Counted as unread, offline-pushed as "New message".
+- \`151\` \`mlsHandshake\` \`{data, epoch}\`: a commit (adds, removes, key updates). No push.
+- \`152\` \`mlsWelcome\` \`{data, commitSeq, devices}\`: the Welcome for the devices (\`{userId, deviceId}\`)
+  a commit added; they read the conversation from \`commitSeq + 1\`. No push.
+
+\`data\` is standard padded base64 of at most ${MAX_MLS_MESSAGE_BYTES} bytes (\`INVALID_ARGUMENT\` otherwise).
+
+**Order.** The conversation's seq is the MLS delivery service's total order. Every device processes
+the conversation strictly in seq order (a \`pending\` seq is waited for, never skipped). A commit made
+on epoch *n* takes effect for everyone at its seq when the group is still at epoch *n* there; when two
+devices commit on the same epoch, the one with the lower seq wins, the other is ignored by every device
+(its \`epoch\` is stale) and its author catches up and commits again.
+
+**Encrypted groups.** \`POST /groups\` with \`encrypted: true\` creates a group whose members may send
+only these three content types: anything else is \`ENCRYPTED_CONVERSATION\` (1311) and nothing is
+stored. The flag is set at creation and never unset. A 1:1 conversation has no such flag: it is
+encrypted by what its clients send (the SDK's encrypted 1:1 conversations send only these types).
+
+**Key packages** (HTTP, \`httpE2ee\` function): \`PUT /users/{userId}/e2ee/devices/{deviceId}\` publishes a
+device's one-time key packages (at most ${MAX_KEY_PACKAGES_PER_PUBLISH} a call, ${MAX_KEY_PACKAGES_PER_DEVICE} held,
+${MAX_KEY_PACKAGE_BYTES} bytes each) and its last-resort one, with the user's own token only; each must be of
+the suite above with a basic credential \`<userId>/<deviceId>\` and the device's signature key.
+\`GET /users/{userId}/e2ee/devices\` lists a user's devices and key fingerprints;
+\`POST /users/{userId}/e2ee/key-packages/claim\` hands out one key package per device, each one-time key
+package once only (a conditional delete), the last-resort one when none is left;
+\`DELETE /users/{userId}/e2ee/devices/{deviceId}\` takes a device out (logout, or an admin revoking a lost one).
+Listing and claiming follow the app's rules: the user themselves, anyone who may send them a 1:1 message
+(\`USER_NOT_FOUND\`, \`BLOCKED\`, \`NOT_FRIENDS\` when friendship is required), or a member of a group
+both are in (\`groupId\`; \`NOT_GROUP_MEMBER\`).
+
+**What the server still sees.** Who talks to whom and when, which devices each user has (and their
+public keys), the approximate size of every message, when members and devices change,
+group profiles and the system notifications of group changes (joins, kicks, names): these stay
+plaintext. It sees no message content, no media (the SDK encrypts files before uploading them; their
+keys travel inside the MLS messages) and no reaction or edit an app sends inside them.
+
+**Search, webhooks, moderation, push.** Search finds nothing in encrypted messages (their content is
+base64); \`afterSendMessage\` and \`beforeSendMessage\` carry the base64 (an app backend cannot read or
+filter them; moderation that needs content must run on the devices, e.g. reports that forward a
+decrypted message); the admin console and the history show their base64; an offline push says "New
+message" with the sender's or group's name, and the sender's \`offlinePush\` title and body are ignored.
+An admin can still delete or revoke an encrypted message, and remove a member or a device (which the
+group's devices follow with a Remove commit).
+
+**History.** A device reads what is sent after it joined the group: a new device, or a new member, does
+not read earlier messages (the server's history keeps only ciphertext, and the keys are gone). An app
+that wants a new device to see history must send it from another device of the same user, inside MLS;
+Cirrus offers no server-side history for encrypted conversations.
+
+**Trust.** The server vouches for nothing cryptographic: it only says which devices a user has. A
+malicious operator (or anyone holding the token signing key) could sign in as a user and publish a
+device of their own, which the members' devices would then add to conversations. Users detect this by
+comparing key fingerprints (SHA-256 of each device's signature key, shown by the SDK and listed by the
+directory) or the conversation's safety number (the same on every member device of an epoch) in person
+or over another channel; the SDK reports every membership change (\`epochChanged\`). An operator cannot
+read messages or forge them as another device; it can withhold or drop messages, which stops the
+conversation (devices wait for a missing seq in order) rather than changing what it says.
 
 ## Notifications
 

@@ -25,7 +25,7 @@ function label(resource: string): string {
   if (kind === 'tableStream') return `${tables[rest as keyof typeof tables].name} stream`;
   if (kind === 'deadLetters') return deadLetters.name;
   if (kind === '*') return 'any (an action without a resource)';
-  return { historyCluster: 'history cluster', historyCredentials: 'history credentials', connections: '@connections of the stage', mediaObjects: 'media/*', mediaBucket: 'media bucket (prefix media/)', logGroup: 'own log group' }[kind] ?? kind;
+  return { historyCluster: 'history cluster', historyCredentials: 'history credentials', connections: '@connections of the stage', mediaObjects: 'media/*', exportObjects: 'exports/*', mediaBucket: 'media bucket (prefix media/)', logGroup: 'own log group' }[kind] ?? kind;
 }
 
 /** Every provider on: the table shows each grant a deployment may have (only the configured providers' parameters are granted). */

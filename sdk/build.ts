@@ -37,11 +37,14 @@ export async function buildSdk(options: { declarations?: boolean; log?: (line: s
   await build({ ...common, outfile: join(dist, 'index.js'), sourcemap: true, legalComments: 'none' });
   const minified = await build({ ...common, minify: true, write: false, outfile: join(dist, 'index.min.js') });
   const readable = await build({ ...common, write: false, outfile: join(dist, 'index.js') });
+  // The encrypted conversations (MLS) in their own file, `@cirrus-im/sdk/e2ee`: apps without them do not load ts-mls.
+  await build({ ...common, entryPoints: [join(sdk, 'src', 'e2ee', 'index.ts')], outfile: join(dist, 'e2ee.js'), sourcemap: true, legalComments: 'none' });
   const code = minified.outputFiles[0].contents;
   const result = { bytes: readable.outputFiles[0].contents.length, minifiedBytes: code.length, gzippedBytes: gzipSync(code, { level: 9 }).length };
   if (options.declarations !== false) {
     execFileSync(join(root, 'node_modules', '.bin', 'tsc'), ['-p', join(sdk, 'tsconfig.json'), '--outDir', join(dist, 'types')], { cwd: root, stdio: 'inherit' });
     writeFileSync(join(dist, 'index.d.ts'), "export * from './types/sdk/src/index';\n");
+    writeFileSync(join(dist, 'e2ee.d.ts'), "export * from './types/sdk/src/e2ee/index';\n");
   }
   const kb = (n: number) => `${(n / 1024).toFixed(1)} kB`;
   log(`${dist === join(sdk, 'dist') ? 'sdk/dist' : dist}/index.js: ${kb(result.bytes)}; minified ${kb(result.minifiedBytes)}, minified + gzipped ${kb(result.gzippedBytes)}`);

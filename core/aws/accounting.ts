@@ -5,6 +5,7 @@
  * middleware runs the request check the local runtime installs (IAM, locally).
  */
 import type { MiddlewareStack } from '@smithy/types';
+import { traced } from './tracing';
 
 export type RequestCounts = Record<string, Record<string, number>>;
 
@@ -148,7 +149,7 @@ export function countRequests<C extends { middlewareStack: MiddlewareStack<any, 
     },
     { step: 'initialize', name: 'cirrusRequestCounter', override: true },
   );
-  return client;
+  return traced(client);
 }
 
 export const awsRequests = {

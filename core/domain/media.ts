@@ -9,6 +9,18 @@ import { randomBytes } from 'node:crypto';
 /** Every object of the media store lives under this prefix; the functions' grants stop there. */
 export const MEDIA_PREFIX = 'media/';
 
+/** Users' data exports live under this prefix of the media bucket, apart from the media. */
+export const EXPORT_PREFIX = 'exports/';
+/** Days an export (its archive and status) is kept: a lifecycle rule deletes it after them. */
+export const EXPORT_EXPIRATION_DAYS = 7;
+
+/** The prefix of a user's own media objects (`media/<userId>/`): their uploads. */
+export const userMediaPrefix = (userId: string): string => `${MEDIA_PREFIX}${userId}/`;
+/** Where an export's status object lives. */
+export const exportStatusKey = (userId: string, exportId: string): string => `${EXPORT_PREFIX}${userId}/${exportId}/status.json`;
+/** Where an export's archive lives: one gzip-compressed JSON Lines file. */
+export const exportArchiveKey = (userId: string, exportId: string): string => `${EXPORT_PREFIX}${userId}/${exportId}/${userId}-export.jsonl.gz`;
+
 /** 100 MiB: a phone video of a few minutes, far below S3's 5 GB limit for one POST upload. */
 export const DEFAULT_MEDIA_MAX_BYTES = 100 * 1024 * 1024;
 

@@ -50,6 +50,7 @@ export function buildOpenApi(): Record<string, unknown> {
       ...(spec.body ? { requestBody: { required: true, content: { 'application/json': { schema: schemaOf(spec.body, 'input') } } } } : {}),
       responses: {
         200: { description: 'Success', content: { 'application/json': { schema: schemaOf(route.response, 'output') } } },
+        429: { $ref: '#/components/responses/Throttled' },
         default: {
           description: `An error: ${[...new Set(errorReasons.map(([, e]) => e.status))].sort().join(', ')}; the body names the code`,
           content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorBody' } } },
@@ -82,9 +83,19 @@ export function buildOpenApi(): Record<string, unknown> {
                 reason: { type: 'string', enum: Object.keys(errorCodes) },
                 message: { type: 'string' },
                 retryable: { type: 'boolean' },
+                appCode: { type: 'integer', description: "REFUSED_BY_APP: the app backend's own code (10000–19999)" },
+                retryAfterMs: { type: 'integer', description: 'THROTTLED by a limit of the deployment or a group\'s slow mode: milliseconds until a retry can succeed' },
               },
             },
           },
+        },
+      },
+      responses: {
+        Throttled: {
+          description:
+            "THROTTLED: the caller went over a limit of the deployment (HTTP requests per user token or, without a token, per source address; a user's sends; a group's slow mode) or API Gateway's stage throttle. Retry after the Retry-After header's seconds (the body's `retryAfterMs` is the same in milliseconds); API Gateway's own 429 has no such header: retry with backoff.",
+          headers: { 'Retry-After': { description: 'Seconds until a retry can succeed (rounded up).', schema: { type: 'integer', minimum: 1 } } },
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorBody' } } },
         },
       },
     },

@@ -18,11 +18,12 @@ import { webhookRoutes } from './routes/webhooks';
 import { adminOpsRoutes } from './routes/admin-ops';
 import { deviceRoutes } from './routes/devices';
 import { complianceRoutes } from './routes/compliance';
+import { e2eeRoutes } from './routes/e2ee';
 
 export type { HttpMethod, HttpRouteSpec, RouteAuth } from './routes/types';
 export { MAX_BATCH } from './routes/types';
 
-export const httpRoutes = [...metaRoutes, ...authRoutes, ...userRoutes, ...deviceRoutes, ...friendRoutes, ...groupRoutes, ...conversationRoutes, ...messageRoutes, ...receiptReactionRoutes, ...searchRoutes, ...mediaRoutes, ...adminStatsRoutes, ...webhookRoutes, ...adminOpsRoutes, ...complianceRoutes] as const;
+export const httpRoutes = [...metaRoutes, ...authRoutes, ...userRoutes, ...deviceRoutes, ...friendRoutes, ...groupRoutes, ...conversationRoutes, ...messageRoutes, ...receiptReactionRoutes, ...searchRoutes, ...mediaRoutes, ...adminStatsRoutes, ...webhookRoutes, ...adminOpsRoutes, ...complianceRoutes, ...e2eeRoutes] as const;
 
 export type HttpRoute = (typeof httpRoutes)[number];
 export type OperationId = HttpRoute['operationId'];

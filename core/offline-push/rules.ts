@@ -72,7 +72,15 @@ export interface PushMessage {
 }
 
 /** Chat content types (core/protocol/schema.ts ContentType): each notifies every recipient but its sender. */
-export const CHAT_CONTENT_TYPES: ReadonlySet<number> = new Set([101, 102, 103, 104, 105, 106, 107, 108, 109, 110, 114, 118]);
+export const CHAT_CONTENT_TYPES: ReadonlySet<number> = new Set([101, 102, 103, 104, 105, 106, 107, 108, 109, 110, 114, 118, 150]);
+
+/**
+ * Encrypted content (core/protocol/e2ee.ts): an MLS application message notifies like chat
+ * content but never shows more than "New message" (Cirrus cannot read it, and the sender's own
+ * offlinePush title and body are not shown either, so no app puts a preview there by mistake);
+ * handshake messages and Welcomes notify nobody.
+ */
+const ENCRYPTED_APPLICATION = 150;
 
 const SYSTEM = 'system';
 const GROUP = 3;
@@ -303,9 +311,10 @@ export function buildNotification(message: PushMessage, ctx: RecipientContext): 
     body = group ? { ...preview, text: `${sender}: ${preview.text}` } : preview;
     if (group && preview.locKey) body = { text: body.text, locKey: `${preview.locKey}_FROM`, locArgs: [sender, ...(preview.locArgs ?? [])] };
   }
-  if (info.title !== undefined) title = { text: info.title };
-  if (info.body !== undefined) body = { text: info.body };
-  if (hide) body = { text: 'New message', locKey: 'CIRRUS_NEW_MESSAGE' };
+  const encrypted = message.contentType === ENCRYPTED_APPLICATION;
+  if (info.title !== undefined && !encrypted) title = { text: info.title };
+  if (info.body !== undefined && !encrypted) body = { text: info.body };
+  if (hide || encrypted) body = { text: 'New message', locKey: 'CIRRUS_NEW_MESSAGE' };
   return {
     ...base,
     title: truncate(title.text, TITLE_CHARS),

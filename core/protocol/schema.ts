@@ -7,6 +7,7 @@ import * as z from 'zod';
 import { OFFLINE_PUSH_LIMITS } from '../offline-push/rules';
 import { REPLY_PAGE_BYTES, SessionType } from './constants';
 import { isAcceptedString } from './strings';
+import { EncryptedContentType, MlsApplicationContent, MlsHandshakeContent, MlsWelcomeContent } from './e2ee';
 import { RegisterPushDeviceRequest, RegisterPushDeviceResult, SetAppBackgroundRequest, SetAppBackgroundResult, UnregisterPushDeviceRequest, UnregisterPushDeviceResult } from './push-devices';
 
 export { SessionType };
@@ -163,6 +164,9 @@ export const MessageBody = z.discriminatedUnion('contentType', [
   body(ContentType.custom, 'custom', CustomContent, 'App-defined content.'),
   body(ContentType.quote, 'quote', QuoteContent, 'A reply quoting an earlier message of the same conversation.'),
   body(ContentType.markdown, 'markdown', MarkdownContent, 'Markdown text.'),
+  body(EncryptedContentType.mlsApplication, 'mlsApplication', MlsApplicationContent, 'Encrypted conversations: an MLS application message carrying the chat content (any of the types above, edits and reactions), opaque to Cirrus.'),
+  body(EncryptedContentType.mlsHandshake, 'mlsHandshake', MlsHandshakeContent, 'Encrypted conversations: an MLS commit or proposal; the first commit of an epoch by seq wins.'),
+  body(EncryptedContentType.mlsWelcome, 'mlsWelcome', MlsWelcomeContent, 'Encrypted conversations: the MLS Welcome for the devices a commit added.'),
 ]);
 export type MessageBody = z.infer<typeof MessageBody>;
 
@@ -447,6 +451,7 @@ export const WireErrorSchema = z.strictObject({
   message: z.string(),
   retryable: z.boolean(),
   appCode: z.number().int().optional().describe("REFUSED_BY_APP only: the app backend's own refusal code (10000–19999)"),
+  retryAfterMs: z.number().int().optional().describe('THROTTLED by a limit (sending too fast, a group\'s slow mode): milliseconds until a retry can succeed'),
 });
 
 /** Server → client, answering a request. */

@@ -8,7 +8,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import type { z } from 'zod';
 import { CirrusError, toWireError } from '../errors';
 import { newId } from '../domain/ids';
-import { log, withLogContext } from '../log';
+import { correlationId as currentCorrelationId, log, withLogContext } from '../log';
 import { authenticate } from '../services/auth';
 import type { Actor } from '../http/actor';
 import { isPercentDecodable, routeMatcher } from '../http/matcher';
@@ -16,6 +16,12 @@ import { findRefusedString } from '../protocol/strings';
 import type { HttpFunctionKey } from '../manifest';
 import { AdminName, type HttpRouteSpec, type Operation, type RouteAuth } from '../http/routes/types';
 import { isAudited, recordAdminAction } from '../services/audit';
+import { limitHttpCaller } from '../services/limits';
+import { count } from '../metrics';
+import { observed } from './observe';
+
+/** The operations that send a message: their refusals are counted by reason (`MessagesRefused`). */
+const sendOperations = new Set(['sendMessage', 'batchSendMessages', 'sendBusinessNotification']);
 
 /** The operator a request for an admin token names, if it is a well-formed name. */
 function adminNameOf(body: unknown): string | undefined {
@@ -56,11 +62,12 @@ export type HttpHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayP
  */
 export function httpHandler(fn: HttpFunctionKey, routes: readonly HttpRouteSpec[], operations: Readonly<Record<string, Operation>>): HttpHandler {
   const routing = routeMatcher(routes.filter((route) => Object.hasOwn(operations, route.operationId)));
-  return (event) => handle(fn, routing, operations, event);
+  return observed(fn, (event: APIGatewayProxyEventV2) => handle(fn, routing, operations, event), (event) => ({ correlationId: event.requestContext?.requestId ?? newId() }));
 }
 
 async function handle(fn: HttpFunctionKey, routing: ReturnType<typeof routeMatcher>, operations: Readonly<Record<string, Operation>>, event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
-  const correlationId = event.requestContext?.requestId ?? newId();
+  // The one the wrapper set (core/runtime/observe.ts).
+  const correlationId = currentCorrelationId() ?? newId();
   return withLogContext({ fn, correlationId }, async () => {
     // Set once the caller is known: an audited call is recorded whatever its outcome.
     let audit: { route: HttpRouteSpec; actor: Actor; params?: unknown; body?: unknown; query?: unknown } | undefined;
@@ -78,20 +85,25 @@ async function handle(fn: HttpFunctionKey, routing: ReturnType<typeof routeMatch
         // A request for an admin token names its operator in the body.
         ...(audit.route.operationId === 'getAdminToken' ? { actorName: adminNameOf(audit.body) } : {}),
       });
+    let operationId: string | undefined;
     try {
       const method = event.requestContext.http.method;
       const byKey = event.routeKey && event.routeKey !== '$default' ? routing.byKey(event.routeKey) : undefined;
       const match = byKey ? { route: byKey, pathParameters: event.pathParameters ?? {} } : routing.match(method, event.rawPath);
       if (!match) throw new CirrusError('NOT_FOUND', `No route ${method} ${event.rawPath}`);
       const { route } = match;
+      operationId = route.operationId;
       const auth = route.auth as RouteAuth;
       let actor: Actor = { kind: 'admin' };
+      // The per-caller limit (core/services/limits.ts): a request without a token by its source address.
+      if (auth === 'none') limitHttpCaller({ sourceIp: event.requestContext.http.sourceIp ?? '' });
       if (auth !== 'none') {
         const claims = await authenticate(bearer(event));
         actor =
           claims.kind === 'admin'
             ? { kind: 'admin', ...(claims.name ? { name: claims.name } : {}), ...(claims.jti ? { tokenId: claims.jti } : {}) }
             : { kind: 'user', userId: claims.sub, platformId: claims.plt, sessionId: claims.sid };
+        if (actor.kind === 'user') limitHttpCaller({ userId: actor.userId });
         if (auth === 'admin' && actor.kind !== 'admin') throw new CirrusError('ADMIN_REQUIRED');
         if (auth === 'self' && actor.kind === 'user' && actor.userId !== match.pathParameters.userId) {
           throw new CirrusError('FORBIDDEN', `A token of ${actor.userId} cannot act for ${match.pathParameters.userId}`);
@@ -137,7 +149,11 @@ async function handle(fn: HttpFunctionKey, routing: ReturnType<typeof routeMatch
       const wire = toWireError(err);
       await record(wire.reason);
       if (wire.reason === 'INTERNAL') log.error('request failed', { err });
-      return json(err instanceof CirrusError ? err.status : wire.reason === 'INTERNAL' ? 500 : wire.reason === 'THROTTLED' ? 429 : 503, { error: wire });
+      if (operationId && sendOperations.has(operationId)) count('MessagesRefused', 1, { reason: wire.reason });
+      const answer = json(err instanceof CirrusError ? err.status : wire.reason === 'INTERNAL' ? 500 : wire.reason === 'THROTTLED' ? 429 : 503, { error: wire });
+      // A limit's refusal says when to come back, in whole seconds (RFC 9110 Retry-After).
+      if (wire.retryAfterMs !== undefined) answer.headers = { ...answer.headers, 'retry-after': String(Math.ceil(wire.retryAfterMs / 1000)) };
+      return answer;
     }
   });
 }

@@ -6,18 +6,21 @@
  */
 import { CirrusError, toWireError } from '../errors';
 import { newId } from '../domain/ids';
-import { log, withLogContext } from '../log';
+import { log } from '../log';
+import { count } from '../metrics';
 import { MAX_WS_MESSAGE_BYTES } from '../protocol/constants';
-import { actions, RequestFrame, type ActionName } from '../protocol/schema';
+import { actions, RequestFrame, type ActionName, type ActionRequest } from '../protocol/schema';
 import { findRefusedString } from '../protocol/strings';
 import { identityOf, type ConnectionIdentity, type WsRouteEvent } from './identity';
+import { observed } from './observe';
 
 export interface WsRouteResult {
   statusCode: number;
   body: string;
 }
 
-export type ActionHandlers = { [A in ActionName]: (identity: ConnectionIdentity, data: never) => Promise<unknown> };
+/** Each action's handler takes the request its schema validated (protocol/schema.ts). */
+export type ActionHandlers = { [A in ActionName]: (identity: ConnectionIdentity, data: ActionRequest<A>) => Promise<unknown> };
 
 
 function reply(id: string | null, action: string | undefined, outcome: { data: unknown } | { error: unknown }): WsRouteResult {
@@ -41,9 +44,15 @@ function describeIssue(err: { issues: { path: PropertyKey[]; message: string }[]
     .join('; ');
 }
 
+/** A refused message, counted by reason (`MessagesRefused`); other actions' refusals are not counted. */
+function refusedSend(action: string | undefined, reason: string): void {
+  if (action === 'sendMsg') count('MessagesRefused', 1, { reason });
+}
+
 export function wsMessageHandler(handlers: ActionHandlers) {
-  return async (event: WsRouteEvent): Promise<WsRouteResult> =>
-    withLogContext({ fn: 'wsMessage', correlationId: event.requestContext.requestId ?? newId(), connectionId: event.requestContext.connectionId }, async () => {
+  return observed(
+    'wsMessage',
+    async (event: WsRouteEvent): Promise<WsRouteResult> => {
       let raw: unknown;
       try {
         const text = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : (event.body ?? '');
@@ -63,10 +72,12 @@ export function wsMessageHandler(handlers: ActionHandlers) {
       const name = action as ActionName;
       const refused = findRefusedString(frame.data.data);
       if (refused) {
+        refusedSend(action, 'INVALID_ARGUMENT');
         return reply(id, action, { error: new CirrusError('INVALID_ARGUMENT', refused.path ? `${refused.path}: ${refused.problem}` : refused.problem).toWire() });
       }
       const data = actions[name].request.safeParse(frame.data.data ?? {});
       if (!data.success) {
+        refusedSend(action, 'INVALID_ARGUMENT');
         return reply(id, action, { error: new CirrusError('INVALID_ARGUMENT', describeIssue(data.error)).toWire() });
       }
       try {
@@ -76,7 +87,10 @@ export function wsMessageHandler(handlers: ActionHandlers) {
       } catch (err) {
         const wire = toWireError(err);
         if (wire.reason === 'INTERNAL' || wire.reason === 'UNAVAILABLE') log.error('action failed', { action, err });
+        refusedSend(action, wire.reason);
         return reply(id, action, { error: wire });
       }
-    });
+    },
+    (event) => ({ correlationId: event.requestContext.requestId ?? newId(), connectionId: event.requestContext.connectionId }),
+  );
 }

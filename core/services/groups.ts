@@ -1,6 +1,6 @@
 /**
  * Groups themselves: creating, reading, settings (info, join policy, history visibility,
- * mute-all), ownership and dismissal, and the list of a user's groups. Members are in
+ * slow mode, mute-all), ownership and dismissal, and the list of a user's groups. Members are in
  * groups-members.ts, applications in groups-applications.ts, permissions in
  * groups-access.ts. Every change is announced into the group's conversation.
  */
@@ -44,6 +44,10 @@ export interface CreateGroupInput {
   ex?: string;
   joinPolicy?: JoinPolicy;
   historyVisibleToNewMembers?: boolean;
+  /** Slow mode (seconds between a member's messages; 0: off). */
+  slowModeSeconds?: number;
+  /** End-to-end encrypted: members send only MLS messages. */
+  encrypted?: boolean;
 }
 
 /**
@@ -75,6 +79,8 @@ export async function createGroup(actor: Actor, input: CreateGroupInput): Promis
     historyVisibleToNewMembers: input.historyVisibleToNewMembers ?? false,
     status: 'active',
     muteAll: false,
+    ...(input.slowModeSeconds ? { slowModeSeconds: input.slowModeSeconds } : {}),
+    ...(input.encrypted ? { encrypted: true as const } : {}),
     memberCount: memberIds.length,
     ...(admins.size ? { adminUserIds: admins } : {}),
     createdAt: now,

@@ -8,6 +8,7 @@ import { DeleteConnectionCommand, PostToConnectionCommand } from '@aws-sdk/clien
 import { management, POST_SOCKETS } from '../aws/management';
 import { config } from '../config';
 import { log } from '../log';
+import { count } from '../metrics';
 import type { EventFrame, Message, PushFrame } from '../protocol/schema';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb } from '../aws/dynamodb';
@@ -82,19 +83,23 @@ async function postOne(endpoint: string, conn: ConnectionItem, data: Uint8Array,
         // The recipient's connection is gone: delete that one, never anyone else's.
         await connections.delete(conn.userId, conn.connectionId);
         outcome.gone++;
+        count('PushesGone');
         return;
       }
       if (name === 'PayloadTooLargeException' || status === 413) {
         log.error('push frame over the 128 KB message limit, dropped', { connectionId: conn.connectionId, userId: conn.userId, bytes: data.length });
         outcome.tooLarge++;
+        count('PushesTooLarge');
         return;
       }
+      if (name === 'LimitExceededException' || status === 429) count('PushesThrottled');
       if ((name === 'LimitExceededException' || status === 429) && attempt < MAX_THROTTLE_RETRIES) {
         await sleep(Math.random() * 100 * 2 ** attempt);
         continue;
       }
       log.warn('push failed', { connectionId: conn.connectionId, userId: conn.userId, err });
       outcome.failed++;
+      count('PushesFailed');
       return;
     }
   }

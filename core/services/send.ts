@@ -18,6 +18,7 @@ import { recentClaimGuard } from '../domain/recent-claims';
 import { blockAttribute, claimHash, claimSenders, claimsOf, claimsToDrop, counterMembers, ownSeqOnCounter, recvOptAttribute } from '../domain/claims';
 import { connectionsFromPresence } from '../store/connections';
 import type { KnownRecipients } from './push';
+import { ENCRYPTED_CONTENT_TYPES } from '../protocol/e2ee';
 import { ContentType, MAX_CONTENT_BYTES, MessageBody, SessionType, type Message, type SendMsgResult } from '../protocol/schema';
 import { notificationSchema } from '../protocol/notifications';
 import { conversations, type CounterItem } from '../store/conversations';
@@ -27,6 +28,8 @@ import { beforeSendMessage } from '../webhooks/before-send';
 import { fanOut, type FanOutOptions, type OfflineCollector } from './fanout';
 import type { OfflinePushInfo } from '../offline-push/rules';
 import { isAway, PUSH_STATE_ATTRIBUTES } from '../offline-push/targets';
+import { groups } from '../store/groups';
+import { refuseIfThrottled } from './limits';
 
 export interface Sender {
   /** A user id, or `system` for messages sent by the deployment itself. */
@@ -60,6 +63,12 @@ export interface SendInput {
    * of a durable record.
    */
   windowed?: boolean;
+  /**
+   * A user's own send (sendMsg, or POST /messages as the user): held to the limits against
+   * abuse, i.e. refused while the sender is throttled, and to the group's slow mode (see
+   * core/services/limits.ts). Batch pages and notifications are not.
+   */
+  limited?: boolean;
   /** What the sender wants the offline push to say (schema's `offlinePush`), stored with the message. */
   offlinePush?: OfflinePushInfo;
   /** Takes the message's offline-push targets instead of the send invoking the notify function (a batch page). */
@@ -126,7 +135,7 @@ function checkContentAgainstTarget(body: MessageBody, target: Pick<Target, 'conv
  * Reads the idempotency record and every item the send-time rules need, in one
  * BatchGetItem, then applies the rules. A refused send stores nothing.
  */
-async function precheck(input: SendInput, key: string): Promise<MessageIdItem | undefined> {
+async function precheck(input: SendInput, key: string, slow: { intervalMs?: number }): Promise<MessageIdItem | undefined> {
   const t = (k: Parameters<typeof config.tableName>[0]) => config.tableName(k);
   const senderId = input.sender.userId;
   const fromSystem = senderId === SYSTEM_SENDER;
@@ -155,7 +164,22 @@ async function precheck(input: SendInput, key: string): Promise<MessageIdItem | 
       if (!member) throw new CirrusError('NOT_GROUP_MEMBER', `${senderId} is not a member of group ${input.groupId}`);
       const mutedUntil = Number(member.mutedUntil ?? 0);
       if (mutedUntil > Date.now()) throw new CirrusError('MEMBER_MUTED', `${senderId} is muted in group ${input.groupId} until ${new Date(mutedUntil).toISOString()}`);
-      if (group.muteAll === true && member.role !== 'owner' && member.role !== 'admin') throw new CirrusError('GROUP_MUTED', `Group ${input.groupId} is muted`);
+      const manager = member.role === 'owner' || member.role === 'admin';
+      if (group.muteAll === true && !manager) throw new CirrusError('GROUP_MUTED', `Group ${input.groupId} is muted`);
+      if (group.encrypted === true && !ENCRYPTED_CONTENT_TYPES.has(input.contentType)) {
+        throw new CirrusError('ENCRYPTED_CONVERSATION', `Group ${input.groupId} is end-to-end encrypted: content type ${input.contentType} would be plaintext; send MLS messages (150, 151, 152)`);
+      }
+      if (input.limited) {
+        // The archive's throttle, on the member item read here anyway.
+        refuseIfThrottled(senderId, member.throttledUntil);
+        const seconds = Number(group.slowModeSeconds ?? 0);
+        if (seconds > 0 && !manager) {
+          slow.intervalMs = seconds * 1000;
+          // Refused from the read alone when plainly too soon: no write.
+          const wait = Number(member.lastSentAt ?? 0) + slow.intervalMs - Date.now();
+          if (wait > 0) throw slowModeRefusal(input.groupId, wait);
+        }
+      }
     }
   } else {
     if (!one(t('users'))) throw new CirrusError('USER_NOT_FOUND', `User ${input.recvId} is not registered`);
@@ -165,6 +189,10 @@ async function precheck(input: SendInput, key: string): Promise<MessageIdItem | 
     }
   }
   return one(t('messageIds')) as unknown as MessageIdItem | undefined;
+}
+
+function slowModeRefusal(groupId: string, waitMs: number): CirrusError {
+  return new CirrusError('THROTTLED', `Group ${groupId} is in slow mode; send again in ${Math.max(1, Math.ceil(waitMs / 1000))} s`, { retryAfterMs: waitMs });
 }
 
 function buildMessage(input: SendInput, body: MessageBody, target: Target, seq: number, serverMsgId: string, sendTime: number): MessageItem {
@@ -301,10 +329,16 @@ export async function acceptMessage(input: SendInput): Promise<Accepted> {
 
 async function sendDurable(input: SendInput, body: MessageBody, target: Target): Promise<SendMsgResult> {
   const key = senderMsgKey(input.sender.userId, input.clientMsgId);
-  const existing = await precheck(input, key);
+  const slow: { intervalMs?: number } = {};
+  const existing = await precheck(input, key, slow);
   if (existing) return resend(input, body, target, key, existing);
   // Before the seq: a refusal (or a closed-policy failure) stores nothing and leaves no hole.
   const approved = await approvedByApp(input, target, body);
+  if (slow.intervalMs !== undefined) {
+    // Slow mode: one conditional write on the member item (only in such groups), before any seq.
+    const wait = await groups.claimSlowMode(input.groupId!, input.sender.userId, Date.now(), slow.intervalMs);
+    if (wait > 0) throw slowModeRefusal(input.groupId!, wait);
+  }
 
   const allocation = await allocate(input, target, key, 0);
   // A concurrent duplicate: answer as a resend of the first attempt, which allocated.
@@ -402,13 +436,15 @@ async function windowedPrecheck(input: SendInput, target: Target): Promise<Windo
   const request: Parameters<typeof batchGet>[0] = {
     [t('conversations')]: { Keys: [{ conversationId: target.conversationId }], ConsistentRead: true },
     // `devs`: whether the recipient has devices for an offline push (a projection costs nothing: reads are charged by item size).
-    [t('users')]: { Keys: userIds.map((userId) => ({ userId })), ProjectionExpression: `userId, conns, globalRecvOpt, ${PUSH_STATE_ATTRIBUTES}` },
+    // `throttledUntil`: the sender's throttle across containers (core/services/limits.ts).
+    [t('users')]: { Keys: userIds.map((userId) => ({ userId })), ProjectionExpression: `userId, conns, globalRecvOpt, throttledUntil, ${PUSH_STATE_ATTRIBUTES}` },
   };
   if (fromUser && config.requireFriendship()) request[t('friends')] = { Keys: [{ userId: senderId, friendUserId: recvId }], ConsistentRead: true };
   const found = await batchGet(request);
   const people = new Map((found[t('users')] ?? []).map((u) => [u.userId as string, u]));
   const recipient = people.get(recvId);
   if (!recipient) throw new CirrusError('USER_NOT_FOUND', `User ${recvId} is not registered`);
+  if (input.limited && senderId !== SYSTEM_SENDER) refuseIfThrottled(senderId, people.get(senderId)?.throttledUntil);
   if (fromUser && config.requireFriendship() && !found[t('friends')]?.[0]) throw new CirrusError('NOT_FRIENDS', `${senderId} and ${recvId} are not friends`);
   const counter = found[t('conversations')]?.[0] as CounterItem | undefined;
   const mirrored = counter !== undefined && claimsOf(counter, senderId) !== undefined;

@@ -1,6 +1,7 @@
 /** Small helpers shared by the DynamoDB repositories. */
 import { BatchGetCommand, BatchWriteCommand, type BatchGetCommandInput, type BatchGetCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { ddb } from '../aws/dynamodb';
+import { forEachLimit } from '../domain/concurrency';
 
 export function isConditionFailure(err: unknown): boolean {
   const name = (err as { name?: string } | undefined)?.name;
@@ -29,9 +30,16 @@ export async function batchGet(request: NonNullable<BatchGetCommandInput['Reques
   return out;
 }
 
-/** BatchWriteItem in requests of 25, retrying the items DynamoDB leaves unprocessed. */
+/** Batches of 25 in flight at once for one large write (a 1,000-member group: 40 batches). */
+const BATCH_WRITES_IN_FLIGHT = 4;
+
+/**
+ * BatchWriteItem in requests of 25, a few at a time, retrying the items DynamoDB leaves
+ * unprocessed. The requests must not name one key twice (DynamoDB refuses that within a
+ * batch; across batches their order would not be kept).
+ */
 export async function batchWrite(table: string, requests: readonly Record<string, unknown>[]): Promise<void> {
-  for (const part of chunk(requests, 25)) {
+  await forEachLimit(chunk(requests, 25), BATCH_WRITES_IN_FLIGHT, async (part) => {
     let pending = part;
     for (let attempt = 0; pending.length > 0; attempt++) {
       if (attempt > 0) await backoff(attempt);
@@ -39,7 +47,7 @@ export async function batchWrite(table: string, requests: readonly Record<string
       pending = (res.UnprocessedItems?.[table] ?? []) as Record<string, unknown>[];
       if (attempt > 8 && pending.length > 0) throw new Error('BatchWriteItem left items unprocessed after retries');
     }
-  }
+  });
 }
 
 export function chunk<T>(items: readonly T[], size: number): T[][] {

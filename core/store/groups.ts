@@ -8,6 +8,8 @@
  * over the whole member list; role changes update both items in one transaction.
  */
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { ddb } from '../aws/dynamodb';
 import { config } from '../config';
 import { CirrusError } from '../errors';
@@ -33,6 +35,10 @@ export interface GroupItem {
   status: GroupStatus;
   /** Only the owner and admins may send. */
   muteAll: boolean;
+  /** Slow mode: a member (not the owner or an admin) may send one message per this many seconds; absent or 0: off. */
+  slowModeSeconds?: number;
+  /** End-to-end encrypted (MLS): members send only content types 150, 151, 152. Read by the send-time rules. */
+  encrypted?: true;
   memberCount: number;
   /** A DynamoDB string set; absent when the group has no admins. */
   adminUserIds?: Set<string>;
@@ -43,7 +49,7 @@ export interface GroupItem {
 }
 
 /** The group fields that owners and admins may change with one update. */
-export type GroupSettings = Partial<Pick<GroupItem, 'name' | 'faceUrl' | 'introduction' | 'announcement' | 'ex' | 'joinPolicy' | 'historyVisibleToNewMembers' | 'muteAll'>>;
+export type GroupSettings = Partial<Pick<GroupItem, 'name' | 'faceUrl' | 'introduction' | 'announcement' | 'ex' | 'joinPolicy' | 'historyVisibleToNewMembers' | 'muteAll' | 'slowModeSeconds'>>;
 
 /** A membership. `role` and `mutedUntil` (ms since the epoch) are read by the send-time rules. */
 export interface MemberItem {
@@ -55,6 +61,10 @@ export interface MemberItem {
   /** Who added the member, when someone else did. */
   inviterUserId?: string;
   joinedAt: number;
+  /** When the member's last message was accepted, kept only while the group has slow mode (see `claimSlowMode`). Never shown. */
+  lastSentAt?: number;
+  /** Set by the archive function while the user is throttled for sending too much (core/services/limits.ts). Never shown. */
+  throttledUntil?: number;
 }
 
 /** A pending request to join: the user's own application, or a member's invitation awaiting approval. */
@@ -177,6 +187,34 @@ export const groups = {
     } catch (err) {
       if (isConditionFailure(err)) throw new CirrusError('GROUP_DISMISSED', `Group ${groupId} was dismissed`);
       throw err;
+    }
+  },
+
+  /**
+   * Slow mode: records a member's send at `now` unless their last one was less than
+   * `intervalMs` ago. One conditional write, made only in groups with slow mode, before the
+   * message gets a seq; concurrent sends of the member (any container) pass one at a time.
+   * Returns the milliseconds to wait, 0 when recorded.
+   */
+  async claimSlowMode(groupId: string, userId: string, now: number, intervalMs: number): Promise<number> {
+    try {
+      await ddb().send(
+        new UpdateCommand({
+          TableName: table.members(),
+          Key: { groupId, userId },
+          UpdateExpression: 'SET lastSentAt = :now',
+          ConditionExpression: 'attribute_exists(userId) AND (attribute_not_exists(lastSentAt) OR lastSentAt <= :since)',
+          ExpressionAttributeValues: { ':now': now, ':since': now - intervalMs },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return 0;
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+      // The old item comes marshalled (the document client does not convert an error's Item).
+      const old = (err as { Item?: Record<string, AttributeValue> }).Item;
+      if (!old) throw new CirrusError('NOT_GROUP_MEMBER', `${userId} is not a member of group ${groupId}`);
+      return Math.max(1, Number(unmarshall(old).lastSentAt ?? 0) + intervalMs - now);
     }
   },
 

@@ -40,6 +40,8 @@ export interface UserItem {
   devs?: unknown;
   /** The user's offline push preferences (see `services/devices.ts`); never part of the profile. */
   pushPrefs?: PushPrefs;
+  /** Set by the archive function while the user is throttled for sending too much (core/services/limits.ts); never part of the profile. */
+  throttledUntil?: number;
 }
 
 /** Quiet hours: no alert or sound between `start` and `end` (wrapping past midnight when end < start), in the user's time zone. */
@@ -55,9 +57,9 @@ export interface PushPrefs {
   hidePreview?: boolean;
 }
 
-export type UserProfile = Omit<UserItem, 'listKey' | 'conns' | 'bigGroups' | 'devs' | 'pushPrefs'>;
+export type UserProfile = Omit<UserItem, 'listKey' | 'conns' | 'bigGroups' | 'devs' | 'pushPrefs' | 'throttledUntil'>;
 
-const profileOf = ({ listKey: _k, conns: _c, bigGroups: _g, devs: _d, pushPrefs: _p, ...profile }: UserItem): UserProfile => profile;
+const profileOf = ({ listKey: _k, conns: _c, bigGroups: _g, devs: _d, pushPrefs: _p, throttledUntil: _t, ...profile }: UserItem): UserProfile => profile;
 
 export const users = {
   /** The subset of `userIds` that is registered. */
@@ -74,6 +76,12 @@ export const users = {
       for (const item of res[table] ?? []) out.push(profileOf(item as unknown as UserItem));
     }
     return out;
+  },
+
+  /** Whether the user is registered, and until when they are throttled (core/services/limits.ts): one eventually consistent read. */
+  async sender(userId: string): Promise<{ throttledUntil?: number } | undefined> {
+    const res = await ddb().send(new GetCommand({ TableName: config.tableName('users'), Key: { userId }, ProjectionExpression: 'userId, throttledUntil' }));
+    return res.Item ? { ...(res.Item.throttledUntil !== undefined ? { throttledUntil: Number(res.Item.throttledUntil) } : {}) } : undefined;
   },
 
   /** Writes new users, 25 per request. */

@@ -4,6 +4,7 @@
  * APP_UNAVAILABLE as `callBefore` does. The modifiable fields carry the same limits as the
  * routes that take them, so a modification can never store what a client could not.
  */
+import { MAX_SLOW_MODE_SECONDS } from '../domain/limits';
 import * as z from 'zod';
 import { config } from '../config';
 import { forEachLimit } from '../domain/concurrency';
@@ -152,7 +153,7 @@ export async function beforeSetGroupInfo<C extends GroupChanges>(data: { groupId
   const modified = await callBefore('beforeSetGroupInfo', data, {
     involved: { userIds: [data.opUserId], groupId: data.groupId },
     idParts: [data.groupId, data.opUserId, JSON.stringify(data.changes)],
-    modify: z.strictObject({ changes: GroupInfoFields.extend({ joinPolicy: JoinPolicy.optional(), historyVisibleToNewMembers: z.boolean().optional() }) }),
+    modify: z.strictObject({ changes: GroupInfoFields.extend({ joinPolicy: JoinPolicy.optional(), historyVisibleToNewMembers: z.boolean().optional(), slowModeSeconds: z.number().int().min(0).max(MAX_SLOW_MODE_SECONDS).optional() }) }),
     what: `the change of group ${data.groupId}`,
   });
   return (modified?.changes as C | undefined) ?? data.changes;

@@ -12,6 +12,7 @@ import * as z from 'zod';
 import { config } from '../config';
 import { CirrusError } from '../errors';
 import { log } from '../log';
+import { count } from '../metrics';
 import { findRefusedString } from '../protocol/strings';
 import { deliveryId, postCallback } from './client';
 import { passesFilters, type BeforeCallback, type Involved } from './settings';
@@ -87,6 +88,7 @@ export async function callBefore<S extends z.ZodType, R = z.infer<S>>(name: Befo
   }
   const policy = callback.failurePolicy ?? 'open';
   log.warn(`${name} webhook failed`, { failure, policy, deliveryId: id });
+  count('WebhookBeforeFailed', 1, { callback: name });
   if (policy === 'closed') throw new CirrusError('APP_UNAVAILABLE', `The app backend did not answer ${name} usably (${failure}); retry later`);
   return undefined;
 }

@@ -14,18 +14,30 @@
  * bucket (`canListBucket`), and 403 AccessDenied to anyone else, as S3 does: without
  * s3:ListBucket, a missing key is not told apart from one the caller may not read.
  *
- * What it does not: PutObject, multipart uploads, listing, deletes, ranges, versioning,
- * ACLs, bucket policies, and virtual-hosted addressing. Cirrus only presigns POST uploads
- * and GETs and asks HeadObject.
+ * What the functions send with their role's credentials, for users' data exports and
+ * erasure: PutObject (S3's 5 GB limit for one PUT, its 1,024-byte keys, Content-MD5 and
+ * `x-amz-checksum-crc32` checked: BadDigest), ListObjectsV2 (prefix, delimiter, start-after,
+ * continuation tokens, at most 1,000 keys a page, keys in UTF-8 byte order), DeleteObject and
+ * DeleteObjects (at most 1,000 keys, with a Content-MD5 or checksum header as S3 requires).
+ *
+ * What it does not: multipart uploads, ranges, versioning, ACLs, bucket policies, and
+ * virtual-hosted addressing.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { crc32 } from 'node:zlib';
 import { join } from 'node:path';
 import { SigV4Error, verifyPostPolicy, verifyRequest, type Credentials } from './sigv4';
 import type { StandIn, StandInRequest, StandInResponse } from './types';
 
 /** S3 refuses a single POST upload above 5 GB. */
 const MAX_POST_BYTES = 5 * 1024 ** 3;
+/** And a single PUT (larger objects take a multipart upload). */
+const MAX_PUT_BYTES = 5 * 1024 ** 3;
+/** Keys are at most 1,024 bytes of UTF-8. */
+const MAX_KEY_BYTES = 1024;
+/** ListObjectsV2 answers at most 1,000 keys, whatever max-keys asks; DeleteObjects takes at most 1,000. */
+const MAX_KEYS = 1000;
 
 export interface LocalS3Options {
   /** Buckets served; requests for any other path are not this stand-in's. */
@@ -69,6 +81,10 @@ const errorStatus = {
   EntityTooLarge: 400,
   EntityTooSmall: 400,
   InvalidRequest: 400,
+  InvalidDigest: 400,
+  BadDigest: 400,
+  KeyTooLongError: 400,
+  MalformedXML: 400,
   NoSuchKey: 404,
   NoSuchBucket: 404,
   MethodNotAllowed: 405,
@@ -132,11 +148,59 @@ class ObjectStore {
     }
   }
 
+  /** Every object's bytes in a bucket. */
+  all(bucket: string): Buffer[] {
+    if (!this.dir) return [...this.memory.entries()].filter(([k]) => k.startsWith(`${bucket}/`)).map(([, v]) => v.data);
+    const folder = join(this.dir, bucket);
+    if (!existsSync(folder)) return [];
+    return readdirSync(folder)
+      .filter((f) => !f.endsWith('.json') && !f.endsWith('.tmp'))
+      .map((f) => readFileSync(join(folder, f)));
+  }
+
   get(bucket: string, key: string): { meta: StoredObject; data: Buffer } | undefined {
     if (!this.dir) return this.memory.get(`${bucket}/${key}`);
     const meta = this.head(bucket, key);
     if (!meta) return undefined;
     return { meta, data: readFileSync(this.fileOf(bucket, key)) };
+  }
+
+  /** Removes an object; nothing happens when it is absent (S3 answers the same). */
+  delete(bucket: string, key: string): void {
+    if (!this.dir) {
+      this.memory.delete(`${bucket}/${key}`);
+      return;
+    }
+    // The metadata first: an object without it does not exist.
+    rmSync(`${this.fileOf(bucket, key)}.json`, { force: true });
+    rmSync(this.fileOf(bucket, key), { force: true });
+  }
+
+  /** Every object of a bucket with its key, in UTF-8 byte order of the keys (S3's listing order). */
+  list(bucket: string): (StoredObject & { key: string })[] {
+    let all: (StoredObject & { key: string })[];
+    if (!this.dir) {
+      all = [...this.memory.entries()].filter(([k]) => k.startsWith(`${bucket}/`)).map(([k, v]) => ({ key: k.slice(bucket.length + 1), ...v.meta }));
+    } else {
+      let names: string[];
+      try {
+        names = readdirSync(join(this.dir, bucket));
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+        throw err;
+      }
+      all = [];
+      for (const name of names) {
+        if (!/^[0-9a-f]{64}\.json$/.test(name)) continue;
+        try {
+          all.push(JSON.parse(readFileSync(join(this.dir, bucket, name), 'utf8')) as StoredObject & { key: string });
+        } catch (err) {
+          // Deleted since the directory was read.
+          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        }
+      }
+    }
+    return all.sort((a, b) => Buffer.compare(Buffer.from(a.key, 'utf8'), Buffer.from(b.key, 'utf8')));
   }
 }
 
@@ -196,6 +260,11 @@ export class LocalS3 implements StandIn {
     this.corsOrigins = options.corsAllowedOrigins ?? ['*'];
   }
 
+  /** The bytes of every object of a bucket, for tests and tools (what a bucket holds, e.g. to look for plaintext). */
+  objectBodies(bucket: string): Buffer[] {
+    return this.store.all(bucket);
+  }
+
   /** An object's metadata, for tests and tools; undefined when absent. */
   headObject(bucket: string, key: string): StoredObject | undefined {
     return this.store.head(bucket, key);
@@ -216,9 +285,14 @@ export class LocalS3 implements StandIn {
     let res: StandInResponse;
     try {
       if (req.method === 'OPTIONS') return this.preflight(req);
+      const query = new URLSearchParams(target.split('?')[1] ?? '');
       if (req.method === 'POST' && key === '' && !target.includes('?')) res = await this.postObject(req, bucket);
       else if ((req.method === 'GET' || req.method === 'HEAD') && key !== '') res = this.getObject(req, target, bucket, key);
-      else if (['GET', 'HEAD', 'POST', 'PUT', 'DELETE'].includes(req.method)) throw new S3Error('NotImplemented', `The local S3 does not implement ${req.method} ${key === '' ? 'on a bucket' : 'on an object'}; Cirrus uses POST uploads, GET and HEAD.`);
+      else if (req.method === 'PUT' && key !== '' && !query.has('uploadId') && !query.has('partNumber') && !query.has('acl') && !query.has('tagging')) res = this.putObject(req, target, bucket, key);
+      else if (req.method === 'DELETE' && key !== '' && !query.has('uploadId') && !query.has('tagging')) res = this.deleteObject(req, target, bucket, key);
+      else if (req.method === 'GET' && key === '' && query.get('list-type') === '2') res = this.listObjectsV2(req, target, bucket, query);
+      else if (req.method === 'POST' && key === '' && query.has('delete')) res = this.deleteObjects(req, target, bucket);
+      else if (['GET', 'HEAD', 'POST', 'PUT', 'DELETE'].includes(req.method)) throw new S3Error('NotImplemented', `The local S3 does not implement ${req.method} ${key === '' ? 'on a bucket' : 'on an object'} with ${query.toString() || 'no query'}; Cirrus uses POST uploads, GET, HEAD, PutObject, ListObjectsV2, DeleteObject and DeleteObjects.`);
       else throw new S3Error('MethodNotAllowed', `The specified method ${req.method} is not allowed against this resource.`);
     } catch (err) {
       if (err instanceof SigV4Error) res = this.error(new S3Error(err.code, err.message), req.method);
@@ -256,6 +330,146 @@ export class LocalS3 implements StandIn {
     if (overrideType) headers['content-type'] = overrideType;
     if (disposition) headers['content-disposition'] = disposition;
     return { status: 200, headers, body: '', bytes: req.method === 'HEAD' ? undefined : data };
+  }
+
+  private signed(req: StandInRequest, target: string): string {
+    return verifyRequest({ method: req.method, target, headers: req.headers, body: req.bytes ?? Buffer.from(req.body ?? '', 'utf8') }, this.options.credentials, this.region);
+  }
+
+  /** The body against the integrity headers S3 checks: Content-MD5 and a CRC32 checksum. */
+  private checkDigests(req: StandInRequest, data: Buffer): void {
+    const md5 = req.headers['content-md5'];
+    if (md5 !== undefined) {
+      if (Buffer.from(md5, 'base64').length !== 16) throw new S3Error('InvalidDigest', 'The Content-MD5 you specified was invalid.');
+      if (createHash('md5').update(data).digest('base64') !== md5) throw new S3Error('BadDigest', 'The Content-MD5 you specified did not match what we received.');
+    }
+    const crc = req.headers['x-amz-checksum-crc32'];
+    if (crc !== undefined) {
+      const expected = Buffer.alloc(4);
+      expected.writeUInt32BE(crc32(data));
+      if (expected.toString('base64') !== crc) throw new S3Error('BadDigest', 'The CRC32 you specified did not match the calculated checksum.');
+    }
+    for (const name of Object.keys(req.headers)) {
+      if (name.startsWith('x-amz-checksum-') && name !== 'x-amz-checksum-crc32' && name !== 'x-amz-checksum-algorithm') {
+        throw new S3Error('NotImplemented', `The local S3 checks CRC32 and Content-MD5 only, not ${name}.`);
+      }
+    }
+  }
+
+  private checkKey(key: string): void {
+    if (Buffer.byteLength(key, 'utf8') > MAX_KEY_BYTES) throw new S3Error('KeyTooLongError', 'Your key is too long');
+  }
+
+  private putObject(req: StandInRequest, target: string, bucket: string, key: string): StandInResponse {
+    this.signed(req, target);
+    this.checkKey(key);
+    if (req.headers['content-encoding']?.includes('aws-chunked')) throw new S3Error('NotImplemented', 'The local S3 does not take aws-chunked bodies.');
+    const data = req.bytes ?? Buffer.from(req.body ?? '', 'utf8');
+    if (data.length > MAX_PUT_BYTES) throw new S3Error('EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size', { ProposedSize: String(data.length), MaxSizeAllowed: String(MAX_PUT_BYTES) });
+    this.checkDigests(req, data);
+    const etag = `"${md5Hex(data)}"`;
+    this.store.put(bucket, key, data, { contentType: req.headers['content-type'] || 'binary/octet-stream', size: data.length, etag, lastModified: Date.now() });
+    return { status: 200, headers: { etag, 'x-amz-request-id': randomUUID() }, body: '' };
+  }
+
+  private deleteObject(req: StandInRequest, target: string, bucket: string, key: string): StandInResponse {
+    this.signed(req, target);
+    this.store.delete(bucket, key);
+    return { status: 204, headers: { 'x-amz-request-id': randomUUID() }, body: '' };
+  }
+
+  private listObjectsV2(req: StandInRequest, target: string, bucket: string, query: URLSearchParams): StandInResponse {
+    this.signed(req, target);
+    const prefix = query.get('prefix') ?? '';
+    const delimiter = query.get('delimiter') ?? '';
+    const encode = query.get('encoding-type');
+    if (encode !== null && encode !== 'url') throw new S3Error('InvalidArgument', 'Invalid Encoding Method specified in Request', { ArgumentName: 'encoding-type', ArgumentValue: encode });
+    const maxKeysRaw = query.get('max-keys');
+    let maxKeys = MAX_KEYS;
+    if (maxKeysRaw !== null) {
+      if (!/^\d+$/.test(maxKeysRaw)) throw new S3Error('InvalidArgument', 'Provided max-keys not an integer or within integer range', { ArgumentName: 'max-keys', ArgumentValue: maxKeysRaw });
+      maxKeys = Math.min(Number(maxKeysRaw), MAX_KEYS);
+    }
+    const tokenRaw = query.get('continuation-token');
+    let after = query.get('start-after') ?? '';
+    if (tokenRaw !== null) {
+      const decoded = /^[A-Za-z0-9+/=]+$/.test(tokenRaw) ? Buffer.from(tokenRaw, 'base64').toString('utf8') : '';
+      if (!decoded.startsWith('k:')) throw new S3Error('InvalidArgument', 'The continuation token provided is incorrect', { ArgumentName: 'continuation-token' });
+      after = decoded.slice(2);
+    }
+    const afterBytes = Buffer.from(after, 'utf8');
+    const contents: (StoredObject & { key: string })[] = [];
+    const prefixes: string[] = [];
+    let truncated = false;
+    let lastReturned = '';
+    for (const o of this.store.list(bucket)) {
+      if (!o.key.startsWith(prefix) || Buffer.compare(Buffer.from(o.key, 'utf8'), afterBytes) <= 0) continue;
+      let common: string | undefined;
+      if (delimiter) {
+        const at = o.key.indexOf(delimiter, prefix.length);
+        if (at >= 0) common = o.key.slice(0, at + delimiter.length);
+      }
+      // A common prefix counts once, as one key, and the listing goes on past all its keys.
+      if (common !== undefined && prefixes[prefixes.length - 1] === common) continue;
+      if (contents.length + prefixes.length >= maxKeys) {
+        truncated = true;
+        break;
+      }
+      if (common !== undefined) {
+        prefixes.push(common);
+        lastReturned = `${common}\u{10FFFF}`;
+      } else {
+        contents.push(o);
+        lastReturned = o.key;
+      }
+    }
+    const enc = (v: string) => xmlEscape(encode === 'url' ? encodeURIComponent(v).replace(/%2F/g, '/') : v);
+    const body =
+      `<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">` +
+      `<Name>${xmlEscape(bucket)}</Name><Prefix>${enc(prefix)}</Prefix>` +
+      (delimiter ? `<Delimiter>${enc(delimiter)}</Delimiter>` : '') +
+      `<KeyCount>${contents.length + prefixes.length}</KeyCount><MaxKeys>${maxKeys}</MaxKeys>` +
+      (encode ? `<EncodingType>url</EncodingType>` : '') +
+      `<IsTruncated>${truncated}</IsTruncated>` +
+      (tokenRaw !== null ? `<ContinuationToken>${xmlEscape(tokenRaw)}</ContinuationToken>` : '') +
+      (truncated ? `<NextContinuationToken>${Buffer.from(`k:${lastReturned}`, 'utf8').toString('base64')}</NextContinuationToken>` : '') +
+      (query.has('start-after') ? `<StartAfter>${enc(query.get('start-after')!)}</StartAfter>` : '') +
+      contents
+        .map((o) => `<Contents><Key>${enc(o.key)}</Key><LastModified>${new Date(o.lastModified).toISOString()}</LastModified><ETag>${xmlEscape(o.etag)}</ETag><Size>${o.size}</Size><StorageClass>STANDARD</StorageClass></Contents>`)
+        .join('') +
+      prefixes.map((p) => `<CommonPrefixes><Prefix>${enc(p)}</Prefix></CommonPrefixes>`).join('') +
+      `</ListBucketResult>`;
+    return { status: 200, headers: { 'content-type': 'application/xml', 'x-amz-request-id': randomUUID() }, body };
+  }
+
+  private deleteObjects(req: StandInRequest, target: string, bucket: string): StandInResponse {
+    this.signed(req, target);
+    const data = req.bytes ?? Buffer.from(req.body ?? '', 'utf8');
+    const hasChecksum = req.headers['content-md5'] !== undefined || Object.keys(req.headers).some((h) => h.startsWith('x-amz-checksum-') && h !== 'x-amz-checksum-algorithm');
+    if (!hasChecksum) throw new S3Error('InvalidRequest', 'Missing required header for this request: Content-MD5 OR x-amz-checksum-*');
+    this.checkDigests(req, data);
+    const xml = data.toString('utf8');
+    if (!/^\s*(<\?xml[^>]*\?>\s*)?<Delete(\s[^>]*)?>[\s\S]*<\/Delete>\s*$/.test(xml)) throw new S3Error('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema');
+    const unescape = (v: string) =>
+      v.replace(/&(lt|gt|quot|apos|amp|#x[0-9a-fA-F]+|#\d+);/g, (_, e: string) =>
+        e === 'lt' ? '<' : e === 'gt' ? '>' : e === 'quot' ? '"' : e === 'apos' ? "'" : e === 'amp' ? '&' : String.fromCodePoint(e.startsWith('#x') ? parseInt(e.slice(2), 16) : Number(e.slice(1))),
+      );
+    const objects = [...xml.matchAll(/<Object>([\s\S]*?)<\/Object>/g)].map((m) => /<Key>([\s\S]*?)<\/Key>/.exec(m[1]));
+    if (objects.length === 0 || objects.length > MAX_KEYS || objects.some((k) => !k)) {
+      throw new S3Error('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema');
+    }
+    const quiet = /<Quiet>\s*true\s*<\/Quiet>/i.test(xml);
+    const deleted: string[] = [];
+    for (const m of objects) {
+      const key = unescape(m![1]);
+      this.store.delete(bucket, key);
+      deleted.push(key);
+    }
+    const body =
+      `<?xml version="1.0" encoding="UTF-8"?>\n<DeleteResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">` +
+      (quiet ? '' : deleted.map((k) => `<Deleted><Key>${xmlEscape(k)}</Key></Deleted>`).join('')) +
+      `</DeleteResult>`;
+    return { status: 200, headers: { 'content-type': 'application/xml', 'x-amz-request-id': randomUUID() }, body };
   }
 
   /**

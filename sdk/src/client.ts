@@ -63,6 +63,15 @@ export interface CirrusClientOptions {
   requestTimeoutMs?: number;
   /** Delay before pending seqs are asked again. @default 5000 */
   pendingRetryMs?: number;
+  /**
+   * A send refused with THROTTLED (too fast for the deployment's limits, or a group's slow mode)
+   * is sent again by itself after the server's `retryAfterMs` when that is at most this long
+   * (`messageStatusChanged` reports it still `sending`, with the error and `retryAt`); a longer
+   * wait, or 0, marks it `failed` with the error, whose `retryAfterMs` says when
+   * `resendMessage` can succeed.
+   * @default 60000
+   */
+  maxThrottleWaitMs?: number;
 }
 
 /** Connection listeners (OpenIM's `OnConnListener`). */
@@ -203,7 +212,7 @@ export class CirrusClient extends Emitter<CirrusEvents> {
       requestTimeoutMs: options.requestTimeoutMs,
     });
     this.engine = new SyncEngine(this.connection, store, { userId: this.userId, timers, pendingRetryMs: options.pendingRetryMs });
-    this.outbox = new Outbox(this.connection, store, this.engine, { userId: this.userId, platformId: this.platformId, timers, random, backoff });
+    this.outbox = new Outbox(this.connection, store, this.engine, { userId: this.userId, platformId: this.platformId, timers, random, backoff, maxThrottleWaitMs: options.maxThrottleWaitMs });
     for (const c of conversations) this.countUnread(c);
     this.totalUnread = this.sumUnread();
     this.wire();

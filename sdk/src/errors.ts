@@ -37,8 +37,10 @@ export class CirrusSdkError extends Error {
   readonly status?: number;
   /** REFUSED_BY_APP: the app backend's own refusal code (10000–19999). */
   readonly appCode?: number;
+  /** THROTTLED by a limit of the deployment or a group's slow mode: milliseconds until the same request can succeed. */
+  readonly retryAfterMs?: number;
 
-  constructor(reason: SdkErrorReason, message: string, options: { code?: number; retryable?: boolean; status?: number; appCode?: number; cause?: unknown } = {}) {
+  constructor(reason: SdkErrorReason, message: string, options: { code?: number; retryable?: boolean; status?: number; appCode?: number; retryAfterMs?: number; cause?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'CirrusSdkError';
     this.reason = reason;
@@ -46,10 +48,11 @@ export class CirrusSdkError extends Error {
     this.retryable = options.retryable ?? (reason in clientRetryable ? clientRetryable[reason as ClientErrorReason] : false);
     if (options.status !== undefined) this.status = options.status;
     if (options.appCode !== undefined) this.appCode = options.appCode;
+    if (options.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
   }
 
   /** An error as the server sent it in a reply frame or an HTTP error body. */
   static fromWire(error: WireError, status?: number): CirrusSdkError {
-    return new CirrusSdkError(error.reason, error.message, { code: error.code, retryable: error.retryable, status, appCode: error.appCode });
+    return new CirrusSdkError(error.reason, error.message, { code: error.code, retryable: error.retryable, status, appCode: error.appCode, retryAfterMs: error.retryAfterMs });
   }
 }

@@ -3,7 +3,8 @@
  * conversation (the next one waits for the previous ack, so seqs follow the order the user
  * sent in, and a device has at most one unacknowledged send per conversation, well inside
  * the server's idempotency window of the sender's last 8 sends in a 1:1 conversation).
- * A retryable failure is retried with the same `clientMsgId`; a refusal marks it `failed`
+ * A retryable failure is retried with the same `clientMsgId` (a THROTTLED one after the
+ * `retryAfterMs` the server gave, up to `maxThrottleWaitMs`); a refusal marks it `failed`
  * until the app resends it. Messages still `sending` when the app stopped are sent on the
  * next connect.
  *
@@ -38,6 +39,8 @@ export interface MessageStatusEvent {
   /** The message on its way or failed. */
   outgoing?: OutgoingMessage;
   error?: CirrusSdkError;
+  /** Still `sending` after a THROTTLED refusal: when the outbox sends it again (ms since the epoch). */
+  retryAt?: number;
 }
 
 export interface OutboxOptions {
@@ -51,6 +54,14 @@ export interface OutboxOptions {
    * @default 5
    */
   maxAttempts?: number;
+  /**
+   * A send refused with THROTTLED and `retryAfterMs` (sending too fast, a group's slow mode) is
+   * sent again after that wait, without using up attempts, when the wait is at most this long;
+   * otherwise, or with 0, it is marked failed with the error (its `retryAfterMs` says when
+   * `resendMessage` can succeed).
+   * @default 60000
+   */
+  maxThrottleWaitMs?: number;
 }
 
 export class Outbox extends Emitter<{ status: MessageStatusEvent }> {
@@ -195,6 +206,16 @@ export class Outbox extends Emitter<{ status: MessageStatusEvent }> {
           const delay = backoffDelay(attempt + 1, this.options.backoff, this.options.random);
           await new Promise<void>((resolve) => this.options.timers.setTimeout(resolve, delay));
           continue;
+        }
+        // Over a limit: the server said when the same send can succeed. Nothing was stored.
+        if (error.reason === 'THROTTLED' && error.retryAfterMs !== undefined) {
+          if (error.retryAfterMs <= (this.options.maxThrottleWaitMs ?? 60_000)) {
+            const retryAt = this.options.timers.now() + error.retryAfterMs;
+            this.emit('status', { clientMsgId: outgoing.clientMsgId, conversationId: outgoing.conversationId, status: 'sending', outgoing, error, retryAt });
+            await new Promise<void>((resolve) => this.options.timers.setTimeout(resolve, error.retryAfterMs!));
+            continue;
+          }
+          attempt = maxAttempts;
         }
         attempt++;
         if (error.retryable && attempt < maxAttempts) {

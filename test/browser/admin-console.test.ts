@@ -389,6 +389,47 @@ describe('admin console', () => {
     await expect.poll(() => page.locator('.view-audit .notice').textContent()).toMatch(/^INVALID_ARGUMENT \(\d+\): /);
   });
 
+  it("limits: those in force and the users throttled now; a group's slow mode set from its page", async () => {
+    const saved = process.env.LIMITS;
+    // The functions read LIMITS on use: a window small enough for a few messages to go over.
+    process.env.LIMITS = JSON.stringify({ window: { messages: 2, seconds: 60, throttleSeconds: 600 } });
+    try {
+      const malcolm = await Device.connect(cirrus.wsUrl, await admin.userToken('malcolm'));
+      try {
+        for (let i = 0; i < 3; i += 1) {
+          const reply = await malcolm.request('sendMsg', { clientMsgId: `lim-${i}`, recvId: 'bob', contentType: 101, content: { text: `buy ${i}` } });
+          expect(reply.error).toBeUndefined();
+        }
+      } finally {
+        await malcolm.close();
+      }
+      await eventually(async () => ((await admin.call('GET', '/admin/limits')).body.throttled as { userId: string }[]).some((t) => t.userId === 'malcolm'));
+      await page.getByRole('link', { name: 'Limits' }).click();
+      const row = page.locator('table.throttled tr[data-user-id="malcolm"]');
+      await row.waitFor({ timeout: 10_000 });
+      expect(await row.locator('td').nth(2).textContent()).toBe('3 in 60 s');
+      expect(await page.locator('.view-limits .notice').textContent()).toBe('1 user throttled now.');
+      expect(await page.locator('.view-limits dl.facts').textContent()).toContain('over 2 messages in 60 s: throttled 600 s');
+      await page.screenshot({ path: join(shots, 'admin-limits.png') });
+
+      await page.getByRole('link', { name: 'Groups' }).click();
+      await page.getByLabel('Group id').fill('lunch');
+      await page.getByRole('button', { name: 'Look up' }).click();
+      const slow = page.locator('.group-detail .slow-mode + .notice');
+      await expect.poll(() => slow.textContent()).toBe('Off.');
+      await page.getByLabel('Slow mode in seconds').fill('30');
+      await page.getByRole('button', { name: 'Set slow mode' }).click();
+      await expect.poll(() => slow.textContent()).toBe('Members other than the owner and admins may send one message every 30 s.');
+      expect((await admin.call('GET', '/groups/lunch')).body.group.slowModeSeconds).toBe(30);
+      await page.getByLabel('Slow mode in seconds').fill('0');
+      await page.getByRole('button', { name: 'Set slow mode' }).click();
+      await expect.poll(() => slow.textContent()).toBe('Off.');
+    } finally {
+      if (saved === undefined) delete process.env.LIMITS;
+      else process.env.LIMITS = saved;
+    }
+  });
+
   it('fits a phone screen: the navigation wraps, the dashboard charts stack', async () => {
     await page.setViewportSize({ width: 390, height: 800 });
     await page.getByRole('link', { name: 'Dashboard' }).click();

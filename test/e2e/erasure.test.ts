@@ -13,6 +13,7 @@ import { ddb } from '../../core/aws/dynamodb';
 import type { TableKey } from '../../core/manifest';
 import { Device, eventually } from '../support/cirrus';
 import { faults } from '../../core/faults';
+import { eraseBudget } from '../../core/services/erasure';
 import { admin, as, cirrus, useCirrus } from '../support/harness';
 
 useCirrus();
@@ -264,5 +265,38 @@ describe('an erasure cut short', () => {
     expect((await offline()).every((m) => m.content === null)).toBe(true);
     expect((await scan(cirrus.tableNames.friends)).filter((f) => f.userId === 'er-y' || f.friendUserId === 'er-y')).toEqual([]);
     await eventually(async () => (await adminSearch('ysecret')).length === 0, 30_000);
+  });
+});
+
+describe('an erasure with more than one call of work', () => {
+  it('answers done: false with what it erased, each call progresses, and the last finishes the relations', async () => {
+    await admin.register('er-z');
+    expect((await admin.call('POST', '/friends/import', { userId: 'er-z', friendUserIds: ['er-a'] })).status).toBe(200);
+    for (const text of ['zsecret 1', 'zsecret 2', 'zsecret 3']) await send({ sendId: 'er-z', recvId: 'er-a' }, text);
+    const offline = () => scan(cirrus.tableNames.messages).then((all) => all.filter((m) => m.senderId === 'er-z'));
+
+    // A budget every message outlasts: each call erases one and says so.
+    const saved = eraseBudget.ms;
+    eraseBudget.ms = 0;
+    const answers: Record<string, unknown>[] = [];
+    try {
+      for (let call = 0; call < 10; call++) {
+        const res = await admin.call('POST', '/admin/users/er-z/erase', { confirmUserId: 'er-z' });
+        expect(res.status, JSON.stringify(res.body)).toBe(200);
+        answers.push(res.body);
+        if (res.body.done) break;
+        // Between calls: each erased one message (their own notifications first, then what they sent); the friendship waits for the end.
+        expect(res.body).toMatchObject({ done: false, messages: 1, friends: 0, groups: 0 });
+        expect((await scan(cirrus.tableNames.friends)).filter((f) => f.userId === 'er-z').length).toBe(1);
+      }
+    } finally {
+      eraseBudget.ms = saved;
+    }
+    // Their three messages and the notification of the friendship: at least four calls, the last one done.
+    expect(answers.length).toBeGreaterThanOrEqual(4);
+    expect(answers[answers.length - 1]).toMatchObject({ done: true, friends: 1 });
+    expect(answers.reduce((n, a) => n + Number(a.messages), 0)).toBeGreaterThanOrEqual(4);
+    expect((await offline()).every((m) => m.content === null)).toBe(true);
+    expect((await scan(cirrus.tableNames.friends)).filter((f) => f.userId === 'er-z' || f.friendUserId === 'er-z')).toEqual([]);
   });
 });

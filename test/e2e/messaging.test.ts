@@ -282,6 +282,50 @@ describe('logs', () => {
     });
   });
 
+  it("at the default level, write the debug lines of an invocation that fails, before its error, and none of the others'", async () => {
+    await admin.register('lola', 'lars');
+    const lola = await device('lola');
+    const lars = await device('lars');
+    await capturingLogs('info', async (entries) => {
+      await lola.ok('sendMsg', { clientMsgId: 'fine', recvId: 'lars', ...text('goes through') });
+      faults.crash('send.afterPush');
+      try {
+        const failed = await lola.request('sendMsg', { clientMsgId: 'fails late', recvId: 'lars', ...text('pushed, then crashed') });
+        expect(failed.error?.reason).toBe('INTERNAL');
+      } finally {
+        faults.clear();
+      }
+      await lars.waitForPushes(2);
+      const sent = entries().filter((e) => e.fn === 'wsMessage');
+      // The failed send's path, kept in its invocation's buffer at debug, then its error; nothing of the one that went through.
+      expect(sent.map((e) => [e.level, e.msg])).toEqual([
+        ['debug', 'message pushed'],
+        ['error', 'action failed'],
+      ]);
+      expect(sent[0].correlationId).toBe(sent[1].correlationId);
+      expect(sent[0].requestId).toBe(sent[1].requestId);
+    });
+  });
+
+  it('write no metric line for a message that goes through, and one counting a refused message by its reason', async () => {
+    await admin.register('mona', 'milo');
+    const mona = await device('mona');
+    const milo = await device('milo');
+    await capturingLogs('info', async (entries) => {
+      const ack = await mona.ok('sendMsg', { clientMsgId: 'counted not', recvId: 'milo', ...text('fine') });
+      await milo.waitForPushes(1);
+      await eventually(async () => (await cirrus.dataApi.query(`SELECT count(*)::int AS n FROM messages WHERE conversation_id = '${ack.conversationId}'`))[0].n === 1);
+      await sleep(300);
+      expect(entries().filter((e) => '_aws' in e)).toEqual([]);
+
+      const refused = await mona.request('sendMsg', { clientMsgId: 'refused', recvId: 'milo', contentType: 'not a number', content: { text: 'x' } });
+      expect(refused.error?.reason).toBe('INVALID_ARGUMENT');
+      const metrics = entries().filter((e) => '_aws' in e);
+      expect(metrics).toHaveLength(1);
+      expect(metrics[0]).toMatchObject({ _aws: { CloudWatchMetrics: [{ Namespace: 'Cirrus', Dimensions: [['service'], ['service', 'reason']] }] }, reason: 'INVALID_ARGUMENT', MessagesRefused: 1 });
+    });
+  });
+
   it('at debug, are JSON lines that carry one correlation id through send and push; the archive logs its stream batches', async () => {
     await admin.register('lara', 'liam');
     const lara = await device('lara');

@@ -37,15 +37,20 @@ describe('When props are invalid', () => {
     ['a pushMaxDevices of 0', { pushMaxDevices: 0 }, /^pushMaxDevices must be a whole number of devices per user, from 1 to 100; got 0\.$/],
     ['a fractional pushMaxDevices', { pushMaxDevices: 2.5 }, /^pushMaxDevices must be/],
     ['a pushMaxDevices above 100', { pushMaxDevices: 101 }, /^pushMaxDevices must be/],
+    ['a negative limits rate', { limits: { user: { perSecond: -1 } } }, /^limits.user.perSecond must be a number from 0 \(no limit\) to 100000; got -1\.$/],
+    ['a fractional limits burst', { limits: { connection: { burst: 2.5 } } }, /^limits.connection.burst must be a whole number from 1 to 1000000; got 2.5\.$/],
+    ['a limits window of 0 seconds', { limits: { window: { seconds: 0 } } }, /^limits.window.seconds must be a whole number from 1 to 3600; got 0\.$/],
+    ['an unknown limit', { limits: { group: {} } as never }, /^limits has unknown fields: group\.$/],
   ])('should reject %s with a plain sentence', (_, props, message) => {
     const stack = new Stack(new App(), 'Host');
     expect(() => new CirrusIm(stack, 'Im', props)).toThrow(message);
   });
 
   it('should reject a stack name too long for the generated names in the functions\' environments', () => {
-    const stack = new Stack(new App(), 'Host', { stackName: 'c'.repeat(MAX_STACK_NAME_LENGTH + 1) });
+    // Without bundling: the names are checked before any function is built.
+    const stack = new Stack(testApp(), 'Host', { stackName: 'c'.repeat(MAX_STACK_NAME_LENGTH + 1) });
     expect(() => new CirrusIm(stack, 'Im')).toThrow(/^The stack name must be at most 100 characters/);
-    expect(() => new CirrusIm(new Stack(new App(), 'Host', { stackName: 'c'.repeat(MAX_STACK_NAME_LENGTH) }), 'Im')).not.toThrow();
+    expect(() => new CirrusIm(new Stack(testApp(), 'Host', { stackName: 'c'.repeat(MAX_STACK_NAME_LENGTH) }), 'Im')).not.toThrow();
   });
 
   it('should reject before creating any resource', () => {
@@ -158,7 +163,7 @@ describe('When every prop is customized', () => {
     }
   });
 
-  it("should set every function's application log level to the chosen level, system lines still at WARN", () => {
+  it("should let every application line through Lambda's filter (the Logger filters by LOG_LEVEL), system lines still at WARN", () => {
     for (const fn of Object.values(im.functions)) {
       expect(template.toJSON().Resources[logicalId(fn)].Properties.LoggingConfig).toMatchObject({ LogFormat: 'JSON', ApplicationLogLevel: 'DEBUG', SystemLogLevel: 'WARN' });
     }

@@ -47,6 +47,8 @@ function expectedEnvironment(spec: FunctionSpec): string[] {
   if (spec.history) names.push(commonEnv.DB_CLUSTER_ARN, commonEnv.DB_SECRET_ARN, commonEnv.DB_NAME);
   // MEDIA_ALLOWED_TYPES is compiled into the bundle (a long value; Lambda's environment holds 4 KB).
   if (spec.media) names.push(commonEnv.MEDIA_BUCKET, commonEnv.MEDIA_MAX_BYTES);
+  // The user-data function writes exports and deletes an erased user's media: the bucket's name alone.
+  else if (spec.exports || spec.userMedia) names.push(commonEnv.MEDIA_BUCKET);
   // The functions that register offline push devices get the per-user cap.
   if (spec.pushSettings) names.push(commonEnv.PUSH_MAX_DEVICES);
   // --enable-source-maps, because the bundles carry source maps.
@@ -189,8 +191,8 @@ describe('When CirrusStack is synthesized with default props and bundled', () =>
       });
     });
 
-    it.each(functionEntries)('should log %s in JSON, application lines at the default level, no START/END/REPORT lines', (key) => {
-      expect(functionResource(key).Properties.LoggingConfig).toMatchObject({ LogFormat: 'JSON', ApplicationLogLevel: 'INFO', SystemLogLevel: 'WARN' });
+    it.each(functionEntries)('should log %s in JSON, every application line the Logger writes (it filters and buffers by LOG_LEVEL), no START/END/REPORT lines', (key) => {
+      expect(functionResource(key).Properties.LoggingConfig).toMatchObject({ LogFormat: 'JSON', ApplicationLogLevel: 'DEBUG', SystemLogLevel: 'WARN' });
     });
 
     it.each(functionEntries)('should give %s exactly the environment its spec calls for', (key, spec) => {
@@ -341,8 +343,8 @@ describe('When CirrusStack is synthesized with default props and bundled', () =>
   describe('asynchronous invocations', () => {
     const invoked = functionEntries.filter(([, spec]) => spec.asyncInvoke);
 
-    it('should be how push slices, offline notifications and batch pages run', () => {
-      expect(invoked.map(([key]) => key).sort()).toEqual(['batchPages', 'notify', 'push']);
+    it('should be how push slices, offline notifications, batch pages and user data jobs run', () => {
+      expect(invoked.map(([key]) => key).sort()).toEqual(['batchPages', 'notify', 'push', 'userData']);
       template.resourceCountIs('AWS::Lambda::EventInvokeConfig', invoked.length);
     });
 

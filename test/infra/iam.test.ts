@@ -69,6 +69,7 @@ function resourceNames(synth: Synthesized, key: FunctionKey): Map<string, string
   // The Data API is given the credentials through the cluster's secret attachment.
   names.set(JSON.stringify(stack.resolve(im.cluster.secret!.secretArn)), 'historyCredentials');
   names.set(JSON.stringify({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [logicalId(im.mediaBucket), 'Arn'] }, '/media/*']] }), 'mediaObjects');
+  names.set(JSON.stringify({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [logicalId(im.mediaBucket), 'Arn'] }, '/exports/*']] }), 'exportObjects');
   names.set(getAtt(im.mediaBucket), 'mediaBucket');
   names.set(getAtt((im.functions[key].node.scope as HandlerFunction).logGroup), 'logGroup');
   return names;

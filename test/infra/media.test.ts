@@ -2,7 +2,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_MEDIA_TYPES } from '../../core/domain/media';
-import { functions, type FunctionKey } from '../../core/manifest';
+import { functions, type FunctionKey, type FunctionSpec } from '../../core/manifest';
 import { resolveCirrusImProps } from '../../lib/cirrus-im-props';
 import { HandlerFunction } from '../../lib/handler-function';
 import { logicalId, synthesizeCirrusStack, synthTimeout, type Synthesized } from './support';
@@ -79,9 +79,10 @@ describe('When CirrusStack is synthesized with default media props', () => {
     expect(resources[logsId].Properties.LifecycleConfiguration.Rules).toEqual([{ Id: 'ExpireAccessLogs', ExpirationInDays: 365, Status: 'Enabled' }]);
   });
 
-  it('should abort incomplete multipart uploads after a day and keep objects without an expiry', () => {
+  it('should abort incomplete multipart uploads after a day, keep media without an expiry and expire data exports after 7 days', () => {
     expect(resources[bucketId].Properties.LifecycleConfiguration.Rules).toEqual([
       { Id: 'AbortIncompleteMultipartUploads', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 }, Status: 'Enabled' },
+      { Id: 'ExpireExports', Prefix: 'exports/', ExpirationInDays: 7, Status: 'Enabled' },
     ]);
   });
 
@@ -95,26 +96,39 @@ describe('When CirrusStack is synthesized with default media props', () => {
     expect(mediaFunctions).toEqual(['httpMedia']);
     for (const key of Object.keys(functions) as FunctionKey[]) {
       const variables = resources[logicalId(synth.stack.im.functions[key])].Properties.Environment.Variables;
-      if (functions[key].media) {
+      const spec = functions[key] as FunctionSpec;
+      if (spec.exports || spec.userMedia) expect(variables.MEDIA_BUCKET, key).toEqual({ Ref: bucketId });
+      if (spec.media) {
         expect(variables).toMatchObject({ MEDIA_BUCKET: { Ref: bucketId }, MEDIA_MAX_BYTES: String(100 * 1024 * 1024) });
         // Compiled into the bundle, not the environment (see the manifest's compiledSettings).
         expect((synth.stack.im.functions[key].node.scope as HandlerFunction).compiledSettings).toMatchObject({ MEDIA_ALLOWED_TYPES: DEFAULT_MEDIA_TYPES.join(',') });
       } else {
-        expect(variables.MEDIA_BUCKET).toBeUndefined();
+        if (!spec.exports && !spec.userMedia) expect(variables.MEDIA_BUCKET, key).toBeUndefined();
+        expect(variables.MEDIA_MAX_BYTES, key).toBeUndefined();
       }
     }
   });
 
-  it('should grant the media functions PutObject and GetObject under media/ and a prefix-limited ListBucket, and nothing more', () => {
+  it('should grant the media functions PutObject and GetObject under media/ and a prefix-limited ListBucket, and Put and Get of exports/ to request exports, and nothing more', () => {
+    const objects = (prefix: string) => ({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, `/${prefix}/*`]] });
+    const list = { Effect: 'Allow', Action: 's3:ListBucket', Resource: { 'Fn::GetAtt': [bucketId, 'Arn'] }, Condition: { StringLike: { 's3:prefix': ['media/*'] } } };
     expect(s3Statements('httpMedia')).toEqual([
-      { Effect: 'Allow', Action: ['s3:PutObject', 's3:GetObject'], Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, '/media/*']] } },
-      { Effect: 'Allow', Action: 's3:ListBucket', Resource: { 'Fn::GetAtt': [bucketId, 'Arn'] }, Condition: { StringLike: { 's3:prefix': ['media/*'] } } },
+      { Effect: 'Allow', Action: ['s3:PutObject', 's3:GetObject'], Resource: objects('media') },
+      list,
+      { Effect: 'Allow', Action: ['s3:PutObject', 's3:GetObject'], Resource: objects('exports') },
+    ]);
+    // The export builder writes exports (never reads them), lists the user's media and deletes an erased user's.
+    expect(s3Statements('userData')).toEqual([
+      { Effect: 'Allow', Action: 's3:PutObject', Resource: objects('exports') },
+      list,
+      { Effect: 'Allow', Action: 's3:DeleteObject', Resource: objects('media') },
     ]);
   });
 
   it('should grant no other function anything on S3', () => {
     for (const key of Object.keys(functions) as FunctionKey[]) {
-      if (!functions[key].media) expect(s3Statements(key), key).toEqual([]);
+      const spec = functions[key] as FunctionSpec;
+      if (!spec.media && !spec.exports && !spec.userMedia) expect(s3Statements(key), key).toEqual([]);
     }
   });
 });

@@ -14,6 +14,7 @@ import { DEFAULT_ALARM_THRESHOLDS } from '../../lib/cirrus-im-props';
 import { logicalId, synthesizeCirrusStack, synthTimeout, type Synthesized } from './support';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { dashboardMetricCount } from '../../bench/suites/idle';
+import { CIRRUS_METRICS, CIRRUS_METRIC_DIMENSIONS, METRICS_NAMESPACE } from '../../core/metrics';
 
 type Resource = { Type: string; Properties?: Record<string, any> };
 type Resources = Record<string, Resource>;
@@ -38,6 +39,11 @@ const published: Record<string, Record<string, readonly string[]>> = {
   },
   'AWS/SQS': { QueueName: ['ApproximateNumberOfMessagesVisible', 'ApproximateAgeOfOldestMessage'] },
   'AWS/RDS': { DBClusterIdentifier: ['ServerlessDatabaseCapacity', 'ACUUtilization'] },
+  // Cirrus's own, which its functions write (EMF, core/metrics.ts): by service, and some by a dimension of their own too.
+  [METRICS_NAMESPACE]: {
+    service: CIRRUS_METRICS,
+    ...Object.fromEntries(Object.entries(CIRRUS_METRIC_DIMENSIONS).map(([metric, dimension]) => [[dimension, 'service'].sort().join(','), [metric]])),
+  },
 };
 const webSocketOnly = ['MessageCount', 'ConnectCount', 'IntegrationError', 'ExecutionError', 'ClientError'];
 const httpOnly = ['Count', '4xx', '5xx', 'Latency'];
@@ -128,6 +134,10 @@ function expectPublished(metric: NamedMetric, resources: Resources): void {
       break;
     case 'AWS/RDS':
       resourceOf('DBClusterIdentifier', 'AWS::RDS::DBCluster');
+      break;
+    case METRICS_NAMESPACE:
+      // The service the functions write: the stack's name, compiled into their bundles.
+      expect(metric.dimensions.service, where).toBe('Cirrus');
       break;
   }
 }
@@ -276,6 +286,9 @@ describe('When an alarmTopic is given, with the detailed dashboard', () => {
     for (const metricName of ['MessageCount', 'ConnectCount', 'IntegrationError', 'ExecutionError', 'Count', '5xx']) expect(apiMetrics).toContain(metricName);
     // Messages: the send function's invocations.
     expect(graphed).toContain(key({ namespace: 'AWS/Lambda', metricName: 'Invocations', dimensions: { FunctionName: `<<Ref:${logicalId(synthesized.stack.im.functions.wsMessage)}>>` } }));
+    // Cirrus's own metrics, all but the webhooks' (off here).
+    const own = [...graphed].filter((k) => k.startsWith('Cirrus|')).map((k) => k.split('|')[1]);
+    expect(new Set(own)).toEqual(new Set(CIRRUS_METRICS.filter((m) => !m.startsWith('Webhook'))));
   });
 
   it("should name only published metrics of this stack's resources on the dashboard, with the p99 of durations", () => {
@@ -356,6 +369,10 @@ describe('When the dashboard is left at its default, the summary', () => {
     expect(graphed).toContain(key({ namespace: 'AWS/SQS', metricName: 'ApproximateNumberOfMessagesVisible', dimensions: { QueueName: `<<GetAtt:${logicalId(im.deadLetterQueues.webhook)}.QueueName>>` } }));
     // Functions off the message path are left to the detailed dashboard.
     expect(graphed).not.toContain(key({ namespace: 'AWS/Lambda', metricName: 'Errors', dimensions: { FunctionName: ref(im.functions.migrate) } }));
+    // Cirrus's own counts of what went wrong on the way to clients.
+    for (const metricName of ['MessagesRefused', 'PushesGone', 'PushesThrottled', 'NotificationsFailed']) {
+      expect(graphed).toContain(key({ namespace: 'Cirrus', metricName, dimensions: { service: 'Cirrus' } }));
+    }
   });
 
   it('should name only published metrics of this stack, with the p99 of durations, and show the state of every alarm', () => {

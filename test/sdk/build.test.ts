@@ -39,4 +39,18 @@ describe('the SDK build', () => {
     expect(typeof sdk.CirrusClient.create).toBe('function');
     expect(sdk.backoffDelay(2, { minDelayMs: 100, maxDelayMs: 1000 }, () => 0.5)).toBe(200);
   });
+
+  it('builds the encrypted conversations apart, with MLS inside and nothing Node-only, importable as plain ESM', async () => {
+    const bundle = readFileSync('sdk/dist/e2ee.js', 'utf8');
+    expect(bundle).not.toMatch(/\bfrom\s*["'](node:|ws["']|fs["']|zod["'])/);
+    expect(bundle).not.toMatch(/\brequire\s*\(/);
+    // The main bundle does not carry MLS.
+    expect(readFileSync('sdk/dist/index.js', 'utf8')).not.toMatch(/mls_key_package/);
+    expect(bundle).toMatch(/mls_key_package/);
+    const e2ee = await import('../../sdk/dist/e2ee.js' as string);
+    expect(typeof e2ee.E2ee.open).toBe('function');
+    const enc = await e2ee.encryptMedia(new TextEncoder().encode('x'));
+    expect(new TextDecoder().decode(await e2ee.decryptMedia(enc.data, enc.key, enc.iv))).toBe('x');
+    expect(existsSync('sdk/dist/e2ee.d.ts')).toBe(true);
+  });
 });

@@ -69,7 +69,7 @@ export interface Reply<T = any> {
   id: string | null;
   action?: string;
   data?: T;
-  error?: { code: number; reason: string; message: string; retryable: boolean };
+  error?: { code: number; reason: string; message: string; retryable: boolean; retryAfterMs?: number };
   message?: string;
 }
 

@@ -9,13 +9,15 @@ import { httpRoutes } from '../../core/http/routes';
 import { operations } from '../../core/http/operations';
 import { mediaOperations } from '../../core/http/operations/media';
 import { historyOperations } from '../../core/http/operations/history';
+import { e2eeOperations } from '../../core/http/operations/e2ee';
 import { httpFunctionOf, httpFunctions, httpRouteFunctions, type HttpFunctionKey } from '../../core/manifest';
 import { handler as httpApi } from '../../functions/http-api';
 import { handler as httpMedia } from '../../functions/http-media';
 import { handler as httpHistory } from '../../functions/http-history';
+import { handler as httpE2ee } from '../../functions/http-e2ee';
 
-const served: Record<HttpFunctionKey, Record<string, unknown>> = { http: operations, httpMedia: mediaOperations, httpHistory: historyOperations };
-const handlers = { http: httpApi, httpMedia, httpHistory };
+const served: Record<HttpFunctionKey, Record<string, unknown>> = { http: operations, httpMedia: mediaOperations, httpHistory: historyOperations, httpE2ee: e2eeOperations };
+const handlers = { http: httpApi, httpMedia, httpHistory, httpE2ee };
 
 const event = (method: string, path: string): APIGatewayProxyEventV2 =>
   ({
@@ -47,6 +49,8 @@ describe('The HTTP functions', () => {
     ['httpHistory', 'POST', '/media/uploads'],
     ['http', 'GET', '/conversations/c1/messages'],
     ['http', 'GET', '/media/download-url'],
+    ['httpE2ee', 'GET', '/health'],
+    ['http', 'POST', '/users/u1/e2ee/key-packages/claim'],
   ] as const)("should answer NOT_FOUND from %s for %s %s, another function's route", async (key, method, path) => {
     const res = await handlers[key](event(method, path));
     expect(res.statusCode).toBe(404);

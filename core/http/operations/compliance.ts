@@ -1,6 +1,7 @@
-/** Operations: the audit log (served by the httpHistory function, with group retention: ./history.ts). */
+/** Operations: the audit log and the limits in force (served by the httpHistory function, with group retention: ./history.ts). */
 import { CirrusError } from '../../errors';
 import { auditLog } from '../../store/audit';
+import { limitsInForce } from '../../services/limits';
 import { decodeCursor, encodeCursor } from '../paging';
 import type { complianceRoutes } from '../routes/compliance';
 import type { Operations } from '../routes/types';
@@ -8,6 +9,7 @@ import type { Operations } from '../routes/types';
 const DEFAULT_LIMIT = 50;
 
 export const auditOperations: Operations<typeof complianceRoutes, 'getGroupRetention' | 'setGroupRetention'> = {
+  getLimits: () => limitsInForce(),
   listAuditLog: async ({ query }) => {
     if (query.from !== undefined && query.to !== undefined && query.from > query.to) throw new CirrusError('INVALID_ARGUMENT', `from (${query.from}) must not be after to (${query.to})`);
     const startKey = decodeCursor(query.cursor);

@@ -58,7 +58,7 @@ async function groupRetention(groupId: string, days?: number | null): Promise<{ 
   return { groupId, days: own, effectiveDays: own ?? config.historyRetentionDays() ?? null };
 }
 
-const retention: Operations<typeof complianceRoutes, 'listAuditLog'> = {
+const retention: Operations<typeof complianceRoutes, 'listAuditLog' | 'getLimits'> = {
   getGroupRetention: ({ params }) => groupRetention(params.groupId),
   setGroupRetention: ({ params, body }) => groupRetention(params.groupId, body.days),
 };

@@ -2,6 +2,7 @@
 import { CirrusError } from '../../errors';
 import { presignDownload, presignUpload } from '../../services/media';
 import { requireUsers } from '../../services/users';
+import { getUserExport, startUserExport } from '../../services/exports';
 import { isAdmin } from '../actor';
 import type { mediaRoutes } from '../routes/media';
 import type { Operations } from '../routes/types';
@@ -21,4 +22,9 @@ export const mediaOperations: Operations<typeof mediaRoutes> = {
     return presignUpload({ userId, fileName: body.fileName, contentType: body.contentType, size: body.size });
   },
   getMediaDownloadUrl: async ({ query }) => presignDownload(query.objectKey),
+  startUserExport: async ({ actor, params }) => {
+    if (!isAdmin(actor)) throw new CirrusError('FORBIDDEN', 'Only an admin token may export a user');
+    return startUserExport(params.userId, actor);
+  },
+  getUserExport: async ({ params }) => getUserExport(params.userId, params.exportId),
 };

@@ -3,7 +3,8 @@ import { newId, SYSTEM_SENDER } from '../../domain/ids';
 import { CirrusError } from '../../errors';
 import { changeMessage } from '../../services/message-changes';
 import { sendMessage } from '../../services/send';
-import { requireUsers } from '../../services/users';
+import { limitSend, refuseIfThrottled } from '../../services/limits';
+import { users } from '../../store/users';
 import type { messageRoutes } from '../routes/messages';
 import type { Operations } from '../routes/types';
 
@@ -12,9 +13,16 @@ export const messageOperations: Operations<typeof messageRoutes, 'getHistory'> =
     if (body.asSystem && body.sendId) throw new CirrusError('INVALID_ARGUMENT', 'Give either sendId or asSystem, not both');
     if (!body.asSystem && !body.sendId) throw new CirrusError('INVALID_ARGUMENT', 'sendId is required unless asSystem is true');
     const senderId: string = body.asSystem ? SYSTEM_SENDER : body.sendId;
-    if (senderId !== SYSTEM_SENDER) await requireUsers([senderId]);
+    if (senderId !== SYSTEM_SENDER) {
+      // The sender's item, read anyway to check they exist, carries their throttle across containers.
+      const sender = await users.sender(senderId);
+      if (!sender) throw new CirrusError('USER_NOT_FOUND', `Not registered: ${senderId}`);
+      refuseIfThrottled(senderId, sender.throttledUntil);
+      limitSend(senderId);
+    }
     return sendMessage({
       sender: { userId: senderId },
+      limited: senderId !== SYSTEM_SENDER,
       clientMsgId: body.clientMsgId ?? newId(),
       recvId: body.recvId,
       groupId: body.groupId,

@@ -1,7 +1,7 @@
 /** HTTP routes: compliance (the audit log of administrative actions, retention of the history). */
 import * as z from 'zod';
 import { NextCursor, PageQuery } from '../paging';
-import { GroupId } from '../../protocol/schema';
+import { GroupId, UserId } from '../../protocol/schema';
 import { AdminName, type HttpRouteSpec } from './types';
 
 /** Kept in step with core/history/retention.ts (checked by the routes' tests). */
@@ -27,7 +27,45 @@ export const AuditEntry = z.strictObject({
   details: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional().describe("The request's ids, numbers and flags, and the length of its lists; never contents or secrets"),
 });
 
+const Rate = z.strictObject({ perSecond: z.number().describe('Tokens a second (0: no limit)'), burst: z.number().int().describe('Tokens kept at most: the burst allowed above the rate') });
+
+export const LimitsView = z.strictObject({
+  limits: z
+    .strictObject({
+      connection: Rate.describe('sendMsg over one WebSocket connection (held in each container)'),
+      user: Rate.describe('Sends by one user: sendMsg on any connection and POST /messages as the user (held in each container)'),
+      window: z
+        .strictObject({ messages: z.number().int(), seconds: z.number().int(), throttleSeconds: z.number().int() })
+        .describe('Held across containers: more than `messages` sends within `seconds` (counted by the archive function) throttles the user for `throttleSeconds` (0 messages: off)'),
+      http: Rate.describe('HTTP requests per user token, or per source address without a token (admin tokens are not limited)'),
+    })
+    .nullable()
+    .describe('The limits in force; null: the deployment has none'),
+  throttled: z
+    .array(
+      z.strictObject({
+        userId: UserId,
+        until: z.number().int().describe('Refused every send until then (ms since the epoch)'),
+        at: z.number().int().describe('When the archive function throttled them'),
+        messages: z.number().int().describe('Messages counted within the window'),
+        windowSeconds: z.number().int(),
+        groupIds: z.array(GroupId).describe('The groups whose memberships carry the throttle (the groups they flooded)'),
+      }),
+    )
+    .describe('Users throttled across containers now, latest end first (at most 100); a container\'s own token buckets are not listed'),
+});
+
 export const complianceRoutes = [
+  {
+    operationId: 'getLimits',
+    method: 'GET',
+    path: '/admin/limits',
+    summary:
+      'The limits against abuse in force (per connection, per user, the window held across containers, per HTTP caller) and the users throttled now for going over the window. ' +
+      "A group's slow mode is its slowModeSeconds (GET /groups/{groupId}).",
+    auth: 'admin',
+    response: LimitsView,
+  },
   {
     operationId: 'listAuditLog',
     method: 'GET',

@@ -3,6 +3,7 @@ import * as z from 'zod';
 import { GroupId, UserId } from '../../protocol/schema';
 import { NextCursor, PageQuery } from '../paging';
 import { ItemResult, MAX_BATCH, type HttpRouteSpec } from './types';
+import { MAX_SLOW_MODE_SECONDS } from '../../domain/limits';
 
 /** Longest mute, 30 days (the service checks the same bound: core/services/groups-members.ts). */
 const MAX_MUTE_SECONDS = 30 * 86400;
@@ -25,6 +26,8 @@ export const Group = z.strictObject({
   historyVisibleToNewMembers: z.boolean().describe('New members see messages sent before they joined'),
   status: z.enum(['active', 'dismissed']),
   muteAll: z.boolean().describe('Only the owner and admins may send'),
+  slowModeSeconds: z.number().int().optional().describe('Slow mode: a member other than the owner and admins may send one message per this many seconds (a faster one is refused with THROTTLED and retryAfterMs); absent or 0: off'),
+  encrypted: z.literal(true).optional().describe('End-to-end encrypted (MLS): members send only content types 150, 151 and 152; set at creation, never unset'),
   memberCount: z.number().int(),
   createdAt: z.number().int(),
   updatedAt: z.number().int().optional(),
@@ -67,6 +70,13 @@ const GroupInfo = {
   ex: z.string().max(4096).optional().describe("The app's own data, usually JSON"),
   joinPolicy: JoinPolicy.optional(),
   historyVisibleToNewMembers: z.boolean().optional(),
+  slowModeSeconds: z
+    .number()
+    .int()
+    .min(0)
+    .max(MAX_SLOW_MODE_SECONDS)
+    .optional()
+    .describe(`Slow mode: members other than the owner and admins may send one message per this many seconds (0: off; at most ${MAX_SLOW_MODE_SECONDS}, a day)`),
 };
 
 export const groupRoutes = [
@@ -86,6 +96,7 @@ export const groupRoutes = [
       adminUserIds: z.array(UserId).max(MAX_BATCH).optional().describe(`Initial admins, besides memberUserIds (at most ${MAX_BATCH} members in all, the owner not counted)`),
       joinPolicy: JoinPolicy.optional().describe("Default 'approval'"),
       historyVisibleToNewMembers: z.boolean().optional().describe('Default false'),
+      encrypted: z.boolean().optional().describe('true: an end-to-end encrypted group (MLS): its members may send only encrypted content types (150, 151, 152), anything else is ENCRYPTED_CONVERSATION; cannot be changed later. Default false'),
     }),
     response: OneGroup,
   },
@@ -103,7 +114,7 @@ export const groupRoutes = [
     operationId: 'setGroupInfo',
     method: 'PUT',
     path: '/groups/{groupId}',
-    summary: "Change the group's info (groupInfoSet) and join policy (groupJoinPolicySet); unchanged values announce nothing.",
+    summary: "Change the group's info and slow mode (groupInfoSet) and join policy (groupJoinPolicySet); unchanged values announce nothing.",
     auth: 'user',
     permissions: 'The owner and admins.',
     params: GroupPath,

@@ -3,6 +3,33 @@ import * as z from 'zod';
 import { MimeType, UserId } from '../../protocol/schema';
 import type { HttpRouteSpec } from './types';
 
+const UserPath = z.strictObject({ userId: UserId });
+const ExportId = z.string().regex(/^[0-9a-f]{32}$/, '32 lower-case hex digits').describe('An export, as startUserExport answered');
+
+const ExportStatus = z.strictObject({
+  exportId: ExportId,
+  userId: UserId,
+  status: z.enum(['running', 'done', 'failed']).describe('running: being built; done: downloadUrl fetches it; failed: see error, and request a new one'),
+  requestedAt: z.number().int().describe('ms since the epoch'),
+  completedAt: z.number().int().optional().describe('ms since the epoch, once done or failed'),
+  expiresAt: z.number().int().describe('ms since the epoch after which the export (archive and status) is deleted'),
+  counts: z
+    .strictObject({
+      friends: z.number().int(),
+      friendRequests: z.number().int(),
+      blocks: z.number().int(),
+      groups: z.number().int(),
+      messages: z.number().int().describe('Messages they sent, from the history (deleted and revoked ones with their marks and no content)'),
+      media: z.number().int().describe('Their media objects (keys, types and sizes; fetch each with getMediaDownloadUrl)'),
+    })
+    .optional()
+    .describe('What the archive holds, once done'),
+  bytes: z.number().int().optional().describe("The archive's size, once done"),
+  error: z.string().optional().describe('Why it failed'),
+  downloadUrl: z.string().optional().describe('Once done: a presigned GET of the archive (gzip-compressed JSON Lines), valid until downloadExpiresAt'),
+  downloadExpiresAt: z.number().int().optional().describe('Seconds since the epoch after which downloadUrl is refused'),
+});
+
 const ObjectKey = z.string().min(1).max(1024).describe('Key of a media object, as returned by createMediaUpload and carried in MediaRef.objectKey');
 
 export const mediaRoutes = [
@@ -48,5 +75,26 @@ export const mediaRoutes = [
       size: z.number().int().describe('Bytes'),
       expiresAt: z.number().int().describe('Seconds since the epoch after which the URL is refused'),
     }),
+  },
+  {
+    operationId: 'startUserExport',
+    method: 'POST',
+    path: '/admin/users/{userId}/exports',
+    summary:
+      "Start a data export of a user (an access request): their profile, friends, friend requests, blocks, groups, every message they sent (from the history) and their media objects' keys, " +
+      'as one gzip-compressed JSON Lines archive, built in the background (see docs/operations.md "Compliance"). Follow it with getUserExport. Exports are kept 7 days.',
+    auth: 'admin',
+    params: UserPath,
+    response: ExportStatus,
+  },
+  {
+    operationId: 'getUserExport',
+    method: 'GET',
+    path: '/admin/users/{userId}/exports/{exportId}',
+    summary: "A data export's status and, once done, a presigned download URL of its archive valid 5 minutes (EXPORT_NOT_FOUND when never requested or expired).",
+    auth: 'admin',
+    auditReads: true,
+    params: z.strictObject({ userId: UserId, exportId: ExportId }),
+    response: ExportStatus,
   },
 ] as const satisfies readonly HttpRouteSpec[];

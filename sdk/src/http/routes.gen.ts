@@ -66,6 +66,10 @@ export const routes = {
   searchMessages: { method: 'GET', path: '/users/{userId}/messages/search', auth: 'self' },
   createMediaUpload: { method: 'POST', path: '/media/uploads', auth: 'user' },
   getMediaDownloadUrl: { method: 'GET', path: '/media/download-url', auth: 'user' },
+  publishKeyPackages: { method: 'PUT', path: '/users/{userId}/e2ee/devices/{deviceId}', auth: 'self' },
+  listE2eeDevices: { method: 'GET', path: '/users/{userId}/e2ee/devices', auth: 'user' },
+  claimKeyPackages: { method: 'POST', path: '/users/{userId}/e2ee/key-packages/claim', auth: 'user' },
+  removeE2eeDevice: { method: 'DELETE', path: '/users/{userId}/e2ee/devices/{deviceId}', auth: 'self' },
 } as const;
 
 export type ApiOperationId = keyof typeof routes;
@@ -363,7 +367,7 @@ export interface UserApi {
   getGroup(input: ApiInput<'getGroup'>): Promise<ApiOutput<'getGroup'>>;
 
   /**
-   * Change the group's info (groupInfoSet) and join policy (groupJoinPolicySet); unchanged values announce nothing.
+   * Change the group's info and slow mode (groupInfoSet) and join policy (groupJoinPolicySet); unchanged values announce nothing.
    *
    * The owner and admins.
    *
@@ -749,4 +753,48 @@ export interface UserApi {
    * const result = await client.api.getMediaDownloadUrl({ query: { objectKey: 'objectKey' } });
    */
   getMediaDownloadUrl(input: ApiInput<'getMediaDownloadUrl'>): Promise<ApiOutput<'getMediaDownloadUrl'>>;
+
+  /**
+   * Publish a device's MLS key packages (end-to-end encrypted conversations): one-time ones and a last-resort one. With the user's own token only (FORBIDDEN for an admin token). The first publish registers the device with the signature key its key packages carry; a later one with another signature key is ALREADY_EXISTS (remove the device first). INVALID_ARGUMENT for malformed base64, a key package over the size limit, not a key package, another ciphersuite, a credential naming another user or device, too many key packages or devices.
+   *
+   * `PUT /users/{userId}/e2ee/devices/{deviceId}` (`userId` defaults to the signed-in user)
+   *
+   * @example
+   * const result = await client.api.publishKeyPackages({ params: { deviceId: 'deviceId' }, body: { keyPackages: [] } });
+   */
+  publishKeyPackages(input: ApiInput<'publishKeyPackages'>): Promise<ApiOutput<'publishKeyPackages'>>;
+
+  /**
+   * A user's devices in the key-package directory, with their key fingerprints (and, to the user, the one-time key packages each has left). Another user may list them as they may message the user (USER_NOT_FOUND, BLOCKED, NOT_FRIENDS when the deployment requires friendship), or, with `groupId`, when both are members of that group (NOT_GROUP_MEMBER).
+   *
+   * The user themselves; a user who may send them a 1:1 message; a member of a group (`groupId`) they are in; an admin.
+   *
+   * `GET /users/{userId}/e2ee/devices`
+   *
+   * @example
+   * const result = await client.api.listE2eeDevices({ params: { userId: 'bob' } });
+   */
+  listE2eeDevices(input: ApiInput<'listE2eeDevices'>): Promise<ApiOutput<'listE2eeDevices'>>;
+
+  /**
+   * Claim one key package of each of the user's devices, to add them to an encrypted conversation. A one-time key package is handed out once only (a conditional delete); a device with none left gives its last-resort one (`lastResort: true`). Who may claim: as for listE2eeDevices.
+   *
+   * The user themselves (their other devices); a user who may send them a 1:1 message; a member of a group (`groupId`) they are in; an admin.
+   *
+   * `POST /users/{userId}/e2ee/key-packages/claim`
+   *
+   * @example
+   * const result = await client.api.claimKeyPackages({ params: { userId: 'bob' }, body: { groupId: 'team' } });
+   */
+  claimKeyPackages(input: ApiInput<'claimKeyPackages'>): Promise<ApiOutput<'claimKeyPackages'>>;
+
+  /**
+   * Remove a device and its key packages from the directory (logout of a device): nobody can add it to a conversation any more; its conversations' other members remove it from their groups. With the user's own token, or an admin token (revoking a lost device).
+   *
+   * `DELETE /users/{userId}/e2ee/devices/{deviceId}` (`userId` defaults to the signed-in user)
+   *
+   * @example
+   * const result = await client.api.removeE2eeDevice({ params: { deviceId: 'deviceId' } });
+   */
+  removeE2eeDevice(input: ApiInput<'removeE2eeDevice'>): Promise<ApiOutput<'removeE2eeDevice'>>;
 }

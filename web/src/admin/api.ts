@@ -117,6 +117,7 @@ export interface Profile {
   nickname?: string;
   faceUrl?: string;
   banned?: { at: number; until?: number; reason?: string };
+  erased?: { at: number };
   createdAt: number;
 }
 

@@ -1,4 +1,4 @@
-/** Groups: look a group up by id (`GET /groups/{groupId}`), page through its members, set its history retention. */
+/** Groups: look a group up by id (`GET /groups/{groupId}`), page through its members, set its slow mode and history retention. */
 import { describeError, seg } from './api';
 import { busy, el, field, formatNumber, formatTime, notice, setNotice } from './dom';
 import type { ViewContext } from './main';
@@ -14,6 +14,7 @@ interface Group {
   historyVisibleToNewMembers: boolean;
   status: 'active' | 'dismissed';
   muteAll: boolean;
+  slowModeSeconds?: number;
   memberCount: number;
   createdAt: number;
 }
@@ -115,10 +116,31 @@ export function groupsView({ api, args, onArgs }: ViewContext): HTMLElement {
         });
       });
       void api.get<Retention>(`/admin/groups/${seg(groupId)}/retention`).then(showRetention, (err: unknown) => setNotice(retentionStatus, describeError(err), 'error'));
+      // Slow mode (PUT /groups/{groupId} with slowModeSeconds): one message per member per interval, the owner and admins excepted.
+      const slow = el('input', { type: 'number', name: 'slowModeSeconds', min: 0, max: 86400, step: 1, value: String(group.slowModeSeconds ?? 0) });
+      const saveSlow = el('button', { type: 'submit' }, 'Set slow mode');
+      const slowStatus = notice();
+      const describeSlow = (seconds: number) => setNotice(slowStatus, seconds > 0 ? `Members other than the owner and admins may send one message every ${formatNumber(seconds)} s.` : 'Off.');
+      describeSlow(group.slowModeSeconds ?? 0);
+      const slowForm = el('form', { class: 'toolbar slow-mode' }, field('Slow mode in seconds', slow, '0: off'), saveSlow);
+      slowForm.addEventListener('submit', (event) => {
+        event.preventDefault();
+        void busy(saveSlow, async () => {
+          try {
+            const { group: updated } = await api.call<{ group: Group }>('PUT', `/groups/${seg(groupId)}`, { body: { slowModeSeconds: Number(slow.value || 0) } });
+            describeSlow(updated.slowModeSeconds ?? 0);
+          } catch (err) {
+            setNotice(slowStatus, describeError(err), 'error');
+          }
+        });
+      });
       detail.replaceChildren(
         el('h2', {}, `${group.name} `, el('small', {}, group.groupId)),
         facts,
         el('p', {}, el('a', { href: `#/moderation/conversation/${encodeURIComponent(`sg_${group.groupId}`)}` }, 'Read its messages')),
+        el('h3', {}, 'Slow mode'),
+        slowForm,
+        slowStatus,
         el('h3', {}, 'History retention'),
         retentionForm,
         retentionStatus,

@@ -1,7 +1,7 @@
 /**
  * The Cirrus admin console (`/admin/`): sign in with the deployment's admin secret, then a
  * dashboard of statistics, users (search, profile, ban, force logout), groups, moderation
- * (message search, history, revoke, delete, purge), webhook dead letters, batch sends and the audit log, all
+ * (message search, history, revoke, delete, purge), webhook dead letters, batch sends, the limits against abuse and the audit log, all
  * through the HTTP API with the admin token (kept in sessionStorage, for this tab only); locally,
  * also the notifications the push stand-ins received.
  */
@@ -17,6 +17,7 @@ import { webhooksView } from './webhooks';
 import { batchView } from './batch';
 import { pushView } from './push';
 import { auditView } from './audit';
+import { limitsView } from './limits';
 
 export interface ViewContext {
   api: AdminApi;
@@ -40,6 +41,7 @@ const VIEWS: View[] = [
   { path: 'webhooks', label: 'Webhooks', render: webhooksView },
   { path: 'batch', label: 'Batch send', render: batchView },
   { path: 'push', label: 'Push', render: pushView },
+  { path: 'limits', label: 'Limits', render: limitsView },
   { path: 'audit', label: 'Audit log', render: auditView },
 ];
 

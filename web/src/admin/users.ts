@@ -1,9 +1,11 @@
 /**
  * Users: search (`GET /admin/users/search`, or the plain list `GET /users` without a query), and a
- * user's profile with their ban state and online status; ban (reason, duration), unban, force logout.
+ * user's profile with their ban state and online status; ban (reason, duration), unban, force logout;
+ * their data export and erasure (compliance.ts).
  */
 import { describeError, seg, type Profile } from './api';
 import { busy, el, field, formatNumber, formatTime, notice, setNotice } from './dom';
+import { complianceBlock } from './compliance';
 import type { ViewContext } from './main';
 
 interface UserPage {
@@ -132,8 +134,10 @@ async function showProfile(api: ViewContext['api'], userId: string, into: HTMLEl
       el('dt', {}, 'Status'),
       el(
         'dd',
-        { class: 'ban-state', 'data-banned': String(!!user.banned) },
-        user.banned
+        { class: 'ban-state', 'data-banned': String(!!user.banned), 'data-erased': String(!!user.erased) },
+        user.erased
+          ? `Erased ${formatTime(user.erased.at)} UTC`
+          : user.banned
           ? `Banned since ${formatTime(user.banned.at)} UTC${user.banned.until ? `, until ${formatTime(user.banned.until)} UTC` : ', until lifted'}${user.banned.reason ? ` — “${user.banned.reason}”` : ''}`
           : 'Active',
       ),
@@ -185,7 +189,8 @@ async function showProfile(api: ViewContext['api'], userId: string, into: HTMLEl
     );
     actions.append(el('div', { class: 'row-actions' }, logout, el('a', { href: `#/moderation/sender/${encodeURIComponent(userId)}` }, 'Their messages')));
 
-    into.replaceChildren(el('h2', { 'data-user-id': userId }, userId), facts, actions, status);
+    const compliance = complianceBlock(api, userId, !!user.erased, (text) => render(text));
+    into.replaceChildren(el('h2', { 'data-user-id': userId }, userId), facts, actions, status, compliance);
     if (message) setNotice(status, message, kind);
   };
   await render();

@@ -1,0 +1,122 @@
+/**
+ * A user's data export (an access request), end to end against the local runtime: an admin
+ * starts it (POST /admin/users/{userId}/exports), the userData function builds it
+ * asynchronously into exports/ of the media bucket, and GET answers its status and a short
+ * presigned URL of one gzip-compressed JSON Lines archive holding the profile, friends,
+ * friend requests, blocks, groups, every message the user sent (from the history) and their
+ * media keys. Only admins may; both calls are audited. Erasing the user deletes their media
+ * objects.
+ */
+import { gunzipSync } from 'node:zlib';
+import { describe, expect, it, beforeAll } from 'vitest';
+import { exportStatusKey } from '../../core/domain/media';
+import { eventually } from '../support/cirrus';
+import { admin, as, cirrus, useCirrus } from '../support/harness';
+
+useCirrus();
+
+const X = 'ex-x';
+let mediaKey: string;
+
+async function upload(userId: string, bytes: Uint8Array): Promise<string> {
+  const res = await as(userId, 'POST', '/media/uploads', { fileName: 'photo.png', contentType: 'image/png', size: bytes.length });
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  const form = new FormData();
+  for (const [name, value] of Object.entries(res.body.fields as Record<string, string>)) form.append(name, value);
+  form.append('file', new Blob([new Uint8Array(bytes)]), 'photo.png');
+  expect((await fetch(res.body.url, { method: 'POST', body: form })).status).toBe(204);
+  return res.body.objectKey;
+}
+
+beforeAll(async () => {
+  const reg = await admin.call('POST', '/users/register', { users: [{ userId: X, nickname: 'Xena Export' }, { userId: 'ex-a' }, { userId: 'ex-b' }, { userId: 'ex-c' }] });
+  expect(reg.status).toBe(200);
+  expect((await admin.call('POST', '/friends/import', { userId: X, friendUserIds: ['ex-a'] })).status).toBe(200);
+  expect((await as(X, 'POST', `/users/${X}/friend-requests`, { toUserId: 'ex-b', message: 'hi b' })).status).toBe(200);
+  expect((await as(X, 'POST', `/users/${X}/blacklist`, { blockedUserId: 'ex-c' })).status).toBe(200);
+  await admin.createGroup('ex-g1', 'ex-a', [X]);
+  for (const [body, text] of [
+    [{ sendId: X, recvId: 'ex-a' }, 'export one'],
+    [{ sendId: X, groupId: 'ex-g1' }, 'export two'],
+    [{ sendId: 'ex-a', recvId: X }, 'not theirs'],
+  ] as const) {
+    const res = await admin.call('POST', '/messages', { contentType: 101, content: { text }, ...body });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+  }
+  mediaKey = await upload(X, new Uint8Array([1, 2, 3, 4, 5]));
+  // The history has them (the archive function, from the Messages stream).
+  await eventually(async () => (await cirrus.dataApi.query(`SELECT seq FROM messages WHERE sender_id = $1`, [X])).length === 2, 30_000);
+}, 120_000);
+
+describe('refused', () => {
+  it('to users, for users never registered, and for exports that do not exist', async () => {
+    expect((await as(X, 'POST', `/admin/users/${X}/exports`)).status).toBe(403);
+    const missing = await admin.call('POST', '/admin/users/ex-nobody/exports');
+    expect(missing.status).toBe(404);
+    expect(missing.body.error.reason).toBe('USER_NOT_FOUND');
+    const none = await admin.call('GET', `/admin/users/${X}/exports/${'0'.repeat(32)}`);
+    expect(none.status).toBe(404);
+    expect(none.body.error.reason).toBe('EXPORT_NOT_FOUND');
+    expect((await admin.call('GET', `/admin/users/${X}/exports/not-an-id`)).status).toBe(400);
+  });
+});
+
+describe('an export', () => {
+  it('is built in the background into one archive of everything the user has', async () => {
+    const started = await admin.call('POST', `/admin/users/${X}/exports`);
+    expect(started.status, JSON.stringify(started.body)).toBe(200);
+    expect(started.body).toMatchObject({ userId: X, status: 'running' });
+    expect(started.body.expiresAt - started.body.requestedAt).toBe(7 * 86_400_000);
+    const exportId: string = started.body.exportId;
+
+    const done = await eventually(async () => {
+      const res = await admin.call('GET', `/admin/users/${X}/exports/${exportId}`);
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      return res.body.status === 'done' && res.body;
+    }, 30_000);
+    expect(done.counts).toEqual({ friends: 1, friendRequests: 1, blocks: 1, groups: 1, messages: 2, media: 1 });
+    expect(done.downloadExpiresAt - Math.floor(Date.now() / 1000)).toBeLessThanOrEqual(300);
+
+    // The archive, from its presigned URL (no credentials), as an admin's browser fetches it.
+    const res = await fetch(done.downloadUrl);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-disposition')).toContain(`${X}-export.jsonl.gz`);
+    const bytes = Buffer.from(await res.arrayBuffer());
+    expect(bytes.length).toBe(done.bytes);
+    const lines = gunzipSync(bytes).toString('utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const of = (type: string) => lines.filter((l) => l.type === type);
+    expect(lines[0]).toMatchObject({ type: 'export', userId: X, exportId });
+    expect(of('profile')).toEqual([expect.objectContaining({ userId: X, nickname: 'Xena Export' })]);
+    expect(of('profile')[0].conns).toBeUndefined();
+    expect(of('friend').map((f) => f.friendUserId)).toEqual(['ex-a']);
+    expect(of('friendRequest')).toEqual([expect.objectContaining({ direction: 'outgoing', toUserId: 'ex-b', message: 'hi b' })]);
+    expect(of('block').map((b) => b.blockedUserId)).toEqual(['ex-c']);
+    expect(of('group')).toEqual([expect.objectContaining({ groupId: 'ex-g1', group: expect.objectContaining({ groupId: 'ex-g1' }) })]);
+    expect(of('message').map((m) => m.content.text)).toEqual(['export one', 'export two']);
+    expect(of('message').every((m) => m.senderId === X)).toBe(true);
+    expect(of('media')).toEqual([expect.objectContaining({ objectKey: mediaKey, size: 5 })]);
+
+    // Audited: the request, and the read that hands out the archive.
+    await eventually(async () => {
+      const audit = await admin.call('GET', `/admin/audit?target=${encodeURIComponent(`user:${X}`)}`);
+      const actions = new Set(audit.body.entries.map((e: { action: string }) => e.action));
+      return actions.has('startUserExport') && actions.has('getUserExport');
+    }, 30_000);
+    // Stored under exports/, where the lifecycle rule expires it.
+    expect(cirrus.s3.headObject(cirrus.mediaBucket, exportStatusKey(X, exportId))).toBeDefined();
+  });
+});
+
+describe('erasing the user', () => {
+  it('deletes their media objects, and only theirs', async () => {
+    const othersKey = await upload('ex-a', new Uint8Array([9, 9]));
+    expect(cirrus.s3.headObject(cirrus.mediaBucket, mediaKey)).toBeDefined();
+    const erased = await admin.call('POST', `/admin/users/${X}/erase`, { confirmUserId: X });
+    expect(erased.status, JSON.stringify(erased.body)).toBe(200);
+    expect(erased.body.done).toBe(true);
+    await eventually(async () => cirrus.s3.headObject(cirrus.mediaBucket, mediaKey) === undefined, 30_000);
+    expect(cirrus.s3.headObject(cirrus.mediaBucket, othersKey)).toBeDefined();
+    const url = await admin.call('GET', `/media/download-url?objectKey=${encodeURIComponent(mediaKey)}`);
+    expect(url.body.error.reason).toBe('MEDIA_NOT_FOUND');
+  });
+});

@@ -1,0 +1,256 @@
+/**
+ * Limits against abuse on a real local runtime, with real WebSocket and HTTP clients: the
+ * token buckets per connection, per user and per HTTP caller; the window held across
+ * containers through the state the archive function persists (`throttledUntil`); a group's
+ * slow mode. A refusal is THROTTLED with retryAfterMs (HTTP: 429 and Retry-After) and stores
+ * nothing. The limits are set per test through LIMITS, which the functions read on use.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { Device, eventually, sleep } from '../support/cirrus';
+import { admin, as, cirrus, device, text, token, useCirrus } from '../support/harness';
+import { awsRequests } from '../../core/aws/accounting';
+import { ddb } from '../../core/aws/dynamodb';
+import { metering } from '../../local/metering';
+import { DEFAULT_LIMITS, type LimitSettings } from '../../core/domain/limits';
+
+useCirrus({ streamOverrides: { messageArchive: { maxBatchingWindowSeconds: 1 } } });
+
+const saved = process.env.LIMITS;
+afterAll(() => {
+  if (saved === undefined) delete process.env.LIMITS;
+  else process.env.LIMITS = saved;
+});
+
+/** Limits for one test: the buckets and the window given, everything else off. */
+function setLimits(limits: Partial<LimitSettings>): void {
+  const off = { perSecond: 0, burst: 1 };
+  process.env.LIMITS = JSON.stringify({ connection: off, user: off, http: off, window: { messages: 0, seconds: 60, throttleSeconds: 60 }, ...limits });
+}
+
+/** The user's view of a conversation (getNewestSeq's entry). */
+async function seqOf(d: Device, conversationId: string): Promise<{ maxSeq: number; unread: number } | undefined> {
+  const newest = await d.ok('getNewestSeq', {});
+  return newest.conversations.find((c: { conversationId: string }) => c.conversationId === conversationId);
+}
+
+/** A fresh clientMsgId per send. */
+let n = 0;
+const cid = (p: string) => `${p}-${++n}`;
+
+/** Sends `count` messages at once and splits the replies. */
+async function flood(d: Device, count: number, to: { recvId: string } | { groupId: string }, prefix: string) {
+  const replies = await Promise.all(Array.from({ length: count }, () => d.request('sendMsg', { clientMsgId: cid(prefix), ...to, ...text(prefix) })));
+  return { accepted: replies.filter((r) => r.data), refused: replies.filter((r) => r.error) };
+}
+
+beforeAll(async () => {
+  await admin.register('fl-alice', 'fl-bob', 'fl-carol', 'fl-dave', 'cx-eve', 'cx-finn', 'sm-owner', 'sm-erin', 'sm-frank', 'ht-gina', 'ht-hugo');
+});
+
+describe('sending too fast (the buckets of each container)', () => {
+  it('holds a flooding connection and user to their burst, refuses the rest with THROTTLED and retryAfterMs, stores nothing for them, and leaves another user unaffected', async () => {
+    // One token per 50 s: within this test the buckets hold their burst and nothing more.
+    setLimits({ connection: { perSecond: 0.02, burst: 3 }, user: { perSecond: 0.02, burst: 5 } });
+    const alice = await device('fl-alice', 5);
+    const alice2 = await device('fl-alice', 1);
+    const bob = await device('fl-bob');
+    const carol = await device('fl-carol');
+
+    const [first, others] = await Promise.all([flood(alice, 10, { recvId: 'fl-bob' }, 'flood'), flood(carol, 3, { recvId: 'fl-dave' }, 'other')]);
+    // The connection's burst.
+    expect(first.accepted).toHaveLength(3);
+    expect(first.refused).toHaveLength(7);
+    for (const r of first.refused) {
+      expect(r.error).toMatchObject({ reason: 'THROTTLED', code: 1502, retryable: true });
+      expect(r.error!.retryAfterMs).toBeGreaterThan(1000);
+      expect(r.error!.retryAfterMs).toBeLessThanOrEqual(50_000);
+    }
+    // Another user's sends in the same moment: all accepted.
+    expect(others.accepted).toHaveLength(3);
+
+    // The user's burst is shared by their connections: 2 left of 5.
+    const second = await flood(alice2, 4, { recvId: 'fl-bob' }, 'flood2');
+    expect(second.accepted).toHaveLength(2);
+    expect(second.refused.map((r) => r.error?.reason)).toEqual(['THROTTLED', 'THROTTLED']);
+
+    // Nothing stored for a refused send: no seq, no push, no unread.
+    const seqs = [...first.accepted, ...second.accepted].map((r) => r.data.seq).sort((a, b) => a - b);
+    expect(seqs).toEqual([1, 2, 3, 4, 5]);
+    await bob.waitForPushes(5);
+    await sleep(300);
+    expect(bob.pushes).toHaveLength(5);
+    expect(await seqOf(bob, 'si_fl-alice_fl-bob')).toMatchObject({ maxSeq: 5, unread: 5 });
+
+    // Bob, sending back in the same period, is not held by alice's buckets.
+    const back = await flood(bob, 3, { recvId: 'fl-alice' }, 'back');
+    expect(back.accepted).toHaveLength(3);
+  });
+
+  it('lets the user send again once the retryAfterMs it was given has passed', async () => {
+    setLimits({ connection: { perSecond: 2, burst: 1 } });
+    const d = await device('fl-dave');
+    await d.ok('sendMsg', { clientMsgId: cid('again'), recvId: 'fl-carol', ...text('one') });
+    const refused = await d.request('sendMsg', { clientMsgId: cid('again'), recvId: 'fl-carol', ...text('two') });
+    expect(refused.error?.reason).toBe('THROTTLED');
+    const wait = refused.error!.retryAfterMs!;
+    expect(wait).toBeGreaterThan(0);
+    expect(wait).toBeLessThanOrEqual(500);
+    await sleep(wait + 20);
+    await d.ok('sendMsg', { clientMsgId: cid('again'), recvId: 'fl-carol', ...text('three') });
+  });
+});
+
+describe('the window held across containers (the archive throttles; the send path reads it)', () => {
+  it('throttles a user over the window in every container and channel until throttleSeconds pass, through throttledUntil alone, and lists them for admins', async () => {
+    // No bucket: only the persisted state can refuse.
+    setLimits({ window: { messages: 5, seconds: 60, throttleSeconds: 4 } });
+    await admin.createGroup('cx-group', 'cx-finn', ['cx-eve']);
+    const eve = await device('cx-eve');
+    const finn = await device('cx-finn');
+    for (let i = 0; i < 4; i += 1) await eve.ok('sendMsg', { clientMsgId: cid('cx'), recvId: 'cx-finn', ...text(`1:1 ${i}`) });
+    for (let i = 0; i < 4; i += 1) await eve.ok('sendMsg', { clientMsgId: cid('cx'), groupId: 'cx-group', ...text(`group ${i}`) });
+    // The archive function saw 8 > 5 within the window: throttledUntil on the user item and on the membership of the group flooded.
+    const item = (key: Record<string, string>, table: 'users' | 'groupMembers') =>
+      ddb().send(new GetCommand({ TableName: cirrus.tableNames[table], Key: key, ConsistentRead: true }));
+    const until = await eventually(async () => Number((await item({ userId: 'cx-eve' }, 'users')).Item?.throttledUntil ?? 0) || undefined);
+    expect(until).toBeGreaterThan(Date.now());
+    expect((await item({ groupId: 'cx-group', userId: 'cx-eve' }, 'groupMembers')).Item?.throttledUntil).toBe(until);
+
+    // A new connection (any container): refused from the user item the 1:1 precheck reads anyway.
+    const eve2 = await device('cx-eve', 1);
+    const oneToOne = await eve2.request('sendMsg', { clientMsgId: cid('cx'), recvId: 'cx-finn', ...text('refused') });
+    expect(oneToOne.error).toMatchObject({ reason: 'THROTTLED' });
+    expect(oneToOne.error!.retryAfterMs).toBeGreaterThan(0);
+    expect(oneToOne.error!.retryAfterMs).toBeLessThanOrEqual(4000);
+    // Into the group: from the member item the group precheck reads anyway.
+    expect((await eve2.request('sendMsg', { clientMsgId: cid('cx'), groupId: 'cx-group', ...text('refused') })).error?.reason).toBe('THROTTLED');
+    // The app backend sending as the user: 429 with Retry-After.
+    const http = await fetch(`${cirrus.apiUrl}/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${await admin.adminToken()}` },
+      body: JSON.stringify({ sendId: 'cx-eve', recvId: 'cx-finn', ...text('refused') }),
+    });
+    expect(http.status).toBe(429);
+    expect(Number(http.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(Number(http.headers.get('retry-after'))).toBeLessThanOrEqual(4);
+    expect((await http.json()).error).toMatchObject({ reason: 'THROTTLED', code: 1502 });
+    // Nothing stored for the refusals; finn, in the same conversations, still sends.
+    expect(await seqOf(finn, 'si_cx-eve_cx-finn')).toMatchObject({ maxSeq: 4 });
+    await finn.ok('sendMsg', { clientMsgId: cid('cx'), recvId: 'cx-eve', ...text('finn is fine') });
+    await finn.ok('sendMsg', { clientMsgId: cid('cx'), groupId: 'cx-group', ...text('finn is fine') });
+
+    // Admins see who is throttled, and the limits in force.
+    const shown = await admin.call('GET', '/admin/limits');
+    expect(shown.status).toBe(200);
+    expect(shown.body.limits.window).toEqual({ messages: 5, seconds: 60, throttleSeconds: 4 });
+    expect(shown.body.throttled).toEqual([expect.objectContaining({ userId: 'cx-eve', until, groupIds: ['cx-group'], windowSeconds: 60 })]);
+    expect(shown.body.throttled[0].messages).toBeGreaterThan(5);
+
+    // After throttledUntil the same user sends again (the window's count stays in the archive; it throttles again only on new sends over it).
+    await sleep(until - Date.now() + 50);
+    await eve2.ok('sendMsg', { clientMsgId: cid('cx'), recvId: 'cx-finn', ...text('back') });
+    expect((await admin.call('GET', '/admin/limits')).body.throttled.map((t: { userId: string; until: number }) => t.until > Date.now() && t.userId).filter(Boolean)).not.toContain('cx-eve');
+  });
+});
+
+describe("a group's slow mode", () => {
+  it('refuses a member\'s second message within the interval with THROTTLED and retryAfterMs, stores nothing for it, and accepts after; the owner, admins and other members are not held', async () => {
+    setLimits({});
+    await admin.createGroup('sm-group', 'sm-owner', ['sm-erin', 'sm-frank']);
+    // The owner sets it (announced as groupInfoSet).
+    const set = await as('sm-owner', 'PUT', '/groups/sm-group', { slowModeSeconds: 2 });
+    expect(set.status).toBe(200);
+    expect(set.body.group.slowModeSeconds).toBe(2);
+    // An ordinary member may not.
+    expect((await as('sm-erin', 'PUT', '/groups/sm-group', { slowModeSeconds: 0 })).status).toBe(403);
+    const erin = await device('sm-erin');
+    const frank = await device('sm-frank');
+    const owner = await device('sm-owner');
+    const conversationId = 'sg_sm-group';
+    const before = (await seqOf(frank, conversationId))!;
+
+    const first = await erin.ok('sendMsg', { clientMsgId: cid('sm'), groupId: 'sm-group', ...text('first') });
+    const second = await erin.request('sendMsg', { clientMsgId: cid('sm'), groupId: 'sm-group', ...text('too soon') });
+    expect(second.error).toMatchObject({ reason: 'THROTTLED', code: 1502, retryable: true });
+    const wait = second.error!.retryAfterMs!;
+    expect(wait).toBeGreaterThan(0);
+    expect(wait).toBeLessThanOrEqual(2000);
+    // No seq allocated, no unread for the others.
+    expect(await seqOf(frank, conversationId)).toMatchObject({ maxSeq: first.seq, unread: before.unread + 1 });
+    // Another member, and the owner (twice), in the same interval.
+    await frank.ok('sendMsg', { clientMsgId: cid('sm'), groupId: 'sm-group', ...text('frank') });
+    await owner.ok('sendMsg', { clientMsgId: cid('sm'), groupId: 'sm-group', ...text('owner 1') });
+    await owner.ok('sendMsg', { clientMsgId: cid('sm'), groupId: 'sm-group', ...text('owner 2') });
+    // Concurrent sends of one member from two connections: one passes (one conditional write each).
+    await sleep(2100);
+    const erin2 = await device('sm-erin', 1);
+    const [a, b] = await Promise.all([flood(erin, 3, { groupId: 'sm-group' }, 'race'), flood(erin2, 3, { groupId: 'sm-group' }, 'race')]);
+    expect(a.accepted.length + b.accepted.length).toBe(1);
+    expect([...a.refused, ...b.refused].every((r) => r.error?.reason === 'THROTTLED')).toBe(true);
+    // After the interval: accepted.
+    await sleep(2100);
+    await erin.ok('sendMsg', { clientMsgId: cid('sm'), groupId: 'sm-group', ...text('later') });
+    // An admin token turns it off; then the member sends twice at once.
+    const off = await admin.call('PUT', '/groups/sm-group', { slowModeSeconds: 0 });
+    expect(off.body.group.slowModeSeconds).toBe(0);
+    await erin.ok('sendMsg', { clientMsgId: cid('sm'), groupId: 'sm-group', ...text('free 1') });
+    await erin.ok('sendMsg', { clientMsgId: cid('sm'), groupId: 'sm-group', ...text('free 2') });
+    // Out of range: refused.
+    expect((await admin.call('PUT', '/groups/sm-group', { slowModeSeconds: 86_401 })).status).toBe(400);
+  });
+});
+
+describe('HTTP requests per caller', () => {
+  it('answers 429 with Retry-After to a user token over its rate; other users and admin tokens are not held; without a token, per source address', async () => {
+    setLimits({ http: { perSecond: 0.02, burst: 3 } });
+    const call = async (t: string | undefined, method: string, path: string, body?: unknown) =>
+      fetch(`${cirrus.apiUrl}${path}`, { method, headers: { 'content-type': 'application/json', ...(t ? { authorization: `Bearer ${t}` } : {}) }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const gina = await token('ht-gina');
+    const hugo = await token('ht-hugo');
+    const statuses = [];
+    for (let i = 0; i < 5; i += 1) statuses.push((await call(gina, 'GET', '/users/ht-gina')).status);
+    expect(statuses).toEqual([200, 200, 200, 429, 429]);
+    const refused = await call(gina, 'GET', '/users/ht-gina');
+    expect(refused.status).toBe(429);
+    const after = Number(refused.headers.get('retry-after'));
+    expect(after).toBeGreaterThan(1);
+    expect(after).toBeLessThanOrEqual(50);
+    const body = await refused.json();
+    expect(body.error).toMatchObject({ reason: 'THROTTLED', code: 1502, retryable: true });
+    expect(Math.ceil(body.error.retryAfterMs / 1000)).toBe(after);
+    // Another user in the same period, and an admin token (many calls).
+    expect((await call(hugo, 'GET', '/users/ht-hugo')).status).toBe(200);
+    for (let i = 0; i < 5; i += 1) expect((await admin.call('GET', '/users/ht-gina')).status).toBe(200);
+    // No token: by source address (here, every caller of the test is one address).
+    const wrong = [];
+    for (let i = 0; i < 4; i += 1) wrong.push((await call(undefined, 'POST', '/auth/admin-token', { secret: 'not-the-secret' })).status);
+    expect(wrong).toEqual([401, 401, 401, 429]);
+  });
+});
+
+describe('what limits cost', () => {
+  it('adds no request and no capacity unit to an accepted 1:1 message: 2 RRU, 2 WRU, as without limits', async () => {
+    process.env.LIMITS = JSON.stringify(DEFAULT_LIMITS);
+    const alice = await device('fl-carol', 2);
+    await device('fl-dave', 2);
+    await alice.ok('sendMsg', { clientMsgId: cid('warm'), recvId: 'fl-dave', ...text('warm') });
+    await cirrus.lambda.idle();
+    await cirrus.streams.idle();
+    await sleep(300);
+    awsRequests.meterCapacity(true);
+    const before = awsRequests.snapshot();
+    const units = awsRequests.capacity();
+    const meteredBefore = metering.snapshot();
+    await alice.ok('sendMsg', { clientMsgId: cid('counted'), recvId: 'fl-dave', ...text('counted') });
+    await cirrus.lambda.idle();
+    await cirrus.streams.idle();
+    await sleep(300);
+    const after = awsRequests.capacity();
+    awsRequests.meterCapacity(false);
+    const requests = awsRequests.since(before);
+    expect(requests.DynamoDB).toEqual({ BatchGetItem: 1, UpdateItem: 1, PutItem: 1 });
+    expect({ read: after.read - units.read, write: after.write - units.write }).toEqual({ read: 2, write: 2 });
+    expect(metering.since(meteredBefore).invocations.archive?.count).toBe(1);
+  });
+});

@@ -1,0 +1,281 @@
+/**
+ * End-to-end encrypted conversations (MLS) through the SDK against the local runtime: two
+ * users with two devices each through a 1:1 and a group conversation: create, messages, add,
+ * concurrent commits (the first by seq wins, the other retries), a kick, a device change and
+ * an encrypted media file. Then everything Cirrus stored (every DynamoDB table, the history in
+ * PostgreSQL, the media bucket, the logs, the webhook bodies) is scanned for the plaintext, and
+ * none is found; removed devices cannot read what was sent after their removal.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import WebSocket from 'ws';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { CirrusClient, type CirrusClientOptions, type Message } from '../../sdk/src/index';
+import { decryptMedia, E2ee, encryptMedia, type DecryptedMessage } from '../../sdk/src/e2ee/index';
+import { admin, cirrus, useCirrus } from '../support/harness';
+import { eventually } from '../support/cirrus';
+import { ddb } from '../../core/aws/dynamodb';
+
+// The webhook receiver: every body Cirrus POSTs to the app backend.
+const hookBodies: string[] = [];
+const hookServer = createServer((req: IncomingMessage, res) => {
+  let body = '';
+  req.on('data', (c) => (body += c));
+  req.on('end', () => {
+    hookBodies.push(body);
+    res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+  });
+});
+await new Promise<void>((r) => hookServer.listen(0, '127.0.0.1', r));
+const hookUrl = `http://127.0.0.1:${(hookServer.address() as AddressInfo).port}/hooks`;
+
+// The logs: the functions write JSON lines to stdout.
+const logLines: string[] = [];
+const write = process.stdout.write.bind(process.stdout);
+process.stdout.write = ((chunk: unknown, ...rest: unknown[]) => {
+  logLines.push(String(chunk));
+  return (write as (...a: unknown[]) => boolean)(chunk, ...rest);
+}) as typeof process.stdout.write;
+
+useCirrus({
+  settings: {
+    multiLoginPolicy: 'multiple',
+    logLevel: 'debug',
+    mediaAllowedTypes: ['application/octet-stream'],
+    webhooks: { url: hookUrl, timeoutMs: 2000, callbacks: { afterSendMessage: { enabled: true } } },
+  },
+  streamOverrides: { messageArchive: { maxBatchingWindowSeconds: 0 } },
+});
+
+interface Dev {
+  client: CirrusClient;
+  e: E2ee;
+  name: string;
+}
+const devs: Dev[] = [];
+afterAll(async () => {
+  process.stdout.write = write;
+  for (const d of devs) d.e.close();
+  await Promise.all(devs.map((d) => d.client.close()));
+  await new Promise((r) => hookServer.close(r));
+});
+
+async function dev(userId: string, deviceId: string): Promise<Dev> {
+  const client = await CirrusClient.create({
+    wsUrl: cirrus.wsUrl,
+    apiUrl: cirrus.apiUrl,
+    token: await admin.userToken(userId, 5),
+    store: 'memory',
+    WebSocket: WebSocket as unknown as CirrusClientOptions['WebSocket'],
+    backoff: { minDelayMs: 50, maxDelayMs: 200 },
+  });
+  await client.connect();
+  const e = await E2ee.open({ client, deviceId, keyPackages: 4, lowWater: 2, autoReconcileMs: 0 });
+  const d = { client, e, name: `${userId}/${deviceId}` };
+  devs.push(d);
+  return d;
+}
+
+const texts = (ms: DecryptedMessage[]) => ms.map((m) => (m.content as { text?: string }).text).filter(Boolean);
+
+/** Every device's view after catching up: each must hold the expected texts. */
+async function allRead(conversationId: string, devices: Dev[], expected: string[]): Promise<void> {
+  for (const d of devices) {
+    await eventually(async () => {
+      await d.e.catchUp(conversationId);
+      const got = texts(await d.e.getMessages(conversationId));
+      return expected.every((t) => got.includes(t)) && got;
+    }, 20_000, 200).catch((err) => {
+      throw new Error(`${d.name} did not read ${expected.join(', ')}: ${(err as Error).message}`);
+    });
+  }
+}
+
+/** Holds each device's next commit until every device of `devices` has made one, then lets them through in this order. */
+function raceCommits(devices: Dev[]): Promise<void> {
+  let arrived = 0;
+  let releaseAll!: () => void;
+  const all = new Promise<void>((r) => (releaseAll = r));
+  let order = Promise.resolve();
+  const done: Promise<void>[] = [];
+  devices.forEach((d) => {
+    const original = d.client.sendMessage.bind(d.client);
+    let used = false;
+    let finished!: () => void;
+    done.push(new Promise((r) => (finished = r)));
+    d.client.sendMessage = (async (input: Parameters<CirrusClient['sendMessage']>[0]) => {
+      if (used || input.contentType !== 151) return original(input);
+      used = true;
+      if (++arrived === devices.length) releaseAll();
+      await all;
+      const mine = order.then(() => original(input));
+      order = mine.then(() => undefined, () => undefined);
+      try {
+        return await mine;
+      } finally {
+        finished();
+      }
+    }) as CirrusClient['sendMessage'];
+  });
+  return Promise.all(done).then(() => undefined);
+}
+
+const SECRETS = {
+  single1: 'P1 the eagle lands at midnight',
+  single2: 'P2 bring the blue umbrella',
+  group1: 'P3 group plans for the harbour',
+  group2: 'P4 bob says the vault code is 7361',
+  group3: 'P5 after rotating keys concurrently',
+  afterKick: 'P6 bob must never read this',
+  afterDeviceChange: 'P7 only the new phone may read this',
+  media: 'P8 secret picture bytes: gold under the floor',
+};
+
+describe('encrypted conversations', () => {
+  const control = 'C0 plaintext control message, visible to the scan';
+  let single = '';
+  let group = '';
+  let a1: Dev, a2: Dev, b1: Dev, b2: Dev, b3: Dev;
+  const kickedCiphertexts: Message[] = [];
+
+  it('creates a 1:1 conversation with every device of both users, and they all read its messages', async () => {
+    await admin.register('e2-alice', 'e2-bob');
+    await admin.call('POST', '/friends/import', { userId: 'e2-alice', friendUserIds: ['e2-bob'] });
+    [a1, a2, b1, b2] = await Promise.all([dev('e2-alice', 'a1'), dev('e2-alice', 'a2'), dev('e2-bob', 'b1'), dev('e2-bob', 'b2')]);
+
+    single = await a1.e.createSingle('e2-bob');
+    expect((await a1.e.members(single)).map((m) => `${m.userId}/${m.deviceId}`).sort()).toEqual(['e2-alice/a1', 'e2-alice/a2', 'e2-bob/b1', 'e2-bob/b2']);
+    await a1.e.sendText(single, SECRETS.single1);
+    await allRead(single, [a2, b1, b2], [SECRETS.single1]);
+    await b1.e.sendText(single, SECRETS.single2);
+    await allRead(single, [a1, a2, b2], [SECRETS.single1, SECRETS.single2]);
+
+    // The key fingerprints each device's group holds are those the devices show, and the safety numbers agree.
+    const seen = await b2.e.members(single);
+    expect(seen.find((m) => m.deviceId === 'a1')?.fingerprint).toBe(await a1.e.fingerprint());
+    const numbers = await Promise.all([a1, a2, b1, b2].map((d) => d.e.safetyNumber(single)));
+    expect(new Set(numbers).size).toBe(1);
+    expect(numbers[0]).toMatch(/^(\d{5} ){11}\d{5}$/);
+    // A plaintext message in another conversation, which the scan below must find (so it can find anything).
+    await a1.client.sendText({ recvId: 'e2-bob' }, control);
+  });
+
+  it('creates a group conversation, adds a member with their devices, and orders concurrent commits by seq', async () => {
+    const groupId = 'e2-team';
+    expect((await admin.call('POST', '/groups', { groupId, name: 'Team', ownerUserId: 'e2-alice', memberUserIds: [], encrypted: true })).status).toBe(200);
+    group = await a1.e.createGroup(groupId);
+    await a2.e.catchUp(group);
+    expect(await a2.e.isMember(group)).toBe(true);
+    await a1.e.sendText(group, SECRETS.group1);
+
+    await a1.client.api.addGroupMembers({ params: { groupId }, body: { userIds: ['e2-bob'] } });
+    expect(await a2.e.reconcile(group)).toEqual({ added: 2, removed: 0 });
+    await b1.e.sendText(group, SECRETS.group2);
+    await allRead(group, [a1, a2, b2], [SECRETS.group2]);
+
+    // Two devices commit on the same epoch: a2's gets the earlier seq and wins; b1's is void for everyone and b1 retries.
+    const epoch = (await a1.e.epoch(group))!;
+    const raced = raceCommits([a2, b1]);
+    await Promise.all([a2.e.rotateKeys(group), b1.e.rotateKeys(group), raced]);
+    const pulled = await a1.client.pullMessages({ conversationId: group, fromSeq: 1, toSeq: 100 });
+    const handshakes = pulled.messages.filter((m) => m.contentType === 151).map((m) => (m.content as { epoch: number }).epoch);
+    expect(handshakes.filter((e) => e === epoch)).toHaveLength(2);
+    expect(handshakes.filter((e) => e === epoch + 1)).toHaveLength(1);
+    for (const d of [a1, a2, b1, b2]) await d.e.catchUp(group);
+    expect(await Promise.all([a1, a2, b1, b2].map((d) => d.e.epoch(group)))).toEqual([epoch + 2, epoch + 2, epoch + 2, epoch + 2]);
+    expect(new Set(await Promise.all([a1, a2, b1, b2].map((d) => d.e.safetyNumber(group)))).size).toBe(1);
+    await b2.e.sendText(group, SECRETS.group3);
+    await allRead(group, [a1, a2, b1], [SECRETS.group3]);
+  });
+
+  it('removes a kicked member\'s devices: they cannot decrypt what follows, even given the ciphertext', async () => {
+    await a1.client.api.removeGroupMembers({ params: { groupId: 'e2-team' }, body: { userIds: ['e2-bob'] } });
+    expect(await a1.e.reconcile(group)).toEqual({ added: 0, removed: 2 });
+    const sent = await a1.e.sendText(group, SECRETS.afterKick);
+    await allRead(group, [a2], [SECRETS.afterKick]);
+    // The server no longer gives bob the conversation past his removal; were its ciphertext leaked, bob's devices still could not read it.
+    const leaked = (await a1.client.pullMessages({ conversationId: group, fromSeq: sent.seq, toSeq: sent.seq })).messages;
+    expect(leaked).toHaveLength(1);
+    kickedCiphertexts.push(...leaked);
+    for (const d of [b1, b2]) {
+      const failures: string[] = [];
+      const off = d.e.on('undecryptable', (u) => failures.push(u.reason));
+      await (d.e as unknown as { handle(m: Message): Promise<void> }).handle(leaked[0]!);
+      off();
+      expect(failures, d.name).toHaveLength(1);
+      expect(texts(await d.e.getMessages(group)), d.name).not.toContain(SECRETS.afterKick);
+    }
+  });
+
+  it('follows a device change: the logged-out device is removed and cannot read on, the new one joins', async () => {
+    await b2.e.logout();
+    b3 = await dev('e2-bob', 'b3');
+    expect(await a1.e.reconcile(single)).toEqual({ added: 1, removed: 1 });
+    await a1.e.sendText(single, SECRETS.afterDeviceChange);
+    await allRead(single, [a2, b1, b3], [SECRETS.afterDeviceChange]);
+    // b2 still holds a token and reads the conversation's ciphertext: it processes its own removal and reads nothing after it.
+    const removed: string[] = [];
+    const failures: number[] = [];
+    b2.e.on('removed', (r) => removed.push(r.conversationId));
+    b2.e.on('undecryptable', (u) => failures.push(u.seq));
+    await b2.e.catchUp(single);
+    expect(removed).toEqual([single]);
+    expect(failures.length).toBeGreaterThanOrEqual(1);
+    expect(texts(await b2.e.getMessages(single))).not.toContain(SECRETS.afterDeviceChange);
+    // b3 joined after the earlier messages: it cannot read them (no history for new devices).
+    expect(texts(await b3.e.getMessages(single))).not.toContain(SECRETS.single1);
+  });
+
+  it('sends a media file encrypted: the media store holds ciphertext, the key travels in the MLS message', async () => {
+    const plain = new TextEncoder().encode(SECRETS.media);
+    const enc = await encryptMedia(plain);
+    const up = await a1.client.media.upload(new Blob([enc.data as Uint8Array<ArrayBuffer>]), { fileName: 'photo.bin', contentType: 'application/octet-stream' });
+    await a1.e.send(single, { contentType: 102, content: { source: up, key: enc.key, iv: enc.iv } } as never);
+    const got = await eventually(async () => {
+      await b3.e.catchUp(single);
+      return (await b3.e.getMessages(single)).find((m) => m.contentType === 102);
+    });
+    const content = got.content as { source: { objectKey: string }; key: string; iv: string };
+    const { url } = await b3.client.media.downloadUrl(content.source.objectKey);
+    const bytes = new Uint8Array(await (await fetch(url)).arrayBuffer());
+    expect(new TextDecoder().decode(await decryptMedia(bytes, content.key, content.iv))).toBe(SECRETS.media);
+  });
+
+  it('leaves no plaintext anywhere Cirrus stores anything: DynamoDB, the history, media, logs, webhooks', async () => {
+    await cirrus.streams.idle();
+    await cirrus.lambda.idle();
+    // The afterSendMessage callbacks of the encrypted messages (and of the control message) reached the app backend.
+    await eventually(async () => hookBodies.some((b) => b.includes(control)) && hookBodies.filter((b) => b.includes('"contentType":150')).length >= 7, 30_000, 200);
+    await eventually(async () => (await cirrus.dataApi.query(`SELECT 1 FROM messages WHERE content_type = 150`)).length >= 7, 30_000, 200);
+
+    const places: Record<string, string[]> = { dynamodb: [], history: [], media: [], logs: logLines, webhooks: hookBodies };
+    for (const table of Object.values(cirrus.tableNames)) {
+      let start: Record<string, unknown> | undefined;
+      do {
+        const page = await ddb().send(new ScanCommand({ TableName: table, ExclusiveStartKey: start }));
+        for (const item of page.Items ?? []) places.dynamodb.push(JSON.stringify(item));
+        start = page.LastEvaluatedKey;
+      } while (start);
+    }
+    const historyTables = await cirrus.dataApi.query<{ table_name: string }>(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'`);
+    expect(historyTables.length).toBeGreaterThan(0);
+    for (const { table_name } of historyTables) {
+      for (const row of await cirrus.dataApi.query<{ r: string }>(`SELECT t::text AS r FROM "${table_name}" t`)) places.history.push(row.r);
+    }
+    places.media = cirrus.s3.objectBodies(cirrus.mediaBucket).map((b) => b.toString('latin1'));
+    expect(places.media.length).toBeGreaterThan(0);
+
+    // The scan finds plaintext where there is some: the control message is in the store, the history, the webhooks.
+    for (const place of ['dynamodb', 'history', 'webhooks']) expect(places[place]!.some((s) => s.includes(control)), place).toBe(true);
+    // And none of the encrypted conversations' plaintext, nor a telling piece of it, anywhere.
+    for (const [place, haystack] of Object.entries(places)) {
+      const all = haystack.join('\n');
+      for (const secret of Object.values(SECRETS)) {
+        expect(all.includes(secret), `${place} holds "${secret}"`).toBe(false);
+        expect(all.includes(secret.slice(3, 20)), `${place} holds part of "${secret}"`).toBe(false);
+      }
+    }
+    expect(kickedCiphertexts).toHaveLength(1);
+  });
+});
