@@ -13,7 +13,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { DEFAULT_MEDIA_MAX_BYTES, DEFAULT_MEDIA_TYPES } from '../core/domain/media';
-import { commonEnv, deadLetters, functions, queues, streamConsumers, tables, type FunctionKey, type FunctionSpec, type QueueKey, type QueueSpec, type StreamConsumerKey, type StreamConsumerSpec, type TableKey } from '../core/manifest';
+import { commonEnv, deadLetters, fanOutDefaults, functions, queues, streamConsumers, tables, type FunctionKey, type FunctionSpec, type QueueKey, type QueueSpec, type StreamConsumerKey, type StreamConsumerSpec, type TableKey } from '../core/manifest';
 import type { LoginPolicy } from '../core/domain/login-policy';
 import { validateWebhookSettings, webhookEnv, type WebhookCallback, type WebhookCallbackSettings } from '../core/webhooks/settings';
 import { LocalGateway } from './gateway';
@@ -315,8 +315,8 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
       [commonEnv.MESSAGE_TTL_DAYS]: String(settings.messageTtlDays ?? 14),
       [commonEnv.HISTORY_RETENTION_DAYS]: String(settings.historyRetentionDays ?? (process.env.HISTORY_RETENTION_DAYS || '')),
       [commonEnv.SEQ_SETTLE_MS]: String(settings.seqSettleMs ?? 30_000),
-      [commonEnv.INLINE_PUSH_MAX]: String(settings.inlinePushMax ?? 10),
-      [commonEnv.ONLINE_INDEX_MIN_MEMBERS]: String(settings.onlineIndexMinMembers ?? 200),
+      [commonEnv.INLINE_PUSH_MAX]: String(settings.inlinePushMax ?? fanOutDefaults.inlinePushMax),
+      [commonEnv.ONLINE_INDEX_MIN_MEMBERS]: String(settings.onlineIndexMinMembers ?? fanOutDefaults.onlineIndexMinMembers),
       [commonEnv.REQUIRE_FRIENDSHIP]: String(settings.requireFriendship ?? process.env.REQUIRE_FRIENDSHIP === 'true'),
       [commonEnv.REVOKE_WINDOW_SECONDS]: String(settings.revokeWindowSeconds ?? (process.env.REVOKE_WINDOW_SECONDS || 120)),
       [commonEnv.MULTI_LOGIN_POLICY]: settings.multiLoginPolicy ?? (process.env.MULTI_LOGIN_POLICY || 'onePerPlatform'),
