@@ -557,6 +557,8 @@ export const functions = {
       // Offline push devices: registered (PutItem), listed (Query), removed by unregister, the cap,
       // a token moving, logout, force logout and ban (DeleteItem).
       devices: ['Query', 'PutItem', 'DeleteItem'],
+      // The erasure of a user: their end-to-end encryption devices and key packages.
+      keyPackages: ['Query', 'BatchWriteItem'],
     },
     indexes: {
       // Users in registration order; a user's groups and applications; outgoing friend requests; read receipts;

@@ -6,7 +6,7 @@
  *   again and the conversation ids built from it (`si_a_b`, `n_<id>`) keep working for the
  *   others; the directory mirror (admin user search) loses the nickname;
  * - every session is revoked, every live connection kicked (reason `forcedLogout`) and every
- *   offline push device removed;
+ *   offline push device removed, and their end-to-end encryption devices with their key packages;
  * - friendships (both sides), friend requests (both directions), the blocks they made and
  *   their group applications go; they leave every group: a group they own passes to its
  *   oldest admin, else its oldest member, and is dismissed when they are its only member;
@@ -266,6 +266,19 @@ async function queueHistoryErasure(userId: string, counterparts: readonly string
   await ddb().send(new PutCommand({ TableName: config.tableName('outbox'), Item: item }));
 }
 
+/** Their end-to-end encryption devices: public signature keys and key packages, in KeyPackages. */
+async function removeKeyPackages(userId: string): Promise<void> {
+  const table = config.tableName('keyPackages');
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page: QueryCommandOutput = await ddb().send(
+      new QueryCommand({ TableName: table, KeyConditionExpression: 'userId = :u', ExpressionAttributeValues: { ':u': userId }, ProjectionExpression: 'userId, sk', ExclusiveStartKey: start }),
+    );
+    await batchWrite(table, (page.Items ?? []).map((Key) => ({ DeleteRequest: { Key } })));
+    start = page.LastEvaluatedKey;
+  } while (start);
+}
+
 export async function eraseUser(userId: string, admin: AdminActor): Promise<ErasureResult> {
   const started = Date.now();
   const user = await tombstone(userId, started);
@@ -274,6 +287,7 @@ export async function eraseUser(userId: string, admin: AdminActor): Promise<Eras
 
   const revoked = await sessions.revoke(userId);
   const devices = await removeAllDevices(userId);
+  await removeKeyPackages(userId);
   const live = await connections.ofUser(userId);
   const webhookJobs: (WebhookJob | undefined)[] = [];
   for (const conn of live) await kickConnection(conn, 'forcedLogout', { revokeSession: false, webhookJobs });

@@ -15,6 +15,7 @@ import { Device, eventually } from '../support/cirrus';
 import { faults } from '../../core/faults';
 import { eraseBudget } from '../../core/services/erasure';
 import { admin, as, cirrus, useCirrus } from '../support/harness';
+import { generateKeyPackage, newSignatureKeys } from '../../sdk/src/e2ee/mls';
 
 useCirrus();
 
@@ -115,6 +116,12 @@ beforeAll(async () => {
     token,
   );
   expect(dev.status, JSON.stringify(dev.body)).toBe(200);
+  // An end-to-end encryption device with its key packages.
+  const keys = await newSignatureKeys();
+  const kp = async () => (await generateKeyPackage(X, 'phone', keys)).b64;
+  const e2ee = await as(X, 'PUT', `/users/${X}/e2ee/devices/phone`, { keyPackages: [await kp(), await kp()], lastResort: await kp() });
+  expect(e2ee.status, JSON.stringify(e2ee.body)).toBe(200);
+  expect((await scan(cirrus.tableNames.keyPackages)).filter((k) => k.userId === X)).toHaveLength(3);
   xDevice = await Device.connect(cirrus.wsUrl, token);
 }, 120_000);
 
@@ -177,6 +184,7 @@ describe('erasing a user', () => {
     expect(sessions.length).toBeGreaterThan(0);
     expect(sessions.every((s) => s.revokedAt !== undefined)).toBe(true);
     expect((await scan(cirrus.tableNames.devices)).filter((d) => d.userId === X)).toEqual([]);
+    expect((await scan(cirrus.tableNames.keyPackages)).filter((k) => k.userId === X)).toEqual([]);
     expect((await scan(cirrus.tableNames.connections)).filter((c) => c.userId === X)).toEqual([]);
     expect((await scan(cirrus.tableNames.friends)).filter((f) => f.userId === X || f.friendUserId === X)).toEqual([]);
     expect((await scan(cirrus.tableNames.friendRequests)).filter((r) => r.toUserId === X || r.fromUserId === X)).toEqual([]);
