@@ -410,7 +410,7 @@ function groupReadsText(): string {
   };
   return (
     `Reads of a group message's recipients, modelled (read units per message, dollars per million messages): ${[row(100, 20), row(10_000, 1_000), row(100_000, 10_000)].join('; ')}. ` +
-    `Groups of at least onlineIndexMinMembers (200) members use the index; each member's connect/disconnect cycle then costs ${onlineIndexPerConnect(1).writeUnits} write units per indexed group, and the index pays off above ~${fmt(onlineIndexBreakEven, 0)} messages per member-session.`
+    `Groups of at least onlineIndexMinMembers (100) members use the index; each member's connect/disconnect cycle then costs ${onlineIndexPerConnect(1).writeUnits} write units per indexed group, and the index pays off above ~${fmt(onlineIndexBreakEven, 0)} messages per member-session.`
   );
 }
 

@@ -118,6 +118,7 @@ export class Client {
   readonly pushes: { seq: number; conversationId: string; receivedAt: number; content: unknown }[] = [];
   private next = 0;
   private readonly waiting = new Map<string, (frame: any) => void>();
+  private readonly actions = new Map<string, string>();
   private readonly watchers = new Set<() => void>();
 
   private constructor(readonly socket: WebSocket) {
@@ -125,6 +126,8 @@ export class Client {
       const frame = JSON.parse(data.toString());
       if (frame.push === 'newMsg') this.pushes.push({ seq: frame.data.seq, conversationId: frame.data.conversationId, receivedAt: performance.now(), content: frame.data.content });
       else if (typeof frame.id === 'string') this.waiting.get(frame.id)?.(frame);
+      // API Gateway answers heartbeat itself, with `id: null`: the oldest heartbeat waiting takes it.
+      else if (frame.id === null && frame.action === 'heartbeat') [...this.waiting.entries()].find(([id]) => this.actions.get(id) === 'heartbeat')?.[1](frame);
       for (const w of this.watchers) w();
     });
   }
@@ -141,9 +144,11 @@ export class Client {
     const id = `b${++this.next}`;
     const frame = await new Promise<any>((resolve) => {
       this.waiting.set(id, resolve);
+      this.actions.set(id, action);
       this.socket.send(JSON.stringify({ id, action, data }));
     });
     this.waiting.delete(id);
+    this.actions.delete(id);
     if (frame.error) throw new Error(`${action}: ${JSON.stringify(frame.error)}`);
     return frame.data as T;
   }

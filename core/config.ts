@@ -63,10 +63,10 @@ export const config = {
    * settled hole (default 30 s, longer than any send path may run).
    */
   seqSettleMs: (): number => numberSetting('SEQ_SETTLE_MS', 30_000),
-  /** Fan-outs up to this many recipients are pushed inline by delivery (default 10). */
-  inlinePushMax: (): number => numberSetting('INLINE_PUSH_MAX', 10),
-  /** Groups with at least this many members keep a GroupOnline index of their online members (default 200). */
-  onlineIndexMinMembers: (): number => numberSetting('ONLINE_INDEX_MIN_MEMBERS', 200),
+  /** Fan-outs up to this many recipients are pushed inline by the accepting function (default 50). */
+  inlinePushMax: (): number => numberSetting('INLINE_PUSH_MAX', 50),
+  /** Groups with at least this many members keep a GroupOnline index of their online members (default 100). */
+  onlineIndexMinMembers: (): number => numberSetting('ONLINE_INDEX_MIN_MEMBERS', 100),
   /** 1:1 messages need friendship (default false). */
   requireFriendship: (): boolean => process.env.REQUIRE_FRIENDSHIP === 'true',
   /** Seconds after sending during which a sender may revoke their own message (default 120; 0: no limit). */

@@ -6,6 +6,7 @@
  * Handlers never read this file to find resources; they read the environment variables
  * named here (`envVar`), exactly as a Lambda function does.
  */
+import { heartbeatReply, type MockReplySpec } from './protocol/heartbeat';
 
 export type KeyType = 'S' | 'N';
 
@@ -713,8 +714,8 @@ export const functions = {
       users: ['GetItem', 'BatchGetItem', 'UpdateItem'],
       // The recipients' devices (Query); an invalid token's device (DeleteItem).
       devices: ['Query', 'DeleteItem'],
-      // The group's name for the title (BatchGetItem).
-      groups: ['BatchGetItem'],
+      // The group's name for the title (BatchGetItem); a roster found empty is marked so (UpdateItem, `rosterV`).
+      groups: ['BatchGetItem', 'UpdateItem'],
       // A large group's roster of members with devices (Query); a user who lost their last device leaves it (BatchWriteItem).
       groupOnline: ['Query', 'BatchWriteItem'],
       // Group messages: recipients who blocked the sender get none (BatchGetItem).
@@ -818,14 +819,24 @@ export const functions = {
 
 
 /** WebSocket routes; the route key is the frame's `action` (`$request.body.action`). */
-export interface WsRouteSpec {
-  readonly routeKey: string;
-  readonly function: FunctionKey;
-  /** The function's return value is sent back to the caller as the route response. */
-  readonly routeResponse: boolean;
-}
+export type WsRouteSpec =
+  | {
+      readonly routeKey: string;
+      readonly function: FunctionKey;
+      /** The function's return value is sent back to the caller as the route response. */
+      readonly routeResponse: boolean;
+      readonly mock?: undefined;
+    }
+  | {
+      readonly routeKey: string;
+      /** Answered by API Gateway itself (a MOCK integration and its integration response): no function runs. */
+      readonly mock: MockReplySpec;
+      readonly routeResponse: true;
+      readonly function?: undefined;
+    };
 
-export const wsActions = ['sendMsg', 'getNewestSeq', 'pullMsgs', 'markRead', 'heartbeat', 'typing'] as const;
+/** The actions with a route of their own, served by wsMessage (every other action reaches it through `$default`). */
+export const wsActions = ['sendMsg', 'getNewestSeq', 'pullMsgs', 'markRead', 'typing'] as const;
 export type WsAction = (typeof wsActions)[number];
 
 export const wsRoutes: readonly WsRouteSpec[] = [
@@ -833,6 +844,8 @@ export const wsRoutes: readonly WsRouteSpec[] = [
   { routeKey: '$disconnect', function: 'wsDisconnect', routeResponse: false },
   { routeKey: '$default', function: 'wsMessage', routeResponse: true },
   ...wsActions.map((routeKey) => ({ routeKey, function: 'wsMessage' as const, routeResponse: true })),
+  // The heartbeat costs no invocation (core/protocol/heartbeat.ts).
+  { routeKey: 'heartbeat', mock: heartbeatReply, routeResponse: true },
 ];
 
 /** The authorizer of `$connect`, reading the token from the query string. */

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { WebSocketLambdaAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
-import { HttpLambdaIntegration, WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { HttpLambdaIntegration, WebSocketLambdaIntegration, WebSocketMockIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -61,6 +61,7 @@ import { SchemaMigrations } from './schema-migrations';
 import { SecureParameters } from './secure-parameters';
 import { WorkQueue } from './work-queue';
 import { webhookEnv } from '../core/webhooks/settings';
+import type { MockReplySpec } from '../core/protocol/heartbeat';
 import { secretParameterOf } from '../core/offline-push/settings';
 
 export type {
@@ -651,14 +652,38 @@ export class CirrusIm extends Construct {
     const authorizer = new WebSocketLambdaAuthorizer('ConnectAuthorizer', this.functions[wsAuthorizer.function], {
       identitySource: [wsAuthorizer.identitySource],
     });
-    return wsRoutes.map((route) =>
-      this.webSocketApi.addRoute(route.routeKey, {
+    return wsRoutes.map((route) => {
+      if (route.mock) return this.addMockRoute(route.routeKey, route.mock);
+      return this.webSocketApi.addRoute(route.routeKey, {
         integration: integrationFor(route.function),
         returnResponse: route.routeResponse,
         // Authorizing the connection authorizes every frame sent on it.
         authorizer: route.routeKey === '$connect' ? authorizer : undefined,
-      }),
-    );
+      });
+    });
+  }
+
+  /**
+   * A route API Gateway answers itself: a MOCK integration (its request template gives the
+   * status code), an integration response rendering the reply, and the route response that
+   * passes it to the client. No function runs (core/protocol/heartbeat.ts).
+   */
+  private addMockRoute(routeKey: string, mock: MockReplySpec): apigwv2.WebSocketRoute {
+    const integrationId = `${routeKey.charAt(0).toUpperCase()}${routeKey.slice(1)}Integration`;
+    // Static selection expressions are escaped (`\$default`) so they are not read as variables.
+    const route = this.webSocketApi.addRoute(routeKey, {
+      integration: new WebSocketMockIntegration(integrationId, { requestTemplates: { $default: mock.requestTemplate }, templateSelectionExpression: '\\$default' }),
+      returnResponse: true,
+    });
+    const integration = route.node.findChild(integrationId) as apigwv2.WebSocketIntegration;
+    new apigwv2.CfnIntegrationResponse(route, 'IntegrationResponse', {
+      apiId: this.webSocketApi.apiId,
+      integrationId: integration.integrationId,
+      integrationResponseKey: '$default',
+      templateSelectionExpression: '\\$default',
+      responseTemplates: { $default: mock.responseTemplate },
+    });
+    return route;
   }
 
   private createHttpApi(): { api: apigwv2.HttpApi; stage: apigwv2.HttpStage; routes: apigwv2.HttpRoute[] } {

@@ -1,6 +1,6 @@
 /**
  * API Gateway, locally: the WebSocket API (REQUEST authorizer on `$connect`, routing on
- * `$request.body.action`, route responses, `$disconnect`), its `@connections`
+ * `$request.body.action`, route responses, MOCK integrations, `$disconnect`), its `@connections`
  * management endpoints in AWS's own shape (so the real ApiGatewayManagementApiClient
  * works), and the HTTP API (payload format 2.0). The events handed to the functions have
  * the fields the handlers read in AWS.
@@ -11,6 +11,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { WebSocketServer, WebSocket } from 'ws';
 import { httpFunctionOf, wsAuthorizer, wsRoutes } from '../core/manifest';
 import { matchRoute } from '../core/http/match';
+import { renderMockReply } from '../core/protocol/heartbeat';
 import { invoke } from './lambda';
 import { metering } from './metering';
 import { FrameHeaderReader } from './ws-frames';
@@ -51,6 +52,12 @@ export interface GatewayOptions {
 
 const actionRoutes = new Map(wsRoutes.filter((r) => !r.routeKey.startsWith('$')).map((r) => [r.routeKey, r]));
 const routeOf = (key: string) => wsRoutes.find((r) => r.routeKey === key)!;
+/** The function of a route served by one (`$connect`, `$disconnect`). */
+const functionOf = (key: string) => {
+  const route = routeOf(key);
+  if (!route.function) throw new Error(`${key} is not served by a function`);
+  return route.function;
+};
 
 function newConnectionId(): string {
   // API Gateway ids are 16 base64 characters ending in '='.
@@ -125,7 +132,7 @@ export class LocalGateway {
     }
     const conn = { connectedAt, authorizer, sourceIp, userAgent };
     try {
-      const res = await invoke<{ statusCode?: number } | undefined>(routeOf('$connect').function, {
+      const res = await invoke<{ statusCode?: number } | undefined>(functionOf('$connect'), {
         ...this.wsEvent('$connect', 'CONNECT', connectionId, conn),
         headers: req.headers,
         queryStringParameters,
@@ -153,7 +160,7 @@ export class LocalGateway {
         clearTimeout(live.idleTimer);
         clearTimeout(live.durationTimer);
         this.connections.delete(connectionId);
-        invoke(routeOf('$disconnect').function, this.wsEvent('$disconnect', 'DISCONNECT', connectionId, live)).catch((err) => this.opts.log(`$disconnect failed: ${(err as Error).message}`));
+        invoke(functionOf('$disconnect'), this.wsEvent('$disconnect', 'DISCONNECT', connectionId, live)).catch((err) => this.opts.log(`$disconnect failed: ${(err as Error).message}`));
       });
       // ws has already sent its close frame (1009 for a message over maxPayload); let it go out.
       ws.on('error', () => setTimeout(() => ws.terminate(), 1_000).unref());
@@ -197,6 +204,15 @@ export class LocalGateway {
     }
     const route = routeOf(routeKey);
     const event = this.wsEvent(routeKey, 'MESSAGE', connectionId, live, body);
+    if (route.mock) {
+      // API Gateway answers itself (a MOCK integration): no function runs, the frame is not read.
+      const reply = renderMockReply(route.mock.responseTemplate, event.requestContext as Record<string, string | number>);
+      if (live.socket.readyState === WebSocket.OPEN) {
+        metering.sent(Buffer.byteLength(reply));
+        live.socket.send(reply);
+      }
+      return;
+    }
     try {
       const res = await invoke<{ statusCode?: number; body?: string } | undefined>(route.function, event);
       if (route.routeResponse && res?.body !== undefined && live.socket.readyState === WebSocket.OPEN) {

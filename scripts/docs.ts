@@ -58,7 +58,8 @@ reassembled from fragments; a bigger frame or message closes the connection with
 1003). Content is limited to ${MAX_CONTENT_BYTES} bytes. Messages from the server obey the same 128 KB:
 replies that could grow past it (\`getNewestSeq\`, \`pullMsgs\`) come in pages cut by size.
 
-**Request** (client → server). \`id\` is chosen by the client and echoed in the reply.
+**Request** (client → server). \`id\` is chosen by the client and echoed in the reply (but for \`heartbeat\`, which API
+Gateway answers itself with \`id: null\`).
 ${block(schemaJson(RequestFrame, 'input'))}
 
 **Reply** (server → client): the request's \`id\` and \`action\`, and either \`data\` or \`error\`.

@@ -5,7 +5,7 @@
  * function's parallel posts) against the bound set by the account's 10,000 requests/s API
  * Gateway limit.
  */
-import { PUSH_JOB_USERS } from '../../core/services/fanout';
+import { PUSH_JOB_CONNECTIONS, PUSH_JOB_USERS } from '../../core/services/fanout';
 import { POST_CONCURRENCY } from '../../core/services/push';
 import { shardsFor } from '../../core/store/group-online';
 import type { LocalCirrus } from '../../local/runtime';
@@ -73,14 +73,14 @@ export interface FanoutModel {
  * Send → last push in AWS: the send path, then in the same function the recipients — the
  * members' Query, or with the group's online index (`indexed`) one strong Query per shard in
  * parallel — and one asynchronous invocation of the push function per PUSH_JOB_USERS
- * recipients (members, or online connections carried by the job), requested in parallel;
+ * members (or PUSH_JOB_CONNECTIONS online connections carried by the job), requested in parallel;
  * Lambda's hop to the push functions (all running at once), each reading its users' receive
  * options and connections (nothing with the index) and posting with POST_CONCURRENCY in
  * flight, all posts sharing the account's request rate. No SQS hop on the way.
  */
 export function modelFanout(members: number, online: number, indexed = false): FanoutModel {
   const L = awsLatencies;
-  const pushJobs = Math.ceil((indexed ? online : members) / PUSH_JOB_USERS);
+  const pushJobs = indexed ? Math.ceil(online / PUSH_JOB_CONNECTIONS) : Math.ceil(members / PUSH_JOB_USERS);
   const pushInvocations = pushJobs;
   const usersPerInvocation = members / pushInvocations;
   const shards = indexed ? shardsFor(members) : 0;

@@ -80,6 +80,8 @@ async function fromRoster(message: PushMessage, roster: NonNullable<NotifyJob['r
   if (who === 'none') return [];
   const excluded = excludedFrom(message);
   const members = await groupOnline.roster(roster.groupId, roster.shards);
+  // No member has a device: the next messages skip this invocation, until a roster write.
+  if (members.length === 0) await groupOnline.rosterFoundEmpty(roster.groupId, roster.v);
   return members
     .filter((m) => m.userId !== message.senderId && m.userId !== excluded && m.o !== 1 && (who === 'all' || who.includes(m.userId)))
     .map((m) => ({ userId: m.userId, recvOpt: m.o === 2 ? 2 : 0, ...(isMentioned(message, m.userId) ? { mentioned: true } : {}) }));

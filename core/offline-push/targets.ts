@@ -30,7 +30,12 @@ export interface NotifyJob {
   /** Recipients with devices whose foreground state the notify function checks itself (a large group's roster). */
   candidates?: NotifyTarget[];
   /** A large indexed group: the notify function reads its roster of members with devices (store/group-online.ts). */
-  roster?: { groupId: string; shards: number };
+  roster?: {
+    groupId: string;
+    shards: number;
+    /** The group's `rosterV` as the send read it (absent: unset), for marking the roster empty if it is (store/group-online.ts). */
+    v?: number;
+  };
   correlationId?: string;
 }
 

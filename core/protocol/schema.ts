@@ -369,8 +369,15 @@ export const DeleteMsgsForMeRequest = z
   );
 export const DeleteMsgsForMeResult = z.strictObject({ conversationId: ConversationId, deletedSeqs: z.array(Seq).describe('Every seq of the conversation you deleted for yourself, ascending') });
 
-export const HeartbeatRequest = z.strictObject({}).describe('Keeps the connection from the 10-minute idle timeout.');
-export const HeartbeatResult = z.strictObject({ serverTime: z.number().int() });
+export const HeartbeatRequest = z
+  .strictObject({})
+  .describe(
+    'Keeps the connection from the 10-minute idle timeout. Answered by API Gateway itself, with no function (a MOCK integration): the reply is ' +
+      '`{"id": null, "action": "heartbeat", "data": {"serverTime": …}}`. Its `id` is always null, since API Gateway cannot echo the request\'s: ' +
+      'take it as the answer to your oldest heartbeat still waiting (the SDK does). The frame is not read, so any frame whose `action` is ' +
+      '`heartbeat` gets this reply, whatever else it holds.',
+  );
+export const HeartbeatResult = z.strictObject({ serverTime: z.number().int().describe('When API Gateway received the heartbeat, in milliseconds since the epoch') });
 
 export const TypingRequest = z
   .strictObject({

@@ -29,12 +29,20 @@
  * registers a first or removes a last device (`onDevicesChanged`). The notify function
  * Queries it (strongly consistent, ~100 entries per read unit) instead of reading every
  * member, then reads only those members' user items for their foreground state.
+ *
+ * Whether a roster may have entries is kept on the group item, which the send path reads
+ * anyway (`rosterV`): absent, unknown; 0, empty; above 0, the count of roster writes since it
+ * was last found empty. Every roster put is followed by an increment; the notify function,
+ * finding the roster empty, sets it to 0 only if it is still the value the send read (a put
+ * in between increments it after writing its entry, so either the Query sees the entry or
+ * the reset fails or is followed by the increment). A message to a group whose roster is
+ * known empty invokes no notify function and Queries no roster.
  */
-import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb } from '../aws/dynamodb';
 import { config } from '../config';
 import type { ConnectionItem } from './connections';
-import { batchWrite } from './dynamo';
+import { batchWrite, isConditionFailure } from './dynamo';
 
 export type RecvOpt = 0 | 1 | 2;
 
@@ -156,6 +164,45 @@ export const groupOnline = {
     const rosterDeletes = new Set(roster.deletes.map((r) => JSON.stringify(rosterKey(r))).filter((k) => !rosterPuts.has(k)));
     for (const k of rosterDeletes) requests.push({ DeleteRequest: { Key: JSON.parse(k) } });
     await batchWrite(config.tableName('groupOnline'), requests);
+    // After the entries: a notify that found the roster empty before them cannot then mark it empty.
+    await Promise.all([...new Set([...rosterPuts.values()].map((r) => r.groupId))].map((groupId) => groupOnline.rosterWritten(groupId)));
+  },
+
+  /** Marks a group's roster as possibly non-empty (`rosterV` + 1); a group deleted meanwhile is left alone. */
+  async rosterWritten(groupId: string): Promise<void> {
+    try {
+      await ddb().send(
+        new UpdateCommand({
+          TableName: config.tableName('groups'),
+          Key: { groupId },
+          UpdateExpression: 'SET rosterV = if_not_exists(rosterV, :zero) + :one',
+          ConditionExpression: 'attribute_exists(groupId)',
+          ExpressionAttributeValues: { ':zero': 0, ':one': 1 },
+        }),
+      );
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+    }
+  },
+
+  /**
+   * Marks a group's roster as empty, found so after the send read `rosterV` as `seen`
+   * (undefined: absent); a roster write since then leaves it as it is.
+   */
+  async rosterFoundEmpty(groupId: string, seen: number | undefined): Promise<void> {
+    try {
+      await ddb().send(
+        new UpdateCommand({
+          TableName: config.tableName('groups'),
+          Key: { groupId },
+          UpdateExpression: 'SET rosterV = :zero',
+          ConditionExpression: seen === undefined ? 'attribute_exists(groupId) AND attribute_not_exists(rosterV)' : 'rosterV = :seen',
+          ExpressionAttributeValues: { ':zero': 0, ...(seen === undefined ? {} : { ':seen': seen }) },
+        }),
+      );
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+    }
   },
 
   /**

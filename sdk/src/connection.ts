@@ -362,7 +362,7 @@ export class Connection extends Emitter<ConnectionEvents> {
   }
 
   private onFrame(socket: WebSocketLike, raw: unknown): void {
-    let frame: { push?: unknown; id?: unknown; data?: unknown; error?: unknown; silent?: unknown };
+    let frame: { push?: unknown; id?: unknown; action?: unknown; data?: unknown; error?: unknown; silent?: unknown };
     try {
       frame = JSON.parse(typeof raw === 'string' ? raw : String(raw));
     } catch {
@@ -378,14 +378,24 @@ export class Connection extends Emitter<ConnectionEvents> {
       else this.emit('serverEvent', event);
       return;
     }
-    if (typeof frame.id !== 'string') return;
-    const entry = this.pending.get(frame.id);
+    const id = typeof frame.id === 'string' ? frame.id : frame.id === null && frame.action === 'heartbeat' && frame.data !== undefined ? this.oldestHeartbeat(socket) : undefined;
+    if (id === undefined) return;
+    const entry = this.pending.get(id);
     if (!entry) return;
-    this.pending.delete(frame.id);
+    this.pending.delete(id);
     this.timers.clearTimeout(entry.timer);
     const reply = frame as ReplyFrame;
     if (reply.error) entry.reject(CirrusSdkError.fromWire(reply.error));
     else entry.resolve(reply.data);
+  }
+
+  /**
+   * API Gateway answers `heartbeat` itself and cannot echo the request's id (its reply has
+   * `id: null`): the reply answers the oldest heartbeat still waiting on that socket.
+   */
+  private oldestHeartbeat(socket: WebSocketLike): string | undefined {
+    for (const [id, entry] of this.pending) if (entry.frame.action === 'heartbeat' && entry.socket === socket) return id;
+    return undefined;
   }
 
   private onKicked(socket: WebSocketLike, data: KickedEvent): void {

@@ -40,7 +40,7 @@ describe('WebSocket frames', () => {
   });
 
   it('answers a frame without an id with MALFORMED_FRAME', async () => {
-    const reply = await alice.raw(JSON.stringify({ action: 'heartbeat' }));
+    const reply = await alice.raw(JSON.stringify({ action: 'getNewestSeq' }));
     expect(reply.error?.reason).toBe('MALFORMED_FRAME');
   });
 

@@ -12,7 +12,8 @@ import { metering } from '../../local/metering';
 let alice: Device;
 let bob: Device;
 
-useCirrus();
+// The group case measures a group below the online-index threshold (its members are read, in slices).
+useCirrus({ settings: { onlineIndexMinMembers: 1_000 } });
 
 beforeAll(async () => {
   await admin.register('alice', 'bob');
@@ -140,5 +141,32 @@ describe('one 1:1 message to a user whose app is closed, with one phone register
       RDSData: { BatchExecuteStatement: 1 },
     });
     expect(Object.fromEntries(Object.entries(metering.since(meteredBefore).invocations).map(([fn, v]) => [fn, v!.count]))).toEqual({ wsMessage: 1, notify: 1, archive: 1 });
+  });
+});
+
+describe('a heartbeat', () => {
+  it('costs the frame in and the reply out, answered by the gateway itself: no invocation, no AWS request', async () => {
+    await settle();
+    const before = awsRequests.snapshot();
+    const meteredBefore = metering.snapshot();
+    const sentAt = Date.now();
+
+    const reply = await alice.request('heartbeat', {});
+
+    const metered = metering.since(meteredBefore);
+    expect(metered.invocations).toEqual({});
+    expect({ wsIn: metered.wsIn, wsOut: metered.wsOut }).toEqual({ wsIn: 1, wsOut: 1 });
+    expect(awsRequests.since(before)).toEqual({});
+    // API Gateway's MOCK integration cannot echo the request's id (core/protocol/heartbeat.ts).
+    expect(reply).toEqual({ id: null, action: 'heartbeat', data: { serverTime: expect.any(Number) } });
+    expect(reply.data.serverTime).toBeGreaterThanOrEqual(sentAt - 1_000);
+  });
+
+  it('answers every frame routed to heartbeat the same way, malformed or not, and runs nothing for it', async () => {
+    const meteredBefore = metering.snapshot();
+    for (const frame of ['{"action":"heartbeat"}', '{"id":"x","action":"heartbeat","data":{"junk":1}}', '{"id":7,"action":"heartbeat","pad":"\\ud800"}']) {
+      expect(await alice.raw(frame)).toEqual({ id: null, action: 'heartbeat', data: { serverTime: expect.any(Number) } });
+    }
+    expect(metering.since(meteredBefore).invocations).toEqual({});
   });
 });

@@ -16,6 +16,8 @@ import { groupOnline } from '../../core/store/group-online';
 import { groupRecipients } from '../../core/services/push';
 import { buildIndex } from '../../core/services/online-index';
 import { groups } from '../../core/store/groups';
+import { devices } from '../../core/store/devices';
+import { metering } from '../../local/metering';
 
 const MIN = 6;
 useCirrus({ settings: { onlineIndexMinMembers: MIN, inlinePushMax: 10 } });
@@ -170,17 +172,74 @@ describe('the online index of a large group', () => {
       return { read: after.read - before.units.read, requests: awsRequests.since(before.requests).DynamoDB ?? {} };
     };
 
+    // The group's first message finds its roster of members with devices empty, and marks it so.
+    await measure('first');
     const small = await measure('with-8');
     expect((await as('cx-0', 'POST', '/groups/cx/members', { userIds: more })).body.memberCount).toBe(48);
     const large = await measure('with-48');
     // Six times the members, the same three online: the same reads.
     expect(large.read).toBe(small.read);
     expect(large.requests).toEqual(small.requests);
-    // One strong GetItem of the group's index state and one strong Query of its one shard, and the
-    // notify function's strong Query of the group's roster of members with devices (empty here); the
-    // BatchGetItems are the send checks alone (today's path reads every member's item and row).
-    expect(large.requests.Query).toBe(2);
+    // One strong GetItem of the group's index state and one strong Query of its one shard; no
+    // member has a device, so no notify function Queries the roster; the BatchGetItems are the
+    // send checks alone (today's path reads every member's item and row).
+    expect(large.requests.Query).toBe(1);
     expect(large.requests.BatchGetItem ?? 0).toBeLessThanOrEqual(2);
+  });
+
+  it('invokes no notify function and reads no roster while no member has a device, until one registers a device', async () => {
+    const ids = Array.from({ length: MIN }, (_, i) => `rv-${i}`);
+    await admin.register(...ids);
+    await as('rv-0', 'POST', '/groups', { groupId: 'rv', name: 'R', memberUserIds: ids.slice(1) });
+    const sender = await device('rv-0');
+    const online = await device('rv-1');
+    const send = async (clientMsgId: string) => {
+      await settled();
+      const before = { requests: awsRequests.snapshot(), metered: metering.snapshot() };
+      await sender.ok('sendMsg', { clientMsgId, groupId: 'rv', ...text(clientMsgId) });
+      await online.until(() => pushed(online, clientMsgId), 10_000, clientMsgId);
+      await settled();
+      return { queries: awsRequests.since(before.requests).DynamoDB?.Query ?? 0, notify: metering.since(before.metered).invocations.notify?.count ?? 0 };
+    };
+
+    // Unknown (as for a group indexed before the flag existed): the roster is read, found empty, marked so.
+    await settled();
+    await ddb().send(new UpdateCommand({ TableName: cirrus.tableNames.groups, Key: { groupId: 'rv' }, UpdateExpression: 'REMOVE rosterV' }));
+    expect(await send('rv-1st')).toEqual({ queries: 2, notify: 1 });
+    expect((await groupItem('rv')).rosterV).toBe(0);
+    // Known empty: the online shard's Query only.
+    expect(await send('rv-2nd')).toEqual({ queries: 1, notify: 0 });
+
+    // A first device puts rv-3 on the roster and marks it written: the next message notifies again.
+    await devices.put({ userId: 'rv-3', deviceId: 'rv-3-phone', provider: 'apns', token: 'rv-3-token', platformId: 1, appId: 'com.example.chat' }, 10);
+    expect((await groupItem('rv')).rosterV).toBeGreaterThan(0);
+    // The notify function reads the roster, then rv-3's devices and badge (two more Queries).
+    expect(await send('rv-3rd')).toEqual({ queries: 4, notify: 1 });
+    expect((await groupItem('rv')).rosterV).toBeGreaterThan(0);
+
+    // The roster empties again (last device gone): the flag stays until a notify finds it empty.
+    await devices.remove('rv-3', ['rv-3-phone']);
+    expect(await send('rv-4th')).toEqual({ queries: 2, notify: 1 });
+    expect((await groupItem('rv')).rosterV).toBe(0);
+    expect(await send('rv-5th')).toEqual({ queries: 1, notify: 0 });
+  });
+
+  it('keeps a roster written while a notify found it empty: the reset only applies to the flag the send read', async () => {
+    const ids = Array.from({ length: MIN }, (_, i) => `rr-${i}`);
+    await admin.register(...ids);
+    await as('rr-0', 'POST', '/groups', { groupId: 'rr', name: 'R', memberUserIds: ids.slice(1) });
+    // A send read the flag as unknown; then a member's first device put them on the roster (flag 1); the late reset must fail.
+    await groupOnline.rosterWritten('rr');
+    await groupOnline.rosterFoundEmpty('rr', undefined);
+    expect((await groupItem('rr')).rosterV).toBe(1);
+    await groupOnline.rosterFoundEmpty('rr', 0);
+    expect((await groupItem('rr')).rosterV).toBe(1);
+    await groupOnline.rosterFoundEmpty('rr', 1);
+    expect((await groupItem('rr')).rosterV).toBe(0);
+    // A dismissed group's item is never recreated by either.
+    await groupOnline.rosterWritten('rr-none');
+    await groupOnline.rosterFoundEmpty('rr-none', undefined);
+    expect(await groupItem('rr-none')).toEqual({});
   });
 
   it('drops the entries of a connection found gone (410), and never returns an expired one', async () => {

@@ -18,9 +18,9 @@ useCirrus({ websocket: { idleTimeoutMs: IDLE_MS, maxConnectionMs: MAX_MS } });
 
 const KB = 1024;
 
-/** A request frame of exactly `bytes` bytes: a heartbeat padded with an unknown field (answered MALFORMED_FRAME). */
+/** A request frame of exactly `bytes` bytes: a getNewestSeq padded with an unknown field (answered MALFORMED_FRAME). */
 function paddedFrame(id: string, bytes: number): string {
-  const head = `{"id":"${id}","action":"heartbeat","pad":"`;
+  const head = `{"id":"${id}","action":"getNewestSeq","pad":"`;
   const tail = '"}';
   return head + 'x'.repeat(bytes - head.length - tail.length) + tail;
 }

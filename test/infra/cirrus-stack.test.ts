@@ -198,7 +198,7 @@ describe('When CirrusStack is synthesized with default props and bundled', () =>
     it.each(functionEntries)('should give %s exactly the environment its spec calls for', (key, spec) => {
       const variables = functionResource(key).Properties.Environment.Variables;
       expect(Object.keys(variables).sort()).toEqual(expectedEnvironment(spec));
-      expect(variables).toMatchObject({ MESSAGE_TTL_DAYS: '14', SEQ_SETTLE_MS: '30000', INLINE_PUSH_MAX: '10', ONLINE_INDEX_MIN_MEMBERS: '200', REQUIRE_FRIENDSHIP: 'false', REVOKE_WINDOW_SECONDS: '120', MULTI_LOGIN_POLICY: 'onePerPlatform', LOG_LEVEL: 'info' });
+      expect(variables).toMatchObject({ MESSAGE_TTL_DAYS: '14', SEQ_SETTLE_MS: '30000', INLINE_PUSH_MAX: '50', ONLINE_INDEX_MIN_MEMBERS: '100', REQUIRE_FRIENDSHIP: 'false', REVOKE_WINDOW_SECONDS: '120', MULTI_LOGIN_POLICY: 'onePerPlatform', LOG_LEVEL: 'info' });
     });
 
     it.each(functionEntries)('should pass %s its table names and queue URLs from the resources', (key, spec) => {
@@ -482,11 +482,44 @@ describe('When CirrusStack is synthesized with default props and bundled', () =>
       });
     });
 
-    it.each(wsRoutes.map((route) => [route.routeKey, route] as const))('should route %s to its function', (_, route) => {
-      const target = routeResource(route.routeKey).Properties.Target['Fn::Join'][1][1].Ref;
-      const integration = template.toJSON().Resources[target];
-      expect(JSON.stringify(integration.Properties.IntegrationUri)).toContain(JSON.stringify({ 'Fn::GetAtt': [fnId(route.function), 'Arn'] }));
+    const integrationOf = (routeKey: string) => {
+      const target = routeResource(routeKey).Properties.Target['Fn::Join'][1][1].Ref;
+      return { id: target as string, resource: template.toJSON().Resources[target] };
+    };
+
+    it.each(wsRoutes.filter((route) => route.function).map((route) => [route.routeKey, route] as const))('should route %s to its function', (_, route) => {
+      const integration = integrationOf(route.routeKey).resource;
+      expect(integration.Properties.IntegrationType).toBe('AWS_PROXY');
+      expect(JSON.stringify(integration.Properties.IntegrationUri)).toContain(JSON.stringify({ 'Fn::GetAtt': [fnId(route.function!), 'Arn'] }));
       expect(routeResource(route.routeKey).Properties.RouteResponseSelectionExpression).toBe(route.routeResponse ? '$default' : undefined);
+    });
+
+    it('should answer heartbeat without a function: a MOCK integration, its integration response rendering the reply, and a route response', () => {
+      const route = wsRoutes.find((r) => r.routeKey === 'heartbeat');
+      expect(route?.mock).toBeDefined();
+      const { id, resource } = integrationOf('heartbeat');
+      expect(resource.Properties).toMatchObject({
+        IntegrationType: 'MOCK',
+        TemplateSelectionExpression: '\\$default',
+        RequestTemplates: { $default: '{"statusCode": 200}' },
+      });
+      expect(JSON.stringify(resource.Properties)).not.toContain('Arn');
+      const responses = Object.values(template.findResources('AWS::ApiGatewayV2::IntegrationResponse', { Properties: { IntegrationId: { Ref: id } } }));
+      expect(responses).toHaveLength(1);
+      expect(responses[0].Properties).toMatchObject({
+        IntegrationResponseKey: '$default',
+        TemplateSelectionExpression: '\\$default',
+        ResponseTemplates: { $default: '{"id":null,"action":"heartbeat","data":{"serverTime":$context.requestTimeEpoch}}' },
+      });
+      const routeId = Object.entries(template.toJSON().Resources).find(([, r]: [string, any]) => r.Type === 'AWS::ApiGatewayV2::Route' && r.Properties.RouteKey === 'heartbeat')![0];
+      template.hasResourceProperties('AWS::ApiGatewayV2::RouteResponse', { RouteId: { Ref: routeId }, RouteResponseKey: '$default' });
+      expect(routeResource('heartbeat').Properties.RouteResponseSelectionExpression).toBe('$default');
+      // No function may be invoked for it: no Lambda integration and no permission names the route.
+      expect(JSON.stringify(template.findResources('AWS::Lambda::Permission'))).not.toContain('/heartbeat');
+    });
+
+    it('should have no integration response other than the MOCK routes\' (Lambda proxy integrations pass the function\'s reply through)', () => {
+      template.resourceCountIs('AWS::ApiGatewayV2::IntegrationResponse', wsRoutes.filter((route) => route.mock).length);
     });
 
     it('should return a route response exactly where the manifest asks for one', () => {

@@ -165,6 +165,23 @@ describe('heartbeat', () => {
     expect(c.state).toBe('connected');
   });
 
+  it("takes API Gateway's heartbeat reply, which has no id, as the answer to the oldest heartbeat waiting on that socket", async () => {
+    gw.handlers.set('heartbeat', () => ({ serverTime: 1234 }));
+    const c = connection({ heartbeatIntervalMs: 60_000, heartbeatTimeoutMs: 5_000 });
+    c.connect();
+    await until(() => c.state === 'connected', 'connected');
+
+    await expect(c.request('heartbeat', {})).resolves.toEqual({ serverTime: 1234 });
+    await timers.advance(60_000);
+    await gw.until(() => gw.connections[0].requests.filter((r) => r.action === 'heartbeat').length === 2, 'the timed heartbeat');
+    // Replies arrive in order on one socket: once this one is in, so is the heartbeat's.
+    gw.handlers.set('markRead', () => ({ conversationId: 'si_alice_bob', readSeq: 1, unread: 0 }));
+    await c.request('markRead', { conversationId: 'si_alice_bob', seq: 1 });
+    await timers.advance(5_000);
+    expect(c.state).toBe('connected');
+    expect(gw.connections).toHaveLength(1);
+  });
+
   it('drops a socket whose heartbeat goes unanswered and reconnects', async () => {
     gw.handlers.delete('heartbeat');
     const c = connection({ heartbeatIntervalMs: 60_000, heartbeatTimeoutMs: 5_000 });

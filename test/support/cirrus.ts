@@ -78,6 +78,7 @@ export class Device {
   readonly pushes: Message[] = [];
   readonly frames: unknown[] = [];
   private readonly waiting = new Map<string, (reply: Reply) => void>();
+  private readonly actions = new Map<string, string>();
   private readonly listeners = new Set<() => void>();
   private next = 0;
   closed?: { code: number; reason: string };
@@ -87,9 +88,14 @@ export class Device {
       const frame = JSON.parse(data.toString());
       this.frames.push(frame);
       if (frame.push === 'newMsg') this.pushes.push((frame as PushFrame).data);
-      else if (typeof frame.id === 'string' && this.waiting.has(frame.id)) {
-        this.waiting.get(frame.id)!(frame);
-        this.waiting.delete(frame.id);
+      else {
+        // API Gateway answers heartbeat itself, with `id: null`: the oldest heartbeat waiting takes it.
+        const id = typeof frame.id === 'string' ? frame.id : frame.id === null && frame.action === 'heartbeat' ? [...this.waiting.keys()].find((k) => this.actions.get(k) === 'heartbeat') : undefined;
+        if (id !== undefined && this.waiting.has(id)) {
+          this.waiting.get(id)!(frame);
+          this.waiting.delete(id);
+          this.actions.delete(id);
+        }
       }
       for (const l of this.listeners) l();
     });
@@ -123,6 +129,7 @@ export class Device {
         clearTimeout(timer);
         resolve(reply as Reply<T>);
       });
+      this.actions.set(id, action);
       this.socket.send(JSON.stringify({ id, action, ...(data !== undefined ? { data } : {}) }));
     });
   }

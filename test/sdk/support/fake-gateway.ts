@@ -1,7 +1,7 @@
 /**
  * An in-process stand-in for the Cirrus WebSocket API: a real `ws` server speaking the
  * protocol (token in the query string, 401 on a refused upgrade, `{id, action, data}`
- * replies, pushes and `kicked` events), with hooks for each test to answer, refuse, stay
+ * replies (`id: null` for heartbeat, as API Gateway answers it), pushes and `kicked` events), with hooks for each test to answer, refuse, stay
  * silent or close as the scenario needs.
  */
 import { createServer, type Server } from 'node:http';
@@ -61,7 +61,9 @@ export class FakeGateway {
       const handler = this.handlers.get(frame.action);
       if (handler) {
         const out = handler(frame.data, conn) as { error?: unknown } | undefined;
-        if (out !== undefined) socket.send(JSON.stringify(out && typeof out === 'object' && 'error' in out ? { id: frame.id, action: frame.action, error: out.error } : { id: frame.id, action: frame.action, data: out }));
+        // API Gateway answers heartbeat itself and cannot echo the id (core/protocol/heartbeat.ts).
+        const id = frame.action === 'heartbeat' ? null : frame.id;
+        if (out !== undefined) socket.send(JSON.stringify(out && typeof out === 'object' && 'error' in out ? { id, action: frame.action, error: out.error } : { id, action: frame.action, data: out }));
       }
       this.changed();
     });
