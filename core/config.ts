@@ -3,7 +3,7 @@
  * so the local runtime and tests can set them before the first call.
  */
 import { CirrusError } from './errors';
-import { functions, tables, queues, type FunctionKey, type TableKey, type QueueKey } from './manifest';
+import { fanOutDefaults, functions, tables, queues, type FunctionKey, type TableKey, type QueueKey } from './manifest';
 import { DEFAULT_MEDIA_MAX_BYTES, DEFAULT_MEDIA_TYPES, parseMediaTypes } from './domain/media';
 import { validateWebhookSettings, type WebhookCallback, type WebhookCallbackSettings, type WebhookSettings } from './webhooks/settings';
 import { DEFAULT_LOGIN_POLICY, isLoginPolicy, LOGIN_POLICIES, type LoginPolicy } from './domain/login-policy';
@@ -64,9 +64,9 @@ export const config = {
    */
   seqSettleMs: (): number => numberSetting('SEQ_SETTLE_MS', 30_000),
   /** Fan-outs up to this many recipients are pushed inline by the accepting function (default 50). */
-  inlinePushMax: (): number => numberSetting('INLINE_PUSH_MAX', 50),
+  inlinePushMax: (): number => numberSetting('INLINE_PUSH_MAX', fanOutDefaults.inlinePushMax),
   /** Groups with at least this many members keep a GroupOnline index of their online members (default 100). */
-  onlineIndexMinMembers: (): number => numberSetting('ONLINE_INDEX_MIN_MEMBERS', 100),
+  onlineIndexMinMembers: (): number => numberSetting('ONLINE_INDEX_MIN_MEMBERS', fanOutDefaults.onlineIndexMinMembers),
   /** 1:1 messages need friendship (default false). */
   requireFriendship: (): boolean => process.env.REQUIRE_FRIENDSHIP === 'true',
   /** Seconds after sending during which a sender may revoke their own message (default 120; 0: no limit). */

@@ -21,7 +21,9 @@ export type FaultPoint =
   /** batch page: after one recipient's message was sent (details: batchId, page, index), before the page is done. */
   | 'batch.afterSend'
   /** eraseUser: after one of the user's messages was deleted for everyone (details: conversationId, seq), before the rest. */
-  | 'erase.afterMessage';
+  | 'erase.afterMessage'
+  /** userData: an export's records were gathered (details: userId, exportId), before its archive is stored. */
+  | 'export.beforeStore';
 
 type Trigger = (details: Record<string, unknown>) => void;
 const armed = new Map<FaultPoint, Trigger>();

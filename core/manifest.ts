@@ -194,8 +194,11 @@ export const tables = {
     sortKey: { name: 'sk', type: 'S' },
     // A target's entries (`user:<id>`, `group:<id>`, …) in time order.
     indexes: [{ name: 'byTarget', partitionKey: { name: 'target', type: 'S' }, sortKey: { name: 'sk', type: 'S' } }],
+    // Only the users throttled for sending too much (log = 'throttle', core/services/limits.ts) expire,
+    // 30 days after their throttle ended; audit entries have no expiresAt and are kept for good.
+    ttlAttribute: 'expiresAt',
     envVar: 'TABLE_AUDIT_LOG',
-    description: 'The audit log: one item per administrative action (who, what, target, when, outcome, correlation id), listed by GET /admin/audit.',
+    description: 'The audit log: one item per administrative action (who, what, target, when, outcome, correlation id), listed by GET /admin/audit; and the users throttled for sending too much (GET /admin/limits), kept 30 days after their throttle ended.',
   },
   keyPackages: {
     name: 'KeyPackages',
@@ -636,6 +639,8 @@ export const functions = {
   }),
   httpE2ee: fn({
     name: 'HttpE2ee',
+    // Per caller, as every HTTP route: claims drain other users' one-time key packages.
+    limits: true,
     entry: 'http-e2ee',
     description: "The HTTP API's key-package directory of end-to-end encrypted conversations: publish, list, claim (atomically) and remove devices' MLS key packages.",
     memoryMb: 512,
@@ -875,6 +880,14 @@ export function httpFunctionOf(operationId: string): HttpFunctionKey {
   }
   return 'http';
 }
+
+/** Defaults of the fan-out settings, the same for the stack (lib/cirrus-im-props.ts), the handlers and the local runtime. */
+export const fanOutDefaults = {
+  /** Fan-outs up to this many recipients are posted by the accepting function (about one round of parallel posts). */
+  inlinePushMax: 50,
+  /** Groups with at least this many members keep an online index (GroupOnline). */
+  onlineIndexMinMembers: 100,
+} as const;
 
 /** Environment variables every function receives, besides its tables and queues. */
 export const commonEnv = {

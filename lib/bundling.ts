@@ -5,7 +5,8 @@
  *
  * esbuild, ESM, minified, node24, the AWS SDK inside (a pinned, tree-shaken SDK loads faster
  * than the runtime's copy), with `@aws-sdk/credential-provider-node` aliased to
- * core/aws/credentials.ts: the environment's credentials, which is all Lambda provides.
+ * core/aws/credentials.ts: the environment's credentials, which is all Lambda provides, and
+ * the SDK's event-stream module replaced by core/aws/no-event-streams.ts (`unusedSdkAlias`).
  */
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,6 +25,15 @@ export const credentialProviderAlias = {
 } as const;
 
 /**
+ * Parts of the AWS SDK no Cirrus function uses, replaced in every bundle (not in this process:
+ * the local runtime and tests run the SDK as published). `@smithy/core/event-streams` (about
+ * 20 KB minified) serves event-stream operations, which Cirrus never calls.
+ */
+export const unusedSdkAlias = {
+  '@smithy/core/event-streams': './core/aws/no-event-streams.ts',
+} as const;
+
+/**
  * ESM bundles have no `require`; a few CommonJS dependencies bundled into them still call
  * it for Node built-ins, so the banner defines one.
  */
@@ -38,7 +48,7 @@ export const bundleSettings = {
   minify: true,
   mainFields: ['module', 'main'],
   banner: requireBanner,
-  alias: Object.fromEntries(Object.entries(credentialProviderAlias).map(([pkg, to]) => [pkg, to.relative])) as Record<string, string>,
+  alias: { ...Object.fromEntries(Object.entries(credentialProviderAlias).map(([pkg, to]) => [pkg, to.relative])), ...unusedSdkAlias } as Record<string, string>,
 } as const;
 
 /**

@@ -8,7 +8,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as ssm from 'aws-cdk-lib/aws-ssm';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
-import { functions } from '../core/manifest';
+import { fanOutDefaults, functions } from '../core/manifest';
 import { longestSeqAllocation } from './manifest-checks';
 import { LOGIN_POLICIES, type LoginPolicy } from '../core/domain/login-policy';
 import { validateWebhookSettings, type FailurePolicy, type WebhookCallback, type WebhookSettings } from '../core/webhooks/settings';
@@ -648,12 +648,12 @@ export function resolveCirrusImProps(props: CirrusImProps = {}): ResolvedCirrusI
     );
   }
 
-  const inlinePushMax = props.inlinePushMax ?? 50;
+  const inlinePushMax = props.inlinePushMax ?? fanOutDefaults.inlinePushMax;
   if (!Number.isInteger(inlinePushMax) || inlinePushMax < 0) {
     throw new Error(`inlinePushMax must be a whole number, 0 or more; got ${inlinePushMax}.`);
   }
 
-  const onlineIndexMinMembers = props.onlineIndexMinMembers ?? 100;
+  const onlineIndexMinMembers = props.onlineIndexMinMembers ?? fanOutDefaults.onlineIndexMinMembers;
   if (!Number.isInteger(onlineIndexMinMembers) || onlineIndexMinMembers < 2) {
     throw new Error(`onlineIndexMinMembers must be a whole number, 2 or more; got ${onlineIndexMinMembers}.`);
   }

@@ -693,6 +693,8 @@ export class CirrusIm extends Construct {
       corsPreflight: {
         allowOrigins: ['*'],
         allowHeaders: ['authorization', 'content-type'],
+        // A browser app may read when a THROTTLED request can be retried (also in the body's retryAfterMs).
+        exposeHeaders: ['retry-after'],
         allowMethods: [
           apigwv2.CorsHttpMethod.GET,
           apigwv2.CorsHttpMethod.POST,

@@ -14,6 +14,7 @@ import { matchRoute } from '../core/http/match';
 import { renderMockReply } from '../core/protocol/heartbeat';
 import { invoke } from './lambda';
 import { metering } from './metering';
+import { localMetrics } from './metrics';
 import { FrameHeaderReader } from './ws-frames';
 
 /**
@@ -103,6 +104,8 @@ export class LocalGateway {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const token = url.searchParams.get('token');
     const refuse = (status: number, message: string) => {
+      if (status >= 500) localMetrics.wsIntegrationError();
+      else localMetrics.wsClientError();
       socket.write(`HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : 'Internal Server Error'}\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n${JSON.stringify({ message })}`);
       socket.destroy();
     };
@@ -146,6 +149,7 @@ export class LocalGateway {
       const live: LiveConnection = { socket: ws, connectedAt, lastActiveAt: connectedAt, sourceIp, userAgent, authorizer };
       this.connections.set(connectionId, live);
       metering.connected();
+      localMetrics.connected();
       this.enforceFrameLimits(socket, live);
       live.idleTimer = setTimeout(() => this.refuse(live, 1001, 'Going away'), this.opts.idleTimeoutMs ?? WS_LIMITS.idleTimeoutMs).unref();
       live.durationTimer = setTimeout(() => this.refuse(live, 1001, 'Going away'), this.opts.maxConnectionMs ?? WS_LIMITS.maxConnectionMs).unref();
@@ -154,6 +158,7 @@ export class LocalGateway {
         live.lastActiveAt = Date.now();
         live.idleTimer?.refresh();
         metering.received(Buffer.isBuffer(data) ? data.length : Buffer.byteLength(String(data)));
+        localMetrics.wsReceived();
         void this.onMessage(connectionId, live, data.toString());
       });
       ws.on('close', () => {
@@ -220,10 +225,12 @@ export class LocalGateway {
         // A route response is a message too: API Gateway does not deliver one over 128 KB.
         if (bytes > MAX_MESSAGE_BYTES) return this.opts.log(`${routeKey}: route response of ${bytes} bytes is over the 128 KB message limit and was not delivered`);
         metering.sent(bytes);
+        localMetrics.wsSent();
         live.socket.send(res.body);
       }
     } catch (err) {
       this.opts.log(`${routeKey} failed: ${(err as Error).message}`);
+      localMetrics.wsIntegrationError();
       // What API Gateway sends when the integration fails.
       if (live.socket.readyState === WebSocket.OPEN) {
         live.socket.send(JSON.stringify({ message: 'Internal server error', connectionId, requestId: event.requestContext.requestId }));
@@ -243,6 +250,7 @@ export class LocalGateway {
     if (req.method === 'POST') {
       if (body.length > MAX_MESSAGE_BYTES) return send(413, { message: 'Payload too large' }, 'PayloadTooLargeException');
       metering.sent(body.length);
+      localMetrics.wsSent();
       live.socket.send(body.toString('utf8'));
       return send(200);
     }
@@ -266,6 +274,7 @@ export class LocalGateway {
       'access-control-allow-origin': '*',
       'access-control-allow-headers': 'authorization,content-type',
       'access-control-allow-methods': 'GET,POST,PUT,DELETE,OPTIONS',
+      'access-control-expose-headers': 'retry-after',
     };
     const method = req.method ?? 'GET';
     if (method === 'OPTIONS') {
@@ -275,6 +284,7 @@ export class LocalGateway {
     const rawPath = url.pathname.slice(this.opts.httpPrefix.length) || '/';
     const match = matchRoute(method, rawPath);
     if (!match) {
+      localMetrics.httpAnswered(404);
       res.writeHead(404, { 'content-type': 'application/json', ...cors });
       return void res.end(JSON.stringify({ message: 'Not Found' }));
     }
@@ -304,9 +314,11 @@ export class LocalGateway {
       const out = await invoke<{ statusCode: number; headers?: Record<string, string>; body?: string }>(httpFunctionOf(match.route.operationId), event);
       // API Gateway names the request in `apigw-requestid` (the handler's correlationId).
       res.writeHead(out.statusCode, { ...cors, ...(out.headers ?? {}), 'apigw-requestid': event.requestContext.requestId as string });
+      localMetrics.httpAnswered(out.statusCode);
       res.end(out.body ?? '');
     } catch (err) {
       this.opts.log(`http failed: ${(err as Error).message}`);
+      localMetrics.httpAnswered(500);
       res.writeHead(500, { 'content-type': 'application/json', ...cors });
       res.end(JSON.stringify({ message: 'Internal Server Error' }));
     }

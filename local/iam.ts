@@ -137,7 +137,9 @@ export function accessesOf(service: string, command: string, input: Record<strin
       if (command === 'ListObjectsV2' || command === 'ListObjects') {
         return [{ action: 's3:ListBucket', resource: bucket, context: { 's3:prefix': str(input.Prefix) } }];
       }
-      // DeleteObjects is authorized as DeleteObject of each key it names.
+      // DeleteObjects is authorized as DeleteObject of each key it names. (S3 answers a key the caller
+      // may not delete with an AccessDenied entry in the result and deletes the others; here the whole
+      // request is refused, since the check runs before it is sent.)
       if (command === 'DeleteObjects') {
         const objects = ((input.Delete as { Objects?: { Key?: unknown }[] } | undefined)?.Objects ?? []).map((o) => str(o.Key));
         return objects.map((key) => ({ action: 's3:DeleteObject', resource: `${bucket}/${key}` }));
@@ -216,7 +218,7 @@ export interface PolicyEnforcement {
  * outside an invocation (tests preparing data, the runtime) is not checked, as an
  * administrator's credentials would not be.
  */
-export function enforcePolicies(options: PolicyOptions & { arns: LocalArns }): PolicyEnforcement {
+export function enforcePolicies(options: PolicyOptions & { arns: LocalArns; observe?: (service: string, command: string, input: Record<string, unknown>) => void }): PolicyEnforcement {
   const policies = new Map<FunctionKey, ResolvedStatement[]>();
   const policyOf = (key: FunctionKey) => {
     let policy = policies.get(key);
@@ -231,7 +233,10 @@ export function enforcePolicies(options: PolicyOptions & { arns: LocalArns }): P
   };
   const check = (service: string, command: string, input: Record<string, unknown>) => {
     const key = runningFunction();
-    if (key) checkAs(key, service, command, input);
+    if (key) {
+      checkAs(key, service, command, input);
+      options.observe?.(service, command, input);
+    }
   };
   setRequestCheck(check);
   return {

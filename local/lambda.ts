@@ -9,6 +9,7 @@ import { InvokeStore, InvokeStoreBase } from '@aws/lambda-invoke-store';
 import { setContainerName } from '../core/aws/container';
 import { functions, type FunctionKey } from '../core/manifest';
 import { metering } from './metering';
+import { localMetrics } from './metrics';
 
 /** The function whose invocation the current code runs in (what an AWS request is signed as). */
 const running = new AsyncLocalStorage<FunctionKey>();
@@ -73,10 +74,15 @@ export async function invoke<R = unknown>(key: FunctionKey, event: unknown): Pro
     timer = setTimeout(() => reject(new Error(`${spec.name} timed out after ${spec.timeoutSeconds} s`)), spec.timeoutSeconds * 1000);
   });
   const t0 = performance.now();
+  let failed = true;
   try {
-    return (await Promise.race([asInvocation(context.awsRequestId, () => runAsFunction(key, () => handler(event, context))), timeout])) as R;
+    const result = (await Promise.race([asInvocation(context.awsRequestId, () => runAsFunction(key, () => handler(event, context))), timeout])) as R;
+    failed = false;
+    return result;
   } finally {
     clearTimeout(timer);
-    metering.invoked(key, performance.now() - t0);
+    const ms = performance.now() - t0;
+    metering.invoked(key, ms);
+    localMetrics.invoked(key, ms, failed);
   }
 }

@@ -48,6 +48,7 @@ The same build has the admin console at <a href="${baseUrl}/admin/"><code>/admin
 <p>Development sign-in (local runtime only): <code>curl -s -X POST ${baseUrl}/dev/sign-in -H 'content-type: application/json' -d '{"userId":"alice"}'</code> registers the user if needed and returns a user token.</p>
 <p>The protocol is described in <code>docs/protocol.md</code>, the HTTP API in <code>docs/openapi.json</code>.</p>
 <p>Offline push goes to local stand-ins for APNs, FCM and Web Push (<a href="${baseUrl}/local/push/"><code>/local/push/</code></a>; development endpoints in <code>docs/operations.md</code>, Local runtime).</p>
+<p>What the CloudWatch dashboard would show, from this runtime: <a href="${baseUrl}/local/metrics"><code>/local/metrics</code></a> (JSON; the admin console's Metrics view).</p>
 ${recentNotificationsHtml(notifications.slice(0, 20), baseUrl)}
 </body></html>`;
 }

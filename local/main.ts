@@ -8,6 +8,7 @@
  * DATABASE_URL set: the history goes to that PostgreSQL instead of PGlite.
  * WEBHOOK_URL set: webhooks to that URL, with WEBHOOK_CALLBACKS (JSON), WEBHOOK_TIMEOUT_MS and
  * WEBHOOK_SECRET (the signing secret; random when absent, printed at start).
+ * LIMITS: the limits against abuse as JSON (the stack's `limits` prop), or `off`; absent: the defaults.
  */
 import type { LimitsProps } from '../lib/cirrus-im-props';
 import { existsSync, rmSync } from 'node:fs';

@@ -13,11 +13,11 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { DEFAULT_MEDIA_MAX_BYTES, DEFAULT_MEDIA_TYPES } from '../core/domain/media';
-import { commonEnv, deadLetters, functions, queues, streamConsumers, tables, type FunctionKey, type FunctionSpec, type QueueKey, type QueueSpec, type StreamConsumerKey, type StreamConsumerSpec, type TableKey } from '../core/manifest';
+import { commonEnv, deadLetters, fanOutDefaults, functions, queues, streamConsumers, tables, type FunctionKey, type FunctionSpec, type QueueKey, type QueueSpec, type StreamConsumerKey, type StreamConsumerSpec, type TableKey } from '../core/manifest';
 import type { LoginPolicy } from '../core/domain/login-policy';
 import { validateWebhookSettings, webhookEnv, type WebhookCallback, type WebhookCallbackSettings } from '../core/webhooks/settings';
 import { LocalGateway } from './gateway';
-import { invoke } from './lambda';
+import { invoke, runningFunction } from './lambda';
 import { runCustomResource } from './custom-resource';
 import { migrationPolling } from '../core/history/migrations';
 import { enforcePolicies } from './iam';
@@ -35,6 +35,7 @@ import { handler as secureParametersHandler } from '../functions/secure-paramete
 import { startStreamSource, type StreamSource } from './aws/stream-source';
 import { LocalDataApi } from './aws/data-api';
 import { LocalS3 } from './aws/s3';
+import { captureEmf, localMetrics } from './metrics';
 import { startDynamoDbLocal, ensureTables } from './aws/dynamodb';
 import type { StandIn } from './aws/types';
 import { landingPage, notificationsPage } from './landing';
@@ -150,6 +151,9 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+/** What `GET /local/metrics` answers: set by the running runtime. */
+let localFigures: () => unknown = () => ({});
+
 export async function startLocal(options: LocalOptions = {}): Promise<LocalCirrus> {
   const log = options.log ?? ((line: string) => process.stderr.write(`[cirrus] ${line}\n`));
   const dataDir = options.dataDir;
@@ -223,6 +227,14 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
         if (req.method === 'GET' && (url.pathname === '/' || url.pathname === '/index.html')) {
           res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
           return void res.end(landingPage(baseUrl, push.notifications({ limit: 20 })));
+        }
+        if (url.pathname === '/local/metrics') {
+          // The figures the CloudWatch dashboard shows, from this runtime (local/metrics.ts); the console reads them cross-origin too.
+          const cors = { 'access-control-allow-origin': '*', 'access-control-allow-methods': 'GET, OPTIONS' };
+          if (req.method === 'OPTIONS') return void res.writeHead(204, cors).end();
+          if (req.method !== 'GET') return void res.writeHead(405, { ...cors, allow: 'GET', 'content-type': 'application/json' }).end(JSON.stringify({ message: 'GET only' }));
+          res.writeHead(200, { ...cors, 'content-type': 'application/json', 'cache-control': 'no-store' });
+          return void res.end(JSON.stringify(localFigures()));
         }
         if (req.method === 'GET' && (url.pathname === '/local/push' || url.pathname === '/local/push/')) {
           res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
@@ -303,8 +315,8 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
       [commonEnv.MESSAGE_TTL_DAYS]: String(settings.messageTtlDays ?? 14),
       [commonEnv.HISTORY_RETENTION_DAYS]: String(settings.historyRetentionDays ?? (process.env.HISTORY_RETENTION_DAYS || '')),
       [commonEnv.SEQ_SETTLE_MS]: String(settings.seqSettleMs ?? 30_000),
-      [commonEnv.INLINE_PUSH_MAX]: String(settings.inlinePushMax ?? 10),
-      [commonEnv.ONLINE_INDEX_MIN_MEMBERS]: String(settings.onlineIndexMinMembers ?? 200),
+      [commonEnv.INLINE_PUSH_MAX]: String(settings.inlinePushMax ?? fanOutDefaults.inlinePushMax),
+      [commonEnv.ONLINE_INDEX_MIN_MEMBERS]: String(settings.onlineIndexMinMembers ?? fanOutDefaults.onlineIndexMinMembers),
       [commonEnv.REQUIRE_FRIENDSHIP]: String(settings.requireFriendship ?? process.env.REQUIRE_FRIENDSHIP === 'true'),
       [commonEnv.REVOKE_WINDOW_SECONDS]: String(settings.revokeWindowSeconds ?? (process.env.REVOKE_WINDOW_SECONDS || 120)),
       [commonEnv.MULTI_LOGIN_POLICY]: settings.multiLoginPolicy ?? (process.env.MULTI_LOGIN_POLICY || 'onePerPlatform'),
@@ -413,11 +425,33 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
     };
     const enforcement = enforcePolicies({
       arns: { region: REGION, account: ACCOUNT, resolve: localArn, secretArn, apiId: API_ID, stage: STAGE },
+      // Every request a function sends, for the local figures (DynamoDB requests per table).
+      observe: (service, command, input) => localMetrics.request(service, command, input),
       webhooks: webhookSettings !== undefined,
       // The stand-ins' settings when the runtime was given none: their parameters are granted as a deployment's would be.
       offlinePush: offlinePush ?? (options.settings?.offlinePush === false ? undefined : push.settings(LOCAL_PUSH_PARAMETERS)),
     });
     stops.push(async () => enforcement.stop());
+
+    // The local figures start with the runtime; the functions' EMF lines are read from their output.
+    localMetrics.reset();
+    const stopCapture = captureEmf(runningFunction);
+    stops.push(async () => stopCapture());
+    const tableKeyOf = new Map((Object.keys(tables) as TableKey[]).map((key) => [tableNames[key], tables[key].name]));
+    localFigures = () => {
+      const figures = localMetrics.snapshot();
+      const queue = (name: string) => ({ name, ...sqs.depth(name), oldestAgeSeconds: sqs.oldestAgeSeconds(name) });
+      return {
+        ...figures,
+        // Tables by their manifest names, as the dashboard labels them.
+        tables: Object.fromEntries(Object.entries(figures.tables).map(([name, t]) => [tableKeyOf.get(name) ?? name, t])),
+        queues: (Object.values(queues) as QueueSpec[]).map((spec) => queue(spec.name)),
+        deadLetters: [queue(deadLetters.name), ...(Object.values(queues) as QueueSpec[]).map((spec) => queue(`${spec.name}-dlq`))],
+        // Asynchronous invocations queued or waiting for a retry (push slices, batch pages, notifications, exports).
+        asyncEventsPending: lambda.pending,
+        notShownLocally: ['Lambda and DynamoDB throttles (nothing local throttles)', 'DynamoDB consumed capacity units', 'Aurora capacity (ACU)'],
+      };
+    };
 
     // The history schema and data migrations, run by the same custom resource handler, polled as the provider polls it at deploy.
     const migrate = (event: Record<string, unknown>) => invoke('migrate', event);
@@ -461,7 +495,10 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
         maxRecordAgeSeconds: spec.maxRecordAgeSeconds,
         retryAttempts: override.retryAttempts ?? spec.retryAttempts,
         bisectBatchOnError: true,
-        invoke: (event) => invoke(spec.consumer, event),
+        invoke: (event, { lastReadAt }) => {
+          localMetrics.streamBatch(key, event.Records.at(-1)?.dynamodb?.ApproximateCreationDateTime, lastReadAt);
+          return invoke(spec.consumer, event);
+        },
         onFailure: async (metadata) => {
           sqs.send(deadLetters.name, JSON.stringify(metadata));
           await sqs.durable();

@@ -9,7 +9,7 @@ import { newId } from '../domain/ids';
 import { log } from '../log';
 import { count } from '../metrics';
 import { MAX_WS_MESSAGE_BYTES } from '../protocol/constants';
-import { actions, RequestFrame, type ActionName, type ActionRequest } from '../protocol/schema';
+import { actionRequests, RequestFrame, type ActionName, type ActionRequest } from '../protocol/schema';
 import { findRefusedString } from '../protocol/strings';
 import { identityOf, type ConnectionIdentity, type WsRouteEvent } from './identity';
 import { observed } from './observe';
@@ -66,8 +66,8 @@ export function wsMessageHandler(handlers: ActionHandlers) {
         return reply(rawId, undefined, { error: new CirrusError('MALFORMED_FRAME', `Invalid frame: ${describeIssue(frame.error)}`).toWire() });
       }
       const { id, action } = frame.data;
-      if (!Object.hasOwn(actions, action)) {
-        return reply(id, action, { error: new CirrusError('UNKNOWN_ACTION', `Unknown action "${action}"; expected one of ${Object.keys(actions).join(', ')}`).toWire() });
+      if (!Object.hasOwn(actionRequests, action)) {
+        return reply(id, action, { error: new CirrusError('UNKNOWN_ACTION', `Unknown action "${action}"; expected one of ${Object.keys(actionRequests).join(', ')}`).toWire() });
       }
       const name = action as ActionName;
       const refused = findRefusedString(frame.data.data);
@@ -75,7 +75,7 @@ export function wsMessageHandler(handlers: ActionHandlers) {
         refusedSend(action, 'INVALID_ARGUMENT');
         return reply(id, action, { error: new CirrusError('INVALID_ARGUMENT', refused.path ? `${refused.path}: ${refused.problem}` : refused.problem).toWire() });
       }
-      const data = actions[name].request.safeParse(frame.data.data ?? {});
+      const data = actionRequests[name].safeParse(frame.data.data ?? {});
       if (!data.success) {
         refusedSend(action, 'INVALID_ARGUMENT');
         return reply(id, action, { error: new CirrusError('INVALID_ARGUMENT', describeIssue(data.error)).toWire() });

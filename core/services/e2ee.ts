@@ -15,6 +15,7 @@ import { CirrusError } from '../errors';
 import { MAX_E2EE_DEVICES, MAX_KEY_PACKAGES_PER_DEVICE, MLS_CIPHERSUITE, mlsIdentity } from '../protocol/e2ee';
 import { batchWrite, chunk, isConditionFailure } from '../store/dynamo';
 import type { Actor } from '../http/actor';
+import { isBanned, type Ban } from '../store/users';
 
 const table = () => config.tableName('keyPackages');
 const deviceKey = (deviceId: string) => `d#${deviceId}`;
@@ -75,6 +76,19 @@ async function listDeviceItems(userId: string): Promise<DeviceItem[]> {
     new QueryCommand({ TableName: table(), KeyConditionExpression: 'userId = :u AND begins_with(sk, :d)', ExpressionAttributeValues: { ':u': userId, ':d': 'd#' }, ConsistentRead: true }),
   );
   return (res.Items ?? []) as DeviceItem[];
+}
+
+/**
+ * The devices others may add: none while the user is banned or after they were erased, so that
+ * the members' next reconcile removes them from every encrypted conversation.
+ */
+async function reachableDevices(userId: string): Promise<DeviceItem[]> {
+  const res = await ddb().send(
+    new BatchGetCommand({ RequestItems: { [config.tableName('users')]: { Keys: [{ userId }], ProjectionExpression: 'userId, banned, erased', ConsistentRead: true } } }),
+  );
+  const user = (res.Responses?.[config.tableName('users')] ?? [])[0] as { banned?: Ban; erased?: unknown } | undefined;
+  if (!user || isBanned(user.banned) || user.erased) return [];
+  return listDeviceItems(userId);
 }
 
 async function countPackages(userId: string, deviceId: string): Promise<number> {
@@ -199,7 +213,7 @@ async function requireMayReach(actor: Actor, userId: string, groupId: string | u
 export async function listE2eeDevices(actor: Actor, userId: string, groupId: string | undefined) {
   await requireMayReach(actor, userId, groupId);
   const own = actor.kind === 'user' && actor.userId === userId;
-  const items = await listDeviceItems(userId);
+  const items = own ? await listDeviceItems(userId) : await reachableDevices(userId);
   const devices = [];
   for (const d of items) {
     devices.push({
@@ -245,7 +259,7 @@ async function takeOne(userId: string, deviceId: string): Promise<string | undef
 
 export async function claimKeyPackages(actor: Actor, userId: string, body: { groupId?: string; deviceIds?: string[] }) {
   await requireMayReach(actor, userId, body.groupId);
-  let devices = await listDeviceItems(userId);
+  let devices = actor.kind === 'user' && actor.userId === userId ? await listDeviceItems(userId) : await reachableDevices(userId);
   if (body.deviceIds) {
     const wanted = new Set(body.deviceIds);
     devices = devices.filter((d) => wanted.has(d.deviceId));

@@ -20,6 +20,7 @@ import { config } from '../config';
 import { exportArchiveKey, userMediaPrefix } from '../domain/media';
 import { byteCutPage, cutPage, execute, MESSAGE_COLUMNS, MESSAGE_RESPONSE_BYTES, PAGE_RESPONSE_BYTES, type Row } from '../history/history';
 import { long, str, timestamp } from '../history/params';
+import { faultPoint } from '../faults';
 import { log } from '../log';
 import { groups } from '../store/groups';
 import { expiresAtOf, putExportStatus, type ExportCounts, type ExportEvent } from './exports';
@@ -138,6 +139,7 @@ export async function buildExport(event: ExportEvent): Promise<ExportCounts> {
       line({ type: 'media', objectKey: o.key, size: o.size, lastModified: o.lastModified });
       counts.media++;
     }
+    faultPoint('export.beforeStore', { userId, exportId });
     gzip.end();
     await finished;
     const body = Buffer.concat(chunks);

@@ -94,8 +94,8 @@ export function refuseIfThrottled(userId: string, throttledUntil: unknown, now =
 
 /** Each sender's recent messages this archive container saw: `conversationId#seq` → sendTime (a retried batch counts once). */
 const recent = new Map<string, Map<string, { at: number; groupId?: string }>>();
-/** Until when this container last throttled each user: not written again meanwhile. */
-const marked = new Map<string, number>();
+/** Until when this container last throttled each user, and in which groups: not written again meanwhile, unless they flood another group. */
+const marked = new Map<string, { until: number; groupIds: Set<string> }>();
 
 /** A user throttled across containers, as GET /admin/limits lists them. */
 export interface ThrottledUser {
@@ -141,19 +141,21 @@ export async function countSends(messages: readonly Message[], now = Date.now())
       continue;
     }
     if (!senders.has(userId) || mine.size <= limits.window.messages) continue;
-    if ((marked.get(userId) ?? 0) > now + (limits.window.throttleSeconds * 1000) / 2) continue;
     const groupIds = [...new Set([...mine.values()].flatMap((v) => (v.groupId !== undefined ? [v.groupId] : [])))].sort();
+    const earlier = marked.get(userId);
+    // Throttled a moment ago: again only when they reached a group whose membership does not carry it yet (the lag).
+    if (earlier && earlier.until > now + (limits.window.throttleSeconds * 1000) / 2 && groupIds.every((g) => earlier.groupIds.has(g))) continue;
     const entry: ThrottledUser = { userId, until: now + limits.window.throttleSeconds * 1000, at: now, messages: mine.size, windowSeconds: limits.window.seconds, groupIds };
     try {
       await persistThrottle(entry);
-      marked.set(userId, entry.until);
+      marked.set(userId, { until: entry.until, groupIds: new Set(groupIds) });
       out.push(entry);
       log.warn('user throttled: too many messages', { userId, messages: entry.messages, windowSeconds: entry.windowSeconds, until: entry.until, groups: groupIds.length });
     } catch (err) {
       log.warn('throttling a user failed; the next batch tries again', { userId, err });
     }
   }
-  for (const [userId, until] of marked) if (until <= now) marked.delete(userId);
+  for (const [userId, { until }] of marked) if (until <= now) marked.delete(userId);
   return out;
 }
 
@@ -176,7 +178,8 @@ async function persistThrottle(entry: ThrottledUser): Promise<void> {
   await Promise.all([
     set(config.tableName('users'), { userId: entry.userId }, 'userId'),
     ...entry.groupIds.map((groupId) => set(config.tableName('groupMembers'), { groupId, userId: entry.userId }, 'userId')),
-    ddb().send(new PutCommand({ TableName: config.tableName('auditLog'), Item: { log: THROTTLE_LOG, sk: untilKey(entry.until, entry.userId), ...entry } })),
+    // Kept 30 days after the throttle ends (the table's TTL), for an operator looking back.
+    ddb().send(new PutCommand({ TableName: config.tableName('auditLog'), Item: { log: THROTTLE_LOG, sk: untilKey(entry.until, entry.userId), ...entry, expiresAt: Math.floor(entry.until / 1000) + 30 * 86_400 } })),
   ]);
 }
 
@@ -195,7 +198,7 @@ export async function throttledUsers(now = Date.now(), limit = 100): Promise<Thr
   // A user throttled again while still throttled has two entries: the later end counts.
   const seen = new Map<string, ThrottledUser>();
   for (const item of res.Items ?? []) {
-    const { log: _l, sk: _s, ...entry } = item as ThrottledUser & { log: string; sk: string };
+    const { log: _l, sk: _s, expiresAt: _e, ...entry } = item as ThrottledUser & { log: string; sk: string; expiresAt?: number };
     if (!seen.has(entry.userId)) seen.set(entry.userId, { ...entry, groupIds: [...(entry.groupIds ?? [])] });
   }
   return [...seen.values()].slice(0, limit);

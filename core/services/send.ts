@@ -135,7 +135,7 @@ function checkContentAgainstTarget(body: MessageBody, target: Pick<Target, 'conv
  * Reads the idempotency record and every item the send-time rules need, in one
  * BatchGetItem, then applies the rules. A refused send stores nothing.
  */
-async function precheck(input: SendInput, key: string, slow: { intervalMs?: number }): Promise<MessageIdItem | undefined> {
+async function precheck(input: SendInput, key: string, slow: SlowMode): Promise<MessageIdItem | undefined> {
   const t = (k: Parameters<typeof config.tableName>[0]) => config.tableName(k);
   const senderId = input.sender.userId;
   const fromSystem = senderId === SYSTEM_SENDER;
@@ -173,12 +173,7 @@ async function precheck(input: SendInput, key: string, slow: { intervalMs?: numb
         // The archive's throttle, on the member item read here anyway.
         refuseIfThrottled(senderId, member.throttledUntil);
         const seconds = Number(group.slowModeSeconds ?? 0);
-        if (seconds > 0 && !manager) {
-          slow.intervalMs = seconds * 1000;
-          // Refused from the read alone when plainly too soon: no write.
-          const wait = Number(member.lastSentAt ?? 0) + slow.intervalMs - Date.now();
-          if (wait > 0) throw slowModeRefusal(input.groupId, wait);
-        }
+        if (seconds > 0 && !manager) Object.assign(slow, { intervalMs: seconds * 1000, lastSentAt: Number(member.lastSentAt ?? 0) });
       }
     }
   } else {
@@ -189,6 +184,13 @@ async function precheck(input: SendInput, key: string, slow: { intervalMs?: numb
     }
   }
   return one(t('messageIds')) as unknown as MessageIdItem | undefined;
+}
+
+/** A group's slow mode as the precheck read it, for a member it holds. */
+interface SlowMode {
+  intervalMs?: number;
+  /** The member's last send (0: none), from the precheck's strongly consistent read. */
+  lastSentAt?: number;
 }
 
 function slowModeRefusal(groupId: string, waitMs: number): CirrusError {
@@ -329,9 +331,15 @@ export async function acceptMessage(input: SendInput): Promise<Accepted> {
 
 async function sendDurable(input: SendInput, body: MessageBody, target: Target): Promise<SendMsgResult> {
   const key = senderMsgKey(input.sender.userId, input.clientMsgId);
-  const slow: { intervalMs?: number } = {};
+  const slow: SlowMode = {};
   const existing = await precheck(input, key, slow);
+  // A resend of a message already accepted is answered whatever the slow mode.
   if (existing) return resend(input, body, target, key, existing);
+  if (slow.intervalMs !== undefined) {
+    // Slow mode, refused from the read alone when plainly too soon: no write, no webhook.
+    const wait = slow.lastSentAt! + slow.intervalMs - Date.now();
+    if (wait > 0) throw slowModeRefusal(input.groupId!, wait);
+  }
   // Before the seq: a refusal (or a closed-policy failure) stores nothing and leaves no hole.
   const approved = await approvedByApp(input, target, body);
   if (slow.intervalMs !== undefined) {

@@ -494,6 +494,15 @@ export class LocalSqs implements StandIn {
     return { visible, inFlight, delayed };
   }
 
+  /** ApproximateAgeOfOldestMessage: seconds since the oldest message still in the queue was sent (0 when empty). */
+  oldestAgeSeconds(name: string): number {
+    const queue = this.queue(name);
+    this.expire(queue);
+    let oldest = Infinity;
+    for (const m of queue.messages.values()) oldest = Math.min(oldest, m.sentAt);
+    return oldest === Infinity ? 0 : Math.floor((Date.now() - oldest) / 1000);
+  }
+
   /** Every message in the queue, oldest first, without receiving it (for tests and the console). */
   peek(name: string): PeekedMessage[] {
     const queue = this.queue(name);

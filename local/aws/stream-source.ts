@@ -38,7 +38,8 @@ export interface StreamSourceOptions {
   readonly maxRecordAgeSeconds: number;
   readonly retryAttempts: number;
   readonly bisectBatchOnError: boolean;
-  readonly invoke: (event: DynamoDBStreamEvent) => Promise<unknown>;
+  /** `lastReadAt`: when the batch's last record was read from the stream (ms), for its iterator age. */
+  readonly invoke: (event: DynamoDBStreamEvent, info: { lastReadAt: number }) => Promise<unknown>;
   /** The on-failure destination: receives the metadata of discarded batches. */
   readonly onFailure: (metadata: Record<string, unknown>) => Promise<void>;
   /** The state file keeping the checkpoints; in memory (start from the oldest record) when absent. */
@@ -178,6 +179,8 @@ export function startStreamSource(options: StreamSourceOptions): StreamSource {
   /** Records read but not yet done, all shards (buffered or in flight). */
   let pending = 0;
   /** What each shard's reader holds between polls. */
+  /** When each buffered record was read from the stream. */
+  const readAt = new WeakMap<DynamoDBRecord, number>();
   const readers: Record<string, { iterator?: string; buffer: DynamoDBRecord[]; closed: boolean; attempts: number; limit: number; firstBufferedAt?: number }> = {};
 
   const discard = async (shardId: string, batch: readonly DynamoDBRecord[], condition: string) => {
@@ -256,6 +259,7 @@ export function startStreamSource(options: StreamSourceOptions): StreamSource {
           }
           const records = (res.Records ?? []).map((r) => ({ ...r, eventSourceARN: streamArn, awsRegion: region }));
           if (records.length > 0 && reader.firstBufferedAt === undefined) reader.firstBufferedAt = Date.now();
+          for (const r of records) readAt.set(r, Date.now());
           reader.buffer.push(...records);
           pending += records.length;
           reader.iterator = res.NextShardIterator;
@@ -316,7 +320,7 @@ export function startStreamSource(options: StreamSourceOptions): StreamSource {
       let result: unknown;
       let threw: string | undefined;
       try {
-        result = await options.invoke({ Records: batch });
+        result = await options.invoke({ Records: batch }, { lastReadAt: readAt.get(batch[batch.length - 1]) ?? Date.now() });
       } catch (err) {
         threw = (err instanceof Error ? err.message : String(err)).split('\n')[0];
       }

@@ -59,7 +59,7 @@ describe('admin console compliance', () => {
     await page.getByRole('button', { name: 'Export data' }).click();
     const link = page.locator('.export-result a.download');
     await link.waitFor({ timeout: 30_000 });
-    expect(await page.locator('.compliance-block .notice').textContent()).toMatch(/^Export ready \(\d[\d,]* bytes\): 3 message\(s\), 0 friend\(s\), 0 group\(s\), 0 media object\(s\)\.$/);
+    expect(await page.locator('.detail .notice').textContent()).toMatch(/^Export ready \(\d[\d,]* bytes\): 3 message\(s\), 0 friend\(s\), 0 group\(s\), 0 media object\(s\)\.$/);
     // The link is the presigned archive: what it serves is the user's export.
     const res = await fetch((await link.getAttribute('href'))!);
     expect(res.status).toBe(200);
@@ -73,7 +73,7 @@ describe('admin console compliance', () => {
     // A wrong id: nothing is called.
     await page.getByLabel('Type the user id to confirm').fill('cx-a');
     await page.getByRole('button', { name: 'Erase', exact: true }).click();
-    expect(await page.locator('.compliance-block .notice').textContent()).toBe('Type cx-x to confirm the erasure.');
+    expect(await page.locator('.detail .notice').textContent()).toBe('Type cx-x to confirm the erasure.');
     expect((await admin.call('GET', '/users/cx-x')).body.user.erased).toBeUndefined();
 
     // Every call erases one message and answers done: false until the last.
@@ -81,8 +81,8 @@ describe('admin console compliance', () => {
     await page.getByLabel('Type the user id to confirm').fill('cx-x');
     await page.getByRole('button', { name: 'Erase', exact: true }).click();
     await page.locator('dialog.confirm').getByRole('button', { name: 'Erase' }).click();
-    const erased = page.getByText(/^cx-x is erased:/);
-    await erased.waitFor({ timeout: 30_000 });
+    const erased = page.locator('.detail .notice');
+    await expect.poll(() => erased.textContent(), { timeout: 30_000 }).toMatch(/^cx-x is erased:/);
     expect(await erased.textContent()).toMatch(/^cx-x is erased: 3 message\(s\) deleted in [3-9] call\(s\), 0 session\(s\) revoked/);
     expect(await page.locator('.ban-state').getAttribute('data-erased')).toBe('true');
     const calls = await eventually(async () => {

@@ -114,6 +114,19 @@ describe('the key-package directory', () => {
     expect((await claim('kd-h', 'kd-f', { groupId: 'kd-no-such-group' })).body.error).toMatchObject({ reason: 'NOT_GROUP_MEMBER' });
   });
 
+  it("hides a banned user's devices from others, so the members' devices remove them", async () => {
+    await admin.register('kd-ban', 'kd-peer');
+    await admin.call('POST', '/friends/import', { userId: 'kd-peer', friendUserIds: ['kd-ban'] });
+    const keys = await newSignatureKeys();
+    await as('kd-ban', 'PUT', path('kd-ban', 'd1'), { keyPackages: [await kp('kd-ban', 'd1', keys)], lastResort: await kp('kd-ban', 'd1', keys) });
+    expect((await as('kd-peer', 'GET', '/users/kd-ban/e2ee/devices')).body.devices).toHaveLength(1);
+    expect((await admin.call('POST', '/users/kd-ban/ban', {})).status).toBe(200);
+    expect((await as('kd-peer', 'GET', '/users/kd-ban/e2ee/devices')).body.devices).toEqual([]);
+    expect((await as('kd-peer', 'POST', '/users/kd-ban/e2ee/key-packages/claim', {})).body.keyPackages).toEqual([]);
+    await admin.call('DELETE', '/users/kd-ban/ban');
+    expect((await as('kd-peer', 'GET', '/users/kd-ban/e2ee/devices')).body.devices).toHaveLength(1);
+  });
+
   it('removes a device and its key packages', async () => {
     await admin.register('kd-i');
     const keys = await newSignatureKeys();

@@ -12,8 +12,10 @@ import { describe, expect, it, beforeAll } from 'vitest';
 import { exportStatusKey } from '../../core/domain/media';
 import { eventually } from '../support/cirrus';
 import { admin, as, cirrus, useCirrus } from '../support/harness';
+import { faults } from '../../core/faults';
 
-useCirrus();
+// Lambda's retries of a failed asynchronous invocation, after a second rather than minutes.
+useCirrus({ asyncInvoke: { retryDelaysMs: [300, 300] } });
 
 const X = 'ex-x';
 let mediaKey: string;
@@ -104,6 +106,60 @@ describe('an export', () => {
     }, 30_000);
     // Stored under exports/, where the lifecycle rule expires it.
     expect(cirrus.s3.headObject(cirrus.mediaBucket, exportStatusKey(X, exportId))).toBeDefined();
+  });
+});
+
+describe('an export that keeps failing', () => {
+  it('says failed, with the reason, and its event lands in DeadLetters after Lambda\'s two retries; the next export succeeds', async () => {
+    const runs: string[] = [];
+    faults.arm('export.beforeStore', (details) => {
+      runs.push(String(details.exportId));
+      throw new Error('Injected fault at export.beforeStore');
+    });
+    let exportId: string;
+    try {
+      const started = await admin.call('POST', `/admin/users/ex-a/exports`);
+      expect(started.status).toBe(200);
+      exportId = started.body.exportId;
+      await eventually(async () => runs.length === 3 && cirrus.sqs.peek('DeadLetters').some((m) => m.body.includes(exportId)), 30_000);
+    } finally {
+      faults.clear();
+    }
+    const failed = await admin.call('GET', `/admin/users/ex-a/exports/${exportId}`);
+    expect(failed.body).toMatchObject({ status: 'failed', error: 'Injected fault at export.beforeStore' });
+    expect(failed.body.downloadUrl).toBeUndefined();
+    const again = await admin.call('POST', `/admin/users/ex-a/exports`);
+    await eventually(async () => (await admin.call('GET', `/admin/users/ex-a/exports/${again.body.exportId}`)).body.status === 'done', 30_000);
+  });
+});
+
+describe('a user with more messages than one history page', () => {
+  it('exports every one of them, once, in send order', async () => {
+    await admin.register('ex-many');
+    // 2,500 messages in the history (the offline store let them go), 1,000 per page: three pages, some at the same millisecond.
+    await cirrus.dataApi.query(
+      `INSERT INTO messages (conversation_id, seq, server_msg_id, client_msg_id, session_type, sender_id, recv_id, content_type, content, send_time)
+         SELECT 'si_ex-a_ex-many', n, 'ex-many-' || n, 'ex-many-' || n, 1, 'ex-many', 'ex-a', 101, jsonb_build_object('text', 'm' || n),
+                timestamptz '2025-01-01 00:00:00+00' + (n / 3) * interval '1 millisecond'
+           FROM generate_series(1, 2500) AS n`,
+      [],
+    );
+    const started = await admin.call('POST', '/admin/users/ex-many/exports');
+    expect(started.status, JSON.stringify(started.body)).toBe(200);
+    const done = await eventually(async () => {
+      const res = await admin.call('GET', `/admin/users/ex-many/exports/${started.body.exportId}`);
+      return res.body.status === 'done' && res.body;
+    }, 60_000);
+    expect(done.counts.messages).toBe(2500);
+    const bytes = Buffer.from(await (await fetch(done.downloadUrl)).arrayBuffer());
+    const seqs = gunzipSync(bytes)
+      .toString('utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .filter((l) => l.type === 'message')
+      .map((m) => m.seq);
+    expect(seqs).toEqual(Array.from({ length: 2500 }, (_, i) => i + 1));
   });
 });
 

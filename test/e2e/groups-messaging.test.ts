@@ -7,6 +7,10 @@ import { describe, expect, it } from 'vitest';
 import { Device, eventually, syncConversation } from '../support/cirrus';
 import { admin, as, cirrus, device, text, useCirrus } from '../support/harness';
 import { notificationTypes } from '../../core/protocol/notifications';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { ddb } from '../../core/aws/dynamodb';
+import { awsRequests } from '../../core/aws/accounting';
+import { metering } from '../../local/metering';
 
 async function ok(userId: string, method: string, path: string, body?: unknown): Promise<any> {
   const res = await as(userId, method, path, body);
@@ -195,5 +199,32 @@ describe('what each member sees', () => {
     expect(texts(again)).toEqual(['welcome back']);
     expect(again[0].contentType).toBe(notificationTypes.groupMemberJoined.contentType);
     expect((await sayOk(quitter, 'q-g', 'hi again')).seq).toBe(quitSeq + 4);
+  });
+});
+
+describe('a 100-member group with the default settings (the same locally as in the stack)', () => {
+  it('keeps an online index and posts to its online members from the sending function: no member read, no push invocation', async () => {
+    const ids = Array.from({ length: 100 }, (_, i) => `hm-${String(i).padStart(3, '0')}`);
+    await admin.register(...ids);
+    expect((await as(ids[0], 'POST', '/groups', { groupId: 'hm', name: 'Hundred', memberUserIds: ids.slice(1) })).status).toBe(200);
+    const group = (await ddb().send(new GetCommand({ TableName: cirrus.tableNames.groups, Key: { groupId: 'hm' }, ConsistentRead: true }))).Item;
+    expect(group?.onlineIndex).toEqual({ s: 1, ready: true });
+    const [sender, ...online] = await Promise.all(ids.slice(0, 20).map((u) => device(u)));
+    await sayOk(sender, 'hm', 'warm');
+    await eventually(async () => online.every((d) => d.pushes.length === 1));
+    await cirrus.lambda.idle();
+
+    const before = { requests: awsRequests.snapshot(), metered: metering.snapshot() };
+    await sayOk(sender, 'hm', 'counted');
+    await eventually(async () => online.every((d) => d.pushes.length === 2));
+    await cirrus.lambda.idle();
+    const invoked = Object.keys(metering.since(before.metered).invocations);
+    // 19 connections: within inlinePushMax (50), posted by the sending function itself.
+    expect(invoked).not.toContain('push');
+    expect(awsRequests.since(before.requests).Lambda).toBeUndefined();
+    // The index's one shard, no member list nor member items.
+    expect(awsRequests.since(before.requests).DynamoDB?.Query).toBe(1);
+    expect(awsRequests.since(before.requests).ApiGatewayManagementApi).toEqual({ PostToConnection: 19 });
+    await Promise.all([sender, ...online].map((d) => d.close()));
   });
 });

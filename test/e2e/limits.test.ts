@@ -88,14 +88,15 @@ describe('sending too fast (the buckets of each container)', () => {
   });
 
   it('lets the user send again once the retryAfterMs it was given has passed', async () => {
-    setLimits({ connection: { perSecond: 2, burst: 1 } });
+    setLimits({ connection: { perSecond: 1, burst: 1 } });
     const d = await device('fl-dave');
-    await d.ok('sendMsg', { clientMsgId: cid('again'), recvId: 'fl-carol', ...text('one') });
-    const refused = await d.request('sendMsg', { clientMsgId: cid('again'), recvId: 'fl-carol', ...text('two') });
+    // At once: one takes the only token, the other is told when the next one comes.
+    const { accepted, refused: [refused] } = await flood(d, 2, { recvId: 'fl-carol' }, 'again');
+    expect(accepted).toHaveLength(1);
     expect(refused.error?.reason).toBe('THROTTLED');
     const wait = refused.error!.retryAfterMs!;
     expect(wait).toBeGreaterThan(0);
-    expect(wait).toBeLessThanOrEqual(500);
+    expect(wait).toBeLessThanOrEqual(1000);
     await sleep(wait + 20);
     await d.ok('sendMsg', { clientMsgId: cid('again'), recvId: 'fl-carol', ...text('three') });
   });
@@ -104,8 +105,9 @@ describe('sending too fast (the buckets of each container)', () => {
 describe('the window held across containers (the archive throttles; the send path reads it)', () => {
   it('throttles a user over the window in every container and channel until throttleSeconds pass, through throttledUntil alone, and lists them for admins', async () => {
     // No bucket: only the persisted state can refuse.
-    setLimits({ window: { messages: 5, seconds: 60, throttleSeconds: 4 } });
+    setLimits({ window: { messages: 5, seconds: 60, throttleSeconds: 10 } });
     await admin.createGroup('cx-group', 'cx-finn', ['cx-eve']);
+    await admin.createGroup('cx-other', 'cx-finn', ['cx-eve']);
     const eve = await device('cx-eve');
     const finn = await device('cx-finn');
     for (let i = 0; i < 4; i += 1) await eve.ok('sendMsg', { clientMsgId: cid('cx'), recvId: 'cx-finn', ...text(`1:1 ${i}`) });
@@ -122,7 +124,7 @@ describe('the window held across containers (the archive throttles; the send pat
     const oneToOne = await eve2.request('sendMsg', { clientMsgId: cid('cx'), recvId: 'cx-finn', ...text('refused') });
     expect(oneToOne.error).toMatchObject({ reason: 'THROTTLED' });
     expect(oneToOne.error!.retryAfterMs).toBeGreaterThan(0);
-    expect(oneToOne.error!.retryAfterMs).toBeLessThanOrEqual(4000);
+    expect(oneToOne.error!.retryAfterMs).toBeLessThanOrEqual(10_000);
     // Into the group: from the member item the group precheck reads anyway.
     expect((await eve2.request('sendMsg', { clientMsgId: cid('cx'), groupId: 'cx-group', ...text('refused') })).error?.reason).toBe('THROTTLED');
     // The app backend sending as the user: 429 with Retry-After.
@@ -133,7 +135,7 @@ describe('the window held across containers (the archive throttles; the send pat
     });
     expect(http.status).toBe(429);
     expect(Number(http.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-    expect(Number(http.headers.get('retry-after'))).toBeLessThanOrEqual(4);
+    expect(Number(http.headers.get('retry-after'))).toBeLessThanOrEqual(10);
     expect((await http.json()).error).toMatchObject({ reason: 'THROTTLED', code: 1502 });
     // Nothing stored for the refusals; finn, in the same conversations, still sends.
     expect(await seqOf(finn, 'si_cx-eve_cx-finn')).toMatchObject({ maxSeq: 4 });
@@ -143,12 +145,20 @@ describe('the window held across containers (the archive throttles; the send pat
     // Admins see who is throttled, and the limits in force.
     const shown = await admin.call('GET', '/admin/limits');
     expect(shown.status).toBe(200);
-    expect(shown.body.limits.window).toEqual({ messages: 5, seconds: 60, throttleSeconds: 4 });
+    expect(shown.body.limits.window).toEqual({ messages: 5, seconds: 60, throttleSeconds: 10 });
     expect(shown.body.throttled).toEqual([expect.objectContaining({ userId: 'cx-eve', until, groupIds: ['cx-group'], windowSeconds: 60 })]);
     expect(shown.body.throttled[0].messages).toBeGreaterThan(5);
 
-    // After throttledUntil the same user sends again (the window's count stays in the archive; it throttles again only on new sends over it).
-    await sleep(until - Date.now() + 50);
+    // A group they had not flooded: its membership does not carry the throttle yet, so a send gets through
+    // (the detection lag); the archive sees it and throttles that membership too.
+    await eve2.ok('sendMsg', { clientMsgId: cid('cx'), groupId: 'cx-other', ...text('elsewhere') });
+    await eventually(async () => Number((await item({ groupId: 'cx-other', userId: 'cx-eve' }, 'groupMembers')).Item?.throttledUntil ?? 0) > Date.now() || undefined);
+    expect((await eve2.request('sendMsg', { clientMsgId: cid('cx'), groupId: 'cx-other', ...text('refused') })).error?.reason).toBe('THROTTLED');
+
+    // After throttledUntil (pushed later by the send that got through) the same user sends again.
+    const end = Number((await item({ userId: 'cx-eve' }, 'users')).Item?.throttledUntil);
+    expect(end).toBeGreaterThanOrEqual(until);
+    await sleep(end - Date.now() + 50);
     await eve2.ok('sendMsg', { clientMsgId: cid('cx'), recvId: 'cx-finn', ...text('back') });
     expect((await admin.call('GET', '/admin/limits')).body.throttled.map((t: { userId: string; until: number }) => t.until > Date.now() && t.userId).filter(Boolean)).not.toContain('cx-eve');
   });
@@ -159,9 +169,9 @@ describe("a group's slow mode", () => {
     setLimits({});
     await admin.createGroup('sm-group', 'sm-owner', ['sm-erin', 'sm-frank']);
     // The owner sets it (announced as groupInfoSet).
-    const set = await as('sm-owner', 'PUT', '/groups/sm-group', { slowModeSeconds: 2 });
+    const set = await as('sm-owner', 'PUT', '/groups/sm-group', { slowModeSeconds: 5 });
     expect(set.status).toBe(200);
-    expect(set.body.group.slowModeSeconds).toBe(2);
+    expect(set.body.group.slowModeSeconds).toBe(5);
     // An ordinary member may not.
     expect((await as('sm-erin', 'PUT', '/groups/sm-group', { slowModeSeconds: 0 })).status).toBe(403);
     const erin = await device('sm-erin');
@@ -170,12 +180,15 @@ describe("a group's slow mode", () => {
     const conversationId = 'sg_sm-group';
     const before = (await seqOf(frank, conversationId))!;
 
-    const first = await erin.ok('sendMsg', { clientMsgId: cid('sm'), groupId: 'sm-group', ...text('first') });
+    const firstId = cid('sm');
+    const first = await erin.ok('sendMsg', { clientMsgId: firstId, groupId: 'sm-group', ...text('first') });
     const second = await erin.request('sendMsg', { clientMsgId: cid('sm'), groupId: 'sm-group', ...text('too soon') });
     expect(second.error).toMatchObject({ reason: 'THROTTLED', code: 1502, retryable: true });
     const wait = second.error!.retryAfterMs!;
     expect(wait).toBeGreaterThan(0);
-    expect(wait).toBeLessThanOrEqual(2000);
+    expect(wait).toBeLessThanOrEqual(5000);
+    // A resend of the accepted one (its ack was lost) is answered with its ack, not held.
+    expect((await erin.ok('sendMsg', { clientMsgId: firstId, groupId: 'sm-group', ...text('first') })).seq).toBe(first.seq);
     // No seq allocated, no unread for the others.
     expect(await seqOf(frank, conversationId)).toMatchObject({ maxSeq: first.seq, unread: before.unread + 1 });
     // Another member, and the owner (twice), in the same interval.
@@ -183,13 +196,13 @@ describe("a group's slow mode", () => {
     await owner.ok('sendMsg', { clientMsgId: cid('sm'), groupId: 'sm-group', ...text('owner 1') });
     await owner.ok('sendMsg', { clientMsgId: cid('sm'), groupId: 'sm-group', ...text('owner 2') });
     // Concurrent sends of one member from two connections: one passes (one conditional write each).
-    await sleep(2100);
+    await sleep(5100);
     const erin2 = await device('sm-erin', 1);
     const [a, b] = await Promise.all([flood(erin, 3, { groupId: 'sm-group' }, 'race'), flood(erin2, 3, { groupId: 'sm-group' }, 'race')]);
     expect(a.accepted.length + b.accepted.length).toBe(1);
     expect([...a.refused, ...b.refused].every((r) => r.error?.reason === 'THROTTLED')).toBe(true);
     // After the interval: accepted.
-    await sleep(2100);
+    await sleep(5100);
     await erin.ok('sendMsg', { clientMsgId: cid('sm'), groupId: 'sm-group', ...text('later') });
     // An admin token turns it off; then the member sends twice at once.
     const off = await admin.call('PUT', '/groups/sm-group', { slowModeSeconds: 0 });
@@ -216,6 +229,8 @@ describe('HTTP requests per caller', () => {
     const after = Number(refused.headers.get('retry-after'));
     expect(after).toBeGreaterThan(1);
     expect(after).toBeLessThanOrEqual(50);
+    // A browser app may read it (CORS).
+    expect(refused.headers.get('access-control-expose-headers')).toBe('retry-after');
     const body = await refused.json();
     expect(body.error).toMatchObject({ reason: 'THROTTLED', code: 1502, retryable: true });
     expect(Math.ceil(body.error.retryAfterMs / 1000)).toBe(after);

@@ -269,6 +269,12 @@ describe('When CirrusStack is synthesized with default props and bundled', () =>
       }
     });
 
+    it.each(functionEntries)('should leave the unused event-stream module of the AWS SDK out of %s', (key) => {
+      const s3Key: string = functionResource(key).Properties.Code.S3Key;
+      const sources: string[] = JSON.parse(readFileSync(path.join(assemblyDir, `asset.${s3Key.replace(/\.zip$/, '')}`, 'index.mjs.map'), 'utf8')).sources;
+      expect(sources.filter((source) => source.includes('@smithy/core/dist-es/submodules/event-streams/'))).toEqual([]);
+    });
+
     it('should compile the long settings into the bundles that read them, not the environment', () => {
       const s3Key: string = functionResource('httpMedia').Properties.Code.S3Key;
       const code = readFileSync(path.join(assemblyDir, `asset.${s3Key.replace(/\.zip$/, '')}`, 'index.mjs'), 'utf8');
@@ -605,12 +611,13 @@ describe('When CirrusStack is synthesized with default props and bundled', () =>
       expect(sourceArn.slice(-2)).toEqual([{ Ref: logicalId(stack.im.httpApi) }, '/*/*/*']);
     });
 
-    it('should allow CORS from any origin with the authorization and content-type headers', () => {
+    it('should allow CORS from any origin with the authorization and content-type headers, and let browsers read Retry-After', () => {
       template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
         ProtocolType: 'HTTP',
         CorsConfiguration: {
           AllowOrigins: ['*'],
           AllowHeaders: ['authorization', 'content-type'],
+          ExposeHeaders: ['retry-after'],
           AllowMethods: Match.arrayWith(['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS']),
         },
       });

@@ -239,6 +239,8 @@ const UNNAMED_TYPES = new Set([
   'AWS::ApiGatewayV2::Integration',
   'AWS::ApiGatewayV2::Route',
   'AWS::ApiGatewayV2::RouteResponse',
+  // The heartbeat route's MOCK integration answer, keyed within its integration.
+  'AWS::ApiGatewayV2::IntegrationResponse',
   'AWS::ApiGatewayV2::Authorizer',
   'AWS::ApiGatewayV2::Stage',
   // One per account and region whatever its name: `configureApiGatewayLogRole` (docs/deploy.md).

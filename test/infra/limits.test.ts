@@ -27,7 +27,7 @@ function limitsOf(props?: CirrusStackProps): Partial<Record<FunctionKey, string>
 describe('The limits prop', () => {
   it('should compile the default limits into wsMessage, the HTTP functions and archive only', () => {
     const compiled = limitsOf();
-    expect(Object.keys(compiled).sort()).toEqual(['archive', 'http', 'httpHistory', 'httpMedia', 'wsMessage']);
+    expect(Object.keys(compiled).sort()).toEqual(['archive', 'http', 'httpE2ee', 'httpHistory', 'httpMedia', 'wsMessage']);
     for (const value of Object.values(compiled)) expect(JSON.parse(value)).toEqual(DEFAULT_LIMITS);
   });
 
@@ -38,6 +38,6 @@ describe('The limits prop', () => {
 
   it('should turn every limit off with false', () => {
     const compiled = limitsOf({ limits: false });
-    expect(Object.values(compiled)).toEqual(['off', 'off', 'off', 'off', 'off']);
+    expect(Object.values(compiled)).toEqual(['off', 'off', 'off', 'off', 'off', 'off']);
   });
 });

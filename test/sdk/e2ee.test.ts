@@ -61,7 +61,7 @@ afterAll(async () => {
   await new Promise((r) => hookServer.close(r));
 });
 
-async function dev(userId: string, deviceId: string): Promise<Dev> {
+async function dev(userId: string, deviceId: string, autoReconcileMs = 0): Promise<Dev> {
   const client = await CirrusClient.create({
     wsUrl: cirrus.wsUrl,
     apiUrl: cirrus.apiUrl,
@@ -71,7 +71,7 @@ async function dev(userId: string, deviceId: string): Promise<Dev> {
     backoff: { minDelayMs: 50, maxDelayMs: 200 },
   });
   await client.connect();
-  const e = await E2ee.open({ client, deviceId, keyPackages: 4, lowWater: 2, autoReconcileMs: 0 });
+  const e = await E2ee.open({ client, deviceId, keyPackages: 4, lowWater: 2, autoReconcileMs });
   const d = { client, e, name: `${userId}/${deviceId}` };
   devs.push(d);
   return d;
@@ -240,6 +240,20 @@ describe('encrypted conversations', () => {
     const { url } = await b3.client.media.downloadUrl(content.source.objectKey);
     const bytes = new Uint8Array(await (await fetch(url)).arrayBuffer());
     expect(new TextDecoder().decode(await decryptMedia(bytes, content.key, content.iv))).toBe(SECRETS.media);
+  });
+
+  it("follows the group by itself: a member's device adds invited members' devices and removes kicked ones on their notifications", async () => {
+    await admin.register('e2-carol', 'e2-dave');
+    const [c1, d1] = await Promise.all([dev('e2-carol', 'c1', 300), dev('e2-dave', 'd1')]);
+    expect((await admin.call('POST', '/groups', { groupId: 'e2-auto', name: 'Auto', ownerUserId: 'e2-carol', memberUserIds: [], encrypted: true })).status).toBe(200);
+    const conversationId = await c1.e.createGroup('e2-auto');
+    await c1.client.api.addGroupMembers({ params: { groupId: 'e2-auto' }, body: { userIds: ['e2-dave'] } });
+    await eventually(async () => {
+      await d1.e.catchUp(conversationId);
+      return d1.e.isMember(conversationId);
+    }, 20_000, 200);
+    await c1.client.api.removeGroupMembers({ params: { groupId: 'e2-auto' }, body: { userIds: ['e2-dave'] } });
+    await eventually(async () => (await c1.e.members(conversationId)).every((m) => m.userId === 'e2-carol') || undefined, 20_000, 200);
   });
 
   it('leaves no plaintext anywhere Cirrus stores anything: DynamoDB, the history, media, logs, webhooks', async () => {

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { costPerUnit, countsPerUnit, groupMessageReads, onlineIndexBreakEven, onlineIndexPerConnect, sampleAppPerMessage } from '../../bench/cost-model';
 import { assumptions, prices } from '../../bench/prices';
 import { modelFanout } from '../../bench/suites/fanout';
+import { PUSH_JOB_CONNECTIONS } from '../../core/services/fanout';
 import type { Scenario } from '../../bench/suites/requests';
 
 const scenario: Scenario = {
@@ -154,13 +155,15 @@ describe('the group online index in the model', () => {
   it('models the fan-out from the index without per-member lookups', () => {
     const before = modelFanout(10_000, 1_000);
     const after = modelFanout(10_000, 1_000, true);
-    expect(after.pushJobs).toBe(10);
+    // One push invocation per slice of PUSH_JOB_CONNECTIONS online connections.
+    expect(after.pushJobs).toBe(Math.ceil(1_000 / PUSH_JOB_CONNECTIONS));
+    expect(after.pushJobs).toBe(2);
     expect(after.steps.find((s) => s.step.startsWith('push: connections'))?.ms).toBe(0);
     expect(after.modelledMs).toBeLessThan(before.modelledMs);
     // Send 40, index Queries 15, invoke request 10, the asynchronous hop 30, no lookups, 1,000 posts at the account limit 100.
     expect(after.modelledMs).toBeCloseTo(40 + 15 + 10 + 30 + 0 + 100, 10);
     const huge = modelFanout(100_000, 10_000, true);
-    expect(huge.pushJobs).toBe(100);
+    expect(huge.pushJobs).toBe(Math.ceil(10_000 / PUSH_JOB_CONNECTIONS));
     expect(huge.ratio).toBeLessThan(1.5);
   });
 });

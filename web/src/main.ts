@@ -7,6 +7,8 @@
  */
 import { CirrusClient, ContentType, CirrusSdkError, singleConversationId, type LocalMessage, type UploadedMedia } from '@cirrus-im/sdk';
 import { disableWebPush, enableWebPush, webPushState } from './push';
+import { E2ee, type DecryptedMessage } from '../../sdk/src/e2ee/index';
+import { deviceIdFor, localStorageKv } from './e2ee-storage';
 import './style.css';
 
 interface Session {
@@ -162,13 +164,15 @@ function messageText(message: { contentType: number; content: unknown }): string
       return '🎬 Video';
     case ContentType.file:
       return `📎 ${content?.fileName ?? 'File'}`;
+    case 150:
+      return '🔒 Encrypted message';
     default:
       return content?.text ?? `Message of type ${message.contentType}`;
   }
 }
 
 /** Notification messages (friend, group and change events) are not chat bubbles. */
-const isChatMessage = (m: { contentType: number }) => m.contentType < 1000;
+const isChatMessage = (m: { contentType: number }) => m.contentType < 1000 && m.contentType !== 151 && m.contentType !== 152;
 
 async function openApp(session: Session): Promise<void> {
   const me = session.userId;
@@ -183,6 +187,14 @@ async function openApp(session: Session): Promise<void> {
       return fresh?.token;
     },
   });
+
+  // End-to-end encrypted conversations (MLS): this browser is one device of the user.
+  const e2ee = await E2ee.open({ client, deviceId: deviceIdFor(`${session.instanceId}.${me}`), storage: localStorageKv(`cirrus-demo.e2ee.${session.instanceId}.`) });
+  const encrypted = new Set<string>();
+  const isEncrypted = async (conversationId: string) => {
+    if (!encrypted.has(conversationId) && (await e2ee.isMember(conversationId))) encrypted.add(conversationId);
+    return encrypted.has(conversationId);
+  };
 
   // The other user (or group) of each conversation, and what the chat view shows.
   const peerOf = (conversationId: string): { kind: 'single' | 'group'; id: string } => {
@@ -211,7 +223,8 @@ async function openApp(session: Session): Promise<void> {
   const topbar = el('header', { class: 'topbar' }, el('strong', { class: 'me' }, me), stateLabel, notifyButton, notifyStatus, signOut);
 
   const newChatInput = el('input', { name: 'peer', placeholder: 'Chat with user id…', autocapitalize: 'none', spellcheck: 'false', required: true, 'aria-label': 'User id to chat with' });
-  const newChat = el('form', { class: 'new-chat' }, newChatInput, el('button', { type: 'submit' }, 'Start'));
+  const newChatEncrypted = el('input', { type: 'checkbox', name: 'encrypted', 'aria-label': 'Encrypted' });
+  const newChat = el('form', { class: 'new-chat' }, newChatInput, el('label', { class: 'encrypted-toggle', title: 'End-to-end encrypted' }, newChatEncrypted, '🔒'), el('button', { type: 'submit' }, 'Start'));
   const list = el('ul', { class: 'conversations', 'aria-label': 'Conversations' });
   const emptyList = el('p', { class: 'empty' }, 'No conversations yet. Start one with a user id above.');
   const chatsView = el('div', { class: 'view', 'data-view': 'chats' }, newChat, list, emptyList);
@@ -269,7 +282,11 @@ async function openApp(session: Session): Promise<void> {
   const uploadStatus = el('p', { class: 'upload-status', role: 'status', hidden: true });
   const composer = el('form', { class: 'composer' }, attach, composerInput, el('button', { type: 'submit' }, 'Send'));
   const placeholder = el('p', { class: 'placeholder' }, 'Choose a conversation');
-  const chatPane = el('section', { class: 'chat-pane' }, el('header', { class: 'chat-header' }, back, el('div', { class: 'who' }, title, typingLabel), membersButton, pin), membersPanel, messages, uploadStatus, editingBar, composer, placeholder);
+  const lock = el('span', { class: 'lock', title: 'End-to-end encrypted', 'aria-label': 'End-to-end encrypted', hidden: true }, '🔒');
+  const keysList = el('ul', { class: 'fingerprints', 'aria-label': 'Key fingerprints' });
+  const safety = el('p', { class: 'safety-number' });
+  const keysPanel = el('details', { class: 'keys', hidden: true }, el('summary', {}, 'Verify keys'), el('p', {}, 'Compare these with what each device shows:'), keysList, safety);
+  const chatPane = el('section', { class: 'chat-pane' }, el('header', { class: 'chat-header' }, back, el('div', { class: 'who' }, lock, title, typingLabel), membersButton, pin), keysPanel, membersPanel, messages, uploadStatus, editingBar, composer, placeholder);
 
   const app = el('div', { class: 'app' }, topbar, el('div', { class: 'panes' }, listPane, chatPane));
   root.replaceChildren(app);
@@ -288,6 +305,7 @@ async function openApp(session: Session): Promise<void> {
   };
 
   async function renderList(): Promise<void> {
+    for (const c of await client.getConversations()) await isEncrypted(c.conversationId);
     const conversations = (await client.getConversations()).filter((c) => (c.conversationId.startsWith('si_') || c.conversationId.startsWith('sg_')) && !c.hidden);
     conversations.sort((a, b) => Number(!!b.pinned) - Number(!!a.pinned) || (b.lastMessage?.sendTime ?? 0) - (a.lastMessage?.sendTime ?? 0));
     // The last message may be a notification (a reaction, an edit): preview the newest chat message.
@@ -305,7 +323,7 @@ async function openApp(session: Session): Promise<void> {
         const item = el(
           'button',
           { type: 'button', class: 'conversation', 'aria-current': c.conversationId === current ? 'true' : undefined },
-          el('span', { class: 'name' }, c.pinned ? el('span', { class: 'pinned', title: 'Pinned' }, '📌 ') : null, nameOf(c.conversationId)),
+          el('span', { class: 'name' }, c.pinned ? el('span', { class: 'pinned', title: 'Pinned' }, '📌 ') : null, encrypted.has(c.conversationId) ? el('span', { class: 'lock', title: 'End-to-end encrypted' }, '🔒 ') : null, nameOf(c.conversationId)),
           el('span', { class: 'preview' }, preview),
           last ? el('time', {}, timeFormat.format(last.sendTime)) : null,
           c.unread > 0 ? el('span', { class: 'badge', 'aria-label': `${c.unread} unread` }, String(c.unread > 99 ? '99+' : c.unread)) : null,
@@ -336,6 +354,13 @@ async function openApp(session: Session): Promise<void> {
     pin.textContent = conversation?.pinned ? 'Unpin' : 'Pin';
     typingLabel.textContent = typing.has(conversationId) ? 'typing…' : peer.kind === 'group' ? 'group' : '';
 
+    const secret = await isEncrypted(conversationId);
+    lock.hidden = keysPanel.hidden = !secret;
+    if (secret) {
+      await renderEncrypted(conversationId, peer.kind === 'group');
+      if (conversation && conversation.unread > 0 && document.visibilityState === 'visible') await client.markRead(conversationId).catch(() => undefined);
+      return;
+    }
     const list = (await client.getMessages(conversationId, { limit: 100 })).filter(isChatMessage);
     const nearBottom = messages.scrollHeight - messages.scrollTop - messages.clientHeight < 80;
     messages.replaceChildren(...list.map((m) => renderMessage(m, peerRead.get(conversationId) ?? 0, peer.kind === 'group')));
@@ -344,6 +369,29 @@ async function openApp(session: Session): Promise<void> {
     if (conversation && conversation.unread > 0 && document.visibilityState === 'visible') {
       await client.markRead(conversationId).catch(() => undefined);
     }
+  }
+
+  /** An encrypted conversation: the messages this device decrypted, and the keys to verify. */
+  async function renderEncrypted(conversationId: string, inGroup: boolean): Promise<void> {
+    const decrypted = await e2ee.getMessages(conversationId);
+    messages.replaceChildren(
+      ...decrypted.map((m: DecryptedMessage) => {
+        const mine = m.senderId === me;
+        return el(
+          'li',
+          { class: `message ${mine ? 'mine' : 'theirs'}`, 'data-encrypted': true, 'data-seq': String(m.seq) },
+          inGroup && !mine ? el('span', { class: 'sender' }, m.senderId) : null,
+          el('div', { class: 'bubble' }, messageText(m)),
+          el('span', { class: 'meta' }, el('time', {}, timeFormat.format(m.sendTime)), el('span', { class: 'lock-meta', title: 'End-to-end encrypted' }, ' · 🔒')),
+        );
+      }),
+    );
+    messages.scrollTop = messages.scrollHeight;
+    const [own, members, number] = await Promise.all([e2ee.fingerprint(), e2ee.members(conversationId), e2ee.safetyNumber(conversationId)]);
+    keysList.replaceChildren(
+      ...members.map((d) => el('li', { 'data-user-id': d.userId, 'data-device-id': d.deviceId }, el('strong', {}, d.userId === me && d.fingerprint === own ? 'This device' : `${d.userId} (${d.deviceId})`), ' ', el('code', { class: 'fingerprint' }, d.fingerprint))),
+    );
+    safety.textContent = number ? `Safety number: ${number}` : '';
   }
 
   function renderMessage(m: LocalMessage, readUpTo: number, inGroup: boolean): HTMLLIElement {
@@ -513,6 +561,10 @@ async function openApp(session: Session): Promise<void> {
     }
     if (peer.kind === 'single') stopTyping(peer.id);
     void client.setDraft(current, '').catch(() => undefined);
+    if (encrypted.has(current)) {
+      e2ee.sendText(current, text).then(render, (err: Error) => (alert(err.message), render()));
+      return;
+    }
     // The message shows as sending at once; its status events re-render it.
     client.sendText(peer.kind === 'single' ? { recvId: peer.id } : { groupId: peer.id }, text).catch((err: unknown) => {
       if (!(err instanceof CirrusSdkError)) console.error(err);
@@ -532,6 +584,14 @@ async function openApp(session: Session): Promise<void> {
     const peer = newChatInput.value.trim();
     if (!peer || peer === me) return;
     newChatInput.value = '';
+    if (newChatEncrypted.checked) {
+      newChatEncrypted.checked = false;
+      e2ee.createSingle(peer).then((conversationId) => {
+        encrypted.add(conversationId);
+        return openChat(conversationId);
+      }, (err: Error) => alert(err.message));
+      return;
+    }
     void openChat(singleConversationId(me, peer));
   });
 
@@ -693,6 +753,7 @@ async function openApp(session: Session): Promise<void> {
 
   const leave = async (notice?: string) => {
     opened.abort();
+    e2ee.close();
     await client.close().catch(() => undefined);
     localStorage.removeItem(SESSION_KEY);
     document.title = 'Cirrus chat';
@@ -741,6 +802,11 @@ async function openApp(session: Session): Promise<void> {
   for (const name of ['newConversation', 'conversationChanged', 'recvNewMessage', 'messageStatusChanged', 'recvMessageReactionChanged', 'newRecvMessageRevoked', 'recvMessageDeleted', 'recvMessageEdited', 'messagesDeletedForMe', 'syncServerFinish', 'totalUnreadMessageCountChanged'] as const) {
     client.on(name, render);
   }
+  for (const name of ['message', 'joined', 'removed', 'epochChanged'] as const) e2ee.on(name, render);
+  // After a reconnect, read what the encrypted conversations received meanwhile.
+  client.on('syncServerFinish', () => {
+    for (const conversationId of encrypted) void e2ee.catchUp(conversationId).catch(() => undefined);
+  });
   for (const name of ['friendApplicationAdded', 'friendApplicationAccepted', 'friendApplicationRejected', 'friendAdded', 'friendDeleted'] as const) {
     client.on(name, () => void refreshFriends());
   }

@@ -28,7 +28,7 @@ export const e2eeRoutes = [
     path: '/users/{userId}/e2ee/devices',
     summary:
       "A user's devices in the key-package directory, with their key fingerprints (and, to the user, the one-time key packages each has left). " +
-      'Another user may list them as they may message the user (USER_NOT_FOUND, BLOCKED, NOT_FRIENDS when the deployment requires friendship), or, with `groupId`, when both are members of that group (NOT_GROUP_MEMBER).',
+      'A banned or erased user has none for others (so the members\' devices remove theirs). Another user may list them as they may message the user (USER_NOT_FOUND, BLOCKED, NOT_FRIENDS when the deployment requires friendship), or, with `groupId`, when both are members of that group (NOT_GROUP_MEMBER).',
     auth: 'user',
     permissions: 'The user themselves; a user who may send them a 1:1 message; a member of a group (`groupId`) they are in; an admin.',
     params: UserPath,

@@ -173,6 +173,10 @@ export class E2ee extends Emitter<E2eeEvents> {
       if (message.contentType >= 150 && message.contentType <= 152) void e.catchUp(message.conversationId).catch(() => undefined);
       else if (message.contentType >= 1507 && message.contentType <= 1510) void e.onMembershipNotice(message.conversationId);
     });
+    // Devices added or logged out while this one was away (a new phone of a member, a lost one taken out of the
+    // directory) have no notification: each device looks again when it opens.
+    const prefix = e.key('g:');
+    for (const k of await e.kv.getAllKeys()) if (k.startsWith(prefix)) e.onMembershipNotice(k.slice(prefix.length));
     return e;
   }
 

@@ -6,7 +6,7 @@
  */
 import { describeError, seg } from './api';
 import type { ViewContext } from './main';
-import { busy, confirmDialog, el, field, formatNumber, notice, setNotice } from './dom';
+import { busy, confirmDialog, el, field, formatNumber, setNotice } from './dom';
 
 interface ExportStatus {
   exportId: string;
@@ -36,8 +36,8 @@ const ERASE_MAX_CALLS = 1000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export function complianceBlock(api: ViewContext['api'], userId: string, erased: boolean, rerender: (message: string) => Promise<void>): HTMLElement {
-  const status = notice();
+/** `status`: the profile's own status line, where the results are said. */
+export function complianceBlock(api: ViewContext['api'], userId: string, erased: boolean, status: HTMLElement, rerender: (message: string) => Promise<void>): HTMLElement {
   const result = el('div', { class: 'export-result' });
 
   const exportButton = el('button', { type: 'button', class: 'secondary', 'data-action': 'export' }, 'Export data');
@@ -114,5 +114,5 @@ export function complianceBlock(api: ViewContext['api'], userId: string, erased:
     });
   });
 
-  return el('div', { class: 'compliance-block' }, el('div', { class: 'row-actions' }, exportButton), result, eraseForm, status);
+  return el('div', { class: 'compliance-block' }, el('div', { class: 'row-actions' }, exportButton), result, eraseForm);
 }

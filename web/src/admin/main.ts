@@ -3,7 +3,7 @@
  * dashboard of statistics, users (search, profile, ban, force logout), groups, moderation
  * (message search, history, revoke, delete, purge), webhook dead letters, batch sends, the limits against abuse and the audit log, all
  * through the HTTP API with the admin token (kept in sessionStorage, for this tab only); locally,
- * also the notifications the push stand-ins received.
+ * also the notifications the push stand-ins received and the figures the CloudWatch dashboard would show (Metrics).
  */
 import '../style.css';
 import './admin.css';
@@ -16,6 +16,7 @@ import { moderationView } from './moderation';
 import { webhooksView } from './webhooks';
 import { batchView } from './batch';
 import { pushView } from './push';
+import { metricsView } from './metrics';
 import { auditView } from './audit';
 import { limitsView } from './limits';
 
@@ -41,6 +42,7 @@ const VIEWS: View[] = [
   { path: 'webhooks', label: 'Webhooks', render: webhooksView },
   { path: 'batch', label: 'Batch send', render: batchView },
   { path: 'push', label: 'Push', render: pushView },
+  { path: 'metrics', label: 'Metrics', render: metricsView },
   { path: 'limits', label: 'Limits', render: limitsView },
   { path: 'audit', label: 'Audit log', render: auditView },
 ];

@@ -189,7 +189,7 @@ async function showProfile(api: ViewContext['api'], userId: string, into: HTMLEl
     );
     actions.append(el('div', { class: 'row-actions' }, logout, el('a', { href: `#/moderation/sender/${encodeURIComponent(userId)}` }, 'Their messages')));
 
-    const compliance = complianceBlock(api, userId, !!user.erased, (text) => render(text));
+    const compliance = complianceBlock(api, userId, !!user.erased, status, (text) => render(text));
     into.replaceChildren(el('h2', { 'data-user-id': userId }, userId), facts, actions, status, compliance);
     if (message) setNotice(status, message, kind);
   };

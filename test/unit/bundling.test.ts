@@ -1,0 +1,128 @@
+/**
+ * The bundles leave out what their function does not use: the parts of the AWS SDK no
+ * function uses (lib/bundling.ts, `unusedSdkAlias`), while the clients built from such a
+ * bundle still work (built with the stack's esbuild settings, run in a fresh Node process,
+ * sending real requests to a local HTTP server that answers as the services do); and the
+ * protocol schemas the function's code never reaches (core/protocol/schema.ts).
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build, type Metafile } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { esbuildOptions, projectRoot } from '../../lib/bundling';
+import { actionRequests, actions } from '../../core/protocol/schema';
+
+/** Uses the clients the way the functions do: the Lambda client (which imports the event-stream module) and the S3 client. */
+const entry = `
+import { InvokeCommand, InvokeWithResponseStreamCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+const endpoint = process.env.TEST_ENDPOINT;
+const config = { endpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 1 };
+const lambda = new LambdaClient(config);
+const invoked = await lambda.send(new InvokeCommand({ FunctionName: 'f', InvocationType: 'Event', Payload: Buffer.from('{}') }));
+const s3 = new S3Client({ ...config, forcePathStyle: true });
+const head = await s3.send(new HeadObjectCommand({ Bucket: 'b', Key: 'k' }));
+let streamError = '';
+try {
+  await lambda.send(new InvokeWithResponseStreamCommand({ FunctionName: 'f', Payload: Buffer.from('{}') }));
+} catch (err) {
+  streamError = String(err);
+}
+process.stdout.write(JSON.stringify({ status: invoked.StatusCode, length: head.ContentLength, streamError }));
+`;
+
+let server: Server;
+let endpoint: string;
+const requests: string[] = [];
+let dir: string;
+let metafile: Metafile;
+let file: string;
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    requests.push(`${req.method} ${req.url}`);
+    req.resume();
+    req.on('end', () => {
+      if (req.url?.includes('/invocations')) {
+        res.writeHead(202, { 'content-type': 'application/json' }).end();
+      } else if (req.url?.includes('/response-streaming-invocations')) {
+        res.writeHead(200, { 'content-type': 'application/vnd.amazon.eventstream' }).end();
+      } else {
+        res.writeHead(200, { 'content-length': '7', 'content-type': 'text/plain', etag: '"e"' }).end();
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  dir = mkdtempSync(join(tmpdir(), 'cirrus-bundling-'));
+  file = join(dir, 'entry.mjs');
+  const { entryPoints: _entry, ...options } = esbuildOptions('unused', file);
+  const result = await build({ ...options, stdin: { contents: entry, resolveDir: projectRoot, loader: 'ts', sourcefile: 'entry.ts' }, metafile: true, logLevel: 'silent' });
+  metafile = result.metafile;
+}, 60_000);
+
+afterAll(async () => {
+  rmSync(dir, { recursive: true, force: true });
+  await new Promise((resolve) => server.close(resolve));
+});
+
+describe('the bundled AWS SDK', () => {
+  it('should leave out the event-stream module of @smithy/core', () => {
+    const inputs = Object.keys(metafile.inputs);
+    expect(inputs.some((path) => path.includes('@smithy/core/dist-es/submodules/event-streams/'))).toBe(false);
+    expect(inputs.some((path) => path.endsWith('core/aws/no-event-streams.ts'))).toBe(true);
+  });
+
+  it('should still build clients that send requests and read answers', async () => {
+    // Asynchronously: the server answering it runs in this process.
+    const res = await promisify(execFile)(process.execPath, [file], { env: { PATH: process.env.PATH, TEST_ENDPOINT: endpoint }, encoding: 'utf8', timeout: 30_000 });
+    expect(res.stderr).toBe('');
+    const out = JSON.parse(res.stdout);
+    expect(out.status).toBe(202);
+    expect(out.length).toBe(7);
+    expect(requests.some((r) => r.startsWith('POST /2015-03-31/functions/f/invocations'))).toBe(true);
+    expect(requests.some((r) => r.startsWith('HEAD /b/k'))).toBe(true);
+    // An event-stream operation fails plainly instead of carrying the module.
+    expect(out.streamError).toContain('Event streams are not bundled');
+  });
+});
+
+describe("the send function's bundle", () => {
+  let code: string;
+  beforeAll(async () => {
+    const out = join(dir, 'ws-message.mjs');
+    await build({ ...esbuildOptions('ws-message', out), logLevel: 'silent' });
+    code = readFileSync(out, 'utf8');
+  }, 60_000);
+
+  it('should validate every action with its request schema', () => {
+    expect(Object.keys(actionRequests)).toEqual(Object.keys(actions));
+    for (const [name, spec] of Object.entries(actions)) expect(actionRequests[name as keyof typeof actions], name).toBe(spec.request);
+  });
+
+  it('should carry the request schemas it validates with', () => {
+    expect(code).toContain(SendMsgDescription);
+    expect(code).toContain(actions.registerPushDevice.request.description!.slice(0, 60));
+  });
+
+  it('should leave out the schemas of replies, pushes and device listings, which the server never parses', () => {
+    // A description is a string literal in the bundle when the schema is bundled.
+    const unused = {
+      GetNewestSeqResult: 'Highest allocated seq the user may read',
+      GetMessageReadersResult: 'Pass as cursor for the next page; null at the end',
+      EventFrame: 'its token is revoked: do not reconnect with it',
+      DeviceView: 'listings never return a usable token',
+      PushConfigSchema: 'pass it as applicationServerKey',
+      QuietHoursSchema: 'must be an IANA time zone',
+    };
+    for (const [schema, text] of Object.entries(unused)) expect(code.includes(text), `${schema} is bundled`).toBe(false);
+  });
+});
+
+const SendMsgDescription = 'Send a message to a user or a group.';
