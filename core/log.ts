@@ -109,7 +109,18 @@ export function loggerFor(fn: string): Logger {
   return logger;
 }
 
+const rank: Record<string, number> = { debug: 0, info: 1, warn: 2, error: 3, silent: 4 };
+
+/** The invocation's X-Ray trace id, which the Logger groups its buffer by (Lambda sets one on every invocation). */
+function traceId(): string | undefined {
+  const store = (globalThis as { awslambda?: { InvokeStore?: { getXRayTraceId?: () => string | undefined } } }).awslambda?.InvokeStore;
+  return store?.getXRayTraceId?.() ?? process.env._X_AMZN_TRACE_ID;
+}
+
 function write(level: LogLevel, msg: string, fields?: Record<string, unknown>): void {
+  // Below the level and outside an invocation (nothing to buffer it in): dropped, whatever level
+  // Lambda's log controls give the Logger.
+  if (rank[level] < rank[currentLevel()] && !traceId()) return;
   const ctx = storage.getStore();
   const { err, ...rest } = fields ?? {};
   const logger = loggerFor(ctx?.fn ?? 'unknown');

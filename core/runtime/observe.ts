@@ -68,7 +68,7 @@ function logging(fn: string): MiddlewareObj {
 
 /** The invocation's metrics, as one EMF line at its end (none if nothing was counted). */
 function metrics(): MiddlewareObj {
-  const publish = () => publishMetrics();
+  const publish = async () => publishMetrics();
   return { after: publish, onError: publish };
 }
 

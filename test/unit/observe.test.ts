@@ -166,3 +166,46 @@ describe('metrics', () => {
     expect(emf[0]).toMatchObject({ service: 'cirrus', reason: 'NOT_FRIENDS', MessagesRefused: 1 });
   });
 });
+
+describe("logs under Lambda's log controls at DEBUG (as deployed)", () => {
+  it('buffer the lines below LOG_LEVEL all the same, and write them only for an invocation that fails', async () => {
+    const alc = process.env.AWS_LAMBDA_LOG_LEVEL;
+    process.env.AWS_LAMBDA_LOG_LEVEL = 'DEBUG';
+    try {
+      let fail = false;
+      const handler = observed('unitAlc', async () => {
+        log.debug('a step');
+        if (fail) log.error('it failed');
+      });
+      await invoke(handler);
+      expect(logLines()).toEqual([]);
+      fail = true;
+      await invoke(handler);
+      expect(logLines().map((e) => [e.level, e.msg])).toEqual([
+        ['debug', 'a step'],
+        ['error', 'it failed'],
+      ]);
+    } finally {
+      if (alc === undefined) delete process.env.AWS_LAMBDA_LOG_LEVEL;
+      else process.env.AWS_LAMBDA_LOG_LEVEL = alc;
+    }
+  });
+});
+
+describe('logs outside an invocation', () => {
+  it('drop the lines below the level even where Lambda lets the Logger write every level', async () => {
+    const alc = process.env.AWS_LAMBDA_LOG_LEVEL;
+    process.env.AWS_LAMBDA_LOG_LEVEL = 'DEBUG';
+    process.env.LOG_LEVEL = 'warn';
+    delete process.env._X_AMZN_TRACE_ID;
+    try {
+      log.debug('at initialisation');
+      log.info('at initialisation too');
+      log.warn('a warning');
+      expect(logLines().map((e) => e.msg)).toEqual(['a warning']);
+    } finally {
+      if (alc === undefined) delete process.env.AWS_LAMBDA_LOG_LEVEL;
+      else process.env.AWS_LAMBDA_LOG_LEVEL = alc;
+    }
+  });
+});
