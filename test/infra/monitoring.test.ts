@@ -3,6 +3,7 @@
  * metric they name is one AWS publishes, with dimensions naming resources of this stack, and
  * every function, table, index, stream consumer and queue of the manifest is watched.
  */
+import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -212,6 +213,18 @@ describe('When an alarmTopic is given, with the detailed dashboard', () => {
     expect(apiMetrics.sort()).toEqual(['5xx', 'ExecutionError', 'IntegrationError']);
     // The webhook queue is idle without webhooks: no age alarm on it.
     expect([...watched].filter((k) => k.startsWith('AWS/SQS|'))).toEqual([]);
+  });
+
+  it('should read as many metrics as docs/operations.md and docs/deploy.md bill for', () => {
+    const all = Object.values(resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
+    const metrics = all.reduce((n, alarm) => n + alarmMetrics(alarm).length, 0);
+    const operations = readFileSync('docs/operations.md', 'utf8');
+    const stated = /In the default deployment with an `alarmTopic`: (\d+) alarms reading (\d+) metrics, \*\*\$([\d.]+) a month\*\*/.exec(operations);
+    expect(stated, 'the alarm count sentence of docs/operations.md').not.toBeNull();
+    expect([Number(stated![1]), Number(stated![2]), Number(stated![3])]).toEqual([all.length, metrics, Math.round(metrics * 10) / 100]);
+    const deploy = readFileSync('docs/deploy.md', 'utf8');
+    expect(deploy).toContain(`(${metrics} metrics, $${(metrics / 10).toFixed(2)}, in the default deployment`);
+    expect(deploy).toContain(`the failure-signal alarms add ${monitoringAlarms(resources).reduce((n, [, alarm]) => n + alarmMetrics(alarm).length, 0)} metrics: $${(metrics / 10).toFixed(2)}/month in all`);
   });
 
   it('should name only metrics AWS publishes, with dimensions naming resources of this stack', () => {
