@@ -96,7 +96,10 @@ function tracing(): MiddlewareObj {
  * and (with tracing on) Tracer middlewares, run in the log context `contextOf` gives.
  */
 export function observed<E, R>(fn: string, handler: Handler<E, R>, contextOf?: (event: E, context: Context) => ObservedContext): (event: E, context?: Context) => Promise<R> {
-  const chain = middy(handler as Handler<unknown, unknown>);
+  // No early timeout: each handler keeps its own time budget from the context (the migrate
+  // function's polls, the erasure's, notify's retries), and ends its work itself; middy's
+  // default would abort it 5 ms before Lambda's limit, and at once on a context with no time left.
+  const chain = middy(handler as Handler<unknown, unknown>, { timeoutEarlyInMillis: 0 });
   if (process.env.CIRRUS_TRACING === 'true') chain.use(tracing());
   chain.use(logging(fn)).use(metrics());
   return (event, context) => {

@@ -60,6 +60,10 @@ describe('content types', () => {
         content: { text: 'indeed', quoted: { conversationId, seq: first.seq, serverMsgId: first.serverMsgId, senderId: 'ct-alice', contentType: 101, summary: 'hello' } },
       },
       { contentType: 118, content: { markdown: '# Title\n\n- **bold** item\n- `code`' } },
+      // Encrypted conversations' MLS messages: opaque to Cirrus, carried as they are.
+      { contentType: 150, content: { data: Buffer.from('an MLS PrivateMessage').toString('base64'), epoch: 3 } },
+      { contentType: 151, content: { data: Buffer.from('an MLS commit').toString('base64'), epoch: 2 } },
+      { contentType: 152, content: { data: Buffer.from('an MLS Welcome').toString('base64'), commitSeq: 1, devices: [{ userId: 'ct-bob', deviceId: 'phone' }] } },
     ];
     // Every sendable type is exercised.
     expect(new Set(bodies.map((b) => b.contentType))).toEqual(new Set(sendableContentTypes));
