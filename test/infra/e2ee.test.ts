@@ -32,10 +32,13 @@ describe('The key-package directory', () => {
     expect(table.Properties.BillingMode).toBe('PAY_PER_REQUEST');
   });
 
-  it('is reached by the httpE2ee function only, which reaches no content', () => {
+  it('is reached by the httpE2ee function, which reaches no content, and by the erasure of a user only to delete', () => {
     const tableId = logicalId(synth.stack.im.tables.keyPackages);
     const reaching = (Object.keys(functions) as FunctionKey[]).filter((key) => JSON.stringify(statementsOf(key)).includes(`"${tableId}"`));
-    expect(reaching).toEqual(['httpE2ee']);
+    expect(reaching).toEqual(['http', 'httpE2ee']);
+    // The http function serves POST /admin/users/{userId}/erase: it lists and deletes a user's items, nothing else.
+    const erasing = statementsOf('http').filter((s) => JSON.stringify(s.Resource).includes(`"${tableId}"`)).flatMap((s) => [s.Action].flat());
+    expect(erasing.sort()).toEqual(['dynamodb:BatchWriteItem', 'dynamodb:Query']);
     const statements = JSON.stringify(statementsOf('httpE2ee'));
     for (const table of ['messages', 'messageIds', 'conversations', 'userConversations', 'outbox'] as const) {
       expect(statements, table).not.toContain(`"${logicalId(synth.stack.im.tables[table])}"`);
