@@ -1,7 +1,7 @@
 /** HTTP routes: a user's conversation list and their own settings of each conversation. */
 import * as z from 'zod';
 import { ConversationId, GroupId, Message, UserId } from '../../protocol/schema';
-import { RecvOpt } from './users';
+import { RecvOpt } from '../profile';
 import type { HttpRouteSpec } from './types';
 
 export const ConversationView = z.strictObject({
