@@ -5,7 +5,10 @@
  *
  * Every schema is built by a call marked `@__PURE__`: a function's bundle keeps (and builds
  * when it starts) only the schemas its code uses, not the whole protocol (esbuild drops an
- * unused pure call).
+ * unused pure call). zod/mini's style nests calls (`z.optional(z.string().check(z.maxLength(n),
+ * z.describe(...)))`), and esbuild keeps an argument that is an unmarked call, so every call
+ * inside a schema is marked too, checks and descriptions included (a kept `z.describe` call
+ * would keep its text in the bundle).
  */
 import * as z from 'zod/mini';
 import { OFFLINE_PUSH_LIMITS } from '../offline-push/rules';
