@@ -1,5 +1,5 @@
 /** HTTP routes: admin operations over the history of messages, physical deletes and the moderation search (served by the httpHistory function). */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { ConversationId, Seq, UserId } from '../../protocol/schema';
 import { MAX_SEARCH_QUERY, SearchPage, searchPageFields, searchText } from './search';
 import type { HttpRouteSpec } from './types';
@@ -18,10 +18,10 @@ export const adminHistoryRoutes = [
     auth: 'admin',
     params: z.strictObject({ conversationId: ConversationId }),
     body: z.strictObject({
-      seqs: z.array(Seq).min(1).max(MAX_PURGE).optional().describe(`These messages (1-${MAX_PURGE} seqs); exactly one of seqs and before`),
-      before: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional().describe('Messages sent before this time (ms since the epoch)'),
+      seqs: z.optional(z.array(Seq).check(z.minLength(1), z.maxLength(MAX_PURGE))).check(z.describe(`These messages (1-${MAX_PURGE} seqs); exactly one of seqs and before`)),
+      before: z.optional(z.int().check(z.gte(0), z.lte(Number.MAX_SAFE_INTEGER))).check(z.describe('Messages sent before this time (ms since the epoch)')),
     }),
-    response: z.strictObject({ purged: z.number().int().describe('Messages removed') }),
+    response: z.strictObject({ purged: z.int().check(z.describe('Messages removed')) }),
   },
   {
     operationId: 'searchAllMessages',
@@ -33,9 +33,9 @@ export const adminHistoryRoutes = [
     auth: 'admin',
     auditReads: true,
     query: z.strictObject({
-      q: searchText(MAX_SEARCH_QUERY).optional().describe(`Words to find (1-${MAX_SEARCH_QUERY} characters)`),
-      conversationId: ConversationId.optional().describe('Only this conversation'),
-      senderId: UserId.optional().describe('Only messages from this sender (`system` for notifications)'),
+      q: z.optional(searchText(MAX_SEARCH_QUERY)).check(z.describe(`Words to find (1-${MAX_SEARCH_QUERY} characters)`)),
+      conversationId: z.optional(ConversationId).check(z.describe('Only this conversation')),
+      senderId: z.optional(UserId).check(z.describe('Only messages from this sender (`system` for notifications)')),
       ...searchPageFields,
     }),
     response: SearchPage,
