@@ -3,9 +3,9 @@
  * function uses (lib/bundling.ts, `unusedSdkAlias`), while the clients built from such a
  * bundle still work (built with the stack's esbuild settings, run in a fresh Node process,
  * sending real requests to a local HTTP server that answers as the services do); and the
- * protocol schemas the function's code never reaches (core/protocol/schema.ts); and the SSM
- * client, which no function that reads secrets carries (core/aws/parameters.ts sends their
- * GetParameter), while such a bundle still reads a secret from Parameter Store.
+ * protocol schemas the function's code never reaches (core/protocol/schema.ts); and the SSM and
+ * Lambda clients, which no function carries (core/aws/signed-request.ts sends their one
+ * GetParameter and Invoke), while such a bundle still reads a secret from Parameter Store.
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -135,7 +135,7 @@ describe("the send function's bundle", () => {
 
 const SendMsgDescription = 'Send a message to a user or a group.';
 
-describe('the bundles of the functions that read secrets', () => {
+describe('the bundles of the functions that read secrets or invoke functions', () => {
   // Every function granted ssm:GetParameter (webhooks and every push provider on: the widest grants).
   const offlinePush: PushSettings = {
     apns: { keyId: 'K', teamId: 'T', bundleIds: ['b'], keyParameter: '/p/apns' },
@@ -146,18 +146,30 @@ describe('the bundles of the functions that read secrets', () => {
     functionPolicy(key, { webhooks: true, offlinePush }).some((s) => s.actions.includes('ssm:GetParameter')),
   );
 
+  /** Each function's bundle, built as the stack builds it: the files it is made of. */
+  const bundled = {} as Record<FunctionKey, string[]>;
+  beforeAll(async () => {
+    for (const key of Object.keys(functions) as FunctionKey[]) {
+      const result = await build({ ...esbuildOptions(functions[key].entry, join(dir, `${key}.mjs`)), metafile: true, logLevel: 'silent' });
+      bundled[key] = Object.keys(result.metafile.inputs);
+    }
+  }, 240_000);
+
   it('should be the functions that check tokens, sign webhooks and push', () => {
     expect(readers).toEqual(expect.arrayContaining(['wsAuthorizer', 'wsMessage', 'http', 'webhook']));
   });
 
   it('should leave out @aws-sdk/client-ssm', async () => {
-    const carrying: string[] = [];
-    for (const key of readers) {
-      const result = await build({ ...esbuildOptions(functions[key].entry, join(dir, `${key}.mjs`)), metafile: true, logLevel: 'silent' });
-      if (Object.keys(result.metafile.inputs).some((path) => path.includes('node_modules/@aws-sdk/client-ssm/'))) carrying.push(key);
-    }
-    expect(carrying).toEqual([]);
-  }, 180_000);
+    expect(readers.filter((key) => bundled[key].some((path) => path.includes('node_modules/@aws-sdk/client-ssm/')))).toEqual([]);
+  });
+
+  it('should leave out @aws-sdk/client-lambda, also from the functions that invoke others asynchronously', async () => {
+    const invokers = (Object.keys(functions) as FunctionKey[]).filter((key) =>
+      functionPolicy(key, { webhooks: true, offlinePush }).some((s) => s.actions.includes('lambda:InvokeFunction')),
+    );
+    expect(invokers).toEqual(expect.arrayContaining(['wsMessage', 'push', 'http']));
+    expect(invokers.filter((key) => bundled[key].some((path) => path.includes('node_modules/@aws-sdk/client-lambda/')))).toEqual([]);
+  });
 
   it('should read a SecureString from Parameter Store, signed with the environment\'s credentials, when bundled', async () => {
     // Prepare: the local Parameter Store, which verifies SigV4 as AWS does.
