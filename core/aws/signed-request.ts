@@ -13,7 +13,9 @@
  * client's. It is counted and checked as an SDK command is (core/aws/accounting.ts: the request
  * counts, and the local runtime's IAM check), and retried as the SDK's standard mode retries:
  * up to 3 attempts on throttling, a 5xx or a broken connection, with full-jitter backoff. An
- * error is thrown with the SDK's shape: `name` the error type, `$fault`, `$metadata`.
+ * error is thrown with the SDK's shape: `name` the error type, `$fault`, `$metadata`. With X-Ray
+ * tracing on, Powertools' Tracer records it as an HTTPS subsegment (it captures `node:https`),
+ * not as an AWS call with the service's own annotations.
  */
 import { fromEnv } from '@aws-sdk/credential-provider-env';
 import { Sha256 } from '@smithy/core/checksum';
