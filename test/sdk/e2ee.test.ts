@@ -199,6 +199,9 @@ describe('encrypted conversations', () => {
     const listed = await a1.client.api.listConversations({ params: { userId: 'e2-alice' }, query: {} });
     const flags = Object.fromEntries(listed.conversations.map((c) => [c.conversationId, c.encrypted ?? false]));
     expect(flags).toMatchObject({ [single]: true, 'si_e2-alice_e2-erin': false, 'n_e2-alice': false });
+    // The SDK's local conversation list shows it too.
+    const local = Object.fromEntries((await a1.client.getConversations()).map((c) => [c.conversationId, c.encrypted ?? false]));
+    expect(local).toMatchObject({ [single]: true, 'si_e2-alice_e2-erin': false });
     // Still an ordinary 1:1 for MLS messages: both sides read on.
     await b2.e.sendText(single, SECRETS.single2 + ' again');
     await allRead(single, [a1], [SECRETS.single2 + ' again']);
