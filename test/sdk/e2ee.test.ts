@@ -378,18 +378,20 @@ describe('encrypted conversations', () => {
     await i1.e.sendText(conversationId, 'a reply before the new device');
     await allRead(conversationId, [h1, i1], [SECRETS.history, 'a reply before the new device']);
 
-    // With the option: h1 adds i2 and sends it the history, which i2 decrypts inside the group.
+    // With the option: h1 adds ivy's new device i2; ivy's i1 reads its Welcome and sends it the history inside the group.
     const i2 = await dev('e2-ivy', 'i2', 0, sharing);
     expect(await h1.e.reconcile(conversationId)).toEqual({ added: 1, removed: 0 });
+    await i1.e.catchUp(conversationId);
     await allRead(conversationId, [i2], [SECRETS.history, 'a reply before the new device']);
     const shared = (await i2.e.getMessages(conversationId)).find((m) => (m.content as { text?: string }).text === SECRETS.history)!;
-    expect(shared).toMatchObject({ senderId: 'e2-hank', sharedBy: 'e2-hank/h1' });
+    expect(shared).toMatchObject({ senderId: 'e2-hank', sharedBy: 'e2-ivy/i1' });
     // The members who had it read nothing twice.
     expect(texts(await i1.e.getMessages(conversationId)).filter((t) => t === SECRETS.history)).toHaveLength(1);
 
     // Without it (a device of an app that leaves it off): the shared history is not taken; new messages are read.
     const i3 = await dev('e2-ivy', 'i3');
     expect(await h1.e.reconcile(conversationId)).toEqual({ added: 1, removed: 0 });
+    await i1.e.catchUp(conversationId);
     await h1.e.sendText(conversationId, 'after i3 joined');
     await allRead(conversationId, [i3], ['after i3 joined']);
     expect(texts(await i3.e.getMessages(conversationId))).not.toContain(SECRETS.history);

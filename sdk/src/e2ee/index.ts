@@ -70,10 +70,11 @@ export interface E2eeOptions {
    */
   autoReconcileMs?: number;
   /**
-   * History sharing, off by default (0): a device that adds new devices to a conversation then sends them, inside the group,
-   * up to this many of the latest messages it has decrypted from before they joined. Without it a new device reads nothing
-   * from before it joined. Every device of the app should use the same setting: a device imports shared history only when
-   * its own is above 0. See "History sharing" in the SDK README for what it trades away.
+   * History sharing, off by default (0): when a user's new device joins a conversation, one of the user's devices already
+   * in it sends the new one, inside the group, up to this many of the latest messages it decrypted from before. Without it
+   * a new device reads nothing from before it joined; a new member never gets earlier messages. Every device of the app
+   * should use the same setting: a device imports shared history only when its own is above 0, and only from its own
+   * user's devices. See "History sharing" in the SDK README for what it trades away.
    * @default 0
    */
   shareHistory?: number;
@@ -87,7 +88,7 @@ export interface DecryptedMessage {
   sendTime: number;
   contentType: number;
   content: unknown;
-  /** Shared by this device of another member (`userId/deviceId`) when this device joined (the `shareHistory` option). */
+  /** Shared by this device (`userId/deviceId`) of the same user when this device joined (the `shareHistory` option). */
   sharedBy?: string;
 }
 
@@ -565,8 +566,34 @@ export class E2ee extends Emitter<E2eeEvents> {
       } as never);
     }
     await this.kv.removeItem(this.key(`pc:${conversationId}`));
-    if (pc.devices.length && (this.options.shareHistory ?? 0) > 0) await this.shareHistory(conversationId, pc.devices, pc.commitSeq);
     return true;
+  }
+
+  /**
+   * History sharing: a Welcome for new devices of this device's own user. One existing device of the user shares (the first by
+   * deviceId among its leaves, the new ones aside), once it has read the conversation to the end (`shareDue`): it may share
+   * only what its user could read anyway, and sends on the current epoch.
+   */
+  private async noteNewSiblings(conversationId: string, devices: { userId: string; deviceId: string }[], beforeSeq: number): Promise<void> {
+    const siblings = devices.filter((d) => d.userId === this.userId && d.deviceId !== this.deviceId);
+    if (!siblings.length) return;
+    const g = await this.loadGroup(conversationId);
+    if (!g) return;
+    const sharer = leavesOf(g.state)
+      .filter((l) => l.userId === this.userId && !siblings.some((s) => s.deviceId === l.deviceId))
+      .map((l) => l.deviceId)
+      .sort()[0];
+    if (sharer !== this.deviceId) return;
+    const due = (await this.getJson<{ devices: typeof siblings; beforeSeq: number }[]>(`hs:${conversationId}`)) ?? [];
+    await this.setJson(`hs:${conversationId}`, [...due, { devices: siblings, beforeSeq }]);
+  }
+
+  /** Shares the history noted by `noteNewSiblings` (inside the conversation's serial queue, after a full catch-up). */
+  private async shareDue(conversationId: string): Promise<void> {
+    const due = await this.getJson<{ devices: { userId: string; deviceId: string }[]; beforeSeq: number }[]>(`hs:${conversationId}`);
+    if (!due) return;
+    if (await this.isMember(conversationId)) for (const d of due) await this.shareHistory(conversationId, d.devices, d.beforeSeq);
+    await this.kv.removeItem(this.key(`hs:${conversationId}`));
   }
 
   /** Sends the devices just added (at `beforeSeq`) the latest messages this device decrypted before then, inside the group. */
@@ -639,6 +666,7 @@ export class E2ee extends Emitter<E2eeEvents> {
         // Rotation is a commit: done in its own turn, then the next sends go on the new epoch.
         queueMicrotask(() => void this.rotateKeys(conversationId).catch(() => undefined));
       }
+      await this.shareDue(conversationId);
       const sent = await this.sendInGroup(conversationId, body);
       const mine: DecryptedMessage = { conversationId, seq: sent.seq, senderId: this.userId, sendTime: sent.sendTime, contentType: body.contentType, content: body.content };
       await this.setJson(`p:${conversationId}:${sent.seq}`, mine);
@@ -655,7 +683,10 @@ export class E2ee extends Emitter<E2eeEvents> {
 
   /** Processes the conversation's new messages in seq order (runs by itself on pushes; call after a sync or reconnect). */
   catchUp(conversationId: string): Promise<void> {
-    return this.serial(conversationId, () => this.catchUpInner(conversationId));
+    return this.serial(conversationId, async () => {
+      await this.catchUpInner(conversationId);
+      await this.shareDue(conversationId);
+    });
   }
 
   private async catchUpInner(conversationId: string, upTo = Number.MAX_SAFE_INTEGER): Promise<void> {
@@ -717,6 +748,7 @@ export class E2ee extends Emitter<E2eeEvents> {
     const conversationId = m.conversationId;
     const content = m.content as { data?: string; epoch?: number; commitSeq?: number; devices?: { userId: string; deviceId: string }[] } | null;
     if (m.contentType === 152) {
+      if ((this.options.shareHistory ?? 0) > 0 && Array.isArray(content?.devices)) await this.noteNewSiblings(conversationId, content.devices, content.commitSeq ?? m.seq);
       if (!content?.data || !content.devices?.some((d) => d.userId === this.userId && d.deviceId === this.deviceId)) return;
       if (await this.isMember(conversationId)) return;
       return (await this.join(conversationId, content.data, content.commitSeq ?? m.seq)) ? 'joined' : undefined;
@@ -781,7 +813,8 @@ export class E2ee extends Emitter<E2eeEvents> {
 
   /** Keeps the history another member's device shared with this one when it joined (only with the `shareHistory` option). */
   private async importHistory(conversationId: string, m: Message, body: SharedHistory): Promise<void> {
-    if (!((this.options.shareHistory ?? 0) > 0)) return;
+    // From a device of this user only: another member's device could hold what this user never could (it joined later).
+    if (!((this.options.shareHistory ?? 0) > 0) || m.senderId !== this.userId) return;
     if (!Array.isArray(body.history?.for) || !body.history.for.some((d) => d.userId === this.userId && d.deviceId === this.deviceId)) return;
     const joinedAt = (await this.getJson<number>(`j:${conversationId}`)) ?? 0;
     const sharedBy = `${m.senderId}/${String(body.history.from)}`;
