@@ -244,8 +244,10 @@ that seq). A device that stops between the two sends (a crash, a lost ack) finds
 opens: it sends the commit again with the same \`clientMsgId\` (answered with the stored seq when it was
 stored), reads up to it, and sends the Welcome if its commit took the epoch, or drops it if another did. So
 the first commit by seq still wins, no commit is made twice, and the added devices join once the
-committer comes back. A committer that never comes back leaves its added devices without a Welcome
-until another device removes and re-adds them (e.g. after they are logged out and in again).
+committer comes back. For a committer that never comes back, every other device notes the devices a
+commit added and clears them when their Welcome arrives; one still waiting after the SDK's
+\`welcomeTimeoutMs\` (default 10 minutes) is removed and added again, with a fresh key package and its own
+Welcome, by the next \`reconcile\` of a device that saw the commit (removal and addition are two commits).
 
 **Key packages** (HTTP, \`httpE2ee\` function): \`PUT /users/{userId}/e2ee/devices/{deviceId}\` publishes a
 device's one-time key packages (at most ${MAX_KEY_PACKAGES_PER_PUBLISH} a call, ${MAX_KEY_PACKAGES_PER_DEVICE} held,

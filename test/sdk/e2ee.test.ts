@@ -154,6 +154,7 @@ const SECRETS = {
   history: 'P11 shared with the new device as history',
   rotated: 'P12 sent after the keys rotated',
   beforeRotation: 'P13 sent on the epoch before the rotation',
+  strandedRejoined: 'P14 read by a device added again after its Welcome never came',
 };
 
 describe('encrypted conversations', () => {
@@ -306,7 +307,8 @@ describe('encrypted conversations', () => {
     await admin.register('e2-frank', 'e2-gina');
     await admin.call('POST', '/friends/import', { userId: 'e2-frank', friendUserIds: ['e2-gina'] });
     const storage = new DeviceStorage();
-    const [f1, g1] = await Promise.all([dev('e2-frank', 'f1', 0, { storage }), dev('e2-gina', 'g1')]);
+    const welcomeTimeoutMs = 1500;
+    const [f1, g1] = await Promise.all([dev('e2-frank', 'f1', 0, { storage }), dev('e2-gina', 'g1', 0, { welcomeTimeoutMs })]);
     const conversationId = await f1.e.createSingle('e2-gina');
     await f1.e.sendText(conversationId, SECRETS.beforeCrash);
     await allRead(conversationId, [g1], [SECRETS.beforeCrash]);
@@ -366,6 +368,28 @@ describe('encrypted conversations', () => {
     expect(new Set(epochs).size).toBe(1);
     // The new devices read nothing from before they joined (no history sharing by default).
     for (const d of [g2, g3]) expect(texts(await d.e.getMessages(conversationId)), d.name).not.toContain(SECRETS.beforeCrash);
+
+    // 3. The committer dies before its Welcome and never comes back: once the Welcome is overdue, a device that saw the commit
+    // removes the stranded device and adds it again with a fresh key package.
+    const g4 = await dev('e2-gina', 'g4');
+    const original3 = f1c.client.sendMessage.bind(f1c.client);
+    f1c.client.sendMessage = (async (input: Parameters<CirrusClient['sendMessage']>[0]) => {
+      if (input.contentType === 152) throw new Error('crashed for good');
+      return original3(input);
+    }) as CirrusClient['sendMessage'];
+    await expect(f1c.e.reconcile(conversationId)).rejects.toThrow('crashed for good');
+    await crash(f1c);
+    await g1.e.catchUp(conversationId);
+    expect((await g1.e.members(conversationId)).map((m) => m.deviceId)).toContain('g4');
+    await new Promise((r) => setTimeout(r, welcomeTimeoutMs + 200));
+    expect(await g1.e.reconcile(conversationId)).toEqual({ added: 1, removed: 1 });
+    await eventually(async () => {
+      await g4.e.catchUp(conversationId);
+      return g4.e.isMember(conversationId);
+    }, 20_000, 200);
+    await g1.e.sendText(conversationId, SECRETS.strandedRejoined);
+    await allRead(conversationId, [g2, g3, g4], [SECRETS.strandedRejoined]);
+    expect(new Set(await Promise.all([g1, g2, g3, g4].map((d) => d.e.epoch(conversationId)))).size).toBe(1);
   });
 
   it('shares history with a new device only when the app enables it', async () => {

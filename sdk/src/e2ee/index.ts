@@ -78,6 +78,12 @@ export interface E2eeOptions {
    * @default 0
    */
   shareHistory?: number;
+  /**
+   * A device added by another device's commit whose Welcome does not follow within this many ms (its committer crashed and
+   * has not come back) is removed and added again, with a fresh key package, by the next `reconcile` of a device that saw it.
+   * @default 600000 (10 minutes)
+   */
+  welcomeTimeoutMs?: number;
 }
 
 /** A decrypted message of an encrypted conversation. */
@@ -447,8 +453,10 @@ export class E2ee extends Emitter<E2eeEvents> {
         step = undefined;
         const wanted = await this.wantedDevices(conversationId);
         const leaves = leavesOf(state);
+        // A device whose Welcome never came is in the tree but cannot read: it is removed here and added again below.
+        const stranded = await this.stranded(conversationId);
         const removals: Proposal[] = leaves
-          .filter((l) => !(l.userId === this.userId && l.deviceId === this.deviceId) && !wanted.has(`${l.userId}/${l.deviceId}`))
+          .filter((l) => !(l.userId === this.userId && l.deviceId === this.deviceId) && (!wanted.has(`${l.userId}/${l.deviceId}`) || stranded.has(`${l.userId}/${l.deviceId}`)))
           .map((l) => ({ proposalType: 'remove', remove: { removed: l.leafIndex } }));
         if (removals.length) {
           step = { added: 0, removed: removals.length };
@@ -748,6 +756,7 @@ export class E2ee extends Emitter<E2eeEvents> {
     const conversationId = m.conversationId;
     const content = m.content as { data?: string; epoch?: number; commitSeq?: number; devices?: { userId: string; deviceId: string }[] } | null;
     if (m.contentType === 152) {
+      if (Array.isArray(content?.devices)) await this.welcomed(conversationId, content.devices);
       if ((this.options.shareHistory ?? 0) > 0 && Array.isArray(content?.devices)) await this.noteNewSiblings(conversationId, content.devices, content.commitSeq ?? m.seq);
       if (!content?.data || !content.devices?.some((d) => d.userId === this.userId && d.deviceId === this.deviceId)) return;
       if (await this.isMember(conversationId)) return;
@@ -805,6 +814,7 @@ export class E2ee extends Emitter<E2eeEvents> {
         return;
       }
       await this.saveGroup(conversationId, res.newState, g.seq, m.contentType === 151 ? Date.now() : g.keysAt);
+      if (m.contentType === 151) await this.awaitWelcomes(conversationId, g.state, res.newState);
       if (Number(res.newState.groupContext.epoch) !== epoch) this.emit('epochChanged', { conversationId, epoch: Number(res.newState.groupContext.epoch) });
     } catch (err) {
       this.emit('undecryptable', { conversationId, seq: m.seq, reason: (err as Error).message || String(err) });
@@ -825,6 +835,31 @@ export class E2ee extends Emitter<E2eeEvents> {
       await this.setJson(`p:${conversationId}:${h.seq}`, out);
       this.emit('message', out);
     }
+  }
+
+  /** Notes the devices another device's commit added: their Welcome should follow (see `welcomeTimeoutMs`). */
+  private async awaitWelcomes(conversationId: string, before: ClientState, after: ClientState): Promise<void> {
+    const had = new Set(leavesOf(before).map((l) => `${l.userId}/${l.deviceId}`));
+    const added = leavesOf(after).filter((l) => !had.has(`${l.userId}/${l.deviceId}`));
+    if (!added.length) return;
+    const waiting = (await this.getJson<Record<string, number>>(`aw:${conversationId}`)) ?? {};
+    for (const l of added) waiting[`${l.userId}/${l.deviceId}`] = Date.now();
+    await this.setJson(`aw:${conversationId}`, waiting);
+  }
+
+  private async welcomed(conversationId: string, devices: { userId: string; deviceId: string }[]): Promise<void> {
+    const waiting = await this.getJson<Record<string, number>>(`aw:${conversationId}`);
+    if (!waiting) return;
+    for (const d of devices) delete waiting[`${d.userId}/${d.deviceId}`];
+    if (Object.keys(waiting).length) await this.setJson(`aw:${conversationId}`, waiting);
+    else await this.kv.removeItem(this.key(`aw:${conversationId}`));
+  }
+
+  /** Devices in the group whose Welcome never came within `welcomeTimeoutMs`: they cannot read, and are added again. */
+  private async stranded(conversationId: string): Promise<Set<string>> {
+    const waiting = (await this.getJson<Record<string, number>>(`aw:${conversationId}`)) ?? {};
+    const limit = this.options.welcomeTimeoutMs ?? 600_000;
+    return new Set(Object.entries(waiting).filter(([, at]) => Date.now() - at > limit).map(([k]) => k));
   }
 
   private async join(conversationId: string, data: string, commitSeq: number): Promise<boolean> {
