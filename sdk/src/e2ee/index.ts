@@ -645,13 +645,16 @@ export class E2ee extends Emitter<E2eeEvents> {
     return { recvId: a === this.userId ? b! : a! };
   }
 
-  private onMembershipNotice(conversationId: string): void {
+  private onMembershipNotice(conversationId: string, afterMs = 0, only?: () => Promise<boolean>): void {
     const max = this.options.autoReconcileMs ?? 3000;
     if (max <= 0 || this.closed) return;
     const t = setTimeout(() => {
       this.timers.delete(t);
-      void this.isMember(conversationId).then((m) => (m && !this.closed ? this.reconcile(conversationId) : undefined)).catch(() => undefined);
-    }, Math.random() * max);
+      void (async () => {
+        if (this.closed || !(await this.isMember(conversationId)) || (only && !(await only()))) return;
+        await this.reconcile(conversationId);
+      })().catch(() => undefined);
+    }, afterMs + Math.random() * max);
     this.timers.add(t);
   }
 
@@ -845,6 +848,8 @@ export class E2ee extends Emitter<E2eeEvents> {
     const waiting = (await this.getJson<Record<string, number>>(`aw:${conversationId}`)) ?? {};
     for (const l of added) waiting[`${l.userId}/${l.deviceId}`] = Date.now();
     await this.setJson(`aw:${conversationId}`, waiting);
+    // With autoReconcileMs, this device looks again once the Welcomes are overdue, and reconciles if one still is.
+    this.onMembershipNotice(conversationId, (this.options.welcomeTimeoutMs ?? 600_000) + 100, async () => (await this.stranded(conversationId)).size > 0);
   }
 
   private async welcomed(conversationId: string, devices: { userId: string; deviceId: string }[]): Promise<void> {
