@@ -243,8 +243,28 @@ devices commit on the same epoch, the one with the lower seq wins, the other is 
 
 **Encrypted groups.** \`POST /groups\` with \`encrypted: true\` creates a group whose members may send
 only these three content types: anything else is \`ENCRYPTED_CONVERSATION\` (1311) and nothing is
-stored. The flag is set at creation and never unset. A 1:1 conversation has no such flag: it is
-encrypted by what its clients send (the SDK's encrypted 1:1 conversations send only these types).
+stored. The flag is set at creation and never unset.
+
+**Encrypted 1:1 conversations.** A 1:1 conversation turns encrypted with its first MLS message (content
+type 150, 151 or 152, from either user; the SDK's \`createSingle\` sends its first commit at once): from then
+on a plaintext send from either side, over WebSocket or HTTP, is \`ENCRYPTED_CONVERSATION\` (1311) and
+nothing is stored; the flag is never unset (plaintext sent before stays in the history). The flag lives on
+the conversation's counter item, which every 1:1 send reads or updates anyway: the same update that
+allocates the seq sets it or refuses on it, so a plain 1:1 send costs nothing more, and a plaintext send
+racing the first MLS message is refused or ordered before it. Conversation listings show \`encrypted: true\`
+for encrypted 1:1 conversations and encrypted groups.
+
+**A commit and its Welcome.** A device makes a commit, keeps it (with the group state it leads to and the
+Welcome) in its own storage, sends the commit, reads the conversation up to the commit's seq, and only if
+the group was still at the commit's epoch there adopts the new state and sends the Welcome (\`commitSeq\` =
+that seq). A device that stops between the two sends (a crash, a lost ack) finds the kept commit when it
+opens: it sends the commit again with the same \`clientMsgId\` (answered with the stored seq when it was
+stored), reads up to it, and sends the Welcome if its commit took the epoch, or drops it if another did. So
+the first commit by seq still wins, no commit is made twice, and the added devices join once the
+committer comes back. For a committer that never comes back, every other device notes the devices a
+commit added and clears them when their Welcome arrives; one still waiting after the SDK's
+\`welcomeTimeoutMs\` (default 10 minutes) is removed and added again, with a fresh key package and its own
+Welcome, by the next \`reconcile\` of a device that saw the commit (removal and addition are two commits).
 
 **Key packages** (HTTP, \`httpE2ee\` function): \`PUT /users/{userId}/e2ee/devices/{deviceId}\` publishes a
 device's one-time key packages (at most ${MAX_KEY_PACKAGES_PER_PUBLISH} a call, ${MAX_KEY_PACKAGES_PER_DEVICE} held,
@@ -272,10 +292,25 @@ message" with the sender's or group's name, and the sender's \`offlinePush\` tit
 An admin can still delete or revoke an encrypted message, and remove a member or a device (which the
 group's devices follow with a Remove commit).
 
-**History.** A device reads what is sent after it joined the group: a new device, or a new member, does
-not read earlier messages (the server's history keeps only ciphertext, and the keys are gone). An app
-that wants a new device to see history must send it from another device of the same user, inside MLS;
-Cirrus offers no server-side history for encrypted conversations.
+**History.** By default a device reads what is sent after it joined the group: a new device, or a new
+member, does not read earlier messages (the server's history keeps only ciphertext, and the keys are
+gone). An app may enable **history sharing** for a user's new devices (the SDK's \`shareHistory\` option):
+when a Welcome adds a new device of a user, one device of the same user already in the group (the first
+by deviceId) sends it, once it has read the conversation to its end, the latest messages it decrypted
+from before (up to the option's count) as ordinary \`150\` application messages of the current epoch, whose
+JSON is \`{history: {from, for: [{userId, deviceId}], messages: [...]}}\`. The devices listed take the
+messages older than their join, and only from their own user; every other device ignores them. A new
+member never gets earlier messages this way (its user could not read them before). Cirrus still carries
+only ciphertext and offers no server-side history for encrypted conversations. The trade-off: the past
+that one device held is re-encrypted to the group's current epoch, so a stolen or compromised device (or
+a device added by a malicious operator, see Trust, if its fingerprint goes unchecked) reads history, not
+only what follows: forward secrecy for the past is given up by design. The shared messages are vouched
+for by the sharing device only (the original senders' signatures do not travel): a compromised device of
+the same user could alter the past it shares.
+
+**Key rotation.** Each device commits fresh keys (an empty commit with a path, an Update of its leaf)
+when it sends and its keys in the group are older than the SDK's \`rotateAfterMs\` (default 7 days); once
+that commit is processed, the previous epoch's keys read nothing sent after it.
 
 **Trust.** The server vouches for nothing cryptographic: it only says which devices a user has. A
 malicious operator (or anyone holding the token signing key) could sign in as a user and publish a
