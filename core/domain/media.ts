@@ -60,6 +60,12 @@ export const DEFAULT_MEDIA_TYPES: readonly string[] = [
   'application/vnd.openxmlformats-officedocument.presentationml.presentation',
 ];
 
+/**
+ * The media type of MLS messages (RFC 9420 §17.10): an encrypted conversation's MLS message too large to travel inline
+ * (the Welcome or a commit of a large group) is uploaded as a media object of this type, accepted whatever the list says.
+ */
+export const MLS_MEDIA_TYPE = 'message/mls';
+
 /** `type/subtype` or `type/*`, as the allowed-types setting may list them. */
 export const MEDIA_TYPE_PATTERN = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,63}\/(\*|[a-z0-9][a-z0-9!#$&^_.+-]{0,127})$/;
 

@@ -85,13 +85,37 @@ export const RemoveE2eeDeviceResult = z.strictObject({ removed: z.boolean().chec
 
 /** MLS messages in a conversation: 12 KB decoded, inside the 16 KB content limit once base64. */
 export const MAX_MLS_MESSAGE_BYTES = 12 * 1024;
+/**
+ * A larger MLS message (the Welcome of a large group carries its whole ratchet tree; a commit in a large group encrypts its
+ * path to many subtrees) travels as a media object of type `message/mls` (RFC 9420 §17.10), referenced by its key, size and
+ * SHA-256: the devices download and check it. It is as opaque to Cirrus as inline data.
+ */
+export const MAX_MLS_OBJECT_BYTES = 4 * 1024 * 1024;
 const MlsData = Base64(MAX_MLS_MESSAGE_BYTES, 'An MLS message (RFC 9420 MLSMessage)');
+const MlsObject = z.strictObject({
+  objectKey: z.string().check(
+    z.minLength(1),
+    z.maxLength(1024),
+    z.regex(/^media\/[A-Za-z0-9!_.*'()\/-]+$/, 'a media key this API issued'),
+    z.describe('Key of the media object (type message/mls) holding the MLS message'),
+  ),
+  size: z.int().check(z.gte(1), z.lte(MAX_MLS_OBJECT_BYTES), z.describe(`Bytes of the MLS message (at most ${MAX_MLS_OBJECT_BYTES})`)),
+  sha256: z.string().check(z.regex(/^[0-9a-f]{64}$/, 'SHA-256, 64 lowercase hex digits'), z.describe('SHA-256 of the bytes, hex: the devices refuse an object that differs')),
+});
 const Epoch = z.int().check(z.gte(0), z.lte(Number.MAX_SAFE_INTEGER), z.describe('The MLS epoch the message was sent in'));
+const exactlyOne = z.refine((c: unknown) => {
+  const { data, object } = c as { data?: unknown; object?: unknown };
+  return (data === undefined) !== (object === undefined);
+}, { message: 'exactly one of data and object is required' });
+const MlsPayload = {
+  data: z.optional(MlsData).check(z.describe(`The MLS message inline, base64 (exactly one of data, object; at most ${MAX_MLS_MESSAGE_BYTES} bytes decoded)`)),
+  object: z.optional(MlsObject).check(z.describe('A larger MLS message, as a media object (exactly one of data, object)')),
+};
 
-export const MlsApplicationContent = z.strictObject({ data: MlsData, epoch: Epoch });
-export const MlsHandshakeContent = z.strictObject({ data: MlsData, epoch: Epoch });
+export const MlsApplicationContent = z.strictObject({ ...MlsPayload, epoch: Epoch }).check(exactlyOne);
+export const MlsHandshakeContent = z.strictObject({ ...MlsPayload, epoch: Epoch }).check(exactlyOne);
 export const MlsWelcomeContent = z.strictObject({
-  data: MlsData,
+  ...MlsPayload,
   commitSeq: z.int().check(
     z.gte(1),
     z.lte(Number.MAX_SAFE_INTEGER),
@@ -102,4 +126,4 @@ export const MlsWelcomeContent = z.strictObject({
     z.maxLength(100),
     z.describe('The devices the Welcome is for'),
   ),
-});
+}).check(exactlyOne);

@@ -11,7 +11,7 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { checkRequest } from '../aws/accounting';
 import { s3, s3Presigner } from '../aws/s3';
 import { config } from '../config';
-import { isAllowedMediaType, isMediaKey, newMediaKey } from '../domain/media';
+import { isAllowedMediaType, isMediaKey, MLS_MEDIA_TYPE, newMediaKey } from '../domain/media';
 import { CirrusError } from '../errors';
 
 /** Time to start an upload; S3 checks the policy when the POST begins, so a slow upload of a large file still completes. */
@@ -55,7 +55,8 @@ export interface PresignedDownload {
  */
 export async function presignUpload(req: UploadRequest): Promise<PresignedUpload> {
   const maxBytes = config.mediaMaxBytes();
-  if (!isAllowedMediaType(req.contentType, config.mediaAllowedTypes())) {
+  // MLS messages too large to travel inline (encrypted conversations of large groups) are accepted whatever the list says.
+  if (req.contentType.toLowerCase() !== MLS_MEDIA_TYPE && !isAllowedMediaType(req.contentType, config.mediaAllowedTypes())) {
     throw new CirrusError('MEDIA_TYPE_NOT_ALLOWED', `Content type ${req.contentType} is not accepted for media`);
   }
   if (req.size > maxBytes) throw new CirrusError('MEDIA_TOO_LARGE', `${req.size} bytes is above the media size limit of ${maxBytes} bytes`);

@@ -125,10 +125,13 @@ interface StoredGroup {
 interface PendingCommit {
   epoch: number;
   commit: string;
+  /** The commit as a media object, when too large to travel inline (uploaded before it is sent). */
+  commitObject?: MlsObjectRef;
   commitMsgId: string;
   /** The group state the commit leads to, adopted when it is found at its seq with its epoch still current. */
   state: string;
   welcome?: string;
+  welcomeObject?: MlsObjectRef;
   welcomeMsgId: string;
   devices: { userId: string; deviceId: string }[];
   /** Where the commit took its epoch (set when adopted). */
@@ -173,11 +176,36 @@ class MemoryKv implements KeyValueStorage {
   }
 }
 
+/** An MLS message too large to travel inline: a media object of type message/mls, checked by its size and SHA-256. */
+interface MlsObjectRef {
+  objectKey: string;
+  size: number;
+  sha256: string;
+}
+/** What a 150/151/152 message carries: the MLS message inline (base64) or as a media object. */
+type MlsPayload = { data: string } | { object: MlsObjectRef };
+interface MlsContent {
+  data?: string;
+  object?: MlsObjectRef;
+  epoch?: number;
+  commitSeq?: number;
+  devices?: { userId: string; deviceId: string }[];
+}
+const hasPayload = (c: MlsContent | null | undefined): c is MlsContent => typeof c?.data === 'string' || (typeof c?.object === 'object' && c.object !== null);
+
 const WELCOME_WINDOW = 100;
 /** Devices added by one commit: each key package is about 330 bytes inside it. */
 const ADD_PER_COMMIT = 10;
 /** The largest MLS message the server accepts as content (core/protocol/e2ee.ts MAX_MLS_MESSAGE_BYTES), as base64. */
 const MAX_MLS_BASE64 = Math.ceil((12 * 1024) / 3) * 4;
+/** The largest MLS message sent as a media object (core/protocol/e2ee.ts MAX_MLS_OBJECT_BYTES). */
+const MAX_MLS_OBJECT_BYTES = 4 * 1024 * 1024;
+/** The media type of MLS messages (RFC 9420 §17.10), which media uploads always accept. */
+const MLS_MEDIA_TYPE = 'message/mls';
+
+async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  return toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>)));
+}
 
 /** A device's side of the encrypted conversations. */
 export class E2ee extends Emitter<E2eeEvents> {
@@ -511,20 +539,23 @@ export class E2ee extends Emitter<E2eeEvents> {
         const plan = await build(g.state);
         if (!plan) return;
         const epoch = Number(g.state.groupContext.epoch);
+        // The Welcome carries the whole ratchet tree (about 240 bytes a device), so a new device needs nothing else to join.
         const res = await createCommit({ state: g.state, cipherSuite: await cipherSuite() }, { extraProposals: plan.proposals, ratchetTreeExtension: true });
         const commitData = encodeMessage(res.commit);
-        const welcomeData = res.welcome ? encodeMessage({ version: 'mls10', wireformat: 'mls_welcome', welcome: res.welcome }) : undefined;
-        // Checked before anything is sent: a commit whose Welcome cannot be delivered would leave its new devices out.
-        if (commitData.length > MAX_MLS_BASE64 || (welcomeData?.length ?? 0) > MAX_MLS_BASE64) {
-          throw new CirrusSdkError('USAGE', `The group of ${conversationId} is too large for an encrypted conversation: its ${welcomeData && welcomeData.length > MAX_MLS_BASE64 ? 'Welcome' : 'commit'} would exceed ${MAX_MLS_BASE64} bytes`);
-        }
+        const welcomeData = res.welcome && plan.added.length ? encodeMessage({ version: 'mls10', wireformat: 'mls_welcome', welcome: res.welcome }) : undefined;
+        // A commit or Welcome too large to travel inline goes as a media object; uploaded before anything is sent, so that a
+        // commit is never sent whose Welcome cannot be delivered.
+        const commitPayload = await this.pack(conversationId, commitData, 'commit');
+        const welcomePayload = welcomeData ? await this.pack(conversationId, welcomeData, 'Welcome') : undefined;
         // Kept before the commit is sent: whatever happens next, this device (or its next start) finishes the job.
         await this.setJson(`pc:${conversationId}`, {
           epoch,
           commit: commitData,
+          ...('object' in commitPayload ? { commitObject: commitPayload.object } : {}),
           commitMsgId: newMsgId(),
           state: encodeState(res.newState),
-          ...(welcomeData && plan.added.length ? { welcome: welcomeData } : {}),
+          ...(welcomeData ? { welcome: welcomeData } : {}),
+          ...(welcomePayload && 'object' in welcomePayload ? { welcomeObject: welcomePayload.object } : {}),
           welcomeMsgId: newMsgId(),
           devices: plan.added,
         } satisfies PendingCommit);
@@ -549,7 +580,8 @@ export class E2ee extends Emitter<E2eeEvents> {
       await this.catchUpInner(conversationId);
       pc = await this.getJson<PendingCommit>(`pc:${conversationId}`);
       if (pc && pc.commitSeq === undefined && (await this.epoch(conversationId)) === pc.epoch) {
-        const sent = await this.client.sendMessage({ ...this.target(conversationId), contentType: 151, content: { data: pc.commit, epoch: pc.epoch }, clientMsgId: pc.commitMsgId } as never);
+        const payload: MlsPayload = pc.commitObject ? { object: pc.commitObject } : { data: pc.commit };
+        const sent = await this.client.sendMessage({ ...this.target(conversationId), contentType: 151, content: { ...payload, epoch: pc.epoch }, clientMsgId: pc.commitMsgId } as never);
         // Read up to the commit: every seq before it decides whether it took its epoch (a seq still being written holds the read up).
         for (let round = 0; ; round++) {
           await this.catchUpInner(conversationId, sent.seq);
@@ -569,7 +601,7 @@ export class E2ee extends Emitter<E2eeEvents> {
       await this.client.sendMessage({
         ...this.target(conversationId),
         contentType: 152,
-        content: { data: pc.welcome, commitSeq: pc.commitSeq, devices: pc.devices },
+        content: { ...(pc.welcomeObject ? { object: pc.welcomeObject } : { data: pc.welcome }), commitSeq: pc.commitSeq, devices: pc.devices },
         clientMsgId: pc.welcomeMsgId,
       } as never);
     }
@@ -622,6 +654,44 @@ export class E2ee extends Emitter<E2eeEvents> {
       bytes += size;
     }
     await flush();
+  }
+
+  /**
+   * The content of an MLS message: inline up to the server's limit for MLS messages, else uploaded to the media store as a
+   * `message/mls` object referenced by key, size and SHA-256 (still ciphertext: a Welcome's group info is encrypted to its
+   * new devices, a commit is a PrivateMessage).
+   */
+  private async pack(conversationId: string, b64: string, what: string): Promise<MlsPayload> {
+    if (b64.length <= MAX_MLS_BASE64) return { data: b64 };
+    const bytes = fromBase64(b64);
+    if (bytes.length > MAX_MLS_OBJECT_BYTES) {
+      throw new CirrusSdkError('USAGE', `The group of ${conversationId} is too large for an encrypted conversation: its ${what} would exceed ${MAX_MLS_OBJECT_BYTES} bytes`);
+    }
+    const sha256 = await sha256Hex(bytes);
+    const up = await this.client.media.upload(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: MLS_MEDIA_TYPE }), { fileName: 'mls.bin', contentType: MLS_MEDIA_TYPE });
+    return { object: { objectKey: up.objectKey, size: bytes.length, sha256 } };
+  }
+
+  /**
+   * The MLS message of a content, base64: inline, or downloaded and checked against the size and SHA-256 its message names.
+   * A missing or altered object is refused (`{ refused }`); a failed download rejects, so the message is read again later.
+   */
+  private async unpack(content: MlsContent): Promise<string | { refused: string }> {
+    if (typeof content.data === 'string') return content.data;
+    const ref = content.object!;
+    let url: string;
+    try {
+      ({ url } = await this.client.media.downloadUrl(ref.objectKey));
+    } catch (err) {
+      if (['MEDIA_NOT_FOUND', 'INVALID_ARGUMENT'].includes((err as CirrusSdkError).reason)) return { refused: `MLS object ${ref.objectKey}: not found` };
+      throw err;
+    }
+    const res = await fetch(url);
+    if (res.status === 404 || res.status === 403) return { refused: `MLS object ${ref.objectKey}: not found` };
+    if (!res.ok) throw new CirrusSdkError('HTTP_FAILED', `Download of MLS object ${ref.objectKey} answered ${res.status}`, { status: res.status });
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    if (bytes.length !== ref.size || (await sha256Hex(bytes)) !== ref.sha256) return { refused: `MLS object ${ref.objectKey}: its size or SHA-256 differs from what the message names` };
+    return toBase64(bytes);
   }
 
   /** Encrypts `body` for the group's current epoch and sends it (inside the conversation's serial queue). */
@@ -757,18 +827,23 @@ export class E2ee extends Emitter<E2eeEvents> {
 
   private async handle(m: Message): Promise<'joined' | void> {
     const conversationId = m.conversationId;
-    const content = m.content as { data?: string; epoch?: number; commitSeq?: number; devices?: { userId: string; deviceId: string }[] } | null;
+    const content = m.content as MlsContent | null;
     if (m.contentType === 152) {
       if (Array.isArray(content?.devices)) await this.welcomed(conversationId, content.devices);
       if ((this.options.shareHistory ?? 0) > 0 && Array.isArray(content?.devices)) await this.noteNewSiblings(conversationId, content.devices, content.commitSeq ?? m.seq);
-      if (!content?.data || !content.devices?.some((d) => d.userId === this.userId && d.deviceId === this.deviceId)) return;
+      if (!hasPayload(content) || !content.devices?.some((d) => d.userId === this.userId && d.deviceId === this.deviceId)) return;
       if (await this.isMember(conversationId)) return;
-      return (await this.join(conversationId, content.data, content.commitSeq ?? m.seq)) ? 'joined' : undefined;
+      const data = await this.unpack(content);
+      if (typeof data !== 'string') {
+        this.emit('undecryptable', { conversationId, seq: m.seq, reason: data.refused });
+        return;
+      }
+      return (await this.join(conversationId, data, content.commitSeq ?? m.seq)) ? 'joined' : undefined;
     }
     if (m.contentType !== 150 && m.contentType !== 151) return;
     const g = await this.loadGroup(conversationId);
     const own = async () => (await this.getJson(`o:${conversationId}:${m.seq}`)) !== undefined || (await this.getJson(`p:${conversationId}:${m.seq}`)) !== undefined;
-    if (!g || !content?.data) {
+    if (!g || !hasPayload(content)) {
       if (m.contentType === 150 && !(await own())) this.emit('undecryptable', { conversationId, seq: m.seq, reason: g ? 'no content' : 'not a member' });
       return;
     }
@@ -776,7 +851,7 @@ export class E2ee extends Emitter<E2eeEvents> {
     const epoch = Number(g.state.groupContext.epoch);
     if (m.contentType === 151) {
       const pc = await this.getJson<PendingCommit>(`pc:${conversationId}`);
-      if (pc && content.data === pc.commit) {
+      if (pc && (content.data === pc.commit || (pc.commitObject !== undefined && content.object?.objectKey === pc.commitObject.objectKey))) {
         // This device's own commit: the first copy found on its epoch takes it (the state the commit leads to).
         if (pc.commitSeq === undefined && pc.epoch === epoch && content.epoch === epoch) {
           const next = decodeState(pc.state);
@@ -788,9 +863,14 @@ export class E2ee extends Emitter<E2eeEvents> {
       }
       if (content.epoch !== epoch) return; // a commit that lost its epoch to an earlier one, or one of this device's own
     }
+    const data = await this.unpack(content);
+    if (typeof data !== 'string') {
+      this.emit('undecryptable', { conversationId, seq: m.seq, reason: data.refused });
+      return;
+    }
     let decoded;
     try {
-      decoded = decodeMessage(content.data);
+      decoded = decodeMessage(data);
     } catch {
       this.emit('undecryptable', { conversationId, seq: m.seq, reason: 'not an MLS message' });
       return;
