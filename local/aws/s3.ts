@@ -265,6 +265,13 @@ export class LocalS3 implements StandIn {
     return this.store.all(bucket);
   }
 
+  /** Overwrites an existing object's bytes in place, keeping its metadata: for tests of what a tampering store would do. */
+  overwriteObjectBody(bucket: string, key: string, data: Buffer): void {
+    const found = this.store.get(bucket, key);
+    if (!found) throw new Error(`No object ${key} in ${bucket}`);
+    this.store.put(bucket, key, data, found.meta);
+  }
+
   /** An object's metadata, for tests and tools; undefined when absent. */
   headObject(bucket: string, key: string): StoredObject | undefined {
     return this.store.head(bucket, key);
