@@ -39,7 +39,8 @@ export function e2eeSection(file = 'bench/results/e2ee.json'): string[] {
     ...f.groups.map((g) => `| ${g.devices} | ${g.applicationBytes} | ${f1(g.encryptMs)} | ${f1(g.decryptMs)} | ${g.commitBytes} | ${f1(g.commitMs)} | ${g.welcomeBytes.toLocaleString('en-US')} |`),
     '',
     `An application message's size and cost do not depend on the group's (the sender's key comes from the secret tree). A commit right after many devices were added is encrypted to each of them (their parent nodes are still blank) and shrinks towards the logarithm of the group as devices commit. ` +
-      `A Welcome carries the group's ratchet tree, about ${Math.round(f.groups.at(-1)!.welcomeBytes / f.groups.at(-1)!.devices)} bytes per device: within the ${12} KB an MLS message may have as content, an encrypted conversation holds at most about ${Math.floor((12 * 1024) / (f.groups.at(-1)!.welcomeBytes / f.groups.at(-1)!.devices))} devices (the SDK refuses a commit whose Welcome would not fit, before sending anything). ` +
+      `A Welcome carries the group's ratchet tree, about ${Math.round(f.groups.at(-1)!.welcomeBytes / f.groups.at(-1)!.devices)} bytes per device: past about ${Math.floor((12 * 1024) / (f.groups.at(-1)!.welcomeBytes / f.groups.at(-1)!.devices))} devices it exceeds the ${12} KB an MLS message may have inline as content, ` +
+      `as a commit does past about ${Math.floor((12 * 1024) / (f.groups.at(-1)!.commitBytes / f.groups.at(-1)!.devices))} devices; such a message travels as a \`message/mls\` media object referenced by key, size and SHA-256 (one upload by the committer, one download per receiving device), up to 4 MB. ` +
       `Generating a key package takes ${f1(f.keyPackageMs)} ms and ${f.keyPackageBytes} bytes in the directory.`,
     '',
   ];

@@ -11,7 +11,8 @@ import { buildOpenApi } from '../core/http/openapi';
 import { actions, ContentType, EventFrame, MAX_CONTENT_BYTES, MAX_PULL, MediaRef, MessageBody, Message, PLATFORMS, PushFrame, RequestFrame, ReplyFrame } from '../core/protocol/schema';
 import { notificationTypes } from '../core/protocol/notifications';
 import { descriptionOf } from '../core/protocol/describe';
-import { EncryptedContentType, MAX_KEY_PACKAGE_BYTES, MAX_KEY_PACKAGES_PER_DEVICE, MAX_KEY_PACKAGES_PER_PUBLISH, MAX_MLS_MESSAGE_BYTES, MLS_CIPHERSUITE } from '../core/protocol/e2ee';
+import { EncryptedContentType, MAX_KEY_PACKAGE_BYTES, MAX_KEY_PACKAGES_PER_DEVICE, MAX_KEY_PACKAGES_PER_PUBLISH, MAX_MLS_MESSAGE_BYTES, MAX_MLS_OBJECT_BYTES, MLS_CIPHERSUITE } from '../core/protocol/e2ee';
+import { MLS_MEDIA_TYPE } from '../core/domain/media';
 
 const schemaJson = (schema: z.ZodMiniType, io: 'input' | 'output' = 'output') => {
   const { $schema: _s, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown>;
@@ -226,14 +227,27 @@ this (\`@cirrus-im/sdk/e2ee\`, see sdk/README.md); this section is what it does 
 **Content types.** Three content types carry MLS messages through the ordinary \`sendMsg\` path, so
 sync, the offline store, receipts and unread counts work as for plaintext:
 
-- \`150\` \`mlsApplication\` \`{data, epoch}\`: an MLS PrivateMessage holding the chat content as JSON
+- \`150\` \`mlsApplication\` \`{data | object, epoch}\`: an MLS PrivateMessage holding the chat content as JSON
   (\`{contentType, content}\` of any chat type: text, a picture with its media key, a quote, an app's own
   edit or reaction referring to a seq). Counted as unread, offline-pushed as "New message".
-- \`151\` \`mlsHandshake\` \`{data, epoch}\`: a commit (adds, removes, key updates). No push.
-- \`152\` \`mlsWelcome\` \`{data, commitSeq, devices}\`: the Welcome for the devices (\`{userId, deviceId}\`)
+- \`151\` \`mlsHandshake\` \`{data | object, epoch}\`: a commit (adds, removes, key updates). No push.
+- \`152\` \`mlsWelcome\` \`{data | object, commitSeq, devices}\`: the Welcome for the devices (\`{userId, deviceId}\`)
   a commit added; they read the conversation from \`commitSeq + 1\`. No push.
 
 \`data\` is standard padded base64 of at most ${MAX_MLS_MESSAGE_BYTES} bytes (\`INVALID_ARGUMENT\` otherwise).
+
+**Large MLS messages.** A Welcome carries the group's whole ratchet tree (about 340 bytes per device), and a
+commit in a large group encrypts its path secrets to many subtrees: past about 36 devices a Welcome, and past
+about 140 a commit, no longer fits inline. Such a message is uploaded as a media object (\`POST /media/uploads\`
+with content type \`${MLS_MEDIA_TYPE}\`, RFC 9420 §17.10, which media uploads accept whatever the deployment's
+allowed types; at most ${MAX_MLS_OBJECT_BYTES} bytes, a tree of some 12,000 devices) and the content carries
+\`object: {objectKey, size, sha256}\` instead of \`data\` (exactly one of the two). Devices fetch it with
+\`GET /media/download-url\` and refuse it when its size or SHA-256 (hex) differ from the message's. The object
+is as opaque as inline data: a Welcome's group info, tree included, is encrypted to the devices it adds, and a
+commit is a PrivateMessage; what the store could alter is refused by the check and by MLS itself (a tree is
+accepted only when its hash matches the signed group info). Like other media, such objects expire with the
+media bucket's \`media.expirationDays\` when it is set: a device away longer than that cannot join through
+a Welcome or read past a commit that was only in an expired object (set it longer than devices stay away).
 
 **Order.** The conversation's seq is the MLS delivery service's total order. Every device processes
 the conversation strictly in seq order (a \`pending\` seq is waited for, never skipped). A commit made
