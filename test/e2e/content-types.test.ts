@@ -64,6 +64,8 @@ describe('content types', () => {
       { contentType: 150, content: { data: Buffer.from('an MLS PrivateMessage').toString('base64'), epoch: 3 } },
       { contentType: 151, content: { data: Buffer.from('an MLS commit').toString('base64'), epoch: 2 } },
       { contentType: 152, content: { data: Buffer.from('an MLS Welcome').toString('base64'), commitSeq: 1, devices: [{ userId: 'ct-bob', deviceId: 'phone' }] } },
+      // One too large to travel inline: a message/mls media object, by key, size and SHA-256.
+      { contentType: 151, content: { object: { objectKey: 'media/ct-alice/AAAAAAAAAAAAAAAAAAAAAA/mls.bin', size: 30_000, sha256: 'ab'.repeat(32) }, epoch: 3 } },
     ];
     // Every sendable type is exercised.
     expect(new Set(bodies.map((b) => b.contentType))).toEqual(new Set(sendableContentTypes));
@@ -144,6 +146,11 @@ describe('content types', () => {
       ['quote: summary over 200 characters', 114, { text: 'no', quoted: { ...quoted, summary: 'x'.repeat(201) } }],
       ['quote: missing quoted', 114, { text: 'no' }],
       ['markdown: wrong field', 118, { text: '# no' }],
+      ['mls: both data and object', 151, { data: 'AAAA', object: { objectKey: 'media/a/b/c', size: 1, sha256: 'ab'.repeat(32) }, epoch: 1 }],
+      ['mls: neither data nor object', 150, { epoch: 1 }],
+      ['mls: object without a SHA-256', 152, { object: { objectKey: 'media/a/b/c', size: 1 }, commitSeq: 1, devices: [{ userId: 'bad-b', deviceId: 'p' }] }],
+      ['mls: object outside the media store', 151, { object: { objectKey: 'exports/a/b', size: 1, sha256: 'ab'.repeat(32) }, epoch: 1 }],
+      ['mls: object over 4 MiB', 151, { object: { objectKey: 'media/a/b/c', size: 4 * 1024 * 1024 + 1, sha256: 'ab'.repeat(32) }, epoch: 1 }],
       ['unknown contentType', 999, { text: 'x' }],
     ];
     for (const [label, contentType, content] of invalid) {
