@@ -35,6 +35,8 @@ export interface MessageArchiveItem {
   replaced?: ReplacedContent;
   /** A new message (an INSERT): its afterSendMessage callback is queued once archived. */
   inserted?: boolean;
+  /** A user's own send, counted in their sending window (the item's `limited`). */
+  limited?: boolean;
 }
 
 export type ArchiveItem = MessageArchiveItem | { id: string; user: DirectoryUser } | { id: string; users: DirectoryUser[] } | { id: string; group: DirectoryGroup } | { id: string; audit: AuditEntry } | { id: string; erase: { userId: string; at: number; notificationConversations: string[] } };
@@ -196,7 +198,7 @@ export function itemOfRecord(record: DynamoDBRecord): ArchiveItem | undefined {
     throw new Error(`unknown outbox kind ${String(next.kind)}`);
   }
   const message = messageOf(next);
-  if (record.eventName === 'INSERT') return { id, message, inserted: true };
+  if (record.eventName === 'INSERT') return { id, message, inserted: true, ...(next.limited === true ? { limited: true } : {}) };
   // An edit (this change set `edited` to its new version) keeps the content it replaced.
   const previous = image(record.dynamodb?.OldImage);
   const edited = message.edited as { at: number; version: number } | undefined;

@@ -116,18 +116,19 @@ const THROTTLE_LOG = 'throttle';
 const untilKey = (until: number, userId: string) => `${String(until).padStart(13, '0')}#${userId}`;
 
 /**
- * Counts the new messages of an archive batch that users sent themselves (over WebSocket:
- * they carry the sender's platform; the app backend's, batch and system sends do not), and
+ * Counts the new messages of an archive batch that users sent themselves (sendMsg, and
+ * POST /messages as the user: the item's `limited`, or, for messages stored before it
+ * existed, the sender's platform; batch pages and notifications carry neither), and
  * throttles each user over the window. Best effort: a failed write is logged, and the next
  * batch of a user still flooding tries again.
  */
-export async function countSends(messages: readonly Message[], now = Date.now()): Promise<ThrottledUser[]> {
+export async function countSends(messages: readonly (Message & { limited?: boolean })[], now = Date.now()): Promise<ThrottledUser[]> {
   const limits = config.limits();
   if (!limits || limits.window.messages === 0) return [];
   const windowMs = limits.window.seconds * 1000;
   const senders = new Set<string>();
   for (const m of messages) {
-    if (m.senderId === SYSTEM_SENDER || m.senderPlatformId === undefined || m.sendTime < now - windowMs) continue;
+    if (m.senderId === SYSTEM_SENDER || !(m.limited === true || m.senderPlatformId !== undefined) || m.sendTime < now - windowMs) continue;
     let mine = recent.get(m.senderId);
     if (!mine) recent.set(m.senderId, (mine = new Map()));
     mine.set(`${m.conversationId}#${m.seq}`, { at: m.sendTime, ...(m.groupId !== undefined ? { groupId: m.groupId } : {}) });

@@ -45,7 +45,7 @@ async function flood(d: Device, count: number, to: { recvId: string } | { groupI
 }
 
 beforeAll(async () => {
-  await admin.register('fl-alice', 'fl-bob', 'fl-carol', 'fl-dave', 'cx-eve', 'cx-finn', 'sm-owner', 'sm-erin', 'sm-frank', 'ht-gina', 'ht-hugo');
+  await admin.register('fl-alice', 'fl-bob', 'fl-carol', 'fl-dave', 'cx-eve', 'cx-finn', 'sm-owner', 'sm-erin', 'sm-frank', 'ht-gina', 'ht-hugo', 'hw-ian', 'hw-jude');
 });
 
 describe('sending too fast (the buckets of each container)', () => {
@@ -161,6 +161,32 @@ describe('the window held across containers (the archive throttles; the send pat
     await sleep(end - Date.now() + 50);
     await eve2.ok('sendMsg', { clientMsgId: cid('cx'), recvId: 'cx-finn', ...text('back') });
     expect((await admin.call('GET', '/admin/limits')).body.throttled.map((t: { userId: string; until: number }) => t.until > Date.now() && t.userId).filter(Boolean)).not.toContain('cx-eve');
+  });
+});
+
+describe('POST /messages in the sending window (counted from the stream records, like sendMsg)', () => {
+  it('throttles a user whose app backend sends too many messages as them, across channels; the marker is not part of the message', async () => {
+    setLimits({ window: { messages: 3, seconds: 60, throttleSeconds: 10 } });
+    const send = async (text_: string) =>
+      fetch(`${cirrus.apiUrl}/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${await admin.adminToken()}` },
+        body: JSON.stringify({ sendId: 'hw-ian', recvId: 'hw-jude', ...text(text_) }),
+      });
+    for (let i = 0; i < 4; i += 1) expect((await send(`as ian ${i}`)).status).toBe(200);
+    const until = await eventually(async () => Number((await ddb().send(new GetCommand({ TableName: cirrus.tableNames.users, Key: { userId: 'hw-ian' }, ConsistentRead: true }))).Item?.throttledUntil ?? 0) || undefined);
+    expect(until).toBeGreaterThan(Date.now());
+    // Held in every channel: the app backend's next send as them, and their own WebSocket send.
+    expect((await send('refused')).status).toBe(429);
+    const ian = await device('hw-ian');
+    expect((await ian.request('sendMsg', { clientMsgId: cid('hw'), recvId: 'hw-jude', ...text('refused') })).error?.reason).toBe('THROTTLED');
+    // The marker the archive counts by is not part of the message anyone receives or syncs.
+    const jude = await device('hw-jude');
+    const pulled = await jude.ok('pullMsgs', { conversationId: 'si_hw-ian_hw-jude', fromSeq: 1, toSeq: 4 });
+    expect(pulled.messages).toHaveLength(4);
+    for (const m of pulled.messages) expect(m).not.toHaveProperty('limited');
+    // Another user the same backend sends as is not held.
+    expect((await fetch(`${cirrus.apiUrl}/messages`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${await admin.adminToken()}` }, body: JSON.stringify({ sendId: 'hw-jude', recvId: 'hw-ian', ...text('fine') }) })).status).toBe(200);
   });
 });
 
