@@ -389,7 +389,7 @@ export const TypingRequest = /* @__PURE__ */ z
     typing: /* @__PURE__ */ z.boolean().describe('true: started typing; false: stopped'),
   })
   .describe(
-    "Tell the other user of a 1:1 conversation that you started or stopped typing. Pushed to their live connections as a `typing` event, never stored. USER_NOT_FOUND when they are not registered, BLOCKED when they blocked you. Send it at most every few seconds while typing; clients should treat a `typing: true` as expired after about 10 seconds without another.",
+    "Tell the other user of a 1:1 conversation that you started or stopped typing. Pushed to their live connections as a `typing` event, never stored. USER_NOT_FOUND when they are not registered, BLOCKED when they blocked you. THROTTLED with `retryAfterMs` when the connection sends them faster than the deployment allows (`limits.typing`: 1 a second, burst 5, by default). Send it at most every few seconds while typing; clients should treat a `typing: true` as expired after about 10 seconds without another.",
   );
 export const TypingResult = /* @__PURE__ */ z.strictObject({ delivered: /* @__PURE__ */ z.number().int().min(0).describe("Connections of the recipient reached (0: not online)") });
 

@@ -74,6 +74,14 @@ export function limitSend(userId: string, connectionId?: string): void {
   if (wait > 0) throw throttled(`${userId} is sending too fast`, wait);
 }
 
+/** A typing indicator over a connection: its own bucket, in this container (typing stores nothing, so nothing else holds it). */
+export function limitTyping(connectionId: string): void {
+  const limits = config.limits();
+  if (!limits) return;
+  const wait = take([{ key: `t|${connectionId}`, limit: limits.typing }]);
+  if (wait > 0) throw throttled('Typing indicators too often on this connection', wait);
+}
+
 /** An HTTP request of a user token (by user) or of no token (by source address); admin tokens are not limited. */
 export function limitHttpCaller(caller: { userId: string } | { sourceIp: string }): void {
   const limits = config.limits();

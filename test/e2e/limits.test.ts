@@ -45,7 +45,7 @@ async function flood(d: Device, count: number, to: { recvId: string } | { groupI
 }
 
 beforeAll(async () => {
-  await admin.register('fl-alice', 'fl-bob', 'fl-carol', 'fl-dave', 'cx-eve', 'cx-finn', 'sm-owner', 'sm-erin', 'sm-frank', 'ht-gina', 'ht-hugo', 'hw-ian', 'hw-jude');
+  await admin.register('fl-alice', 'fl-bob', 'fl-carol', 'fl-dave', 'cx-eve', 'cx-finn', 'sm-owner', 'sm-erin', 'sm-frank', 'ht-gina', 'ht-hugo', 'hw-ian', 'hw-jude', 'ty-kim', 'ty-lou', 'ty-mia', 'ty-ned');
 });
 
 describe('sending too fast (the buckets of each container)', () => {
@@ -161,6 +161,40 @@ describe('the window held across containers (the archive throttles; the send pat
     await sleep(end - Date.now() + 50);
     await eve2.ok('sendMsg', { clientMsgId: cid('cx'), recvId: 'cx-finn', ...text('back') });
     expect((await admin.call('GET', '/admin/limits')).body.throttled.map((t: { userId: string; until: number }) => t.until > Date.now() && t.userId).filter(Boolean)).not.toContain('cx-eve');
+  });
+});
+
+describe('typing indicators and changes of messages', () => {
+  it('holds typing to its own bucket per connection, answered THROTTLED with retryAfterMs; the same user\'s other connection and other users are not held', async () => {
+    setLimits({ typing: { perSecond: 0.02, burst: 2 } });
+    const kim = await device('ty-kim', 5);
+    const kim2 = await device('ty-kim', 1);
+    const lou = await device('ty-lou');
+    const replies = [];
+    for (let i = 0; i < 4; i += 1) replies.push(await kim.request('typing', { recvId: 'ty-lou', typing: i % 2 === 0 }));
+    expect(replies.map((r) => (r.error ? r.error.reason : 'ok'))).toEqual(['ok', 'ok', 'THROTTLED', 'THROTTLED']);
+    expect(replies[2].error).toMatchObject({ code: 1502, retryable: true });
+    expect(replies[2].error!.retryAfterMs).toBeGreaterThan(1000);
+    expect(replies[2].error!.retryAfterMs).toBeLessThanOrEqual(50_000);
+    // Only the indicators that passed reached lou.
+    await sleep(300);
+    expect(lou.frames.filter((f) => (f as { push?: string }).push === 'typing')).toHaveLength(2);
+    expect((await kim2.request('typing', { recvId: 'ty-lou', typing: true })).error).toBeUndefined();
+    expect((await lou.request('typing', { recvId: 'ty-kim', typing: true })).error).toBeUndefined();
+    // Sends are not held by the typing bucket.
+    await kim.ok('sendMsg', { clientMsgId: cid('ty'), recvId: 'ty-lou', ...text('still sends') });
+  });
+
+  it('holds changes of messages (reactions) to the connection\'s send bucket', async () => {
+    setLimits({ connection: { perSecond: 0.02, burst: 3 } });
+    const mia = await device('ty-mia', 5);
+    await device('ty-ned');
+    const sent = await mia.ok('sendMsg', { clientMsgId: cid('re'), recvId: 'ty-ned', ...text('react to me') });
+    const ref = { conversationId: sent.conversationId, seq: sent.seq };
+    const replies = [];
+    for (const emoji of ['a', 'b', 'c']) replies.push(await mia.request('reactMsg', { ...ref, emoji, reacted: true }));
+    expect(replies.map((r) => (r.error ? r.error.reason : 'ok'))).toEqual(['ok', 'ok', 'THROTTLED']);
+    expect(replies[2].error!.retryAfterMs).toBeGreaterThan(1000);
   });
 });
 

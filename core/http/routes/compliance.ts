@@ -32,12 +32,13 @@ const Rate = z.strictObject({ perSecond: z.number().describe('Tokens a second (0
 export const LimitsView = z.strictObject({
   limits: z
     .strictObject({
-      connection: Rate.describe('sendMsg over one WebSocket connection (held in each container)'),
-      user: Rate.describe('Sends by one user: sendMsg on any connection and POST /messages as the user (held in each container)'),
+      connection: Rate.describe('sendMsg and changes of messages (editMsg, revokeMsg, deleteMsg, reactMsg) over one WebSocket connection (held in each container)'),
+      user: Rate.describe('Sends by one user: sendMsg and changes of messages on any connection, and POST /messages as the user (held in each container)'),
       window: z
         .strictObject({ messages: z.number().int(), seconds: z.number().int(), throttleSeconds: z.number().int() })
         .describe('Held across containers: more than `messages` sends within `seconds` (counted by the archive function) throttles the user for `throttleSeconds` (0 messages: off)'),
       http: Rate.describe('HTTP requests per user token, or per source address without a token (admin tokens are not limited)'),
+      typing: Rate.describe('Typing indicators over one WebSocket connection (held in each container)'),
     })
     .nullable()
     .describe('The limits in force; null: the deployment has none'),
