@@ -64,7 +64,7 @@ export const tables = {
     sortKey: { name: 'sessionId', type: 'S' },
     ttlAttribute: 'expiresAt',
     envVar: 'TABLE_SESSIONS',
-    description: 'Issued user tokens; a token is valid only while its session item exists and is not revoked.',
+    description: "Issued user tokens; a token is valid only while its session item exists and is not revoked. Also each HTTP caller's count of requests in the current minute, shared by the HTTP functions' containers (partition `#http|<caller>`), expiring through the TTL.",
   },
   connections: {
     name: 'Connections',
@@ -532,7 +532,7 @@ export const functions = {
     tables: {
       // Registration (BatchWriteItem), profiles and bans (BatchGetItem, UpdateItem), live connections (GetItem).
       users: ['GetItem', 'BatchGetItem', 'BatchWriteItem', 'UpdateItem'],
-      // Issues tokens (PutItem), checks them (GetItem), revokes them (Query, UpdateItem).
+      // Issues tokens (PutItem), checks them (GetItem), revokes them (Query, UpdateItem); the per-caller count of HTTP requests (UpdateItem).
       sessions: ['GetItem', 'PutItem', 'Query', 'UpdateItem'],
       // Kicks a user's connections (Query, DeleteItem).
       connections: ['Query', 'DeleteItem'],
@@ -592,8 +592,8 @@ export const functions = {
     memoryMb: 1024,
     timeoutSeconds: 15,
     tables: {
-      // Checks tokens (GetItem).
-      sessions: ['GetItem'],
+      // Checks tokens (GetItem); the per-caller count of HTTP requests shared by every container (UpdateItem, core/services/limits.ts).
+      sessions: ['GetItem', 'UpdateItem'],
       // An admin's upload names a user, who must be registered.
       users: ['BatchGetItem'],
       // Admin uploads and downloads, and data exports, are recorded in the audit log.
@@ -614,8 +614,8 @@ export const functions = {
     memoryMb: 1024,
     timeoutSeconds: 15,
     tables: {
-      // Checks tokens (GetItem).
-      sessions: ['GetItem'],
+      // Checks tokens (GetItem); the per-caller count of HTTP requests shared by every container (UpdateItem, core/services/limits.ts).
+      sessions: ['GetItem', 'UpdateItem'],
       // The user search's current profiles (BatchGetItem).
       users: ['BatchGetItem'],
       // The statistics' online counts (Scan, keys only).
@@ -648,8 +648,8 @@ export const functions = {
     memoryMb: 512,
     timeoutSeconds: 15,
     tables: {
-      // Checks tokens (GetItem).
-      sessions: ['GetItem'],
+      // Checks tokens (GetItem); the per-caller count of HTTP requests shared by every container (UpdateItem, core/services/limits.ts).
+      sessions: ['GetItem', 'UpdateItem'],
       // Devices and key packages: published (PutItem, BatchWriteItem, UpdateItem), listed and counted (Query, GetItem, BatchGetItem),
       // claimed (a conditional DeleteItem), removed (BatchWriteItem, DeleteItem).
       keyPackages: ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem'],

@@ -13,6 +13,7 @@ import { awsRequests } from '../../core/aws/accounting';
 import { ddb } from '../../core/aws/dynamodb';
 import { metering } from '../../local/metering';
 import { DEFAULT_LIMITS, type LimitSettings } from '../../core/domain/limits';
+import { CallerLimiter, flushEvery, HTTP_WINDOW_MS, httpAllowance } from '../../core/services/limits';
 
 useCirrus({ streamOverrides: { messageArchive: { maxBatchingWindowSeconds: 1 } } });
 
@@ -45,7 +46,7 @@ async function flood(d: Device, count: number, to: { recvId: string } | { groupI
 }
 
 beforeAll(async () => {
-  await admin.register('fl-alice', 'fl-bob', 'fl-carol', 'fl-dave', 'cx-eve', 'cx-finn', 'sm-owner', 'sm-erin', 'sm-frank', 'ht-gina', 'ht-hugo', 'hw-ian', 'hw-jude', 'ty-kim', 'ty-lou', 'ty-mia', 'ty-ned');
+  await admin.register('fl-alice', 'fl-bob', 'fl-carol', 'fl-dave', 'cx-eve', 'cx-finn', 'sm-owner', 'sm-erin', 'sm-frank', 'ht-gina', 'ht-hugo', 'hw-ian', 'hw-jude', 'ty-kim', 'ty-lou', 'ty-mia', 'ty-ned', 'hx-iva', 'hx-jon');
 });
 
 describe('sending too fast (the buckets of each container)', () => {
@@ -301,6 +302,81 @@ describe('HTTP requests per caller', () => {
     const wrong = [];
     for (let i = 0; i < 4; i += 1) wrong.push((await call(undefined, 'POST', '/auth/admin-token', { secret: 'not-the-secret' })).status);
     expect(wrong).toEqual([401, 401, 401, 429]);
+  });
+});
+
+describe('HTTP callers across containers (a shared count per minute, written by busy callers only)', () => {
+  /** Outcome of one check: 'ok', or the refusal's retryAfterMs. */
+  const outcome = (limiter: CallerLimiter, caller: string, limit: { perSecond: number; burst: number }, now: number) =>
+    limiter.check(caller, limit, now).then(
+      () => 'ok' as const,
+      (err: { reason?: string; retryAfterMs?: number }) => {
+        expect(err.reason).toBe('THROTTLED');
+        return err.retryAfterMs ?? -1;
+      },
+    );
+  const sharedCount = async (caller: string, now: number) =>
+    (await ddb().send(new GetCommand({ TableName: cirrus.tableNames.sessions, Key: { userId: `#http|${caller}`, sessionId: String(Math.floor(now / HTTP_WINDOW_MS)) }, ConsistentRead: true }))).Item;
+
+  it('holds a caller spread over several containers to the minute\'s allowance (plus at most half a burst per container), refuses until the minute ends, leaves other callers alone, and writes nothing for a quiet caller', async () => {
+    // 0.05 a second, burst 4: 7 requests a minute over all containers; each container's bucket alone would allow 4.
+    const limit = { perSecond: 0.05, burst: 4 };
+    expect([httpAllowance(limit), flushEvery(limit)]).toEqual([7, 2]);
+    // A minute of its own, 30 s in: no other test's count.
+    const now = (Math.floor(Date.now() / HTTP_WINDOW_MS) + 1000) * HTTP_WINDOW_MS + 30_000;
+    const containers = ['c1', 'c2', 'c3', 'c4'].map((name) => new CallerLimiter(`x-${name}`));
+
+    // A caller with one request in each container: nothing written.
+    for (const c of containers) expect(await outcome(c, 'u|quiet', limit, now)).toBe('ok');
+    expect(await sharedCount('u|quiet', now)).toBeUndefined();
+
+    // A flood, round robin over the four containers (16 would pass their buckets alone).
+    const results: (string | number)[] = [];
+    for (let round = 0; round < 4; round += 1) for (const c of containers) results.push(await outcome(c, 'u|flood', limit, now));
+    const accepted = results.filter((r) => r === 'ok').length;
+    expect(accepted).toBeLessThanOrEqual(httpAllowance(limit) + containers.length * (flushEvery(limit) - 1));
+    expect(accepted).toBe(10);
+    // Refused until the minute ends (30 s from now), in every container, with no further write.
+    const written = Number((await sharedCount('u|flood', now))?.n);
+    expect(written).toBeGreaterThan(httpAllowance(limit));
+    for (const c of containers) expect(await outcome(c, 'u|flood', { perSecond: 0.05, burst: 4 }, now + 1000)).toBe(29_000);
+    expect(Number((await sharedCount('u|flood', now))?.n)).toBe(written);
+    // A container that had not served the caller learns it at its first write.
+    const fifth = new CallerLimiter('x-c5');
+    expect(await outcome(fifth, 'u|flood', limit, now)).toBe('ok');
+    expect(await outcome(fifth, 'u|flood', limit, now)).toBe(30_000);
+    // Another caller in the same containers, in the same minute: not held.
+    for (const c of containers) expect(await outcome(c, 'u|other', limit, now)).toBe('ok');
+    // The next minute: served again.
+    expect(await outcome(containers[0], 'u|flood', limit, now + HTTP_WINDOW_MS)).toBe('ok');
+    // The counter item expires through the table's TTL.
+    expect(Number((await sharedCount('u|flood', now))?.expiresAt)).toBeGreaterThan(Math.floor(now / 1000));
+  });
+
+  it('over the real HTTP API: a user token flooding the four HTTP functions is held across them with 429 and Retry-After; another user is not', async () => {
+    setLimits({ http: { perSecond: 0.02, burst: 4 } });
+    // Not across a minute's boundary (the count is per minute).
+    const left = HTTP_WINDOW_MS - (Date.now() % HTTP_WINDOW_MS);
+    if (left < 15_000) await sleep(left + 100);
+    const call = async (t: string, path: string) => fetch(`${cirrus.apiUrl}${path}`, { headers: { authorization: `Bearer ${t}` } });
+    // One route of each HTTP function: http, httpMedia, httpHistory, httpE2ee (each a container of its own).
+    const routes = (u: string) => [`/users/${u}`, '/media/download-url?key=none', `/users/${u}/messages/search?q=x`, `/users/${u}/e2ee/devices`];
+    const iva = await token('hx-iva');
+    const statuses: number[] = [];
+    for (let round = 0; round < 4; round += 1) for (const path of routes('hx-iva')) statuses.push((await call(iva, path)).status);
+    // 5 a minute over all of them (each function's bucket alone would let 4 through, 16 in all).
+    const accepted = statuses.filter((s) => s !== 429).length;
+    expect(accepted).toBe(8);
+    for (const path of routes('hx-iva')) {
+      const refused = await call(iva, path);
+      expect(refused.status).toBe(429);
+      const after = Number(refused.headers.get('retry-after'));
+      expect(after).toBeGreaterThanOrEqual(1);
+      expect(after).toBeLessThanOrEqual(60);
+      expect((await refused.json()).error).toMatchObject({ reason: 'THROTTLED', code: 1502 });
+    }
+    const jon = await token('hx-jon');
+    for (const path of routes('hx-jon')) expect((await call(jon, path)).status).not.toBe(429);
   });
 });
 
