@@ -175,8 +175,8 @@ export function functionPolicy(key: FunctionKey, options: PolicyOptions): Policy
   }
   if (spec.exports) {
     // request: the status object written and read back, the archive presigned (GetObject);
-    // build: the archive and its status written, nothing read.
-    const actions = spec.exports === 'request' ? ['s3:PutObject', 's3:GetObject'] : ['s3:PutObject'];
+    // build: the archive (streamed in a multipart upload, aborted when the build fails) and its status written, nothing read.
+    const actions = spec.exports === 'request' ? ['s3:PutObject', 's3:GetObject'] : ['s3:PutObject', 's3:AbortMultipartUpload'];
     statements.push({ actions, resources: [{ kind: 'exportObjects' }], grantedBy: 'manifest' });
   }
   if (spec.userMedia) {

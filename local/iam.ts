@@ -144,8 +144,8 @@ export function accessesOf(service: string, command: string, input: Record<strin
         const objects = ((input.Delete as { Objects?: { Key?: unknown }[] } | undefined)?.Objects ?? []).map((o) => str(o.Key));
         return objects.map((key) => ({ action: 's3:DeleteObject', resource: `${bucket}/${key}` }));
       }
-      // HeadObject is authorized as GetObject.
-      const action = command === 'HeadObject' ? 'GetObject' : command;
+      // HeadObject is authorized as GetObject; the steps of a multipart upload but its abort as PutObject.
+      const action = command === 'HeadObject' ? 'GetObject' : ['CreateMultipartUpload', 'UploadPart', 'CompleteMultipartUpload'].includes(command) ? 'PutObject' : command;
       return [{ action: `s3:${action}`, resource: `${bucket}/${str(input.Key)}` }];
     }
     case 'Lambda': {
