@@ -2,5 +2,6 @@
 import { asyncHandler } from '../core/runtime/async';
 import { runBatchPage } from '../core/services/batch-pages';
 import { BatchPageJobSchema } from '../core/protocol/jobs';
+import '../core/protocol/zod-locale';
 
 export const handler = asyncHandler('batchPages', (event) => BatchPageJobSchema.parse(event), (job) => runBatchPage(job));

@@ -3,6 +3,7 @@ import { sqsBatchHandler } from '../core/runtime/sqs';
 import { WebhookJobSchema } from '../core/protocol/jobs';
 import { sendCallbacks } from '../core/webhooks/after-send';
 import { count } from '../core/metrics';
+import '../core/protocol/zod-locale';
 
 export const handler = sqsBatchHandler(
   'webhook',

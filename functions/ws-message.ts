@@ -20,6 +20,8 @@ export const handler = wsMessageHandler({
   getNewestSeq: (me, req: ActionRequest<'getNewestSeq'>) => getNewestSeq(me.userId, req),
   pullMsgs: (me, req: ActionRequest<'pullMsgs'>) => pullMsgs(me.userId, req),
   markRead: (me, req: ActionRequest<'markRead'>) => markRead(me.userId, req),
+  // Answered by API Gateway's MOCK route without invoking this function (core/protocol/heartbeat.ts);
+  // the action table stays complete, and a frame routed here (a stage without that route) still gets its reply.
   heartbeat: async () => ({ serverTime: Date.now() }),
   typing: async (me, req: ActionRequest<'typing'>) => {
     limitTyping(me.connectionId);

@@ -10,6 +10,7 @@ import { extname, join, normalize, sep } from 'node:path';
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { UserId } from '../core/protocol/schema';
+import '../core/protocol/zod-locale';
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

@@ -3,15 +3,16 @@
  * the protocol schemas and the error table, `docs/openapi.json` from the HTTP routes.
  * `npm run docs` writes them; a test fails when the committed copies are stale.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { CLAIM_WINDOW } from '../core/domain/claims';
 import { closeCodes, errorCodes } from '../core/errors';
 import { buildOpenApi } from '../core/http/openapi';
 import { actions, ContentType, EventFrame, MAX_CONTENT_BYTES, MAX_PULL, MediaRef, MessageBody, Message, PLATFORMS, PushFrame, RequestFrame, ReplyFrame } from '../core/protocol/schema';
 import { notificationTypes } from '../core/protocol/notifications';
+import { descriptionOf } from '../core/protocol/describe';
 import { EncryptedContentType, MAX_KEY_PACKAGE_BYTES, MAX_KEY_PACKAGES_PER_DEVICE, MAX_KEY_PACKAGES_PER_PUBLISH, MAX_MLS_MESSAGE_BYTES, MLS_CIPHERSUITE } from '../core/protocol/e2ee';
 
-const schemaJson = (schema: z.ZodType, io: 'input' | 'output' = 'output') => {
+const schemaJson = (schema: z.ZodMiniType, io: 'input' | 'output' = 'output') => {
   const { $schema: _s, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown>;
   return JSON.stringify(rest, null, 2);
 };
@@ -19,7 +20,7 @@ const schemaJson = (schema: z.ZodType, io: 'input' | 'output' = 'output') => {
 const block = (json: string) => '```json\n' + json + '\n```';
 
 /** `a, b?` for an object schema's fields, optional ones marked. */
-function fieldsOf(schema: z.ZodType): string {
+function fieldsOf(schema: z.ZodMiniType): string {
   const json = z.toJSONSchema(schema, { unrepresentable: 'any' }) as { properties?: Record<string, unknown>; required?: string[] };
   return Object.keys(json.properties ?? {})
     .map((k) => `\`${k}${json.required?.includes(k) ? '' : '?'}\``)
@@ -155,7 +156,7 @@ with backoff. The SDK surfaces \`retryAfterMs\` and can resend by itself after i
   for (const [name, spec] of Object.entries(actions)) {
     out.push(`### \`${name}\`
 
-${spec.request.description ?? ''}
+${descriptionOf(spec.request) ?? ''}
 
 Request \`data\`:
 ${block(schemaJson(spec.request, 'input'))}
@@ -177,11 +178,11 @@ ${MAX_CONTENT_BYTES} bytes (\`CONTENT_TOO_LARGE\`). Unknown fields are refused.
 
 | contentType | name | \`content\` fields | description |
 | --- | --- | --- | --- |
-${MessageBody.options
+${MessageBody.def.options
   .map((o) => {
-    const value = o.shape.contentType.value;
+    const value = o.shape.contentType.def.values[0];
     const name = Object.entries({ ...ContentType, ...EncryptedContentType }).find(([, v]) => v === value)?.[0] ?? '';
-    return `| ${value} | \`${name}\` | ${fieldsOf(o.shape.content)} | ${o.description ?? ''} |`;
+    return `| ${value} | \`${name}\` | ${fieldsOf(o.shape.content)} | ${descriptionOf(o) ?? ''} |`;
   })
   .join('\n')}
 

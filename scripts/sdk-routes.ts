@@ -4,18 +4,19 @@
  * per route. The SDK's runtime needs only the table, so no zod reaches the bundle;
  * `npm run sdk:routes` rewrites it and `test/sdk/contract.test.ts` checks it is current.
  */
-import type * as z from 'zod';
+import type * as z from 'zod/mini';
 import { httpRoutes, type HttpRouteSpec } from '../core/http/routes';
+import { isOptional } from '../core/protocol/describe';
 
 type HttpRoute = HttpRouteSpec;
 
 /** Routes for apps: those a user token may call, not the admin-only ones of app backends. */
 export const sdkRoutes: readonly HttpRouteSpec[] = httpRoutes.filter((r) => r.auth === 'user' || r.auth === 'self' || r.operationId === 'health');
 
-const shapeOf = (schema: z.ZodType | undefined): Record<string, z.ZodType> => ((schema as { shape?: Record<string, z.ZodType> } | undefined)?.shape ?? {});
+const shapeOf = (schema: z.ZodMiniType | undefined): Record<string, z.ZodMiniType> => ((schema as { shape?: Record<string, z.ZodMiniType> } | undefined)?.shape ?? {});
 
-function sample(key: string, schema: z.ZodType): string {
-  const def = (schema as unknown as { def: { type: string; innerType?: z.ZodType; options?: z.ZodType[] } }).def;
+function sample(key: string, schema: z.ZodMiniType): string {
+  const def = (schema as unknown as { def: { type: string; innerType?: z.ZodMiniType; options?: z.ZodMiniType[] } }).def;
   if (def.innerType) return sample(key, def.innerType);
   if (def.type === 'union' && def.options?.length) return sample(key, def.options[0]);
   const type = def.type;
@@ -47,7 +48,7 @@ function exampleInput(route: HttpRoute): string {
   const parts: string[] = [];
   const params = Object.entries(shapeOf(route.params)).filter(([k]) => !(route.auth === 'self' && k === 'userId'));
   if (params.length) parts.push(`params: { ${params.map(([k, v]) => `${k}: ${sample(k, v)}`).join(', ')} }`);
-  const required = (schema: z.ZodType | undefined) => Object.entries(shapeOf(schema)).filter(([, v]) => !v.isOptional());
+  const required = (schema: z.ZodMiniType | undefined) => Object.entries(shapeOf(schema)).filter(([, v]) => !isOptional(v));
   const query = required(route.query);
   if (query.length) parts.push(`query: { ${query.map(([k, v]) => `${k}: ${sample(k, v)}`).join(', ')} }`);
   if (route.body) {
@@ -61,7 +62,7 @@ function exampleInput(route: HttpRoute): string {
 /** Whether a call needs no input at all (the current user fills `{userId}` of `self` routes). */
 function inputOptional(route: HttpRoute): boolean {
   const params = Object.keys(shapeOf(route.params)).filter((k) => !(route.auth === 'self' && k === 'userId'));
-  const query = Object.values(shapeOf(route.query)).filter((v) => !v.isOptional());
+  const query = Object.values(shapeOf(route.query)).filter((v) => !isOptional(v));
   return params.length === 0 && query.length === 0 && !route.body;
 }
 

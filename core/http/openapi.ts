@@ -1,17 +1,17 @@
 /** The OpenAPI 3.1 document, generated from the same schemas that validate requests. */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { errorCodes } from '../errors';
 import { httpRoutes, type HttpRouteSpec, type RouteAuth } from './routes';
 import { auditedForAdmins } from './routes/types';
 
 type JsonSchema = Record<string, unknown>;
 
-const schemaOf = (schema: z.ZodType, io: 'input' | 'output'): JsonSchema => {
+const schemaOf = (schema: z.ZodMiniType, io: 'input' | 'output'): JsonSchema => {
   const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as JsonSchema;
   return rest;
 };
 
-function parametersOf(schema: z.ZodType | undefined, where: 'path' | 'query'): unknown[] {
+function parametersOf(schema: z.ZodMiniType | undefined, where: 'path' | 'query'): unknown[] {
   if (!schema) return [];
   const json = schemaOf(schema, 'input') as { properties?: Record<string, JsonSchema>; required?: string[] };
   return Object.entries(json.properties ?? {}).map(([name, prop]) => ({
@@ -37,7 +37,7 @@ export function whoMayCall(route: HttpRouteSpec): string {
 export function buildOpenApi(): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of httpRoutes) {
-    const spec = route as { params?: z.ZodType; query?: z.ZodType; body?: z.ZodType };
+    const spec = route as { params?: z.ZodMiniType; query?: z.ZodMiniType; body?: z.ZodMiniType };
     const errorReasons = Object.entries(errorCodes);
     (paths[route.path] ??= {})[route.method.toLowerCase()] = {
       operationId: route.operationId,

@@ -2,16 +2,16 @@
  * Paged lists: `?limit=&cursor=` in, `{ …, nextCursor }` out. The cursor is DynamoDB's
  * LastEvaluatedKey, opaque to callers (base64url JSON); every page is one Query.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { CirrusError } from '../errors';
 
 export const PageQuery = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(100).optional().describe('Page size (default 50, at most 100)'),
-  cursor: z.string().max(2048).optional().describe('nextCursor of the previous page'),
+  limit: z.optional(z.coerce.number().check(z.int(), z.gte(1), z.lte(100))).check(z.describe('Page size (default 50, at most 100)')),
+  cursor: z.optional(z.string().check(z.maxLength(2048))).check(z.describe('nextCursor of the previous page')),
 });
 export type PageQuery = z.infer<typeof PageQuery>;
 
-export const NextCursor = z.string().nullable().describe('Pass as cursor for the next page; null on the last page');
+export const NextCursor = z.nullable(z.string()).check(z.describe('Pass as cursor for the next page; null on the last page'));
 
 export function encodeCursor(key: Record<string, unknown> | undefined): string | null {
   return key ? Buffer.from(JSON.stringify(key)).toString('base64url') : null;

@@ -4,7 +4,7 @@
  * through the ordinary send path. Cirrus never holds a key that opens any of it: key packages
  * carry public keys, and the content types carry MLS messages as opaque base64.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { DeviceId } from './push-devices';
 
 /** The one ciphersuite of Cirrus's encrypted conversations: X25519, AES-128-GCM, SHA-256, Ed25519 (RFC 9420 suite 1). */
@@ -37,66 +37,69 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
 
 /** Standard base64 (RFC 4648 §4, padded), at most `maxBytes` once decoded. */
 export const Base64 = (maxBytes: number, what: string) =>
-  z
-    .string()
-    .min(4, `${what}: empty`)
-    .max(Math.ceil(maxBytes / 3) * 4, `${what}: more than ${maxBytes} bytes`)
-    .regex(BASE64, `${what}: not padded standard base64`)
-    .describe(`${what}, standard base64 (at most ${maxBytes} bytes decoded)`);
+  z.string().check(
+    z.minLength(4, `${what}: empty`),
+    z.maxLength(Math.ceil(maxBytes / 3) * 4, `${what}: more than ${maxBytes} bytes`),
+    z.regex(BASE64, `${what}: not padded standard base64`),
+    z.describe(`${what}, standard base64 (at most ${maxBytes} bytes decoded)`),
+  );
 
 export const KeyPackageB64 = Base64(MAX_KEY_PACKAGE_BYTES, 'An MLS KeyPackage message (RFC 9420 MLSMessage, wire format mls_key_package)');
 
-export const PublishKeyPackagesBody = z
-  .strictObject({
-    keyPackages: z.array(KeyPackageB64).max(MAX_KEY_PACKAGES_PER_PUBLISH).describe(`One-time key packages (at most ${MAX_KEY_PACKAGES_PER_PUBLISH} per call, ${MAX_KEY_PACKAGES_PER_DEVICE} held per device)`),
-    lastResort: KeyPackageB64.optional().describe('The last-resort key package, handed out when the one-time ones run out (replaces the earlier one); required on the first publish of a device'),
-  })
-  .describe("Publish a device's key packages. Every key package must be of suite 1 and carry a basic credential whose identity is `<userId>/<deviceId>` and the device's signature key.");
+export const PublishKeyPackagesBody = z.strictObject({
+    keyPackages: z.array(KeyPackageB64).check(
+      z.maxLength(MAX_KEY_PACKAGES_PER_PUBLISH),
+      z.describe(`One-time key packages (at most ${MAX_KEY_PACKAGES_PER_PUBLISH} per call, ${MAX_KEY_PACKAGES_PER_DEVICE} held per device)`),
+    ),
+    lastResort: z.optional(KeyPackageB64).check(z.describe('The last-resort key package, handed out when the one-time ones run out (replaces the earlier one); required on the first publish of a device')),
+  }).check(z.describe("Publish a device's key packages. Every key package must be of suite 1 and carry a basic credential whose identity is `<userId>/<deviceId>` and the device's signature key."));
 
 export const E2eeDeviceView = z.strictObject({
   deviceId: DeviceId,
-  fingerprint: z.string().describe("SHA-256 of the device's signature public key, hex in groups of four: compare it with what the device shows"),
-  keyPackages: z.number().int().min(0).optional().describe('One-time key packages left (to the device\'s own user only)'),
-  publishedAt: z.number().int().describe('Last publish, ms since the epoch'),
+  fingerprint: z.string().check(z.describe("SHA-256 of the device's signature public key, hex in groups of four: compare it with what the device shows")),
+  keyPackages: z.optional(z.int().check(z.gte(0))).check(z.describe('One-time key packages left (to the device\'s own user only)')),
+  publishedAt: z.int().check(z.describe('Last publish, ms since the epoch')),
 });
 
 export const PublishKeyPackagesResult = z.strictObject({
   deviceId: DeviceId,
-  keyPackages: z.number().int().min(0).describe('One-time key packages the device now holds in the directory'),
-  added: z.number().int().min(0).describe('Key packages of this call not held before'),
+  keyPackages: z.int().check(z.gte(0), z.describe('One-time key packages the device now holds in the directory')),
+  added: z.int().check(z.gte(0), z.describe('Key packages of this call not held before')),
 });
 
 export const ListE2eeDevicesResult = z.strictObject({ userId: z.string(), devices: z.array(E2eeDeviceView) });
 
-export const ClaimKeyPackagesBody = z
-  .strictObject({
-    groupId: z.string().min(1).max(64).optional().describe('Claim for adding the user to this group: the caller and the user must both be its members'),
-    deviceIds: z.array(DeviceId).min(1).max(MAX_E2EE_DEVICES).optional().describe('Only these devices of the user (default: all)'),
-  })
-  .describe('Claim one key package of each device of the user.');
+export const ClaimKeyPackagesBody = z.strictObject({
+    groupId: z.optional(z.string().check(z.minLength(1), z.maxLength(64))).check(z.describe('Claim for adding the user to this group: the caller and the user must both be its members')),
+    deviceIds: z.optional(z.array(DeviceId).check(z.minLength(1), z.maxLength(MAX_E2EE_DEVICES))).check(z.describe('Only these devices of the user (default: all)')),
+  }).check(z.describe('Claim one key package of each device of the user.'));
 
 export const ClaimedKeyPackage = z.strictObject({
   deviceId: DeviceId,
   keyPackage: KeyPackageB64,
-  lastResort: z.boolean().describe('true: the device had no one-time key package left; this one may have been handed out before'),
+  lastResort: z.boolean().check(z.describe('true: the device had no one-time key package left; this one may have been handed out before')),
 });
 export const ClaimKeyPackagesResult = z.strictObject({ userId: z.string(), keyPackages: z.array(ClaimedKeyPackage) });
 
-export const RemoveE2eeDeviceResult = z.strictObject({ removed: z.boolean().describe('false: the device was not in the directory') });
+export const RemoveE2eeDeviceResult = z.strictObject({ removed: z.boolean().check(z.describe('false: the device was not in the directory')) });
 
 /** MLS messages in a conversation: 12 KB decoded, inside the 16 KB content limit once base64. */
 export const MAX_MLS_MESSAGE_BYTES = 12 * 1024;
 const MlsData = Base64(MAX_MLS_MESSAGE_BYTES, 'An MLS message (RFC 9420 MLSMessage)');
-const Epoch = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).describe('The MLS epoch the message was sent in');
+const Epoch = z.int().check(z.gte(0), z.lte(Number.MAX_SAFE_INTEGER), z.describe('The MLS epoch the message was sent in'));
 
 export const MlsApplicationContent = z.strictObject({ data: MlsData, epoch: Epoch });
 export const MlsHandshakeContent = z.strictObject({ data: MlsData, epoch: Epoch });
 export const MlsWelcomeContent = z.strictObject({
   data: MlsData,
-  commitSeq: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).describe('The seq of the commit that added the devices: they read the conversation from the next seq'),
-  devices: z
-    .array(z.strictObject({ userId: z.string().min(1).max(64), deviceId: DeviceId }))
-    .min(1)
-    .max(100)
-    .describe('The devices the Welcome is for'),
+  commitSeq: z.int().check(
+    z.gte(1),
+    z.lte(Number.MAX_SAFE_INTEGER),
+    z.describe('The seq of the commit that added the devices: they read the conversation from the next seq'),
+  ),
+  devices: z.array(z.strictObject({ userId: z.string().check(z.minLength(1), z.maxLength(64)), deviceId: DeviceId })).check(
+    z.minLength(1),
+    z.maxLength(100),
+    z.describe('The devices the Welcome is for'),
+  ),
 });

@@ -8,10 +8,10 @@
  * conversation, 1:1 ones included. The acting user's own read position moves past the
  * notifications they caused.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { UserId, GroupId, ConversationId, Seq } from './schema';
 
-const Op = { opUserId: z.string().describe('Who acted: a user id, or `@admin` for an admin token') };
+const Op = { opUserId: z.string().check(z.describe('Who acted: a user id, or `@admin` for an admin token')) };
 
 const GroupRole = z.enum(['owner', 'admin', 'member']);
 const JoinPolicy = z.enum(['free', 'approval', 'invite']);
@@ -23,7 +23,7 @@ export const notificationTypes = {
     payload: z.object({ fromUserId: UserId, toUserId: UserId, message: z.string() }),
   },
   friendRequestAccepted: { contentType: 1202, to: 'both users', payload: z.object({ fromUserId: UserId, toUserId: UserId }) },
-  friendRequestRefused: { contentType: 1203, to: 'both users', payload: z.object({ fromUserId: UserId, toUserId: UserId, message: z.string().optional() }) },
+  friendRequestRefused: { contentType: 1203, to: 'both users', payload: z.object({ fromUserId: UserId, toUserId: UserId, message: z.optional(z.string()) }) },
   friendAdded: { contentType: 1204, to: 'both users', payload: z.object({ ...Op, userId: UserId, friendUserId: UserId }) },
   friendDeleted: { contentType: 1205, to: 'both users', payload: z.object({ ...Op, userId: UserId, friendUserId: UserId }) },
   friendRemarkSet: { contentType: 1206, to: 'the user (their other devices)', payload: z.object({ userId: UserId, friendUserId: UserId, remark: z.string() }) },
@@ -34,37 +34,37 @@ export const notificationTypes = {
   groupApplied: {
     contentType: 1503,
     to: "the group's owner and admins, and the applicant",
-    payload: z.object({ groupId: GroupId, userId: UserId, message: z.string(), inviterUserId: UserId.optional() }),
+    payload: z.object({ groupId: GroupId, userId: UserId, message: z.string(), inviterUserId: z.optional(UserId) }),
   },
   groupApplicationAccepted: { contentType: 1504, to: 'the applicant', payload: z.object({ ...Op, groupId: GroupId, userId: UserId }) },
-  groupApplicationRefused: { contentType: 1505, to: 'the applicant', payload: z.object({ ...Op, groupId: GroupId, userId: UserId, message: z.string().optional() }) },
+  groupApplicationRefused: { contentType: 1505, to: 'the applicant', payload: z.object({ ...Op, groupId: GroupId, userId: UserId, message: z.optional(z.string()) }) },
   groupOwnerTransferred: { contentType: 1506, to: 'the group', payload: z.object({ ...Op, groupId: GroupId, oldOwnerUserId: UserId, newOwnerUserId: UserId }) },
   groupMembersKicked: { contentType: 1507, to: 'the group (the kicked members see it as their last message)', payload: z.object({ ...Op, groupId: GroupId, userIds: z.array(UserId) }) },
   groupMembersInvited: { contentType: 1508, to: 'the group', payload: z.object({ ...Op, groupId: GroupId, userIds: z.array(UserId) }) },
   groupMemberJoined: { contentType: 1509, to: 'the group', payload: z.object({ ...Op, groupId: GroupId, userId: UserId }) },
   groupMemberQuit: { contentType: 1510, to: 'the group (the member sees it as their last message)', payload: z.object({ groupId: GroupId, userId: UserId }) },
   groupDismissed: { contentType: 1511, to: 'the group', payload: z.object({ ...Op, groupId: GroupId }) },
-  groupMemberMuted: { contentType: 1512, to: 'the group', payload: z.object({ ...Op, groupId: GroupId, userId: UserId, mutedUntil: z.number().int().describe('ms since the epoch') }) },
+  groupMemberMuted: { contentType: 1512, to: 'the group', payload: z.object({ ...Op, groupId: GroupId, userId: UserId, mutedUntil: z.int().check(z.describe('ms since the epoch')) }) },
   groupMemberUnmuted: { contentType: 1513, to: 'the group', payload: z.object({ ...Op, groupId: GroupId, userId: UserId }) },
   groupMuted: { contentType: 1514, to: 'the group', payload: z.object({ ...Op, groupId: GroupId }) },
   groupUnmuted: { contentType: 1515, to: 'the group', payload: z.object({ ...Op, groupId: GroupId }) },
-  groupMemberInfoSet: { contentType: 1516, to: 'the group', payload: z.object({ ...Op, groupId: GroupId, userId: UserId, nickname: z.string().optional() }) },
+  groupMemberInfoSet: { contentType: 1516, to: 'the group', payload: z.object({ ...Op, groupId: GroupId, userId: UserId, nickname: z.optional(z.string()) }) },
   groupMemberRoleChanged: { contentType: 1517, to: 'the group', payload: z.object({ ...Op, groupId: GroupId, userId: UserId, role: GroupRole }) },
   groupJoinPolicySet: { contentType: 1518, to: 'the group', payload: z.object({ ...Op, groupId: GroupId, joinPolicy: JoinPolicy }) },
   messageRevoked: {
     contentType: 2101,
     to: 'the conversation of the message',
-    payload: z.object({ conversationId: ConversationId, seq: Seq, serverMsgId: z.string(), revokedBy: z.string().describe('A user id, or `@admin`'), version: z.number().int().describe('The version of the marker') }),
+    payload: z.object({ conversationId: ConversationId, seq: Seq, serverMsgId: z.string(), revokedBy: z.string().check(z.describe('A user id, or `@admin`')), version: z.int().check(z.describe('The version of the marker')) }),
   },
   messageDeleted: {
     contentType: 2102,
     to: 'the conversation of the message',
-    payload: z.object({ conversationId: ConversationId, seq: Seq, serverMsgId: z.string(), deletedBy: z.string().describe('A user id, or `@admin`'), version: z.number().int().describe('The version of the marker') }),
+    payload: z.object({ conversationId: ConversationId, seq: Seq, serverMsgId: z.string(), deletedBy: z.string().check(z.describe('A user id, or `@admin`')), version: z.int().check(z.describe('The version of the marker')) }),
   },
   messageEdited: {
     contentType: 2103,
     to: 'the conversation of the message (pull its seq for the new content)',
-    payload: z.object({ conversationId: ConversationId, seq: Seq, serverMsgId: z.string(), editedBy: UserId, version: z.number().int().describe('The version the edit produced') }),
+    payload: z.object({ conversationId: ConversationId, seq: Seq, serverMsgId: z.string(), editedBy: UserId, version: z.int().check(z.describe('The version the edit produced')) }),
   },
   messageReactionChanged: {
     contentType: 2104,
@@ -73,22 +73,22 @@ export const notificationTypes = {
       conversationId: ConversationId,
       seq: Seq,
       serverMsgId: z.string(),
-      userId: UserId.describe('Who reacted'),
+      userId: UserId.check(z.describe('Who reacted')),
       emoji: z.string(),
-      reacted: z.boolean().describe('true: added; false: removed'),
-      counts: z.record(z.string(), z.number().int()).describe('Emoji → number of users, after the change'),
-      version: z.number().int().describe('The version the change produced'),
+      reacted: z.boolean().check(z.describe('true: added; false: removed')),
+      counts: z.record(z.string(), z.int()).check(z.describe('Emoji → number of users, after the change')),
+      version: z.int().check(z.describe('The version the change produced')),
     }),
   },
   messagesDeletedForMe: {
     contentType: 2105,
     to: 'the user (their other devices)',
-    payload: z.object({ userId: UserId, conversationId: ConversationId, seqs: z.array(Seq).describe('Newly deleted for the user') }),
+    payload: z.object({ userId: UserId, conversationId: ConversationId, seqs: z.array(Seq).check(z.describe('Newly deleted for the user')) }),
   },
   businessNotification: {
     contentType: 2001,
     to: 'each recipient (their notification conversation), when sent with reliable: true',
-    payload: z.object({ key: z.string().describe("The app's own kind of notification"), data: z.string().describe("The app's own payload, usually JSON") }),
+    payload: z.object({ key: z.string().check(z.describe("The app's own kind of notification")), data: z.string().check(z.describe("The app's own payload, usually JSON")) }),
   },
 } as const;
 
@@ -98,7 +98,7 @@ export type NotificationPayload<N extends NotificationName> = z.infer<(typeof no
 const byContentType = new Map<number, (typeof notificationTypes)[NotificationName]>(Object.values(notificationTypes).map((t) => [t.contentType, t]));
 
 /** The payload schema of a notification content type, or undefined for other types. */
-export function notificationSchema(contentType: number): z.ZodType | undefined {
+export function notificationSchema(contentType: number): z.ZodMiniType | undefined {
   return byContentType.get(contentType)?.payload;
 }
 

@@ -5,7 +5,7 @@
  * operations, so it bundles their schemas and services alone.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { CirrusError, toWireError } from '../errors';
 import { newId } from '../domain/ids';
 import { correlationId as currentCorrelationId, log, withLogContext } from '../log';
@@ -19,6 +19,7 @@ import { isAudited, recordAdminAction } from '../services/audit';
 import { limitHttpCaller } from '../services/limits';
 import { count } from '../metrics';
 import { observed } from './observe';
+import '../protocol/zod-locale';
 
 /** The operations that send a message: their refusals are counted by reason (`MessagesRefused`). */
 const sendOperations = new Set(['sendMessage', 'batchSendMessages', 'sendBusinessNotification']);
@@ -35,7 +36,7 @@ const json = (statusCode: number, body: unknown): APIGatewayProxyStructuredResul
   body: JSON.stringify(body),
 });
 
-function validate(schema: z.ZodType | undefined, value: unknown, what: string): unknown {
+function validate(schema: z.ZodMiniType | undefined, value: unknown, what: string): unknown {
   if (!schema) return undefined;
   const refused = findRefusedString(value);
   if (refused) throw new CirrusError('INVALID_ARGUMENT', `Invalid ${what}: ${refused.path ? `${refused.path}: ` : ''}${refused.problem}`);
@@ -110,7 +111,7 @@ async function handle(fn: HttpFunctionKey, routing: ReturnType<typeof routeMatch
         }
       }
       if (isAudited(route, actor)) audit = { route, actor, params: match.pathParameters, query: event.queryStringParameters };
-      const spec = route as { params?: z.ZodType; query?: z.ZodType; body?: z.ZodType };
+      const spec = route as { params?: z.ZodMiniType; query?: z.ZodMiniType; body?: z.ZodMiniType };
       // A path segment or query string that is not valid percent-encoded UTF-8 has no value to validate.
       for (const [name, value] of Object.entries(match.pathParameters ?? {})) {
         if (value !== undefined && !isPercentDecodable(value)) throw new CirrusError('INVALID_ARGUMENT', `Invalid path: ${name}: not valid percent-encoded UTF-8`);

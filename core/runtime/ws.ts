@@ -13,6 +13,7 @@ import { actionRequests, RequestFrame, type ActionName, type ActionRequest } fro
 import { findRefusedString } from '../protocol/strings';
 import { identityOf, type ConnectionIdentity, type WsRouteEvent } from './identity';
 import { observed } from './observe';
+import '../protocol/zod-locale';
 
 export interface WsRouteResult {
   statusCode: number;

@@ -22,11 +22,13 @@ import { historyErasure } from '../history/erasure';
 import { log } from '../log';
 import { deadLetters } from '../manifest';
 import type { DirectoryGroup, DirectoryUser, ReplacedContent, WebhookJob } from '../protocol/jobs';
+import * as z from 'zod/mini';
 import { DirectoryGroupSchema, DirectoryUserSchema } from '../protocol/jobs';
 import type { Message } from '../protocol/schema';
 import { toMessage, type MessageItem } from '../store/messages';
 import { afterSendMessageJob } from '../webhooks/after';
 import { sendBatch } from './queues';
+import '../protocol/zod-locale';
 
 export interface MessageArchiveItem {
   id: string;
@@ -188,7 +190,7 @@ export function itemOfRecord(record: DynamoDBRecord): ArchiveItem | undefined {
   if (isOutboxItem(next)) {
     if (record.eventName !== 'INSERT') return undefined;
     if (next.kind === 'user') return { id, user: DirectoryUserSchema.parse(next.user) };
-    if (next.kind === 'users') return { id, users: DirectoryUserSchema.array().parse(next.users) };
+    if (next.kind === 'users') return { id, users: z.array(DirectoryUserSchema).parse(next.users) };
     if (next.kind === 'group') return { id, group: DirectoryGroupSchema.parse(next.group) };
     if (next.kind === 'audit') return { id, audit: auditEntryOf(next.entry) };
     if (next.kind === 'erase' && typeof next.userId === 'string' && typeof next.at === 'number') {

@@ -13,7 +13,8 @@ import { ddb } from '../aws/dynamodb';
 import { config } from '../config';
 import { CirrusError } from '../errors';
 import { MAX_E2EE_DEVICES, MAX_KEY_PACKAGES_PER_DEVICE, MLS_CIPHERSUITE, mlsIdentity } from '../protocol/e2ee';
-import { batchWrite, chunk, isConditionFailure } from '../store/dynamo';
+import { batchWrite, isConditionFailure } from '../store/dynamo';
+import { keyPackageItems } from '../store/key-packages';
 import type { Actor } from '../http/actor';
 import { isBanned, type Ban } from '../store/users';
 
@@ -91,24 +92,8 @@ async function reachableDevices(userId: string): Promise<DeviceItem[]> {
   return listDeviceItems(userId);
 }
 
-async function countPackages(userId: string, deviceId: string): Promise<number> {
-  let count = 0;
-  let start: Record<string, unknown> | undefined;
-  do {
-    const res = await ddb().send(
-      new QueryCommand({
-        TableName: table(),
-        KeyConditionExpression: 'userId = :u AND begins_with(sk, :k)',
-        ExpressionAttributeValues: { ':u': userId, ':k': packagePrefix(deviceId) },
-        Select: 'COUNT',
-        ConsistentRead: true,
-        ExclusiveStartKey: start,
-      }),
-    );
-    count += res.Count ?? 0;
-    start = res.LastEvaluatedKey;
-  } while (start);
-  return count;
+function countPackages(userId: string, deviceId: string): Promise<number> {
+  return keyPackageItems.count(userId, packagePrefix(deviceId));
 }
 
 /** Key packages are published by the user's own device: an admin token cannot add a device to anyone's conversations. */
@@ -276,20 +261,7 @@ export async function claimKeyPackages(actor: Actor, userId: string, body: { gro
 export async function removeE2eeDevice(actor: Actor, userId: string, deviceId: string) {
   if (actor.kind === 'user' && actor.userId !== userId) throw new CirrusError('FORBIDDEN', `A token of ${actor.userId} cannot act for ${userId}`);
   const existing = await getDevice(userId, deviceId);
-  let start: Record<string, unknown> | undefined;
-  do {
-    const res = await ddb().send(
-      new QueryCommand({
-        TableName: table(),
-        KeyConditionExpression: 'userId = :u AND begins_with(sk, :k)',
-        ExpressionAttributeValues: { ':u': userId, ':k': packagePrefix(deviceId) },
-        ProjectionExpression: 'userId, sk',
-        ExclusiveStartKey: start,
-      }),
-    );
-    for (const part of chunk(res.Items ?? [], 25)) await batchWrite(table(), part.map((Key) => ({ DeleteRequest: { Key } })));
-    start = res.LastEvaluatedKey;
-  } while (start);
+  await keyPackageItems.remove(userId, packagePrefix(deviceId));
   if (existing) await ddb().send(new DeleteCommand({ TableName: table(), Key: { userId, sk: deviceKey(deviceId) } }));
   return { removed: existing !== undefined };
 }

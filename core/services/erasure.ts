@@ -37,6 +37,7 @@ import { batchWrite, isConditionFailure, nowSeconds } from '../store/dynamo';
 import { blacklist, friendRequests, friends } from '../store/friends';
 import { groups, type MemberItem } from '../store/groups';
 import { messages } from '../store/messages';
+import { keyPackageItems } from '../store/key-packages';
 import { sessions } from '../store/sessions';
 import { queueAfter } from '../webhooks/after';
 import { removeAllDevices } from './device-removal';
@@ -267,17 +268,6 @@ async function queueHistoryErasure(userId: string, counterparts: readonly string
 }
 
 /** Their end-to-end encryption devices: public signature keys and key packages, in KeyPackages. */
-async function removeKeyPackages(userId: string): Promise<void> {
-  const table = config.tableName('keyPackages');
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page: QueryCommandOutput = await ddb().send(
-      new QueryCommand({ TableName: table, KeyConditionExpression: 'userId = :u', ExpressionAttributeValues: { ':u': userId }, ProjectionExpression: 'userId, sk', ExclusiveStartKey: start }),
-    );
-    await batchWrite(table, (page.Items ?? []).map((Key) => ({ DeleteRequest: { Key } })));
-    start = page.LastEvaluatedKey;
-  } while (start);
-}
 
 export async function eraseUser(userId: string, admin: AdminActor): Promise<ErasureResult> {
   const started = Date.now();
@@ -287,7 +277,8 @@ export async function eraseUser(userId: string, admin: AdminActor): Promise<Eras
 
   const revoked = await sessions.revoke(userId);
   const devices = await removeAllDevices(userId);
-  await removeKeyPackages(userId);
+  // Their end-to-end encryption devices and key packages.
+  await keyPackageItems.remove(userId);
   const live = await connections.ofUser(userId);
   const webhookJobs: (WebhookJob | undefined)[] = [];
   for (const conn of live) await kickConnection(conn, 'forcedLogout', { revokeSession: false, webhookJobs });

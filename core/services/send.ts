@@ -30,6 +30,7 @@ import type { OfflinePushInfo } from '../offline-push/rules';
 import { isAway, PUSH_STATE_ATTRIBUTES } from '../offline-push/targets';
 import { groups } from '../store/groups';
 import { refuseIfThrottled } from './limits';
+import '../protocol/zod-locale';
 
 export interface Sender {
   /** A user id, or `system` for messages sent by the deployment itself. */

@@ -5,16 +5,16 @@
  * routes that take them, so a modification can never store what a client could not.
  */
 import { MAX_SLOW_MODE_SECONDS } from '../domain/limits';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { config } from '../config';
 import { forEachLimit } from '../domain/concurrency';
 import { CirrusError, errorCodes } from '../errors';
 import { MAX_MESSAGE as MAX_FRIEND_REQUEST_MESSAGE } from '../http/routes/friends';
 import { callBefore } from './before';
 
-const Nickname = z.string().max(64);
-const FaceUrl = z.string().max(1024);
-const Ex = z.string().max(4096);
+const Nickname = z.string().check(z.maxLength(64));
+const FaceUrl = z.string().check(z.maxLength(1024));
+const Ex = z.string().check(z.maxLength(4096));
 const JoinPolicy = z.enum(['free', 'approval', 'invite']);
 
 /** A user about to be registered (`registerUsers`, per user). The app may change nickname, faceUrl and ex. */
@@ -24,7 +24,7 @@ export interface UserRegisterData {
   faceUrl?: string;
   ex?: string;
 }
-const UserFields = z.strictObject({ nickname: Nickname.optional(), faceUrl: FaceUrl.optional(), ex: Ex.optional() });
+const UserFields = z.strictObject({ nickname: z.optional(Nickname), faceUrl: z.optional(FaceUrl), ex: z.optional(Ex) });
 
 export async function beforeUserRegister<U extends UserRegisterData>(user: U, deadline?: number): Promise<U> {
   const modified = await callBefore('beforeUserRegister', user, {
@@ -89,7 +89,7 @@ export async function beforeAddFriend(data: { fromUserId: string; toUserId: stri
   const modified = await callBefore('beforeAddFriend', data, {
     involved: { userIds: [data.fromUserId, data.toUserId] },
     idParts: [data.fromUserId, data.toUserId, data.message],
-    modify: z.strictObject({ message: z.string().max(MAX_FRIEND_REQUEST_MESSAGE) }),
+    modify: z.strictObject({ message: z.string().check(z.maxLength(MAX_FRIEND_REQUEST_MESSAGE)) }),
     what: 'the friend request',
   });
   return modified?.message ?? data.message;
@@ -97,11 +97,11 @@ export async function beforeAddFriend(data: { fromUserId: string; toUserId: stri
 
 /** The group info fields the app may change at creation. */
 const GroupInfoFields = z.strictObject({
-  name: z.string().min(1).max(128).optional(),
-  faceUrl: FaceUrl.optional(),
-  introduction: z.string().max(2048).optional(),
-  announcement: z.string().max(4096).optional(),
-  ex: Ex.optional(),
+  name: z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
+  faceUrl: z.optional(FaceUrl),
+  introduction: z.optional(z.string().check(z.maxLength(2048))),
+  announcement: z.optional(z.string().check(z.maxLength(4096))),
+  ex: z.optional(Ex),
 });
 export type GroupInfoModification = z.infer<typeof GroupInfoFields>;
 
@@ -121,7 +121,7 @@ export async function beforeJoinGroup(data: { groupId: string; userId: string; m
   const modified = await callBefore('beforeJoinGroup', data, {
     involved: { userIds: [data.userId], groupId: data.groupId },
     idParts: [data.groupId, data.userId, data.message],
-    modify: z.strictObject({ message: z.string().max(1024) }),
+    modify: z.strictObject({ message: z.string().check(z.maxLength(1024)) }),
     what: `${data.userId} joining group ${data.groupId}`,
   });
   return modified?.message ?? data.message;
@@ -153,7 +153,7 @@ export async function beforeSetGroupInfo<C extends GroupChanges>(data: { groupId
   const modified = await callBefore('beforeSetGroupInfo', data, {
     involved: { userIds: [data.opUserId], groupId: data.groupId },
     idParts: [data.groupId, data.opUserId, JSON.stringify(data.changes)],
-    modify: z.strictObject({ changes: GroupInfoFields.extend({ joinPolicy: JoinPolicy.optional(), historyVisibleToNewMembers: z.boolean().optional(), slowModeSeconds: z.number().int().min(0).max(MAX_SLOW_MODE_SECONDS).optional() }) }),
+    modify: z.strictObject({ changes: z.extend(GroupInfoFields, { joinPolicy: z.optional(JoinPolicy), historyVisibleToNewMembers: z.optional(z.boolean()), slowModeSeconds: z.optional(z.int().check(z.gte(0), z.lte(MAX_SLOW_MODE_SECONDS))) }) }),
     what: `the change of group ${data.groupId}`,
   });
   return (modified?.changes as C | undefined) ?? data.changes;

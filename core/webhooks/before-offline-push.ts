@@ -6,7 +6,7 @@
  * network error, non-2xx, malformed answer), whatever the callback's failure policy, sends
  * the notification as Cirrus built it: a push is not worth losing to a backend's outage.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { CirrusError } from '../errors';
 import { OFFLINE_PUSH_LIMITS } from '../offline-push/rules';
 import type { Notification } from '../offline-push/types';
@@ -27,9 +27,9 @@ export interface BeforeOfflinePushData {
 }
 
 const Modify = z.strictObject({
-  title: z.string().min(1).max(OFFLINE_PUSH_LIMITS.title).optional(),
-  body: z.string().min(1).max(OFFLINE_PUSH_LIMITS.body).optional(),
-  ex: z.string().max(OFFLINE_PUSH_LIMITS.ex).optional(),
+  title: z.optional(z.string().check(z.minLength(1), z.maxLength(OFFLINE_PUSH_LIMITS.title))),
+  body: z.optional(z.string().check(z.minLength(1), z.maxLength(OFFLINE_PUSH_LIMITS.body))),
+  ex: z.optional(z.string().check(z.maxLength(OFFLINE_PUSH_LIMITS.ex))),
 });
 
 /** The notification to send (possibly rewritten), or undefined when the app suppressed it. */

@@ -3,7 +3,7 @@
  * synchronously in the send path, after validation and the send-time rules and before a
  * seq is allocated, so a refusal stores nothing and leaves no hole.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import type { MessageBody } from '../protocol/schema';
 import { callBefore } from './before';
 

@@ -8,7 +8,7 @@
  * non-2xx, malformed answer, invalid modification) is judged by the callback's failure
  * policy: `open` lets the action proceed unchanged, `closed` throws APP_UNAVAILABLE.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { config } from '../config';
 import { CirrusError } from '../errors';
 import { log } from '../log';
@@ -16,14 +16,15 @@ import { count } from '../metrics';
 import { findRefusedString } from '../protocol/strings';
 import { deliveryId, postCallback } from './client';
 import { passesFilters, type BeforeCallback, type Involved } from './settings';
+import '../protocol/zod-locale';
 
 const Verdict = z.discriminatedUnion('action', [
   z.object({ action: z.literal('allow') }),
-  z.object({ action: z.literal('refuse'), code: z.number().int().min(10000).max(19999), message: z.string().max(1000).optional() }),
+  z.object({ action: z.literal('refuse'), code: z.int().check(z.gte(10000), z.lte(19999)), message: z.optional(z.string().check(z.maxLength(1000))) }),
   z.looseObject({ action: z.literal('modify') }),
 ]);
 
-export interface BeforeCall<S extends z.ZodType, R> {
+export interface BeforeCall<S extends z.ZodMiniType, R> {
   /** What the event involves, for the callback's filters. */
   involved: Involved;
   /** The parts the delivery id is derived from: stable across the caller's retries of one action. */
@@ -49,7 +50,7 @@ export interface BeforeCall<S extends z.ZodType, R> {
  * undefined to proceed unchanged (allowed, not made, or a failure under the open policy),
  * or with the applied modification; throws REFUSED_BY_APP or APP_UNAVAILABLE.
  */
-export async function callBefore<S extends z.ZodType, R = z.infer<S>>(name: BeforeCallback, data: unknown, call: BeforeCall<S, R>): Promise<R | undefined> {
+export async function callBefore<S extends z.ZodMiniType, R = z.infer<S>>(name: BeforeCallback, data: unknown, call: BeforeCall<S, R>): Promise<R | undefined> {
   const callback = config.webhookCallback(name);
   if (!callback || !passesFilters(callback, call.involved)) return undefined;
   const id = deliveryId(name, ...call.idParts);

@@ -19,6 +19,7 @@ import { config } from '../config';
 import { log } from '../log';
 import { queues } from '../manifest';
 import { WebhookJobSchema } from '../protocol/jobs';
+import '../protocol/zod-locale';
 
 /** Seconds a peeked message stays hidden if making it visible again fails. */
 const PEEK_VISIBILITY_SECONDS = 5;

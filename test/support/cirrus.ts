@@ -8,8 +8,19 @@ import { randomBytes } from 'node:crypto';
 import { startLocal, type LocalCirrus, type LocalOptions } from '../../local/runtime';
 import type { Message, PushFrame } from '../../core/protocol/schema';
 
+/**
+ * Tests read the history and the audit log soon after writing: the archive's streams are
+ * read without the deployment's 5-second batching window, unless a test passes its own
+ * `streamOverrides` (`{}` keeps the deployed windows, as the cost accounting needs).
+ */
+const IMMEDIATE_ARCHIVE = {
+  messageArchive: { maxBatchingWindowSeconds: 0 },
+  outboxArchive: { maxBatchingWindowSeconds: 0 },
+} as const;
+
 export async function startCirrus(options: Partial<LocalOptions> = {}): Promise<LocalCirrus> {
   return startLocal({
+    streamOverrides: IMMEDIATE_ARCHIVE,
     port: 0,
     dynamoEndpoint: inject('dynamoEndpoint'),
     tablePrefix: `t${randomBytes(4).toString('hex')}-`,

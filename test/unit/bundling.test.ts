@@ -3,7 +3,9 @@
  * function uses (lib/bundling.ts, `unusedSdkAlias`), while the clients built from such a
  * bundle still work (built with the stack's esbuild settings, run in a fresh Node process,
  * sending real requests to a local HTTP server that answers as the services do); and the
- * protocol schemas the function's code never reaches (core/protocol/schema.ts).
+ * protocol schemas the function's code never reaches (core/protocol/schema.ts); and zod as
+ * zod/mini only, never classic zod's chained API (about 70 KB more, and slower to build schemas
+ * at init), with the English messages wherever it validates (core/protocol/zod-locale.ts).
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -17,6 +19,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { esbuildOptions, projectRoot } from '../../lib/bundling';
 import { actionRequests, actions } from '../../core/protocol/schema';
+import { descriptionOf } from '../../core/protocol/describe';
+import { functions } from '../../core/manifest';
 
 /** Uses the clients the way the functions do: the Lambda client (which imports the event-stream module) and the S3 client. */
 const entry = `
@@ -108,7 +112,7 @@ describe("the send function's bundle", () => {
 
   it('should carry the request schemas it validates with', () => {
     expect(code).toContain(SendMsgDescription);
-    expect(code).toContain(actions.registerPushDevice.request.description!.slice(0, 60));
+    expect(code).toContain(descriptionOf(actions.registerPushDevice.request)!.slice(0, 60));
   });
 
   it('should leave out the schemas of replies, pushes and device listings, which the server never parses', () => {
@@ -126,3 +130,26 @@ describe("the send function's bundle", () => {
 });
 
 const SendMsgDescription = 'Send a message to a user or a group.';
+
+describe("every function's bundle", () => {
+  const inputs: Record<string, string[]> = {};
+  beforeAll(async () => {
+    for (const [fn, spec] of Object.entries(functions)) {
+      const result = await build({ ...esbuildOptions(spec.entry, join(dir, `zod-${fn}.mjs`)), write: false, metafile: true, logLevel: 'silent' });
+      inputs[fn] = Object.keys(result.metafile.inputs);
+    }
+  }, 300_000);
+
+  it('should carry no classic zod', () => {
+    for (const [fn, paths] of Object.entries(inputs)) expect(paths.filter((path) => path.includes('node_modules/zod/v4/classic/')), fn).toEqual([]);
+  });
+
+  it("should carry zod's English messages wherever it carries zod/mini", () => {
+    const validating = Object.entries(inputs).filter(([, paths]) => paths.some((path) => path.includes('node_modules/zod/v4/mini/')));
+    expect(validating.map(([fn]) => fn)).toContain('wsMessage');
+    for (const [fn, paths] of validating) {
+      expect(paths.some((path) => path.includes('node_modules/zod/v4/locales/en.js')), fn).toBe(true);
+      expect(paths.some((path) => path.endsWith('core/protocol/zod-locale.ts')), fn).toBe(true);
+    }
+  });
+});

@@ -1,5 +1,5 @@
 /** HTTP routes: admin operations on messages (batch sends, business notifications, physical deletes, moderation search). */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { ConversationId, idPattern, MAX_CONTENT_BYTES, Message, SendableContentType, Seq, UserId, OfflinePush } from '../../protocol/schema';
 import { NextCursor } from '../paging';
 import { MAX_SEARCH_QUERY, SearchPage, searchPageFields, searchText } from './search';
@@ -10,18 +10,18 @@ const MAX_BATCH_RECIPIENTS = 10_000;
 const MAX_BUSINESS_RECIPIENTS = 1000;
 const MAX_PURGE = 1000;
 
-const Ms = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
-const BatchId = z.string().regex(idPattern, 'letters, digits, ".", "@" or "-", 1-64 characters, not starting with a symbol').describe('Batch id');
+const Ms = z.coerce.number().check(z.int(), z.gte(0), z.lte(Number.MAX_SAFE_INTEGER));
+const BatchId = z.string().check(z.regex(idPattern, 'letters, digits, ".", "@" or "-", 1-64 characters, not starting with a symbol'), z.describe('Batch id'));
 
 const BatchProgress = z.strictObject({
   batchId: BatchId,
-  status: z.enum(['running', 'done']).describe('done: every page was sent'),
-  recipients: z.number().int().describe('Distinct recipients'),
-  sent: z.number().int().describe('Messages stored (one per recipient)'),
-  failed: z.number().int().describe('Recipients whose message was refused (blocked, not friends, refused by the app backend)'),
-  pages: z.number().int(),
-  pagesDone: z.number().int(),
-  createdAt: z.number().int().describe('ms since the epoch'),
+  status: z.enum(['running', 'done']).check(z.describe('done: every page was sent')),
+  recipients: z.int().check(z.describe('Distinct recipients')),
+  sent: z.int().check(z.describe('Messages stored (one per recipient)')),
+  failed: z.int().check(z.describe('Recipients whose message was refused (blocked, not friends, refused by the app backend)')),
+  pages: z.int(),
+  pagesDone: z.int(),
+  createdAt: z.int().check(z.describe('ms since the epoch')),
 });
 
 export const adminOpsRoutes = [
@@ -35,18 +35,22 @@ export const adminOpsRoutes = [
       'Follow it with getMessageBatch. The same batchId again with the same request answers the same and sends nothing twice; with another request it is refused (ALREADY_EXISTS).',
     auth: 'admin',
     body: z.strictObject({
-      sendId: UserId.optional().describe('Sender; required unless asSystem'),
-      asSystem: z.boolean().optional().describe('Send as `system`, into each recipient\'s notification conversation'),
-      recvIds: z.array(UserId).min(1).max(MAX_BATCH_RECIPIENTS).describe(`Recipients (1-${MAX_BATCH_RECIPIENTS}; duplicates count once)`),
-      contentType: SendableContentType.describe('Any sendable content type except quote (106 mention without atAll)'),
-      content: z.unknown().describe(`Shape depends on contentType, as in sendMessage; at most ${MAX_CONTENT_BYTES} bytes as JSON`),
-      offlinePush: OfflinePush.optional(),
-      batchId: BatchId.optional().describe('For idempotent retries; generated when absent'),
+      sendId: z.optional(UserId).check(z.describe('Sender; required unless asSystem')),
+      asSystem: z.optional(z.boolean()).check(z.describe('Send as `system`, into each recipient\'s notification conversation')),
+      recvIds: z.array(UserId).check(
+        z.minLength(1),
+        z.maxLength(MAX_BATCH_RECIPIENTS),
+        z.describe(`Recipients (1-${MAX_BATCH_RECIPIENTS}; duplicates count once)`),
+      ),
+      contentType: SendableContentType.check(z.describe('Any sendable content type except quote (106 mention without atAll)')),
+      content: z.unknown().check(z.describe(`Shape depends on contentType, as in sendMessage; at most ${MAX_CONTENT_BYTES} bytes as JSON`)),
+      offlinePush: z.optional(OfflinePush),
+      batchId: z.optional(BatchId).check(z.describe('For idempotent retries; generated when absent')),
     }),
     response: z.strictObject({
       batchId: BatchId,
-      recipients: z.number().int().describe('Distinct recipients'),
-      pages: z.number().int().describe('Pages queued (100 recipients each)'),
+      recipients: z.int().check(z.describe('Distinct recipients')),
+      pages: z.int().check(z.describe('Pages queued (100 recipients each)')),
     }),
   },
   {
@@ -68,19 +72,19 @@ export const adminOpsRoutes = [
       'Every recipient must be registered (else USER_NOT_FOUND and nothing is sent).',
     auth: 'admin',
     body: z.strictObject({
-      recvIds: z.array(UserId).min(1).max(MAX_BUSINESS_RECIPIENTS).describe(`Recipients (1-${MAX_BUSINESS_RECIPIENTS}; duplicates count once)`),
-      key: z.string().min(1).max(128).describe("The app's own kind of notification"),
-      data: z.string().max(8192).describe("The app's own payload, usually JSON"),
-      reliable: z.boolean().optional().describe('Also store it for devices offline now (default false)'),
-      notificationId: z
-        .string()
-        .regex(idPattern, 'letters, digits, ".", "@" or "-", 1-64 characters, not starting with a symbol')
-        .optional()
-        .describe('The app\'s id for this notification: with reliable, retrying the call with the same id stores nothing new (the live event is sent again)'),
+      recvIds: z.array(UserId).check(
+        z.minLength(1),
+        z.maxLength(MAX_BUSINESS_RECIPIENTS),
+        z.describe(`Recipients (1-${MAX_BUSINESS_RECIPIENTS}; duplicates count once)`),
+      ),
+      key: z.string().check(z.minLength(1), z.maxLength(128), z.describe("The app's own kind of notification")),
+      data: z.string().check(z.maxLength(8192), z.describe("The app's own payload, usually JSON")),
+      reliable: z.optional(z.boolean()).check(z.describe('Also store it for devices offline now (default false)')),
+      notificationId: z.optional(z.string().check(z.regex(idPattern, 'letters, digits, ".", "@" or "-", 1-64 characters, not starting with a symbol'))).check(z.describe('The app\'s id for this notification: with reliable, retrying the call with the same id stores nothing new (the live event is sent again)')),
     }),
     response: z.strictObject({
-      online: z.number().int().describe('Recipients with at least one device reached live'),
-      stored: z.number().int().describe('Messages stored (reliable: one per recipient; else 0)'),
+      online: z.int().check(z.describe('Recipients with at least one device reached live')),
+      stored: z.int().check(z.describe('Messages stored (reliable: one per recipient; else 0)')),
     }),
   },
   {
@@ -93,10 +97,10 @@ export const adminOpsRoutes = [
     auth: 'admin',
     params: z.strictObject({ conversationId: ConversationId }),
     body: z.strictObject({
-      seqs: z.array(Seq).min(1).max(MAX_PURGE).optional().describe(`These messages (1-${MAX_PURGE} seqs); exactly one of seqs and before`),
-      before: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional().describe('Messages sent before this time (ms since the epoch)'),
+      seqs: z.optional(z.array(Seq).check(z.minLength(1), z.maxLength(MAX_PURGE))).check(z.describe(`These messages (1-${MAX_PURGE} seqs); exactly one of seqs and before`)),
+      before: z.optional(z.int().check(z.gte(0), z.lte(Number.MAX_SAFE_INTEGER))).check(z.describe('Messages sent before this time (ms since the epoch)')),
     }),
-    response: z.strictObject({ purged: z.number().int().describe('Messages removed') }),
+    response: z.strictObject({ purged: z.int().check(z.describe('Messages removed')) }),
   },
   {
     operationId: 'searchAllMessages',
@@ -108,9 +112,9 @@ export const adminOpsRoutes = [
     auth: 'admin',
     auditReads: true,
     query: z.strictObject({
-      q: searchText(MAX_SEARCH_QUERY).optional().describe(`Words to find (1-${MAX_SEARCH_QUERY} characters)`),
-      conversationId: ConversationId.optional().describe('Only this conversation'),
-      senderId: UserId.optional().describe('Only messages from this sender (`system` for notifications)'),
+      q: z.optional(searchText(MAX_SEARCH_QUERY)).check(z.describe(`Words to find (1-${MAX_SEARCH_QUERY} characters)`)),
+      conversationId: z.optional(ConversationId).check(z.describe('Only this conversation')),
+      senderId: z.optional(UserId).check(z.describe('Only messages from this sender (`system` for notifications)')),
       ...searchPageFields,
     }),
     response: SearchPage,

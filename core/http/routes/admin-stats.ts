@@ -1,5 +1,5 @@
 /** HTTP routes: statistics and the user search of the admin console. */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { NextCursor } from '../paging';
 import { searchText } from './search';
 import type { HttpRouteSpec } from './types';
@@ -11,14 +11,14 @@ const FIRST_DAY = '1970-01-01';
 const LAST_DAY = '9998-12-31';
 
 const Day = (what: string) =>
-  z
-    .string()
-    .regex(/^\d{4}-\d{2}-\d{2}$/, `${what} must be a date YYYY-MM-DD`)
-    .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && new Date(`${d}T00:00:00Z`).toISOString().slice(0, 10) === d, `${what} is not a calendar date`)
-    .refine((d) => d >= FIRST_DAY && d <= LAST_DAY, `${what} must be between ${FIRST_DAY} and ${LAST_DAY}`)
-    .describe(`${what === 'from' ? 'First' : 'Last'} UTC day of the range, YYYY-MM-DD (inclusive)`);
+  z.string().check(
+    z.regex(/^\d{4}-\d{2}-\d{2}$/, `${what} must be a date YYYY-MM-DD`),
+    z.refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && new Date(`${d}T00:00:00Z`).toISOString().slice(0, 10) === d, `${what} is not a calendar date`),
+    z.refine((d) => d >= FIRST_DAY && d <= LAST_DAY, `${what} must be between ${FIRST_DAY} and ${LAST_DAY}`),
+    z.describe(`${what === 'from' ? 'First' : 'Last'} UTC day of the range, YYYY-MM-DD (inclusive)`),
+  );
 
-const Count = z.number().int().min(0);
+const Count = z.int().check(z.gte(0));
 
 export const adminStatsRoutes = [
   {
@@ -37,26 +37,24 @@ export const adminStatsRoutes = [
       to: z.string(),
       totals: z.strictObject({
         newUsers: Count,
-        activeUsers: Count.describe('Distinct senders over the whole range'),
+        activeUsers: Count.check(z.describe('Distinct senders over the whole range')),
         messages: Count,
         groupsCreated: Count,
-        activeGroups: Count.describe('Distinct groups in which a user (not `system`) sent a message, over the whole range'),
+        activeGroups: Count.check(z.describe('Distinct groups in which a user (not `system`) sent a message, over the whole range')),
       }),
-      days: z
-        .array(
+      days: z.array(
           z.strictObject({
-            date: z.string().describe('YYYY-MM-DD (UTC)'),
+            date: z.string().check(z.describe('YYYY-MM-DD (UTC)')),
             newUsers: Count,
             activeUsers: Count,
             messages: z.strictObject({ total: Count, single: Count, group: Count, notification: Count }),
-            messagesByContentType: z.record(z.string(), Count).describe('Messages by content type (e.g. "101": text); types with none are left out'),
+            messagesByContentType: z.record(z.string(), Count).check(z.describe('Messages by content type (e.g. "101": text); types with none are left out')),
             groupsCreated: Count,
             activeGroups: Count,
           }),
-        )
-        .describe('One entry per day of the range, ascending, days without activity included'),
-      online: z.strictObject({ connections: Count.describe('Live WebSocket connections now'), users: Count.describe('Distinct users with a live connection now') }),
-      generatedAt: z.number().int().describe('When the figures were read (ms since the epoch)'),
+        ).check(z.describe('One entry per day of the range, ascending, days without activity included')),
+      online: z.strictObject({ connections: Count.check(z.describe('Live WebSocket connections now')), users: Count.check(z.describe('Distinct users with a live connection now')) }),
+      generatedAt: z.int().check(z.describe('When the figures were read (ms since the epoch)')),
     }),
   },
   {
@@ -68,9 +66,9 @@ export const adminStatsRoutes = [
       'from the Users table, so they (and bans) are current; a user registered seconds ago may not be found yet.',
     auth: 'admin',
     query: z.strictObject({
-      q: searchText(MAX_USER_SEARCH_QUERY).describe(`Start of a user id, or part of a nickname (1-${MAX_USER_SEARCH_QUERY} characters)`),
-      limit: z.coerce.number().int().min(1).max(100).optional().describe('Page size (default 20, at most 100)'),
-      cursor: z.string().max(2048).optional().describe('nextCursor of the previous page'),
+      q: searchText(MAX_USER_SEARCH_QUERY).check(z.describe(`Start of a user id, or part of a nickname (1-${MAX_USER_SEARCH_QUERY} characters)`)),
+      limit: z.optional(z.coerce.number().check(z.int(), z.gte(1), z.lte(100))).check(z.describe('Page size (default 20, at most 100)')),
+      cursor: z.optional(z.string().check(z.maxLength(2048))).check(z.describe('nextCursor of the previous page')),
     }),
     response: z.strictObject({ users: z.array(Profile), nextCursor: NextCursor }),
   },

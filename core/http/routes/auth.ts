@@ -1,5 +1,5 @@
 /** HTTP routes: admin and user tokens, logout. */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { PlatformId, UserId } from '../../protocol/schema';
 import { AdminName, Token, type HttpRouteSpec } from './types';
 
@@ -13,10 +13,10 @@ export const authRoutes = [
       'Each call, granted or refused, is recorded in the audit log (action getAdminToken).',
     auth: 'none',
     body: z.strictObject({
-      secret: z.string().min(1).max(256),
-      name: AdminName.optional().describe('The operator, as the audit log names them (e.g. an e-mail address)'),
+      secret: z.string().check(z.minLength(1), z.maxLength(256)),
+      name: z.optional(AdminName).check(z.describe('The operator, as the audit log names them (e.g. an e-mail address)')),
     }),
-    response: Token.extend({ tokenId: z.string().describe("The token's id, recorded with each audited action it takes") }),
+    response: z.extend(Token, { tokenId: z.string().check(z.describe("The token's id, recorded with each audited action it takes")) }),
   },
   {
     operationId: 'getUserToken',
@@ -27,9 +27,9 @@ export const authRoutes = [
     body: z.strictObject({
       userId: UserId,
       platformId: PlatformId,
-      expireSeconds: z.number().int().min(60).max(90 * 86400).optional().describe('Lifetime (default 7 days, at most 90 days)'),
+      expireSeconds: z.optional(z.int().check(z.gte(60), z.lte(90 * 86400))).check(z.describe('Lifetime (default 7 days, at most 90 days)')),
     }),
-    response: Token.extend({ sessionId: z.string() }),
+    response: z.extend(Token, { sessionId: z.string() }),
   },
   {
     operationId: 'forceLogout',
@@ -37,8 +37,8 @@ export const authRoutes = [
     path: '/auth/force-logout',
     summary: "Revoke a user's sessions (on one platform, or all): their tokens stop working at the next check.",
     auth: 'admin',
-    body: z.strictObject({ userId: UserId, platformId: PlatformId.optional() }),
-    response: z.strictObject({ revoked: z.number().int() }),
+    body: z.strictObject({ userId: UserId, platformId: z.optional(PlatformId) }),
+    response: z.strictObject({ revoked: z.int() }),
   },
   {
     operationId: 'logout',
@@ -48,6 +48,6 @@ export const authRoutes = [
       "Sign out with a user token: its session is revoked (the token stops working), the offline push devices registered with it are removed (and those of the same platform registered with the user's earlier sessions that have ended, e.g. an expired token the app replaced), and the live connections opened with it are closed. The user's other sessions are not affected.",
     auth: 'user',
     permissions: 'A user token, for its own session (an admin token has none: INVALID_ARGUMENT).',
-    response: z.strictObject({ devicesRemoved: z.number().int().describe('Offline push devices removed'), closed: z.number().int().describe('Live connections closed') }),
+    response: z.strictObject({ devicesRemoved: z.int().check(z.describe('Offline push devices removed')), closed: z.int().check(z.describe('Live connections closed')) }),
   },
 ] as const satisfies readonly HttpRouteSpec[];

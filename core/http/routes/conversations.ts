@@ -1,23 +1,23 @@
 /** HTTP routes: a user's conversation list and their own settings of each conversation. */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { ConversationId, GroupId, Message, UserId } from '../../protocol/schema';
 import { RecvOpt } from './users';
 import type { HttpRouteSpec } from './types';
 
 export const ConversationView = z.strictObject({
   conversationId: ConversationId,
-  sessionType: z.union([z.literal(1), z.literal(3), z.literal(4)]).describe('1 single, 3 group, 4 notification'),
-  peerUserId: UserId.optional().describe('The other user of a 1:1 conversation'),
-  groupId: GroupId.optional(),
-  maxSeq: z.number().int().describe('Newest seq the user may see'),
-  readSeq: z.number().int(),
-  minSeq: z.number().int().describe('Seqs at or below are hidden from the user (cleared, or before they joined)'),
-  unread: z.number().int().describe('maxSeq - max(readSeq, minSeq)'),
+  sessionType: z.union([z.literal(1), z.literal(3), z.literal(4)]).check(z.describe('1 single, 3 group, 4 notification')),
+  peerUserId: z.optional(UserId).check(z.describe('The other user of a 1:1 conversation')),
+  groupId: z.optional(GroupId),
+  maxSeq: z.int().check(z.describe('Newest seq the user may see')),
+  readSeq: z.int(),
+  minSeq: z.int().check(z.describe('Seqs at or below are hidden from the user (cleared, or before they joined)')),
+  unread: z.int().check(z.describe('maxSeq - max(readSeq, minSeq)')),
   pinned: z.boolean(),
   recvOpt: RecvOpt,
-  hidden: z.boolean().describe('Hidden from the list until its next message'),
-  lastMessage: Message.nullable(),
-  lastActivity: z.number().int().describe('sendTime of lastMessage, else when the conversation began (ms)'),
+  hidden: z.boolean().check(z.describe('Hidden from the list until its next message')),
+  lastMessage: z.nullable(Message),
+  lastActivity: z.int().check(z.describe('sendTime of lastMessage, else when the conversation began (ms)')),
 });
 
 const Path = z.strictObject({ userId: UserId });
@@ -32,10 +32,10 @@ export const conversationRoutes = [
     summary: 'The conversation list: pinned first, then by latest activity, each with its unread count and last message; plus the total unread.',
     auth: 'self',
     params: Path,
-    query: z.strictObject({ includeHidden: z.enum(['true', 'false']).optional().describe('Include hidden and deleted conversations') }),
+    query: z.strictObject({ includeHidden: z.optional(z.enum(['true', 'false'])).check(z.describe('Include hidden and deleted conversations')) }),
     response: z.strictObject({
       conversations: z.array(ConversationView),
-      totalUnread: z.number().int().describe("Sum of unread over conversations received normally: recvOpt 0 and the user's globalRecvOpt 0 (the stricter wins)"),
+      totalUnread: z.int().check(z.describe("Sum of unread over conversations received normally: recvOpt 0 and the user's globalRecvOpt 0 (the stricter wins)")),
     }),
   },
   {
@@ -45,7 +45,7 @@ export const conversationRoutes = [
     summary: "Total unread count over conversations received normally, recvOpt 0 and the user's globalRecvOpt 0 (the app badge).",
     auth: 'self',
     params: Path,
-    response: z.strictObject({ totalUnread: z.number().int() }),
+    response: z.strictObject({ totalUnread: z.int() }),
   },
   {
     operationId: 'getConversation',
@@ -63,7 +63,7 @@ export const conversationRoutes = [
     summary: "Pin, set the receive option, hide or show a conversation, for this user; their live devices get a conversationChanged event.",
     auth: 'self',
     params: ConvPath,
-    body: z.strictObject({ pinned: z.boolean().optional(), recvOpt: RecvOpt.optional(), hidden: z.boolean().optional() }),
+    body: z.strictObject({ pinned: z.optional(z.boolean()), recvOpt: z.optional(RecvOpt), hidden: z.optional(z.boolean()) }),
     response: One,
   },
   {
@@ -82,7 +82,7 @@ export const conversationRoutes = [
     summary: 'Mark read up to seq (default: everything); the read position never moves back.',
     auth: 'self',
     params: ConvPath,
-    body: z.strictObject({ seq: z.number().int().min(0).optional() }),
+    body: z.strictObject({ seq: z.optional(z.int().check(z.gte(0))) }),
     response: One,
   },
   {

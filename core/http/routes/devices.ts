@@ -1,5 +1,5 @@
 /** HTTP routes: offline push devices, a user's push settings, and the deployment's push configuration. */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { UserId } from '../../protocol/schema';
 import { DeviceId, DeviceRegistrationBody, DeviceView, PushConfigSchema, PushSettingsSchema, RegisterPushDeviceResult, SetPushSettingsBody, UnregisterPushDeviceResult } from '../../protocol/push-devices';
 import type { HttpRouteSpec } from './types';
@@ -37,7 +37,7 @@ export const deviceRoutes = [
     summary: "The user's registered devices, oldest first. Tokens are never listed in full, to anyone: each shows a `tokenHint`.",
     auth: 'self',
     params: UserPath,
-    response: z.strictObject({ devices: z.array(DeviceView), maxDevices: z.number().int().describe('Devices per user') }),
+    response: z.strictObject({ devices: z.array(DeviceView), maxDevices: z.int().check(z.describe('Devices per user')) }),
   },
   {
     operationId: 'getPushSettings',

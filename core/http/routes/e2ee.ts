@@ -1,5 +1,5 @@
 /** HTTP routes: the key-package directory of end-to-end encrypted conversations (MLS). */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { GroupId, UserId } from '../../protocol/schema';
 import { DeviceId } from '../../protocol/push-devices';
 import { ClaimKeyPackagesBody, ClaimKeyPackagesResult, ListE2eeDevicesResult, PublishKeyPackagesBody, PublishKeyPackagesResult, RemoveE2eeDeviceResult } from '../../protocol/e2ee';
@@ -32,7 +32,7 @@ export const e2eeRoutes = [
     auth: 'user',
     permissions: 'The user themselves; a user who may send them a 1:1 message; a member of a group (`groupId`) they are in; an admin.',
     params: UserPath,
-    query: z.strictObject({ groupId: GroupId.optional() }),
+    query: z.strictObject({ groupId: z.optional(GroupId) }),
     response: ListE2eeDevicesResult,
   },
   {

@@ -1,5 +1,5 @@
 /** HTTP routes: friend requests, friends and the blacklist (OpenIM's friend API). */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { UserId } from '../../protocol/schema';
 import { NextCursor, PageQuery } from '../paging';
 import { ItemResult, MAX_BATCH, type HttpRouteSpec } from './types';
@@ -8,21 +8,21 @@ import { ItemResult, MAX_BATCH, type HttpRouteSpec } from './types';
 export const MAX_MESSAGE = 255;
 const MAX_REMARK = 255;
 
-const Time = (what: string) => z.number().int().describe(`${what}, ms since the epoch`);
+const Time = (what: string) => z.int().check(z.describe(`${what}, ms since the epoch`));
 
 export const FriendRequest = z.strictObject({
-  fromUserId: UserId.describe('Who asked'),
-  toUserId: UserId.describe('Who was asked'),
-  message: z.string().describe("The requester's message"),
+  fromUserId: UserId.check(z.describe('Who asked')),
+  toUserId: UserId.check(z.describe('Who was asked')),
+  message: z.string().check(z.describe("The requester's message")),
   status: z.enum(['pending', 'accepted', 'refused']),
   createdAt: Time('When the request was made'),
-  handledAt: Time('When it was accepted or refused').optional(),
-  handleMessage: z.string().optional().describe("The recipient's message when refusing"),
+  handledAt: z.optional(Time('When it was accepted or refused')),
+  handleMessage: z.optional(z.string()).check(z.describe("The recipient's message when refusing")),
 });
 
 export const Friend = z.strictObject({
   friendUserId: UserId,
-  remark: z.string().optional().describe("The user's private name for the friend"),
+  remark: z.optional(z.string()).check(z.describe("The user's private name for the friend")),
   createdAt: Time('When they became friends'),
 });
 
@@ -33,7 +33,7 @@ export const BlockedUser = z.strictObject({
 
 const Self = z.strictObject({ userId: UserId });
 const SelfAndFriend = z.strictObject({ userId: UserId, friendUserId: UserId });
-const SelfAndRequester = z.strictObject({ userId: UserId.describe('The recipient of the request'), fromUserId: UserId.describe('Who sent the request') });
+const SelfAndRequester = z.strictObject({ userId: UserId.check(z.describe('The recipient of the request')), fromUserId: UserId.check(z.describe('Who sent the request')) });
 const Done = z.strictObject({ ok: z.literal(true) });
 
 export const friendRoutes = [
@@ -45,7 +45,7 @@ export const friendRoutes = [
       'Ask toUserId to become friends. Repeating a pending request replaces its message. If toUserId has asked the user already, both become friends at once and the request comes back accepted. Refused when toUserId is not registered (USER_NOT_FOUND), is the user (INVALID_ARGUMENT), is a friend already (ALREADY_EXISTS) or has blocked the user (BLOCKED). Notifies both users (friendRequested, or friendRequestAccepted).',
     auth: 'self',
     params: Self,
-    body: z.strictObject({ toUserId: UserId, message: z.string().max(MAX_MESSAGE).default('').describe(`Shown to the recipient, up to ${MAX_MESSAGE} characters`) }),
+    body: z.strictObject({ toUserId: UserId, message: z._default(z.string().check(z.maxLength(MAX_MESSAGE)), '').check(z.describe(`Shown to the recipient, up to ${MAX_MESSAGE} characters`)) }),
     response: z.strictObject({ request: FriendRequest }),
   },
   {
@@ -55,7 +55,7 @@ export const friendRoutes = [
     summary: 'Page through the friend requests the user received (incoming, by sender id) or sent (outgoing, by recipient id), in every status.',
     auth: 'self',
     params: Self,
-    query: PageQuery.extend({ direction: z.enum(['incoming', 'outgoing']).default('incoming').describe('incoming (default): sent to the user; outgoing: sent by the user') }),
+    query: z.extend(PageQuery, { direction: z._default(z.enum(['incoming', 'outgoing']), 'incoming').check(z.describe('incoming (default): sent to the user; outgoing: sent by the user')) }),
     response: z.strictObject({ requests: z.array(FriendRequest), nextCursor: NextCursor }),
   },
   {
@@ -65,7 +65,7 @@ export const friendRoutes = [
     summary: 'How many friend requests to the user are pending.',
     auth: 'self',
     params: Self,
-    response: z.strictObject({ count: z.number().int().min(0) }),
+    response: z.strictObject({ count: z.int().check(z.gte(0)) }),
   },
   {
     operationId: 'acceptFriendRequest',
@@ -75,7 +75,7 @@ export const friendRoutes = [
     auth: 'self',
     permissions: 'The user is the recipient of the request.',
     params: SelfAndRequester,
-    body: z.strictObject({ remark: z.string().max(MAX_REMARK).optional().describe("The user's private name for the new friend") }),
+    body: z.strictObject({ remark: z.optional(z.string().check(z.maxLength(MAX_REMARK))).check(z.describe("The user's private name for the new friend")) }),
     response: z.strictObject({ request: FriendRequest }),
   },
   {
@@ -86,7 +86,7 @@ export const friendRoutes = [
     auth: 'self',
     permissions: 'The user is the recipient of the request.',
     params: SelfAndRequester,
-    body: z.strictObject({ message: z.string().max(MAX_MESSAGE).optional().describe('Shown to the requester') }),
+    body: z.strictObject({ message: z.optional(z.string().check(z.maxLength(MAX_MESSAGE))).check(z.describe('Shown to the requester')) }),
     response: z.strictObject({ request: FriendRequest }),
   },
   {
@@ -106,7 +106,7 @@ export const friendRoutes = [
     summary: "Whether friendUserId is the user's friend (both sides of the friendship exist), with the user's remark.",
     auth: 'self',
     params: SelfAndFriend,
-    response: z.strictObject({ isFriend: z.boolean(), remark: z.string().optional() }),
+    response: z.strictObject({ isFriend: z.boolean(), remark: z.optional(z.string()) }),
   },
   {
     operationId: 'setFriendRemark',
@@ -115,7 +115,7 @@ export const friendRoutes = [
     summary: "Set the user's private name for a friend; an empty remark clears it. RELATION_NOT_FOUND when friendUserId is not in the friend list. Notifies the user (friendRemarkSet), so their other devices follow.",
     auth: 'self',
     params: SelfAndFriend,
-    body: z.strictObject({ remark: z.string().max(MAX_REMARK) }),
+    body: z.strictObject({ remark: z.string().check(z.maxLength(MAX_REMARK)) }),
     response: z.strictObject({ friend: Friend }),
   },
   {
@@ -133,8 +133,8 @@ export const friendRoutes = [
     path: '/friends/import',
     summary: `Make userId friends with up to ${MAX_BATCH} users at once, without requests; each item succeeds or fails on its own (USER_NOT_FOUND, INVALID_ARGUMENT for the user themselves or a repeat, ALREADY_EXISTS). Notifies both users of each new friendship (friendAdded).`,
     auth: 'admin',
-    body: z.strictObject({ userId: UserId, friendUserIds: z.array(UserId).min(1).max(MAX_BATCH) }),
-    response: z.strictObject({ results: z.array(ItemResult).describe('One per friendUserIds item, in order; userId is the friend') }),
+    body: z.strictObject({ userId: UserId, friendUserIds: z.array(UserId).check(z.minLength(1), z.maxLength(MAX_BATCH)) }),
+    response: z.strictObject({ results: z.array(ItemResult).check(z.describe('One per friendUserIds item, in order; userId is the friend')) }),
   },
   {
     operationId: 'addToBlacklist',

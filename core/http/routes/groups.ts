@@ -1,5 +1,5 @@
 /** HTTP routes: groups, members, roles, mutes, applications. */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { GroupId, UserId } from '../../protocol/schema';
 import { NextCursor, PageQuery } from '../paging';
 import { ItemResult, MAX_BATCH, type HttpRouteSpec } from './types';
@@ -8,50 +8,48 @@ import { MAX_SLOW_MODE_SECONDS } from '../../domain/limits';
 /** Longest mute, 30 days (the service checks the same bound: core/services/groups-members.ts). */
 const MAX_MUTE_SECONDS = 30 * 86400;
 
-export const GroupRole = z.enum(['owner', 'admin', 'member']).describe('owner (one per group), admin, member');
-export const JoinPolicy = z
-  .enum(['free', 'approval', 'invite'])
-  .describe("How users join: 'free' (asking is joining; members add anyone), 'approval' (the owner or an admin accepts applications and members' invitations), 'invite' (only the owner and admins add members)");
+export const GroupRole = z.enum(['owner', 'admin', 'member']).check(z.describe('owner (one per group), admin, member'));
+export const JoinPolicy = z.enum(['free', 'approval', 'invite']).check(z.describe("How users join: 'free' (asking is joining; members add anyone), 'approval' (the owner or an admin accepts applications and members' invitations), 'invite' (only the owner and admins add members)"));
 
 export const Group = z.strictObject({
   groupId: GroupId,
   name: z.string(),
   ownerUserId: UserId,
-  adminUserIds: z.array(UserId).describe("The group's admins (the owner not included)"),
-  faceUrl: z.string().optional(),
-  introduction: z.string().optional(),
-  announcement: z.string().optional(),
-  ex: z.string().optional(),
+  adminUserIds: z.array(UserId).check(z.describe("The group's admins (the owner not included)")),
+  faceUrl: z.optional(z.string()),
+  introduction: z.optional(z.string()),
+  announcement: z.optional(z.string()),
+  ex: z.optional(z.string()),
   joinPolicy: JoinPolicy,
-  historyVisibleToNewMembers: z.boolean().describe('New members see messages sent before they joined'),
+  historyVisibleToNewMembers: z.boolean().check(z.describe('New members see messages sent before they joined')),
   status: z.enum(['active', 'dismissed']),
-  muteAll: z.boolean().describe('Only the owner and admins may send'),
-  slowModeSeconds: z.number().int().optional().describe('Slow mode: a member other than the owner and admins may send one message per this many seconds (a faster one is refused with THROTTLED and retryAfterMs); absent or 0: off'),
-  encrypted: z.literal(true).optional().describe('End-to-end encrypted (MLS): members send only content types 150, 151 and 152; set at creation, never unset'),
-  memberCount: z.number().int(),
-  createdAt: z.number().int(),
-  updatedAt: z.number().int().optional(),
+  muteAll: z.boolean().check(z.describe('Only the owner and admins may send')),
+  slowModeSeconds: z.optional(z.int()).check(z.describe('Slow mode: a member other than the owner and admins may send one message per this many seconds (a faster one is refused with THROTTLED and retryAfterMs); absent or 0: off')),
+  encrypted: z.optional(z.literal(true)).check(z.describe('End-to-end encrypted (MLS): members send only content types 150, 151 and 152; set at creation, never unset')),
+  memberCount: z.int(),
+  createdAt: z.int(),
+  updatedAt: z.optional(z.int()),
 });
 
 export const GroupMember = z.strictObject({
   userId: UserId,
   role: GroupRole,
-  nickname: z.string().optional().describe('Name in this group'),
-  mutedUntil: z.number().int().optional().describe('Muted until this time (ms since the epoch); absent when not muted'),
-  inviterUserId: UserId.optional().describe('Who added the member, when someone else did'),
-  joinedAt: z.number().int(),
+  nickname: z.optional(z.string()).check(z.describe('Name in this group')),
+  mutedUntil: z.optional(z.int()).check(z.describe('Muted until this time (ms since the epoch); absent when not muted')),
+  inviterUserId: z.optional(UserId).check(z.describe('Who added the member, when someone else did')),
+  joinedAt: z.int(),
 });
 
 export const GroupApplication = z.strictObject({
   groupId: GroupId,
-  userId: UserId.describe('Who would join'),
+  userId: UserId.check(z.describe('Who would join')),
   message: z.string(),
-  inviterUserId: z.string().optional().describe("The member who invited the user (an invitation awaiting approval), or '@admin'"),
-  createdAt: z.number().int(),
+  inviterUserId: z.optional(z.string()).check(z.describe("The member who invited the user (an invitation awaiting approval), or '@admin'")),
+  createdAt: z.int(),
 });
 
-const InviteResult = ItemResult.extend({
-  status: z.enum(['joined', 'applied']).optional().describe("On success: 'joined', or 'applied' when an ordinary member's invitation awaits approval"),
+const InviteResult = z.extend(ItemResult, {
+  status: z.optional(z.enum(['joined', 'applied'])).check(z.describe("On success: 'joined', or 'applied' when an ordinary member's invitation awaits approval")),
 });
 
 const GroupPath = z.strictObject({ groupId: GroupId });
@@ -60,23 +58,17 @@ const UserPath = z.strictObject({ userId: UserId });
 const UserGroupPath = z.strictObject({ userId: UserId, groupId: GroupId });
 const OneGroup = z.strictObject({ group: Group });
 const OneMember = z.strictObject({ member: GroupMember });
-const UserIds = z.strictObject({ userIds: z.array(UserId).min(1).max(MAX_BATCH) });
+const UserIds = z.strictObject({ userIds: z.array(UserId).check(z.minLength(1), z.maxLength(MAX_BATCH)) });
 
 const GroupInfo = {
-  name: z.string().min(1).max(128).optional(),
-  faceUrl: z.string().max(1024).optional(),
-  introduction: z.string().max(2048).optional(),
-  announcement: z.string().max(4096).optional(),
-  ex: z.string().max(4096).optional().describe("The app's own data, usually JSON"),
-  joinPolicy: JoinPolicy.optional(),
-  historyVisibleToNewMembers: z.boolean().optional(),
-  slowModeSeconds: z
-    .number()
-    .int()
-    .min(0)
-    .max(MAX_SLOW_MODE_SECONDS)
-    .optional()
-    .describe(`Slow mode: members other than the owner and admins may send one message per this many seconds (0: off; at most ${MAX_SLOW_MODE_SECONDS}, a day)`),
+  name: z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
+  faceUrl: z.optional(z.string().check(z.maxLength(1024))),
+  introduction: z.optional(z.string().check(z.maxLength(2048))),
+  announcement: z.optional(z.string().check(z.maxLength(4096))),
+  ex: z.optional(z.string().check(z.maxLength(4096))).check(z.describe("The app's own data, usually JSON")),
+  joinPolicy: z.optional(JoinPolicy),
+  historyVisibleToNewMembers: z.optional(z.boolean()),
+  slowModeSeconds: z.optional(z.int().check(z.gte(0), z.lte(MAX_SLOW_MODE_SECONDS))).check(z.describe(`Slow mode: members other than the owner and admins may send one message per this many seconds (0: off; at most ${MAX_SLOW_MODE_SECONDS}, a day)`)),
 };
 
 export const groupRoutes = [
@@ -88,15 +80,15 @@ export const groupRoutes = [
     auth: 'user',
     permissions: 'A user token creates a group it owns (ownerUserId, if given, must be the caller); an admin token names the owner.',
     body: z.strictObject({
-      groupId: GroupId.optional().describe('Chosen by the app; generated when absent'),
+      groupId: z.optional(GroupId).check(z.describe('Chosen by the app; generated when absent')),
       ...GroupInfo,
-      name: z.string().min(1).max(128),
-      ownerUserId: UserId.optional().describe('Defaults to the calling user; required with an admin token'),
-      memberUserIds: z.array(UserId).max(MAX_BATCH).optional(),
-      adminUserIds: z.array(UserId).max(MAX_BATCH).optional().describe(`Initial admins, besides memberUserIds (at most ${MAX_BATCH} members in all, the owner not counted)`),
-      joinPolicy: JoinPolicy.optional().describe("Default 'approval'"),
-      historyVisibleToNewMembers: z.boolean().optional().describe('Default false'),
-      encrypted: z.boolean().optional().describe('true: an end-to-end encrypted group (MLS): its members may send only encrypted content types (150, 151, 152), anything else is ENCRYPTED_CONVERSATION; cannot be changed later. Default false'),
+      name: z.string().check(z.minLength(1), z.maxLength(128)),
+      ownerUserId: z.optional(UserId).check(z.describe('Defaults to the calling user; required with an admin token')),
+      memberUserIds: z.optional(z.array(UserId).check(z.maxLength(MAX_BATCH))),
+      adminUserIds: z.optional(z.array(UserId).check(z.maxLength(MAX_BATCH))).check(z.describe(`Initial admins, besides memberUserIds (at most ${MAX_BATCH} members in all, the owner not counted)`)),
+      joinPolicy: z.optional(JoinPolicy).check(z.describe("Default 'approval'")),
+      historyVisibleToNewMembers: z.optional(z.boolean()).check(z.describe('Default false')),
+      encrypted: z.optional(z.boolean()).check(z.describe('true: an end-to-end encrypted group (MLS): its members may send only encrypted content types (150, 151, 152), anything else is ENCRYPTED_CONVERSATION; cannot be changed later. Default false')),
     }),
     response: OneGroup,
   },
@@ -118,7 +110,7 @@ export const groupRoutes = [
     auth: 'user',
     permissions: 'The owner and admins.',
     params: GroupPath,
-    body: z.strictObject(GroupInfo).refine((b) => Object.values(b).some((v) => v !== undefined), 'Give at least one field to change'),
+    body: z.strictObject(GroupInfo).check(z.refine((b) => Object.values(b).some((v) => v !== undefined), 'Give at least one field to change')),
     response: OneGroup,
   },
   {
@@ -174,7 +166,7 @@ export const groupRoutes = [
       "The owner and admins add users at once. An ordinary member adds them at once when the join policy is 'free', files applications for the owner and admins to accept when it is 'approval' (groupApplied), and is refused (FORBIDDEN) when it is 'invite'.",
     params: GroupPath,
     body: UserIds,
-    response: z.strictObject({ results: z.array(InviteResult), memberCount: z.number().int() }),
+    response: z.strictObject({ results: z.array(InviteResult), memberCount: z.int() }),
   },
   {
     operationId: 'removeGroupMembers',
@@ -185,7 +177,7 @@ export const groupRoutes = [
     permissions: 'The owner removes anyone but themselves; an admin removes ordinary members only; nobody removes the owner.',
     params: GroupPath,
     body: UserIds,
-    response: z.strictObject({ results: z.array(ItemResult), memberCount: z.number().int() }),
+    response: z.strictObject({ results: z.array(ItemResult), memberCount: z.int() }),
   },
   {
     operationId: 'setGroupMemberInfo',
@@ -195,7 +187,7 @@ export const groupRoutes = [
     auth: 'user',
     permissions: "The member themselves, the owner, or an admin (for ordinary members).",
     params: MemberPath,
-    body: z.strictObject({ nickname: z.string().max(64) }),
+    body: z.strictObject({ nickname: z.string().check(z.maxLength(64)) }),
     response: OneMember,
   },
   {
@@ -217,7 +209,11 @@ export const groupRoutes = [
     auth: 'user',
     permissions: 'The owner mutes admins and members; an admin mutes ordinary members only; nobody mutes the owner.',
     params: MemberPath,
-    body: z.strictObject({ seconds: z.number().int().min(0).max(MAX_MUTE_SECONDS).describe(`Duration, at most ${MAX_MUTE_SECONDS} (30 days); 0 unmutes`) }),
+    body: z.strictObject({ seconds: z.int().check(
+      z.gte(0),
+      z.lte(MAX_MUTE_SECONDS),
+      z.describe(`Duration, at most ${MAX_MUTE_SECONDS} (30 days); 0 unmutes`),
+    ) }),
     response: OneMember,
   },
   {
@@ -239,7 +235,7 @@ export const groupRoutes = [
     auth: 'user',
     permissions: 'The owner and admins.',
     params: MemberPath,
-    response: z.strictObject({ memberCount: z.number().int() }),
+    response: z.strictObject({ memberCount: z.int() }),
   },
   {
     operationId: 'refuseGroupApplication',
@@ -249,7 +245,7 @@ export const groupRoutes = [
     auth: 'user',
     permissions: 'The owner and admins.',
     params: MemberPath,
-    body: z.strictObject({ message: z.string().max(1024).optional().describe('Why, for the applicant') }),
+    body: z.strictObject({ message: z.optional(z.string().check(z.maxLength(1024))).check(z.describe('Why, for the applicant')) }),
     response: z.strictObject({ application: GroupApplication }),
   },
   {
@@ -260,8 +256,8 @@ export const groupRoutes = [
       "Ask to join a group. 'free': joined at once (groupMemberJoined); 'approval': an application for the owner and admins (groupApplied to them and the applicant); 'invite': refused with JOIN_NOT_ALLOWED.",
     auth: 'self',
     params: UserGroupPath,
-    body: z.strictObject({ message: z.string().max(1024).default('').describe('For the owner and admins') }),
-    response: z.strictObject({ status: z.enum(['joined', 'applied']), memberCount: z.number().int() }),
+    body: z.strictObject({ message: z._default(z.string().check(z.maxLength(1024)), '').check(z.describe('For the owner and admins')) }),
+    response: z.strictObject({ status: z.enum(['joined', 'applied']), memberCount: z.int() }),
   },
   {
     operationId: 'quitGroup',
@@ -270,7 +266,7 @@ export const groupRoutes = [
     summary: 'Leave a group (groupMemberQuit): the user keeps the messages up to and including that notification. The owner cannot quit (FORBIDDEN): transfer the group first.',
     auth: 'self',
     params: UserGroupPath,
-    response: z.strictObject({ memberCount: z.number().int() }),
+    response: z.strictObject({ memberCount: z.int() }),
   },
   {
     operationId: 'listJoinedGroups',
@@ -280,7 +276,7 @@ export const groupRoutes = [
     auth: 'self',
     params: UserPath,
     query: PageQuery,
-    response: z.strictObject({ groups: z.array(z.strictObject({ group: Group, role: GroupRole, joinedAt: z.number().int() })), nextCursor: NextCursor }),
+    response: z.strictObject({ groups: z.array(z.strictObject({ group: Group, role: GroupRole, joinedAt: z.int() })), nextCursor: NextCursor }),
   },
   {
     operationId: 'listUserGroupApplications',

@@ -1,36 +1,37 @@
 /** HTTP routes: presigned uploads to and downloads from the media store. */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { MimeType, UserId } from '../../protocol/schema';
 import type { HttpRouteSpec } from './types';
 
 const UserPath = z.strictObject({ userId: UserId });
-const ExportId = z.string().regex(/^[0-9a-f]{32}$/, '32 lower-case hex digits').describe('An export, as startUserExport answered');
+const ExportId = z.string().check(z.regex(/^[0-9a-f]{32}$/, '32 lower-case hex digits'), z.describe('An export, as startUserExport answered'));
 
 const ExportStatus = z.strictObject({
   exportId: ExportId,
   userId: UserId,
-  status: z.enum(['running', 'done', 'failed']).describe('running: being built; done: downloadUrl fetches it; failed: see error, and request a new one'),
-  requestedAt: z.number().int().describe('ms since the epoch'),
-  completedAt: z.number().int().optional().describe('ms since the epoch, once done or failed'),
-  expiresAt: z.number().int().describe('ms since the epoch after which the export (archive and status) is deleted'),
-  counts: z
-    .strictObject({
-      friends: z.number().int(),
-      friendRequests: z.number().int(),
-      blocks: z.number().int(),
-      groups: z.number().int(),
-      messages: z.number().int().describe('Messages they sent, from the history (deleted and revoked ones with their marks and no content)'),
-      media: z.number().int().describe('Their media objects (keys, types and sizes; fetch each with getMediaDownloadUrl)'),
-    })
-    .optional()
-    .describe('What the archive holds, once done'),
-  bytes: z.number().int().optional().describe("The archive's size, once done"),
-  error: z.string().optional().describe('Why it failed'),
-  downloadUrl: z.string().optional().describe('Once done: a presigned GET of the archive (gzip-compressed JSON Lines), valid until downloadExpiresAt'),
-  downloadExpiresAt: z.number().int().optional().describe('Seconds since the epoch after which downloadUrl is refused'),
+  status: z.enum(['running', 'done', 'failed']).check(z.describe('running: being built; done: downloadUrl fetches it; failed: see error, and request a new one')),
+  requestedAt: z.int().check(z.describe('ms since the epoch')),
+  completedAt: z.optional(z.int()).check(z.describe('ms since the epoch, once done or failed')),
+  expiresAt: z.int().check(z.describe('ms since the epoch after which the export (archive and status) is deleted')),
+  counts: z.optional(z.strictObject({
+      friends: z.int(),
+      friendRequests: z.int(),
+      blocks: z.int(),
+      groups: z.int(),
+      messages: z.int().check(z.describe('Messages they sent, from the history (deleted and revoked ones with their marks and no content)')),
+      media: z.int().check(z.describe('Their media objects (keys, types and sizes; fetch each with getMediaDownloadUrl)')),
+    })).check(z.describe('What the archive holds, once done')),
+  bytes: z.optional(z.int()).check(z.describe("The archive's size, once done")),
+  error: z.optional(z.string()).check(z.describe('Why it failed')),
+  downloadUrl: z.optional(z.string()).check(z.describe('Once done: a presigned GET of the archive (gzip-compressed JSON Lines), valid until downloadExpiresAt')),
+  downloadExpiresAt: z.optional(z.int()).check(z.describe('Seconds since the epoch after which downloadUrl is refused')),
 });
 
-const ObjectKey = z.string().min(1).max(1024).describe('Key of a media object, as returned by createMediaUpload and carried in MediaRef.objectKey');
+const ObjectKey = z.string().check(
+  z.minLength(1),
+  z.maxLength(1024),
+  z.describe('Key of a media object, as returned by createMediaUpload and carried in MediaRef.objectKey'),
+);
 
 export const mediaRoutes = [
   {
@@ -45,16 +46,16 @@ export const mediaRoutes = [
     auth: 'user',
     permissions: 'A user token uploads as its user (userId, if given, must be the caller); an admin token names the uploader in userId.',
     body: z.strictObject({
-      userId: UserId.optional().describe('The uploader; defaults to the calling user, required with an admin token'),
-      fileName: z.string().min(1).max(255).describe('The file\'s name; kept, cleaned up, as the last segment of the key'),
-      contentType: MimeType.describe('MIME type of the file, e.g. `image/jpeg`; S3 stores it and serves downloads with it'),
-      size: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).describe('Exact size of the file in bytes'),
+      userId: z.optional(UserId).check(z.describe('The uploader; defaults to the calling user, required with an admin token')),
+      fileName: z.string().check(z.minLength(1), z.maxLength(255), z.describe('The file\'s name; kept, cleaned up, as the last segment of the key')),
+      contentType: MimeType.check(z.describe('MIME type of the file, e.g. `image/jpeg`; S3 stores it and serves downloads with it')),
+      size: z.int().check(z.gte(1), z.lte(Number.MAX_SAFE_INTEGER), z.describe('Exact size of the file in bytes')),
     }),
     response: z.strictObject({
-      url: z.string().describe('Where to POST the form'),
-      fields: z.record(z.string(), z.string()).describe('Form fields to send as they are, before the file'),
-      objectKey: z.string().describe('The key the object will have: reference it from messages as MediaRef.objectKey'),
-      expiresAt: z.number().int().describe('Seconds since the epoch after which the upload can no longer start'),
+      url: z.string().check(z.describe('Where to POST the form')),
+      fields: z.record(z.string(), z.string()).check(z.describe('Form fields to send as they are, before the file')),
+      objectKey: z.string().check(z.describe('The key the object will have: reference it from messages as MediaRef.objectKey')),
+      expiresAt: z.int().check(z.describe('Seconds since the epoch after which the upload can no longer start')),
     }),
   },
   {
@@ -69,11 +70,11 @@ export const mediaRoutes = [
     permissions: 'Any user or admin holding the object key.',
     query: z.strictObject({ objectKey: ObjectKey }),
     response: z.strictObject({
-      url: z.string().describe('GET it (no headers needed) before expiresAt'),
+      url: z.string().check(z.describe('GET it (no headers needed) before expiresAt')),
       objectKey: z.string(),
-      contentType: z.string().describe('The type the object was uploaded with'),
-      size: z.number().int().describe('Bytes'),
-      expiresAt: z.number().int().describe('Seconds since the epoch after which the URL is refused'),
+      contentType: z.string().check(z.describe('The type the object was uploaded with')),
+      size: z.int().check(z.describe('Bytes')),
+      expiresAt: z.int().check(z.describe('Seconds since the epoch after which the URL is refused')),
     }),
   },
   {

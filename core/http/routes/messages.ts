@@ -1,16 +1,18 @@
 /** HTTP routes: sending messages from the app backend, and the full history. */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { ClientMsgId, ConversationId, DeleteMsgRequest, GroupId, MAX_CONTENT_BYTES, Message, MessageBody, OfflinePush, RevokeMsgRequest, SendableContentType, SendMsgResult, Seq, UserId } from '../../protocol/schema';
+import { descriptionOf, isOptional } from '../../protocol/describe';
 import type { HttpRouteSpec } from './types';
 
-const Content = z
-  .unknown()
-  .describe(
-    `Shape depends on contentType (validated as on the WebSocket \`sendMsg\`; at most ${MAX_CONTENT_BYTES} bytes as JSON): ` +
-      MessageBody.options.map((o) => `${o.shape.contentType.value} ${o.shape.contentType.description?.split(' ')[1]} {${Object.entries(o.shape.content.shape as Record<string, z.ZodType>).map(([k, v]) => (v.isOptional() ? `${k}?` : k)).join(', ')}}`).join('; '),
-  );
+const Content = z.unknown().check(z.describe(`Shape depends on contentType (validated as on the WebSocket \`sendMsg\`; at most ${MAX_CONTENT_BYTES} bytes as JSON): ` +
+      MessageBody.def.options.map((o) => `${o.shape.contentType.def.values[0]} ${descriptionOf(o.shape.contentType)?.split(' ')[1]} {${Object.entries(o.shape.content.shape as Record<string, z.ZodMiniType>).map(([k, v]) => (isOptional(v) ? `${k}?` : k)).join(', ')}}`).join('; ')));
 
-const MessagePath = z.strictObject({ conversationId: ConversationId, seq: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).describe(Seq.description ?? 'seq') });
+const MessagePath = z.strictObject({ conversationId: ConversationId, seq: z.coerce.number().check(
+  z.int(),
+  z.gte(1),
+  z.lte(Number.MAX_SAFE_INTEGER),
+  z.describe(descriptionOf(Seq) ?? 'seq'),
+) });
 
 export const messageRoutes = [
   {
@@ -20,14 +22,14 @@ export const messageRoutes = [
     summary: 'Send a message as a user (sendId) or as the system (asSystem), to a user (recvId) or a group (groupId). System messages to a user go to their notification conversation n_<userId>.',
     auth: 'admin',
     body: z.strictObject({
-      sendId: UserId.optional().describe('Sender; required unless asSystem'),
-      asSystem: z.boolean().optional().describe('Send as `system`'),
-      recvId: UserId.optional(),
-      groupId: GroupId.optional(),
-      clientMsgId: ClientMsgId.optional().describe('For idempotent retries; generated when absent'),
+      sendId: z.optional(UserId).check(z.describe('Sender; required unless asSystem')),
+      asSystem: z.optional(z.boolean()).check(z.describe('Send as `system`')),
+      recvId: z.optional(UserId),
+      groupId: z.optional(GroupId),
+      clientMsgId: z.optional(ClientMsgId).check(z.describe('For idempotent retries; generated when absent')),
       contentType: SendableContentType,
       content: Content,
-      offlinePush: OfflinePush.optional(),
+      offlinePush: z.optional(OfflinePush),
     }),
     response: SendMsgResult,
   },
@@ -41,39 +43,33 @@ export const messageRoutes = [
     permissions: 'A user token reads only conversations the user is in, and only their visible part (after what they cleared or what came before they joined; up to when they left).',
     params: z.strictObject({ conversationId: ConversationId }),
     query: z.strictObject({
-      beforeSeq: z.coerce.number().int().min(1).optional().describe('Return messages with a lower seq (default: the newest)'),
-      limit: z.coerce
-        .number()
-        .int()
-        .min(1)
-        .max(200)
-        .optional()
-        .describe('Page size (default 50, at most 200); a page of large messages holds fewer (a page stays within 1 MiB of history), and nextBeforeSeq goes on from there'),
+      beforeSeq: z.optional(z.coerce.number().check(z.int(), z.gte(1))).check(z.describe('Return messages with a lower seq (default: the newest)')),
+      limit: z.optional(z.coerce.number().check(z.int(), z.gte(1), z.lte(200))).check(z.describe('Page size (default 50, at most 200); a page of large messages holds fewer (a page stays within 1 MiB of history), and nextBeforeSeq goes on from there')),
     }),
     response: z.strictObject({
-      messages: z.array(Message).describe('Newest first'),
-      nextBeforeSeq: z.number().int().nullable().describe('Pass as beforeSeq for the next page; null at the start'),
+      messages: z.array(Message).check(z.describe('Newest first')),
+      nextBeforeSeq: z.nullable(z.int()).check(z.describe('Pass as beforeSeq for the next page; null at the start')),
     }),
   },
   {
     operationId: 'revokeMessage',
     method: 'POST',
     path: '/conversations/{conversationId}/messages/{seq}/revoke',
-    summary: `Revoke a message (as the WebSocket \`revokeMsg\`). ${RevokeMsgRequest.description}`,
+    summary: `Revoke a message (as the WebSocket \`revokeMsg\`). ${descriptionOf(RevokeMsgRequest)}`,
     auth: 'user',
     permissions:
       "A user token acts as its user: the sender within the revoke window; in a group the owner (any message) or an admin (ordinary members' messages). An admin token may revoke any message.",
     params: MessagePath,
-    response: Message.describe('The message as now stored (the marker)'),
+    response: Message.check(z.describe('The message as now stored (the marker)')),
   },
   {
     operationId: 'deleteMessage',
     method: 'DELETE',
     path: '/conversations/{conversationId}/messages/{seq}',
-    summary: `Delete a message for everyone (as the WebSocket \`deleteMsg\`). ${DeleteMsgRequest.description}`,
+    summary: `Delete a message for everyone (as the WebSocket \`deleteMsg\`). ${descriptionOf(DeleteMsgRequest)}`,
     auth: 'user',
     permissions: 'A user token acts as its user: the sender only. An admin token may delete any message.',
     params: MessagePath,
-    response: Message.describe('The message as now stored (the marker)'),
+    response: Message.check(z.describe('The message as now stored (the marker)')),
   },
 ] as const satisfies readonly HttpRouteSpec[];

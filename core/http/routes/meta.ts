@@ -1,5 +1,5 @@
 /** HTTP routes: health and the API's own description. */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import type { HttpRouteSpec } from './types';
 
 export const metaRoutes = [
@@ -9,7 +9,7 @@ export const metaRoutes = [
     path: '/health',
     summary: 'Liveness check.',
     auth: 'none',
-    response: z.strictObject({ ok: z.literal(true), serverTime: z.number().int() }),
+    response: z.strictObject({ ok: z.literal(true), serverTime: z.int() }),
   },
   {
     operationId: 'getOpenApi',

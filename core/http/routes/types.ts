@@ -1,5 +1,5 @@
 /** The shape of an HTTP route's contract, shared by every area's route file. */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import type { Actor } from '../actor';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -22,10 +22,10 @@ export interface HttpRouteSpec {
   readonly auth: RouteAuth;
   /** What a `user`-auth route lets whom do, for the docs. */
   readonly permissions?: string;
-  readonly params?: z.ZodType;
-  readonly query?: z.ZodType;
-  readonly body?: z.ZodType;
-  readonly response: z.ZodType;
+  readonly params?: z.ZodMiniType;
+  readonly query?: z.ZodMiniType;
+  readonly body?: z.ZodMiniType;
+  readonly response: z.ZodMiniType;
   /**
    * Recorded in the audit log when an admin token calls it even though it is a GET: a read
    * that reveals what users wrote or hold (every admin call that is not a GET is recorded).
@@ -48,20 +48,20 @@ export type Operations<R extends readonly HttpRouteSpec[], Elsewhere extends str
 export const MAX_BATCH = 1000;
 
 /** An operator's name on an admin token, as the audit log records it. */
-export const AdminName = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$/, 'letters, digits, ".", "_", "@", "+" or "-", 1-128 characters, not starting with a symbol')
-  .describe("An operator's name");
+export const AdminName = z.string().check(
+  z.regex(/^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$/, 'letters, digits, ".", "_", "@", "+" or "-", 1-128 characters, not starting with a symbol'),
+  z.describe("An operator's name"),
+);
 
 export const ItemResult = z.strictObject({
   userId: z.string(),
   ok: z.boolean(),
-  error: z.strictObject({ code: z.number().int(), reason: z.string(), message: z.string(), appCode: z.number().int().optional().describe("REFUSED_BY_APP: the app backend's own code") }).optional(),
+  error: z.optional(z.strictObject({ code: z.int(), reason: z.string(), message: z.string(), appCode: z.optional(z.int()).check(z.describe("REFUSED_BY_APP: the app backend's own code")) })),
 });
 
 export const Token = z.strictObject({
   token: z.string(),
-  expiresAt: z.number().int().describe('Expiry, seconds since the epoch'),
+  expiresAt: z.int().check(z.describe('Expiry, seconds since the epoch')),
 });
 
 /** Whether an admin token's call to the route is recorded in the audit log (a request for an admin token always is). */

@@ -1,35 +1,32 @@
 /** HTTP routes: users, their profiles, settings and presence. */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { PlatformId, UserId } from '../../protocol/schema';
 import { NextCursor, PageQuery } from '../paging';
 import { ItemResult, MAX_BATCH, type HttpRouteSpec } from './types';
 
 export const UserProfileInput = z.strictObject({
   userId: UserId,
-  nickname: z.string().max(64).optional(),
-  faceUrl: z.string().max(1024).optional(),
-  ex: z.string().max(4096).optional().describe("The app's own data, usually JSON"),
+  nickname: z.optional(z.string().check(z.maxLength(64))),
+  faceUrl: z.optional(z.string().check(z.maxLength(1024))),
+  ex: z.optional(z.string().check(z.maxLength(4096))).check(z.describe("The app's own data, usually JSON")),
 });
 
-export const RecvOpt = z.union([z.literal(0), z.literal(1), z.literal(2)]).describe('0 receive, 1 do not receive (no push, not in the total unread), 2 receive silently (pushed with silent: true, not in the total unread)');
+export const RecvOpt = z.union([z.literal(0), z.literal(1), z.literal(2)]).check(z.describe('0 receive, 1 do not receive (no push, not in the total unread), 2 receive silently (pushed with silent: true, not in the total unread)'));
 
 export const Profile = z.strictObject({
   userId: UserId,
-  nickname: z.string().optional(),
-  faceUrl: z.string().optional(),
-  ex: z.string().optional(),
-  globalRecvOpt: RecvOpt.optional().describe('Shown to the user themselves and admins only'),
-  banned: z
-    .strictObject({ at: z.number().int(), until: z.number().int().optional(), reason: z.string().optional() })
-    .optional()
-    .describe('Set while banned (ms since the epoch; no `until`: until lifted). Shown to admins only'),
-  erased: z.strictObject({ at: z.number().int() }).optional().describe('Set once the user was erased (eraseUser): the profile is gone, the id stays taken'),
-  createdAt: z.number().int(),
-  updatedAt: z.number().int().optional(),
+  nickname: z.optional(z.string()),
+  faceUrl: z.optional(z.string()),
+  ex: z.optional(z.string()),
+  globalRecvOpt: z.optional(RecvOpt).check(z.describe('Shown to the user themselves and admins only')),
+  banned: z.optional(z.strictObject({ at: z.int(), until: z.optional(z.int()), reason: z.optional(z.string()) })).check(z.describe('Set while banned (ms since the epoch; no `until`: until lifted). Shown to admins only')),
+  erased: z.optional(z.strictObject({ at: z.int() })).check(z.describe('Set once the user was erased (eraseUser): the profile is gone, the id stays taken')),
+  createdAt: z.int(),
+  updatedAt: z.optional(z.int()),
 });
 
 const UserPath = z.strictObject({ userId: UserId });
-const UserIds = (max: number) => z.strictObject({ userIds: z.array(UserId).min(1).max(max) });
+const UserIds = (max: number) => z.strictObject({ userIds: z.array(UserId).check(z.minLength(1), z.maxLength(max)) });
 
 export const userRoutes = [
   {
@@ -38,7 +35,7 @@ export const userRoutes = [
     path: '/users/register',
     summary: `Register or import users, up to ${MAX_BATCH} per call; each item succeeds or fails on its own.`,
     auth: 'admin',
-    body: z.strictObject({ users: z.array(UserProfileInput).min(1).max(MAX_BATCH) }),
+    body: z.strictObject({ users: z.array(UserProfileInput).check(z.minLength(1), z.maxLength(MAX_BATCH)) }),
     response: z.strictObject({ results: z.array(ItemResult) }),
   },
   {
@@ -75,7 +72,7 @@ export const userRoutes = [
     summary: "Update a user's profile; their live devices get a userInfoUpdated event.",
     auth: 'self',
     params: UserPath,
-    body: z.strictObject({ nickname: z.string().max(64).optional(), faceUrl: z.string().max(1024).optional(), ex: z.string().max(4096).optional() }),
+    body: z.strictObject({ nickname: z.optional(z.string().check(z.maxLength(64))), faceUrl: z.optional(z.string().check(z.maxLength(1024))), ex: z.optional(z.string().check(z.maxLength(4096))) }),
     response: z.strictObject({ user: Profile }),
   },
   {
@@ -109,7 +106,7 @@ export const userRoutes = [
         z.strictObject({
           userId: UserId,
           online: z.boolean(),
-          platforms: z.array(z.strictObject({ platformId: PlatformId, connections: z.number().int() })),
+          platforms: z.array(z.strictObject({ platformId: PlatformId, connections: z.int() })),
         }),
       ),
     }),
@@ -123,10 +120,10 @@ export const userRoutes = [
     auth: 'admin',
     params: UserPath,
     body: z.strictObject({
-      reason: z.string().max(256).optional().describe('Kept with the ban, shown to admins'),
-      durationSeconds: z.number().int().min(1).max(10 * 365 * 86400).optional().describe('The ban ends by itself after this long (default: until lifted)'),
+      reason: z.optional(z.string().check(z.maxLength(256))).check(z.describe('Kept with the ban, shown to admins')),
+      durationSeconds: z.optional(z.int().check(z.gte(1), z.lte(10 * 365 * 86400))).check(z.describe('The ban ends by itself after this long (default: until lifted)')),
     }),
-    response: z.strictObject({ user: Profile, revoked: z.number().int().describe('Sessions revoked'), kicked: z.number().int().describe('Live connections closed') }),
+    response: z.strictObject({ user: Profile, revoked: z.int().check(z.describe('Sessions revoked')), kicked: z.int().check(z.describe('Live connections closed')) }),
   },
   {
     operationId: 'unbanUser',
@@ -148,18 +145,18 @@ export const userRoutes = [
       'confirmUserId must repeat the user id. Idempotent: call again to finish an erasure cut short, and while done is false (the messages of a user with very many took longer than one call may).',
     auth: 'admin',
     params: UserPath,
-    body: z.strictObject({ confirmUserId: UserId.describe('The same user id, to confirm') }),
+    body: z.strictObject({ confirmUserId: UserId.check(z.describe('The same user id, to confirm')) }),
     response: z.strictObject({
       userId: UserId,
-      done: z.boolean().describe('false: messages remain to erase; call again'),
-      revoked: z.number().int().describe('Sessions revoked'),
-      kicked: z.number().int().describe('Live connections closed'),
-      devices: z.number().int().describe('Offline push devices removed'),
-      friends: z.number().int().describe('Friendships deleted'),
-      requests: z.number().int().describe('Friend requests deleted (to and from them)'),
-      blocks: z.number().int().describe('Blocks they made, removed'),
-      groups: z.number().int().describe('Groups left'),
-      messages: z.number().int().describe('Messages deleted for everyone in the offline store by this call: theirs, their own notifications, and those of their friend requests (the history follows within seconds)'),
+      done: z.boolean().check(z.describe('false: messages remain to erase; call again')),
+      revoked: z.int().check(z.describe('Sessions revoked')),
+      kicked: z.int().check(z.describe('Live connections closed')),
+      devices: z.int().check(z.describe('Offline push devices removed')),
+      friends: z.int().check(z.describe('Friendships deleted')),
+      requests: z.int().check(z.describe('Friend requests deleted (to and from them)')),
+      blocks: z.int().check(z.describe('Blocks they made, removed')),
+      groups: z.int().check(z.describe('Groups left')),
+      messages: z.int().check(z.describe('Messages deleted for everyone in the offline store by this call: theirs, their own notifications, and those of their friend requests (the history follows within seconds)')),
     }),
   },
 ] as const satisfies readonly HttpRouteSpec[];

@@ -2,11 +2,11 @@
  * Input and output types of the HTTP API, derived from the route specs' zod schemas with
  * type-only imports: one source of truth, nothing of zod at run time.
  */
-import type * as z from 'zod';
+import type * as z from 'zod/mini';
 import type { HttpRoute } from '../../../core/http/routes';
 
 type Route<Op extends string> = Extract<HttpRoute, { operationId: Op }>;
-type Schema<R, K extends string> = R extends { readonly [P in K]: infer S extends z.ZodType } ? S : never;
+type Schema<R, K extends string> = R extends { readonly [P in K]: infer S extends z.ZodMiniType } ? S : never;
 type Flat<T> = { [K in keyof T]: T[K] } & {};
 type HasRequired<T> = {} extends T ? false : true;
 

@@ -5,29 +5,15 @@
  * again, after a confirmation, called again while it answers `done: false`).
  */
 import { describeError, seg } from './api';
+import type { ApiOutput } from '../../../sdk/src/http/types';
 import type { ViewContext } from './main';
 import { busy, confirmDialog, el, field, formatNumber, setNotice } from './dom';
 
-interface ExportStatus {
-  exportId: string;
-  status: 'running' | 'done' | 'failed';
-  counts?: { friends: number; friendRequests: number; blocks: number; groups: number; messages: number; media: number };
-  bytes?: number;
-  error?: string;
-  downloadUrl?: string;
-}
+/** An export's state (the routes' response schema). */
+type ExportStatus = ApiOutput<'getUserExport'>;
 
-interface ErasureResult {
-  done: boolean;
-  revoked: number;
-  kicked: number;
-  devices: number;
-  friends: number;
-  requests: number;
-  blocks: number;
-  groups: number;
-  messages: number;
-}
+/** What one erasure call answers (the route's response schema). */
+type ErasureResult = ApiOutput<'eraseUser'>;
 
 /** How long the console follows an export before leaving it to a later look (a very large user's takes minutes). */
 const EXPORT_FOLLOW_MS = 15 * 60_000;

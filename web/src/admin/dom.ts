@@ -85,3 +85,23 @@ export function confirmDialog(title: string, text: string, confirmLabel: string)
     cancel.focus();
   });
 }
+
+/**
+ * The JSON of a `/local/…` route of the local runtime (on the origin of `apiUrl`), or
+ * undefined when there is none to answer (a deployed stack): `body` then shows `notLocal`.
+ */
+export async function fetchLocal<T>(apiUrl: string, path: string, body: HTMLElement, notLocal: string): Promise<T | undefined> {
+  let res: Response;
+  try {
+    res = await fetch(`${new URL(apiUrl).origin}${path}`);
+  } catch {
+    res = new Response(null, { status: 404 });
+  }
+  if (!res.ok) {
+    body.dataset.state = 'not-local';
+    body.replaceChildren(el('p', { class: 'empty' }, notLocal));
+    return undefined;
+  }
+  body.dataset.state = 'local';
+  return (await res.json()) as T;
+}

@@ -6,7 +6,7 @@
  * table; queue depth and age; dead letters; the archive's lag (stream iterator age); and the
  * custom metrics the functions print in CloudWatch's embedded metric format.
  */
-import { busy, el, formatNumber, formatTime, notice, setNotice } from './dom';
+import { busy, el, fetchLocal, formatNumber, formatTime, notice, setNotice } from './dom';
 import type { ViewContext } from './main';
 
 interface Figures {
@@ -48,23 +48,15 @@ export function metricsView({ api }: ViewContext): HTMLElement {
   const status = notice();
   const body = el('div', { class: 'metrics', 'aria-live': 'polite' });
   const refresh = el('button', { type: 'button', class: 'secondary' }, 'Refresh');
-  const url = `${new URL(api.session.apiUrl).origin}/local/metrics`;
-
   const load = async () => {
-    let res: Response;
-    try {
-      res = await fetch(url);
-    } catch {
-      res = new Response(null, { status: 404 });
-    }
-    if (!res.ok) {
-      body.dataset.state = 'not-local';
-      body.replaceChildren(el('p', { class: 'empty' }, "These figures come from the local runtime only. A deployed stack's are on its CloudWatch dashboard (docs/operations.md, Monitoring)."));
-      setNotice(status, '');
-      return;
-    }
-    const f = (await res.json()) as Figures;
-    body.dataset.state = 'local';
+    const f = await fetchLocal<Figures>(
+      api.session.apiUrl,
+      '/local/metrics',
+      body,
+      "These figures come from the local runtime only. A deployed stack's are on its CloudWatch dashboard (docs/operations.md, Monitoring).",
+    );
+    setNotice(status, '');
+    if (!f) return;
     body.replaceChildren(
       el('p', { class: 'hint' }, `Since the runtime started, ${formatTime(f.since)} UTC. Not shown locally: ${f.notShownLocally.join('; ')}.`),
       table(

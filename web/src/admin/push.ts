@@ -3,7 +3,7 @@
  * received, newest first (`GET /local/push/notifications` on the runtime's origin, which
  * deployed stacks do not have).
  */
-import { busy, el, notice, setNotice } from './dom';
+import { busy, el, fetchLocal, notice, setNotice } from './dom';
 import type { ViewContext } from './main';
 
 interface Received {
@@ -22,24 +22,17 @@ export function pushView({ api }: ViewContext): HTMLElement {
   const status = notice();
   const body = el('div', { class: 'push-notifications', 'aria-live': 'polite' });
   const refresh = el('button', { type: 'button', class: 'secondary' }, 'Refresh');
-  // The stand-ins answer on the runtime's origin, beside its /api.
-  const url = `${new URL(api.session.apiUrl).origin}/local/push/notifications?limit=50`;
-
   const load = async () => {
-    let res: Response;
-    try {
-      res = await fetch(url);
-    } catch {
-      res = new Response(null, { status: 404 });
-    }
-    if (!res.ok) {
-      body.dataset.state = 'not-local';
-      body.replaceChildren(el('p', { class: 'empty' }, 'Push notifications are listed here by the local runtime only (its APNs, FCM and Web Push stand-ins). A deployed stack sends them to the real services.'));
-      setNotice(status, '');
-      return;
-    }
-    const { notifications } = (await res.json()) as { notifications: Received[] };
-    body.dataset.state = 'local';
+    // The stand-ins answer on the runtime's origin, beside its /api.
+    const found = await fetchLocal<{ notifications: Received[] }>(
+      api.session.apiUrl,
+      '/local/push/notifications?limit=50',
+      body,
+      'Push notifications are listed here by the local runtime only (its APNs, FCM and Web Push stand-ins). A deployed stack sends them to the real services.',
+    );
+    setNotice(status, '');
+    if (!found) return;
+    const { notifications } = found;
     body.replaceChildren(
       notifications.length === 0
         ? el('p', { class: 'empty' }, 'None received yet: a recipient with a registered device and no foreground connection gets one.')
