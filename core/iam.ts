@@ -6,6 +6,7 @@
  */
 import {
   functions,
+  httpFunctions,
   queues,
   streamConsumers,
   type DataApiAction,
@@ -18,6 +19,7 @@ import {
   type TableKey,
 } from './manifest';
 import { MEDIA_PREFIX } from './domain/media';
+import { HTTP_CALLER_PARTITION } from './domain/limits';
 import { configuredProviders } from './offline-push/settings';
 import type { PushProvider, PushSettings } from './offline-push/types';
 
@@ -115,6 +117,16 @@ export function functionPolicy(key: FunctionKey, options: PolicyOptions): Policy
   const statements: PolicyStatementSpec[] = [{ actions: [...logActions], resources: [{ kind: 'logGroup' }], grantedBy: 'function' }];
   for (const [table, actions] of entriesOf<TableKey, readonly TableAction[]>(spec.tables)) {
     if (actions.length) statements.push({ actions: actions.map((a) => `dynamodb:${a}`), resources: [{ kind: 'table', table }], grantedBy: 'manifest' });
+  }
+  if (spec.limits && (httpFunctions as readonly string[]).includes(key)) {
+    // The per-caller count of HTTP requests shared by the containers (core/services/limits.ts): its own items
+    // in Sessions (partition `#http|<caller>`: no user id starts with a symbol) and no session.
+    statements.push({
+      actions: ['dynamodb:UpdateItem'],
+      resources: [{ kind: 'table', table: 'sessions' }],
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${HTTP_CALLER_PARTITION}*`] } },
+      grantedBy: 'manifest',
+    });
   }
   for (const [table, indexes] of entriesOf<TableKey, readonly string[]>(spec.indexes ?? {})) {
     statements.push({ actions: ['dynamodb:Query'], resources: indexes.map((index) => ({ kind: 'table', table, index })), grantedBy: 'manifest' });

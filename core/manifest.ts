@@ -532,7 +532,7 @@ export const functions = {
     tables: {
       // Registration (BatchWriteItem), profiles and bans (BatchGetItem, UpdateItem), live connections (GetItem).
       users: ['GetItem', 'BatchGetItem', 'BatchWriteItem', 'UpdateItem'],
-      // Issues tokens (PutItem), checks them (GetItem), revokes them (Query, UpdateItem); the per-caller count of HTTP requests (UpdateItem).
+      // Issues tokens (PutItem), checks them (GetItem), revokes them (Query, UpdateItem).
       sessions: ['GetItem', 'PutItem', 'Query', 'UpdateItem'],
       // Kicks a user's connections (Query, DeleteItem).
       connections: ['Query', 'DeleteItem'],
@@ -592,8 +592,8 @@ export const functions = {
     memoryMb: 1024,
     timeoutSeconds: 15,
     tables: {
-      // Checks tokens (GetItem); the per-caller count of HTTP requests shared by every container (UpdateItem, core/services/limits.ts).
-      sessions: ['GetItem', 'UpdateItem'],
+      // Checks tokens (GetItem). (The per-caller count of HTTP requests: UpdateItem of its own items only, core/iam.ts.)
+      sessions: ['GetItem'],
       // An admin's upload names a user, who must be registered.
       users: ['BatchGetItem'],
       // Admin uploads and downloads, and data exports, are recorded in the audit log.
@@ -614,8 +614,8 @@ export const functions = {
     memoryMb: 1024,
     timeoutSeconds: 15,
     tables: {
-      // Checks tokens (GetItem); the per-caller count of HTTP requests shared by every container (UpdateItem, core/services/limits.ts).
-      sessions: ['GetItem', 'UpdateItem'],
+      // Checks tokens (GetItem). (The per-caller count of HTTP requests: UpdateItem of its own items only, core/iam.ts.)
+      sessions: ['GetItem'],
       // The user search's current profiles (BatchGetItem).
       users: ['BatchGetItem'],
       // The statistics' online counts (Scan, keys only).
@@ -648,8 +648,8 @@ export const functions = {
     memoryMb: 512,
     timeoutSeconds: 15,
     tables: {
-      // Checks tokens (GetItem); the per-caller count of HTTP requests shared by every container (UpdateItem, core/services/limits.ts).
-      sessions: ['GetItem', 'UpdateItem'],
+      // Checks tokens (GetItem). (The per-caller count of HTTP requests: UpdateItem of its own items only, core/iam.ts.)
+      sessions: ['GetItem'],
       // Devices and key packages: published (PutItem, BatchWriteItem, UpdateItem), listed and counted (Query, GetItem, BatchGetItem),
       // claimed (a conditional DeleteItem), removed (BatchWriteItem, DeleteItem).
       keyPackages: ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem'],

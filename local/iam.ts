@@ -12,7 +12,7 @@ import { SQSServiceException } from '@aws-sdk/client-sqs';
 import { SSMServiceException } from '@aws-sdk/client-ssm';
 import { setRequestCheck } from '../core/aws/accounting';
 import { functionPolicy, type PolicyOptions, type PolicyResource, type PolicyStatementSpec } from '../core/iam';
-import { functions, type FunctionKey } from '../core/manifest';
+import { functions, tables, type FunctionKey, type TableKey } from '../core/manifest';
 import { runningFunction } from './lambda';
 
 /** One action on one resource, as IAM evaluates a request (a batch or transaction is several). */
@@ -63,6 +63,8 @@ function conditionsHold(conditions: ResolvedStatement['conditions'], context: Ac
       if (actual === undefined) return false;
       const values = [expected].flat();
       if (operator === 'StringLike' && values.some((v) => globMatches(v, actual))) continue;
+      // A single-item request has one leading key: every value of the set matches when it does.
+      if (operator === 'ForAllValues:StringLike' && values.some((v) => globMatches(v, actual))) continue;
       if (operator === 'StringEquals' && values.includes(actual)) continue;
       // Any other operator is unknown here: the statement does not apply (deny by default).
       return false;
@@ -106,6 +108,19 @@ export function accessesOf(service: string, command: string, input: Record<strin
           return ((input.TransactItems as Record<string, { TableName?: string }>[]) ?? []).flatMap((item) =>
             Object.entries(item).map(([kind, op]) => on(actionOf[kind] ?? kind, table(op?.TableName))),
           );
+        }
+        case 'GetItem':
+        case 'PutItem':
+        case 'UpdateItem':
+        case 'DeleteItem': {
+          // The item's partition key value is the request's `dynamodb:LeadingKeys`.
+          const arn = table(input.TableName);
+          const spec = Object.entries(tables).find(([key]) => arns.resolve({ kind: 'table', table: key as TableKey }) === arn)?.[1];
+          const item = (command === 'PutItem' ? input.Item : input.Key) as Record<string, unknown> | undefined;
+          const value = spec ? item?.[spec.partitionKey.name] : undefined;
+          // Marshalled ({ S: … }) or not, as the document client's middleware has or has not run yet.
+          const leading = typeof value === 'string' ? value : (value as { S?: unknown } | undefined)?.S;
+          return [{ ...on(command, arn), ...(typeof leading === 'string' ? { context: { 'dynamodb:LeadingKeys': leading } } : {}) }];
         }
         default:
           return [on(command, table(input.TableName))];

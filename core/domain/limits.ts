@@ -37,6 +37,9 @@ export const DEFAULT_LIMITS: LimitSettings = {
   typing: { perSecond: 1, burst: 5 },
 };
 
+/** The partition prefix of the HTTP callers' shared counts in Sessions: no user id starts with a symbol. */
+export const HTTP_CALLER_PARTITION = '#http|';
+
 /** Longest slow mode a group may set: one day. */
 export const MAX_SLOW_MODE_SECONDS = 86_400;
 

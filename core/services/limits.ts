@@ -21,7 +21,7 @@ import { ddb } from '../aws/dynamodb';
 import { containerName } from '../aws/container';
 import { config } from '../config';
 import { SYSTEM_SENDER } from '../domain/ids';
-import type { LimitSettings, RateLimit } from '../domain/limits';
+import { HTTP_CALLER_PARTITION, type LimitSettings, type RateLimit } from '../domain/limits';
 import { CirrusError } from '../errors';
 import { log } from '../log';
 import { isConditionFailure } from '../store/dynamo';
@@ -159,7 +159,7 @@ async function addToSharedCount(caller: string, window: number, n: number): Prom
   const res = await ddb().send(
     new UpdateCommand({
       TableName: config.tableName('sessions'),
-      Key: { userId: `#http|${caller}`, sessionId: String(window) },
+      Key: { userId: `${HTTP_CALLER_PARTITION}${caller}`, sessionId: String(window) },
       UpdateExpression: 'ADD n :n SET expiresAt = if_not_exists(expiresAt, :e)',
       // An hour after the window: the table's TTL removes it some time after.
       ExpressionAttributeValues: { ':n': n, ':e': Math.floor(((window + 1) * HTTP_WINDOW_MS) / 1000) + 3600 },
