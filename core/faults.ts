@@ -23,7 +23,9 @@ export type FaultPoint =
   /** eraseUser: after one of the user's messages was deleted for everyone (details: conversationId, seq), before the rest. */
   | 'erase.afterMessage'
   /** userData: an export's records were gathered (details: userId, exportId), before its archive is stored. */
-  | 'export.beforeStore';
+  | 'export.beforeStore'
+  /** Any asynchronous invocation (details: function, payload), before Lambda is asked: a throw is Lambda's refusal. */
+  | 'invoke.beforeSend';
 
 type Trigger = (details: Record<string, unknown>) => void;
 const armed = new Map<FaultPoint, Trigger>();

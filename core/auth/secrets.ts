@@ -10,10 +10,12 @@
  * secret) asks {@link recentSecretValue}: fetched again when older than
  * {@link REFRESH_INTERVAL_MS} (10 seconds), so a flood of bad tokens or guesses costs at most
  * one GetParameter per secret per 10 seconds per container.
+ *
+ * Read with core/aws/parameters.ts (GetParameter signed and sent with the SDK's signer and HTTP
+ * handler), not `@aws-sdk/client-ssm`, which would put 76 KB in every bundle that reads a secret.
  */
-import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { containerName } from '../aws/container';
-import { ssm } from '../aws/ssm';
+import { getParameter } from '../aws/parameters';
 
 /** How long a fetched value is used without asking Parameter Store again. */
 export const SECRET_TTL_MS = 5 * 60 * 1000;
@@ -31,12 +33,10 @@ const cacheKey = (secretId: string) => `${containerName()}\n${secretId}`;
 
 function fetchValue(secretId: string): Promise<string> {
   const key = cacheKey(secretId);
-  const value = ssm()
-    .send(new GetParameterCommand({ Name: secretId, WithDecryption: true }))
-    .then((out) => {
-      if (!out.Parameter?.Value) throw new Error(`Parameter ${secretId} has no value`);
-      return out.Parameter.Value;
-    });
+  const value = getParameter(secretId, true).then((parameter) => {
+    if (!parameter.Value) throw new Error(`Parameter ${secretId} has no value`);
+    return parameter.Value;
+  });
   const entry: Entry = { value, fetchedAt: Date.now() };
   // A failed fetch is not cached, so the next call tries again.
   value.catch(() => {

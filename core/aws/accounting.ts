@@ -104,6 +104,15 @@ export function checkRequest(service: string, command: string, input: Record<str
   requestCheck?.(service, command, input);
 }
 
+/**
+ * Counts and checks a request sent without an SDK client (Parameter Store's GetParameter,
+ * core/aws/parameters.ts) as the middleware below does an SDK command's.
+ */
+export function sentRequest(service: string, command: string, input: Record<string, unknown>): void {
+  record(service, command);
+  requestCheck?.(service, command, input);
+}
+
 const commandOf = (context: { commandName?: string }) => String(context.commandName ?? 'Unknown').replace(/Command$/, '');
 
 /**

@@ -1,7 +1,8 @@
 /**
  * Lambda's Invoke API, locally, for asynchronous invocations (InvocationType `Event`), the
- * way Cirrus's functions invoke each other: spoken to by the real `@aws-sdk/client-lambda`
- * over Lambda's REST-JSON protocol, signed with SigV4 and checked.
+ * way Cirrus's functions invoke each other: spoken to over Lambda's REST-JSON protocol (by the
+ * functions' own signed request, core/aws/lambda.ts, and by `@aws-sdk/client-lambda` in its
+ * tests), signed with SigV4 and checked.
  *
  * What it emulates, because Cirrus's correctness depends on it: an accepted event (202) is
  * queued durably (a journal fsynced before the answer, so it survives a SIGKILL of the

@@ -7,7 +7,6 @@ import { PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { eventually } from '../support/cirrus';
 import { admin, as, cirrus, useCirrus } from '../support/harness';
 import { ddb } from '../../core/aws/dynamodb';
-import { InvokeCommand, lambda } from '../../core/aws/lambda';
 import { handler as migrate, type MigrateEvent } from '../../functions/migrate';
 import { runCustomResource } from '../../local/custom-resource';
 import { directoryBackfill } from '../../core/history/directory';
@@ -211,22 +210,18 @@ describe('a batch resubmitted after its pages were partly queued', () => {
     const body = { batchId: 'bo-batch', sendId: 'bo-s', contentType: 101, content: { text: 'hello all' } };
 
     // The first attempt queues page 0, and queueing page 1 fails: the caller is told to submit again.
-    const client = lambda();
-    const send = client.send.bind(client) as (...a: unknown[]) => Promise<any>;
     let failedOnce = false;
-    const spy = vi.spyOn(client, 'send').mockImplementation((async (command: unknown, ...rest: unknown[]) => {
-      const payload = command instanceof InvokeCommand ? new TextDecoder().decode(command.input.Payload as Uint8Array) : '';
-      if (!failedOnce && payload.includes('"bo-batch"') && payload.includes('"page":1')) {
+    faults.arm('invoke.beforeSend', ({ payload }) => {
+      if (!failedOnce && String(payload).includes('"bo-batch"') && String(payload).includes('"page":1')) {
         failedOnce = true;
         throw Object.assign(new Error('Rate exceeded'), { name: 'TooManyRequestsException', $metadata: { httpStatusCode: 429 } });
       }
-      return send(command, ...rest);
-    }) as typeof client.send);
+    });
     try {
       const first = await admin.call('POST', '/messages/batch', { ...body, recvIds: ids });
       expect(first.status, JSON.stringify(first.body)).toBe(500);
     } finally {
-      spy.mockRestore();
+      faults.disarm('invoke.beforeSend');
     }
     await eventually(async () => (await admin.call('GET', '/messages/batch/bo-batch')).body.pagesDone === 1, 30_000);
 

@@ -1,15 +1,19 @@
 /**
  * Contract tests of the local Lambda stand-in (asynchronous invocations), driven by the real
  * `@aws-sdk/client-lambda`: what Lambda accepts and refuses, its retries and on-failure
- * record, and an accepted event surviving a runtime that was killed before running it.
+ * record, and an accepted event surviving a runtime that was killed before running it; and
+ * Cirrus's own invocation (core/aws/lambda.ts), which sends Invoke without that client.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { InvokeCommand, LambdaClient, LambdaServiceException } from '../../core/aws/lambda';
+import { InvokeCommand, LambdaClient, LambdaServiceException } from '@aws-sdk/client-lambda';
 import { LocalLambda, MAX_ASYNC_PAYLOAD_BYTES, type FailureRecord, type LocalLambdaFunction } from '../../local/aws/lambda';
 import { clientConfig, mount, type Mounted } from './mount';
+import { awsRequests } from '../../core/aws/accounting';
+import { invokeAsync } from '../../core/aws/lambda';
+import { functions } from '../../core/manifest';
 
 let dir: string;
 const opened: { lambda: LocalLambda; server: Mounted }[] = [];
@@ -148,5 +152,44 @@ describe('the local Lambda', () => {
     await second.lambda.idle();
     expect(second.runs).toEqual([{ kept: true }]);
     expect(first.runs).toEqual([]);
+  });
+});
+
+describe("Cirrus's asynchronous invocation, sent without the Lambda client (core/aws/lambda.ts)", () => {
+  const saved = { ...process.env };
+  const envVar = (functions.push as { asyncInvoke?: { envVar: string } }).asyncInvoke!.envVar;
+  afterEach(() => {
+    process.env = { ...saved };
+  });
+
+  function pointAt(server: Mounted, functionName: string, secret = 'local'): void {
+    Object.assign(process.env, { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: secret, AWS_SESSION_TOKEN: 't', AWS_ENDPOINT_URL_LAMBDA: server.url, [envVar]: functionName });
+  }
+
+  it('is accepted by Lambda (signed as the client signs it), by name or ARN, counted as one Invoke, and runs the function', async () => {
+    const { lambda, runs } = await setup();
+    const server = opened.at(-1)!.server;
+    const before = awsRequests.snapshot();
+    pointAt(server, 'Push');
+    await invokeAsync('push', { a: 1 });
+    pointAt(server, 'arn:aws:lambda:us-east-1:000000000000:function:Push');
+    await invokeAsync('push', { a: 2, text: "it's (almost) *done*!" });
+    await lambda.idle();
+    expect(runs).toEqual([{ a: 1 }, { a: 2, text: "it's (almost) *done*!" }]);
+    expect(awsRequests.since(before)).toEqual({ Lambda: { Invoke: 2 } });
+  });
+
+  it("fails with Lambda's error, shaped as the SDK's, running nothing: an unknown function, a bad signature", async () => {
+    const { lambda, runs } = await setup();
+    const server = opened.at(-1)!.server;
+    pointAt(server, 'Nobody');
+    await expect(invokeAsync('push', {})).rejects.toMatchObject({ name: 'ResourceNotFoundException', $fault: 'client', $metadata: { httpStatusCode: 404 } });
+    pointAt(server, 'Push', 'not-local');
+    await expect(invokeAsync('push', {})).rejects.toMatchObject({ name: 'InvalidSignatureException', $metadata: { httpStatusCode: 403 } });
+    // Over Lambda's limit, refused before anything is sent.
+    pointAt(server, 'Push');
+    await expect(invokeAsync('push', { data: 'x'.repeat(MAX_ASYNC_PAYLOAD_BYTES) })).rejects.toThrow(/Lambda takes at most 1048576/);
+    await lambda.idle();
+    expect(runs).toEqual([]);
   });
 });

@@ -3,9 +3,11 @@
  * function uses (lib/bundling.ts, `unusedSdkAlias`), while the clients built from such a
  * bundle still work (built with the stack's esbuild settings, run in a fresh Node process,
  * sending real requests to a local HTTP server that answers as the services do); and the
- * protocol schemas the function's code never reaches (core/protocol/schema.ts); and zod as
- * zod/mini only, never classic zod's chained API (about 70 KB more, and slower to build schemas
- * at init), with the English messages wherever it validates (core/protocol/zod-locale.ts).
+ * protocol schemas the function's code never reaches (core/protocol/schema.ts); zod as zod/mini
+ * only, never classic zod's chained API (about 70 KB more, and slower to build schemas at init),
+ * with the English messages wherever it validates (core/protocol/zod-locale.ts); and the SSM and
+ * Lambda clients, which no function carries (core/aws/signed-request.ts sends their one
+ * GetParameter and Invoke), while such a bundle still reads a secret from Parameter Store.
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -20,7 +22,12 @@ import { readFileSync } from 'node:fs';
 import { esbuildOptions, projectRoot } from '../../lib/bundling';
 import { actionRequests, actions } from '../../core/protocol/schema';
 import { descriptionOf } from '../../core/protocol/describe';
-import { functions } from '../../core/manifest';
+import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { functionPolicy } from '../../core/iam';
+import { functions, type FunctionKey } from '../../core/manifest';
+import type { PushSettings } from '../../core/offline-push/types';
+import { LocalSsm } from '../../local/aws/ssm';
+import { clientConfig, mount } from '../local/mount';
 
 /** Uses the clients the way the functions do: the Lambda client (which imports the event-stream module) and the S3 client. */
 const entry = `
@@ -132,24 +139,83 @@ describe("the send function's bundle", () => {
 const SendMsgDescription = 'Send a message to a user or a group.';
 
 describe("every function's bundle", () => {
-  const inputs: Record<string, string[]> = {};
+  /** Each function's bundle, built as the stack builds it: the files it is made of. */
+  const bundled = {} as Record<FunctionKey, string[]>;
   beforeAll(async () => {
-    for (const [fn, spec] of Object.entries(functions)) {
-      const result = await build({ ...esbuildOptions(spec.entry, join(dir, `zod-${fn}.mjs`)), write: false, metafile: true, logLevel: 'silent' });
-      inputs[fn] = Object.keys(result.metafile.inputs);
+    for (const key of Object.keys(functions) as FunctionKey[]) {
+      const result = await build({ ...esbuildOptions(functions[key].entry, join(dir, `${key}.mjs`)), write: false, metafile: true, logLevel: 'silent' });
+      bundled[key] = Object.keys(result.metafile.inputs);
     }
   }, 300_000);
 
   it('should carry no classic zod', () => {
-    for (const [fn, paths] of Object.entries(inputs)) expect(paths.filter((path) => path.includes('node_modules/zod/v4/classic/')), fn).toEqual([]);
+    for (const [fn, paths] of Object.entries(bundled)) expect(paths.filter((path) => path.includes('node_modules/zod/v4/classic/')), fn).toEqual([]);
   });
 
   it("should carry zod's English messages wherever it carries zod/mini", () => {
-    const validating = Object.entries(inputs).filter(([, paths]) => paths.some((path) => path.includes('node_modules/zod/v4/mini/')));
+    const validating = Object.entries(bundled).filter(([, paths]) => paths.some((path) => path.includes('node_modules/zod/v4/mini/')));
     expect(validating.map(([fn]) => fn)).toContain('wsMessage');
     for (const [fn, paths] of validating) {
       expect(paths.some((path) => path.includes('node_modules/zod/v4/locales/en.js')), fn).toBe(true);
       expect(paths.some((path) => path.endsWith('core/protocol/zod-locale.ts')), fn).toBe(true);
     }
   });
+
+  // Every function granted ssm:GetParameter (webhooks and every push provider on: the widest grants).
+  const offlinePush: PushSettings = {
+    apns: { keyId: 'K', teamId: 'T', bundleIds: ['b'], keyParameter: '/p/apns' },
+    fcm: { projectId: 'p', serviceAccountParameter: '/p/fcm' },
+    webpush: { subject: 'mailto:a@b.c', publicKey: 'k', privateKeyParameter: '/p/vapid' },
+  };
+  const readers = (Object.keys(functions) as FunctionKey[]).filter((key) =>
+    functionPolicy(key, { webhooks: true, offlinePush }).some((s) => s.actions.includes('ssm:GetParameter')),
+  );
+
+  it('that reads secrets should be one of the functions that check tokens, sign webhooks and push', () => {
+    expect(readers).toEqual(expect.arrayContaining(['wsAuthorizer', 'wsMessage', 'http', 'webhook']));
+  });
+
+  it('should leave out @aws-sdk/client-ssm', async () => {
+    expect(readers.filter((key) => bundled[key].some((path) => path.includes('node_modules/@aws-sdk/client-ssm/')))).toEqual([]);
+  });
+
+  it('should leave out @aws-sdk/client-lambda, also from the functions that invoke others asynchronously', async () => {
+    const invokers = (Object.keys(functions) as FunctionKey[]).filter((key) =>
+      functionPolicy(key, { webhooks: true, offlinePush }).some((s) => s.actions.includes('lambda:InvokeFunction')),
+    );
+    expect(invokers).toEqual(expect.arrayContaining(['wsMessage', 'push', 'http']));
+    expect(invokers.filter((key) => bundled[key].some((path) => path.includes('node_modules/@aws-sdk/client-lambda/')))).toEqual([]);
+  });
+
+  it('should read a SecureString from Parameter Store, signed with the environment\'s credentials, when bundled', async () => {
+    // Prepare: the local Parameter Store, which verifies SigV4 as AWS does.
+    const ssm = new LocalSsm({ credentials: { AKIDLOCAL: 'local-secret' } });
+    const mounted = await mount([ssm]);
+    const admin = new SSMClient({ ...clientConfig(mounted.url), credentials: { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'local-secret' } });
+    await admin.send(new PutParameterCommand({ Name: '/cirrus/b/key', Value: 'bundled s3cret', Type: 'SecureString' }));
+    admin.destroy();
+    const out = join(dir, 'secrets.mjs');
+    const { entryPoints: _entry, ...options } = esbuildOptions('unused', out);
+    const reader = `
+import { secretValue } from './core/auth/secrets';
+const value = await secretValue('/cirrus/b/key');
+let missing = '';
+try { await secretValue('/cirrus/b/none'); } catch (err) { missing = err.name + ' ' + err.$metadata.httpStatusCode; }
+process.stdout.write(JSON.stringify({ value, missing }));
+`;
+    const result = await build({ ...options, stdin: { contents: reader, resolveDir: projectRoot, loader: 'ts', sourcefile: 'reader.ts' }, metafile: true, logLevel: 'silent' });
+    expect(Object.keys(result.metafile.inputs).some((path) => path.includes('@aws-sdk/client-ssm'))).toBe(false);
+
+    try {
+      // Act: in a fresh process with a Lambda environment.
+      const env = { PATH: process.env.PATH, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'AKIDLOCAL', AWS_SECRET_ACCESS_KEY: 'local-secret', AWS_SESSION_TOKEN: 'token', AWS_ENDPOINT_URL_SSM: mounted.url };
+      const res = await promisify(execFile)(process.execPath, [out], { env, encoding: 'utf8', timeout: 30_000 });
+
+      // Assess
+      expect(res.stderr).toBe('');
+      expect(JSON.parse(res.stdout)).toEqual({ value: 'bundled s3cret', missing: 'ParameterNotFound 400' });
+    } finally {
+      await mounted.close();
+    }
+  }, 60_000);
 });
