@@ -374,6 +374,7 @@ export class CirrusClient extends Emitter<CirrusEvents> {
             c.pinned = view.pinned;
             c.recvOpt = view.recvOpt;
             c.hidden = view.hidden;
+            if (view.encrypted) c.encrypted = true;
           }),
         ),
       );
