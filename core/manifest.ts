@@ -883,13 +883,7 @@ export function httpFunctionOf(operationId: string): HttpFunctionKey {
   return 'http';
 }
 
-/** Defaults of the fan-out settings, the same for the stack (lib/cirrus-im-props.ts), the handlers and the local runtime. */
-export const fanOutDefaults = {
-  /** Fan-outs up to this many recipients are posted by the accepting function (about one round of parallel posts). */
-  inlinePushMax: 50,
-  /** Groups with at least this many members keep an online index (GroupOnline). */
-  onlineIndexMinMembers: 100,
-} as const;
+export { fanOutDefaults } from './env-names';
 
 /** Environment variables every function receives, besides its tables and queues. */
 export const commonEnv = {

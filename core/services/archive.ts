@@ -20,7 +20,7 @@ import { auditLog, type AuditEntry } from '../store/audit';
 import { history } from '../history/history';
 import { historyErasure } from '../history/erasure';
 import { log } from '../log';
-import { deadLetters } from '../manifest';
+import { queueEnvVar } from '../env-names';
 import type { DirectoryGroup, DirectoryUser, ReplacedContent, WebhookJob } from '../protocol/jobs';
 import * as z from 'zod/mini';
 import { DirectoryGroupSchema, DirectoryUserSchema } from '../protocol/jobs';
@@ -213,8 +213,8 @@ export function itemOfRecord(record: DynamoDBRecord): ArchiveItem | undefined {
 
 /** A record given up on, whole, with why: an operator can fix and replay it (docs/operations.md). */
 export async function sendToDeadLetters(source: string, record: unknown, reason: string): Promise<void> {
-  const url = process.env[deadLetters.envVar];
-  if (!url) throw new Error(`${deadLetters.envVar} is not set`);
+  const url = process.env[queueEnvVar('deadLetters')];
+  if (!url) throw new Error(`${queueEnvVar('deadLetters')} is not set`);
   const body = { source, reason, at: new Date().toISOString(), record };
   let text = sqsBody(body);
   // SQS takes at most 256 KiB: a record too large keeps its keys (the item is still in its table for 24 hours at least).
