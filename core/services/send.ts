@@ -212,6 +212,8 @@ function buildMessage(input: SendInput, body: MessageBody, target: Target, seq: 
     contentType: body.contentType,
     content: body.content,
     ...(input.offlinePush && Object.keys(input.offlinePush).length > 0 ? { offlinePush: input.offlinePush } : {}),
+    // Counted in the sender's sending window by the archive function, from the stream record.
+    ...(input.limited && input.sender.userId !== SYSTEM_SENDER ? { limited: true as const } : {}),
     sendTime,
     expiresAt: Math.floor(sendTime / 1000) + Math.round(config.messageTtlDays() * 86400),
   };
