@@ -1,18 +1,22 @@
 /**
- * One AWS request without its service's SDK client: for the two calls Cirrus's functions make
- * to services whose client would cost a bundle far more than the call (Parameter Store's
- * GetParameter, core/aws/parameters.ts; Lambda's asynchronous Invoke, core/aws/lambda.ts).
- * An SDK client carries the schemas of every operation and error of its service whatever a
- * function sends (about 76 KB for SSM, 72 KB for Lambda); these calls are one POST each.
+ * One AWS request without its service's SDK client: for the calls Cirrus's functions make to
+ * services whose client would cost a bundle far more than the calls (Parameter Store's
+ * GetParameter, core/aws/parameters.ts; Lambda's asynchronous Invoke, core/aws/lambda.ts; API
+ * Gateway's PostToConnection and DeleteConnection, core/aws/management.ts; SQS's SendMessage and
+ * SendMessageBatch, core/aws/sqs.ts). An SDK client carries the schemas of every operation and
+ * error of its service whatever a function sends (about 76 KB for SSM, 72 KB for Lambda, 26 KB
+ * for API Gateway's with its REST-JSON protocol code, 23 KB for SQS); these calls are one request each.
  *
  * The request is signed with the SDK's own SigV4 signer and sent with the SDK's own Node.js
  * HTTP handler, both already in every bundle for the DynamoDB client, with the environment's
  * credentials (the function role's, as core/aws/credentials.ts gives every client), to the
  * service's regional endpoint (`AWS_ENDPOINT_URL_<SERVICE>` or `AWS_ENDPOINT_URL` when set, as
- * the SDK honours them: the local runtime's stand-ins). IAM so authorizes it exactly as the
+ * the SDK honours them: the local runtime's stand-ins), or to the endpoint given (an API Gateway
+ * stage's). IAM so authorizes it exactly as the
  * client's. It is counted and checked as an SDK command is (core/aws/accounting.ts: the request
  * counts, and the local runtime's IAM check), and retried as the SDK's standard mode retries:
- * up to 3 attempts on throttling, a 5xx or a broken connection, with full-jitter backoff. An
+ * up to 3 attempts (unless the caller asks for fewer) on throttling, a 5xx or a broken
+ * connection, with full-jitter backoff. Connections are kept alive between requests. An
  * error is thrown with the SDK's shape: `name` the error type, `$fault`, `$metadata`. With X-Ray
  * tracing on, Powertools' Tracer records it as an HTTPS subsegment (it captures `node:https`),
  * not as an AWS call with the service's own annotations.
