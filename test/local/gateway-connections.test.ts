@@ -53,7 +53,7 @@ const until = async (check: () => boolean) => {
 };
 
 beforeAll(async () => {
-  gateway = new LocalGateway({ apiId: 'api1', stage: STAGE, region: 'us-east-1', httpPrefix: '/api', log: () => {} });
+  gateway = new LocalGateway({ apiId: 'api1', stage: STAGE, region: 'us-east-1', httpPrefix: '/api', log: () => {}, credentials: { local: 'local' } });
   server = createServer((req, res) => {
     void (async () => {
       const body = await read(req);
@@ -133,6 +133,23 @@ describe('PostToConnection without the SDK client', () => {
     await expect(postToConnection(endpoint, 'x-000000000000=', Buffer.from('{}'))).rejects.toMatchObject({ name: 'GoneException', $metadata: { httpStatusCode: 410 } });
     scripted = [{ status: 403, headers: { 'x-amzn-ErrorType': 'ForbiddenException', 'content-type': 'application/json' }, body: '{"message":"Forbidden"}' }];
     await expect(postToConnection(endpoint, 'x-000000000000=', Buffer.from('{}'))).rejects.toMatchObject({ name: 'ForbiddenException', message: 'Forbidden', $metadata: { httpStatusCode: 403 } });
+  });
+});
+
+describe("the local gateway's @connections endpoint", () => {
+  it('refuses, as API Gateway does, a request without a signature, with an unknown key or a bad signature, delivering nothing', async () => {
+    const { frames, client } = await connect('sig-00000000000=');
+    const unsigned = await fetch(`${endpoint}/@connections/sig-00000000000%3D`, { method: 'POST', body: '{}' });
+    expect(unsigned.status).toBe(403);
+    expect(unsigned.headers.get('x-amzn-errortype')).toBe('MissingAuthenticationTokenException');
+    process.env.AWS_SECRET_ACCESS_KEY = 'wrong';
+    await expect(postToConnection(endpoint, 'sig-00000000000=', Buffer.from('{}'))).rejects.toMatchObject({ name: 'InvalidSignatureException', $metadata: { httpStatusCode: 403 } });
+    process.env.AWS_ACCESS_KEY_ID = 'unknown';
+    await expect(postToConnection(endpoint, 'sig-00000000000=', Buffer.from('{}'))).rejects.toMatchObject({ name: 'UnrecognizedClientException', $metadata: { httpStatusCode: 403 } });
+    Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(frames).toEqual([]);
+    client.close();
   });
 });
 
