@@ -3,7 +3,8 @@
  * so the local runtime and tests can set them before the first call.
  */
 import { CirrusError } from './errors';
-import { fanOutDefaults, functions, tables, queues, type FunctionKey, type TableKey, type QueueKey } from './manifest';
+import { fanOutDefaults, functionEnvVar, queueEnvVar, tableEnvVar } from './env-names';
+import type { FunctionKey, TableKey, QueueKey } from './manifest';
 import { DEFAULT_MEDIA_MAX_BYTES, DEFAULT_MEDIA_TYPES, parseMediaTypes } from './domain/media';
 import { validateWebhookSettings, type WebhookCallback, type WebhookCallbackSettings, type WebhookSettings } from './webhooks/settings';
 import { DEFAULT_LOGIN_POLICY, isLoginPolicy, LOGIN_POLICIES, type LoginPolicy } from './domain/login-policy';
@@ -36,18 +37,16 @@ let parsedLimits: { raw: string; settings: LimitSettings | undefined } | undefin
 let parsedWebhooks: { key: string; settings: WebhookSettings } | undefined;
 
 export const config = {
-  tableName: (key: TableKey): string => required(tables[key].envVar),
-  queueUrl: (key: QueueKey): string => required(queues[key].envVar),
+  tableName: (key: TableKey): string => required(tableEnvVar(key)),
+  queueUrl: (key: QueueKey): string => required(queueEnvVar(key)),
   /**
    * The name of a function invoked asynchronously (its `asyncInvoke.envVar`). `self`: the
    * caller is that function, which Lambda tells its own name (AWS_LAMBDA_FUNCTION_NAME)
    * instead: a variable naming the function itself cannot be deployed.
    */
   functionName: (key: FunctionKey, options: { self?: boolean } = {}): string => {
-    const spec = functions[key] as { asyncInvoke?: { envVar: string } };
-    if (!spec.asyncInvoke) throw new CirrusError('INTERNAL', `Function ${key} is not invoked asynchronously`);
     const own = options.self ? process.env.AWS_LAMBDA_FUNCTION_NAME : undefined;
-    return process.env[spec.asyncInvoke.envVar] || own || required(spec.asyncInvoke.envVar);
+    return process.env[functionEnvVar(key)] || own || required(functionEnvVar(key));
   },
   /** Days a message stays in the DynamoDB offline store (default 14). */
   messageTtlDays: (): number => numberSetting('MESSAGE_TTL_DAYS', 14),

@@ -45,7 +45,7 @@ export const errorCodes = {
   MESSAGE_NOT_EDITABLE: { code: 1307, status: 409, retryable: false, summary: 'The message was revoked or deleted, or is a notification: it cannot be edited or reacted to.' },
   TOO_MANY_REACTIONS: { code: 1308, status: 409, retryable: false, summary: 'The message has the maximum number of different emoji already.' },
   REFUSED_BY_APP: { code: 1310, status: 403, retryable: false, summary: "The app backend's before-callback webhook (beforeSendMessage, beforeCreateGroup, …) refused the action; `appCode` and the message are the app's own." },
-  ENCRYPTED_CONVERSATION: { code: 1311, status: 400, retryable: false, summary: 'The group is end-to-end encrypted: its members send only MLS messages (content types 150, 151, 152).' },
+  ENCRYPTED_CONVERSATION: { code: 1311, status: 400, retryable: false, summary: 'The conversation (a group, or a 1:1 conversation since its first MLS message) is end-to-end encrypted: its members send only MLS messages (content types 150, 151, 152).' },
   TOO_MANY_DELETED: { code: 1309, status: 409, retryable: false, summary: 'The conversation has the maximum number of messages deleted for this user; clear the conversation instead.' },
   MEDIA_TYPE_NOT_ALLOWED: { code: 1401, status: 415, retryable: false, summary: "The content type is not one this deployment accepts for media (see the deployment's allowed media types)." },
   MEDIA_TOO_LARGE: { code: 1402, status: 413, retryable: false, summary: "The declared size is above this deployment's media size limit." },

@@ -6,6 +6,7 @@
  */
 import {
   functions,
+  httpFunctions,
   queues,
   streamConsumers,
   type DataApiAction,
@@ -18,6 +19,7 @@ import {
   type TableKey,
 } from './manifest';
 import { MEDIA_PREFIX } from './domain/media';
+import { HTTP_CALLER_PARTITION } from './domain/limits';
 import { configuredProviders } from './offline-push/settings';
 import type { PushProvider, PushSettings } from './offline-push/types';
 
@@ -116,6 +118,16 @@ export function functionPolicy(key: FunctionKey, options: PolicyOptions): Policy
   for (const [table, actions] of entriesOf<TableKey, readonly TableAction[]>(spec.tables)) {
     if (actions.length) statements.push({ actions: actions.map((a) => `dynamodb:${a}`), resources: [{ kind: 'table', table }], grantedBy: 'manifest' });
   }
+  if (spec.limits && (httpFunctions as readonly string[]).includes(key)) {
+    // The per-caller count of HTTP requests shared by the containers (core/services/limits.ts): its own items
+    // in Sessions (partition `#http|<caller>`: no user id starts with a symbol) and no session.
+    statements.push({
+      actions: ['dynamodb:UpdateItem'],
+      resources: [{ kind: 'table', table: 'sessions' }],
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${HTTP_CALLER_PARTITION}*`] } },
+      grantedBy: 'manifest',
+    });
+  }
   for (const [table, indexes] of entriesOf<TableKey, readonly string[]>(spec.indexes ?? {})) {
     statements.push({ actions: ['dynamodb:Query'], resources: indexes.map((index) => ({ kind: 'table', table, index })), grantedBy: 'manifest' });
   }
@@ -175,8 +187,8 @@ export function functionPolicy(key: FunctionKey, options: PolicyOptions): Policy
   }
   if (spec.exports) {
     // request: the status object written and read back, the archive presigned (GetObject);
-    // build: the archive and its status written, nothing read.
-    const actions = spec.exports === 'request' ? ['s3:PutObject', 's3:GetObject'] : ['s3:PutObject'];
+    // build: the archive (streamed in a multipart upload, aborted when the build fails) and its status written, nothing read.
+    const actions = spec.exports === 'request' ? ['s3:PutObject', 's3:GetObject'] : ['s3:PutObject', 's3:AbortMultipartUpload'];
     statements.push({ actions, resources: [{ kind: 'exportObjects' }], grantedBy: 'manifest' });
   }
   if (spec.userMedia) {

@@ -64,7 +64,7 @@ export const tables = {
     sortKey: { name: 'sessionId', type: 'S' },
     ttlAttribute: 'expiresAt',
     envVar: 'TABLE_SESSIONS',
-    description: 'Issued user tokens; a token is valid only while its session item exists and is not revoked.',
+    description: "Issued user tokens; a token is valid only while its session item exists and is not revoked. Also each HTTP caller's count of requests in the current minute, shared by the HTTP functions' containers (partition `#http|<caller>`), expiring through the TTL.",
   },
   connections: {
     name: 'Connections',
@@ -592,7 +592,7 @@ export const functions = {
     memoryMb: 1024,
     timeoutSeconds: 15,
     tables: {
-      // Checks tokens (GetItem).
+      // Checks tokens (GetItem). (The per-caller count of HTTP requests: UpdateItem of its own items only, core/iam.ts.)
       sessions: ['GetItem'],
       // An admin's upload names a user, who must be registered.
       users: ['BatchGetItem'],
@@ -614,7 +614,7 @@ export const functions = {
     memoryMb: 1024,
     timeoutSeconds: 15,
     tables: {
-      // Checks tokens (GetItem).
+      // Checks tokens (GetItem). (The per-caller count of HTTP requests: UpdateItem of its own items only, core/iam.ts.)
       sessions: ['GetItem'],
       // The user search's current profiles (BatchGetItem).
       users: ['BatchGetItem'],
@@ -648,7 +648,7 @@ export const functions = {
     memoryMb: 512,
     timeoutSeconds: 15,
     tables: {
-      // Checks tokens (GetItem).
+      // Checks tokens (GetItem). (The per-caller count of HTTP requests: UpdateItem of its own items only, core/iam.ts.)
       sessions: ['GetItem'],
       // Devices and key packages: published (PutItem, BatchWriteItem, UpdateItem), listed and counted (Query, GetItem, BatchGetItem),
       // claimed (a conditional DeleteItem), removed (BatchWriteItem, DeleteItem).
@@ -883,13 +883,7 @@ export function httpFunctionOf(operationId: string): HttpFunctionKey {
   return 'http';
 }
 
-/** Defaults of the fan-out settings, the same for the stack (lib/cirrus-im-props.ts), the handlers and the local runtime. */
-export const fanOutDefaults = {
-  /** Fan-outs up to this many recipients are posted by the accepting function (about one round of parallel posts). */
-  inlinePushMax: 50,
-  /** Groups with at least this many members keep an online index (GroupOnline). */
-  onlineIndexMinMembers: 100,
-} as const;
+export { fanOutDefaults } from './env-names';
 
 /** Environment variables every function receives, besides its tables and queues. */
 export const commonEnv = {

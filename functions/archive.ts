@@ -37,7 +37,7 @@ export const handler = observed('archive', async (event: DynamoDBStreamEvent): P
     // The callbacks of the messages now in the history (their delivery ids are fixed: a retry queues the same ones).
     const archived = items.filter((i) => outcome.done.has(i.id)).filter(isMessage);
     // Each user's sends over the window (in memory); a user over it is throttled (writes only then).
-    await countSends(items.filter(isMessage).flatMap((i) => (i.inserted ? [i.message] : []))).catch((err) => log.warn('counting sends failed', { err }));
+    await countSends(items.filter(isMessage).flatMap((i) => (i.inserted ? [{ ...i.message, limited: i.limited === true }] : []))).catch((err) => log.warn('counting sends failed', { err }));
     for (const id of await queueAfterSend(archived)) failed.add(id);
 
     for (const [id, reason] of poison) {

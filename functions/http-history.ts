@@ -1,10 +1,10 @@
 /** The HTTP API's routes over the Aurora history: history pages, searches, statistics, purges, group retention. */
-import { adminOpsRoutes } from '../core/http/routes/admin-ops';
+import { adminHistoryRoutes } from '../core/http/routes/admin-history';
 import { adminStatsRoutes } from '../core/http/routes/admin-stats';
-import { messageRoutes } from '../core/http/routes/messages';
+import { historyRoutes } from '../core/http/routes/history';
 import { searchRoutes } from '../core/http/routes/search';
 import { complianceRoutes } from '../core/http/routes/compliance';
 import { historyOperations } from '../core/http/operations/history';
 import { httpHandler } from '../core/runtime/http';
 
-export const handler = httpHandler('httpHistory', [...messageRoutes, ...searchRoutes, ...adminStatsRoutes, ...adminOpsRoutes, ...complianceRoutes], historyOperations);
+export const handler = httpHandler('httpHistory', [...historyRoutes, ...searchRoutes, ...adminStatsRoutes, ...adminHistoryRoutes, ...complianceRoutes], historyOperations);

@@ -420,12 +420,13 @@ export interface CirrusImProps {
    * Limits against abuse, answered with THROTTLED and a retry-after (see docs/operations.md):
    * sends per WebSocket connection and per user (token buckets held by each container), a
    * window of sends per user held across containers (counted by the archive function, which
-   * then sets `throttledUntil` on the user; nothing is written for a message under it), and
+   * then sets `throttledUntil` on the user; nothing is written for a message under it),
    * HTTP requests per caller (user token, or source address without a token; admin tokens
-   * are not limited). A field left out takes its default; `perSecond: 0` or
-   * `window.messages: 0` turns that one off; `false` turns all of them off. Compiled into the
+   * are not limited; a bucket in each container and a count per minute shared across
+   * containers, written only for busy callers), and typing indicators per connection. A
+   * field left out takes its default; `perSecond: 0` or `window.messages: 0` turns that one off; `false` turns all of them off. Compiled into the
    * bundles of the functions that enforce them.
-   * @default - { connection: { perSecond: 5, burst: 20 }, user: { perSecond: 10, burst: 40 }, window: { messages: 300, seconds: 60, throttleSeconds: 60 }, http: { perSecond: 20, burst: 100 } }
+   * @default - { connection: { perSecond: 5, burst: 20 }, user: { perSecond: 10, burst: 40 }, window: { messages: 300, seconds: 60, throttleSeconds: 60 }, http: { perSecond: 20, burst: 100 }, typing: { perSecond: 1, burst: 5 } }
    */
   readonly limits?: LimitsProps | false;
   /**
@@ -475,6 +476,8 @@ export interface LimitsProps {
   readonly window?: Partial<LimitSettings['window']>;
   /** HTTP API requests a second per caller, and the burst. */
   readonly http?: Partial<RateLimit>;
+  /** Typing indicators a second over one WebSocket connection, and the burst. */
+  readonly typing?: Partial<RateLimit>;
 }
 
 /** {@link CirrusImProps} with every default applied. */

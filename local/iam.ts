@@ -12,7 +12,7 @@ import { SQSServiceException } from '@aws-sdk/client-sqs';
 import { SSMServiceException } from '@aws-sdk/client-ssm';
 import { setRequestCheck } from '../core/aws/accounting';
 import { functionPolicy, type PolicyOptions, type PolicyResource, type PolicyStatementSpec } from '../core/iam';
-import { functions, type FunctionKey } from '../core/manifest';
+import { functions, tables, type FunctionKey, type TableKey } from '../core/manifest';
 import { runningFunction } from './lambda';
 
 /** One action on one resource, as IAM evaluates a request (a batch or transaction is several). */
@@ -63,6 +63,8 @@ function conditionsHold(conditions: ResolvedStatement['conditions'], context: Ac
       if (actual === undefined) return false;
       const values = [expected].flat();
       if (operator === 'StringLike' && values.some((v) => globMatches(v, actual))) continue;
+      // A single-item request has one leading key: every value of the set matches when it does.
+      if (operator === 'ForAllValues:StringLike' && values.some((v) => globMatches(v, actual))) continue;
       if (operator === 'StringEquals' && values.includes(actual)) continue;
       // Any other operator is unknown here: the statement does not apply (deny by default).
       return false;
@@ -107,6 +109,19 @@ export function accessesOf(service: string, command: string, input: Record<strin
             Object.entries(item).map(([kind, op]) => on(actionOf[kind] ?? kind, table(op?.TableName))),
           );
         }
+        case 'GetItem':
+        case 'PutItem':
+        case 'UpdateItem':
+        case 'DeleteItem': {
+          // The item's partition key value is the request's `dynamodb:LeadingKeys`.
+          const arn = table(input.TableName);
+          const spec = Object.entries(tables).find(([key]) => arns.resolve({ kind: 'table', table: key as TableKey }) === arn)?.[1];
+          const item = (command === 'PutItem' ? input.Item : input.Key) as Record<string, unknown> | undefined;
+          const value = spec ? item?.[spec.partitionKey.name] : undefined;
+          // Marshalled ({ S: … }) or not, as the document client's middleware has or has not run yet.
+          const leading = typeof value === 'string' ? value : (value as { S?: unknown } | undefined)?.S;
+          return [{ ...on(command, arn), ...(typeof leading === 'string' ? { context: { 'dynamodb:LeadingKeys': leading } } : {}) }];
+        }
         default:
           return [on(command, table(input.TableName))];
       }
@@ -144,8 +159,8 @@ export function accessesOf(service: string, command: string, input: Record<strin
         const objects = ((input.Delete as { Objects?: { Key?: unknown }[] } | undefined)?.Objects ?? []).map((o) => str(o.Key));
         return objects.map((key) => ({ action: 's3:DeleteObject', resource: `${bucket}/${key}` }));
       }
-      // HeadObject is authorized as GetObject.
-      const action = command === 'HeadObject' ? 'GetObject' : command;
+      // HeadObject is authorized as GetObject; the steps of a multipart upload but its abort as PutObject.
+      const action = command === 'HeadObject' ? 'GetObject' : ['CreateMultipartUpload', 'UploadPart', 'CompleteMultipartUpload'].includes(command) ? 'PutObject' : command;
       return [{ action: `s3:${action}`, resource: `${bucket}/${str(input.Key)}` }];
     }
     case 'Lambda': {

@@ -41,8 +41,10 @@ export function renderPermissions(): string {
     const byResource = new Map<string, Set<string>>();
     for (const statement of functionPolicy(key, { webhooks: true, offlinePush: everyProvider })) {
       if (statement.grantedBy === 'function') continue;
+      // A grant limited to some partitions says which.
+      const leading = statement.conditions?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'];
       for (const resource of statement.resources) {
-        const name = label(resourceName(resource));
+        const name = `${label(resourceName(resource))}${leading ? ` (partitions ${[leading].flat().join(', ').replace(/\|/g, '\\|')})` : ''}`;
         const actions = byResource.get(name) ?? new Set<string>();
         for (const action of statement.actions) actions.add(action.replace(/^[a-z0-9-]+:/, ''));
         byResource.set(name, actions);

@@ -1,6 +1,7 @@
 /**
  * The limits against abuse, as a deployment sets them (`limits` prop, LIMITS setting): how
- * fast one connection, one user and one HTTP caller may go, and when the archive function
+ * fast one connection, one user and one HTTP caller may go, how often a connection may send
+ * typing indicators, and when the archive function
  * throttles a user across every container. Checked the same way by the stack at synth, by
  * the local runtime at start and by the functions when they read the setting.
  */
@@ -12,9 +13,9 @@ export interface RateLimit {
 }
 
 export interface LimitSettings {
-  /** Sends (sendMsg) over one WebSocket connection, held by the function's container. */
+  /** Sends (sendMsg) and changes of messages (editMsg, revokeMsg, deleteMsg, reactMsg) over one WebSocket connection, held by the function's container. */
   connection: RateLimit;
-  /** Sends by one user (sendMsg on any connection, POST /messages as the user), held by each container. */
+  /** Sends by one user (sendMsg and changes of messages on any connection, POST /messages as the user), held by each container. */
   user: RateLimit;
   /**
    * Held across containers: a user who sends more than `messages` messages within `seconds`
@@ -24,6 +25,8 @@ export interface LimitSettings {
   window: { messages: number; seconds: number; throttleSeconds: number };
   /** HTTP API requests per caller: a user token's user, or the source address of a request without a token; admin tokens are not limited. */
   http: RateLimit;
+  /** Typing indicators (the `typing` action) over one WebSocket connection, held by the function's container: they store nothing. */
+  typing: RateLimit;
 }
 
 export const DEFAULT_LIMITS: LimitSettings = {
@@ -31,7 +34,11 @@ export const DEFAULT_LIMITS: LimitSettings = {
   user: { perSecond: 10, burst: 40 },
   window: { messages: 300, seconds: 60, throttleSeconds: 60 },
   http: { perSecond: 20, burst: 100 },
+  typing: { perSecond: 1, burst: 5 },
 };
+
+/** The partition prefix of the HTTP callers' shared counts in Sessions: no user id starts with a symbol. */
+export const HTTP_CALLER_PARTITION = '#http|';
 
 /** Longest slow mode a group may set: one day. */
 export const MAX_SLOW_MODE_SECONDS = 86_400;
@@ -54,7 +61,7 @@ const whole = (value: unknown, min: number, max: number, where: string): number 
 /** The full settings from a partial object (missing fields take the defaults); throws on anything else. */
 export function validateLimits(value: unknown, where = 'limits'): LimitSettings {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error(`${where} must be an object`);
-  const { connection, user, window, http, ...rest } = value as Partial<Record<keyof LimitSettings, unknown>>;
+  const { connection, user, window, http, typing, ...rest } = value as Partial<Record<keyof LimitSettings, unknown>>;
   if (Object.keys(rest).length) throw new Error(`${where} has unknown fields: ${Object.keys(rest).join(', ')}`);
   let w = { ...DEFAULT_LIMITS.window };
   if (window !== undefined) {
@@ -72,5 +79,6 @@ export function validateLimits(value: unknown, where = 'limits'): LimitSettings 
     user: rate(user, DEFAULT_LIMITS.user, `${where}.user`),
     window: w,
     http: rate(http, DEFAULT_LIMITS.http, `${where}.http`),
+    typing: rate(typing, DEFAULT_LIMITS.typing, `${where}.typing`),
   };
 }

@@ -13,7 +13,7 @@ import { sendMessage, sqsBody } from '../aws/sqs';
 import { config } from '../config';
 import { forEachLimit } from '../domain/concurrency';
 import { log } from '../log';
-import { deadLetters } from '../manifest';
+import { queueEnvVar } from '../env-names';
 import { batchGet, chunk } from '../store/dynamo';
 import { devices } from '../store/devices';
 import { groupOnline } from '../store/group-online';
@@ -130,8 +130,8 @@ interface Failure {
 
 /** What the providers kept refusing goes to DeadLetters with the reason and what an operator needs to replay it. */
 async function toDeadLetters(message: PushMessage, failures: Failure[], notifications: Map<string, Notification>): Promise<void> {
-  const url = process.env[deadLetters.envVar];
-  if (!url) throw new Error(`${deadLetters.envVar} is not set`);
+  const url = process.env[queueEnvVar('deadLetters')];
+  if (!url) throw new Error(`${queueEnvVar('deadLetters')} is not set`);
   // SQS takes at most 256 KiB a message: 50 devices each (a notification is at most a few KB).
   for (const part of chunk(failures, 50)) {
     const record = {

@@ -97,14 +97,14 @@ async function handle(fn: HttpFunctionKey, routing: ReturnType<typeof routeMatch
       const auth = route.auth as RouteAuth;
       let actor: Actor = { kind: 'admin' };
       // The per-caller limit (core/services/limits.ts): a request without a token by its source address.
-      if (auth === 'none') limitHttpCaller({ sourceIp: event.requestContext.http.sourceIp ?? '' });
+      if (auth === 'none') await limitHttpCaller({ sourceIp: event.requestContext.http.sourceIp ?? '' });
       if (auth !== 'none') {
         const claims = await authenticate(bearer(event));
         actor =
           claims.kind === 'admin'
             ? { kind: 'admin', ...(claims.name ? { name: claims.name } : {}), ...(claims.jti ? { tokenId: claims.jti } : {}) }
             : { kind: 'user', userId: claims.sub, platformId: claims.plt, sessionId: claims.sid };
-        if (actor.kind === 'user') limitHttpCaller({ userId: actor.userId });
+        if (actor.kind === 'user') await limitHttpCaller({ userId: actor.userId });
         if (auth === 'admin' && actor.kind !== 'admin') throw new CirrusError('ADMIN_REQUIRED');
         if (auth === 'self' && actor.kind === 'user' && actor.userId !== match.pathParameters.userId) {
           throw new CirrusError('FORBIDDEN', `A token of ${actor.userId} cannot act for ${match.pathParameters.userId}`);

@@ -19,7 +19,7 @@ import { auditLog, type AuditEntry } from '../store/audit';
 import { history } from '../history/history';
 import { historyErasure } from '../history/erasure';
 import { log } from '../log';
-import { deadLetters } from '../manifest';
+import { queueEnvVar } from '../env-names';
 import type { DirectoryGroup, DirectoryUser, ReplacedContent, WebhookJob } from '../protocol/jobs';
 import * as z from 'zod/mini';
 import { DirectoryGroupSchema, DirectoryUserSchema } from '../protocol/jobs';
@@ -36,6 +36,8 @@ export interface MessageArchiveItem {
   replaced?: ReplacedContent;
   /** A new message (an INSERT): its afterSendMessage callback is queued once archived. */
   inserted?: boolean;
+  /** A user's own send, counted in their sending window (the item's `limited`). */
+  limited?: boolean;
 }
 
 export type ArchiveItem = MessageArchiveItem | { id: string; user: DirectoryUser } | { id: string; users: DirectoryUser[] } | { id: string; group: DirectoryGroup } | { id: string; audit: AuditEntry } | { id: string; erase: { userId: string; at: number; notificationConversations: string[] } };
@@ -197,7 +199,7 @@ export function itemOfRecord(record: DynamoDBRecord): ArchiveItem | undefined {
     throw new Error(`unknown outbox kind ${String(next.kind)}`);
   }
   const message = messageOf(next);
-  if (record.eventName === 'INSERT') return { id, message, inserted: true };
+  if (record.eventName === 'INSERT') return { id, message, inserted: true, ...(next.limited === true ? { limited: true } : {}) };
   // An edit (this change set `edited` to its new version) keeps the content it replaced.
   const previous = image(record.dynamodb?.OldImage);
   const edited = message.edited as { at: number; version: number } | undefined;
@@ -210,8 +212,8 @@ export function itemOfRecord(record: DynamoDBRecord): ArchiveItem | undefined {
 
 /** A record given up on, whole, with why: an operator can fix and replay it (docs/operations.md). */
 export async function sendToDeadLetters(source: string, record: unknown, reason: string): Promise<void> {
-  const url = process.env[deadLetters.envVar];
-  if (!url) throw new Error(`${deadLetters.envVar} is not set`);
+  const url = process.env[queueEnvVar('deadLetters')];
+  if (!url) throw new Error(`${queueEnvVar('deadLetters')} is not set`);
   const body = { source, reason, at: new Date().toISOString(), record };
   let text = sqsBody(body);
   // SQS takes at most 256 KiB: a record too large keeps its keys (the item is still in its table for 24 hours at least).

@@ -27,6 +27,8 @@ export interface ConversationView {
   pinned: boolean;
   recvOpt: 0 | 1 | 2;
   hidden: boolean;
+  /** End-to-end encrypted (MLS): its messages are ciphertext (content types 150-152) the members' devices decrypt. */
+  encrypted?: true;
   /** The newest message the user may see, or null. */
   lastMessage: Message | null;
   /** Time of the newest activity (ms): the last message, or the conversation's creation. */
@@ -50,6 +52,7 @@ function viewOf(userId: string, state: MemberState, counter: CounterItem | undef
     pinned: state.pinned === true,
     recvOpt: state.recvOpt ?? 0,
     hidden: state.hiddenSeq !== undefined && maxSeq <= state.hiddenSeq,
+    ...(counter?.encrypted === true ? { encrypted: true as const } : {}),
     lastMessage: last ? last : null,
     lastActivity: last?.sendTime ?? counter?.allocatedAt ?? 0,
   };

@@ -11,11 +11,14 @@
  * - an erased user's media objects: every object under `media/<userId>/` deleted, 1,000 per
  *   DeleteObjects request; idempotent (a retry deletes what is left).
  */
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
-import { DeleteObjectsCommand, ListObjectsV2Command, PutObjectCommand, type ListObjectsV2CommandOutput } from '@aws-sdk/client-s3';
+import { DeleteObjectsCommand, ListObjectsV2Command, type ListObjectsV2CommandOutput } from '@aws-sdk/client-s3';
 import { GetCommand, QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { ddb } from '../aws/dynamodb';
 import { s3 } from '../aws/s3';
+import { S3ObjectWriter } from '../aws/s3-upload';
 import { config } from '../config';
 import { exportArchiveKey, userMediaPrefix } from '../domain/media';
 import { byteCutPage, cutPage, execute, MESSAGE_COLUMNS, MESSAGE_RESPONSE_BYTES, PAGE_RESPONSE_BYTES, type Row } from '../history/history';
@@ -28,9 +31,8 @@ import { expiresAtOf, putExportStatus, type ExportCounts, type ExportEvent } fro
 /** Messages per history page (each page also cut at the Data API's 1 MiB response). */
 const MESSAGE_PAGE = 1000;
 
-/** Every item of a Query (a table or an index), page by page. */
-async function queryAll(table: Parameters<typeof config.tableName>[0], key: string, value: string, index?: string): Promise<Record<string, unknown>[]> {
-  const out: Record<string, unknown>[] = [];
+/** Every item of a Query (a table or an index), a page (at most 1 MB) at a time. */
+async function* queryPages(table: Parameters<typeof config.tableName>[0], key: string, value: string, index?: string): AsyncGenerator<Record<string, unknown>[]> {
   let startKey: Record<string, unknown> | undefined;
   do {
     const page: QueryCommandOutput = await ddb().send(
@@ -43,10 +45,14 @@ async function queryAll(table: Parameters<typeof config.tableName>[0], key: stri
         ExclusiveStartKey: startKey,
       }),
     );
-    out.push(...(page.Items ?? []));
+    yield page.Items ?? [];
     startKey = page.LastEvaluatedKey;
   } while (startKey);
-  return out;
+}
+
+/** Every item of a Query, one at a time. */
+async function* queryAll(table: Parameters<typeof config.tableName>[0], key: string, value: string, index?: string): AsyncGenerator<Record<string, unknown>> {
+  for await (const page of queryPages(table, key, value, index)) yield* page;
 }
 
 /** Every object under a user's media prefix: key, size, time (ListObjectsV2, 1,000 a page). */
@@ -88,69 +94,70 @@ async function* sentMessages(userId: string): AsyncGenerator<ReturnType<typeof c
   }
 }
 
-/** Builds the archive in memory (gzip of JSON Lines) and stores it with its status. */
-export async function buildExport(event: ExportEvent): Promise<ExportCounts> {
+/** The archive's lines, read a page at a time, counting what they hold. */
+async function* exportLines(event: ExportEvent, counts: ExportCounts): AsyncGenerator<string> {
   const { userId, exportId, requestedAt } = event;
-  const gzip = createGzip();
-  const chunks: Buffer[] = [];
-  gzip.on('data', (c: Buffer) => chunks.push(c));
-  const finished = new Promise<void>((resolve, reject) => {
-    gzip.on('end', resolve);
-    gzip.on('error', reject);
-  });
-  const line = (record: Record<string, unknown>) => {
-    gzip.write(`${JSON.stringify(record)}\n`);
-  };
-  const counts: ExportCounts = { friends: 0, friendRequests: 0, blocks: 0, groups: 0, messages: 0, media: 0 };
-  try {
-    line({ type: 'export', format: 'cirrus-user-export', version: 1, userId, exportId, requestedAt, createdAt: Date.now() });
-    const user = (await ddb().send(new GetCommand({ TableName: config.tableName('users'), Key: { userId } }))).Item;
-    if (user) {
-      // Internal bookkeeping (the index key, live connection ids, group index shards, device flags) is not the user's data.
-      const { listKey: _k, conns: _c, bigGroups: _g, devs: _d, ...profile } = user;
-      line({ type: 'profile', ...profile });
-    }
-    for (const f of await queryAll('friends', 'userId', userId)) {
-      line({ type: 'friend', ...f });
-      counts.friends++;
-    }
-    const incoming = await queryAll('friendRequests', 'toUserId', userId);
-    const outgoing = await queryAll('friendRequests', 'fromUserId', userId, 'byFrom');
-    for (const r of [...incoming, ...outgoing]) {
-      line({ type: 'friendRequest', direction: r.toUserId === userId ? 'incoming' : 'outgoing', ...r });
-      counts.friendRequests++;
-    }
-    for (const b of await queryAll('blacklist', 'userId', userId)) {
-      line({ type: 'block', ...b });
-      counts.blocks++;
-    }
-    const memberships = await queryAll('groupMembers', 'userId', userId, 'byUser');
+  const line = (record: Record<string, unknown>) => `${JSON.stringify(record)}\n`;
+  yield line({ type: 'export', format: 'cirrus-user-export', version: 1, userId, exportId, requestedAt, createdAt: Date.now() });
+  const user = (await ddb().send(new GetCommand({ TableName: config.tableName('users'), Key: { userId } }))).Item;
+  if (user) {
+    // Internal bookkeeping (the index key, live connection ids, group index shards, device flags) is not the user's data.
+    const { listKey: _k, conns: _c, bigGroups: _g, devs: _d, ...profile } = user;
+    yield line({ type: 'profile', ...profile });
+  }
+  for await (const f of queryAll('friends', 'userId', userId)) {
+    yield line({ type: 'friend', ...f });
+    counts.friends++;
+  }
+  for await (const r of queryAll('friendRequests', 'toUserId', userId)) {
+    yield line({ type: 'friendRequest', direction: 'incoming', ...r });
+    counts.friendRequests++;
+  }
+  for await (const r of queryAll('friendRequests', 'fromUserId', userId, 'byFrom')) {
+    yield line({ type: 'friendRequest', direction: r.toUserId === userId ? 'incoming' : 'outgoing', ...r });
+    counts.friendRequests++;
+  }
+  for await (const b of queryAll('blacklist', 'userId', userId)) {
+    yield line({ type: 'block', ...b });
+    counts.blocks++;
+  }
+  for await (const memberships of queryPages('groupMembers', 'userId', userId, 'byUser')) {
     const groupItems = memberships.length > 0 ? await groups.getMany(memberships.map((m) => String(m.groupId))) : new Map();
     for (const m of memberships) {
       const g = groupItems.get(String(m.groupId));
-      line({ type: 'group', ...m, group: g ? { groupId: g.groupId, name: g.name, status: g.status } : null });
+      yield line({ type: 'group', ...m, group: g ? { groupId: g.groupId, name: g.name, status: g.status } : null });
       counts.groups++;
     }
-    for await (const message of sentMessages(userId)) {
-      line({ type: 'message', ...message });
-      counts.messages++;
-    }
-    for await (const o of userMediaObjects(userId)) {
-      line({ type: 'media', objectKey: o.key, size: o.size, lastModified: o.lastModified });
-      counts.media++;
-    }
-    faultPoint('export.beforeStore', { userId, exportId });
-    gzip.end();
-    await finished;
-    const body = Buffer.concat(chunks);
-    await s3().send(
-      new PutObjectCommand({ Bucket: config.mediaBucket(), Key: exportArchiveKey(userId, exportId), Body: body, ContentType: 'application/gzip' }),
-    );
-    await putExportStatus({ exportId, userId, status: 'done', requestedAt, completedAt: Date.now(), expiresAt: expiresAtOf(requestedAt), counts, bytes: body.length });
-    log.info('user export built', { userId, exportId, ...counts, bytes: body.length });
+  }
+  for await (const message of sentMessages(userId)) {
+    yield line({ type: 'message', ...message });
+    counts.messages++;
+  }
+  for await (const o of userMediaObjects(userId)) {
+    yield line({ type: 'media', objectKey: o.key, size: o.size, lastModified: o.lastModified });
+    counts.media++;
+  }
+  faultPoint('export.beforeStore', { userId, exportId });
+}
+
+/**
+ * Builds the archive as a stream (JSON Lines, gzip, S3 parts of 5 MiB) and stores it with its
+ * status. Memory holds one S3 part, one page of what is being read (a DynamoDB page of 1 MB,
+ * a history page of at most 1 MiB) and gzip's window, whatever the size of the user's data.
+ */
+export async function buildExport(event: ExportEvent): Promise<ExportCounts> {
+  const { userId, exportId, requestedAt } = event;
+  const counts: ExportCounts = { friends: 0, friendRequests: 0, blocks: 0, groups: 0, messages: 0, media: 0 };
+  const archive = new S3ObjectWriter({ Bucket: config.mediaBucket(), Key: exportArchiveKey(userId, exportId), ContentType: 'application/gzip' });
+  try {
+    await pipeline(Readable.from(exportLines(event, counts)), createGzip(), archive.sink());
+    await archive.finish();
+    await putExportStatus({ exportId, userId, status: 'done', requestedAt, completedAt: Date.now(), expiresAt: expiresAtOf(requestedAt), counts, bytes: archive.bytes });
+    log.info('user export built', { userId, exportId, ...counts, bytes: archive.bytes, parts: archive.partCount });
     return counts;
   } catch (err) {
-    gzip.destroy();
+    // No parts left behind.
+    await archive.abort();
     // Said in the status (a retry by Lambda may still succeed and overwrite it), then failed for the retry.
     await putExportStatus({ exportId, userId, status: 'failed', requestedAt, completedAt: Date.now(), expiresAt: expiresAtOf(requestedAt), error: (err as Error).message.slice(0, 500) }).catch(() => undefined);
     throw err;

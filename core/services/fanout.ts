@@ -79,7 +79,7 @@ export type OfflineCollector = (message: Message, targets: NotifyTarget[]) => vo
 
 /** The accepted message's follow-up; returns once the push was posted (or handed to push invocations). */
 export async function fanOut(item: MessageItem, options: FanOutOptions = {}): Promise<void> {
-  const { expiresAt: _ttl, ...message } = item;
+  const { expiresAt: _ttl, limited: _limited, ...message } = item;
   const correlation = correlationId();
   await Promise.all([
     // Sending implies having read the conversation; causing a notification does not.

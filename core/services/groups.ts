@@ -88,7 +88,7 @@ export async function createGroup(actor: Actor, input: CreateGroupInput): Promis
   // Claim the id first: the batch writes below must never land on another group's rows.
   await groups.create(group);
   const conversationId = groupConversationId(group.groupId);
-  await conversations.createLinked(conversationId, SessionType.group);
+  await conversations.createLinked(conversationId, SessionType.group, group.encrypted === true);
   await groups.createConversationRows(conversationId, memberIds);
   const role = (userId: string): GroupRole => (userId === ownerUserId ? 'owner' : admins.has(userId) ? 'admin' : 'member');
   await groups.putMembers(memberIds.map((userId): MemberItem => ({ groupId: group.groupId, userId, role: role(userId), joinedAt: now })));

@@ -2,9 +2,11 @@
  * Limits against abuse, answered with THROTTLED and `retryAfterMs` (HTTP: 429, Retry-After).
  *
  * Two layers, neither adding a request to an accepted message:
- * - In each container, token buckets per WebSocket connection, per sending user and per HTTP
- *   caller stop bursts at once. They hold what reaches one container only: Lambda runs
- *   concurrent requests in different containers.
+ * - In each container, token buckets per WebSocket connection, per sending user, per HTTP
+ *   caller and for typing indicators stop bursts at once. They hold what reaches one container
+ *   only: Lambda runs concurrent requests in different containers. HTTP callers are also
+ *   counted across containers (`CallerLimiter`): a container adds a busy caller's requests to
+ *   a shared counter item now and then, never for a caller with few requests.
  * - Across containers, the archive function, which reads every new message from the Messages
  *   stream anyway, counts each user's sends over a sliding window; a user over it gets
  *   `throttledUntil` on their user item, and on their membership of each group they flooded,
@@ -19,7 +21,7 @@ import { ddb } from '../aws/dynamodb';
 import { containerName } from '../aws/container';
 import { config } from '../config';
 import { SYSTEM_SENDER } from '../domain/ids';
-import type { LimitSettings, RateLimit } from '../domain/limits';
+import { HTTP_CALLER_PARTITION, type LimitSettings, type RateLimit } from '../domain/limits';
 import { CirrusError } from '../errors';
 import { log } from '../log';
 import { isConditionFailure } from '../store/dynamo';
@@ -74,13 +76,110 @@ export function limitSend(userId: string, connectionId?: string): void {
   if (wait > 0) throw throttled(`${userId} is sending too fast`, wait);
 }
 
-/** An HTTP request of a user token (by user) or of no token (by source address); admin tokens are not limited. */
-export function limitHttpCaller(caller: { userId: string } | { sourceIp: string }): void {
+/** A typing indicator over a connection: its own bucket, in this container (typing stores nothing, so nothing else holds it). */
+export function limitTyping(connectionId: string): void {
   const limits = config.limits();
   if (!limits) return;
-  const key = 'userId' in caller ? `h|u|${caller.userId}` : `h|ip|${caller.sourceIp}`;
-  const wait = take([{ key, limit: limits.http }]);
-  if (wait > 0) throw throttled('Too many requests from this caller', wait);
+  const wait = take([{ key: `t|${connectionId}`, limit: limits.typing }]);
+  if (wait > 0) throw throttled('Typing indicators too often on this connection', wait);
+}
+
+// ---- HTTP callers, across containers ----
+
+/** The shared count's window: a caller may make `perSecond` × 60 + `burst` requests in each minute, over all containers. */
+export const HTTP_WINDOW_MS = 60_000;
+/** Callers a container keeps a count for at most; the least recently seen go first (their unflushed count is lost). */
+const MAX_CALLERS = 20_000;
+
+interface CallerCount {
+  /** The window (start / HTTP_WINDOW_MS) the count is for. */
+  window: number;
+  /** This container's requests of the caller in the window not yet added to the shared count. */
+  pending: number;
+  /** Refused in this container until then (the shared count said over). */
+  blockedUntil: number;
+}
+
+/**
+ * HTTP requests per caller, held across containers. Each container keeps its token bucket per
+ * caller (bursts stop at once) and its own count of the caller's requests in the current
+ * minute. Once a caller has made half a burst of requests in a container since its last flush,
+ * the container adds them to a counter item shared by every container (one atomic `ADD`, which
+ * answers the new total) and refuses the caller until the end of the minute when the total is
+ * over the minute's allowance. A caller who makes fewer requests than that in a container costs
+ * no write at all; one who floods costs about one write per half burst per container until the
+ * count is over, and none after. The counter item is in Sessions, under a partition no user id
+ * can have (`#http|…`: ids never start with a symbol), and expires with the table's TTL.
+ */
+export class CallerLimiter {
+  private readonly counts = new Map<string, CallerCount>();
+
+  /** `name`: the container's (the bucket keys); two limiters stand for two containers. */
+  constructor(private readonly name: string) {}
+
+  async check(caller: string, limit: RateLimit, now = Date.now()): Promise<void> {
+    if (limit.perSecond <= 0) return;
+    let count = this.counts.get(caller);
+    if (count && count.blockedUntil > now) throw throttled('Too many requests from this caller', count.blockedUntil - now);
+    const wait = take([{ key: `${this.name}|h|${caller}`, limit }], now);
+    if (wait > 0) throw throttled('Too many requests from this caller', wait);
+    const window = Math.floor(now / HTTP_WINDOW_MS);
+    if (!count || count.window !== window) count = { window, pending: 0, blockedUntil: 0 };
+    // Most recently seen last.
+    this.counts.delete(caller);
+    this.counts.set(caller, count);
+    while (this.counts.size > MAX_CALLERS) this.counts.delete(this.counts.keys().next().value!);
+    count.pending += 1;
+    if (count.pending < flushEvery(limit)) return;
+    const adding = count.pending;
+    count.pending = 0;
+    let total: number;
+    try {
+      total = await addToSharedCount(caller, window, adding);
+    } catch (err) {
+      // The buckets still hold the caller; the next request tries again with the count kept.
+      if (count.window === window) count.pending += adding;
+      log.warn('adding to the shared count of HTTP requests failed', { err });
+      return;
+    }
+    if (total > httpAllowance(limit)) {
+      count.blockedUntil = (window + 1) * HTTP_WINDOW_MS;
+      log.warn('HTTP caller throttled: too many requests across containers', { caller, requests: total, until: count.blockedUntil });
+      throw throttled('Too many requests from this caller', count.blockedUntil - now);
+    }
+  }
+}
+
+/** Requests a caller may make in one window over all containers. */
+export const httpAllowance = (limit: RateLimit): number => Math.floor(limit.perSecond * (HTTP_WINDOW_MS / 1000) + limit.burst);
+/** Requests of a caller in one container between two additions to the shared count: half a burst. */
+export const flushEvery = (limit: RateLimit): number => Math.max(1, Math.ceil(limit.burst / 2));
+
+async function addToSharedCount(caller: string, window: number, n: number): Promise<number> {
+  const res = await ddb().send(
+    new UpdateCommand({
+      TableName: config.tableName('sessions'),
+      Key: { userId: `${HTTP_CALLER_PARTITION}${caller}`, sessionId: String(window) },
+      UpdateExpression: 'ADD n :n SET expiresAt = if_not_exists(expiresAt, :e)',
+      // An hour after the window: the table's TTL removes it some time after.
+      ExpressionAttributeValues: { ':n': n, ':e': Math.floor(((window + 1) * HTTP_WINDOW_MS) / 1000) + 3600 },
+      ReturnValues: 'UPDATED_NEW',
+    }),
+  );
+  return Number(res.Attributes?.n ?? n);
+}
+
+/** Each container's limiter (the local runtime runs every function in one process). */
+const callerLimiters = new Map<string, CallerLimiter>();
+
+/** An HTTP request of a user token (by user) or of no token (by source address); admin tokens are not limited. */
+export async function limitHttpCaller(caller: { userId: string } | { sourceIp: string }): Promise<void> {
+  const limits = config.limits();
+  if (!limits) return;
+  const name = containerName();
+  let limiter = callerLimiters.get(name);
+  if (!limiter) callerLimiters.set(name, (limiter = new CallerLimiter(name)));
+  await limiter.check('userId' in caller ? `u|${caller.userId}` : `ip|${caller.sourceIp}`, limits.http);
 }
 
 /** Refuses a send while the sender is throttled across containers (`throttledUntil` on an item the send read anyway). */
@@ -116,18 +215,19 @@ const THROTTLE_LOG = 'throttle';
 const untilKey = (until: number, userId: string) => `${String(until).padStart(13, '0')}#${userId}`;
 
 /**
- * Counts the new messages of an archive batch that users sent themselves (over WebSocket:
- * they carry the sender's platform; the app backend's, batch and system sends do not), and
+ * Counts the new messages of an archive batch that users sent themselves (sendMsg, and
+ * POST /messages as the user: the item's `limited`, or, for messages stored before it
+ * existed, the sender's platform; batch pages and notifications carry neither), and
  * throttles each user over the window. Best effort: a failed write is logged, and the next
  * batch of a user still flooding tries again.
  */
-export async function countSends(messages: readonly Message[], now = Date.now()): Promise<ThrottledUser[]> {
+export async function countSends(messages: readonly (Message & { limited?: boolean })[], now = Date.now()): Promise<ThrottledUser[]> {
   const limits = config.limits();
   if (!limits || limits.window.messages === 0) return [];
   const windowMs = limits.window.seconds * 1000;
   const senders = new Set<string>();
   for (const m of messages) {
-    if (m.senderId === SYSTEM_SENDER || m.senderPlatformId === undefined || m.sendTime < now - windowMs) continue;
+    if (m.senderId === SYSTEM_SENDER || !(m.limited === true || m.senderPlatformId !== undefined) || m.sendTime < now - windowMs) continue;
     let mine = recent.get(m.senderId);
     if (!mine) recent.set(m.senderId, (mine = new Map()));
     mine.set(`${m.conversationId}#${m.seq}`, { at: m.sendTime, ...(m.groupId !== undefined ? { groupId: m.groupId } : {}) });

@@ -21,7 +21,7 @@ import type { KnownRecipients } from './push';
 import { ENCRYPTED_CONTENT_TYPES } from '../protocol/e2ee';
 import { ContentType, MAX_CONTENT_BYTES, MessageBody, SessionType, type Message, type SendMsgResult } from '../protocol/schema';
 import { notificationSchema } from '../protocol/notifications';
-import { conversations, type CounterItem } from '../store/conversations';
+import { conversations, encryptedRefusal, type CounterItem, type Encryption } from '../store/conversations';
 import { batchGet } from '../store/dynamo';
 import { messageIds, messages, senderMsgKey, type MessageIdItem, type MessageItem } from '../store/messages';
 import { beforeSendMessage } from '../webhooks/before-send';
@@ -212,6 +212,8 @@ function buildMessage(input: SendInput, body: MessageBody, target: Target, seq: 
     contentType: body.contentType,
     content: body.content,
     ...(input.offlinePush && Object.keys(input.offlinePush).length > 0 ? { offlinePush: input.offlinePush } : {}),
+    // Counted in the sender's sending window by the archive function, from the stream record.
+    ...(input.limited && input.sender.userId !== SYSTEM_SENDER ? { limited: true as const } : {}),
     sendTime,
     expiresAt: Math.floor(sendTime / 1000) + Math.round(config.messageTtlDays() * 86400),
   };
@@ -229,6 +231,14 @@ function deliver(message: MessageItem, input: SendInput, extra: Pick<FanOutOptio
  */
 const claimWaitMs = (): number => Math.min(1000, config.seqSettleMs() / 4);
 
+/** A user's send into a 1:1 conversation marks it encrypted (an MLS message) or is refused once it is (anything else). */
+const encryptionOf = (input: SendInput, target: Target): Encryption | undefined =>
+  target.sessionType !== SessionType.single || input.sender.userId === SYSTEM_SENDER || input.intoConversation !== undefined
+    ? undefined
+    : ENCRYPTED_CONTENT_TYPES.has(input.contentType)
+      ? 'mls'
+      : 'plain';
+
 type Allocation = { seq: number; allocatedAt: number; counter: CounterItem } | { record: MessageIdItem };
 
 /**
@@ -245,7 +255,7 @@ async function allocate(input: SendInput, target: Target, key: string, fromSeq: 
   for (let round = 0; round < 3; round += 1) {
     const allocatedAt = Date.now();
     const guard = recentClaimGuard(input.sender.userId, input.clientMsgId, fromSeq, allocatedAt, windowMs);
-    const counter = await conversations.allocate(target.conversationId, target.sessionType, allocatedAt, guard);
+    const counter = await conversations.allocate(target.conversationId, target.sessionType, allocatedAt, guard, encryptionOf(input, target));
     if (counter) {
       if (!counter.linked && target.members.length > 0) {
         // Once per conversation: before the message exists, so that when it does, every
@@ -456,6 +466,8 @@ async function windowedPrecheck(input: SendInput, target: Target): Promise<Windo
   if (input.limited && senderId !== SYSTEM_SENDER) refuseIfThrottled(senderId, people.get(senderId)?.throttledUntil);
   if (fromUser && config.requireFriendship() && !found[t('friends')]?.[0]) throw new CirrusError('NOT_FRIENDS', `${senderId} and ${recvId} are not friends`);
   const counter = found[t('conversations')]?.[0] as CounterItem | undefined;
+  // Refused before the app's webhook sees it; the claim's condition settles a race with the first MLS message.
+  if (counter?.encrypted === true && encryptionOf(input, target) === 'plain') throw encryptedRefusal(target.conversationId);
   const mirrored = counter !== undefined && claimsOf(counter, senderId) !== undefined;
   if (fromUser) {
     const blocked = mirrored
@@ -530,8 +542,10 @@ async function sendWindowed(input: SendInput, body: MessageBody, target: Target)
     if (earlier !== undefined) return windowedRetry(input, body, target, counter, Number(earlier), view.known, approved);
     const claims = claimsOf(counter, senderId) ?? {};
     const allocatedAt = Date.now();
-    const result = await conversations.claim(target.conversationId, senderId, hash, claimsToDrop(claims), Object.keys(claims).length, allocatedAt);
+    const encryption = encryptionOf(input, target);
+    const result = await conversations.claim(target.conversationId, senderId, hash, claimsToDrop(claims), Object.keys(claims).length, allocatedAt, encryption);
     if (!result.ok) {
+      if (encryption === 'plain' && result.counter?.encrypted === true) throw encryptedRefusal(target.conversationId);
       // A concurrent send: of the same clientMsgId (its seq is in the map now), or of another one (the map changed).
       counter = result.counter && claimsOf(result.counter, senderId) !== undefined ? result.counter : undefined;
       continue;

@@ -11,6 +11,7 @@ import { config } from '../config';
 import type { RecentClaimGuard } from '../domain/recent-claims';
 import { blockAttribute, CLAIM_WINDOW, claimAttribute, claimsOnCounter, ownSeqOnCounter, recvOptAttribute } from '../domain/claims';
 import { batchGet, chunk, isConditionFailure } from './dynamo';
+import { CirrusError } from '../errors';
 
 export interface CounterItem {
   conversationId: string;
@@ -22,12 +23,27 @@ export interface CounterItem {
   /** The members' UserConversations rows exist (set once, after creating them). */
   linked?: boolean;
   /**
+   * End-to-end encrypted (MLS): set by the first MLS message (content type 150-152) into a 1:1
+   * conversation, and at the creation of an encrypted group; never unset. A 1:1 send of any
+   * other content type is refused on the counter update that allocates its seq.
+   */
+  encrypted?: true;
+  /**
    * 1:1 and notification conversations (see core/domain/claims.ts): `c#<userId>` claim
    * maps, `blk#<userId>` and `ro#<userId>` mirrors, and `mv`, counted up by every change of
    * a mirror so that linking (which reads the sources) never overwrites a newer one.
    */
   [mirrored: string]: unknown;
 }
+
+/**
+ * A 1:1 send's part in the conversation's encryption: `mls` (an MLS message) marks the counter
+ * encrypted, `plain` (any other content) is refused with ENCRYPTED_CONVERSATION when it is.
+ */
+export type Encryption = 'mls' | 'plain';
+
+export const encryptedRefusal = (conversationId: string): CirrusError =>
+  new CirrusError('ENCRYPTED_CONVERSATION', `Conversation ${conversationId} is end-to-end encrypted: send MLS messages (content types 150, 151, 152) only`);
 
 /** The result of a claim: the counter after it, or the counter as it was when the condition failed. */
 export type ClaimResult = { ok: true; counter: CounterItem } | { ok: false; counter?: CounterItem };
@@ -99,29 +115,36 @@ export const conversations = {
    * the counter's recent claims and refuses (returns undefined, allocating nothing) when
    * the slot holds the same send from less than `guard.windowMs` ago.
    */
-  async allocate(conversationId: string, sessionType: number, now: number, guard?: RecentClaimGuard): Promise<CounterItem | undefined> {
+  async allocate(conversationId: string, sessionType: number, now: number, guard?: RecentClaimGuard, encryption?: Encryption): Promise<CounterItem | undefined> {
+    const conditions = [
+      ...(guard ? ['(attribute_not_exists(#rc) OR NOT begins_with(#rc, :h) OR #rc < :cut)'] : []),
+      ...(encryption === 'plain' ? ['attribute_not_exists(encrypted)'] : []),
+    ];
     try {
       const res = await ddb().send(
         new UpdateCommand({
           TableName: config.tableName('conversations'),
           Key: { conversationId },
-          UpdateExpression: `SET maxSeq = if_not_exists(maxSeq, :zero) + :one, allocatedAt = :now, sessionType = if_not_exists(sessionType, :st)${guard ? ', #rc = :rc' : ''}`,
+          UpdateExpression: `SET maxSeq = if_not_exists(maxSeq, :zero) + :one, allocatedAt = :now, sessionType = if_not_exists(sessionType, :st)${guard ? ', #rc = :rc' : ''}${encryption === 'mls' ? ', encrypted = :t' : ''}`,
           ExpressionAttributeValues: {
             ':zero': 0,
             ':one': 1,
             ':now': now,
             ':st': sessionType,
             ...(guard ? { ':rc': guard.value, ':h': guard.hash, ':cut': guard.staleBelow } : {}),
+            ...(encryption === 'mls' ? { ':t': true } : {}),
           },
-          ...(guard
-            ? { ConditionExpression: 'attribute_not_exists(#rc) OR NOT begins_with(#rc, :h) OR #rc < :cut', ExpressionAttributeNames: { '#rc': guard.slot } }
-            : {}),
+          ...(guard ? { ExpressionAttributeNames: { '#rc': guard.slot } } : {}),
+          ...(conditions.length ? { ConditionExpression: conditions.join(' AND '), ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const } : {}),
           ReturnValues: 'ALL_NEW',
         }),
       );
       return res.Attributes as CounterItem;
     } catch (err) {
-      if (guard && isConditionFailure(err)) return undefined;
+      if (conditions.length && isConditionFailure(err)) {
+        if (encryption === 'plain' && conditionItem(err)?.encrypted === true) throw encryptedRefusal(conversationId);
+        return undefined;
+      }
       throw err;
     }
   },
@@ -134,7 +157,7 @@ export const conversations = {
    * was read with (or `CLAIM_WINDOW - 1` when smaller). Failing, returns the counter as it was (the seq of the
    * earlier claim, or the map that changed meanwhile).
    */
-  async claim(conversationId: string, senderId: string, hash: string, drop: readonly string[], size: number, now: number): Promise<ClaimResult> {
+  async claim(conversationId: string, senderId: string, hash: string, drop: readonly string[], size: number, now: number, encryption?: Encryption): Promise<ClaimResult> {
     const names: Record<string, string> = { '#c': claimAttribute(senderId), '#h': hash };
     drop.forEach((key, i) => (names[`#d${i}`] = key));
     try {
@@ -142,12 +165,12 @@ export const conversations = {
         new UpdateCommand({
           TableName: config.tableName('conversations'),
           Key: { conversationId },
-          UpdateExpression: `SET maxSeq = maxSeq + :one, allocatedAt = :now, #c.#h = maxSeq + :one${drop.length ? ` REMOVE ${drop.map((_, i) => `#c.#d${i}`).join(', ')}` : ''}`,
+          UpdateExpression: `SET maxSeq = maxSeq + :one, allocatedAt = :now, #c.#h = maxSeq + :one${encryption === 'mls' ? ', encrypted = :t' : ''}${drop.length ? ` REMOVE ${drop.map((_, i) => `#c.#d${i}`).join(', ')}` : ''}`,
           // The removed entries must still be there and nothing else may have been added:
           // then the map ends with at most CLAIM_WINDOW entries, however sends race.
-          ConditionExpression: `attribute_not_exists(#c.#h) AND size(#c) <= :n${drop.map((_, i) => ` AND attribute_exists(#c.#d${i})`).join('')}`,
+          ConditionExpression: `attribute_not_exists(#c.#h) AND size(#c) <= :n${drop.map((_, i) => ` AND attribute_exists(#c.#d${i})`).join('')}${encryption === 'plain' ? ' AND attribute_not_exists(encrypted)' : ''}`,
           ExpressionAttributeNames: names,
-          ExpressionAttributeValues: { ':one': 1, ':now': now, ':n': Math.max(size, CLAIM_WINDOW - 1) },
+          ExpressionAttributeValues: { ':one': 1, ':now': now, ':n': Math.max(size, CLAIM_WINDOW - 1), ...(encryption === 'mls' ? { ':t': true } : {}) },
           ReturnValues: 'ALL_NEW',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
@@ -249,12 +272,12 @@ export const conversations = {
   },
 
   /** Creates the counter of a new conversation (seq 0) whose member rows exist already. */
-  async createLinked(conversationId: string, sessionType: number): Promise<void> {
+  async createLinked(conversationId: string, sessionType: number, encrypted = false): Promise<void> {
     await ddb().send(
       new UpdateCommand({
         TableName: config.tableName('conversations'),
         Key: { conversationId },
-        UpdateExpression: 'SET maxSeq = if_not_exists(maxSeq, :zero), allocatedAt = if_not_exists(allocatedAt, :zero), sessionType = :st, linked = :t',
+        UpdateExpression: `SET maxSeq = if_not_exists(maxSeq, :zero), allocatedAt = if_not_exists(allocatedAt, :zero), sessionType = :st, linked = :t${encrypted ? ', encrypted = :t' : ''}`,
         ExpressionAttributeValues: { ':zero': 0, ':st': sessionType, ':t': true },
       }),
     );

@@ -11,6 +11,11 @@ import { batchGet, chunk, isConditionFailure, nowSeconds } from './dynamo';
 export interface MessageItem extends Message {
   /** Epoch seconds; the TTL attribute. */
   expiresAt: number;
+  /**
+   * A user's own send (sendMsg, or POST /messages as the user), which the archive function
+   * counts in the sender's sending window (core/services/limits.ts). Not part of the message.
+   */
+  limited?: true;
 }
 
 export interface MessageIdItem {
@@ -31,7 +36,7 @@ export function senderMsgKey(senderId: string, clientMsgId: string): string {
 }
 
 export function toMessage(item: MessageItem): Message {
-  const { expiresAt: _ttl, reactions, ...message } = item;
+  const { expiresAt: _ttl, limited: _limited, reactions, ...message } = item;
   return reactions && Object.keys(reactions).length > 0 ? { ...message, reactions } : message;
 }
 

@@ -9,7 +9,7 @@ import * as z from 'zod/mini';
 import { config } from '../config';
 import { forEachLimit } from '../domain/concurrency';
 import { CirrusError, errorCodes } from '../errors';
-import { MAX_MESSAGE as MAX_FRIEND_REQUEST_MESSAGE } from '../http/routes/friends';
+import { MAX_FRIEND_REQUEST_MESSAGE } from '../domain/friends';
 import { callBefore } from './before';
 
 const Nickname = z.string().check(z.maxLength(64));

@@ -20,8 +20,16 @@
  * continuation tokens, at most 1,000 keys a page, keys in UTF-8 byte order), DeleteObject and
  * DeleteObjects (at most 1,000 keys, with a Content-MD5 or checksum header as S3 requires).
  *
- * What it does not: multipart uploads, ranges, versioning, ACLs, bucket policies, and
- * virtual-hosted addressing.
+ * Multipart uploads, as users' data exports are stored: CreateMultipartUpload, UploadPart
+ * (part numbers 1 to 10,000, at most 5 GiB a part, Content-MD5 and CRC32 checked),
+ * CompleteMultipartUpload (the parts listed in ascending order, each with the ETag its upload
+ * answered, every part but the last at least 5 MiB: InvalidPartOrder, InvalidPart,
+ * EntityTooSmall; the object's ETag is S3's `"<MD5 of the parts' MD5s>-<parts>"`) and
+ * AbortMultipartUpload; an upload completed or aborted is NoSuchUpload. Uploads in progress are
+ * kept in memory: a restart of the stand-in drops them, as S3's lifecycle rule would.
+ *
+ * What it does not: ListParts, ListMultipartUploads, UploadPartCopy, ranges, versioning, ACLs,
+ * bucket policies, and virtual-hosted addressing.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -38,6 +46,12 @@ const MAX_PUT_BYTES = 5 * 1024 ** 3;
 const MAX_KEY_BYTES = 1024;
 /** ListObjectsV2 answers at most 1,000 keys, whatever max-keys asks; DeleteObjects takes at most 1,000. */
 const MAX_KEYS = 1000;
+/** A multipart upload's parts: numbered 1 to 10,000, each at most 5 GiB, all but the last at least 5 MiB. */
+export const MAX_PARTS = 10_000;
+export const MIN_PART_BYTES = 5 * 1024 ** 2;
+const MAX_PART_BYTES = 5 * 1024 ** 3;
+/** The largest object, multipart. */
+const MAX_OBJECT_BYTES = 5 * 1024 ** 4;
 
 export interface LocalS3Options {
   /** Buckets served; requests for any other path are not this stand-in's. */
@@ -85,8 +99,11 @@ const errorStatus = {
   BadDigest: 400,
   KeyTooLongError: 400,
   MalformedXML: 400,
+  InvalidPart: 400,
+  InvalidPartOrder: 400,
   NoSuchKey: 404,
   NoSuchBucket: 404,
+  NoSuchUpload: 404,
   MethodNotAllowed: 405,
   NotImplemented: 501,
 } as const;
@@ -252,6 +269,8 @@ export class LocalS3 implements StandIn {
   private readonly buckets: Set<string>;
   private readonly store: ObjectStore;
   private readonly corsOrigins: readonly string[];
+  /** Multipart uploads in progress, by upload id. */
+  private readonly uploads = new Map<string, { bucket: string; key: string; contentType: string; parts: Map<number, { data: Buffer; etag: string }> }>();
 
   constructor(private readonly options: LocalS3Options) {
     this.region = options.region ?? 'us-east-1';
@@ -263,6 +282,11 @@ export class LocalS3 implements StandIn {
   /** The bytes of every object of a bucket, for tests and tools (what a bucket holds, e.g. to look for plaintext). */
   objectBodies(bucket: string): Buffer[] {
     return this.store.all(bucket);
+  }
+
+  /** The multipart uploads in progress in a bucket (neither completed nor aborted), for tests and tools. */
+  multipartUploads(bucket: string): { key: string; uploadId: string; parts: number }[] {
+    return [...this.uploads.entries()].filter(([, u]) => u.bucket === bucket).map(([uploadId, u]) => ({ key: u.key, uploadId, parts: u.parts.size }));
   }
 
   /** An object's metadata, for tests and tools; undefined when absent. */
@@ -290,9 +314,13 @@ export class LocalS3 implements StandIn {
       else if ((req.method === 'GET' || req.method === 'HEAD') && key !== '') res = this.getObject(req, target, bucket, key);
       else if (req.method === 'PUT' && key !== '' && !query.has('uploadId') && !query.has('partNumber') && !query.has('acl') && !query.has('tagging')) res = this.putObject(req, target, bucket, key);
       else if (req.method === 'DELETE' && key !== '' && !query.has('uploadId') && !query.has('tagging')) res = this.deleteObject(req, target, bucket, key);
+      else if (req.method === 'POST' && key !== '' && query.has('uploads')) res = this.createMultipartUpload(req, target, bucket, key);
+      else if (req.method === 'PUT' && key !== '' && query.has('uploadId') && query.has('partNumber') && !req.headers['x-amz-copy-source']) res = this.uploadPart(req, target, bucket, key, query);
+      else if (req.method === 'POST' && key !== '' && query.has('uploadId')) res = this.completeMultipartUpload(req, target, bucket, key, query);
+      else if (req.method === 'DELETE' && key !== '' && query.has('uploadId')) res = this.abortMultipartUpload(req, target, bucket, key, query);
       else if (req.method === 'GET' && key === '' && query.get('list-type') === '2') res = this.listObjectsV2(req, target, bucket, query);
       else if (req.method === 'POST' && key === '' && query.has('delete')) res = this.deleteObjects(req, target, bucket);
-      else if (['GET', 'HEAD', 'POST', 'PUT', 'DELETE'].includes(req.method)) throw new S3Error('NotImplemented', `The local S3 does not implement ${req.method} ${key === '' ? 'on a bucket' : 'on an object'} with ${query.toString() || 'no query'}; Cirrus uses POST uploads, GET, HEAD, PutObject, ListObjectsV2, DeleteObject and DeleteObjects.`);
+      else if (['GET', 'HEAD', 'POST', 'PUT', 'DELETE'].includes(req.method)) throw new S3Error('NotImplemented', `The local S3 does not implement ${req.method} ${key === '' ? 'on a bucket' : 'on an object'} with ${query.toString() || 'no query'}; Cirrus uses POST uploads, GET, HEAD, PutObject, multipart uploads, ListObjectsV2, DeleteObject and DeleteObjects.`);
       else throw new S3Error('MethodNotAllowed', `The specified method ${req.method} is not allowed against this resource.`);
     } catch (err) {
       if (err instanceof SigV4Error) res = this.error(new S3Error(err.code, err.message), req.method);
@@ -370,6 +398,94 @@ export class LocalS3 implements StandIn {
     const etag = `"${md5Hex(data)}"`;
     this.store.put(bucket, key, data, { contentType: req.headers['content-type'] || 'binary/octet-stream', size: data.length, etag, lastModified: Date.now() });
     return { status: 200, headers: { etag, 'x-amz-request-id': randomUUID() }, body: '' };
+  }
+
+  private createMultipartUpload(req: StandInRequest, target: string, bucket: string, key: string): StandInResponse {
+    this.signed(req, target);
+    this.checkKey(key);
+    const uploadId = randomUUID().replace(/-/g, '');
+    this.uploads.set(uploadId, { bucket, key, contentType: req.headers['content-type'] || 'binary/octet-stream', parts: new Map() });
+    const body =
+      `<?xml version="1.0" encoding="UTF-8"?>\n<InitiateMultipartUploadResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">` +
+      `<Bucket>${xmlEscape(bucket)}</Bucket><Key>${xmlEscape(key)}</Key><UploadId>${uploadId}</UploadId></InitiateMultipartUploadResult>`;
+    return { status: 200, headers: { 'content-type': 'application/xml', 'x-amz-request-id': randomUUID() }, body };
+  }
+
+  /** The upload `uploadId` names, for this bucket and key. */
+  private upload(bucket: string, key: string, query: URLSearchParams) {
+    const upload = this.uploads.get(query.get('uploadId') ?? '');
+    if (!upload || upload.bucket !== bucket || upload.key !== key) {
+      throw new S3Error('NoSuchUpload', 'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.', { UploadId: query.get('uploadId') ?? '' });
+    }
+    return upload;
+  }
+
+  private uploadPart(req: StandInRequest, target: string, bucket: string, key: string, query: URLSearchParams): StandInResponse {
+    this.signed(req, target);
+    const raw = query.get('partNumber') ?? '';
+    const partNumber = /^\d+$/.test(raw) ? Number(raw) : NaN;
+    if (!(partNumber >= 1 && partNumber <= MAX_PARTS)) {
+      throw new S3Error('InvalidArgument', `Part number must be an integer between 1 and ${MAX_PARTS}, inclusive`, { ArgumentName: 'partNumber', ArgumentValue: raw });
+    }
+    const upload = this.upload(bucket, key, query);
+    if (req.headers['content-encoding']?.includes('aws-chunked')) throw new S3Error('NotImplemented', 'The local S3 does not take aws-chunked bodies.');
+    const data = req.bytes ?? Buffer.from(req.body ?? '', 'utf8');
+    if (data.length > MAX_PART_BYTES) throw new S3Error('EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size', { ProposedSize: String(data.length), MaxSizeAllowed: String(MAX_PART_BYTES) });
+    this.checkDigests(req, data);
+    const etag = `"${md5Hex(data)}"`;
+    // A part uploaded again under the same number replaces the earlier one.
+    upload.parts.set(partNumber, { data, etag });
+    return { status: 200, headers: { etag, 'x-amz-request-id': randomUUID() }, body: '' };
+  }
+
+  private completeMultipartUpload(req: StandInRequest, target: string, bucket: string, key: string, query: URLSearchParams): StandInResponse {
+    this.signed(req, target);
+    const upload = this.upload(bucket, key, query);
+    const data = req.bytes ?? Buffer.from(req.body ?? '', 'utf8');
+    this.checkDigests(req, data);
+    const xml = data.toString('utf8');
+    const malformed = () => new S3Error('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema');
+    if (!/^\s*(<\?xml[^>]*\?>\s*)?<CompleteMultipartUpload(\s[^>]*)?>[\s\S]*<\/CompleteMultipartUpload>\s*$/.test(xml)) throw malformed();
+    const listed = [...xml.matchAll(/<Part>([\s\S]*?)<\/Part>/g)].map((m) => ({
+      partNumber: /<PartNumber>\s*(\d+)\s*<\/PartNumber>/.exec(m[1])?.[1],
+      etag: /<ETag>([\s\S]*?)<\/ETag>/.exec(m[1])?.[1]?.replace(/&quot;/g, '"').trim(),
+    }));
+    if (listed.length === 0 || listed.some((p) => p.partNumber === undefined || p.etag === undefined)) throw malformed();
+    const parts = listed.map((p) => ({ partNumber: Number(p.partNumber), etag: p.etag! }));
+    for (let i = 1; i < parts.length; i += 1) {
+      if (parts[i].partNumber <= parts[i - 1].partNumber) throw new S3Error('InvalidPartOrder', 'The list of parts was not in ascending order. Parts must be ordered by part number.', { UploadId: query.get('uploadId')! });
+    }
+    const unquoted = (etag: string) => etag.replace(/^"|"$/g, '');
+    const chosen = parts.map((p) => {
+      const stored = upload.parts.get(p.partNumber);
+      if (!stored || unquoted(stored.etag) !== unquoted(p.etag)) {
+        throw new S3Error('InvalidPart', "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.", { UploadId: query.get('uploadId')!, PartNumber: String(p.partNumber), ETag: p.etag });
+      }
+      return { ...p, ...stored };
+    });
+    chosen.forEach((p, i) => {
+      if (i < chosen.length - 1 && p.data.length < MIN_PART_BYTES) {
+        throw new S3Error('EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed object size.', { ProposedSize: String(p.data.length), MinSizeAllowed: String(MIN_PART_BYTES), PartNumber: String(p.partNumber), ETag: p.etag });
+      }
+    });
+    const size = chosen.reduce((n, p) => n + p.data.length, 0);
+    if (size > MAX_OBJECT_BYTES) throw new S3Error('EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size', { ProposedSize: String(size), MaxSizeAllowed: String(MAX_OBJECT_BYTES) });
+    // S3's multipart ETag: the MD5 of the parts' binary MD5s, and how many parts.
+    const etag = `"${createHash('md5').update(Buffer.concat(chosen.map((p) => Buffer.from(unquoted(p.etag), 'hex')))).digest('hex')}-${chosen.length}"`;
+    this.store.put(bucket, key, Buffer.concat(chosen.map((p) => p.data)), { contentType: upload.contentType, size, etag, lastModified: Date.now() });
+    this.uploads.delete(query.get('uploadId')!);
+    const location = `/${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`;
+    const body =
+      `<?xml version="1.0" encoding="UTF-8"?>\n<CompleteMultipartUploadResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">` +
+      `<Location>${xmlEscape(location)}</Location><Bucket>${xmlEscape(bucket)}</Bucket><Key>${xmlEscape(key)}</Key><ETag>${xmlEscape(etag)}</ETag></CompleteMultipartUploadResult>`;
+    return { status: 200, headers: { 'content-type': 'application/xml', 'x-amz-request-id': randomUUID() }, body };
+  }
+
+  private abortMultipartUpload(req: StandInRequest, target: string, bucket: string, key: string, query: URLSearchParams): StandInResponse {
+    this.signed(req, target);
+    this.upload(bucket, key, query);
+    this.uploads.delete(query.get('uploadId')!);
+    return { status: 204, headers: { 'x-amz-request-id': randomUUID() }, body: '' };
   }
 
   private deleteObject(req: StandInRequest, target: string, bucket: string, key: string): StandInResponse {

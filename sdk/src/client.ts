@@ -374,6 +374,7 @@ export class CirrusClient extends Emitter<CirrusEvents> {
             c.pinned = view.pinned;
             c.recvOpt = view.recvOpt;
             c.hidden = view.hidden;
+            if (view.encrypted) c.encrypted = true;
           }),
         ),
       );
@@ -583,7 +584,9 @@ export class CirrusClient extends Emitter<CirrusEvents> {
   }
 
   /**
-   * Tells the other user of a 1:1 conversation that you started or stopped typing.
+   * Tells the other user of a 1:1 conversation that you started or stopped typing. Sent more
+   * often than the deployment allows (1 a second, burst 5, by default), it rejects with a
+   * THROTTLED error whose `retryAfterMs` says when the next one can pass; nothing needs resending.
    *
    * @example
    * await client.typing('bob', true);

@@ -221,6 +221,8 @@ export class SyncEngine extends Emitter<SyncEngineEvents> {
       // The server moves the sender's read position past their own message.
       if (m.senderId === this.options.userId) c.readSeq = Math.max(c.readSeq, m.seq);
       if (!c.lastMessage || m.seq >= c.lastMessage.seq) c.lastMessage = m;
+      // An MLS message makes a 1:1 conversation encrypted on the server (never undone); groups are so from their creation.
+      if (m.contentType >= 150 && m.contentType <= 152) c.encrypted = true;
     }
     return [added, changed];
   }

@@ -10,6 +10,8 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { admin, as, cirrus, device, useCirrus } from '../support/harness';
 import { ddb } from '../../core/aws/dynamodb';
 import { fingerprint, generateKeyPackage, newSignatureKeys, type SignatureKeys } from '../../sdk/src/e2ee/mls';
+import { conversations } from '../../core/store/conversations';
+import { claimHash, claimsOf } from '../../core/domain/claims';
 
 useCirrus({ settings: { requireFriendship: true } });
 
@@ -181,5 +183,53 @@ describe('an encrypted group', () => {
     expect(JSON.stringify(pulled.messages)).not.toContain('in the clear');
     // A plaintext group is unaffected.
     await y.ok('sendMsg', { clientMsgId: 'p2', groupId: 'kd-open', contentType: 101, content: { text: 'hello' } });
+  });
+});
+
+describe('an encrypted 1:1 conversation', () => {
+  it('turns encrypted with its first MLS message: then plaintext from either side is refused, over WebSocket and HTTP', async () => {
+    await admin.register('kd-m', 'kd-n');
+    await admin.call('POST', '/friends/import', { userId: 'kd-m', friendUserIds: ['kd-n'] });
+    const [m, n] = [await device('kd-m'), await device('kd-n')];
+    const conversationId = 'si_kd-m_kd-n';
+    // Plaintext before: an ordinary 1:1.
+    await n.ok('sendMsg', { clientMsgId: 'before', recvId: 'kd-m', contentType: 101, content: { text: 'before encryption' } });
+    const listed = async (userId: string) => ((await as(userId, 'GET', `/users/${userId}/conversations`)).body.conversations as { conversationId: string; encrypted?: boolean }[]).find((c) => c.conversationId === conversationId);
+    expect((await listed('kd-m'))?.encrypted).toBeUndefined();
+
+    // The first MLS message, over HTTP (the durable path), marks it.
+    const mls = await admin.call('POST', '/messages', { sendId: 'kd-m', recvId: 'kd-n', contentType: 151, content: { data: randomBytes(64).toString('base64'), epoch: 0 } });
+    expect(mls.status).toBe(200);
+    const counter = (await conversations.counter(conversationId))!;
+    expect(counter.encrypted).toBe(true);
+    for (const userId of ['kd-m', 'kd-n']) expect((await listed(userId))?.encrypted, userId).toBe(true);
+
+    const refusedWs = await n.request('sendMsg', { clientMsgId: 'plain-n', recvId: 'kd-m', contentType: 101, content: { text: 'in the clear from n' } });
+    expect(refusedWs.error).toMatchObject({ code: 1311, reason: 'ENCRYPTED_CONVERSATION' });
+    const refusedWs2 = await m.request('sendMsg', { clientMsgId: 'plain-m', recvId: 'kd-n', contentType: 101, content: { text: 'in the clear from m' } });
+    expect(refusedWs2.error).toMatchObject({ code: 1311, reason: 'ENCRYPTED_CONVERSATION' });
+    const refusedHttp = await admin.call('POST', '/messages', { sendId: 'kd-n', recvId: 'kd-m', contentType: 101, content: { text: 'in the clear over http' } });
+    expect([refusedHttp.status, refusedHttp.body.error?.reason]).toEqual([400, 'ENCRYPTED_CONVERSATION']);
+    // MLS messages still go through from both sides.
+    await n.ok('sendMsg', { clientMsgId: 'mls-n', recvId: 'kd-m', contentType: 150, content: { data: randomBytes(64).toString('base64'), epoch: 1 } });
+    // A plaintext send that read the counter before the MLS message (a race) is refused by the claim's own condition, allocating nothing.
+    const before = (await conversations.counter(conversationId))!;
+    const raced = await conversations.claim(conversationId, 'kd-n', claimHash('raced'), [], Object.keys(claimsOf(before, 'kd-n') ?? {}).length, Date.now(), 'plain');
+    expect(raced.ok).toBe(false);
+    expect(raced.counter?.encrypted).toBe(true);
+    expect((await conversations.counter(conversationId))!.maxSeq).toBe(before.maxSeq);
+
+    // Nothing of the refused plaintext was stored; what came before stays.
+    const pulled = await m.ok('pullMsgs', { conversationId, fromSeq: 1, toSeq: 100 });
+    expect(JSON.stringify(pulled.messages)).not.toContain('in the clear');
+    expect(JSON.stringify(pulled.messages)).toContain('before encryption');
+    expect(pulled.messages.map((x: { contentType: number }) => x.contentType)).toEqual([101, 151, 150]);
+  });
+
+  it('lists an encrypted group as encrypted', async () => {
+    await admin.register('kd-g1');
+    await admin.call('POST', '/groups', { groupId: 'kd-listed', name: 'Listed', ownerUserId: 'kd-g1', memberUserIds: [], encrypted: true });
+    const list = (await as('kd-g1', 'GET', '/users/kd-g1/conversations')).body.conversations as { conversationId: string; encrypted?: boolean }[];
+    expect(list.find((c) => c.conversationId === 'sg_kd-listed')?.encrypted).toBe(true);
   });
 });

@@ -13,6 +13,8 @@ import { exportStatusKey } from '../../core/domain/media';
 import { eventually } from '../support/cirrus';
 import { admin, as, cirrus, useCirrus } from '../support/harness';
 import { faults } from '../../core/faults';
+import { awsRequests } from '../../core/aws/accounting';
+import { PART_BYTES } from '../../core/aws/s3-upload';
 
 // Lambda's retries of a failed asynchronous invocation, after a second rather than minutes.
 useCirrus({ asyncInvoke: { retryDelaysMs: [300, 300] } });
@@ -160,6 +162,63 @@ describe('a user with more messages than one history page', () => {
       .filter((l) => l.type === 'message')
       .map((m) => m.seq);
     expect(seqs).toEqual(Array.from({ length: 2500 }, (_, i) => i + 1));
+  });
+});
+
+describe('an archive larger than one S3 part', () => {
+  it('is streamed in a multipart upload of 5 MiB parts, never built whole in memory; a build that fails leaves no upload behind, and the retry stores it', async () => {
+    await admin.register('ex-big');
+    // 2,400 messages of 6 KB of hex digits (gzip keeps about half): an archive of about 7 MB. In
+    // short statements: the in-process database holds the event loop while it runs one.
+    for (let from = 1; from <= 2400; from += 200) {
+      await cirrus.dataApi.query(
+        `INSERT INTO messages (conversation_id, seq, server_msg_id, client_msg_id, session_type, sender_id, recv_id, content_type, content, send_time)
+           SELECT 'si_ex-a_ex-big', n, 'ex-big-' || n, 'ex-big-' || n, 1, 'ex-big', 'ex-a', 101,
+                  jsonb_build_object('text', (SELECT string_agg(md5(n || '-' || i), '') FROM generate_series(1, 190) AS i)),
+                  timestamptz '2025-02-01 00:00:00+00' + n * interval '1 millisecond'
+             FROM generate_series($1::int, $1::int + 199) AS n`,
+        [from],
+      );
+    }
+    // The first run fails once its parts are sent: its upload is aborted.
+    let failures = 0;
+    faults.arm('export.beforeStore', (details) => {
+      if (details.userId !== 'ex-big' || failures > 0) return;
+      failures += 1;
+      throw new Error('Injected fault at export.beforeStore');
+    });
+    const before = awsRequests.snapshot();
+    let done;
+    try {
+      const started = await admin.call('POST', '/admin/users/ex-big/exports');
+      expect(started.status, JSON.stringify(started.body)).toBe(200);
+      done = await eventually(async () => {
+        // The build runs in this process and holds its event loop for seconds at a time, long enough for
+        // a kept-alive connection to the local API to be closed under a request (ECONNRESET): asked again.
+        const res = await admin.call('GET', `/admin/users/ex-big/exports/${started.body.exportId}`).catch(() => undefined);
+        return res?.body.status === 'done' && res.body;
+      }, 120_000);
+    } finally {
+      faults.clear();
+    }
+    expect(failures).toBe(1);
+    expect(done.counts.messages).toBe(2400);
+    expect(done.bytes).toBeGreaterThan(PART_BYTES);
+    const s3 = awsRequests.since(before).S3 ?? {};
+    // Two runs: the first sent its full parts (at least one) and was aborted, the second sent two or more and completed; the archive is never PUT whole.
+    expect(s3.CreateMultipartUpload).toBe(2);
+    expect(s3.UploadPart).toBeGreaterThanOrEqual(3);
+    expect(s3.AbortMultipartUpload).toBe(1);
+    expect(s3.CompleteMultipartUpload).toBe(1);
+    expect(cirrus.s3.multipartUploads(cirrus.mediaBucket)).toEqual([]);
+    const lines = gunzipSync(Buffer.from(await (await fetch(done.downloadUrl)).arrayBuffer()))
+      .toString('utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    const messages = lines.filter((l) => l.type === 'message');
+    expect(messages.map((m) => m.seq)).toEqual(Array.from({ length: 2400 }, (_, i) => i + 1));
+    expect(messages[0].content.text).toHaveLength(190 * 32);
   });
 });
 

@@ -3,7 +3,7 @@
  * role gets in the stack): a request the role would not allow fails as AWS fails it, so
  * a grant missing from the manifest fails a test here rather than a deployment.
  */
-import { DeleteCommand, GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { secretValue } from '../../core/auth/secrets';
 import { ddb } from '../../core/aws/dynamodb';
@@ -51,6 +51,20 @@ describe('When a function sends a request its role does not allow', () => {
     });
     const after = await ddb().send(new GetCommand({ TableName: cirrus.tableNames.sessions, Key }));
     expect(after.Item).toMatchObject(Key);
+  });
+
+  it('should let the HTTP functions count callers in their own partitions of Sessions (dynamodb:LeadingKeys) and not touch a session', async () => {
+    const Key = { userId: 'iam-b', sessionId: 's1' };
+    await ddb().send(new PutCommand({ TableName: cirrus.tableNames.sessions, Item: { ...Key, platformId: 1, revoked: true } }));
+    const add = (key: Record<string, string>) =>
+      ddb().send(new UpdateCommand({ TableName: cirrus.tableNames.sessions, Key: key, UpdateExpression: 'ADD n :n', ExpressionAttributeValues: { ':n': 1 } }));
+    for (const fn of ['httpMedia', 'httpHistory', 'httpE2ee'] as const) {
+      await expect(runAsFunction(fn, () => add({ userId: '#http|u|iam-b', sessionId: '1' }))).resolves.toBeDefined();
+      // A user's session, e.g. to lift a revocation: refused.
+      await expect(runAsFunction(fn, () => ddb().send(new UpdateCommand({ TableName: cirrus.tableNames.sessions, Key, UpdateExpression: 'REMOVE revoked' })))).rejects.toMatchObject({ name: 'AccessDeniedException' });
+    }
+    expect((await ddb().send(new GetCommand({ TableName: cirrus.tableNames.sessions, Key }))).Item?.revoked).toBe(true);
+    expect((await ddb().send(new GetCommand({ TableName: cirrus.tableNames.sessions, Key: { userId: '#http|u|iam-b', sessionId: '1' } }))).Item?.n).toBe(3);
   });
 
   it("should not hand one function a secret another fetched: each function's cache is its own, as its containers are on AWS", async () => {

@@ -13,6 +13,7 @@ import { awsRequests } from '../../core/aws/accounting';
 import { ddb } from '../../core/aws/dynamodb';
 import { metering } from '../../local/metering';
 import { DEFAULT_LIMITS, type LimitSettings } from '../../core/domain/limits';
+import { CallerLimiter, flushEvery, HTTP_WINDOW_MS, httpAllowance } from '../../core/services/limits';
 
 useCirrus({ streamOverrides: { messageArchive: { maxBatchingWindowSeconds: 1 } } });
 
@@ -45,7 +46,7 @@ async function flood(d: Device, count: number, to: { recvId: string } | { groupI
 }
 
 beforeAll(async () => {
-  await admin.register('fl-alice', 'fl-bob', 'fl-carol', 'fl-dave', 'cx-eve', 'cx-finn', 'sm-owner', 'sm-erin', 'sm-frank', 'ht-gina', 'ht-hugo');
+  await admin.register('fl-alice', 'fl-bob', 'fl-carol', 'fl-dave', 'cx-eve', 'cx-finn', 'sm-owner', 'sm-erin', 'sm-frank', 'ht-gina', 'ht-hugo', 'hw-ian', 'hw-jude', 'ty-kim', 'ty-lou', 'ty-mia', 'ty-ned', 'hx-iva', 'hx-jon');
 });
 
 describe('sending too fast (the buckets of each container)', () => {
@@ -164,6 +165,66 @@ describe('the window held across containers (the archive throttles; the send pat
   });
 });
 
+describe('typing indicators and changes of messages', () => {
+  it('holds typing to its own bucket per connection, answered THROTTLED with retryAfterMs; the same user\'s other connection and other users are not held', async () => {
+    setLimits({ typing: { perSecond: 0.02, burst: 2 } });
+    const kim = await device('ty-kim', 5);
+    const kim2 = await device('ty-kim', 1);
+    const lou = await device('ty-lou');
+    const replies = [];
+    for (let i = 0; i < 4; i += 1) replies.push(await kim.request('typing', { recvId: 'ty-lou', typing: i % 2 === 0 }));
+    expect(replies.map((r) => (r.error ? r.error.reason : 'ok'))).toEqual(['ok', 'ok', 'THROTTLED', 'THROTTLED']);
+    expect(replies[2].error).toMatchObject({ code: 1502, retryable: true });
+    expect(replies[2].error!.retryAfterMs).toBeGreaterThan(1000);
+    expect(replies[2].error!.retryAfterMs).toBeLessThanOrEqual(50_000);
+    // Only the indicators that passed reached lou.
+    await sleep(300);
+    expect(lou.frames.filter((f) => (f as { push?: string }).push === 'typing')).toHaveLength(2);
+    expect((await kim2.request('typing', { recvId: 'ty-lou', typing: true })).error).toBeUndefined();
+    expect((await lou.request('typing', { recvId: 'ty-kim', typing: true })).error).toBeUndefined();
+    // Sends are not held by the typing bucket.
+    await kim.ok('sendMsg', { clientMsgId: cid('ty'), recvId: 'ty-lou', ...text('still sends') });
+  });
+
+  it('holds changes of messages (reactions) to the connection\'s send bucket', async () => {
+    setLimits({ connection: { perSecond: 0.02, burst: 3 } });
+    const mia = await device('ty-mia', 5);
+    await device('ty-ned');
+    const sent = await mia.ok('sendMsg', { clientMsgId: cid('re'), recvId: 'ty-ned', ...text('react to me') });
+    const ref = { conversationId: sent.conversationId, seq: sent.seq };
+    const replies = [];
+    for (const emoji of ['a', 'b', 'c']) replies.push(await mia.request('reactMsg', { ...ref, emoji, reacted: true }));
+    expect(replies.map((r) => (r.error ? r.error.reason : 'ok'))).toEqual(['ok', 'ok', 'THROTTLED']);
+    expect(replies[2].error!.retryAfterMs).toBeGreaterThan(1000);
+  });
+});
+
+describe('POST /messages in the sending window (counted from the stream records, like sendMsg)', () => {
+  it('throttles a user whose app backend sends too many messages as them, across channels; the marker is not part of the message', async () => {
+    setLimits({ window: { messages: 3, seconds: 60, throttleSeconds: 10 } });
+    const send = async (text_: string) =>
+      fetch(`${cirrus.apiUrl}/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${await admin.adminToken()}` },
+        body: JSON.stringify({ sendId: 'hw-ian', recvId: 'hw-jude', ...text(text_) }),
+      });
+    for (let i = 0; i < 4; i += 1) expect((await send(`as ian ${i}`)).status).toBe(200);
+    const until = await eventually(async () => Number((await ddb().send(new GetCommand({ TableName: cirrus.tableNames.users, Key: { userId: 'hw-ian' }, ConsistentRead: true }))).Item?.throttledUntil ?? 0) || undefined);
+    expect(until).toBeGreaterThan(Date.now());
+    // Held in every channel: the app backend's next send as them, and their own WebSocket send.
+    expect((await send('refused')).status).toBe(429);
+    const ian = await device('hw-ian');
+    expect((await ian.request('sendMsg', { clientMsgId: cid('hw'), recvId: 'hw-jude', ...text('refused') })).error?.reason).toBe('THROTTLED');
+    // The marker the archive counts by is not part of the message anyone receives or syncs.
+    const jude = await device('hw-jude');
+    const pulled = await jude.ok('pullMsgs', { conversationId: 'si_hw-ian_hw-jude', fromSeq: 1, toSeq: 4 });
+    expect(pulled.messages).toHaveLength(4);
+    for (const m of pulled.messages) expect(m).not.toHaveProperty('limited');
+    // Another user the same backend sends as is not held.
+    expect((await fetch(`${cirrus.apiUrl}/messages`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${await admin.adminToken()}` }, body: JSON.stringify({ sendId: 'hw-jude', recvId: 'hw-ian', ...text('fine') }) })).status).toBe(200);
+  });
+});
+
 describe("a group's slow mode", () => {
   it('refuses a member\'s second message within the interval with THROTTLED and retryAfterMs, stores nothing for it, and accepts after; the owner, admins and other members are not held', async () => {
     setLimits({});
@@ -241,6 +302,81 @@ describe('HTTP requests per caller', () => {
     const wrong = [];
     for (let i = 0; i < 4; i += 1) wrong.push((await call(undefined, 'POST', '/auth/admin-token', { secret: 'not-the-secret' })).status);
     expect(wrong).toEqual([401, 401, 401, 429]);
+  });
+});
+
+describe('HTTP callers across containers (a shared count per minute, written by busy callers only)', () => {
+  /** Outcome of one check: 'ok', or the refusal's retryAfterMs. */
+  const outcome = (limiter: CallerLimiter, caller: string, limit: { perSecond: number; burst: number }, now: number) =>
+    limiter.check(caller, limit, now).then(
+      () => 'ok' as const,
+      (err: { reason?: string; retryAfterMs?: number }) => {
+        expect(err.reason).toBe('THROTTLED');
+        return err.retryAfterMs ?? -1;
+      },
+    );
+  const sharedCount = async (caller: string, now: number) =>
+    (await ddb().send(new GetCommand({ TableName: cirrus.tableNames.sessions, Key: { userId: `#http|${caller}`, sessionId: String(Math.floor(now / HTTP_WINDOW_MS)) }, ConsistentRead: true }))).Item;
+
+  it('holds a caller spread over several containers to the minute\'s allowance (plus at most half a burst per container), refuses until the minute ends, leaves other callers alone, and writes nothing for a quiet caller', async () => {
+    // 0.05 a second, burst 4: 7 requests a minute over all containers; each container's bucket alone would allow 4.
+    const limit = { perSecond: 0.05, burst: 4 };
+    expect([httpAllowance(limit), flushEvery(limit)]).toEqual([7, 2]);
+    // A minute of its own, 30 s in: no other test's count.
+    const now = (Math.floor(Date.now() / HTTP_WINDOW_MS) + 1000) * HTTP_WINDOW_MS + 30_000;
+    const containers = ['c1', 'c2', 'c3', 'c4'].map((name) => new CallerLimiter(`x-${name}`));
+
+    // A caller with one request in each container: nothing written.
+    for (const c of containers) expect(await outcome(c, 'u|quiet', limit, now)).toBe('ok');
+    expect(await sharedCount('u|quiet', now)).toBeUndefined();
+
+    // A flood, round robin over the four containers (16 would pass their buckets alone).
+    const results: (string | number)[] = [];
+    for (let round = 0; round < 4; round += 1) for (const c of containers) results.push(await outcome(c, 'u|flood', limit, now));
+    const accepted = results.filter((r) => r === 'ok').length;
+    expect(accepted).toBeLessThanOrEqual(httpAllowance(limit) + containers.length * (flushEvery(limit) - 1));
+    expect(accepted).toBe(10);
+    // Refused until the minute ends (30 s from now), in every container, with no further write.
+    const written = Number((await sharedCount('u|flood', now))?.n);
+    expect(written).toBeGreaterThan(httpAllowance(limit));
+    for (const c of containers) expect(await outcome(c, 'u|flood', { perSecond: 0.05, burst: 4 }, now + 1000)).toBe(29_000);
+    expect(Number((await sharedCount('u|flood', now))?.n)).toBe(written);
+    // A container that had not served the caller learns it at its first write.
+    const fifth = new CallerLimiter('x-c5');
+    expect(await outcome(fifth, 'u|flood', limit, now)).toBe('ok');
+    expect(await outcome(fifth, 'u|flood', limit, now)).toBe(30_000);
+    // Another caller in the same containers, in the same minute: not held.
+    for (const c of containers) expect(await outcome(c, 'u|other', limit, now)).toBe('ok');
+    // The next minute: served again.
+    expect(await outcome(containers[0], 'u|flood', limit, now + HTTP_WINDOW_MS)).toBe('ok');
+    // The counter item expires through the table's TTL.
+    expect(Number((await sharedCount('u|flood', now))?.expiresAt)).toBeGreaterThan(Math.floor(now / 1000));
+  });
+
+  it('over the real HTTP API: a user token flooding the four HTTP functions is held across them with 429 and Retry-After; another user is not', async () => {
+    setLimits({ http: { perSecond: 0.02, burst: 4 } });
+    // Not across a minute's boundary (the count is per minute).
+    const left = HTTP_WINDOW_MS - (Date.now() % HTTP_WINDOW_MS);
+    if (left < 15_000) await sleep(left + 100);
+    const call = async (t: string, path: string) => fetch(`${cirrus.apiUrl}${path}`, { headers: { authorization: `Bearer ${t}` } });
+    // One route of each HTTP function: http, httpMedia, httpHistory, httpE2ee (each a container of its own).
+    const routes = (u: string) => [`/users/${u}`, '/media/download-url?key=none', `/users/${u}/messages/search?q=x`, `/users/${u}/e2ee/devices`];
+    const iva = await token('hx-iva');
+    const statuses: number[] = [];
+    for (let round = 0; round < 4; round += 1) for (const path of routes('hx-iva')) statuses.push((await call(iva, path)).status);
+    // 5 a minute over all of them (each function's bucket alone would let 4 through, 16 in all).
+    const accepted = statuses.filter((s) => s !== 429).length;
+    expect(accepted).toBe(8);
+    for (const path of routes('hx-iva')) {
+      const refused = await call(iva, path);
+      expect(refused.status).toBe(429);
+      const after = Number(refused.headers.get('retry-after'));
+      expect(after).toBeGreaterThanOrEqual(1);
+      expect(after).toBeLessThanOrEqual(60);
+      expect((await refused.json()).error).toMatchObject({ reason: 'THROTTLED', code: 1502 });
+    }
+    const jon = await token('hx-jon');
+    for (const path of routes('hx-jon')) expect((await call(jon, path)).status).not.toBe(429);
   });
 });
 

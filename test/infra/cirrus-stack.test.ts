@@ -26,6 +26,7 @@ import {
 } from '../../core/manifest';
 import type { CirrusStack } from '../../lib/cirrus-stack';
 import { DEFAULT_MEDIA_TYPES } from '../../core/domain/media';
+import { HTTP_CALLER_PARTITION } from '../../core/domain/limits';
 import { logicalId, synthesizeCirrusStack, synthTimeout } from './support';
 
 const tableEntries = Object.entries(tables) as [TableKey, TableSpec][];
@@ -72,7 +73,7 @@ describe('When CirrusStack is synthesized with default props and bundled', () =>
   const roleId = (key: FunctionKey) => logicalId(stack.im.functions[key].role!);
   const functionResource = (key: FunctionKey) => template.toJSON().Resources[fnId(key)];
   /** Every statement of a function's role, as objects. */
-  const statementsOf = (key: FunctionKey): { Action: string | string[]; Resource: unknown }[] =>
+  const statementsOf = (key: FunctionKey): { Action: string | string[]; Resource: unknown; Condition?: unknown }[] =>
     ['AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy'].flatMap((type) =>
       Object.values(template.findResources(type, { Properties: { Roles: [{ Ref: roleId(key) }] } })).flatMap((policy) => policy.Properties.PolicyDocument.Statement),
     );
@@ -290,10 +291,15 @@ describe('When CirrusStack is synthesized with default props and bundled', () =>
       const statements = statementsOf(key);
       for (const [table] of tableEntries) {
         const tableArn = { 'Fn::GetAtt': [logicalId(stack.im.tables[table]), 'Arn'] };
-        const actions = statements
-          .filter((st) => [st.Resource].flat().some((r: unknown) => JSON.stringify(r) === JSON.stringify(tableArn)))
-          .flatMap((st) => [st.Action].flat());
+        const onTable = statements.filter((st) => [st.Resource].flat().some((r: unknown) => JSON.stringify(r) === JSON.stringify(tableArn)));
+        const actions = onTable.filter((st) => !st.Condition).flatMap((st) => [st.Action].flat());
         expect(actions.sort(), `${key} on ${table}`).toEqual((spec.tables[table] ?? []).map((a) => `dynamodb:${a}`).sort());
+        // The one conditioned grant: the HTTP functions' shared per-caller counts, their own partitions of Sessions only.
+        const conditioned = onTable.filter((st) => st.Condition);
+        const counts = spec.limits && (httpFunctions as readonly string[]).includes(key) && table === 'sessions';
+        expect(conditioned, `${key} on ${table}`).toEqual(
+          counts ? [{ Effect: 'Allow', Action: 'dynamodb:UpdateItem', Resource: tableArn, Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${HTTP_CALLER_PARTITION}*`] } } }] : [],
+        );
       }
     });
 

@@ -109,7 +109,7 @@ describe('When CirrusStack is synthesized with default media props', () => {
     }
   });
 
-  it('should grant the media functions PutObject and GetObject under media/ and a prefix-limited ListBucket, and Put and Get of exports/ to request exports, and nothing more', () => {
+  it('should grant the media functions PutObject and GetObject under media/ and a prefix-limited ListBucket, and Put and Get of exports/ to request exports, Put and AbortMultipartUpload of exports/ to build them, and nothing more', () => {
     const objects = (prefix: string) => ({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, `/${prefix}/*`]] });
     const list = { Effect: 'Allow', Action: 's3:ListBucket', Resource: { 'Fn::GetAtt': [bucketId, 'Arn'] }, Condition: { StringLike: { 's3:prefix': ['media/*'] } } };
     expect(s3Statements('httpMedia')).toEqual([
@@ -117,9 +117,9 @@ describe('When CirrusStack is synthesized with default media props', () => {
       list,
       { Effect: 'Allow', Action: ['s3:PutObject', 's3:GetObject'], Resource: objects('exports') },
     ]);
-    // The export builder writes exports (never reads them), lists the user's media and deletes an erased user's.
+    // The export builder writes exports (in parts; never reads them) and aborts a failed upload, lists the user's media and deletes an erased user's.
     expect(s3Statements('userData')).toEqual([
-      { Effect: 'Allow', Action: 's3:PutObject', Resource: objects('exports') },
+      { Effect: 'Allow', Action: ['s3:PutObject', 's3:AbortMultipartUpload'], Resource: objects('exports') },
       list,
       { Effect: 'Allow', Action: 's3:DeleteObject', Resource: objects('media') },
     ]);

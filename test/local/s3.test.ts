@@ -7,7 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, NotFound, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand, DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, NotFound, PutObjectCommand, S3Client, S3ServiceException, UploadPartCommand } from '@aws-sdk/client-s3';
+import { createHash, randomBytes } from 'node:crypto';
 import { createPresignedPost, type PresignedPostOptions } from '@aws-sdk/s3-presigned-post';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { LocalS3 } from '../../local/aws/s3';
@@ -330,6 +331,73 @@ describe('PutObject, ListObjectsV2, DeleteObject(s): what the functions send wit
     expect(await errorOf(bare.send(new DeleteObjectsCommand({ Bucket: BUCKET, Delete: { Objects: [{ Key: 'list/p/1000' }] } })))).toEqual({ name: 'InvalidRequest', status: 400 });
     bare.destroy();
     expect(s3.headObject(BUCKET, 'list/p/1000')).toBeDefined();
+  });
+});
+
+describe('multipart uploads (users\' data exports)', () => {
+  const MiB = 1024 * 1024;
+  const start = async (key: string) => (await client.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: key, ContentType: 'application/gzip' }))).UploadId!;
+  const part = async (key: string, uploadId: string, PartNumber: number, Body: Uint8Array) =>
+    (await client.send(new UploadPartCommand({ Bucket: BUCKET, Key: key, UploadId: uploadId, PartNumber, Body }))).ETag!;
+  const complete = (key: string, uploadId: string, Parts: { PartNumber: number; ETag: string }[]) =>
+    client.send(new CompleteMultipartUploadCommand({ Bucket: BUCKET, Key: key, UploadId: uploadId, MultipartUpload: { Parts } }));
+  const refusal = (p: Promise<unknown>) => p.then(() => 'accepted', (err: S3ServiceException) => `${err.$metadata.httpStatusCode} ${err.name}`);
+  const md5 = (b: Uint8Array) => createHash('md5').update(b).digest();
+
+  it('assembles the parts in order into one object, with the type given at the start and S3\'s multipart ETag', async () => {
+    const key = 'exports/u1/e1/archive.jsonl.gz';
+    const first = randomBytes(5 * MiB);
+    const last = randomBytes(1000);
+    const uploadId = await start(key);
+    const etags = [await part(key, uploadId, 1, first), await part(key, uploadId, 2, last)];
+    expect(etags).toEqual([`"${md5(first).toString('hex')}"`, `"${md5(last).toString('hex')}"`]);
+    // Nothing readable before completion.
+    expect(s3.headObject(BUCKET, key)).toBeUndefined();
+    const done = await complete(key, uploadId, [{ PartNumber: 1, ETag: etags[0] }, { PartNumber: 2, ETag: etags[1] }]);
+    const etag = `"${createHash('md5').update(Buffer.concat([md5(first), md5(last)])).digest('hex')}-2"`;
+    expect(done.ETag).toBe(etag);
+    const got = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
+    expect(got.ContentType).toBe('application/gzip');
+    expect(got.ETag).toBe(etag);
+    expect(Buffer.from(await got.Body!.transformToByteArray()).equals(Buffer.concat([first, last]))).toBe(true);
+    // Completed: gone from the uploads in progress; its id no longer takes parts.
+    expect(s3.multipartUploads(BUCKET).map((u) => u.uploadId)).not.toContain(uploadId);
+    expect(await refusal(part(key, uploadId, 3, last))).toBe('404 NoSuchUpload');
+  });
+
+  it('refuses to complete with a part but the last under 5 MiB (EntityTooSmall), out of order (InvalidPartOrder), or with a part or ETag it did not take (InvalidPart); the upload stays until aborted', async () => {
+    const key = 'exports/u1/e2/archive.jsonl.gz';
+    const uploadId = await start(key);
+    const small = await part(key, uploadId, 1, bytes(5 * MiB - 1));
+    const big = await part(key, uploadId, 2, bytes(5 * MiB, 3));
+    const tail = await part(key, uploadId, 3, bytes(10, 4));
+    expect(await refusal(complete(key, uploadId, [{ PartNumber: 1, ETag: small }, { PartNumber: 3, ETag: tail }]))).toBe('400 EntityTooSmall');
+    expect(await refusal(complete(key, uploadId, [{ PartNumber: 2, ETag: big }, { PartNumber: 1, ETag: small }]))).toBe('400 InvalidPartOrder');
+    expect(await refusal(complete(key, uploadId, [{ PartNumber: 2, ETag: tail }, { PartNumber: 3, ETag: tail }]))).toBe('400 InvalidPart');
+    expect(await refusal(complete(key, uploadId, [{ PartNumber: 2, ETag: big }, { PartNumber: 4, ETag: tail }]))).toBe('400 InvalidPart');
+    expect(s3.headObject(BUCKET, key)).toBeUndefined();
+    expect(s3.multipartUploads(BUCKET)).toContainEqual({ key, uploadId, parts: 3 });
+    // The last part may be small; parts need not be consecutive.
+    await complete(key, uploadId, [{ PartNumber: 2, ETag: big }, { PartNumber: 3, ETag: tail }]);
+    expect(s3.headObject(BUCKET, key)?.size).toBe(5 * MiB + 10);
+  });
+
+  it('takes part numbers 1 to 10,000 only, checks a part\'s Content-MD5, and aborts: the parts are gone and the id is NoSuchUpload', async () => {
+    const key = 'exports/u1/e3/archive.jsonl.gz';
+    const uploadId = await start(key);
+    expect(await refusal(part(key, uploadId, 0, bytes(1)))).toBe('400 InvalidArgument');
+    expect(await refusal(part(key, uploadId, 10_001, bytes(1)))).toBe('400 InvalidArgument');
+    expect(await refusal(part(key, uploadId, 10_000, bytes(1)))).toBe('accepted');
+    expect(await refusal(client.send(new UploadPartCommand({ Bucket: BUCKET, Key: key, UploadId: uploadId, PartNumber: 1, Body: bytes(3), ContentMD5: md5(bytes(4)).toString('base64') })))).toBe('400 BadDigest');
+    // Another key with this id, or an id never given.
+    expect(await refusal(part('exports/u1/other', uploadId, 1, bytes(1)))).toBe('404 NoSuchUpload');
+    expect(await refusal(part(key, 'not-an-upload', 1, bytes(1)))).toBe('404 NoSuchUpload');
+    await client.send(new AbortMultipartUploadCommand({ Bucket: BUCKET, Key: key, UploadId: uploadId }));
+    expect(s3.multipartUploads(BUCKET).map((u) => u.uploadId)).not.toContain(uploadId);
+    expect(await refusal(complete(key, uploadId, [{ PartNumber: 10_000, ETag: `"${md5(bytes(1)).toString('hex')}"` }]))).toBe('404 NoSuchUpload');
+    expect(await refusal(client.send(new AbortMultipartUploadCommand({ Bucket: BUCKET, Key: key, UploadId: uploadId })))).toBe('404 NoSuchUpload');
+    // Signed with another secret: refused like any request.
+    expect(await refusal(newClient('wrong').send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: key })))).toBe('403 SignatureDoesNotMatch');
   });
 });
 

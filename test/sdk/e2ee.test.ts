@@ -12,7 +12,9 @@ import type { AddressInfo } from 'node:net';
 import WebSocket from 'ws';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { CirrusClient, type CirrusClientOptions, type Message } from '../../sdk/src/index';
-import { decryptMedia, E2ee, encryptMedia, type DecryptedMessage } from '../../sdk/src/e2ee/index';
+import { decryptMedia, E2ee, encryptMedia, type DecryptedMessage, type E2eeOptions } from '../../sdk/src/e2ee/index';
+import { acceptAll, cipherSuite, decodeMessage, decodeState, emptyPskIndex, fromUtf8, processMessage } from '../../sdk/src/e2ee/mls';
+import type { KeyValueStorage } from '../../sdk/src/store/keyvalue';
 import { admin, cirrus, useCirrus } from '../support/harness';
 import { eventually } from '../support/cirrus';
 import { ddb } from '../../core/aws/dynamodb';
@@ -61,7 +63,24 @@ afterAll(async () => {
   await new Promise((r) => hookServer.close(r));
 });
 
-async function dev(userId: string, deviceId: string, autoReconcileMs = 0): Promise<Dev> {
+/** A device's storage that outlives its E2ee (a restart after a crash opens the same). */
+class DeviceStorage implements KeyValueStorage {
+  readonly m = new Map<string, string>();
+  async getItem(k: string) {
+    return this.m.get(k);
+  }
+  async setItem(k: string, v: string) {
+    this.m.set(k, v);
+  }
+  async removeItem(k: string) {
+    this.m.delete(k);
+  }
+  async getAllKeys() {
+    return [...this.m.keys()];
+  }
+}
+
+async function dev(userId: string, deviceId: string, autoReconcileMs = 0, options: Partial<E2eeOptions> = {}): Promise<Dev> {
   const client = await CirrusClient.create({
     wsUrl: cirrus.wsUrl,
     apiUrl: cirrus.apiUrl,
@@ -71,7 +90,7 @@ async function dev(userId: string, deviceId: string, autoReconcileMs = 0): Promi
     backoff: { minDelayMs: 50, maxDelayMs: 200 },
   });
   await client.connect();
-  const e = await E2ee.open({ client, deviceId, keyPackages: 4, lowWater: 2, autoReconcileMs });
+  const e = await E2ee.open({ client, deviceId, keyPackages: 4, lowWater: 2, autoReconcileMs, ...options });
   const d = { client, e, name: `${userId}/${deviceId}` };
   devs.push(d);
   return d;
@@ -130,6 +149,12 @@ const SECRETS = {
   afterKick: 'P6 bob must never read this',
   afterDeviceChange: 'P7 only the new phone may read this',
   media: 'P8 secret picture bytes: gold under the floor',
+  beforeCrash: 'P9 written before the committer crashed',
+  afterCrash: 'P10 read by the devices a crashed commit added',
+  history: 'P11 shared with the new device as history',
+  rotated: 'P12 sent after the keys rotated',
+  beforeRotation: 'P13 sent on the epoch before the rotation',
+  strandedRejoined: 'P14 read by a device added again after its Welcome never came',
 };
 
 describe('encrypted conversations', () => {
@@ -158,7 +183,29 @@ describe('encrypted conversations', () => {
     expect(new Set(numbers).size).toBe(1);
     expect(numbers[0]).toMatch(/^(\d{5} ){11}\d{5}$/);
     // A plaintext message in another conversation, which the scan below must find (so it can find anything).
-    await a1.client.sendText({ recvId: 'e2-bob' }, control);
+    await admin.register('e2-erin');
+    await admin.call('POST', '/friends/import', { userId: 'e2-alice', friendUserIds: ['e2-erin'] });
+    await a1.client.sendText({ recvId: 'e2-erin' }, control);
+  });
+
+  it('marks the encrypted 1:1 conversation on the server: plaintext is refused from either side, the listing shows it', async () => {
+    const refusal = (p: Promise<unknown>) => p.then(() => 'accepted', (err: { reason?: string; code?: number }) => `${err.reason} ${err.code}`);
+    // Over WebSocket (the windowed 1:1 send), from each side.
+    expect(await refusal(b1.client.sendText({ recvId: 'e2-alice' }, 'plain from bob'))).toBe('ENCRYPTED_CONVERSATION 1311');
+    expect(await refusal(a2.client.sendText({ recvId: 'e2-bob' }, 'plain from alice'))).toBe('ENCRYPTED_CONVERSATION 1311');
+    // Over HTTP (the durable send).
+    const http = await admin.call('POST', '/messages', { sendId: 'e2-bob', recvId: 'e2-alice', contentType: 101, content: { text: 'plain over http' } });
+    expect(http.status).toBe(400);
+    expect(http.body.error).toMatchObject({ code: 1311, reason: 'ENCRYPTED_CONVERSATION' });
+    const listed = await a1.client.api.listConversations({ params: { userId: 'e2-alice' }, query: {} });
+    const flags = Object.fromEntries(listed.conversations.map((c) => [c.conversationId, c.encrypted ?? false]));
+    expect(flags).toMatchObject({ [single]: true, 'si_e2-alice_e2-erin': false, 'n_e2-alice': false });
+    // The SDK's local conversation list shows it too.
+    const local = Object.fromEntries((await a1.client.getConversations()).map((c) => [c.conversationId, c.encrypted ?? false]));
+    expect(local).toMatchObject({ [single]: true, 'si_e2-alice_e2-erin': false });
+    // Still an ordinary 1:1 for MLS messages: both sides read on.
+    await b2.e.sendText(single, SECRETS.single2 + ' again');
+    await allRead(single, [a1], [SECRETS.single2 + ' again']);
   });
 
   it('creates a group conversation, adds a member with their devices, and orders concurrent commits by seq', async () => {
@@ -254,6 +301,164 @@ describe('encrypted conversations', () => {
     }, 20_000, 200);
     await c1.client.api.removeGroupMembers({ params: { groupId: 'e2-auto' }, body: { userIds: ['e2-dave'] } });
     await eventually(async () => (await c1.e.members(conversationId)).every((m) => m.userId === 'e2-carol') || undefined, 20_000, 200);
+  });
+
+  it('recovers a commit whose Welcome was never sent: the committer crashes between the two, and on restart the added devices join', async () => {
+    await admin.register('e2-frank', 'e2-gina');
+    await admin.call('POST', '/friends/import', { userId: 'e2-frank', friendUserIds: ['e2-gina'] });
+    const storage = new DeviceStorage();
+    const welcomeTimeoutMs = 1500;
+    const [f1, g1] = await Promise.all([dev('e2-frank', 'f1', 0, { storage }), dev('e2-gina', 'g1')]);
+    const conversationId = await f1.e.createSingle('e2-gina');
+    await f1.e.sendText(conversationId, SECRETS.beforeCrash);
+    await allRead(conversationId, [g1], [SECRETS.beforeCrash]);
+
+    /** Starts f1 again on its storage, as the app would after a crash. */
+    const restart = async (): Promise<Dev> => {
+      const client = await CirrusClient.create({ wsUrl: cirrus.wsUrl, apiUrl: cirrus.apiUrl, token: await admin.userToken('e2-frank', 5), store: 'memory', WebSocket: WebSocket as unknown as CirrusClientOptions['WebSocket'] });
+      await client.connect();
+      const d = { client, e: await E2ee.open({ client, deviceId: 'f1', keyPackages: 4, lowWater: 2, autoReconcileMs: 0, storage }), name: 'e2-frank/f1 again' };
+      devs.push(d);
+      return d;
+    };
+    const crash = async (d: Dev) => {
+      d.e.close();
+      await d.client.close();
+    };
+    const handshakes = async (d: Dev) => (await d.client.pullMessages({ conversationId, fromSeq: 1, toSeq: 200 })).messages.filter((m) => m.contentType === 151 || m.contentType === 152);
+
+    // 1. The commit is stored, then the device dies before its Welcome.
+    const g2 = await dev('e2-gina', 'g2');
+    const original = f1.client.sendMessage.bind(f1.client);
+    f1.client.sendMessage = (async (input: Parameters<CirrusClient['sendMessage']>[0]) => {
+      if (input.contentType === 152) throw new Error('crashed before the Welcome');
+      return original(input);
+    }) as CirrusClient['sendMessage'];
+    await expect(f1.e.reconcile(conversationId)).rejects.toThrow('crashed before the Welcome');
+    await crash(f1);
+    await g2.e.catchUp(conversationId);
+    expect(await g2.e.isMember(conversationId)).toBe(false);
+    const f1b = await restart();
+    await eventually(async () => {
+      await g2.e.catchUp(conversationId);
+      return g2.e.isMember(conversationId);
+    }, 20_000, 200);
+
+    // 2. The commit is stored but its ack never arrives (the device dies while waiting): on restart it finds its commit at its seq.
+    // g3 follows the group by itself (autoReconcileMs), with a short Welcome timeout (see 3.).
+    const g3 = await dev('e2-gina', 'g3', 300, { welcomeTimeoutMs });
+    const original2 = f1b.client.sendMessage.bind(f1b.client);
+    f1b.client.sendMessage = (async (input: Parameters<CirrusClient['sendMessage']>[0]) => {
+      const sent = await original2(input);
+      if (input.contentType === 151) throw new Error('crashed before the ack of the commit');
+      return sent;
+    }) as CirrusClient['sendMessage'];
+    const commitsBefore = (await handshakes(g1)).filter((m) => m.contentType === 151).length;
+    await expect(f1b.e.reconcile(conversationId)).rejects.toThrow('crashed before the ack of the commit');
+    await crash(f1b);
+    const f1c = await restart();
+    await eventually(async () => {
+      await g3.e.catchUp(conversationId);
+      return g3.e.isMember(conversationId);
+    }, 20_000, 200);
+    // One commit per crash, never sent twice; every device is on the same epoch and reads on.
+    expect((await handshakes(g1)).filter((m) => m.contentType === 151).length).toBe(commitsBefore + 1);
+    await f1c.e.sendText(conversationId, SECRETS.afterCrash);
+    await allRead(conversationId, [g1, g2, g3], [SECRETS.afterCrash]);
+    const epochs = await Promise.all([f1c, g1, g2, g3].map((d) => d.e.epoch(conversationId)));
+    expect(new Set(epochs).size).toBe(1);
+    // The new devices read nothing from before they joined (no history sharing by default).
+    for (const d of [g2, g3]) expect(texts(await d.e.getMessages(conversationId)), d.name).not.toContain(SECRETS.beforeCrash);
+
+    // 3. The committer dies before its Welcome and never comes back: once the Welcome is overdue, g3, which saw the commit,
+    // removes the stranded device and adds it again with a fresh key package, by itself.
+    const g4 = await dev('e2-gina', 'g4');
+    const original3 = f1c.client.sendMessage.bind(f1c.client);
+    f1c.client.sendMessage = (async (input: Parameters<CirrusClient['sendMessage']>[0]) => {
+      if (input.contentType === 152) throw new Error('crashed for good');
+      return original3(input);
+    }) as CirrusClient['sendMessage'];
+    await expect(f1c.e.reconcile(conversationId)).rejects.toThrow('crashed for good');
+    await crash(f1c);
+    const rejoined = new Promise<void>((r) => g4.e.on('joined', () => r()));
+    await g1.e.catchUp(conversationId);
+    expect((await g1.e.members(conversationId)).map((m) => m.deviceId)).toContain('g4');
+    await eventually(async () => {
+      await g4.e.catchUp(conversationId);
+      return g4.e.isMember(conversationId);
+    }, 30_000, 200);
+    await rejoined;
+    // Removed and added again: two commits after f1's.
+    const commits = (await handshakes(g1)).filter((m) => m.contentType === 151);
+    const last = commits.slice(-2).map((m) => m.senderId);
+    expect(last).toEqual(['e2-gina', 'e2-gina']);
+    await g1.e.sendText(conversationId, SECRETS.strandedRejoined);
+    await allRead(conversationId, [g2, g3, g4], [SECRETS.strandedRejoined]);
+    expect(new Set(await Promise.all([g1, g2, g3, g4].map((d) => d.e.epoch(conversationId)))).size).toBe(1);
+  });
+
+  it('shares history with a new device only when the app enables it', async () => {
+    await admin.register('e2-hank', 'e2-ivy');
+    await admin.call('POST', '/friends/import', { userId: 'e2-hank', friendUserIds: ['e2-ivy'] });
+    const sharing = { shareHistory: 50 };
+    const [h1, i1] = await Promise.all([dev('e2-hank', 'h1', 0, sharing), dev('e2-ivy', 'i1', 0, sharing)]);
+    const conversationId = await h1.e.createSingle('e2-ivy');
+    await h1.e.sendText(conversationId, SECRETS.history);
+    await i1.e.sendText(conversationId, 'a reply before the new device');
+    await allRead(conversationId, [h1, i1], [SECRETS.history, 'a reply before the new device']);
+
+    // With the option: h1 adds ivy's new device i2; ivy's i1 reads its Welcome and sends it the history inside the group.
+    const i2 = await dev('e2-ivy', 'i2', 0, sharing);
+    expect(await h1.e.reconcile(conversationId)).toEqual({ added: 1, removed: 0 });
+    await i1.e.catchUp(conversationId);
+    await allRead(conversationId, [i2], [SECRETS.history, 'a reply before the new device']);
+    const shared = (await i2.e.getMessages(conversationId)).find((m) => (m.content as { text?: string }).text === SECRETS.history)!;
+    expect(shared).toMatchObject({ senderId: 'e2-hank', sharedBy: 'e2-ivy/i1' });
+    // The members who had it read nothing twice.
+    expect(texts(await i1.e.getMessages(conversationId)).filter((t) => t === SECRETS.history)).toHaveLength(1);
+
+    // Without it (a device of an app that leaves it off): the shared history is not taken; new messages are read.
+    const i3 = await dev('e2-ivy', 'i3');
+    expect(await h1.e.reconcile(conversationId)).toEqual({ added: 1, removed: 0 });
+    await i1.e.catchUp(conversationId);
+    await h1.e.sendText(conversationId, 'after i3 joined');
+    await allRead(conversationId, [i3], ['after i3 joined']);
+    expect(texts(await i3.e.getMessages(conversationId))).not.toContain(SECRETS.history);
+  });
+
+  it('rotates keys after the configured interval: the old epoch\'s keys cannot read what follows', async () => {
+    await admin.register('e2-jack', 'e2-kim');
+    await admin.call('POST', '/friends/import', { userId: 'e2-jack', friendUserIds: ['e2-kim'] });
+    const rotateAfterMs = 4000;
+    const storage = new DeviceStorage();
+    const [j1, k1] = await Promise.all([dev('e2-jack', 'j1', 0, { rotateAfterMs }), dev('e2-kim', 'k1', 0, { storage })]);
+    const conversationId = await j1.e.createSingle('e2-kim');
+    await allRead(conversationId, [k1], []);
+    const epoch = (await j1.e.epoch(conversationId))!;
+    // Within the interval a send does not rotate.
+    await j1.e.sendText(conversationId, 'within the interval');
+    await allRead(conversationId, [k1], ['within the interval']);
+    expect(await j1.e.epoch(conversationId)).toBe(epoch);
+    // k1's keys of this epoch, kept aside.
+    const oldState = JSON.parse(storage.m.get(`e2ee:e2-kim:k1:g:${conversationId}`)!).state as string;
+
+    await new Promise((r) => setTimeout(r, rotateAfterMs + 500));
+    const onOldEpoch = await j1.e.sendText(conversationId, SECRETS.beforeRotation);
+    await eventually(async () => ((await j1.e.epoch(conversationId)) === epoch + 1) || undefined, 20_000, 200);
+    const rotated = await j1.e.sendText(conversationId, SECRETS.rotated);
+    await allRead(conversationId, [k1], [SECRETS.beforeRotation, SECRETS.rotated]);
+    expect(await k1.e.epoch(conversationId)).toBe(epoch + 1);
+
+    const pulled = (await k1.client.pullMessages({ conversationId, fromSeq: onOldEpoch.seq, toSeq: rotated.seq })).messages;
+    const open = async (seq: number) => {
+      const m = pulled.find((x) => x.seq === seq)!;
+      const decoded = decodeMessage((m.content as { data: string }).data);
+      const res = await processMessage(decoded as never, decodeState(oldState), emptyPskIndex, acceptAll, await cipherSuite());
+      return res.kind === 'applicationMessage' ? JSON.parse(fromUtf8(res.message)).content.text : undefined;
+    };
+    // The kept keys read the message of their epoch (so the check below can fail), not the one after the rotation.
+    expect(await open(onOldEpoch.seq)).toBe(SECRETS.beforeRotation);
+    await expect(open(rotated.seq)).rejects.toThrow();
   });
 
   it('leaves no plaintext anywhere Cirrus stores anything: DynamoDB, the history, media, logs, webhooks', async () => {

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { brotliDecompressSync } from 'node:zlib';
 import { renderOpenApi, renderProtocol } from '../../scripts/docs';
+import { openApiDocument } from '../../core/http/openapi-document';
 import { httpRoutes } from '../../core/http/routes';
 import { errorCodes } from '../../core/errors';
 
@@ -11,6 +13,10 @@ describe('the contract documents', () => {
 
   it('docs/openapi.json matches the HTTP routes (run `npm run docs`)', () => {
     expect(readFileSync('docs/openapi.json', 'utf8')).toBe(renderOpenApi());
+  });
+
+  it('serves at GET /openapi.json the document docs/openapi.json holds (run `npm run docs`)', () => {
+    expect(JSON.parse(brotliDecompressSync(Buffer.from(openApiDocument, 'base64')).toString('utf8'))).toEqual(JSON.parse(renderOpenApi()));
   });
 
   it('documents every HTTP route and every error code', () => {

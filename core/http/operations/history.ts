@@ -7,13 +7,13 @@ import { history } from '../../history/history';
 import { searchMessages } from '../../history/search';
 import { purgeMessages } from '../../services/purge';
 import { conversations } from '../../store/conversations';
-import type { adminOpsRoutes } from '../routes/admin-ops';
+import type { adminHistoryRoutes } from '../routes/admin-history';
 import type { complianceRoutes } from '../routes/compliance';
 import { historyRetention } from '../../history/retention';
 import { auditOperations } from './compliance';
 import { config } from '../../config';
 import { groups } from '../../store/groups';
-import type { messageRoutes } from '../routes/messages';
+import type { historyRoutes } from '../routes/history';
 import type { httpRouteFunctions } from '../../manifest';
 import type { Operation, Operations } from '../routes/types';
 import { adminStatsOperations } from './admin-stats';
@@ -21,7 +21,7 @@ import { searchCursorOf, searchOperations, searchPositionOf } from './search';
 
 const DEFAULT_SEARCH_LIMIT = 20;
 
-const historyPages: Operations<typeof messageRoutes, 'sendMessage' | 'revokeMessage' | 'deleteMessage'> = {
+const historyPages: Operations<typeof historyRoutes> = {
   getHistory: async ({ actor, params, query }) => {
     let bounds: { afterSeq: number; throughSeq?: number; skip?: number[] } = { afterSeq: 0 };
     if (actor.kind === 'user') {
@@ -33,7 +33,7 @@ const historyPages: Operations<typeof messageRoutes, 'sendMessage' | 'revokeMess
   },
 };
 
-const adminHistory: Operations<typeof adminOpsRoutes, 'batchSendMessages' | 'getMessageBatch' | 'sendBusinessNotification'> = {
+const adminHistory: Operations<typeof adminHistoryRoutes> = {
   purgeMessages: ({ params, body }) => purgeMessages(params.conversationId, body),
   searchAllMessages: async ({ query }) => {
     if (query.from !== undefined && query.to !== undefined && query.from > query.to) throw new CirrusError('INVALID_ARGUMENT', 'from must not be after to');

@@ -8,7 +8,7 @@ import { users } from '../../store/users';
 import type { messageRoutes } from '../routes/messages';
 import type { Operations } from '../routes/types';
 
-export const messageOperations: Operations<typeof messageRoutes, 'getHistory'> = {
+export const messageOperations: Operations<typeof messageRoutes> = {
   sendMessage: async ({ body }) => {
     if (body.asSystem && body.sendId) throw new CirrusError('INVALID_ARGUMENT', 'Give either sendId or asSystem, not both');
     if (!body.asSystem && !body.sendId) throw new CirrusError('INVALID_ARGUMENT', 'sendId is required unless asSystem is true');

@@ -1,14 +1,12 @@
-/** HTTP routes: admin operations on messages (batch sends, business notifications, physical deletes, moderation search). */
+/** HTTP routes: admin operations on messages: batch sends and business notifications (physical deletes and the moderation search: ./admin-history.ts). */
 import * as z from 'zod/mini';
-import { ConversationId, idPattern, MAX_CONTENT_BYTES, Message, SendableContentType, Seq, UserId, OfflinePush } from '../../protocol/schema';
+import { idPattern, MAX_CONTENT_BYTES, SendableContentType, UserId, OfflinePush } from '../../protocol/schema';
 import { NextCursor } from '../paging';
-import { MAX_SEARCH_QUERY, SearchPage, searchPageFields, searchText } from './search';
 import type { HttpRouteSpec } from './types';
 
 /** Kept in step with core/services (checked by the routes' tests). */
 const MAX_BATCH_RECIPIENTS = 10_000;
 const MAX_BUSINESS_RECIPIENTS = 1000;
-const MAX_PURGE = 1000;
 
 const Ms = z.coerce.number().check(z.int(), z.gte(0), z.lte(Number.MAX_SAFE_INTEGER));
 const BatchId = z.string().check(z.regex(idPattern, 'letters, digits, ".", "@" or "-", 1-64 characters, not starting with a symbol'), z.describe('Batch id'));
@@ -87,38 +85,6 @@ export const adminOpsRoutes = [
       stored: z.int().check(z.describe('Messages stored (reliable: one per recipient; else 0)')),
     }),
   },
-  {
-    operationId: 'purgeMessages',
-    method: 'POST',
-    path: '/admin/conversations/{conversationId}/messages/purge',
-    summary:
-      'Delete messages for good, from the offline store and the history (with their edits); members see holes where they were, and no later job brings them back. ' +
-      `Give seqs, or before to purge what was sent before that time, oldest first, at most ${MAX_PURGE} messages per call (call again while purged is ${MAX_PURGE}).`,
-    auth: 'admin',
-    params: z.strictObject({ conversationId: ConversationId }),
-    body: z.strictObject({
-      seqs: z.optional(z.array(Seq).check(z.minLength(1), z.maxLength(MAX_PURGE))).check(z.describe(`These messages (1-${MAX_PURGE} seqs); exactly one of seqs and before`)),
-      before: z.optional(z.int().check(z.gte(0), z.lte(Number.MAX_SAFE_INTEGER))).check(z.describe('Messages sent before this time (ms since the epoch)')),
-    }),
-    response: z.strictObject({ purged: z.int().check(z.describe('Messages removed')) }),
-  },
-  {
-    operationId: 'searchAllMessages',
-    method: 'GET',
-    path: '/admin/messages/search',
-    summary:
-      'Moderation search over the archived history of every conversation, newest first; without q every message matching the filters. ' +
-      'Words match as in searchMessages (web-search syntax).',
-    auth: 'admin',
-    auditReads: true,
-    query: z.strictObject({
-      q: z.optional(searchText(MAX_SEARCH_QUERY)).check(z.describe(`Words to find (1-${MAX_SEARCH_QUERY} characters)`)),
-      conversationId: z.optional(ConversationId).check(z.describe('Only this conversation')),
-      senderId: z.optional(UserId).check(z.describe('Only messages from this sender (`system` for notifications)')),
-      ...searchPageFields,
-    }),
-    response: SearchPage,
-  },
 ] as const satisfies readonly HttpRouteSpec[];
 
-export const adminOpsLimits = { MAX_BATCH_RECIPIENTS, MAX_BUSINESS_RECIPIENTS, MAX_PURGE };
+export const adminOpsLimits = { MAX_BATCH_RECIPIENTS, MAX_BUSINESS_RECIPIENTS };

@@ -3,7 +3,7 @@ import * as z from 'zod/mini';
 import { NextCursor } from '../paging';
 import { searchText } from './search';
 import type { HttpRouteSpec } from './types';
-import { Profile } from './users';
+import { Profile } from '../profile';
 
 export const MAX_STATISTICS_DAYS = 366;
 export const MAX_USER_SEARCH_QUERY = 64;

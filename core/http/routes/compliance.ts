@@ -31,10 +31,11 @@ const Rate = z.strictObject({ perSecond: z.number().check(z.describe('Tokens a s
 
 export const LimitsView = z.strictObject({
   limits: z.nullable(z.strictObject({
-      connection: Rate.check(z.describe('sendMsg over one WebSocket connection (held in each container)')),
-      user: Rate.check(z.describe('Sends by one user: sendMsg on any connection and POST /messages as the user (held in each container)')),
+      connection: Rate.check(z.describe('sendMsg and changes of messages (editMsg, revokeMsg, deleteMsg, reactMsg) over one WebSocket connection (held in each container)')),
+      user: Rate.check(z.describe('Sends by one user: sendMsg and changes of messages on any connection, and POST /messages as the user (held in each container)')),
       window: z.strictObject({ messages: z.int(), seconds: z.int(), throttleSeconds: z.int() }).check(z.describe('Held across containers: more than `messages` sends within `seconds` (counted by the archive function) throttles the user for `throttleSeconds` (0 messages: off)')),
       http: Rate.check(z.describe('HTTP requests per user token, or per source address without a token (admin tokens are not limited)')),
+      typing: Rate.check(z.describe('Typing indicators over one WebSocket connection (held in each container)')),
     })).check(z.describe('The limits in force; null: the deployment has none')),
   throttled: z.array(
       z.strictObject({

@@ -1,7 +1,7 @@
 /** HTTP routes: a user's conversation list and their own settings of each conversation. */
 import * as z from 'zod/mini';
 import { ConversationId, GroupId, Message, UserId } from '../../protocol/schema';
-import { RecvOpt } from './users';
+import { RecvOpt } from '../profile';
 import type { HttpRouteSpec } from './types';
 
 export const ConversationView = z.strictObject({
@@ -16,6 +16,7 @@ export const ConversationView = z.strictObject({
   pinned: z.boolean(),
   recvOpt: RecvOpt,
   hidden: z.boolean().check(z.describe('Hidden from the list until its next message')),
+  encrypted: z.optional(z.literal(true)).check(z.describe('End-to-end encrypted (MLS): an encrypted group, or a 1:1 conversation since its first MLS message (content type 150-152); its members may send only content types 150, 151 and 152 (ENCRYPTED_CONVERSATION otherwise); never unset')),
   lastMessage: z.nullable(Message),
   lastActivity: z.int().check(z.describe('sendTime of lastMessage, else when the conversation began (ms)')),
 });

@@ -2,10 +2,11 @@
 import * as z from 'zod/mini';
 import { UserId } from '../../protocol/schema';
 import { NextCursor, PageQuery } from '../paging';
+import { MAX_FRIEND_REQUEST_MESSAGE } from '../../domain/friends';
 import { ItemResult, MAX_BATCH, type HttpRouteSpec } from './types';
 
 /** OpenIM's limit on request and answer messages (a beforeAddFriend modification is held to it too). */
-export const MAX_MESSAGE = 255;
+export const MAX_MESSAGE = MAX_FRIEND_REQUEST_MESSAGE;
 const MAX_REMARK = 255;
 
 const Time = (what: string) => z.int().check(z.describe(`${what}, ms since the epoch`));

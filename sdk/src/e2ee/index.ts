@@ -69,6 +69,21 @@ export interface E2eeOptions {
    * @default 3000
    */
   autoReconcileMs?: number;
+  /**
+   * History sharing, off by default (0): when a user's new device joins a conversation, one of the user's devices already
+   * in it sends the new one, inside the group, up to this many of the latest messages it decrypted from before. Without it
+   * a new device reads nothing from before it joined; a new member never gets earlier messages. Every device of the app
+   * should use the same setting: a device imports shared history only when its own is above 0, and only from its own
+   * user's devices. See "History sharing" in the SDK README for what it trades away.
+   * @default 0
+   */
+  shareHistory?: number;
+  /**
+   * A device added by another device's commit whose Welcome does not follow within this many ms (its committer crashed and
+   * has not come back) is removed and added again, with a fresh key package, by the next `reconcile` of a device that saw it.
+   * @default 600000 (10 minutes)
+   */
+  welcomeTimeoutMs?: number;
 }
 
 /** A decrypted message of an encrypted conversation. */
@@ -79,6 +94,8 @@ export interface DecryptedMessage {
   sendTime: number;
   contentType: number;
   content: unknown;
+  /** Shared by this device (`userId/deviceId`) of the same user when this device joined (the `shareHistory` option). */
+  sharedBy?: string;
 }
 
 export interface E2eeEvents {
@@ -100,6 +117,33 @@ interface StoredGroup {
   seq: number;
   keysAt: number;
 }
+
+/**
+ * A commit made but not yet settled, kept before it is sent (write-ahead): after a crash the device finds it on open, learns
+ * from the conversation whether the commit took its epoch (its seq), and then sends the Welcome it would have sent.
+ */
+interface PendingCommit {
+  epoch: number;
+  commit: string;
+  commitMsgId: string;
+  /** The group state the commit leads to, adopted when it is found at its seq with its epoch still current. */
+  state: string;
+  welcome?: string;
+  welcomeMsgId: string;
+  devices: { userId: string; deviceId: string }[];
+  /** Where the commit took its epoch (set when adopted). */
+  commitSeq?: number;
+}
+
+/** The body of an application message carrying shared history to the devices just added. */
+interface SharedHistory {
+  history: { from: string; for: { userId: string; deviceId: string }[]; messages: DecryptedMessage[] };
+}
+
+/** Shared history per MLS message: the JSON of its messages stays under this many bytes (a message larger is not shared). */
+const HISTORY_CHUNK_BYTES = 7000;
+
+const newMsgId = (): string => Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
 
 interface StoredKeyPackage {
   pub: string;
@@ -176,7 +220,15 @@ export class E2ee extends Emitter<E2eeEvents> {
     // Devices added or logged out while this one was away (a new phone of a member, a lost one taken out of the
     // directory) have no notification: each device looks again when it opens.
     const prefix = e.key('g:');
-    for (const k of await e.kv.getAllKeys()) if (k.startsWith(prefix)) e.onMembershipNotice(k.slice(prefix.length));
+    const pending = e.key('pc:');
+    for (const k of await e.kv.getAllKeys()) {
+      if (k.startsWith(prefix)) e.onMembershipNotice(k.slice(prefix.length));
+      // A commit this device made before it stopped (crashed, or closed) between sending its commit and its Welcome.
+      if (k.startsWith(pending)) {
+        const conversationId = k.slice(pending.length);
+        void e.serial(conversationId, () => e.settlePending(conversationId)).catch(() => undefined);
+      }
+    }
     return e;
   }
 
@@ -341,15 +393,19 @@ export class E2ee extends Emitter<E2eeEvents> {
   }
 
   private async create(conversationId: string): Promise<void> {
-    await this.serial(conversationId, async () => {
+    const created = await this.serial(conversationId, async () => {
       await this.catchUpInner(conversationId);
-      if (await this.isMember(conversationId)) return;
+      if (await this.isMember(conversationId)) return false;
       const kp = await generateKeyPackage(this.userId, this.deviceId, this.keys);
       const state = await createGroup(utf8(conversationId), kp.publicPackage, kp.privatePackage, [], await cipherSuite());
       // Everything before is plaintext or another group's: the group starts after what catchUp scanned.
       await this.saveGroup(conversationId, state, await this.scanned(conversationId), Date.now());
+      return true;
     });
-    await this.reconcile(conversationId);
+    const done = await this.reconcile(conversationId);
+    // A 1:1 conversation turns encrypted on the server with its first MLS message (then plaintext is refused from either
+    // side): when there was no device to add, an empty commit is that message.
+    if (created && conversationId.startsWith('si_') && !done.added && !done.removed) await this.rotateKeys(conversationId);
   }
 
   /** The devices that should be in the group: every directory device of every member. */
@@ -397,8 +453,10 @@ export class E2ee extends Emitter<E2eeEvents> {
         step = undefined;
         const wanted = await this.wantedDevices(conversationId);
         const leaves = leavesOf(state);
+        // A device whose Welcome never came is in the tree but cannot read: it is removed here and added again below.
+        const stranded = await this.stranded(conversationId);
         const removals: Proposal[] = leaves
-          .filter((l) => !(l.userId === this.userId && l.deviceId === this.deviceId) && !wanted.has(`${l.userId}/${l.deviceId}`))
+          .filter((l) => !(l.userId === this.userId && l.deviceId === this.deviceId) && (!wanted.has(`${l.userId}/${l.deviceId}`) || stranded.has(`${l.userId}/${l.deviceId}`)))
           .map((l) => ({ proposalType: 'remove', remove: { removed: l.leafIndex } }));
         if (removals.length) {
           step = { added: 0, removed: removals.length };
@@ -446,6 +504,7 @@ export class E2ee extends Emitter<E2eeEvents> {
   private commitWith(conversationId: string, build: (state: ClientState) => Promise<{ proposals: Proposal[]; added: { userId: string; deviceId: string }[] } | undefined>): Promise<void> {
     return this.serial(conversationId, async () => {
       for (let attempt = 0; attempt < 8; attempt++) {
+        await this.settlePending(conversationId);
         await this.catchUpInner(conversationId);
         const g = await this.loadGroup(conversationId);
         if (!g) throw new CirrusSdkError('USAGE', `This device is not in the encrypted conversation ${conversationId}`);
@@ -459,23 +518,125 @@ export class E2ee extends Emitter<E2eeEvents> {
         if (commitData.length > MAX_MLS_BASE64 || (welcomeData?.length ?? 0) > MAX_MLS_BASE64) {
           throw new CirrusSdkError('USAGE', `The group of ${conversationId} is too large for an encrypted conversation: its ${welcomeData && welcomeData.length > MAX_MLS_BASE64 ? 'Welcome' : 'commit'} would exceed ${MAX_MLS_BASE64} bytes`);
         }
-        const sent = await this.client.sendMessage({ ...this.target(conversationId), contentType: 151, content: { data: commitData, epoch } } as never);
-        await this.catchUpInner(conversationId, sent.seq - 1);
-        const now = await this.loadGroup(conversationId);
-        if (!now || Number(now.state.groupContext.epoch) !== epoch) continue; // lost the race: another commit took the epoch
-        await this.saveGroup(conversationId, res.newState, sent.seq, Date.now());
-        this.emit('epochChanged', { conversationId, epoch: Number(res.newState.groupContext.epoch) });
-        if (welcomeData && plan.added.length) {
-          await this.client.sendMessage({
-            ...this.target(conversationId),
-            contentType: 152,
-            content: { data: welcomeData!, commitSeq: sent.seq, devices: plan.added },
-          } as never);
-        }
-        return;
+        // Kept before the commit is sent: whatever happens next, this device (or its next start) finishes the job.
+        await this.setJson(`pc:${conversationId}`, {
+          epoch,
+          commit: commitData,
+          commitMsgId: newMsgId(),
+          state: encodeState(res.newState),
+          ...(welcomeData && plan.added.length ? { welcome: welcomeData } : {}),
+          welcomeMsgId: newMsgId(),
+          devices: plan.added,
+        } satisfies PendingCommit);
+        if (await this.settlePending(conversationId)) return;
+        // Lost the race: another device's commit took the epoch first (an earlier seq); try again on the new epoch.
       }
       throw new CirrusSdkError('USAGE', `Could not commit to ${conversationId}: other devices kept committing first`);
     });
+  }
+
+  /**
+   * Settles this device's pending commit of the conversation (inside its serial queue): sends the commit (again, with the same
+   * clientMsgId, so a send that was stored already is answered with its seq), reads the conversation up to it, and when it
+   * took its epoch sends its Welcome (and the shared history). Resolves true when the commit is in, false when it lost its
+   * epoch or there was none. Runs on open for a commit a crash left between its two sends.
+   */
+  private async settlePending(conversationId: string): Promise<boolean> {
+    let pc = await this.getJson<PendingCommit>(`pc:${conversationId}`);
+    if (!pc) return false;
+    if (pc.commitSeq === undefined) {
+      // Read what is there first: the commit may be in already (its ack lost), or another one may have taken the epoch.
+      await this.catchUpInner(conversationId);
+      pc = await this.getJson<PendingCommit>(`pc:${conversationId}`);
+      if (pc && pc.commitSeq === undefined && (await this.epoch(conversationId)) === pc.epoch) {
+        const sent = await this.client.sendMessage({ ...this.target(conversationId), contentType: 151, content: { data: pc.commit, epoch: pc.epoch }, clientMsgId: pc.commitMsgId } as never);
+        // Read up to the commit: every seq before it decides whether it took its epoch (a seq still being written holds the read up).
+        for (let round = 0; ; round++) {
+          await this.catchUpInner(conversationId, sent.seq);
+          const now = await this.getJson<StoredGroup>(`g:${conversationId}`);
+          if (!now || now.seq >= sent.seq) break; // read up to it, or removed from the group meanwhile
+          if (round >= 50) throw new CirrusSdkError('USAGE', `The messages before seq ${sent.seq} of ${conversationId} are still being written; the commit is settled later`);
+          await new Promise((r) => setTimeout(r, 200));
+        }
+        pc = await this.getJson<PendingCommit>(`pc:${conversationId}`);
+      }
+      if (!pc || pc.commitSeq === undefined) {
+        await this.kv.removeItem(this.key(`pc:${conversationId}`));
+        return false;
+      }
+    }
+    if (pc.welcome) {
+      await this.client.sendMessage({
+        ...this.target(conversationId),
+        contentType: 152,
+        content: { data: pc.welcome, commitSeq: pc.commitSeq, devices: pc.devices },
+        clientMsgId: pc.welcomeMsgId,
+      } as never);
+    }
+    await this.kv.removeItem(this.key(`pc:${conversationId}`));
+    return true;
+  }
+
+  /**
+   * History sharing: a Welcome for new devices of this device's own user. One existing device of the user shares (the first by
+   * deviceId among its leaves, the new ones aside), once it has read the conversation to the end (`shareDue`): it may share
+   * only what its user could read anyway, and sends on the current epoch.
+   */
+  private async noteNewSiblings(conversationId: string, devices: { userId: string; deviceId: string }[], beforeSeq: number): Promise<void> {
+    const siblings = devices.filter((d) => d.userId === this.userId && d.deviceId !== this.deviceId);
+    if (!siblings.length) return;
+    const g = await this.loadGroup(conversationId);
+    if (!g) return;
+    const sharer = leavesOf(g.state)
+      .filter((l) => l.userId === this.userId && !siblings.some((s) => s.deviceId === l.deviceId))
+      .map((l) => l.deviceId)
+      .sort()[0];
+    if (sharer !== this.deviceId) return;
+    const due = (await this.getJson<{ devices: typeof siblings; beforeSeq: number }[]>(`hs:${conversationId}`)) ?? [];
+    await this.setJson(`hs:${conversationId}`, [...due, { devices: siblings, beforeSeq }]);
+  }
+
+  /** Shares the history noted by `noteNewSiblings` (inside the conversation's serial queue, after a full catch-up). */
+  private async shareDue(conversationId: string): Promise<void> {
+    const due = await this.getJson<{ devices: { userId: string; deviceId: string }[]; beforeSeq: number }[]>(`hs:${conversationId}`);
+    if (!due) return;
+    if (await this.isMember(conversationId)) for (const d of due) await this.shareHistory(conversationId, d.devices, d.beforeSeq);
+    await this.kv.removeItem(this.key(`hs:${conversationId}`));
+  }
+
+  /** Sends the devices just added (at `beforeSeq`) the latest messages this device decrypted before then, inside the group. */
+  private async shareHistory(conversationId: string, devices: { userId: string; deviceId: string }[], beforeSeq: number): Promise<void> {
+    const past = (await this.getMessages(conversationId)).filter((m) => m.seq < beforeSeq && !m.sharedBy).slice(-(this.options.shareHistory ?? 0));
+    let chunk: DecryptedMessage[] = [];
+    let bytes = 0;
+    const flush = async () => {
+      if (chunk.length) await this.sendInGroup(conversationId, { history: { from: this.deviceId, for: devices, messages: chunk } } satisfies SharedHistory);
+      chunk = [];
+      bytes = 0;
+    };
+    for (const m of past) {
+      const size = utf8(JSON.stringify(m)).length;
+      if (size > HISTORY_CHUNK_BYTES) continue;
+      if (bytes + size > HISTORY_CHUNK_BYTES) await flush();
+      chunk.push(m);
+      bytes += size;
+    }
+    await flush();
+  }
+
+  /** Encrypts `body` for the group's current epoch and sends it (inside the conversation's serial queue). */
+  private async sendInGroup(conversationId: string, body: unknown): Promise<Message> {
+    const g = await this.loadGroup(conversationId);
+    if (!g) throw new CirrusSdkError('USAGE', `This device is not in the encrypted conversation ${conversationId}`);
+    const res = await createApplicationMessage(g.state, utf8(JSON.stringify(body)), await cipherSuite());
+    const epoch = Number(g.state.groupContext.epoch);
+    // Saved before sending: a key generation is never used twice, even if the send is retried or the app dies.
+    await this.saveGroup(conversationId, res.newState, g.seq, g.keysAt);
+    const data = encodeMessage({ version: 'mls10', wireformat: 'mls_private_message', privateMessage: res.privateMessage });
+    const sent = await this.client.sendMessage({ ...this.target(conversationId), contentType: 150, content: { data, epoch } } as never);
+    // This device cannot decrypt its own application messages: it marks them as its own.
+    await this.setJson(`o:${conversationId}:${sent.seq}`, 1);
+    return sent;
   }
 
   private target(conversationId: string): { recvId: string } | { groupId: string } {
@@ -484,13 +645,16 @@ export class E2ee extends Emitter<E2eeEvents> {
     return { recvId: a === this.userId ? b! : a! };
   }
 
-  private onMembershipNotice(conversationId: string): void {
+  private onMembershipNotice(conversationId: string, afterMs = 0, only?: () => Promise<boolean>): void {
     const max = this.options.autoReconcileMs ?? 3000;
     if (max <= 0 || this.closed) return;
     const t = setTimeout(() => {
       this.timers.delete(t);
-      void this.isMember(conversationId).then((m) => (m && !this.closed ? this.reconcile(conversationId) : undefined)).catch(() => undefined);
-    }, Math.random() * max);
+      void (async () => {
+        if (this.closed || !(await this.isMember(conversationId)) || (only && !(await only()))) return;
+        await this.reconcile(conversationId);
+      })().catch(() => undefined);
+    }, afterMs + Math.random() * max);
     this.timers.add(t);
   }
 
@@ -505,24 +669,19 @@ export class E2ee extends Emitter<E2eeEvents> {
    */
   send(conversationId: string, body: MessageBody): Promise<DecryptedMessage> {
     return this.serial(conversationId, async () => {
+      await this.settlePending(conversationId);
       await this.catchUpInner(conversationId);
-      let g = await this.loadGroup(conversationId);
+      const g = await this.loadGroup(conversationId);
       if (!g) throw new CirrusSdkError('USAGE', `This device is not in the encrypted conversation ${conversationId}`);
-      const rotate = this.options.rotateAfterMs ?? 7 * 86_400_000;
-      if (Date.now() - g.keysAt > rotate) {
-        // Rotation is a commit: done in its own turn, then the send goes on the new epoch.
+      if (Date.now() - g.keysAt > (this.options.rotateAfterMs ?? 7 * 86_400_000)) {
+        // Rotation is a commit: done in its own turn, then the next sends go on the new epoch.
         queueMicrotask(() => void this.rotateKeys(conversationId).catch(() => undefined));
       }
-      const res = await createApplicationMessage(g.state, utf8(JSON.stringify(body)), await cipherSuite());
-      const epoch = Number(g.state.groupContext.epoch);
-      // Saved before sending: a key generation is never used twice, even if the send is retried or the app dies.
-      await this.saveGroup(conversationId, res.newState, g.seq, g.keysAt);
-      const data = encodeMessage({ version: 'mls10', wireformat: 'mls_private_message', privateMessage: res.privateMessage });
-      const sent = await this.client.sendMessage({ ...this.target(conversationId), contentType: 150, content: { data, epoch } } as never);
+      await this.shareDue(conversationId);
+      const sent = await this.sendInGroup(conversationId, body);
       const mine: DecryptedMessage = { conversationId, seq: sent.seq, senderId: this.userId, sendTime: sent.sendTime, contentType: body.contentType, content: body.content };
       await this.setJson(`p:${conversationId}:${sent.seq}`, mine);
       this.emit('message', mine);
-      g = await this.loadGroup(conversationId);
       return mine;
     });
   }
@@ -535,7 +694,10 @@ export class E2ee extends Emitter<E2eeEvents> {
 
   /** Processes the conversation's new messages in seq order (runs by itself on pushes; call after a sync or reconnect). */
   catchUp(conversationId: string): Promise<void> {
-    return this.serial(conversationId, () => this.catchUpInner(conversationId));
+    return this.serial(conversationId, async () => {
+      await this.catchUpInner(conversationId);
+      await this.shareDue(conversationId);
+    });
   }
 
   private async catchUpInner(conversationId: string, upTo = Number.MAX_SAFE_INTEGER): Promise<void> {
@@ -597,19 +759,35 @@ export class E2ee extends Emitter<E2eeEvents> {
     const conversationId = m.conversationId;
     const content = m.content as { data?: string; epoch?: number; commitSeq?: number; devices?: { userId: string; deviceId: string }[] } | null;
     if (m.contentType === 152) {
+      if (Array.isArray(content?.devices)) await this.welcomed(conversationId, content.devices);
+      if ((this.options.shareHistory ?? 0) > 0 && Array.isArray(content?.devices)) await this.noteNewSiblings(conversationId, content.devices, content.commitSeq ?? m.seq);
       if (!content?.data || !content.devices?.some((d) => d.userId === this.userId && d.deviceId === this.deviceId)) return;
       if (await this.isMember(conversationId)) return;
       return (await this.join(conversationId, content.data, content.commitSeq ?? m.seq)) ? 'joined' : undefined;
     }
     if (m.contentType !== 150 && m.contentType !== 151) return;
     const g = await this.loadGroup(conversationId);
+    const own = async () => (await this.getJson(`o:${conversationId}:${m.seq}`)) !== undefined || (await this.getJson(`p:${conversationId}:${m.seq}`)) !== undefined;
     if (!g || !content?.data) {
-      if (m.contentType === 150 && !(await this.getJson(`p:${conversationId}:${m.seq}`))) this.emit('undecryptable', { conversationId, seq: m.seq, reason: g ? 'no content' : 'not a member' });
+      if (m.contentType === 150 && !(await own())) this.emit('undecryptable', { conversationId, seq: m.seq, reason: g ? 'no content' : 'not a member' });
       return;
     }
-    if (await this.getJson(`p:${conversationId}:${m.seq}`)) return; // sent by this device
+    if (await own()) return; // sent by this device
     const epoch = Number(g.state.groupContext.epoch);
-    if (m.contentType === 151 && content.epoch !== epoch) return; // a commit that lost its epoch to an earlier one, or this device's own
+    if (m.contentType === 151) {
+      const pc = await this.getJson<PendingCommit>(`pc:${conversationId}`);
+      if (pc && content.data === pc.commit) {
+        // This device's own commit: the first copy found on its epoch takes it (the state the commit leads to).
+        if (pc.commitSeq === undefined && pc.epoch === epoch && content.epoch === epoch) {
+          const next = decodeState(pc.state);
+          await this.saveGroup(conversationId, next, g.seq, Date.now());
+          await this.setJson(`pc:${conversationId}`, { ...pc, commitSeq: m.seq } satisfies PendingCommit);
+          this.emit('epochChanged', { conversationId, epoch: Number(next.groupContext.epoch) });
+        }
+        return;
+      }
+      if (content.epoch !== epoch) return; // a commit that lost its epoch to an earlier one, or one of this device's own
+    }
     let decoded;
     try {
       decoded = decodeMessage(content.data);
@@ -622,7 +800,11 @@ export class E2ee extends Emitter<E2eeEvents> {
       const res = await processMessage(decoded as never, g.state, emptyPskIndex, acceptAll, await cipherSuite());
       if (res.kind === 'applicationMessage') {
         await this.saveGroup(conversationId, res.newState, g.seq, g.keysAt);
-        const body = JSON.parse(fromUtf8(res.message)) as { contentType: number; content: unknown };
+        const body = JSON.parse(fromUtf8(res.message)) as { contentType: number; content: unknown } | SharedHistory;
+        if ('history' in body) {
+          await this.importHistory(conversationId, m, body);
+          return;
+        }
         const out: DecryptedMessage = { conversationId, seq: m.seq, senderId: m.senderId, sendTime: m.sendTime, contentType: body.contentType, content: body.content };
         await this.setJson(`p:${conversationId}:${m.seq}`, out);
         this.emit('message', out);
@@ -635,10 +817,54 @@ export class E2ee extends Emitter<E2eeEvents> {
         return;
       }
       await this.saveGroup(conversationId, res.newState, g.seq, m.contentType === 151 ? Date.now() : g.keysAt);
+      if (m.contentType === 151) await this.awaitWelcomes(conversationId, g.state, res.newState);
       if (Number(res.newState.groupContext.epoch) !== epoch) this.emit('epochChanged', { conversationId, epoch: Number(res.newState.groupContext.epoch) });
     } catch (err) {
       this.emit('undecryptable', { conversationId, seq: m.seq, reason: (err as Error).message || String(err) });
     }
+  }
+
+  /** Keeps the history another member's device shared with this one when it joined (only with the `shareHistory` option). */
+  private async importHistory(conversationId: string, m: Message, body: SharedHistory): Promise<void> {
+    // From a device of this user only: another member's device could hold what this user never could (it joined later).
+    if (!((this.options.shareHistory ?? 0) > 0) || m.senderId !== this.userId) return;
+    if (!Array.isArray(body.history?.for) || !body.history.for.some((d) => d.userId === this.userId && d.deviceId === this.deviceId)) return;
+    const joinedAt = (await this.getJson<number>(`j:${conversationId}`)) ?? 0;
+    const sharedBy = `${m.senderId}/${String(body.history.from)}`;
+    for (const h of Array.isArray(body.history.messages) ? body.history.messages : []) {
+      // Only what came before this device joined, and never over a message it read itself.
+      if (!Number.isInteger(h?.seq) || h.seq >= joinedAt || (await this.getJson(`p:${conversationId}:${h.seq}`))) continue;
+      const out: DecryptedMessage = { conversationId, seq: h.seq, senderId: String(h.senderId), sendTime: Number(h.sendTime), contentType: Number(h.contentType), content: h.content, sharedBy };
+      await this.setJson(`p:${conversationId}:${h.seq}`, out);
+      this.emit('message', out);
+    }
+  }
+
+  /** Notes the devices another device's commit added: their Welcome should follow (see `welcomeTimeoutMs`). */
+  private async awaitWelcomes(conversationId: string, before: ClientState, after: ClientState): Promise<void> {
+    const had = new Set(leavesOf(before).map((l) => `${l.userId}/${l.deviceId}`));
+    const added = leavesOf(after).filter((l) => !had.has(`${l.userId}/${l.deviceId}`));
+    if (!added.length) return;
+    const waiting = (await this.getJson<Record<string, number>>(`aw:${conversationId}`)) ?? {};
+    for (const l of added) waiting[`${l.userId}/${l.deviceId}`] = Date.now();
+    await this.setJson(`aw:${conversationId}`, waiting);
+    // With autoReconcileMs, this device looks again once the Welcomes are overdue, and reconciles if one still is.
+    this.onMembershipNotice(conversationId, (this.options.welcomeTimeoutMs ?? 600_000) + 100, async () => (await this.stranded(conversationId)).size > 0);
+  }
+
+  private async welcomed(conversationId: string, devices: { userId: string; deviceId: string }[]): Promise<void> {
+    const waiting = await this.getJson<Record<string, number>>(`aw:${conversationId}`);
+    if (!waiting) return;
+    for (const d of devices) delete waiting[`${d.userId}/${d.deviceId}`];
+    if (Object.keys(waiting).length) await this.setJson(`aw:${conversationId}`, waiting);
+    else await this.kv.removeItem(this.key(`aw:${conversationId}`));
+  }
+
+  /** Devices in the group whose Welcome never came within `welcomeTimeoutMs`: they cannot read, and are added again. */
+  private async stranded(conversationId: string): Promise<Set<string>> {
+    const waiting = (await this.getJson<Record<string, number>>(`aw:${conversationId}`)) ?? {};
+    const limit = this.options.welcomeTimeoutMs ?? 600_000;
+    return new Set(Object.entries(waiting).filter(([, at]) => Date.now() - at > limit).map(([k]) => k));
   }
 
   private async join(conversationId: string, data: string, commitSeq: number): Promise<boolean> {
@@ -658,6 +884,7 @@ export class E2ee extends Emitter<E2eeEvents> {
         const state = await joinGroup(decoded.welcome, kp, priv, emptyPskIndex, await cipherSuite());
         if (fromUtf8(state.groupContext.groupId) !== conversationId) return false;
         await this.saveGroup(conversationId, state, commitSeq, Date.now());
+        await this.setJson(`j:${conversationId}`, commitSeq);
         if (!stored.lastResort) await this.kv.removeItem(k);
         this.emit('joined', { conversationId, epoch: Number(state.groupContext.epoch) });
         void this.replenish().catch(() => undefined);

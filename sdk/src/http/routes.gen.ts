@@ -55,9 +55,9 @@ export const routes = {
   clearConversation: { method: 'POST', path: '/users/{userId}/conversations/{conversationId}/clear', auth: 'self' },
   readConversation: { method: 'POST', path: '/users/{userId}/conversations/{conversationId}/read', auth: 'self' },
   deleteConversation: { method: 'DELETE', path: '/users/{userId}/conversations/{conversationId}', auth: 'self' },
-  getHistory: { method: 'GET', path: '/conversations/{conversationId}/messages', auth: 'user' },
   revokeMessage: { method: 'POST', path: '/conversations/{conversationId}/messages/{seq}/revoke', auth: 'user' },
   deleteMessage: { method: 'DELETE', path: '/conversations/{conversationId}/messages/{seq}', auth: 'user' },
+  getHistory: { method: 'GET', path: '/conversations/{conversationId}/messages', auth: 'user' },
   getReadReceipts: { method: 'GET', path: '/users/{userId}/conversations/{conversationId}/receipts', auth: 'self' },
   getMessageReaders: { method: 'GET', path: '/users/{userId}/conversations/{conversationId}/messages/{seq}/readers', auth: 'self' },
   reactToMessage: { method: 'PUT', path: '/users/{userId}/conversations/{conversationId}/messages/{seq}/reactions', auth: 'self' },
@@ -633,18 +633,6 @@ export interface UserApi {
   deleteConversation(input: ApiInput<'deleteConversation'>): Promise<ApiOutput<'deleteConversation'>>;
 
   /**
-   * Page backwards through the full history of a conversation (from Aurora; beyond the offline TTL).
-   *
-   * A user token reads only conversations the user is in, and only their visible part (after what they cleared or what came before they joined; up to when they left).
-   *
-   * `GET /conversations/{conversationId}/messages`
-   *
-   * @example
-   * const result = await client.api.getHistory({ params: { conversationId: 'si_alice_bob' } });
-   */
-  getHistory(input: ApiInput<'getHistory'>): Promise<ApiOutput<'getHistory'>>;
-
-  /**
    * Revoke a message (as the WebSocket `revokeMsg`). Revoke a message for everyone: its content is replaced by a marker (`revoked: {by, at}`, content null; seq, serverMsgId, sender and sendTime stay), and a `messageRevoked` notification (2101) goes into the same conversation. The sender may revoke within the revoke window (REVOKE_WINDOW_SECONDS, default 120; REVOKE_WINDOW_PASSED after it); in a group the owner may revoke any message and an admin those of ordinary members; others get FORBIDDEN. Revoking a revoked (or deleted) message returns it unchanged. MESSAGE_NOT_FOUND when there is no message at that seq.
    *
    * A user token acts as its user: the sender within the revoke window; in a group the owner (any message) or an admin (ordinary members' messages). An admin token may revoke any message.
@@ -667,6 +655,18 @@ export interface UserApi {
    * const result = await client.api.deleteMessage({ params: { conversationId: 'si_alice_bob', seq: 1 } });
    */
   deleteMessage(input: ApiInput<'deleteMessage'>): Promise<ApiOutput<'deleteMessage'>>;
+
+  /**
+   * Page backwards through the full history of a conversation (from Aurora; beyond the offline TTL).
+   *
+   * A user token reads only conversations the user is in, and only their visible part (after what they cleared or what came before they joined; up to when they left).
+   *
+   * `GET /conversations/{conversationId}/messages`
+   *
+   * @example
+   * const result = await client.api.getHistory({ params: { conversationId: 'si_alice_bob' } });
+   */
+  getHistory(input: ApiInput<'getHistory'>): Promise<ApiOutput<'getHistory'>>;
 
   /**
    * Read and delivery receipts (as the WebSocket `getReadReceipts`). Read and delivery receipts, computed from the members' read and delivered positions (each member's position is one number; nothing is written per message): for each seq, how many members (other than its sender, and only those who could see it) have read it, have it delivered, and have not read it. In a 1:1 conversation also the other user's readSeq and deliveredSeq. Reads every member position of the conversation once per call.

@@ -30,6 +30,8 @@ export interface StoredConversation {
   pinned?: boolean;
   recvOpt?: number;
   hidden?: boolean;
+  /** End-to-end encrypted (MLS): from the conversation list, or since a stored MLS message (content type 150-152). */
+  encrypted?: boolean;
 }
 
 export type SendStatus = 'sending' | 'sent' | 'failed';

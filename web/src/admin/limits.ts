@@ -9,7 +9,7 @@ interface Rate {
 }
 
 interface LimitsView {
-  limits: { connection: Rate; user: Rate; window: { messages: number; seconds: number; throttleSeconds: number }; http: Rate } | null;
+  limits: { connection: Rate; user: Rate; window: { messages: number; seconds: number; throttleSeconds: number }; http: Rate; typing: Rate } | null;
   throttled: { userId: string; until: number; at: number; messages: number; windowSeconds: number; groupIds: string[] }[];
 }
 
@@ -27,10 +27,11 @@ export function limitsView({ api }: ViewContext): HTMLElement {
       facts.replaceChildren(
         ...(l
           ? ([
-              ['Per connection (sendMsg)', rate(l.connection)],
+              ['Per connection (sendMsg, changes of messages)', rate(l.connection)],
               ['Per user (sends)', rate(l.user)],
               ['Across containers', l.window.messages > 0 ? `over ${formatNumber(l.window.messages)} messages in ${formatNumber(l.window.seconds)} s: throttled ${formatNumber(l.window.throttleSeconds)} s` : 'off'],
               ['Per HTTP caller', rate(l.http)],
+              ['Typing indicators per connection', rate(l.typing)],
             ] as const)
           : ([['Limits', 'none: this deployment has no limits against abuse']] as const)
         ).flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v)]),
