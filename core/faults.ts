@@ -25,7 +25,9 @@ export type FaultPoint =
   /** userData: an export's records were gathered (details: userId, exportId), before its archive is stored. */
   | 'export.beforeStore'
   /** Any asynchronous invocation (details: function, payload), before Lambda is asked: a throw is Lambda's refusal. */
-  | 'invoke.beforeSend';
+  | 'invoke.beforeSend'
+  /** Any PostToConnection (details: connectionId), before API Gateway is asked: a throw is API Gateway's error. */
+  | 'connections.beforePost';
 
 type Trigger = (details: Record<string, unknown>) => void;
 const armed = new Map<FaultPoint, Trigger>();

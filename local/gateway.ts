@@ -16,6 +16,7 @@ import { invoke } from './lambda';
 import { metering } from './metering';
 import { localMetrics } from './metrics';
 import { FrameHeaderReader } from './ws-frames';
+import { SigV4Error, verifyServiceRequest, type Credentials } from './aws/sigv4';
 
 /**
  * API Gateway's hard WebSocket quotas: a frame is at most 32 KB and a message (one frame or
@@ -49,6 +50,11 @@ export interface GatewayOptions {
   idleTimeoutMs?: number;
   /** Closes every connection after this long (API Gateway: 2 hours). */
   maxConnectionMs?: number;
+  /**
+   * The credentials `@connections` requests must be signed with (SigV4, `execute-api`), as
+   * API Gateway requires of them; unset, requests are not verified.
+   */
+  credentials?: Credentials;
 }
 
 const actionRoutes = new Map(wsRoutes.filter((r) => !r.routeKey.startsWith('$')).map((r) => [r.routeKey, r]));
@@ -238,7 +244,7 @@ export class LocalGateway {
     }
   }
 
-  /** `@connections/{id}`: POST sends, GET describes, DELETE closes; 410 when gone. */
+  /** `@connections/{id}`: POST sends, GET describes, DELETE closes; 410 when gone; 403 when not signed (with `credentials`). */
   async handleConnections(req: IncomingMessage, res: ServerResponse, path: string, body: Buffer): Promise<void> {
     const connectionId = decodeURIComponent(path.slice('/@connections/'.length));
     const live = this.connections.get(connectionId);
@@ -246,6 +252,18 @@ export class LocalGateway {
       res.writeHead(status, { 'content-type': 'application/json', ...(errorType ? { 'x-amzn-errortype': errorType } : {}) });
       res.end(payload === undefined ? '' : JSON.stringify(payload));
     };
+    if (this.opts.credentials) {
+      const headers: Record<string, string | undefined> = {};
+      for (const [k, v] of Object.entries(req.headers)) headers[k] = Array.isArray(v) ? v.join(',') : v;
+      try {
+        verifyServiceRequest({ method: req.method ?? 'GET', target: req.url ?? path, headers, body }, this.opts.credentials, this.opts.region, 'execute-api');
+      } catch (err) {
+        if (!(err instanceof SigV4Error)) throw err;
+        // API Gateway's answers to a request without a signature, with an unknown key, or with a bad signature.
+        if (!headers.authorization) return send(403, { message: 'Missing Authentication Token' }, 'MissingAuthenticationTokenException');
+        return send(403, { message: err.message }, err.code === 'InvalidAccessKeyId' ? 'UnrecognizedClientException' : 'InvalidSignatureException');
+      }
+    }
     if (!live || live.socket.readyState !== WebSocket.OPEN) return send(410, { message: null }, 'GoneException');
     if (req.method === 'POST') {
       if (body.length > MAX_MESSAGE_BYTES) return send(413, { message: 'Payload too large' }, 'PayloadTooLargeException');

@@ -213,7 +213,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalCirru
     stops.push(() => lambda.close());
 
     const webDist = resolve(options.webDist ?? WEB_DIST);
-    const gateway = new LocalGateway({ apiId: API_ID, stage: STAGE, region: REGION, httpPrefix: HTTP_PREFIX, log, ...options.websocket });
+    const gateway = new LocalGateway({ apiId: API_ID, stage: STAGE, region: REGION, httpPrefix: HTTP_PREFIX, log, credentials: { [ACCESS_KEY_ID]: SECRET_ACCESS_KEY }, ...options.websocket });
     const server: Server = createServer((req, res) => {
       void (async () => {
         const url = new URL(req.url ?? '/', 'http://localhost');

@@ -12,13 +12,10 @@
 import { config } from '../config';
 import { faultPoint } from '../faults';
 import type { FunctionKey } from '../manifest';
-import { sendSigned } from './signed-request';
+import { encodePathSegment, sendSigned } from './signed-request';
 
 /** Lambda's limit on the payload of an asynchronous invocation (1 MB, raised from 256 KB in 2025). */
 export const ASYNC_PAYLOAD_MAX_BYTES = 1_048_576;
-
-/** A path segment as the SDK encodes it (encodeURIComponent, and `!'()*` too). */
-const encodeSegment = (value: string) => encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 
 /** Queues `event` for the function `key` (`self`: the caller is that function); resolves once Lambda has accepted it (202). */
 export async function invokeAsync(key: FunctionKey, event: unknown, options: { self?: boolean } = {}): Promise<void> {
@@ -29,7 +26,7 @@ export async function invokeAsync(key: FunctionKey, event: unknown, options: { s
   const res = await sendSigned({
     service: 'lambda',
     counted: { service: 'Lambda', command: 'Invoke', input: { FunctionName: functionName, InvocationType: 'Event' } },
-    path: `/2015-03-31/functions/${encodeSegment(functionName)}/invocations`,
+    path: `/2015-03-31/functions/${encodePathSegment(functionName)}/invocations`,
     headers: { 'content-type': 'application/octet-stream', 'x-amz-invocation-type': 'Event' },
     body: payload,
   });

@@ -1,18 +1,22 @@
 /**
- * One AWS request without its service's SDK client: for the two calls Cirrus's functions make
- * to services whose client would cost a bundle far more than the call (Parameter Store's
- * GetParameter, core/aws/parameters.ts; Lambda's asynchronous Invoke, core/aws/lambda.ts).
- * An SDK client carries the schemas of every operation and error of its service whatever a
- * function sends (about 76 KB for SSM, 72 KB for Lambda); these calls are one POST each.
+ * One AWS request without its service's SDK client: for the calls Cirrus's functions make to
+ * services whose client would cost a bundle far more than the calls (Parameter Store's
+ * GetParameter, core/aws/parameters.ts; Lambda's asynchronous Invoke, core/aws/lambda.ts; API
+ * Gateway's PostToConnection and DeleteConnection, core/aws/management.ts; SQS's SendMessage and
+ * SendMessageBatch, core/aws/sqs.ts). An SDK client carries the schemas of every operation and
+ * error of its service whatever a function sends (about 76 KB for SSM, 72 KB for Lambda, 26 KB
+ * for API Gateway's with its REST-JSON protocol code, 23 KB for SQS); these calls are one request each.
  *
  * The request is signed with the SDK's own SigV4 signer and sent with the SDK's own Node.js
  * HTTP handler, both already in every bundle for the DynamoDB client, with the environment's
  * credentials (the function role's, as core/aws/credentials.ts gives every client), to the
  * service's regional endpoint (`AWS_ENDPOINT_URL_<SERVICE>` or `AWS_ENDPOINT_URL` when set, as
- * the SDK honours them: the local runtime's stand-ins). IAM so authorizes it exactly as the
+ * the SDK honours them: the local runtime's stand-ins), or to the endpoint given (an API Gateway
+ * stage's). IAM so authorizes it exactly as the
  * client's. It is counted and checked as an SDK command is (core/aws/accounting.ts: the request
  * counts, and the local runtime's IAM check), and retried as the SDK's standard mode retries:
- * up to 3 attempts on throttling, a 5xx or a broken connection, with full-jitter backoff. An
+ * up to 3 attempts (unless the caller asks for fewer) on throttling, a 5xx or a broken
+ * connection, with full-jitter backoff. Connections are kept alive between requests. An
  * error is thrown with the SDK's shape: `name` the error type, `$fault`, `$metadata`. With X-Ray
  * tracing on, Powertools' Tracer records it as an HTTPS subsegment (it captures `node:https`),
  * not as an AWS call with the service's own annotations.
@@ -38,14 +42,26 @@ export class AwsServiceError extends Error {
 }
 
 export interface SignedRequest {
-  /** The signing name and endpoint prefix (`ssm`, `lambda`). */
-  readonly service: 'ssm' | 'lambda';
+  /** The signing name, and the endpoint prefix unless `endpoint` is given (`ssm`, `lambda`, `sqs`, `execute-api`). */
+  readonly service: 'ssm' | 'lambda' | 'sqs' | 'execute-api';
   /** How it is counted and checked: the SDK's service and command names (`SSM`, `GetParameter`). */
   readonly counted: { readonly service: string; readonly command: string; readonly input: Record<string, unknown> };
+  /** POST unless given. */
+  readonly method?: 'POST' | 'GET' | 'DELETE';
+  /**
+   * The endpoint, when the service has one per resource rather than per region (an API
+   * Gateway stage's `https://{api}.execute-api.{region}.amazonaws.com/{stage}`); its path prefixes `path`.
+   */
+  readonly endpoint?: string;
   /** The path, already percent-encoded. */
   readonly path: string;
   readonly headers: Readonly<Record<string, string>>;
-  readonly body: string | Uint8Array;
+  /** Absent: no body (a GET or DELETE). */
+  readonly body?: string | Uint8Array;
+  /** Attempts in all (3 unless given): 1 for a caller that handles its retries itself. */
+  readonly maxAttempts?: number;
+  /** Keep-alive sockets kept per endpoint (50 unless given, as the SDK's handler): at least the requests kept in flight. */
+  readonly maxSockets?: number;
 }
 
 export interface SignedResponse {
@@ -58,9 +74,37 @@ const MAX_ATTEMPTS = 3;
 const BASE_DELAY_MS = 100;
 const MAX_DELAY_MS = 20_000;
 /** Error types the SDK's standard mode retries as throttling. */
-const THROTTLING = new Set(['ThrottlingException', 'Throttling', 'TooManyRequestsException', 'RequestLimitExceeded', 'RequestThrottledException']);
+const THROTTLING = new Set([
+  'BandwidthLimitExceeded',
+  'LimitExceededException',
+  'PriorRequestNotComplete',
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+  'RequestThrottled',
+  'RequestThrottledException',
+  'SlowDown',
+  'ThrottledException',
+  'Throttling',
+  'ThrottlingException',
+  'TooManyRequestsException',
+  'TransactionInProgressException',
+]);
 
-let http: NodeHttpHandler | undefined;
+/** One handler per socket pool size: keep-alive connections reused across requests and invocations. */
+const handlers = new Map<number, NodeHttpHandler>();
+const DEFAULT_SOCKETS = 50;
+
+function handler(maxSockets: number): NodeHttpHandler {
+  let found = handlers.get(maxSockets);
+  if (!found) {
+    const agent = { maxSockets };
+    handlers.set(maxSockets, (found = new NodeHttpHandler({ connectionTimeout: 3000, requestTimeout: 10_000, httpAgent: agent, httpsAgent: agent })));
+  }
+  return found;
+}
+
+/** A path segment as the SDK encodes a label (encodeURIComponent, and `!'()*` too). */
+export const encodePathSegment = (value: string) => encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 const signers = new Map<string, SignatureV4>();
 
 function region(): string {
@@ -104,20 +148,20 @@ function errorOf(status: number, headers: Record<string, string>, body: string, 
 
 async function sendOnce(req: SignedRequest, attempts: number): Promise<SignedResponse> {
   const regionName = region();
-  const url = endpoint(req.service, regionName);
+  const url = req.endpoint ? new URL(req.endpoint) : endpoint(req.service, regionName);
   const base = url.pathname.replace(/\/$/, '');
+  const length = req.body === undefined ? undefined : typeof req.body === 'string' ? Buffer.byteLength(req.body) : req.body.byteLength;
   const request = new HttpRequest({
     protocol: url.protocol,
     hostname: url.hostname,
     port: url.port ? Number(url.port) : undefined,
-    method: 'POST',
+    method: req.method ?? 'POST',
     path: `${base}${req.path}`,
-    headers: { ...req.headers, host: url.host, 'content-length': String(typeof req.body === 'string' ? Buffer.byteLength(req.body) : req.body.byteLength) },
+    headers: { ...req.headers, host: url.host, ...(length === undefined ? {} : { 'content-length': String(length) }) },
     body: req.body,
   });
   const signed = await signer(req.service, regionName).sign(request);
-  http ??= new NodeHttpHandler({ connectionTimeout: 3000, requestTimeout: 10_000 });
-  const { response } = await http.handle(signed as HttpRequest);
+  const { response } = await handler(req.maxSockets ?? DEFAULT_SOCKETS).handle(signed as HttpRequest);
   const body = Buffer.from(await streamCollector(response.body)).toString('utf8');
   if (response.statusCode < 200 || response.statusCode >= 300) throw errorOf(response.statusCode, response.headers, body, attempts);
   return { status: response.statusCode, body };
@@ -134,11 +178,12 @@ function retryable(err: unknown): boolean {
 export async function sendSigned(req: SignedRequest): Promise<SignedResponse> {
   // Counted once, and checked against the caller's role before anything is sent, as an SDK command is.
   sentRequest(req.counted.service, req.counted.command, req.counted.input);
+  const maxAttempts = req.maxAttempts ?? MAX_ATTEMPTS;
   for (let attempt = 1; ; attempt++) {
     try {
       return await sendOnce(req, attempt);
     } catch (err) {
-      if (attempt >= MAX_ATTEMPTS || !retryable(err)) throw err;
+      if (attempt >= maxAttempts || !retryable(err)) throw err;
       await sleep(Math.random() * Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** (attempt - 1)));
     }
   }

@@ -9,8 +9,7 @@
  * retry must not notify a device twice. What fails before that call (a read) throws, and
  * Lambda's retry starts over having sent nothing.
  */
-import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import { sqs, sqsBody } from '../aws/sqs';
+import { sendMessage, sqsBody } from '../aws/sqs';
 import { config } from '../config';
 import { forEachLimit } from '../domain/concurrency';
 import { log } from '../log';
@@ -139,7 +138,7 @@ async function toDeadLetters(message: PushMessage, failures: Failure[], notifica
       message: { conversationId: message.conversationId, seq: message.seq, serverMsgId: message.serverMsgId, senderId: message.senderId },
       devices: part.map((f) => ({ ...f, notification: notifications.get(f.userId) })),
     };
-    await sqs().send(new SendMessageCommand({ QueueUrl: url, MessageBody: sqsBody({ source: 'notify', reason: part[0].reason, at: new Date().toISOString(), record }) }));
+    await sendMessage(url, sqsBody({ source: 'notify', reason: part[0].reason, at: new Date().toISOString(), record }));
   }
 }
 

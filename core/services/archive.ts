@@ -10,11 +10,10 @@
  * be archived (unreadable, or refused by the database on its own) is sent whole to the
  * shared dead-letter queue and counted as done, so it never holds back its shard.
  */
-import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { AttributeValue as LambdaAttributeValue, DynamoDBRecord } from 'aws-lambda';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { sqs, sqsBody } from '../aws/sqs';
+import { sendMessage, sqsBody } from '../aws/sqs';
 import { directory } from '../history/directory';
 import { auditLog, type AuditEntry } from '../store/audit';
 import { history } from '../history/history';
@@ -222,7 +221,7 @@ export async function sendToDeadLetters(source: string, record: unknown, reason:
     const r = record as DynamoDBRecord;
     text = sqsBody({ ...body, record: { eventID: r.eventID, eventName: r.eventName, eventSourceARN: r.eventSourceARN, dynamodb: { Keys: r.dynamodb?.Keys, SequenceNumber: r.dynamodb?.SequenceNumber } }, truncated: true });
   }
-  await sqs().send(new SendMessageCommand({ QueueUrl: url, MessageBody: text }));
+  await sendMessage(url, text);
 }
 
 /** Queues the afterSendMessage callbacks of newly archived messages; returns the ids whose job could not be queued. */

@@ -4,8 +4,7 @@
  * push only costs latency, never a message. The sending function posts small fan-outs
  * itself (core/services/fanout.ts); the push function posts slices of large ones.
  */
-import { DeleteConnectionCommand, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
-import { management, POST_SOCKETS } from '../aws/management';
+import { deleteConnection, postToConnection, POST_SOCKETS } from '../aws/management';
 import { config } from '../config';
 import { log } from '../log';
 import { count } from '../metrics';
@@ -23,7 +22,7 @@ import { decideTargets, isAway, PUSH_STATE_ATTRIBUTES } from '../offline-push/ta
  * Concurrent PostToConnection calls per invocation: with a post taking ~15 ms in AWS, 80 in flight
  * post ~5,000 a second, so the two push invocations of 1,000 online connections reach the
  * account's 10,000 requests a second (shared, and retried with backoff when throttled); the
- * @connections client keeps as many sockets (core/aws/management.ts).
+ * @connections sender keeps as many sockets (core/aws/management.ts).
  */
 export const POST_CONCURRENCY = POST_SOCKETS;
 const MAX_THROTTLE_RETRIES = 3;
@@ -69,7 +68,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function postOne(endpoint: string, conn: ConnectionItem, data: Uint8Array, outcome: PushOutcome): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     try {
-      await management(endpoint).send(new PostToConnectionCommand({ ConnectionId: conn.connectionId, Data: data }));
+      await postToConnection(endpoint, conn.connectionId, data);
       outcome.delivered++;
       return;
     } catch (err) {
@@ -242,5 +241,5 @@ export async function pushEventTo(conn: ConnectionItem, event: EventFrame): Prom
 
 /** Closes a connection from the server side (used when its session is revoked). */
 export async function disconnect(connectionId: string): Promise<void> {
-  await management(config.connectionsEndpoint()).send(new DeleteConnectionCommand({ ConnectionId: connectionId }));
+  await deleteConnection(config.connectionsEndpoint(), connectionId);
 }

@@ -1,6 +1,5 @@
 /** Sending jobs to SQS in batches of ten (one request instead of ten). */
-import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
-import { sqs, sqsBody } from '../aws/sqs';
+import { sendMessageBatch, sqsBody } from '../aws/sqs';
 import { config } from '../config';
 import type { QueueKey } from '../manifest';
 import { chunk } from '../store/dynamo';
@@ -14,10 +13,8 @@ export async function sendBatch(queue: QueueKey, jobs: readonly { owner: string;
   const url = config.queueUrl(queue);
   for (const part of chunk(jobs, 10)) {
     try {
-      const res = await sqs().send(
-        new SendMessageBatchCommand({ QueueUrl: url, Entries: part.map((job, i) => ({ Id: String(i), MessageBody: sqsBody(job.body) })) }),
-      );
-      for (const failed of res.Failed ?? []) failedOwners.add(part[Number(failed.Id)].owner);
+      const res = await sendMessageBatch(url, part.map((job, i) => ({ Id: String(i), MessageBody: sqsBody(job.body) })));
+      for (const failed of res.Failed) failedOwners.add(part[Number(failed.Id)].owner);
     } catch {
       for (const job of part) failedOwners.add(job.owner);
     }

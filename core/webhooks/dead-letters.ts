@@ -14,7 +14,7 @@ import {
   SendMessageBatchCommand,
   type Message as SqsMessage,
 } from '@aws-sdk/client-sqs';
-import { sqs } from '../aws/sqs';
+import { sqs } from '../aws/sqs-client';
 import { config } from '../config';
 import { log } from '../log';
 import { queues } from '../manifest';

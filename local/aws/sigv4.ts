@@ -183,9 +183,9 @@ export function verifyRequest(req: SignedRequest, credentials: Credentials, regi
 }
 
 /**
- * Verifies a header-signed request to a JSON-protocol service (SSM): the payload hash is
- * the body's own (an `x-amz-content-sha256` header, when sent, must match it), the path is
- * `/`. Returns the access key id, or throws a {@link SigV4Error} the stand-in maps to the
+ * Verifies a header-signed request to a service other than S3 (SSM, Lambda, API Gateway's
+ * `@connections`): the payload hash is the body's own (an `x-amz-content-sha256` header, when
+ * sent, must match it), the path's segments encoded twice. Returns the access key id, or throws a {@link SigV4Error} the stand-in maps to the
  * service's own error.
  */
 export function verifyServiceRequest(req: SignedRequest, credentials: Credentials, region: string, service: string, now = Date.now()): string {
@@ -205,7 +205,8 @@ export function verifyServiceRequest(req: SignedRequest, credentials: Credential
   if (sent !== undefined && sent !== payloadHash) throw new SigV4Error('SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.');
   const secret = secretFor(scope, amzDate, credentials, region, 'header', service);
   const q = req.target.indexOf('?');
-  const path = q < 0 ? req.target : req.target.slice(0, q);
+  // Every service but S3 encodes each segment of the path as sent once more: `/@connections/a%3D` → `/%40connections/a%253D`.
+  const path = (q < 0 ? req.target : req.target.slice(0, q)).split('/').map(uriEncode).join('/');
   const canonicalRequest = [req.method, path, canonicalQuery(parseQuery(q < 0 ? '' : req.target.slice(q + 1))), canonicalHeaders(signedHeaders, req.headers), signedHeaders.join(';'), payloadHash].join('\n');
   const expected = hmac(signingKey(secret, scope.date, scope.region, scope.service), stringToSign(amzDate, scope, canonicalRequest)).toString('hex');
   if (!equalHex(expected, m[3])) {

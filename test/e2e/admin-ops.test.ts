@@ -13,7 +13,7 @@ import { admin, as, cirrus, device, useCirrus } from '../support/harness';
 import { faults } from '../../core/faults';
 import { awsRequests } from '../../core/aws/accounting';
 import { ddb } from '../../core/aws/dynamodb';
-import { sqs } from '../../core/aws/sqs';
+import { sqs } from '../../core/aws/sqs-client';
 import { config } from '../../core/config';
 import { notificationConversationId, singleConversationId } from '../../core/domain/ids';
 import { batchClientMsgId, BATCH_PAGE_SIZE, MAX_BATCH_RECIPIENTS } from '../../core/services/batch';

@@ -128,7 +128,7 @@ describe('@connections posts', () => {
       const c = await connections.ofUser('pa');
       return c.length === 1 && c;
     });
-    const client = new ApiGatewayManagementApiClient({ endpoint: cirrus.url, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 1 });
+    const client = new ApiGatewayManagementApiClient({ endpoint: cirrus.url, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
     const big = Buffer.from(JSON.stringify({ push: 'x', pad: 'y'.repeat(129 * KB) }));
     const err = await client.send(new PostToConnectionCommand({ ConnectionId: conn.connectionId, Data: big })).catch((e) => e);
     expect(err).toMatchObject({ name: 'PayloadTooLargeException', $metadata: { httpStatusCode: 413 } });

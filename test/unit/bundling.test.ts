@@ -7,7 +7,11 @@
  * only, never classic zod's chained API (about 70 KB more, and slower to build schemas at init),
  * with the English messages wherever it validates (core/protocol/zod-locale.ts); and the SSM and
  * Lambda clients, which no function carries (core/aws/signed-request.ts sends their one
- * GetParameter and Invoke), while such a bundle still reads a secret from Parameter Store.
+ * GetParameter and Invoke), while such a bundle still reads a secret from Parameter Store; the
+ * API Gateway Management client, which none carries either, and the SQS client, which only the
+ * operator's dead-letter routes need (their posts and sends are signed the same way), while
+ * such a bundle still posts to a connection and sends to a queue; and the authorizer,
+ * `$connect`, `$disconnect` and push at most 300 KB each.
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -27,6 +31,8 @@ import { functionPolicy } from '../../core/iam';
 import { functions, type FunctionKey } from '../../core/manifest';
 import type { PushSettings } from '../../core/offline-push/types';
 import { LocalSsm } from '../../local/aws/ssm';
+import { LocalSqs } from '../../local/aws/sqs';
+import { verifyServiceRequest } from '../../local/aws/sigv4';
 import { clientConfig, mount } from '../local/mount';
 
 /** Uses the clients the way the functions do: the Lambda client (which imports the event-stream module) and the S3 client. */
@@ -141,10 +147,13 @@ const SendMsgDescription = 'Send a message to a user or a group.';
 describe("every function's bundle", () => {
   /** Each function's bundle, built as the stack builds it: the files it is made of. */
   const bundled = {} as Record<FunctionKey, string[]>;
+  /** Each bundle's size in bytes. */
+  const sizes = {} as Record<FunctionKey, number>;
   beforeAll(async () => {
     for (const key of Object.keys(functions) as FunctionKey[]) {
       const result = await build({ ...esbuildOptions(functions[key].entry, join(dir, `${key}.mjs`)), write: false, metafile: true, logLevel: 'silent' });
       bundled[key] = Object.keys(result.metafile.inputs);
+      sizes[key] = result.outputFiles.find((f) => f.path.endsWith('.mjs'))!.contents.byteLength;
     }
   }, 300_000);
 
@@ -186,6 +195,95 @@ describe("every function's bundle", () => {
     expect(invokers).toEqual(expect.arrayContaining(['wsMessage', 'push', 'http']));
     expect(invokers.filter((key) => bundled[key].some((path) => path.includes('node_modules/@aws-sdk/client-lambda/')))).toEqual([]);
   });
+
+  const carrying = (pkg: string) => (Object.keys(functions) as FunctionKey[]).filter((key) => bundled[key].some((path) => path.includes(`node_modules/${pkg}/`)));
+
+  it('should leave out @aws-sdk/client-apigatewaymanagementapi, also from the functions that post to connections', () => {
+    const posters = (Object.keys(functions) as FunctionKey[]).filter((key) =>
+      functionPolicy(key, { webhooks: true, offlinePush }).some((s) => s.actions.includes('execute-api:ManageConnections')),
+    );
+    expect(posters).toEqual(expect.arrayContaining(['wsConnect', 'wsMessage', 'push', 'http', 'batchPages']));
+    expect(carrying('@aws-sdk/client-apigatewaymanagementapi')).toEqual([]);
+  });
+
+  it('should leave out @aws-sdk/client-sqs but where the operator redrives dead letters (http)', () => {
+    const senders = (Object.keys(functions) as FunctionKey[]).filter((key) =>
+      functionPolicy(key, { webhooks: true, offlinePush }).some((s) => s.actions.includes('sqs:SendMessage')),
+    );
+    expect(senders).toEqual(expect.arrayContaining(['wsConnect', 'wsDisconnect', 'wsMessage', 'archive', 'notify']));
+    expect(carrying('@aws-sdk/client-sqs')).toEqual(['http']);
+  });
+
+  it('should be at most 300 KB for the authorizer, $connect, $disconnect and push', () => {
+    const hot = ['wsAuthorizer', 'wsConnect', 'wsDisconnect', 'push'] as const;
+    expect(hot.filter((key) => sizes[key] > 300 * 1024).map((key) => `${key} ${Math.round(sizes[key] / 1024)} KB`)).toEqual([]);
+  });
+
+  it('should post to a connection and send to SQS, signed with the environment\'s credentials, when bundled', async () => {
+    // Prepare: the local SQS, and an @connections endpoint that verifies SigV4 as API Gateway does.
+    const sqs = new LocalSqs();
+    const mounted = await mount([sqs]);
+    sqs.baseUrl = mounted.url;
+    const queue = sqs.createQueue('bundled').url;
+    const posted: { path: string; body: string; signed: boolean }[] = [];
+    const connections = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c)).on('end', () => {
+        const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : v]));
+        let signed = true;
+        try {
+          verifyServiceRequest({ method: req.method ?? '', target: req.url ?? '/', headers, body: Buffer.concat(chunks) }, { AKIDLOCAL: 'local-secret' }, 'us-east-1', 'execute-api');
+        } catch {
+          signed = false;
+        }
+        posted.push({ path: req.url ?? '', body: Buffer.concat(chunks).toString('utf8'), signed });
+        if (req.url?.endsWith('gone%3D')) return void res.writeHead(410, { 'x-amzn-errortype': 'GoneException', 'content-type': 'application/json' }).end('{"message":null}');
+        res.writeHead(200, { 'content-type': 'application/json' }).end();
+      });
+    });
+    await new Promise<void>((resolve) => connections.listen(0, '127.0.0.1', resolve));
+    const out = join(dir, 'poster.mjs');
+    const { entryPoints: _entry, ...options } = esbuildOptions('unused', out);
+    const poster = `
+import { postToConnection } from './core/aws/management';
+import { sendMessageBatch } from './core/aws/sqs';
+const endpoint = process.env.CONNECTIONS_ENDPOINT;
+await postToConnection(endpoint, 'live=', Buffer.from('{"push":"x"}'));
+let gone = '';
+try { await postToConnection(endpoint, 'gone=', Buffer.from('{}')); } catch (err) { gone = err.name + ' ' + err.$metadata.httpStatusCode; }
+const sent = await sendMessageBatch(process.env.QUEUE, [{ Id: 'a', MessageBody: '{"job":1}' }]);
+process.stdout.write(JSON.stringify({ gone, sent: sent.Successful.map((s) => s.Id) }));
+`;
+    const result = await build({ ...options, stdin: { contents: poster, resolveDir: projectRoot, loader: 'ts', sourcefile: 'poster.ts' }, metafile: true, logLevel: 'silent' });
+    expect(Object.keys(result.metafile.inputs).filter((path) => /@aws-sdk\/client-(sqs|apigatewaymanagementapi)\//.test(path))).toEqual([]);
+
+    try {
+      // Act: in a fresh process with a Lambda environment.
+      const env = {
+        PATH: process.env.PATH,
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: 'AKIDLOCAL',
+        AWS_SECRET_ACCESS_KEY: 'local-secret',
+        AWS_ENDPOINT_URL_SQS: mounted.url,
+        QUEUE: queue,
+        CONNECTIONS_ENDPOINT: `http://127.0.0.1:${(connections.address() as AddressInfo).port}/prod`,
+      };
+      const res = await promisify(execFile)(process.execPath, [out], { env, encoding: 'utf8', timeout: 30_000 });
+
+      // Assess
+      expect(res.stderr).toBe('');
+      expect(JSON.parse(res.stdout)).toEqual({ gone: 'GoneException 410', sent: ['a'] });
+      expect(posted).toEqual([
+        { path: '/prod/@connections/live%3D', body: '{"push":"x"}', signed: true },
+        { path: '/prod/@connections/gone%3D', body: '{}', signed: true },
+      ]);
+      expect(sqs.peek('bundled').map((m) => m.body)).toEqual(['{"job":1}']);
+    } finally {
+      await mounted.close();
+      await sqs.close();
+      await new Promise((resolve) => connections.close(resolve));
+    }
+  }, 60_000);
 
   it('should read a SecureString from Parameter Store, signed with the environment\'s credentials, when bundled', async () => {
     // Prepare: the local Parameter Store, which verifies SigV4 as AWS does.
