@@ -11,28 +11,13 @@ import WebSocket from 'ws';
 import { CirrusClient, type CirrusClientOptions, type Message } from '../../sdk/src/index';
 import { E2ee, type DecryptedMessage } from '../../sdk/src/e2ee/index';
 import { cipherSuite, createCommit, createGroup, emptyPskIndex, generateKeyPackage, joinGroup, newSignatureKeys, utf8 } from '../../sdk/src/e2ee/mls';
-import type { KeyValueStorage } from '../../sdk/src/store/keyvalue';
+import { DeviceStorage } from '../support/kv-storage';
 import { MAX_MLS_MESSAGE_BYTES } from '../../core/protocol/e2ee';
 import { admin, cirrus, useCirrus } from '../support/harness';
 import { eventually } from '../support/cirrus';
 
 useCirrus({ settings: { multiLoginPolicy: 'multiple' } });
 
-class DeviceStorage implements KeyValueStorage {
-  readonly m = new Map<string, string>();
-  async getItem(k: string) {
-    return this.m.get(k);
-  }
-  async setItem(k: string, v: string) {
-    this.m.set(k, v);
-  }
-  async removeItem(k: string) {
-    this.m.delete(k);
-  }
-  async getAllKeys() {
-    return [...this.m.keys()];
-  }
-}
 
 const clients: CirrusClient[] = [];
 const devices: E2ee[] = [];

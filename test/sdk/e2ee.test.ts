@@ -14,7 +14,7 @@ import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { CirrusClient, type CirrusClientOptions, type Message } from '../../sdk/src/index';
 import { decryptMedia, E2ee, encryptMedia, type DecryptedMessage, type E2eeOptions } from '../../sdk/src/e2ee/index';
 import { acceptAll, cipherSuite, decodeMessage, decodeState, emptyPskIndex, fromUtf8, processMessage } from '../../sdk/src/e2ee/mls';
-import type { KeyValueStorage } from '../../sdk/src/store/keyvalue';
+import { DeviceStorage } from '../support/kv-storage';
 import { admin, cirrus, useCirrus } from '../support/harness';
 import { eventually } from '../support/cirrus';
 import { ddb } from '../../core/aws/dynamodb';
@@ -63,22 +63,6 @@ afterAll(async () => {
   await new Promise((r) => hookServer.close(r));
 });
 
-/** A device's storage that outlives its E2ee (a restart after a crash opens the same). */
-class DeviceStorage implements KeyValueStorage {
-  readonly m = new Map<string, string>();
-  async getItem(k: string) {
-    return this.m.get(k);
-  }
-  async setItem(k: string, v: string) {
-    this.m.set(k, v);
-  }
-  async removeItem(k: string) {
-    this.m.delete(k);
-  }
-  async getAllKeys() {
-    return [...this.m.keys()];
-  }
-}
 
 async function dev(userId: string, deviceId: string, autoReconcileMs = 0, options: Partial<E2eeOptions> = {}): Promise<Dev> {
   const client = await CirrusClient.create({
